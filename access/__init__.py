@@ -1,0 +1,1 @@
+"""Access: search, export of AIPs, and (later) access rules, requests and the portal."""

@@ -1,0 +1,1 @@
+"""The ``preserve`` command: one click group, one module per command group."""

@@ -1,0 +1,61 @@
+"""What every command shares: the settings and the catalogue of the archive in use."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+
+from preservation.catalogue import Database
+from preservation.config import Settings, load_settings
+
+
+@dataclass
+class AppContext:
+    """Built once per invocation from the global options; settings and catalogue are opened lazily."""
+
+    home: Path | None = None
+    config: Path | None = None
+    debug: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+    _database: Database | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        """The archive's settings."""
+        if self._settings is None:
+            self._settings = load_settings(self.home, self.config)
+        return self._settings
+
+    def database(self, *, require_current: bool = True) -> Database:
+        """The catalogue; the embedded default archive is created on first use."""
+        if self._database is None:
+            self._database = Database(self.settings.catalogue_url)
+            if require_current:
+                self._ensure_ready(self._database)
+        return self._database
+
+    def _ensure_ready(self, database: Database) -> None:
+        from cli.init import initialise_home
+
+        if self.settings.config_file is None and not database.current_revision():
+            click.echo(f"Creating the default archive at {self.settings.home}", err=True)
+            initialise_home(self.settings, database)
+        database.require_current()
+
+    def close(self) -> None:
+        """Release the catalogue's connections."""
+        if self._database is not None:
+            self._database.dispose()
+
+
+def app(ctx: click.Context) -> AppContext:
+    """The AppContext of the running command."""
+    return ctx.find_object(AppContext)
+
+
+def is_terminal() -> bool:
+    """True when progress can be drawn (stderr is a terminal)."""
+    return sys.stderr.isatty()

@@ -1,0 +1,75 @@
+"""``preserve demo``: the whole path on a built-in sample collection, with no servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.aip import export_command, list_command
+from cli.audit import audit_command
+from cli.context import app
+from cli.ingest import ingest_command
+from cli.init import initialise_home
+from cli.search import search_command
+from ingest.samples import SAMPLE_TITLE, make_sample_collection
+from preservation.catalogue import queries as catalogue
+
+
+def _step(number: int, text: str) -> None:
+    click.echo("")
+    click.secho(f"== {number}. {text}", bold=True)
+
+
+@click.command("demo")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path(".demo"),
+              show_default=True, help="Where the sample collection and the exported bag are written.")
+@click.pass_context
+def demo_command(ctx: click.Context, workdir: Path) -> None:
+    """Ingest a generated sample collection, audit it, search it and export it again.
+
+    Uses the archive home in effect (--home or $PRESERVE_HOME; `make demo` points it at
+    .demo/home so your own archive is not touched).
+    """
+    obj = app(ctx)
+    workdir = workdir.resolve()
+    sample = workdir / "sample-collection"
+    _step(1, f"Generating a sample collection in {sample}")
+    for path in make_sample_collection(sample):
+        click.echo(f"   {path.relative_to(sample)}  ({path.stat().st_size} bytes)")
+
+    _step(2, f"Preparing the archive at {obj.settings.home}")
+    initialise_home(obj.settings, obj.database(require_current=False))
+    click.echo("   catalogue, default policies and local storage ready")
+
+    _step(3, "Ingesting the collection (digests, PRONOM identification, BagIt + METS/PREMIS, OCFL, verify)")
+    ctx.invoke(ingest_command, path=sample, title=SAMPLE_TITLE, archivist="demo archivist", as_json=False)
+    with obj.database().session() as session:
+        aip = catalogue.list_aips(session)[0]
+
+    _step(4, "What the archive holds")
+    ctx.invoke(list_command, as_json=False)
+
+    _step(5, "Auditing every stored copy against the ingest digests")
+    try:
+        ctx.invoke(audit_command, aip_id=aip.id, as_json=False)
+    except click.exceptions.Exit as exit_:
+        if exit_.exit_code:
+            raise
+
+    _step(6, 'Searching the catalogue for "minutes"')
+    ctx.invoke(search_command, text=("minutes",), limit=20, as_json=False)
+
+    _step(7, "Exporting the AIP as a BagIt bag and validating it with bagit")
+    export_dir = workdir / "export"
+    export_dir.mkdir(parents=True, exist_ok=True)
+    ctx.invoke(export_command, aip_id=aip.id, dest=export_dir, as_json=False)
+
+    click.echo("")
+    click.secho("Done.", bold=True, fg="green")
+    click.echo(f"Look around: preserve --home {obj.settings.home} aip show {aip.id[:8]}")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(demo_command)

@@ -1,0 +1,100 @@
+"""``preserve ingest``: a folder becomes a stored, verified, registered AIP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cli.context import app, is_terminal
+from cli.output import console, emit_json, esc, human_size, table
+from ingest.pipeline import IngestReport, IngestRequest
+from ingest.pipeline import Progress as PipelineProgress
+from ingest.pipeline import ingest as run_ingest
+
+
+class BarProgress(PipelineProgress):
+    """Shows ingest progress as a bar on the terminal (stderr)."""
+
+    def __init__(self) -> None:
+        self.bar = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn(),
+            TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+        )
+        self.files_task = None
+        self.size = 0
+
+    def __enter__(self) -> BarProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.bar.stop()
+
+    def start(self, files: int, size: int) -> None:
+        self.files_task = self.bar.add_task("Storing files", total=files)
+
+    def advance(self, size: int) -> None:
+        self.bar.advance(self.files_task, 1)
+
+    def stage(self, text: str) -> None:
+        self.bar.console.print(f"[dim]{text}…[/dim]")
+
+
+@click.command("ingest")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--title", help="Title of the AIP (default: the folder's name).")
+@click.option("--archivist", help="Who is ingesting, recorded as a PREMIS agent (default: your login name).")
+@click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
+@click.pass_context
+def ingest_command(ctx: click.Context, path: Path, title: str | None, archivist: str | None, as_json: bool) -> None:
+    """Ingest the folder PATH as a new AIP.
+
+    Every file is read once for its SHA-256 and SHA-512, identified against PRONOM, stored in
+    each replication location as an OCFL object holding a BagIt bag with a METS/PREMIS record,
+    read back and verified, and only then registered in the catalogue. If anything fails,
+    nothing is registered or left in storage, and the source folder is never changed.
+    """
+    obj = app(ctx)
+    database = obj.database()
+    request = IngestRequest(source=path, title=title or "", archivist=archivist or "")
+    if is_terminal() and not as_json:
+        with BarProgress() as progress:
+            report = run_ingest(obj.settings, database, request, progress)
+    else:
+        report = run_ingest(obj.settings, database, request)
+    if as_json:
+        emit_json(_summary(report))
+        return
+    _print_report(report)
+
+
+def _summary(report: IngestReport) -> dict:
+    return {
+        "aip_id": report.aip_id,
+        "title": report.title,
+        "bag_name": report.bag_name,
+        "files": report.files,
+        "bytes": report.bytes,
+        "formats": [{"puid": puid, "name": name, "files": count} for puid, name, count in report.formats],
+        "locations": report.locations,
+        "seconds": report.seconds,
+    }
+
+
+def _print_report(report: IngestReport) -> None:
+    out = console()
+    out.print(f"Stored AIP [bold]{report.aip_id}[/bold] — {esc(report.title)}")
+    out.print(f"  {report.files} files, {human_size(report.bytes)}, in {report.seconds:.1f} s; "
+              f"verified in: {', '.join(report.locations)}")
+    formats = table("PUID", "Format", "Files")
+    for puid, name, count in report.formats:
+        formats.add_row(puid or "—", esc(name or "not identified"), str(count))
+    out.print(formats)
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(ingest_command)

@@ -1,0 +1,101 @@
+"""``preserve init`` and ``preserve upgrade``: create an archive home, migrate its catalogue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.context import app
+from cli.output import emit_json
+from policies import install_defaults
+from preservation.catalogue import Database
+from preservation.catalogue import queries as catalogue
+from preservation.config import CONFIG_NAME, Settings, load_settings, render_config
+from preservation.errors import ConfigError
+from storage import open_location
+from storage.ocfl import ensure_storage_root
+
+
+def initialise_home(settings: Settings, database: Database) -> dict:
+    """Create or bring up to date everything an archive home needs; return what was done."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    policies = install_defaults(settings.policies_path)
+    before, after = database.upgrade()
+    for location in settings.locations:
+        if location.backend == "local":
+            ensure_storage_root(open_location(location))
+    with database.session() as session:
+        catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
+    settings.staging_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "home": str(settings.home),
+        "config": str(settings.config_file) if settings.config_file else None,
+        "catalogue": settings.catalogue_url,
+        "schema": {"before": before or None, "after": after},
+        "policies_written": [str(p) for p in policies],
+        "locations": [loc.name for loc in settings.locations],
+    }
+
+
+@click.command("init")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--name", default="Unnamed archive", show_default=True, help="Your organisation, recorded as an agent.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def init_command(ctx: click.Context, directory: Path | None, name: str, as_json: bool) -> None:
+    """Create an archive home: preserve.toml, default policies, the catalogue and local storage.
+
+    DIRECTORY defaults to the archive home (--home, $PRESERVE_HOME or the user data directory).
+    Running it again is safe: existing files are kept and the catalogue is migrated if needed.
+    """
+    obj = app(ctx)
+    home = (directory or obj.home or load_settings(None, obj.config).home).expanduser().resolve()
+    config_file = obj.config or home / CONFIG_NAME
+    created_config = False
+    if not config_file.exists():
+        if obj.config:
+            raise ConfigError(f"{config_file}: configuration file not found")
+        home.mkdir(parents=True, exist_ok=True)
+        config_file.write_text(render_config(name), encoding="utf-8")
+        created_config = True
+    settings = load_settings(home, config_file)
+    database = Database(settings.catalogue_url)
+    try:
+        result = initialise_home(settings, database)
+    finally:
+        database.dispose()
+    result["config_written"] = created_config
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(f"Archive home: {result['home']}")
+    click.echo(f"Configuration: {config_file}{' (new)' if created_config else ''}")
+    schema = result["schema"]
+    if schema["before"] == schema["after"]:
+        click.echo(f"Catalogue: {settings.catalogue_url} (schema {schema['after']}, up to date)")
+    else:
+        click.echo(f"Catalogue: {settings.catalogue_url} (schema {schema['before'] or 'new'} -> {schema['after']})")
+    click.echo(f"Storage locations: {', '.join(result['locations'])}")
+    click.echo("Next: preserve ingest FOLDER --title 'A title'")
+
+
+@click.command("upgrade")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def upgrade_command(ctx: click.Context, as_json: bool) -> None:
+    """Migrate the catalogue to the schema this version of preserve needs (back it up first)."""
+    database = app(ctx).database(require_current=False)
+    before, after = database.upgrade()
+    if as_json:
+        emit_json({"before": before or None, "after": after})
+    elif before == after:
+        click.echo(f"The catalogue is up to date (schema {after}).")
+    else:
+        click.echo(f"Catalogue migrated: {before or 'new'} -> {after}.")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(init_command)
+    group.add_command(upgrade_command)

@@ -1,0 +1,95 @@
+"""``preserve``: the command-line interface for archivists and operators.
+
+Exit codes: 0 success; 1 a check found problems (audit, bag validation); 2 usage error;
+10-50 a PreservationError (see docs/errors.md); 70 an unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from cli.context import AppContext
+from preservation.errors import PreservationError
+
+INTERNAL_ERROR = 70
+
+
+class PreserveGroup(click.Group):
+    """The top-level group: turns every PreservationError into a one-line message, a hint and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PreservationError as exc:
+            if _debug(ctx):
+                traceback.print_exc()
+            click.secho(f"Error: {exc.message}", fg="red", err=True)
+            for problem in exc.details:
+                click.echo(f"  - {problem}", err=True)
+            if exc.hint:
+                click.echo(f"Hint: {exc.hint}", err=True)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted; nothing half-done was kept.", err=True)
+            ctx.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the last line of defence
+            if _debug(ctx):
+                traceback.print_exc()
+            click.secho(f"Internal error: {type(exc).__name__}: {exc}", fg="red", err=True)
+            click.echo("Hint: run again with --debug for the traceback, and report it.", err=True)
+            ctx.exit(INTERNAL_ERROR)
+        finally:
+            obj = ctx.find_object(AppContext)
+            if obj is not None:
+                obj.close()
+
+
+def _debug(ctx: click.Context) -> bool:
+    obj = ctx.find_object(AppContext)
+    return bool(obj and obj.debug)
+
+
+@click.group(cls=PreserveGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="PRESERVE_HOME",
+              help="Archive home (default: $PRESERVE_HOME, else the user data directory).")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), envvar="PRESERVE_CONFIG",
+              help="preserve.toml to use (default: the one in the archive home).")
+@click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
+@click.version_option(package_name="preserve", prog_name="preserve")
+@click.pass_context
+def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool) -> None:
+    """preserve keeps digital records safe and usable: ingest, audit, find and export AIPs.
+
+    \b
+    Start with:
+      preserve init                  create an archive (or use the default one)
+      preserve ingest FOLDER         ingest a folder as a new AIP
+      preserve aip list              see what the archive holds
+      preserve audit                 check every stored copy
+    """
+    ctx.obj = AppContext(home=home, config=config, debug=debug)
+
+
+def _register_commands() -> None:
+    from cli import aip, audit, demo, ingest, init, search
+
+    for module in (init, ingest, aip, audit, search, demo):
+        module.register(cli)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point of the ``preserve`` console script."""
+    cli(prog_name="preserve", auto_envvar_prefix="PRESERVE")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

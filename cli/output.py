@@ -1,0 +1,53 @@
+"""Printing results: JSON for machines, tables and plain lines for people."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+
+def emit_json(value: Any) -> None:
+    """Print ``value`` as indented JSON (dataclasses become objects)."""
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=_plain))
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+def console() -> Console:
+    """A console on stdout; when piped it is wide enough that ids, paths and digests stay whole."""
+    width = None if sys.stdout.isatty() else 200
+    return Console(soft_wrap=True, highlight=False, width=width)
+
+
+def esc(text: object) -> str:
+    """Text from users or files, made safe to print through rich (``[`` is markup otherwise)."""
+    return escape(str(text))
+
+
+def table(*columns: str, title: str | None = None) -> Table:
+    """A table with these column headings."""
+    result = Table(title=title, show_edge=False, pad_edge=False, header_style="bold")
+    for column in columns:
+        result.add_column(column, overflow="fold")
+    return result
+
+
+def human_size(size: int) -> str:
+    """A byte count in B, KiB, MiB, GiB or TiB."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"

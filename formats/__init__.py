@@ -1,0 +1,1 @@
+"""Format identification (PRONOM), validation and characterisation, normalisation converters."""

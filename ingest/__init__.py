@@ -1,0 +1,1 @@
+"""Ingest: transfer sources, the pipeline steps and the executors that run them."""

@@ -1,0 +1,193 @@
+"""The transfer journal: a small SQLite file in the staging area that records each file's progress.
+
+It keeps the per-file results on disk rather than in memory (so an ingest of 100,000 files
+runs in bounded memory), hands them back in path order for the METS and manifests, and is the
+checkpoint a resumed ingest starts from.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from itertools import groupby
+from pathlib import Path
+
+from ingest.sources import SourceFile
+from preservation.errors import Problem, TransferError
+from preservation.model import FormatInfo
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    idx INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    relative TEXT NOT NULL,
+    logical TEXT NOT NULL UNIQUE,
+    folded TEXT NOT NULL,
+    file_id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    sha256 TEXT, sha512 TEXT,
+    puid TEXT, format_name TEXT, format_version TEXT, mime_type TEXT, basis TEXT, warning TEXT, tool TEXT,
+    hashed_at TEXT, identified_at TEXT, stored_at TEXT
+);
+CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
+CREATE TABLE IF NOT EXISTS content (
+    logical TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, sha512 TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class JournalFile:
+    """A file's row in the journal."""
+
+    idx: int
+    source: str
+    relative: str
+    logical: str
+    file_id: str
+    size: int
+    mtime_ns: int
+    sha256: str = ""
+    sha512: str = ""
+    format: FormatInfo = FormatInfo()
+    hashed_at: str = ""
+    identified_at: str = ""
+    stored_at: str = ""
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What the per-file work found out and did."""
+
+    idx: int
+    size: int
+    sha256: str
+    sha512: str
+    format: FormatInfo
+    hashed_at: str
+    identified_at: str
+    stored_at: str
+
+
+class Journal:
+    """The journal of one transfer."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute("PRAGMA journal_mode=WAL")  # a reader (pending) and the writer (record) at once
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.db.close()
+
+    def add_sources(self, files: Iterator[SourceFile], logical_of, file_id_of) -> tuple[int, int]:
+        """Record every source file; report names that collide once normalised. Returns (files, bytes)."""
+        count = total = 0
+        with self.db:
+            for source in files:
+                logical = logical_of(source.relative)
+                try:
+                    self.db.execute(
+                        "INSERT INTO files (idx, source, relative, logical, folded, file_id, size, mtime_ns)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (count, source.path, source.relative, logical, logical.casefold(),
+                         file_id_of(source.relative), source.size, source.mtime_ns),
+                    )
+                except sqlite3.IntegrityError:
+                    raise TransferError(
+                        f"{source.path}: its name is the same as another file's once Unicode-normalised",
+                        hint="Rename one of the two files, then ingest again.",
+                    ) from None
+                count += 1
+                total += source.size
+        clashes = self.db.execute(
+            "SELECT group_concat(relative, ' | ') FROM files GROUP BY folded HAVING count(*) > 1 LIMIT 50"
+        ).fetchall()
+        if clashes:
+            raise TransferError(
+                f"{len(clashes)} group(s) of file names differ only in upper/lower case",
+                hint="Such names collide on case-insensitive storage; rename them, then ingest again.",
+                details=[Problem(row[0], "names differ only in case") for row in clashes],
+            )
+        return count, total
+
+    def pending(self) -> Iterator[JournalFile]:
+        """Files not yet stored, in scan order (read on a connection of its own while results are recorded)."""
+        reader = sqlite3.connect(self.path)
+        try:
+            for row in reader.execute(f"SELECT {_COLUMNS} FROM files WHERE stored_at IS NULL ORDER BY idx"):
+                yield _journal_file(row)
+        finally:
+            reader.close()
+
+    def record(self, result: FileResult) -> None:
+        """Record one file's digests, format and storage (committed by ``commit``)."""
+        fmt = result.format
+        self.db.execute(
+            "UPDATE files SET size=?, sha256=?, sha512=?, puid=?, format_name=?, format_version=?, mime_type=?,"
+            " basis=?, warning=?, tool=?, hashed_at=?, identified_at=?, stored_at=? WHERE idx=?",
+            (result.size, result.sha256, result.sha512, fmt.puid, fmt.name, fmt.version, fmt.mime_type,
+             fmt.basis, fmt.warning, fmt.tool, result.hashed_at, result.identified_at, result.stored_at, result.idx),
+        )
+
+    def commit(self) -> None:
+        """Make recorded results durable."""
+        self.db.commit()
+
+    def files(self) -> Iterator[JournalFile]:
+        """Every file in path order (a fresh cursor each call, so callers may iterate repeatedly)."""
+        cursor = self.db.execute(f"SELECT {_COLUMNS} FROM files ORDER BY logical")
+        for row in cursor:
+            yield _journal_file(row)
+
+    def add_content(self, logical: str, size: int, sha256: str, sha512: str) -> None:
+        """Record a non-payload file of the AIP (METS, tag files) stored with the payload."""
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO content VALUES (?, ?, ?, ?)", (logical, size, sha256, sha512))
+
+    def by_sha512(self) -> Iterator[tuple[str, list[str]]]:
+        """(sha512, logical paths) for every stored file of the AIP, grouped by digest."""
+        cursor = self.db.execute(
+            "SELECT sha512, logical FROM files UNION ALL SELECT sha512, logical FROM content ORDER BY 1, 2"
+        )
+        for digest, rows in groupby(cursor, key=lambda row: row[0]):
+            yield digest, [row[1] for row in rows]
+
+    def by_sha256(self) -> Iterator[tuple[str, list[str]]]:
+        """(sha256, logical paths) for every stored file of the AIP, grouped by digest."""
+        cursor = self.db.execute(
+            "SELECT sha256, logical FROM files UNION ALL SELECT sha256, logical FROM content ORDER BY 1, 2"
+        )
+        for digest, rows in groupby(cursor, key=lambda row: row[0]):
+            yield digest, [row[1] for row in rows]
+
+    def format_counts(self) -> list[tuple[str, str, int]]:
+        """(PUID, format name, files) found in the transfer, most common first."""
+        return self.db.execute(
+            "SELECT coalesce(puid, ''), coalesce(format_name, ''), count(*) FROM files"
+            " GROUP BY 1, 2 ORDER BY 3 DESC, 1"
+        ).fetchall()
+
+    def totals(self) -> tuple[int, int]:
+        """(files, bytes) of the payload originals."""
+        count, total = self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM files").fetchone()
+        return count, total
+
+
+_COLUMNS = (
+    "idx, source, relative, logical, file_id, size, mtime_ns, sha256, sha512, puid, format_name, format_version,"
+    " mime_type, basis, warning, tool, hashed_at, identified_at, stored_at"
+)
+
+
+def _journal_file(row: tuple) -> JournalFile:
+    fmt = FormatInfo(*(value or "" for value in row[9:16]))
+    return JournalFile(
+        idx=row[0], source=row[1], relative=row[2], logical=row[3], file_id=row[4], size=row[5], mtime_ns=row[6],
+        sha256=row[7] or "", sha512=row[8] or "", format=fmt,
+        hashed_at=row[16] or "", identified_at=row[17] or "", stored_at=row[18] or "",
+    )

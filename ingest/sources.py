@@ -1,0 +1,146 @@
+"""Transfer sources: what may be ingested from a folder, checked before anything is written."""
+
+from __future__ import annotations
+
+import os
+import stat
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from preservation.errors import Problem, TransferError
+
+MAX_REPORTED = 50
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A regular file offered for ingest: where it is, and its path relative to the transfer root."""
+
+    path: str  # absolute path on disk
+    relative: str  # relative, '/'-separated, exactly as given
+    size: int
+    mtime_ns: int
+
+
+def display_name(name: str) -> str:
+    """A file name safe to print: undecodable bytes shown as ``\\xNN``, control characters escaped."""
+    raw = os.fsencode(name)
+    text = raw.decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
+def name_problem(name: str) -> str:
+    """Why a file or folder name cannot be ingested as it is ('' when it can)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "name is not valid UTF-8"
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return "name contains control characters"
+    return ""
+
+
+class DirectorySource:
+    """A folder of files to ingest, walked in a stable (sorted) order without following links."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def check_root(self) -> None:
+        """Refuse a path that does not exist or is not a folder."""
+        root = self.root
+        if not os.path.lexists(root):
+            raise TransferError(f"{root}: no such file or folder")
+        if root.is_symlink():
+            raise TransferError(f"{root}: is a symbolic link", hint="Give the folder it points to instead.")
+        if not root.is_dir():
+            raise TransferError(f"{root}: is not a folder", hint="`preserve ingest` takes a folder of files.")
+        if not os.access(root, os.R_OK | os.X_OK):
+            raise TransferError(f"{root}: folder cannot be read (permission denied)")
+
+    def scan(self) -> Iterator[SourceFile]:
+        """Yield every file in path order; raise TransferError listing every problem found.
+
+        Problems are collected over the whole walk (reporting the first ``MAX_REPORTED``), so
+        an archivist sees them all at once rather than one per attempt.
+        """
+        self.check_root()
+        problems: list[Problem] = []
+        problem_count = 0
+        found = 0
+
+        def report(path: str, check: str) -> None:
+            nonlocal problem_count
+            problem_count += 1
+            if len(problems) < MAX_REPORTED:
+                problems.append(Problem(display_name(path), check))
+
+        def walk_error(error: OSError) -> None:
+            report(error.filename or str(self.root), f"folder cannot be read ({error.strerror})")
+
+        root = str(self.root)
+        for dirpath, dirnames, filenames in os.walk(root, onerror=walk_error, followlinks=False):
+            dirnames.sort()
+            kept_dirs = []
+            for dirname in dirnames:
+                full = os.path.join(dirpath, dirname)
+                if os.path.islink(full):
+                    report(full, _link_problem(full, root))
+                elif problem := name_problem(dirname):
+                    report(full, problem)
+                else:
+                    kept_dirs.append(dirname)
+            dirnames[:] = kept_dirs
+            for filename in sorted(filenames):
+                full = os.path.join(dirpath, filename)
+                try:
+                    info = os.lstat(full)
+                except OSError as exc:
+                    report(full, f"cannot be examined ({exc.strerror})")
+                    continue
+                if stat.S_ISLNK(info.st_mode):
+                    report(full, _link_problem(full, root))
+                    continue
+                if not stat.S_ISREG(info.st_mode):
+                    report(full, "is not a regular file (a device, pipe or socket)")
+                    continue
+                if problem := name_problem(filename):
+                    report(full, problem)
+                    continue
+                if problem := _read_problem(full):
+                    report(full, problem)
+                    continue
+                found += 1
+                if not problem_count:
+                    relative = os.path.relpath(full, root).replace(os.sep, "/")
+                    yield SourceFile(full, relative, info.st_size, info.st_mtime_ns)
+        if problem_count:
+            more = f" (the first {MAX_REPORTED} are listed)" if problem_count > MAX_REPORTED else ""
+            raise TransferError(
+                f"{self.root}: {problem_count} file(s) cannot be ingested as they are{more}",
+                hint="Fix or remove the files listed, then ingest again; nothing has been stored.",
+                details=problems,
+            )
+        if not found:
+            raise TransferError(f"{self.root}: the folder holds no files to ingest")
+
+
+def _link_problem(path: str, root: str) -> str:
+    target = os.path.realpath(path)
+    where = "inside" if target == root or target.startswith(root.rstrip(os.sep) + os.sep) else "outside"
+    return f"is a symbolic link to {display_name(target)} ({where} the transfer); links are not followed"
+
+
+def _read_problem(path: str) -> str:
+    try:
+        with open(path, "rb"):
+            return ""
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+
+
+def logical_name(relative: str) -> str:
+    """The stored form of a relative path: Unicode NFC."""
+    return unicodedata.normalize("NFC", relative)

@@ -1,0 +1,97 @@
+"""The per-file steps of ingest: one read for digests, identification, store, read back.
+
+These run in worker processes (see ``ingest.executors``): plain functions over plain data,
+with no catalogue or broker in sight.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from formats.identify import Identifier
+from ingest.journal import FileResult, JournalFile
+from preservation.config import LocationSettings
+from preservation.errors import FixityError, TransferError
+from preservation.identifiers import timestamp
+from storage import Storage, open_location
+from storage.digests import hash_stream
+from storage.ocfl import NewObject
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What every worker needs to know: where the AIP's OCFL object is being written."""
+
+    locations: tuple[LocationSettings, ...]
+    object_id: str
+
+
+class FileWorker:
+    """Does the per-file steps; built once per worker process (it loads the format signatures)."""
+
+    def __init__(self, setup: WorkerSetup):
+        self.identifier = Identifier()
+        self.objects = [NewObject(open_location(location), setup.object_id) for location in setup.locations]
+
+    def process(self, item: JournalFile) -> FileResult:
+        """Digest, identify, store in every location and read back one file."""
+        before = _stat(item)
+        if (before.st_size, before.st_mtime_ns) != (item.size, item.mtime_ns):
+            raise TransferError(f"{item.source}: changed after the transfer was scanned", hint=_RETRY)
+        with _open_source(item) as handle:
+            digests, size = read_digests(handle)
+        after = _stat(item)
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or size != before.st_size:
+            raise TransferError(f"{item.source}: changed while it was being read", hint=_RETRY)
+        hashed_at = timestamp()
+        fmt = self.identifier.identify(item.source)
+        identified_at = timestamp()
+        for obj in self.objects:
+            self._store(obj, item, digests["sha256"], size)
+        return FileResult(
+            item.idx, size, digests["sha256"], digests["sha512"], fmt, hashed_at, identified_at, timestamp()
+        )
+
+    def _store(self, obj: NewObject, item: JournalFile, sha256: str, size: int) -> None:
+        with _open_source(item) as handle:
+            stored = obj.put_file(item.logical, handle, size=size)
+        if stored.digests["sha256"] != sha256:
+            obj.storage.delete(stored.key)
+            raise TransferError(f"{item.source}: changed while it was being stored", hint=_RETRY)
+        verify_read_back(obj.storage, stored.key, sha256, size)
+
+
+def verify_read_back(storage: Storage, key: str, sha256: str, size: int) -> None:
+    """Read a just-stored object back and compare it with what was sent; FixityError if it differs."""
+    with storage.open(key) as handle:
+        back, back_size = hash_stream(handle, ("sha256",))
+    if back["sha256"] != sha256 or back_size != size:
+        raise FixityError(
+            f"{storage.describe()}: {key}: stored copy does not match the original when read back",
+            hint="The storage location may be failing; nothing has been registered.",
+        )
+
+
+_RETRY = "Make sure nothing is writing to the transfer folder, then ingest again; nothing has been stored."
+
+
+def read_digests(handle) -> tuple[dict[str, str], int]:
+    """SHA-256 and SHA-512 of a stream from one read."""
+    return hash_stream(handle, ("sha256", "sha512"))
+
+
+def _stat(item: JournalFile) -> os.stat_result:
+    try:
+        return os.stat(item.source)
+    except FileNotFoundError:
+        raise TransferError(f"{item.source}: disappeared during ingest", hint=_RETRY) from None
+    except OSError as exc:
+        raise TransferError(f"{item.source}: cannot be examined ({exc.strerror})") from None
+
+
+def _open_source(item: JournalFile):
+    try:
+        return open(item.source, "rb")
+    except OSError as exc:
+        raise TransferError(f"{item.source}: cannot be read ({exc.strerror})") from None

@@ -1,0 +1,39 @@
+"""Preservation planning: the policy files and their evaluation."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+from preservation.errors import PolicyError
+
+DEFAULTS = Path(__file__).parent / "defaults"
+
+
+def default_policy_files() -> list[Path]:
+    """The policy files shipped with preserve."""
+    return sorted(DEFAULTS.glob("*.toml"))
+
+
+def install_defaults(dest: Path) -> list[Path]:
+    """Copy the default policy files into ``dest``, keeping any the archive has already changed."""
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in default_policy_files():
+        target = dest / source.name
+        if not target.exists():
+            shutil.copyfile(source, target)
+            written.append(target)
+    return written
+
+
+def load_policy(path: Path) -> dict:
+    """Read one policy file; PolicyError naming the file and line if it is not valid TOML."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise PolicyError(f"{path}: policy file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: not valid TOML: {exc}") from None

@@ -1,0 +1,153 @@
+"""Fixity audits: re-read every stored copy of an AIP and compare it with the ingest digests.
+
+This is the one module of ``preservation`` that uses ``storage``: it streams stored files and
+records the result as PREMIS fixity check events in the catalogue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from preservation import SOFTWARE_NAME, software_version
+from preservation.catalogue import Database
+from preservation.catalogue import queries as catalogue
+from preservation.config import Settings
+from preservation.errors import NotFound, PreservationError
+from preservation.identifiers import agent_uuid, event_uuid, new_uuid, timestamp
+from preservation.model import FAILURE, FIXITY_CHECK, SOFTWARE, SUCCESS, Agent, Aip, Event
+from preservation.parallel import ordered_map
+from storage import Storage, open_location
+from storage.digests import hash_stream
+
+MAX_DETAIL = 100  # failures listed in an event's outcome detail
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A stored file and what was recorded for it at ingest (size -1 or an empty digest: not recorded)."""
+
+    path: str
+    size: int
+    sha256: str
+    sha512: str
+
+
+@dataclass(frozen=True)
+class BadFile:
+    """A stored file that failed its check."""
+
+    location: str
+    path: str
+    problem: str
+
+
+@dataclass
+class CopyAudit:
+    """The result of auditing one stored copy of an AIP."""
+
+    location: str
+    files: int = 0
+    bytes: int = 0
+    bad: list[BadFile] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every file of the copy matched."""
+        return not self.bad
+
+
+@dataclass
+class AipAudit:
+    """The result of auditing every copy of one AIP."""
+
+    aip: Aip
+    copies: list[CopyAudit]
+
+    @property
+    def ok(self) -> bool:
+        """True when every copy is intact."""
+        return all(copy.ok for copy in self.copies)
+
+
+def check_file(storage: Storage, root: str, location: str, expected: Expected) -> BadFile | None:
+    """Stream one stored file and compare size and both digests with the recorded ones."""
+    key = f"{root}/v1/content/{expected.path}"
+    try:
+        with storage.open(key) as handle:
+            digests, size = hash_stream(handle, ("sha256", "sha512"))
+    except NotFound:
+        return BadFile(location, expected.path, "missing")
+    except PreservationError as exc:
+        return BadFile(location, expected.path, f"unreadable: {exc.message}")
+    if expected.size >= 0 and size != expected.size:
+        return BadFile(location, expected.path, f"size {size}, expected {expected.size}")
+    for algorithm in ("sha256", "sha512"):
+        recorded = getattr(expected, algorithm)
+        if recorded and digests[algorithm] != recorded:
+            return BadFile(location, expected.path, f"checksum mismatch ({algorithm.upper()})")
+    return None
+
+
+def audit_copy(storage: Storage, root: str, location: str, files: Iterable[Expected], workers: int) -> CopyAudit:
+    """Check every expected file of one copy, several at a time."""
+    result = CopyAudit(location)
+
+    def check(expected: Expected) -> tuple[Expected, BadFile | None]:
+        return expected, check_file(storage, root, location, expected)
+
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        for expected, bad in ordered_map(pool, check, files, window=max(1, workers) * 4):
+            result.files += 1
+            result.bytes += max(expected.size, 0)
+            if bad is not None:
+                result.bad.append(bad)
+    return result
+
+
+def audit(settings: Settings, database: Database, aip_ref: str | None = None, progress=None) -> list[AipAudit]:
+    """Audit one AIP (or all) in every location holding a copy, recording a fixity check event per copy."""
+    run_id = new_uuid()
+    agent = Agent(agent_uuid(SOFTWARE, SOFTWARE_NAME, software_version()), SOFTWARE, SOFTWARE_NAME, software_version())
+    with database.session() as session:
+        aips = [catalogue.get_aip(session, aip_ref)] if aip_ref else catalogue.list_aips(session)
+    results = []
+    for aip in aips:
+        with database.session() as session:
+            expected = [Expected(f.path, f.size, f.sha256, f.sha512) for f in catalogue.aip_files(session, aip.id)]
+            expected.append(Expected(aip.mets_path, -1, "", aip.mets_sha512))
+            replicas = catalogue.aip_replicas(session, aip.id)
+        copies = []
+        for replica in replicas:
+            storage = open_location(settings.location(replica.location))
+            copy = audit_copy(storage, replica.object_root, replica.location, expected, settings.workers)
+            copies.append(copy)
+            if progress is not None:
+                progress(aip, copy)
+        result = AipAudit(aip, copies)
+        _record(database, run_id, agent, result)
+        results.append(result)
+    return results
+
+
+def _record(database: Database, run_id: str, agent: Agent, result: AipAudit) -> None:
+    when = timestamp()
+    events = []
+    for copy in result.copies:
+        detail = "; ".join(f"{bad.path}: {bad.problem}" for bad in copy.bad[:MAX_DETAIL])
+        if len(copy.bad) > MAX_DETAIL:
+            detail += f"; and {len(copy.bad) - MAX_DETAIL} more"
+        events.append(Event(
+            event_uuid(run_id, f"{result.aip.id}/{copy.location}", FIXITY_CHECK), result.aip.id, FIXITY_CHECK, when,
+            SUCCESS if copy.ok else FAILURE,
+            f"program={SOFTWARE_NAME}; algorithms=SHA-256, SHA-512; location={copy.location}",
+            detail or f"{copy.files} files, {copy.bytes} bytes match the digests recorded at ingest",
+            "", (agent.id,),
+        ))
+    with database.session() as session:
+        catalogue.upsert_agents(session, [agent])
+        catalogue.record_events(session, events)
+        for copy in result.copies:
+            catalogue.set_replica_checked(session, result.aip.id, copy.location, "ok" if copy.ok else "damaged", when)
+        catalogue.set_aip_status(session, result.aip.id, "stored" if result.ok else "damaged")

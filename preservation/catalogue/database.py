@@ -1,0 +1,105 @@
+"""The catalogue database: engine set-up (SQLite in WAL mode), schema state and migrations."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from preservation.errors import CatalogueError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL mode, foreign keys and a busy timeout."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001 - DB-API connection
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    return engine
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The schema revision this version of preserve expects."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head() or ""
+
+
+class Database:
+    """A connection pool to one catalogue, with its schema state and migrations."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def current_revision(self) -> str:
+        """The schema revision the database is at ('' when it has no catalogue yet)."""
+        try:
+            with self.engine.connect() as connection:
+                return MigrationContext.configure(connection).get_current_revision() or ""
+        except OperationalError as exc:
+            raise CatalogueError(f"cannot open the catalogue at {self.url}: {exc.orig}") from exc
+
+    def upgrade(self) -> tuple[str, str]:
+        """Migrate the schema to the head revision; return (before, after)."""
+        before = self.current_revision()
+        config = _alembic_config()
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        return before, self.current_revision()
+
+    def require_current(self) -> None:
+        """Refuse to work on a catalogue whose schema is not the one this version expects."""
+        current, head = self.current_revision(), head_revision()
+        if current == head:
+            return
+        if not current:
+            raise CatalogueError(
+                f"there is no catalogue at {self.url}", hint="Run `preserve init` to create the archive."
+            )
+        raise CatalogueError(
+            f"the catalogue schema is at revision {current}, this version of preserve needs {head}",
+            hint="Back up the catalogue, then run `preserve upgrade`.",
+        )
+
+    @contextmanager
+    def session(self):
+        """A session whose work is committed as one transaction, or rolled back on any error."""
+        session: Session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

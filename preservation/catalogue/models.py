@@ -1,0 +1,110 @@
+"""SQLAlchemy tables of the catalogue. Only ``preservation/catalogue`` imports SQLAlchemy."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+UUID_LEN = 36
+TIME_LEN = 40
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every catalogue table."""
+
+
+class StorageLocationRow(Base):
+    """A storage location known to the catalogue (its settings live in preserve.toml)."""
+
+    __tablename__ = "storage_locations"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    backend: Mapped[str] = mapped_column(String(20))
+    purpose: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[str] = mapped_column(String(TIME_LEN))
+
+
+class AgentRow(Base):
+    """A PREMIS agent: software, organisation or person."""
+
+    __tablename__ = "agents"
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(Text)
+    version: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AipRow(Base):
+    """An AIP; a row exists only once the AIP is stored, verified and registered."""
+
+    __tablename__ = "aips"
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    slug: Mapped[str] = mapped_column(String(100))
+    transfer_id: Mapped[str] = mapped_column(String(UUID_LEN), unique=True)
+    ocfl_id: Mapped[str] = mapped_column(String(100))
+    head_version: Mapped[str] = mapped_column(String(20))
+    file_count: Mapped[int] = mapped_column(BigInteger)
+    total_bytes: Mapped[int] = mapped_column(BigInteger)
+    mets_path: Mapped[str] = mapped_column(Text)
+    mets_sha512: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[str] = mapped_column(String(TIME_LEN))
+
+
+class FileRow(Base):
+    """A file of an AIP with its digests and identified format."""
+
+    __tablename__ = "files"
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    original_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    sha512: Mapped[str] = mapped_column(String(128))
+    puid: Mapped[str] = mapped_column(String(40), default="", index=True)
+    format_name: Mapped[str] = mapped_column(Text, default="")
+    format_version: Mapped[str] = mapped_column(String(100), default="")
+    mime_type: Mapped[str] = mapped_column(String(255), default="")
+    id_basis: Mapped[str] = mapped_column(String(20), default="")
+    id_warning: Mapped[str] = mapped_column(Text, default="")
+
+
+class EventRow(Base):
+    """A PREMIS event about an AIP or one of its files."""
+
+    __tablename__ = "events"
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"))
+    file_id: Mapped[str] = mapped_column(String(UUID_LEN), default="")
+    type: Mapped[str] = mapped_column(String(100))
+    datetime: Mapped[str] = mapped_column(String(TIME_LEN))
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    outcome_detail: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (Index("ix_events_aip_file", "aip_id", "file_id"),)
+
+
+class EventAgentRow(Base):
+    """Which agents took part in an event, and in what role."""
+
+    __tablename__ = "event_agents"
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(50), default="executing program")
+
+
+class ReplicaRow(Base):
+    """A stored copy of an AIP version in a location."""
+
+    __tablename__ = "replicas"
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), primary_key=True)
+    location: Mapped[str] = mapped_column(ForeignKey("storage_locations.name"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(20))
+    object_root: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    stored_at: Mapped[str] = mapped_column(String(TIME_LEN))
+    verified_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")

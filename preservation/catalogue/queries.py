@@ -1,0 +1,286 @@
+"""Reading and writing the catalogue in terms of the plain domain model."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from preservation.catalogue.models import (
+    AgentRow,
+    AipRow,
+    EventAgentRow,
+    EventRow,
+    FileRow,
+    ReplicaRow,
+    StorageLocationRow,
+)
+from preservation.errors import NotFound
+from preservation.identifiers import timestamp
+from preservation.model import Agent, Aip, Event, FileRecord, FormatInfo, Replica
+from preservation.parallel import batched
+
+BATCH = 1000
+
+
+def sync_locations(session: Session, locations: Iterable[tuple[str, str, str]]) -> None:
+    """Make sure every configured location (name, backend, purpose) has a catalogue row."""
+    known = set(session.scalars(select(StorageLocationRow.name)))
+    for name, backend, purpose in locations:
+        if name in known:
+            session.execute(
+                update(StorageLocationRow)
+                .where(StorageLocationRow.name == name)
+                .values(backend=backend, purpose=purpose)
+            )
+        else:
+            session.add(StorageLocationRow(name=name, backend=backend, purpose=purpose, created_at=timestamp()))
+
+
+def upsert_agents(session: Session, agents: Iterable[Agent]) -> None:
+    """Record agents not seen before (agent ids are derived from what they are)."""
+    agents = {agent.id: agent for agent in agents}
+    if not agents:
+        return
+    known = set(session.scalars(select(AgentRow.id).where(AgentRow.id.in_(list(agents)))))
+    for agent in agents.values():
+        if agent.id not in known:
+            session.add(AgentRow(id=agent.id, type=agent.type, name=agent.name, version=agent.version, note=agent.note))
+    session.flush()
+
+
+def register_aip(
+    session: Session,
+    aip: Aip,
+    files: Iterable[FileRecord],
+    events: Iterable[Event],
+    agents: Iterable[Agent],
+    replicas: Iterable[Replica],
+) -> None:
+    """Insert a new AIP with everything about it; the caller's transaction makes it visible at once."""
+    upsert_agents(session, agents)
+    session.execute(insert(AipRow), [_aip_row(aip)])
+    indexed = _has_search_index(session)
+    if indexed:
+        session.execute(
+            text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, '', :t, '', '')"),
+            {"a": aip.id, "t": aip.title},
+        )
+    for batch in batched(files, BATCH):
+        session.execute(insert(FileRow), [_file_row(record) for record in batch])
+        if indexed:
+            session.execute(
+                text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, :f, '', :p, :fmt)"),
+                [
+                    {"a": r.aip_id, "f": r.id, "p": r.original_name, "fmt": _format_words(r.format)}
+                    for r in batch
+                ],
+            )
+    record_events(session, events)
+    session.execute(insert(ReplicaRow), [_replica_row(replica) for replica in replicas])
+
+
+def record_events(session: Session, events: Iterable[Event]) -> int:
+    """Insert events (and their agent links) in batches; return how many."""
+    count = 0
+    for batch in batched(events, BATCH):
+        session.execute(insert(EventRow), [_event_row(event) for event in batch])
+        links = [
+            {"event_id": event.id, "agent_id": agent_id, "role": "executing program"}
+            for event in batch
+            for agent_id in event.agent_ids
+        ]
+        if links:
+            session.execute(insert(EventAgentRow), links)
+        count += len(batch)
+    return count
+
+
+def set_replica_checked(session: Session, aip_id: str, location: str, status: str, when: str) -> None:
+    """Record the result of checking one replica."""
+    session.execute(
+        update(ReplicaRow)
+        .where(ReplicaRow.aip_id == aip_id, ReplicaRow.location == location)
+        .values(status=status, verified_at=when)
+    )
+
+
+def set_aip_status(session: Session, aip_id: str, status: str) -> None:
+    """Mark an AIP as stored, damaged, …"""
+    session.execute(update(AipRow).where(AipRow.id == aip_id).values(status=status))
+
+
+def list_aips(session: Session) -> list[Aip]:
+    """Every registered AIP, newest first."""
+    rows = session.scalars(select(AipRow).order_by(AipRow.created_at.desc()))
+    return [_aip(row) for row in rows]
+
+
+def get_aip(session: Session, reference: str) -> Aip:
+    """The AIP with this UUID (or ``urn:uuid:`` form, or a unique prefix of at least 4 characters)."""
+    ref = reference.strip().lower().removeprefix("urn:uuid:")
+    row = session.get(AipRow, ref)
+    if row is None and len(ref) >= 4:
+        matches = list(session.scalars(select(AipRow).where(AipRow.id.startswith(ref, autoescape=True)).limit(2)))
+        if len(matches) > 1:
+            raise NotFound(f"AIP reference {reference!r} is ambiguous", hint="Give more characters of the id.")
+        row = matches[0] if matches else None
+    if row is None:
+        raise NotFound(f"no AIP {reference!r} in the catalogue", hint="`preserve aip list` shows every AIP.")
+    return _aip(row)
+
+
+def aip_files(session: Session, aip_id: str) -> Iterator[FileRecord]:
+    """The files of an AIP in path order (streamed)."""
+    rows = session.execute(select(FileRow).where(FileRow.aip_id == aip_id).order_by(FileRow.path)).scalars()
+    for row in rows:
+        yield _file(row)
+
+
+def aip_events(session: Session, aip_id: str, file_id: str | None = None) -> list[Event]:
+    """Events of an AIP (or of one of its files) in time order, with their agents."""
+    query = select(EventRow).where(EventRow.aip_id == aip_id)
+    if file_id is not None:
+        query = query.where(EventRow.file_id == file_id)
+    rows = list(session.scalars(query.order_by(EventRow.datetime, EventRow.id)))
+    agents: dict[str, list[str]] = {}
+    if rows:
+        links = session.execute(
+            select(EventAgentRow.event_id, EventAgentRow.agent_id).join(EventRow).where(EventRow.aip_id == aip_id)
+        )
+        for event_id, agent_id in links:
+            agents.setdefault(event_id, []).append(agent_id)
+    return [_event(row, tuple(agents.get(row.id, ()))) for row in rows]
+
+
+def agents_by_id(session: Session, ids: Iterable[str]) -> dict[str, Agent]:
+    """The agents with these ids."""
+    ids = list(set(ids))
+    rows = session.scalars(select(AgentRow).where(AgentRow.id.in_(ids))) if ids else []
+    return {row.id: Agent(row.id, row.type, row.name, row.version, row.note) for row in rows}
+
+
+def aip_replicas(session: Session, aip_id: str) -> list[Replica]:
+    """Every stored copy of an AIP."""
+    rows = session.scalars(select(ReplicaRow).where(ReplicaRow.aip_id == aip_id).order_by(ReplicaRow.location))
+    return [
+        Replica(r.aip_id, r.location, r.version, r.object_root, r.status, r.stored_at, r.verified_at) for r in rows
+    ]
+
+
+def format_counts(session: Session, aip_id: str) -> list[tuple[str, str, int]]:
+    """(PUID, format name, file count) for an AIP, most common first."""
+    rows = session.execute(
+        select(FileRow.puid, FileRow.format_name, func.count())
+        .where(FileRow.aip_id == aip_id)
+        .group_by(FileRow.puid, FileRow.format_name)
+        .order_by(func.count().desc(), FileRow.puid)
+    )
+    return [(puid, name, count) for puid, name, count in rows]
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One AIP that matched a search, with the matching files (if the match was on files)."""
+
+    aip: Aip
+    files: tuple[tuple[str, str], ...]  # (original name, format words)
+    rank: float
+
+
+def search(session: Session, query: str, limit: int = 20) -> list[SearchHit]:
+    """Full-text search over AIP titles, file names and formats; best matches first."""
+    match = fts_query(query)
+    if not match:
+        return []
+    rows = session.execute(
+        text(
+            "SELECT aip_id, path, format, bm25(search_index) AS rank FROM search_index "
+            "WHERE search_index MATCH :q ORDER BY rank LIMIT 2000"
+        ),
+        {"q": match},
+    )
+    grouped: dict[str, tuple[float, list[tuple[str, str]]]] = {}
+    for aip_id, path, fmt, rank in rows:
+        best, files = grouped.setdefault(aip_id, (rank, []))
+        grouped[aip_id] = (min(best, rank), files)
+        if path:
+            files.append((path, fmt))
+    ordered = sorted(grouped.items(), key=lambda item: item[1][0])[:limit]
+    hits = []
+    for aip_id, (rank, files) in ordered:
+        row = session.get(AipRow, aip_id)
+        if row is not None:
+            hits.append(SearchHit(_aip(row), tuple(files), rank))
+    return hits
+
+
+def fts_query(query: str) -> str:
+    """Turn what a person typed into a safe FTS5 query: every word must match (as a prefix)."""
+    words = re.findall(r"\w+", query, flags=re.UNICODE)
+    return " ".join(f'"{word}"*' for word in words)
+
+
+def _has_search_index(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _format_words(fmt: FormatInfo) -> str:
+    return " ".join(part for part in (fmt.puid, fmt.name, fmt.version, fmt.mime_type) if part)
+
+
+def _aip_row(aip: Aip) -> dict:
+    return {
+        "id": aip.id, "title": aip.title, "slug": aip.slug, "transfer_id": aip.transfer_id, "ocfl_id": aip.ocfl_id,
+        "head_version": aip.head_version, "file_count": aip.file_count, "total_bytes": aip.total_bytes,
+        "mets_path": aip.mets_path, "mets_sha512": aip.mets_sha512, "status": aip.status,
+        "created_at": aip.created_at,
+    }
+
+
+def _aip(row: AipRow) -> Aip:
+    return Aip(
+        id=row.id, title=row.title, slug=row.slug, transfer_id=row.transfer_id, ocfl_id=row.ocfl_id,
+        head_version=row.head_version, file_count=row.file_count, total_bytes=row.total_bytes,
+        mets_path=row.mets_path, mets_sha512=row.mets_sha512, created_at=row.created_at, status=row.status,
+    )
+
+
+def _file_row(record: FileRecord) -> dict:
+    fmt = record.format
+    return {
+        "id": record.id, "aip_id": record.aip_id, "path": record.path, "original_name": record.original_name,
+        "role": record.role, "size": record.size, "sha256": record.sha256, "sha512": record.sha512,
+        "puid": fmt.puid, "format_name": fmt.name, "format_version": fmt.version, "mime_type": fmt.mime_type,
+        "id_basis": fmt.basis, "id_warning": fmt.warning,
+    }
+
+
+def _file(row: FileRow) -> FileRecord:
+    fmt = FormatInfo(row.puid, row.format_name, row.format_version, row.mime_type, row.id_basis, row.id_warning)
+    return FileRecord(row.id, row.aip_id, row.path, row.original_name, row.size, row.sha256, row.sha512, fmt, row.role)
+
+
+def _event_row(event: Event) -> dict:
+    return {
+        "id": event.id, "aip_id": event.aip_id, "file_id": event.file_id, "type": event.type,
+        "datetime": event.datetime, "outcome": event.outcome, "detail": event.detail,
+        "outcome_detail": event.outcome_detail,
+    }
+
+
+def _event(row: EventRow, agent_ids: tuple[str, ...]) -> Event:
+    return Event(
+        row.id, row.aip_id, row.type, row.datetime, row.outcome, row.detail, row.outcome_detail, row.file_id, agent_ids
+    )
+
+
+def _replica_row(replica: Replica) -> dict:
+    return {
+        "aip_id": replica.aip_id, "location": replica.location, "version": replica.version,
+        "object_root": replica.object_root, "status": replica.status, "stored_at": replica.stored_at,
+        "verified_at": replica.verified_at,
+    }

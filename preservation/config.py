@@ -1,0 +1,309 @@
+"""Typed settings: ``preserve.toml`` plus ``PRESERVE_*`` environment variables, passed explicitly.
+
+Where the settings come from, in order:
+1. the archive home: ``--home``, else ``$PRESERVE_HOME``, else the directory of an explicit config
+   file, else the user data directory (the embedded default archive);
+2. the config file: ``--config``, else ``$PRESERVE_CONFIG``, else ``<home>/preserve.toml`` if it
+   exists; with none, built-in defaults (SQLite catalogue, one local location, in-process executor);
+3. ``PRESERVE_<SECTION>_<KEY>`` variables override scalar keys, e.g. ``PRESERVE_CATALOGUE_URL``.
+Relative paths are relative to the archive home.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import platformdirs
+
+from preservation.errors import ConfigError
+
+CONFIG_NAME = "preserve.toml"
+BACKENDS = ("local", "s3")
+PURPOSES = ("aip", "replica", "access")
+EXECUTORS = ("local", "celery")
+
+
+@dataclass(frozen=True)
+class LocationSettings:
+    """One named storage location from a ``[[storage]]`` table."""
+
+    name: str
+    backend: str = "local"
+    path: Path | None = None
+    endpoint: str = ""
+    bucket: str = ""
+    prefix: str = ""
+    purpose: str = "aip"
+    storage_class: str = ""
+    object_lock_days: int = 0
+    object_lock_mode: str = "GOVERNANCE"
+    server_side_encryption: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything preserve needs to know about one archive's infrastructure."""
+
+    home: Path
+    config_file: Path | None = None
+    archive_name: str = "Unnamed archive"
+    catalogue_url: str = ""
+    locations: tuple[LocationSettings, ...] = ()
+    replication: tuple[str, ...] = ()
+    executor_kind: str = "local"
+    executor_workers: int = 0
+    executor_broker: str = ""
+    policies_path: Path = field(default_factory=Path)
+
+    @property
+    def staging_dir(self) -> Path:
+        """Where transfers are worked on before they become AIPs."""
+        return self.home / "staging"
+
+    def location(self, name: str) -> LocationSettings:
+        """The location called ``name``; ConfigError if there is none."""
+        for location in self.locations:
+            if location.name == name:
+                return location
+        known = ", ".join(loc.name for loc in self.locations) or "none"
+        raise ConfigError(f"no storage location named {name!r} (known: {known})")
+
+    @property
+    def workers(self) -> int:
+        """Parallel worker processes for per-file work (0 in the settings means one per core)."""
+        return self.executor_workers or (os.cpu_count() or 1)
+
+
+# section -> key -> type, for the scalar keys PRESERVE_* variables may override
+_SCALARS: dict[str, dict[str, type]] = {
+    "archive": {"name": str},
+    "catalogue": {"url": str},
+    "executor": {"kind": str, "workers": int, "broker": str},
+    "policies": {"path": str},
+    "replication": {"locations": list},
+}
+_LOCATION_KEYS: dict[str, type] = {
+    "name": str, "backend": str, "path": str, "endpoint": str, "bucket": str, "prefix": str,
+    "purpose": str, "storage_class": str, "object_lock_days": int, "object_lock_mode": str,
+    "server_side_encryption": str,
+}
+
+
+def default_home(env: Mapping[str, str] | None = None) -> Path:
+    """The embedded default archive home: ``$PRESERVE_HOME``, else the user data directory."""
+    env = os.environ if env is None else env
+    if env.get("PRESERVE_HOME"):
+        return Path(env["PRESERVE_HOME"]).expanduser().resolve()
+    return Path(platformdirs.user_data_dir("preserve", appauthor=False)).resolve()
+
+
+def load_settings(
+    home: Path | None = None, config_file: Path | None = None, env: Mapping[str, str] | None = None
+) -> Settings:
+    """Build the settings for one invocation (see the module docstring for the order)."""
+    env = os.environ if env is None else env
+    if config_file is None and env.get("PRESERVE_CONFIG"):
+        config_file = Path(env["PRESERVE_CONFIG"])
+    if home is not None:
+        home = Path(home).expanduser().resolve()
+    elif env.get("PRESERVE_HOME"):
+        home = default_home(env)
+    elif config_file is not None:
+        home = Path(config_file).expanduser().resolve().parent
+    else:
+        home = default_home(env)
+    if config_file is None and (home / CONFIG_NAME).is_file():
+        config_file = home / CONFIG_NAME
+    data: dict = {}
+    if config_file is not None:
+        config_file = Path(config_file).expanduser().resolve()
+        data = _read_toml(config_file)
+    _apply_env(data, env)
+    return _build(home, config_file, data)
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _apply_env(data: dict, env: Mapping[str, str]) -> None:
+    for section, keys in _SCALARS.items():
+        for key, kind in keys.items():
+            name = f"PRESERVE_{section.upper()}_{key.upper()}"
+            if name not in env:
+                continue
+            raw = env[name]
+            table = data.setdefault(section, {})
+            if kind is int:
+                try:
+                    table[key] = int(raw)
+                except ValueError:
+                    raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
+            elif kind is list:
+                table[key] = [part.strip() for part in raw.split(",") if part.strip()]
+            else:
+                table[key] = raw
+
+
+def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
+    where = str(config_file) if config_file else "built-in defaults"
+    known_sections = set(_SCALARS) | {"storage"}
+    for section in data:
+        if section not in known_sections:
+            raise ConfigError(f"{where}: unknown section [{section}]", hint=_known("sections", known_sections))
+    for section, keys in _SCALARS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: [{section}] must be a table")
+        for key, value in table.items():
+            if key not in keys:
+                raise ConfigError(f"{where}: unknown key {key!r} in [{section}]", hint=_known("keys", keys))
+            _check_type(where, f"{section}.{key}", value, keys[key])
+
+    locations = tuple(_location(where, home, i, table) for i, table in enumerate(data.get("storage", [])))
+    if not locations:
+        locations = (LocationSettings(name="primary", backend="local", path=home / "storage" / "primary"),)
+    names = [loc.name for loc in locations]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigError(f"{where}: storage location names must be unique: {', '.join(duplicates)}")
+    replication = tuple(data.get("replication", {}).get("locations", [names[0]]))
+    for name in replication:
+        if name not in names:
+            raise ConfigError(f"{where}: [replication] names {name!r}, which is not a [[storage]] location")
+    if not replication:
+        raise ConfigError(f"{where}: [replication] locations must name at least one location")
+
+    executor = data.get("executor", {})
+    kind = executor.get("kind", "local")
+    if kind not in EXECUTORS:
+        raise ConfigError(f"{where}: executor.kind must be one of {', '.join(EXECUTORS)}, not {kind!r}")
+    workers = executor.get("workers", 0)
+    if workers < 0:
+        raise ConfigError(f"{where}: executor.workers must be 0 (one per core) or more")
+
+    url = data.get("catalogue", {}).get("url", "sqlite:///catalogue.db")
+    return Settings(
+        home=home,
+        config_file=config_file,
+        archive_name=data.get("archive", {}).get("name", "Unnamed archive"),
+        catalogue_url=_absolute_sqlite_url(url, home),
+        locations=locations,
+        replication=replication,
+        executor_kind=kind,
+        executor_workers=workers,
+        executor_broker=executor.get("broker", ""),
+        policies_path=home / data.get("policies", {}).get("path", "policies"),
+    )
+
+
+def _location(where: str, home: Path, index: int, table: object) -> LocationSettings:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [[storage]] entry {index + 1} must be a table")
+    for key, value in table.items():
+        if key not in _LOCATION_KEYS:
+            raise ConfigError(
+                f"{where}: unknown key {key!r} in [[storage]] entry {index + 1}", hint=_known("keys", _LOCATION_KEYS)
+            )
+        _check_type(where, f"storage[{index + 1}].{key}", value, _LOCATION_KEYS[key])
+    name = table.get("name")
+    if not name:
+        raise ConfigError(f"{where}: [[storage]] entry {index + 1} has no name")
+    backend = table.get("backend", "local")
+    if backend not in BACKENDS:
+        raise ConfigError(f"{where}: location {name!r}: backend must be one of {', '.join(BACKENDS)}")
+    purpose = table.get("purpose", "aip")
+    if purpose not in PURPOSES:
+        raise ConfigError(f"{where}: location {name!r}: purpose must be one of {', '.join(PURPOSES)}")
+    fields = {k: v for k, v in table.items() if k != "path"}
+    location = LocationSettings(**fields)
+    if backend == "local":
+        if not table.get("path"):
+            raise ConfigError(f"{where}: local location {name!r} needs a path")
+        location = replace(location, path=(home / table["path"]).resolve())
+    elif not table.get("bucket"):
+        raise ConfigError(f"{where}: s3 location {name!r} needs a bucket")
+    return location
+
+
+def _check_type(where: str, key: str, value: object, kind: type) -> None:
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is list:
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if not ok:
+        raise ConfigError(f"{where}: {key} must be {'a list of strings' if kind is list else kind.__name__}")
+
+
+def _known(what: str, names) -> str:
+    return f"Known {what}: {', '.join(sorted(names))}."
+
+
+def _absolute_sqlite_url(url: str, home: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str(home / url[len(prefix):])
+    return url
+
+
+CONFIG_TEMPLATE = '''\
+# preserve.toml — the infrastructure of one archive.
+# Preservation decisions (format actions, fixity schedule, closure) live in the policy files
+# under [policies] path. Paths below are relative to this file's directory (the archive home).
+# Any scalar key can be overridden by an environment variable PRESERVE_<SECTION>_<KEY>,
+# e.g. PRESERVE_CATALOGUE_URL.
+
+[archive]
+# The organisation recorded as a PREMIS agent on every event.
+name = "{archive_name}"
+
+[catalogue]
+# SQLite (embedded, the default) or PostgreSQL: "postgresql+psycopg://user@host/db".
+url = "sqlite:///catalogue.db"
+
+# Storage locations. Every AIP is written to each location named in [replication] and read back.
+[[storage]]
+name = "primary"
+backend = "local"                 # "local" or "s3"
+path = "storage/primary"
+purpose = "aip"                   # "aip", "replica" or "access"
+
+# An S3-compatible location (credentials come from the standard AWS chain, never from here):
+# [[storage]]
+# name = "offsite"
+# backend = "s3"
+# endpoint = "https://s3.example.org"   # omit for AWS itself
+# bucket = "preserve-aips"
+# prefix = ""
+# purpose = "replica"
+# object_lock_days = 0                  # > 0: retention on every AIP object version
+# object_lock_mode = "GOVERNANCE"       # or "COMPLIANCE" (irreversible)
+
+[replication]
+locations = ["primary"]
+
+[executor]
+kind = "local"                    # "local" (a process pool on this machine) or "celery"
+workers = 0                       # worker processes for per-file work; 0 = one per CPU core
+# broker = "redis://127.0.0.1:6379/0"
+
+[policies]
+path = "policies"
+'''
+
+
+def render_config(archive_name: str) -> str:
+    """The commented ``preserve.toml`` that ``preserve init`` writes."""
+    escaped = archive_name.replace("\\", "\\\\").replace('"', '\\"')
+    return CONFIG_TEMPLATE.format(archive_name=escaped)

@@ -1,0 +1,109 @@
+"""The error hierarchy: every failure preserve reports to a user is a PreservationError.
+
+Each class carries the CLI exit code for its kind of failure and an optional hint; validation
+errors also carry structured ``details`` (path, check, expected, found) so callers can report
+every problem, not only the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing found wrong: which path, which check, what was expected and what was found."""
+
+    path: str
+    check: str
+    expected: str = ""
+    found: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {self.check}"
+        if self.expected or self.found:
+            text += f" (expected {self.expected or '-'}, found {self.found or '-'})"
+        return text
+
+
+class PreservationError(Exception):
+    """Root of every error preserve reports; ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 10
+    default_hint = ""
+
+    def __init__(self, message: str, *, hint: str = "", details: list[Problem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint or self.default_hint
+        self.details = list(details or [])
+
+    def __reduce__(self):
+        # keep hint and details when the error crosses a process boundary
+        return _rebuild, (type(self), self.message, self.hint, self.details)
+
+
+def _rebuild(cls: type[PreservationError], message: str, hint: str, details: list[Problem]) -> PreservationError:
+    return cls(message, hint=hint, details=details)
+
+
+class ConfigError(PreservationError):
+    """preserve.toml or a PRESERVE_* variable is missing, unreadable or invalid."""
+
+    exit_code = 11
+    default_hint = "Check preserve.toml (or run `preserve init`)."
+
+
+class CatalogueError(PreservationError):
+    """The catalogue database is unreachable or its schema is not the one this version expects."""
+
+    exit_code = 12
+
+
+class NotFound(PreservationError):
+    """A named AIP, file or location does not exist."""
+
+    exit_code = 13
+
+
+class TransferError(PreservationError):
+    """The material offered for ingest cannot be accepted as it is."""
+
+    exit_code = 20
+
+
+class FormatError(PreservationError):
+    """Format identification or validation could not be carried out."""
+
+    exit_code = 21
+
+
+class PackageError(PreservationError):
+    """An AIP or bag could not be written, read or validated."""
+
+    exit_code = 22
+
+
+class StorageError(PreservationError):
+    """A storage location could not be written or read."""
+
+    exit_code = 30
+    default_hint = "Check that the storage location is reachable and has free space."
+
+
+class FixityError(PreservationError):
+    """Stored bytes do not match the digests recorded for them."""
+
+    exit_code = 31
+
+
+class PolicyError(PreservationError):
+    """A policy file is missing or invalid."""
+
+    exit_code = 40
+
+
+class AccessDenied(PreservationError):
+    """The person asking is not entitled to the material."""
+
+    exit_code = 50

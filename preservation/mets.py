@@ -1,0 +1,162 @@
+"""The AIP's METS 1.12 document with embedded PREMIS 3, written with a streaming writer.
+
+Memory does not grow with the number of files: the caller supplies a function that yields the
+files (with their events) in path order, and it is called once per METS section that lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from lxml import etree
+
+from preservation.identifiers import xml_id
+from preservation.model import Agent, Event, FileRecord
+from preservation.premis import PREMIS_NS, XSI_NS, leaf, write_agent, write_event, write_object
+
+METS_NS = "http://www.loc.gov/METS/"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+DCTERMS_NS = "http://purl.org/dc/terms/"
+SCHEMA_LOCATION = (
+    "http://www.loc.gov/METS/ http://www.loc.gov/standards/mets/version1121/mets.xsd "
+    "http://www.loc.gov/premis/v3 http://www.loc.gov/standards/premis/v3/premis.xsd"
+)
+NSMAP = {"mets": METS_NS, "premis": PREMIS_NS, "xlink": XLINK_NS, "xsi": XSI_NS, "dc": DC_NS, "dcterms": DCTERMS_NS}
+
+_M = f"{{{METS_NS}}}"
+
+
+@dataclass(frozen=True)
+class MetsHeader:
+    """What the METS says about the AIP as a whole."""
+
+    aip_id: str
+    title: str
+    created: str
+    archive_name: str
+    software: str
+    bag_name: str
+
+
+@dataclass(frozen=True)
+class MetsFile:
+    """One file for the METS: its record and the events about it."""
+
+    record: FileRecord
+    events: tuple[Event, ...]
+
+
+def write_mets(
+    out: BinaryIO,
+    header: MetsHeader,
+    agents: Iterable[Agent],
+    aip_events: Iterable[Event],
+    files: Callable[[], Iterable[MetsFile]],
+) -> None:
+    """Write the whole METS document to ``out``; ``files()`` is called three times."""
+    with etree.xmlfile(out, encoding="utf-8") as xf:
+        xf.write_declaration()
+        attrib = {
+            "OBJID": f"urn:uuid:{header.aip_id}",
+            "LABEL": header.title,
+            "TYPE": "AIP",
+            f"{{{XSI_NS}}}schemaLocation": SCHEMA_LOCATION,
+        }
+        with xf.element(_M + "mets", attrib, nsmap=NSMAP):
+            _write_header(xf, header)
+            _write_dublin_core(xf, header)
+            with xf.element(_M + "amdSec", {"ID": xml_id("amd", header.aip_id)}):
+                for agent in agents:
+                    _wrapped(xf, "digiprovMD", xml_id("agent", agent.id), "PREMIS:AGENT", write_agent, agent)
+                for event in aip_events:
+                    _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event)
+            for item in files():
+                _write_file_amd(xf, item, header.software)
+            with xf.element(_M + "fileSec"), xf.element(_M + "fileGrp", {"USE": "original"}):
+                for item in files():
+                    _write_file_entry(xf, item.record)
+            _write_struct_map(xf, header, (item.record for item in files()))
+
+
+def _write_header(xf, header: MetsHeader) -> None:
+    with xf.element(_M + "metsHdr", {"CREATEDATE": header.created, "RECORDSTATUS": "complete"}):
+        with xf.element(_M + "agent", {"ROLE": "CREATOR", "TYPE": "ORGANIZATION"}):
+            leaf(xf, _M + "name", header.archive_name)
+        with xf.element(_M + "agent", {"ROLE": "CREATOR", "TYPE": "OTHER", "OTHERTYPE": "SOFTWARE"}):
+            leaf(xf, _M + "name", header.software)
+
+
+def _write_dublin_core(xf, header: MetsHeader) -> None:
+    with (
+        xf.element(_M + "dmdSec", {"ID": xml_id("dmd", header.aip_id), "CREATED": header.created}),
+        xf.element(_M + "mdWrap", {"MDTYPE": "DC"}),
+        xf.element(_M + "xmlData"),
+        xf.element(f"{{{DCTERMS_NS}}}dublincore"),
+    ):
+        leaf(xf, f"{{{DC_NS}}}title", header.title)
+        leaf(xf, f"{{{DC_NS}}}identifier", f"urn:uuid:{header.aip_id}")
+
+
+def _wrapped(xf, section: str, section_id: str, mdtype: str, write, *args) -> None:
+    with (
+        xf.element(_M + section, {"ID": section_id}),
+        xf.element(_M + "mdWrap", {"MDTYPE": mdtype}),
+        xf.element(_M + "xmlData"),
+    ):
+        write(xf, *args)
+
+
+def _write_file_amd(xf, item: MetsFile, software: str) -> None:
+    record = item.record
+    with xf.element(_M + "amdSec", {"ID": xml_id("amd", record.id)}):
+        _wrapped(xf, "techMD", xml_id("techmd", record.id), "PREMIS:OBJECT", write_object, record, software)
+        for event in item.events:
+            _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, record.id)
+
+
+def _write_file_entry(xf, record: FileRecord) -> None:
+    attrib = {
+        "ID": xml_id("file", record.id),
+        "ADMID": xml_id("amd", record.id),
+        "SIZE": str(record.size),
+        "CHECKSUM": record.sha256,
+        "CHECKSUMTYPE": "SHA-256",
+    }
+    if record.format.mime_type:
+        attrib["MIMETYPE"] = record.format.mime_type
+    with xf.element(_M + "file", attrib):
+        location = {"LOCTYPE": "OTHER", "OTHERLOCTYPE": "SYSTEM", f"{{{XLINK_NS}}}href": record.path}
+        _empty(xf, "FLocat", location)
+
+
+def _empty(xf, name: str, attrib: dict) -> None:
+    with xf.element(_M + name, attrib):
+        pass
+
+
+def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> None:
+    """A physical structMap of the bag's folders; records arrive in path order, so folders nest with a stack."""
+    with (
+        xf.element(_M + "structMap", {"TYPE": "physical", "ID": xml_id("structmap", header.aip_id)}),
+        xf.element(_M + "div", {"TYPE": "Directory", "LABEL": header.bag_name, "DMDID": xml_id("dmd", header.aip_id),
+                                "ADMID": xml_id("amd", header.aip_id)}),
+    ):
+        open_dirs: list[tuple[str, object]] = []  # (folder name, its element context)
+        for record in records:
+            folders = record.path.split("/")[:-1]
+            common = 0
+            while common < min(len(open_dirs), len(folders)) and open_dirs[common][0] == folders[common]:
+                common += 1
+            while len(open_dirs) > common:
+                open_dirs.pop()[1].__exit__(None, None, None)
+            for folder in folders[common:]:
+                context = xf.element(_M + "div", {"TYPE": "Directory", "LABEL": folder})
+                context.__enter__()
+                open_dirs.append((folder, context))
+            with xf.element(_M + "div", {"TYPE": "Item", "LABEL": record.path.rsplit("/", 1)[-1]}):
+                _empty(xf, "fptr", {"FILEID": xml_id("file", record.id)})
+        while open_dirs:
+            open_dirs.pop()[1].__exit__(None, None, None)

@@ -1,0 +1,121 @@
+"""The domain model as plain data: what an AIP, its files, events, agents and replicas are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# PREMIS event types, from the Library of Congress preservation event-type vocabulary.
+INGESTION_START = "ingestion start"
+INGESTION_END = "ingestion end"
+MESSAGE_DIGEST_CALCULATION = "message digest calculation"
+FORMAT_IDENTIFICATION = "format identification"
+FIXITY_CHECK = "fixity check"
+REPLICATION = "replication"
+
+# Outcomes
+SUCCESS = "success"
+FAILURE = "failure"
+WARNING = "warning"
+
+# Agent types (PREMIS agentType)
+SOFTWARE = "software"
+ORGANIZATION = "organization"
+PERSON = "person"
+
+# Roles of files within an AIP
+ORIGINAL = "original"
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Who or what carried out an event: software (with version), the organisation, a person."""
+
+    id: str
+    type: str
+    name: str
+    version: str = ""
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        """Name and version, e.g. ``fido 1.6.1``."""
+        return f"{self.name} {self.version}".strip()
+
+
+@dataclass(frozen=True)
+class Event:
+    """A PREMIS event about an AIP (``file_id`` empty) or one of its files."""
+
+    id: str
+    aip_id: str
+    type: str
+    datetime: str
+    outcome: str
+    detail: str = ""
+    outcome_detail: str = ""
+    file_id: str = ""
+    agent_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FormatInfo:
+    """What a file was identified as, and on what basis."""
+
+    puid: str = ""
+    name: str = ""
+    version: str = ""
+    mime_type: str = ""
+    basis: str = ""
+    warning: str = ""
+    tool: str = ""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One file in an AIP: where it is in the bag, what it was called, its digests and format."""
+
+    id: str
+    aip_id: str
+    path: str
+    original_name: str
+    size: int
+    sha256: str
+    sha512: str
+    format: FormatInfo = field(default_factory=FormatInfo)
+    role: str = ORIGINAL
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One stored copy of an AIP version in a storage location."""
+
+    aip_id: str
+    location: str
+    version: str
+    object_root: str
+    status: str = "ok"
+    stored_at: str = ""
+    verified_at: str = ""
+
+
+@dataclass(frozen=True)
+class Aip:
+    """An Archival Information Package as the catalogue knows it."""
+
+    id: str
+    title: str
+    slug: str
+    transfer_id: str
+    ocfl_id: str
+    head_version: str
+    file_count: int
+    total_bytes: int
+    mets_path: str
+    mets_sha512: str
+    created_at: str
+    status: str = "stored"
+
+    @property
+    def bag_name(self) -> str:
+        """The AIP's bag directory name, ``<slug>-<uuid>``."""
+        return f"{self.slug}-{self.id}"

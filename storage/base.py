@@ -1,0 +1,63 @@
+"""The storage interface every backend implements, and what it says about stored objects."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO, Protocol
+
+from preservation.errors import StorageError
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """What a location knows about one stored object."""
+
+    key: str
+    size: int
+    digests: dict[str, str] = field(default_factory=dict)
+    version_id: str = ""
+    modified: float = 0.0
+
+
+class Storage(Protocol):
+    """A place that keeps bytes under keys: local disk, an S3 bucket, …"""
+
+    name: str
+
+    def put(
+        self, key: str, stream: BinaryIO, *, size: int | None = None, algorithms: tuple[str, ...] = ("sha256",)
+    ) -> StoredObject:
+        """Store ``stream`` under ``key`` atomically, returning the digests computed while streaming."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """A streaming binary reader for ``key``."""
+        ...
+
+    def stat(self, key: str) -> StoredObject:
+        """Size, store-side digests and version of ``key``."""
+        ...
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        """Every object whose key starts with ``prefix``, in key order."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (missing keys are not an error)."""
+        ...
+
+    def describe(self) -> str:
+        """Where this location keeps its bytes, for messages."""
+        ...
+
+
+def check_key(key: str) -> str:
+    """Refuse keys that are empty, absolute, or step out of the location; return the key."""
+    if not key or key.startswith("/") or "\\" in key or "\x00" in key:
+        raise StorageError(f"unsafe storage key {key!r}")
+    parts = key.split("/")
+    if any(part in ("", ".", "..") for part in parts) or posixpath.normpath(key) != key:
+        raise StorageError(f"unsafe storage key {key!r}")
+    return key

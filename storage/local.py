@@ -1,0 +1,114 @@
+"""Local-disk storage: atomic writes (temp file, fsync, rename) under a root directory."""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from preservation.errors import NotFound, StorageError
+from storage.base import StoredObject, check_key
+from storage.digests import hash_stream
+
+TEMP_PREFIX = ".preserve-tmp-"
+
+
+class LocalStorage:
+    """A storage location in a directory on a local or mounted file system."""
+
+    def __init__(self, name: str, root: Path):
+        self.name = name
+        self.root = Path(root)
+
+    def describe(self) -> str:
+        """Where this location keeps its bytes."""
+        return f"{self.name} ({self.root})"
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put(
+        self, key: str, stream: BinaryIO, *, size: int | None = None, algorithms: tuple[str, ...] = ("sha256",)
+    ) -> StoredObject:
+        """Write ``stream`` to ``key`` via a temp file, fsync and rename; return its digests."""
+        target = self._path(key)
+        temp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{target.name}")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(temp, "wb") as out:
+                digests, written = hash_stream(stream, algorithms, sink=out.write)
+                out.flush()
+                os.fsync(out.fileno())
+            if size is not None and written != size:
+                raise StorageError(
+                    f"{self.describe()}: {key}: expected {size} bytes, received {written}",
+                    hint="The source changed or was truncated while it was being stored.",
+                )
+            os.replace(temp, target)
+            _fsync_dir(target.parent)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
+            raise StorageError(f"{self.describe()}: cannot write {key}: {reason}") from exc
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return StoredObject(key=key, size=written, digests=digests, modified=target.stat().st_mtime)
+
+    def open(self, key: str) -> BinaryIO:
+        """Open ``key`` for streaming reads."""
+        try:
+            return open(self._path(key), "rb")
+        except FileNotFoundError:
+            raise NotFound(f"{self.describe()}: {key} is missing") from None
+        except OSError as exc:
+            raise StorageError(f"{self.describe()}: cannot read {key}: {exc.strerror}") from exc
+
+    def stat(self, key: str) -> StoredObject:
+        """Size and modification time of ``key``."""
+        try:
+            info = self._path(key).stat()
+        except FileNotFoundError:
+            raise NotFound(f"{self.describe()}: {key} is missing") from None
+        return StoredObject(key=key, size=info.st_size, modified=info.st_mtime)
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        """Every stored object under ``prefix`` (a key prefix), in key order; temp files are skipped."""
+        base = self.root
+        if not base.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames.sort()
+            rel_dir = os.path.relpath(dirpath, base)
+            rel_dir = "" if rel_dir == "." else rel_dir.replace(os.sep, "/") + "/"
+            if prefix and not (rel_dir.startswith(prefix) or prefix.startswith(rel_dir)):
+                dirnames[:] = []
+                continue
+            for filename in sorted(filenames):
+                key = rel_dir + filename
+                if filename.startswith(TEMP_PREFIX) or not key.startswith(prefix):
+                    continue
+                info = os.stat(os.path.join(dirpath, filename))
+                yield StoredObject(key=key, size=info.st_size, modified=info.st_mtime)
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` and any directories it leaves empty."""
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        parent = path.parent
+        while parent != self.root and parent.is_relative_to(self.root):
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+            parent = parent.parent
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,206 @@
+"""OCFL 1.1 objects under an OCFL storage root, written and read through any Storage backend.
+
+Layout: the storage root holds ``0=ocfl_1.1``, ``ocfl_layout.json`` and the hashed n-tuple
+extension's config; each object sits at ``aaa/bbb/ccc/<sha256 of its id>/`` with
+``0=ocfl_object_1.1``, ``inventory.json`` (+ ``.sha512``) and ``v1/content/…``.
+The root inventory is written last: an object directory without it is an unfinished write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from preservation.errors import NotFound, PackageError, StorageError
+from storage.base import Storage, StoredObject
+from storage.digests import hash_stream
+
+OCFL_VERSION = "1.1"
+INVENTORY_TYPE = "https://ocfl.io/1.1/spec/#inventory"
+LAYOUT = "0004-hashed-n-tuple-storage-layout"
+LAYOUT_CONFIG = {
+    "extensionName": LAYOUT,
+    "digestAlgorithm": "sha256",
+    "tupleSize": 3,
+    "numberOfTuples": 3,
+    "shortObjectRoot": False,
+}
+ROOT_NAMASTE = ("0=ocfl_1.1", "ocfl_1.1\n")
+OBJECT_NAMASTE = ("0=ocfl_object_1.1", "ocfl_object_1.1\n")
+
+
+def object_root(object_id: str) -> str:
+    """The key prefix (no trailing slash) of an object under the hashed n-tuple layout."""
+    digest = hashlib.sha256(object_id.encode("utf-8")).hexdigest()
+    return "/".join([digest[0:3], digest[3:6], digest[6:9], digest])
+
+
+def ensure_storage_root(storage: Storage) -> None:
+    """Write the storage root's declaration and layout files if they are not there yet."""
+    try:
+        storage.stat(ROOT_NAMASTE[0])
+        return
+    except NotFound:
+        pass
+    layout = {"extension": LAYOUT, "description": "OCFL object identifiers hashed with SHA-256 into 3 tuples of 3"}
+    _put_bytes(storage, "ocfl_layout.json", _json_bytes(layout))
+    _put_bytes(storage, f"extensions/{LAYOUT}/config.json", _json_bytes(LAYOUT_CONFIG))
+    _put_bytes(storage, ROOT_NAMASTE[0], ROOT_NAMASTE[1].encode())
+
+
+@dataclass(frozen=True)
+class InventoryEntry:
+    """One distinct content digest of a version: where its bytes are and which logical paths hold it."""
+
+    sha512: str
+    content_paths: tuple[str, ...]
+    logical_paths: tuple[str, ...]
+
+
+class NewObject:
+    """Writes version ``v1`` of a new OCFL object; ``abort`` removes everything it wrote."""
+
+    def __init__(self, storage: Storage, object_id: str):
+        self.storage = storage
+        self.object_id = object_id
+        self.root = object_root(object_id)
+        try:
+            storage.stat(f"{self.root}/inventory.json")
+        except NotFound:
+            return
+        raise StorageError(f"{storage.describe()}: OCFL object {object_id} already exists at {self.root}")
+
+    def content_key(self, logical_path: str) -> str:
+        """The storage key of a logical path's bytes in v1."""
+        return f"{self.root}/v1/content/{logical_path}"
+
+    def put_file(self, logical_path: str, stream: BinaryIO, size: int | None = None) -> StoredObject:
+        """Store one file of the version, returning the SHA-256 computed while streaming."""
+        return self.storage.put(self.content_key(logical_path), stream, size=size, algorithms=("sha256",))
+
+    def commit(self, inventory_file: Path) -> str:
+        """Publish the version: v1's inventory, the declaration, then the root inventory (the commit point)."""
+        digest = _file_sha512(inventory_file)
+        sidecar = f"{digest}  inventory.json\n".encode()
+        for base in (f"{self.root}/v1", self.root):
+            if base == self.root:
+                _put_bytes(self.storage, f"{self.root}/{OBJECT_NAMASTE[0]}", OBJECT_NAMASTE[1].encode())
+            with inventory_file.open("rb") as handle:
+                self.storage.put(f"{base}/inventory.json", handle)
+            _put_bytes(self.storage, f"{base}/inventory.json.sha512", sidecar)
+        return digest
+
+    def abort(self) -> None:
+        """Delete every key written under this object's root."""
+        delete_object(self.storage, self.root)
+
+
+def delete_object(storage: Storage, root: str) -> int:
+    """Delete every key under an object root (an unfinished or abandoned write); return how many."""
+    keys = [stored.key for stored in storage.list(root + "/")]
+    for key in keys:
+        storage.delete(key)
+    return len(keys)
+
+
+def write_inventory(
+    out: BinaryIO,
+    object_id: str,
+    entries: Iterable[InventoryEntry],
+    *,
+    created: str,
+    message: str,
+    user_name: str,
+    user_address: str,
+    fixity_sha256: Iterable[tuple[str, tuple[str, ...]]] = (),
+) -> None:
+    """Stream a v1 inventory as JSON to ``out`` without holding every entry in memory.
+
+    ``entries`` must not repeat a digest; ``fixity_sha256`` yields (sha256, content paths) pairs.
+    """
+    write = out.write
+    write(b"{\n")
+    write(b'  "digestAlgorithm": "sha512",\n')
+    write(b'  "head": "v1",\n')
+    write(b'  "id": ' + _json(object_id) + b",\n")
+    write(b'  "type": ' + _json(INVENTORY_TYPE) + b",\n")
+    write(b'  "manifest": {')
+    first = True
+    with tempfile.TemporaryFile() as state_file:  # the state follows the manifest: keep it on disk, not in memory
+        for entry in entries:
+            sep = b"\n    " if first else b",\n    "
+            write(sep + _json(entry.sha512) + b": " + _json(list(entry.content_paths)))
+            state_file.write(sep + b"    " + _json(entry.sha512) + b": " + _json(list(entry.logical_paths)))
+            first = False
+        write(b"\n  },\n" if not first else b"},\n")
+        write(b'  "fixity": {"sha256": {')
+        fixity_first = True
+        for sha256, paths in fixity_sha256:
+            write((b"\n    " if fixity_first else b",\n    ") + _json(sha256) + b": " + _json(list(paths)))
+            fixity_first = False
+        write(b"\n  }},\n" if not fixity_first else b"}},\n")
+        write(b'  "versions": {\n    "v1": {\n')
+        write(b'      "created": ' + _json(created) + b",\n")
+        write(b'      "message": ' + _json(message) + b",\n")
+        write(b'      "user": {"address": ' + _json(user_address) + b', "name": ' + _json(user_name) + b"},\n")
+        write(b'      "state": {')
+        state_file.seek(0)
+        shutil.copyfileobj(state_file, out)
+        write(b"\n      }\n" if not first else b"}\n")
+    write(b"    }\n  }\n}\n")
+
+
+def read_inventory(storage: Storage, root: str) -> dict:
+    """The object's root inventory, checked against its SHA-512 sidecar."""
+    try:
+        with storage.open(f"{root}/inventory.json") as handle:
+            data = handle.read()
+        with storage.open(f"{root}/inventory.json.sha512") as handle:
+            sidecar = handle.read().decode("ascii", "replace").split()
+    except NotFound as exc:
+        raise PackageError(f"{storage.describe()}: OCFL object at {root} is incomplete: {exc.message}") from None
+    if not sidecar or hashlib.sha512(data).hexdigest() != sidecar[0].lower():
+        raise PackageError(f"{storage.describe()}: {root}/inventory.json does not match its .sha512 sidecar")
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise PackageError(f"{storage.describe()}: {root}/inventory.json is not valid JSON: {exc}") from None
+
+
+def version_state(inventory: dict, version: str | None = None) -> Iterator[tuple[str, str, str]]:
+    """Yield ``(logical_path, content_path, sha512)`` for every file of a version (default: head)."""
+    version = version or inventory["head"]
+    try:
+        state = inventory["versions"][version]["state"]
+    except KeyError:
+        raise NotFound(f"OCFL object {inventory.get('id')} has no version {version}") from None
+    manifest = inventory["manifest"]
+    for digest, logical_paths in state.items():
+        content_path = manifest[digest][0]
+        for logical_path in logical_paths:
+            yield logical_path, content_path, digest
+
+
+def _put_bytes(storage: Storage, key: str, data: bytes) -> StoredObject:
+    return storage.put(key, io.BytesIO(data), size=len(data))
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _json_bytes(value: object) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _file_sha512(path: Path) -> str:
+    with path.open("rb") as handle:
+        digests, _ = hash_stream(handle, ("sha512",))
+    return digests["sha512"]
