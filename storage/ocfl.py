@@ -1,7 +1,8 @@
 """OCFL 1.1 objects under an OCFL storage root, written and read through any Storage backend.
 
-Layout: the storage root holds ``0=ocfl_1.1``, ``ocfl_layout.json`` and the hashed n-tuple
-extension's config; each object sits at ``aaa/bbb/ccc/<sha256 of its id>/`` with
+Layout: the storage root holds ``0=ocfl_1.1``, ``ocfl_layout.json`` and the config of storage
+layout extension 0003 (hash and id n-tuple); each object sits at ``aaa/bbb/ccc/<encoded id>/``
+(the tuples from the SHA-256 of its id, e.g. ``…/urn%3auuid%3a1b2c…``) with
 ``0=ocfl_object_1.1``, ``inventory.json`` (+ ``.sha512``) and ``v1/content/…``.
 The root inventory is written last: an object directory without it is an unfinished write.
 """
@@ -24,22 +25,20 @@ from storage.digests import hash_stream
 
 OCFL_VERSION = "1.1"
 INVENTORY_TYPE = "https://ocfl.io/1.1/spec/#inventory"
-LAYOUT = "0004-hashed-n-tuple-storage-layout"
-LAYOUT_CONFIG = {
-    "extensionName": LAYOUT,
-    "digestAlgorithm": "sha256",
-    "tupleSize": 3,
-    "numberOfTuples": 3,
-    "shortObjectRoot": False,
-}
+LAYOUT = "0003-hash-and-id-n-tuple-storage-layout"
+LAYOUT_CONFIG = {"extensionName": LAYOUT, "digestAlgorithm": "sha256", "tupleSize": 3, "numberOfTuples": 3}
+_ID_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 ROOT_NAMASTE = ("0=ocfl_1.1", "ocfl_1.1\n")
 OBJECT_NAMASTE = ("0=ocfl_object_1.1", "ocfl_object_1.1\n")
 
 
 def object_root(object_id: str) -> str:
-    """The key prefix (no trailing slash) of an object under the hashed n-tuple layout."""
+    """The key prefix (no trailing slash) of an object: three tuples of its id's SHA-256, then the encoded id."""
     digest = hashlib.sha256(object_id.encode("utf-8")).hexdigest()
-    return "/".join([digest[0:3], digest[3:6], digest[6:9], digest])
+    encoded = "".join(c if c in _ID_SAFE else "".join(f"%{b:02x}" for b in c.encode("utf-8")) for c in object_id)
+    if len(encoded) > 100:
+        encoded = f"{encoded[:100]}-{digest}"
+    return "/".join([digest[0:3], digest[3:6], digest[6:9], encoded])
 
 
 def ensure_storage_root(storage: Storage) -> None:
@@ -49,7 +48,7 @@ def ensure_storage_root(storage: Storage) -> None:
         return
     except NotFound:
         pass
-    layout = {"extension": LAYOUT, "description": "OCFL object identifiers hashed with SHA-256 into 3 tuples of 3"}
+    layout = {"extension": LAYOUT, "description": "SHA-256 n-tuple trees (3 tuples of 3), then the encoded object id"}
     _put_bytes(storage, "ocfl_layout.json", _json_bytes(layout))
     _put_bytes(storage, f"extensions/{LAYOUT}/config.json", _json_bytes(LAYOUT_CONFIG))
     _put_bytes(storage, ROOT_NAMASTE[0], ROOT_NAMASTE[1].encode())

@@ -1,0 +1,85 @@
+"""Shared fixtures: an archive home in a temporary folder, the CLI, a sample collection."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from ingest.samples import make_sample_collection
+
+REQUIRE_TOOLS = os.environ.get("PRESERVE_REQUIRE_TOOLS") == "1"
+
+
+def require_tool(name: str, reason: str = "") -> str:
+    """The path of system tool ``name``; skip (or, under PRESERVE_REQUIRE_TOOLS=1, fail) without it."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed" + (f" ({reason})" if reason else "")
+    if REQUIRE_TOOLS:
+        pytest.fail(message + "; PRESERVE_REQUIRE_TOOLS=1 requires it")
+    pytest.skip(message)
+
+
+class Preserve:
+    """Runs ``preserve`` commands against one archive home, in-process."""
+
+    def __init__(self, home: Path):
+        self.home = home
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, expect: int | None = 0):
+        result = self.runner.invoke(cli, ["--home", str(self.home), *args], catch_exceptions=False)
+        if expect is not None:
+            assert result.exit_code == expect, (
+                f"preserve {' '.join(args)} exited {result.exit_code}, expected {expect}\n"
+                f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+            )
+        return result
+
+    def json(self, *args: str, expect: int = 0):
+        """Run with --json and parse stdout."""
+        return json.loads(self(*args, "--json", expect=expect).stdout)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """An empty folder for an archive home."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def preserve(home: Path, monkeypatch: pytest.MonkeyPatch) -> Preserve:
+    """The CLI bound to an initialised archive home (environment cleared of PRESERVE_* settings)."""
+    for name in list(os.environ):
+        if name.startswith("PRESERVE_") and name != "PRESERVE_REQUIRE_TOOLS":
+            monkeypatch.delenv(name)
+    run = Preserve(home)
+    run("init", "--name", "Test Archive Service")
+    return run
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Path:
+    """The sample collection in a fresh folder."""
+    path = tmp_path / "collection"
+    make_sample_collection(path)
+    return path
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``root`` by relative path (to prove a folder was not changed)."""
+    result = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            result[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return result
