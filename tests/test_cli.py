@@ -1,0 +1,96 @@
+"""The command line: init and upgrade, the embedded default archive, errors, exit codes, --debug."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from cli.main import cli
+from preservation.catalogue import Database
+from preservation.errors import CatalogueError, ConfigError, NotFound
+
+
+def test_init_writes_config_policies_catalogue_and_storage(home):
+    result = CliRunner().invoke(cli, ["init", str(home), "--name", "Kernow Archives", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["config_written"] is True and report["schema"]["before"] is None
+    assert 'name = "Kernow Archives"' in (home / "preserve.toml").read_text()
+    assert sorted(p.name for p in (home / "policies").iterdir()) == ["fixity.toml", "formats.toml"]
+    assert (home / "catalogue.db").is_file()
+    assert (home / "storage" / "primary" / "0=ocfl_1.1").read_text() == "ocfl_1.1\n"
+
+    (home / "policies" / "formats.toml").write_text("# changed by the archive\nversion = 2\n")
+    again = CliRunner().invoke(cli, ["init", str(home), "--json"])
+    assert again.exit_code == 0
+    assert json.loads(again.stdout)["config_written"] is False
+    assert "changed by the archive" in (home / "policies" / "formats.toml").read_text(), "init keeps local edits"
+
+
+def test_embedded_default_archive_is_created_on_first_use(tmp_path, monkeypatch, collection):
+    monkeypatch.setenv("PRESERVE_HOME", str(tmp_path / "embedded"))
+    monkeypatch.delenv("PRESERVE_CONFIG", raising=False)
+    result = CliRunner().invoke(cli, ["ingest", str(collection), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "Creating the default archive" in result.stderr
+    listed = CliRunner().invoke(cli, ["aip", "list", "--json"])
+    assert [a["id"] for a in json.loads(listed.stdout)] == [json.loads(result.stdout)["aip_id"]]
+
+
+def test_commands_refuse_an_out_of_date_catalogue(preserve):
+    database = Database(f"sqlite:///{preserve.home}/catalogue.db")
+    with database.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0000old'")
+    database.dispose()
+    result = preserve("aip", "list", expect=CatalogueError.exit_code)
+    assert "schema is at revision 0000old" in result.stderr
+    assert "Hint: Back up the catalogue, then run `preserve upgrade`." in result.stderr
+
+
+def test_unknown_aip_gives_hint_and_exit_code(preserve):
+    result = preserve("aip", "show", "deadbeef", expect=NotFound.exit_code)
+    assert result.stderr.startswith("Error: no AIP 'deadbeef' in the catalogue")
+    assert "preserve aip list" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback(preserve):
+    result = preserve("--debug", "aip", "show", "deadbeef", expect=NotFound.exit_code)
+    assert "Traceback" in result.stderr
+
+
+def test_bad_configuration_is_reported(home):
+    (home / "preserve.toml").write_text("[archive]\nnmae = 'typo'\n")
+    result = CliRunner().invoke(cli, ["--home", str(home), "aip", "list"])
+    assert result.exit_code == ConfigError.exit_code
+    assert "unknown key 'nmae' in [archive]" in result.stderr and "Known keys: name" in result.stderr
+
+
+def test_export_refuses_an_existing_destination(preserve, collection, tmp_path):
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    target = tmp_path / "taken"
+    target.write_text("something else")
+    result = preserve("aip", "export", aip_id, str(target), expect=22)
+    assert f"{target}: already exists" in result.stderr
+    assert target.read_text() == "something else"
+
+
+def test_export_skips_a_damaged_copy_and_says_why(preserve, collection, tmp_path):
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    stored = next((preserve.home / "storage").rglob("vestry-minutes-1923.pdf"))
+    stored.write_bytes(b"damaged")
+    result = preserve("aip", "export", aip_id, str(tmp_path / "bag"), expect=22)
+    assert "could not be exported from any location" in result.stderr
+    assert "does not match the inventory's SHA-512" in result.stderr
+    assert not (tmp_path / "bag").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_help_is_written_for_archivists():
+    result = CliRunner().invoke(cli, ["--help"])
+    assert "preserve ingest FOLDER" in result.stdout
+    for command in ("init", "upgrade", "ingest", "aip", "audit", "search", "demo"):
+        assert command in result.stdout
+    ingest_help = CliRunner().invoke(cli, ["ingest", "--help"]).stdout
+    assert "--title" in ingest_help and "--json" in ingest_help

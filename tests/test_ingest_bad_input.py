@@ -1,0 +1,162 @@
+"""Bad input at ingest: a clear error naming the file, a non-zero exit, and nothing kept or changed."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+import ingest.steps
+import storage.local
+from preservation.errors import StorageError, TransferError
+from tests.conftest import tree_digest
+
+
+def assert_nothing_kept(preserve, source: Path | None = None, before: dict | None = None) -> None:
+    """No AIP registered, no staging left, no OCFL object in storage, and the source unchanged."""
+    assert preserve.json("aip", "list") == []
+    staging = preserve.home / "staging"
+    assert not staging.exists() or list(staging.iterdir()) == []
+    primary = preserve.home / "storage" / "primary"
+    leftovers = [p for p in primary.rglob("*") if p.is_file() and p.relative_to(primary).parts[0] != "extensions"
+                 and p.name not in ("0=ocfl_1.1", "ocfl_layout.json")]
+    assert leftovers == []
+    if source is not None:
+        assert tree_digest(source) == before
+
+
+def test_path_that_does_not_exist(preserve, tmp_path):
+    missing = tmp_path / "no-such-folder"
+    result = preserve("ingest", str(missing), expect=TransferError.exit_code)
+    assert f"{missing}: no such file or folder" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_a_file_instead_of_a_folder(preserve, collection):
+    target = collection / "documents" / "transcription-notes.txt"
+    result = preserve("ingest", str(target), expect=TransferError.exit_code)
+    assert "is not a folder" in result.stderr and "Hint:" in result.stderr
+
+
+def test_empty_folder(preserve, tmp_path):
+    empty = tmp_path / "empty"
+    (empty / "only" / "subfolders").mkdir(parents=True)
+    result = preserve("ingest", str(empty), expect=TransferError.exit_code)
+    assert f"{empty}: the folder holds no files to ingest" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_unreadable_file(preserve, collection, monkeypatch):
+    victim = collection / "documents" / "transcription-notes.txt"
+    before = tree_digest(collection)
+    victim.chmod(0)
+    if os.geteuid() == 0:  # root reads anything: make the open fail as it would for anyone else
+        real_open = open
+
+        def refusing_open(path, *args, **kwargs):
+            if os.fspath(path) == str(victim):
+                raise PermissionError(errno.EACCES, "Permission denied", str(victim))
+            return real_open(path, *args, **kwargs)
+
+        monkeypatch.setattr("builtins.open", refusing_open)
+    result = preserve("ingest", str(collection), expect=TransferError.exit_code)
+    victim.chmod(0o644)
+    assert str(victim) in result.stderr and "cannot be read (Permission denied)" in result.stderr
+    assert_nothing_kept(preserve, collection, before)
+
+
+def test_file_name_that_is_not_utf8(preserve, collection):
+    bad = os.fsencode(collection / "documents") + b"/minutes-caf\xe9.txt"
+    with open(bad, "wb") as handle:
+        handle.write(b"Latin-1 named file\n")
+    before = tree_digest(collection)
+    result = preserve("ingest", str(collection), expect=TransferError.exit_code)
+    assert "minutes-caf\\xe9.txt: name is not valid UTF-8" in result.stderr
+    assert "1 file(s) cannot be ingested" in result.stderr
+    assert_nothing_kept(preserve, collection, before)
+    assert os.path.exists(bad)
+
+
+def test_symlink_pointing_outside_is_reported_not_followed(preserve, collection, tmp_path):
+    secret = tmp_path / "outside" / "secret.txt"
+    secret.parent.mkdir()
+    secret.write_text("not part of the transfer\n")
+    link = collection / "documents" / "shortcut.txt"
+    link.symlink_to(secret)
+    before = tree_digest(collection)
+    result = preserve("ingest", str(collection), expect=TransferError.exit_code)
+    assert f"{link}: is a symbolic link to {secret} (outside the transfer); links are not followed" in result.stderr
+    assert_nothing_kept(preserve, collection, before)
+    assert secret.read_text() == "not part of the transfer\n"
+
+
+def test_every_problem_is_listed_at_once(preserve, collection, tmp_path):
+    (collection / "link-a").symlink_to(tmp_path)
+    os.mkfifo(collection / "a-pipe")
+    result = preserve("ingest", str(collection), expect=TransferError.exit_code)
+    assert "2 file(s) cannot be ingested" in result.stderr
+    assert "a-pipe: is not a regular file" in result.stderr
+    assert "link-a: is a symbolic link" in result.stderr
+
+
+def test_names_that_differ_only_in_case(preserve, collection):
+    (collection / "data" / "Burials-1890-1950.csv").write_text("name\n")
+    result = preserve("ingest", str(collection), expect=TransferError.exit_code)
+    assert "differ only in upper/lower case" in result.stderr
+    assert "data/Burials-1890-1950.csv | data/burials-1890-1950.csv" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_file_that_changes_while_it_is_read(preserve, collection, monkeypatch):
+    victim = collection / "audio" / "oral-history-interview.wav"
+    real_read = ingest.steps.read_digests
+
+    def read_while_someone_writes(handle):
+        if handle.name == str(victim):
+            with open(victim, "ab") as writer:
+                writer.write(b"appended by another program")
+        return real_read(handle)
+
+    monkeypatch.setattr(ingest.steps, "read_digests", read_while_someone_writes)
+    result = preserve("ingest", str(collection), expect=TransferError.exit_code)
+    assert f"{victim}: changed while it was being read" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_storage_write_fails_half_way(preserve, collection, monkeypatch):
+    before = tree_digest(collection)
+    real_hash = storage.local.hash_stream
+    calls = {"n": 0}
+
+    def disk_fills_up(stream, algorithms, *, sink=None, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 6:  # five files are already stored when the disk fills
+            sink(stream.read(100))
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_hash(stream, algorithms, sink=sink, **kwargs)
+
+    monkeypatch.setattr(storage.local, "hash_stream", disk_fills_up)
+    result = preserve("ingest", str(collection), expect=StorageError.exit_code)
+    assert "no space left on device" in result.stderr
+    assert calls["n"] == 6
+    monkeypatch.undo()
+    assert_nothing_kept(preserve, collection, before)
+    temp_files = [p for p in (preserve.home / "storage").rglob(f"{storage.local.TEMP_PREFIX}*")]
+    assert temp_files == []
+
+
+@pytest.mark.parametrize("fail_at", ["_store_mets", "_commit_objects", "_register"])
+def test_failure_in_a_late_step_leaves_nothing(preserve, collection, monkeypatch, fail_at):
+    import ingest.pipeline
+
+    def boom(*_args, **_kwargs):
+        raise StorageError("simulated failure")
+
+    monkeypatch.setattr(ingest.pipeline, fail_at, boom)
+    preserve("ingest", str(collection), expect=StorageError.exit_code)
+    monkeypatch.undo()
+    assert_nothing_kept(preserve)
+    # and the archive still works afterwards
+    assert preserve.json("ingest", str(collection))["files"] == 11
