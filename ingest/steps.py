@@ -1,4 +1,4 @@
-"""The per-file steps of ingest: one read for digests, identification, store, read back.
+"""The per-file steps of ingest: store while computing digests (one read), identify, read back.
 
 These run in worker processes (see ``ingest.executors``): plain functions over plain data,
 with no catalogue or broker in sight.
@@ -35,25 +35,27 @@ class FileWorker:
         self.objects = [NewObject(open_location(location), setup.object_id) for location in setup.locations]
 
     def process(self, item: JournalFile) -> FileResult:
-        """Digest, identify, store in every location and read back one file."""
+        """Store one file in every location, computing its digests in the same read; identify; verify."""
         before = _stat(item)
         if (before.st_size, before.st_mtime_ns) != (item.size, item.mtime_ns):
             raise TransferError(f"{item.source}: changed after the transfer was scanned", hint=_RETRY)
+        first, *others = self.objects
         with _open_source(item) as handle:
-            digests, size = read_digests(handle)
-        after = _stat(item)
-        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or size != before.st_size:
-            raise TransferError(f"{item.source}: changed while it was being read", hint=_RETRY)
+            stored = first.put_file(item.logical, handle, algorithms=("sha256", "sha512"))
         hashed_at = timestamp()
         fmt = self.identifier.identify(item.source)
         identified_at = timestamp()
-        for obj in self.objects:
-            self._store(obj, item, digests["sha256"], size)
-        return FileResult(
-            item.idx, size, digests["sha256"], digests["sha512"], fmt, hashed_at, identified_at, timestamp()
-        )
+        after = _stat(item)
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or stored.size != before.st_size:
+            raise TransferError(f"{item.source}: changed while it was being read", hint=_RETRY)
+        sha256, sha512 = stored.digests["sha256"], stored.digests["sha512"]
+        verify_read_back(first.storage, stored.key, sha256, stored.size)
+        for obj in others:
+            self._store(obj, item, sha256, stored.size)
+        return FileResult(item.idx, stored.size, sha256, sha512, fmt, hashed_at, identified_at, timestamp())
 
     def _store(self, obj: NewObject, item: JournalFile, sha256: str, size: int) -> None:
+        """Store a further copy from the source, check it is the same bytes, and read it back."""
         with _open_source(item) as handle:
             stored = obj.put_file(item.logical, handle, size=size)
         if stored.digests["sha256"] != sha256:
@@ -74,11 +76,6 @@ def verify_read_back(storage: Storage, key: str, sha256: str, size: int) -> None
 
 
 _RETRY = "Make sure nothing is writing to the transfer folder, then ingest again; nothing has been stored."
-
-
-def read_digests(handle) -> tuple[dict[str, str], int]:
-    """SHA-256 and SHA-512 of a stream from one read."""
-    return hash_stream(handle, ("sha256", "sha512"))
 
 
 def _stat(item: JournalFile) -> os.stat_result:

@@ -80,9 +80,11 @@ class NewObject:
         """The storage key of a logical path's bytes in v1."""
         return f"{self.root}/v1/content/{logical_path}"
 
-    def put_file(self, logical_path: str, stream: BinaryIO, size: int | None = None) -> StoredObject:
-        """Store one file of the version, returning the SHA-256 computed while streaming."""
-        return self.storage.put(self.content_key(logical_path), stream, size=size, algorithms=("sha256",))
+    def put_file(
+        self, logical_path: str, stream: BinaryIO, size: int | None = None, algorithms: tuple[str, ...] = ("sha256",)
+    ) -> StoredObject:
+        """Store one file of the version, returning the digests computed while streaming."""
+        return self.storage.put(self.content_key(logical_path), stream, size=size, algorithms=algorithms)
 
     def commit(self, inventory_file: Path) -> str:
         """Publish the version: v1's inventory, the declaration, then the root inventory (the commit point)."""

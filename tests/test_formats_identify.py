@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from formats.identify import Identifier, identifier_description
@@ -62,3 +64,54 @@ def test_empty_file(identifier, tmp_path):
 def test_description_without_loading():
     name, version, signatures = identifier_description()
     assert name == "FIDO" and version and signatures.isdigit()
+
+
+def _stock_fido_answers(paths):
+    """What unmodified FIDO says about each path: (PUIDs, match type)."""
+    import fido
+    from fido.fido import Fido
+
+    from formats.identify import _container_file, _pronom_version
+
+    conf = Path(fido.__file__).parent / "conf"
+    answers = {}
+    current = {}
+
+    def collect(_name, matches, _delta, matchtype=""):
+        current["value"] = (tuple(el.findtext("puid") for el, _ in matches), matchtype)
+
+    stock = Fido(quiet=True, handle_matches=collect, conf_dir=str(conf),
+                 format_files=[f"formats-v{_pronom_version(conf)}.xml", "format_extensions.xml"])
+    stock.containersignature_file = _container_file(conf)
+    for path in paths:
+        current.clear()
+        stock.identify_file(str(path))
+        answers[path] = current.get("value", ((), ""))
+    return answers
+
+
+def test_indexed_signatures_give_the_same_answers_as_stock_fido(identifier, samples, tmp_path):
+    import random
+    import sysconfig
+
+    rng = random.Random(2026)
+    paths = sorted(p for p in samples.rglob("*") if p.is_file())
+    for first in range(256):  # every possible first byte, followed by plausible and random content
+        path = tmp_path / f"first-{first:02x}.bin"
+        path.write_bytes(bytes([first]) + rng.randbytes(rng.choice([3, 40, 600, 5000])))
+        paths.append(path)
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    paths += sorted(stdlib.rglob("*.py"))[:40] + sorted(stdlib.rglob("*.pyc"))[:20]
+    paths += sorted(p for p in Path(sysconfig.get_paths()["platlib"]).rglob("*") if p.suffix in
+                    (".so", ".png", ".gif", ".xsd", ".xml", ".json", ".txt", ".zip", ".gz"))[:200]
+    expected = _stock_fido_answers(paths)
+    different = []
+    for path in paths:
+        identifier._result = []
+        identifier._fido.identify_file(str(path))
+        got = (tuple(el.findtext("puid") for el, _ in identifier._result), identifier._result[0][1]
+               if identifier._result else "")
+        if got != expected[path] and not (got[0] == () and expected[path][0] == ()):
+            different.append((path, got, expected[path]))
+    assert different == []
+    assert len(paths) > 400

@@ -111,15 +111,16 @@ def test_names_that_differ_only_in_case(preserve, collection):
 
 def test_file_that_changes_while_it_is_read(preserve, collection, monkeypatch):
     victim = collection / "audio" / "oral-history-interview.wav"
-    real_read = ingest.steps.read_digests
+    real_open = ingest.steps._open_source
 
-    def read_while_someone_writes(handle):
-        if handle.name == str(victim):
+    def open_while_someone_writes(item):
+        handle = real_open(item)
+        if item.source == str(victim):
             with open(victim, "ab") as writer:
                 writer.write(b"appended by another program")
-        return real_read(handle)
+        return handle
 
-    monkeypatch.setattr(ingest.steps, "read_digests", read_while_someone_writes)
+    monkeypatch.setattr(ingest.steps, "_open_source", open_while_someone_writes)
     result = preserve("ingest", str(collection), expect=TransferError.exit_code)
     assert f"{victim}: changed while it was being read" in result.stderr
     assert_nothing_kept(preserve)

@@ -1,0 +1,150 @@
+"""Cheap facts about FIDO's byte-signature regular expressions, used to skip hopeless candidates.
+
+Two facts are read off a regex, both *necessary* conditions for a match (so skipping a
+signature that fails them never changes an answer):
+* ``anchor``: for a pattern anchored at the start of the file (``(?s)\\A``), a fixed offset and
+  the byte that must be there, e.g. ``\\A.{4}\\x66`` → (4, 0x66);
+* ``required_literal``: the longest run of literal bytes at the top level of the pattern, which
+  must occur somewhere in the buffer for the pattern to match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+ANCHOR = b"(?s)\\A"
+_FIXED_SKIP = re.compile(rb"\.\{(\d+)(?:,(\d+))?\}")
+_QUANTIFIER = re.compile(rb"\?|\*|\+|\{(\d*)(?:,(\d*))?\}")
+
+
+def _tokens(regex: bytes) -> Iterator[tuple[str, int | None, int, int]]:
+    """Top-level tokens: (kind, literal byte or None, start, end); kind is 'lit', 'other' or 'alt'."""
+    i = 0
+    while i < len(regex):
+        start = i
+        char = regex[i:i + 1]
+        if char == b"\\":
+            nxt = regex[i + 1:i + 2]
+            if nxt == b"x" and len(regex) >= i + 4:
+                yield "lit", int(regex[i + 2:i + 4], 16), start, i + 4
+                i += 4
+            elif nxt and not nxt.isalnum():
+                yield "lit", nxt[0], start, i + 2
+                i += 2
+            else:
+                yield "other", None, start, i + 2
+                i += 2
+        elif char == b"[":
+            i += 1
+            if regex[i:i + 1] == b"^":
+                i += 1
+            if regex[i:i + 1] == b"]":
+                i += 1
+            while i < len(regex) and regex[i:i + 1] != b"]":
+                i += 2 if regex[i:i + 1] == b"\\" else 1
+            yield "other", None, start, i + 1
+            i += 1
+        elif char == b"(":
+            depth = 0
+            while i < len(regex):
+                c = regex[i:i + 1]
+                if c == b"\\":
+                    i += 2
+                    continue
+                if c == b"[":  # a class inside the group may hold parentheses
+                    i += 1
+                    while i < len(regex) and regex[i:i + 1] != b"]":
+                        i += 2 if regex[i:i + 1] == b"\\" else 1
+                elif c == b"(":
+                    depth += 1
+                elif c == b")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                i += 1
+            yield "other", None, start, i + 1
+            i += 1
+        elif char == b"|":
+            yield "alt", None, start, i + 1
+            i += 1
+        elif char in (b"?", b"*", b"+", b"{"):
+            match = _QUANTIFIER.match(regex, i)
+            end = match.end() if match else i + 1
+            yield "quant", None, start, end
+            i = end
+        else:
+            yield ("other" if char in (b".", b"^", b"$") else "lit"), (None if char in (b".", b"^", b"$") else
+                                                                        char[0]), start, i + 1
+            i += 1
+
+
+def _may_be_absent(quantifier: bytes) -> bool:
+    if quantifier in (b"?", b"*"):
+        return True
+    match = _QUANTIFIER.fullmatch(quantifier)
+    return bool(match and match.group(1) in (b"", b"0") and quantifier.startswith(b"{"))
+
+
+def _body(regex: bytes) -> tuple[bytes, bool]:
+    if regex.startswith(ANCHOR):
+        return regex[len(ANCHOR):], True
+    if regex.startswith(b"(?s)"):
+        return regex[4:], False
+    return regex, False
+
+
+def required_literal(regex: bytes) -> bytes:
+    """The longest run of literal bytes every match must contain (b'' when there is none to be sure of)."""
+    body, _ = _body(regex)
+    tokens = list(_tokens(body))
+    if any(kind == "alt" for kind, *_ in tokens):
+        return b""
+    best, run = b"", bytearray()
+    for index, (kind, byte, _start, _end) in enumerate(tokens):
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        quantified = following is not None and following[0] == "quant"
+        if kind == "lit":
+            if quantified:
+                if not _may_be_absent(body[following[2]:following[3]]):
+                    run.append(byte)
+                best = max(best, bytes(run), key=len)
+                run = bytearray()
+            else:
+                run.append(byte)
+                best = max(best, bytes(run), key=len)
+        elif kind != "quant":
+            run = bytearray()
+    return best
+
+
+def anchor(regex: bytes) -> tuple[int, int] | None:
+    """For a start-anchored regex whose match must have byte B at fixed offset N: (N, B); else None."""
+    body, anchored = _body(regex)
+    if not anchored:
+        return None
+    tokens = list(_tokens(body))
+    if any(kind == "alt" for kind, *_ in tokens):
+        return None
+    offset = 0
+    skip = _FIXED_SKIP.match(body)
+    position = 0
+    if skip and (skip.group(2) is None or skip.group(1) == skip.group(2)):
+        offset, position = int(skip.group(1)), skip.end()
+    for index, (kind, byte, start, _end) in enumerate(tokens):
+        if start < position:
+            continue
+        if start != position or kind != "lit":
+            return None
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if following is not None and following[0] == "quant" and _may_be_absent(body[following[2]:following[3]]):
+            return None
+        return offset, byte
+    return None
+
+
+def leading_skip(regex: bytes) -> int:
+    """How many bytes a start-anchored regex skips at least before its first real token (``\\A.{N,M}``)."""
+    body, anchored = _body(regex)
+    skip = _FIXED_SKIP.match(body) if anchored else None
+    return int(skip.group(1)) if skip else 0

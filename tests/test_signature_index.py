@@ -1,0 +1,64 @@
+"""Facts read off signature regexes must be necessary conditions: never skip a signature that matches."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from formats.signature_index import anchor, leading_skip, required_literal
+
+
+@pytest.mark.parametrize(
+    ("regex", "expected_anchor", "expected_literal"),
+    [
+        (rb"(?s)\A\x25\x50\x44\x46", (0, 0x25), b"%PDF"),
+        (rb"(?s)\A.{4}ftyp", (4, ord("f")), b"ftyp"),
+        (rb"(?s)\A.{2,2}\xff", (2, 0xFF), b"\xff"),
+        (rb"(?s)\A.{0,10}abc", None, b"abc"),
+        (rb"(?s)\A(?:a|b)c", None, b"c"),
+        (rb"(?s)\Aab?c", (0, ord("a")), b"a"),
+        (rb"(?s)\Aa?b", None, b"b"),
+        (rb"(?s)\Aa|b", None, b""),
+        (rb"(?s)\A[ab]cd", None, b"cd"),
+        (rb"(?s)\Aa{0,3}bcd", None, b"bcd"),
+        (rb"(?s)\A\?xml", (0, ord("?")), b"?xml"),
+        (rb"(?s)abc+de", None, b"abc"),
+        (rb"(?s)NER(?:5|O).{0,12}\Z", None, b"NER"),
+        (rb"(?s)[(]x\)yz", None, b"x)yz"),
+    ],
+)
+def test_anchor_and_literal(regex, expected_anchor, expected_literal):
+    assert anchor(regex) == expected_anchor
+    assert required_literal(regex) == expected_literal
+
+
+def test_leading_skip():
+    assert leading_skip(rb"(?s)\A.{32768,70468}ER") == 32768
+    assert leading_skip(rb"(?s)\AER") == 0
+    assert leading_skip(rb"(?s)ER") == 0
+
+
+def test_facts_hold_for_every_fido_signature_on_matching_data():
+    """For every pattern FIDO ships, build text that matches it and check both facts against it."""
+    import fido
+    from lxml import etree
+
+    conf = __import__("pathlib").Path(fido.__file__).parent / "conf"
+    tree = etree.parse(str(next(conf.glob("formats-v*.xml"))))
+    checked = 0
+    for element in tree.iterfind(".//pattern/regex"):
+        regex = element.text.encode("utf8")
+        compiled = re.compile(regex)
+        literal = required_literal(regex)
+        fixed = anchor(regex)
+        # a matching sample: the literal must be in anything the regex matches; try the literal itself padded
+        for sample in (literal, b"\x00" * 64 + literal + b"\x00" * 64):
+            found = compiled.search(sample)
+            if found:
+                assert literal in found.group(0) or literal in sample
+                if fixed is not None and regex.startswith(rb"(?s)\A"):
+                    offset, byte = fixed
+                    assert sample[offset] == byte
+                checked += 1
+    assert checked > 50
