@@ -126,10 +126,11 @@ def _indexed_fido_class(fido_class: type) -> type:
         def match_formats(self, bofbuffer: bytes, eofbuffer: bytes) -> list:
             self.current_count += 1
             result = []
+            seen: dict[tuple[bool, bytes], bool] = {}  # (in the tail?, literal) -> present; many share one
             for index in self._candidates(bofbuffer):
                 fmt, name, patterns = self._entries[index]
                 if self.as_good_as_any(fmt, result) and all(
-                    _pattern_matches(pos, rx, literal, bofbuffer, eofbuffer) for pos, rx, literal in patterns
+                    _pattern_matches(pos, rx, literal, bofbuffer, eofbuffer, seen) for pos, rx, literal in patterns
                 ):
                     result.append((fmt, name))
             return [match for match in result if self.as_good_as_any(match[0], result)]
@@ -151,10 +152,17 @@ def _worth_prefiltering(pos: str, regex: bytes) -> bool:
     return pos != "BOF" or leading_skip(regex) >= 256
 
 
-def _pattern_matches(pos: str, rx: re.Pattern, literal: bytes, bof: bytes, eof: bytes) -> bool:
-    buffer = eof if pos == "EOF" else bof
-    if literal and literal not in buffer:
-        return False
+def _pattern_matches(
+    pos: str, rx: re.Pattern, literal: bytes, bof: bytes, eof: bytes, seen: dict[tuple[bool, bytes], bool]
+) -> bool:
+    in_tail = pos == "EOF"
+    buffer = eof if in_tail else bof
+    if literal:
+        present = seen.get((in_tail, literal))
+        if present is None:
+            present = seen[(in_tail, literal)] = literal in buffer
+        if not present:
+            return False
     return bool(rx.match(buffer) if pos == "BOF" else rx.search(buffer))
 
 
