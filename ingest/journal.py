@@ -172,6 +172,11 @@ class Journal:
             " GROUP BY 1, 2 ORDER BY 3 DESC, 1"
         ).fetchall()
 
+    def logical_paths(self) -> Iterator[str]:
+        """Every path of the AIP stored so far: payload, METS and tag files."""
+        for (path,) in self.db.execute("SELECT logical FROM files UNION ALL SELECT logical FROM content"):
+            yield path
+
     def totals(self) -> tuple[int, int]:
         """(files, bytes) of the payload originals."""
         count, total = self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM files").fetchone()

@@ -297,7 +297,7 @@ def _commit_objects(ctx: _Context) -> None:
             ),
         )
     for obj in ctx.objects:
-        obj.commit(inventory)
+        obj.commit(inventory, ctx.journal.logical_paths())
         read_inventory(obj.storage, obj.root)
 
 

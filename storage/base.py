@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
@@ -27,9 +27,22 @@ class Storage(Protocol):
     name: str
 
     def put(
-        self, key: str, stream: BinaryIO, *, size: int | None = None, algorithms: tuple[str, ...] = ("sha256",)
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        size: int | None = None,
+        algorithms: tuple[str, ...] = ("sha256",),
+        durable: bool = True,
     ) -> StoredObject:
-        """Store ``stream`` under ``key`` atomically, returning the digests computed while streaming."""
+        """Store ``stream`` under ``key`` atomically, returning the digests computed while streaming.
+
+        ``durable=False`` lets a backend defer making the bytes durable until ``sync``.
+        """
+        ...
+
+    def sync(self, keys: Iterable[str]) -> None:
+        """Make keys stored with ``durable=False`` durable (a no-op where every put is durable)."""
         ...
 
     def open(self, key: str) -> BinaryIO:

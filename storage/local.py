@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,9 +31,20 @@ class LocalStorage:
         return self.root / check_key(key)
 
     def put(
-        self, key: str, stream: BinaryIO, *, size: int | None = None, algorithms: tuple[str, ...] = ("sha256",)
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        size: int | None = None,
+        algorithms: tuple[str, ...] = ("sha256",),
+        durable: bool = True,
     ) -> StoredObject:
-        """Write ``stream`` to ``key`` via a temp file, fsync and rename; return its digests."""
+        """Write ``stream`` to ``key`` via a temp file and rename; return its digests.
+
+        With ``durable`` the data is fsynced before the rename. Without it the write to disk is
+        only started, and the caller must call ``sync`` on the keys before relying on them (an
+        OCFL object does so before its inventory, its commit point, is written).
+        """
         target = self._path(key)
         temp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{target.name}")
         try:
@@ -40,14 +52,18 @@ class LocalStorage:
             with open(temp, "wb") as out:
                 digests, written = hash_stream(stream, algorithms, sink=out.write)
                 out.flush()
-                os.fsync(out.fileno())
+                if durable:
+                    os.fsync(out.fileno())
+                else:
+                    _start_writeback(out.fileno())
             if size is not None and written != size:
                 raise StorageError(
                     f"{self.describe()}: {key}: expected {size} bytes, received {written}",
                     hint="The source changed or was truncated while it was being stored.",
                 )
             os.replace(temp, target)
-            _fsync_dir(target.parent)
+            if durable:
+                _fsync_dir(target.parent)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             reason = "no space left on device" if exc.errno == errno.ENOSPC else (exc.strerror or str(exc))
@@ -93,6 +109,25 @@ class LocalStorage:
                 info = os.stat(os.path.join(dirpath, filename))
                 yield StoredObject(key=key, size=info.st_size, modified=info.st_mtime)
 
+    def sync(self, keys: Iterable[str]) -> None:
+        """Make the data of ``keys`` (written with ``durable=False``) and their folder entries durable."""
+        folders = set()
+        try:
+            for key in keys:
+                path = self._path(key)
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                folders.add(path.parent)
+            for folder in sorted(folders):
+                _fsync_dir(folder)
+        except FileNotFoundError as exc:
+            raise NotFound(f"{self.describe()}: {exc.filename} is missing") from None
+        except OSError as exc:
+            raise StorageError(f"{self.describe()}: cannot make stored data durable: {exc.strerror}") from exc
+
     def delete(self, key: str) -> None:
         """Remove ``key`` and any directories it leaves empty."""
         path = self._path(key)
@@ -104,6 +139,12 @@ class LocalStorage:
             except OSError:
                 break
             parent = parent.parent
+
+
+def _start_writeback(fd: int) -> None:
+    """Ask the kernel to start writing a file's dirty pages now, without waiting (Linux)."""
+    with contextlib.suppress(AttributeError, OSError):  # elsewhere the later fsync does all the work
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -83,11 +83,18 @@ class NewObject:
     def put_file(
         self, logical_path: str, stream: BinaryIO, size: int | None = None, algorithms: tuple[str, ...] = ("sha256",)
     ) -> StoredObject:
-        """Store one file of the version, returning the digests computed while streaming."""
-        return self.storage.put(self.content_key(logical_path), stream, size=size, algorithms=algorithms)
+        """Store one file of the version, returning the digests computed while streaming.
 
-    def commit(self, inventory_file: Path) -> str:
-        """Publish the version: v1's inventory, the declaration, then the root inventory (the commit point)."""
+        Content is made durable in one pass by ``commit``, before the inventory is written.
+        """
+        return self.storage.put(
+            self.content_key(logical_path), stream, size=size, algorithms=algorithms, durable=False
+        )
+
+    def commit(self, inventory_file: Path, logical_paths: Iterable[str]) -> str:
+        """Publish the version: make its content durable, write v1's inventory and the declaration,
+        then the root inventory (the commit point)."""
+        self.storage.sync(self.content_key(path) for path in logical_paths)
         digest = _file_sha512(inventory_file)
         sidecar = f"{digest}  inventory.json\n".encode()
         for base in (f"{self.root}/v1", self.root):

@@ -46,6 +46,12 @@ def test_schema_is_at_head_after_upgrade(db):
     db.require_current()
 
 
+def test_expected_revision_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == head_revision()
+
+
 def test_missing_and_out_of_date_schemas_are_refused(tmp_path):
     database = Database(f"sqlite:///{tmp_path}/c.db")
     with pytest.raises(CatalogueError, match="there is no catalogue") as caught:

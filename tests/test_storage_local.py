@@ -95,7 +95,7 @@ def _write_object(store, tmp_path, files: dict[str, bytes]):
             created="2026-11-26T10:00:00Z", message="test", user_name="A. Archivist",
             user_address="mailto:archivist@example.org",
         )
-    obj.commit(inventory)
+    obj.commit(inventory, files)
     return obj
 
 
