@@ -9,7 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from formats.signature_index import anchor, leading_skip, required_literal
+from formats.signature_index import anchor, leading_skip, required_literal, window
 from preservation.errors import FormatError
 from preservation.model import FormatInfo
 
@@ -100,8 +100,7 @@ def _indexed_fido_class(fido_class: type) -> type:
                     regexes = [(self.get_pos(p), self.get_regex(p)) for p in self.get_patterns(sig)]
                     fixed = anchor(regexes[0][1]) if regexes and regexes[0][0] == "BOF" else None
                     patterns = tuple(
-                        (pos, re.compile(rx), required_literal(rx) if _worth_prefiltering(pos, rx) else b"")
-                        for pos, rx in regexes
+                        (pos, re.compile(rx), _prefilter(pos, rx)) for pos, rx in regexes
                     )
                     index = len(self._entries)
                     self._entries.append((fmt, sig.findtext("name"), patterns))
@@ -146,18 +145,31 @@ def _indexed_fido_class(fido_class: type) -> type:
     return IndexedFido
 
 
-def _worth_prefiltering(pos: str, regex: bytes) -> bool:
-    # a search (EOF, VAR, IFB) scans the whole buffer, as does a BOF match after a long skip;
-    # a BOF match near the start fails within a few bytes, cheaper than looking for a literal
-    return pos != "BOF" or leading_skip(regex) >= 256
+def _prefilter(pos: str, regex: bytes) -> bytes | tuple[int, int, bytes]:
+    """A cheap necessary condition for a pattern: a literal to find in the buffer, or in a slice of it.
+
+    A search (EOF, VAR, IFB) scans the whole buffer, as does a BOF match after a long skip, so
+    finding a literal first is cheaper; ``\\A.{a,b}LITERAL`` only needs a look at bytes a..b.
+    Other BOF matches fail within a few bytes, which is cheaper than any look-up.
+    """
+    if pos == "BOF":
+        span = window(regex)
+        if span is not None and span[1] - span[0] <= 4096:
+            return span
+        return required_literal(regex) if leading_skip(regex) >= 256 else b""
+    return required_literal(regex)
 
 
 def _pattern_matches(
-    pos: str, rx: re.Pattern, literal: bytes, bof: bytes, eof: bytes, seen: dict[tuple[bool, bytes], bool]
+    pos: str, rx: re.Pattern, literal, bof: bytes, eof: bytes, seen: dict[tuple[bool, bytes], bool]
 ) -> bool:
     in_tail = pos == "EOF"
     buffer = eof if in_tail else bof
-    if literal:
+    if isinstance(literal, tuple):
+        low, high, needle = literal
+        if buffer.find(needle, low, high) < 0:
+            return False
+    elif literal:
         present = seen.get((in_tail, literal))
         if present is None:
             present = seen[(in_tail, literal)] = literal in buffer

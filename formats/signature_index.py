@@ -5,7 +5,8 @@ signature that fails them never changes an answer):
 * ``anchor``: for a pattern anchored at the start of the file (``(?s)\\A``), a fixed offset and
   the byte that must be there, e.g. ``\\A.{4}\\x66`` → (4, 0x66);
 * ``required_literal``: the longest run of literal bytes at the top level of the pattern, which
-  must occur somewhere in the buffer for the pattern to match.
+  must occur somewhere in the buffer for the pattern to match;
+* ``window``: for ``\\A.{a,b}`` followed by literal bytes, where those bytes must lie.
 """
 
 from __future__ import annotations
@@ -148,3 +149,25 @@ def leading_skip(regex: bytes) -> int:
     body, anchored = _body(regex)
     skip = _FIXED_SKIP.match(body) if anchored else None
     return int(skip.group(1)) if skip else 0
+
+
+def window(regex: bytes) -> tuple[int, int, bytes] | None:
+    """For ``\\A.{a,b}LITERAL…``: (a, b + len(LITERAL), LITERAL), the slice the literal must lie in."""
+    body, anchored = _body(regex)
+    skip = _FIXED_SKIP.match(body) if anchored else None
+    if skip is None:
+        return None
+    tokens = list(_tokens(body))
+    if any(kind == "alt" for kind, *_ in tokens):
+        return None
+    low = int(skip.group(1))
+    high = int(skip.group(2)) if skip.group(2) is not None else low
+    run = bytearray()
+    for index, (kind, byte, start, _end) in enumerate(tokens):
+        if start < skip.end():
+            continue
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if kind != "lit" or (following is not None and following[0] == "quant"):
+            break
+        run.append(byte)
+    return (low, high + len(run), bytes(run)) if run else None

@@ -62,3 +62,13 @@ def test_facts_hold_for_every_fido_signature_on_matching_data():
                     assert sample[offset] == byte
                 checked += 1
     assert checked > 50
+
+
+def test_window():
+    from formats.signature_index import window
+
+    assert window(rb"(?s)\A.{0,10}abc") == (0, 13, b"abc")
+    assert window(rb"(?s)\A.{4}ftyp") == (4, 8, b"ftyp")
+    assert window(rb"(?s)\A.{2,5}a?bc") is None
+    assert window(rb"(?s)\Aabc") is None
+    assert window(rb"(?s)\A.{0,3}(?:a|b)") is None
