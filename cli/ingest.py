@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from cli.context import app, is_terminal
 from cli.output import console, emit_json, esc, human_size, table
@@ -20,11 +27,12 @@ class BarProgress(PipelineProgress):
 
     def __init__(self) -> None:
         self.bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn(),
-            TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[done]}/{task.fields[count]} files"),
+            DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+            transient=True,
         )
         self.files_task = None
-        self.size = 0
+        self.done = 0
 
     def __enter__(self) -> BarProgress:
         self.bar.start()
@@ -34,10 +42,11 @@ class BarProgress(PipelineProgress):
         self.bar.stop()
 
     def start(self, files: int, size: int) -> None:
-        self.files_task = self.bar.add_task("Storing files", total=files)
+        self.files_task = self.bar.add_task("Storing", total=size, done=0, count=files)
 
     def advance(self, size: int) -> None:
-        self.bar.advance(self.files_task, 1)
+        self.done += 1
+        self.bar.update(self.files_task, advance=size, done=self.done)
 
     def stage(self, text: str) -> None:
         self.bar.console.print(f"[dim]{text}…[/dim]")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
-import tomllib
 from pathlib import Path
 
+from preservation.config import read_toml
 from preservation.errors import PolicyError
 
 DEFAULTS = Path(__file__).parent / "defaults"
@@ -29,11 +29,5 @@ def install_defaults(dest: Path) -> list[Path]:
 
 
 def load_policy(path: Path) -> dict:
-    """Read one policy file; PolicyError naming the file and line if it is not valid TOML."""
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: policy file not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PolicyError(f"{path}: not valid TOML: {exc}") from None
+    """Read one policy file; PolicyError naming the file (and line) if it is missing or not valid TOML."""
+    return read_toml(path, PolicyError)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import platformdirs
 
-from preservation.errors import ConfigError
+from preservation.errors import ConfigError, PreservationError
 
 CONFIG_NAME = "preserve.toml"
 BACKENDS = ("local", "s3")
@@ -121,21 +121,22 @@ def load_settings(
     data: dict = {}
     if config_file is not None:
         config_file = Path(config_file).expanduser().resolve()
-        data = _read_toml(config_file)
+        data = read_toml(config_file)
     _apply_env(data, env)
     return _build(home, config_file, data)
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path, error: type[PreservationError] = ConfigError) -> dict:
+    """Parse a TOML file; ``error`` (naming the file, and the line for syntax errors) if it cannot be."""
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
+        raise error(f"{path}: file not found") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise error(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+        raise error(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _apply_env(data: dict, env: Mapping[str, str]) -> None:

@@ -94,3 +94,15 @@ def test_help_is_written_for_archivists():
         assert command in result.stdout
     ingest_help = CliRunner().invoke(cli, ["ingest", "--help"]).stdout
     assert "--title" in ingest_help and "--json" in ingest_help
+
+
+def test_progress_bar_counts_files_and_bytes():
+    from cli.ingest import BarProgress
+
+    with BarProgress() as progress:
+        progress.start(files=2, size=10)
+        progress.advance(4)
+        progress.stage("Writing METS")
+        progress.advance(6)
+        task = progress.bar.tasks[0]
+    assert (task.completed, task.total, task.fields["done"], task.fields["count"]) == (10, 10, 2, 2)

@@ -79,5 +79,5 @@ def test_bad_environment_value(tmp_path):
 
 
 def test_missing_explicit_config_file(tmp_path):
-    with pytest.raises(ConfigError, match="configuration file not found"):
+    with pytest.raises(ConfigError, match="nope.toml: file not found"):
         load_settings(config_file=Path(tmp_path / "nope.toml"), env={})
