@@ -99,9 +99,7 @@ def _indexed_fido_class(fido_class: type) -> type:
                 for sig in self.get_signatures(fmt):
                     regexes = [(self.get_pos(p), self.get_regex(p)) for p in self.get_patterns(sig)]
                     fixed = anchor(regexes[0][1]) if regexes and regexes[0][0] == "BOF" else None
-                    patterns = tuple(
-                        (pos, re.compile(rx), _prefilter(pos, rx)) for pos, rx in regexes
-                    )
+                    patterns = tuple(_Pattern(pos, rx) for pos, rx in regexes)
                     index = len(self._entries)
                     self._entries.append((fmt, sig.findtext("name"), patterns))
                     if fixed is None:
@@ -128,9 +126,7 @@ def _indexed_fido_class(fido_class: type) -> type:
             seen: dict[tuple[bool, bytes], bool] = {}  # (in the tail?, literal) -> present; many share one
             for index in self._candidates(bofbuffer):
                 fmt, name, patterns = self._entries[index]
-                if self.as_good_as_any(fmt, result) and all(
-                    _pattern_matches(pos, rx, literal, bofbuffer, eofbuffer, seen) for pos, rx, literal in patterns
-                ):
+                if self.as_good_as_any(fmt, result) and all(p.matches(bofbuffer, eofbuffer, seen) for p in patterns):
                     result.append((fmt, name))
             return [match for match in result if self.as_good_as_any(match[0], result)]
 
@@ -143,6 +139,37 @@ def _indexed_fido_class(fido_class: type) -> type:
             return [match for match in result if self.as_good_as_any(match[0], result)]
 
     return IndexedFido
+
+
+class _Pattern:
+    """One signature pattern: compiled on first use (most are never tried), with a cheap prefilter."""
+
+    __slots__ = ("position", "source", "compiled", "prefilter")
+
+    def __init__(self, position: str, source: bytes):
+        self.position = position
+        self.source = source
+        self.compiled: re.Pattern | None = None
+        self.prefilter = _prefilter(position, source)
+
+    def matches(self, bof: bytes, eof: bytes, seen: dict[tuple[bool, bytes], bool]) -> bool:
+        """Whether the pattern matches the file's head (BOF, VAR, IFB) or tail (EOF) buffer."""
+        in_tail = self.position == "EOF"
+        buffer = eof if in_tail else bof
+        prefilter = self.prefilter
+        if isinstance(prefilter, tuple):
+            low, high, needle = prefilter
+            if buffer.find(needle, low, high) < 0:
+                return False
+        elif prefilter:
+            present = seen.get((in_tail, prefilter))
+            if present is None:
+                present = seen[(in_tail, prefilter)] = prefilter in buffer
+            if not present:
+                return False
+        if self.compiled is None:
+            self.compiled = re.compile(self.source)
+        return bool(self.compiled.match(buffer) if self.position == "BOF" else self.compiled.search(buffer))
 
 
 def _prefilter(pos: str, regex: bytes) -> bytes | tuple[int, int, bytes]:
@@ -158,24 +185,6 @@ def _prefilter(pos: str, regex: bytes) -> bytes | tuple[int, int, bytes]:
             return span
         return required_literal(regex) if leading_skip(regex) >= 256 else b""
     return required_literal(regex)
-
-
-def _pattern_matches(
-    pos: str, rx: re.Pattern, literal, bof: bytes, eof: bytes, seen: dict[tuple[bool, bytes], bool]
-) -> bool:
-    in_tail = pos == "EOF"
-    buffer = eof if in_tail else bof
-    if isinstance(literal, tuple):
-        low, high, needle = literal
-        if buffer.find(needle, low, high) < 0:
-            return False
-    elif literal:
-        present = seen.get((in_tail, literal))
-        if present is None:
-            present = seen[(in_tail, literal)] = literal in buffer
-        if not present:
-            return False
-    return bool(rx.match(buffer) if pos == "BOF" else rx.search(buffer))
 
 
 def identifier_description() -> tuple[str, str, str]:
