@@ -9,7 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from formats.signature_index import anchor, leading_skip, required_literal, window
+from formats.signature_index import first_bytes, leading_skip, required_literal, window
 from preservation.errors import FormatError
 from preservation.model import FormatInfo
 
@@ -85,9 +85,9 @@ def _indexed_fido_class(fido_class: type) -> type:
 
     Stock FIDO tries each of about 2,000 regular expressions on every file and scans every
     format's extensions when nothing matches. Here each signature is tried only if the file's
-    bytes allow it: most are anchored at a fixed offset with a literal byte (indexed by that
-    offset and byte), and an unanchored pattern is searched for only if its required literal bytes
-    occur in the buffer (see ``formats.signature_index``). Priorities are decided exactly as FIDO does.
+    bytes allow it: most are anchored at a fixed offset where only certain bytes can stand
+    (indexed by offset and byte), and other patterns are searched for only if literal bytes they
+    require occur in the buffer (see ``formats.signature_index``). Priorities are decided exactly as FIDO does.
     """
 
     class IndexedFido(fido_class):
@@ -98,14 +98,16 @@ def _indexed_fido_class(fido_class: type) -> type:
             for fmt in self.formats:
                 for sig in self.get_signatures(fmt):
                     regexes = [(self.get_pos(p), self.get_regex(p)) for p in self.get_patterns(sig)]
-                    fixed = anchor(regexes[0][1]) if regexes and regexes[0][0] == "BOF" else None
+                    fixed = first_bytes(regexes[0][1]) if regexes and regexes[0][0] == "BOF" else None
                     patterns = tuple(_Pattern(pos, rx) for pos, rx in regexes)
                     index = len(self._entries)
                     self._entries.append((fmt, sig.findtext("name"), patterns))
                     if fixed is None:
                         unanchored.append(index)
                     else:
-                        by_anchor.setdefault(fixed[0], {}).setdefault(fixed[1], []).append(index)
+                        offset, allowed = fixed
+                        for byte in allowed:
+                            by_anchor.setdefault(offset, {}).setdefault(byte, []).append(index)
             self._unanchored = unanchored
             self._by_anchor = sorted(by_anchor.items())
             self._by_extension: dict[str, list] = {}

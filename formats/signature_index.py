@@ -171,3 +171,97 @@ def window(regex: bytes) -> tuple[int, int, bytes] | None:
             break
         run.append(byte)
     return (low, high + len(run), bytes(run)) if run else None
+
+
+_ALL_BYTES = frozenset(range(256))
+
+
+def first_bytes(regex: bytes) -> tuple[int, frozenset[int]] | None:
+    """For a start-anchored regex: (N, bytes that can be at offset N of any match); None if unknown.
+
+    Uses Python's own regex parser, so alternations, classes and repeats are understood exactly.
+    Leading fixed skips (``.{N}``) give the offset. None when the pattern is not anchored or when
+    any byte could be there (an unindexable pattern).
+    """
+    from re import _constants as c
+    from re import _parser
+
+    try:
+        parsed = _parser.parse(regex)
+    except Exception:  # noqa: BLE001 - an unparsable pattern is simply not indexed
+        return None
+    if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
+        return None
+    items = list(parsed)
+    if not items or items[0] != (c.AT, c.AT_BEGINNING_STRING):
+        return None
+    offset, index = 0, 1
+    while index < len(items):
+        op, av = items[index]
+        if op is c.MAX_REPEAT and av[0] == av[1] and list(av[2]) == [(c.ANY, None)]:
+            offset += av[0]
+            index += 1
+        elif op is c.ANY:
+            offset += 1
+            index += 1
+        else:
+            break
+    found, can_be_empty = _firsts(items[index:], c)
+    if found is None or can_be_empty or not found or found == _ALL_BYTES:
+        return None
+    return offset, frozenset(found)
+
+
+def _firsts(items, c) -> tuple[set[int] | None, bool]:
+    """The bytes a sequence can start with (None: any), and whether it can match the empty string."""
+    result: set[int] = set()
+    for op, av in items:
+        found, empty = _first_of(op, av, c)
+        if found is None:
+            return None, False
+        result |= found
+        if not empty:
+            return result, False
+    return result, True
+
+
+def _first_of(op, av, c) -> tuple[set[int] | None, bool]:
+    if op is c.LITERAL:
+        return {av}, False
+    if op is c.NOT_LITERAL or op is c.ANY:
+        return None, False
+    if op is c.IN:
+        return _charset(av, c), False
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+        low, _high, sub = av
+        found, empty = _firsts(list(sub), c)
+        return found, empty or low == 0
+    if op is c.SUBPATTERN:
+        if av[1] & c.SRE_FLAG_IGNORECASE:
+            return None, False
+        return _firsts(list(av[-1]), c)
+    if op is c.BRANCH:
+        result: set[int] = set()
+        any_empty = False
+        for branch in av[1]:
+            found, empty = _firsts(list(branch), c)
+            if found is None:
+                return None, False
+            result |= found
+            any_empty = any_empty or empty
+        return result, any_empty
+    if op is c.AT:
+        return set(), True  # a zero-width assertion: look at what follows
+    return None, False  # anything else (groups references, lookarounds…): give up
+
+
+def _charset(items, c) -> set[int] | None:
+    result: set[int] = set()
+    for op, av in items:
+        if op is c.LITERAL:
+            result.add(av)
+        elif op is c.RANGE:
+            result.update(range(av[0], av[1] + 1))
+        else:  # NEGATE, CATEGORY, …
+            return None
+    return result
