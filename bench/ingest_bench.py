@@ -7,7 +7,8 @@ Data sets (generated once under bench/work/, random bytes, warm page cache for e
 For each: the single-pass floor (one read per file feeding SHA-256 and SHA-512, in this
 process), `preserve ingest` (a fresh archive home each time), and
 `bagit.py --sha256 --sha512 --processes 2` on a copy. Peak RSS is the largest total resident
-memory of the whole process tree (the CLI and its worker processes), sampled every 20 ms.
+memory of the whole process tree (the CLI and its worker processes), sampled every 50 ms
+from /proc; the sampler reads only that tree's own files, so it costs the command little.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
 BIN = Path(sys.executable).parent
 SETS = {"a": (1000, 1024 * 1024), "b": (10_000, 4096)}
+PAGE = os.sysconf("SC_PAGE_SIZE")
+SAMPLE_SECONDS = 0.05
 
 
 def make_set(name: str) -> Path:
@@ -49,6 +52,7 @@ def files_of(root: Path) -> list[Path]:
 
 
 def floor(root: Path) -> float:
+    os.sync()
     start = time.perf_counter()
     for path in files_of(root):
         sha256, sha512 = hashlib.sha256(), hashlib.sha512()
@@ -59,28 +63,34 @@ def floor(root: Path) -> float:
     return time.perf_counter() - start
 
 
-def _tree_rss(pid: int) -> int:
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-    total, stack = 0, [pid]
+def _descendants(pid: int) -> list[int]:
+    found, stack = [], [pid]
     while stack:
         current = stack.pop()
-        total += rss.get(current, 0)
-        stack.extend(children.get(current, []))
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    stack.extend(int(child) for child in handle.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def _tree_rss(pid: int) -> int:
+    """Resident memory of a process and all its descendants (cheap: reads only their /proc files)."""
+    total = 0
+    for member in _descendants(pid):
+        try:
+            with open(f"/proc/{member}/statm") as handle:
+                total += int(handle.read().split()[1]) * PAGE
+        except OSError:
+            continue
     return total
 
 
 def run_measured(command: list[str], env: dict | None = None) -> tuple[float, int]:
+    os.sync()  # earlier steps' dirty pages must not be written back on this command's time
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
@@ -90,7 +100,7 @@ def run_measured(command: list[str], env: dict | None = None) -> tuple[float, in
         nonlocal peak
         while not done.is_set():
             peak = max(peak, _tree_rss(process.pid))
-            time.sleep(0.02)
+            time.sleep(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

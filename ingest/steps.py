@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from formats.identify import Identifier
 from ingest.journal import FileResult, JournalFile
 from preservation.config import LocationSettings
-from preservation.errors import FixityError, TransferError
+from preservation.errors import FixityError, StorageError, TransferError
 from preservation.identifiers import timestamp
 from storage import Storage, open_location
 from storage.digests import hash_stream
@@ -40,14 +40,16 @@ class FileWorker:
         if (before.st_size, before.st_mtime_ns) != (item.size, item.mtime_ns):
             raise TransferError(f"{item.source}: changed after the transfer was scanned", hint=_RETRY)
         first, *others = self.objects
-        with _open_source(item) as handle:
-            stored = first.put_file(item.logical, handle, algorithms=("sha256", "sha512"))
+        try:
+            with _open_source(item) as handle:
+                stored = first.put_file(item.logical, handle, size=before.st_size, algorithms=("sha256", "sha512"))
+        except StorageError:
+            _raise_if_changed(item, before)
+            raise
         hashed_at = timestamp()
         fmt = self.identifier.identify(item.source)
         identified_at = timestamp()
-        after = _stat(item)
-        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or stored.size != before.st_size:
-            raise TransferError(f"{item.source}: changed while it was being read", hint=_RETRY)
+        _raise_if_changed(item, before)
         sha256, sha512 = stored.digests["sha256"], stored.digests["sha512"]
         verify_read_back(first.storage, stored.key, sha256, stored.size)
         for obj in others:
@@ -76,6 +78,12 @@ def verify_read_back(storage: Storage, key: str, sha256: str, size: int) -> None
 
 
 _RETRY = "Make sure nothing is writing to the transfer folder, then ingest again; nothing has been stored."
+
+
+def _raise_if_changed(item: JournalFile, before: os.stat_result) -> None:
+    after = _stat(item)
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        raise TransferError(f"{item.source}: changed while it was being read", hint=_RETRY)
 
 
 def _stat(item: JournalFile) -> os.stat_result:

@@ -50,6 +50,8 @@ class LocalStorage:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(temp, "wb") as out:
+                if size:
+                    _preallocate(out.fileno(), size)
                 digests, written = hash_stream(stream, algorithms, sink=out.write)
                 out.flush()
                 if durable:
@@ -139,6 +141,12 @@ class LocalStorage:
             except OSError:
                 break
             parent = parent.parent
+
+
+def _preallocate(fd: int, size: int) -> None:
+    """Reserve the file's blocks in one go (ext4 and XFS then write faster and fragment less)."""
+    with contextlib.suppress(AttributeError, OSError):  # not supported here: blocks come as written
+        os.posix_fallocate(fd, 0, size)
 
 
 def _start_writeback(fd: int) -> None:
