@@ -108,7 +108,15 @@ def _indexed_fido_class(fido_class: type) -> type:
                         offset, allowed = fixed
                         for byte in allowed:
                             by_anchor.setdefault(offset, {}).setdefault(byte, []).append(index)
-            self._unanchored = unanchored
+            # patterns like \A.{0,10}PK\x03\x04 are candidates only if their literal is in the window
+            self._windowed = [
+                (i, *self._entries[i][2][0].prefilter) for i in unanchored
+                if isinstance(self._entries[i][2][0].prefilter, tuple)
+            ]
+            rest = [i for i in unanchored if not isinstance(self._entries[i][2][0].prefilter, tuple)]
+            # \A\Z (an empty file) cannot match anything else
+            self._empty_only = [i for i in rest if self._entries[i][2][0].source in (rb"\A\Z", rb"(?s)\A\Z")]
+            self._unanchored = [i for i in rest if i not in set(self._empty_only)]
             self._by_anchor = sorted(by_anchor.items())
             self._by_extension: dict[str, list] = {}
             for fmt in self.formats:
@@ -116,7 +124,9 @@ def _indexed_fido_class(fido_class: type) -> type:
                     self._by_extension.setdefault(ext, []).append(fmt)
 
         def _candidates(self, bofbuffer: bytes) -> list[int]:
-            found = set(self._unanchored)
+            found = set(self._unanchored if bofbuffer else self._unanchored + self._empty_only)
+            find = bofbuffer.find
+            found.update(index for index, low, high, needle in self._windowed if find(needle, low, high) >= 0)
             for offset, by_byte in self._by_anchor:
                 if offset < len(bofbuffer):
                     found.update(by_byte.get(bofbuffer[offset], ()))
