@@ -178,7 +178,14 @@ def _agents(settings: Settings, request: IngestRequest) -> dict[str, Agent]:
 
 
 def _agent_ids(ctx: _Context, tool: str) -> tuple[str, ...]:
+    """The program, the organisation and the archivist: the agents of the AIP-level ingest events."""
     return (ctx.agents[tool].id, ctx.agents["organization"].id, ctx.agents["person"].id)
+
+
+def _program(ctx: _Context, tool: str) -> tuple[str, ...]:
+    """Per-file events name only the program that did the work; who ingested on whose behalf is on the
+    AIP's ingestion events (keeps the METS and the catalogue lean at 100,000 files)."""
+    return (ctx.agents[tool].id,)
 
 
 def _process_files(ctx: _Context, count: int, progress: Progress) -> None:
@@ -209,13 +216,13 @@ def _file_events(ctx: _Context, item: JournalFile) -> tuple[Event, ...]:
     return (
         Event(event_uuid(ctx.transfer_id, item.file_id, MESSAGE_DIGEST_CALCULATION), ctx.aip_id,
               MESSAGE_DIGEST_CALCULATION, item.hashed_at, SUCCESS, "program=preserve; algorithms=SHA-256, SHA-512",
-              f"sha256:{item.sha256}", item.file_id, _agent_ids(ctx, "software")),
+              f"sha256:{item.sha256}", item.file_id, _program(ctx, "software")),
         Event(event_uuid(ctx.transfer_id, item.file_id, FORMAT_IDENTIFICATION), ctx.aip_id, FORMAT_IDENTIFICATION,
               item.identified_at, SUCCESS if identified else WARNING, f"program={fmt.tool}", outcome_detail,
-              item.file_id, _agent_ids(ctx, "identifier")),
+              item.file_id, _program(ctx, "identifier")),
         Event(event_uuid(ctx.transfer_id, item.file_id, FIXITY_CHECK), ctx.aip_id, FIXITY_CHECK, item.stored_at,
               SUCCESS, "stored copy read back and its SHA-256 compared with the original's",
-              f"verified in: {locations}", item.file_id, _agent_ids(ctx, "software")),
+              f"verified in: {locations}", item.file_id, _program(ctx, "software")),
     )
 
 

@@ -59,6 +59,10 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
     assert {("ingestion start", False), ("ingestion end", False), ("message digest calculation", True),
             ("format identification", True), ("fixity check", True)} <= event_types
     assert all(e["agent_ids"] for e in shown["events"])
+    agent_types = {a["id"]: a["type"] for a in shown["agents"]}
+    start = next(e for e in shown["events"] if e["type"] == "ingestion start")
+    assert sorted(agent_types[a] for a in start["agent_ids"]) == ["organization", "person", "software"]
+    assert all(len(e["agent_ids"]) == 1 for e in shown["events"] if e["file_id"]), "per-file events: the program"
     assert {a["type"] for a in shown["agents"]} == {"software", "organization", "person"}
     assert [(r["location"], r["status"]) for r in shown["replicas"]] == [("primary", "ok")]
 
