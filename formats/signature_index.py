@@ -183,10 +183,10 @@ def first_bytes(regex: bytes) -> tuple[int, frozenset[int]] | None:
     Leading fixed skips (``.{N}``) give the offset. None when the pattern is not anchored or when
     any byte could be there (an unindexable pattern).
     """
-    from re import _constants as c
-    from re import _parser
-
     try:
+        from re import _constants as c
+        from re import _parser
+
         parsed = _parser.parse(regex)
     except Exception:  # noqa: BLE001 - an unparsable pattern is simply not indexed
         return None
