@@ -55,7 +55,8 @@ class BarProgress(PipelineProgress):
 @click.command("ingest")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--title", help="Title of the AIP (default: the folder's name).")
-@click.option("--archivist", help="Who is ingesting, recorded as a PREMIS agent (default: your login name).")
+@click.option("--archivist", envvar="PRESERVE_ARCHIVIST",
+              help="Who is ingesting, recorded as a PREMIS agent (default: $PRESERVE_ARCHIVIST, else your login name).")
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
 @click.pass_context
 def ingest_command(ctx: click.Context, path: Path, title: str | None, archivist: str | None, as_json: bool) -> None:

@@ -106,3 +106,13 @@ def test_progress_bar_counts_files_and_bytes():
         progress.advance(6)
         task = progress.bar.tasks[0]
     assert (task.completed, task.total, task.fields["done"], task.fields["count"]) == (10, 10, 2, 2)
+
+
+def test_archivist_is_recorded_as_the_person_agent(preserve, collection, monkeypatch):
+    monkeypatch.setenv("PRESERVE_ARCHIVIST", "Jane Penrose")
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    agents = preserve.json("aip", "show", aip_id)["agents"]
+    assert [a["name"] for a in agents if a["type"] == "person"] == ["Jane Penrose"]
+    second = preserve.json("ingest", str(collection), "--archivist", "A. N. Other")["aip_id"]
+    agents = preserve.json("aip", "show", second)["agents"]
+    assert [a["name"] for a in agents if a["type"] == "person"] == ["A. N. Other"]

@@ -148,14 +148,19 @@ def test_storage_write_fails_half_way(preserve, collection, monkeypatch):
     assert temp_files == []
 
 
-@pytest.mark.parametrize("fail_at", ["_store_mets", "_commit_objects", "_register"])
-def test_failure_in_a_late_step_leaves_nothing(preserve, collection, monkeypatch, fail_at):
-    import ingest.pipeline
+@pytest.mark.parametrize(
+    ("module", "owner", "name"),
+    [("ingest.packaging", "Package", "store_mets"), ("ingest.packaging", "Package", "commit"),
+     ("ingest.pipeline", None, "_register")],
+)
+def test_failure_in_a_late_step_leaves_nothing(preserve, collection, monkeypatch, module, owner, name):
+    import importlib
 
     def boom(*_args, **_kwargs):
         raise StorageError("simulated failure")
 
-    monkeypatch.setattr(ingest.pipeline, fail_at, boom)
+    target = importlib.import_module(module)
+    monkeypatch.setattr(getattr(target, owner) if owner else target, name, boom)
     preserve("ingest", str(collection), expect=StorageError.exit_code)
     monkeypatch.undo()
     assert_nothing_kept(preserve)

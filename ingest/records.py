@@ -1,0 +1,111 @@
+"""The PREMIS side of one transfer: its agents, and the records and events of its files."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+
+from formats.identify import identifier_description
+from ingest.journal import JournalFile
+from preservation import SOFTWARE_NAME, software_version
+from preservation.identifiers import agent_uuid, event_uuid
+from preservation.model import (
+    FIXITY_CHECK,
+    FORMAT_IDENTIFICATION,
+    INGESTION_END,
+    INGESTION_START,
+    MESSAGE_DIGEST_CALCULATION,
+    ORGANIZATION,
+    PERSON,
+    SOFTWARE,
+    SUCCESS,
+    WARNING,
+    Agent,
+    Event,
+    FileRecord,
+)
+
+IDENTIFIED = ("signature", "container")
+
+
+def make_agents(archive_name: str, archivist: str) -> dict[str, Agent]:
+    """The agents of an ingest: preserve, the identification tool, the organisation, the archivist."""
+    tool, tool_version, signatures = identifier_description()
+    person = archivist or _login_name()
+    return {
+        "software": Agent(agent_uuid(SOFTWARE, SOFTWARE_NAME, software_version()), SOFTWARE, SOFTWARE_NAME,
+                          software_version()),
+        "identifier": Agent(agent_uuid(SOFTWARE, tool, tool_version + signatures), SOFTWARE, tool, tool_version,
+                            f"PRONOM signature file v{signatures}"),
+        "organization": Agent(agent_uuid(ORGANIZATION, archive_name), ORGANIZATION, archive_name),
+        "person": Agent(agent_uuid(PERSON, person), PERSON, person),
+    }
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name known to the system (some containers)
+        return "unknown archivist"
+
+
+@dataclass(frozen=True)
+class TransferRecords:
+    """Builds the FileRecords and Events of one transfer; event ids are derived, so rebuilding is safe."""
+
+    transfer_id: str
+    aip_id: str
+    source_name: str
+    locations: tuple[str, ...]
+    agents: dict[str, Agent]
+
+    def ingest_agents(self) -> tuple[str, ...]:
+        """The program, the organisation and the archivist: the agents of the AIP-level ingest events."""
+        return (self.agents["software"].id, self.agents["organization"].id, self.agents["person"].id)
+
+    def program(self, tool: str) -> tuple[str, ...]:
+        """Per-file events name only the program that did the work; who ingested on whose behalf is on
+        the AIP's ingestion events (keeps the METS and the catalogue lean at 100,000 files)."""
+        return (self.agents[tool].id,)
+
+    def file_record(self, item: JournalFile) -> FileRecord:
+        """The PREMIS object of a journalled file."""
+        return FileRecord(
+            id=item.file_id, aip_id=self.aip_id, path=item.logical, original_name="objects/" + item.relative,
+            size=item.size, sha256=item.sha256, sha512=item.sha512, format=item.format,
+        )
+
+    def file_events(self, item: JournalFile) -> tuple[Event, ...]:
+        """Digest calculation, format identification and the read-back fixity check of one file."""
+        fmt = item.format
+        outcome_detail = f"{fmt.puid or 'no PUID'} ({fmt.name or 'unknown format'}); basis: {fmt.basis}"
+        if fmt.warning:
+            outcome_detail += f"; {fmt.warning}"
+        return (
+            self._event(item, MESSAGE_DIGEST_CALCULATION, item.hashed_at, SUCCESS,
+                        "program=preserve; algorithms=SHA-256, SHA-512", f"sha256:{item.sha256}", "software"),
+            self._event(item, FORMAT_IDENTIFICATION, item.identified_at,
+                        SUCCESS if fmt.basis in IDENTIFIED else WARNING, f"program={fmt.tool}", outcome_detail,
+                        "identifier"),
+            self._event(item, FIXITY_CHECK, item.stored_at, SUCCESS,
+                        "stored copy read back and its SHA-256 compared with the original's",
+                        f"verified in: {', '.join(self.locations)}", "software"),
+        )
+
+    def _event(self, item: JournalFile, kind: str, when: str, outcome: str, detail: str, outcome_detail: str,
+               tool: str) -> Event:
+        return Event(event_uuid(self.transfer_id, item.file_id, kind), self.aip_id, kind, when, outcome, detail,
+                     outcome_detail, item.file_id, self.program(tool))
+
+    def start_event(self, when: str) -> Event:
+        """The AIP's ingestion start."""
+        return Event(event_uuid(self.transfer_id, self.aip_id, INGESTION_START), self.aip_id, INGESTION_START,
+                     when, SUCCESS, f"transfer {self.transfer_id} of folder {self.source_name!r}", "", "",
+                     self.ingest_agents())
+
+    def end_event(self, when: str, ocfl_id: str, files: int, size: int) -> Event:
+        """The AIP's ingestion end: stored, verified and about to be registered."""
+        return Event(event_uuid(self.transfer_id, self.aip_id, INGESTION_END), self.aip_id, INGESTION_END, when,
+                     SUCCESS, f"AIP stored as OCFL object {ocfl_id} v1 and verified",
+                     f"{files} files, {size} bytes; locations: {', '.join(self.locations)}", "",
+                     self.ingest_agents())
