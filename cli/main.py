@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 a check found problems (audit, bag validation); 2 usage
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -16,6 +17,7 @@ from cli.context import AppContext
 from preservation.errors import PreservationError
 
 INTERNAL_ERROR = 70
+BROKEN_PIPE = 141  # as a shell reports a command killed by SIGPIPE
 
 
 class PreserveGroup(click.Group):
@@ -38,6 +40,10 @@ class PreserveGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; nothing half-done was kept.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:  # the reader went away (`preserve identify … | head`): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(BROKEN_PIPE)
         except Exception as exc:  # noqa: BLE001 - the last line of defence
             if _debug(ctx):
                 traceback.print_exc()
@@ -77,9 +83,9 @@ def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool)
 
 
 def _register_commands() -> None:
-    from cli import aip, audit, demo, ingest, init, search
+    from cli import aip, audit, demo, identify, ingest, init, search
 
-    for module in (init, ingest, aip, audit, search, demo):
+    for module in (init, ingest, aip, audit, search, identify, demo):
         module.register(cli)
 
 

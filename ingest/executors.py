@@ -8,24 +8,10 @@ the number of files.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 
 from ingest.journal import FileResult, JournalFile
 from ingest.steps import FileWorker, WorkerSetup
-from preservation.parallel import batched, ordered_map
-
-# The FileWorker of a pool process, built once by the pool's initializer (process-local, not shared).
-_process_worker: FileWorker | None = None
-
-
-def _init_process(setup: WorkerSetup) -> None:
-    global _process_worker
-    _process_worker = FileWorker(setup)
-
-
-def _process_batch(items: list[JournalFile]) -> list[FileResult]:
-    assert _process_worker is not None, "worker process was not initialised"
-    return [_process_worker.process(item) for item in items]
+from preservation.parallel import worker_map
 
 
 class LocalExecutor:
@@ -37,12 +23,4 @@ class LocalExecutor:
 
     def run(self, setup: WorkerSetup, items: Iterable[JournalFile]) -> Iterator[FileResult]:
         """Process every item, yielding results in input order; the first failure stops the run."""
-        if self.workers == 1:
-            worker = FileWorker(setup)
-            for item in items:
-                yield worker.process(item)
-            return
-        with ProcessPoolExecutor(self.workers, initializer=_init_process, initargs=(setup,)) as pool:
-            batches = batched(items, self.batch_size)
-            for results in ordered_map(pool, _process_batch, batches, window=self.workers * 4):
-                yield from results
+        return worker_map(FileWorker, setup, FileWorker.process, items, self.workers, self.batch_size)

@@ -1,15 +1,19 @@
-"""Ordered parallel map with a bounded number of tasks in flight (memory independent of input size)."""
+"""Parallel maps that keep results in order and memory bounded, in threads or worker processes."""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+W = TypeVar("W")
+
+# The worker object of a pool process, built once by the pool's initializer (process-local).
+_process_worker: Any = None
 
 
 def ordered_map(executor: Executor, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:
@@ -32,3 +36,44 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def worker_map(
+    make_worker: Callable[[Any], W],
+    setup: Any,
+    work: Callable[[W, T], R],
+    items: Iterable[T],
+    workers: int,
+    batch_size: int = 16,
+) -> Iterator[R]:
+    """Apply ``work(worker, item)`` to every item, in order, with one ``make_worker(setup)`` per process.
+
+    One worker: everything runs here. More: a process pool whose processes each build their worker
+    once (expensive set-up such as loading format signatures), fed batches of items with at most
+    four batches per process in flight. ``make_worker`` and ``work`` must be importable by name.
+    """
+    if workers <= 1:
+        worker = make_worker(setup)
+        for item in items:
+            yield work(worker, item)
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_process, initargs=(make_worker, setup)) as pool:
+        task = _BatchTask(work)
+        for results in ordered_map(pool, task, batched(items, batch_size), window=workers * 4):
+            yield from results
+
+
+def _init_process(make_worker: Callable[[Any], Any], setup: Any) -> None:
+    global _process_worker
+    _process_worker = make_worker(setup)
+
+
+class _BatchTask:
+    """Runs ``work`` over a batch with this process's worker (picklable: holds only ``work``)."""
+
+    def __init__(self, work: Callable):
+        self.work = work
+
+    def __call__(self, batch: list) -> list:
+        assert _process_worker is not None, "worker process was not initialised"
+        return [self.work(_process_worker, item) for item in batch]
