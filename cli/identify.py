@@ -42,7 +42,7 @@ def identify_command(paths: tuple[Path, ...], as_json: bool, as_csv: bool, worke
     results = identify_paths([os.fspath(p) for p in paths], workers)
     tool, version, signatures = identifier_description()
     header = {"tool": f"preserve {software_version()}", "identifier": f"{tool} {version}",
-              "signatures": f"PRONOM v{signatures}", "scandate": timestamp()}
+              "signatures": signatures, "scandate": timestamp()}
     show_progress = is_terminal() and not sys.stdout.isatty()
     with _progress(show_progress) as advance:
         if as_json:

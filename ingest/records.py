@@ -36,7 +36,7 @@ def make_agents(archive_name: str, archivist: str) -> dict[str, Agent]:
         "software": Agent(agent_uuid(SOFTWARE, SOFTWARE_NAME, software_version()), SOFTWARE, SOFTWARE_NAME,
                           software_version()),
         "identifier": Agent(agent_uuid(SOFTWARE, tool, tool_version + signatures), SOFTWARE, tool, tool_version,
-                            f"PRONOM signature file v{signatures}"),
+                            f"signatures: {signatures}"),
         "organization": Agent(agent_uuid(ORGANIZATION, archive_name), ORGANIZATION, archive_name),
         "person": Agent(agent_uuid(PERSON, person), PERSON, person),
     }
