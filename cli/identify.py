@@ -12,7 +12,8 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from cli.context import is_terminal
+from cli.context import app, is_terminal
+from formats.active import active_signature_file
 from formats.batch import IdentifiedFile, identify_paths
 from formats.identify import identifier_description
 from ingest.sources import display_name
@@ -28,7 +29,11 @@ CSV_FIELDS = ["filename", "filesize", "modified", "errors", "namespace", "id", "
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (siegfried's layout).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV, one row per file.")
 @click.option("--workers", type=int, default=0, help="Worker processes (default: one per CPU core).")
-def identify_command(paths: tuple[Path, ...], as_json: bool, as_csv: bool, workers: int) -> None:
+@click.option("--signatures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A compiled signature set (default: the archive's active set, else the built-in one).")
+@click.pass_context
+def identify_command(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, as_csv: bool, workers: int,
+                     signatures: Path | None) -> None:
     """Identify the format of every file under PATHS against PRONOM (no archive needed).
 
     Folders are walked recursively; symbolic links are reported, not followed. The basis says how
@@ -39,10 +44,12 @@ def identify_command(paths: tuple[Path, ...], as_json: bool, as_csv: bool, worke
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
     workers = workers or os.cpu_count() or 1
-    results = identify_paths([os.fspath(p) for p in paths], workers)
-    tool, version, signatures = identifier_description()
+    if signatures is None:
+        signatures = active_signature_file(app(ctx).settings.home)
+    tool, version, signature_version = identifier_description(signatures)
+    results = identify_paths([os.fspath(p) for p in paths], workers, signatures)
     header = {"tool": f"preserve {software_version()}", "identifier": f"{tool} {version}",
-              "signatures": signatures, "scandate": timestamp()}
+              "signatures": signature_version, "scandate": timestamp()}
     show_progress = is_terminal() and not sys.stdout.isatty()
     with _progress(show_progress) as advance:
         if as_json:

@@ -7,6 +7,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from formats.identify import Identifier
 from preservation.errors import PreservationError
@@ -67,10 +68,6 @@ def identify_file(identifier: Identifier, path: str) -> IdentifiedFile:
     return IdentifiedFile(path, info.st_size, modified, fmt)
 
 
-def _make_identifier(_setup: object) -> Identifier:
-    return Identifier()
-
-
-def identify_paths(paths: Iterable[str], workers: int) -> Iterator[IdentifiedFile]:
+def identify_paths(paths: Iterable[str], workers: int, signatures: Path | None = None) -> Iterator[IdentifiedFile]:
     """Identify every file under ``paths`` on ``workers`` processes, yielding results in walk order."""
-    return worker_map(_make_identifier, None, identify_file, walk(paths), workers, batch_size=32)
+    return worker_map(Identifier, signatures, identify_file, walk(paths), workers, batch_size=32)

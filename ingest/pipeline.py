@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from formats.active import active_signature_file
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
 from ingest.packaging import Package, slugify
@@ -83,8 +84,9 @@ def ingest(
     staging = settings.staging_dir / transfer_id
     staging.mkdir(parents=True)
     journal = Journal(staging / "journal.sqlite")
+    signatures = active_signature_file(settings.home)
     records = TransferRecords(transfer_id, aip_id, Path(request.source).name, settings.replication,
-                              make_agents(settings.archive_name, request.archivist))
+                              make_agents(settings.archive_name, request.archivist, signatures))
     package = Package(aip_id, request.title or Path(request.source).resolve().name, started, settings.archive_name,
                       staging, journal, [], records)
     try:
@@ -97,7 +99,7 @@ def ingest(
             ensure_storage_root(storage)
             package.objects.append(NewObject(storage, urn(aip_id)))
         progress.start(count, size)
-        _process_files(settings, package, count, progress)
+        _process_files(settings, package, count, progress, signatures)
         progress.stage("Writing METS and bag manifests")
         mets = package.store_mets()
         package.store_tag_files(mets, transfer_id)
@@ -119,9 +121,11 @@ def ingest(
     )
 
 
-def _process_files(settings: Settings, package: Package, count: int, progress: Progress) -> None:
+def _process_files(
+    settings: Settings, package: Package, count: int, progress: Progress, signatures: Path | None
+) -> None:
     workers = settings.workers if count >= SMALL_TRANSFER else 1
-    setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), urn(package.aip_id))
+    setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), urn(package.aip_id), signatures)
     journal = package.journal
     for done, result in enumerate(LocalExecutor(workers).run(setup, journal.pending()), start=1):
         journal.record(result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 from dataclasses import dataclass
+from pathlib import Path
 
 from formats.identify import identifier_description
 from ingest.journal import JournalFile
@@ -28,9 +29,9 @@ from preservation.model import (
 IDENTIFIED = ("signature", "container")
 
 
-def make_agents(archive_name: str, archivist: str) -> dict[str, Agent]:
+def make_agents(archive_name: str, archivist: str, signature_file: Path | None = None) -> dict[str, Agent]:
     """The agents of an ingest: preserve, the identification tool, the organisation, the archivist."""
-    tool, tool_version, signatures = identifier_description()
+    tool, tool_version, signatures = identifier_description(signature_file)
     person = archivist or _login_name()
     return {
         "software": Agent(agent_uuid(SOFTWARE, SOFTWARE_NAME, software_version()), SOFTWARE, SOFTWARE_NAME,

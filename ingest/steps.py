@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from formats.identify import Identifier
 from ingest.journal import FileResult, JournalFile
@@ -25,13 +26,14 @@ class WorkerSetup:
 
     locations: tuple[LocationSettings, ...]
     object_id: str
+    signatures: Path | None = None  # the archive's active signature set; None: the built-in one
 
 
 class FileWorker:
     """Does the per-file steps; built once per worker process (it loads the format signatures)."""
 
     def __init__(self, setup: WorkerSetup):
-        self.identifier = Identifier()
+        self.identifier = Identifier(setup.signatures)
         self.objects = [NewObject(open_location(location), setup.object_id) for location in setup.locations]
 
     def process(self, item: JournalFile) -> FileResult:
