@@ -64,7 +64,7 @@ def show_command(ctx: click.Context, aip_id: str, as_json: bool) -> None:
     for record in files:
         fmt = record.format
         label = esc(fmt.name + (f" {fmt.version}" if fmt.version else ""))
-        if fmt.basis not in ("signature", "container"):
+        if fmt.basis not in ("signature", "container", "text"):
             label += f" [dim]({fmt.basis or 'not identified'})[/dim]"
         rows.add_row(esc(record.path), human_size(record.size), fmt.puid or "—", label, record.sha256)
     out.print(rows)

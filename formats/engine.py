@@ -14,14 +14,14 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from formats.signature_index import first_bytes, leading_skip, required_literal, window
 from formats.signatures import BOF, EOF, ContainerSignature, Format, SignatureSet
 
 BUFFER = 128 * 1024
 MEMBER_LIMIT = 4 * 1024 * 1024
-SIGNATURE, CONTAINER, EXTENSION, NONE = "signature", "container", "extension", "none"
+SIGNATURE, CONTAINER, TEXT, EXTENSION, NONE = "signature", "container", "text", "extension", "none"
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Match:
 
     formats: tuple[Format, ...]
     basis: str
+    head: bytes = field(default=b"", repr=False, compare=False)  # the file's first bytes, for text detection
 
 
 class _Pattern:
@@ -204,7 +205,11 @@ class Matcher:
         if matches and size > 0:
             return Match(tuple(matches), SIGNATURE)
         guessed = self.match_extension(path)
-        return Match(tuple(guessed), EXTENSION if guessed else NONE)
+        return Match(tuple(guessed), EXTENSION if guessed else NONE, bof)
+
+    def format(self, puid: str) -> Format | None:
+        """The format with this PUID in the set, if any."""
+        return self._by_puid.get(puid)
 
 
 def _container_matches(signature: ContainerSignature, members) -> bool:

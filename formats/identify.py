@@ -10,12 +10,13 @@ import os
 from functools import cache
 from pathlib import Path
 
-from formats.engine import CONTAINER, EXTENSION, NONE, SIGNATURE, Matcher
-from formats.signatures import SignatureSet, from_fido
+from formats import text
+from formats.engine import CONTAINER, EXTENSION, NONE, SIGNATURE, TEXT, Match, Matcher
+from formats.signatures import Format, SignatureSet, from_fido
 from preservation.errors import FormatError
 from preservation.model import FormatInfo
 
-__all__ = ["CONTAINER", "EXTENSION", "NONE", "SIGNATURE", "Identifier", "identifier_description"]
+__all__ = ["CONTAINER", "EXTENSION", "NONE", "SIGNATURE", "TEXT", "Identifier", "identifier_description"]
 
 TOOL = "preserve-pronom"
 
@@ -56,6 +57,8 @@ class Identifier:
             match = self.matcher.identify_file(name)
         except OSError as exc:
             raise FormatError(f"{name}: cannot be read for identification ({exc.strerror})") from None
+        if match.basis in (EXTENSION, NONE):
+            match = self._as_text(match, name)
         if not match.formats:
             return FormatInfo(basis=NONE, warning="no PRONOM signature matched", tool=self.tool_label)
         best = match.formats[0]
@@ -75,6 +78,20 @@ class Identifier:
             puid=best.puid, name=best.name, version=best.version, mime_type=best.mime, basis=match.basis,
             warning="; ".join(warnings), tool=self.tool_label,
         )
+
+    def _as_text(self, match: Match, name: str) -> Match:
+        """Text PRONOM cannot sign, by libmagic; the extension guess stays when the content is not text."""
+        found = text.detect(match.head, name)
+        if found is None:
+            return match
+        puid, mime = found
+        fmt = self.matcher.format(puid) or Format(puid, _TEXT_NAMES.get(puid, mime), mime=mime)
+        if fmt.mime != mime:
+            fmt = Format(fmt.puid, fmt.name, fmt.version, mime, fmt.extensions)
+        return Match((fmt,), TEXT, match.head)
+
+
+_TEXT_NAMES = {"fmt/1149": "Markdown", "fmt/817": "JSON Data Interchange Format", "x-fmt/111": "Plain Text File"}
 
 
 def identifier_description(signatures: Path | None = None) -> tuple[str, str, str]:

@@ -26,7 +26,7 @@ from preservation.model import (
     FileRecord,
 )
 
-IDENTIFIED = ("signature", "container")
+IDENTIFIED = ("signature", "container", "text")
 
 
 def make_agents(archive_name: str, archivist: str, signature_file: Path | None = None) -> dict[str, Agent]:

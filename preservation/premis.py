@@ -14,7 +14,7 @@ PREMIS_VERSION = "3.0"
 EVENT_TYPE_AUTHORITY = "http://id.loc.gov/vocabulary/preservation/eventType"
 AGENT_ROLE = "executing program"
 UUID_TYPE = "UUID"
-SIGNATURE_BASES = ("signature", "container")
+SIGNATURE_BASES = ("signature", "container", "text")  # bases that are identifications
 
 _P = f"{{{PREMIS_NS}}}"
 

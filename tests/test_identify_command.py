@@ -29,7 +29,7 @@ def test_json_lists_every_file_in_walk_order(collection):
     docx = by_name["restoration-report.docx"]["matches"][0]
     assert (docx["id"], docx["basis"]) == ("fmt/412", "container")
     csv_match = by_name["burials-1890-1950.csv"]["matches"][0]
-    assert csv_match["basis"] == "extension" and "not an identification" in csv_match["warning"]
+    assert (csv_match["id"], csv_match["basis"]) == ("x-fmt/18", "text")
 
 
 def test_csv_has_a_row_per_file(collection):
