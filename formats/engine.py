@@ -20,6 +20,8 @@ from formats.signature_index import first_bytes, leading_skip, required_literal,
 from formats.signatures import BOF, EOF, ContainerSignature, Format, SignatureSet
 
 BUFFER = 128 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MEMBER_LIMIT = 4 * 1024 * 1024
 SIGNATURE, CONTAINER, TEXT, EXTENSION, NONE = "signature", "container", "text", "extension", "none"
 
@@ -158,12 +160,21 @@ class Matcher:
 
     # -- containers -------------------------------------------------------------------------------
 
-    def container_type(self, matches: list[Format]) -> str:
-        """ZIP or OLE2 when a byte match says the file is a container worth opening, else ''."""
+    def container_type(self, matches: list[Format], head: bytes = b"") -> str:
+        """ZIP or OLE2 when the file is a container worth opening, else ''.
+
+        A byte match on a trigger format (generic ZIP or OLE2) says so, as in FIDO and DROID; so does
+        the container's own magic number, because a more general byte signature (ODF's, Excel's)
+        can hide the container signature that tells the exact version.
+        """
         for fmt in matches:
             kind = self._triggers.get(fmt.puid)
             if kind:
                 return kind
+        if head.startswith(ZIP_MAGIC):
+            return "ZIP"
+        if head.startswith(OLE2_MAGIC):
+            return "OLE2"
         return ""
 
     def match_container(self, path: str, kind: str) -> list[Format]:
@@ -197,7 +208,7 @@ class Matcher:
                 handle.seek(size - BUFFER)
                 eof = handle.read(BUFFER)
         matches = self.match_bytes(bof, eof)
-        kind = self.container_type(matches)
+        kind = self.container_type(matches, bof)
         if kind:
             contained = self.match_container(path, kind)
             if contained:
