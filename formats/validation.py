@@ -1,0 +1,372 @@
+"""Validation and characterisation: is a file intact, and what are its significant properties?
+
+Each validator returns a Validation: valid / well-formed / invalid (with messages), the tool and
+its version, and characteristics worth keeping (dimensions, page count, duration, encoding, the
+PDF/A conformance a file claims). Validators run in an isolated child process with a time limit
+(see ``formats.isolation``); a hang or crash is a failed validation, never a failed ingest.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
+from preservation.model import FormatInfo
+
+VALID, WELL_FORMED, INVALID, NOT_CHECKED, FAILED = "valid", "well-formed", "invalid", "not checked", "failed"
+DEFAULT_TIMEOUT = 60.0
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Validation:
+    """The outcome of validating one file."""
+
+    status: str
+    family: str = ""
+    tool: str = ""
+    messages: tuple[str, ...] = ()
+    characteristics: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True unless the file was found invalid or could not be checked."""
+        return self.status in (VALID, WELL_FORMED, NOT_CHECKED)
+
+
+# formats whose PRONOM record gives no MIME type (or a vague one), by PUID
+FAMILY_BY_PUID = {
+    "fmt/566": "image", "fmt/567": "image", "fmt/568": "image",  # WebP
+    "fmt/408": "image", "x-fmt/178": "image", "x-fmt/164": "image",  # PPM, PGM, PBM
+    "fmt/402": "image", "x-fmt/367": "image",  # TGA
+    "fmt/414": "wave", "x-fmt/135": "wave", "x-fmt/136": "wave",  # AIFF, AIFF-C
+    "x-fmt/266": "compressed", "x-fmt/268": "compressed", "fmt/1098": "compressed",  # gzip, bzip2, xz
+    "x-fmt/265": "tar", "fmt/729": "sqlite",
+    "fmt/111": "ole2", "fmt/39": "ole2", "fmt/40": "ole2", "fmt/61": "ole2", "fmt/62": "ole2", "fmt/125": "ole2",
+    "fmt/126": "ole2",
+}
+
+
+def family_of(fmt: FormatInfo) -> str:
+    """Which validator applies to an identified file ('' when none does)."""
+    if fmt.puid in FAMILY_BY_PUID:
+        return FAMILY_BY_PUID[fmt.puid]
+    mime = fmt.mime_type.split(";")[0].strip().lower()
+    if mime == "application/pdf":
+        return "pdf"
+    if mime in ("image/svg+xml",) or mime.endswith("+xml") or mime in ("text/xml", "application/xml"):
+        return "xml"
+    if mime.startswith("image/"):
+        return "image"
+    if mime in ("audio/x-wav", "audio/wav", "audio/x-aiff", "audio/aiff"):
+        return "wave"
+    if mime == "application/json":
+        return "json"
+    if mime in ("text/plain", "text/csv", "text/markdown", "text/html"):
+        return "text"
+    if mime in ("application/zip",) or mime.startswith(("application/vnd.openxmlformats",
+                                                          "application/vnd.oasis.opendocument")):
+        return "zip"
+    return ""
+
+
+def _version(module: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(module)
+    except Exception:  # noqa: BLE001 - a version we cannot read is not worth failing for
+        return "?"
+
+
+def validate_pdf(path: str) -> Validation:
+    """PDF syntax and structure with qpdf (pikepdf); page count, version and any PDF/A claim."""
+    import pikepdf
+
+    tool = f"pikepdf {pikepdf.__version__} (qpdf {pikepdf.__libqpdf_version__})"
+    try:
+        with pikepdf.open(path) as pdf:
+            problems = tuple(pdf.check_pdf_syntax())
+            traits = [("pdf version", pdf.pdf_version), ("pages", str(len(pdf.pages)))]
+            with pdf.open_metadata() as meta:
+                part, conformance = meta.get("pdfaid:part"), meta.get("pdfaid:conformance")
+            if part:
+                traits.append(("pdf/a claimed", f"PDF/A-{part}{(conformance or '').lower()}"))
+    except pikepdf.PasswordError:
+        return Validation(WELL_FORMED, "pdf", tool, ("encrypted: content not checked",))
+    except pikepdf.PdfError as exc:
+        return Validation(INVALID, "pdf", tool, (str(exc),))
+    return Validation(INVALID if problems else VALID, "pdf", tool, problems, tuple(traits))
+
+
+def validate_image(path: str) -> Validation:
+    """A full decode with Pillow (``verify()`` alone misses truncated JPEG and GIF); size and mode."""
+    from PIL import Image
+
+    tool = f"Pillow {_version('Pillow')}"
+    try:
+        with Image.open(path) as image:
+            traits = (("format", image.format or ""), ("width", str(image.width)),
+                      ("height", str(image.height)), ("colour mode", image.mode))
+            image.load()
+            frames = getattr(image, "n_frames", 1)
+            for index in range(1, frames):
+                image.seek(index)
+                image.load()
+    except Image.DecompressionBombError as exc:
+        return Validation(INVALID, "image", tool, (f"refused as a decompression bomb: {exc}",))
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        return Validation(INVALID, "image", tool, (str(exc) or type(exc).__name__,))
+    return Validation(VALID, "image", tool, (), traits + ((("frames", str(frames)),) if frames > 1 else ()))
+
+
+def validate_zip(path: str) -> Validation:
+    """ZIP integrity: the central directory, and every member's CRC (members are streamed)."""
+    import zlib
+
+    tool = f"Python zipfile {_python_version()}"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            bad = archive.testzip()
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        return Validation(INVALID, "zip", tool, (str(exc),))
+    if bad is not None:
+        return Validation(INVALID, "zip", tool, (f"member {bad!r} is damaged (bad CRC)",))
+    return Validation(VALID, "zip", tool, (), (("members", str(len(members))),))
+
+
+def validate_xml(path: str) -> Validation:
+    """Well-formedness with libxml2 (lxml): no network, no DTD loading, entities never expanded."""
+    from lxml import etree
+
+    tool = f"lxml {etree.__version__} (libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))})"
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        tree = etree.parse(path, parser)
+    except etree.XMLSyntaxError as exc:
+        return Validation(INVALID, "xml", tool, (str(exc),))
+    docinfo = tree.docinfo
+    traits = (("root element", tree.getroot().tag), ("encoding", docinfo.encoding or ""),
+              ("xml version", docinfo.xml_version or ""))
+    notes = ("has a DOCTYPE; entities were not expanded",) if docinfo.doctype else ()
+    return Validation(WELL_FORMED, "xml", tool, notes, traits)
+
+
+def validate_json(path: str) -> Validation:
+    """Well-formed JSON (the standard library's parser)."""
+    tool = f"Python json {_python_version()}"
+    try:
+        with open(path, "rb") as handle:
+            json.load(handle)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return Validation(INVALID, "json", tool, (str(exc),))
+    return Validation(WELL_FORMED, "json", tool, (), (("encoding", "UTF-8"),))
+
+
+def validate_text(path: str) -> Validation:
+    """Text that decodes: UTF-8 if it can be, else the encoding libmagic names; NUL bytes are invalid."""
+    tool = f"Python codecs {_python_version()}"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
+    with open(path, "rb") as handle:
+        head = handle.read(CHUNK)
+        chunk = head
+        while chunk:
+            if b"\x00" in chunk and not _utf16(head):
+                return Validation(INVALID, "text", tool, ("contains NUL bytes: binary data, not text",))
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            chunk = handle.read(CHUNK)
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return Validation(INVALID, "text", tool, ("UTF-8 text ends in the middle of a character",),
+                              (("encoding", "UTF-8"),))
+        return Validation(VALID, "text", tool, (), (("encoding", "UTF-8"),))
+    encoding = _guess_encoding(head)
+    return Validation(WELL_FORMED, "text", tool, (f"not UTF-8; decodes as {encoding}",), (("encoding", encoding),))
+
+
+def _utf16(head: bytes) -> bool:
+    return head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+def _guess_encoding(head: bytes) -> str:
+    try:
+        import magic
+
+        return magic.Magic(mime_encoding=True).from_buffer(head)
+    except (ImportError, OSError):
+        return "unknown (not UTF-8)"
+
+
+def validate_wave(path: str) -> Validation:
+    """WAV and AIFF headers against the sample data actually present (a truncated file is invalid)."""
+    import warnings
+    import wave
+
+    tool = f"Python wave/aifc {_python_version()}"
+    try:
+        with open(path, "rb") as handle:
+            magic_bytes = handle.read(12)
+        if magic_bytes.startswith(b"FORM"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import aifc
+            opener = aifc.open
+        else:
+            opener = wave.open
+        with opener(path, "rb") as audio:
+            channels, width, rate, frames = (audio.getnchannels(), audio.getsampwidth(), audio.getframerate(),
+                                             audio.getnframes())
+            data = audio.readframes(frames)
+    except (EOFError, OSError, wave.Error, ValueError) as exc:
+        return Validation(INVALID, "wave", tool, (str(exc) or type(exc).__name__,))
+    traits = (("channels", str(channels)), ("sample rate", str(rate)), ("bits per sample", str(8 * width)),
+              ("duration seconds", f"{frames / rate:.3f}" if rate else "0"))
+    expected = frames * channels * width
+    if len(data) < expected:
+        return Validation(INVALID, "wave", tool, (f"truncated: {len(data)} of {expected} bytes of samples",),
+                          traits)
+    return Validation(VALID, "wave", tool, (), traits)
+
+
+def validate_compressed(path: str) -> Validation:
+    """gzip, bzip2 or xz: the whole stream decompresses (streamed; nothing is kept)."""
+    import bz2
+    import gzip
+    import lzma
+
+    tool = f"Python gzip/bz2/lzma {_python_version()}"
+    with open(path, "rb") as handle:
+        magic_bytes = handle.read(6)
+    opener = gzip.open if magic_bytes.startswith(b"\x1f\x8b") else bz2.open if magic_bytes.startswith(b"BZh") \
+        else lzma.open
+    total = 0
+    try:
+        with opener(path, "rb") as stream:
+            while chunk := stream.read(CHUNK):
+                total += len(chunk)
+    except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+        return Validation(INVALID, "compressed", tool, (str(exc) or type(exc).__name__,))
+    return Validation(VALID, "compressed", tool, (), (("uncompressed bytes", str(total)),))
+
+
+def validate_tar(path: str) -> Validation:
+    """A tar archive whose headers all read (members are not extracted)."""
+    import tarfile
+
+    tool = f"Python tarfile {_python_version()}"
+    size = os.path.getsize(path)
+    try:
+        with tarfile.open(path, "r:") as archive:
+            members = list(archive)
+            end = archive.offset
+        with open(path, "rb") as handle:
+            handle.seek(end)
+            marker = handle.read(1024)
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        return Validation(INVALID, "tar", tool, (str(exc),))
+    short = [m.name for m in members if m.isfile() and m.offset_data + m.size > size]
+    if short:
+        return Validation(INVALID, "tar", tool, (f"truncated: member {short[0]!r} runs past the end of the file",))
+    if marker != b"\0" * 1024:
+        return Validation(INVALID, "tar", tool, ("no end-of-archive marker: the archive is truncated",))
+    return Validation(VALID, "tar", tool, (), (("members", str(len(members))),))
+
+
+def validate_sqlite(path: str) -> Validation:
+    """SQLite's own integrity check, opened read-only."""
+    import sqlite3
+    from urllib.parse import quote
+
+    tool = f"SQLite {sqlite3.sqlite_version}"
+    try:
+        connection = sqlite3.connect(f"file:{quote(path)}?mode=ro&immutable=1", uri=True)
+        try:
+            result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
+            tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        return Validation(INVALID, "sqlite", tool, (str(exc),))
+    if result != ["ok"]:
+        return Validation(INVALID, "sqlite", tool, tuple(result[:20]))
+    return Validation(VALID, "sqlite", tool, (), (("tables", str(tables)),))
+
+
+def validate_ole2(path: str) -> Validation:
+    """An OLE2 compound file whose directory and streams read (olefile)."""
+    import olefile
+
+    tool = f"olefile {olefile.__version__}"
+    try:
+        with olefile.OleFileIO(path) as ole:
+            streams = ole.listdir(streams=True, storages=False)
+            for parts in streams:
+                ole.get_size(parts)
+    except (OSError, ValueError, IndexError) as exc:
+        return Validation(INVALID, "ole2", tool, (str(exc),))
+    return Validation(WELL_FORMED, "ole2", tool, (), (("streams", str(len(streams))),))
+
+
+def _python_version() -> str:
+    import platform
+
+    return platform.python_version()
+
+
+VALIDATORS: dict[str, Callable[[str], Validation]] = {
+    "pdf": validate_pdf,
+    "image": validate_image,
+    "zip": validate_zip,
+    "xml": validate_xml,
+    "json": validate_json,
+    "text": validate_text,
+    "wave": validate_wave,
+    "compressed": validate_compressed,
+    "tar": validate_tar,
+    "sqlite": validate_sqlite,
+    "ole2": validate_ole2,
+}
+
+
+def run_validator(family: str, path: str) -> Validation:
+    """Run the validator of ``family`` on ``path`` (in whatever process calls it)."""
+    return VALIDATORS[family](path)
+
+
+class Validator:
+    """Validates identified files, each call in an isolated child process with a time limit."""
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT):
+        self.timeout = timeout
+        self._isolated = IsolatedFunction(run_validator, timeout)
+
+    def validate(self, path: str | os.PathLike, fmt: FormatInfo) -> Validation:
+        """Validate one file whose format is known; never raises for a bad file."""
+        family = family_of(fmt)
+        if not family or family not in VALIDATORS:
+            return Validation(NOT_CHECKED, "", "", ("no validator for this format",))
+        try:
+            return self._isolated(family, os.fspath(path))
+        except CallTimedOut as exc:
+            return Validation(FAILED, family, "", (f"validation stopped: {exc}",))
+        except CallCrashed as exc:
+            return Validation(FAILED, family, "", (str(exc),))
+        except RuntimeError as exc:
+            return Validation(FAILED, family, "", (f"the validator failed: {exc}",))
+
+    def close(self) -> None:
+        """Stop the child process."""
+        self._isolated.close()

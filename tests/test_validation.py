@@ -1,0 +1,135 @@
+"""Validation: intact files pass, damaged ones are caught, hostile ones are contained."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+import formats.validation as validation
+from formats.identify import Identifier
+from formats.validation import FAILED, INVALID, NOT_CHECKED, VALID, WELL_FORMED, Validation, Validator
+from preservation.model import FormatInfo
+from tests.corpus import make_corpus
+
+NO_VALIDATOR = {"label.ps", "letter.rtf", "tune.mid"}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return make_corpus(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def identified(corpus):
+    identifier = Identifier()
+    return {path: identifier.identify(path) for path in corpus}
+
+
+@pytest.fixture
+def validator():
+    checker = Validator(timeout=20)
+    yield checker
+    checker.close()
+
+
+def test_intact_files_are_valid_or_well_formed(validator, identified):
+    for path, fmt in identified.items():
+        result = validator.validate(path, fmt)
+        if path.name in NO_VALIDATOR:
+            assert result.status == NOT_CHECKED, path
+        else:
+            assert result.status in (VALID, WELL_FORMED), (path, result)
+            assert result.tool, path
+
+
+def test_truncated_files_are_invalid(validator, identified, tmp_path):
+    still_valid = {"README.md", "burials.csv", "notes.txt", "page.html"} | NO_VALIDATOR  # text is text
+    for path, fmt in identified.items():
+        if path.name in still_valid:
+            continue
+        damaged = tmp_path / path.name
+        data = path.read_bytes()
+        # a tar is mostly zero padding after its end marker: cut inside the member's data instead
+        damaged.write_bytes(data[:520] if path.suffix == ".tar" else data[: len(data) * 2 // 3])
+        result = validator.validate(damaged, fmt)
+        assert result.status == INVALID and result.messages, (path.name, result)
+
+
+def test_characteristics_are_recorded(validator, identified):
+    by_name = {path.name: (path, fmt) for path, fmt in identified.items()}
+    image = dict(validator.validate(*by_name["image.png"]).characteristics)
+    assert (image["width"], image["height"]) == ("64", "48")
+    pdf = dict(validator.validate(*by_name["document.pdf"]).characteristics)
+    assert pdf["pages"] == "1" and pdf["pdf version"] == "1.3"
+    sound = dict(validator.validate(*by_name["sound.wav"]).characteristics)
+    assert sound["duration seconds"] == "0.100" and sound["sample rate"] == "8000"
+
+
+def test_xml_entities_are_never_expanded(validator, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET")
+    xxe = tmp_path / "xxe.xml"
+    xxe.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY s SYSTEM "file://{secret}">]>\n<r>&s;</r>\n')
+    laughs = tmp_path / "laughs.xml"
+    laughs.write_text('<?xml version="1.0"?>\n<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+                      + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+                      + "]>\n<l>&j;</l>\n")
+    xml = FormatInfo(puid="fmt/101", mime_type="text/xml")
+    started = time.monotonic()
+    for path in (xxe, laughs):
+        result = validator.validate(path, xml)
+        assert result.status in (WELL_FORMED, INVALID), result
+        assert "TOP SECRET" not in repr(result)
+    assert time.monotonic() - started < 10
+
+
+def test_a_hanging_validator_is_stopped_and_the_next_file_still_checked(monkeypatch, identified):
+    def hang(path: str) -> Validation:
+        time.sleep(60)
+        return Validation(VALID)
+
+    monkeypatch.setitem(validation.VALIDATORS, "hang", hang)
+    monkeypatch.setattr(validation, "family_of", lambda fmt: "hang" if fmt.puid == "test/hang" else "image")
+    checker = Validator(timeout=1)
+    try:
+        started = time.monotonic()
+        result = checker.validate(__file__, FormatInfo(puid="test/hang"))
+        assert result.status == FAILED and "no answer within 1 s" in result.messages[0]
+        assert time.monotonic() - started < 5
+        png = next(p for p in identified if p.name == "image.png")
+        assert checker.validate(png, identified[png]).status == VALID
+    finally:
+        checker.close()
+
+
+def test_a_validator_that_kills_its_process_is_a_failed_validation(monkeypatch):
+    monkeypatch.setitem(validation.VALIDATORS, "crash", lambda path: os._exit(3))
+    monkeypatch.setattr(validation, "family_of", lambda fmt: "crash")
+    checker = Validator(timeout=10)
+    try:
+        result = checker.validate(__file__, FormatInfo(puid="x"))
+        assert result.status == FAILED and "died" in result.messages[0]
+    finally:
+        checker.close()
+
+
+def test_a_decompression_bomb_is_refused(validator, tmp_path):
+    from PIL import Image
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (20000, 20000)).save(bomb)  # 400 megapixels of nothing: a small file
+    assert os.path.getsize(bomb) < 2_000_000
+    result = validator.validate(bomb, FormatInfo(puid="fmt/11", mime_type="image/png"))
+    assert result.status == INVALID and "decompression bomb" in result.messages[0]
+
+
+def test_not_utf8_text_names_its_encoding(validator, tmp_path):
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("Café on the quay\n".encode("latin-1"))
+    result = validator.validate(latin, FormatInfo(puid="x-fmt/111", mime_type="text/plain"))
+    assert result.status == WELL_FORMED and "not UTF-8" in result.messages[0]
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(b"text\x00\x01\x02")
+    assert validator.validate(binary, FormatInfo(puid="x-fmt/111", mime_type="text/plain")).status == INVALID
