@@ -60,13 +60,17 @@ def show_command(ctx: click.Context, aip_id: str, as_json: bool) -> None:
     out.print(f"[bold]{esc(aip.title)}[/bold]")
     out.print(f"  AIP {aip.id}  ({aip.status}; OCFL object {aip.ocfl_id}, {aip.head_version})")
     out.print(f"  {aip.file_count} files, {human_size(aip.total_bytes)}; ingested {aip.created_at}")
-    rows = table("Path", "Size", "PUID", "Format", "SHA-256", title="Files")
+    rows = table("Path", "Size", "PUID", "Format", "Validation", "SHA-256", title="Files")
     for record in files:
         fmt = record.format
         label = esc(fmt.name + (f" {fmt.version}" if fmt.version else ""))
         if fmt.basis not in ("signature", "container", "text"):
             label += f" [dim]({fmt.basis or 'not identified'})[/dim]"
-        rows.add_row(esc(record.path), human_size(record.size), fmt.puid or "—", label, record.sha256)
+        check = record.validation
+        status = check.status or "—"
+        if check.status in ("invalid", "failed"):
+            status = f"[red]{status}[/red]: {esc(check.messages[0] if check.messages else '')}"
+        rows.add_row(esc(record.path), human_size(record.size), fmt.puid or "—", label, status, record.sha256)
     out.print(rows)
     history = table("When", "Event", "Outcome", "File", title="Events")
     by_id = {record.id: record.path for record in files}

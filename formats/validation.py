@@ -13,30 +13,13 @@ import json
 import os
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
-from preservation.model import FormatInfo
+from preservation.model import FormatInfo, Validation
 
 VALID, WELL_FORMED, INVALID, NOT_CHECKED, FAILED = "valid", "well-formed", "invalid", "not checked", "failed"
 DEFAULT_TIMEOUT = 60.0
 CHUNK = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class Validation:
-    """The outcome of validating one file."""
-
-    status: str
-    family: str = ""
-    tool: str = ""
-    messages: tuple[str, ...] = ()
-    characteristics: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        """True unless the file was found invalid or could not be checked."""
-        return self.status in (VALID, WELL_FORMED, NOT_CHECKED)
 
 
 # formats whose PRONOM record gives no MIME type (or a vague one), by PUID

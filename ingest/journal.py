@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ingest.sources import SourceFile
 from preservation.errors import Problem, TransferError
-from preservation.model import FormatInfo
+from preservation.model import FormatInfo, Validation
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS files (
     mtime_ns INTEGER NOT NULL,
     sha256 TEXT, sha512 TEXT,
     puid TEXT, format_name TEXT, format_version TEXT, mime_type TEXT, basis TEXT, warning TEXT, tool TEXT,
-    hashed_at TEXT, identified_at TEXT, stored_at TEXT
+    hashed_at TEXT, identified_at TEXT, stored_at TEXT,
+    validation TEXT, validated_at TEXT
 );
 CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
 CREATE TABLE IF NOT EXISTS content (
@@ -55,6 +56,8 @@ class JournalFile:
     hashed_at: str = ""
     identified_at: str = ""
     stored_at: str = ""
+    validation: Validation = Validation("")
+    validated_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class FileResult:
     hashed_at: str
     identified_at: str
     stored_at: str
+    validation: Validation = Validation("")
+    validated_at: str = ""
 
 
 class Journal:
@@ -129,9 +134,11 @@ class Journal:
         fmt = result.format
         self.db.execute(
             "UPDATE files SET size=?, sha256=?, sha512=?, puid=?, format_name=?, format_version=?, mime_type=?,"
-            " basis=?, warning=?, tool=?, hashed_at=?, identified_at=?, stored_at=? WHERE idx=?",
+            " basis=?, warning=?, tool=?, hashed_at=?, identified_at=?, stored_at=?, validation=?, validated_at=?"
+            " WHERE idx=?",
             (result.size, result.sha256, result.sha512, fmt.puid, fmt.name, fmt.version, fmt.mime_type,
-             fmt.basis, fmt.warning, fmt.tool, result.hashed_at, result.identified_at, result.stored_at, result.idx),
+             fmt.basis, fmt.warning, fmt.tool, result.hashed_at, result.identified_at, result.stored_at,
+             result.validation.to_json(), result.validated_at, result.idx),
         )
 
     def commit(self) -> None:
@@ -172,6 +179,24 @@ class Journal:
             " GROUP BY 1, 2 ORDER BY 3 DESC, 1"
         ).fetchall()
 
+    def invalid_files(self) -> list[tuple[str, str, str]]:
+        """(relative path, PUID, first message) of every file validation found invalid."""
+        result = []
+        for relative, puid, text in self.db.execute("SELECT relative, puid, validation FROM files ORDER BY idx"):
+            validation = Validation.from_json(text)
+            if validation.status == "invalid":
+                result.append((relative, puid or "", validation.messages[0] if validation.messages else ""))
+        return result
+
+    def validation_tools(self) -> list[str]:
+        """Every validation tool used in this transfer."""
+        tools = set()
+        for (text,) in self.db.execute("SELECT DISTINCT validation FROM files WHERE validation IS NOT NULL"):
+            tool = Validation.from_json(text).tool
+            if tool:
+                tools.add(tool)
+        return sorted(tools)
+
     def logical_paths(self) -> Iterator[str]:
         """Every path of the AIP stored so far: payload, METS and tag files."""
         for (path,) in self.db.execute("SELECT logical FROM files UNION ALL SELECT logical FROM content"):
@@ -185,7 +210,7 @@ class Journal:
 
 _COLUMNS = (
     "idx, source, relative, logical, file_id, size, mtime_ns, sha256, sha512, puid, format_name, format_version,"
-    " mime_type, basis, warning, tool, hashed_at, identified_at, stored_at"
+    " mime_type, basis, warning, tool, hashed_at, identified_at, stored_at, validation, validated_at"
 )
 
 
@@ -195,4 +220,5 @@ def _journal_file(row: tuple) -> JournalFile:
         idx=row[0], source=row[1], relative=row[2], logical=row[3], file_id=row[4], size=row[5], mtime_ns=row[6],
         sha256=row[7] or "", sha512=row[8] or "", format=fmt,
         hashed_at=row[16] or "", identified_at=row[17] or "", stored_at=row[18] or "",
+        validation=Validation.from_json(row[19]), validated_at=row[20] or "",
     )

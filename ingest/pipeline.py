@@ -20,9 +20,11 @@ from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
 from ingest.sources import DirectorySource, logical_name
 from ingest.steps import WorkerSetup
+from policies import load_format_policy
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
+from preservation.errors import Problem, TransferError
 from preservation.identifiers import file_uuid, new_uuid, timestamp, urn, utc_now
 from preservation.model import Aip, Event, Replica
 from storage import open_location
@@ -100,6 +102,9 @@ def ingest(
             package.objects.append(NewObject(storage, urn(aip_id)))
         progress.start(count, size)
         _process_files(settings, package, count, progress, signatures)
+        _apply_invalid_file_policy(settings, journal)
+        for tool in journal.validation_tools():
+            records.tool_agent(tool)
         progress.stage("Writing METS and bag manifests")
         mets = package.store_mets()
         package.store_tag_files(mets, transfer_id)
@@ -133,6 +138,19 @@ def _process_files(
         if done % 500 == 0:
             journal.commit()
     journal.commit()
+
+
+def _apply_invalid_file_policy(settings: Settings, journal: Journal) -> None:
+    """Refuse the transfer if the format policy says an invalid file of its format must not go in."""
+    policy = load_format_policy(settings.policies_path)
+    refused = [(path, puid, message) for path, puid, message in journal.invalid_files()
+               if policy.on_invalid(puid) == "reject"]
+    if refused:
+        raise TransferError(
+            f"{len(refused)} file(s) failed validation and the format policy refuses invalid files of their format",
+            hint="Repair or replace the files, or change `invalid` in the format policy; nothing has been stored.",
+            details=[Problem(path, f"invalid {puid or 'file'}", found=message) for path, puid, message in refused],
+        )
 
 
 def _register(settings: Settings, database: Database, package: Package, transfer_id: str, mets_sha512: str) -> None:

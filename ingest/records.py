@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from ingest.journal import JournalFile
 from preservation import SOFTWARE_NAME, software_version
 from preservation.identifiers import agent_uuid, event_uuid
 from preservation.model import (
+    FAILURE,
     FIXITY_CHECK,
     FORMAT_IDENTIFICATION,
     INGESTION_END,
@@ -20,6 +22,7 @@ from preservation.model import (
     PERSON,
     SOFTWARE,
     SUCCESS,
+    VALIDATION,
     WARNING,
     Agent,
     Event,
@@ -73,8 +76,17 @@ class TransferRecords:
         """The PREMIS object of a journalled file."""
         return FileRecord(
             id=item.file_id, aip_id=self.aip_id, path=item.logical, original_name="objects/" + item.relative,
-            size=item.size, sha256=item.sha256, sha512=item.sha512, format=item.format,
+            size=item.size, sha256=item.sha256, sha512=item.sha512, format=item.format, validation=item.validation,
         )
+
+    def tool_agent(self, label: str) -> Agent:
+        """The software agent for a tool named like ``Pillow 13.0.0`` (recorded once per transfer)."""
+        key = f"tool:{label}"
+        if key not in self.agents:
+            found = re.match(r"(.*?)\s+(\d.*)$", label)
+            name, version = (found.group(1), found.group(2)) if found else (label, "")
+            self.agents[key] = Agent(agent_uuid(SOFTWARE, name, version), SOFTWARE, name, version)
+        return self.agents[key]
 
     def file_events(self, item: JournalFile) -> tuple[Event, ...]:
         """Digest calculation, format identification and the read-back fixity check of one file."""
@@ -82,7 +94,7 @@ class TransferRecords:
         outcome_detail = f"{fmt.puid or 'no PUID'} ({fmt.name or 'unknown format'}); basis: {fmt.basis}"
         if fmt.warning:
             outcome_detail += f"; {fmt.warning}"
-        return (
+        events = [
             self._event(item, MESSAGE_DIGEST_CALCULATION, item.hashed_at, SUCCESS,
                         "program=preserve; algorithms=SHA-256, SHA-512", f"sha256:{item.sha256}", "software"),
             self._event(item, FORMAT_IDENTIFICATION, item.identified_at,
@@ -91,7 +103,19 @@ class TransferRecords:
             self._event(item, FIXITY_CHECK, item.stored_at, SUCCESS,
                         "stored copy read back and its SHA-256 compared with the original's",
                         f"verified in: {', '.join(self.locations)}", "software"),
-        )
+        ]
+        validation = item.validation
+        if validation.status not in ("", "not checked"):
+            outcome = {"valid": SUCCESS, "well-formed": SUCCESS, "invalid": FAILURE}.get(validation.status, WARNING)
+            notes = "; ".join(validation.messages[:20])
+            traits = ", ".join(f"{key}: {value}" for key, value in validation.characteristics)
+            detail = f"{validation.status}" + (f"; {notes}" if notes else "") + (f"; {traits}" if traits else "")
+            agent = self.tool_agent(validation.tool).id if validation.tool else self.agents["software"].id
+            events.append(Event(event_uuid(self.transfer_id, item.file_id, VALIDATION), self.aip_id, VALIDATION,
+                                item.validated_at, outcome, f"program={validation.tool or 'preserve'}; "
+                                f"checks for {validation.family or 'this format'}", detail, item.file_id,
+                                (agent,)))
+        return tuple(events)
 
     def _event(self, item: JournalFile, kind: str, when: str, outcome: str, detail: str, outcome_detail: str,
                tool: str) -> Event:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formats.identify import Identifier
+from formats.validation import DEFAULT_TIMEOUT, Validator
 from ingest.journal import FileResult, JournalFile
 from preservation.config import LocationSettings
 from preservation.errors import FixityError, StorageError, TransferError
@@ -27,6 +28,7 @@ class WorkerSetup:
     locations: tuple[LocationSettings, ...]
     object_id: str
     signatures: Path | None = None  # the archive's active signature set; None: the built-in one
+    validation_timeout: float = DEFAULT_TIMEOUT
 
 
 class FileWorker:
@@ -34,6 +36,7 @@ class FileWorker:
 
     def __init__(self, setup: WorkerSetup):
         self.identifier = Identifier(setup.signatures)
+        self.validator = Validator(setup.validation_timeout)
         self.objects = [NewObject(open_location(location), setup.object_id) for location in setup.locations]
 
     def process(self, item: JournalFile) -> FileResult:
@@ -56,7 +59,14 @@ class FileWorker:
         verify_read_back(first.storage, stored.key, sha256, stored.size)
         for obj in others:
             self._store(obj, item, sha256, stored.size)
-        return FileResult(item.idx, stored.size, sha256, sha512, fmt, hashed_at, identified_at, timestamp())
+        stored_at = timestamp()
+        validation = self.validator.validate(item.source, fmt)
+        return FileResult(item.idx, stored.size, sha256, sha512, fmt, hashed_at, identified_at, stored_at,
+                          validation, timestamp())
+
+    def close(self) -> None:
+        """Stop the validator's child process."""
+        self.validator.close()
 
     def _store(self, obj: NewObject, item: JournalFile, sha256: str, size: int) -> None:
         """Store a further copy from the source, check it is the same bytes, and read it back."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 # PREMIS event types, from the Library of Congress preservation event-type vocabulary.
@@ -10,6 +11,7 @@ INGESTION_END = "ingestion end"
 MESSAGE_DIGEST_CALCULATION = "message digest calculation"
 FORMAT_IDENTIFICATION = "format identification"
 FIXITY_CHECK = "fixity check"
+VALIDATION = "validation"
 REPLICATION = "replication"
 
 # Outcomes
@@ -71,6 +73,37 @@ class FormatInfo:
 
 
 @dataclass(frozen=True)
+class Validation:
+    """The outcome of validating one file: status, messages, the tool, and characteristics found."""
+
+    status: str  # valid, well-formed, invalid, not checked, failed
+    family: str = ""
+    tool: str = ""
+    messages: tuple[str, ...] = ()
+    characteristics: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True unless the file was found invalid or could not be checked."""
+        return self.status in ("valid", "well-formed", "not checked", "")
+
+    def to_json(self) -> str:
+        """As JSON text (the journal and the catalogue keep it so)."""
+        return json.dumps({"status": self.status, "family": self.family, "tool": self.tool,
+                           "messages": list(self.messages),
+                           "characteristics": [list(pair) for pair in self.characteristics]})
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Validation:
+        """The inverse of ``to_json`` (an empty Validation for None or '')."""
+        if not text:
+            return cls("")
+        data = json.loads(text)
+        return cls(data["status"], data["family"], data["tool"], tuple(data["messages"]),
+                   tuple(tuple(pair) for pair in data["characteristics"]))
+
+
+@dataclass(frozen=True)
 class FileRecord:
     """One file in an AIP: where it is in the bag, what it was called, its digests and format."""
 
@@ -83,6 +116,7 @@ class FileRecord:
     sha512: str
     format: FormatInfo = field(default_factory=FormatInfo)
     role: str = ORIGINAL
+    validation: Validation = field(default_factory=lambda: Validation(""))
 
 
 @dataclass(frozen=True)

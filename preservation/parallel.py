@@ -54,8 +54,12 @@ def worker_map(
     """
     if workers <= 1:
         worker = make_worker(setup)
-        for item in items:
-            yield work(worker, item)
+        try:
+            for item in items:
+                yield work(worker, item)
+        finally:
+            if hasattr(worker, "close"):
+                worker.close()
         return
     with ProcessPoolExecutor(workers, initializer=_init_process, initargs=(make_worker, setup)) as pool:
         task = _BatchTask(work)

@@ -39,6 +39,10 @@ def write_object(xf, record: FileRecord, digest_originator: str) -> None:
     """A PREMIS ``object`` (xsi:type file): identifier, fixity, size, format, original name."""
     with xf.element(_P + "object", {f"{{{XSI_NS}}}type": "premis:file", "version": PREMIS_VERSION}):
         _identifier(xf, "object", record.id)
+        for name, value in record.validation.characteristics:
+            with xf.element(_P + "significantProperties"):
+                _p(xf, "significantPropertiesType", name)
+                _p(xf, "significantPropertiesValue", value)
         with xf.element(_P + "objectCharacteristics"):
             _p(xf, "compositionLevel", "0")
             for algorithm, digest in (("SHA-256", record.sha256), ("SHA-512", record.sha512)):

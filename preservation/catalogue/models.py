@@ -71,6 +71,7 @@ class FileRow(Base):
     mime_type: Mapped[str] = mapped_column(String(255), default="")
     id_basis: Mapped[str] = mapped_column(String(20), default="")
     id_warning: Mapped[str] = mapped_column(Text, default="")
+    validation: Mapped[str] = mapped_column(Text, default="")
 
 
 class EventRow(Base):

@@ -20,7 +20,7 @@ from preservation.catalogue.models import (
 )
 from preservation.errors import NotFound
 from preservation.identifiers import timestamp
-from preservation.model import Agent, Aip, Event, FileRecord, FormatInfo, Replica
+from preservation.model import Agent, Aip, Event, FileRecord, FormatInfo, Replica, Validation
 from preservation.parallel import batched
 
 BATCH = 1000  # rows per executemany; Core inserts (not ORM bulk inserts): several times faster
@@ -255,13 +255,14 @@ def _file_row(record: FileRecord) -> dict:
         "id": record.id, "aip_id": record.aip_id, "path": record.path, "original_name": record.original_name,
         "role": record.role, "size": record.size, "sha256": record.sha256, "sha512": record.sha512,
         "puid": fmt.puid, "format_name": fmt.name, "format_version": fmt.version, "mime_type": fmt.mime_type,
-        "id_basis": fmt.basis, "id_warning": fmt.warning,
+        "id_basis": fmt.basis, "id_warning": fmt.warning, "validation": record.validation.to_json(),
     }
 
 
 def _file(row: FileRow) -> FileRecord:
     fmt = FormatInfo(row.puid, row.format_name, row.format_version, row.mime_type, row.id_basis, row.id_warning)
-    return FileRecord(row.id, row.aip_id, row.path, row.original_name, row.size, row.sha256, row.sha512, fmt, row.role)
+    return FileRecord(row.id, row.aip_id, row.path, row.original_name, row.size, row.sha256, row.sha512, fmt, row.role,
+                      Validation.from_json(row.validation))
 
 
 def _event_row(event: Event) -> dict:

@@ -1,0 +1,94 @@
+"""Validation during ingest: events, characteristics in PREMIS, the invalid-file policy, the migration."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from lxml import etree
+
+from preservation.catalogue import Database
+from preservation.errors import CatalogueError, TransferError
+from tests.schemas import validate_mets
+from tests.test_ingest_bad_input import assert_nothing_kept
+
+PREMIS = "{http://www.loc.gov/premis/v3}"
+
+
+def _mets(home: Path) -> Path:
+    return next((home / "storage").rglob("METS.*.xml"))
+
+
+def test_each_file_gets_a_validation_event_and_its_characteristics(preserve, collection):
+    aip = preserve.json("ingest", str(collection))["aip_id"]
+    shown = preserve.json("aip", "show", aip)
+    files = {f["original_name"]: f for f in shown["files"]}
+    jpeg = files["objects/photographs/harbour-1923.jpg"]["validation"]
+    assert jpeg["status"] == "valid" and jpeg["tool"].startswith("Pillow ")
+    assert dict(jpeg["characteristics"])["width"] == "320"
+    pdf = files["objects/documents/vestry-minutes-1923.pdf"]["validation"]
+    assert pdf["status"] == "valid" and dict(pdf["characteristics"])["pages"] == "1"
+    checks = [e for e in shown["events"] if e["type"] == "validation"]
+    assert len(checks) >= 10 and all(e["outcome"] == "success" for e in checks)
+    tools = {a["name"] for a in shown["agents"]}
+    assert {"Pillow", "pikepdf"} <= tools
+    mets = _mets(preserve.home)
+    assert validate_mets(mets) == []
+    properties = etree.parse(str(mets)).findall(f".//{PREMIS}significantProperties")
+    assert any(p.findtext(f"{PREMIS}significantPropertiesType") == "pages" for p in properties)
+
+
+def _with_broken_jpeg(collection: Path) -> Path:
+    photo = collection / "photographs" / "harbour-1923.jpg"
+    data = photo.read_bytes()
+    photo.write_bytes(data[: len(data) // 2])
+    return photo
+
+
+def test_an_invalid_file_is_accepted_with_a_failed_validation_by_default(preserve, collection):
+    _with_broken_jpeg(collection)
+    aip = preserve.json("ingest", str(collection))["aip_id"]
+    shown = preserve.json("aip", "show", aip)
+    broken = next(f for f in shown["files"] if f["original_name"].endswith("harbour-1923.jpg"))
+    assert broken["validation"]["status"] == "invalid"
+    event = next(e for e in shown["events"] if e["type"] == "validation" and e["file_id"] == broken["id"])
+    assert event["outcome"] == "failure" and "invalid" in event["outcome_detail"]
+    text = preserve("aip", "show", aip).stdout
+    assert "invalid" in text
+
+
+def test_a_policy_can_refuse_invalid_files(preserve, collection):
+    broken = _with_broken_jpeg(collection)
+    (preserve.home / "policies" / "formats.toml").write_text(
+        'version = 2\n[default]\ninvalid = "accept"\n[[format]]\npuids = ["fmt/41", "fmt/42", "fmt/43", "fmt/44"]\ninvalid = "reject"\n')
+    result = preserve("ingest", str(collection), expect=TransferError.exit_code)
+    assert "failed validation and the format policy refuses" in result.stderr
+    assert "photographs/harbour-1923.jpg: invalid fmt/4" in result.stderr
+    assert_nothing_kept(preserve)
+    assert broken.exists()
+
+
+def test_a_broken_policy_is_reported(preserve, collection):
+    (preserve.home / "policies" / "formats.toml").write_text('version = 2\n[default]\ninvalid = "maybe"\n')
+    result = preserve("ingest", str(collection), expect=40)
+    assert "default.invalid must be one of accept, reject, not 'maybe'" in result.stderr
+
+
+def test_a_catalogue_from_the_first_release_is_migrated_with_its_aips(preserve, collection, tmp_path):
+    aip = preserve.json("ingest", str(collection))["aip_id"]
+    database = Database(f"sqlite:///{preserve.home}/catalogue.db")
+    from alembic import command
+
+    from preservation.catalogue.database import _alembic_config
+
+    config = _alembic_config()
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0001")
+    database.dispose()
+    refused = preserve("aip", "list", expect=CatalogueError.exit_code)
+    assert "schema is at revision 0001" in refused.stderr
+    assert preserve.json("upgrade") == {"before": "0001", "after": "0002"}
+    files = preserve.json("aip", "show", aip)["files"]
+    assert len(files) == 11 and all(f["validation"]["status"] == "" for f in files)
+    shutil.rmtree(tmp_path / "unused", ignore_errors=True)
