@@ -60,7 +60,8 @@ def test_an_invalid_file_is_accepted_with_a_failed_validation_by_default(preserv
 def test_a_policy_can_refuse_invalid_files(preserve, collection):
     broken = _with_broken_jpeg(collection)
     (preserve.home / "policies" / "formats.toml").write_text(
-        'version = 2\n[default]\ninvalid = "accept"\n[[format]]\npuids = ["fmt/41", "fmt/42", "fmt/43", "fmt/44"]\ninvalid = "reject"\n')
+        'version = 2\n[default]\ninvalid = "accept"\n'
+        '[[format]]\npuids = ["fmt/41", "fmt/42", "fmt/43", "fmt/44"]\ninvalid = "reject"\n')
     result = preserve("ingest", str(collection), expect=TransferError.exit_code)
     assert "failed validation and the format policy refuses" in result.stderr
     assert "photographs/harbour-1923.jpg: invalid fmt/4" in result.stderr
