@@ -9,8 +9,12 @@ PDF/A conformance a file claims). Validators run in an isolated child process wi
 from __future__ import annotations
 
 import codecs
+import functools
 import json
 import os
+import re
+import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable
 
@@ -30,6 +34,7 @@ FAMILY_BY_PUID = {
     "fmt/414": "wave", "x-fmt/135": "wave", "x-fmt/136": "wave",  # AIFF, AIFF-C
     "x-fmt/266": "compressed", "x-fmt/268": "compressed", "fmt/1098": "compressed",  # gzip, bzip2, xz
     "x-fmt/265": "tar", "fmt/729": "sqlite",
+    "fmt/569": "media", "fmt/199": "media",  # Matroska, MPEG-4
     "fmt/111": "ole2", "fmt/39": "ole2", "fmt/40": "ole2", "fmt/61": "ole2", "fmt/62": "ole2", "fmt/125": "ole2",
     "fmt/126": "ole2",
 }
@@ -48,6 +53,8 @@ def family_of(fmt: FormatInfo) -> str:
         return "image"
     if mime in ("audio/x-wav", "audio/wav", "audio/x-aiff", "audio/aiff"):
         return "wave"
+    if mime.startswith(("audio/", "video/")) or mime in ("application/ogg", "application/mxf", "application/mp4"):
+        return "media"
     if mime == "application/json":
         return "json"
     if mime in ("text/plain", "text/csv", "text/markdown", "text/html"):
@@ -105,7 +112,14 @@ def validate_image(path: str) -> Validation:
         return Validation(INVALID, "image", tool, (f"refused as a decompression bomb: {exc}",))
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         return Validation(INVALID, "image", tool, (str(exc) or type(exc).__name__,))
-    return Validation(VALID, "image", tool, (), traits + ((("frames", str(frames)),) if frames > 1 else ()))
+    traits += (("frames", str(frames)),) if frames > 1 else ()
+    exif = _exiftool()
+    if exif is None:
+        return Validation(VALID, "image", tool, (), traits)
+    warnings = exif.validate(path)
+    serious = [w for w in warnings if _SERIOUS.search(w)]
+    return Validation(INVALID if serious else VALID, "image", f"{tool}; ExifTool {exif.version}",
+                      tuple(f"ExifTool: {w}" for w in warnings), traits)
 
 
 def validate_zip(path: str) -> Validation:
@@ -303,6 +317,76 @@ def validate_ole2(path: str) -> Validation:
     return Validation(WELL_FORMED, "ole2", tool, (), (("streams", str(len(streams))),))
 
 
+_SERIOUS = re.compile(r"error|corrupt|truncat|missing|bad ", re.IGNORECASE)
+
+
+class _ExifTool:
+    """One ExifTool kept running (``-stay_open``): 4 ms a file instead of 80 for a new process."""
+
+    def __init__(self, executable: str):
+        self.process = subprocess.Popen(
+            [executable, "-stay_open", "True", "-@", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.version = self._run(["-ver"]).strip()
+
+    def _run(self, arguments: list[str]) -> str:
+        self.process.stdin.write(("\n".join(arguments) + "\n-execute\n").encode("utf-8"))
+        self.process.stdin.flush()
+        lines = []
+        while (line := self.process.stdout.readline()) and line.strip() != b"{ready}":
+            lines.append(line)
+        return b"".join(lines).decode("utf-8", "replace")
+
+    def validate(self, path: str) -> list[str]:
+        """ExifTool's -validate warnings for a file ([] when it finds nothing to say)."""
+        if "\n" in path or "\r" in path:
+            return []
+        output = self._run(["-charset", "filename=utf8", "-validate", "-warning", "-a", "-j", path])
+        try:
+            found = json.loads(output)[0]
+        except (ValueError, IndexError):
+            return []
+        warnings = found.get("Warning", [])
+        return [warnings] if isinstance(warnings, str) else [str(w) for w in warnings]
+
+
+@functools.cache
+def _exiftool() -> _ExifTool | None:
+    executable = shutil.which("exiftool")
+    return _ExifTool(executable) if executable else None
+
+
+def validate_media(path: str) -> Validation:
+    """Audio and video with MediaInfo: container and codecs, duration, and its truncation flag."""
+    try:
+        from pymediainfo import MediaInfo
+    except ImportError:
+        return Validation(NOT_CHECKED, "media", "", ("pymediainfo is not installed",))
+    if not MediaInfo.can_parse():
+        return Validation(NOT_CHECKED, "media", "", ("MediaInfo (Debian package libmediainfo0v5) is not installed",))
+    tool = f"MediaInfo via pymediainfo {_version('pymediainfo')}"
+    info = MediaInfo.parse(path)
+    if not info.general_tracks:
+        return Validation(INVALID, "media", tool, ("MediaInfo found no media in the file",))
+    general = info.general_tracks[0].to_data()
+    traits = [("container", str(general.get("format", ""))),
+              ("duration seconds", f"{int(general['duration']) / 1000:.3f}" if general.get("duration") else "")]
+    for track in info.tracks[1:]:
+        data = track.to_data()
+        if track.track_type == "Video":
+            traits.append(("video", f"{data.get('format', '')} {data.get('width', '?')}x{data.get('height', '?')}"))
+        elif track.track_type == "Audio":
+            traits.append(("audio", f"{data.get('format', '')} {data.get('channel_s', '?')} ch "
+                                    f"{data.get('sampling_rate', '?')} Hz"))
+    traits = tuple((key, value) for key, value in traits if value)
+    if str(general.get("istruncated", "")).lower() == "yes":
+        return Validation(INVALID, "media", tool, ("truncated (MediaInfo: IsTruncated)",), traits)
+    if len(info.tracks) < 2:
+        return Validation(INVALID, "media", tool, ("no audio or video track found",), traits)
+    return Validation(VALID, "media", tool, (), traits)
+
+
 def _python_version() -> str:
     import platform
 
@@ -321,6 +405,7 @@ VALIDATORS: dict[str, Callable[[str], Validation]] = {
     "tar": validate_tar,
     "sqlite": validate_sqlite,
     "ole2": validate_ole2,
+    "media": validate_media,
 }
 
 

@@ -133,3 +133,17 @@ def test_not_utf8_text_names_its_encoding(validator, tmp_path):
     binary = tmp_path / "binary.txt"
     binary.write_bytes(b"text\x00\x01\x02")
     assert validator.validate(binary, FormatInfo(puid="x-fmt/111", mime_type="text/plain")).status == INVALID
+
+
+def test_a_claimed_pdf_a_conformance_is_recorded(validator, tmp_path):
+    import pikepdf
+
+    path = tmp_path / "claims-pdfa.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        with pdf.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["pdfaid:part"] = "2"
+            meta["pdfaid:conformance"] = "B"
+        pdf.save(path)
+    result = validator.validate(path, FormatInfo(puid="fmt/476", mime_type="application/pdf"))
+    assert dict(result.characteristics)["pdf/a claimed"] == "PDF/A-2b"
