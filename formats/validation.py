@@ -117,7 +117,7 @@ def validate_image(path: str) -> Validation:
     if exif is None:
         return Validation(VALID, "image", tool, (), traits)
     warnings = exif.validate(path)
-    serious = [w for w in warnings if _SERIOUS.search(w)]
+    serious = [w for w in warnings if not w.startswith("[minor]") and _SERIOUS.search(w)]
     return Validation(INVALID if serious else VALID, "image", f"{tool}; ExifTool {exif.version}",
                       tuple(f"ExifTool: {w}" for w in warnings), traits)
 
@@ -317,7 +317,7 @@ def validate_ole2(path: str) -> Validation:
     return Validation(WELL_FORMED, "ole2", tool, (), (("streams", str(len(streams))),))
 
 
-_SERIOUS = re.compile(r"error|corrupt|truncat|missing|bad ", re.IGNORECASE)
+_SERIOUS = re.compile(r"error|corrupt|truncat|bad ", re.IGNORECASE)  # ExifTool's "[minor]" notes never are
 
 
 class _ExifTool:

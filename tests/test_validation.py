@@ -13,7 +13,7 @@ from formats.validation import FAILED, INVALID, NOT_CHECKED, VALID, WELL_FORMED,
 from preservation.model import FormatInfo
 from tests.corpus import make_corpus
 
-NO_VALIDATOR = {"label.ps", "letter.rtf", "tune.mid"}
+NO_VALIDATOR = {"label.ps", "letter.rtf"}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,8 @@ def test_intact_files_are_valid_or_well_formed(validator, identified):
 
 
 def test_truncated_files_are_invalid(validator, identified, tmp_path):
-    still_valid = {"README.md", "burials.csv", "notes.txt", "page.html"} | NO_VALIDATOR  # text is text
+    # text cut short is still text; MediaInfo reads MIDI headers, not its event data
+    still_valid = {"README.md", "burials.csv", "notes.txt", "page.html", "tune.mid"} | NO_VALIDATOR
     for path, fmt in identified.items():
         if path.name in still_valid:
             continue
