@@ -40,10 +40,17 @@ def available() -> bool:
     return _magic() is not None
 
 
+def _binary(head: bytes) -> bool:
+    """NUL bytes near the start: binary data, not text (UTF-16 with a byte-order mark excepted).
+
+    A cheap test that spares a libmagic call (~1 ms) for every unidentified binary file."""
+    return b"\x00" in head[:8192] and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
 def detect(head: bytes, filename: str) -> tuple[str, str] | None:
     """(PUID, MIME type) for text content, or None when it is not text (or libmagic is missing)."""
     detector = _magic()
-    if detector is None or not head:
+    if detector is None or not head or _binary(head):
         return None
     mime = detector.from_buffer(head[:HEAD])
     if not (mime.startswith("text/") or mime in MIME_TO_PUID):
