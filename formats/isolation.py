@@ -24,7 +24,15 @@ class CallCrashed(Exception):
     """The child process died during the call."""
 
 
-def _serve(connection, function: Callable[..., Any]) -> None:
+def _serve(connection, function: Callable[..., Any], on_exit: Callable[[], None] | None) -> None:
+    try:
+        _serve_calls(connection, function)
+    finally:
+        if on_exit is not None:
+            on_exit()
+
+
+def _serve_calls(connection, function: Callable[..., Any]) -> None:
     with contextlib.suppress(ValueError, OSError):  # where not permitted, run without the limit
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
     while True:
@@ -45,16 +53,17 @@ def _serve(connection, function: Callable[..., Any]) -> None:
 class IsolatedFunction:
     """``function`` run in a child process, each call limited to ``timeout`` seconds."""
 
-    def __init__(self, function: Callable[..., Any], timeout: float):
+    def __init__(self, function: Callable[..., Any], timeout: float, on_exit: Callable[[], None] | None = None):
         self.function = function
         self.timeout = timeout
+        self.on_exit = on_exit
         self._context = multiprocessing.get_context("fork")
         self._process = None
         self._connection = None
 
     def _start(self) -> None:
         parent, child = self._context.Pipe()
-        self._process = self._context.Process(target=_serve, args=(child, self.function), daemon=True)
+        self._process = self._context.Process(target=_serve, args=(child, self.function, self.on_exit), daemon=True)
         self._process.start()
         child.close()
         self._connection = parent

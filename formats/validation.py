@@ -326,7 +326,7 @@ class _ExifTool:
     def __init__(self, executable: str):
         self.process = subprocess.Popen(
             [executable, "-stay_open", "True", "-@", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
         )
         self.version = self._run(["-ver"]).strip()
 
@@ -337,6 +337,15 @@ class _ExifTool:
         while (line := self.process.stdout.readline()) and line.strip() != b"{ready}":
             lines.append(line)
         return b"".join(lines).decode("utf-8", "replace")
+
+    def close(self) -> None:
+        """Ask ExifTool to stop, and make sure it has."""
+        try:
+            self.process.stdin.write(b"-stay_open\nFalse\n")
+            self.process.stdin.close()
+            self.process.wait(5)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
 
     def validate(self, path: str) -> list[str]:
         """ExifTool's -validate warnings for a file ([] when it finds nothing to say)."""
@@ -349,6 +358,17 @@ class _ExifTool:
             return []
         warnings = found.get("Warning", [])
         return [warnings] if isinstance(warnings, str) else [str(w) for w in warnings]
+
+
+def _die_with_parent() -> None:
+    """In the child: be killed when the validating process dies (ExifTool would otherwise wait forever)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the graceful stop in close() still applies
+        pass
 
 
 @functools.cache
@@ -414,12 +434,21 @@ def run_validator(family: str, path: str) -> Validation:
     return VALIDATORS[family](path)
 
 
+def stop_helpers() -> None:
+    """Stop helper processes a validator started (ExifTool); called as the validating process ends."""
+    if _exiftool.cache_info().currsize:
+        tool = _exiftool()
+        if tool is not None:
+            tool.close()
+        _exiftool.cache_clear()
+
+
 class Validator:
     """Validates identified files, each call in an isolated child process with a time limit."""
 
     def __init__(self, timeout: float = DEFAULT_TIMEOUT):
         self.timeout = timeout
-        self._isolated = IsolatedFunction(run_validator, timeout)
+        self._isolated = IsolatedFunction(run_validator, timeout, on_exit=stop_helpers)
 
     def validate(self, path: str | os.PathLike, fmt: FormatInfo) -> Validation:
         """Validate one file whose format is known; never raises for a bad file."""
