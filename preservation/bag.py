@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,18 +23,17 @@ class BagEntry:
 
 
 def encode_path(path: str) -> str:
-    """A path as a manifest line holds it: CR and LF percent-encoded.
+    """A path as a manifest line holds it: ``%``, CR and LF percent-encoded (RFC 8493 §2.1.3).
 
-    RFC 8493 §2.1.3 also asks for ``%`` to be encoded, but no widely used BagIt tool does so
-    (bagit-python, the reference our exports are validated with, reads ``%25`` literally), so
-    ``%`` is left as it is; see docs/architecture.md.
+    bagit-python reads ``%25`` literally (its issue 157), so it cannot validate a bag with ``%`` in
+    a file name; ``preserve bag validate`` can. See docs/architecture.md.
     """
-    return path.replace("\n", "%0A").replace("\r", "%0D")
+    return path.replace("%", "%25").replace("\n", "%0A").replace("\r", "%0D")
 
 
 def decode_path(path: str) -> str:
     """The inverse of ``encode_path``."""
-    return path.replace("%0A", "\n").replace("%0a", "\n").replace("%0D", "\r").replace("%0d", "\r")
+    return re.sub(r"%(0[dD]|0[aA]|25)", lambda m: {"0d": "\r", "0a": "\n", "25": "%"}[m.group(1).lower()], path)
 
 
 def bag_info_text(fields: Iterable[tuple[str, str]]) -> str:

@@ -13,7 +13,8 @@ R = TypeVar("R")
 W = TypeVar("W")
 
 # The worker object of a pool process, built once by the pool's initializer (process-local).
-_process_worker: Any = None
+_UNSET = object()
+_process_worker: Any = _UNSET
 
 
 def ordered_map(executor: Executor, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:
@@ -79,5 +80,5 @@ class _BatchTask:
         self.work = work
 
     def __call__(self, batch: list) -> list:
-        assert _process_worker is not None, "worker process was not initialised"
+        assert _process_worker is not _UNSET, "worker process was not initialised"
         return [self.work(_process_worker, item) for item in batch]
