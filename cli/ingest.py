@@ -91,6 +91,7 @@ def _summary(report: IngestReport) -> dict:
         "formats": [{"puid": puid, "name": name, "files": count} for puid, name, count in report.formats],
         "locations": report.locations,
         "seconds": report.seconds,
+        "warnings": report.warnings,
     }
 
 
@@ -103,6 +104,8 @@ def _print_report(report: IngestReport) -> None:
     for puid, name, count in report.formats:
         formats.add_row(puid or "—", esc(name or "not identified"), str(count))
     out.print(formats)
+    for warning in report.warnings:
+        out.print(f"[yellow]warning:[/yellow] {esc(warning)}")
 
 
 def register(group: click.Group) -> None:

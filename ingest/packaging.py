@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.journal import Journal
@@ -31,6 +31,7 @@ class Package:
     journal: Journal
     objects: list[NewObject]
     records: TransferRecords
+    submission: list[BagEntry] = field(default_factory=list)
 
     @property
     def bag_name(self) -> str:
@@ -62,6 +63,7 @@ class Package:
         def payload() -> Iterator[BagEntry]:
             for item in self.journal.files():
                 yield BagEntry(item.logical, item.size, item.sha256, item.sha512)
+            yield from self.submission
             yield mets
 
         info = [
@@ -91,6 +93,10 @@ class Package:
         for obj in self.objects:
             obj.commit(inventory, self.journal.logical_paths())
             read_inventory(obj.storage, obj.root)
+
+    def store_submission(self, document: Path) -> None:
+        """Keep a document that came with the transfer (a bag's bag-info.txt) under metadata/submission/."""
+        self.submission.append(self._store_staged(document, f"data/metadata/submission/{document.name}"))
 
     def _store_staged(self, path: Path, logical: str) -> BagEntry:
         """Put a file written in staging into every location, read it back, and journal it."""

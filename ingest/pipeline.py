@@ -14,12 +14,14 @@ from datetime import datetime
 from pathlib import Path
 
 from formats.active import active_signature_file
+from ingest.archives import is_archive
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
 from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
 from ingest.sources import DirectorySource, logical_name
 from ingest.steps import WorkerSetup
+from ingest.transfers import open_transfer
 from policies import load_format_policy
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
@@ -79,17 +81,24 @@ def ingest(
     """Ingest a folder as a new AIP and return what was done; raises PreservationError on bad input."""
     progress = progress or Progress()
     started = timestamp()
-    source = DirectorySource(Path(request.source))
-    source.check_root()
+    given = Path(request.source)
+    if not is_archive(given):
+        DirectorySource(given).check_root()
     database.require_current()
     transfer_id, aip_id = new_uuid(), new_uuid()
     staging = settings.staging_dir / transfer_id
     staging.mkdir(parents=True)
+    try:
+        transfer = open_transfer(given, staging, settings.workers)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    source = DirectorySource(transfer.root)
     journal = Journal(staging / "journal.sqlite")
     signatures = active_signature_file(settings.home)
-    records = TransferRecords(transfer_id, aip_id, Path(request.source).name, settings.replication,
-                              make_agents(settings.archive_name, request.archivist, signatures))
-    package = Package(aip_id, request.title or Path(request.source).resolve().name, started, settings.archive_name,
+    records = TransferRecords(transfer_id, aip_id, given.name, settings.replication,
+                              make_agents(settings.archive_name, request.archivist, signatures), transfer.kind)
+    package = Package(aip_id, request.title or _default_title(given), started, settings.archive_name,
                       staging, journal, [], records)
     try:
         progress.stage("Checking the transfer")
@@ -106,6 +115,8 @@ def ingest(
         for tool in journal.validation_tools():
             records.tool_agent(tool)
         progress.stage("Writing METS and bag manifests")
+        for document in transfer.submission:
+            package.store_submission(document)
         mets = package.store_mets()
         package.store_tag_files(mets, transfer_id)
         progress.stage("Writing the OCFL inventory")
@@ -122,8 +133,16 @@ def ingest(
         shutil.rmtree(staging, ignore_errors=True)
     return IngestReport(
         aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=count, bytes=size, formats=formats,
-        locations=list(settings.replication), seconds=_seconds_since(started),
+        locations=list(settings.replication), seconds=_seconds_since(started), warnings=list(transfer.warnings),
     )
+
+
+def _default_title(given: Path) -> str:
+    name = given.resolve().name
+    for suffix in (".tar.gz", ".tgz", ".tar", ".zip"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _process_files(

@@ -62,6 +62,7 @@ class TransferRecords:
     source_name: str
     locations: tuple[str, ...]
     agents: dict[str, Agent]
+    kind: str = "folder"  # how the transfer arrived
 
     def ingest_agents(self) -> tuple[str, ...]:
         """The program, the organisation and the archivist: the agents of the AIP-level ingest events."""
@@ -125,7 +126,7 @@ class TransferRecords:
     def start_event(self, when: str) -> Event:
         """The AIP's ingestion start."""
         return Event(event_uuid(self.transfer_id, self.aip_id, INGESTION_START), self.aip_id, INGESTION_START,
-                     when, SUCCESS, f"transfer {self.transfer_id} of folder {self.source_name!r}", "", "",
+                     when, SUCCESS, f"transfer {self.transfer_id}: {self.kind} {self.source_name!r}", "", "",
                      self.ingest_agents())
 
     def end_event(self, when: str, ocfl_id: str, files: int, size: int) -> Event:

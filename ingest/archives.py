@@ -1,0 +1,187 @@
+"""Zip and tar transfers, extracted safely into the staging area.
+
+Refused, before anything is written: absolute paths, ``..``, drive letters, links (symbolic or
+hard) and devices, names that are the same once normalised. Limited while extracting, counting
+the bytes actually written rather than trusting headers: total size, number of files, and the
+compression ratio of a member (a zip bomb stops at the limit, not at the end of the disk).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import tarfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from preservation.errors import Problem, TransferError
+
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz")
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much an archive may unpack to."""
+
+    max_bytes: int = 1024**4  # 1 TiB
+    max_files: int = 1_000_000
+    max_ratio: int = 1000  # uncompressed / compressed, for members over 1 MiB
+    ratio_floor: int = CHUNK
+
+
+def is_archive(path: Path) -> bool:
+    """Whether ``path`` names a zip or tar file preserve can take as a transfer."""
+    name = path.name.lower()
+    return path.is_file() and name.endswith(ARCHIVE_SUFFIXES)
+
+
+def _check_name(archive: Path, name: str, problems: list[Problem]) -> str | None:
+    """The member's safe relative path, or None (with a problem recorded)."""
+    cleaned = name.replace("\\", "/")
+    parts = PurePosixPath(cleaned).parts
+    if not cleaned or cleaned.startswith("/") or (len(cleaned) > 1 and cleaned[1] == ":"):
+        problems.append(Problem(f"{archive}: {name}", "absolute path in the archive"))
+        return None
+    if ".." in parts:
+        problems.append(Problem(f"{archive}: {name}", "path leads out of the archive (..)"))
+        return None
+    return "/".join(part for part in parts if part not in ("", "."))
+
+
+def extract(archive: Path, dest: Path, limits: Limits = Limits()) -> Path:
+    """Unpack a zip or tar transfer into ``dest`` (created); TransferError listing every problem."""
+    dest.mkdir(parents=True)
+    try:
+        if archive.name.lower().endswith(".zip"):
+            _extract_zip(archive, dest, limits)
+        else:
+            _extract_tar(archive, dest, limits)
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
+    return dest
+
+
+def _refuse(archive: Path, problems: list[Problem]) -> None:
+    if problems:
+        raise TransferError(
+            f"{archive}: {len(problems)} member(s) cannot be extracted safely",
+            hint="Nothing was extracted or stored. Repack the archive without them.",
+            details=problems[:50],
+        )
+
+
+def _check_collisions(archive: Path, names: list[str], problems: list[Problem]) -> None:
+    seen: dict[str, str] = {}
+    for name in names:
+        key = unicodedata.normalize("NFC", name).casefold()
+        if key in seen and seen[key] != name:
+            problems.append(Problem(f"{archive}: {name}", f"same name as {seen[key]!r} once normalised"))
+        elif key in seen:
+            problems.append(Problem(f"{archive}: {name}", "appears twice in the archive"))
+        seen.setdefault(key, name)
+
+
+def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
+    try:
+        handle = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise TransferError(f"{archive}: not a readable zip file ({exc})") from None
+    with handle:
+        problems: list[Problem] = []
+        members = []
+        for info in handle.infolist():
+            relative = _check_name(archive, info.filename, problems)
+            mode = info.external_attr >> 16
+            if relative is None:
+                continue
+            if stat.S_ISLNK(mode):
+                problems.append(Problem(f"{archive}: {info.filename}", "symbolic link in the archive"))
+                continue
+            if info.flag_bits & 0x1:
+                problems.append(Problem(f"{archive}: {info.filename}", "encrypted member"))
+                continue
+            members.append((info, relative))
+        if len([m for m in members if not m[0].is_dir()]) > limits.max_files:
+            problems.append(Problem(str(archive), f"more than {limits.max_files} files"))
+        _check_collisions(archive, [relative for info, relative in members if not info.is_dir()], problems)
+        _refuse(archive, problems)
+        written = 0
+        for info, relative in members:
+            target = dest / relative
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            allowed = min(limits.max_bytes - written, max(limits.ratio_floor, info.compress_size * limits.max_ratio))
+            try:
+                with handle.open(info) as source, open(target, "xb") as out:
+                    count = _copy_limited(source, out, allowed)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise TransferError(f"{archive}: {info.filename}: cannot be extracted ({exc})") from None
+            if count is None:
+                reason = ("more data than the archive's size limit" if written + allowed >= limits.max_bytes
+                          else f"expands more than {limits.max_ratio} times: a zip bomb")
+                raise TransferError(f"{archive}: {info.filename}: {reason}",
+                                    hint="Nothing was stored. Check the archive's origin.")
+            written += count
+
+
+def _copy_limited(source, out, allowed: int) -> int | None:
+    """Copy at most ``allowed`` bytes; None if there was more."""
+    count = 0
+    while chunk := source.read(CHUNK):
+        count += len(chunk)
+        if count > allowed:
+            return None
+        out.write(chunk)
+    return count
+
+
+def _extract_tar(archive: Path, dest: Path, limits: Limits) -> None:
+    try:
+        handle = tarfile.open(archive, "r:*")  # noqa: SIM115 - closed by the with statement below
+    except (tarfile.TarError, OSError) as exc:
+        raise TransferError(f"{archive}: not a readable tar file ({exc})") from None
+    compressed = os.path.getsize(archive)
+    with handle:
+        problems: list[Problem] = []
+        members = []
+        try:
+            infos = handle.getmembers()
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise TransferError(f"{archive}: damaged tar file ({exc})") from None
+        for info in infos:
+            relative = _check_name(archive, info.name, problems)
+            if relative is None:
+                continue
+            if info.issym() or info.islnk():
+                problems.append(Problem(f"{archive}: {info.name}", "link in the archive"))
+                continue
+            if not (info.isfile() or info.isdir()):
+                problems.append(Problem(f"{archive}: {info.name}", "device, pipe or other special member"))
+                continue
+            members.append((info, relative))
+        files = [(info, relative) for info, relative in members if info.isfile()]
+        declared = sum(info.size for info, _ in files)
+        if len(files) > limits.max_files:
+            problems.append(Problem(str(archive), f"more than {limits.max_files} files"))
+        if declared > limits.max_bytes:
+            problems.append(Problem(str(archive), f"unpacks to {declared} bytes, over the limit of {limits.max_bytes}"))
+        elif declared > limits.ratio_floor and declared > compressed * limits.max_ratio:
+            problems.append(Problem(str(archive), f"expands more than {limits.max_ratio} times: an archive bomb"))
+        _check_collisions(archive, [relative for _, relative in files], problems)
+        _refuse(archive, problems)
+        for info, relative in members:
+            target = dest / relative
+            if info.isdir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with handle.extractfile(info) as source, open(target, "xb") as out:
+                if _copy_limited(source, out, info.size) is None:
+                    raise TransferError(f"{archive}: {info.name}: more data than its header says")
