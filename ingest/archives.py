@@ -29,8 +29,12 @@ class Limits:
 
     max_bytes: int = 1024**4  # 1 TiB
     max_files: int = 1_000_000
-    max_ratio: int = 1000  # uncompressed / compressed, for members over 1 MiB
-    ratio_floor: int = CHUNK
+    max_ratio: int = 200  # what the archive may unpack to, as a multiple of its own size …
+    ratio_floor: int = 16 * CHUNK  # … once past 16 MiB (small archives of text compress well)
+
+    def allowance(self, archive_size: int) -> int:
+        """How many bytes an archive of this size may unpack to."""
+        return min(self.max_bytes, max(self.ratio_floor, archive_size * self.max_ratio))
 
 
 def is_archive(path: Path) -> bool:
@@ -110,6 +114,7 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
             problems.append(Problem(str(archive), f"more than {limits.max_files} files"))
         _check_collisions(archive, [relative for info, relative in members if not info.is_dir()], problems)
         _refuse(archive, problems)
+        allowance = limits.allowance(os.path.getsize(archive))
         written = 0
         for info, relative in members:
             target = dest / relative
@@ -117,17 +122,16 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            allowed = min(limits.max_bytes - written, max(limits.ratio_floor, info.compress_size * limits.max_ratio))
             try:
                 with handle.open(info) as source, open(target, "xb") as out:
-                    count = _copy_limited(source, out, allowed)
+                    count = _copy_limited(source, out, allowance - written)
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
                 raise TransferError(f"{archive}: {info.filename}: cannot be extracted ({exc})") from None
             if count is None:
-                reason = ("more data than the archive's size limit" if written + allowed >= limits.max_bytes
-                          else f"expands more than {limits.max_ratio} times: a zip bomb")
-                raise TransferError(f"{archive}: {info.filename}: {reason}",
-                                    hint="Nothing was stored. Check the archive's origin.")
+                raise TransferError(
+                    f"{archive}: {info.filename}: the archive unpacks to more than {allowance} bytes "
+                    f"({limits.max_ratio} times its size, at most {limits.max_bytes}): a zip bomb?",
+                    hint="Nothing was stored. Check where the archive came from.")
             written += count
 
 
@@ -170,10 +174,9 @@ def _extract_tar(archive: Path, dest: Path, limits: Limits) -> None:
         declared = sum(info.size for info, _ in files)
         if len(files) > limits.max_files:
             problems.append(Problem(str(archive), f"more than {limits.max_files} files"))
-        if declared > limits.max_bytes:
-            problems.append(Problem(str(archive), f"unpacks to {declared} bytes, over the limit of {limits.max_bytes}"))
-        elif declared > limits.ratio_floor and declared > compressed * limits.max_ratio:
-            problems.append(Problem(str(archive), f"expands more than {limits.max_ratio} times: an archive bomb"))
+        if declared > limits.allowance(compressed):
+            problems.append(Problem(str(archive), f"unpacks to {declared} bytes, more than {limits.max_ratio} times "
+                                                  f"its size (at most {limits.max_bytes}): an archive bomb?"))
         _check_collisions(archive, [relative for _, relative in files], problems)
         _refuse(archive, problems)
         for info, relative in members:

@@ -1,0 +1,155 @@
+"""Transfers as BagIt bags, zip and tar files: accepted when sound, refused whole when not."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from ingest.bags import create_bag, validate_bag
+from preservation.errors import TransferError
+from tests.test_ingest_bad_input import assert_nothing_kept
+
+
+def _bag_of(collection: Path, tmp_path: Path) -> Path:
+    bag = tmp_path / "deposit"
+    shutil.copytree(collection, bag)
+    create_bag(bag, [("Source-Organization", "Parish of St Michael"), ("Contact-Name", "A. Depositor")])
+    return bag
+
+
+def test_a_bag_is_validated_and_its_payload_ingested(preserve, collection, tmp_path):
+    bag = _bag_of(collection, tmp_path)
+    summary = preserve.json("ingest", str(bag))
+    assert summary["files"] == 11 and summary["title"] == "deposit"
+    shown = preserve.json("aip", "show", summary["aip_id"])
+    names = {f["original_name"] for f in shown["files"]}
+    assert names == {f"objects/{p.relative_to(collection)}" for p in collection.rglob("*") if p.is_file()}
+    start = next(e for e in shown["events"] if e["type"] == "ingestion start")
+    assert ": bag 'deposit'" in start["detail"]
+    out = tmp_path / "out"
+    out.mkdir()
+    exported = Path(preserve.json("aip", "export", summary["aip_id"], str(out))["bag"])
+    kept = exported / "data" / "metadata" / "submission" / "bag-info.txt"
+    assert "Contact-Name: A. Depositor" in kept.read_text()
+    assert validate_bag(exported).valid
+
+
+def test_an_invalid_bag_is_refused_with_every_problem(preserve, collection, tmp_path):
+    bag = _bag_of(collection, tmp_path)
+    (bag / "data" / "documents" / "transcription-notes.txt").write_text("altered\n")
+    (bag / "data" / "audio" / "oral-history-interview.wav").unlink()
+    result = preserve("ingest", str(bag), expect=TransferError.exit_code)
+    assert "the bag is not valid" in result.stderr
+    assert "data/documents/transcription-notes.txt: sha256 checksum mismatch" in result.stderr
+    assert "data/audio/oral-history-interview.wav: in the manifest but missing from the bag" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_a_bag_with_fetch_txt_is_refused(preserve, collection, tmp_path):
+    bag = _bag_of(collection, tmp_path)
+    (bag / "fetch.txt").write_text("https://example.org/big.tif - data/big.tif\n")
+    result = preserve("ingest", str(bag), expect=TransferError.exit_code)
+    assert "fetch.txt" in result.stderr and "network" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def _zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, prefix + str(path.relative_to(folder)))
+    return target
+
+
+def test_zip_and_tar_transfers(preserve, collection, tmp_path):
+    zipped = _zip_folder(collection, tmp_path / "records.zip", prefix="records/")
+    summary = preserve.json("ingest", str(zipped))
+    assert summary["files"] == 11 and summary["title"] == "records"
+    tarred = tmp_path / "records.tar.gz"
+    with tarfile.open(tarred, "w:gz") as archive:
+        archive.add(collection, arcname="records")
+    assert preserve.json("ingest", str(tarred))["files"] == 11
+    shown = preserve.json("aip", "show", summary["aip_id"])
+    assert any(": zip 'records.zip'" in e["detail"] for e in shown["events"] if e["type"] == "ingestion start")
+    assert list((preserve.home / "staging").iterdir()) == []
+
+
+def test_a_zipped_bag(preserve, collection, tmp_path):
+    bag = _bag_of(collection, tmp_path)
+    zipped = _zip_folder(bag, tmp_path / "deposit.zip")
+    summary = preserve.json("ingest", str(zipped))
+    shown = preserve.json("aip", "show", summary["aip_id"])
+    assert summary["files"] == 11
+    assert any("zipped bag" in e["detail"] for e in shown["events"] if e["type"] == "ingestion start")
+
+
+@pytest.mark.parametrize("member", ["../escaped.txt", "/tmp/absolute.txt", "a/../../escaped.txt", "C:/x.txt"])
+def test_zip_slip_is_refused_and_nothing_written_outside(preserve, tmp_path, member):
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("fine.txt", "fine\n")
+        archive.writestr(member, "escaped\n")
+    result = preserve("ingest", str(evil), expect=TransferError.exit_code)
+    assert "cannot be extracted safely" in result.stderr
+    assert not (tmp_path / "escaped.txt").exists() and not Path("/tmp/absolute.txt").exists()
+    assert not (preserve.home / "staging" / "escaped.txt").exists()
+    assert_nothing_kept(preserve)
+
+
+def test_links_in_archives_are_refused(preserve, tmp_path):
+    tarred = tmp_path / "links.tar"
+    with tarfile.open(tarred, "w") as archive:
+        data = b"fine\n"
+        info = tarfile.TarInfo("fine.txt")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("passwd")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "/etc/passwd"
+        archive.addfile(link)
+    result = preserve("ingest", str(tarred), expect=TransferError.exit_code)
+    assert "passwd: link in the archive" in result.stderr
+    zipped = tmp_path / "links.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        info = zipfile.ZipInfo("passwd")
+        info.external_attr = (0o120777 << 16)
+        archive.writestr(info, "/etc/passwd")
+    result = preserve("ingest", str(zipped), expect=TransferError.exit_code)
+    assert "passwd: symbolic link in the archive" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_a_zip_bomb_stops_at_the_limit(preserve, tmp_path):
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("zeros.bin", "w") as member:
+        for _ in range(40):
+            member.write(b"\0" * 1024 * 1024)
+    assert bomb.stat().st_size < 200_000
+    result = preserve("ingest", str(bomb), expect=TransferError.exit_code)
+    assert "zip bomb" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_a_tar_bomb_is_refused_before_extracting(preserve, tmp_path):
+    bomb = tmp_path / "bomb.tar.gz"
+    with tarfile.open(bomb, "w:gz") as archive:
+        data = b"\0" * (40 * 1024 * 1024)
+        info = tarfile.TarInfo("zeros.bin")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    result = preserve("ingest", str(bomb), expect=TransferError.exit_code)
+    assert "archive bomb" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_a_damaged_archive_is_refused(preserve, tmp_path):
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04 this is not really a zip")
+    result = preserve("ingest", str(broken), expect=TransferError.exit_code)
+    assert "not a readable zip file" in result.stderr
+    assert_nothing_kept(preserve)
