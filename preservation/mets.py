@@ -13,7 +13,7 @@ from typing import BinaryIO
 from lxml import etree
 
 from preservation.identifiers import xml_id
-from preservation.model import Agent, Event, FileRecord
+from preservation.model import ROLE_BY_AGENT_TYPE, Agent, Event, FileRecord
 from preservation.premis import PREMIS_NS, XSI_NS, leaf, write_agent, write_event, write_object
 
 METS_NS = "http://www.loc.gov/METS/"
@@ -57,6 +57,8 @@ def write_mets(
     files: Callable[[], Iterable[MetsFile]],
 ) -> None:
     """Write the whole METS document to ``out``; ``files()`` is called three times."""
+    agents = list(agents)
+    roles = {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program") for agent in agents}
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
         attrib = {
@@ -72,9 +74,10 @@ def write_mets(
                 for agent in agents:
                     _wrapped(xf, "digiprovMD", xml_id("agent", agent.id), "PREMIS:AGENT", write_agent, agent)
                 for event in aip_events:
-                    _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event)
+                    _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, "",
+                             roles)
             for item in files():
-                _write_file_amd(xf, item, header.software)
+                _write_file_amd(xf, item, header.software, roles)
             with xf.element(_M + "fileSec"), xf.element(_M + "fileGrp", {"USE": "original"}):
                 for item in files():
                     _write_file_entry(xf, item.record)
@@ -109,12 +112,13 @@ def _wrapped(xf, section: str, section_id: str, mdtype: str, write, *args) -> No
         write(xf, *args)
 
 
-def _write_file_amd(xf, item: MetsFile, software: str) -> None:
+def _write_file_amd(xf, item: MetsFile, software: str, roles: dict[str, str]) -> None:
     record = item.record
     with xf.element(_M + "amdSec", {"ID": xml_id("amd", record.id)}):
         _wrapped(xf, "techMD", xml_id("techmd", record.id), "PREMIS:OBJECT", write_object, record, software)
         for event in item.events:
-            _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, record.id)
+            _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, record.id,
+                     roles)
 
 
 def _write_file_entry(xf, record: FileRecord) -> None:

@@ -28,6 +28,10 @@ PERSON = "person"
 ORIGINAL = "original"
 
 
+# PREMIS agent roles (Library of Congress vocabulary) of the agents linked to an event, by agent type
+ROLE_BY_AGENT_TYPE = {SOFTWARE: "executing program", ORGANIZATION: "authorizer", PERSON: "implementer"}
+
+
 @dataclass(frozen=True)
 class Agent:
     """Who or what carried out an event: software (with version), the organisation, a person."""

@@ -71,8 +71,8 @@ def _write_format(xf, record: FileRecord) -> None:
             _p(xf, "formatNote", f"identification basis: {fmt.basis}" + (f"; {fmt.warning}" if fmt.warning else ""))
 
 
-def write_event(xf, event: Event, object_id: str = "") -> None:
-    """A PREMIS ``event`` with its outcome, agents and (for file events) the object it concerns."""
+def write_event(xf, event: Event, object_id: str = "", roles: dict[str, str] | None = None) -> None:
+    """A PREMIS ``event`` with its outcome, agents (in their roles) and, for file events, the object."""
     with xf.element(_P + "event", {"version": PREMIS_VERSION}):
         _identifier(xf, "event", event.id)
         _p(xf, "eventType", event.type, {"authority": "eventType", "authorityURI": EVENT_TYPE_AUTHORITY})
@@ -89,7 +89,7 @@ def write_event(xf, event: Event, object_id: str = "") -> None:
             with xf.element(_P + "linkingAgentIdentifier"):
                 _p(xf, "linkingAgentIdentifierType", UUID_TYPE)
                 _p(xf, "linkingAgentIdentifierValue", agent_id)
-                _p(xf, "linkingAgentRole", AGENT_ROLE)
+                _p(xf, "linkingAgentRole", (roles or {}).get(agent_id, AGENT_ROLE))
         if object_id:
             with xf.element(_P + "linkingObjectIdentifier"):
                 _p(xf, "linkingObjectIdentifierType", UUID_TYPE)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import bagit
 import ocfl
+from lxml import etree
 from ocfl.validator import Validator
 
 from tests.conftest import tree_digest
@@ -86,7 +87,10 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
     assert bag.info["Internal-Sender-Identifier"] == aip_id
     assert bag.info["Payload-Oxum"] == f"{summary['bytes'] + _mets_size(exported)}.{len(before) + 1}"
     assert tree_digest(exported / "data" / "objects") == before
-    assert validate_mets(next((exported / "data" / "metadata").glob("METS.*.xml"))) == []
+    mets_file = next((exported / "data" / "metadata").glob("METS.*.xml"))
+    assert validate_mets(mets_file) == []
+    roles = {e.text for e in etree.parse(str(mets_file)).iter("{http://www.loc.gov/premis/v3}linkingAgentRole")}
+    assert roles == {"executing program", "authorizer", "implementer"}
 
     validator = Validator(log_warnings=True)
     assert validator.validate_object(str(_object_dir(preserve.home))), validator.status_str()

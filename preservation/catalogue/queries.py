@@ -20,7 +20,7 @@ from preservation.catalogue.models import (
 )
 from preservation.errors import NotFound
 from preservation.identifiers import timestamp
-from preservation.model import Agent, Aip, Event, FileRecord, FormatInfo, Replica, Validation
+from preservation.model import ROLE_BY_AGENT_TYPE, Agent, Aip, Event, FileRecord, FormatInfo, Replica, Validation
 from preservation.parallel import batched
 
 BATCH = 1000  # rows per executemany; Core inserts (not ORM bulk inserts): several times faster
@@ -61,6 +61,7 @@ def register_aip(
     replicas: Iterable[Replica],
 ) -> None:
     """Insert a new AIP with everything about it; the caller's transaction makes it visible at once."""
+    agents = list(agents)
     upsert_agents(session, agents)
     session.execute(insert(AipRow.__table__), [_aip_row(aip)])
     indexed = _has_search_index(session)
@@ -79,17 +80,19 @@ def register_aip(
                     for r in batch
                 ],
             )
-    record_events(session, events)
+    record_events(session, events, {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program")
+                                    for agent in agents})
     session.execute(insert(ReplicaRow.__table__), [_replica_row(replica) for replica in replicas])
 
 
-def record_events(session: Session, events: Iterable[Event]) -> int:
-    """Insert events (and their agent links) in batches; return how many."""
+def record_events(session: Session, events: Iterable[Event], roles: dict[str, str] | None = None) -> int:
+    """Insert events (and their agent links, in the agents' roles) in batches; return how many."""
+    roles = roles or {}
     count = 0
     for batch in batched(events, BATCH):
         session.execute(insert(EventRow.__table__), [_event_row(event) for event in batch])
         links = [
-            {"event_id": event.id, "agent_id": agent_id, "role": "executing program"}
+            {"event_id": event.id, "agent_id": agent_id, "role": roles.get(agent_id, "executing program")}
             for event in batch
             for agent_id in event.agent_ids
         ]
