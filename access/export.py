@@ -1,13 +1,14 @@
-"""Export an AIP version from storage as a complete, validated BagIt bag."""
+"""Export an AIP version from storage as a complete, validated BagIt bag (a folder, tar or zip)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tarfile
+import zipfile
 from pathlib import Path
 
-import bagit
-
+from preservation.bag_validation import validate_bag
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
@@ -16,26 +17,31 @@ from storage import open_location
 from storage.digests import hash_stream
 from storage.ocfl import read_inventory, version_state
 
+FORMATS = ("dir", "tar", "zip")
+SUFFIX = {"dir": "", "tar": ".tar", "zip": ".zip"}
 
-def export_aip(settings: Settings, database: Database, reference: str, dest: Path) -> Path:
-    """Write the AIP's bag to ``dest`` (or into it, as ``<slug>-<uuid>``, if it is a folder); return the bag path.
+
+def export_aip(settings: Settings, database: Database, reference: str, dest: Path, as_: str = "dir") -> Path:
+    """Write the AIP's bag to ``dest`` (or into it as ``<slug>-<uuid>[.tar|.zip]`` if it is a folder).
 
     The bag is assembled under a hidden temporary name, every file is checked against the OCFL
-    inventory's SHA-512 as it is copied, the result is validated with ``bagit``, and only then
-    renamed into place.
+    inventory's SHA-512 as it is copied, the whole bag is validated (RFC 8493), and only then is
+    it packed (for tar and zip) and given its final name.
     """
+    if as_ not in FORMATS:
+        raise PackageError(f"cannot export as {as_!r}", hint=f"Choose one of {', '.join(FORMATS)}.")
     with database.session() as session:
         aip = catalogue.get_aip(session, reference)
         replicas = [r for r in catalogue.aip_replicas(session, aip.id) if r.status == "ok"]
     if not replicas:
         raise PackageError(f"AIP {aip.id} has no intact copy to export", hint="Run `preserve audit` for details.")
     dest = Path(dest)
-    target = dest / aip.bag_name if dest.is_dir() else dest
+    target = dest / (aip.bag_name + SUFFIX[as_]) if dest.is_dir() else dest
     if os.path.lexists(target):
         raise PackageError(f"{target}: already exists", hint="Choose another destination.")
     if not target.parent.is_dir():
         raise PackageError(f"{target.parent}: no such folder")
-    partial = target.parent / f".{target.name}.partial"
+    partial = target.parent / f".{aip.bag_name}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     errors: list[str] = []
     for replica in replicas:
@@ -46,7 +52,10 @@ def export_aip(settings: Settings, database: Database, reference: str, dest: Pat
             errors.append(f"{replica.location}: {exc.message}")
             shutil.rmtree(partial, ignore_errors=True)
             continue
-        partial.rename(target)
+        try:
+            _finish(partial, target, aip.bag_name, as_)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
         return target
     raise PackageError(
         f"AIP {aip.id} could not be exported from any location",
@@ -66,7 +75,27 @@ def _materialise(storage, root: str, dest: Path) -> None:
 
 
 def _validate(bag_dir: Path) -> None:
+    report = validate_bag(bag_dir)
+    if not report.valid:
+        raise PackageError(f"exported bag is not valid: {'; '.join(report.errors[:5])}")
+
+
+def _finish(partial: Path, target: Path, bag_name: str, as_: str) -> None:
+    """Rename the bag folder into place, or pack it into a tar or zip under a temporary name first."""
+    if as_ == "dir":
+        partial.rename(target)
+        return
+    packing = target.with_name(f".{target.name}.partial")
     try:
-        bagit.Bag(str(bag_dir)).validate(processes=1)
-    except bagit.BagError as exc:
-        raise PackageError(f"exported bag is not valid: {exc}") from exc
+        if as_ == "tar":
+            with tarfile.open(packing, "w", format=tarfile.PAX_FORMAT) as archive:
+                archive.add(partial, arcname=bag_name)
+        else:
+            with zipfile.ZipFile(packing, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+                for path in sorted(partial.rglob("*")):
+                    if path.is_file():
+                        archive.write(path, f"{bag_name}/{path.relative_to(partial).as_posix()}")
+        packing.rename(target)
+    except BaseException:
+        packing.unlink(missing_ok=True)
+        raise

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from access.export import export_aip
+from access.export import FORMATS, export_aip
 from cli.context import app
 from cli.output import console, emit_json, esc, human_size, table
 from preservation.catalogue import queries as catalogue
@@ -87,18 +87,20 @@ def show_command(ctx: click.Context, aip_id: str, as_json: bool) -> None:
 @aip_group.command("export")
 @click.argument("aip_id")
 @click.argument("dest", type=click.Path(path_type=Path))
+@click.option("--as", "as_", type=click.Choice(FORMATS), default="dir", show_default=True,
+              help="A bag folder, or the bag packed in a tar or zip file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def export_command(ctx: click.Context, aip_id: str, dest: Path, as_json: bool) -> None:
+def export_command(ctx: click.Context, aip_id: str, dest: Path, as_: str, as_json: bool) -> None:
     """Write the AIP as a BagIt bag to DEST (into DEST as <slug>-<uuid> if DEST is a folder).
 
     Every file is checked against the stored OCFL inventory as it is copied, and the bag is
-    validated with bagit before it appears at its final name.
+    validated (RFC 8493) before it is packed or appears at its final name.
     """
     obj = app(ctx)
-    path = export_aip(obj.settings, obj.database(), aip_id, dest)
+    path = export_aip(obj.settings, obj.database(), aip_id, dest, as_)
     if as_json:
-        emit_json({"aip_id": aip_id, "bag": str(path), "valid": True})
+        emit_json({"aip_id": aip_id, "bag": str(path), "as": as_, "valid": True})
     else:
         click.echo(f"Exported a valid bag to {path}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -116,3 +117,23 @@ def test_archivist_is_recorded_as_the_person_agent(preserve, collection, monkeyp
     second = preserve.json("ingest", str(collection), "--archivist", "A. N. Other")["aip_id"]
     agents = preserve.json("aip", "show", second)["agents"]
     assert [a["name"] for a in agents if a["type"] == "person"] == ["A. N. Other"]
+
+
+def test_export_as_tar_and_zip(preserve, collection, tmp_path):
+    import tarfile
+    import zipfile
+
+    from preservation.bag_validation import validate_bag
+
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    out = tmp_path / "out"
+    out.mkdir()
+    for kind, opener in (("tar", tarfile.open), ("zip", zipfile.ZipFile)):
+        packed = Path(preserve.json("aip", "export", aip_id, str(out), "--as", kind)["bag"])
+        assert packed.name.endswith(f"{aip_id}.{kind}")
+        unpacked = tmp_path / f"unpacked-{kind}"
+        with opener(packed) as archive:
+            archive.extractall(unpacked)
+        bag = unpacked / packed.name.removesuffix(f".{kind}")
+        assert validate_bag(bag).valid
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
