@@ -92,6 +92,8 @@ def _summary(report: IngestReport) -> dict:
         "locations": report.locations,
         "seconds": report.seconds,
         "warnings": report.warnings,
+        "duplicates": [{"path": d.path, "held_in_aip": d.held_in_aip, "held_as": d.held_as}
+                       for d in report.duplicates],
     }
 
 
@@ -106,6 +108,13 @@ def _print_report(report: IngestReport) -> None:
     out.print(formats)
     for warning in report.warnings:
         out.print(f"[yellow]warning:[/yellow] {esc(warning)}")
+    if report.duplicates:
+        out.print(f"[yellow]{len(report.duplicates)} file(s) hold content the archive already holds:[/yellow]")
+        for duplicate in report.duplicates[:20]:
+            where = "this AIP" if duplicate.held_in_aip == report.aip_id else f"AIP {duplicate.held_in_aip}"
+            out.print(f"  {esc(duplicate.path)} = {esc(duplicate.held_as)} in {where}")
+        if len(report.duplicates) > 20:
+            out.print(f"  … and {len(report.duplicates) - 20} more (--json lists them all)")
 
 
 def register(group: click.Group) -> None:

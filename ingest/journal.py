@@ -197,6 +197,10 @@ class Journal:
                 tools.add(tool)
         return sorted(tools)
 
+    def digests(self) -> Iterator[tuple[str, str]]:
+        """(relative path, SHA-256) of every file, in path order."""
+        yield from self.db.execute("SELECT relative, sha256 FROM files ORDER BY logical")
+
     def logical_paths(self) -> Iterator[str]:
         """Every path of the AIP stored so far: payload, METS and tag files."""
         for (path,) in self.db.execute("SELECT logical FROM files UNION ALL SELECT logical FROM content"):

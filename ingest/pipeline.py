@@ -60,6 +60,16 @@ class IngestReport:
     locations: list[str]
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A file of this transfer whose content the archive (or this transfer) already holds."""
+
+    path: str
+    held_in_aip: str  # an AIP id, or this AIP's id for a duplicate within the transfer
+    held_as: str
 
 
 class Progress:
@@ -112,6 +122,7 @@ def ingest(
         progress.start(count, size)
         _process_files(settings, package, count, progress, signatures)
         _apply_invalid_file_policy(settings, journal)
+        duplicates = _find_duplicates(database, journal, aip_id)
         for tool in journal.validation_tools():
             records.tool_agent(tool)
         progress.stage("Writing METS and bag manifests")
@@ -122,7 +133,7 @@ def ingest(
         progress.stage("Writing the OCFL inventory")
         package.commit(records.agents["person"].name)
         progress.stage("Registering in the catalogue")
-        _register(settings, database, package, transfer_id, mets.sha512)
+        _register(settings, database, package, transfer_id, mets.sha512, duplicates)
         formats = journal.format_counts()
     except BaseException:
         for obj in package.objects:
@@ -134,7 +145,26 @@ def ingest(
     return IngestReport(
         aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=count, bytes=size, formats=formats,
         locations=list(settings.replication), seconds=_seconds_since(started), warnings=list(transfer.warnings),
+        duplicates=duplicates,
     )
+
+
+def _find_duplicates(database: Database, journal: Journal, aip_id: str) -> list[Duplicate]:
+    """Files whose SHA-256 the archive already holds, or that repeat another file of this transfer."""
+    first_seen: dict[str, str] = {}
+    duplicates: list[Duplicate] = []
+    for relative, sha256 in journal.digests():
+        if sha256 in first_seen:
+            duplicates.append(Duplicate(relative, aip_id, "objects/" + first_seen[sha256]))
+        else:
+            first_seen[sha256] = relative
+    with database.session() as session:
+        held = catalogue.held_digests(session, first_seen)
+    for sha256, relative in first_seen.items():
+        if sha256 in held:
+            other_aip, other_path = held[sha256]
+            duplicates.append(Duplicate(relative, other_aip, other_path))
+    return sorted(duplicates, key=lambda d: d.path)
 
 
 def _default_title(given: Path) -> str:
@@ -172,7 +202,10 @@ def _apply_invalid_file_policy(settings: Settings, journal: Journal) -> None:
         )
 
 
-def _register(settings: Settings, database: Database, package: Package, transfer_id: str, mets_sha512: str) -> None:
+def _register(
+    settings: Settings, database: Database, package: Package, transfer_id: str, mets_sha512: str,
+    duplicates: list[Duplicate],
+) -> None:
     """Everything about the new AIP, in one transaction: only now does it become visible."""
     journal, records = package.journal, package.records
     count, size = journal.totals()
@@ -187,7 +220,7 @@ def _register(settings: Settings, database: Database, package: Package, transfer
         yield records.start_event(package.created)
         for item in journal.files():
             yield from records.file_events(item)
-        yield records.end_event(registered, aip.ocfl_id, count, size)
+        yield records.end_event(registered, aip.ocfl_id, count, size, len(duplicates))
 
     files = (records.file_record(item) for item in journal.files())
     replicas = [Replica(package.aip_id, name, "v1", object_root(aip.ocfl_id), "ok", registered, registered)

@@ -129,9 +129,10 @@ class TransferRecords:
                      when, SUCCESS, f"transfer {self.transfer_id}: {self.kind} {self.source_name!r}", "", "",
                      self.ingest_agents())
 
-    def end_event(self, when: str, ocfl_id: str, files: int, size: int) -> Event:
+    def end_event(self, when: str, ocfl_id: str, files: int, size: int, duplicates: int = 0) -> Event:
         """The AIP's ingestion end: stored, verified and about to be registered."""
+        note = f"; {duplicates} file(s) with content the archive already held" if duplicates else ""
         return Event(event_uuid(self.transfer_id, self.aip_id, INGESTION_END), self.aip_id, INGESTION_END, when,
                      SUCCESS, f"AIP stored as OCFL object {ocfl_id} v1 and verified",
-                     f"{files} files, {size} bytes; locations: {', '.join(self.locations)}", "",
+                     f"{files} files, {size} bytes; locations: {', '.join(self.locations)}{note}", "",
                      self.ingest_agents())

@@ -89,7 +89,27 @@ def test_a_catalogue_from_the_first_release_is_migrated_with_its_aips(preserve, 
     database.dispose()
     refused = preserve("aip", "list", expect=CatalogueError.exit_code)
     assert "schema is at revision 0001" in refused.stderr
-    assert preserve.json("upgrade") == {"before": "0001", "after": "0002"}
+    assert preserve.json("upgrade") == {"before": "0001", "after": "0003"}
     files = preserve.json("aip", "show", aip)["files"]
     assert len(files) == 11 and all(f["validation"]["status"] == "" for f in files)
     shutil.rmtree(tmp_path / "unused", ignore_errors=True)
+
+
+def test_content_the_archive_already_holds_is_reported(preserve, collection, tmp_path):
+    first = preserve.json("ingest", str(collection))["aip_id"]
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "copy-of-notes.txt").write_bytes((collection / "documents" / "transcription-notes.txt").read_bytes())
+    (again / "twice-a.csv").write_text("a,b\n1,2\n")
+    (again / "twice-b.csv").write_text("a,b\n1,2\n")
+    (again / "new.txt").write_text("something new\n")
+    summary = preserve.json("ingest", str(again))
+    found = {d["path"]: (d["held_in_aip"], d["held_as"]) for d in summary["duplicates"]}
+    assert found == {
+        "copy-of-notes.txt": (first, "objects/documents/transcription-notes.txt"),
+        "twice-b.csv": (summary["aip_id"], "objects/twice-a.csv"),
+    }
+    end = next(e for e in preserve.json("aip", "show", summary["aip_id"])["events"] if e["type"] == "ingestion end")
+    assert "2 file(s) with content the archive already held" in end["outcome_detail"]
+    text = preserve("ingest", str(again)).stdout
+    assert "file(s) hold content the archive already holds" in text

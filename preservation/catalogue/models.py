@@ -63,7 +63,7 @@ class FileRow(Base):
     original_name: Mapped[str] = mapped_column(Text)
     role: Mapped[str] = mapped_column(String(20))
     size: Mapped[int] = mapped_column(BigInteger)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     sha512: Mapped[str] = mapped_column(String(128))
     puid: Mapped[str] = mapped_column(String(40), default="", index=True)
     format_name: Mapped[str] = mapped_column(Text, default="")

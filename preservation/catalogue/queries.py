@@ -116,6 +116,18 @@ def set_aip_status(session: Session, aip_id: str, status: str) -> None:
     session.execute(update(AipRow).where(AipRow.id == aip_id).values(status=status))
 
 
+def held_digests(session: Session, digests: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """For SHA-256 digests the archive already holds: digest -> (AIP id, original name of a file holding it)."""
+    found: dict[str, tuple[str, str]] = {}
+    for batch in batched(digests, 500):
+        rows = session.execute(
+            select(FileRow.sha256, FileRow.aip_id, FileRow.original_name).where(FileRow.sha256.in_(batch))
+        )
+        for sha256, aip_id, path in rows:
+            found.setdefault(sha256, (aip_id, path))
+    return found
+
+
 def list_aips(session: Session) -> list[Aip]:
     """Every registered AIP, newest first."""
     rows = session.scalars(select(AipRow).order_by(AipRow.created_at.desc()))
