@@ -52,14 +52,19 @@ def show_command(ctx: click.Context, aip_id: str, as_json: bool) -> None:
         events = catalogue.aip_events(session, aip.id)
         replicas = catalogue.aip_replicas(session, aip.id)
         agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
+        described = catalogue.aip_descriptions(session, aip.id)
     if as_json:
         emit_json({"aip": aip, "files": files, "events": events, "replicas": replicas,
-                   "agents": list(agents.values())})
+                   "agents": list(agents.values()),
+                   "descriptions": [{"target": f"objects/{t}" if t else "objects", "element": e, "value": v}
+                                    for t, e, v in described]})
         return
     out = console()
     out.print(f"[bold]{esc(aip.title)}[/bold]")
     out.print(f"  AIP {aip.id}  ({aip.status}; OCFL object {aip.ocfl_id}, {aip.head_version})")
     out.print(f"  {aip.file_count} files, {human_size(aip.total_bytes)}; ingested {aip.created_at}")
+    for target, element, value in described:
+        out.print(f"  [dim]{esc('objects/' + target if target else 'AIP')} dc.{element}:[/dim] {esc(value)}")
     rows = table("Path", "Size", "PUID", "Format", "Validation", "SHA-256", title="Files")
     for record in files:
         fmt = record.format

@@ -55,11 +55,15 @@ class BarProgress(PipelineProgress):
 @click.command("ingest")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--title", help="Title of the AIP (default: the folder's name).")
+@click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A metadata.csv of Dublin Core (filename column of objects/… paths, then dc.* columns).")
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST",
               help="Who is ingesting, recorded as a PREMIS agent (default: $PRESERVE_ARCHIVIST, else your login name).")
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
 @click.pass_context
-def ingest_command(ctx: click.Context, path: Path, title: str | None, archivist: str | None, as_json: bool) -> None:
+def ingest_command(
+    ctx: click.Context, path: Path, title: str | None, metadata: Path | None, archivist: str | None, as_json: bool
+) -> None:
     """Ingest the folder PATH as a new AIP.
 
     Every file is read once for its SHA-256 and SHA-512, identified against PRONOM, stored in
@@ -69,7 +73,7 @@ def ingest_command(ctx: click.Context, path: Path, title: str | None, archivist:
     """
     obj = app(ctx)
     database = obj.database()
-    request = IngestRequest(source=path, title=title or "", archivist=archivist or "")
+    request = IngestRequest(source=path, title=title or "", archivist=archivist or "", metadata=metadata)
     if is_terminal() and not as_json:
         with BarProgress() as progress:
             report = run_ingest(obj.settings, database, request, progress)

@@ -32,6 +32,7 @@ class Package:
     objects: list[NewObject]
     records: TransferRecords
     submission: list[BagEntry] = field(default_factory=list)
+    descriptions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @property
     def bag_name(self) -> str:
@@ -48,7 +49,7 @@ class Package:
         path = self.staging / "bag" / self.mets_path
         path.parent.mkdir(parents=True)
         header = MetsHeader(self.aip_id, self.title, timestamp(), self.archive_name,
-                            f"{SOFTWARE_NAME} {software_version()}", self.bag_name)
+                            f"{SOFTWARE_NAME} {software_version()}", self.bag_name, self.descriptions)
 
         def files() -> Iterator[MetsFile]:
             for item in self.journal.files():

@@ -17,6 +17,7 @@ from formats.active import active_signature_file
 from ingest.archives import is_archive
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
+from ingest.metadata import read_metadata_csv
 from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
 from ingest.sources import DirectorySource, logical_name
@@ -45,6 +46,7 @@ class IngestRequest:
     source: Path
     title: str = ""
     archivist: str = ""
+    metadata: Path | None = None  # a metadata.csv (else the transfer's metadata/metadata.csv, if any)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,12 @@ def ingest(
         count, size = journal.add_sources(
             source.scan(), lambda rel: OBJECTS + logical_name(rel), lambda rel: file_uuid(aip_id, rel)
         )
+        metadata_csv = request.metadata or transfer.metadata_csv
+        if metadata_csv is not None:
+            package.descriptions = _read_descriptions(Path(metadata_csv), journal)
+            if not request.title and package.descriptions.get(""):
+                title = next((v for k, v in package.descriptions[""] if k == "title"), "")
+                package.title = title or package.title
         for name in settings.replication:
             storage = open_location(settings.location(name))
             ensure_storage_root(storage)
@@ -126,7 +134,7 @@ def ingest(
         for tool in journal.validation_tools():
             records.tool_agent(tool)
         progress.stage("Writing METS and bag manifests")
-        for document in transfer.submission:
+        for document in transfer.submission + ((Path(metadata_csv),) if metadata_csv else ()):
             package.store_submission(document)
         mets = package.store_mets()
         package.store_tag_files(mets, transfer_id)
@@ -147,6 +155,12 @@ def ingest(
         locations=list(settings.replication), seconds=_seconds_since(started), warnings=list(transfer.warnings),
         duplicates=duplicates,
     )
+
+
+def _read_descriptions(path: Path, journal: Journal) -> dict[str, tuple[tuple[str, str], ...]]:
+    files = {relative for relative, _ in journal.digests()}
+    folders = {"/".join(parts[:i]) for parts in (f.split("/") for f in files) for i in range(1, len(parts))}
+    return {d.target: d.values for d in read_metadata_csv(path, files, folders)}
 
 
 def _find_duplicates(database: Database, journal: Journal, aip_id: str) -> list[Duplicate]:
@@ -227,7 +241,8 @@ def _register(
                 for name in settings.replication]
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
-        catalogue.register_aip(session, aip, files, events(), records.agents.values(), replicas)
+        catalogue.register_aip(session, aip, files, events(), records.agents.values(), replicas,
+                               package.descriptions)
 
 
 def _seconds_since(iso: str) -> float:

@@ -20,6 +20,7 @@ class Transfer:
     root: Path
     submission: tuple[Path, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    metadata_csv: Path | None = None
 
     @property
     def description(self) -> str:
@@ -49,8 +50,19 @@ def open_transfer(source: Path, staging: Path, workers: int = 1) -> Transfer:
             )
         kind = "bag" if kind == FOLDER else f"{'zipped' if kind == 'zip' else 'tarred'} bag"
         submission = tuple(p for p in (root / "bag-info.txt",) if p.is_file())
-        return Transfer(kind, root / "data", submission, tuple(report.warnings))
-    return Transfer(kind, root)
+        return _standard_layout(Transfer(kind, root / "data", submission, tuple(report.warnings)))
+    return _standard_layout(Transfer(kind, root))
+
+
+def _standard_layout(transfer: Transfer) -> Transfer:
+    """Archivematica's standard transfer: objects/ holds the records, metadata/ what describes them."""
+    root = transfer.root
+    names = {entry.name for entry in root.iterdir()} if root.is_dir() else set()
+    if not ({"objects", "metadata"} <= names and names <= {"objects", "metadata", "logs"}):
+        return transfer
+    metadata = root / "metadata" / "metadata.csv"
+    return Transfer(transfer.kind, root / "objects", transfer.submission, transfer.warnings,
+                    metadata if metadata.is_file() else None)
 
 
 def _split(error: str) -> tuple[str, str]:

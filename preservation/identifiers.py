@@ -37,6 +37,11 @@ def agent_uuid(kind: str, name: str, version: str = "") -> str:
     return str(uuid.uuid5(PRESERVE_NAMESPACE, f"agent:{kind}:{name}:{version}"))
 
 
+def name_uuid(scope: str, name: str) -> str:
+    """A UUID derived from a name within a scope (e.g. a described folder within an AIP)."""
+    return str(uuid.uuid5(PRESERVE_NAMESPACE, f"name:{scope}:{name}"))
+
+
 def urn(uuid_text: str) -> str:
     """The ``urn:uuid:`` form of a UUID, used as OCFL object id and METS OBJID."""
     return f"urn:uuid:{uuid_text}"

@@ -7,12 +7,12 @@ files (with their events) in path order, and it is called once per METS section 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from lxml import etree
 
-from preservation.identifiers import xml_id
+from preservation.identifiers import name_uuid, xml_id
 from preservation.model import ROLE_BY_AGENT_TYPE, Agent, Event, FileRecord
 from preservation.premis import PREMIS_NS, XSI_NS, leaf, write_agent, write_event, write_object
 
@@ -39,6 +39,12 @@ class MetsHeader:
     archive_name: str
     software: str
     bag_name: str
+    # Dublin Core by target: '' the AIP, else a path under objects/ ('letters', 'letters/1.pdf')
+    descriptions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+
+    def dmd_id(self, target: str) -> str:
+        """The METS ID of a target's dmdSec."""
+        return xml_id("dmd", self.aip_id) if not target else xml_id("dmd", name_uuid(self.aip_id, target))
 
 
 @dataclass(frozen=True)
@@ -93,14 +99,24 @@ def _write_header(xf, header: MetsHeader) -> None:
 
 
 def _write_dublin_core(xf, header: MetsHeader) -> None:
+    """The AIP's dmdSec, then one for each file or folder the transfer's metadata describes."""
+    aip_values = header.descriptions.get("", ())
+    values = [("title", header.title)] + [(k, v) for k, v in aip_values if k != "title" or v != header.title]
+    values.append(("identifier", f"urn:uuid:{header.aip_id}"))
+    _dmd_section(xf, header.dmd_id(""), header.created, values)
+    for target in sorted(t for t in header.descriptions if t):
+        _dmd_section(xf, header.dmd_id(target), header.created, header.descriptions[target])
+
+
+def _dmd_section(xf, section_id: str, created: str, values) -> None:
     with (
-        xf.element(_M + "dmdSec", {"ID": xml_id("dmd", header.aip_id), "CREATED": header.created}),
+        xf.element(_M + "dmdSec", {"ID": section_id, "CREATED": created}),
         xf.element(_M + "mdWrap", {"MDTYPE": "DC"}),
         xf.element(_M + "xmlData"),
         xf.element(f"{{{DCTERMS_NS}}}dublincore"),
     ):
-        leaf(xf, f"{{{DC_NS}}}title", header.title)
-        leaf(xf, f"{{{DC_NS}}}identifier", f"urn:uuid:{header.aip_id}")
+        for element, value in values:
+            leaf(xf, f"{{{DC_NS}}}{element}", value)
 
 
 def _wrapped(xf, section: str, section_id: str, mdtype: str, write, *args) -> None:
@@ -156,11 +172,19 @@ def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> 
                 common += 1
             while len(open_dirs) > common:
                 open_dirs.pop()[1].__exit__(None, None, None)
-            for folder in folders[common:]:
-                context = xf.element(_M + "div", {"TYPE": "Directory", "LABEL": folder})
+            for depth, folder in enumerate(folders[common:], start=common):
+                attributes = {"TYPE": "Directory", "LABEL": folder}
+                target = "/".join(folders[2:depth + 1])  # the folder's path under data/objects/
+                if folders[:2] == ["data", "objects"] and depth >= 2 and target in header.descriptions:
+                    attributes["DMDID"] = header.dmd_id(target)
+                context = xf.element(_M + "div", attributes)
                 context.__enter__()
                 open_dirs.append((folder, context))
-            with xf.element(_M + "div", {"TYPE": "Item", "LABEL": record.path.rsplit("/", 1)[-1]}):
+            item = {"TYPE": "Item", "LABEL": record.path.rsplit("/", 1)[-1]}
+            target = record.path.removeprefix("data/objects/")
+            if target in header.descriptions:
+                item["DMDID"] = header.dmd_id(target)
+            with xf.element(_M + "div", item):
                 _empty(xf, "fptr", {"FILEID": xml_id("file", record.id)})
         while open_dirs:
             open_dirs.pop()[1].__exit__(None, None, None)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from preservation.catalogue import Database
+from preservation.catalogue import Database, head_revision
 from preservation.errors import CatalogueError, TransferError
 from tests.schemas import validate_mets
 from tests.test_ingest_bad_input import assert_nothing_kept
@@ -89,7 +89,7 @@ def test_a_catalogue_from_the_first_release_is_migrated_with_its_aips(preserve, 
     database.dispose()
     refused = preserve("aip", "list", expect=CatalogueError.exit_code)
     assert "schema is at revision 0001" in refused.stderr
-    assert preserve.json("upgrade") == {"before": "0001", "after": "0003"}
+    assert preserve.json("upgrade") == {"before": "0001", "after": head_revision()}
     files = preserve.json("aip", "show", aip)["files"]
     assert len(files) == 11 and all(f["validation"]["status"] == "" for f in files)
     shutil.rmtree(tmp_path / "unused", ignore_errors=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 UUID_LEN = 36
@@ -109,3 +109,15 @@ class ReplicaRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     stored_at: Mapped[str] = mapped_column(String(TIME_LEN))
     verified_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+
+
+class DescriptionRow(Base):
+    """One Dublin Core value describing an AIP (target '') or a file or folder in it."""
+
+    __tablename__ = "descriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(Text, default="")
+    element: Mapped[str] = mapped_column(String(40))
+    value: Mapped[str] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer)

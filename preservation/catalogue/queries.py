@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from preservation.catalogue.models import (
     AgentRow,
     AipRow,
+    DescriptionRow,
     EventAgentRow,
     EventRow,
     FileRow,
@@ -59,6 +60,7 @@ def register_aip(
     events: Iterable[Event],
     agents: Iterable[Agent],
     replicas: Iterable[Replica],
+    descriptions: dict[str, tuple[tuple[str, str], ...]] | None = None,
 ) -> None:
     """Insert a new AIP with everything about it; the caller's transaction makes it visible at once."""
     agents = list(agents)
@@ -82,7 +84,33 @@ def register_aip(
             )
     record_events(session, events, {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program")
                                     for agent in agents})
+    _record_descriptions(session, aip.id, descriptions or {}, indexed)
     session.execute(insert(ReplicaRow.__table__), [_replica_row(replica) for replica in replicas])
+
+
+def _record_descriptions(
+    session: Session, aip_id: str, descriptions: dict[str, tuple[tuple[str, str], ...]], indexed: bool
+) -> None:
+    rows = [{"aip_id": aip_id, "target": target, "element": element, "value": value, "position": position}
+            for target, values in descriptions.items() for position, (element, value) in enumerate(values)]
+    if rows:
+        session.execute(insert(DescriptionRow.__table__), rows)
+    if indexed and rows:
+        session.execute(
+            text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, '', :t, :p, '')"),
+            [{"a": aip_id, "t": " ".join(v for _, v in values), "p": f"objects/{target}" if target else ""}
+             for target, values in descriptions.items()],
+        )
+
+
+def aip_descriptions(session: Session, aip_id: str) -> list[tuple[str, str, str]]:
+    """(target, element, value) describing an AIP and its files and folders, in the order given."""
+    rows = session.execute(
+        select(DescriptionRow.target, DescriptionRow.element, DescriptionRow.value)
+        .where(DescriptionRow.aip_id == aip_id)
+        .order_by(DescriptionRow.target, DescriptionRow.position)
+    )
+    return [tuple(row) for row in rows]
 
 
 def record_events(session: Session, events: Iterable[Event], roles: dict[str, str] | None = None) -> int:

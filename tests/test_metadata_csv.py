@@ -1,0 +1,95 @@
+"""Dublin Core from metadata.csv: into the METS, the catalogue and search; bad spreadsheets refused by row."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from lxml import etree
+
+from preservation.errors import TransferError
+from tests.schemas import validate_mets
+from tests.test_ingest_bad_input import assert_nothing_kept
+
+METS = "{http://www.loc.gov/METS/}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+
+GOOD = (
+    "filename,dc.title,dc.creator,dc.date,dc.subject,dc.subject\n"
+    "objects,Parish of St Michael: records,Parish of St Michael,1890/1950,Parishes,Cornwall\n"
+    "objects/photographs/,Photographs of the harbour and church,,1923,,\n"
+    "objects/documents/vestry-minutes-1923.pdf,Vestry minutes 1923,Vestry clerk,1923-04-04,Clocks,Bells\n"
+)
+
+
+def _standard_transfer(collection: Path, tmp_path: Path, csv_text: str) -> Path:
+    transfer = tmp_path / "transfer"
+    shutil.copytree(collection, transfer / "objects")
+    (transfer / "metadata").mkdir()
+    (transfer / "metadata" / "metadata.csv").write_text(csv_text, encoding="utf-8")
+    return transfer
+
+
+def test_descriptions_reach_mets_catalogue_and_search(preserve, collection, tmp_path):
+    transfer = _standard_transfer(collection, tmp_path, GOOD)
+    summary = preserve.json("ingest", str(transfer))
+    assert summary["files"] == 11 and summary["title"] == "Parish of St Michael: records"
+    shown = preserve.json("aip", "show", summary["aip_id"])
+    described = {(d["target"], d["element"]): d["value"] for d in shown["descriptions"]}
+    assert described[("objects", "creator")] == "Parish of St Michael"
+    assert described[("objects/documents/vestry-minutes-1923.pdf", "creator")] == "Vestry clerk"
+    subjects = [d["value"] for d in shown["descriptions"] if d["target"] == "objects" and d["element"] == "subject"]
+    assert subjects == ["Parishes", "Cornwall"]
+    assert [h["aip_id"] for h in preserve.json("search", "vestry", "clerk")] == [summary["aip_id"]]
+    assert [h["aip_id"] for h in preserve.json("search", "Cornwall")] == [summary["aip_id"]]
+
+    mets_path = next((preserve.home / "storage").rglob("METS.*.xml"))
+    assert validate_mets(mets_path) == []
+    tree = etree.parse(str(mets_path))
+    sections = {s.get("ID"): s for s in tree.iter(f"{METS}dmdSec")}
+    assert len(sections) == 3
+    pdf_div = next(d for d in tree.iter(f"{METS}div") if d.get("LABEL") == "vestry-minutes-1923.pdf")
+    assert sections[pdf_div.get("DMDID")].findtext(f".//{DC}title") == "Vestry minutes 1923"
+    folder_div = next(d for d in tree.iter(f"{METS}div") if d.get("LABEL") == "photographs")
+    assert sections[folder_div.get("DMDID")].findtext(f".//{DC}date") == "1923"
+    kept = next((preserve.home / "storage").rglob("submission/metadata.csv"))
+    assert kept.read_text(encoding="utf-8") == GOOD
+
+
+def test_an_explicit_metadata_file_for_a_plain_folder(preserve, collection, tmp_path):
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("filename,dc.title\nobjects/audio/oral-history-interview.wav,Interview with Mrs Rowe\n")
+    summary = preserve.json("ingest", str(collection), "--metadata", str(sheet))
+    shown = preserve.json("aip", "show", summary["aip_id"])
+    assert shown["descriptions"] == [{"target": "objects/audio/oral-history-interview.wav", "element": "title",
+                                      "value": "Interview with Mrs Rowe"}]
+
+
+def test_unknown_filenames_and_columns_are_refused_by_row(preserve, collection, tmp_path):
+    bad = ("filename,dc.title,notes\n"
+           "objects/documents/vestry-minutes-1923.pdf,Minutes,x\n"
+           "objects/documents/no-such-file.pdf,Missing,y\n"
+           "objects/documents/vestry-minutes-1923.pdf,Again,z\n")
+    transfer = _standard_transfer(collection, tmp_path, bad)
+    result = preserve("ingest", str(transfer), expect=TransferError.exit_code)
+    assert "metadata.csv: row 1: column 3 'notes' is not a Dublin Core element" in result.stderr
+    assert "metadata.csv: row 3: filename 'objects/documents/no-such-file.pdf' is not in the transfer" in result.stderr
+    assert "metadata.csv: row 4: 'objects/documents/vestry-minutes-1923.pdf' is described again (row 2)" \
+        in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_a_sheet_without_filename_or_in_the_wrong_encoding_is_refused(preserve, collection, tmp_path):
+    transfer = _standard_transfer(collection, tmp_path, "dc.title\nSomething\n")
+    result = preserve("ingest", str(transfer), expect=TransferError.exit_code)
+    assert "row 1 has no 'filename' column" in result.stderr
+    (transfer / "metadata" / "metadata.csv").write_bytes("filename,dc.title\nobjects,Caf\xe9\n".encode("latin-1"))
+    result = preserve("ingest", str(transfer), expect=TransferError.exit_code)
+    assert "metadata.csv: line 2 is not UTF-8 text" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_a_spreadsheet_saved_with_a_byte_order_mark_is_fine(preserve, collection, tmp_path):
+    transfer = _standard_transfer(collection, tmp_path, "")
+    (transfer / "metadata" / "metadata.csv").write_bytes(b"\xef\xbb\xbffilename,dc.title\r\nobjects,Records\r\n")
+    assert preserve.json("ingest", str(transfer))["title"] == "Records"
