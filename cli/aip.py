@@ -53,11 +53,13 @@ def show_command(ctx: click.Context, aip_id: str, as_json: bool) -> None:
         replicas = catalogue.aip_replicas(session, aip.id)
         agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
         described = catalogue.aip_descriptions(session, aip.id)
+        rights = catalogue.aip_rights(session, aip.id)
     if as_json:
         emit_json({"aip": aip, "files": files, "events": events, "replicas": replicas,
                    "agents": list(agents.values()),
                    "descriptions": [{"target": f"objects/{t}" if t else "objects", "element": e, "value": v}
-                                    for t, e, v in described]})
+                                    for t, e, v in described],
+                   "rights": [{"target": f"objects/{t}" if t else "objects", **s.to_dict()} for t, s in rights]})
         return
     out = console()
     out.print(f"[bold]{esc(aip.title)}[/bold]")

@@ -43,7 +43,7 @@ def demo_command(ctx: click.Context, workdir: Path) -> None:
     click.echo("   catalogue, default policies and local storage ready")
 
     _step(3, "Ingesting the collection (digests, PRONOM identification, BagIt + METS/PREMIS, OCFL, verify)")
-    ctx.invoke(ingest_command, path=sample, title=SAMPLE_TITLE, metadata=None, archivist="demo archivist",
+    ctx.invoke(ingest_command, path=sample, title=SAMPLE_TITLE, metadata=None, rights=None, archivist="demo archivist",
                as_json=False)
     with obj.database().session() as session:
         aip = catalogue.list_aips(session)[0]

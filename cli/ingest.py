@@ -57,12 +57,15 @@ class BarProgress(PipelineProgress):
 @click.option("--title", help="Title of the AIP (default: the folder's name).")
 @click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A metadata.csv of Dublin Core (filename column of objects/… paths, then dc.* columns).")
+@click.option("--rights", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A rights.csv (Archivematica's columns: file, basis, status, jurisdiction, grant_act, …).")
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST",
               help="Who is ingesting, recorded as a PREMIS agent (default: $PRESERVE_ARCHIVIST, else your login name).")
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
 @click.pass_context
 def ingest_command(
-    ctx: click.Context, path: Path, title: str | None, metadata: Path | None, archivist: str | None, as_json: bool
+    ctx: click.Context, path: Path, title: str | None, metadata: Path | None, rights: Path | None,
+    archivist: str | None, as_json: bool,
 ) -> None:
     """Ingest the folder PATH as a new AIP.
 
@@ -73,7 +76,8 @@ def ingest_command(
     """
     obj = app(ctx)
     database = obj.database()
-    request = IngestRequest(source=path, title=title or "", archivist=archivist or "", metadata=metadata)
+    request = IngestRequest(source=path, title=title or "", archivist=archivist or "", metadata=metadata,
+                            rights=rights)
     if is_terminal() and not as_json:
         with BarProgress() as progress:
             report = run_ingest(obj.settings, database, request, progress)

@@ -15,6 +15,7 @@ from preservation import SOFTWARE_NAME, software_version
 from preservation.bag import BagEntry, write_tag_files
 from preservation.identifiers import timestamp, urn
 from preservation.mets import MetsFile, MetsHeader, write_mets
+from preservation.model import RightsStatement
 from storage.digests import hash_stream
 from storage.ocfl import InventoryEntry, NewObject, read_inventory, write_inventory
 
@@ -33,6 +34,7 @@ class Package:
     records: TransferRecords
     submission: list[BagEntry] = field(default_factory=list)
     descriptions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    rights: dict[str, list[RightsStatement]] = field(default_factory=dict)
 
     @property
     def bag_name(self) -> str:
@@ -49,11 +51,13 @@ class Package:
         path = self.staging / "bag" / self.mets_path
         path.parent.mkdir(parents=True)
         header = MetsHeader(self.aip_id, self.title, timestamp(), self.archive_name,
-                            f"{SOFTWARE_NAME} {software_version()}", self.bag_name, self.descriptions)
+                            f"{SOFTWARE_NAME} {software_version()}", self.bag_name, self.descriptions,
+                            tuple(self.rights.get("", ())))
 
         def files() -> Iterator[MetsFile]:
             for item in self.journal.files():
-                yield MetsFile(self.records.file_record(item), self.records.file_events(item))
+                yield MetsFile(self.records.file_record(item), self.records.file_events(item),
+                               tuple(self.rights.get(item.relative, ())))
 
         with path.open("wb") as out:
             write_mets(out, header, self.records.agents.values(), [self.records.start_event(self.created)], files)

@@ -20,6 +20,7 @@ from ingest.journal import Journal
 from ingest.metadata import read_metadata_csv
 from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
+from ingest.rights import read_rights_csv
 from ingest.sources import DirectorySource, logical_name
 from ingest.steps import WorkerSetup
 from ingest.transfers import open_transfer
@@ -47,6 +48,7 @@ class IngestRequest:
     title: str = ""
     archivist: str = ""
     metadata: Path | None = None  # a metadata.csv (else the transfer's metadata/metadata.csv, if any)
+    rights: Path | None = None  # a rights.csv (else the transfer's metadata/rights.csv, if any)
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,12 @@ def ingest(
             source.scan(), lambda rel: OBJECTS + logical_name(rel), lambda rel: file_uuid(aip_id, rel)
         )
         metadata_csv = request.metadata or transfer.metadata_csv
+        rights_csv = request.rights or transfer.rights_csv
+        files, folders = _paths(journal)
+        if rights_csv is not None:
+            package.rights = read_rights_csv(Path(rights_csv), files, folders)
         if metadata_csv is not None:
-            package.descriptions = _read_descriptions(Path(metadata_csv), journal)
+            package.descriptions = {d.target: d.values for d in read_metadata_csv(Path(metadata_csv), files, folders)}
             if not request.title and package.descriptions.get(""):
                 title = next((v for k, v in package.descriptions[""] if k == "title"), "")
                 package.title = title or package.title
@@ -134,7 +140,7 @@ def ingest(
         for tool in journal.validation_tools():
             records.tool_agent(tool)
         progress.stage("Writing METS and bag manifests")
-        for document in transfer.submission + ((Path(metadata_csv),) if metadata_csv else ()):
+        for document in transfer.submission + tuple(Path(p) for p in (metadata_csv, rights_csv) if p):
             package.store_submission(document)
         mets = package.store_mets()
         package.store_tag_files(mets, transfer_id)
@@ -157,10 +163,11 @@ def ingest(
     )
 
 
-def _read_descriptions(path: Path, journal: Journal) -> dict[str, tuple[tuple[str, str], ...]]:
+def _paths(journal: Journal) -> tuple[set[str], set[str]]:
+    """The transfer's files and folders, as relative paths."""
     files = {relative for relative, _ in journal.digests()}
     folders = {"/".join(parts[:i]) for parts in (f.split("/") for f in files) for i in range(1, len(parts))}
-    return {d.target: d.values for d in read_metadata_csv(path, files, folders)}
+    return files, folders
 
 
 def _find_duplicates(database: Database, journal: Journal, aip_id: str) -> list[Duplicate]:
@@ -242,7 +249,7 @@ def _register(
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
         catalogue.register_aip(session, aip, files, events(), records.agents.values(), replicas,
-                               package.descriptions)
+                               package.descriptions, package.rights)
 
 
 def _seconds_since(iso: str) -> float:

@@ -21,6 +21,7 @@ class Transfer:
     submission: tuple[Path, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
     metadata_csv: Path | None = None
+    rights_csv: Path | None = None
 
     @property
     def description(self) -> str:
@@ -60,9 +61,9 @@ def _standard_layout(transfer: Transfer) -> Transfer:
     names = {entry.name for entry in root.iterdir()} if root.is_dir() else set()
     if not ({"objects", "metadata"} <= names and names <= {"objects", "metadata", "logs"}):
         return transfer
-    metadata = root / "metadata" / "metadata.csv"
+    metadata, rights = root / "metadata" / "metadata.csv", root / "metadata" / "rights.csv"
     return Transfer(transfer.kind, root / "objects", transfer.submission, transfer.warnings,
-                    metadata if metadata.is_file() else None)
+                    metadata if metadata.is_file() else None, rights if rights.is_file() else None)
 
 
 def _split(error: str) -> tuple[str, str]:

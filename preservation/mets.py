@@ -13,8 +13,8 @@ from typing import BinaryIO
 from lxml import etree
 
 from preservation.identifiers import name_uuid, xml_id
-from preservation.model import ROLE_BY_AGENT_TYPE, Agent, Event, FileRecord
-from preservation.premis import PREMIS_NS, XSI_NS, leaf, write_agent, write_event, write_object
+from preservation.model import ROLE_BY_AGENT_TYPE, Agent, Event, FileRecord, RightsStatement
+from preservation.premis import PREMIS_NS, XSI_NS, leaf, write_agent, write_event, write_object, write_rights
 
 METS_NS = "http://www.loc.gov/METS/"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -41,6 +41,7 @@ class MetsHeader:
     bag_name: str
     # Dublin Core by target: '' the AIP, else a path under objects/ ('letters', 'letters/1.pdf')
     descriptions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    rights: tuple[RightsStatement, ...] = ()  # statements about the whole AIP
 
     def dmd_id(self, target: str) -> str:
         """The METS ID of a target's dmdSec."""
@@ -53,6 +54,7 @@ class MetsFile:
 
     record: FileRecord
     events: tuple[Event, ...]
+    rights: tuple[RightsStatement, ...] = ()
 
 
 def write_mets(
@@ -77,6 +79,10 @@ def write_mets(
             _write_header(xf, header)
             _write_dublin_core(xf, header)
             with xf.element(_M + "amdSec", {"ID": xml_id("amd", header.aip_id)}):
+                for statement in header.rights:
+                    rights_id = name_uuid(header.aip_id, f"rights::{statement.source_row}")
+                    _wrapped(xf, "rightsMD", xml_id("rights", rights_id), "PREMIS:RIGHTS", write_rights, statement,
+                             rights_id)
                 for agent in agents:
                     _wrapped(xf, "digiprovMD", xml_id("agent", agent.id), "PREMIS:AGENT", write_agent, agent)
                 for event in aip_events:
@@ -132,6 +138,10 @@ def _write_file_amd(xf, item: MetsFile, software: str, roles: dict[str, str]) ->
     record = item.record
     with xf.element(_M + "amdSec", {"ID": xml_id("amd", record.id)}):
         _wrapped(xf, "techMD", xml_id("techmd", record.id), "PREMIS:OBJECT", write_object, record, software)
+        for statement in item.rights:
+            rights_id = name_uuid(record.id, f"rights:{statement.source_row}")
+            _wrapped(xf, "rightsMD", xml_id("rights", rights_id), "PREMIS:RIGHTS", write_rights, statement, rights_id,
+                     record.id)
         for event in item.events:
             _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, record.id,
                      roles)

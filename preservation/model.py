@@ -108,6 +108,29 @@ class Validation:
 
 
 @dataclass(frozen=True)
+class RightsStatement:
+    """A PREMIS rights statement: on what basis, with what status and dates, and what it allows."""
+
+    basis: str  # Copyright, License, Statute, Donor, Policy, Other
+    status: str = ""  # for copyright: copyrighted, public domain, unknown
+    jurisdiction: str = ""
+    determination_date: str = ""
+    start_date: str = ""
+    end_date: str = ""
+    note: str = ""  # for a licence: its terms
+    act: str = ""
+    restriction: str = ""  # Allow, Disallow, Conditional
+    grant_start_date: str = ""
+    grant_end_date: str = ""
+    grant_note: str = ""
+    source_row: int = 0
+
+    def to_dict(self) -> dict:
+        """As plain data (for JSON)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
 class FileRecord:
     """One file in an AIP: where it is in the bag, what it was called, its digests and format."""
 

@@ -6,7 +6,7 @@ Everything is written through ``xf.element`` contexts rather than pre-built tree
 
 from __future__ import annotations
 
-from preservation.model import Agent, Event, FileRecord
+from preservation.model import Agent, Event, FileRecord, RightsStatement
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
@@ -106,3 +106,60 @@ def write_agent(xf, agent: Agent) -> None:
             _p(xf, "agentVersion", agent.version)
         if agent.note:
             _p(xf, "agentNote", agent.note)
+
+
+COPYRIGHT_STATUS = {"copyrighted": "copyrighted", "public domain": "publicdomain", "unknown": "unknown"}
+
+
+def _dates(xf, element: str, start: str, end: str) -> None:
+    if not start:
+        return
+    with xf.element(_P + element):
+        _p(xf, "startDate", start)
+        if end and end.lower() != "open":
+            _p(xf, "endDate", end)
+
+
+def write_rights(xf, statement: RightsStatement, statement_id: str, object_id: str = "") -> None:
+    """A PREMIS ``rightsStatement``: its basis (copyright, licence, statute or other) and what it grants."""
+    with xf.element(_P + "rightsStatement"):
+        _identifier(xf, "rightsStatement", statement_id)
+        _p(xf, "rightsBasis", statement.basis)
+        if statement.basis == "Copyright":
+            with xf.element(_P + "copyrightInformation"):
+                _p(xf, "copyrightStatus", COPYRIGHT_STATUS.get(statement.status, "unknown"))
+                _p(xf, "copyrightJurisdiction", statement.jurisdiction)
+                if statement.determination_date:
+                    _p(xf, "copyrightStatusDeterminationDate", statement.determination_date)
+                if statement.note:
+                    _p(xf, "copyrightNote", statement.note)
+                _dates(xf, "copyrightApplicableDates", statement.start_date, statement.end_date)
+        elif statement.basis == "License":
+            with xf.element(_P + "licenseInformation"):
+                if statement.note:
+                    _p(xf, "licenseTerms", statement.note)
+                _dates(xf, "licenseApplicableDates", statement.start_date, statement.end_date)
+        elif statement.basis == "Statute":
+            with xf.element(_P + "statuteInformation"):
+                _p(xf, "statuteJurisdiction", statement.jurisdiction)
+                _p(xf, "statuteCitation", statement.note)
+                if statement.determination_date:
+                    _p(xf, "statuteInformationDeterminationDate", statement.determination_date)
+                _dates(xf, "statuteApplicableDates", statement.start_date, statement.end_date)
+        else:
+            with xf.element(_P + "otherRightsInformation"):
+                _p(xf, "otherRightsBasis", statement.basis)
+                _dates(xf, "otherRightsApplicableDates", statement.start_date, statement.end_date)
+                if statement.note:
+                    _p(xf, "otherRightsNote", statement.note)
+        if statement.act:
+            with xf.element(_P + "rightsGranted"):
+                _p(xf, "act", statement.act)
+                _p(xf, "restriction", statement.restriction)
+                _dates(xf, "termOfGrant", statement.grant_start_date, statement.grant_end_date)
+                if statement.grant_note:
+                    _p(xf, "rightsGrantedNote", statement.grant_note)
+        if object_id:
+            with xf.element(_P + "linkingObjectIdentifier"):
+                _p(xf, "linkingObjectIdentifierType", UUID_TYPE)
+                _p(xf, "linkingObjectIdentifierValue", object_id)

@@ -121,3 +121,14 @@ class DescriptionRow(Base):
     element: Mapped[str] = mapped_column(String(40))
     value: Mapped[str] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class RightsRow(Base):
+    """A PREMIS rights statement about an AIP (target '') or one of its files."""
+
+    __tablename__ = "rights"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(Text, default="")
+    basis: Mapped[str] = mapped_column(String(20))
+    statement: Mapped[str] = mapped_column(Text)

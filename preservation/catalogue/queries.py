@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,11 +18,22 @@ from preservation.catalogue.models import (
     EventRow,
     FileRow,
     ReplicaRow,
+    RightsRow,
     StorageLocationRow,
 )
 from preservation.errors import NotFound
 from preservation.identifiers import timestamp
-from preservation.model import ROLE_BY_AGENT_TYPE, Agent, Aip, Event, FileRecord, FormatInfo, Replica, Validation
+from preservation.model import (
+    ROLE_BY_AGENT_TYPE,
+    Agent,
+    Aip,
+    Event,
+    FileRecord,
+    FormatInfo,
+    Replica,
+    RightsStatement,
+    Validation,
+)
 from preservation.parallel import batched
 
 BATCH = 1000  # rows per executemany; Core inserts (not ORM bulk inserts): several times faster
@@ -61,6 +73,7 @@ def register_aip(
     agents: Iterable[Agent],
     replicas: Iterable[Replica],
     descriptions: dict[str, tuple[tuple[str, str], ...]] | None = None,
+    rights: dict[str, list[RightsStatement]] | None = None,
 ) -> None:
     """Insert a new AIP with everything about it; the caller's transaction makes it visible at once."""
     agents = list(agents)
@@ -85,6 +98,11 @@ def register_aip(
     record_events(session, events, {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program")
                                     for agent in agents})
     _record_descriptions(session, aip.id, descriptions or {}, indexed)
+    rows = [{"aip_id": aip.id, "target": target, "basis": statement.basis,
+             "statement": json.dumps(statement.to_dict())}
+            for target, statements in (rights or {}).items() for statement in statements]
+    if rows:
+        session.execute(insert(RightsRow.__table__), rows)
     session.execute(insert(ReplicaRow.__table__), [_replica_row(replica) for replica in replicas])
 
 
@@ -111,6 +129,13 @@ def aip_descriptions(session: Session, aip_id: str) -> list[tuple[str, str, str]
         .order_by(DescriptionRow.target, DescriptionRow.position)
     )
     return [tuple(row) for row in rows]
+
+
+def aip_rights(session: Session, aip_id: str) -> list[tuple[str, RightsStatement]]:
+    """(target, statement) for every rights statement about an AIP and its files."""
+    rows = session.execute(select(RightsRow.target, RightsRow.statement).where(RightsRow.aip_id == aip_id)
+                           .order_by(RightsRow.target, RightsRow.id))
+    return [(target, RightsStatement(**json.loads(text))) for target, text in rows]
 
 
 def record_events(session: Session, events: Iterable[Event], roles: dict[str, str] | None = None) -> int:
