@@ -7,20 +7,21 @@ checkpoint a resumed ingest starts from.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
-from ingest.sources import SourceFile
+from ingest.sources import SourceFile, display_name, original_name
 from preservation.errors import Problem, TransferError
 from preservation.model import FormatInfo, Validation
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     idx INTEGER PRIMARY KEY,
-    source TEXT NOT NULL,
+    source BLOB NOT NULL,
     relative TEXT NOT NULL,
     logical TEXT NOT NULL UNIQUE,
     folded TEXT NOT NULL,
@@ -99,12 +100,13 @@ class Journal:
                     self.db.execute(
                         "INSERT INTO files (idx, source, relative, logical, folded, file_id, size, mtime_ns)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (count, source.path, source.relative, logical, logical.casefold(),
-                         file_id_of(source.relative), source.size, source.mtime_ns),
+                        (count, os.fsencode(source.path), original_name(source.relative), logical,
+                         logical.casefold(), file_id_of(original_name(source.relative)), source.size,
+                         source.mtime_ns),
                     )
                 except sqlite3.IntegrityError:
                     raise TransferError(
-                        f"{source.path}: its name is the same as another file's once Unicode-normalised",
+                        f"{display_name(source.path)}: its name is the same as another file's once normalised",
                         hint="Rename one of the two files, then ingest again.",
                     ) from None
                 count += 1
@@ -201,6 +203,11 @@ class Journal:
         """(relative path, SHA-256) of every file, in path order."""
         yield from self.db.execute("SELECT relative, sha256 FROM files ORDER BY logical")
 
+    def stored_paths(self) -> Iterator[str]:
+        """Every file's stored path under objects/ (sanitised, NFC)."""
+        for (logical,) in self.db.execute("SELECT logical FROM files ORDER BY logical"):
+            yield logical.removeprefix("data/objects/")
+
     def logical_paths(self) -> Iterator[str]:
         """Every path of the AIP stored so far: payload, METS and tag files."""
         for (path,) in self.db.execute("SELECT logical FROM files UNION ALL SELECT logical FROM content"):
@@ -221,7 +228,8 @@ _COLUMNS = (
 def _journal_file(row: tuple) -> JournalFile:
     fmt = FormatInfo(*(value or "" for value in row[9:16]))
     return JournalFile(
-        idx=row[0], source=row[1], relative=row[2], logical=row[3], file_id=row[4], size=row[5], mtime_ns=row[6],
+        idx=row[0], source=os.fsdecode(row[1]), relative=row[2], logical=row[3], file_id=row[4], size=row[5],
+        mtime_ns=row[6],
         sha256=row[7] or "", sha512=row[8] or "", format=fmt,
         hashed_at=row[16] or "", identified_at=row[17] or "", stored_at=row[18] or "",
         validation=Validation.from_json(row[19]), validated_at=row[20] or "",

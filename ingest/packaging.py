@@ -57,7 +57,7 @@ class Package:
         def files() -> Iterator[MetsFile]:
             for item in self.journal.files():
                 yield MetsFile(self.records.file_record(item), self.records.file_events(item),
-                               tuple(self.rights.get(item.relative, ())))
+                               tuple(self.rights.get(item.logical.removeprefix("data/objects/"), ())))
 
         with path.open("wb") as out:
             write_mets(out, header, self.records.agents.values(), [self.records.start_event(self.created)], files)

@@ -165,7 +165,7 @@ def ingest(
 
 def _paths(journal: Journal) -> tuple[set[str], set[str]]:
     """The transfer's files and folders, as relative paths."""
-    files = {relative for relative, _ in journal.digests()}
+    files = set(journal.stored_paths())
     folders = {"/".join(parts[:i]) for parts in (f.split("/") for f in files) for i in range(1, len(parts))}
     return files, folders
 

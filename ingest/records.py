@@ -13,6 +13,7 @@ from preservation import SOFTWARE_NAME, software_version
 from preservation.identifiers import agent_uuid, event_uuid
 from preservation.model import (
     FAILURE,
+    FILENAME_CHANGE,
     FIXITY_CHECK,
     FORMAT_IDENTIFICATION,
     INGESTION_END,
@@ -95,7 +96,14 @@ class TransferRecords:
         outcome_detail = f"{fmt.puid or 'no PUID'} ({fmt.name or 'unknown format'}); basis: {fmt.basis}"
         if fmt.warning:
             outcome_detail += f"; {fmt.warning}"
-        events = [
+        events = []
+        stored = item.logical.removeprefix("data/objects/")
+        if stored != item.relative:
+            events.append(self._event(item, FILENAME_CHANGE, item.hashed_at, SUCCESS,
+                                      "program=preserve; rule: bytes that are not UTF-8 and control characters "
+                                      "become %XX, then Unicode NFC", f"stored as {stored!r}; original name "
+                                      f"{item.relative!r} (\\xNN marks bytes that were not UTF-8)", "software"))
+        events += [
             self._event(item, MESSAGE_DIGEST_CALCULATION, item.hashed_at, SUCCESS,
                         "program=preserve; algorithms=SHA-256, SHA-512", f"sha256:{item.sha256}", "software"),
             self._event(item, FORMAT_IDENTIFICATION, item.identified_at,

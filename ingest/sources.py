@@ -88,8 +88,6 @@ class DirectorySource:
                 full = os.path.join(dirpath, dirname)
                 if os.path.islink(full):
                     report(full, _link_problem(full, root))
-                elif problem := name_problem(dirname):
-                    report(full, problem)
                 else:
                     kept_dirs.append(dirname)
             dirnames[:] = kept_dirs
@@ -105,9 +103,6 @@ class DirectorySource:
                     continue
                 if not stat.S_ISREG(info.st_mode):
                     report(full, "is not a regular file (a device, pipe or socket)")
-                    continue
-                if problem := name_problem(filename):
-                    report(full, problem)
                     continue
                 if problem := _read_problem(full):
                     report(full, problem)
@@ -141,6 +136,33 @@ def _read_problem(path: str) -> str:
         return f"cannot be read ({exc.strerror})"
 
 
+def original_name(relative: str) -> str:
+    """A path exactly as given, for PREMIS originalName: bytes that are not UTF-8 and characters XML
+    cannot hold (controls) are written ``\\xNN``, and a backslash as ``\\\\``, so nothing is lost."""
+    out = []
+    for char in relative:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte, as Python's filesystem encoding keeps it
+            out.append(f"\\x{code - 0xDC00:02X}")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02X}")
+        elif char == "\\":
+            out.append("\\\\")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
 def logical_name(relative: str) -> str:
-    """The stored form of a relative path: Unicode NFC."""
-    return unicodedata.normalize("NFC", relative)
+    """The stored form of a relative path — the one recorded sanitisation rule: bytes that are not
+    UTF-8 and control characters become ``%XX``; the result is Unicode NFC."""
+    out = []
+    for char in relative:
+        code = ord(char)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"%{code - 0xDC00:02X}")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"%{code:02X}")
+        else:
+            out.append(char)
+    return unicodedata.normalize("NFC", "".join(out))

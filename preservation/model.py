@@ -12,6 +12,7 @@ MESSAGE_DIGEST_CALCULATION = "message digest calculation"
 FORMAT_IDENTIFICATION = "format identification"
 FIXITY_CHECK = "fixity check"
 VALIDATION = "validation"
+FILENAME_CHANGE = "filename change"
 REPLICATION = "replication"
 
 # Outcomes

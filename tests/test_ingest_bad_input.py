@@ -12,6 +12,7 @@ import ingest.steps
 import storage.local
 from preservation.errors import StorageError, TransferError
 from tests.conftest import tree_digest
+from tests.schemas import validate_mets
 
 
 def assert_nothing_kept(preserve, source: Path | None = None, before: dict | None = None) -> None:
@@ -67,16 +68,22 @@ def test_unreadable_file(preserve, collection, monkeypatch):
     assert_nothing_kept(preserve, collection, before)
 
 
-def test_file_name_that_is_not_utf8(preserve, collection):
-    bad = os.fsencode(collection / "documents") + b"/minutes-caf\xe9.txt"
+def test_file_name_that_is_not_utf8_is_sanitised_and_its_original_kept(preserve, collection):
+    bad = os.fsencode(collection / "documents") + b"/minutes-caf\xe9\x01.txt"
     with open(bad, "wb") as handle:
         handle.write(b"Latin-1 named file\n")
     before = tree_digest(collection)
-    result = preserve("ingest", str(collection), expect=TransferError.exit_code)
-    assert "minutes-caf\\xe9.txt: name is not valid UTF-8" in result.stderr
-    assert "1 file(s) cannot be ingested" in result.stderr
-    assert_nothing_kept(preserve, collection, before)
-    assert os.path.exists(bad)
+    aip = preserve.json("ingest", str(collection))["aip_id"]
+    shown = preserve.json("aip", "show", aip)
+    record = next(f for f in shown["files"] if "minutes-caf" in f["path"])
+    assert record["path"] == "data/objects/documents/minutes-caf%E9%01.txt"
+    assert record["original_name"] == "objects/documents/minutes-caf\\xE9\\x01.txt"
+    change = next(e for e in shown["events"] if e["type"] == "filename change")
+    assert change["file_id"] == record["id"] and "%XX" in change["detail"]
+    assert tree_digest(collection) == before and os.path.exists(bad)
+    mets = next((preserve.home / "storage").rglob("METS.*.xml"))
+    assert validate_mets(mets) == []
+    assert "minutes-caf\\xE9\\x01.txt" in mets.read_text(encoding="utf-8")
 
 
 def test_symlink_pointing_outside_is_reported_not_followed(preserve, collection, tmp_path):
