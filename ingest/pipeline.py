@@ -29,6 +29,7 @@ from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import Problem, TransferError
+from preservation.event_log import event_log_prefix, write_event_log
 from preservation.identifiers import file_uuid, new_uuid, timestamp, urn, utc_now
 from preservation.model import Aip, Event, Replica
 from storage import open_location
@@ -152,6 +153,8 @@ def ingest(
     except BaseException:
         for obj in package.objects:
             obj.abort()
+            for stored in list(obj.storage.list(event_log_prefix(aip_id))):
+                obj.storage.delete(stored.key)
         raise
     finally:
         journal.close()
@@ -241,11 +244,14 @@ def _register(
         yield records.start_event(package.created)
         for item in journal.files():
             yield from records.file_events(item)
-        yield records.end_event(registered, aip.ocfl_id, count, size, len(duplicates))
+        yield end
 
     files = (records.file_record(item) for item in journal.files())
     replicas = [Replica(package.aip_id, name, "v1", object_root(aip.ocfl_id), "ok", registered, registered)
                 for name in settings.replication]
+    end = records.end_event(registered, aip.ocfl_id, count, size, len(duplicates))
+    for obj in package.objects:  # the end of ingest happens after the METS: it goes to the event log
+        write_event_log(obj.storage, package.aip_id, [end], list(records.agents.values()))
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
         catalogue.register_aip(session, aip, files, events(), records.agents.values(), replicas,

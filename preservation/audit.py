@@ -6,6 +6,7 @@ records the result as PREMIS fixity check events in the catalogue.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import NotFound, PreservationError
+from preservation.event_log import write_event_log
 from preservation.identifiers import agent_uuid, event_uuid, new_uuid, timestamp
 from preservation.model import FAILURE, FIXITY_CHECK, SOFTWARE, SUCCESS, Agent, Aip, Event
 from preservation.parallel import ordered_map
@@ -126,12 +128,12 @@ def audit(settings: Settings, database: Database, aip_ref: str | None = None, pr
             if progress is not None:
                 progress(aip, copy)
         result = AipAudit(aip, copies)
-        _record(database, run_id, agent, result)
+        _record(settings, database, run_id, agent, result)
         results.append(result)
     return results
 
 
-def _record(database: Database, run_id: str, agent: Agent, result: AipAudit) -> None:
+def _record(settings: Settings, database: Database, run_id: str, agent: Agent, result: AipAudit) -> None:
     when = timestamp()
     events = []
     for copy in result.copies:
@@ -145,6 +147,9 @@ def _record(database: Database, run_id: str, agent: Agent, result: AipAudit) -> 
             detail or f"{copy.files} files, {copy.bytes} bytes match the digests recorded at ingest",
             "", (agent.id,),
         ))
+    for copy in result.copies:  # each copy's history travels with it
+        with contextlib.suppress(PreservationError):  # an unwritable location is reported by the check itself
+            write_event_log(open_location(settings.location(copy.location)), result.aip.id, events, [agent])
     with database.session() as session:
         catalogue.upsert_agents(session, [agent])
         catalogue.record_events(session, events)

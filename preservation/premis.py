@@ -71,6 +71,12 @@ def _write_format(xf, record: FileRecord) -> None:
             _p(xf, "formatNote", f"identification basis: {fmt.basis}" + (f"; {fmt.warning}" if fmt.warning else ""))
 
 
+def write_entity(xf, aip_id: str) -> None:
+    """The AIP as a PREMIS intellectual entity (identifier only): what an event log is about."""
+    with xf.element(_P + "object", {f"{{{XSI_NS}}}type": "premis:intellectualEntity", "version": PREMIS_VERSION}):
+        _identifier(xf, "object", aip_id)
+
+
 def write_event(xf, event: Event, object_id: str = "", roles: dict[str, str] | None = None) -> None:
     """A PREMIS ``event`` with its outcome, agents (in their roles) and, for file events, the object."""
     with xf.element(_P + "event", {"version": PREMIS_VERSION}):

@@ -132,3 +132,20 @@ def test_demo_style_human_output(preserve, collection):
     assert "Minutes [draft]" in listing.stdout
     audit = preserve("audit")
     assert "[primary]" in audit.stdout and "intact" in audit.stdout
+
+
+def test_events_after_ingest_are_kept_in_storage_too(preserve, collection):
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    preserve.json("audit")
+    logs = sorted((preserve.home / "storage" / "primary" / "extensions" / "preserve-event-log" / aip_id).iterdir())
+    assert len(logs) == 2  # the end of ingest, then the audit
+    from lxml import etree as tree
+
+    premis = "{http://www.loc.gov/premis/v3}"
+    kinds = [tree.parse(str(p)).findtext(f".//{premis}eventType") for p in logs]
+    assert kinds == ["ingestion end", "fixity check"]
+    from tests.schemas import premis_schema
+
+    assert all(premis_schema().validate(tree.parse(str(p))) for p in logs)
+    root = ocfl.StorageRoot(root=str(preserve.home / "storage" / "primary"))
+    assert root.validate(log_warnings=True), "the event log must not break the OCFL storage root"
