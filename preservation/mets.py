@@ -106,9 +106,8 @@ def _write_header(xf, header: MetsHeader) -> None:
 
 def _write_dublin_core(xf, header: MetsHeader) -> None:
     """The AIP's dmdSec, then one for each file or folder the transfer's metadata describes."""
-    aip_values = header.descriptions.get("", ())
-    values = [("title", header.title)] + [(k, v) for k, v in aip_values if k != "title" or v != header.title]
-    values.append(("identifier", f"urn:uuid:{header.aip_id}"))
+    # the AIP's title first and its identifier last; between them exactly what metadata.csv gave
+    values = [("title", header.title), *header.descriptions.get("", ()), ("identifier", f"urn:uuid:{header.aip_id}")]
     _dmd_section(xf, header.dmd_id(""), header.created, values)
     for target in sorted(t for t in header.descriptions if t):
         _dmd_section(xf, header.dmd_id(target), header.created, header.descriptions[target])

@@ -122,8 +122,8 @@ def _dates(xf, element: str, start: str, end: str) -> None:
         return
     with xf.element(_P + element):
         _p(xf, "startDate", start)
-        if end and end.lower() != "open":
-            _p(xf, "endDate", end)
+        if end:
+            _p(xf, "endDate", end)  # "open" for no end, as rights.csv has it
 
 
 def write_rights(xf, statement: RightsStatement, statement_id: str, object_id: str = "") -> None:

@@ -1,0 +1,42 @@
+"""``preserve catalogue``: look after the catalogue itself."""
+
+from __future__ import annotations
+
+import click
+
+from cli.context import app
+from cli.output import emit_json
+from preservation.rebuild import rebuild
+
+
+@click.group("catalogue")
+def catalogue_group() -> None:
+    """Look after the catalogue (the index of what storage holds)."""
+
+
+@catalogue_group.command("rebuild")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def rebuild_command(ctx: click.Context, as_json: bool) -> None:
+    """Recreate the catalogue from storage alone: every AIP's METS, inventory and event log.
+
+    The catalogue must be empty: move the old database aside (keep it), run `preserve init`, then
+    rebuild. Every storage location in preserve.toml is read; an AIP held in several is registered
+    once with a copy in each.
+    """
+    obj = app(ctx)
+    report = rebuild(obj.settings, obj.database(require_current=False))
+    if as_json:
+        emit_json({"aips": report.aips, "files": report.files, "events": report.events,
+                   "problems": report.problems})
+    else:
+        click.echo(f"Rebuilt the catalogue: {report.aips} AIP(s), {report.files} files, {report.events} events.")
+        for problem in report.problems:
+            click.echo(f"problem: {problem}")
+    if report.problems:
+        ctx.exit(1)
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(catalogue_group)

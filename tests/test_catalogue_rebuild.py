@@ -1,0 +1,64 @@
+"""Delete the catalogue, rebuild it from storage alone, and find everything as it was."""
+
+from __future__ import annotations
+
+import shutil
+
+from tests.test_metadata_csv import GOOD as METADATA
+from tests.test_rights_csv import GOOD as RIGHTS
+
+
+def _snapshot(preserve) -> dict:
+    result = {}
+    for aip in preserve.json("aip", "list"):
+        shown = preserve.json("aip", "show", aip["id"])
+        for record in shown["files"]:
+            record["validation"].pop("messages", None)  # kept in the validation event's detail, not apart
+        rights = [{k: v for k, v in r.items() if k != "source_row"} for r in shown["rights"]]
+        events = sorted((e["id"], e["type"], e["datetime"], e["outcome"], e["detail"], e["outcome_detail"],
+                         e["file_id"], tuple(e["agent_ids"])) for e in shown["events"])
+        aip_row = {k: v for k, v in shown["aip"].items()}
+        result[aip["id"]] = {"aip": aip_row, "files": shown["files"], "events": events,
+                             "descriptions": shown["descriptions"], "rights": sorted(map(str, rights)),
+                             "agents": sorted((a["id"], a["name"], a["version"]) for a in shown["agents"]),
+                             "replicas": [(r["location"], r["version"]) for r in shown["replicas"]]}
+    return result
+
+
+def test_a_deleted_catalogue_comes_back_from_storage(preserve, collection, tmp_path):
+    transfer = tmp_path / "transfer"
+    shutil.copytree(collection, transfer / "objects")
+    (transfer / "metadata").mkdir()
+    (transfer / "metadata" / "metadata.csv").write_text(METADATA)
+    (transfer / "metadata" / "rights.csv").write_text(RIGHTS)
+    preserve.json("ingest", str(transfer))
+    preserve.json("ingest", str(collection), "--title", "Second accession")
+    preserve.json("audit")
+    before = _snapshot(preserve)
+    assert len(before) == 2
+
+    (preserve.home / "catalogue.db").unlink()
+    for suffix in ("-wal", "-shm"):
+        (preserve.home / f"catalogue.db{suffix}").unlink(missing_ok=True)
+    report = preserve.json("catalogue", "rebuild")
+    assert report["aips"] == 2 and report["problems"] == []
+    after = _snapshot(preserve)
+    for aip_id, original in before.items():
+        rebuilt = after[aip_id]
+        assert rebuilt["files"] == original["files"]
+        assert rebuilt["events"] == original["events"]
+        assert rebuilt["descriptions"] == original["descriptions"]
+        assert rebuilt["rights"] == original["rights"]
+        assert rebuilt["agents"] == original["agents"]
+        assert rebuilt["replicas"] == original["replicas"]
+        for key in ("id", "title", "slug", "transfer_id", "ocfl_id", "head_version", "file_count", "total_bytes",
+                    "mets_path", "mets_sha512", "created_at"):
+            assert rebuilt["aip"][key] == original["aip"][key], key
+    assert [h["aip_id"] for h in preserve.json("search", "vestry", "clerk")] != []
+    assert preserve.json("audit")["ok"] is True
+
+
+def test_a_rebuild_refuses_a_catalogue_that_is_not_empty(preserve, collection):
+    preserve.json("ingest", str(collection))
+    result = preserve("catalogue", "rebuild", expect=12)
+    assert "already lists AIPs" in result.stderr and "Move the catalogue database aside" in result.stderr
