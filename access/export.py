@@ -21,7 +21,8 @@ FORMATS = ("dir", "tar", "zip")
 SUFFIX = {"dir": "", "tar": ".tar", "zip": ".zip"}
 
 
-def export_aip(settings: Settings, database: Database, reference: str, dest: Path, as_: str = "dir") -> Path:
+def export_aip(settings: Settings, database: Database, reference: str, dest: Path, as_: str = "dir",
+               version: str | None = None) -> Path:
     """Write the AIP's bag to ``dest`` (or into it as ``<slug>-<uuid>[.tar|.zip]`` if it is a folder).
 
     The bag is assembled under a hidden temporary name, every file is checked against the OCFL
@@ -36,7 +37,8 @@ def export_aip(settings: Settings, database: Database, reference: str, dest: Pat
     if not replicas:
         raise PackageError(f"AIP {aip.id} has no intact copy to export", hint="Run `preserve audit` for details.")
     dest = Path(dest)
-    target = dest / (aip.bag_name + SUFFIX[as_]) if dest.is_dir() else dest
+    name = aip.bag_name + (f"-{version}" if version and version != aip.head_version else "")
+    target = dest / (name + SUFFIX[as_]) if dest.is_dir() else dest
     if os.path.lexists(target):
         raise PackageError(f"{target}: already exists", hint="Choose another destination.")
     if not target.parent.is_dir():
@@ -46,7 +48,7 @@ def export_aip(settings: Settings, database: Database, reference: str, dest: Pat
     errors: list[str] = []
     for replica in replicas:
         try:
-            _materialise(open_location(settings.location(replica.location)), replica.object_root, partial)
+            _materialise(open_location(settings.location(replica.location)), replica.object_root, partial, version)
             _validate(partial)
         except PreservationError as exc:
             errors.append(f"{replica.location}: {exc.message}")
@@ -63,9 +65,9 @@ def export_aip(settings: Settings, database: Database, reference: str, dest: Pat
     )
 
 
-def _materialise(storage, root: str, dest: Path) -> None:
+def _materialise(storage, root: str, dest: Path, version: str | None = None) -> None:
     inventory = read_inventory(storage, root)
-    for logical, content, sha512 in version_state(inventory):
+    for logical, content, sha512 in version_state(inventory, version):
         target = dest / logical
         target.parent.mkdir(parents=True, exist_ok=True)
         with storage.open(f"{root}/{content}") as source, target.open("wb") as out:

@@ -9,7 +9,10 @@ import click
 from access.export import FORMATS, export_aip
 from cli.context import app
 from cli.output import console, emit_json, esc, human_size, table
+from ingest.update import update_aip
 from preservation.catalogue import queries as catalogue
+from storage import open_location
+from storage.ocfl import read_inventory
 
 
 @click.group("aip")
@@ -39,13 +42,17 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 
 @aip_group.command("show")
 @click.argument("aip_id")
+@click.option("--versions", is_flag=True, help="List the AIP's versions (from its stored OCFL inventory).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
-def show_command(ctx: click.Context, aip_id: str, as_json: bool) -> None:
+def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool) -> None:
     """Show an AIP: its files (paths, sizes, digests, formats), events and stored copies.
 
     AIP_ID may be the full UUID or its first few characters.
     """
+    if versions:
+        _show_versions(ctx, aip_id, as_json)
+        return
     with app(ctx).database().session() as session:
         aip = catalogue.get_aip(session, aip_id)
         files = list(catalogue.aip_files(session, aip.id))
@@ -91,21 +98,71 @@ def show_command(ctx: click.Context, aip_id: str, as_json: bool) -> None:
     out.print(copies)
 
 
+def _show_versions(ctx: click.Context, aip_id: str, as_json: bool) -> None:
+    obj = app(ctx)
+    with obj.database().session() as session:
+        aip = catalogue.get_aip(session, aip_id)
+        replica = catalogue.aip_replicas(session, aip.id)[0]
+    inventory = read_inventory(open_location(obj.settings.location(replica.location)), replica.object_root)
+    rows = [{"version": name, "created": data.get("created", ""), "message": data.get("message", ""),
+             "user": data.get("user", {}).get("name", ""),
+             "files": sum(len(paths) for paths in data.get("state", {}).values()),
+             "head": name == inventory["head"]}
+            for name, data in sorted(inventory["versions"].items(), key=lambda item: int(item[0].lstrip("v")))]
+    if as_json:
+        emit_json({"aip_id": aip.id, "versions": rows})
+        return
+    listing = table("Version", "Created", "By", "Files in the bag", "What", title=f"Versions of {aip.id}")
+    for row in rows:
+        listing.add_row(row["version"] + (" (head)" if row["head"] else ""), row["created"], esc(row["user"]),
+                        str(row["files"]), esc(row["message"]))
+    console().print(listing)
+
+
+@aip_group.command("update")
+@click.argument("aip_id")
+@click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A corrected or new metadata.csv (Dublin Core; replaces the current descriptions).")
+@click.option("--rights", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A corrected or new rights.csv (replaces the current rights).")
+@click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who is making the change (default: login name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def update_command(ctx: click.Context, aip_id: str, metadata: Path | None, rights: Path | None,
+                   archivist: str | None, as_json: bool) -> None:
+    """Correct or add an AIP's metadata without ingesting its files again.
+
+    A new AIP version is stored (the next OCFL version) holding only what changed: a new METS with
+    a PREMIS metadata modification event, the new spreadsheets, new tag files. Files are never
+    copied again, and every earlier version stays exportable (`aip export --version`).
+    """
+    obj = app(ctx)
+    report = update_aip(obj.settings, obj.database(), aip_id, metadata, rights, archivist or "")
+    if as_json:
+        emit_json({"aip_id": report.aip_id, "version": report.version, "changed": report.changed,
+                   "locations": report.locations})
+    else:
+        click.echo(f"AIP {report.aip_id} is now at {report.version}: {len(report.changed)} file(s) stored anew "
+                   f"in {', '.join(report.locations)}.")
+
+
 @aip_group.command("export")
 @click.argument("aip_id")
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--as", "as_", type=click.Choice(FORMATS), default="dir", show_default=True,
               help="A bag folder, or the bag packed in a tar or zip file.")
+@click.option("--version", "version", help="An earlier version, e.g. v1 (default: the latest).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
-def export_command(ctx: click.Context, aip_id: str, dest: Path, as_: str, as_json: bool) -> None:
+def export_command(ctx: click.Context, aip_id: str, dest: Path, as_: str, version: str | None,
+                   as_json: bool) -> None:
     """Write the AIP as a BagIt bag to DEST (into DEST as <slug>-<uuid> if DEST is a folder).
 
     Every file is checked against the stored OCFL inventory as it is copied, and the bag is
     validated (RFC 8493) before it is packed or appears at its final name.
     """
     obj = app(ctx)
-    path = export_aip(obj.settings, obj.database(), aip_id, dest, as_)
+    path = export_aip(obj.settings, obj.database(), aip_id, dest, as_, version)
     if as_json:
         emit_json({"aip_id": aip_id, "bag": str(path), "as": as_, "valid": True})
     else:

@@ -22,6 +22,7 @@ from preservation.model import FAILURE, FIXITY_CHECK, SOFTWARE, SUCCESS, Agent, 
 from preservation.parallel import ordered_map
 from storage import Storage, open_location
 from storage.digests import hash_stream
+from storage.ocfl import read_inventory, version_state
 
 MAX_DETAIL = 100  # failures listed in an event's outcome detail
 
@@ -73,9 +74,14 @@ class AipAudit:
         return all(copy.ok for copy in self.copies)
 
 
-def check_file(storage: Storage, root: str, location: str, expected: Expected) -> BadFile | None:
-    """Stream one stored file and compare size and both digests with the recorded ones."""
-    key = f"{root}/v1/content/{expected.path}"
+def check_file(storage: Storage, root: str, location: str, expected: Expected,
+               content: dict[str, str] | None = None) -> BadFile | None:
+    """Stream one stored file and compare size and both digests with the recorded ones.
+
+    ``content`` maps logical paths to content paths (from the OCFL inventory; default: v1's layout).
+    """
+    content_path = (content or {}).get(expected.path, f"v1/content/{expected.path}")
+    key = f"{root}/{content_path}"
     try:
         with storage.open(key) as handle:
             digests, size = hash_stream(handle, ("sha256", "sha512"))
@@ -93,11 +99,18 @@ def check_file(storage: Storage, root: str, location: str, expected: Expected) -
 
 
 def audit_copy(storage: Storage, root: str, location: str, files: Iterable[Expected], workers: int) -> CopyAudit:
-    """Check every expected file of one copy, several at a time."""
+    """Check every expected file of one copy (found through its OCFL inventory), several at a time."""
     result = CopyAudit(location)
+    try:
+        content = {logical: path for logical, path, _digest in version_state(read_inventory(storage, root))}
+    except PreservationError as exc:
+        result.bad.append(BadFile(location, "inventory.json", f"unreadable: {exc.message}"))
+        return result
 
     def check(expected: Expected) -> tuple[Expected, BadFile | None]:
-        return expected, check_file(storage, root, location, expected)
+        if expected.path not in content:
+            return expected, BadFile(location, expected.path, "missing from the OCFL inventory")
+        return expected, check_file(storage, root, location, expected, content)
 
     with ThreadPoolExecutor(max(1, workers)) as pool:
         for expected, bad in ordered_map(pool, check, files, window=max(1, workers) * 4):

@@ -13,6 +13,7 @@ FORMAT_IDENTIFICATION = "format identification"
 FIXITY_CHECK = "fixity check"
 VALIDATION = "validation"
 FILENAME_CHANGE = "filename change"
+METADATA_MODIFICATION = "metadata modification"
 REPLICATION = "replication"
 
 # Outcomes

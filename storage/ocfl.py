@@ -212,3 +212,66 @@ def _file_sha512(path: Path) -> str:
     with path.open("rb") as handle:
         digests, _ = hash_stream(handle, ("sha512",))
     return digests["sha512"]
+
+
+class NextVersion:
+    """Writes the next version of an existing OCFL object, holding only new content.
+
+    Unchanged files are referenced by digest, never copied again. ``put_file`` stores new content
+    under ``vN/content/``; ``commit`` writes the version's inventory, then replaces the root
+    inventory (the commit point). Until then the object's head is the previous version.
+    """
+
+    def __init__(self, storage: Storage, root: str, inventory: dict):
+        self.storage = storage
+        self.root = root
+        self.previous = inventory
+        number = int(inventory["head"].lstrip("v"))
+        self.version = f"v{number + 1}"
+        self.new_content: dict[str, str] = {}  # logical path -> sha512 of new bytes
+        self.written: list[str] = []
+
+    def put_file(self, logical_path: str, stream: BinaryIO, size: int | None = None) -> StoredObject:
+        """Store new bytes for a logical path; returns the SHA-256 and SHA-512 computed while streaming."""
+        key = f"{self.root}/{self.version}/content/{logical_path}"
+        stored = self.storage.put(key, stream, size=size, algorithms=("sha256", "sha512"))
+        self.written.append(key)
+        self.new_content[logical_path] = stored.digests["sha512"]
+        return stored
+
+    def inventory(self, state: dict[str, str], created: str, message: str, user_name: str,
+                  user_address: str) -> dict:
+        """The new inventory: ``state`` maps every logical path of the version to its SHA-512."""
+        inventory = json.loads(json.dumps(self.previous))
+        manifest = inventory["manifest"]
+        for logical, digest in self.new_content.items():
+            paths = manifest.setdefault(digest, [])
+            content = f"{self.version}/content/{logical}"
+            if content not in paths:
+                paths.append(content)
+        version_state_map: dict[str, list[str]] = {}
+        for logical, digest in sorted(state.items()):
+            if digest not in manifest:
+                raise StorageError(f"{self.root}: {logical} has content that neither this nor an earlier version holds")
+            version_state_map.setdefault(digest, []).append(logical)
+        inventory["head"] = self.version
+        inventory["versions"][self.version] = {
+            "created": created, "message": message, "user": {"name": user_name, "address": user_address},
+            "state": version_state_map,
+        }
+        inventory.pop("fixity", None)  # the fixity block described v1's content only; SHA-512 stays the truth
+        return inventory
+
+    def commit(self, inventory: dict) -> None:
+        """Make the new content durable, write the version's inventory, then the root inventory last."""
+        self.storage.sync(self.written)
+        data = (json.dumps(inventory, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+        sidecar = f"{hashlib.sha512(data).hexdigest()}  inventory.json\n".encode()
+        for base in (f"{self.root}/{self.version}", self.root):
+            _put_bytes(self.storage, f"{base}/inventory.json", data)
+            _put_bytes(self.storage, f"{base}/inventory.json.sha512", sidecar)
+
+    def abort(self) -> None:
+        """Remove the new version's content (the object stays at its previous head)."""
+        for stored in list(self.storage.list(f"{self.root}/{self.version}/")):
+            self.storage.delete(stored.key)

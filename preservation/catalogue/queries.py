@@ -98,12 +98,16 @@ def register_aip(
     record_events(session, events, {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program")
                                     for agent in agents})
     _record_descriptions(session, aip.id, descriptions or {}, indexed)
-    rows = [{"aip_id": aip.id, "target": target, "basis": statement.basis,
+    _record_rights(session, aip.id, rights or {})
+    session.execute(insert(ReplicaRow.__table__), [_replica_row(replica) for replica in replicas])
+
+
+def _record_rights(session: Session, aip_id: str, rights: dict[str, list[RightsStatement]]) -> None:
+    rows = [{"aip_id": aip_id, "target": target, "basis": statement.basis,
              "statement": json.dumps(statement.to_dict())}
-            for target, statements in (rights or {}).items() for statement in statements]
+            for target, statements in rights.items() for statement in statements]
     if rows:
         session.execute(insert(RightsRow.__table__), rows)
-    session.execute(insert(ReplicaRow.__table__), [_replica_row(replica) for replica in replicas])
 
 
 def _record_descriptions(
@@ -119,6 +123,27 @@ def _record_descriptions(
             [{"a": aip_id, "t": " ".join(v for _, v in values), "p": f"objects/{target}" if target else ""}
              for target, values in descriptions.items()],
         )
+
+
+def replace_metadata(
+    session: Session, aip_id: str, title: str, descriptions: dict[str, tuple[tuple[str, str], ...]],
+    rights: dict[str, list[RightsStatement]], version: str, mets_sha512: str,
+) -> None:
+    """Point an AIP at a new version with new descriptions and rights (its files are unchanged)."""
+    session.execute(update(AipRow).where(AipRow.id == aip_id)
+                    .values(title=title, head_version=version, mets_sha512=mets_sha512))
+    session.execute(update(ReplicaRow).where(ReplicaRow.aip_id == aip_id).values(version=version))
+    session.execute(DescriptionRow.__table__.delete().where(DescriptionRow.aip_id == aip_id))
+    session.execute(RightsRow.__table__.delete().where(RightsRow.aip_id == aip_id))
+    indexed = _has_search_index(session)
+    if indexed:
+        session.execute(text("DELETE FROM search_index WHERE aip_id = :a AND file_id = ''"), {"a": aip_id})
+        session.execute(
+            text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, '', :t, '', '')"),
+            {"a": aip_id, "t": title},
+        )
+    _record_descriptions(session, aip_id, descriptions, indexed)
+    _record_rights(session, aip_id, rights)
 
 
 def aip_descriptions(session: Session, aip_id: str) -> list[tuple[str, str, str]]:

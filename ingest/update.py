@@ -1,0 +1,187 @@
+"""A new version of an AIP with corrected or added metadata, without touching its files.
+
+The new version holds only what changed — a new METS (with a PREMIS metadata modification event),
+the new spreadsheets under ``metadata/submission/``, new tag files — and references everything
+else by digest. Every earlier version stays exportable as a complete bag.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.metadata import read_metadata_csv
+from ingest.records import make_agents
+from ingest.rights import read_rights_csv
+from preservation import SOFTWARE_NAME, software_version
+from preservation.bag import BagEntry, write_tag_files
+from preservation.catalogue import Database
+from preservation.catalogue import queries as catalogue
+from preservation.config import Settings
+from preservation.errors import PackageError
+from preservation.identifiers import event_uuid, new_uuid, timestamp
+from preservation.mets import MetsFile, MetsHeader, write_mets
+from preservation.model import METADATA_MODIFICATION, SUCCESS, Event
+from storage import open_location
+from storage.digests import hash_stream
+from storage.ocfl import NextVersion, read_inventory, version_state
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    """What an update did."""
+
+    aip_id: str
+    version: str
+    changed: list[str]
+    locations: list[str]
+
+
+def update_aip(settings: Settings, database: Database, reference: str, metadata: Path | None,
+               rights: Path | None, archivist: str = "") -> UpdateReport:
+    """Store a new version of an AIP with new descriptive metadata and/or rights."""
+    if metadata is None and rights is None:
+        raise PackageError("nothing to update", hint="Give --metadata metadata.csv and/or --rights rights.csv.")
+    with database.session() as session:
+        aip = catalogue.get_aip(session, reference)
+        files = list(catalogue.aip_files(session, aip.id))
+        events = catalogue.aip_events(session, aip.id)
+        agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
+        descriptions: dict[str, tuple[tuple[str, str], ...]] = {}
+        for target, element, value in catalogue.aip_descriptions(session, aip.id):
+            descriptions[target] = (*descriptions.get(target, ()), (element, value))
+        rights_now: dict = {}
+        for target, statement in catalogue.aip_rights(session, aip.id):
+            rights_now.setdefault(target.removeprefix("objects/") if target != "objects" else "", []).append(statement)
+        replicas = [r for r in catalogue.aip_replicas(session, aip.id) if r.status == "ok"]
+    if len(replicas) != len(settings.replication) or not replicas:
+        raise PackageError(f"AIP {aip.id}: every copy must be intact to add a version",
+                           hint="Run `preserve audit` and repair damaged copies first.")
+    stored = {f.path.removeprefix("data/objects/") for f in files}
+    folders = {"/".join(p.split("/")[:i]) for p in stored for i in range(1, len(p.split("/")))}
+    changed_docs = []
+    if metadata is not None:
+        descriptions = {d.target: d.values for d in read_metadata_csv(metadata, stored, folders)}
+        changed_docs.append(metadata)
+    if rights is not None:
+        rights_now = read_rights_csv(rights, stored, folders)
+        changed_docs.append(rights)
+
+    new_agents = make_agents(settings.archive_name, archivist)
+    when = timestamp()
+    change = Event(event_uuid(new_uuid(), aip.id, METADATA_MODIFICATION), aip.id, METADATA_MODIFICATION, when,
+                   SUCCESS, "program=preserve; " + "; ".join(f"new {d.name}" for d in changed_docs),
+                   f"AIP version after {aip.head_version}", "",
+                   (new_agents["software"].id, new_agents["organization"].id, new_agents["person"].id))
+    all_agents = {**agents, **{a.id: a for a in new_agents.values() if a.type != "software" or a.name == "preserve"}}
+    by_file: dict[str, list[Event]] = {}
+    for event in events:
+        by_file.setdefault(event.file_id, []).append(event)
+
+    with tempfile.TemporaryDirectory(prefix="preserve-update-") as work:
+        bag = Path(work) / "bag"
+        mets_path = bag / aip.mets_path
+        mets_path.parent.mkdir(parents=True)
+        title = next((v for k, v in descriptions.get("", ()) if k == "title"), "") or aip.title
+        header = MetsHeader(aip.id, title, when, settings.archive_name, f"{SOFTWARE_NAME} {software_version()}",
+                            aip.bag_name, descriptions, tuple(rights_now.get("", ())))
+
+        def mets_files() -> Iterator[MetsFile]:
+            for record in files:
+                yield MetsFile(record, tuple(by_file.get(record.id, ())),
+                               tuple(rights_now.get(record.path.removeprefix("data/objects/"), ())))
+
+        with mets_path.open("wb") as out:
+            write_mets(out, header, all_agents.values(), [*by_file.get("", []), change], mets_files)
+        report = _store_version(settings, aip, replicas, bag, mets_path, changed_docs, new_agents["person"].name)
+    with database.session() as session:
+        catalogue.replace_metadata(session, aip.id, header.title, descriptions, rights_now, report.version,
+                                   report.mets_sha512)
+        catalogue.upsert_agents(session, all_agents.values())
+        catalogue.record_events(session, [change])
+    return UpdateReport(aip.id, report.version, report.changed, [r.location for r in replicas])
+
+
+@dataclass
+class _Stored:
+    version: str
+    changed: list[str]
+    mets_sha512: str
+
+
+def _store_version(settings: Settings, aip, replicas, bag: Path, mets_path: Path, docs: list[Path],
+                   user: str) -> _Stored:
+    first = open_location(settings.location(replicas[0].location))
+    inventory = read_inventory(first, replicas[0].object_root)
+    state = {logical: digest for logical, _content, digest in version_state(inventory)}
+    new_files: dict[str, Path] = {aip.mets_path: mets_path}
+    for doc in docs:
+        target = bag / "data" / "metadata" / "submission" / doc.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(doc.read_bytes())
+        new_files[f"data/metadata/submission/{doc.name}"] = target
+    digests = {}
+    for logical, path in new_files.items():
+        with path.open("rb") as handle:
+            found, size = hash_stream(handle, ("sha256", "sha512"))
+        digests[logical] = BagEntry(logical, size, found["sha256"], found["sha512"])
+    payload_paths = sorted(p for p in state if p.startswith("data/") and p not in new_files)
+    old_sums = _manifest_sums(first, replicas[0].object_root, inventory)
+
+    def payload() -> Iterator[BagEntry]:
+        for logical in payload_paths:
+            sha256, size = old_sums[logical]
+            yield BagEntry(logical, size, sha256, state[logical])
+        yield from (digests[p] for p in sorted(new_files) if p.startswith("data/"))
+
+    info = [(label, value) for label, value in _bag_info(first, replicas[0].object_root, inventory)
+            if label not in ("Payload-Oxum", "Bagging-Date")]
+    info.insert(0, ("Bagging-Date", timestamp()[:10]))
+    tags = write_tag_files(bag, payload, info)
+    for tag in tags:
+        new_files[tag.path] = bag / tag.path
+        digests[tag.path] = tag
+    versions = []
+    try:
+        for replica in replicas:
+            storage = open_location(settings.location(replica.location))
+            current = read_inventory(storage, replica.object_root)
+            version = NextVersion(storage, replica.object_root, current)
+            versions.append(version)
+            for logical, path in new_files.items():
+                with path.open("rb") as handle:
+                    version.put_file(logical, handle, digests[logical].size)
+            new_state = {logical: digest for logical, _c, digest in version_state(current)}
+            new_state.update({logical: digests[logical].sha512 for logical in new_files})
+            version.commit(version.inventory(new_state, timestamp().split(".")[0] + "Z",
+                                             "Metadata update", user, f"urn:preserve:archivist:{user or 'unknown'}"))
+            read_inventory(storage, replica.object_root)
+    except BaseException:
+        for version in versions:
+            version.abort()
+        raise
+    return _Stored(versions[0].version, sorted(new_files), digests[aip.mets_path].sha512)
+
+
+def _manifest_sums(storage, root: str, inventory: dict) -> dict[str, tuple[str, int]]:
+    """SHA-256 and size of every payload file, read from the stored manifest-sha256.txt (no re-hashing)."""
+    contents = {logical: content for logical, content, _d in version_state(inventory)}
+    with storage.open(f"{root}/{contents['manifest-sha256.txt']}") as handle:
+        lines = handle.read().decode("utf-8").splitlines()
+    sums = {}
+    from preservation.bag import decode_path
+
+    for line in lines:
+        digest, _, path = line.partition("  ")
+        logical = decode_path(path)
+        sums[logical] = (digest, storage.stat(f"{root}/{contents[logical]}").size)
+    return sums
+
+
+def _bag_info(storage, root: str, inventory: dict) -> list[tuple[str, str]]:
+    contents = {logical: content for logical, content, _d in version_state(inventory)}
+    with storage.open(f"{root}/{contents['bag-info.txt']}") as handle:
+        text = handle.read().decode("utf-8")
+    return [tuple(part.strip() for part in line.split(":", 1)) for line in text.splitlines() if ":" in line]
