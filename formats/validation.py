@@ -22,6 +22,7 @@ from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
 from preservation.model import FormatInfo, Validation
 
 VALID, WELL_FORMED, INVALID, NOT_CHECKED, FAILED = "valid", "well-formed", "invalid", "not checked", "failed"
+CREATING_APPLICATION = "creating application"  # recorded as PREMIS creatingApplication, not a property
 DEFAULT_TIMEOUT = 60.0
 CHUNK = 1024 * 1024
 
@@ -83,10 +84,13 @@ def validate_pdf(path: str) -> Validation:
         with pikepdf.open(path) as pdf:
             problems = tuple(pdf.check_pdf_syntax())
             traits = [("pdf version", pdf.pdf_version), ("pages", str(len(pdf.pages)))]
+            producer = str(pdf.docinfo.get("/Producer", "") or pdf.docinfo.get("/Creator", "")).strip()
             with pdf.open_metadata() as meta:
                 part, conformance = meta.get("pdfaid:part"), meta.get("pdfaid:conformance")
             if part:
                 traits.append(("pdf/a claimed", f"PDF/A-{part}{(conformance or '').lower()}"))
+            if producer:
+                traits.append((CREATING_APPLICATION, producer))
     except pikepdf.PasswordError:
         return Validation(WELL_FORMED, "pdf", tool, ("encrypted: content not checked",))
     except pikepdf.PdfError as exc:
@@ -103,6 +107,9 @@ def validate_image(path: str) -> Validation:
         with Image.open(path) as image:
             traits = (("format", image.format or ""), ("width", str(image.width)),
                       ("height", str(image.height)), ("colour mode", image.mode))
+            software = str(image.getexif().get(0x0131, "") or image.info.get("Software", "")).strip()
+            if software:
+                traits += ((CREATING_APPLICATION, software),)
             image.load()
             frames = getattr(image, "n_frames", 1)
             for index in range(1, frames):

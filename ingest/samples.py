@@ -75,6 +75,7 @@ def _pdf(path: Path) -> None:
     ))
     pdf.pages.append(page)
     pdf.docinfo["/Title"] = "Vestry minutes 1923"
+    pdf.docinfo["/Producer"] = "Parish Office Scanner 2.1"
     pdf.save(path)
 
 

@@ -14,7 +14,8 @@ PREMIS_VERSION = "3.0"
 EVENT_TYPE_AUTHORITY = "http://id.loc.gov/vocabulary/preservation/eventType"
 AGENT_ROLE = "executing program"
 UUID_TYPE = "UUID"
-SIGNATURE_BASES = ("signature", "container", "text")  # bases that are identifications
+SIGNATURE_BASES = ("signature", "container", "text")
+CREATING_APPLICATION = "creating application"  # written as premis:creatingApplication
 
 _P = f"{{{PREMIS_NS}}}"
 
@@ -40,6 +41,8 @@ def write_object(xf, record: FileRecord, digest_originator: str) -> None:
     with xf.element(_P + "object", {f"{{{XSI_NS}}}type": "premis:file", "version": PREMIS_VERSION}):
         _identifier(xf, "object", record.id)
         for name, value in record.validation.characteristics:
+            if name == CREATING_APPLICATION:
+                continue
             with xf.element(_P + "significantProperties"):
                 _p(xf, "significantPropertiesType", name)
                 _p(xf, "significantPropertiesValue", value)
@@ -52,6 +55,10 @@ def write_object(xf, record: FileRecord, digest_originator: str) -> None:
                     _p(xf, "messageDigestOriginator", digest_originator)
             _p(xf, "size", str(record.size))
             _write_format(xf, record)
+            for name, value in record.validation.characteristics:
+                if name == CREATING_APPLICATION:
+                    with xf.element(_P + "creatingApplication"):
+                        _p(xf, "creatingApplicationName", value)
         _p(xf, "originalName", record.original_name)
 
 

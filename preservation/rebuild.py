@@ -194,6 +194,8 @@ def _file_record(obj, aip_id: str, path: str, mime: str, tool: str, validation_e
     )
     traits = tuple((_text(p, f"{P}significantPropertiesType"), _text(p, f"{P}significantPropertiesValue"))
                    for p in obj.iterfind(f"{P}significantProperties"))
+    traits += tuple(("creating application", a.text or "")
+                    for a in obj.iterfind(f".//{P}creatingApplication/{P}creatingApplicationName"))
     validation = Validation("")
     if validation_event is not None:
         status = validation_event.outcome_detail.split(";", 1)[0]

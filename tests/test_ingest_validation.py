@@ -28,6 +28,7 @@ def test_each_file_gets_a_validation_event_and_its_characteristics(preserve, col
     assert dict(jpeg["characteristics"])["width"] == "320"
     pdf = files["objects/documents/vestry-minutes-1923.pdf"]["validation"]
     assert pdf["status"] == "valid" and dict(pdf["characteristics"])["pages"] == "1"
+    assert dict(pdf["characteristics"])["creating application"] == "Parish Office Scanner 2.1"
     checks = [e for e in shown["events"] if e["type"] == "validation"]
     assert len(checks) >= 10 and all(e["outcome"] == "success" for e in checks)
     tools = {a["name"] for a in shown["agents"]}
@@ -36,6 +37,8 @@ def test_each_file_gets_a_validation_event_and_its_characteristics(preserve, col
     assert validate_mets(mets) == []
     properties = etree.parse(str(mets)).findall(f".//{PREMIS}significantProperties")
     assert any(p.findtext(f"{PREMIS}significantPropertiesType") == "pages" for p in properties)
+    applications = [a.text for a in etree.parse(str(mets)).iter(f"{PREMIS}creatingApplicationName")]
+    assert applications == ["Parish Office Scanner 2.1"]
 
 
 def _with_broken_jpeg(collection: Path) -> Path:
