@@ -99,7 +99,7 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
         problems: list[Problem] = []
         members = []
         for info in handle.infolist():
-            relative = _check_name(archive, info.filename, problems)
+            relative = _check_name(archive, _zip_name(info), problems)
             mode = info.external_attr >> 16
             if relative is None:
                 continue
@@ -133,6 +133,19 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
                     f"({limits.max_ratio} times its size, at most {limits.max_bytes}): a zip bomb?",
                     hint="Nothing was stored. Check where the archive came from.")
             written += count
+
+
+def _zip_name(info: zipfile.ZipInfo) -> str:
+    """A member's name with its original bytes: zipfile reads names without the UTF-8 flag as CP437,
+    but most tools wrote UTF-8 or the local code page; undecodable bytes are kept (surrogate-escaped),
+    so ingest sanitises the stored name and records the original in PREMIS originalName."""
+    if info.flag_bits & 0x800:
+        return info.filename
+    raw = info.filename.encode("cp437")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return os.fsdecode(raw)
 
 
 def _copy_limited(source, out, allowed: int) -> int | None:

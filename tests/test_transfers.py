@@ -153,3 +153,16 @@ def test_a_damaged_archive_is_refused(preserve, tmp_path):
     result = preserve("ingest", str(broken), expect=TransferError.exit_code)
     assert "not a readable zip file" in result.stderr
     assert_nothing_kept(preserve)
+
+
+def test_zip_member_names_keep_their_original_bytes(preserve, tmp_path):
+    archive = tmp_path / "legacy.zip"
+    with zipfile.ZipFile(archive, "w") as out:
+        out.writestr("rXsumX.txt", "CV\n")
+        out.writestr("caf\u00e9.txt", "coffee\n")  # a UTF-8 name (flag set by zipfile)
+    # as an old tool writes it: a Latin-1 name and no UTF-8 flag (same length, so headers stay right)
+    archive.write_bytes(archive.read_bytes().replace(b"rXsumX.txt", b"r\xe9sum\xe9.txt"))
+    summary = preserve.json("ingest", str(archive))
+    files = {f["original_name"]: f["path"] for f in preserve.json("aip", "show", summary["aip_id"])["files"]}
+    assert files["objects/r\\xE9sum\\xE9.txt"] == "data/objects/r%E9sum%E9.txt"
+    assert files["objects/caf\u00e9.txt"] == "data/objects/caf\u00e9.txt"
