@@ -31,16 +31,28 @@ class Description:
         return next((value for name, value in self.values if name == element), "")
 
 
-def read_metadata_csv(path: Path, files: set[str], folders: set[str]) -> list[Description]:
-    """Descriptions from ``path``; ``files`` and ``folders`` are the transfer's relative paths."""
+def read_csv_text(path: Path) -> str:
+    """A spreadsheet saved as CSV: UTF-8 (a byte-order mark is fine); TransferError naming the line if not."""
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise TransferError(f"{path}: line {line} is not UTF-8 text",
                             hint="Save the spreadsheet as CSV UTF-8, then ingest again.") from None
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+
+
+def objects_path(name: str) -> str | None:
+    """A spreadsheet's ``objects/…`` name as a path under objects/ ('' for ``objects``; None if not one)."""
+    cleaned = name.replace("\\", "/").strip("/")
+    if cleaned == "objects":
+        return ""
+    return cleaned[len("objects/"):] if cleaned.startswith("objects/") else None
+
+
+def read_metadata_csv(path: Path, files: set[str], folders: set[str]) -> list[Description]:
+    """Descriptions from ``path``; ``files`` and ``folders`` are the transfer's relative paths."""
+    rows = list(csv.reader(io.StringIO(read_csv_text(path), newline="")))
     if not rows:
         raise TransferError(f"{path}: is empty", hint="It needs a header row with a 'filename' column.")
     header = [column.strip() for column in rows[0]]
@@ -88,10 +100,5 @@ def read_metadata_csv(path: Path, files: set[str], folders: set[str]) -> list[De
 
 
 def _target(name: str, files: set[str], folders: set[str]) -> str | None:
-    cleaned = name.replace("\\", "/").strip("/")
-    if cleaned == "objects":
-        return ""
-    if not cleaned.startswith("objects/"):
-        return None
-    relative = cleaned[len("objects/"):]
-    return relative if relative in files or relative in folders else None
+    relative = objects_path(name)
+    return relative if relative == "" or relative in files or relative in folders else None

@@ -15,6 +15,7 @@ import io
 import re
 from pathlib import Path
 
+from ingest.metadata import objects_path, read_csv_text
 from preservation.errors import Problem, TransferError
 from preservation.model import RightsStatement
 
@@ -28,13 +29,7 @@ DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$|^open$|^$")
 
 def read_rights_csv(path: Path, files: set[str], folders: set[str]) -> dict[str, list[RightsStatement]]:
     """Rights statements by target ('' the AIP, or a file's path under objects/; folders are expanded)."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise TransferError(f"{path}: line {line} is not UTF-8 text", hint="Save it as CSV UTF-8.") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(io.StringIO(read_csv_text(path), newline=""))
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [c for c in ("file", "basis") if c not in header]
     if missing:
@@ -97,12 +92,11 @@ def read_rights_csv(path: Path, files: set[str], folders: set[str]) -> dict[str,
 
 
 def _targets(name: str, files: set[str], folders: set[str]) -> list[str] | None:
-    cleaned = name.replace("\\", "/").strip("/")
-    if cleaned == "objects":
-        return [""]
-    if not cleaned.startswith("objects/"):
+    relative = objects_path(name)
+    if relative is None:
         return None
-    relative = cleaned[len("objects/"):]
+    if relative == "":
+        return [""]
     if relative in files:
         return [relative]
     if relative in folders:

@@ -140,8 +140,8 @@ def _xlsx(path: Path) -> None:
         archive.writestr("xl/worksheets/sheet1.xml", sheet)
 
 
-def _odt(path: Path) -> None:
-    mimetype = "application/vnd.oasis.opendocument.text"
+def write_odf(path: Path, mimetype: str, body: str) -> None:
+    """A minimal OpenDocument file: mimetype first and stored, a manifest, and ``body`` in content.xml."""
     manifest = ('<?xml version="1.0" encoding="UTF-8"?>\n'
                 '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
                 'manifest:version="1.2">'
@@ -151,13 +151,17 @@ def _odt(path: Path) -> None:
     content = ('<?xml version="1.0" encoding="UTF-8"?>\n'
                '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
                'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
-               "<office:body><office:text><text:p>My Lord Bishop, the parish begs leave to report "
-               "that the new organ was dedicated on Easter Day.</text:p></office:text></office:body>"
-               "</office:document-content>")
+               f"<office:body>{body}</office:body></office:document-content>")
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
         archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def _odt(path: Path) -> None:
+    write_odf(path, "application/vnd.oasis.opendocument.text",
+              "<office:text><text:p>My Lord Bishop, the parish begs leave to report that the new organ was "
+              "dedicated on Easter Day.</text:p></office:text>")
 
 
 def _text(path: Path) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.samples import _docx, _odt, _pdf, _xlsx
+from ingest.samples import _docx, _odt, _pdf, _xlsx, write_odf
 
 
 @dataclass(frozen=True)
@@ -127,21 +127,7 @@ def _pptx(path: Path) -> None:
 
 
 def _odf(mimetype: str, body: str) -> Callable[[Path], None]:
-    def make(path: Path) -> None:
-        manifest = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                    '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
-                    'manifest:version="1.2">'
-                    f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{mimetype}"/>'
-                    '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-                    "</manifest:manifest>")
-        content = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-                   '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-                   f'office:version="1.2"><office:body>{body}</office:body></office:document-content>')
-        with zipfile.ZipFile(path, "w") as archive:
-            archive.writestr(zipfile.ZipInfo("mimetype"), mimetype, compress_type=zipfile.ZIP_STORED)
-            archive.writestr("META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED)
-            archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
-    return make
+    return lambda path: write_odf(path, mimetype, body)
 
 
 def _xls(path: Path) -> None:
