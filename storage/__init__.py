@@ -17,6 +17,9 @@ class LocationLike(Protocol):
     name: str
     backend: str
     path: Path | None
+    endpoint: str
+    bucket: str
+    prefix: str
 
 
 def open_location(location: LocationLike) -> Storage:
@@ -25,7 +28,19 @@ def open_location(location: LocationLike) -> Storage:
         from storage.local import LocalStorage
 
         return LocalStorage(location.name, location.path)
-    raise StorageError(
-        f"storage location {location.name!r}: backend {location.backend!r} is not available yet",
-        hint="Use a local location for now.",
-    )
+    if location.backend == "s3":
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError:
+            raise StorageError(f"storage location {location.name!r} needs boto3",
+                               hint="pip install 'preserve[s3]'") from None
+        from storage.s3 import S3Storage
+
+        client = boto3.client(
+            "s3", endpoint_url=location.endpoint or None,
+            config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60,
+                          request_checksum_calculation="when_required", response_checksum_validation="when_required"),
+        )
+        return S3Storage(location.name, client, location.bucket, location.prefix, location.endpoint)
+    raise StorageError(f"storage location {location.name!r}: unknown backend {location.backend!r}")

@@ -34,10 +34,12 @@ class Storage(Protocol):
         size: int | None = None,
         algorithms: tuple[str, ...] = ("sha256",),
         durable: bool = True,
+        overwrite: bool = True,
     ) -> StoredObject:
         """Store ``stream`` under ``key`` atomically, returning the digests computed while streaming.
 
-        ``durable=False`` lets a backend defer making the bytes durable until ``sync``.
+        ``durable=False`` lets a backend defer making the bytes durable until ``sync``;
+        ``overwrite=False`` refuses a key that already exists.
         """
         ...
 

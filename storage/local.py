@@ -38,6 +38,7 @@ class LocalStorage:
         size: int | None = None,
         algorithms: tuple[str, ...] = ("sha256",),
         durable: bool = True,
+        overwrite: bool = True,
     ) -> StoredObject:
         """Write ``stream`` to ``key`` via a temp file and rename; return its digests.
 
@@ -63,7 +64,16 @@ class LocalStorage:
                     f"{self.describe()}: {key}: expected {size} bytes, received {written}",
                     hint="The source changed or was truncated while it was being stored.",
                 )
-            os.replace(temp, target)
+            if overwrite:
+                os.replace(temp, target)
+            else:  # a hard link fails if the target exists: no window for a silent replacement
+                try:
+                    os.link(temp, target)
+                except FileExistsError:
+                    raise StorageError(f"{self.describe()}: {key} already exists; it is never silently replaced",
+                                       hint="") from None
+                finally:
+                    temp.unlink(missing_ok=True)
             if durable:
                 _fsync_dir(target.parent)
         except OSError as exc:

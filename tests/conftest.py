@@ -83,3 +83,24 @@ def tree_digest(root: Path) -> dict[str, str]:
         if path.is_file() and not path.is_symlink():
             result[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return result
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-compatible server (SeaweedFS) for the whole test session."""
+    from tests import s3server
+
+    server = s3server.start(tmp_path_factory.mktemp("seaweedfs"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server, request):
+    """A fresh, empty bucket on the test server."""
+    import re
+    import uuid
+
+    name = re.sub(r"[^a-z0-9-]", "-", f"t-{uuid.uuid4().hex[:8]}")
+    s3_server.client().create_bucket(Bucket=name)
+    return name

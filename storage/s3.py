@@ -1,0 +1,232 @@
+"""S3-compatible storage (boto3): checksummed PUTs, multipart for large objects, streaming GETs.
+
+Every PUT carries a SHA-256 the server checks, so corruption in transit is refused; a multipart
+upload carries one per part (the object's own SHA-256 is then only a composite of those, so our
+digests, computed while streaming, stay the fixity truth). Parts grow with the object so it stays
+under 10,000 parts; memory holds one part at a time. A failed multipart upload is aborted. A key
+that exists is never silently replaced unless the caller says so (``If-None-Match``).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from preservation.errors import NotFound, StorageError
+from storage.base import StoredObject, check_key
+from storage.digests import MultiHasher
+
+MIN_PART = 8 * 1024 * 1024
+MAX_PARTS = 9_000  # below S3's 10,000, to leave room for objects that grow while streaming
+SINGLE_PUT_LIMIT = MIN_PART
+
+
+def part_size_for(size: int | None) -> int:
+    """A part size keeping an object of ``size`` bytes under MAX_PARTS parts (unknown size: 64 MiB)."""
+    if size is None:
+        return 8 * MIN_PART
+    needed = -(-size // MAX_PARTS)
+    return max(MIN_PART, -(-needed // MIN_PART) * MIN_PART)
+
+
+def _b64_sha256(data: bytes | memoryview) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+class S3Storage:
+    """A storage location in an S3 bucket (any S3-compatible endpoint), under a key prefix."""
+
+    def __init__(self, name: str, client, bucket: str, prefix: str = "", endpoint: str = ""):
+        self.name = name
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.endpoint = endpoint
+
+    def describe(self) -> str:
+        """Where this location keeps its bytes."""
+        return f"{self.name} (s3://{self.bucket}/{self.prefix}{' at ' + self.endpoint if self.endpoint else ''})"
+
+    def _key(self, key: str) -> str:
+        return self.prefix + check_key(key)
+
+    def _error(self, exc: Exception, key: str, action: str) -> Exception:
+        from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+        if isinstance(exc, EndpointConnectionError):
+            return StorageError(f"{self.describe()}: cannot reach the server ({exc})",
+                                hint="Is the object store running, and the endpoint in preserve.toml right?")
+        if isinstance(exc, NoCredentialsError):
+            return StorageError(f"{self.describe()}: no credentials",
+                                hint="Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile).")
+        if isinstance(exc, ClientError):
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                return NotFound(f"{self.describe()}: {key} is missing")
+            if code == "NoSuchBucket":
+                return StorageError(f"{self.describe()}: bucket {self.bucket!r} does not exist",
+                                    hint="Create it, or correct the bucket in preserve.toml.")
+            if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"):
+                return StorageError(f"{self.describe()}: the server refused the credentials ({code})",
+                                    hint="Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this location.")
+            if code == "PreconditionFailed":
+                return StorageError(f"{self.describe()}: {key} already exists; it is never silently replaced")
+            if code in ("BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest"):
+                return StorageError(f"{self.describe()}: {key}: the server received different bytes than were "
+                                    "sent (checksum refused)", hint="Retry; if it persists, check the network.")
+            return StorageError(f"{self.describe()}: cannot {action} {key}: {code or exc}")
+        return StorageError(f"{self.describe()}: cannot {action} {key}: {exc}")
+
+    def put(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        size: int | None = None,
+        algorithms: tuple[str, ...] = ("sha256",),
+        durable: bool = True,
+        overwrite: bool = True,
+    ) -> StoredObject:
+        """Upload ``stream``; a single checksummed PUT when small, else a checksummed multipart upload."""
+        full_key = self._key(key)
+        hasher = MultiHasher(tuple(dict.fromkeys((*algorithms, "sha256"))))
+        part_size = part_size_for(size)
+        first = _read_exactly(stream, min(part_size, SINGLE_PUT_LIMIT) if size is None or size > SINGLE_PUT_LIMIT
+                              else SINGLE_PUT_LIMIT + 1)
+        if len(first) <= SINGLE_PUT_LIMIT and (size is None or size <= SINGLE_PUT_LIMIT):
+            rest = stream.read(1)
+            if not rest:
+                hasher.update(first)
+                return self._single_put(key, full_key, first, hasher, size, overwrite)
+            first += rest
+        return self._multipart(key, full_key, first, stream, hasher, size, part_size, overwrite)
+
+    def _single_put(self, key, full_key, data, hasher, size, overwrite) -> StoredObject:
+        if size is not None and len(data) != size:
+            raise StorageError(f"{self.describe()}: {key}: expected {size} bytes, received {len(data)}",
+                               hint="The source changed or was truncated while it was being stored.")
+        extra = {} if overwrite else {"IfNoneMatch": "*"}
+        try:
+            answer = self.client.put_object(Bucket=self.bucket, Key=full_key, Body=data,
+                                            ChecksumSHA256=_b64_sha256(data), **extra)
+        except Exception as exc:  # noqa: BLE001 - mapped to a StorageError that names the location
+            raise self._error(exc, key, "write") from exc
+        return StoredObject(key=key, size=len(data), digests=hasher.hexdigests(),
+                            version_id=answer.get("VersionId") or "")
+
+    def _multipart(self, key, full_key, first, stream, hasher, size, part_size, overwrite) -> StoredObject:
+        try:
+            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=full_key, ChecksumAlgorithm="SHA256")
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(exc, key, "write") from exc
+        upload_id = upload["UploadId"]
+        parts, total, number = [], 0, 1
+        try:
+            chunk = first + _read_exactly(stream, part_size - len(first))
+            while chunk:
+                hasher.update(chunk)
+                total += len(chunk)
+                answer = self.client.upload_part(Bucket=self.bucket, Key=full_key, UploadId=upload_id,
+                                                 PartNumber=number, Body=chunk, ChecksumSHA256=_b64_sha256(chunk))
+                parts.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": answer.get(
+                    "ChecksumSHA256") or _b64_sha256(chunk)})
+                number += 1
+                chunk = _read_exactly(stream, part_size)
+            if size is not None and total != size:
+                raise StorageError(f"{self.describe()}: {key}: expected {size} bytes, received {total}",
+                                   hint="The source changed or was truncated while it was being stored.")
+            extra = {} if overwrite else {"IfNoneMatch": "*"}
+            answer = self.client.complete_multipart_upload(Bucket=self.bucket, Key=full_key, UploadId=upload_id,
+                                                           MultipartUpload={"Parts": parts}, **extra)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):  # the original failure is what matters
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=full_key, UploadId=upload_id)
+            if isinstance(exc, StorageError) or not isinstance(exc, Exception):
+                raise
+            raise self._error(exc, key, "write") from exc
+        return StoredObject(key=key, size=total, digests=hasher.hexdigests(), version_id=answer.get("VersionId") or "")
+
+    def open(self, key: str, version_id: str = "") -> BinaryIO:
+        """A streaming reader of ``key`` (of one version of it, if given)."""
+        extra = {"VersionId": version_id} if version_id else {}
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key), **extra)
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(exc, key, "read") from exc
+        return _Body(answer["Body"])
+
+    def stat(self, key: str) -> StoredObject:
+        """Size, version and the store's own checksum of ``key``."""
+        try:
+            answer = self.client.head_object(Bucket=self.bucket, Key=self._key(key), ChecksumMode="ENABLED")
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(exc, key, "examine") from exc
+        digests = {"store-sha256": answer["ChecksumSHA256"]} if answer.get("ChecksumSHA256") else {}
+        return StoredObject(key=key, size=answer["ContentLength"], digests=digests,
+                            version_id=answer.get("VersionId") or "",
+                            modified=answer["LastModified"].timestamp() if answer.get("LastModified") else 0.0)
+
+    def list(self, prefix: str = "") -> Iterator[StoredObject]:
+        """Every object under ``prefix``, in key order (paginated)."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []):
+                    yield StoredObject(key=item["Key"][len(self.prefix):], size=item["Size"],
+                                       modified=item["LastModified"].timestamp())
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(exc, prefix or "(all)", "list") from exc
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (on a versioned bucket this adds a delete marker; locked versions stay)."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(exc, key, "delete") from exc
+
+    def sync(self, keys: Iterable[str]) -> None:
+        """Nothing to do: an acknowledged PUT is durable on an object store."""
+
+    def abort_stale_uploads(self) -> int:
+        """Abort multipart uploads left behind under this location's prefix; return how many."""
+        count = 0
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for upload in page.get("Uploads", []):
+                self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                count += 1
+        return count
+
+
+def _read_exactly(stream: BinaryIO, count: int) -> bytes:
+    """Up to ``count`` bytes (fewer only at the end of the stream)."""
+    buffer = io.BytesIO()
+    while buffer.tell() < count:
+        chunk = stream.read(count - buffer.tell())
+        if not chunk:
+            break
+        buffer.write(chunk)
+    return buffer.getvalue()
+
+
+class _Body(io.RawIOBase):
+    """boto3's streaming body as a readable binary file (for hash_stream and shutil)."""
+
+    def __init__(self, body):
+        self.body = body
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.body.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.body.close()
+        super().close()
