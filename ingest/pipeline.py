@@ -244,14 +244,17 @@ def _register(
         yield records.start_event(package.created)
         for item in journal.files():
             yield from records.file_events(item)
+        yield from copies
         yield end
 
     files = (records.file_record(item) for item in journal.files())
     replicas = [Replica(package.aip_id, name, "v1", object_root(aip.ocfl_id), "ok", registered, registered)
                 for name in settings.replication]
     end = records.end_event(registered, aip.ocfl_id, count, size, len(duplicates))
-    for obj in package.objects:  # the end of ingest happens after the METS: it goes to the event log
-        write_event_log(obj.storage, package.aip_id, [end], list(records.agents.values()))
+    copies = [records.replication_event(registered, name, obj.storage.describe())
+              for name, obj in zip(settings.replication, package.objects, strict=True)]
+    for obj in package.objects:  # these happen after the METS was written: they go to the event log
+        write_event_log(obj.storage, package.aip_id, [*copies, end], list(records.agents.values()))
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
         catalogue.register_aip(session, aip, files, events(), records.agents.values(), replicas,

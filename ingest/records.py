@@ -21,6 +21,7 @@ from preservation.model import (
     MESSAGE_DIGEST_CALCULATION,
     ORGANIZATION,
     PERSON,
+    REPLICATION,
     SOFTWARE,
     SUCCESS,
     VALIDATION,
@@ -135,6 +136,13 @@ class TransferRecords:
         """The AIP's ingestion start."""
         return Event(event_uuid(self.transfer_id, self.aip_id, INGESTION_START), self.aip_id, INGESTION_START,
                      when, SUCCESS, f"transfer {self.transfer_id}: {self.kind} {self.source_name!r}", "", "",
+                     self.ingest_agents())
+
+    def replication_event(self, when: str, location: str, description: str, version: str = "v1") -> Event:
+        """One copy of the AIP written to a location and verified there."""
+        return Event(event_uuid(self.transfer_id, self.aip_id, f"{REPLICATION}:{location}:{version}"), self.aip_id,
+                     REPLICATION, when, SUCCESS, f"program=preserve; copy {version} to location {location!r}",
+                     f"stored in {description}; every file read back and its SHA-256 verified", "",
                      self.ingest_agents())
 
     def end_event(self, when: str, ocfl_id: str, files: int, size: int, duplicates: int = 0) -> Event:
