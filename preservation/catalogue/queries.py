@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import case, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from preservation.catalogue.models import (
@@ -204,6 +204,16 @@ def held_digests(session: Session, digests: Iterable[str]) -> dict[str, tuple[st
         for sha256, aip_id, path in rows:
             found.setdefault(sha256, (aip_id, path))
     return found
+
+
+def location_totals(session: Session) -> dict[str, tuple[int, int, int, str]]:
+    """Per location: (AIPs held, their bytes, damaged copies, last time a copy there was verified)."""
+    rows = session.execute(
+        select(ReplicaRow.location, func.count(), func.coalesce(func.sum(AipRow.total_bytes), 0),
+               func.sum(case((ReplicaRow.status != "ok", 1), else_=0)), func.max(ReplicaRow.verified_at))
+        .join(AipRow, AipRow.id == ReplicaRow.aip_id).group_by(ReplicaRow.location)
+    )
+    return {name: (count, int(size), int(damaged or 0), last or "") for name, count, size, damaged, last in rows}
 
 
 def list_aips(session: Session) -> list[Aip]:

@@ -1,0 +1,146 @@
+"""``preserve storage``: the archive's storage locations — list, add, and how each is doing."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+from cli.context import app
+from cli.output import console, emit_json, esc, human_size, table
+from preservation.catalogue import queries as catalogue
+from preservation.config import CONFIG_NAME, LocationSettings, load_settings
+from preservation.errors import ConfigError, NotFound, PreservationError
+from storage import open_location
+from storage.ocfl import ROOT_NAMASTE, ensure_storage_root
+
+
+def _where(location: LocationSettings) -> str:
+    if location.backend == "local":
+        return str(location.path)
+    endpoint = f" at {location.endpoint}" if location.endpoint else ""
+    return f"s3://{location.bucket}/{location.prefix}{endpoint}"
+
+
+@click.group("storage")
+def storage_group() -> None:
+    """The storage locations AIPs are kept in."""
+
+
+@storage_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def list_command(ctx: click.Context, as_json: bool) -> None:
+    """List the storage locations in preserve.toml, and which ones every AIP is written to."""
+    settings = app(ctx).settings
+    rows = [{"name": loc.name, "backend": loc.backend, "where": _where(loc), "purpose": loc.purpose,
+             "replicated": loc.name in settings.replication} for loc in settings.locations]
+    if as_json:
+        emit_json(rows)
+        return
+    listing = table("Location", "Backend", "Where", "Purpose", "Every AIP written here")
+    for row in rows:
+        listing.add_row(esc(row["name"]), row["backend"], esc(row["where"]), row["purpose"],
+                        "yes" if row["replicated"] else "no")
+    console().print(listing)
+
+
+@storage_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """For each location: can it be reached, how many AIPs and bytes it holds, when it was last audited."""
+    obj = app(ctx)
+    with obj.database().session() as session:
+        held = catalogue.location_totals(session)
+    rows = []
+    for location in obj.settings.locations:
+        try:
+            open_location(location).stat(ROOT_NAMASTE[0])
+            reachable = "yes"
+        except NotFound:
+            reachable = "yes (no OCFL storage root yet)"
+        except PreservationError as exc:
+            reachable = f"NO: {exc.message}"
+        aips, size, damaged, audited = held.get(location.name, (0, 0, 0, ""))
+        rows.append({"name": location.name, "reachable": reachable, "aips": aips, "bytes": size,
+                     "damaged_copies": damaged, "last_audit": audited})
+    if as_json:
+        emit_json(rows)
+    else:
+        listing = table("Location", "Reachable", "AIPs", "Size", "Damaged copies", "Last audited")
+        for row in rows:
+            listing.add_row(esc(row["name"]), esc(row["reachable"]), str(row["aips"]), human_size(row["bytes"]),
+                            str(row["damaged_copies"]), row["last_audit"][:19].replace("T", " ") or "never")
+        console().print(listing)
+    if any(not row["reachable"].startswith("yes") for row in rows):
+        ctx.exit(1)
+
+
+@storage_group.command("add")
+@click.argument("name")
+@click.option("--backend", type=click.Choice(["local", "s3"]), required=True)
+@click.option("--path", "path", help="Folder (local), relative to the archive home or absolute.")
+@click.option("--endpoint", default="", help="S3 endpoint URL (omit for AWS itself).")
+@click.option("--bucket", default="", help="S3 bucket.")
+@click.option("--prefix", default="", help="Key prefix inside the bucket.")
+@click.option("--purpose", type=click.Choice(["aip", "replica", "access"]), default="replica", show_default=True)
+@click.option("--replicate/--no-replicate", default=True, show_default=True,
+              help="Write every new AIP here too (adds it to [replication]).")
+@click.pass_context
+def add_command(ctx: click.Context, name: str, backend: str, path: str | None, endpoint: str, bucket: str,
+                prefix: str, purpose: str, replicate: bool) -> None:
+    """Add a storage location to preserve.toml (comments are kept) and check that it can be reached.
+
+    Credentials for S3 come from the environment or the AWS configuration chain, never from here.
+    """
+    settings = app(ctx).settings
+    config = settings.config_file or settings.home / CONFIG_NAME
+    if not config.is_file():
+        raise ConfigError(f"{config}: no preserve.toml to add to", hint="Run `preserve init` first.")
+    if any(loc.name == name for loc in settings.locations):
+        raise ConfigError(f"{config}: a storage location named {name!r} exists already")
+    fields = {"name": name, "backend": backend, "purpose": purpose}
+    if backend == "local":
+        if not path:
+            raise click.UsageError("a local location needs --path")
+        fields["path"] = path
+    else:
+        if not bucket:
+            raise click.UsageError("an s3 location needs --bucket")
+        fields.update({k: v for k, v in (("endpoint", endpoint), ("bucket", bucket), ("prefix", prefix)) if v})
+    original = config.read_text(encoding="utf-8")
+    text = original.rstrip("\n") + "\n\n[[storage]]\n" + "".join(
+        f'{key} = "{_escape(value)}"\n' for key, value in fields.items())
+    if replicate:
+        text = _add_to_replication(text, name)
+    config.write_text(text, encoding="utf-8")
+    try:
+        added = load_settings(settings.home, config).location(name)
+        ensure_storage_root(open_location(added))
+    except BaseException:
+        config.write_text(original, encoding="utf-8")
+        raise
+    click.echo(f"Added storage location {name!r} ({_where(added)})"
+               + ("; every new AIP will be written there too." if replicate else "."))
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"')
+
+
+def _add_to_replication(text: str, name: str) -> str:
+    pattern = re.compile(r"(\[replication\][^\[]*?locations\s*=\s*\[)([^\]]*)(\])", re.DOTALL)
+    found = pattern.search(text)
+    if found is None:
+        return text + f'\n[replication]\nlocations = ["{_escape(name)}"]\n'
+    items = found.group(2).strip().rstrip(",")
+    joined = f'{items}, "{_escape(name)}"' if items else f'"{_escape(name)}"'
+    return text[: found.start(2)] + joined + text[found.end(2):]
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(storage_group)
+
+
