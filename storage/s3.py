@@ -13,7 +13,9 @@ import base64
 import contextlib
 import hashlib
 import io
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 from preservation.errors import NotFound, StorageError
@@ -23,6 +25,7 @@ from storage.digests import MultiHasher
 MIN_PART = 8 * 1024 * 1024
 MAX_PARTS = 9_000  # below S3's 10,000, to leave room for objects that grow while streaming
 SINGLE_PUT_LIMIT = MIN_PART
+PARALLEL_PARTS = 4  # parts in flight at once: memory is at most this many parts
 
 
 def part_size_for(size: int | None) -> int:
@@ -125,17 +128,28 @@ class S3Storage:
             raise self._error(exc, key, "write") from exc
         upload_id = upload["UploadId"]
         parts, total, number = [], 0, 1
+        pending: deque[Future] = deque()
+
+        def send(part_number: int, chunk: bytes) -> dict:
+            checksum = _b64_sha256(chunk)
+            answer = self.client.upload_part(Bucket=self.bucket, Key=full_key, UploadId=upload_id,
+                                             PartNumber=part_number, Body=chunk, ChecksumSHA256=checksum)
+            return {"PartNumber": part_number, "ETag": answer["ETag"],
+                    "ChecksumSHA256": answer.get("ChecksumSHA256") or checksum}
+
+        pool = ThreadPoolExecutor(PARALLEL_PARTS)
         try:
             chunk = first + _read_exactly(stream, part_size - len(first))
-            while chunk:
+            while chunk:  # read and hash in order; upload up to PARALLEL_PARTS parts at once
                 hasher.update(chunk)
                 total += len(chunk)
-                answer = self.client.upload_part(Bucket=self.bucket, Key=full_key, UploadId=upload_id,
-                                                 PartNumber=number, Body=chunk, ChecksumSHA256=_b64_sha256(chunk))
-                parts.append({"PartNumber": number, "ETag": answer["ETag"], "ChecksumSHA256": answer.get(
-                    "ChecksumSHA256") or _b64_sha256(chunk)})
+                if len(pending) >= PARALLEL_PARTS:
+                    parts.append(pending.popleft().result())
+                pending.append(pool.submit(send, number, chunk))
                 number += 1
                 chunk = _read_exactly(stream, part_size)
+            while pending:
+                parts.append(pending.popleft().result())
             if size is not None and total != size:
                 raise StorageError(f"{self.describe()}: {key}: expected {size} bytes, received {total}",
                                    hint="The source changed or was truncated while it was being stored.")
@@ -143,11 +157,15 @@ class S3Storage:
             answer = self.client.complete_multipart_upload(Bucket=self.bucket, Key=full_key, UploadId=upload_id,
                                                            MultipartUpload={"Parts": parts}, **extra)
         except BaseException as exc:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True)
             with contextlib.suppress(Exception):  # the original failure is what matters
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=full_key, UploadId=upload_id)
             if isinstance(exc, StorageError) or not isinstance(exc, Exception):
                 raise
             raise self._error(exc, key, "write") from exc
+        pool.shutdown()
         return StoredObject(key=key, size=total, digests=hasher.hexdigests(), version_id=answer.get("VersionId") or "")
 
     def open(self, key: str, version_id: str = "") -> BinaryIO:
