@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo demo-s3 test lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ demo: $(STAMP)
 	rm -rf .demo
 	PRESERVE_HOME=$(CURDIR)/.demo/home $(BIN)/preserve demo --workdir .demo
 
+demo-s3: $(STAMP)
+	rm -rf .demo-s3
+	PRESERVE_HOME=$(CURDIR)/.demo-s3/home $(BIN)/preserve demo --workdir .demo-s3 --s3
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
@@ -26,4 +30,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py
 
 clean:
-	rm -rf $(VENV) .demo bench/work .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .demo .demo-s3 bench/work .pytest_cache .ruff_cache *.egg-info

@@ -23,8 +23,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from storage import seaweedfs as s3server  # noqa: E402
 from storage.s3 import S3Storage  # noqa: E402
-from tests import s3server  # noqa: E402
 
 WORK = HERE / "work" / "s3"
 
@@ -32,7 +32,7 @@ LARGE = r'''
 import hashlib, io, json, sys, time
 sys.path.insert(0, sys.argv[4])
 from storage.s3 import S3Storage
-from tests.s3server import S3Server
+from storage.seaweedfs import S3Server
 endpoint, bucket, gib = sys.argv[1], sys.argv[2], int(sys.argv[3])
 server = S3Server(endpoint, None, None)
 store = S3Storage("bench", server.client(), bucket)

@@ -88,7 +88,7 @@ def tree_digest(root: Path) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
     """A real S3-compatible server (SeaweedFS) for the whole test session."""
-    from tests import s3server
+    from storage import seaweedfs as s3server
 
     server = s3server.start(tmp_path_factory.mktemp("seaweedfs"))
     yield server

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from preservation.bag_validation import validate_bag
+from storage.seaweedfs import ACCESS_KEY, SECRET_KEY
 from tests.conftest import Preserve
-from tests.s3server import ACCESS_KEY, SECRET_KEY
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from tests.s3server import ACCESS_KEY, SECRET_KEY
+from storage.seaweedfs import ACCESS_KEY, SECRET_KEY
 
 
 def test_list_add_and_status(preserve, collection, tmp_path, s3_server, s3_bucket, monkeypatch):

@@ -12,7 +12,7 @@ from preservation.errors import NotFound, StorageError
 from storage.local import LocalStorage
 from storage.ocfl import InventoryEntry, NewObject, ensure_storage_root, read_inventory, write_inventory
 from storage.s3 import MIN_PART, S3Storage, part_size_for
-from tests.s3server import ACCESS_KEY
+from storage.seaweedfs import ACCESS_KEY
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -112,7 +112,7 @@ def test_s3_faults_are_clear(s3_server, s3_bucket):
     missing = S3Storage("cloud", s3_server.client(), "no-such-bucket-here")
     with pytest.raises(StorageError, match="bucket 'no-such-bucket-here' does not exist"):
         list(missing.list())
-    from tests.s3server import S3Server  # noqa: F401 - the type of the fixture
+    from storage.seaweedfs import S3Server  # noqa: F401 - the type of the fixture
 
     down = S3Storage("cloud", _client("http://127.0.0.1:9"), s3_bucket)
     with pytest.raises(StorageError, match="cannot reach the server"):

