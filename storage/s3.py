@@ -209,6 +209,11 @@ class S3Storage:
     def sync(self, keys: Iterable[str]) -> None:
         """Nothing to do: an acknowledged PUT is durable on an object store."""
 
+    def presigned_url(self, key: str, seconds: int) -> str:
+        """A GET link to ``key`` that the server honours for ``seconds`` seconds."""
+        return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": self._key(key)},
+                                                  ExpiresIn=seconds)
+
     def abort_stale_uploads(self) -> int:
         """Abort multipart uploads left behind under this location's prefix; return how many."""
         count = 0
