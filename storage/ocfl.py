@@ -87,8 +87,8 @@ class NewObject:
 
         Content is made durable in one pass by ``commit``, before the inventory is written.
         """
-        return self.storage.put(
-            self.content_key(logical_path), stream, size=size, algorithms=algorithms, durable=False
+        return self.storage.put(  # content is written once: an existing key is an error, never replaced
+            self.content_key(logical_path), stream, size=size, algorithms=algorithms, durable=False, overwrite=False
         )
 
     def commit(self, inventory_file: Path, logical_paths: Iterable[str]) -> str:
@@ -234,7 +234,7 @@ class NextVersion:
     def put_file(self, logical_path: str, stream: BinaryIO, size: int | None = None) -> StoredObject:
         """Store new bytes for a logical path; returns the SHA-256 and SHA-512 computed while streaming."""
         key = f"{self.root}/{self.version}/content/{logical_path}"
-        stored = self.storage.put(key, stream, size=size, algorithms=("sha256", "sha512"))
+        stored = self.storage.put(key, stream, size=size, algorithms=("sha256", "sha512"), overwrite=False)
         self.written.append(key)
         self.new_content[logical_path] = stored.digests["sha512"]
         return stored
