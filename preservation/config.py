@@ -23,6 +23,8 @@ from preservation.errors import ConfigError, PreservationError
 
 CONFIG_NAME = "preserve.toml"
 BACKENDS = ("local", "s3")
+LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+ENCRYPTIONS = ("", "AES256", "aws:kms")
 PURPOSES = ("aip", "replica", "access")
 EXECUTORS = ("local", "celery")
 
@@ -228,6 +230,16 @@ def _location(where: str, home: Path, index: int, table: object) -> LocationSett
     purpose = table.get("purpose", "aip")
     if purpose not in PURPOSES:
         raise ConfigError(f"{where}: location {name!r}: purpose must be one of {', '.join(PURPOSES)}")
+    if table.get("object_lock_mode", "GOVERNANCE") not in LOCK_MODES:
+        raise ConfigError(f"{where}: location {name!r}: object_lock_mode must be one of {', '.join(LOCK_MODES)}")
+    if table.get("object_lock_days", 0) < 0:
+        raise ConfigError(f"{where}: location {name!r}: object_lock_days cannot be negative")
+    if table.get("server_side_encryption", "") not in ENCRYPTIONS:
+        raise ConfigError(f"{where}: location {name!r}: server_side_encryption must be one of "
+                          f"{', '.join(e for e in ENCRYPTIONS if e)} (or left out)")
+    if backend == "local" and (table.get("object_lock_days") or table.get("server_side_encryption")):
+        raise ConfigError(f"{where}: location {name!r}: object_lock_days and server_side_encryption apply to "
+                          "s3 locations only")
     fields = {k: v for k, v in table.items() if k != "path"}
     location = LocationSettings(**fields)
     if backend == "local":
@@ -290,6 +302,7 @@ purpose = "aip"                   # "aip", "replica" or "access"
 # purpose = "replica"
 # object_lock_days = 0                  # > 0: retention on every AIP object version
 # object_lock_mode = "GOVERNANCE"       # or "COMPLIANCE" (irreversible)
+# server_side_encryption = ""           # "AES256" or "aws:kms": the server encrypts what it stores
 
 [replication]
 locations = ["primary"]

@@ -42,5 +42,8 @@ def open_location(location: LocationLike) -> Storage:
             config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60,
                           request_checksum_calculation="when_required", response_checksum_validation="when_required"),
         )
-        return S3Storage(location.name, client, location.bucket, location.prefix, location.endpoint)
+        return S3Storage(location.name, client, location.bucket, location.prefix, location.endpoint,
+                         object_lock_days=getattr(location, "object_lock_days", 0),
+                         object_lock_mode=getattr(location, "object_lock_mode", "GOVERNANCE"),
+                         server_side_encryption=getattr(location, "server_side_encryption", ""))
     raise StorageError(f"storage location {location.name!r}: unknown backend {location.backend!r}")

@@ -16,6 +16,7 @@ import io
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from typing import BinaryIO
 
 from preservation.errors import NotFound, StorageError
@@ -43,12 +44,27 @@ def _b64_sha256(data: bytes | memoryview) -> str:
 class S3Storage:
     """A storage location in an S3 bucket (any S3-compatible endpoint), under a key prefix."""
 
-    def __init__(self, name: str, client, bucket: str, prefix: str = "", endpoint: str = ""):
+    def __init__(self, name: str, client, bucket: str, prefix: str = "", endpoint: str = "", *,
+                 object_lock_days: int = 0, object_lock_mode: str = "GOVERNANCE", server_side_encryption: str = ""):
         self.name = name
         self.client = client
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.endpoint = endpoint
+        self.object_lock_days = object_lock_days
+        self.object_lock_mode = object_lock_mode
+        self.server_side_encryption = server_side_encryption
+
+    def _write_options(self) -> dict:
+        """Retention and encryption asked of the server for each new object version."""
+        options: dict = {}
+        if self.object_lock_days > 0:
+            options["ObjectLockMode"] = self.object_lock_mode
+            options["ObjectLockRetainUntilDate"] = (datetime.now(timezone.utc)
+                                                    + timedelta(days=self.object_lock_days))
+        if self.server_side_encryption:
+            options["ServerSideEncryption"] = self.server_side_encryption
+        return options
 
     def describe(self) -> str:
         """Where this location keeps its bytes."""
@@ -76,6 +92,10 @@ class S3Storage:
             if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"):
                 return StorageError(f"{self.describe()}: the server refused the credentials ({code})",
                                     hint="Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this location.")
+            if code == "InvalidRequest" and self.object_lock_days > 0:
+                return StorageError(f"{self.describe()}: cannot {action} {key}: the server refused the retention "
+                                    "settings", hint=f"Is Object Lock enabled on bucket {self.bucket!r}? It can only "
+                                    "be turned on when the bucket is created.")
             if code == "PreconditionFailed":
                 return StorageError(f"{self.describe()}: {key} already exists; it is never silently replaced")
             if code in ("BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest"):
@@ -112,7 +132,7 @@ class S3Storage:
         if size is not None and len(data) != size:
             raise StorageError(f"{self.describe()}: {key}: expected {size} bytes, received {len(data)}",
                                hint="The source changed or was truncated while it was being stored.")
-        extra = {} if overwrite else {"IfNoneMatch": "*"}
+        extra = self._write_options() | ({} if overwrite else {"IfNoneMatch": "*"})
         try:
             answer = self.client.put_object(Bucket=self.bucket, Key=full_key, Body=data,
                                             ChecksumSHA256=_b64_sha256(data), **extra)
@@ -123,7 +143,8 @@ class S3Storage:
 
     def _multipart(self, key, full_key, first, stream, hasher, size, part_size, overwrite) -> StoredObject:
         try:
-            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=full_key, ChecksumAlgorithm="SHA256")
+            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=full_key, ChecksumAlgorithm="SHA256",
+                                                         **self._write_options())
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc, key, "write") from exc
         upload_id = upload["UploadId"]

@@ -1,0 +1,104 @@
+"""S3 locations with Object Lock: every stored AIP object version carries retention the server enforces."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from storage.seaweedfs import ACCESS_KEY, SECRET_KEY
+from tests.conftest import Preserve
+
+
+def _archive(tmp_path, monkeypatch, s3_server, bucket: str, extra: str = "") -> Preserve:
+    for name in list(os.environ):
+        if name.startswith("PRESERVE_") and name != "PRESERVE_REQUIRE_TOOLS":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "preserve.toml").write_text(f"""
+[[storage]]
+name = "primary"
+backend = "local"
+path = "storage/primary"
+[[storage]]
+name = "vault"
+backend = "s3"
+endpoint = "{s3_server.endpoint}"
+bucket = "{bucket}"
+purpose = "replica"
+{extra}
+[replication]
+locations = ["primary", "vault"]
+""")
+    result = CliRunner().invoke(cli, ["--home", str(home), "init"])
+    assert result.exit_code == 0, result.output
+    return Preserve(home)
+
+
+@pytest.fixture
+def locked_bucket(s3_server) -> str:
+    name = f"locked-{uuid.uuid4().hex[:8]}"
+    s3_server.client().create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    return name
+
+
+def test_every_object_version_is_retained_and_cannot_be_deleted(tmp_path, monkeypatch, s3_server, locked_bucket,
+                                                                collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket,
+                        'object_lock_days = 2\nobject_lock_mode = "GOVERNANCE"\nserver_side_encryption = "AES256"')
+    preserve.json("ingest", str(collection))
+    client = s3_server.client()
+    versions = client.list_object_versions(Bucket=locked_bucket)["Versions"]
+    assert versions
+    for version in versions:
+        retention = client.get_object_retention(Bucket=locked_bucket, Key=version["Key"],
+                                                VersionId=version["VersionId"])["Retention"]
+        assert retention["Mode"] == "GOVERNANCE"
+        assert client.head_object(Bucket=locked_bucket, Key=version["Key"])["ServerSideEncryption"] == "AES256"
+
+    victim = next(v for v in versions if v["Key"].endswith("transcription-notes.txt"))
+    with pytest.raises(Exception, match="AccessDenied"):
+        client.delete_object(Bucket=locked_bucket, Key=victim["Key"], VersionId=victim["VersionId"])
+
+    client.delete_object(Bucket=locked_bucket, Key=victim["Key"])  # only hides it behind a delete marker
+    report = preserve.json("audit", expect=1)
+    copies = {c["location"]: c for c in report["aips"][0]["copies"]}
+    assert [b["problem"] for b in copies["vault"]["bad"]] == ["missing"]
+    kept = client.get_object(Bucket=locked_bucket, Key=victim["Key"], VersionId=victim["VersionId"])["Body"].read()
+    assert kept == (collection / "documents" / "transcription-notes.txt").read_bytes()
+
+
+def test_retention_on_a_bucket_without_object_lock_fails_cleanly(tmp_path, monkeypatch, s3_server, s3_bucket,
+                                                                 collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, "object_lock_days = 2")
+    result = preserve("ingest", str(collection), expect=None)
+    assert result.exit_code != 0
+    assert "Object Lock" in result.output and "vault" in result.output
+    assert preserve.json("aip", "list") == []
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('object_lock_days = 2\nobject_lock_mode = "FOREVER"', "object_lock_mode must be one of"),
+    ("object_lock_days = -1", "cannot be negative"),
+    ('server_side_encryption = "rot13"', "server_side_encryption must be one of"),
+])
+def test_bad_retention_settings_are_refused(tmp_path, monkeypatch, s3_server, extra, message):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "preserve.toml").write_text(f"""
+[[storage]]
+name = "vault"
+backend = "s3"
+bucket = "b"
+{extra}
+""")
+    result = CliRunner().invoke(cli, ["--home", str(home), "storage", "list"])
+    assert result.exit_code != 0
+    assert message in result.output and "vault" in result.output
