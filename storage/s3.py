@@ -16,7 +16,7 @@ import io
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from preservation.errors import NotFound, StorageError
@@ -60,7 +60,7 @@ class S3Storage:
         options: dict = {}
         if self.object_lock_days > 0:
             options["ObjectLockMode"] = self.object_lock_mode
-            options["ObjectLockRetainUntilDate"] = (datetime.now(timezone.utc)
+            options["ObjectLockRetainUntilDate"] = (datetime.now(UTC)
                                                     + timedelta(days=self.object_lock_days))
         if self.server_side_encryption:
             options["ServerSideEncryption"] = self.server_side_encryption
