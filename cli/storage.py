@@ -139,6 +139,37 @@ def _add_to_replication(text: str, name: str) -> str:
     return text[: found.start(2)] + joined + text[found.end(2):]
 
 
+@storage_group.command("replicate")
+@click.argument("location")
+@click.option("--aip", "aip_ref", help="Only this AIP (UUID or unique prefix).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as_json: bool) -> None:
+    """Copy every AIP that has no copy in LOCATION there, verify it, and record it (exit 1 if one failed)."""
+    from preservation.replicate import replicate
+
+    obj = app(ctx)
+    out = console()
+
+    def report(result) -> None:
+        if not as_json and result.outcome != "present":
+            colour = "green" if result.outcome == "copied" else "red"
+            detail = (f"from {esc(result.source)}, {result.files} objects, {human_size(result.bytes)}"
+                      if result.outcome == "copied" else esc(result.problem))
+            out.print(f"  {esc(result.aip.id)}  [{colour}]{result.outcome}[/{colour}]  {detail}")
+
+    results = replicate(obj.settings, obj.database(), location, aip_ref, progress=report)
+    counts = {kind: sum(r.outcome == kind for r in results) for kind in ("copied", "present", "failed")}
+    if as_json:
+        emit_json({"location": location, **counts, "aips": [
+            {"aip_id": r.aip.id, "outcome": r.outcome, "source": r.source, "files": r.files, "bytes": r.bytes,
+             "problem": r.problem} for r in results]})
+    else:
+        out.print(f"{counts['copied']} copied, {counts['present']} already there, {counts['failed']} failed.")
+    if counts["failed"]:
+        ctx.exit(1)
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
     group.add_command(storage_group)

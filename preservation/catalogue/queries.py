@@ -189,6 +189,11 @@ def set_replica_checked(session: Session, aip_id: str, location: str, status: st
     )
 
 
+def add_replica(session: Session, replica: Replica) -> None:
+    """Record a further copy of an AIP (made after ingest)."""
+    session.execute(insert(ReplicaRow.__table__), [_replica_row(replica)])
+
+
 def set_aip_status(session: Session, aip_id: str, status: str) -> None:
     """Mark an AIP as stored, damaged, …"""
     session.execute(update(AipRow).where(AipRow.id == aip_id).values(status=status))

@@ -1,0 +1,112 @@
+"""Copy AIPs the catalogue knows to a further storage location, verifying every copy before it counts.
+
+The copy is made from a location whose last check found it intact; the object's inventory — its
+OCFL commit point — is written last, after everything else is durable, and the new copy is then
+audited against the digests recorded at ingest. A copy that fails is removed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from preservation import SOFTWARE_NAME, software_version
+from preservation.audit import Expected, audit_copy
+from preservation.catalogue import Database
+from preservation.catalogue import queries as catalogue
+from preservation.config import Settings
+from preservation.errors import PreservationError
+from preservation.event_log import event_log_prefix, write_event_log
+from preservation.identifiers import agent_uuid, event_uuid, new_uuid, timestamp
+from preservation.model import REPLICATION, SOFTWARE, SUCCESS, Agent, Aip, Event, Replica
+from storage import Storage, open_location
+from storage.ocfl import delete_object, ensure_storage_root
+
+COMMIT_FILES = ("inventory.json", "inventory.json.sha512")
+
+
+@dataclass
+class ReplicaCopy:
+    """What happened to one AIP: copied, already there, or failed (with why)."""
+
+    aip: Aip
+    outcome: str  # "copied", "present" or "failed"
+    source: str = ""
+    files: int = 0
+    bytes: int = 0
+    problem: str = ""
+
+
+def replicate(settings: Settings, database: Database, target: str, aip_ref: str | None = None,
+              progress=None) -> list[ReplicaCopy]:
+    """Copy every AIP (or one) that has no copy in ``target`` there, from an intact copy elsewhere."""
+    destination = open_location(settings.location(target))
+    ensure_storage_root(destination)
+    agent = Agent(agent_uuid(SOFTWARE, SOFTWARE_NAME, software_version()), SOFTWARE, SOFTWARE_NAME, software_version())
+    run_id = new_uuid()
+    with database.session() as session:
+        aips = [catalogue.get_aip(session, aip_ref)] if aip_ref else catalogue.list_aips(session)
+    results = []
+    for aip in aips:
+        result = _replicate_one(settings, database, destination, target, aip, agent, run_id)
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return results
+
+
+def _replicate_one(settings: Settings, database: Database, destination: Storage, target: str, aip: Aip,
+                   agent: Agent, run_id: str) -> ReplicaCopy:
+    with database.session() as session:
+        replicas = catalogue.aip_replicas(session, aip.id)
+        expected = [Expected(f.path, f.size, f.sha256, f.sha512) for f in catalogue.aip_files(session, aip.id)]
+    expected.append(Expected(aip.mets_path, -1, "", aip.mets_sha512))
+    if any(r.location == target for r in replicas):
+        return ReplicaCopy(aip, "present")
+    sources = [r for r in replicas if r.status == "ok"]
+    if not sources:
+        return ReplicaCopy(aip, "failed", problem="no intact copy to copy from (run preserve audit, then repair)")
+    source = sources[0]
+    root = source.object_root
+    try:
+        files, size = _copy_object(open_location(settings.location(source.location)), destination, root,
+                                   event_log_prefix(aip.id))
+        check = audit_copy(destination, root, target, expected, settings.workers)
+        if not check.ok:
+            raise PreservationError("the new copy does not match the ingest digests: "
+                                    + "; ".join(f"{b.path}: {b.problem}" for b in check.bad[:5]))
+    except PreservationError as exc:
+        with contextlib.suppress(PreservationError):  # the failure below is what the operator needs to see
+            delete_object(destination, root)
+            for stored in list(destination.list(event_log_prefix(aip.id))):
+                destination.delete(stored.key)
+        return ReplicaCopy(aip, "failed", source.location, problem=exc.message)
+    when = timestamp()
+    event = Event(event_uuid(run_id, aip.id, f"{REPLICATION}:{target}"), aip.id, REPLICATION, when, SUCCESS,
+                  f"program={SOFTWARE_NAME}; copy of every version from location {source.location!r} "
+                  f"to location {target!r}",
+                  f"stored in {destination.describe()}; {files} objects, {size} bytes; every file's SHA-256 and "
+                  "SHA-512 verified against the ingest digests", "", (agent.id,))
+    for name in (source.location, target):
+        write_event_log(open_location(settings.location(name)), aip.id, [event], [agent])
+    with database.session() as session:
+        catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
+        catalogue.add_replica(session, Replica(aip.id, target, source.version, root, "ok", when, when))
+        catalogue.upsert_agents(session, [agent])
+        catalogue.record_events(session, [event])
+    return ReplicaCopy(aip, "copied", source.location, files, size)
+
+
+def _copy_object(source: Storage, destination: Storage, root: str, event_log: str) -> tuple[int, int]:
+    """Stream an OCFL object and its event log across; the root inventory goes last, once the rest is durable."""
+    objects = [*source.list(root + "/"), *source.list(event_log)]
+    commit = {f"{root}/{name}" for name in COMMIT_FILES}
+    content = [o for o in objects if o.key not in commit]
+    for stored in content:
+        with source.open(stored.key) as stream:
+            destination.put(stored.key, stream, size=stored.size, durable=False, overwrite=False)
+    destination.sync(o.key for o in content)
+    for stored in sorted((o for o in objects if o.key in commit), key=lambda o: o.key):
+        with source.open(stored.key) as stream:
+            destination.put(stored.key, stream, size=stored.size, overwrite=False)
+    return len(objects), sum(o.size for o in objects)
