@@ -29,7 +29,7 @@ from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import Problem, TransferError
-from preservation.event_log import event_log_prefix, write_event_log
+from preservation.event_log import event_log_prefix, retain_aip, write_event_log
 from preservation.identifiers import file_uuid, new_uuid, timestamp, urn, utc_now
 from preservation.model import Aip, Event, Replica
 from storage import open_location
@@ -159,6 +159,8 @@ def ingest(
     finally:
         journal.close()
         shutil.rmtree(staging, ignore_errors=True)
+    for obj in package.objects:  # retention only now: until registration a failed ingest can remove its writes
+        retain_aip(obj.storage, obj.root, aip_id)
     return IngestReport(
         aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=count, bytes=size, formats=formats,
         locations=list(settings.replication), seconds=_seconds_since(started), warnings=list(transfer.warnings),
@@ -259,7 +261,6 @@ def _register(
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
         catalogue.register_aip(session, aip, files, events(), records.agents.values(), replicas,
                                package.descriptions, package.rights)
-
 
 def _seconds_since(iso: str) -> float:
     return round((utc_now() - datetime.fromisoformat(iso)).total_seconds(), 3)

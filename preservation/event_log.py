@@ -49,3 +49,8 @@ def write_event_log(storage: Storage, aip_id: str, events: list[Event], agents: 
     stamp = utc_now().strftime("%Y%m%dT%H%M%S%fZ")
     data = render_event_log(aip_id, events, agents)
     return storage.put(f"{event_log_prefix(aip_id)}{stamp}-{new_uuid()}.xml", io.BytesIO(data), size=len(data))
+
+
+def retain_aip(storage: Storage, root: str, aip_id: str) -> int:
+    """Apply the location's retention to an AIP's OCFL object and event log (only once it is registered)."""
+    return storage.retain(root + "/") + storage.retain(event_log_prefix(aip_id))

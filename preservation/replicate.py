@@ -16,7 +16,7 @@ from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import PreservationError
-from preservation.event_log import event_log_prefix, write_event_log
+from preservation.event_log import event_log_prefix, retain_aip, write_event_log
 from preservation.identifiers import agent_uuid, event_uuid, new_uuid, timestamp
 from preservation.model import REPLICATION, SOFTWARE, SUCCESS, Agent, Aip, Event, Replica
 from storage import Storage, open_location
@@ -94,6 +94,7 @@ def _replicate_one(settings: Settings, database: Database, destination: Storage,
         catalogue.add_replica(session, Replica(aip.id, target, source.version, root, "ok", when, when))
         catalogue.upsert_agents(session, [agent])
         catalogue.record_events(session, [event])
+    retain_aip(destination, root, aip.id)
     return ReplicaCopy(aip, "copied", source.location, files, size)
 
 

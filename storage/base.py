@@ -67,6 +67,10 @@ class Storage(Protocol):
         """Where this location keeps its bytes, for messages."""
         ...
 
+    def retain(self, prefix: str) -> int:
+        """Apply the location's retention to the current version of every key under ``prefix``; return how many."""
+        ...
+
 
 def check_key(key: str) -> str:
     """Refuse keys that are empty, absolute, or step out of the location; return the key."""

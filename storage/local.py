@@ -140,6 +140,10 @@ class LocalStorage:
         except OSError as exc:
             raise StorageError(f"{self.describe()}: cannot make stored data durable: {exc.strerror}") from exc
 
+    def retain(self, prefix: str) -> int:
+        """Nothing to do: a file system has no retention (protect the folder with permissions or snapshots)."""
+        return 0
+
     def delete(self, key: str) -> None:
         """Remove ``key`` and any directories it leaves empty."""
         path = self._path(key)

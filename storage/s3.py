@@ -54,17 +54,51 @@ class S3Storage:
         self.object_lock_days = object_lock_days
         self.object_lock_mode = object_lock_mode
         self.server_side_encryption = server_side_encryption
+        self._lock_checked = False
+
+    def _check_object_lock(self) -> None:
+        """Before the first write: a location that promises retention must be a bucket that can give it."""
+        if self.object_lock_days <= 0 or self._lock_checked:
+            return
+        try:
+            answer = self.client.get_object_lock_configuration(Bucket=self.bucket)
+            enabled = answer.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+        except Exception as exc:  # noqa: BLE001
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code != "ObjectLockConfigurationNotFoundError":
+                raise self._error(exc, "(bucket)", "check Object Lock on") from exc
+            enabled = False
+        if not enabled:
+            raise StorageError(f"{self.describe()}: object_lock_days is set but bucket {self.bucket!r} does not "
+                               "have Object Lock enabled", hint="Object Lock can only be turned on when a bucket is "
+                               "created: create a new bucket with it, or set object_lock_days = 0.")
+        self._lock_checked = True
 
     def _write_options(self) -> dict:
         """Retention and encryption asked of the server for each new object version."""
-        options: dict = {}
-        if self.object_lock_days > 0:
-            options["ObjectLockMode"] = self.object_lock_mode
-            options["ObjectLockRetainUntilDate"] = (datetime.now(UTC)
-                                                    + timedelta(days=self.object_lock_days))
-        if self.server_side_encryption:
-            options["ServerSideEncryption"] = self.server_side_encryption
-        return options
+        return {"ServerSideEncryption": self.server_side_encryption} if self.server_side_encryption else {}
+
+    def retain(self, prefix: str) -> int:
+        """Lock the current version of every key under ``prefix`` for ``object_lock_days`` (extending, never
+        shortening). Called only once an AIP is verified and registered, so a failed ingest can still clean up."""
+        if self.object_lock_days <= 0:
+            return 0
+        retention = {"Mode": self.object_lock_mode,
+                     "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.object_lock_days)}
+        count = 0
+        key = prefix or "(all)"
+        try:
+            paginator = self.client.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for version in page.get("Versions", []):
+                    if version.get("IsLatest"):
+                        key = version["Key"]
+                        self.client.put_object_retention(Bucket=self.bucket, Key=key, VersionId=version["VersionId"],
+                                                         Retention=retention)
+                        count += 1
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(exc, key, "apply retention to") from exc
+        return count
 
     def describe(self) -> str:
         """Where this location keeps its bytes."""
@@ -92,10 +126,6 @@ class S3Storage:
             if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"):
                 return StorageError(f"{self.describe()}: the server refused the credentials ({code})",
                                     hint="Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this location.")
-            if code == "InvalidRequest" and self.object_lock_days > 0:
-                return StorageError(f"{self.describe()}: cannot {action} {key}: the server refused the retention "
-                                    "settings", hint=f"Is Object Lock enabled on bucket {self.bucket!r}? It can only "
-                                    "be turned on when the bucket is created.")
             if code == "PreconditionFailed":
                 return StorageError(f"{self.describe()}: {key} already exists; it is never silently replaced")
             if code in ("BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest"):
@@ -115,6 +145,7 @@ class S3Storage:
         overwrite: bool = True,
     ) -> StoredObject:
         """Upload ``stream``; a single checksummed PUT when small, else a checksummed multipart upload."""
+        self._check_object_lock()
         full_key = self._key(key)
         hasher = MultiHasher(tuple(dict.fromkeys((*algorithms, "sha256"))))
         part_size = part_size_for(size)
@@ -221,9 +252,19 @@ class S3Storage:
             raise self._error(exc, prefix or "(all)", "list") from exc
 
     def delete(self, key: str) -> None:
-        """Remove ``key`` (on a versioned bucket this adds a delete marker; locked versions stay)."""
+        """Remove ``key`` — every version of it on a versioned bucket, so an aborted write leaves nothing behind.
+
+        A version under retention cannot be removed: the server refuses and the error says so.
+        """
+        full_key = self._key(key)
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+            answer = self.client.list_object_versions(Bucket=self.bucket, Prefix=full_key)
+            versions = [v["VersionId"] for v in (*answer.get("Versions", []), *answer.get("DeleteMarkers", []))
+                        if v["Key"] == full_key and v.get("VersionId") not in (None, "null")]
+            for version_id in versions:
+                self.client.delete_object(Bucket=self.bucket, Key=full_key, VersionId=version_id)
+            if not versions:
+                self.client.delete_object(Bucket=self.bucket, Key=full_key)
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc, key, "delete") from exc
 

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from preservation.errors import CatalogueError
 from storage.seaweedfs import ACCESS_KEY, SECRET_KEY
 from tests.conftest import Preserve
 
@@ -55,8 +56,10 @@ def test_every_object_version_is_retained_and_cannot_be_deleted(tmp_path, monkey
                         'object_lock_days = 2\nobject_lock_mode = "GOVERNANCE"\nserver_side_encryption = "AES256"')
     preserve.json("ingest", str(collection))
     client = s3_server.client()
-    versions = client.list_object_versions(Bucket=locked_bucket)["Versions"]
-    assert versions
+    versions = [v for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
+                if "urn%3auuid%3a" in v["Key"] or "preserve-event-log" in v["Key"]]  # not the storage root's own
+    assert any(v["Key"].endswith("/inventory.json") for v in versions)
+    assert any("preserve-event-log" in v["Key"] for v in versions)
     for version in versions:
         retention = client.get_object_retention(Bucket=locked_bucket, Key=version["Key"],
                                                 VersionId=version["VersionId"])["Retention"]
@@ -102,3 +105,20 @@ bucket = "b"
     result = CliRunner().invoke(cli, ["--home", str(home), "storage", "list"])
     assert result.exit_code != 0
     assert message in result.output and "vault" in result.output
+
+
+def test_a_failed_ingest_removes_every_version_it_wrote(tmp_path, monkeypatch, s3_server, locked_bucket, collection):
+    """Retention is applied only after registration, so nothing of a failed ingest stays locked in the bucket."""
+    preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket, "object_lock_days = 2")
+    from preservation.catalogue import queries
+
+    def refuse(*args, **kwargs):
+        raise CatalogueError("the catalogue went away")
+
+    monkeypatch.setattr(queries, "register_aip", refuse)  # a fault a real database will not produce on demand
+    result = preserve("ingest", str(collection), expect=CatalogueError.exit_code)
+    assert "catalogue went away" in result.output
+    answer = s3_server.client().list_object_versions(Bucket=locked_bucket)
+    left = [v["Key"] for v in (*answer.get("Versions", []), *answer.get("DeleteMarkers", []))
+            if "urn%3auuid%3a" in v["Key"] or "preserve-event-log" in v["Key"]]
+    assert left == []
