@@ -69,6 +69,7 @@ def _replicate_one(settings: Settings, database: Database, destination: Storage,
     source = sources[0]
     root = source.object_root
     try:
+        _remove_partial_copy(destination, root, aip.id)  # left by an interrupted run: never registered, never relied on
         files, size = _copy_object(open_location(settings.location(source.location)), destination, root,
                                    event_log_prefix(aip.id))
         check = audit_copy(destination, root, target, expected, settings.workers)
@@ -77,9 +78,7 @@ def _replicate_one(settings: Settings, database: Database, destination: Storage,
                                     + "; ".join(f"{b.path}: {b.problem}" for b in check.bad[:5]))
     except PreservationError as exc:
         with contextlib.suppress(PreservationError):  # the failure below is what the operator needs to see
-            delete_object(destination, root)
-            for stored in list(destination.list(event_log_prefix(aip.id))):
-                destination.delete(stored.key)
+            _remove_partial_copy(destination, root, aip.id)
         return ReplicaCopy(aip, "failed", source.location, problem=exc.message)
     when = timestamp()
     event = Event(event_uuid(run_id, aip.id, f"{REPLICATION}:{target}"), aip.id, REPLICATION, when, SUCCESS,
@@ -96,6 +95,13 @@ def _replicate_one(settings: Settings, database: Database, destination: Storage,
         catalogue.record_events(session, [event])
     retain_aip(destination, root, aip.id)
     return ReplicaCopy(aip, "copied", source.location, files, size)
+
+
+def _remove_partial_copy(destination: Storage, root: str, aip_id: str) -> None:
+    """Remove an unregistered copy of an AIP's object and event log from ``destination``."""
+    delete_object(destination, root)
+    for stored in list(destination.list(event_log_prefix(aip_id))):
+        destination.delete(stored.key)
 
 
 def _copy_object(source: Storage, destination: Storage, root: str, event_log: str) -> tuple[int, int]:

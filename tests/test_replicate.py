@@ -44,3 +44,15 @@ def test_a_damaged_source_is_never_copied(preserve, collection, tmp_path):
     assert not (tmp_path / "second" / object_root(f"urn:uuid:{aip}")).exists()
     replicas = preserve.json("aip", "show", aip)["replicas"]
     assert [r["location"] for r in replicas] == ["primary"]
+
+
+def test_an_interrupted_copy_is_replaced_when_the_command_is_run_again(preserve, collection, tmp_path):
+    aip = preserve.json("ingest", str(collection))["aip_id"]
+    _add_local(preserve, "second", tmp_path / "second")
+    leftover = tmp_path / "second" / object_root(f"urn:uuid:{aip}") / "v1" / "content" / "bagit.txt"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"half a copy")  # what a run killed mid-copy leaves: content, no inventory
+    report = preserve.json("storage", "replicate", "second")
+    assert (report["copied"], report["failed"]) == (1, 0)
+    assert leftover.read_bytes() != b"half a copy"
+    assert preserve.json("audit", "--aip", aip)["ok"] is True
