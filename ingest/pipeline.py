@@ -29,9 +29,10 @@ from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import Problem, TransferError
-from preservation.event_log import event_log_prefix, retain_aip, write_event_log
+from preservation.event_log import event_log_prefix, write_event_log
 from preservation.identifiers import file_uuid, new_uuid, timestamp, urn, utc_now
 from preservation.model import Aip, Event, Replica
+from preservation.replicate import seal_copy
 from storage import open_location
 from storage.ocfl import NewObject, ensure_storage_root, object_root
 
@@ -159,8 +160,8 @@ def ingest(
     finally:
         journal.close()
         shutil.rmtree(staging, ignore_errors=True)
-    for obj in package.objects:  # retention only now: until registration a failed ingest can remove its writes
-        retain_aip(obj.storage, obj.root, aip_id)
+    for name, obj in zip(settings.replication, package.objects, strict=True):
+        seal_copy(database, obj.storage, name, obj.root, aip_id)  # only now: a failed ingest can remove its writes
     return IngestReport(
         aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=count, bytes=size, formats=formats,
         locations=list(settings.replication), seconds=_seconds_since(started), warnings=list(transfer.warnings),

@@ -21,10 +21,10 @@ from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import PackageError
-from preservation.event_log import retain_aip
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.mets import MetsFile, MetsHeader, write_mets
 from preservation.model import METADATA_MODIFICATION, SUCCESS, Event
+from preservation.replicate import seal_copy
 from storage import open_location
 from storage.digests import hash_stream
 from storage.ocfl import NextVersion, read_inventory, version_state
@@ -103,7 +103,8 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
         catalogue.upsert_agents(session, all_agents.values())
         catalogue.record_events(session, [change])
     for replica in replicas:  # the new version's objects and the replaced root inventory
-        retain_aip(open_location(settings.location(replica.location)), replica.object_root, aip.id)
+        seal_copy(database, open_location(settings.location(replica.location)), replica.location,
+                  replica.object_root, aip.id)
     return UpdateReport(aip.id, report.version, report.changed, [r.location for r in replicas])
 
 

@@ -98,16 +98,24 @@ def check_file(storage: Storage, root: str, location: str, expected: Expected,
     return None
 
 
-def audit_copy(storage: Storage, root: str, location: str, files: Iterable[Expected], workers: int) -> CopyAudit:
-    """Check every expected file of one copy (found through its OCFL inventory), several at a time."""
+def audit_copy(storage: Storage, root: str, location: str, files: Iterable[Expected], workers: int,
+               recorded_versions: dict[str, str] | None = None) -> CopyAudit:
+    """Check every expected file of one copy (found through its OCFL inventory), several at a time;
+    on a versioned store, also that each key's current version is the one recorded when it was verified."""
     result = CopyAudit(location)
     try:
         content = {logical: path for logical, path, _digest in version_state(read_inventory(storage, root))}
     except PreservationError as exc:
         result.bad.append(BadFile(location, "inventory.json", f"unreadable: {exc.message}"))
         return result
+    if recorded_versions:
+        logical = {path: name for name, path in content.items()}
+        result.bad.extend(_version_changes(storage, root, location, recorded_versions, logical))
+    flagged = {bad.path for bad in result.bad}
 
     def check(expected: Expected) -> tuple[Expected, BadFile | None]:
+        if expected.path in flagged:
+            return expected, None  # already reported: its recorded version is gone
         if expected.path not in content:
             return expected, BadFile(location, expected.path, "missing from the OCFL inventory")
         return expected, check_file(storage, root, location, expected, content)
@@ -119,6 +127,25 @@ def audit_copy(storage: Storage, root: str, location: str, files: Iterable[Expec
             if bad is not None:
                 result.bad.append(bad)
     return result
+
+
+def _version_changes(storage: Storage, root: str, location: str, recorded: dict[str, str],
+                     logical: dict[str, str]) -> list[BadFile]:
+    """Keys of a copy whose current object version is not the one verified and recorded (newer, or deleted)."""
+    try:
+        current = storage.current_versions(root + "/")
+    except PreservationError as exc:
+        return [BadFile(location, "(object versions)", f"unreadable: {exc.message}")]
+    bad = []
+    for key, version_id in sorted(recorded.items()):
+        if not key.startswith(root + "/"):
+            continue  # the event log grows after ingest; its documents are checked by their own digests
+        path = logical.get(key[len(root) + 1:], key[len(root) + 1:])
+        if key not in current:
+            bad.append(BadFile(location, path, "deleted: a delete marker hides the version verified at ingest"))
+        elif current[key] != version_id:
+            bad.append(BadFile(location, path, f"replaced: a newer object version hides {version_id}"))
+    return bad
 
 
 def audit(settings: Settings, database: Database, aip_ref: str | None = None, progress=None) -> list[AipAudit]:
@@ -133,10 +160,12 @@ def audit(settings: Settings, database: Database, aip_ref: str | None = None, pr
             expected = [Expected(f.path, f.size, f.sha256, f.sha512) for f in catalogue.aip_files(session, aip.id)]
             expected.append(Expected(aip.mets_path, -1, "", aip.mets_sha512))
             replicas = catalogue.aip_replicas(session, aip.id)
+            versions = {r.location: catalogue.stored_versions(session, aip.id, r.location) for r in replicas}
         copies = []
         for replica in replicas:
             storage = open_location(settings.location(replica.location))
-            copy = audit_copy(storage, replica.object_root, replica.location, expected, settings.workers)
+            copy = audit_copy(storage, replica.object_root, replica.location, expected, settings.workers,
+                              versions[replica.location])
             copies.append(copy)
             if progress is not None:
                 progress(aip, copy)

@@ -93,8 +93,17 @@ def _replicate_one(settings: Settings, database: Database, destination: Storage,
         catalogue.add_replica(session, Replica(aip.id, target, source.version, root, "ok", when, when))
         catalogue.upsert_agents(session, [agent])
         catalogue.record_events(session, [event])
-    retain_aip(destination, root, aip.id)
+    seal_copy(database, destination, target, root, aip.id)
     return ReplicaCopy(aip, "copied", source.location, files, size)
+
+
+def seal_copy(database: Database, storage: Storage, location: str, root: str, aip_id: str) -> int:
+    """Once a copy is registered: apply its location's retention and record its keys' VersionIds."""
+    versions = retain_aip(storage, root, aip_id)
+    if versions:
+        with database.session() as session:
+            catalogue.record_versions(session, aip_id, location, versions)
+    return len(versions)
 
 
 def _remove_partial_copy(destination: Storage, root: str, aip_id: str) -> None:

@@ -67,8 +67,12 @@ class Storage(Protocol):
         """Where this location keeps its bytes, for messages."""
         ...
 
-    def retain(self, prefix: str) -> int:
-        """Apply the location's retention to the current version of every key under ``prefix``; return how many."""
+    def current_versions(self, prefix: str) -> dict[str, str]:
+        """The current VersionId of every key under ``prefix`` (empty where the store keeps no versions)."""
+        ...
+
+    def retain(self, prefix: str) -> dict[str, str]:
+        """Apply the location's retention to the current version of every key under ``prefix``; return them."""
         ...
 
 

@@ -140,9 +140,13 @@ class LocalStorage:
         except OSError as exc:
             raise StorageError(f"{self.describe()}: cannot make stored data durable: {exc.strerror}") from exc
 
-    def retain(self, prefix: str) -> int:
+    def current_versions(self, prefix: str) -> dict[str, str]:
+        """None: a file system keeps one version of each file."""
+        return {}
+
+    def retain(self, prefix: str) -> dict[str, str]:
         """Nothing to do: a file system has no retention (protect the folder with permissions or snapshots)."""
-        return 0
+        return {}
 
     def delete(self, key: str) -> None:
         """Remove ``key`` and any directories it leaves empty."""

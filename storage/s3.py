@@ -78,27 +78,35 @@ class S3Storage:
         """Retention and encryption asked of the server for each new object version."""
         return {"ServerSideEncryption": self.server_side_encryption} if self.server_side_encryption else {}
 
-    def retain(self, prefix: str) -> int:
-        """Lock the current version of every key under ``prefix`` for ``object_lock_days`` (extending, never
-        shortening). Called only once an AIP is verified and registered, so a failed ingest can still clean up."""
-        if self.object_lock_days <= 0:
-            return 0
-        retention = {"Mode": self.object_lock_mode,
-                     "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.object_lock_days)}
-        count = 0
-        key = prefix or "(all)"
+    def current_versions(self, prefix: str) -> dict[str, str]:
+        """The current VersionId of every key under ``prefix``; a key whose latest entry is a delete marker,
+        and every key of an unversioned bucket, is left out."""
+        versions = {}
         try:
             paginator = self.client.get_paginator("list_object_versions")
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for version in page.get("Versions", []):
-                    if version.get("IsLatest"):
-                        key = version["Key"]
-                        self.client.put_object_retention(Bucket=self.bucket, Key=key, VersionId=version["VersionId"],
-                                                         Retention=retention)
-                        count += 1
+                    if version.get("IsLatest") and version.get("VersionId") not in (None, "null"):
+                        versions[version["Key"][len(self.prefix):]] = version["VersionId"]
         except Exception as exc:  # noqa: BLE001
-            raise self._error(exc, key, "apply retention to") from exc
-        return count
+            raise self._error(exc, prefix or "(all)", "list versions of") from exc
+        return versions
+
+    def retain(self, prefix: str) -> dict[str, str]:
+        """Lock the current version of every key under ``prefix`` for ``object_lock_days`` (extending, never
+        shortening). Called only once an AIP is verified and registered, so a failed ingest can still clean up."""
+        versions = self.current_versions(prefix)
+        if self.object_lock_days <= 0:
+            return versions
+        retention = {"Mode": self.object_lock_mode,
+                     "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.object_lock_days)}
+        for key, version_id in versions.items():
+            try:
+                self.client.put_object_retention(Bucket=self.bucket, Key=self._key(key), VersionId=version_id,
+                                                 Retention=retention)
+            except Exception as exc:  # noqa: BLE001
+                raise self._error(exc, key, "apply retention to") from exc
+        return versions
 
     def describe(self) -> str:
         """Where this location keeps its bytes."""

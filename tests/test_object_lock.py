@@ -73,7 +73,9 @@ def test_every_object_version_is_retained_and_cannot_be_deleted(tmp_path, monkey
     client.delete_object(Bucket=locked_bucket, Key=victim["Key"])  # only hides it behind a delete marker
     report = preserve.json("audit", expect=1)
     copies = {c["location"]: c for c in report["aips"][0]["copies"]}
-    assert [b["problem"] for b in copies["vault"]["bad"]] == ["missing"]
+    assert copies["primary"]["ok"] is True
+    assert [(b["path"], b["problem"].split(":")[0]) for b in copies["vault"]["bad"]] == [
+        ("data/objects/documents/transcription-notes.txt", "deleted")]
     kept = client.get_object(Bucket=locked_bucket, Key=victim["Key"], VersionId=victim["VersionId"])["Body"].read()
     assert kept == (collection / "documents" / "transcription-notes.txt").read_bytes()
 
@@ -122,3 +124,18 @@ def test_a_failed_ingest_removes_every_version_it_wrote(tmp_path, monkeypatch, s
     left = [v["Key"] for v in (*answer.get("Versions", []), *answer.get("DeleteMarkers", []))
             if "urn%3auuid%3a" in v["Key"] or "preserve-event-log" in v["Key"]]
     assert left == []
+
+
+def test_a_newer_version_hiding_the_verified_one_is_found(tmp_path, monkeypatch, s3_server, locked_bucket,
+                                                          collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket, "object_lock_days = 1")
+    preserve.json("ingest", str(collection))
+    assert preserve.json("audit")["ok"] is True
+    client = s3_server.client()
+    key = next(v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
+               if v["Key"].endswith("objects/data/burials-1890-1950.csv"))
+    client.put_object(Bucket=locked_bucket, Key=key, Body=(collection / "data" / "burials-1890-1950.csv").read_bytes())
+    report = preserve.json("audit", expect=1)  # same bytes, but not the version that was verified and locked
+    copies = {c["location"]: c for c in report["aips"][0]["copies"]}
+    assert [(b["path"], b["problem"].split(":")[0]) for b in copies["vault"]["bad"]] == [
+        ("data/objects/data/burials-1890-1950.csv", "replaced")]

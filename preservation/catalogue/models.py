@@ -111,6 +111,16 @@ class ReplicaRow(Base):
     verified_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
 
 
+class StoredVersionRow(Base):
+    """The object-store VersionId of one key of a copy, as verified and locked after registration."""
+
+    __tablename__ = "stored_versions"
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), primary_key=True)
+    location: Mapped[str] = mapped_column(ForeignKey("storage_locations.name"), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    version_id: Mapped[str] = mapped_column(String(1024))
+
+
 class DescriptionRow(Base):
     """One Dublin Core value describing an AIP (target '') or a file or folder in it."""
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, insert, select, text, update
+from sqlalchemy import case, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from preservation.catalogue.models import (
@@ -20,6 +20,7 @@ from preservation.catalogue.models import (
     ReplicaRow,
     RightsRow,
     StorageLocationRow,
+    StoredVersionRow,
 )
 from preservation.errors import NotFound
 from preservation.identifiers import timestamp
@@ -192,6 +193,23 @@ def set_replica_checked(session: Session, aip_id: str, location: str, status: st
 def add_replica(session: Session, replica: Replica) -> None:
     """Record a further copy of an AIP (made after ingest)."""
     session.execute(insert(ReplicaRow.__table__), [_replica_row(replica)])
+
+
+def record_versions(session: Session, aip_id: str, location: str, versions: dict[str, str]) -> None:
+    """Record the object-store VersionIds of one copy's keys (replacing what was recorded before)."""
+    session.execute(delete(StoredVersionRow).where(StoredVersionRow.aip_id == aip_id,
+                                                   StoredVersionRow.location == location))
+    rows = [{"aip_id": aip_id, "location": location, "key": key, "version_id": version}
+            for key, version in sorted(versions.items())]
+    for batch in batched(rows, 500):
+        session.execute(insert(StoredVersionRow.__table__), batch)
+
+
+def stored_versions(session: Session, aip_id: str, location: str) -> dict[str, str]:
+    """The VersionIds recorded for one copy, by key (empty for stores without versions)."""
+    rows = session.execute(select(StoredVersionRow.key, StoredVersionRow.version_id).where(
+        StoredVersionRow.aip_id == aip_id, StoredVersionRow.location == location))
+    return dict(rows.all())
 
 
 def set_aip_status(session: Session, aip_id: str, status: str) -> None:
