@@ -7,6 +7,7 @@ failure every stored key of the new object and the staging area are removed.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from policies import load_format_policy
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
-from preservation.errors import Problem, TransferError
+from preservation.errors import PreservationError, Problem, TransferError
 from preservation.event_log import event_log_prefix, write_event_log
 from preservation.identifiers import file_uuid, new_uuid, timestamp, urn, utc_now
 from preservation.model import Aip, Event, Replica
@@ -152,10 +153,11 @@ def ingest(
         _register(settings, database, package, transfer_id, mets.sha512, duplicates)
         formats = journal.format_counts()
     except BaseException:
-        for obj in package.objects:
-            obj.abort()
-            for stored in list(obj.storage.list(event_log_prefix(aip_id))):
-                obj.storage.delete(stored.key)
+        for obj in package.objects:  # clean every location it can; an unreachable one keeps unregistered leftovers
+            with contextlib.suppress(PreservationError):
+                obj.abort()
+                for stored in list(obj.storage.list(event_log_prefix(aip_id))):
+                    obj.storage.delete(stored.key)
         raise
     finally:
         journal.close()
