@@ -104,3 +104,15 @@ def s3_bucket(s3_server, request):
     name = re.sub(r"[^a-z0-9-]", "-", f"t-{uuid.uuid4().hex[:8]}")
     s3_server.client().create_bucket(Bucket=name)
     return name
+
+
+def use_s3_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator's environment: the test server's S3 credentials, and no PRESERVE_* overrides."""
+    from storage.seaweedfs import ACCESS_KEY, SECRET_KEY
+
+    for name in list(os.environ):
+        if name.startswith("PRESERVE_") and name != "PRESERVE_REQUIRE_TOOLS":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

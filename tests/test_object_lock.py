@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
@@ -10,17 +9,11 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from preservation.errors import CatalogueError
-from storage.seaweedfs import ACCESS_KEY, SECRET_KEY
-from tests.conftest import Preserve
+from tests.conftest import Preserve, use_s3_credentials
 
 
 def _archive(tmp_path, monkeypatch, s3_server, bucket: str, extra: str = "") -> Preserve:
-    for name in list(os.environ):
-        if name.startswith("PRESERVE_") and name != "PRESERVE_REQUIRE_TOOLS":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    use_s3_credentials(monkeypatch)
     home = tmp_path / "home"
     home.mkdir()
     (home / "preserve.toml").write_text(f"""

@@ -9,18 +9,12 @@ from click.testing import CliRunner
 
 from cli.main import cli
 from preservation.bag_validation import validate_bag
-from storage.seaweedfs import ACCESS_KEY, SECRET_KEY
-from tests.conftest import Preserve
+from tests.conftest import Preserve, use_s3_credentials
 
 
 @pytest.fixture
 def two_locations(tmp_path, s3_server, s3_bucket, monkeypatch):
-    for name in list(__import__("os").environ):
-        if name.startswith("PRESERVE_") and name != "PRESERVE_REQUIRE_TOOLS":
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    use_s3_credentials(monkeypatch)
     home = tmp_path / "home"
     home.mkdir()
     (home / "preserve.toml").write_text(f"""

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import os
-
 from click.testing import CliRunner
 
 from cli.main import cli
 from storage import seaweedfs
 from storage.s3 import S3Storage
-from tests.conftest import Preserve
+from tests.conftest import Preserve, use_s3_credentials
 
 
 def test_an_ingest_fails_cleanly_when_the_server_dies_mid_upload(tmp_path, monkeypatch, collection):
     server = seaweedfs.start(tmp_path / "seaweedfs")  # our own server: this test kills it
     try:
         server.client().create_bucket(Bucket="doomed")
-        for name in list(os.environ):
-            if name.startswith("PRESERVE_") and name != "PRESERVE_REQUIRE_TOOLS":
-                monkeypatch.delenv(name)
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweedfs.ACCESS_KEY)
-        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweedfs.SECRET_KEY)
-        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        use_s3_credentials(monkeypatch)
         home = tmp_path / "home"
         home.mkdir()
         (home / "preserve.toml").write_text(f"""
