@@ -1,7 +1,7 @@
 """Fixity audits: re-read every stored copy of an AIP and compare it with the ingest digests.
 
-This is the one module of ``preservation`` that uses ``storage``: it streams stored files and
-records the result as PREMIS fixity check events in the catalogue.
+Like ``replicate`` and ``rebuild``, it is a module of ``preservation`` that uses ``storage``: it
+streams stored files and records the result as PREMIS fixity check events in the catalogue.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 The copy is made from a location whose last check found it intact; the object's inventory — its
 OCFL commit point — is written last, after everything else is durable, and the new copy is then
 audited against the digests recorded at ingest. A copy that fails is removed again.
+
+``seal_copy`` is the last step for every registered copy, however it was made (ingest, update,
+replication): the location's retention is applied and the keys' VersionIds recorded.
 """
 
 from __future__ import annotations
