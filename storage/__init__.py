@@ -30,18 +30,13 @@ def open_location(location: LocationLike) -> Storage:
         return LocalStorage(location.name, location.path)
     if location.backend == "s3":
         try:
-            import boto3
-            from botocore.config import Config
+            import boto3  # noqa: F401
         except ImportError:
             raise StorageError(f"storage location {location.name!r} needs boto3",
                                hint="pip install 'preserve[s3]'") from None
-        from storage.s3 import S3Storage
+        from storage.s3 import S3Storage, make_client
 
-        client = boto3.client(
-            "s3", endpoint_url=location.endpoint or None,
-            config=Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=60,
-                          request_checksum_calculation="when_required", response_checksum_validation="when_required"),
-        )
+        client = make_client(location.endpoint)
         return S3Storage(location.name, client, location.bucket, location.prefix, location.endpoint,
                          object_lock_days=getattr(location, "object_lock_days", 0),
                          object_lock_mode=getattr(location, "object_lock_mode", "GOVERNANCE"),

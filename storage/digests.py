@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 CHUNK_SIZE = 1024 * 1024
@@ -30,6 +32,42 @@ class MultiHasher:
     def hexdigests(self) -> dict[str, str]:
         """The digests so far, by algorithm name."""
         return {name: hasher.hexdigest() for name, hasher in zip(self.algorithms, self._hashes, strict=True)}
+
+
+class BackgroundHasher(MultiHasher):
+    """A MultiHasher whose algorithms each run on their own thread, so hashing overlaps reading and sending.
+
+    Chunks are hashed in the order given; at most ``backlog`` chunks per algorithm wait, so memory
+    stays bounded. ``hexdigests`` waits for the work to finish; ``close`` stops the threads.
+    """
+
+    def __init__(self, algorithms: Iterable[str], backlog: int = 4):
+        super().__init__(algorithms)
+        self._threads = [ThreadPoolExecutor(1, thread_name_prefix=f"hash-{name}") for name in self.algorithms]
+        self._pending: deque[list[Future]] = deque()
+        self._backlog = backlog
+
+    def update(self, chunk: bytes) -> None:
+        """Queue ``chunk`` for every digest (waiting while the backlog is full)."""
+        while len(self._pending) >= self._backlog:
+            for future in self._pending.popleft():
+                future.result()
+        self._pending.append([thread.submit(hasher.update, chunk)
+                              for thread, hasher in zip(self._threads, self._hashes, strict=True)])
+        self.size += len(chunk)
+
+    def hexdigests(self) -> dict[str, str]:
+        """The digests of everything queued so far."""
+        while self._pending:
+            for future in self._pending.popleft():
+                future.result()
+        return super().hexdigests()
+
+    def close(self) -> None:
+        """Stop the hashing threads (queued work is dropped)."""
+        for thread in self._threads:
+            thread.shutdown(wait=True, cancel_futures=True)
+        self._pending.clear()
 
 
 def hash_stream(

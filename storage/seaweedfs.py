@@ -59,13 +59,12 @@ class S3Server:
     def client(self, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY):
         """A boto3 client for this server."""
         import boto3
-        from botocore.config import Config
+
+        from storage.s3 import client_config
 
         return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=access_key,
                             aws_secret_access_key=secret_key, region_name="us-east-1",
-                            config=Config(retries={"mode": "standard", "max_attempts": 2},
-                                          request_checksum_calculation="when_required",
-                                          response_checksum_validation="when_required"))
+                            config=client_config(max_attempts=2))
 
     def stop(self) -> None:
         """SIGTERM, then wait (SeaweedFS takes a few seconds)."""

@@ -119,14 +119,19 @@ def test_s3_faults_are_clear(s3_server, s3_bucket):
         down.put("k", io.BytesIO(b"x"))
 
 
-def test_the_server_refuses_bytes_that_do_not_match_their_checksum(s3_server, s3_bucket, monkeypatch):
-    import storage.s3
+@pytest.mark.parametrize("size", [7, 9 * 1024 * 1024], ids=["single-put", "multipart"])
+def test_the_server_refuses_bytes_changed_in_transit(s3_server, s3_bucket, size):
+    client = s3_server.client()
 
-    store = S3Storage("cloud", s3_server.client(), s3_bucket)
-    monkeypatch.setattr(storage.s3, "_b64_sha256", lambda data: "A" * 43 + "=")  # corruption in transit
+    def flip_a_byte(request, **_):  # after signing: the checksum header is right, the bytes are not
+        body = request.body if isinstance(request.body, bytes) else request.body.read()
+        request.body = bytes([body[0] ^ 1]) + body[1:]
+
+    client.meta.events.register("before-send.s3.PutObject", flip_a_byte)
+    client.meta.events.register("before-send.s3.UploadPart", flip_a_byte)
+    store = S3Storage("cloud", client, s3_bucket)
     with pytest.raises(StorageError, match="checksum refused"):
-        store.put("k", io.BytesIO(b"payload"))
-    monkeypatch.undo()
+        store.put("k", io.BytesIO(b"p" * size), size=size)
     with pytest.raises(NotFound):
         store.stat("k")
 
