@@ -51,6 +51,11 @@ def write_event_log(storage: Storage, aip_id: str, events: list[Event], agents: 
     return storage.put(f"{event_log_prefix(aip_id)}{stamp}-{new_uuid()}.xml", io.BytesIO(data), size=len(data))
 
 
+def aip_versions(storage: Storage, root: str, aip_id: str) -> dict[str, str]:
+    """The current VersionId of each key of an AIP's OCFL object and event log (empty without versions)."""
+    return storage.current_versions(root + "/") | storage.current_versions(event_log_prefix(aip_id))
+
+
 def retain_aip(storage: Storage, root: str, aip_id: str) -> dict[str, str]:
     """Apply the location's retention to an AIP's OCFL object and event log (only once it is registered);
     return the VersionId of each of its keys (empty where the store keeps no versions)."""

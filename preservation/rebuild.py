@@ -18,7 +18,7 @@ from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import CatalogueError, PreservationError
-from preservation.event_log import event_log_prefix
+from preservation.event_log import aip_versions, event_log_prefix
 from preservation.model import (
     Agent,
     Aip,
@@ -266,6 +266,7 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
                                      dict(parsed.agents))
                 entry = found[aip_id]
                 entry[2].append(Replica(aip_id, location.name, head, root, "ok", "", ""))
+                entry[1].setdefault("versions", {})[location.name] = aip_versions(storage, root, aip_id)
                 log_events, log_agents = _event_log(storage, aip_id)
                 entry[3].update({e.id: e for e in log_events})
                 entry[4].update({a.id: a for a in log_agents})
@@ -287,6 +288,9 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
             catalogue.register_aip(session, aip, sorted(parsed.files, key=lambda f: f.path),
                                    sorted(events.values(), key=lambda e: (e.datetime, e.id)), agents.values(),
                                    replicas, parsed.descriptions, parsed.rights)
+            for location_name, versions in meta.get("versions", {}).items():
+                if versions:
+                    catalogue.record_versions(session, aip_id, location_name, versions)
         report.aips += 1
         report.files += len(parsed.files)
         report.events += len(events)

@@ -132,3 +132,20 @@ def test_a_newer_version_hiding_the_verified_one_is_found(tmp_path, monkeypatch,
     copies = {c["location"]: c for c in report["aips"][0]["copies"]}
     assert [(b["path"], b["problem"].split(":")[0]) for b in copies["vault"]["bad"]] == [
         ("data/objects/data/burials-1890-1950.csv", "replaced")]
+
+
+def test_a_rebuilt_catalogue_knows_each_copy_s_versions(tmp_path, monkeypatch, s3_server, locked_bucket, collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket, "object_lock_days = 1")
+    preserve.json("ingest", str(collection))
+    for suffix in ("", "-wal", "-shm"):
+        (preserve.home / f"catalogue.db{suffix}").unlink(missing_ok=True)
+    assert preserve.json("catalogue", "rebuild")["aips"] == 1
+    assert preserve.json("audit")["ok"] is True
+    client = s3_server.client()
+    key = next(v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
+               if v["Key"].endswith("objects/data/burials-1890-1950.csv"))
+    client.put_object(Bucket=locked_bucket, Key=key, Body=b"a newer version")
+    report = preserve.json("audit", expect=1)
+    copies = {c["location"]: c for c in report["aips"][0]["copies"]}
+    assert [(b["path"], b["problem"].split(":")[0]) for b in copies["vault"]["bad"]] == [
+        ("data/objects/data/burials-1890-1950.csv", "replaced")]
