@@ -12,6 +12,7 @@ Relative paths are relative to the archive home.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ BACKENDS = ("local", "s3")
 LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 ENCRYPTIONS = ("", "AES256", "aws:kms")
 PURPOSES = ("aip", "replica", "access")
+UNREADABLE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")  # need a restore before any read: copies could not be verified
 EXECUTORS = ("local", "celery")
 
 
@@ -237,9 +239,18 @@ def _location(where: str, home: Path, index: int, table: object) -> LocationSett
     if table.get("server_side_encryption", "") not in ENCRYPTIONS:
         raise ConfigError(f"{where}: location {name!r}: server_side_encryption must be one of "
                           f"{', '.join(e for e in ENCRYPTIONS if e)} (or left out)")
-    if backend == "local" and (table.get("object_lock_days") or table.get("server_side_encryption")):
-        raise ConfigError(f"{where}: location {name!r}: object_lock_days and server_side_encryption apply to "
-                          "s3 locations only")
+    storage_class = table.get("storage_class", "")
+    if storage_class and not re.fullmatch(r"[A-Z][A-Z0-9_]*", storage_class):
+        raise ConfigError(f"{where}: location {name!r}: storage_class {storage_class!r} is not a storage class name "
+                          "(e.g. STANDARD, STANDARD_IA, GLACIER_IR)")
+    if storage_class in UNREADABLE_CLASSES:
+        raise ConfigError(f"{where}: location {name!r}: objects in storage class {storage_class} cannot be read "
+                          "without a restore, so preserve could not verify or audit them",
+                          hint="Use GLACIER_IR (instant retrieval), or a bucket lifecycle rule that moves objects "
+                               "to colder storage after ingest has verified them.")
+    if backend == "local" and (table.get("object_lock_days") or table.get("server_side_encryption") or storage_class):
+        raise ConfigError(f"{where}: location {name!r}: object_lock_days, server_side_encryption and storage_class "
+                          "apply to s3 locations only")
     fields = {k: v for k, v in table.items() if k != "path"}
     location = LocationSettings(**fields)
     if backend == "local":
@@ -303,6 +314,7 @@ purpose = "aip"                   # "aip", "replica" or "access"
 # object_lock_days = 0                  # > 0: retention on every AIP object version
 # object_lock_mode = "GOVERNANCE"       # or "COMPLIANCE" (irreversible)
 # server_side_encryption = ""           # "AES256" or "aws:kms": the server encrypts what it stores
+# storage_class = ""                    # e.g. "STANDARD_IA" or "GLACIER_IR" (not GLACIER: it cannot be audited)
 
 [replication]
 locations = ["primary"]

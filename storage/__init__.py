@@ -40,5 +40,6 @@ def open_location(location: LocationLike) -> Storage:
         return S3Storage(location.name, client, location.bucket, location.prefix, location.endpoint,
                          object_lock_days=getattr(location, "object_lock_days", 0),
                          object_lock_mode=getattr(location, "object_lock_mode", "GOVERNANCE"),
-                         server_side_encryption=getattr(location, "server_side_encryption", ""))
+                         server_side_encryption=getattr(location, "server_side_encryption", ""),
+                         storage_class=getattr(location, "storage_class", ""))
     raise StorageError(f"storage location {location.name!r}: unknown backend {location.backend!r}")

@@ -66,7 +66,8 @@ class S3Storage:
     """A storage location in an S3 bucket (any S3-compatible endpoint), under a key prefix."""
 
     def __init__(self, name: str, client, bucket: str, prefix: str = "", endpoint: str = "", *,
-                 object_lock_days: int = 0, object_lock_mode: str = "GOVERNANCE", server_side_encryption: str = ""):
+                 object_lock_days: int = 0, object_lock_mode: str = "GOVERNANCE", server_side_encryption: str = "",
+                 storage_class: str = ""):
         self.name = name
         self.client = client
         self.bucket = bucket
@@ -75,6 +76,7 @@ class S3Storage:
         self.object_lock_days = object_lock_days
         self.object_lock_mode = object_lock_mode
         self.server_side_encryption = server_side_encryption
+        self.storage_class = storage_class
         self._lock_checked = False
 
     def _check_object_lock(self) -> None:
@@ -96,8 +98,9 @@ class S3Storage:
         self._lock_checked = True
 
     def _write_options(self) -> dict:
-        """Retention and encryption asked of the server for each new object version."""
-        return {"ServerSideEncryption": self.server_side_encryption} if self.server_side_encryption else {}
+        """Encryption and storage class asked of the server for each new object version."""
+        options = {"ServerSideEncryption": self.server_side_encryption} if self.server_side_encryption else {}
+        return options | ({"StorageClass": self.storage_class} if self.storage_class else {})
 
     def current_versions(self, prefix: str) -> dict[str, str]:
         """The current VersionId of every key under ``prefix``; a key whose latest entry is a delete marker,

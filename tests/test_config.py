@@ -62,6 +62,7 @@ def test_config_file_location_sets_the_home(tmp_path):
         ("[replication]\nlocations = ['offsite']\n", "names 'offsite', which is not a [[storage]] location"),
         ("[[storage]]\nname = 'a'\n", "local location 'a' needs a path"),
         ("[[storage]]\nname = 'a'\npath='x'\n[[storage]]\nname = 'a'\npath='y'\n", "names must be unique: a"),
+        ("[[storage]]\nname = 'a'\npath='x'\nstorage_class = 'STANDARD_IA'\n", "apply to s3 locations only"),
         ("[archive\n", "not valid TOML"),
     ],
 )

@@ -86,6 +86,8 @@ def test_retention_on_a_bucket_without_object_lock_fails_cleanly(tmp_path, monke
     ('object_lock_days = 2\nobject_lock_mode = "FOREVER"', "object_lock_mode must be one of"),
     ("object_lock_days = -1", "cannot be negative"),
     ('server_side_encryption = "rot13"', "server_side_encryption must be one of"),
+    ('storage_class = "cheap please"', "is not a storage class name"),
+    ('storage_class = "DEEP_ARCHIVE"', "cannot be read without a restore"),
 ])
 def test_bad_retention_settings_are_refused(tmp_path, monkeypatch, s3_server, extra, message):
     home = tmp_path / "home"
@@ -149,3 +151,14 @@ def test_a_rebuilt_catalogue_knows_each_copy_s_versions(tmp_path, monkeypatch, s
     copies = {c["location"]: c for c in report["aips"][0]["copies"]}
     assert [(b["path"], b["problem"].split(":")[0]) for b in copies["vault"]["bad"]] == [
         ("data/objects/data/burials-1890-1950.csv", "replaced")]
+
+
+def test_every_object_is_written_in_the_location_s_storage_class(tmp_path, monkeypatch, s3_server, s3_bucket,
+                                                                 collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, 'storage_class = "STANDARD_IA"')
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    client = s3_server.client()
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=s3_bucket)["Contents"] if aip_id in o["Key"]
+            or "urn%3auuid%3a" in o["Key"]]
+    assert keys
+    assert {client.head_object(Bucket=s3_bucket, Key=key).get("StorageClass") for key in keys} == {"STANDARD_IA"}
