@@ -11,6 +11,7 @@ from cli.context import app
 from cli.output import console, emit_json, esc, human_size, table
 from ingest.update import update_aip
 from preservation.catalogue import queries as catalogue
+from preservation.legal_hold import hold_active
 from storage import open_location
 from storage.ocfl import read_inventory
 
@@ -61,8 +62,9 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
         agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
         described = catalogue.aip_descriptions(session, aip.id)
         rights = catalogue.aip_rights(session, aip.id)
+    held = hold_active(app(ctx).database(), aip.id)
     if as_json:
-        emit_json({"aip": aip, "files": files, "events": events, "replicas": replicas,
+        emit_json({"aip": aip, "legal_hold": held, "files": files, "events": events, "replicas": replicas,
                    "agents": list(agents.values()),
                    "descriptions": [{"target": f"objects/{t}" if t else "objects", "element": e, "value": v}
                                     for t, e, v in described],
@@ -72,6 +74,8 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
     out.print(f"[bold]{esc(aip.title)}[/bold]")
     out.print(f"  AIP {aip.id}  ({aip.status}; OCFL object {aip.ocfl_id}, {aip.head_version})")
     out.print(f"  {aip.file_count} files, {human_size(aip.total_bytes)}; ingested {aip.created_at}")
+    if held:
+        out.print("  [bold yellow]Legal hold in place[/bold yellow] (release with `preserve aip hold --release`)")
     for target, element, value in described:
         out.print(f"  [dim]{esc('objects/' + target if target else 'AIP')} dc.{element}:[/dim] {esc(value)}")
     rows = table("Path", "Size", "PUID", "Format", "Validation", "SHA-256", title="Files")
@@ -144,6 +148,44 @@ def update_command(ctx: click.Context, aip_id: str, metadata: Path | None, right
     else:
         click.echo(f"AIP {report.aip_id} is now at {report.version}: {len(report.changed)} file(s) stored anew "
                    f"in {', '.join(report.locations)}.")
+
+
+@aip_group.command("hold")
+@click.argument("aip_id")
+@click.option("--reason", required=True, help="Why (a case, a request, an instruction); kept in the event.")
+@click.option("--release", is_flag=True, help="Release the hold instead of placing it.")
+@click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who is placing it (default: login name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def hold_command(ctx: click.Context, aip_id: str, reason: str, release: bool, archivist: str | None,
+                 as_json: bool) -> None:
+    """Place a legal hold on every stored version of an AIP (or release it with --release).
+
+    While held, an S3 location with Object Lock refuses to delete the AIP's objects even after
+    their retention has run out. Local disks cannot hold: they are listed as "not possible".
+    Exit 1 if a location failed, or if no copy could be held at all.
+    """
+    from ingest.records import make_agents
+    from preservation.legal_hold import set_legal_hold
+
+    obj = app(ctx)
+    agents = make_agents(obj.settings.archive_name, archivist or "")
+    aip, results = set_legal_hold(obj.settings, obj.database(), aip_id, not release, reason,
+                                  [agents["software"], agents["person"]])
+    if as_json:
+        emit_json({"aip_id": aip, "hold": not release, "locations": results})
+    else:
+        out = console()
+        for result in results:
+            colour = {"held": "green", "released": "green", "failed": "red"}.get(result.outcome, "yellow")
+            detail = f"{result.versions} object versions" if result.versions else esc(result.problem)
+            out.print(f"  {esc(result.location)}  [{colour}]{result.outcome}[/{colour}]  {detail}")
+    done = [r for r in results if r.outcome in ("held", "released")]
+    if any(r.outcome == "failed" for r in results) or not done:
+        if not as_json:
+            click.echo("No copy could be " + ("released." if release else "held.") if not done else
+                       "Some locations failed: see above.", err=True)
+        ctx.exit(1)
 
 
 @aip_group.command("export")

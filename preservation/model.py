@@ -15,6 +15,7 @@ VALIDATION = "validation"
 FILENAME_CHANGE = "filename change"
 METADATA_MODIFICATION = "metadata modification"
 REPLICATION = "replication"
+POLICY_ASSIGNMENT = "policy assignment"
 
 # Outcomes
 SUCCESS = "success"

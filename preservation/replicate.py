@@ -21,6 +21,7 @@ from preservation.config import Settings
 from preservation.errors import PreservationError
 from preservation.event_log import event_log_prefix, retain_aip, write_event_log
 from preservation.identifiers import agent_uuid, event_uuid, new_uuid, timestamp
+from preservation.legal_hold import hold_new_versions
 from preservation.model import REPLICATION, SOFTWARE, SUCCESS, Agent, Aip, Event, Replica
 from storage import Storage, open_location
 from storage.ocfl import delete_object, ensure_storage_root
@@ -106,6 +107,7 @@ def seal_copy(database: Database, storage: Storage, location: str, root: str, ai
     if versions:
         with database.session() as session:
             catalogue.record_versions(session, aip_id, location, versions)
+        hold_new_versions(database, storage, aip_id, versions)
     return len(versions)
 
 

@@ -75,6 +75,10 @@ class Storage(Protocol):
         """Apply the location's retention to the current version of every key under ``prefix``; return them."""
         ...
 
+    def legal_hold(self, versions: dict[str, str], on: bool) -> None:
+        """Place (or release) a legal hold on these versions of keys; StorageError where the store has none."""
+        ...
+
 
 def check_key(key: str) -> str:
     """Refuse keys that are empty, absolute, or step out of the location; return the key."""

@@ -148,6 +148,11 @@ class LocalStorage:
         """Nothing to do: a file system has no retention (protect the folder with permissions or snapshots)."""
         return {}
 
+    def legal_hold(self, versions: dict[str, str], on: bool) -> None:
+        """Refused: a file system has no legal holds."""
+        raise StorageError(f"{self.describe()}: local disks have no legal holds",
+                           hint="Protect the folder with permissions or snapshots.")
+
     def delete(self, key: str) -> None:
         """Remove ``key`` and any directories it leaves empty."""
         path = self._path(key)

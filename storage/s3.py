@@ -132,6 +132,22 @@ class S3Storage:
                 raise self._error(exc, key, "apply retention to") from exc
         return versions
 
+    def legal_hold(self, versions: dict[str, str], on: bool) -> None:
+        """Place (or release) a legal hold on each given version: the server then refuses to delete it, whatever
+        its retention, until the hold is released."""
+        status = {"Status": "ON" if on else "OFF"}
+        for key, version_id in versions.items():
+            try:
+                self.client.put_object_legal_hold(Bucket=self.bucket, Key=self._key(key), VersionId=version_id,
+                                                  LegalHold=status)
+            except Exception as exc:  # noqa: BLE001
+                code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+                if code == "InvalidRequest":
+                    raise StorageError(f"{self.describe()}: bucket {self.bucket!r} cannot hold {key}: "
+                                       f"{exc.response['Error'].get('Message', code)}",
+                                       hint="Legal holds need a bucket created with Object Lock.") from exc
+                raise self._error(exc, key, "set a legal hold on") from exc
+
     def describe(self) -> str:
         """Where this location keeps its bytes."""
         return f"{self.name} (s3://{self.bucket}/{self.prefix}{' at ' + self.endpoint if self.endpoint else ''})"

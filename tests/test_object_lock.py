@@ -162,3 +162,50 @@ def test_every_object_is_written_in_the_location_s_storage_class(tmp_path, monke
             or "urn%3auuid%3a" in o["Key"]]
     assert keys
     assert {client.head_object(Bucket=s3_bucket, Key=key).get("StorageClass") for key in keys} == {"STANDARD_IA"}
+
+
+def test_a_legal_hold_keeps_every_version_until_it_is_released(tmp_path, monkeypatch, s3_server, locked_bucket,
+                                                                collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket)  # Object Lock, but no retention
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    client = s3_server.client()
+
+    def victim():
+        return next(v for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
+                    if v["Key"].endswith("transcription-notes.txt"))
+
+    held = preserve.json("aip", "hold", aip_id[:8], "--reason", "Coroner's inquiry 2026/114")
+    outcomes = {r["location"]: r["outcome"] for r in held["locations"]}
+    assert outcomes == {"primary": "not possible", "vault": "held"}
+    assert preserve.json("aip", "show", aip_id)["legal_hold"] is True
+    version = victim()
+    assert client.get_object_legal_hold(Bucket=locked_bucket, Key=version["Key"],
+                                        VersionId=version["VersionId"])["LegalHold"]["Status"] == "ON"
+    with pytest.raises(Exception, match="AccessDenied"):
+        client.delete_object(Bucket=locked_bucket, Key=version["Key"], VersionId=version["VersionId"])
+
+    events = [e for e in preserve.json("aip", "show", aip_id)["events"] if e["type"] == "policy assignment"]
+    assert len(events) == 1 and "Coroner's inquiry 2026/114" in events[0]["detail"]
+
+    sheet = tmp_path / "metadata.csv"  # a version added while held is held too
+    sheet.write_text("filename,dc.title\nobjects,Parish of St Michael\n")
+    preserve.json("aip", "update", aip_id, "--metadata", str(sheet))
+    latest = [v for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
+              if v["Key"].endswith("/v2/inventory.json")]
+    assert len(latest) == 1
+    assert client.get_object_legal_hold(Bucket=locked_bucket, Key=latest[0]["Key"],
+                                        VersionId=latest[0]["VersionId"])["LegalHold"]["Status"] == "ON"
+
+    preserve.json("aip", "hold", aip_id, "--release", "--reason", "Inquiry closed")
+    assert preserve.json("aip", "show", aip_id)["legal_hold"] is False
+    client.delete_object(Bucket=locked_bucket, Key=version["Key"], VersionId=version["VersionId"])  # now allowed
+    remaining = client.list_object_versions(Bucket=locked_bucket, Prefix=version["Key"]).get("Versions", [])
+    assert version["VersionId"] not in [v["VersionId"] for v in remaining]
+
+
+def test_a_hold_with_no_copy_that_can_take_it_fails(tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket)  # no versions, no Object Lock
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    result = preserve("aip", "hold", aip_id, "--reason", "test", expect=1)
+    assert "not possible" in result.output and "No copy could be held" in result.output
+    assert preserve.json("aip", "show", aip_id)["legal_hold"] is False
