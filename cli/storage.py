@@ -170,6 +170,39 @@ def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as
         ctx.exit(1)
 
 
+@storage_group.command("clean-uploads")
+@click.argument("locations", nargs=-1)
+@click.option("--older-than", "hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Only writes started at least this many hours ago (a running ingest's are younger).")
+@click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def clean_uploads_command(ctx: click.Context, locations: tuple[str, ...], hours: float, dry_run: bool,
+                          as_json: bool) -> None:
+    """Remove writes a crash left unfinished: temp files on disk, multipart uploads in S3 (every location,
+    or those named).
+
+    Such leftovers are never part of an AIP — a copy counts only once it is verified and registered —
+    but object stores keep, and bill, an unfinished upload's parts until it is aborted.
+    """
+    settings = app(ctx).settings
+    chosen = [settings.location(name) for name in locations] if locations else settings.locations
+    rows = []
+    for location in chosen:
+        found = open_location(location).abandoned_writes(hours * 3600, remove=not dry_run)
+        rows.append({"location": location.name, "removed": [] if dry_run else found,
+                     "would_remove": found if dry_run else []})
+    if as_json:
+        emit_json(rows)
+        return
+    verb = "would remove" if dry_run else "removed"
+    for row in rows:
+        found = row["would_remove"] or row["removed"]
+        click.echo(f"{row['location']}: {verb} {len(found)} unfinished write(s)")
+        for item in found:
+            click.echo(f"  {item}")
+
+
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
     group.add_command(storage_group)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -147,6 +148,22 @@ class LocalStorage:
     def retain(self, prefix: str) -> dict[str, str]:
         """Nothing to do: a file system has no retention (protect the folder with permissions or snapshots)."""
         return {}
+
+    def abandoned_writes(self, older_than: float, remove: bool = False) -> list[str]:
+        """Temp files older than ``older_than`` seconds left by a write that was killed; removed if asked."""
+        found = []
+        if not self.root.is_dir():
+            return found
+        cutoff = time.time() - older_than
+        for dirpath, _, filenames in os.walk(self.root):
+            for filename in sorted(filenames):
+                path = Path(dirpath) / filename
+                with contextlib.suppress(FileNotFoundError):
+                    if filename.startswith(TEMP_PREFIX) and path.stat().st_mtime < cutoff:
+                        found.append(path.relative_to(self.root).as_posix())
+                        if remove:
+                            path.unlink()
+        return found
 
     def legal_hold(self, versions: dict[str, str], on: bool) -> None:
         """Refused: a file system has no legal holds."""

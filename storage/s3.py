@@ -329,15 +329,25 @@ class S3Storage:
         return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": self._key(key)},
                                                   ExpiresIn=seconds)
 
-    def abort_stale_uploads(self) -> int:
-        """Abort multipart uploads left behind under this location's prefix; return how many."""
-        count = 0
-        paginator = self.client.get_paginator("list_multipart_uploads")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
-            for upload in page.get("Uploads", []):
-                self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
-                count += 1
-        return count
+    def abandoned_writes(self, older_than: float, remove: bool = False) -> list[str]:
+        """Multipart uploads under this location's prefix started more than ``older_than`` seconds ago and
+        never completed (their parts are stored, and billed, until aborted); aborted if asked."""
+        found = []
+        cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+        try:
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for upload in page.get("Uploads", []):
+                    if upload["Initiated"] >= cutoff:
+                        continue
+                    found.append(f"{upload['Key'][len(self.prefix):]} (multipart upload started "
+                                 f"{upload['Initiated']:%Y-%m-%d %H:%M} UTC)")
+                    if remove:
+                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
+                                                           UploadId=upload["UploadId"])
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(exc, "(multipart uploads)", "list or abort") from exc
+        return found
 
 
 def _read_exactly(stream: BinaryIO, count: int) -> bytes:

@@ -50,3 +50,38 @@ def test_status_reports_an_unreachable_location(preserve):
                       'endpoint = "http://127.0.0.1:9"\nbucket = "b"\n')
     result = preserve("storage", "status", "--json", expect=1)
     assert "NO: " in result.stdout and "cannot reach" in result.stdout
+
+
+def test_clean_uploads_removes_only_old_unfinished_writes(preserve, collection, s3_server, s3_bucket, monkeypatch):
+    import os
+    import time
+
+    from tests.conftest import use_s3_credentials
+
+    use_s3_credentials(monkeypatch)
+    preserve("storage", "add", "offsite", "--backend", "s3", "--endpoint", s3_server.endpoint,
+             "--bucket", s3_bucket, "--prefix", "aips")
+    preserve.json("ingest", str(collection))
+    client = s3_server.client()
+    client.create_multipart_upload(Bucket=s3_bucket, Key="aips/abc/killed-mid-upload.tif")
+    client.create_multipart_upload(Bucket=s3_bucket, Key="elsewhere/not-ours.tif")  # outside the location
+    primary = preserve.home / "storage" / "primary"
+    old = primary / "abc" / ".preserve-tmp-4242-scan.tif"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"half a file")
+    os.utime(old, (time.time() - 3 * 3600,) * 2)
+    young = primary / "abc" / ".preserve-tmp-4243-scan.tif"  # a write still running
+    young.write_bytes(b"being written")
+
+    dry = {row["location"]: row for row in preserve.json("storage", "clean-uploads", "--older-than", "0",
+                                                          "--dry-run")}
+    assert [p.split(" (")[0] for p in dry["offsite"]["would_remove"]] == ["abc/killed-mid-upload.tif"]
+    assert len(client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"]) == 2 and old.exists()
+
+    done = {row["location"]: row for row in preserve.json("storage", "clean-uploads", "--older-than", "1")}
+    assert done["primary"]["removed"] == ["abc/.preserve-tmp-4242-scan.tif"]
+    assert not old.exists() and young.exists()
+    assert done["offsite"]["removed"] == []  # started moments ago: could be a running ingest's
+    preserve.json("storage", "clean-uploads", "offsite", "--older-than", "0")
+    assert [u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"]] == ["elsewhere/not-ours.tif"]
+    assert preserve.json("audit")["ok"] is True
