@@ -1,35 +1,93 @@
-"""``preserve audit``: re-read every stored copy and compare it with the ingest digests."""
+"""``preserve audit``: check stored copies against what was recorded, repair from a good copy, on a schedule."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
 from cli.context import app
 from cli.output import console, emit_json, esc, human_size
-from preservation.audit import AipAudit, audit
+from preservation.fixity import FULL, METADATA, AipAudit, PlannedCheck, plan_all, run_audit
 
 DAMAGE = 1
 
 
 @click.command("audit")
 @click.option("--aip", "aip_id", help="Audit only this AIP (UUID or its first characters).")
+@click.option("--location", help="Audit only the copies in this storage location.")
+@click.option("--due", is_flag=True, help="Do the checks the fixity policy says are due now (one scheduled slice).")
+@click.option("--budget-bytes", type=click.IntRange(min=1), help="Read at most about this many bytes in full checks "
+              "(overrides the policy's budget_bytes_per_run).")
+@click.option("--metadata-only", is_flag=True, help="Compare only presence, sizes and store checksums (cheap; "
+              "no bytes are read).")
+@click.option("--repair/--no-repair", default=None, help="Re-write a damaged copy from a copy verified in the same "
+              "run (default: the policy's repair setting, which ships on).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.pass_context
-def audit_command(ctx: click.Context, aip_id: str | None, as_json: bool) -> None:
-    """Check the fixity of every stored copy of every AIP (or of one).
+def audit_command(ctx: click.Context, aip_id: str | None, location: str | None, due: bool, budget_bytes: int | None,
+                  metadata_only: bool, repair: bool | None, as_json: bool) -> None:
+    """Check the fixity of stored copies: every copy of every AIP, or those selected.
 
-    Exits 0 when every file matches the digests recorded at ingest, 1 when any does not,
-    naming each bad file and the location of the bad copy. Each check is recorded as a
-    PREMIS fixity check event.
+    A full check re-reads every file and compares size, SHA-256 and SHA-512 with what was
+    recorded at ingest; it also finds missing and unexpected files, a changed inventory, and
+    on versioned object stores a deleted or replaced version. A damaged copy is repaired from
+    another copy verified in the same run. Exits 0 when every copy checked is intact (or was
+    repaired), 1 when damage remains, naming each bad file and copy. Every check and repair is
+    recorded as a PREMIS event.
     """
+    from policies.fixity import load_fixity_policy
+    from preservation.schedule import plan_due
+
     obj = app(ctx)
-    results = audit(obj.settings, obj.database(), aip_id)
-    if as_json:
-        emit_json({"ok": all(r.ok for r in results), "aips": [_as_dict(r) for r in results]})
+    settings = obj.settings
+    if location is not None:
+        settings.location(location)  # a clear error for a name that is not configured
+    policy = load_fixity_policy(settings.policies_path)
+    kind = METADATA if metadata_only else FULL
+    if due:
+        plan = plan_due(obj.database(), policy.cadences(settings.locations), location=location, aip_ref=aip_id,
+                        budget_bytes=budget_bytes)
     else:
-        _print(results)
+        plan = plan_all(obj.database(), aip_id, location, kind)
+        if budget_bytes is not None:
+            plan = _within(plan, budget_bytes)
+    results = _run(obj, plan, policy.repair if repair is None else repair, quiet=as_json)
+    if as_json:
+        emit_json({"ok": all(r.ok for r in results), "found_damage": any(r.found_damage for r in results),
+                   "aips": [_as_dict(r) for r in results]})
+    else:
+        _print(results, due)
     if not all(result.ok for result in results):
         ctx.exit(DAMAGE)
+
+
+def _within(plan: list[PlannedCheck], budget: int) -> list[PlannedCheck]:
+    """The first planned checks whose bytes fit in ``budget`` (always at least one)."""
+    chosen, used = [], 0
+    for planned in plan:
+        size = planned.aip.total_bytes * len(planned.locations)
+        if chosen and used + size > budget:
+            break
+        chosen.append(planned)
+        used += size
+    return chosen
+
+
+def _run(obj, plan: list[PlannedCheck], repair: bool, quiet: bool) -> list[AipAudit]:
+    """Run the plan with a progress bar on a terminal (bytes for full checks, copies otherwise)."""
+    if quiet or not sys.stderr.isatty():
+        return run_audit(obj.settings, obj.database(), plan, repair=repair)
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = sum(p.aip.total_bytes * len(p.locations) for p in plan if p.kind == FULL)
+    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("Auditing", total=total or None)
+        return run_audit(obj.settings, obj.database(), plan, repair=repair,
+                         on_bytes=lambda n: progress.advance(task, n),
+                         on_copy=lambda aip, copy: progress.update(task, description=f"Auditing {aip.id[:8]}"))
 
 
 def _as_dict(result: AipAudit) -> dict:
@@ -37,32 +95,56 @@ def _as_dict(result: AipAudit) -> dict:
         "aip_id": result.aip.id,
         "title": result.aip.title,
         "ok": result.ok,
+        "no_good_copy": result.no_good_copy,
         "copies": [
-            {"location": c.location, "ok": c.ok, "files": c.files, "bytes": c.bytes,
-             "bad": [{"path": b.path, "problem": b.problem} for b in c.bad]}
+            {"location": c.replica.location, "kind": c.check.kind, "ok": c.check.ok, "status": c.status,
+             "files": c.check.files, "bytes": c.check.bytes,
+             "bad": [{"path": b.path, "problem": b.problem} for b in c.check.bad],
+             "repaired_from": c.repaired_from,
+             "rewritten": c.repair.rewritten if c.repair else [],
+             "quarantined": c.repair.quarantined if c.repair else [],
+             "still_bad": ([{"path": b.path, "problem": b.problem} for b in c.after.bad] if c.after else [])
+             + ([{"path": "(repair)", "problem": c.repair_problem}] if c.repair_problem else [])}
             for c in result.copies
         ],
     }
 
 
-def _print(results: list[AipAudit]) -> None:
+def _print(results: list[AipAudit], due: bool) -> None:
     out = console()
     if not results:
-        out.print("The archive holds no AIPs to audit.")
+        out.print("Nothing is due for checking." if due else "The archive holds no AIPs to audit.")
         return
-    bad_count = 0
+    marks = {"ok": "[green]OK[/green]", "repaired": "[yellow]REPAIRED[/yellow]", "damaged": "[red]DAMAGED[/red]"}
     for result in results:
         for copy in result.copies:
-            mark = "[green]OK[/green]" if copy.ok else "[red]DAMAGED[/red]"
-            out.print(f"{mark}  {result.aip.id}  {esc(result.aip.title)}  {esc('[' + copy.location + ']')} "
-                      f"{copy.files} files, {human_size(copy.bytes)}")
-            for bad in copy.bad:
-                bad_count += 1
+            check = copy.check
+            what = human_size(check.bytes) + (" listed" if check.kind == METADATA else "")
+            out.print(f"{marks[copy.status]}  {result.aip.id}  {esc(result.aip.title)}  "
+                      f"{esc('[' + copy.replica.location + ']')} {check.files} files, {what}")
+            for bad in check.bad:
                 out.print(f"      [red]{esc(bad.path)}[/red]: {esc(bad.problem)} (copy in {esc(bad.location)})")
-    if bad_count:
-        out.print(f"[red]{bad_count} bad file(s) found.[/red] Every check is recorded as a fixity check event.")
+            if copy.status == "repaired":
+                out.print(f"      repaired from the copy in {esc(copy.repaired_from)}: "
+                          f"{len(copy.repair.rewritten)} file(s) re-written, {len(copy.repair.quarantined)} moved "
+                          "to quarantine; verified again")
+            elif copy.repaired_from:
+                out.print(f"      [red]repair from {esc(copy.repaired_from)} failed:[/red] "
+                          f"{esc(copy.repair_problem or 'still damaged after re-writing')}")
+    hopeless = [r for r in results if r.no_good_copy]
+    for result in hopeless:
+        out.print(f"[bold red]AIP {result.aip.id} ({esc(result.aip.title)}) has NO intact copy left.[/bold red] "
+                  "Every copy has been kept as it is. Restore it from a backup of a storage location, "
+                  "or from the depositor.")
+        print(f"preserve audit: AIP {result.aip.id} has no intact copy left", file=sys.stderr)
+    damaged = sum(1 for r in results for c in r.copies if c.status == "damaged")
+    repaired = sum(1 for r in results for c in r.copies if c.status == "repaired")
+    if damaged:
+        out.print(f"[red]{damaged} damaged copy(ies) remain[/red]; {repaired} repaired. "
+                  "Every check is recorded as a fixity check event.")
     else:
-        out.print(f"All {len(results)} AIP(s) intact.")
+        out.print(f"All {len(results)} AIP(s) checked are intact" + (f" ({repaired} copy(ies) repaired)."
+                                                                     if repaired else "."))
 
 
 def register(group: click.Group) -> None:

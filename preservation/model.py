@@ -16,6 +16,8 @@ FILENAME_CHANGE = "filename change"
 METADATA_MODIFICATION = "metadata modification"
 REPLICATION = "replication"
 POLICY_ASSIGNMENT = "policy assignment"
+RECOVERY = "recovery"
+QUARANTINE = "quarantine"
 
 # Outcomes
 SUCCESS = "success"
@@ -160,6 +162,8 @@ class Replica:
     status: str = "ok"
     stored_at: str = ""
     verified_at: str = ""
+    inventory_sha512: str = ""
+    metadata_checked_at: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from preservation.model import (
     Validation,
 )
 from storage import Storage, open_location
-from storage.ocfl import read_inventory
+from storage.ocfl import inventory_digest, read_inventory
 
 M = "{http://www.loc.gov/METS/}"
 P = "{http://www.loc.gov/premis/v3}"
@@ -265,7 +265,8 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
                     found[aip_id] = (parsed, {"inventory": inventory, "mets": mets}, [], dict(parsed.events),
                                      dict(parsed.agents))
                 entry = found[aip_id]
-                entry[2].append(Replica(aip_id, location.name, head, root, "ok", "", ""))
+                entry[2].append(Replica(aip_id, location.name, head, root, "ok", "", "",
+                                         inventory_digest(storage, root)))
                 entry[1].setdefault("versions", {})[location.name] = aip_versions(storage, root, aip_id)
                 log_events, log_agents = _event_log(storage, aip_id)
                 entry[3].update({e.id: e for e in log_events})

@@ -24,9 +24,7 @@ from preservation.identifiers import agent_uuid, event_uuid, new_uuid, timestamp
 from preservation.legal_hold import hold_new_versions
 from preservation.model import REPLICATION, SOFTWARE, SUCCESS, Agent, Aip, Event, Replica
 from storage import Storage, open_location
-from storage.ocfl import delete_object, ensure_storage_root
-
-COMMIT_FILES = ("inventory.json", "inventory.json.sha512")
+from storage.ocfl import copy_keys, delete_object, ensure_storage_root, inventory_digest
 
 
 @dataclass
@@ -102,11 +100,14 @@ def _replicate_one(settings: Settings, database: Database, destination: Storage,
 
 
 def seal_copy(database: Database, storage: Storage, location: str, root: str, aip_id: str) -> int:
-    """Once a copy is registered: apply its location's retention and record its keys' VersionIds."""
+    """Once a copy is registered (or repaired): apply its location's retention, record its keys' VersionIds
+    and the digest of its inventory, so later audits can tell if either changes."""
     versions = retain_aip(storage, root, aip_id)
+    digest = inventory_digest(storage, root)
+    with database.session() as session:
+        catalogue.record_versions(session, aip_id, location, versions)
+        catalogue.set_inventory_digest(session, aip_id, location, digest)
     if versions:
-        with database.session() as session:
-            catalogue.record_versions(session, aip_id, location, versions)
         hold_new_versions(database, storage, aip_id, versions)
     return len(versions)
 
@@ -121,13 +122,5 @@ def _remove_partial_copy(destination: Storage, root: str, aip_id: str) -> None:
 def _copy_object(source: Storage, destination: Storage, root: str, event_log: str) -> tuple[int, int]:
     """Stream an OCFL object and its event log across; the root inventory goes last, once the rest is durable."""
     objects = [*source.list(root + "/"), *source.list(event_log)]
-    commit = {f"{root}/{name}" for name in COMMIT_FILES}
-    content = [o for o in objects if o.key not in commit]
-    for stored in content:
-        with source.open(stored.key) as stream:
-            destination.put(stored.key, stream, size=stored.size, durable=False, overwrite=False)
-    destination.sync(o.key for o in content)
-    for stored in sorted((o for o in objects if o.key in commit), key=lambda o: o.key):
-        with source.open(stored.key) as stream:
-            destination.put(stored.key, stream, size=stored.size, overwrite=False)
+    copy_keys(source, destination, root, objects, overwrite=False)
     return len(objects), sum(o.size for o in objects)

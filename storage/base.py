@@ -25,6 +25,7 @@ class Storage(Protocol):
     """A place that keeps bytes under keys: local disk, an S3 bucket, …"""
 
     name: str
+    keeps_checksums: bool  # whether ``stat`` reports the store's own checksum of an object
 
     def put(
         self,
@@ -93,3 +94,11 @@ def check_key(key: str) -> str:
     if any(part in ("", ".", "..") for part in parts) or posixpath.normpath(key) != key:
         raise StorageError(f"unsafe storage key {key!r}")
     return key
+
+
+def copy_key(source: Storage, destination: Storage, key: str, *, size: int | None = None,
+             algorithms: tuple[str, ...] = ("sha256", "sha512"), durable: bool = True,
+             overwrite: bool = True) -> StoredObject:
+    """Stream ``key`` from one location to another (same key), returning the digests of what was written."""
+    with source.open(key) as stream:
+        return destination.put(key, stream, size=size, algorithms=algorithms, durable=durable, overwrite=overwrite)

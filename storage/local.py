@@ -20,6 +20,8 @@ TEMP_PREFIX = ".preserve-tmp-"
 class LocalStorage:
     """A storage location in a directory on a local or mounted file system."""
 
+    keeps_checksums = False
+
     def __init__(self, name: str, root: Path):
         self.name = name
         self.root = Path(root)

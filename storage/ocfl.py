@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from preservation.errors import NotFound, PackageError, StorageError
-from storage.base import Storage, StoredObject
+from storage.base import Storage, StoredObject, copy_key
 from storage.digests import hash_stream
 
 OCFL_VERSION = "1.1"
@@ -118,6 +118,23 @@ def delete_object(storage: Storage, root: str) -> int:
     return len(keys)
 
 
+COMMIT_FILES = ("inventory.json", "inventory.json.sha512")
+
+
+def copy_keys(source: Storage, destination: Storage, root: str, objects: Iterable[StoredObject], *,
+              overwrite: bool) -> None:
+    """Stream keys of an object from one location to another; the root inventory (the commit point) goes
+    last, once everything else is durable."""
+    commit = {f"{root}/{name}" for name in COMMIT_FILES}
+    objects = list(objects)
+    content = [o for o in objects if o.key not in commit]
+    for stored in content:
+        copy_key(source, destination, stored.key, size=stored.size, durable=False, overwrite=overwrite)
+    destination.sync(o.key for o in content)
+    for stored in sorted((o for o in objects if o.key in commit), key=lambda o: o.key):
+        copy_key(source, destination, stored.key, size=stored.size, overwrite=overwrite)
+
+
 def write_inventory(
     out: BinaryIO,
     object_id: str,
@@ -180,6 +197,12 @@ def read_inventory(storage: Storage, root: str) -> dict:
         return json.loads(data)
     except ValueError as exc:
         raise PackageError(f"{storage.describe()}: {root}/inventory.json is not valid JSON: {exc}") from None
+
+
+def inventory_digest(storage: Storage, root: str) -> str:
+    """The SHA-512 of an object's root inventory as stored now."""
+    with storage.open(f"{root}/inventory.json") as handle:
+        return hash_stream(handle, ("sha512",))[0]["sha512"]
 
 
 def version_state(inventory: dict, version: str | None = None) -> Iterator[tuple[str, str, str]]:

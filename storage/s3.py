@@ -65,6 +65,8 @@ def make_client(endpoint: str = "", **credentials):
 class S3Storage:
     """A storage location in an S3 bucket (any S3-compatible endpoint), under a key prefix."""
 
+    keeps_checksums = True
+
     def __init__(self, name: str, client, bucket: str, prefix: str = "", endpoint: str = "", *,
                  object_lock_days: int = 0, object_lock_mode: str = "GOVERNANCE", server_side_encryption: str = "",
                  storage_class: str = ""):

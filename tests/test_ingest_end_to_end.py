@@ -3,6 +3,7 @@ by independent tools (bagit, ocfl-py, the official METS and PREMIS schemas)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import bagit
@@ -69,7 +70,10 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
 
     audit = preserve.json("audit")
     assert audit["ok"] is True
-    assert audit["aips"][0]["copies"][0]["files"] == len(before) + 1  # the payload and the METS
+    stored = next((preserve.home / "storage" / "primary").rglob("inventory.json"))
+    content = [p for paths in json.loads(stored.read_text())["manifest"].values() for p in paths]
+    assert len(content) > len(before) + 1  # the payload, the METS and the bag's tag files
+    assert audit["aips"][0]["copies"][0]["files"] == len(content)
 
     hits = preserve.json("search", "vestry", "minutes")
     assert [h["aip_id"] for h in hits] == [aip_id]

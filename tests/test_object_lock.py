@@ -64,7 +64,7 @@ def test_every_object_version_is_retained_and_cannot_be_deleted(tmp_path, monkey
         client.delete_object(Bucket=locked_bucket, Key=victim["Key"], VersionId=victim["VersionId"])
 
     client.delete_object(Bucket=locked_bucket, Key=victim["Key"])  # only hides it behind a delete marker
-    report = preserve.json("audit", expect=1)
+    report = preserve.json("audit", "--no-repair", expect=1)
     copies = {c["location"]: c for c in report["aips"][0]["copies"]}
     assert copies["primary"]["ok"] is True
     assert [(b["path"], b["problem"].split(":")[0]) for b in copies["vault"]["bad"]] == [
@@ -130,7 +130,7 @@ def test_a_newer_version_hiding_the_verified_one_is_found(tmp_path, monkeypatch,
     key = next(v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
                if v["Key"].endswith("objects/data/burials-1890-1950.csv"))
     client.put_object(Bucket=locked_bucket, Key=key, Body=(collection / "data" / "burials-1890-1950.csv").read_bytes())
-    report = preserve.json("audit", expect=1)  # same bytes, but not the version that was verified and locked
+    report = preserve.json("audit", "--no-repair", expect=1)  # same bytes, but not the version that was verified and locked
     copies = {c["location"]: c for c in report["aips"][0]["copies"]}
     assert [(b["path"], b["problem"].split(":")[0]) for b in copies["vault"]["bad"]] == [
         ("data/objects/data/burials-1890-1950.csv", "replaced")]
@@ -147,7 +147,7 @@ def test_a_rebuilt_catalogue_knows_each_copy_s_versions(tmp_path, monkeypatch, s
     key = next(v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
                if v["Key"].endswith("objects/data/burials-1890-1950.csv"))
     client.put_object(Bucket=locked_bucket, Key=key, Body=b"a newer version")
-    report = preserve.json("audit", expect=1)
+    report = preserve.json("audit", "--no-repair", expect=1)
     copies = {c["location"]: c for c in report["aips"][0]["copies"]}
     assert [(b["path"], b["problem"].split(":")[0]) for b in copies["vault"]["bad"]] == [
         ("data/objects/data/burials-1890-1950.csv", "replaced")]

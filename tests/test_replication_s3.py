@@ -54,7 +54,7 @@ def test_every_copy_is_written_verified_audited_and_exportable(two_locations, co
 
     victim = next(k for k in keys if k.endswith("transcription-notes.txt"))
     s3_server.client().delete_object(Bucket=s3_bucket, Key=victim)
-    report = preserve.json("audit", expect=1)
+    report = preserve.json("audit", "--no-repair", expect=1)
     copies = {c["location"]: c for c in report["aips"][0]["copies"]}
     assert copies["primary"]["ok"] is True
     assert [b["problem"] for b in copies["offsite"]["bad"]] == ["missing"]

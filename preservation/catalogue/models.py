@@ -109,6 +109,24 @@ class ReplicaRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     stored_at: Mapped[str] = mapped_column(String(TIME_LEN))
     verified_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+    inventory_sha512: Mapped[str] = mapped_column(String(128), default="", server_default="")
+    metadata_checked_at: Mapped[str] = mapped_column(String(TIME_LEN), default="", server_default="")
+
+
+class FixityCheckRow(Base):
+    """One check of one copy: a full re-read or a metadata-only pass, and what it found."""
+
+    __tablename__ = "fixity_checks"
+    __table_args__ = (Index("ix_fixity_checks_location_time", "location", "checked_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), index=True)
+    location: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # "full" or "metadata"
+    checked_at: Mapped[str] = mapped_column(String(TIME_LEN))
+    files: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    problems: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))  # "ok", "damaged", "repaired", "unrepaired"
 
 
 class StoredVersionRow(Base):

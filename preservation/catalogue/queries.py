@@ -17,6 +17,7 @@ from preservation.catalogue.models import (
     EventAgentRow,
     EventRow,
     FileRow,
+    FixityCheckRow,
     ReplicaRow,
     RightsRow,
     StorageLocationRow,
@@ -190,6 +191,23 @@ def set_replica_checked(session: Session, aip_id: str, location: str, status: st
     )
 
 
+def set_replica_metadata_checked(session: Session, aip_id: str, location: str, status: str, when: str) -> None:
+    """Record the result of a metadata-only check of one replica."""
+    session.execute(
+        update(ReplicaRow)
+        .where(ReplicaRow.aip_id == aip_id, ReplicaRow.location == location)
+        .values(status=status, metadata_checked_at=when)
+    )
+
+
+def record_fixity_check(session: Session, aip_id: str, location: str, kind: str, when: str, files: int,
+                        size: int, problems: int, outcome: str) -> None:
+    """Add one check of one copy to the history that schedules and reports read."""
+    session.execute(insert(FixityCheckRow.__table__), [{
+        "aip_id": aip_id, "location": location, "kind": kind, "checked_at": when, "files": files, "bytes": size,
+        "problems": problems, "outcome": outcome}])
+
+
 def add_replica(session: Session, replica: Replica) -> None:
     """Record a further copy of an AIP (made after ingest)."""
     session.execute(insert(ReplicaRow.__table__), [_replica_row(replica)])
@@ -203,6 +221,12 @@ def record_versions(session: Session, aip_id: str, location: str, versions: dict
             for key, version in sorted(versions.items())]
     for batch in batched(rows, 500):
         session.execute(insert(StoredVersionRow.__table__), batch)
+
+
+def set_inventory_digest(session: Session, aip_id: str, location: str, sha512: str) -> None:
+    """Record the SHA-512 of a copy's root inventory, as verified."""
+    session.execute(update(ReplicaRow).where(ReplicaRow.aip_id == aip_id, ReplicaRow.location == location)
+                    .values(inventory_sha512=sha512))
 
 
 def stored_versions(session: Session, aip_id: str, location: str) -> dict[str, str]:
@@ -289,12 +313,17 @@ def agents_by_id(session: Session, ids: Iterable[str]) -> dict[str, Agent]:
     return {row.id: Agent(row.id, row.type, row.name, row.version, row.note) for row in rows}
 
 
+def copies_in_location(session: Session, location: str) -> list[tuple[Aip, Replica]]:
+    """Every AIP with a copy in ``location``, with that copy."""
+    rows = session.execute(select(AipRow, ReplicaRow).join(ReplicaRow, ReplicaRow.aip_id == AipRow.id)
+                           .where(ReplicaRow.location == location))
+    return [(_aip(a), _replica(r)) for a, r in rows]
+
+
 def aip_replicas(session: Session, aip_id: str) -> list[Replica]:
     """Every stored copy of an AIP."""
     rows = session.scalars(select(ReplicaRow).where(ReplicaRow.aip_id == aip_id).order_by(ReplicaRow.location))
-    return [
-        Replica(r.aip_id, r.location, r.version, r.object_root, r.status, r.stored_at, r.verified_at) for r in rows
-    ]
+    return [_replica(r) for r in rows]
 
 
 def format_counts(session: Session, aip_id: str) -> list[tuple[str, str, int]]:
@@ -367,6 +396,11 @@ def _aip_row(aip: Aip) -> dict:
     }
 
 
+def _replica(r: ReplicaRow) -> Replica:
+    return Replica(r.aip_id, r.location, r.version, r.object_root, r.status, r.stored_at, r.verified_at,
+                   r.inventory_sha512, r.metadata_checked_at)
+
+
 def _aip(row: AipRow) -> Aip:
     return Aip(
         id=row.id, title=row.title, slug=row.slug, transfer_id=row.transfer_id, ocfl_id=row.ocfl_id,
@@ -409,5 +443,6 @@ def _replica_row(replica: Replica) -> dict:
     return {
         "aip_id": replica.aip_id, "location": replica.location, "version": replica.version,
         "object_root": replica.object_root, "status": replica.status, "stored_at": replica.stored_at,
-        "verified_at": replica.verified_at,
+        "verified_at": replica.verified_at, "inventory_sha512": replica.inventory_sha512,
+        "metadata_checked_at": replica.metadata_checked_at,
     }
