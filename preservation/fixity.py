@@ -149,8 +149,9 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
     for name, replica in replicas.items():  # verify another copy now: never repair from an earlier result
         if good is not None:
             break
-        if any(c.replica.location == name and c.check.kind == FULL for c in result.copies):
-            continue
+        earlier = [c for c in result.copies if c.replica.location == name]
+        if earlier and (earlier[0].check.kind == FULL or not earlier[0].check.ok):
+            continue  # verified already, or known to be bad
         copy = CopyResult(replica, check(replica, FULL))
         result.copies.append(copy)
         if on_copy is not None:
@@ -182,7 +183,8 @@ def _check_event(run_id: str, agent: Agent, aip_id: str, copy: CopyResult, check
     how = ("full re-read; algorithms=SHA-256, SHA-512" if check.kind == FULL
            else "metadata only; sizes, presence and store checksums")
     return Event(
-        event_uuid(run_id, f"{aip_id}/{copy.replica.location}/{stage}", FIXITY_CHECK), aip_id, FIXITY_CHECK, when,
+        event_uuid(run_id, f"{aip_id}/{copy.replica.location}/{stage}/{check.kind}", FIXITY_CHECK), aip_id,
+        FIXITY_CHECK, when,
         SUCCESS if check.ok else FAILURE, f"program={SOFTWARE_NAME}; {how}; location={copy.replica.location}",
         detail or f"{check.files} files, {check.bytes} bytes match what was recorded", "", (agent.id,))
 

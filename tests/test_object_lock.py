@@ -130,7 +130,8 @@ def test_a_newer_version_hiding_the_verified_one_is_found(tmp_path, monkeypatch,
     key = next(v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
                if v["Key"].endswith("objects/data/burials-1890-1950.csv"))
     client.put_object(Bucket=locked_bucket, Key=key, Body=(collection / "data" / "burials-1890-1950.csv").read_bytes())
-    report = preserve.json("audit", "--no-repair", expect=1)  # same bytes, but not the version that was verified and locked
+    # same bytes, but not the version that was verified and locked
+    report = preserve.json("audit", "--no-repair", expect=1)
     copies = {c["location"]: c for c in report["aips"][0]["copies"]}
     assert [(b["path"], b["problem"].split(":")[0]) for b in copies["vault"]["bad"]] == [
         ("data/objects/data/burials-1890-1950.csv", "replaced")]
