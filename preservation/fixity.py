@@ -130,11 +130,12 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
         replicas = {r.location: r for r in catalogue.aip_replicas(session, aip.id)}
         versions = {name: catalogue.stored_versions(session, aip.id, name) for name in replicas}
 
-    def check(replica: Replica, kind: str) -> CopyAudit:
+    def check(replica: Replica, kind: str, rewritten: tuple[str, ...] = ()) -> CopyAudit:
         storage = open_location(settings.location(replica.location))
+        rewritten_keys = {f"{replica.object_root}/{key}" for key in rewritten}  # new versions: checked by content
+        recorded = {k: v for k, v in versions[replica.location].items() if k not in rewritten_keys}
         return audit_copy(storage, replica.object_root, replica.location, expected, settings.workers,
-                          versions[replica.location], inventory_sha512=replica.inventory_sha512, kind=kind,
-                          on_file=on_bytes)
+                          recorded, inventory_sha512=replica.inventory_sha512, kind=kind, on_file=on_bytes)
 
     result = AipAudit(aip)
     for name in planned.locations:
@@ -166,7 +167,7 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
         copy.repaired_from = good.replica.location
         try:
             copy.repair = repair_copy(target, source, copy.replica.object_root, aip.id, copy.check)
-            copy.after = check(copy.replica, FULL)
+            copy.after = check(copy.replica, FULL, tuple(copy.repair.rewritten))
         except PreservationError as exc:
             copy.repair_problem = exc.message
             continue

@@ -210,3 +210,20 @@ def test_a_hold_with_no_copy_that_can_take_it_fails(tmp_path, monkeypatch, s3_se
     result = preserve("aip", "hold", aip_id, "--reason", "test", expect=1)
     assert "not possible" in result.output and "No copy could be held" in result.output
     assert preserve.json("aip", "show", aip_id)["legal_hold"] is False
+
+
+def test_a_hidden_version_is_repaired_and_the_new_version_retained(tmp_path, monkeypatch, s3_server, locked_bucket,
+                                                                   collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket, "object_lock_days = 1")
+    preserve.json("ingest", str(collection))
+    client = s3_server.client()
+    key = next(v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
+               if v["Key"].endswith("transcription-notes.txt"))
+    client.delete_object(Bucket=locked_bucket, Key=key)  # a delete marker hides the verified version
+    report = preserve.json("audit")
+    copies = {c["location"]: c for c in report["aips"][0]["copies"]}
+    assert copies["vault"]["status"] == "repaired"
+    assert preserve.json("audit")["ok"] is True  # the new version is now the recorded one
+    latest = next(v for v in client.list_object_versions(Bucket=locked_bucket, Prefix=key)["Versions"] if v["IsLatest"])
+    retention = client.get_object_retention(Bucket=locked_bucket, Key=key, VersionId=latest["VersionId"])
+    assert retention["Retention"]["Mode"] == "GOVERNANCE"
