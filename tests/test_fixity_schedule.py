@@ -124,3 +124,32 @@ def test_audit_of_one_location_and_an_unknown_one(preserve, collection):
     assert [c["location"] for c in run["aips"][0]["copies"]] == ["primary"]
     result = preserve("audit", "--location", "nowhere", expect=None)
     assert result.exit_code != 0 and "nowhere" in result.output
+
+
+def test_the_fixity_report_counts_checks_failures_and_repairs(tmp_path, monkeypatch, request, collection):
+    from tests.test_fixity_faults import _archive
+
+    preserve = _archive(tmp_path, monkeypatch, request, "local")
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    preserve.json("audit")
+    (preserve.home / "storage" / "second" / object_root(f"urn:uuid:{aip_id}") / "v1/content/data/objects/documents"
+     / "transcription-notes.txt").write_bytes(b"rot")
+    preserve.json("audit")  # found and repaired
+    page = tmp_path / "fixity.html"
+    report = {r["name"]: r for r in preserve.json("report", "fixity", "--html", str(page))}
+    second = report["second"]
+    assert (second["aips"], second["checked_aips"], second["overdue_aips"], second["damaged_copies"]) == (1, 1, 0, 0)
+    [month] = second["months"]
+    assert (month["full_checks"], month["failures"], month["repairs"]) == (2, 1, 1)
+    assert report["primary"]["months"][0]["failures"] == 0
+    html = page.read_text()
+    assert "<svg" in html and "second" in html and "1 failed check(s), 1 repaired" in html
+
+
+def test_the_report_exits_1_while_a_copy_is_damaged(preserve, collection):
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    (preserve.home / "storage" / "primary" / object_root(f"urn:uuid:{aip_id}") / "v1/content/data/objects/documents"
+     / "transcription-notes.txt").write_bytes(b"rot")
+    preserve.json("audit", expect=1)
+    result = preserve("report", "fixity", expect=1)
+    assert "primary" in result.stdout

@@ -208,6 +208,15 @@ def record_fixity_check(session: Session, aip_id: str, location: str, kind: str,
         "problems": problems, "outcome": outcome}])
 
 
+def fixity_history(session: Session, since: str = "") -> list[tuple[str, str, str, int, int, str]]:
+    """(location, kind, checked_at, bytes, problems, outcome) of every check since ``since``, oldest first."""
+    rows = session.execute(
+        select(FixityCheckRow.location, FixityCheckRow.kind, FixityCheckRow.checked_at, FixityCheckRow.bytes,
+               FixityCheckRow.problems, FixityCheckRow.outcome)
+        .where(FixityCheckRow.checked_at >= since).order_by(FixityCheckRow.checked_at))
+    return [tuple(row) for row in rows]
+
+
 def add_replica(session: Session, replica: Replica) -> None:
     """Record a further copy of an AIP (made after ingest)."""
     session.execute(insert(ReplicaRow.__table__), [_replica_row(replica)])

@@ -1,0 +1,82 @@
+"""``preserve report``: reports for operators (so far: fixity)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import click
+
+from cli.context import app
+from cli.output import console, emit_json, esc, human_size, table
+
+CHART_HEIGHT, BAR_WIDTH, GAP = 120, 46, 10
+
+
+@click.group("report")
+def report_group() -> None:
+    """Reports for operators."""
+
+
+@report_group.command("fixity")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the report, with a chart per location, as an HTML page.")
+@click.option("--months", type=click.IntRange(1, 120), default=12, show_default=True, help="History to include.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def fixity_command(ctx: click.Context, html_file: Path | None, months: int, as_json: bool) -> None:
+    """Per location: AIPs and bytes held, checked within the policy's period, overdue, damaged copies,
+    and checks, failures and repairs by month. Exit 1 if a copy is damaged or a check is overdue."""
+    from policies.fixity import load_fixity_policy
+    from preservation.fixity_report import fixity_report
+
+    obj = app(ctx)
+    cadences = load_fixity_policy(obj.settings.policies_path).cadences(obj.settings.locations)
+    reports = fixity_report(obj.database(), cadences, months)
+    if html_file is not None:
+        html_file.write_text(_html(obj.settings.archive_name, reports), encoding="utf-8")
+    if as_json:
+        emit_json(reports)
+    else:
+        listing = table("Location", "AIPs", "Size", "Checked in period", "Overdue", "Damaged", "Last check")
+        for r in reports:
+            listing.add_row(esc(r.name), str(r.aips), human_size(r.bytes),
+                            f"{r.checked_aips} of {r.aips} (every {r.full_every_days:g} days)",
+                            f"{r.overdue_aips} ({human_size(r.overdue_bytes)})", str(r.damaged_copies),
+                            r.last_check[:16].replace("T", " ") or "never")
+        console().print(listing)
+        if html_file is not None:
+            click.echo(f"HTML report written to {html_file}")
+    if any(r.damaged_copies or r.overdue_aips for r in reports):
+        ctx.exit(1)
+
+
+def _chart(report) -> dict:
+    """Bar geometry for bytes read per month (scaled to the busiest month)."""
+    top = max((m.bytes_read for m in report.months), default=0) or 1
+    bars = []
+    for index, month in enumerate(report.months):
+        height = round(CHART_HEIGHT * month.bytes_read / top)
+        bars.append({"x": index * (BAR_WIDTH + GAP), "y": CHART_HEIGHT - height, "w": BAR_WIDTH, "h": height,
+                     "month": month.month, "failures": month.failures, "repairs": month.repairs,
+                     "label": f"{month.month}: {human_size(month.bytes_read)} read in {month.full_checks} full checks"})
+    return {"bars": bars, "height": CHART_HEIGHT, "width": max(len(bars), 1) * (BAR_WIDTH + GAP)}
+
+
+def _html(archive: str, reports) -> str:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from preservation import software_version
+    from preservation.identifiers import timestamp
+
+    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                      autoescape=select_autoescape(["html"]))
+    return env.get_template("fixity-report.html").render(
+        archive=archive, produced=timestamp()[:16].replace("T", " ") + " UTC", version=software_version(),
+        locations=[dataclasses.asdict(r) | {"months": r.months} for r in reports],
+        charts={r.name: _chart(r) for r in reports}, size=human_size)
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(report_group)
