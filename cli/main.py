@@ -83,9 +83,24 @@ def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool)
 
 
 def _register_commands() -> None:
-    from cli import aip, audit, bag, catalogue, demo, formats, identify, ingest, init, report, search, storage
+    from cli import (
+        aip,
+        audit,
+        bag,
+        catalogue,
+        demo,
+        formats,
+        identify,
+        ingest,
+        init,
+        report,
+        scheduler,
+        search,
+        storage,
+    )
 
-    for module in (init, ingest, aip, audit, report, search, identify, formats, bag, storage, catalogue, demo):
+    for module in (init, ingest, aip, audit, report, scheduler, search, identify, formats, bag, storage, catalogue,
+                   demo):
         module.register(cli)
 
 

@@ -97,6 +97,13 @@ class FixityError(PreservationError):
     exit_code = 31
 
 
+class QueueError(PreservationError):
+    """The message broker (Celery) cannot be reached or refused the work."""
+
+    exit_code = 32
+    default_hint = "Check [executor] broker in preserve.toml, and that the broker is running."
+
+
 class PolicyError(PreservationError):
     """A policy file is missing or invalid."""
 
