@@ -153,3 +153,12 @@ def test_the_report_exits_1_while_a_copy_is_damaged(preserve, collection):
     preserve.json("audit", expect=1)
     result = preserve("report", "fixity", expect=1)
     assert "primary" in result.stdout
+
+
+def test_a_byte_budget_limits_a_plain_audit_too(preserve, collection):
+    for n in range(3):
+        preserve.json("ingest", str(collection), "--title", f"Accession {n}")
+    assert len(preserve.json("audit")["aips"]) == 3
+    assert len(preserve.json("audit", "--budget-bytes", "1")["aips"]) == 1  # one AIP larger than it: alone
+    size = preserve.json("aip", "list")[0]["total_bytes"]
+    assert len(preserve.json("audit", "--budget-bytes", str(2 * size))["aips"]) == 2
