@@ -102,6 +102,8 @@ def _summary(report: IngestReport) -> dict:
         "warnings": report.warnings,
         "duplicates": [{"path": d.path, "held_in_aip": d.held_in_aip, "held_as": d.held_as}
                        for d in report.duplicates],
+        "virus_check": report.virus_check,
+        "quarantined": [{"path": path, "signature": name} for path, name in report.quarantined],
     }
 
 
@@ -114,6 +116,9 @@ def _print_report(report: IngestReport) -> None:
     for puid, name, count in report.formats:
         formats.add_row(puid or "—", esc(name or "not identified"), str(count))
     out.print(formats)
+    out.print(f"  virus check: {esc(report.virus_check)}")
+    for path, name in report.quarantined:
+        out.print(f"[red]quarantined[/red] {esc(path)}: {esc(name)} (left out of the AIP)")
     for warning in report.warnings:
         out.print(f"[yellow]warning:[/yellow] {esc(warning)}")
     if report.duplicates:

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS files (
     sha256 TEXT, sha512 TEXT,
     puid TEXT, format_name TEXT, format_version TEXT, mime_type TEXT, basis TEXT, warning TEXT, tool TEXT,
     hashed_at TEXT, identified_at TEXT, stored_at TEXT,
-    validation TEXT, validated_at TEXT
+    validation TEXT, validated_at TEXT,
+    virus TEXT, virus_detail TEXT, virus_at TEXT
 );
 CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
 CREATE TABLE IF NOT EXISTS content (
@@ -59,6 +60,9 @@ class JournalFile:
     stored_at: str = ""
     validation: Validation = Validation("")
     validated_at: str = ""
+    virus: str = ""  # clean, not scanned ('' when no check was made)
+    virus_detail: str = ""
+    virus_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,22 @@ class Journal:
              result.validation.to_json(), result.validated_at, result.idx),
         )
 
+    def sources(self) -> Iterator[tuple[int, str, str]]:
+        """(idx, source path, relative path) of every file, in scan order."""
+        for idx, source, relative in self.db.execute("SELECT idx, source, relative FROM files ORDER BY idx"):
+            yield idx, os.fsdecode(source), relative
+
+    def record_virus_checks(self, results: Iterator[tuple[int, str, str]], when: str) -> None:
+        """Record (idx, status, detail) of each file's virus check."""
+        with self.db:
+            self.db.executemany("UPDATE files SET virus=?, virus_detail=?, virus_at=? WHERE idx=?",
+                                ((status, detail, when, idx) for idx, status, detail in results))
+
+    def remove(self, indexes: list[int]) -> None:
+        """Leave files out of the AIP (e.g. quarantined); they are never stored."""
+        with self.db:
+            self.db.executemany("DELETE FROM files WHERE idx=?", ((idx,) for idx in indexes))
+
     def commit(self) -> None:
         """Make recorded results durable."""
         self.db.commit()
@@ -221,7 +241,8 @@ class Journal:
 
 _COLUMNS = (
     "idx, source, relative, logical, file_id, size, mtime_ns, sha256, sha512, puid, format_name, format_version,"
-    " mime_type, basis, warning, tool, hashed_at, identified_at, stored_at, validation, validated_at"
+    " mime_type, basis, warning, tool, hashed_at, identified_at, stored_at, validation, validated_at,"
+    " virus, virus_detail, virus_at"
 )
 
 
@@ -233,4 +254,5 @@ def _journal_file(row: tuple) -> JournalFile:
         sha256=row[7] or "", sha512=row[8] or "", format=fmt,
         hashed_at=row[16] or "", identified_at=row[17] or "", stored_at=row[18] or "",
         validation=Validation.from_json(row[19]), validated_at=row[20] or "",
+        virus=row[21] or "", virus_detail=row[22] or "", virus_at=row[23] or "",
     )

@@ -15,7 +15,7 @@ from preservation import SOFTWARE_NAME, software_version
 from preservation.bag import BagEntry, write_tag_files
 from preservation.identifiers import timestamp, urn
 from preservation.mets import MetsFile, MetsHeader, write_mets
-from preservation.model import RightsStatement
+from preservation.model import Event, RightsStatement
 from storage.digests import hash_stream
 from storage.ocfl import InventoryEntry, NewObject, read_inventory, write_inventory
 
@@ -35,6 +35,7 @@ class Package:
     submission: list[BagEntry] = field(default_factory=list)
     descriptions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     rights: dict[str, list[RightsStatement]] = field(default_factory=dict)
+    aip_events: list[Event] = field(default_factory=list)  # about the whole AIP, besides ingestion start
 
     @property
     def bag_name(self) -> str:
@@ -60,7 +61,8 @@ class Package:
                                tuple(self.rights.get(item.logical.removeprefix("data/objects/"), ())))
 
         with path.open("wb") as out:
-            write_mets(out, header, self.records.agents.values(), [self.records.start_event(self.created)], files)
+            write_mets(out, header, self.records.agents.values(),
+                       [self.records.start_event(self.created), *self.aip_events], files)
         return self._store_staged(path, self.mets_path)
 
     def store_tag_files(self, mets: BagEntry, transfer_id: str) -> None:

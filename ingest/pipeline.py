@@ -16,6 +16,7 @@ from pathlib import Path
 
 from formats.active import active_signature_file
 from ingest.archives import is_archive
+from ingest.checks import VirusOutcome, check_viruses
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
 from ingest.metadata import read_metadata_csv
@@ -26,6 +27,7 @@ from ingest.sources import DirectorySource, logical_name
 from ingest.steps import WorkerSetup
 from ingest.transfers import open_transfer
 from policies import load_format_policy
+from policies.checks import load_checks_policy
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
@@ -68,6 +70,8 @@ class IngestReport:
     seconds: float
     warnings: list[str] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    virus_check: str = ""
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (path, signature): left out of the AIP
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,14 @@ def ingest(
             if not request.title and package.descriptions.get(""):
                 title = next((v for k, v in package.descriptions[""] if k == "title"), "")
                 package.title = title or package.title
+        progress.stage("Checking for viruses")
+        virus, virus_events = check_viruses(settings, journal, records, load_checks_policy(settings.policies_path),
+                                            settings.home / "quarantine" / transfer_id)
+        package.aip_events += virus_events
+        count, size = journal.totals()
+        if count == 0:
+            raise TransferError(f"{given}: no file is left to ingest once infected files are left out",
+                                hint=f"The files are kept in {settings.home / 'quarantine' / transfer_id}.")
         for name in settings.replication:
             storage = open_location(settings.location(name))
             ensure_storage_root(storage)
@@ -167,8 +179,16 @@ def ingest(
     return IngestReport(
         aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=count, bytes=size, formats=formats,
         locations=list(settings.replication), seconds=_seconds_since(started), warnings=list(transfer.warnings),
-        duplicates=duplicates,
+        duplicates=duplicates, virus_check=_virus_summary(virus), quarantined=virus.quarantined,
     )
+
+
+def _virus_summary(virus: VirusOutcome) -> str:
+    if not virus.performed:
+        return f"not performed: {virus.reason}"
+    notes = [f"{len(virus.quarantined)} infected file(s) quarantined"] if virus.quarantined else []
+    notes += [f"{virus.not_scanned} file(s) not scanned (recorded)"] if virus.not_scanned else []
+    return f"{virus.scanner}" + (f"; {'; '.join(notes)}" if notes else "; every file clean")
 
 
 def _paths(journal: Journal) -> tuple[set[str], set[str]]:
@@ -247,6 +267,7 @@ def _register(
 
     def events() -> Iterator[Event]:
         yield records.start_event(package.created)
+        yield from package.aip_events
         for item in journal.files():
             yield from records.file_events(item)
         yield from copies

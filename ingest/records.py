@@ -25,6 +25,7 @@ from preservation.model import (
     SOFTWARE,
     SUCCESS,
     VALIDATION,
+    VIRUS_CHECK,
     WARNING,
     Agent,
     Event,
@@ -114,6 +115,12 @@ class TransferRecords:
                         "stored copy read back and its SHA-256 compared with the original's",
                         f"verified in: {', '.join(self.locations)}", "software"),
         ]
+        if item.virus:
+            clean = item.virus == "clean"
+            events.append(Event(event_uuid(self.transfer_id, item.file_id, VIRUS_CHECK), self.aip_id, VIRUS_CHECK,
+                                item.virus_at, SUCCESS if clean else WARNING,
+                                f"program={self.agents['virus'].name}", "clean" if clean else
+                                f"not scanned: {item.virus_detail}", item.file_id, (self.agents["virus"].id,)))
         validation = item.validation
         if validation.status not in ("", "not checked"):
             outcome = {"valid": SUCCESS, "well-formed": SUCCESS, "invalid": FAILURE}.get(validation.status, WARNING)

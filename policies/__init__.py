@@ -34,6 +34,18 @@ def load_policy(path: Path) -> dict:
     return read_toml(path, PolicyError)
 
 
+def policy_line(text: str, section: str, key: str) -> int:
+    """The line of ``key`` inside ``[section]`` of a TOML text (0 when it is not written there), for messages."""
+    current = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped.strip("[]").strip()
+        elif current == section and stripped.split("=", 1)[0].strip() == key:
+            return number
+    return 0
+
+
 INVALID_ACTIONS = ("accept", "reject")
 FORMAT_KEYS = {"puids", "preservation", "access", "risk", "invalid"}
 

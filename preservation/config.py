@@ -62,6 +62,8 @@ class Settings:
     executor_workers: int = 0
     executor_broker: str = ""
     policies_path: Path = field(default_factory=Path)
+    clamd_socket: str = ""  # a clamd socket to scan through; empty: run clamscan
+    virus_database: Path | None = None  # ClamAV signatures for clamscan; None: ClamAV's own
 
     @property
     def staging_dir(self) -> Path:
@@ -88,6 +90,7 @@ _SCALARS: dict[str, dict[str, type]] = {
     "catalogue": {"url": str},
     "executor": {"kind": str, "workers": int, "broker": str},
     "policies": {"path": str},
+    "virus": {"clamd_socket": str, "database": str},
     "replication": {"locations": list},
 }
 _LOCATION_KEYS: dict[str, type] = {
@@ -211,6 +214,8 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
         executor_workers=workers,
         executor_broker=executor.get("broker", ""),
         policies_path=home / data.get("policies", {}).get("path", "policies"),
+        clamd_socket=data.get("virus", {}).get("clamd_socket", ""),
+        virus_database=home / data["virus"]["database"] if data.get("virus", {}).get("database") else None,
     )
 
 
@@ -326,6 +331,11 @@ workers = 0                       # worker processes for per-file work; 0 = one 
 
 [policies]
 path = "policies"
+
+# Virus checking with ClamAV (what happens to infected files is in policies/checks.toml):
+[virus]
+# clamd_socket = "/run/clamav/clamd.ctl"   # scan through clamd; without it each ingest runs clamscan
+# database = "/var/lib/clamav"             # signature folder for clamscan (default: ClamAV's own)
 '''
 
 

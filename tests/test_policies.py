@@ -10,13 +10,13 @@ from preservation.errors import PolicyError
 
 def test_every_shipped_policy_file_loads_and_is_versioned():
     files = default_policy_files()
-    assert {f.name for f in files} == {"formats.toml", "fixity.toml"}
+    assert {f.name for f in files} == {"formats.toml", "fixity.toml", "checks.toml"}
     for path in files:
         assert isinstance(load_policy(path)["version"], int)
 
 
 def test_install_keeps_local_changes(tmp_path):
-    assert len(install_defaults(tmp_path)) == 2
+    assert len(install_defaults(tmp_path)) == 3
     (tmp_path / "fixity.toml").write_text("version = 7\n")
     assert install_defaults(tmp_path) == []
     assert load_policy(tmp_path / "fixity.toml")["version"] == 7
@@ -29,3 +29,19 @@ def test_broken_policy_names_file_and_line(tmp_path):
         load_policy(broken)
     with pytest.raises(PolicyError, match="missing.toml: file not found"):
         load_policy(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("text, message", [
+    ('version = 1\n[virus]\non_infected = "delete"\n', ":3: virus.on_infected: must be one of stop, quarantine"),
+    ('version = 1\n[virus]\non_infectd = "stop"\n', ":3: virus.on_infectd: unknown key"),
+    ('version = 1\n[sensitive]\nkinds = ["passport"]\n', ":3: sensitive.kinds: must be a list of"),
+    ('version = 1\n[sensitive]\nmax_bytes = 0\n', ":3: sensitive.max_bytes"),
+    ("version = 'one'\n", "'version' must be a whole number"),
+])
+def test_a_bad_checks_policy_names_file_line_and_key(tmp_path, text, message):
+    from policies.checks import load_checks_policy
+
+    (tmp_path / "checks.toml").write_text(text)
+    with pytest.raises(PolicyError) as caught:
+        load_checks_policy(tmp_path)
+    assert message in caught.value.message and "checks.toml" in caught.value.message
