@@ -7,6 +7,8 @@ checkpoint a resumed ingest starts from.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import sqlite3
 from collections.abc import Iterator
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
+from formats.personal_data import PersonalDataScan
 from ingest.sources import SourceFile, display_name, original_name
 from preservation.errors import Problem, TransferError
 from preservation.model import FormatInfo, Validation
@@ -32,7 +35,8 @@ CREATE TABLE IF NOT EXISTS files (
     puid TEXT, format_name TEXT, format_version TEXT, mime_type TEXT, basis TEXT, warning TEXT, tool TEXT,
     hashed_at TEXT, identified_at TEXT, stored_at TEXT,
     validation TEXT, validated_at TEXT,
-    virus TEXT, virus_detail TEXT, virus_at TEXT
+    virus TEXT, virus_detail TEXT, virus_at TEXT,
+    personal_data TEXT, personal_at TEXT
 );
 CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
 CREATE TABLE IF NOT EXISTS content (
@@ -63,6 +67,8 @@ class JournalFile:
     virus: str = ""  # clean, not scanned ('' when no check was made)
     virus_detail: str = ""
     virus_at: str = ""
+    personal_data: PersonalDataScan | None = None
+    personal_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class FileResult:
     stored_at: str
     validation: Validation = Validation("")
     validated_at: str = ""
+    personal_data: PersonalDataScan | None = None
+    personal_at: str = ""
 
 
 class Journal:
@@ -140,11 +148,13 @@ class Journal:
         fmt = result.format
         self.db.execute(
             "UPDATE files SET size=?, sha256=?, sha512=?, puid=?, format_name=?, format_version=?, mime_type=?,"
-            " basis=?, warning=?, tool=?, hashed_at=?, identified_at=?, stored_at=?, validation=?, validated_at=?"
-            " WHERE idx=?",
+            " basis=?, warning=?, tool=?, hashed_at=?, identified_at=?, stored_at=?, validation=?, validated_at=?,"
+            " personal_data=?, personal_at=? WHERE idx=?",
             (result.size, result.sha256, result.sha512, fmt.puid, fmt.name, fmt.version, fmt.mime_type,
              fmt.basis, fmt.warning, fmt.tool, result.hashed_at, result.identified_at, result.stored_at,
-             result.validation.to_json(), result.validated_at, result.idx),
+             result.validation.to_json(), result.validated_at,
+             json.dumps(dataclasses.asdict(result.personal_data)) if result.personal_data else None,
+             result.personal_at, result.idx),
         )
 
     def sources(self) -> Iterator[tuple[int, str, str]]:
@@ -242,7 +252,7 @@ class Journal:
 _COLUMNS = (
     "idx, source, relative, logical, file_id, size, mtime_ns, sha256, sha512, puid, format_name, format_version,"
     " mime_type, basis, warning, tool, hashed_at, identified_at, stored_at, validation, validated_at,"
-    " virus, virus_detail, virus_at"
+    " virus, virus_detail, virus_at, personal_data, personal_at"
 )
 
 
@@ -255,4 +265,5 @@ def _journal_file(row: tuple) -> JournalFile:
         hashed_at=row[16] or "", identified_at=row[17] or "", stored_at=row[18] or "",
         validation=Validation.from_json(row[19]), validated_at=row[20] or "",
         virus=row[21] or "", virus_detail=row[22] or "", virus_at=row[23] or "",
+        personal_data=PersonalDataScan(**json.loads(row[24])) if row[24] else None, personal_at=row[25] or "",
     )

@@ -118,7 +118,8 @@ def ingest(
     journal = Journal(staging / "journal.sqlite")
     signatures = active_signature_file(settings.home)
     records = TransferRecords(transfer_id, aip_id, given.name, settings.replication,
-                              make_agents(settings.archive_name, request.archivist, signatures), transfer.kind)
+                              make_agents(settings.archive_name, request.archivist, signatures), transfer.kind,
+                              load_checks_policy(settings.policies_path).flag_for_review)
     package = Package(aip_id, request.title or _default_title(given), started, settings.archive_name,
                       staging, journal, [], records)
     try:
@@ -228,7 +229,10 @@ def _process_files(
     settings: Settings, package: Package, count: int, progress: Progress, signatures: Path | None
 ) -> None:
     workers = settings.workers if count >= SMALL_TRANSFER else 1
-    setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), urn(package.aip_id), signatures)
+    checks = load_checks_policy(settings.policies_path)
+    setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), urn(package.aip_id), signatures,
+                        personal_data_kinds=checks.sensitive_kinds if checks.scan_sensitive else (),
+                        personal_data_max_bytes=checks.sensitive_max_bytes)
     journal = package.journal
     for done, result in enumerate(LocalExecutor(workers).run(setup, journal.pending()), start=1):
         journal.record(result)

@@ -15,11 +15,13 @@ from preservation.model import (
     FAILURE,
     FILENAME_CHANGE,
     FIXITY_CHECK,
+    FORENSIC_FEATURE_ANALYSIS,
     FORMAT_IDENTIFICATION,
     INGESTION_END,
     INGESTION_START,
     MESSAGE_DIGEST_CALCULATION,
     ORGANIZATION,
+    PENDING_REVIEW,
     PERSON,
     REPLICATION,
     SOFTWARE,
@@ -66,6 +68,12 @@ class TransferRecords:
     locations: tuple[str, ...]
     agents: dict[str, Agent]
     kind: str = "folder"  # how the transfer arrived
+    review_kinds: tuple[str, ...] = ()  # personal data that puts a file "pending review" (checks policy)
+
+    def review(self, item: JournalFile) -> str:
+        """PENDING_REVIEW when the personal-data scan found a kind the policy flags."""
+        scan = item.personal_data
+        return PENDING_REVIEW if scan and scan.scanned and set(scan.found) & set(self.review_kinds) else ""
 
     def ingest_agents(self) -> tuple[str, ...]:
         """The program, the organisation and the archivist: the agents of the AIP-level ingest events."""
@@ -81,6 +89,7 @@ class TransferRecords:
         return FileRecord(
             id=item.file_id, aip_id=self.aip_id, path=item.logical, original_name="objects/" + item.relative,
             size=item.size, sha256=item.sha256, sha512=item.sha512, format=item.format, validation=item.validation,
+            personal_data=item.personal_data.summary() if item.personal_data else "", review=self.review(item),
         )
 
     def tool_agent(self, label: str) -> Agent:
@@ -121,6 +130,14 @@ class TransferRecords:
                                 item.virus_at, SUCCESS if clean else WARNING,
                                 f"program={self.agents['virus'].name}", "clean" if clean else
                                 f"not scanned: {item.virus_detail}", item.file_id, (self.agents["virus"].id,)))
+        scan = item.personal_data
+        if scan is not None:
+            flagged = self.review(item)
+            events.append(self._event(
+                item, FORENSIC_FEATURE_ANALYSIS, item.personal_at, WARNING if flagged or not scan.scanned else SUCCESS,
+                "program=preserve; personal-data scan: UK National Insurance and NHS numbers, payment cards, "
+                "e-mail addresses, UK telephone numbers and postcodes (counts only, never the values)",
+                scan.summary() + (f"; {flagged}" if flagged else ""), "software"))
         validation = item.validation
         if validation.status not in ("", "not checked"):
             outcome = {"valid": SUCCESS, "well-formed": SUCCESS, "invalid": FAILURE}.get(validation.status, WARNING)

@@ -59,14 +59,18 @@ def _tiff(path: Path) -> None:
     _image((300, 200), 3).save(path, "TIFF", compression="tiff_lzw")
 
 
-def _pdf(path: Path) -> None:
+VESTRY_MINUTES = ("Vestry meeting, 4 April 1923", "Present: the Vicar, both churchwardens and six parishioners.",
+                  "Resolved that the tower clock be repaired before Whitsun.")
+WINDOW_REPORT = ("Report on the restoration of the west window, 1931.",
+                 "The glass was removed in sections and releaded by a firm from Exeter.")
+
+
+def _pdf(path: Path, lines: tuple[str, ...] = VESTRY_MINUTES) -> None:
     import pikepdf
 
     pdf = pikepdf.new()
     font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
                                                 BaseFont=pikepdf.Name.Helvetica))
-    lines = ["Vestry meeting, 4 April 1923", "Present: the Vicar, both churchwardens and six parishioners.",
-             "Resolved that the tower clock be repaired before Whitsun."]
     text = "BT /F1 14 Tf 72 720 Td 18 TL " + " ".join(f"({line}) '" for line in lines) + " ET"
     page = pikepdf.Page(pikepdf.Dictionary(
         Type=pikepdf.Name.Page, MediaBox=[0, 0, 595, 842],
@@ -85,7 +89,7 @@ _RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
          'officeDocument" Target="{target}"/></Relationships>')
 
 
-def _docx(path: Path) -> None:
+def _docx(path: Path, paragraphs: tuple[str, ...] = WINDOW_REPORT) -> None:
     content_types = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -93,8 +97,6 @@ def _docx(path: Path) -> None:
         '<Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/word/document.xml" ContentType="application/'
         'vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
-    paragraphs = ["Report on the restoration of the west window, 1931.",
-                  "The glass was removed in sections and releaded by a firm from Exeter."]
     body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
     document = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                 '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from formats.identify import Identifier
+from formats.personal_data import PersonalDataScanner
 from formats.validation import DEFAULT_TIMEOUT, Validator
 from ingest.journal import FileResult, JournalFile
 from preservation.config import LocationSettings
@@ -29,6 +30,8 @@ class WorkerSetup:
     object_id: str
     signatures: Path | None = None  # the archive's active signature set; None: the built-in one
     validation_timeout: float = DEFAULT_TIMEOUT
+    personal_data_kinds: tuple[str, ...] = ()  # what the personal-data scan looks for (none: no scan)
+    personal_data_max_bytes: int = 50_000_000
 
 
 class FileWorker:
@@ -37,6 +40,7 @@ class FileWorker:
     def __init__(self, setup: WorkerSetup):
         self.identifier = Identifier(setup.signatures)
         self.validator = Validator(setup.validation_timeout)
+        self.personal_data = PersonalDataScanner(setup.personal_data_kinds, setup.personal_data_max_bytes)
         self.objects = [NewObject(open_location(location), setup.object_id) for location in setup.locations]
 
     def process(self, item: JournalFile) -> FileResult:
@@ -61,12 +65,15 @@ class FileWorker:
             self._store(obj, item, sha256, stored.size)
         stored_at = timestamp()
         validation = self.validator.validate(item.source, fmt)
+        validated_at = timestamp()
+        scan = self.personal_data.scan(item.source, fmt)
         return FileResult(item.idx, stored.size, sha256, sha512, fmt, hashed_at, identified_at, stored_at,
-                          validation, timestamp())
+                          validation, validated_at, scan, timestamp() if scan else "")
 
     def close(self) -> None:
-        """Stop the validator's child process."""
+        """Stop the validator's and the scanner's child processes."""
         self.validator.close()
+        self.personal_data.close()
 
     def _store(self, obj: NewObject, item: JournalFile, sha256: str, size: int) -> None:
         """Store a further copy from the source, check it is the same bytes, and read it back."""

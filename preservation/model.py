@@ -13,6 +13,8 @@ FORMAT_IDENTIFICATION = "format identification"
 FIXITY_CHECK = "fixity check"
 VALIDATION = "validation"
 VIRUS_CHECK = "virus check"
+FORENSIC_FEATURE_ANALYSIS = "forensic feature analysis"
+PENDING_REVIEW = "pending review"
 FILENAME_CHANGE = "filename change"
 METADATA_MODIFICATION = "metadata modification"
 REPLICATION = "replication"
@@ -150,6 +152,8 @@ class FileRecord:
     format: FormatInfo = field(default_factory=FormatInfo)
     role: str = ORIGINAL
     validation: Validation = field(default_factory=lambda: Validation(""))
+    personal_data: str = ""  # what the personal-data scan found, counts by kind ("" when not scanned)
+    review: str = ""  # PENDING_REVIEW when the checks policy says a person must look first
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ for each.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
@@ -20,6 +20,8 @@ from preservation.config import Settings
 from preservation.errors import CatalogueError, PreservationError
 from preservation.event_log import aip_versions, event_log_prefix
 from preservation.model import (
+    FORENSIC_FEATURE_ANALYSIS,
+    PENDING_REVIEW,
     Agent,
     Aip,
     Event,
@@ -110,6 +112,7 @@ def parse_mets(stream) -> ParsedAip:
     file_entries: dict[str, tuple[str, str]] = {}  # file id -> (path, MIME type)
     validation_events: dict[str, Event] = {}
     identification_tools: dict[str, str] = {}
+    scans: dict[str, Event] = {}  # the personal-data scan of each file
     for _, element in etree.iterparse(stream, events=("end",), tag=(f"{M}mets", f"{M}dmdSec", f"{M}amdSec",
                                                                      f"{M}file", f"{M}structMap")):
         tag = element.tag
@@ -130,6 +133,8 @@ def parse_mets(stream) -> ParsedAip:
                     validation_events[file_id] = event
                 elif event.type == "format identification":
                     identification_tools[file_id] = event.detail.removeprefix("program=")
+                elif event.type == FORENSIC_FEATURE_ANALYSIS:
+                    scans[file_id] = event
             statements = [_rights(r) for r in element.iterfind(f".//{P}rightsStatement")]
             if obj is None:
                 parsed.aip_id = parsed.aip_id or section
@@ -155,6 +160,9 @@ def parse_mets(stream) -> ParsedAip:
         path, mime = file_entries.get(file_id, ("", ""))
         record = _file_record(obj, parsed.aip_id, path, mime, identification_tools.get(file_id, ""),
                               validation_events.get(file_id))
+        if file_id in scans:
+            found, marker, _ = scans[file_id].outcome_detail.partition(f"; {PENDING_REVIEW}")
+            record = replace(record, personal_data=found, review=PENDING_REVIEW if marker else "")
         parsed.files.append(record)
         if data["rights"]:
             parsed.rights[path.removeprefix("data/objects/")] = data["rights"]

@@ -72,6 +72,8 @@ class FileRow(Base):
     id_basis: Mapped[str] = mapped_column(String(20), default="")
     id_warning: Mapped[str] = mapped_column(Text, default="")
     validation: Mapped[str] = mapped_column(Text, default="")
+    personal_data: Mapped[str] = mapped_column(Text, default="", server_default="")  # "email 2, uk-phone 1"
+    review: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "pending review" or ""
 
 
 class EventRow(Base):
