@@ -1,0 +1,109 @@
+"""Normalisation converters behind one registry: a target format name → the converter that makes it.
+
+Targets: ``odt``, ``ods``, ``odp`` and ``pdfa`` (PDF/A-2b) from LibreOffice; ``ffv1-mkv``, ``mp4``,
+``flac``, ``wav`` and ``mp3`` from ffmpeg; ``tiff``, ``png`` and ``jpeg`` from Pillow. Every
+conversion has a time limit; a converter that crashes, hangs, or writes nothing gives a failed
+Outcome, never an exception, and never a half-written output.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """Convert ``source`` (of MIME type ``mime``) to ``target``, writing ``output``."""
+
+    source: Path
+    target: str
+    output: Path
+    mime: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one conversion did: ``ok`` with the output written, or why not."""
+
+    job: Job
+    ok: bool
+    message: str = ""
+
+
+class Converter(Protocol):
+    """A tool that makes some target formats."""
+
+    name: str
+    targets: dict[str, str]  # target -> file extension of its output
+
+    def unavailable(self) -> str:
+        """Why the converter cannot run here ('' when it can)."""
+        ...
+
+    def version(self) -> str:
+        """Tool name and version, e.g. ``LibreOffice 7.4.7.2``."""
+        ...
+
+    def convert(self, jobs: list[Job], timeout: float) -> list[Outcome]:
+        """Run the jobs (each within ``timeout`` seconds); one Outcome per job, in order."""
+        ...
+
+
+# what a correct output of each target is identified as (MIME types)
+EXPECTED_MIME = {
+    "odt": ("application/vnd.oasis.opendocument.text",),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet",),
+    "odp": ("application/vnd.oasis.opendocument.presentation",),
+    "pdfa": ("application/pdf",),
+    "ffv1-mkv": ("video/x-matroska", "video/matroska"),
+    "mp4": ("video/mp4", "application/mp4"),
+    "flac": ("audio/flac", "audio/x-flac"),
+    "wav": ("audio/x-wav", "audio/wav", "audio/vnd.wave"),
+    "mp3": ("audio/mpeg",),
+    "tiff": ("image/tiff",),
+    "png": ("image/png",),
+    "jpeg": ("image/jpeg",),
+}
+
+
+def registry() -> dict[str, Converter]:
+    """Every target and the converter that makes it."""
+    from formats.converters.ffmpeg import FFmpeg
+    from formats.converters.images import PillowImages
+    from formats.converters.libreoffice import LibreOffice
+
+    found: dict[str, Converter] = {}
+    for converter in (LibreOffice(), FFmpeg(), PillowImages()):
+        for target in converter.targets:
+            found[target] = converter
+    return found
+
+
+TARGETS = tuple(EXPECTED_MIME)
+
+
+def finished(job: Job, produced: Path | None) -> Outcome:
+    """Move a converter's output into place if it is there and not empty; a failed Outcome otherwise."""
+    if produced is None or not produced.is_file():
+        return Outcome(job, False, "the converter wrote no output")
+    if produced.stat().st_size == 0:
+        produced.unlink()
+        return Outcome(job, False, "the converter wrote an empty file")
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(produced, job.output)
+    return Outcome(job, True)
+
+
+def group_by_converter(jobs: Iterable[Job]) -> dict[str, list[Job]]:
+    """Jobs by the name of the converter that runs them."""
+    converters = registry()
+    grouped: dict[str, list[Job]] = {}
+    for job in jobs:
+        grouped.setdefault(converters[job.target].name, []).append(job)
+    return grouped
