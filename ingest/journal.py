@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS files (
     hashed_at TEXT, identified_at TEXT, stored_at TEXT,
     validation TEXT, validated_at TEXT,
     virus TEXT, virus_detail TEXT, virus_at TEXT,
-    personal_data TEXT, personal_at TEXT
+    personal_data TEXT, personal_at TEXT,
+    role TEXT NOT NULL DEFAULT 'original', derived_from TEXT, derivation TEXT, derived_at TEXT,
+    conversion_problems TEXT
 );
 CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
 CREATE TABLE IF NOT EXISTS content (
@@ -69,6 +71,11 @@ class JournalFile:
     virus_at: str = ""
     personal_data: PersonalDataScan | None = None
     personal_at: str = ""
+    role: str = "original"  # or preservation / access: a derivative made at ingest
+    derived_from: str = ""  # the file id of a derivative's source
+    derivation: str = ""  # "<tool label>|<target>" that made a derivative
+    derived_at: str = ""
+    conversion_problems: tuple[tuple[str, str, str, str, str], ...] = ()  # (role, target, tool, message, when)
 
 
 @dataclass(frozen=True)
@@ -173,6 +180,29 @@ class Journal:
         with self.db:
             self.db.executemany("DELETE FROM files WHERE idx=?", ((idx,) for idx in indexes))
 
+    def add_derivative(self, source: JournalFile, path: Path, logical: str, file_id: str, role: str,
+                       derivation: str, when: str) -> None:
+        """Add a file made from ``source`` (at ``path`` in staging) to be stored as ``logical``."""
+        info = path.stat()
+        with self.db:
+            (idx,) = self.db.execute("SELECT coalesce(max(idx), -1) + 1 FROM files").fetchone()
+            self.db.execute(
+                "INSERT INTO files (idx, source, relative, logical, folded, file_id, size, mtime_ns, role,"
+                " derived_from, derivation, derived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (idx, os.fsencode(path), logical.removeprefix("data/"), logical, logical.casefold(), file_id,
+                 info.st_size, info.st_mtime_ns, role, source.file_id, derivation, when))
+
+    def add_conversion_problem(self, idx: int, problem: tuple[str, str, str, str, str]) -> None:
+        """Record that a derivative of file ``idx`` could not be made: (role, target, tool, message, when)."""
+        with self.db:
+            (text,) = self.db.execute("SELECT conversion_problems FROM files WHERE idx=?", (idx,)).fetchone()
+            problems = [*json.loads(text or "[]"), list(problem)]
+            self.db.execute("UPDATE files SET conversion_problems=? WHERE idx=?", (json.dumps(problems), idx))
+
+    def pending_totals(self) -> tuple[int, int]:
+        """(files, bytes) not yet stored."""
+        return self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM files WHERE stored_at IS NULL").fetchone()
+
     def commit(self) -> None:
         """Make recorded results durable."""
         self.db.commit()
@@ -244,7 +274,7 @@ class Journal:
             yield path
 
     def totals(self) -> tuple[int, int]:
-        """(files, bytes) of the payload originals."""
+        """(files, bytes) of every payload file: originals and the derivatives made from them."""
         count, total = self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM files").fetchone()
         return count, total
 
@@ -252,7 +282,8 @@ class Journal:
 _COLUMNS = (
     "idx, source, relative, logical, file_id, size, mtime_ns, sha256, sha512, puid, format_name, format_version,"
     " mime_type, basis, warning, tool, hashed_at, identified_at, stored_at, validation, validated_at,"
-    " virus, virus_detail, virus_at, personal_data, personal_at"
+    " virus, virus_detail, virus_at, personal_data, personal_at, role, derived_from, derivation, derived_at,"
+    " conversion_problems"
 )
 
 
@@ -266,4 +297,6 @@ def _journal_file(row: tuple) -> JournalFile:
         validation=Validation.from_json(row[19]), validated_at=row[20] or "",
         virus=row[21] or "", virus_detail=row[22] or "", virus_at=row[23] or "",
         personal_data=PersonalDataScan(**json.loads(row[24])) if row[24] else None, personal_at=row[25] or "",
+        role=row[26], derived_from=row[27] or "", derivation=row[28] or "", derived_at=row[29] or "",
+        conversion_problems=tuple(tuple(p) for p in json.loads(row[30] or "[]")),
     )

@@ -20,14 +20,15 @@ from ingest.checks import VirusOutcome, check_viruses
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
 from ingest.metadata import read_metadata_csv
+from ingest.normalise import normalise
 from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
 from ingest.rights import read_rights_csv
 from ingest.sources import DirectorySource, logical_name
 from ingest.steps import WorkerSetup
 from ingest.transfers import open_transfer
-from policies import load_format_policy
 from policies.checks import load_checks_policy
+from policies.formats import load_format_policy
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
@@ -151,6 +152,10 @@ def ingest(
             package.objects.append(NewObject(storage, urn(aip_id)))
         progress.start(count, size)
         _process_files(settings, package, count, progress, signatures)
+        progress.stage("Normalising")
+        if normalise(journal, load_format_policy(settings.policies_path), staging, aip_id, signatures)[0]:
+            progress.stage("Storing derivatives")
+            _process_files(settings, package, journal.pending_totals()[0], progress, signatures)
         _apply_invalid_file_policy(settings, journal)
         duplicates = _find_duplicates(database, journal, aip_id)
         for tool in journal.validation_tools():

@@ -12,6 +12,7 @@ from ingest.journal import JournalFile
 from preservation import SOFTWARE_NAME, software_version
 from preservation.identifiers import agent_uuid, event_uuid
 from preservation.model import (
+    CREATION,
     FAILURE,
     FILENAME_CHANGE,
     FIXITY_CHECK,
@@ -20,7 +21,9 @@ from preservation.model import (
     INGESTION_END,
     INGESTION_START,
     MESSAGE_DIGEST_CALCULATION,
+    NORMALIZATION,
     ORGANIZATION,
+    ORIGINAL,
     PENDING_REVIEW,
     PERSON,
     REPLICATION,
@@ -86,8 +89,11 @@ class TransferRecords:
 
     def file_record(self, item: JournalFile) -> FileRecord:
         """The PREMIS object of a journalled file."""
+        original = item.role == ORIGINAL
         return FileRecord(
-            id=item.file_id, aip_id=self.aip_id, path=item.logical, original_name="objects/" + item.relative,
+            id=item.file_id, aip_id=self.aip_id, path=item.logical,
+            original_name="objects/" + item.relative if original else item.relative, role=item.role,
+            derived_from=item.derived_from,
             size=item.size, sha256=item.sha256, sha512=item.sha512, format=item.format, validation=item.validation,
             personal_data=item.personal_data.summary() if item.personal_data else "", review=self.review(item),
         )
@@ -109,7 +115,14 @@ class TransferRecords:
             outcome_detail += f"; {fmt.warning}"
         events = []
         stored = item.logical.removeprefix("data/objects/")
-        if stored != item.relative:
+        if item.role != ORIGINAL:
+            tool, _, target = item.derivation.rpartition("|")
+            kind = NORMALIZATION if item.role == "preservation" else CREATION
+            events.append(Event(event_uuid(self.transfer_id, item.file_id, kind), self.aip_id, kind, item.derived_at,
+                                SUCCESS, f"program={tool}; {item.role} copy as {target}",
+                                f"made from {item.derived_from} under the format policy; the original is kept",
+                                item.file_id, (self.tool_agent(tool).id,)))
+        elif stored != item.relative:
             events.append(self._event(item, FILENAME_CHANGE, item.hashed_at, SUCCESS,
                                       "program=preserve; rule: bytes that are not UTF-8 and control characters "
                                       "become %XX, then Unicode NFC", f"stored as {stored!r}; original name "
@@ -130,6 +143,12 @@ class TransferRecords:
                                 item.virus_at, SUCCESS if clean else WARNING,
                                 f"program={self.agents['virus'].name}", "clean" if clean else
                                 f"not scanned: {item.virus_detail}", item.file_id, (self.agents["virus"].id,)))
+        for role, target, tool, message, when in item.conversion_problems:
+            events.append(Event(event_uuid(self.transfer_id, item.file_id, f"{NORMALIZATION}:{role}:{target}"),
+                                self.aip_id, NORMALIZATION if role == "preservation" else CREATION, when, FAILURE,
+                                f"program={tool}; {role} copy as {target}",
+                                f"not made: {message}; the original is kept", item.file_id,
+                                (self.tool_agent(tool).id,)))
         scan = item.personal_data
         if scan is not None:
             flagged = self.review(item)

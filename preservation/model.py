@@ -15,6 +15,11 @@ VALIDATION = "validation"
 VIRUS_CHECK = "virus check"
 FORENSIC_FEATURE_ANALYSIS = "forensic feature analysis"
 PENDING_REVIEW = "pending review"
+NORMALIZATION = "normalization"
+CREATION = "creation"
+
+# the formats a policy may ask derivatives to be made in (formats.converters makes each of them)
+TARGET_FORMATS = ("odt", "ods", "odp", "pdfa", "ffv1-mkv", "mp4", "flac", "wav", "mp3", "tiff", "png", "jpeg")
 FILENAME_CHANGE = "filename change"
 METADATA_MODIFICATION = "metadata modification"
 REPLICATION = "replication"
@@ -154,6 +159,7 @@ class FileRecord:
     validation: Validation = field(default_factory=lambda: Validation(""))
     personal_data: str = ""  # what the personal-data scan found, counts by kind ("" when not scanned)
     review: str = ""  # PENDING_REVIEW when the checks policy says a person must look first
+    derived_from: str = ""  # a derivative's source file id
 
 
 @dataclass(frozen=True)

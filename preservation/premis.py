@@ -60,6 +60,13 @@ def write_object(xf, record: FileRecord, digest_originator: str) -> None:
                     with xf.element(_P + "creatingApplication"):
                         _p(xf, "creatingApplicationName", value)
         _p(xf, "originalName", record.original_name)
+        if record.derived_from:
+            with xf.element(_P + "relationship"):
+                _p(xf, "relationshipType", "derivation")
+                _p(xf, "relationshipSubType", "has source")
+                with xf.element(_P + "relatedObjectIdentifier"):
+                    _p(xf, "relatedObjectIdentifierType", UUID_TYPE)
+                    _p(xf, "relatedObjectIdentifierValue", record.derived_from)
 
 
 def _write_format(xf, record: FileRecord) -> None:

@@ -21,6 +21,7 @@ from preservation.errors import CatalogueError, PreservationError
 from preservation.event_log import aip_versions, event_log_prefix
 from preservation.model import (
     FORENSIC_FEATURE_ANALYSIS,
+    ORIGINAL,
     PENDING_REVIEW,
     Agent,
     Aip,
@@ -210,10 +211,13 @@ def _file_record(obj, aip_id: str, path: str, mime: str, tool: str, validation_e
         tool_text = validation_event.detail.removeprefix("program=").split("; checks for ", 1)
         family = tool_text[1].removesuffix("this format") if len(tool_text) > 1 else ""
         validation = Validation(status, family, tool_text[0] if tool_text[0] != "preserve" else "", (), traits)
+    derived = path.startswith("data/derivatives/")
     return FileRecord(
         id=_text(obj, f"{P}objectIdentifier/{P}objectIdentifierValue"), aip_id=aip_id, path=path,
         original_name=_text(obj, f"{P}originalName"), size=int(_text(obj, f".//{P}size") or 0),
         sha256=fixity.get("SHA-256", ""), sha512=fixity.get("SHA-512", ""), format=fmt, validation=validation,
+        role=path.split("/")[2] if derived else ORIGINAL,
+        derived_from=_text(obj, f"{P}relationship/{P}relatedObjectIdentifier/{P}relatedObjectIdentifierValue"),
     )
 
 

@@ -65,7 +65,14 @@ def preserve(home: Path, monkeypatch: pytest.MonkeyPatch) -> Preserve:
             monkeypatch.delenv(name)
     run = Preserve(home)
     run("init", "--name", "Test Archive Service")
+    keep_originals_only(home)
     return run
+
+
+def keep_originals_only(home: Path) -> None:
+    """A format policy that normalises nothing: most tests ingest the sample collection and need no
+    LibreOffice run each time (the shipped policy is tested by the normalisation tests and `make demo`)."""
+    (home / "policies" / "formats.toml").write_text('version = 2\n[default]\npreservation = "keep"\n')
 
 
 @pytest.fixture

@@ -121,3 +121,10 @@ def test_pillow_converts_images_and_refuses_a_decompression_bomb(tmp_path):
     Image.new("1", (30000, 30000)).save(bomb)  # 900 megapixels: beyond Pillow's bomb limit
     [outcome] = converters["png"].convert([Job(bomb, "png", tmp_path / "out" / "bomb.png")], timeout=30)
     assert not outcome.ok and "DecompressionBomb" in outcome.message
+
+
+def test_every_target_a_policy_may_name_has_a_converter_and_an_expected_type():
+    from formats.converters import EXPECTED_MIME
+    from preservation.model import TARGET_FORMATS
+
+    assert set(registry()) == set(TARGET_FORMATS) == set(EXPECTED_MIME)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from preservation.model import TARGET_FORMATS
+
 DEFAULT_TIMEOUT = 300.0
 
 
@@ -72,6 +74,18 @@ EXPECTED_MIME = {
 }
 
 
+# PUIDs a correct output may be identified as when PRONOM gives the format no MIME type
+EXPECTED_PUIDS = {
+    "ffv1-mkv": ("fmt/569",), "mp4": ("fmt/199",), "flac": ("fmt/279",), "mp3": ("fmt/134",),
+    "wav": ("fmt/6", "fmt/141", "fmt/142", "fmt/143"),
+}
+
+
+def is_expected(target: str, puid: str, mime: str) -> bool:
+    """Whether a file identified as ``puid``/``mime`` is what ``target`` should produce."""
+    return mime.split(";")[0].strip() in EXPECTED_MIME[target] or puid in EXPECTED_PUIDS.get(target, ())
+
+
 def registry() -> dict[str, Converter]:
     """Every target and the converter that makes it."""
     from formats.converters.ffmpeg import FFmpeg
@@ -85,7 +99,7 @@ def registry() -> dict[str, Converter]:
     return found
 
 
-TARGETS = tuple(EXPECTED_MIME)
+TARGETS = TARGET_FORMATS
 
 
 def finished(job: Job, produced: Path | None) -> Outcome:

@@ -74,6 +74,7 @@ class FileRow(Base):
     validation: Mapped[str] = mapped_column(Text, default="")
     personal_data: Mapped[str] = mapped_column(Text, default="", server_default="")  # "email 2, uk-phone 1"
     review: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "pending review" or ""
+    derived_from: Mapped[str] = mapped_column(String(UUID_LEN), default="", server_default="")
 
 
 class EventRow(Base):

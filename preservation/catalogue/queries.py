@@ -425,14 +425,14 @@ def _file_row(record: FileRecord) -> dict:
         "role": record.role, "size": record.size, "sha256": record.sha256, "sha512": record.sha512,
         "puid": fmt.puid, "format_name": fmt.name, "format_version": fmt.version, "mime_type": fmt.mime_type,
         "id_basis": fmt.basis, "id_warning": fmt.warning, "validation": record.validation.to_json(),
-        "personal_data": record.personal_data, "review": record.review,
+        "personal_data": record.personal_data, "review": record.review, "derived_from": record.derived_from,
     }
 
 
 def _file(row: FileRow) -> FileRecord:
     fmt = FormatInfo(row.puid, row.format_name, row.format_version, row.mime_type, row.id_basis, row.id_warning)
     return FileRecord(row.id, row.aip_id, row.path, row.original_name, row.size, row.sha256, row.sha512, fmt, row.role,
-                      Validation.from_json(row.validation), row.personal_data, row.review)
+                      Validation.from_json(row.validation), row.personal_data, row.review, row.derived_from)
 
 
 def _event_row(event: Event) -> dict:
