@@ -93,14 +93,15 @@ def _register_commands() -> None:
         identify,
         ingest,
         init,
+        policy,
         report,
         scheduler,
         search,
         storage,
     )
 
-    for module in (init, ingest, aip, audit, report, scheduler, search, identify, formats, bag, storage, catalogue,
-                   demo):
+    for module in (init, ingest, aip, audit, report, scheduler, policy, search, identify, formats, bag, storage,
+                   catalogue, demo):
         module.register(cli)
 
 

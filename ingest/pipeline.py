@@ -27,8 +27,8 @@ from ingest.rights import read_rights_csv
 from ingest.sources import DirectorySource, logical_name
 from ingest.steps import WorkerSetup
 from ingest.transfers import open_transfer
-from policies.checks import load_checks_policy
-from policies.formats import load_format_policy
+from policies.checks import ChecksPolicy, load_checks_policy
+from policies.formats import FormatPolicy, load_format_policy
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
@@ -107,6 +107,8 @@ def ingest(
     if not is_archive(given):
         DirectorySource(given).check_root()
     database.require_current()
+    format_policy = load_format_policy(settings.policies_path)  # a broken policy stops us before anything starts
+    checks = load_checks_policy(settings.policies_path)
     transfer_id, aip_id = new_uuid(), new_uuid()
     staging = settings.staging_dir / transfer_id
     staging.mkdir(parents=True)
@@ -120,7 +122,7 @@ def ingest(
     signatures = active_signature_file(settings.home)
     records = TransferRecords(transfer_id, aip_id, given.name, settings.replication,
                               make_agents(settings.archive_name, request.archivist, signatures), transfer.kind,
-                              load_checks_policy(settings.policies_path).flag_for_review)
+                              checks.flag_for_review)
     package = Package(aip_id, request.title or _default_title(given), started, settings.archive_name,
                       staging, journal, [], records)
     try:
@@ -139,7 +141,7 @@ def ingest(
                 title = next((v for k, v in package.descriptions[""] if k == "title"), "")
                 package.title = title or package.title
         progress.stage("Checking for viruses")
-        virus, virus_events = check_viruses(settings, journal, records, load_checks_policy(settings.policies_path),
+        virus, virus_events = check_viruses(settings, journal, records, checks,
                                             settings.home / "quarantine" / transfer_id)
         package.aip_events += virus_events
         count, size = journal.totals()
@@ -151,12 +153,12 @@ def ingest(
             ensure_storage_root(storage)
             package.objects.append(NewObject(storage, urn(aip_id)))
         progress.start(count, size)
-        _process_files(settings, package, count, progress, signatures)
+        _process_files(settings, package, count, progress, signatures, checks)
         progress.stage("Normalising")
-        if normalise(journal, load_format_policy(settings.policies_path), staging, aip_id, signatures)[0]:
+        if normalise(journal, format_policy, staging, aip_id, signatures)[0]:
             progress.stage("Storing derivatives")
-            _process_files(settings, package, journal.pending_totals()[0], progress, signatures)
-        _apply_invalid_file_policy(settings, journal)
+            _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks)
+        _apply_invalid_file_policy(format_policy, journal)
         duplicates = _find_duplicates(database, journal, aip_id)
         for tool in journal.validation_tools():
             records.tool_agent(tool)
@@ -231,10 +233,10 @@ def _default_title(given: Path) -> str:
 
 
 def _process_files(
-    settings: Settings, package: Package, count: int, progress: Progress, signatures: Path | None
+    settings: Settings, package: Package, count: int, progress: Progress, signatures: Path | None,
+    checks: ChecksPolicy,
 ) -> None:
     workers = settings.workers if count >= SMALL_TRANSFER else 1
-    checks = load_checks_policy(settings.policies_path)
     setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), urn(package.aip_id), signatures,
                         personal_data_kinds=checks.sensitive_kinds if checks.scan_sensitive else (),
                         personal_data_max_bytes=checks.sensitive_max_bytes)
@@ -247,9 +249,8 @@ def _process_files(
     journal.commit()
 
 
-def _apply_invalid_file_policy(settings: Settings, journal: Journal) -> None:
+def _apply_invalid_file_policy(policy: FormatPolicy, journal: Journal) -> None:
     """Refuse the transfer if the format policy says an invalid file of its format must not go in."""
-    policy = load_format_policy(settings.policies_path)
     refused = [(path, puid, message) for path, puid, message in journal.invalid_files()
                if policy.on_invalid(puid) == "reject"]
     if refused:
