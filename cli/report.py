@@ -51,6 +51,49 @@ def fixity_command(ctx: click.Context, html_file: Path | None, months: int, as_j
         ctx.exit(1)
 
 
+RISK_COLOURS = {"high": "#d4351c", "medium": "#f47738", "low": "#00703c", "unknown": "#505a5f"}
+
+
+@report_group.command("formats")
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the profile, with a chart, as an HTML page.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def formats_command(ctx: click.Context, html_file: Path | None, as_json: bool) -> None:
+    """The holdings profiled by format (PUID): files, bytes, AIPs, risk, and what the format policy does."""
+    from policies.formats import load_format_policy
+    from preservation.format_report import format_holdings
+
+    obj = app(ctx)
+    policy = load_format_policy(obj.settings.policies_path)
+    holdings = format_holdings(obj.database(), policy.rule_for)
+    if html_file is not None:
+        html_file.write_text(_render("format-report.html", archive=obj.settings.archive_name, holdings=holdings,
+                                     chart=_format_chart(holdings), policy_version=policy.version),
+                             encoding="utf-8")
+    if as_json:
+        emit_json(holdings)
+        return
+    listing = table("PUID", "Format", "Files", "Size", "AIPs", "Risk", "Preservation", "Access")
+    for h in holdings:
+        listing.add_row(h.puid or "—", esc(f"{h.name} {h.version}".strip()), str(h.files), human_size(h.bytes),
+                        str(h.aips), h.risk, h.preservation + (f" ({h.normalised} done)" if h.normalised else ""),
+                        h.access)
+    console().print(listing)
+    if html_file is not None:
+        click.echo(f"HTML report written to {html_file}")
+
+
+def _format_chart(holdings) -> dict:
+    """Horizontal bars of bytes per format (the 25 largest), coloured by risk."""
+    shown = holdings[:25]
+    top = max((h.bytes for h in shown), default=0) or 1
+    bars = [{"y": i * 20, "w": max(1, round(400 * h.bytes / top)), "colour": RISK_COLOURS.get(h.risk, "#505a5f"),
+             "label": (h.puid or "unidentified"), "title": f"{h.name}: {human_size(h.bytes)}, {h.files} files, "
+             f"risk {h.risk}"} for i, h in enumerate(shown)]
+    return {"bars": bars, "left": 110, "width": 530, "height": max(len(bars), 1) * 20}
+
+
 def _chart(report) -> dict:
     """Bar geometry for bytes read per month (scaled to the busiest month)."""
     top = max((m.bytes_read for m in report.months), default=0) or 1
@@ -64,6 +107,13 @@ def _chart(report) -> dict:
 
 
 def _html(archive: str, reports) -> str:
+    return _render("fixity-report.html", archive=archive,
+                   locations=[dataclasses.asdict(r) | {"months": r.months} for r in reports],
+                   charts={r.name: _chart(r) for r in reports})
+
+
+def _render(template: str, **values) -> str:
+    """An HTML report from cli/templates (autoescaped), with the facts every report carries."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     from preservation import software_version
@@ -71,10 +121,8 @@ def _html(archive: str, reports) -> str:
 
     env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                       autoescape=select_autoescape(["html"]))
-    return env.get_template("fixity-report.html").render(
-        archive=archive, produced=timestamp()[:16].replace("T", " ") + " UTC", version=software_version(),
-        locations=[dataclasses.asdict(r) | {"months": r.months} for r in reports],
-        charts={r.name: _chart(r) for r in reports}, size=human_size)
+    return env.get_template(template).render(produced=timestamp()[:16].replace("T", " ") + " UTC",
+                                             version=software_version(), size=human_size, **values)
 
 
 def register(group: click.Group) -> None:

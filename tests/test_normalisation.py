@@ -124,3 +124,19 @@ def test_without_the_converter_the_failure_is_recorded(preserve, collection, mon
     docx = next(f for f in shown["files"] if f["path"].endswith("restoration-report.docx"))
     [event] = [e for e in shown["events"] if e["file_id"] == docx["id"] and e["type"] == "normalization"]
     assert event["outcome"] == "failure" and "LibreOffice (soffice) is not installed" in event["outcome_detail"]
+
+
+def test_the_format_report_profiles_holdings_with_risk_and_policy(preserve, collection, tools, tmp_path):
+    _shipped_policy(preserve)
+    preserve.json("ingest", str(collection))
+    preserve.json("ingest", str(collection), "--title", "Second copy")
+    page = tmp_path / "formats.html"
+    holdings = {h["puid"]: h for h in preserve.json("report", "formats", "--html", str(page))}
+    docx = holdings["fmt/412"]
+    assert (docx["files"], docx["aips"], docx["normalised"], docx["risk"], docx["preservation"]) == (
+        2, 2, 2, "medium", "odt")
+    assert sum(h["files"] for h in holdings.values()) == 2 * 11  # the originals only: derivatives are not holdings
+    sizes = [h["bytes"] for h in holdings.values()]
+    assert sizes == sorted(sizes, reverse=True)
+    html = page.read_text()
+    assert "<svg" in html and "fmt/412" in html and "Word-processing documents" in html

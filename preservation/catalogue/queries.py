@@ -346,6 +346,20 @@ def format_counts(session: Session, aip_id: str) -> list[tuple[str, str, int]]:
     return [(puid, name, count) for puid, name, count in rows]
 
 
+def format_profile(session: Session) -> list[tuple[str, str, str, int, int, int, int]]:
+    """Across the archive, per PUID of original files: (PUID, name, version, files, bytes, AIPs, files with a
+    preservation copy), largest first."""
+    derived = select(FileRow.derived_from).where(FileRow.role == "preservation").scalar_subquery()
+    rows = session.execute(
+        select(FileRow.puid, FileRow.format_name, FileRow.format_version, func.count(),
+               func.coalesce(func.sum(FileRow.size), 0), func.count(func.distinct(FileRow.aip_id)),
+               func.sum(case((FileRow.id.in_(derived), 1), else_=0)))
+        .where(FileRow.role == "original")
+        .group_by(FileRow.puid, FileRow.format_name, FileRow.format_version)
+        .order_by(func.coalesce(func.sum(FileRow.size), 0).desc(), FileRow.puid))
+    return [(p, n, v, c, int(b), a, int(d or 0)) for p, n, v, c, b, a, d in rows]
+
+
 @dataclass(frozen=True)
 class SearchHit:
     """One AIP that matched a search, with the matching files (if the match was on files)."""
