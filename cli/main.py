@@ -93,6 +93,7 @@ def _register_commands() -> None:
         identify,
         ingest,
         init,
+        migrate,
         policy,
         report,
         scheduler,
@@ -100,8 +101,8 @@ def _register_commands() -> None:
         storage,
     )
 
-    for module in (init, ingest, aip, audit, report, scheduler, policy, search, identify, formats, bag, storage,
-                   catalogue, demo):
+    for module in (init, ingest, aip, audit, report, scheduler, policy, migrate, search, identify, formats, bag,
+                   storage, catalogue, demo):
         module.register(cli)
 
 

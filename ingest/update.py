@@ -96,7 +96,7 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
 
         with mets_path.open("wb") as out:
             write_mets(out, header, all_agents.values(), [*by_file.get("", []), change], mets_files)
-        report = _store_version(settings, aip, replicas, bag, mets_path, changed_docs, new_agents["person"].name)
+        report = store_version(settings, aip, replicas, bag, mets_path, changed_docs, new_agents["person"].name)
     with database.session() as session:
         catalogue.replace_metadata(session, aip.id, header.title, descriptions, rights_now, report.version,
                                    report.mets_sha512)
@@ -109,18 +109,20 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
 
 
 @dataclass
-class _Stored:
+class StoredVersion:
     version: str
     changed: list[str]
     mets_sha512: str
 
 
-def _store_version(settings: Settings, aip, replicas, bag: Path, mets_path: Path, docs: list[Path],
-                   user: str) -> _Stored:
+def store_version(settings: Settings, aip, replicas, bag: Path, mets_path: Path, docs: list[Path], user: str,
+                  payload_files: dict[str, Path] | None = None, message: str = "Metadata update") -> StoredVersion:
+    """Store the next OCFL version of an AIP in every location: a new METS, new tag files, the given submission
+    documents and new payload files (by logical path); everything else is referenced by digest."""
     first = open_location(settings.location(replicas[0].location))
     inventory = read_inventory(first, replicas[0].object_root)
     state = {logical: digest for logical, _content, digest in version_state(inventory)}
-    new_files: dict[str, Path] = {aip.mets_path: mets_path}
+    new_files: dict[str, Path] = {aip.mets_path: mets_path, **(payload_files or {})}
     for doc in docs:
         target = bag / "data" / "metadata" / "submission" / doc.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -160,13 +162,13 @@ def _store_version(settings: Settings, aip, replicas, bag: Path, mets_path: Path
             new_state = {logical: digest for logical, _c, digest in version_state(current)}
             new_state.update({logical: digests[logical].sha512 for logical in new_files})
             version.commit(version.inventory(new_state, timestamp().split(".")[0] + "Z",
-                                             "Metadata update", user, f"urn:preserve:archivist:{user or 'unknown'}"))
+                                             message, user, f"urn:preserve:archivist:{user or 'unknown'}"))
             read_inventory(storage, replica.object_root)
     except BaseException:
         for version in versions:
             version.abort()
         raise
-    return _Stored(versions[0].version, sorted(new_files), digests[aip.mets_path].sha512)
+    return StoredVersion(versions[0].version, sorted(new_files), digests[aip.mets_path].sha512)
 
 
 def _manifest_sums(storage, root: str, inventory: dict) -> dict[str, tuple[str, int]]:

@@ -140,3 +140,33 @@ def test_the_format_report_profiles_holdings_with_risk_and_policy(preserve, coll
     assert sizes == sorted(sizes, reverse=True)
     html = page.read_text()
     assert "<svg" in html and "fmt/412" in html and "Word-processing documents" in html
+
+
+def test_migrate_applies_todays_policy_to_aips_already_held(preserve, collection, tools, tmp_path):
+    first = preserve.json("ingest", str(collection))["aip_id"]  # under a keep-only policy: no derivatives
+    _shipped_policy(preserve)
+    dry = preserve.json("migrate", "--puid", "fmt/412", "--dry-run")
+    assert [(a["aip_id"], a["outcome"], a["made"]) for a in dry["aips"]] == [
+        (first, "would migrate", ["data/derivatives/preservation/documents/restoration-report.docx.odt"])]
+    assert preserve.json("aip", "show", first)["aip"]["head_version"] == "v1"
+
+    done = preserve.json("migrate", "--puid", "fmt/412")
+    [result] = done["aips"]
+    assert (result["outcome"], result["version"]) == ("migrated", "v2")
+    shown = preserve.json("aip", "show", first)
+    files = {f["path"]: f for f in shown["files"]}
+    odt = files["data/derivatives/preservation/documents/restoration-report.docx.odt"]
+    assert odt["derived_from"] == files["data/objects/documents/restoration-report.docx"]["id"]
+    assert odt["format"]["mime_type"] == "application/vnd.oasis.opendocument.text"
+    assert shown["aip"]["head_version"] == "v2" and shown["aip"]["file_count"] == len(files)
+    assert [e["outcome"] for e in shown["events"] if e["type"] == "normalization"] == ["success"]
+    assert preserve.json("audit")["ok"] is True
+    mets = sorted((preserve.home / "storage" / "primary").rglob("METS.*.xml"))[-1]
+    assert validate_mets(mets) == []
+
+    assert preserve.json("migrate", "--puid", "fmt/412")["aips"][0]["outcome"] == "up to date"
+    out = tmp_path / "v1"
+    out.mkdir()
+    old = Path(preserve.json("aip", "export", first, str(out), "--version", "v1")["bag"])
+    assert not (old / "data" / "derivatives").exists()  # the earlier version is unchanged
+    assert "nothing to migrate" in preserve("migrate", "--puid", "fmt/353").stdout  # TIFF is kept as it is

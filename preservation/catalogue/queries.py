@@ -67,6 +67,35 @@ def upsert_agents(session: Session, agents: Iterable[Agent]) -> None:
     session.flush()
 
 
+def add_files(session: Session, files: Iterable[FileRecord], indexed: bool | None = None) -> None:
+    """Insert files of an AIP (and index them for search)."""
+    indexed = _has_search_index(session) if indexed is None else indexed
+    for batch in batched(files, BATCH):
+        session.execute(insert(FileRow.__table__), [_file_row(record) for record in batch])
+        if indexed:
+            session.execute(
+                text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, :f, '', :p, :fmt)"),
+                [
+                    {"a": r.aip_id, "f": r.id, "p": r.original_name, "fmt": _format_words(r.format)}
+                    for r in batch
+                ],
+            )
+
+
+def set_aip_version(session: Session, aip_id: str, version: str, mets_sha512: str, file_count: int,
+                    total_bytes: int) -> None:
+    """Point an AIP (and its copies) at a new version that added files."""
+    session.execute(update(AipRow).where(AipRow.id == aip_id).values(
+        head_version=version, mets_sha512=mets_sha512, file_count=file_count, total_bytes=total_bytes))
+    session.execute(update(ReplicaRow).where(ReplicaRow.aip_id == aip_id).values(version=version))
+
+
+def aips_holding(session: Session, puid: str) -> list[str]:
+    """Ids of AIPs with original files of format ``puid``."""
+    return list(session.scalars(select(FileRow.aip_id).where(FileRow.puid == puid, FileRow.role == "original")
+                                .distinct().order_by(FileRow.aip_id)))
+
+
 def register_aip(
     session: Session,
     aip: Aip,
@@ -87,16 +116,7 @@ def register_aip(
             text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, '', :t, '', '')"),
             {"a": aip.id, "t": aip.title},
         )
-    for batch in batched(files, BATCH):
-        session.execute(insert(FileRow.__table__), [_file_row(record) for record in batch])
-        if indexed:
-            session.execute(
-                text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, :f, '', :p, :fmt)"),
-                [
-                    {"a": r.aip_id, "f": r.id, "p": r.original_name, "fmt": _format_words(r.format)}
-                    for r in batch
-                ],
-            )
+    add_files(session, files, indexed)
     record_events(session, events, {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program")
                                     for agent in agents})
     _record_descriptions(session, aip.id, descriptions or {}, indexed)

@@ -1,0 +1,209 @@
+"""Applying today's format policy to AIPs already held: ``preserve migrate --puid PUID``.
+
+For every AIP with original files of the format, the derivatives the policy now asks for (and
+the AIP lacks) are made from an intact stored copy, checked like those made at ingest, and stored
+as a new AIP version holding only the new files, a new METS and new tag files; they are read back
+from every location before the catalogue points at the new version.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from formats.active import active_signature_file
+from formats.converters import Job, group_by_converter, is_expected, registry
+from formats.identify import Identifier
+from formats.validation import Validator
+from ingest.journal import JournalFile
+from ingest.normalise import DERIVATIVES, TIMEOUT
+from ingest.records import TransferRecords, make_agents
+from ingest.steps import verify_read_back
+from ingest.update import store_version
+from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy
+from preservation import SOFTWARE_NAME, software_version
+from preservation.catalogue import Database
+from preservation.catalogue import queries as catalogue
+from preservation.config import Settings
+from preservation.errors import PackageError
+from preservation.identifiers import file_uuid, new_uuid, timestamp
+from preservation.mets import MetsFile, MetsHeader, write_mets
+from preservation.model import Event, FileRecord
+from preservation.replicate import seal_copy
+from storage import open_location
+from storage.digests import hash_stream
+from storage.ocfl import read_inventory, version_state
+
+
+@dataclass
+class Migration:
+    """What migrating one AIP did."""
+
+    aip_id: str
+    outcome: str  # "migrated", "up to date" or "failed"
+    version: str = ""
+    made: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def targets_for(settings: Settings, puid: str) -> list[tuple[str, str]]:
+    """(role, target) of every derivative the format policy asks for files of ``puid``."""
+    policy = load_format_policy(settings.policies_path)
+    rule = policy.rule_for(puid)
+    wanted = [("preservation", rule.preservation)] if rule.preservation != KEEP else []
+    if policy.access_copies == "ingest" and rule.access not in (ORIGINAL, NONE):
+        wanted.append(("access", rule.access))
+    return wanted
+
+
+def migrate(settings: Settings, database: Database, puid: str, archivist: str = "", dry_run: bool = False,
+            progress=None) -> list[Migration]:
+    """Bring every AIP holding originals of ``puid`` up to today's format policy."""
+    wanted = targets_for(settings, puid)
+    with database.session() as session:
+        aip_ids = catalogue.aips_holding(session, puid)
+    results = []
+    for aip_id in aip_ids:
+        result = _migrate_aip(settings, database, aip_id, puid, wanted, archivist, dry_run)
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return results
+
+
+def _migrate_aip(settings: Settings, database: Database, aip_id: str, puid: str, wanted: list[tuple[str, str]],
+                 archivist: str, dry_run: bool) -> Migration:
+    with database.session() as session:
+        aip = catalogue.get_aip(session, aip_id)
+        files = list(catalogue.aip_files(session, aip.id))
+        events = catalogue.aip_events(session, aip.id)
+        agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
+        descriptions: dict[str, tuple[tuple[str, str], ...]] = {}
+        for target, element, value in catalogue.aip_descriptions(session, aip.id):
+            descriptions[target] = (*descriptions.get(target, ()), (element, value))
+        rights: dict = {}
+        for target, statement in catalogue.aip_rights(session, aip.id):
+            rights.setdefault(target.removeprefix("objects/") if target != "objects" else "", []).append(statement)
+        replicas = [r for r in catalogue.aip_replicas(session, aip.id) if r.status == "ok"]
+    have = {f.path for f in files}
+    converters = registry()
+    planned = []
+    for source in (f for f in files if f.role == ORIGINAL and f.format.puid == puid):
+        relative = source.path.removeprefix("data/objects/")
+        for role, target in wanted:
+            logical = f"{DERIVATIVES}/{role}/{relative}.{converters[target].targets[target]}"
+            if logical not in have:
+                planned.append((source, role, target, logical))
+    if not planned:
+        return Migration(aip.id, "up to date")
+    if dry_run:
+        return Migration(aip.id, "would migrate", made=[p[3] for p in planned])
+    if len(replicas) != len(settings.replication) or not replicas:
+        return Migration(aip.id, "failed", failed=["not every copy is intact: run preserve audit first"])
+    run_id = new_uuid()
+    signatures = active_signature_file(settings.home)
+    new_agents = make_agents(settings.archive_name, archivist, signatures)
+    records = TransferRecords(run_id, aip.id, aip.title, tuple(r.location for r in replicas), dict(new_agents))
+    first = open_location(settings.location(replicas[0].location))
+    content = {logical: path for logical, path, _d in version_state(read_inventory(first, replicas[0].object_root))}
+    result = Migration(aip.id, "migrated")
+    with tempfile.TemporaryDirectory(prefix="preserve-migrate-") as work:
+        work_dir = Path(work)
+        jobs = []
+        for index, (source, _role, target, logical) in enumerate(planned):
+            local = work_dir / "sources" / f"{index:05}{Path(source.path).suffix}"
+            local.parent.mkdir(parents=True, exist_ok=True)
+            with first.open(f"{replicas[0].object_root}/{content[source.path]}") as stream, local.open("wb") as out:
+                digests, _ = hash_stream(stream, ("sha512",), sink=out.write)
+            if digests["sha512"] != source.sha512:
+                raise PackageError(f"AIP {aip.id}: {source.path} in {replicas[0].location} does not match its "
+                                   "recorded digest", hint="Run preserve audit (it repairs from a good copy).")
+            jobs.append(Job(local, target, work_dir / "bag" / logical, source.format.mime_type))
+        new_records, new_events, payload = _convert(jobs, planned, records, aip.id, signatures, result)
+        if not new_records:
+            result.outcome = "failed"
+        bag = work_dir / "bag"
+        mets_path = bag / aip.mets_path
+        mets_path.parent.mkdir(parents=True, exist_ok=True)
+        by_file: dict[str, list[Event]] = {}
+        for event in [*events, *new_events]:
+            by_file.setdefault(event.file_id, []).append(event)
+        title = next((v for k, v in descriptions.get("", ()) if k == "title"), "") or aip.title
+        header = MetsHeader(aip.id, title, timestamp(), settings.archive_name, f"{SOFTWARE_NAME} {software_version()}",
+                            aip.bag_name, descriptions, tuple(rights.get("", ())))
+        all_files = sorted([*files, *new_records], key=lambda f: f.path)
+
+        def mets_files() -> Iterator[MetsFile]:
+            for record in all_files:
+                yield MetsFile(record, tuple(by_file.get(record.id, ())),
+                               tuple(rights.get(record.path.removeprefix("data/objects/"), ())))
+
+        all_agents = {**agents, **{a.id: a for a in records.agents.values()}}
+        with mets_path.open("wb") as out:
+            write_mets(out, header, all_agents.values(), by_file.get("", []), mets_files)
+        message = f"Migration: format policy applied to {len(payload)} file(s) of {puid}"
+        stored = store_version(settings, aip, replicas, bag, mets_path, [], new_agents["person"].name, payload,
+                               message)
+    for replica in replicas:  # read every new file back from every location before the catalogue points at it
+        storage = open_location(settings.location(replica.location))
+        inventory = read_inventory(storage, replica.object_root)
+        where = {logical: path for logical, path, _d in version_state(inventory)}
+        for record in new_records:
+            verify_read_back(storage, f"{replica.object_root}/{where[record.path]}", record.sha256, record.size)
+    with database.session() as session:
+        catalogue.upsert_agents(session, all_agents.values())
+        catalogue.add_files(session, new_records)
+        catalogue.record_events(session, new_events)
+        catalogue.set_aip_version(session, aip.id, stored.version, stored.mets_sha512, len(all_files),
+                                  sum(f.size for f in all_files))
+    for replica in replicas:
+        seal_copy(database, open_location(settings.location(replica.location)), replica.location,
+                  replica.object_root, aip.id)
+    result.version = stored.version
+    return result
+
+
+def _convert(jobs: list[Job], planned: list, records: TransferRecords, aip_id: str, signatures: Path | None,
+             result: Migration) -> tuple[list[FileRecord], list[Event], dict[str, Path]]:
+    """Run the conversions; identify, validate and digest what they made; the records and events of each."""
+    converters = registry()
+    by_job = {id(job): plan for job, plan in zip(jobs, planned, strict=True)}
+    identifier, validator = Identifier(signatures), Validator()
+    new_records, new_events, payload = [], [], {}
+    try:
+        for _name, group in group_by_converter(jobs).items():
+            converter = converters[group[0].target]
+            tool = converter.version()
+            reason = converter.unavailable()
+            outcomes = converter.convert(group, TIMEOUT) if not reason else []
+            for index, job in enumerate(group):
+                source, role, target, logical = by_job[id(job)]
+                message = reason or ("" if outcomes[index].ok else outcomes[index].message)
+                fmt = identifier.identify(job.output) if not message else None
+                if fmt is not None and not is_expected(target, fmt.puid, fmt.mime_type):
+                    message = f"the output was identified as {fmt.puid or fmt.mime_type or 'nothing known'}"
+                when = timestamp()
+                if message:
+                    failed = JournalFile(0, "", source.path, source.path, source.id, source.size, 0,
+                                         conversion_problems=((role, target, tool, message, when),))
+                    new_events += [e for e in records.file_events(failed) if e.outcome == "failure"]
+                    result.failed.append(f"{source.path}: {message}")
+                    continue
+                with job.output.open("rb") as handle:
+                    digests, size = hash_stream(handle, ("sha256", "sha512"))
+                validation = validator.validate(job.output, fmt)
+                item = JournalFile(0, str(job.output), logical.removeprefix("data/"), logical,
+                                   file_uuid(aip_id, logical), size, 0, digests["sha256"], digests["sha512"], fmt,
+                                   when, when, timestamp(), validation, timestamp(), role=role,
+                                   derived_from=source.id, derivation=f"{tool}|{target}", derived_at=when)
+                for tool_label in ([validation.tool] if validation.tool else []):
+                    records.tool_agent(tool_label)
+                new_records.append(records.file_record(item))
+                new_events += records.file_events(item)
+                payload[logical] = job.output
+                result.made.append(logical)
+    finally:
+        validator.close()
+    return new_records, new_events, payload
