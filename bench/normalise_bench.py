@@ -75,8 +75,8 @@ def _timed(converter, jobs: list[Job]) -> tuple[float, int]:
 
 
 def _row(name: str, files: int, size: int, seconds: float) -> str:
-    megabytes = size / 1e6
-    return f"| {name} | {files} | {megabytes:,.1f} | {seconds:.1f} | {files / seconds:.2f} | {megabytes / seconds:.1f} |"
+    mb = size / 1e6
+    return f"| {name} | {files} | {mb:,.1f} | {seconds:.1f} | {files / seconds:.2f} | {mb / seconds:.1f} |"
 
 
 def _clamd(database: Path) -> tuple[subprocess.Popen, Path]:
