@@ -146,12 +146,17 @@ def _text_lines(path: str, max_bytes: int) -> Iterator[str]:
 
 def _pdf_pages(path: str, max_bytes: int) -> Iterator[str]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     try:
         reader = PdfReader(path)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise _Unreadable("encrypted: its text cannot be read")
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except DependencyError:
+                opened = False
+            if not opened:
+                raise _Unreadable("encrypted: its text cannot be read")
         for page in reader.pages:
             yield page.extract_text() or ""
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -170,3 +171,32 @@ def test_migrate_applies_todays_policy_to_aips_already_held(preserve, collection
     old = Path(preserve.json("aip", "export", first, str(out), "--version", "v1")["bag"])
     assert not (old / "data" / "derivatives").exists()  # the earlier version is unchanged
     assert "nothing to migrate" in preserve("migrate", "--puid", "fmt/353").stdout  # TIFF is kept as it is
+
+
+@pytest.mark.parametrize("script, message", [
+    ('for last; do :; done; : > "$last"', "the converter wrote an empty file"),
+    ('for last; do :; done; echo "not a video" > "$last"', "the output was identified as"),
+])
+def test_a_converter_that_writes_nothing_useful_fails_the_conversion(preserve, collection, tmp_path, monkeypatch,
+                                                                     script, message):
+    _shipped_policy(preserve)
+    (collection / "film").mkdir()
+    require_tool("ffmpeg", "making the test video")
+    _video(collection / "film" / "procession.avi")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "ffmpeg").write_text(f"#!/bin/sh\n{script}\n")  # exits 0, having written nothing useful
+    (fake / "ffmpeg").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    from formats.converters import ffmpeg
+
+    ffmpeg._version.cache_clear()
+    try:
+        aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    finally:
+        ffmpeg._version.cache_clear()
+    shown = preserve.json("aip", "show", aip_id)
+    video = next(f for f in shown["files"] if f["path"].endswith("procession.avi"))
+    [event] = [e for e in shown["events"] if e["file_id"] == video["id"] and e["type"] == "normalization"]
+    assert event["outcome"] == "failure" and message in event["outcome_detail"]
+    assert not any("derivatives/preservation/film" in f["path"] for f in shown["files"])

@@ -99,3 +99,18 @@ def test_ingest_records_findings_and_flags_files_for_review(preserve, collection
     rebuilt = {f["path"]: f for f in preserve.json("aip", "show", aip_id)["files"]}
     assert rebuilt["data/objects/registers/members.csv"]["review"] == "pending review"
     assert rebuilt["data/objects/registers/members.csv"]["personal_data"] == "email 2, ni-number 2"
+
+
+def test_an_encrypted_pdf_is_not_scanned_and_says_why(tmp_path):
+    import pikepdf
+
+    sealed = tmp_path / "sealed.pdf"
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.save(sealed, encryption=pikepdf.Encryption(owner="o", user="secret"))
+    scanner = PersonalDataScanner()
+    try:
+        result = scanner.scan(sealed, FormatInfo("fmt/18", mime_type="application/pdf"))
+    finally:
+        scanner.close()
+    assert not result.scanned and result.summary() == "not scanned: encrypted: its text cannot be read"
