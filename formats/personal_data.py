@@ -159,6 +159,8 @@ def _pdf_pages(path: str, max_bytes: int) -> Iterator[str]:
                 raise _Unreadable("encrypted: its text cannot be read")
         for page in reader.pages:
             yield page.extract_text() or ""
+    except DependencyError:  # AES encryption, which pypdf reads only with the cryptography package
+        raise _Unreadable("encrypted: its text cannot be read") from None
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise _Unreadable(f"PDF text could not be read ({type(exc).__name__})") from None
 
