@@ -10,11 +10,12 @@ import click
 from cli.context import app
 from cli.output import console, emit_json, esc, table
 from policies.checks import load_checks_policy, parse_checks_policy
+from policies.closure import load_closure_policy, parse_closure_policy
 from policies.fixity import load_fixity_policy
 from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy, parse_format_policy
 from preservation.errors import PolicyError
 
-KINDS = ("formats", "fixity", "checks")
+KINDS = ("formats", "fixity", "checks", "closure")
 TOOL_OF = {"odt": "LibreOffice", "ods": "LibreOffice", "odp": "LibreOffice", "pdfa": "LibreOffice",
            "ffv1-mkv": "ffmpeg", "mp4": "ffmpeg", "flac": "ffmpeg", "wav": "ffmpeg", "mp3": "ffmpeg",
            "tiff": "Pillow", "png": "Pillow", "jpeg": "Pillow"}
@@ -36,8 +37,10 @@ def show_command(ctx: click.Context, as_json: bool) -> None:
     """Show the format, fixity and checks policies in force."""
     folder = app(ctx).settings.policies_path
     formats, fixity, checks = load_format_policy(folder), load_fixity_policy(folder), load_checks_policy(folder)
+    closure = load_closure_policy(folder)
     if as_json:
-        emit_json({"formats": _plain(formats), "fixity": _plain(fixity), "checks": _plain(checks)})
+        emit_json({"formats": _plain(formats), "fixity": _plain(fixity), "checks": _plain(checks),
+                   "closure": _plain(closure)})
         return
     out = console()
     out.print(f"[bold]Format policy[/bold] {esc(str(formats.path))} (version {formats.version}); access copies "
@@ -56,6 +59,9 @@ def show_command(ctx: click.Context, as_json: bool) -> None:
               f"not scanned → {checks.on_not_scanned}; no scanner → {checks.on_no_scanner}; personal-data scan "
               f"{'on' if checks.scan_sensitive else 'off'} ({', '.join(checks.sensitive_kinds)}), review for "
               f"{', '.join(checks.flag_for_review) or 'nothing'}")
+    out.print(f"[bold]Closure policy[/bold] {esc(str(closure.path))}: default {closure.default_access}"
+              + "".join(f"; {esc(r.name)}: {r.access}" + (f" for {r.closed_years} years" if r.closed_years else "")
+                        for r in closure.rules))
 
 
 @policy_group.command("check")
@@ -76,6 +82,9 @@ def check_command(ctx: click.Context, file: Path, kind: str | None) -> None:
             raise PolicyError(f"{file}: a fixity policy is read as fixity.toml; rename it to check it")
         load_fixity_policy(file.parent)
         click.echo(f"{file}: a valid fixity policy")
+    elif kind == "closure":
+        closure = parse_closure_policy(file)
+        click.echo(f"{file}: a valid closure policy (version {closure.version}, {len(closure.rules)} rules)")
     else:
         policy = parse_checks_policy(file)
         click.echo(f"{file}: a valid checks policy (version {policy.version})")

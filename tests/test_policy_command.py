@@ -23,7 +23,7 @@ def test_explain_says_what_happens_and_which_rule_says_so(preserve):
 
 def test_show_lists_every_policy(preserve):
     shown = preserve.json("policy", "show")
-    assert set(shown) == {"formats", "fixity", "checks"}
+    assert set(shown) == {"formats", "fixity", "checks", "closure"}
     assert shown["checks"]["on_infected"] == "stop"
     assert "Format policy" in preserve("policy", "show").stdout
 
@@ -48,5 +48,5 @@ def test_a_format_policy_with_a_mistake_is_named_with_its_line(preserve, tmp_pat
 
 
 def test_check_accepts_the_shipped_policies(preserve):
-    for name in ("formats.toml", "fixity.toml", "checks.toml"):
+    for name in ("formats.toml", "fixity.toml", "checks.toml", "closure.toml"):
         assert "valid" in preserve("policy", "check", str(DEFAULTS / name)).stdout
