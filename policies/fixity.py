@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policies import DEFAULTS, load_policy
+from policies import DEFAULTS, load_policy, policy_line
 from preservation.errors import PolicyError
 from preservation.schedule import Cadence
 
@@ -41,35 +41,41 @@ def load_fixity_policy(folder: Path) -> FixityPolicy:
         raise PolicyError(f"{path}: unknown section or key {sorted(unknown)[0]!r}",
                           hint="Known: version, [schedule], [location.NAME].")
     schedule = data.get("schedule", {})
-    default = _cadence(path, "schedule", schedule, Cadence())
-    by_location = {name: _cadence(path, f"location.{name}", table, default)
+    text = path.read_text(encoding="utf-8")
+    default = _cadence(path, "schedule", schedule, Cadence(), text)
+    by_location = {name: _cadence(path, f"location.{name}", table, default, text)
                    for name, table in data.get("location", {}).items()}
     run_at = schedule.get("run_at", "02:30")
     if not isinstance(run_at, str) or not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", run_at):
-        raise PolicyError(f"{path}: schedule.run_at must be a time of day as \"HH:MM\", not {run_at!r}")
+        raise PolicyError(f"{path}:{policy_line(text, 'schedule', 'run_at')}: schedule.run_at must be a time of day "
+                          f"as \"HH:MM\", not {run_at!r}")
     repair = schedule.get("repair", True)
     if not isinstance(repair, bool):
-        raise PolicyError(f"{path}: schedule.repair must be true or false")
+        raise PolicyError(f"{path}:{policy_line(text, 'schedule', 'repair')}: schedule.repair must be true or false")
     return FixityPolicy(default, by_location, run_at, repair, path)
 
 
-def _cadence(path: Path, where: str, table: object, base: Cadence) -> Cadence:
+def _cadence(path: Path, where: str, table: object, base: Cadence, text: str) -> Cadence:
     if not isinstance(table, dict):
         raise PolicyError(f"{path}: [{where}] must be a table")
+
+    def at(key: str) -> str:
+        return f"{path}:{policy_line(text, where, key)}"
+
     allowed = SCHEDULE_KEYS if where == "schedule" else NUMBERS
     unknown = set(table) - allowed
     if unknown:
-        raise PolicyError(f"{path}: [{where}]: unknown key {sorted(unknown)[0]!r}",
+        raise PolicyError(f"{at(sorted(unknown)[0])}: [{where}]: unknown key {sorted(unknown)[0]!r}",
                           hint=f"Known keys: {', '.join(sorted(allowed - {'every_days'}))}.")
     for key in NUMBERS | {"every_days"}:
         value = table.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
-            raise PolicyError(f"{path}: {where}.{key} must be a number of at least 0, not {value!r}")
+            raise PolicyError(f"{at(key)}: {where}.{key} must be a number of at least 0, not {value!r}")
     full = table.get("full_every_days", table.get("every_days", base.full_every_days))
     if full <= 0:
-        raise PolicyError(f"{path}: {where}.full_every_days must be more than 0")
+        raise PolicyError(f"{at('full_every_days')}: {where}.full_every_days must be more than 0")
     runs = table.get("runs_per_day", base.runs_per_day)
     if runs <= 0:
-        raise PolicyError(f"{path}: {where}.runs_per_day must be more than 0")
+        raise PolicyError(f"{at('runs_per_day')}: {where}.runs_per_day must be more than 0")
     return Cadence(full, table.get("metadata_every_days", base.metadata_every_days), runs,
                    int(table.get("budget_bytes_per_run", base.budget_bytes)))

@@ -52,7 +52,7 @@ def test_the_shipped_policy_and_per_location_overrides(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("version = 1\n[schedule]\nfull_every_days = 'often'\n", "schedule.full_every_days must be a number"),
+    ("version = 1\n[schedule]\nfull_every_days = 'often'\n", ":3: schedule.full_every_days must be a number"),
     ("version = 1\n[schedule]\nfull_every_days = 0\n", "must be more than 0"),
     ("version = 1\n[schedule]\nrun_at = '25:00'\n", "run_at must be a time of day"),
     ("version = 1\n[schedule]\nbudget = 5\n", "unknown key 'budget'"),

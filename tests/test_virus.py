@@ -142,3 +142,31 @@ def test_clamd_scans_over_its_socket_and_reports_files_beyond_its_limits(preserv
     (collection / "invoice.com").write_bytes(EICAR)
     result = preserve("ingest", str(collection), expect=20)
     assert SIGNATURE in result.stderr and "invoice.com" in result.stderr
+
+
+def _encrypted_zip(path: Path) -> None:
+    """A zip whose member is marked encrypted (as a password-protected archive is)."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("secret/letter.txt", b"\x00" * 12 + b"ciphertext bytes")
+    data = bytearray(path.read_bytes())
+    data[6] |= 1  # the local header's "encrypted" flag
+    central = data.find(b"PK\x01\x02")
+    data[central + 8] |= 1  # and the central directory's
+    path.write_bytes(bytes(data))
+
+
+def test_a_password_protected_zip_is_recorded_as_not_scanned(preserve, collection, eicar_db):
+    _configure(preserve, f'database = "{eicar_db}"')
+    _encrypted_zip(collection / "correspondence.zip")
+    report = preserve.json("ingest", str(collection))
+    assert "1 file(s) not scanned" in report["virus_check"]
+    shown = preserve.json("aip", "show", report["aip_id"])
+    sealed = next(f["id"] for f in shown["files"] if f["path"].endswith("correspondence.zip"))
+    [event] = [e for e in shown["events"] if e["type"] == "virus check" and e["file_id"] == sealed]
+    assert event["outcome"] == "warning" and "encrypted" in event["outcome_detail"]
+
+
+def test_a_password_protected_zip_offered_as_the_transfer_is_refused(preserve, tmp_path):
+    _encrypted_zip(tmp_path / "accession.zip")
+    result = preserve("ingest", str(tmp_path / "accession.zip"), expect=20)
+    assert "secret/letter.txt: encrypted member" in result.stderr and preserve.json("aip", "list") == []
