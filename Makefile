@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[s3,queue,test]'
+	$(BIN)/pip install --quiet -e '.[s3,queue,postgres,test]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -34,6 +34,19 @@ class Preserve:
     def __init__(self, home: Path):
         self.home = home
         self.runner = CliRunner()
+        self.new_database = None  # makes an empty PostgreSQL catalogue, when the archive uses one
+
+    def lose_catalogue(self) -> None:
+        """Take the catalogue away, as a disaster would: delete the SQLite files, or point the archive at a
+        new, empty PostgreSQL database."""
+        config = self.home / "preserve.toml"
+        text = config.read_text()
+        if self.new_database is not None:
+            old = next(line for line in text.splitlines() if line.startswith("url = "))
+            config.write_text(text.replace(old, f'url = "{self.new_database()}"', 1))
+            return
+        for suffix in ("", "-wal", "-shm"):
+            (self.home / f"catalogue.db{suffix}").unlink(missing_ok=True)
 
     def __call__(self, *args: str, expect: int | None = 0):
         result = self.runner.invoke(cli, ["--home", str(self.home), *args], catch_exceptions=False)
@@ -57,14 +70,44 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_catalogues`` run once on SQLite and once on PostgreSQL."""
+    if "preserve" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_catalogues"):
+        metafunc.parametrize("catalogue_backend", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def preserve(home: Path, monkeypatch: pytest.MonkeyPatch) -> Preserve:
+def catalogue_backend(request) -> str:
+    """The catalogue database the ``preserve`` fixture's archive uses."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL cluster for the session (Debian's postgresql package)."""
+    from tests import postgres
+
+    if not postgres.available():
+        require_tool("pg_ctl", "the PostgreSQL catalogue tests")
+    server = postgres.PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def preserve(home: Path, monkeypatch: pytest.MonkeyPatch, request, catalogue_backend: str) -> Preserve:
     """The CLI bound to an initialised archive home (environment cleared of PRESERVE_* settings)."""
     for name in list(os.environ):
         if name.startswith("PRESERVE_") and name != "PRESERVE_REQUIRE_TOOLS":
             monkeypatch.delenv(name)
     run = Preserve(home)
     run("init", "--name", "Test Archive Service")
+    if catalogue_backend == "postgresql":
+        url = request.getfixturevalue("postgres_server").create_database()
+        config = home / "preserve.toml"
+        config.write_text(config.read_text().replace('url = "sqlite:///catalogue.db"', f'url = "{url}"', 1))
+        run("init")  # migrates the new PostgreSQL catalogue
+        run.new_database = request.getfixturevalue("postgres_server").create_database
     keep_originals_only(home)
     return run
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from ocfl.validator import Validator
 
 from preservation.bag_validation import validate_bag
 from tests.schemas import validate_mets
+
+pytestmark = pytest.mark.both_catalogues  # the catalogue and pipeline on SQLite and PostgreSQL
 
 
 def _object(home: Path) -> Path:
@@ -59,7 +62,7 @@ def test_metadata_update_makes_a_small_new_version(preserve, collection, tmp_pat
     assert names[0] == names[1]
 
     before = preserve.json("aip", "show", aip)
-    (preserve.home / "catalogue.db").unlink()
+    preserve.lose_catalogue()
     preserve.json("catalogue", "rebuild")
     after = preserve.json("aip", "show", aip)
     assert after["aip"]["head_version"] == "v2" and after["descriptions"] == before["descriptions"]

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from tests.test_metadata_csv import GOOD as METADATA
 from tests.test_rights_csv import GOOD as RIGHTS
+
+pytestmark = pytest.mark.both_catalogues  # a rebuild into SQLite and into PostgreSQL
 
 
 def _snapshot(preserve) -> dict:
@@ -37,9 +41,7 @@ def test_a_deleted_catalogue_comes_back_from_storage(preserve, collection, tmp_p
     before = _snapshot(preserve)
     assert len(before) == 2
 
-    (preserve.home / "catalogue.db").unlink()
-    for suffix in ("-wal", "-shm"):
-        (preserve.home / f"catalogue.db{suffix}").unlink(missing_ok=True)
+    preserve.lose_catalogue()
     report = preserve.json("catalogue", "rebuild")
     assert report["aips"] == 2 and report["problems"] == []
     after = _snapshot(preserve)

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import bagit
 import ocfl
+import pytest
 from lxml import etree
 from ocfl.validator import Validator
 
 from tests.conftest import tree_digest
 from tests.schemas import validate_mets
+
+pytestmark = pytest.mark.both_catalogues  # the catalogue and pipeline on SQLite and PostgreSQL
 
 EXPECTED_PUIDS = {
     "photographs/harbour-1923.jpg": "fmt/43",

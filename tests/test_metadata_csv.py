@@ -5,11 +5,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from preservation.errors import TransferError
 from tests.schemas import validate_mets
 from tests.test_ingest_bad_input import assert_nothing_kept
+
+pytestmark = pytest.mark.both_catalogues  # the catalogue and pipeline on SQLite and PostgreSQL
 
 METS = "{http://www.loc.gov/METS/}"
 DC = "{http://purl.org/dc/elements/1.1/}"

@@ -66,8 +66,7 @@ def test_preservation_copies_are_made_stored_related_and_recorded(preserve, coll
     bag = Path(preserve.json("aip", "export", aip_id, str(out))["bag"])
     assert (bag / "data/derivatives/preservation/film/procession.avi.mkv").stat().st_size > 0
 
-    for suffix in ("", "-wal", "-shm"):
-        (preserve.home / f"catalogue.db{suffix}").unlink(missing_ok=True)
+    preserve.lose_catalogue()
     preserve.json("catalogue", "rebuild")
     rebuilt = {f["path"]: f for f in preserve.json("aip", "show", aip_id)["files"]}
     for path, record in made.items():

@@ -93,8 +93,7 @@ def test_ingest_records_findings_and_flags_files_for_review(preserve, collection
                  and e["file_id"] == members["id"])
     assert event["outcome"] == "warning" and "example.org" not in str(shown["events"])
 
-    for suffix in ("", "-wal", "-shm"):
-        (preserve.home / f"catalogue.db{suffix}").unlink(missing_ok=True)
+    preserve.lose_catalogue()
     preserve.json("catalogue", "rebuild")
     rebuilt = {f["path"]: f for f in preserve.json("aip", "show", aip_id)["files"]}
     assert rebuilt["data/objects/registers/members.csv"]["review"] == "pending review"

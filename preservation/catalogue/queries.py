@@ -391,16 +391,17 @@ class SearchHit:
 
 def search(session: Session, query: str, limit: int = 20) -> list[SearchHit]:
     """Full-text search over AIP titles, file names and formats; best matches first."""
-    match = fts_query(query)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    match = ts_query(query) if postgres else fts_query(query)
     if not match:
         return []
-    rows = session.execute(
-        text(
-            "SELECT aip_id, path, format, bm25(search_index) AS rank FROM search_index "
-            "WHERE search_index MATCH :q ORDER BY rank LIMIT 2000"
-        ),
-        {"q": match},
-    )
+    if postgres:  # PostgreSQL's own full-text engine; ts_rank grows with relevance, bm25 shrinks
+        statement = ("SELECT aip_id, path, format, -ts_rank(document, to_tsquery('simple', :q)) AS rank "
+                     "FROM search_index WHERE document @@ to_tsquery('simple', :q) ORDER BY rank LIMIT 2000")
+    else:
+        statement = ("SELECT aip_id, path, format, bm25(search_index) AS rank FROM search_index "
+                     "WHERE search_index MATCH :q ORDER BY rank LIMIT 2000")
+    rows = session.execute(text(statement), {"q": match})
     grouped: dict[str, tuple[float, list[tuple[str, str]]]] = {}
     for aip_id, path, fmt, rank in rows:
         best, files = grouped.setdefault(aip_id, (rank, []))
@@ -422,8 +423,14 @@ def fts_query(query: str) -> str:
     return " ".join(f'"{word}"*' for word in words)
 
 
+def ts_query(query: str) -> str:
+    """The same for PostgreSQL's to_tsquery: every word must match (as a prefix)."""
+    words = re.findall(r"\w+", query.lower(), flags=re.UNICODE)
+    return " & ".join(f"{word}:*" for word in words)
+
+
 def _has_search_index(session: Session) -> bool:
-    return session.get_bind().dialect.name == "sqlite"
+    return session.get_bind().dialect.name in ("sqlite", "postgresql")
 
 
 def _format_words(fmt: FormatInfo) -> str:
