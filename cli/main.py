@@ -89,6 +89,7 @@ def _register_commands() -> None:
         bag,
         catalogue,
         demo,
+        doctor,
         formats,
         identify,
         ingest,
@@ -102,7 +103,7 @@ def _register_commands() -> None:
     )
 
     for module in (init, ingest, aip, audit, report, scheduler, policy, migrate, search, identify, formats, bag,
-                   storage, catalogue, demo):
+                   storage, catalogue, doctor, demo):
         module.register(cli)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from formats.active import active_signature_file
+from ingest import staging as staging_area
 from ingest.archives import is_archive
 from ingest.checks import VirusOutcome, check_viruses
 from ingest.executors import LocalExecutor
@@ -111,11 +112,12 @@ def ingest(
     checks = load_checks_policy(settings.policies_path)
     transfer_id, aip_id = new_uuid(), new_uuid()
     staging = settings.staging_dir / transfer_id
-    staging.mkdir(parents=True)
+    lock = staging_area.hold(staging)  # released by a crash too: `preserve doctor` tells abandoned areas apart
     try:
         transfer = open_transfer(given, staging, settings.workers)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        lock.close()
         raise
     source = DirectorySource(transfer.root)
     journal = Journal(staging / "journal.sqlite")
@@ -182,6 +184,7 @@ def ingest(
     finally:
         journal.close()
         shutil.rmtree(staging, ignore_errors=True)
+        lock.close()
     for name, obj in zip(settings.replication, package.objects, strict=True):
         seal_copy(database, obj.storage, name, obj.root, aip_id)  # only now: a failed ingest can remove its writes
     return IngestReport(

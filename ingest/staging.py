@@ -1,0 +1,63 @@
+"""Staging areas: one folder per running ingest, held with a lock so a crashed one can be told apart."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import IO
+
+LOCK = ".in-use"
+
+
+def hold(staging: Path) -> IO[bytes]:
+    """Create ``staging`` and hold its lock for as long as the returned file stays open (this process and the
+    worker processes it forks). A crash releases it."""
+    staging.mkdir(parents=True)
+    handle = open(staging / LOCK, "wb")  # noqa: SIM115 - held open on purpose, closed by the caller
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return handle
+
+
+def abandoned(staging_dir: Path, older_than: float) -> list[Path]:
+    """Staging areas no live ingest holds, last changed more than ``older_than`` seconds ago."""
+    if not staging_dir.is_dir():
+        return []
+    cutoff = time.time() - older_than
+    found = []
+    for area in sorted(p for p in staging_dir.iterdir() if p.is_dir()):
+        if _newest(area) >= cutoff or _held(area):
+            continue
+        found.append(area)
+    return found
+
+
+def remove(area: Path) -> None:
+    """Delete an abandoned staging area."""
+    shutil.rmtree(area, ignore_errors=True)
+
+
+def _held(area: Path) -> bool:
+    lock = area / LOCK
+    if not lock.exists():
+        return False
+    with open(lock, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
+def _newest(area: Path) -> float:
+    newest = area.stat().st_mtime
+    for folder, _dirs, files in os.walk(area):
+        for name in files:
+            try:
+                newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
+            except FileNotFoundError:
+                continue
+    return newest
