@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS files (
     conversion_problems TEXT
 );
 CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS content (
     logical TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, sha512 TEXT NOT NULL
 );
@@ -163,6 +164,28 @@ class Journal:
              json.dumps(dataclasses.asdict(result.personal_data)) if result.personal_data else None,
              result.personal_at, result.idx),
         )
+
+    def clear(self) -> None:
+        """Forget the files of a scan that was interrupted (it is done again)."""
+        with self.db:
+            self.db.execute("DELETE FROM files")
+
+    def set_meta(self, **values: str) -> None:
+        """Remember facts about the transfer (what a resumed ingest needs to carry on)."""
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
+    def meta(self) -> dict[str, str]:
+        """Everything ``set_meta`` remembered."""
+        return dict(self.db.execute("SELECT key, value FROM meta"))
+
+    def derivative_roles(self) -> set[tuple[str, str]]:
+        """(source file id, role) of every derivative made, or attempted and failed."""
+        made = set(self.db.execute("SELECT derived_from, role FROM files WHERE role != 'original'"))
+        for file_id, text in self.db.execute("SELECT file_id, conversion_problems FROM files "
+                                             "WHERE conversion_problems IS NOT NULL"):
+            made |= {(file_id, problem[0]) for problem in json.loads(text)}
+        return made
 
     def sources(self) -> Iterator[tuple[int, str, str]]:
         """(idx, source path, relative path) of every file, in scan order."""

@@ -37,13 +37,15 @@ class Planned:
 def plan(journal: Journal, policy: FormatPolicy) -> list[Planned]:
     """The derivatives the policy asks for, for every original of the transfer."""
     wanted = []
+    done = journal.derivative_roles()  # made (or failed) before an interruption: never twice
     for item in journal.files():
         if item.role != "original":
             continue
         rule = policy.rule_for(item.format.puid)
-        if rule.preservation != KEEP:
+        if rule.preservation != KEEP and (item.file_id, "preservation") not in done:
             wanted.append(Planned(item, "preservation", rule.preservation))
-        if policy.access_copies == "ingest" and rule.access not in (ORIGINAL, NONE):
+        if (policy.access_copies == "ingest" and rule.access not in (ORIGINAL, NONE)
+                and (item.file_id, "access") not in done):
             wanted.append(Planned(item, "access", rule.access))
     return wanted
 

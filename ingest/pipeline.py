@@ -8,6 +8,8 @@ failure every stored key of the new object and the staging area are removed.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from ingest.records import TransferRecords, make_agents
 from ingest.rights import read_rights_csv
 from ingest.sources import DirectorySource, logical_name
 from ingest.steps import WorkerSetup
-from ingest.transfers import open_transfer
+from ingest.transfers import Transfer, open_transfer
 from policies.checks import ChecksPolicy, load_checks_policy
 from policies.formats import FormatPolicy, load_format_policy
 from preservation.catalogue import Database
@@ -36,7 +38,7 @@ from preservation.config import Settings
 from preservation.errors import PreservationError, Problem, TransferError
 from preservation.event_log import event_log_prefix, write_event_log
 from preservation.identifiers import file_uuid, new_uuid, timestamp, urn, utc_now
-from preservation.model import Aip, Event, Replica
+from preservation.model import Agent, Aip, Event, Replica
 from preservation.replicate import seal_copy
 from storage import open_location
 from storage.ocfl import NewObject, ensure_storage_root, object_root
@@ -110,17 +112,33 @@ def ingest(
     database.require_current()
     format_policy = load_format_policy(settings.policies_path)  # a broken policy stops us before anything starts
     checks = load_checks_policy(settings.policies_path)
-    transfer_id, aip_id = new_uuid(), new_uuid()
-    staging = settings.staging_dir / transfer_id
-    lock = staging_area.hold(staging)  # released by a crash too: `preserve doctor` tells abandoned areas apart
-    try:
-        transfer = open_transfer(given, staging, settings.workers)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        lock.close()
-        raise
+    previous = staging_area.resumable(settings.staging_dir, given)
+    if previous is not None:  # an ingest of the same source was killed: finish it, never start a second AIP
+        staging, lock = previous, staging_area.hold(previous, existing=True)
+        journal = Journal(staging / "journal.sqlite")
+        meta = journal.meta()
+        transfer_id, aip_id, started = previous.name, meta["aip_id"], meta["started"]
+        transfer = _transfer_from(meta)
+        progress.stage(f"Resuming the interrupted ingest {transfer_id}")
+        with database.session() as session:
+            registered = catalogue.find_aip(session, aip_id)
+        if registered is not None:  # killed after registering: only the sealing and the clean-up were left
+            journal.close()
+            return _finish_registered(settings, database, registered, staging, lock, started)
+    else:
+        transfer_id, aip_id = new_uuid(), new_uuid()
+        staging = settings.staging_dir / transfer_id
+        lock = staging_area.hold(staging)  # released by a crash too: `preserve doctor` tells abandoned areas apart
+        try:
+            transfer = open_transfer(given, staging, settings.workers)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            lock.close()
+            raise
+        journal = Journal(staging / "journal.sqlite")
+        journal.set_meta(source=str(given.resolve()), aip_id=aip_id, started=started, **_transfer_meta(transfer))
+        meta = {}
     source = DirectorySource(transfer.root)
-    journal = Journal(staging / "journal.sqlite")
     signatures = active_signature_file(settings.home)
     records = TransferRecords(transfer_id, aip_id, given.name, settings.replication,
                               make_agents(settings.archive_name, request.archivist, signatures), transfer.kind,
@@ -129,9 +147,14 @@ def ingest(
                       staging, journal, [], records)
     try:
         progress.stage("Checking the transfer")
-        count, size = journal.add_sources(
-            source.scan(), lambda rel: OBJECTS + logical_name(rel), lambda rel: file_uuid(aip_id, rel)
-        )
+        if "scanned" in meta:
+            count, size = journal.totals()
+        else:
+            journal.clear()
+            count, size = journal.add_sources(
+                source.scan(), lambda rel: OBJECTS + logical_name(rel), lambda rel: file_uuid(aip_id, rel)
+            )
+            journal.set_meta(scanned="1")
         metadata_csv = request.metadata or transfer.metadata_csv
         rights_csv = request.rights or transfer.rights_csv
         files, folders = _paths(journal)
@@ -143,8 +166,12 @@ def ingest(
                 title = next((v for k, v in package.descriptions[""] if k == "title"), "")
                 package.title = title or package.title
         progress.stage("Checking for viruses")
-        virus, virus_events = check_viruses(settings, journal, records, checks,
-                                            settings.home / "quarantine" / transfer_id)
+        if "virus" in meta:
+            virus, virus_events = _virus_from(meta["virus"], records)
+        else:
+            virus, virus_events = check_viruses(settings, journal, records, checks,
+                                                settings.home / "quarantine" / transfer_id)
+            journal.set_meta(virus=_virus_to(virus, virus_events, records))
         package.aip_events += virus_events
         count, size = journal.totals()
         if count == 0:
@@ -153,13 +180,17 @@ def ingest(
         for name in settings.replication:
             storage = open_location(settings.location(name))
             ensure_storage_root(storage)
-            package.objects.append(NewObject(storage, urn(aip_id)))
+            package.objects.append(NewObject(storage, urn(aip_id), resuming=previous is not None))
+            if previous is not None:  # what the killed ingest had half-written (temp files, uploads) goes first
+                storage.abandoned_writes(0, remove=True, prefix=object_root(urn(aip_id)) + "/")
         progress.start(count, size)
-        _process_files(settings, package, count, progress, signatures, checks)
+        _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
+                       previous is not None)
         progress.stage("Normalising")
         if normalise(journal, format_policy, staging, aip_id, signatures)[0]:
             progress.stage("Storing derivatives")
-            _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks)
+            _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
+                           previous is not None)
         _apply_invalid_file_policy(format_policy, journal)
         duplicates = _find_duplicates(database, journal, aip_id)
         for tool in journal.validation_tools():
@@ -202,6 +233,52 @@ def _virus_summary(virus: VirusOutcome) -> str:
     return f"{virus.scanner}" + (f"; {'; '.join(notes)}" if notes else "; every file clean")
 
 
+def _finish_registered(settings: Settings, database: Database, aip: Aip, staging: Path, lock, started: str
+                       ) -> IngestReport:
+    """An ingest killed between registration and sealing: seal every copy, remove the staging area."""
+    with database.session() as session:
+        replicas = catalogue.aip_replicas(session, aip.id)
+        formats = catalogue.format_counts(session, aip.id)
+    for replica in replicas:
+        seal_copy(database, open_location(settings.location(replica.location)), replica.location,
+                  replica.object_root, aip.id)
+    shutil.rmtree(staging, ignore_errors=True)
+    lock.close()
+    return IngestReport(aip.id, aip.title, aip.bag_name, aip.file_count, aip.total_bytes, formats,
+                        [r.location for r in replicas], _seconds_since(started))
+
+
+def _transfer_meta(transfer: Transfer) -> dict[str, str]:
+    """What a resumed ingest needs to know of the transfer it carries on with."""
+    return {"transfer": json.dumps({
+        "kind": transfer.kind, "root": str(transfer.root), "submission": [str(p) for p in transfer.submission],
+        "warnings": list(transfer.warnings), "metadata_csv": str(transfer.metadata_csv or ""),
+        "rights_csv": str(transfer.rights_csv or "")})}
+
+
+def _transfer_from(meta: dict[str, str]) -> Transfer:
+    data = json.loads(meta["transfer"])
+    return Transfer(data["kind"], Path(data["root"]), tuple(Path(p) for p in data["submission"]),
+                    tuple(data["warnings"]), Path(data["metadata_csv"]) if data["metadata_csv"] else None,
+                    Path(data["rights_csv"]) if data["rights_csv"] else None)
+
+
+def _virus_to(virus: VirusOutcome, events: list[Event], records: TransferRecords) -> str:
+    agent = records.agents.get("virus")
+    return json.dumps({"outcome": dataclasses.asdict(virus), "events": [dataclasses.asdict(e) for e in events],
+                       "agent": dataclasses.asdict(agent) if agent else None})
+
+
+def _virus_from(text: str, records: TransferRecords) -> tuple[VirusOutcome, list[Event]]:
+    data = json.loads(text)
+    outcome = data["outcome"]
+    virus = VirusOutcome(outcome["performed"], outcome["scanner"], outcome["reason"],
+                         [tuple(q) for q in outcome["quarantined"]], outcome["not_scanned"])
+    if data["agent"]:
+        records.agents["virus"] = Agent(**data["agent"])
+    return virus, [Event(**{**e, "agent_ids": tuple(e["agent_ids"])}) for e in data["events"]]
+
+
 def _paths(journal: Journal) -> tuple[set[str], set[str]]:
     """The transfer's files and folders, as relative paths."""
     files = set(journal.stored_paths())
@@ -237,12 +314,12 @@ def _default_title(given: Path) -> str:
 
 def _process_files(
     settings: Settings, package: Package, count: int, progress: Progress, signatures: Path | None,
-    checks: ChecksPolicy,
+    checks: ChecksPolicy, resuming: bool = False,
 ) -> None:
     workers = settings.workers if count >= SMALL_TRANSFER else 1
     setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), urn(package.aip_id), signatures,
                         personal_data_kinds=checks.sensitive_kinds if checks.scan_sensitive else (),
-                        personal_data_max_bytes=checks.sensitive_max_bytes)
+                        personal_data_max_bytes=checks.sensitive_max_bytes, resuming=resuming)
     journal = package.journal
     for done, result in enumerate(LocalExecutor(workers).run(setup, journal.pending()), start=1):
         journal.record(result)

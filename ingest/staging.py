@@ -12,10 +12,10 @@ from typing import IO
 LOCK = ".in-use"
 
 
-def hold(staging: Path) -> IO[bytes]:
-    """Create ``staging`` and hold its lock for as long as the returned file stays open (this process and the
-    worker processes it forks). A crash releases it."""
-    staging.mkdir(parents=True)
+def hold(staging: Path, existing: bool = False) -> IO[bytes]:
+    """Create ``staging`` (or take over an ``existing`` abandoned one) and hold its lock for as long as the
+    returned file stays open (this process and the worker processes it forks). A crash releases it."""
+    staging.mkdir(parents=True, exist_ok=existing)
     handle = open(staging / LOCK, "wb")  # noqa: SIM115 - held open on purpose, closed by the caller
     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     return handle
@@ -32,6 +32,25 @@ def abandoned(staging_dir: Path, older_than: float) -> list[Path]:
             continue
         found.append(area)
     return found
+
+
+def resumable(staging_dir: Path, source: Path) -> Path | None:
+    """The staging area of an interrupted ingest of ``source`` that no live ingest holds, if there is one."""
+    import sqlite3
+
+    wanted = str(source.resolve())
+    for area in sorted(p for p in staging_dir.iterdir() if p.is_dir()) if staging_dir.is_dir() else []:
+        journal = area / "journal.sqlite"
+        if not journal.is_file() or _held(area):
+            continue
+        try:
+            with sqlite3.connect(journal) as db:
+                row = db.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
+        except sqlite3.Error:
+            continue
+        if row and row[0] == wanted:
+            return area
+    return None
 
 
 def remove(area: Path) -> None:

@@ -32,6 +32,7 @@ class WorkerSetup:
     validation_timeout: float = DEFAULT_TIMEOUT
     personal_data_kinds: tuple[str, ...] = ()  # what the personal-data scan looks for (none: no scan)
     personal_data_max_bytes: int = 50_000_000
+    resuming: bool = False  # finishing an interrupted ingest: keys it wrote may be there already
 
 
 class FileWorker:
@@ -41,7 +42,8 @@ class FileWorker:
         self.identifier = Identifier(setup.signatures)
         self.validator = Validator(setup.validation_timeout)
         self.personal_data = PersonalDataScanner(setup.personal_data_kinds, setup.personal_data_max_bytes)
-        self.objects = [NewObject(open_location(location), setup.object_id) for location in setup.locations]
+        self.objects = [NewObject(open_location(location), setup.object_id, setup.resuming)
+                        for location in setup.locations]
 
     def process(self, item: JournalFile) -> FileResult:
         """Store one file in every location, computing its digests in the same read; identify; verify."""

@@ -76,9 +76,9 @@ class Storage(Protocol):
         """Apply the location's retention to the current version of every key under ``prefix``; return them."""
         ...
 
-    def abandoned_writes(self, older_than: float, remove: bool = False) -> list[str]:
-        """Writes started more than ``older_than`` seconds ago and never finished (temp files, multipart
-        uploads): describe them, and remove them when ``remove`` is true."""
+    def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> list[str]:
+        """Writes under ``prefix`` started more than ``older_than`` seconds ago and never finished (temp files,
+        multipart uploads): describe them, and remove them when ``remove`` is true."""
         ...
 
     def legal_hold(self, versions: dict[str, str], on: bool) -> None:

@@ -151,13 +151,14 @@ class LocalStorage:
         """Nothing to do: a file system has no retention (protect the folder with permissions or snapshots)."""
         return {}
 
-    def abandoned_writes(self, older_than: float, remove: bool = False) -> list[str]:
+    def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> list[str]:
         """Temp files older than ``older_than`` seconds left by a write that was killed; removed if asked."""
         found = []
-        if not self.root.is_dir():
+        top = self.root / prefix if prefix else self.root
+        if not top.is_dir():
             return found
         cutoff = time.time() - older_than
-        for dirpath, _, filenames in os.walk(self.root):
+        for dirpath, _, filenames in os.walk(top):
             for filename in sorted(filenames):
                 path = Path(dirpath) / filename
                 with contextlib.suppress(FileNotFoundError):

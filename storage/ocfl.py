@@ -66,13 +66,20 @@ class InventoryEntry:
 class NewObject:
     """Writes version ``v1`` of a new OCFL object; ``abort`` removes everything it wrote."""
 
-    def __init__(self, storage: Storage, object_id: str):
+    def __init__(self, storage: Storage, object_id: str, resuming: bool = False):
         self.storage = storage
         self.object_id = object_id
         self.root = object_root(object_id)
+        self.resuming = resuming  # an interrupted write is being finished: its keys may exist already
         try:
             storage.stat(f"{self.root}/inventory.json")
         except NotFound:
+            return
+        if resuming:  # committed but never registered: take the commit back (the content stays) and redo it
+            for key in (f"{self.root}/{name}" for name in (*COMMIT_FILES, OBJECT_NAMASTE[0])):
+                storage.delete(key)
+            for key in (f"{self.root}/v1/{name}" for name in COMMIT_FILES):
+                storage.delete(key)
             return
         raise StorageError(f"{storage.describe()}: OCFL object {object_id} already exists at {self.root}")
 
@@ -88,7 +95,8 @@ class NewObject:
         Content is made durable in one pass by ``commit``, before the inventory is written.
         """
         return self.storage.put(  # content is written once: an existing key is an error, never replaced
-            self.content_key(logical_path), stream, size=size, algorithms=algorithms, durable=False, overwrite=False
+            self.content_key(logical_path), stream, size=size, algorithms=algorithms, durable=False,
+            overwrite=self.resuming,  # … unless an interrupted ingest is being finished
         )
 
     def commit(self, inventory_file: Path, logical_paths: Iterable[str]) -> str:

@@ -331,14 +331,14 @@ class S3Storage:
         return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": self._key(key)},
                                                   ExpiresIn=seconds)
 
-    def abandoned_writes(self, older_than: float, remove: bool = False) -> list[str]:
+    def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> list[str]:
         """Multipart uploads under this location's prefix started more than ``older_than`` seconds ago and
         never completed (their parts are stored, and billed, until aborted); aborted if asked."""
         found = []
         cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for upload in page.get("Uploads", []):
                     if upload["Initiated"] >= cutoff:
                         continue

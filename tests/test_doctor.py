@@ -3,39 +3,13 @@ cleans them, never a running ingest's, and the archive is whole afterwards."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 from ingest import staging
-
-
-def _collection(root: Path, files: int = 400) -> Path:
-    for n in range(files):
-        folder = root / f"box-{n // 50:02}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"letter-{n:04}.txt").write_bytes(os.urandom(32 * 1024).hex().encode())
-    return root
-
-
-def _objects(home: Path) -> list[Path]:
-    return [p for p in (home / "storage" / "primary").glob("*/*/*/*") if p.is_dir()]
+from tests.crashes import kill_ingest_part_way, make_collection, object_folders
 
 
 def test_a_killed_ingest_is_found_and_cleaned(preserve, tmp_path):
-    source = _collection(tmp_path / "accession")
-    command = [str(Path(sys.executable).parent / "preserve"), "--home", str(preserve.home), "ingest", str(source)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while not any(p.is_file() and not p.name.startswith(".preserve-tmp-")  # a file stored, not one being written
-                  for o in _objects(preserve.home) for p in o.rglob("*")):
-        assert process.poll() is None and time.monotonic() < deadline, "the ingest ended before it could be killed"
-        time.sleep(0.02)
-    os.killpg(process.pid, signal.SIGKILL)  # the CLI and its workers, mid-ingest
-    process.wait()
+    source = make_collection(tmp_path / "accession")
+    kill_ingest_part_way(preserve.home, source, after_files=1)
 
     assert preserve.json("aip", "list") == []
     assert preserve.json("doctor")  # nothing is older than a day yet: nothing reported
@@ -51,7 +25,7 @@ def test_a_killed_ingest_is_found_and_cleaned(preserve, tmp_path):
     finally:
         held.close()
         staging.remove(live)
-    assert _objects(preserve.home) == [] and list((preserve.home / "staging").iterdir()) == []
+    assert object_folders(preserve.home) == [] and list((preserve.home / "staging").iterdir()) == []
     assert preserve.json("doctor", "--older-than", "0")["orphans"] == []
 
     aip_id = preserve.json("ingest", str(source))["aip_id"]  # the same transfer goes in cleanly afterwards

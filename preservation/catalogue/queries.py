@@ -90,6 +90,12 @@ def set_aip_version(session: Session, aip_id: str, version: str, mets_sha512: st
     session.execute(update(ReplicaRow).where(ReplicaRow.aip_id == aip_id).values(version=version))
 
 
+def find_aip(session: Session, aip_id: str) -> Aip | None:
+    """The AIP with exactly this id, or None."""
+    row = session.get(AipRow, aip_id)
+    return _aip(row) if row is not None else None
+
+
 def aips_holding(session: Session, puid: str) -> list[str]:
     """Ids of AIPs with original files of format ``puid``."""
     return list(session.scalars(select(FileRow.aip_id).where(FileRow.puid == puid, FileRow.role == "original")

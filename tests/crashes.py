@@ -1,0 +1,47 @@
+"""Helpers for crash tests: a transfer big enough to interrupt, and killing a real ingest part-way."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def make_collection(root: Path, files: int = 400) -> Path:
+    """``files`` text files of 64 KiB in folders of 50."""
+    for n in range(files):
+        folder = root / f"box-{n // 50:02}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"letter-{n:04}.txt").write_bytes(os.urandom(32 * 1024).hex().encode())
+    return root
+
+
+def object_folders(home: Path) -> list[Path]:
+    """The OCFL object folders in the archive's primary location."""
+    return [p for p in (home / "storage" / "primary").glob("*/*/*/*") if p.is_dir()]
+
+
+def stored_files(home: Path) -> int:
+    """Files stored so far (not ones still being written)."""
+    return sum(1 for o in object_folders(home) for p in o.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def kill_ingest_part_way(home: Path, source: Path, after_files: int) -> None:
+    """Run `preserve ingest` and SIGKILL it (and its workers) once ``after_files`` files are stored."""
+    command = [str(Path(sys.executable).parent / "preserve"), "--home", str(home), "ingest", str(source)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while stored_files(home) < after_files:
+        assert process.poll() is None and time.monotonic() < deadline, "the ingest ended before it could be killed"
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    while True:  # until the worker processes are gone too (they hold the staging lock)
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.01)
