@@ -100,10 +100,11 @@ def _register_commands() -> None:
         scheduler,
         search,
         storage,
+        worker,
     )
 
     for module in (init, ingest, aip, audit, report, scheduler, policy, migrate, search, identify, formats, bag,
-                   storage, catalogue, doctor, demo):
+                   storage, catalogue, doctor, worker, demo):
         module.register(cli)
 
 

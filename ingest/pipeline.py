@@ -12,7 +12,7 @@ import dataclasses
 import json
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -110,6 +110,10 @@ def ingest(
     if not is_archive(given):
         DirectorySource(given).check_root()
     database.require_current()
+    if settings.executor_kind == "celery":  # an unreachable broker stops us before anything starts
+        from ingest.tasks import CeleryExecutor
+
+        CeleryExecutor(settings.executor_broker).check()
     format_policy = load_format_policy(settings.policies_path)  # a broken policy stops us before anything starts
     checks = load_checks_policy(settings.policies_path)
     previous = staging_area.resumable(settings.staging_dir, given)
@@ -321,7 +325,14 @@ def _process_files(
                         personal_data_kinds=checks.sensitive_kinds if checks.scan_sensitive else (),
                         personal_data_max_bytes=checks.sensitive_max_bytes, resuming=resuming)
     journal = package.journal
-    for done, result in enumerate(LocalExecutor(workers).run(setup, journal.pending()), start=1):
+    if settings.executor_kind == "celery":
+        from ingest.tasks import CeleryExecutor
+
+        executor = CeleryExecutor(settings.executor_broker)
+        setup = replace(setup, resuming=True)  # a redelivered task may find its keys written already
+    else:
+        executor = LocalExecutor(workers)
+    for done, result in enumerate(executor.run(setup, journal.pending()), start=1):
         journal.record(result)
         progress.advance(result.size)
         if done % 500 == 0:
