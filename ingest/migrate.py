@@ -21,7 +21,7 @@ from ingest.journal import JournalFile
 from ingest.normalise import DERIVATIVES, TIMEOUT
 from ingest.records import TransferRecords, make_agents
 from ingest.steps import verify_read_back
-from ingest.update import store_version
+from ingest.update import load_aip_record, store_version
 from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy
 from preservation import SOFTWARE_NAME, software_version
 from preservation.catalogue import Database
@@ -75,18 +75,7 @@ def migrate(settings: Settings, database: Database, puid: str, archivist: str = 
 
 def _migrate_aip(settings: Settings, database: Database, aip_id: str, puid: str, wanted: list[tuple[str, str]],
                  archivist: str, dry_run: bool) -> Migration:
-    with database.session() as session:
-        aip = catalogue.get_aip(session, aip_id)
-        files = list(catalogue.aip_files(session, aip.id))
-        events = catalogue.aip_events(session, aip.id)
-        agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
-        descriptions: dict[str, tuple[tuple[str, str], ...]] = {}
-        for target, element, value in catalogue.aip_descriptions(session, aip.id):
-            descriptions[target] = (*descriptions.get(target, ()), (element, value))
-        rights: dict = {}
-        for target, statement in catalogue.aip_rights(session, aip.id):
-            rights.setdefault(target.removeprefix("objects/") if target != "objects" else "", []).append(statement)
-        replicas = [r for r in catalogue.aip_replicas(session, aip.id) if r.status == "ok"]
+    aip, files, events, agents, descriptions, rights, replicas = load_aip_record(database, aip_id)
     have = {f.path for f in files}
     converters = registry()
     planned = []

@@ -45,18 +45,7 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
     """Store a new version of an AIP with new descriptive metadata and/or rights."""
     if metadata is None and rights is None:
         raise PackageError("nothing to update", hint="Give --metadata metadata.csv and/or --rights rights.csv.")
-    with database.session() as session:
-        aip = catalogue.get_aip(session, reference)
-        files = list(catalogue.aip_files(session, aip.id))
-        events = catalogue.aip_events(session, aip.id)
-        agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
-        descriptions: dict[str, tuple[tuple[str, str], ...]] = {}
-        for target, element, value in catalogue.aip_descriptions(session, aip.id):
-            descriptions[target] = (*descriptions.get(target, ()), (element, value))
-        rights_now: dict = {}
-        for target, statement in catalogue.aip_rights(session, aip.id):
-            rights_now.setdefault(target.removeprefix("objects/") if target != "objects" else "", []).append(statement)
-        replicas = [r for r in catalogue.aip_replicas(session, aip.id) if r.status == "ok"]
+    aip, files, events, agents, descriptions, rights_now, replicas = load_aip_record(database, reference)
     if len(replicas) != len(settings.replication) or not replicas:
         raise PackageError(f"AIP {aip.id}: every copy must be intact to add a version",
                            hint="Run `preserve audit` and repair damaged copies first.")
@@ -106,6 +95,24 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
         seal_copy(database, open_location(settings.location(replica.location)), replica.location,
                   replica.object_root, aip.id)
     return UpdateReport(aip.id, report.version, report.changed, [r.location for r in replicas])
+
+
+def load_aip_record(database: Database, reference: str) -> tuple:
+    """Everything a new version of an AIP starts from: the AIP, its files, events and their agents, its
+    descriptions and rights (by target), and its intact copies."""
+    with database.session() as session:
+        aip = catalogue.get_aip(session, reference)
+        files = list(catalogue.aip_files(session, aip.id))
+        events = catalogue.aip_events(session, aip.id)
+        agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
+        descriptions: dict[str, tuple[tuple[str, str], ...]] = {}
+        for target, element, value in catalogue.aip_descriptions(session, aip.id):
+            descriptions[target] = (*descriptions.get(target, ()), (element, value))
+        rights: dict = {}
+        for target, statement in catalogue.aip_rights(session, aip.id):
+            rights.setdefault(target.removeprefix("objects/") if target != "objects" else "", []).append(statement)
+        replicas = [r for r in catalogue.aip_replicas(session, aip.id) if r.status == "ok"]
+    return aip, files, events, agents, descriptions, rights, replicas
 
 
 @dataclass
