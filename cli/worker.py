@@ -27,7 +27,7 @@ def worker_command(ctx: click.Context, loglevel: str) -> None:
         raise ConfigError(f"{settings.config_file or 'preserve.toml'}: [executor] broker is not set",
                           hint='Add broker = "redis://127.0.0.1:6379/0" under [executor] in preserve.toml.')
     CeleryExecutor(settings.executor_broker).check()
-    celery = celery_app(settings.executor_broker)
+    celery = celery_app(settings.executor_broker, settings.executor_visibility_timeout)
     worker = celery.Worker(queues=[QUEUE], pool="solo", concurrency=1, loglevel=loglevel, without_mingle=True,
                            without_gossip=True, without_heartbeat=True, quiet=True)
     worker.start()

@@ -328,7 +328,7 @@ def _process_files(
     if settings.executor_kind == "celery":
         from ingest.tasks import CeleryExecutor
 
-        executor = CeleryExecutor(settings.executor_broker)
+        executor = CeleryExecutor(settings.executor_broker, visibility_timeout=settings.executor_visibility_timeout)
         setup = replace(setup, resuming=True)  # a redelivered task may find its keys written already
     else:
         executor = LocalExecutor(workers)

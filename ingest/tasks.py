@@ -18,14 +18,15 @@ from preservation.parallel import batched
 from preservation.plain import from_plain, to_plain
 
 QUEUE = "preserve.ingest"
-_apps: dict[str, object] = {}
+_apps: dict[tuple[str, int], object] = {}
 _workers: dict[WorkerSetup, FileWorker] = {}
 
 
-def celery_app(broker: str):
-    """The archive's Celery app for ``broker`` (results go back through the same Redis)."""
-    if broker in _apps:
-        return _apps[broker]
+def celery_app(broker: str, visibility_timeout: int = 3600):
+    """The archive's Celery app for ``broker`` (results go back through the same Redis); a task a dead worker
+    took is handed to another after ``visibility_timeout`` seconds."""
+    if (broker, visibility_timeout) in _apps:
+        return _apps[(broker, visibility_timeout)]
     try:
         from celery import Celery
     except ImportError:
@@ -35,13 +36,13 @@ def celery_app(broker: str):
         task_serializer="json", result_serializer="json", accept_content=["json"],
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_default_queue=QUEUE, result_expires=3600, broker_connection_retry_on_startup=False,
-        broker_transport_options={"visibility_timeout": 3600}, result_backend_transport_options={},
+        broker_transport_options={"visibility_timeout": visibility_timeout}, result_backend_transport_options={},
     )
     app.task(name="preserve.process_batch", acks_late=True, reject_on_worker_lost=True)(process_batch)
     from celery.signals import worker_shutdown
 
     worker_shutdown.connect(close_workers, weak=False)
-    _apps[broker] = app
+    _apps[(broker, visibility_timeout)] = app
     return app
 
 
@@ -64,15 +65,17 @@ def process_batch(setup: dict, items: list[dict]) -> list[dict]:
 class CeleryExecutor:
     """Runs per-file work on Celery workers: batches fanned out, results back in input order."""
 
-    def __init__(self, broker: str, batch_size: int = 16, in_flight: int = 32, timeout: float = 3600):
+    def __init__(self, broker: str, batch_size: int = 16, in_flight: int = 32, timeout: float = 3600,
+                 visibility_timeout: int = 3600):
         self.broker = broker
+        self.visibility_timeout = visibility_timeout
         self.batch_size = batch_size
         self.in_flight = in_flight
         self.timeout = timeout
 
     def check(self) -> None:
         """QueueError, before anything starts, when the broker cannot be reached."""
-        app = celery_app(self.broker)
+        app = celery_app(self.broker, self.visibility_timeout)
         try:
             with app.connection_for_write() as connection:
                 connection.ensure_connection(max_retries=1, timeout=5)
@@ -82,7 +85,7 @@ class CeleryExecutor:
 
     def run(self, setup: WorkerSetup, items: Iterable[JournalFile]) -> Iterator[FileResult]:
         """Process every item on the workers, yielding results in input order; a failed task stops the run."""
-        app = celery_app(self.broker)
+        app = celery_app(self.broker, self.visibility_timeout)
         task = app.tasks["preserve.process_batch"]
         pending: deque = deque()
         plain_setup = to_plain(setup)

@@ -61,6 +61,7 @@ class Settings:
     executor_kind: str = "local"
     executor_workers: int = 0
     executor_broker: str = ""
+    executor_visibility_timeout: int = 3600  # seconds before a dead worker's unacknowledged task is handed out again
     policies_path: Path = field(default_factory=Path)
     clamd_socket: str = ""  # a clamd socket to scan through; empty: run clamscan
     virus_database: Path | None = None  # ClamAV signatures for clamscan; None: ClamAV's own
@@ -88,7 +89,7 @@ class Settings:
 _SCALARS: dict[str, dict[str, type]] = {
     "archive": {"name": str},
     "catalogue": {"url": str},
-    "executor": {"kind": str, "workers": int, "broker": str},
+    "executor": {"kind": str, "workers": int, "broker": str, "visibility_timeout": int},
     "policies": {"path": str},
     "virus": {"clamd_socket": str, "database": str},
     "replication": {"locations": list},
@@ -213,6 +214,7 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
         executor_kind=kind,
         executor_workers=workers,
         executor_broker=executor.get("broker", ""),
+        executor_visibility_timeout=executor.get("visibility_timeout", 3600),
         policies_path=home / data.get("policies", {}).get("path", "policies"),
         clamd_socket=data.get("virus", {}).get("clamd_socket", ""),
         virus_database=home / data["virus"]["database"] if data.get("virus", {}).get("database") else None,
@@ -328,6 +330,7 @@ locations = ["primary"]
 kind = "local"                    # "local" (a process pool on this machine) or "celery"
 workers = 0                       # worker processes for per-file work; 0 = one per CPU core
 # broker = "redis://127.0.0.1:6379/0"
+# visibility_timeout = 3600       # seconds before a dead worker's task goes to another (keep above the longest task)
 
 [policies]
 path = "policies"

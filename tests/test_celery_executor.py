@@ -16,20 +16,23 @@ from tests.test_resume import _essence
 PRESERVE = str(Path(sys.executable).parent / "preserve")
 
 
-def _use_celery(preserve: Preserve, broker: str) -> None:
+def _use_celery(preserve: Preserve, broker: str, visibility_timeout: int = 3600) -> None:
     config = preserve.home / "preserve.toml"
     text = config.read_text().replace('kind = "local"', 'kind = "celery"', 1)
-    config.write_text(text.replace("[executor]\n", f'[executor]\nbroker = "{broker}"\n', 1))
+    config.write_text(text.replace("[executor]\n", f'[executor]\nbroker = "{broker}"\n'
+                                                   f"visibility_timeout = {visibility_timeout}\n", 1))
 
 
 @pytest.fixture
 def workers(preserve, redis_url):
-    _use_celery(preserve, redis_url)
+    _use_celery(preserve, redis_url, visibility_timeout=5)  # a dead worker's task goes to the other in 5 s
     started = [subprocess.Popen([PRESERVE, "--home", str(preserve.home), "worker", "--loglevel", "WARNING"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+               for _ in range(2)]
     yield started
     for process in started:
-        process.send_signal(signal.SIGTERM)
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
     for process in started:
         process.wait(30)
 
@@ -57,3 +60,29 @@ def test_an_unreachable_broker_stops_the_ingest_before_anything_starts(preserve,
     assert "cannot reach the broker" in result.stderr
     assert not any((preserve.home / "staging").iterdir()) if (preserve.home / "staging").exists() else True
     assert preserve.json("aip", "list") == []
+
+
+def test_a_worker_killed_mid_ingest_loses_nothing(preserve, workers, tmp_path):
+    import json
+    import os
+    import time
+
+    from tests.crashes import stored_files
+
+    source = make_collection(tmp_path / "accession", files=300)
+    ingest = subprocess.Popen([PRESERVE, "--home", str(preserve.home), "ingest", str(source), "--json"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while stored_files(preserve.home) < 40:
+        assert ingest.poll() is None and time.monotonic() < deadline, ingest.stderr.read() if ingest.poll() else ""
+        time.sleep(0.01)
+    os.killpg(workers[0].pid, signal.SIGKILL)  # a worker and its helpers die holding an unacknowledged batch
+    out, err = ingest.communicate(timeout=300)
+    assert ingest.returncode == 0, err
+    aip_id = json.loads(out)["aip_id"]
+    assert preserve.json("aip", "show", aip_id)["aip"]["file_count"] == 300
+    local = Preserve(tmp_path / "in-process")
+    local("init")
+    (local.home / "policies" / "formats.toml").write_text((preserve.home / "policies" / "formats.toml").read_text())
+    assert _essence(preserve, aip_id) == _essence(local, local.json("ingest", str(source))["aip_id"])
+    assert preserve.json("audit")["ok"] is True
