@@ -16,15 +16,6 @@ from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy, parse_for
 from preservation.errors import PolicyError
 
 KINDS = ("formats", "fixity", "checks", "closure")
-TOOL_OF = {"odt": "LibreOffice", "ods": "LibreOffice", "odp": "LibreOffice", "pdfa": "LibreOffice",
-           "ffv1-mkv": "ffmpeg", "mp4": "ffmpeg", "flac": "ffmpeg", "wav": "ffmpeg", "mp3": "ffmpeg",
-           "tiff": "Pillow", "png": "Pillow", "jpeg": "Pillow"}
-NAMES = {"odt": "OpenDocument Text", "ods": "OpenDocument Spreadsheet", "odp": "OpenDocument Presentation",
-         "pdfa": "PDF/A-2b", "ffv1-mkv": "FFV1 video in Matroska (audio as FLAC)", "mp4": "H.264/AAC in MP4",
-         "flac": "FLAC", "wav": "WAV (24-bit PCM)", "mp3": "MP3", "tiff": "TIFF (LZW)", "png": "PNG",
-         "jpeg": "JPEG"}
-
-
 @click.group("policy")
 def policy_group() -> None:
     """The archive's preservation policies (policies/*.toml in the archive home)."""
@@ -97,9 +88,11 @@ def check_command(ctx: click.Context, file: Path, kind: str | None) -> None:
 def explain_command(ctx: click.Context, puid: str, as_json: bool) -> None:
     """What will happen to a file of format PUID at ingest and on access, and which rule says so."""
     from formats.active import active_signature_file
+    from formats.converters import TARGET_NAMES, registry
     from formats.identify import load_signatures
 
     obj = app(ctx)
+    converters = registry()
     policy = load_format_policy(obj.settings.policies_path)
     known = {f.puid: f for f in load_signatures(active_signature_file(obj.settings.home)).formats}
     fmt = known.get(puid)
@@ -119,12 +112,12 @@ def explain_command(ctx: click.Context, puid: str, as_json: bool) -> None:
              f"  rule: {rule.name!r} ({where}; policy version {policy.version})",
              "  preservation: " + (
                  "the original is kept as it is" if rule.preservation == KEEP else
-                 f"the original is kept, and a preservation copy is made as {NAMES[rule.preservation]} with "
-                 f"{TOOL_OF[rule.preservation]} at ingest"),
+                 f"the original is kept, and a preservation copy is made as {TARGET_NAMES[rule.preservation]} with "
+                 f"{converters[rule.preservation].label} at ingest"),
              "  access: " + (
                  "researchers receive the original" if rule.access == ORIGINAL else
                  "no access copy is given" if rule.access == NONE else
-                 f"researchers receive {NAMES[rule.access]} made with {TOOL_OF[rule.access]} "
+                 f"researchers receive {TARGET_NAMES[rule.access]} made with {converters[rule.access].label} "
                  + ("at ingest" if policy.access_copies == "ingest" else "when their request is approved")),
              f"  risk: {rule.risk}",
              "  a file that fails validation is " + ("accepted, with a failed validation event"

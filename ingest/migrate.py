@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from formats.active import active_signature_file
-from formats.converters import Job, group_by_converter, is_expected, registry
+from formats.converters import Job, convert_checked, registry
 from formats.identify import Identifier
 from formats.validation import Validator
 from ingest.journal import JournalFile
-from ingest.normalise import DERIVATIVES, TIMEOUT
+from ingest.normalise import DERIVATIVES
 from ingest.records import TransferRecords, make_agents
 from ingest.steps import verify_read_back
 from ingest.update import load_aip_record, store_version
@@ -157,42 +157,32 @@ def _migrate_aip(settings: Settings, database: Database, aip_id: str, puid: str,
 def _convert(jobs: list[Job], planned: list, records: TransferRecords, aip_id: str, signatures: Path | None,
              result: Migration) -> tuple[list[FileRecord], list[Event], dict[str, Path]]:
     """Run the conversions; identify, validate and digest what they made; the records and events of each."""
-    converters = registry()
     by_job = {id(job): plan for job, plan in zip(jobs, planned, strict=True)}
-    identifier, validator = Identifier(signatures), Validator()
+    validator = Validator()
     new_records, new_events, payload = [], [], {}
     try:
-        for _name, group in group_by_converter(jobs).items():
-            converter = converters[group[0].target]
-            tool = converter.version()
-            reason = converter.unavailable()
-            outcomes = converter.convert(group, TIMEOUT) if not reason else []
-            for index, job in enumerate(group):
-                source, role, target, logical = by_job[id(job)]
-                message = reason or ("" if outcomes[index].ok else outcomes[index].message)
-                fmt = identifier.identify(job.output) if not message else None
-                if fmt is not None and not is_expected(target, fmt.puid, fmt.mime_type):
-                    message = f"the output was identified as {fmt.puid or fmt.mime_type or 'nothing known'}"
-                when = timestamp()
-                if message:
-                    failed = JournalFile(0, "", source.path, source.path, source.id, source.size, 0,
-                                         conversion_problems=((role, target, tool, message, when),))
-                    new_events += [e for e in records.file_events(failed) if e.outcome == "failure"]
-                    result.failed.append(f"{source.path}: {message}")
-                    continue
-                with job.output.open("rb") as handle:
-                    digests, size = hash_stream(handle, ("sha256", "sha512"))
-                validation = validator.validate(job.output, fmt)
-                item = JournalFile(0, str(job.output), logical.removeprefix("data/"), logical,
-                                   file_uuid(aip_id, logical), size, 0, digests["sha256"], digests["sha512"], fmt,
-                                   when, when, timestamp(), validation, timestamp(), role=role,
-                                   derived_from=source.id, derivation=f"{tool}|{target}", derived_at=when)
-                for tool_label in ([validation.tool] if validation.tool else []):
-                    records.tool_agent(tool_label)
-                new_records.append(records.file_record(item))
-                new_events += records.file_events(item)
-                payload[logical] = job.output
-                result.made.append(logical)
+        for done in convert_checked(jobs, Identifier(signatures)):
+            job, tool, when = done.job, done.tool, timestamp()
+            source, role, target, logical = by_job[id(job)]
+            if done.message:
+                failed = JournalFile(0, "", source.path, source.path, source.id, source.size, 0,
+                                     conversion_problems=((role, target, tool, done.message, when),))
+                new_events += [e for e in records.file_events(failed) if e.outcome == "failure"]
+                result.failed.append(f"{source.path}: {done.message}")
+                continue
+            with job.output.open("rb") as handle:
+                digests, size = hash_stream(handle, ("sha256", "sha512"))
+            validation = validator.validate(job.output, done.format)
+            item = JournalFile(0, str(job.output), logical.removeprefix("data/"), logical,
+                               file_uuid(aip_id, logical), size, 0, digests["sha256"], digests["sha512"], done.format,
+                               when, when, timestamp(), validation, timestamp(), role=role,
+                               derived_from=source.id, derivation=f"{tool}|{target}", derived_at=when)
+            if validation.tool:
+                records.tool_agent(validation.tool)
+            new_records.append(records.file_record(item))
+            new_events += records.file_events(item)
+            payload[logical] = job.output
+            result.made.append(logical)
     finally:
         validator.close()
     return new_records, new_events, payload

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from formats.converters import Job, group_by_converter, is_expected, registry
+from formats.converters import Job, convert_checked, registry
 from formats.identify import Identifier
 from ingest.journal import Journal, JournalFile
 from policies.formats import KEEP, NONE, ORIGINAL, FormatPolicy
@@ -22,7 +22,6 @@ from preservation.errors import Problem, TransferError
 from preservation.identifiers import file_uuid, timestamp
 
 DERIVATIVES = "data/derivatives"
-TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -64,35 +63,21 @@ def normalise(journal: Journal, policy: FormatPolicy, staging: Path, aip_id: str
         output = staging / "derivatives" / planned.role / f"{relative}.{extension}"
         jobs[id(planned)] = Job(Path(planned.item.source), planned.target, output, planned.item.format.mime_type)
     by_job = {id(jobs[id(planned)]): planned for planned in wanted}
-    identifier = Identifier(signatures)
     made = failed = 0
     problems = []
-    for name, group in group_by_converter(jobs.values()).items():
-        converter = converters[group[0].target]
-        tool = converter.version()
-        reason = converter.unavailable()
-        outcomes = converter.convert(group, TIMEOUT) if not reason else []
-        for index, job in enumerate(group):
-            planned = by_job[id(job)]
-            message = reason or ("" if outcomes[index].ok else outcomes[index].message)
-            if not message:
-                found = identifier.identify(job.output)
-                if not is_expected(job.target, found.puid, found.mime_type):
-                    message = (f"the output was identified as {found.puid or found.mime_type or 'nothing known'}, "
-                               f"not {job.target}")
-                    job.output.unlink(missing_ok=True)
-            when = timestamp()
-            if message:
-                failed += 1
-                journal.add_conversion_problem(planned.item.idx, (planned.role, job.target, tool or name, message,
-                                                                  when))
-                problems.append(Problem(planned.item.relative, f"no {planned.role} copy as {job.target}",
-                                        found=message))
-                continue
-            logical = f"{DERIVATIVES}/{planned.role}/{job.output.relative_to(staging / 'derivatives' / planned.role)}"
-            journal.add_derivative(planned.item, job.output, logical, file_uuid(aip_id, logical), planned.role,
-                                   f"{tool}|{job.target}", when)
-            made += 1
+    for done in convert_checked(jobs.values(), Identifier(signatures)):
+        job, planned, when = done.job, by_job[id(done.job)], timestamp()
+        if done.message:
+            failed += 1
+            journal.add_conversion_problem(planned.item.idx, (planned.role, job.target, done.tool, done.message,
+                                                              when))
+            problems.append(Problem(planned.item.relative, f"no {planned.role} copy as {job.target}",
+                                    found=done.message))
+            continue
+        logical = f"{DERIVATIVES}/{planned.role}/{job.output.relative_to(staging / 'derivatives' / planned.role)}"
+        journal.add_derivative(planned.item, job.output, logical, file_uuid(aip_id, logical), planned.role,
+                               f"{done.tool}|{job.target}", when)
+        made += 1
     if problems and policy.on_failure == "stop":
         raise TransferError(f"{len(problems)} conversion(s) failed and the format policy stops the transfer",
                             hint="Fix or remove the files, or set on_failure = \"continue\" in the format policy; "

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 
@@ -45,3 +46,22 @@ def kill_ingest_part_way(home: Path, source: Path, after_files: int) -> None:
         except ProcessLookupError:
             break
         time.sleep(0.01)
+
+
+def aip_essence(preserve, aip_id: str) -> tuple:
+    """What must be identical to an undisturbed run: files, digests, formats, event types and counts."""
+    shown = preserve.json("aip", "show", aip_id)
+    files = sorted((f["path"], f["sha256"], f["sha512"], f["size"], f["format"]["puid"]) for f in shown["files"])
+    events = Counter((e["type"], e["outcome"], bool(e["file_id"])) for e in shown["events"])
+    return files, sorted(events.items())
+
+
+def undisturbed_essence(like, home: Path, source: Path) -> tuple:
+    """The essence of an in-process ingest of ``source`` into a new archive at ``home`` with the same format
+    policy as the archive ``like`` — what an interrupted or distributed ingest must come to."""
+    from tests.conftest import Preserve
+
+    other = Preserve(home)
+    other("init")
+    (home / "policies" / "formats.toml").write_text((like.home / "policies" / "formats.toml").read_text())
+    return aip_essence(other, other.json("ingest", str(source))["aip_id"])

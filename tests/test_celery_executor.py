@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Preserve
-from tests.crashes import make_collection
-from tests.test_resume import _essence
+from tests.crashes import aip_essence, make_collection, undisturbed_essence
 
 PRESERVE = str(Path(sys.executable).parent / "preserve")
 
@@ -46,11 +45,7 @@ def test_two_workers_make_the_same_aip_as_in_process_work(preserve, workers, col
 
     aip_id = json.loads(run.stdout)["aip_id"]
     assert all(w.poll() is None for w in workers)
-    local = Preserve(tmp_path / "in-process")
-    local("init")
-    (local.home / "policies" / "formats.toml").write_text((preserve.home / "policies" / "formats.toml").read_text())
-    other = local.json("ingest", str(collection))["aip_id"]
-    assert _essence(preserve, aip_id) == _essence(local, other)
+    assert aip_essence(preserve, aip_id) == undisturbed_essence(preserve, tmp_path / "in-process", collection)
     assert preserve.json("audit")["ok"] is True
 
 
@@ -81,8 +76,5 @@ def test_a_worker_killed_mid_ingest_loses_nothing(preserve, workers, tmp_path):
     assert ingest.returncode == 0, err
     aip_id = json.loads(out)["aip_id"]
     assert preserve.json("aip", "show", aip_id)["aip"]["file_count"] == 300
-    local = Preserve(tmp_path / "in-process")
-    local("init")
-    (local.home / "policies" / "formats.toml").write_text((preserve.home / "policies" / "formats.toml").read_text())
-    assert _essence(preserve, aip_id) == _essence(local, local.json("ingest", str(source))["aip_id"])
+    assert aip_essence(preserve, aip_id) == undisturbed_essence(preserve, tmp_path / "in-process", source)
     assert preserve.json("audit")["ok"] is True

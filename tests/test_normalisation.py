@@ -35,7 +35,8 @@ def _video(path: Path) -> None:
 
 def test_preservation_copies_are_made_stored_related_and_recorded(preserve, collection, tools, tmp_path):
     _shipped_policy(preserve)
-    _video(collection / "film" / "procession.avi") if (collection / "film").mkdir() is None else None
+    (collection / "film").mkdir()
+    _video(collection / "film" / "procession.avi")
     Image.new("RGB", (40, 30), "olive").save(collection / "photographs" / "plan.bmp")
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     shown = preserve.json("aip", "show", aip_id)

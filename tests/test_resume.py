@@ -3,20 +3,9 @@ same AIP an undisturbed run makes — no duplicate files, events or objects."""
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
-from tests.conftest import Preserve
-from tests.crashes import kill_ingest_part_way, make_collection, object_folders
-
-
-def _essence(preserve: Preserve, aip_id: str) -> tuple:
-    """What must be identical to an undisturbed run: files, digests, formats, event types and counts."""
-    shown = preserve.json("aip", "show", aip_id)
-    files = sorted((f["path"], f["sha256"], f["sha512"], f["size"], f["format"]["puid"]) for f in shown["files"])
-    events = Counter((e["type"], e["outcome"], bool(e["file_id"])) for e in shown["events"])
-    return files, sorted(events.items())
+from tests.crashes import aip_essence, kill_ingest_part_way, make_collection, object_folders, undisturbed_essence
 
 
 @pytest.mark.parametrize("after_files", [5, 250])
@@ -27,7 +16,7 @@ def test_a_killed_ingest_is_finished_by_running_it_again(preserve, tmp_path, aft
 
     report = preserve.json("ingest", str(source))  # the same command again
     [aip] = preserve.json("aip", "list")
-    resumed = _essence(preserve, aip["id"])
+    resumed = aip_essence(preserve, aip["id"])
     assert aip["id"] == report["aip_id"] and aip["file_count"] == 400
     assert not any((preserve.home / "staging").iterdir())
     assert len(object_folders(preserve.home)) == 1  # one object: the interrupted one, finished
@@ -36,9 +25,4 @@ def test_a_killed_ingest_is_finished_by_running_it_again(preserve, tmp_path, aft
     ids = [e["id"] for e in preserve.json("aip", "show", aip["id"])["events"]]
     assert len(ids) == len(set(ids))
 
-    undisturbed = Preserve(tmp_path / "second-home")
-    undisturbed("init")
-    (undisturbed.home / "policies" / "formats.toml").write_text(
-        (preserve.home / "policies" / "formats.toml").read_text())
-    other = undisturbed.json("ingest", str(source))["aip_id"]
-    assert resumed == _essence(undisturbed, other)
+    assert resumed == undisturbed_essence(preserve, tmp_path / "second-home", source)

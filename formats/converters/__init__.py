@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from preservation.model import TARGET_FORMATS
+from preservation.model import TARGET_FORMATS, FormatInfo
 
 DEFAULT_TIMEOUT = 300.0
 
@@ -42,6 +42,7 @@ class Converter(Protocol):
     """A tool that makes some target formats."""
 
     name: str
+    label: str  # the tool's name for people, e.g. "LibreOffice"
     targets: dict[str, str]  # target -> file extension of its output
 
     def unavailable(self) -> str:
@@ -73,6 +74,13 @@ EXPECTED_MIME = {
     "jpeg": ("image/jpeg",),
 }
 
+
+# what each target is, for people
+TARGET_NAMES = {
+    "odt": "OpenDocument Text", "ods": "OpenDocument Spreadsheet", "odp": "OpenDocument Presentation",
+    "pdfa": "PDF/A-2b", "ffv1-mkv": "FFV1 video in Matroska (audio as FLAC)", "mp4": "H.264/AAC in MP4",
+    "flac": "FLAC", "wav": "WAV (24-bit PCM)", "mp3": "MP3", "tiff": "TIFF (LZW)", "png": "PNG", "jpeg": "JPEG",
+}
 
 # PUIDs a correct output may be identified as when PRONOM gives the format no MIME type
 EXPECTED_PUIDS = {
@@ -112,6 +120,39 @@ def finished(job: Job, produced: Path | None) -> Outcome:
     job.output.parent.mkdir(parents=True, exist_ok=True)
     os.replace(produced, job.output)
     return Outcome(job, True)
+
+
+@dataclass(frozen=True)
+class Converted:
+    """A job done and checked: the tool that ran it, and why its output is unusable ('' when it is usable)."""
+
+    job: Job
+    tool: str
+    message: str = ""
+    format: FormatInfo | None = None  # what the output was identified as, when usable
+
+
+def convert_checked(jobs: Iterable[Job], identifier, timeout: float = DEFAULT_TIMEOUT) -> list[Converted]:
+    """Run every job with its converter and identify each output: one that is not the target format is
+    removed and reported like a failed conversion. A converter that is not installed fails its jobs."""
+    converters = registry()
+    results = []
+    for group in group_by_converter(jobs).values():
+        converter = converters[group[0].target]
+        tool, reason = converter.version(), converter.unavailable()
+        outcomes = converter.convert(group, timeout) if not reason else []
+        for index, job in enumerate(group):
+            message = reason or ("" if outcomes[index].ok else outcomes[index].message)
+            found = None
+            if not message:
+                found = identifier.identify(job.output)
+                if not is_expected(job.target, found.puid, found.mime_type):
+                    message = (f"the output was identified as {found.puid or found.mime_type or 'nothing known'}, "
+                               f"not {job.target}")
+                    job.output.unlink(missing_ok=True)
+                    found = None
+            results.append(Converted(job, tool, message, found))
+    return results
 
 
 def group_by_converter(jobs: Iterable[Job]) -> dict[str, list[Job]]:

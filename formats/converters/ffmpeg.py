@@ -25,6 +25,7 @@ class FFmpeg:
     """Audio and video through ffmpeg, a few files at once."""
 
     name = "ffmpeg"
+    label = "ffmpeg"
     targets = {"ffv1-mkv": "mkv", "mp4": "mp4", "flac": "flac", "wav": "wav", "mp3": "mp3"}
 
     def __init__(self, parallel: int = 2):

@@ -25,6 +25,7 @@ class PillowImages:
     """Raster images through Pillow."""
 
     name = "pillow"
+    label = "Pillow"
     targets = {"tiff": "tif", "png": "png", "jpeg": "jpg"}
 
     def unavailable(self) -> str:

@@ -35,6 +35,7 @@ class LibreOffice:
     """Documents, spreadsheets and presentations through soffice."""
 
     name = "libreoffice"
+    label = "LibreOffice"
     targets = {"odt": "odt", "ods": "ods", "odp": "odp", "pdfa": "pdf"}
 
     def __init__(self, pool: int = 2, batch: int = 20):
