@@ -76,7 +76,7 @@ def _run(ctx: click.Context, obj, workdir: Path, last_step=None) -> None:
 
     _step(3, "Ingesting the collection (digests, PRONOM identification, BagIt + METS/PREMIS, OCFL, verify)")
     ctx.invoke(ingest_command, path=sample, title=SAMPLE_TITLE, metadata=None, rights=None, archivist="demo archivist",
-               as_json=False)
+               transfer=None, as_json=False)
     with obj.database().session() as session:
         aip = catalogue.list_aips(session)[0]
 

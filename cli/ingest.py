@@ -20,6 +20,7 @@ from cli.output import console, emit_json, esc, human_size, table
 from ingest.pipeline import IngestReport, IngestRequest
 from ingest.pipeline import Progress as PipelineProgress
 from ingest.pipeline import ingest as run_ingest
+from ingest.status import IngestStatus, ingest_status, ingest_statuses
 
 
 class BarProgress(PipelineProgress):
@@ -52,8 +53,44 @@ class BarProgress(PipelineProgress):
         self.bar.console.print(f"[dim]{text}…[/dim]")
 
 
-@click.command("ingest")
-@click.argument("path", type=click.Path(path_type=Path))
+class IngestGroup(click.Group):
+    """`preserve ingest PATH …` runs an ingest; `preserve ingest status` reports on them."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Anything but a subcommand's name (or --help alone) is an ingest: the hidden `run` command."""
+        if args and args[0] not in self.commands and args != ["--help"]:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The three ways to call it."""
+        formatter.write_usage(ctx.command_path, "[OPTIONS] PATH | --resume TRANSFER | status [TRANSFER]")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The ingest's own options, then the subcommands."""
+        run = self.commands["run"]
+        run.format_options(click.Context(run, info_name=ctx.info_name, parent=ctx.parent), formatter)
+        self.format_commands(ctx, formatter)
+
+
+@click.group("ingest", cls=IngestGroup, invoke_without_command=False)
+def ingest_group() -> None:
+    """Ingest a folder, bag or archive as a new AIP: `preserve ingest PATH [OPTIONS]`.
+
+    Every file is read once for its SHA-256 and SHA-512, identified against PRONOM, stored in
+    each replication location as an OCFL object holding a BagIt bag with a METS/PREMIS record,
+    read back and verified, and only then registered in the catalogue. If anything fails,
+    nothing is registered or left in storage, and the source folder is never changed. An
+    ingest that was killed, or stopped because some files could not be processed, keeps what
+    it did: run it again (or `preserve ingest --resume TRANSFER`) to finish it.
+
+    `preserve ingest status` shows recent ingests and why any stopped. (To ingest a folder
+    named `status`, write `./status`.)
+    """
+
+
+@ingest_group.command("run", hidden=True)
+@click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--title", help="Title of the AIP (default: the folder's name).")
 @click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A metadata.csv of Dublin Core (filename column of objects/… paths, then dc.* columns).")
@@ -61,23 +98,21 @@ class BarProgress(PipelineProgress):
               help="A rights.csv (Archivematica's columns: file, basis, status, jurisdiction, grant_act, …).")
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST",
               help="Who is ingesting, recorded as a PREMIS agent (default: $PRESERVE_ARCHIVIST, else your login name).")
+@click.option("--resume", "transfer", metavar="TRANSFER",
+              help="Finish the interrupted ingest TRANSFER (see `preserve ingest status`) instead of giving PATH.")
 @click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
 @click.pass_context
 def ingest_command(
-    ctx: click.Context, path: Path, title: str | None, metadata: Path | None, rights: Path | None,
-    archivist: str | None, as_json: bool,
+    ctx: click.Context, path: Path | None, title: str | None, metadata: Path | None, rights: Path | None,
+    archivist: str | None, transfer: str | None, as_json: bool,
 ) -> None:
-    """Ingest the folder PATH as a new AIP.
-
-    Every file is read once for its SHA-256 and SHA-512, identified against PRONOM, stored in
-    each replication location as an OCFL object holding a BagIt bag with a METS/PREMIS record,
-    read back and verified, and only then registered in the catalogue. If anything fails,
-    nothing is registered or left in storage, and the source folder is never changed.
-    """
+    """Ingest PATH as a new AIP, or finish an interrupted ingest with --resume TRANSFER."""
+    if (path is None) == (transfer is None):
+        raise click.UsageError("give the PATH to ingest, or --resume TRANSFER (not both)")
     obj = app(ctx)
     database = obj.database()
-    request = IngestRequest(source=path, title=title or "", archivist=archivist or "", metadata=metadata,
-                            rights=rights)
+    request = IngestRequest(source=path or Path(), title=title or "", archivist=archivist or "", metadata=metadata,
+                            rights=rights, resume=transfer or "")
     if is_terminal() and not as_json:
         with BarProgress() as progress:
             report = run_ingest(obj.settings, database, request, progress)
@@ -87,6 +122,89 @@ def ingest_command(
         emit_json(_summary(report))
         return
     _print_report(report)
+
+
+@ingest_group.command("status")
+@click.argument("transfer", required=False)
+@click.option("--state", type=click.Choice(["running", "interrupted", "incomplete", "failed", "stored"]),
+              help="Only ingests in this state.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON (with tracebacks).")
+@click.pass_context
+def status_command(ctx: click.Context, transfer: str | None, state: str | None, limit: int, as_json: bool) -> None:
+    """Recent ingests and their state; with TRANSFER (a transfer or AIP id, or its start), the whole story:
+    the error, its traceback, and each file that could not be processed."""
+    obj = app(ctx)
+    if transfer:
+        found = ingest_status(obj.settings, obj.database(), transfer)
+        if as_json:
+            emit_json(_status_json(found, details=True))
+        else:
+            _print_status(found)
+        return
+    statuses = ingest_statuses(obj.settings, obj.database(), limit, state or "")
+    if as_json:
+        emit_json([_status_json(s) for s in statuses])
+        return
+    if not statuses:
+        console().print("No ingests yet." if not state else f"No {state} ingests.")
+        return
+    listing = table("Transfer", "State", "Started", "Files", "Source", "Error")
+    for status in statuses:
+        run = status.run
+        listing.add_row(run.transfer_id[:8], _state_text(status.state), run.started[:19].replace("T", " "),
+                        f"{status.files_done}/{run.files}", esc(run.source), esc(_first_line(run.error)))
+    console().print(listing)
+    if any(s.resumable for s in statuses):
+        console().print("Finish an interrupted or incomplete ingest with `preserve ingest --resume TRANSFER`.")
+
+
+def _state_text(state: str) -> str:
+    colour = {"stored": "green", "running": "cyan", "failed": "red"}.get(state, "yellow")
+    return f"[{colour}]{state}[/{colour}]"
+
+
+def _first_line(text: str, width: int = 70) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _status_json(status: IngestStatus, details: bool = False) -> dict:
+    run = status.run
+    data = {"transfer_id": run.transfer_id, "aip_id": run.aip_id, "state": status.state, "source": run.source,
+            "title": run.title, "executor": run.executor, "host": run.host, "pid": run.pid, "started": run.started,
+            "finished": run.finished, "files": run.files, "files_done": status.files_done, "bytes": run.bytes,
+            "error": run.error, "hint": run.hint, "resumable": status.resumable,
+            "failed_files": [{"path": f.path, "error": f.error, "attempts": f.attempts}
+                             | ({"traceback": f.traceback} if details else {}) for f in run.failed_files]}
+    if details:
+        data["traceback"] = run.traceback
+    return data
+
+
+def _print_status(status: IngestStatus) -> None:
+    out, run = console(), status.run
+    out.print(f"Ingest [bold]{run.transfer_id}[/bold]: {_state_text(status.state)}")
+    out.print(f"  source: {esc(run.source)}")
+    out.print(f"  AIP: {run.aip_id}" + (f" — {esc(run.title)}" if run.title else ""))
+    out.print(f"  started {run.started} on {esc(run.host)} (process {run.pid}, {run.executor} executor)"
+              + (f"; ended {run.finished}" if run.finished else ""))
+    out.print(f"  files stored: {status.files_done} of {run.files} ({human_size(run.bytes)})")
+    if run.error:
+        out.print(f"[red]error:[/red] {esc(run.error)}")
+        if run.hint:
+            out.print(f"[dim]hint:[/dim] {esc(run.hint)}")
+    for failed in run.failed_files:
+        out.print(f"[red]file not processed[/red] {esc(failed.path)} after {failed.attempts} attempt(s): "
+                  f"{esc(failed.error)}")
+        out.print(esc(failed.traceback.rstrip()), style="dim")
+    if run.traceback and not run.failed_files:
+        out.print("traceback:", style="dim")
+        out.print(esc(run.traceback.rstrip()), style="dim")
+    if status.resumable:
+        out.print(f"To finish it: [bold]preserve ingest --resume {run.transfer_id}[/bold]")
+    elif status.state == "interrupted":
+        out.print("Its staging area is gone: it cannot be resumed; ingest the source again.")
 
 
 def _summary(report: IngestReport) -> dict:
@@ -132,4 +250,4 @@ def _print_report(report: IngestReport) -> None:
 
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
-    group.add_command(ingest_command)
+    group.add_command(ingest_group)

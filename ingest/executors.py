@@ -23,4 +23,4 @@ class LocalExecutor:
 
     def run(self, setup: WorkerSetup, items: Iterable[JournalFile]) -> Iterator[FileResult]:
         """Process every item, yielding results in input order; the first failure stops the run."""
-        return worker_map(FileWorker, setup, FileWorker.process, items, self.workers, self.batch_size)
+        return worker_map(FileWorker, setup, FileWorker.run, items, self.workers, self.batch_size)

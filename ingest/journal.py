@@ -19,6 +19,7 @@ from pathlib import Path
 from formats.personal_data import PersonalDataScan
 from ingest.sources import SourceFile, display_name, original_name
 from preservation.errors import Problem, TransferError
+from preservation.identifiers import timestamp
 from preservation.model import FormatInfo, Validation
 
 SCHEMA = """
@@ -42,6 +43,10 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS failures (
+    idx INTEGER PRIMARY KEY, error TEXT NOT NULL, traceback TEXT NOT NULL, attempts INTEGER NOT NULL,
+    failed_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS content (
     logical TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, sha512 TEXT NOT NULL
 );
@@ -95,6 +100,20 @@ class FileResult:
     validated_at: str = ""
     personal_data: PersonalDataScan | None = None
     personal_at: str = ""
+    error: str = ""  # set when the file could not be processed: nothing else is
+    traceback: str = ""
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class FileFailure:
+    """A file the per-file work could not process, after every attempt."""
+
+    relative: str
+    error: str
+    traceback: str
+    attempts: int
+    failed_at: str
 
 
 class Journal:
@@ -152,7 +171,12 @@ class Journal:
             reader.close()
 
     def record(self, result: FileResult) -> None:
-        """Record one file's digests, format and storage (committed by ``commit``)."""
+        """Record one file's digests, format and storage, or its failure (committed by ``commit``)."""
+        if result.error:
+            self.db.execute("INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?)",
+                            (result.idx, result.error, result.traceback, result.attempts, timestamp()))
+            return
+        self.db.execute("DELETE FROM failures WHERE idx=?", (result.idx,))
         fmt = result.format
         self.db.execute(
             "UPDATE files SET size=?, sha256=?, sha512=?, puid=?, format_name=?, format_version=?, mime_type=?,"
@@ -164,6 +188,16 @@ class Journal:
              json.dumps(dataclasses.asdict(result.personal_data)) if result.personal_data else None,
              result.personal_at, result.idx),
         )
+
+    def failures(self) -> list[FileFailure]:
+        """Every file that could not be processed (a resumed ingest tries them again)."""
+        return [FileFailure(*row) for row in self.db.execute(
+            "SELECT f.relative, x.error, x.traceback, x.attempts, x.failed_at FROM failures x"
+            " JOIN files f ON f.idx = x.idx ORDER BY x.idx")]
+
+    def progress(self) -> tuple[int, int]:
+        """(files stored, files in all) so far."""
+        return self.db.execute("SELECT count(stored_at), count(*) FROM files").fetchone()
 
     def clear(self) -> None:
         """Forget the files of a scan that was interrupted (it is done again)."""

@@ -10,7 +10,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import shutil
+import socket
+import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -33,9 +36,10 @@ from ingest.transfers import Transfer, open_transfer
 from policies.checks import ChecksPolicy, load_checks_policy
 from policies.formats import FormatPolicy, load_format_policy
 from preservation.catalogue import Database
+from preservation.catalogue import ingests as runs
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
-from preservation.errors import PreservationError, Problem, TransferError
+from preservation.errors import IngestIncomplete, NotFound, PreservationError, Problem, TransferError
 from preservation.event_log import event_log_prefix, write_event_log
 from preservation.identifiers import file_uuid, new_uuid, timestamp, urn, utc_now
 from preservation.model import Agent, Aip, Event, Replica
@@ -58,6 +62,7 @@ class IngestRequest:
     archivist: str = ""
     metadata: Path | None = None  # a metadata.csv (else the transfer's metadata/metadata.csv, if any)
     rights: Path | None = None  # a rights.csv (else the transfer's metadata/rights.csv, if any)
+    resume: str = ""  # the transfer id of an interrupted ingest to finish (source and options as it was started)
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,8 @@ def ingest(
     """Ingest a folder as a new AIP and return what was done; raises PreservationError on bad input."""
     progress = progress or Progress()
     started = timestamp()
+    if request.resume:
+        request = _resumed_request(settings, request)
     given = Path(request.source)
     if not is_archive(given):
         DirectorySource(given).check_root()
@@ -116,31 +123,41 @@ def ingest(
         CeleryExecutor(settings.executor_broker).check()
     format_policy = load_format_policy(settings.policies_path)  # a broken policy stops us before anything starts
     checks = load_checks_policy(settings.policies_path)
-    previous = staging_area.resumable(settings.staging_dir, given)
+    previous = (settings.staging_dir / request.resume if request.resume
+                else staging_area.resumable(settings.staging_dir, given))
     if previous is not None:  # an ingest of the same source was killed: finish it, never start a second AIP
         staging, lock = previous, staging_area.hold(previous, existing=True)
         journal = Journal(staging / "journal.sqlite")
         meta = journal.meta()
+        request = _as_started(request, meta)
         transfer_id, aip_id, started = previous.name, meta["aip_id"], meta["started"]
         transfer = _transfer_from(meta)
         progress.stage(f"Resuming the interrupted ingest {transfer_id}")
+        _record_start(settings, database, transfer_id, aip_id, given, request.title, meta["started"])
         with database.session() as session:
             registered = catalogue.find_aip(session, aip_id)
         if registered is not None:  # killed after registering: only the sealing and the clean-up were left
             journal.close()
-            return _finish_registered(settings, database, registered, staging, lock, started)
+            report = _finish_registered(settings, database, registered, staging, lock, started)
+            _record_end(database, transfer_id, "stored", files=report.files, size=report.bytes)
+            return report
     else:
         transfer_id, aip_id = new_uuid(), new_uuid()
         staging = settings.staging_dir / transfer_id
         lock = staging_area.hold(staging)  # released by a crash too: `preserve doctor` tells abandoned areas apart
+        _record_start(settings, database, transfer_id, aip_id, given, request.title, started)
         try:
             transfer = open_transfer(given, staging, settings.workers)
-        except BaseException:
+        except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
             lock.close()
+            _record_failure(database, transfer_id, exc, kept=False)
             raise
         journal = Journal(staging / "journal.sqlite")
-        journal.set_meta(source=str(given.resolve()), aip_id=aip_id, started=started, **_transfer_meta(transfer))
+        journal.set_meta(source=str(given.resolve()), aip_id=aip_id, started=started, **_transfer_meta(transfer),
+                         request=json.dumps({"title": request.title, "archivist": request.archivist,
+                                             "metadata": str(request.metadata or ""),
+                                             "rights": str(request.rights or "")}))
         meta = {}
     source = DirectorySource(transfer.root)
     signatures = active_signature_file(settings.home)
@@ -159,6 +176,7 @@ def ingest(
                 source.scan(), lambda rel: OBJECTS + logical_name(rel), lambda rel: file_uuid(aip_id, rel)
             )
             journal.set_meta(scanned="1")
+        _record_totals(database, transfer_id, count, size)
         metadata_csv = request.metadata or transfer.metadata_csv
         rights_csv = request.rights or transfer.rights_csv
         files, folders = _paths(journal)
@@ -190,11 +208,13 @@ def ingest(
         progress.start(count, size)
         _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
                        previous is not None)
+        _stop_if_files_failed(journal, given)
         progress.stage("Normalising")
         if normalise(journal, format_policy, staging, aip_id, signatures)[0]:
             progress.stage("Storing derivatives")
             _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
                            previous is not None)
+            _stop_if_files_failed(journal, given)
         _apply_invalid_file_policy(format_policy, journal)
         duplicates = _find_duplicates(database, journal, aip_id)
         for tool in journal.validation_tools():
@@ -209,24 +229,49 @@ def ingest(
         progress.stage("Registering in the catalogue")
         _register(settings, database, package, transfer_id, mets.sha512, duplicates)
         formats = journal.format_counts()
-    except BaseException:
-        for obj in package.objects:  # clean every location it can; an unreachable one keeps unregistered leftovers
-            with contextlib.suppress(PreservationError):
+    except BaseException as exc:
+        kept = isinstance(exc, IngestIncomplete)  # what was done is kept: running the ingest again finishes it
+        for obj in [] if kept else package.objects:  # clean every location it can; an unreachable one keeps
+            with contextlib.suppress(PreservationError):  # unregistered leftovers (`preserve doctor` finds them)
                 obj.abort()
                 for stored in list(obj.storage.list(event_log_prefix(aip_id))):
                     obj.storage.delete(stored.key)
+        if not kept:
+            shutil.rmtree(staging, ignore_errors=True)
+        _record_failure(database, transfer_id, exc, kept, journal)
         raise
     finally:
         journal.close()
-        shutil.rmtree(staging, ignore_errors=True)
         lock.close()
+    shutil.rmtree(staging, ignore_errors=True)
     for name, obj in zip(settings.replication, package.objects, strict=True):
         seal_copy(database, obj.storage, name, obj.root, aip_id)  # only now: a failed ingest can remove its writes
+    _record_end(database, transfer_id, "stored", files=count, size=size)
     return IngestReport(
         aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=count, bytes=size, formats=formats,
         locations=list(settings.replication), seconds=_seconds_since(started), warnings=list(transfer.warnings),
         duplicates=duplicates, virus_check=_virus_summary(virus), quarantined=virus.quarantined,
     )
+
+
+def _resumed_request(settings: Settings, request: IngestRequest) -> IngestRequest:
+    """The request an interrupted ingest was started with, to finish it; an error if it cannot be resumed."""
+    area = settings.staging_dir / request.resume
+    source = staging_area.source_of(area) if request.resume.strip("./") == request.resume else None
+    if source is None:
+        why = "is still running" if (area / "journal.sqlite").is_file() else "has no staging area left to resume"
+        raise NotFound(f"transfer {request.resume} {why}",
+                       hint="`preserve ingest status` lists ingests, and which of them can be resumed.")
+    return replace(request, source=source)
+
+
+def _as_started(request: IngestRequest, meta: dict[str, str]) -> IngestRequest:
+    """A resumed ingest keeps the title, archivist and CSVs it was started with, unless given again."""
+    asked = json.loads(meta.get("request", "{}"))
+    return replace(request, title=request.title or asked.get("title", ""),
+                   archivist=request.archivist or asked.get("archivist", ""),
+                   metadata=request.metadata or (Path(asked["metadata"]) if asked.get("metadata") else None),
+                   rights=request.rights or (Path(asked["rights"]) if asked.get("rights") else None))
 
 
 def _virus_summary(virus: VirusOutcome) -> str:
@@ -323,7 +368,9 @@ def _process_files(
     workers = settings.workers if count >= SMALL_TRANSFER else 1
     setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), urn(package.aip_id), signatures,
                         personal_data_kinds=checks.sensitive_kinds if checks.scan_sensitive else (),
-                        personal_data_max_bytes=checks.sensitive_max_bytes, resuming=resuming)
+                        personal_data_max_bytes=checks.sensitive_max_bytes, resuming=resuming,
+                        file_time_limit=settings.executor_file_time_limit,
+                        file_retries=settings.executor_file_retries)
     journal = package.journal
     if settings.executor_kind == "celery":
         from ingest.tasks import CeleryExecutor
@@ -338,6 +385,51 @@ def _process_files(
         if done % 500 == 0:
             journal.commit()
     journal.commit()
+
+
+def _stop_if_files_failed(journal: Journal, given: Path) -> None:
+    """IngestIncomplete, before anything is packaged, if some files could not be processed after every retry."""
+    journal.commit()
+    failures = journal.failures()
+    if failures:
+        raise IngestIncomplete(
+            f"{given}: {len(failures)} file(s) could not be processed; the other files are stored and kept",
+            hint="`preserve ingest status` shows each error and traceback. Run the same ingest again (or "
+                 "`preserve ingest --resume TRANSFER`) to try those files again and finish the AIP.",
+            details=[Problem(f.relative, f.error, found=f"{f.attempts} attempt(s)") for f in failures[:50]],
+        )
+
+
+def _record_start(settings: Settings, database: Database, transfer_id: str, aip_id: str, given: Path,
+                  title: str, started: str) -> None:
+    """The ingest is running (again): `preserve ingest status` shows it."""
+    run = runs.IngestRun(transfer_id, aip_id, str(given.resolve()), title, "running", settings.executor_kind,
+                         socket.gethostname(), os.getpid(), started)
+    with database.session() as session:
+        runs.start_ingest(session, run)
+
+
+def _record_totals(database: Database, transfer_id: str, files: int, size: int) -> None:
+    with database.session() as session:
+        runs.set_ingest_totals(session, transfer_id, files, size)
+
+
+def _record_end(database: Database, transfer_id: str, state: str, **details) -> None:
+    with database.session() as session:
+        runs.finish_ingest(session, transfer_id, state, timestamp(), **details)
+
+
+def _record_failure(database: Database, transfer_id: str, exc: BaseException, kept: bool,
+                    journal: Journal | None = None) -> None:
+    """Keep why an ingest stopped, with the traceback (and a worker's, for an error raised on one)."""
+    failed = tuple(runs.FailedFile(f.relative, f.error, f.traceback, f.attempts)
+                   for f in (journal.failures() if journal is not None and kept else []))
+    message = exc.message if isinstance(exc, PreservationError) else f"{type(exc).__name__}: {exc}".rstrip(": ")
+    hint = exc.hint if isinstance(exc, PreservationError) else ""
+    text = "".join(traceback.format_exception(exc))
+    with contextlib.suppress(Exception):  # the catalogue itself may be what failed: the error still reaches the user
+        _record_end(database, transfer_id, "incomplete" if kept else "failed", error=message, hint=hint,
+                    traceback=text, failed_files=failed)
 
 
 def _apply_invalid_file_policy(policy: FormatPolicy, journal: Journal) -> None:

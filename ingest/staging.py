@@ -28,7 +28,7 @@ def abandoned(staging_dir: Path, older_than: float) -> list[Path]:
     cutoff = time.time() - older_than
     found = []
     for area in sorted(p for p in staging_dir.iterdir() if p.is_dir()):
-        if _newest(area) >= cutoff or _held(area):
+        if _newest(area) >= cutoff or held(area):
             continue
         found.append(area)
     return found
@@ -36,21 +36,26 @@ def abandoned(staging_dir: Path, older_than: float) -> list[Path]:
 
 def resumable(staging_dir: Path, source: Path) -> Path | None:
     """The staging area of an interrupted ingest of ``source`` that no live ingest holds, if there is one."""
-    import sqlite3
-
-    wanted = str(source.resolve())
+    wanted = source.resolve()
     for area in sorted(p for p in staging_dir.iterdir() if p.is_dir()) if staging_dir.is_dir() else []:
-        journal = area / "journal.sqlite"
-        if not journal.is_file() or _held(area):
-            continue
-        try:
-            with sqlite3.connect(journal) as db:
-                row = db.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
-        except sqlite3.Error:
-            continue
-        if row and row[0] == wanted:
+        if source_of(area) == wanted:
             return area
     return None
+
+
+def source_of(area: Path) -> Path | None:
+    """The source an interrupted ingest's staging area ``area`` was ingesting, if it can be resumed."""
+    import sqlite3
+
+    journal = area / "journal.sqlite"
+    if not journal.is_file() or held(area):
+        return None
+    try:
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'source'").fetchone()
+    except sqlite3.Error:
+        return None
+    return Path(row[0]) if row else None
 
 
 def remove(area: Path) -> None:
@@ -58,7 +63,8 @@ def remove(area: Path) -> None:
     shutil.rmtree(area, ignore_errors=True)
 
 
-def _held(area: Path) -> bool:
+def held(area: Path) -> bool:
+    """Whether a live ingest holds the staging area ``area``."""
     lock = area / LOCK
     if not lock.exists():
         return False

@@ -7,6 +7,10 @@ with no catalogue or broker in sight.
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,8 +19,9 @@ from formats.personal_data import PersonalDataScanner
 from formats.validation import DEFAULT_TIMEOUT, Validator
 from ingest.journal import FileResult, JournalFile
 from preservation.config import LocationSettings
-from preservation.errors import FixityError, StorageError, TransferError
+from preservation.errors import FixityError, PreservationError, StorageError, TransferError
 from preservation.identifiers import timestamp
+from preservation.model import FormatInfo
 from storage import Storage, open_location
 from storage.digests import hash_stream
 from storage.ocfl import NewObject
@@ -33,17 +38,45 @@ class WorkerSetup:
     personal_data_kinds: tuple[str, ...] = ()  # what the personal-data scan looks for (none: no scan)
     personal_data_max_bytes: int = 50_000_000
     resuming: bool = False  # finishing an interrupted ingest: keys it wrote may be there already
+    file_time_limit: float = 3600  # seconds one attempt at one file may take
+    file_retries: int = 2  # further attempts after an unexpected failure, before the file is recorded as failed
+
+
+class FileTookTooLong(Exception):
+    """One attempt at one file ran past the time limit."""
 
 
 class FileWorker:
     """Does the per-file steps; built once per worker process (it loads the format signatures)."""
 
     def __init__(self, setup: WorkerSetup):
+        self.setup = setup
         self.identifier = Identifier(setup.signatures)
         self.validator = Validator(setup.validation_timeout)
         self.personal_data = PersonalDataScanner(setup.personal_data_kinds, setup.personal_data_max_bytes)
         self.objects = [NewObject(open_location(location), setup.object_id, setup.resuming)
                         for location in setup.locations]
+
+    def run(self, item: JournalFile) -> FileResult:
+        """``process`` under a time limit, retried after an unexpected failure; once the retries are spent
+        the file comes back failed (with the error and traceback) so one poisoned file cannot stall the rest.
+
+        Errors preserve raises on purpose (a changed source, a failing store) still stop the transfer."""
+        attempts = 1 + max(0, self.setup.file_retries)
+        for attempt in range(1, attempts + 1):
+            try:
+                with _time_limit(self.setup.file_time_limit, item):
+                    return self.process(item)
+            except PreservationError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - anything else is this file's fault: retried, then recorded
+                if attempt == attempts:
+                    return FileResult(item.idx, item.size, "", "", FormatInfo(), "", "", "",
+                                      error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(),
+                                      attempts=attempt)
+                if not self.objects[0].resuming:  # the failed attempt may have stored the file already
+                    self.objects = [NewObject(obj.storage, obj.object_id, resuming=True) for obj in self.objects]
+        raise AssertionError("unreachable")
 
     def process(self, item: JournalFile) -> FileResult:
         """Store one file in every location, computing its digests in the same read; identify; verify."""
@@ -99,6 +132,25 @@ def verify_read_back(storage: Storage, key: str, sha256: str, size: int) -> None
 
 
 _RETRY = "Make sure nothing is writing to the transfer folder, then ingest again; nothing has been stored."
+
+
+@contextmanager
+def _time_limit(seconds: float, item: JournalFile):
+    """Raise FileTookTooLong in this (main) thread when ``seconds`` pass; no limit off the main thread."""
+    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum, _frame):
+        raise FileTookTooLong(f"{item.relative}: took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _raise_if_changed(item: JournalFile, before: os.stat_result) -> None:

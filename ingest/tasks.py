@@ -59,7 +59,7 @@ def process_batch(setup: dict, items: list[dict]) -> list[dict]:
     worker = _workers.get(worker_setup)
     if worker is None:
         worker = _workers[worker_setup] = FileWorker(worker_setup)
-    return [to_plain(worker.process(from_plain(JournalFile, item))) for item in items]
+    return [to_plain(worker.run(from_plain(JournalFile, item))) for item in items]
 
 
 class CeleryExecutor:

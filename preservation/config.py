@@ -62,6 +62,9 @@ class Settings:
     executor_workers: int = 0
     executor_broker: str = ""
     executor_visibility_timeout: int = 3600  # seconds before a dead worker's unacknowledged task is handed out again
+    executor_file_time_limit: float = 3600  # seconds one attempt at one file may take
+    executor_file_retries: int = 2  # further attempts at a file that failed unexpectedly
+    executor_broker_wait: float = 300  # seconds an ingest waits for a lost broker to come back
     policies_path: Path = field(default_factory=Path)
     clamd_socket: str = ""  # a clamd socket to scan through; empty: run clamscan
     virus_database: Path | None = None  # ClamAV signatures for clamscan; None: ClamAV's own
@@ -89,7 +92,8 @@ class Settings:
 _SCALARS: dict[str, dict[str, type]] = {
     "archive": {"name": str},
     "catalogue": {"url": str},
-    "executor": {"kind": str, "workers": int, "broker": str, "visibility_timeout": int},
+    "executor": {"kind": str, "workers": int, "broker": str, "visibility_timeout": int,
+                 "file_time_limit": float, "file_retries": int, "broker_wait": float},
     "policies": {"path": str},
     "virus": {"clamd_socket": str, "database": str},
     "replication": {"locations": list},
@@ -202,6 +206,9 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
     workers = executor.get("workers", 0)
     if workers < 0:
         raise ConfigError(f"{where}: executor.workers must be 0 (one per core) or more")
+    for key in ("file_time_limit", "file_retries", "broker_wait"):
+        if executor.get(key, 0) < 0:
+            raise ConfigError(f"{where}: executor.{key} must be 0 or more")
 
     url = data.get("catalogue", {}).get("url", "sqlite:///catalogue.db")
     return Settings(
@@ -215,6 +222,9 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
         executor_workers=workers,
         executor_broker=executor.get("broker", ""),
         executor_visibility_timeout=executor.get("visibility_timeout", 3600),
+        executor_file_time_limit=executor.get("file_time_limit", 3600),
+        executor_file_retries=executor.get("file_retries", 2),
+        executor_broker_wait=executor.get("broker_wait", 300),
         policies_path=home / data.get("policies", {}).get("path", "policies"),
         clamd_socket=data.get("virus", {}).get("clamd_socket", ""),
         virus_database=home / data["virus"]["database"] if data.get("virus", {}).get("database") else None,
@@ -271,10 +281,13 @@ def _location(where: str, home: Path, index: int, table: object) -> LocationSett
 
 def _check_type(where: str, key: str, value: object, kind: type) -> None:
     ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is float:  # a number: 30 or 30.5
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     if kind is list:
         ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
     if not ok:
-        raise ConfigError(f"{where}: {key} must be {'a list of strings' if kind is list else kind.__name__}")
+        names = {list: "a list of strings", float: "a number"}
+        raise ConfigError(f"{where}: {key} must be {names.get(kind, kind.__name__)}")
 
 
 def _known(what: str, names) -> str:
@@ -331,6 +344,10 @@ kind = "local"                    # "local" (a process pool on this machine) or 
 workers = 0                       # worker processes for per-file work; 0 = one per CPU core
 # broker = "redis://127.0.0.1:6379/0"
 # visibility_timeout = 3600       # seconds before a dead worker's task goes to another (keep above the longest task)
+# broker_wait = 300               # seconds an ingest waits for a lost broker to come back before it stops (resumable)
+file_time_limit = 3600            # seconds one attempt at one file may take (0: no limit)
+file_retries = 2                  # further attempts at a file that failed unexpectedly; then it is reported, and
+                                  # the other files go on (the ingest stops before packaging and can be resumed)
 
 [policies]
 path = "policies"

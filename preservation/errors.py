@@ -84,6 +84,12 @@ class PackageError(PreservationError):
     exit_code = 22
 
 
+class IngestIncomplete(PreservationError):
+    """An ingest stopped part way, keeping what it did: running the same ingest again finishes it."""
+
+    exit_code = 23
+
+
 class StorageError(PreservationError):
     """A storage location could not be written or read."""
 

@@ -185,7 +185,8 @@ def test_a_converter_that_writes_nothing_useful_fails_the_conversion(preserve, c
     _video(collection / "film" / "procession.avi")
     fake = tmp_path / "bin"
     fake.mkdir()
-    (fake / "ffmpeg").write_text(f"#!/bin/sh\n{script}\n")  # exits 0, having written nothing useful
+    # asked for its version it answers nothing; asked to convert it exits 0, having written nothing useful
+    (fake / "ffmpeg").write_text(f'#!/bin/sh\n[ "$1" = -version ] && exit 0\n{script}\n')
     (fake / "ffmpeg").chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
     from formats.converters import ffmpeg

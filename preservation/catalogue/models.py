@@ -163,3 +163,25 @@ class RightsRow(Base):
     target: Mapped[str] = mapped_column(Text, default="")
     basis: Mapped[str] = mapped_column(String(20))
     statement: Mapped[str] = mapped_column(Text)
+
+
+class IngestRow(Base):
+    """One ingest run: where it came from, how far it got, and why it stopped if it did."""
+
+    __tablename__ = "ingests"
+    transfer_id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    aip_id: Mapped[str] = mapped_column(String(UUID_LEN), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20))  # running, stored, failed, incomplete
+    executor: Mapped[str] = mapped_column(String(20))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started: Mapped[str] = mapped_column(String(TIME_LEN), index=True)
+    finished: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+    files: Mapped[int] = mapped_column(Integer, default=0)
+    bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    hint: Mapped[str] = mapped_column(Text, default="")
+    traceback: Mapped[str] = mapped_column(Text, default="")
+    failed_files: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{path, error, traceback, attempts}]

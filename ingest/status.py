@@ -1,0 +1,62 @@
+"""What `preserve ingest status` reports: each ingest's recorded state, checked against its staging area."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest import staging as staging_area
+from preservation.catalogue import Database
+from preservation.catalogue import ingests as runs
+from preservation.config import Settings
+
+
+@dataclass(frozen=True)
+class IngestStatus:
+    """An ingest run as recorded, with what its staging area says now."""
+
+    run: runs.IngestRun
+    state: str  # running, stored, failed, incomplete, interrupted (the process died: run it again to finish)
+    files_done: int  # files stored so far (while it runs or once it stopped part way)
+    resumable: bool  # its staging area is there and no process holds it
+
+    @property
+    def transfer_id(self) -> str:
+        """The transfer id the ingest runs under."""
+        return self.run.transfer_id
+
+
+def ingest_statuses(settings: Settings, database: Database, limit: int = 50, state: str = "") -> list[IngestStatus]:
+    """The most recent ingests, newest first."""
+    with database.session() as session:
+        found = runs.list_ingests(session, limit, "running" if state == "interrupted" else state)
+    statuses = [_status(settings, run) for run in found]
+    return [s for s in statuses if s.state == state] if state == "interrupted" else statuses
+
+
+def ingest_status(settings: Settings, database: Database, reference: str) -> IngestStatus:
+    """One ingest by its transfer id or AIP id (or the start of either); NotFound otherwise."""
+    with database.session() as session:
+        return _status(settings, runs.get_ingest(session, reference))
+
+
+def _status(settings: Settings, run: runs.IngestRun) -> IngestStatus:
+    area = settings.staging_dir / run.transfer_id
+    journal = area / "journal.sqlite"
+    there = journal.is_file()
+    held = there and staging_area.held(area)
+    state = run.state
+    if state == "running" and not held:
+        state = "interrupted"
+    done = _files_done(journal) if there and state != "stored" else (run.files if state == "stored" else 0)
+    return IngestStatus(run, state, done, there and not held and state in ("interrupted", "incomplete"))
+
+
+def _files_done(journal: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{journal}?mode=ro", uri=True, timeout=1) as db:
+            (done,) = db.execute("SELECT count(stored_at) FROM files WHERE role = 'original'").fetchone()
+    except sqlite3.Error:
+        return 0
+    return done
