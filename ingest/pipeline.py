@@ -375,16 +375,19 @@ def _process_files(
     if settings.executor_kind == "celery":
         from ingest.tasks import CeleryExecutor
 
-        executor = CeleryExecutor(settings.executor_broker, visibility_timeout=settings.executor_visibility_timeout)
+        executor = CeleryExecutor(settings.executor_broker, visibility_timeout=settings.executor_visibility_timeout,
+                                  broker_wait=settings.executor_broker_wait)
         setup = replace(setup, resuming=True)  # a redelivered task may find its keys written already
     else:
         executor = LocalExecutor(workers)
-    for done, result in enumerate(executor.run(setup, journal.pending()), start=1):
-        journal.record(result)
-        progress.advance(result.size)
-        if done % 500 == 0:
-            journal.commit()
-    journal.commit()
+    try:
+        for done, result in enumerate(executor.run(setup, journal.pending()), start=1):
+            journal.record(result)
+            progress.advance(result.size)
+            if done % 500 == 0:
+                journal.commit()
+    finally:
+        journal.commit()  # what was done stays done, however the run ends
 
 
 def _stop_if_files_failed(journal: Journal, given: Path) -> None:

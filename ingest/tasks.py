@@ -8,12 +8,17 @@ work is idempotent (keys are written with overwrite), so a redelivered batch doe
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from ingest.journal import FileResult, JournalFile
 from ingest.steps import FileWorker, WorkerSetup
-from preservation.errors import QueueError
+from preservation.errors import IngestIncomplete, PreservationError, QueueError
+from preservation.model import FormatInfo
 from preservation.parallel import batched
 from preservation.plain import from_plain, to_plain
 
@@ -36,9 +41,12 @@ def celery_app(broker: str, visibility_timeout: int = 3600):
         task_serializer="json", result_serializer="json", accept_content=["json"],
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
         task_default_queue=QUEUE, result_expires=3600, broker_connection_retry_on_startup=False,
-        broker_transport_options={"visibility_timeout": visibility_timeout}, result_backend_transport_options={},
+        # look for a dead worker's unacknowledged batches every few seconds (kombu's default: ~100 s)
+        broker_transport_options={"visibility_timeout": visibility_timeout, "unacked_restore_throttle": 1,
+                                  "unacked_restore_interval": max(1, min(10, visibility_timeout // 2))},
+        result_backend_transport_options={},
     )
-    app.task(name="preserve.process_batch", acks_late=True, reject_on_worker_lost=True)(process_batch)
+    app.task(name="preserve.process_batch", bind=True, acks_late=True, reject_on_worker_lost=True)(process_batch)
     from celery.signals import worker_shutdown
 
     worker_shutdown.connect(close_workers, weak=False)
@@ -53,8 +61,15 @@ def close_workers(**_) -> None:
         worker.close()
 
 
-def process_batch(setup: dict, items: list[dict]) -> list[dict]:
-    """The per-file steps for a batch of files (one FileWorker per setup, kept by each worker process)."""
+def process_batch(task, setup: dict, items: list[dict]) -> list[dict]:
+    """The per-file steps for a batch of files (one FileWorker per setup, kept by each worker process).
+
+    A batch delivered again because the worker doing it died is done one file at a time, each in a
+    child process of its own: a file that kills its process is then reported as failed, not handed
+    from worker to worker for ever."""
+    deliveries = _count_delivery(task)
+    if deliveries > 1:
+        return [_in_own_process(setup, item, deliveries) for item in items]
     worker_setup = from_plain(WorkerSetup, setup)
     worker = _workers.get(worker_setup)
     if worker is None:
@@ -62,16 +77,83 @@ def process_batch(setup: dict, items: list[dict]) -> list[dict]:
     return [to_plain(worker.run(from_plain(JournalFile, item))) for item in items]
 
 
+def _count_delivery(task) -> int:
+    """How many times this task has been started, counted in the result store (1 if it cannot count)."""
+    client = getattr(task.backend, "client", None)
+    if client is None or not task.request.id:
+        return 1
+    key = f"preserve:deliveries:{task.request.id}"
+    count = int(client.incr(key))
+    client.expire(key, 7 * 86400)
+    return count
+
+
+def _in_own_process(setup: dict, item: dict, deliveries: int) -> dict:
+    """One file's steps in a forked child; a child that dies or overruns becomes the file's failure."""
+    worker_setup = from_plain(WorkerSetup, setup)
+    journal_file = from_plain(JournalFile, item)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_run_one, args=(send, worker_setup, journal_file))
+    child.start()
+    send.close()
+    attempts = 1 + worker_setup.file_retries
+    limit = worker_setup.file_time_limit * attempts + 60 if worker_setup.file_time_limit else None
+    try:
+        if receive.poll(limit):
+            outcome, value = receive.recv()
+            if outcome == "raise":
+                raise value
+            return value
+    except EOFError:
+        pass
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        receive.close()
+    why = f"exit code {child.exitcode}" if child.exitcode and child.exitcode > 0 else f"signal {-(child.exitcode or 9)}"
+    return to_plain(FileResult(journal_file.idx, journal_file.size, "", "", FormatInfo(), "", "", "",
+                               error=f"the process working on this file died ({why}), on {deliveries} deliveries",
+                               traceback="", attempts=deliveries))
+
+
+def _run_one(send, setup: WorkerSetup, item: JournalFile) -> None:
+    worker = FileWorker(setup)
+    try:
+        send.send(("ok", to_plain(worker.run(item))))
+    except PreservationError as exc:
+        send.send(("raise", exc))
+    finally:
+        worker.close()
+
+
+@dataclass
+class _Sent:
+    """A batch on its way: what was sent (to send it again) and the handle of its result."""
+
+    items: list[dict]
+    answer: object
+
+
 class CeleryExecutor:
-    """Runs per-file work on Celery workers: batches fanned out, results back in input order."""
+    """Runs per-file work on Celery workers: batches fanned out, results back in input order.
+
+    Results are polled in the result store (not awaited by subscription, which a broker restart
+    silently breaks). If the broker goes away, the run waits up to ``broker_wait`` seconds for it,
+    then sends every unfinished batch again (a restarted Redis may have lost them; the work is
+    idempotent); if the broker does not come back, or a worker raises, the ingest stops keeping
+    what was done (IngestIncomplete), with the worker's traceback.
+    """
 
     def __init__(self, broker: str, batch_size: int = 16, in_flight: int = 32, timeout: float = 3600,
-                 visibility_timeout: int = 3600):
+                 visibility_timeout: int = 3600, broker_wait: float = 300):
         self.broker = broker
         self.visibility_timeout = visibility_timeout
         self.batch_size = batch_size
         self.in_flight = in_flight
         self.timeout = timeout
+        self.broker_wait = broker_wait
 
     def check(self) -> None:
         """QueueError, before anything starts, when the broker cannot be reached."""
@@ -84,22 +166,112 @@ class CeleryExecutor:
                              hint="Is Redis running, and [executor] broker in preserve.toml right?") from None
 
     def run(self, setup: WorkerSetup, items: Iterable[JournalFile]) -> Iterator[FileResult]:
-        """Process every item on the workers, yielding results in input order; a failed task stops the run."""
+        """Process every item on the workers, yielding results in input order."""
         app = celery_app(self.broker, self.visibility_timeout)
         task = app.tasks["preserve.process_batch"]
-        pending: deque = deque()
         plain_setup = to_plain(setup)
+        pending: deque[_Sent] = deque()
+        self._server = self._server_id(app)
 
-        def results(answer) -> Iterator[FileResult]:
-            return (from_plain(FileResult, item) for item in answer.get(timeout=self.timeout, propagate=True))
+        def send(batch: list[dict]):
+            while True:
+                try:
+                    return task.apply_async((plain_setup, batch), retry=False)
+                except _connection_errors() as exc:
+                    self._await_broker(app, exc, pending)
 
         try:
             for batch in batched(items, self.batch_size):
-                pending.append(task.apply_async((plain_setup, [to_plain(item) for item in batch])))
+                plain = [to_plain(item) for item in batch]
+                pending.append(_Sent(plain, send(plain)))
                 if len(pending) >= self.in_flight:
-                    yield from results(pending.popleft())
+                    yield from self._results(app, pending, send)
             while pending:
-                yield from results(pending.popleft())
+                yield from self._results(app, pending, send)
         finally:
-            for result in pending:
-                result.revoke()
+            with contextlib.suppress(Exception):
+                for sent in pending:
+                    sent.answer.revoke()
+
+    def _results(self, app, pending: deque[_Sent], send) -> Iterator[FileResult]:
+        """The first pending batch's results, once its task is done."""
+        head = pending[0]
+        waited, pause, last_check = 0.0, 0.005, time.monotonic()
+        while True:
+            try:
+                if head.answer.ready():
+                    break
+                if time.monotonic() - last_check > 2:  # a restarted broker has forgotten what it was given
+                    last_check = time.monotonic()
+                    if self._server_id(app) != self._server:
+                        self._send_again(app, pending, send)
+            except _connection_errors() as exc:
+                self._await_broker(app, exc, pending)
+                self._send_again(app, pending, send)
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 0.2)
+            if waited > self.timeout:
+                raise IngestIncomplete(f"no answer from the workers for {self.timeout:g} s",
+                                       hint="Are `preserve worker` processes running and reaching the broker? "
+                                            "Then run the same ingest again to finish it.")
+        pending.popleft()
+        if head.answer.failed():
+            raise _worker_failure(head.answer)
+        for item in head.answer.get(propagate=True):
+            yield from_plain(FileResult, item)
+        head.answer.forget()
+
+    def _send_again(self, app, pending: deque[_Sent], send) -> None:
+        """Send every unfinished batch again: the broker was restarted and may have lost them."""
+        self._server = self._server_id(app)
+        for sent in pending:
+            if not sent.answer.ready():
+                sent.answer = send(sent.items)
+
+    def _await_broker(self, app, exc: BaseException, pending: deque[_Sent]) -> None:
+        """Wait for a lost broker to come back; IngestIncomplete once ``broker_wait`` has passed."""
+        deadline = time.monotonic() + self.broker_wait
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                with app.connection_for_write() as connection:
+                    connection.ensure_connection(max_retries=1, timeout=2)
+                app.backend.client.ping() if hasattr(app.backend, "client") else None
+                return
+            except Exception:  # noqa: BLE001 - still away
+                continue
+        raise IngestIncomplete(
+            f"lost the broker at {self.broker} ({exc}) and it did not come back within {self.broker_wait:g} s",
+            hint="The files stored so far are kept: start the broker, then run the same ingest again.")
+
+    @staticmethod
+    def _server_id(app) -> str:
+        """The Redis server's run id, which changes when it restarts ('' if it cannot be told)."""
+        client = getattr(app.backend, "client", None)
+        return str(client.info("server").get("run_id", "")) if client is not None else ""
+
+
+def _connection_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return OSError, OperationalError, RedisConnectionError, RedisTimeoutError
+
+
+def _worker_failure(answer) -> PreservationError:
+    """The error a worker raised, with the worker's traceback; an unexpected one stops the ingest resumably."""
+    try:
+        answer.get(propagate=True)
+    except PreservationError as exc:
+        error = exc
+    except Exception as exc:  # noqa: BLE001 - anything else went wrong on the worker, not in the transfer
+        error = IngestIncomplete(f"a worker failed: {type(exc).__name__}: {exc}",
+                                 hint="`preserve ingest status` shows the worker's traceback. Fix the worker, "
+                                      "then run the same ingest again to finish it.")
+    else:
+        error = IngestIncomplete("a worker failed without saying why")
+    if answer.traceback:
+        error.add_note(f"On the worker:\n{answer.traceback}")
+    return error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -78,3 +79,81 @@ def test_a_worker_killed_mid_ingest_loses_nothing(preserve, workers, tmp_path):
     assert preserve.json("aip", "show", aip_id)["aip"]["file_count"] == 300
     assert aip_essence(preserve, aip_id) == undisturbed_essence(preserve, tmp_path / "in-process", source)
     assert preserve.json("audit")["ok"] is True
+
+
+def _start_worker(home: Path, fault: str = "") -> subprocess.Popen:
+    """A `preserve worker`, with ``fault`` (Python run first) injecting a fault no real server produces."""
+    code = f"import sys\n{fault}\nfrom cli.main import main\nsys.argv[0] = 'preserve'\nmain()"
+    return subprocess.Popen([sys.executable, "-c", code, "--home", str(home), "worker", "--loglevel", "WARNING"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+BROKEN_SET_UP = """
+from ingest.steps import FileWorker
+def broken(self, setup):
+    raise RuntimeError("the signature file on this worker is unreadable")
+FileWorker.__init__ = broken
+"""
+
+KILLS_ITS_PROCESS = """
+import os, signal
+from formats.identify import Identifier
+real = Identifier.identify
+def identify(self, path, *args, **kwargs):
+    if str(path).endswith("letter-0005.txt"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(self, path, *args, **kwargs)
+Identifier.identify = identify
+"""
+
+
+def test_a_worker_error_is_shown_with_its_traceback_and_the_ingest_finishes_later(preserve, redis_url, tmp_path):
+    _use_celery(preserve, redis_url)
+    source = make_collection(tmp_path / "accession", files=30)
+    broken = [_start_worker(preserve.home, BROKEN_SET_UP)]
+    try:
+        result = preserve("ingest", str(source), expect=23)
+    finally:
+        _stop(broken)
+    assert "a worker failed: RuntimeError: the signature file on this worker is unreadable" in result.stderr
+    [listed] = preserve.json("ingest", "status")
+    assert listed["state"] == "incomplete" and listed["resumable"]
+    trace = preserve.json("ingest", "status", listed["transfer_id"])["traceback"]
+    assert "On the worker:" in trace and "in broken" in trace  # the worker's own frames
+    assert "On the worker" in preserve("ingest", "status", listed["transfer_id"]).stdout
+
+    good = [_start_worker(preserve.home)]
+    try:
+        report = preserve.json("ingest", "--resume", listed["transfer_id"])
+    finally:
+        _stop(good)
+    assert aip_essence(preserve, report["aip_id"]) == undisturbed_essence(preserve, tmp_path / "whole", source)
+
+
+def test_a_file_that_kills_its_worker_is_reported_not_passed_round_for_ever(preserve, redis_url, tmp_path):
+    _use_celery(preserve, redis_url, visibility_timeout=3)
+    source = make_collection(tmp_path / "accession", files=40)
+    started = [_start_worker(preserve.home, KILLS_ITS_PROCESS) for _ in range(2)]
+    try:
+        ingest = subprocess.run([PRESERVE, "--home", str(preserve.home), "ingest", str(source)],
+                                capture_output=True, text=True, timeout=240)
+        assert sum(w.poll() is not None for w in started) == 1  # one worker died; the other isolated the file
+    finally:
+        _stop(started)
+    assert ingest.returncode == 23, ingest.stderr
+    [listed] = preserve.json("ingest", "status")
+    [failed] = listed["failed_files"]
+    assert failed["path"].endswith("letter-0005.txt") and "died (signal 9)" in failed["error"]
+    assert (listed["files"], listed["files_done"]) == (40, 39)
