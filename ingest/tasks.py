@@ -37,6 +37,8 @@ def celery_app(broker: str, visibility_timeout: int = 3600):
     except ImportError:
         raise QueueError("the Celery executor needs Celery", hint="pip install 'preserve[queue]'") from None
     app = Celery("preserve", broker=broker, backend=broker)
+    polling = "ingest.celery_backend:PollingRedisBackend"  # results are polled: see ingest/celery_backend.py
+    app.loader.override_backends = {"redis": polling, "rediss": polling}
     app.conf.update(
         task_serializer="json", result_serializer="json", accept_content=["json"],
         task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
@@ -44,7 +46,9 @@ def celery_app(broker: str, visibility_timeout: int = 3600):
         # look for a dead worker's unacknowledged batches every few seconds (kombu's default: ~100 s)
         broker_transport_options={"visibility_timeout": visibility_timeout, "unacked_restore_throttle": 1,
                                   "unacked_restore_interval": max(1, min(10, visibility_timeout // 2))},
-        result_backend_transport_options={},
+        # a lost result store is noticed in about a second (Celery's default keeps retrying for ~20 s)
+        result_backend_transport_options={"retry_policy": {"max_retries": 2, "interval_start": 0,
+                                                           "interval_step": 0.5, "interval_max": 0.5}},
     )
     app.task(name="preserve.process_batch", bind=True, acks_late=True, reject_on_worker_lost=True)(process_batch)
     from celery.signals import worker_shutdown
@@ -171,7 +175,7 @@ class CeleryExecutor:
         task = app.tasks["preserve.process_batch"]
         plain_setup = to_plain(setup)
         pending: deque[_Sent] = deque()
-        self._server = self._server_id(app)
+        self._server, self._lost = self._server_id(app), False
 
         def send(batch: list[dict]):
             while True:
@@ -190,7 +194,7 @@ class CeleryExecutor:
                 yield from self._results(app, pending, send)
         finally:
             with contextlib.suppress(Exception):
-                for sent in pending:
+                for sent in pending if not self._lost else ():  # revoking needs the broker too
                     sent.answer.revoke()
 
     def _results(self, app, pending: deque[_Sent], send) -> Iterator[FileResult]:
@@ -241,6 +245,7 @@ class CeleryExecutor:
                 return
             except Exception:  # noqa: BLE001 - still away
                 continue
+        self._lost = True
         raise IngestIncomplete(
             f"lost the broker at {self.broker} ({exc}) and it did not come back within {self.broker_wait:g} s",
             hint="The files stored so far are kept: start the broker, then run the same ingest again.")

@@ -148,30 +148,25 @@ def s3_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
     """A real Redis server (Debian's redis-server) on a unix socket, for the whole session: a broker URL."""
-    import subprocess
-    import time
+    from tests.redis_server import RedisServer
 
-    binary = require_tool("redis-server", "the Celery broker in tests")
-    folder = tmp_path_factory.mktemp("redis")
-    socket_path = folder / "redis.sock"
-    server = subprocess.Popen([binary, "--port", "0", "--unixsocket", str(socket_path), "--save", "",
-                               "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
-    import redis
+    server = RedisServer(require_tool("redis-server", "the Celery broker in tests"), tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield server.url
+    server.stop()
 
-    client = redis.Redis(unix_socket_path=str(socket_path))
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except (redis.exceptions.ConnectionError, FileNotFoundError):
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-    yield f"redis+socket://{socket_path}"
-    server.terminate()
-    server.wait(10)
+
+@pytest.fixture
+def redis_server(tmp_path_factory):
+    """A Redis server of the test's own, which the test may kill and restart."""
+    from tests.redis_server import RedisServer
+
+    server = RedisServer(require_tool("redis-server", "the Celery broker in tests"), tmp_path_factory.mktemp("redis"))
+    yield server.start()
+    server.kill()
 
 
 @pytest.fixture

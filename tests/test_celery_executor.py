@@ -157,3 +157,64 @@ def test_a_file_that_kills_its_worker_is_reported_not_passed_round_for_ever(pres
     [failed] = listed["failed_files"]
     assert failed["path"].endswith("letter-0005.txt") and "died (signal 9)" in failed["error"]
     assert (listed["files"], listed["files_done"]) == (40, 39)
+
+
+def test_a_broker_restarted_mid_ingest_loses_nothing(preserve, redis_server, tmp_path):
+    import json
+    import time
+
+    from tests.crashes import stored_files
+
+    _use_celery(preserve, redis_server.url, visibility_timeout=5)
+    source = make_collection(tmp_path / "accession", files=300)
+    started = [_start_worker(preserve.home) for _ in range(2)]
+    try:
+        ingest = subprocess.Popen([PRESERVE, "--home", str(preserve.home), "ingest", str(source), "--json"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while stored_files(preserve.home) < 40:
+            assert ingest.poll() is None and time.monotonic() < deadline, ingest.stderr.read() if ingest.poll() else ""
+            time.sleep(0.01)
+        redis_server.kill()  # every queued batch and stored result is lost with it (no persistence)
+        time.sleep(2)
+        redis_server.start()
+        out, err = ingest.communicate(timeout=300)
+        assert all(w.poll() is None for w in started)  # the workers reconnected by themselves
+    finally:
+        _stop(started)
+    assert ingest.returncode == 0, err
+    aip_id = json.loads(out)["aip_id"]
+    assert aip_essence(preserve, aip_id) == undisturbed_essence(preserve, tmp_path / "in-process", source)
+    assert preserve.json("audit")["ok"] is True
+
+
+def test_a_broker_that_does_not_come_back_stops_the_ingest_resumably(preserve, redis_server, tmp_path):
+    import time
+
+    from tests.crashes import stored_files
+
+    _use_celery(preserve, redis_server.url)
+    config = preserve.home / "preserve.toml"
+    config.write_text(config.read_text().replace("[executor]\n", "[executor]\nbroker_wait = 3\n", 1))
+    source = make_collection(tmp_path / "accession", files=300)
+    started = [_start_worker(preserve.home)]
+    try:
+        ingest = subprocess.Popen([PRESERVE, "--home", str(preserve.home), "ingest", str(source)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while stored_files(preserve.home) < 100:
+            assert ingest.poll() is None and time.monotonic() < deadline, ingest.stderr.read() if ingest.poll() else ""
+            time.sleep(0.01)
+        redis_server.kill()
+        started_waiting = time.monotonic()
+        out, err = ingest.communicate(timeout=120)
+        assert time.monotonic() - started_waiting < 15  # broker_wait, not kombu's own retries
+        assert ingest.returncode == 23, err
+        assert "lost the broker" in err and "did not come back within 3 s" in err
+        redis_server.start()
+        [listed] = preserve.json("ingest", "status")
+        assert listed["state"] == "incomplete" and listed["resumable"] and 0 < listed["files_done"] < 300
+        report = preserve.json("ingest", "--resume", listed["transfer_id"])
+    finally:
+        _stop(started)
+    assert aip_essence(preserve, report["aip_id"]) == undisturbed_essence(preserve, tmp_path / "whole", source)
