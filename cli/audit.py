@@ -76,6 +76,10 @@ def _within(plan: list[PlannedCheck], budget: int) -> list[PlannedCheck]:
 
 def _run(obj, plan: list[PlannedCheck], repair: bool, quiet: bool) -> list[AipAudit]:
     """Run the plan with a progress bar on a terminal (bytes for full checks, copies otherwise)."""
+    if obj.settings.executor_kind == "celery":  # one task per AIP, on the `preserve worker` processes
+        from ingest.tasks import audit_on_workers
+
+        return list(audit_on_workers(obj.settings, plan, repair))
     if quiet or not sys.stderr.isatty():
         return run_audit(obj.settings, obj.database(), plan, repair=repair)
     from rich.console import Console

@@ -3,7 +3,8 @@
 The app is the adapter between Celery and preserve (Celery is imported nowhere else): one task,
 ``preserve.audit_due``, does what ``preserve audit --due`` does. ``preserve scheduler`` runs beat
 together with one embedded worker for that task, so a single process on one machine is enough;
-workers for ingest come with the scale-out work and will consume the same broker.
+with ``[executor] kind = "celery"`` that task hands each AIP's audit to the `preserve worker`
+processes (``ingest.tasks.audit_on_workers``).
 """
 
 from __future__ import annotations
@@ -67,7 +68,12 @@ def audit_due(home: str, config: str = "") -> dict:
         settings = context.settings
         policy = load_fixity_policy(settings.policies_path)
         plan = plan_due(context.database(), policy.cadences(settings.locations))
-        results = run_audit(settings, context.database(), plan, repair=policy.repair)
+        if settings.executor_kind == "celery":  # spread over the `preserve worker` processes, one task per AIP
+            from ingest.tasks import audit_on_workers
+
+            results = list(audit_on_workers(settings, plan, policy.repair))
+        else:
+            results = run_audit(settings, context.database(), plan, repair=policy.repair)
     finally:
         context.close()
     summary = {"aips": len(results), "ok": all(r.ok for r in results),

@@ -1,9 +1,10 @@
-"""The Celery adapter for ingest: per-file work as tasks, and the executor that fans it out.
+"""The Celery adapter: ingest's per-file work and fixity audits as tasks, and the executor that fans them out.
 
-Celery is imported here (and in ``cli/scheduler.py``) only. Tasks carry a batch of journal rows
-and the worker set-up as JSON (``preservation.plain``): small plain data, never pickles. Each task is
-acknowledged only when done (``acks_late``) and re-queued if its worker dies, and the per-file
-work is idempotent (keys are written with overwrite), so a redelivered batch does no harm.
+Celery is imported here (and in ``cli/scheduler.py`` and ``ingest/celery_backend.py``) only. Tasks
+carry small plain data as JSON (``preservation.plain``): a batch of journal rows with the worker
+set-up, or one AIP's audit plan; never pickles. Each task is acknowledged only when done
+(``acks_late``) and re-queued if its worker dies, and the work is idempotent (keys are written with
+overwrite; an audit checks again), so a redelivered task does no harm.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from ingest.journal import FileResult, JournalFile
 from ingest.steps import FileWorker, WorkerSetup
+from preservation.catalogue import Database
+from preservation.config import Settings, load_settings
 from preservation.errors import IngestIncomplete, PreservationError, QueueError
+from preservation.identifiers import new_uuid
 from preservation.model import FormatInfo
 from preservation.parallel import batched
 from preservation.plain import from_plain, to_plain
@@ -25,6 +31,7 @@ from preservation.plain import from_plain, to_plain
 QUEUE = "preserve.ingest"
 _apps: dict[tuple[str, int], object] = {}
 _workers: dict[WorkerSetup, FileWorker] = {}
+_archives: dict[tuple[str, str], tuple[Settings, Database]] = {}
 
 
 def celery_app(broker: str, visibility_timeout: int = 3600):
@@ -51,6 +58,7 @@ def celery_app(broker: str, visibility_timeout: int = 3600):
                                                            "interval_step": 0.5, "interval_max": 0.5}},
     )
     app.task(name="preserve.process_batch", bind=True, acks_late=True, reject_on_worker_lost=True)(process_batch)
+    app.task(name="preserve.audit_aip", acks_late=True, reject_on_worker_lost=True)(audit_aip)
     from celery.signals import worker_shutdown
 
     worker_shutdown.connect(close_workers, weak=False)
@@ -79,6 +87,38 @@ def process_batch(task, setup: dict, items: list[dict]) -> list[dict]:
     if worker is None:
         worker = _workers[worker_setup] = FileWorker(worker_setup)
     return [to_plain(worker.run(from_plain(JournalFile, item))) for item in items]
+
+
+def audit_aip(home: str, config: str, run_id: str, planned: dict, repair: bool) -> dict:
+    """Audit one AIP's copies (what `preserve audit` does for it) and record the results; a re-delivered
+    audit simply checks again."""
+    from preservation.fixity import PlannedCheck, run_audit
+
+    settings, database = _archive(home, config)
+    [result] = run_audit(settings, database, [from_plain(PlannedCheck, planned)], repair=repair, run_id=run_id)
+    return to_plain(result)
+
+
+def audit_on_workers(settings: Settings, plan: list, repair: bool) -> Iterator:
+    """Run an audit plan on the Celery workers, one task per AIP; yield each AipAudit in plan order."""
+    from preservation.fixity import AipAudit
+
+    executor = CeleryExecutor(settings.executor_broker, in_flight=8, broker_wait=settings.executor_broker_wait,
+                              visibility_timeout=settings.executor_visibility_timeout)
+    executor.check()
+    run_id = new_uuid()
+    messages = ((str(settings.home), str(settings.config_file or ""), run_id, to_plain(planned), repair)
+                for planned in plan)
+    for answer in executor.map("preserve.audit_aip", messages):
+        yield from_plain(AipAudit, answer)
+
+
+def _archive(home: str, config: str) -> tuple[Settings, Database]:
+    """The settings and catalogue of the archive at ``home`` (kept by the worker process)."""
+    if (home, config) not in _archives:
+        settings = load_settings(Path(home), Path(config) if config else None)
+        _archives[(home, config)] = (settings, Database(settings.catalogue_url))
+    return _archives[(home, config)]
 
 
 def _count_delivery(task) -> int:
@@ -134,10 +174,10 @@ def _run_one(send, setup: WorkerSetup, item: JournalFile) -> None:
 
 @dataclass
 class _Sent:
-    """A batch on its way: what was sent (to send it again) and the handle of its result."""
+    """A task on its way: its arguments (to send it again) and the handle of its result."""
 
-    items: list[dict]
-    answer: object
+    args: tuple
+    answer: Any
 
 
 class CeleryExecutor:
@@ -171,34 +211,39 @@ class CeleryExecutor:
 
     def run(self, setup: WorkerSetup, items: Iterable[JournalFile]) -> Iterator[FileResult]:
         """Process every item on the workers, yielding results in input order."""
-        app = celery_app(self.broker, self.visibility_timeout)
-        task = app.tasks["preserve.process_batch"]
         plain_setup = to_plain(setup)
+        messages = ((plain_setup, [to_plain(item) for item in batch]) for batch in batched(items, self.batch_size))
+        for answer in self.map("preserve.process_batch", messages):
+            yield from (from_plain(FileResult, item) for item in answer)
+
+    def map(self, task_name: str, messages: Iterable[tuple]) -> Iterator[Any]:
+        """Send one task per message (its arguments), at most ``in_flight`` at once; yield answers in order."""
+        app = celery_app(self.broker, self.visibility_timeout)
+        task = app.tasks[task_name]
         pending: deque[_Sent] = deque()
         self._server, self._lost = self._server_id(app), False
 
-        def send(batch: list[dict]):
+        def send(args: tuple):
             while True:
                 try:
-                    return task.apply_async((plain_setup, batch), retry=False)
+                    return task.apply_async(args, retry=False)
                 except _connection_errors() as exc:
                     self._await_broker(app, exc, pending)
 
         try:
-            for batch in batched(items, self.batch_size):
-                plain = [to_plain(item) for item in batch]
-                pending.append(_Sent(plain, send(plain)))
+            for args in messages:
+                pending.append(_Sent(args, send(args)))
                 if len(pending) >= self.in_flight:
-                    yield from self._results(app, pending, send)
+                    yield self._answer(app, pending, send)
             while pending:
-                yield from self._results(app, pending, send)
+                yield self._answer(app, pending, send)
         finally:
             with contextlib.suppress(Exception):
                 for sent in pending if not self._lost else ():  # revoking needs the broker too
                     sent.answer.revoke()
 
-    def _results(self, app, pending: deque[_Sent], send) -> Iterator[FileResult]:
-        """The first pending batch's results, once its task is done."""
+    def _answer(self, app, pending: deque[_Sent], send) -> Any:
+        """The first pending task's answer, once it is done."""
         head = pending[0]
         waited, pause, last_check = 0.0, 0.005, time.monotonic()
         while True:
@@ -222,16 +267,16 @@ class CeleryExecutor:
         pending.popleft()
         if head.answer.failed():
             raise _worker_failure(head.answer)
-        for item in head.answer.get(propagate=True):
-            yield from_plain(FileResult, item)
+        answer = head.answer.get(propagate=True)
         head.answer.forget()
+        return answer
 
     def _send_again(self, app, pending: deque[_Sent], send) -> None:
         """Send every unfinished batch again: the broker was restarted and may have lost them."""
         self._server = self._server_id(app)
         for sent in pending:
             if not sent.answer.ready():
-                sent.answer = send(sent.items)
+                sent.answer = send(sent.args)
 
     def _await_broker(self, app, exc: BaseException, pending: deque[_Sent]) -> None:
         """Wait for a lost broker to come back; IngestIncomplete once ``broker_wait`` has passed."""
@@ -273,8 +318,8 @@ def _worker_failure(answer) -> PreservationError:
         error = exc
     except Exception as exc:  # noqa: BLE001 - anything else went wrong on the worker, not in the transfer
         error = IngestIncomplete(f"a worker failed: {type(exc).__name__}: {exc}",
-                                 hint="`preserve ingest status` shows the worker's traceback. Fix the worker, "
-                                      "then run the same ingest again to finish it.")
+                                 hint="Fix the worker, then run the same command again (an ingest finishes what "
+                                      "it started; `preserve ingest status` shows the worker's traceback).")
     else:
         error = IngestIncomplete("a worker failed without saying why")
     if answer.traceback:

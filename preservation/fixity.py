@@ -109,9 +109,10 @@ def plan_all(database: Database, aip_ref: str | None = None, location: str | Non
 
 def run_audit(settings: Settings, database: Database, plan: list[PlannedCheck], *, repair: bool = True,
               on_bytes: Callable[[int], None] | None = None,
-              on_copy: Callable[[Aip, CopyResult], None] | None = None) -> list[AipAudit]:
-    """Carry out ``plan``: check, repair where possible, and record every result."""
-    run_id = new_uuid()
+              on_copy: Callable[[Aip, CopyResult], None] | None = None, run_id: str = "") -> list[AipAudit]:
+    """Carry out ``plan``: check, repair where possible, and record every result (under ``run_id``, if given:
+    one audit spread over several workers is one run)."""
+    run_id = run_id or new_uuid()
     agent = Agent(agent_uuid(SOFTWARE, SOFTWARE_NAME, software_version()), SOFTWARE, SOFTWARE_NAME, software_version())
     results = []
     for planned in plan:

@@ -218,3 +218,30 @@ def test_a_broker_that_does_not_come_back_stops_the_ingest_resumably(preserve, r
     finally:
         _stop(started)
     assert aip_essence(preserve, report["aip_id"]) == undisturbed_essence(preserve, tmp_path / "whole", source)
+
+
+def test_an_audit_on_workers_finds_and_repairs_what_an_in_process_audit_does(preserve, workers, tmp_path):
+    import json
+
+    second = preserve.home / "storage" / "second"
+    config = preserve.home / "preserve.toml"
+    text = config.read_text().replace('[replication]\nlocations = ["primary"]',
+                                      '[[storage]]\nname = "second"\nbackend = "local"\npath = "storage/second"\n\n'
+                                      '[replication]\nlocations = ["primary", "second"]', 1)
+    config.write_text(text)
+    aips = [preserve.json("ingest", str(make_collection(tmp_path / f"accession-{n}", files=5)))["aip_id"]
+            for n in range(3)]
+    victim = sorted(second.rglob("letter-0003.txt"))[0]
+    victim.write_bytes(b"bit rot")
+    run = subprocess.run([PRESERVE, "--home", str(preserve.home), "audit", "--json"], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert sorted(a["aip_id"] for a in report["aips"]) == sorted(aips)
+    repaired = [c for a in report["aips"] for c in a["copies"] if c["status"] == "repaired"]
+    assert len(repaired) == 1 and repaired[0]["location"] == "second" and repaired[0]["repaired_from"] == "primary"
+    assert victim.read_bytes() != b"bit rot"
+    for aip_id in aips:  # the workers recorded their checks in the catalogue
+        events = preserve.json("aip", "show", aip_id)["events"]
+        assert sum(e["type"] == "fixity check" and not e["file_id"] for e in events) >= 2
+    assert preserve.json("audit")["ok"] is True  # and again, in process
