@@ -126,7 +126,7 @@ def ingest_command(
 
 @ingest_group.command("status")
 @click.argument("transfer", required=False)
-@click.option("--state", type=click.Choice(["running", "interrupted", "incomplete", "failed", "stored"]),
+@click.option("--state", type=click.Choice(["running", "interrupted", "incomplete", "abandoned", "failed", "stored"]),
               help="Only ingests in this state.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON (with tracebacks).")
@@ -203,7 +203,7 @@ def _print_status(status: IngestStatus) -> None:
         out.print(esc(run.traceback.rstrip()), style="dim")
     if status.resumable:
         out.print(f"To finish it: [bold]preserve ingest --resume {run.transfer_id}[/bold]")
-    elif status.state == "interrupted":
+    elif status.state == "abandoned":
         out.print("Its staging area is gone: it cannot be resumed; ingest the source again.")
 
 

@@ -17,7 +17,7 @@ class IngestStatus:
     """An ingest run as recorded, with what its staging area says now."""
 
     run: runs.IngestRun
-    state: str  # running, stored, failed, incomplete, interrupted (the process died: run it again to finish)
+    state: str  # running, stored, failed, incomplete, interrupted (its process died), abandoned (cleaned up)
     files_done: int  # files stored so far (while it runs or once it stopped part way)
     resumable: bool  # its staging area is there and no process holds it
 
@@ -29,10 +29,11 @@ class IngestStatus:
 
 def ingest_statuses(settings: Settings, database: Database, limit: int = 50, state: str = "") -> list[IngestStatus]:
     """The most recent ingests, newest first."""
+    recorded = {"interrupted": "running", "abandoned": ""}.get(state, state)  # these two are found, not recorded
     with database.session() as session:
-        found = runs.list_ingests(session, limit, "running" if state == "interrupted" else state)
+        found = runs.list_ingests(session, limit if recorded == state else 100_000, recorded)
     statuses = [_status(settings, run) for run in found]
-    return [s for s in statuses if s.state == state] if state == "interrupted" else statuses
+    return statuses if recorded == state else [s for s in statuses if s.state == state][:limit]
 
 
 def ingest_status(settings: Settings, database: Database, reference: str) -> IngestStatus:
@@ -49,6 +50,8 @@ def _status(settings: Settings, run: runs.IngestRun) -> IngestStatus:
     state = run.state
     if state == "running" and not held:
         state = "interrupted"
+    if state in ("interrupted", "incomplete") and not there:  # removed by `preserve doctor --fix`
+        state = "abandoned"
     done = _files_done(journal) if there and state != "stored" else (run.files if state == "stored" else 0)
     return IngestStatus(run, state, done, there and not held and state in ("interrupted", "incomplete"))
 

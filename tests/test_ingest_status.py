@@ -112,3 +112,17 @@ def test_a_refused_transfer_is_recorded_as_failed_and_cleaned_up(preserve, tmp_p
 def test_resume_needs_a_path_or_a_transfer_but_not_both(preserve, collection):
     assert "not both" in preserve("ingest", str(collection), "--resume", "x", expect=2).stderr
     assert preserve("ingest", "status", expect=0).stdout.strip() == "No ingests yet."
+
+
+def test_an_incomplete_ingest_cleaned_up_by_doctor_is_shown_as_abandoned(preserve, tmp_path, monkeypatch):
+    from tests.crashes import stored_files
+
+    source = make_collection(tmp_path / "accession", files=10)
+    _poison(monkeypatch, _always_fails)
+    preserve("ingest", str(source), expect=23)
+    assert stored_files(preserve.home) >= 9  # kept for a resume
+    preserve("doctor", "--fix", "--older-than", "0", expect=None)
+    [listed] = preserve.json("ingest", "status", "--state", "abandoned")
+    assert listed["resumable"] is False
+    assert stored_files(preserve.home) == 0
+    assert "cannot be resumed" in preserve("ingest", "status", listed["transfer_id"]).stdout
