@@ -116,7 +116,7 @@ def task_overhead(home: Path, broker: str, tasks: int = 300) -> tuple[float, flo
     setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), "urn:uuid:bench")
     results = []
     for in_flight in (1, 32):
-        executor = CeleryExecutor(broker, in_flight=in_flight)
+        executor = CeleryExecutor.from_settings(settings, in_flight=in_flight)
         messages = ((to_plain_setup(setup), []) for _ in range(tasks))
         started = time.perf_counter()
         for _ in executor.map("preserve.process_batch", messages):

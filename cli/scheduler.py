@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from cli.context import AppContext, app
-from preservation.errors import ConfigError, QueueError
+from preservation.errors import ConfigError
 
 QUEUE = "preserve.scheduled"
 log = logging.getLogger("preserve.scheduler")
@@ -103,21 +103,13 @@ def scheduler_command(ctx: click.Context, every_seconds: float | None, loglevel:
     obj = app(ctx)
     obj.database()  # refuses an out-of-date catalogue before anything starts
     celery = make_celery(obj, every_seconds)
-    _check_broker(celery)
+    from ingest.tasks import check_broker
+
+    check_broker(celery, obj.settings.executor_broker)
     worker = celery.Worker(beat=True, queues=[QUEUE], pool="solo", concurrency=1, loglevel=loglevel,
                            without_mingle=True, without_gossip=True, quiet=True)
     worker.start()
     ctx.exit(worker.exitcode or 0)
-
-
-def _check_broker(celery) -> None:
-    """A clear error, before anything starts, when the broker cannot be reached."""
-    try:
-        with celery.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=1, timeout=5)
-    except Exception as exc:  # noqa: BLE001 - kombu raises many kinds
-        raise QueueError(f"cannot reach the broker at {celery.conf.broker_url}: {exc}",
-                         hint="Is Redis running, and [executor] broker in preserve.toml right?") from None
 
 
 def register(group: click.Group) -> None:

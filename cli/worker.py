@@ -12,7 +12,8 @@ from preservation.errors import ConfigError
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.pass_context
 def worker_command(ctx: click.Context, loglevel: str) -> None:
-    """Run a Celery worker that does ingest's per-file work (store, digest, identify, validate, scan).
+    """Run a Celery worker that does ingest's per-file work (store, digest, identify, validate, scan)
+    and fixity audits sent to workers.
 
     Start one or more on any machine that reaches the broker, the storage locations and the
     transfers (and staging area) of the archive; set [executor] kind = "celery" to send ingests
@@ -20,14 +21,15 @@ def worker_command(ctx: click.Context, loglevel: str) -> None:
     their own): start one per core. Stop with Ctrl-C or SIGTERM: work in progress is finished
     or handed back.
     """
-    from ingest.tasks import QUEUE, CeleryExecutor, celery_app
+    from ingest.tasks import QUEUE, CeleryExecutor
 
     settings = app(ctx).settings
     if not settings.executor_broker:
         raise ConfigError(f"{settings.config_file or 'preserve.toml'}: [executor] broker is not set",
                           hint='Add broker = "redis://127.0.0.1:6379/0" under [executor] in preserve.toml.')
-    CeleryExecutor(settings.executor_broker).check()
-    celery = celery_app(settings.executor_broker, settings.executor_visibility_timeout)
+    executor = CeleryExecutor.from_settings(settings)
+    executor.check()
+    celery = executor.app
     worker = celery.Worker(queues=[QUEUE], pool="solo", concurrency=1, loglevel=loglevel, without_mingle=True,
                            without_gossip=True, without_heartbeat=True, quiet=True)
     worker.start()

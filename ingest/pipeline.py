@@ -120,7 +120,7 @@ def ingest(
     if settings.executor_kind == "celery":  # an unreachable broker stops us before anything starts
         from ingest.tasks import CeleryExecutor
 
-        CeleryExecutor(settings.executor_broker).check()
+        CeleryExecutor.from_settings(settings).check()
     format_policy = load_format_policy(settings.policies_path)  # a broken policy stops us before anything starts
     checks = load_checks_policy(settings.policies_path)
     previous = (settings.staging_dir / request.resume if request.resume
@@ -375,8 +375,7 @@ def _process_files(
     if settings.executor_kind == "celery":
         from ingest.tasks import CeleryExecutor
 
-        executor = CeleryExecutor(settings.executor_broker, visibility_timeout=settings.executor_visibility_timeout,
-                                  broker_wait=settings.executor_broker_wait)
+        executor = CeleryExecutor.from_settings(settings)
         setup = replace(setup, resuming=True)  # a redelivered task may find its keys written already
     else:
         executor = LocalExecutor(workers)

@@ -29,21 +29,21 @@ from preservation.parallel import batched
 from preservation.plain import from_plain, to_plain
 
 QUEUE = "preserve.ingest"
-_apps: dict[tuple[str, int], object] = {}
+_apps: dict[tuple[str, int, str], object] = {}
 _workers: dict[WorkerSetup, FileWorker] = {}
 _archives: dict[tuple[str, str], tuple[Settings, Database]] = {}
 
 
-def celery_app(broker: str, visibility_timeout: int = 3600):
-    """The archive's Celery app for ``broker`` (results go back through the same Redis); a task a dead worker
-    took is handed to another after ``visibility_timeout`` seconds."""
-    if (broker, visibility_timeout) in _apps:
-        return _apps[(broker, visibility_timeout)]
+def celery_app(broker: str, visibility_timeout: int = 3600, results: str = ""):
+    """The archive's Celery app for ``broker``, results kept in ``results`` (default: the broker's Redis); a task
+    a dead worker took is handed to another after ``visibility_timeout`` seconds."""
+    if (broker, visibility_timeout, results) in _apps:
+        return _apps[(broker, visibility_timeout, results)]
     try:
         from celery import Celery
     except ImportError:
         raise QueueError("the Celery executor needs Celery", hint="pip install 'preserve[queue]'") from None
-    app = Celery("preserve", broker=broker, backend=broker)
+    app = Celery("preserve", broker=broker, backend=results or broker)
     polling = "ingest.celery_backend:PollingRedisBackend"  # results are polled: see ingest/celery_backend.py
     app.loader.override_backends = {"redis": polling, "rediss": polling}
     app.conf.update(
@@ -62,7 +62,7 @@ def celery_app(broker: str, visibility_timeout: int = 3600):
     from celery.signals import worker_shutdown
 
     worker_shutdown.connect(close_workers, weak=False)
-    _apps[(broker, visibility_timeout)] = app
+    _apps[(broker, visibility_timeout, results)] = app
     return app
 
 
@@ -103,8 +103,7 @@ def audit_on_workers(settings: Settings, plan: list, repair: bool) -> Iterator:
     """Run an audit plan on the Celery workers, one task per AIP; yield each AipAudit in plan order."""
     from preservation.fixity import AipAudit
 
-    executor = CeleryExecutor(settings.executor_broker, in_flight=8, broker_wait=settings.executor_broker_wait,
-                              visibility_timeout=settings.executor_visibility_timeout)
+    executor = CeleryExecutor.from_settings(settings, in_flight=8)
     executor.check()
     run_id = new_uuid()
     messages = ((str(settings.home), str(settings.config_file or ""), run_id, to_plain(planned), repair)
@@ -191,23 +190,29 @@ class CeleryExecutor:
     """
 
     def __init__(self, broker: str, batch_size: int = 16, in_flight: int = 32, timeout: float = 3600,
-                 visibility_timeout: int = 3600, broker_wait: float = 300):
+                 visibility_timeout: int = 3600, broker_wait: float = 300, results: str = ""):
         self.broker = broker
+        self.results = results
         self.visibility_timeout = visibility_timeout
         self.batch_size = batch_size
         self.in_flight = in_flight
         self.timeout = timeout
         self.broker_wait = broker_wait
 
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> CeleryExecutor:
+        """The executor ``[executor]`` in preserve.toml describes."""
+        return cls(settings.executor_broker, visibility_timeout=settings.executor_visibility_timeout,
+                   broker_wait=settings.executor_broker_wait, results=settings.executor_results, **options)
+
+    @property
+    def app(self):
+        """The Celery app for this broker and result store."""
+        return celery_app(self.broker, self.visibility_timeout, self.results)
+
     def check(self) -> None:
         """QueueError, before anything starts, when the broker cannot be reached."""
-        app = celery_app(self.broker, self.visibility_timeout)
-        try:
-            with app.connection_for_write() as connection:
-                connection.ensure_connection(max_retries=1, timeout=5)
-        except Exception as exc:  # noqa: BLE001 - kombu raises many kinds
-            raise QueueError(f"cannot reach the broker at {self.broker}: {exc}",
-                             hint="Is Redis running, and [executor] broker in preserve.toml right?") from None
+        check_broker(self.app, self.broker)
 
     def run(self, setup: WorkerSetup, items: Iterable[JournalFile]) -> Iterator[FileResult]:
         """Process every item on the workers, yielding results in input order."""
@@ -218,7 +223,7 @@ class CeleryExecutor:
 
     def map(self, task_name: str, messages: Iterable[tuple]) -> Iterator[Any]:
         """Send one task per message (its arguments), at most ``in_flight`` at once; yield answers in order."""
-        app = celery_app(self.broker, self.visibility_timeout)
+        app = self.app
         task = app.tasks[task_name]
         pending: deque[_Sent] = deque()
         self._server, self._lost = self._server_id(app), False
@@ -300,6 +305,16 @@ class CeleryExecutor:
         """The Redis server's run id, which changes when it restarts ('' if it cannot be told)."""
         client = getattr(app.backend, "client", None)
         return str(client.info("server").get("run_id", "")) if client is not None else ""
+
+
+def check_broker(app, broker: str) -> None:
+    """QueueError when the broker of ``app`` cannot be reached (asked before anything starts)."""
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=5)
+    except Exception as exc:  # noqa: BLE001 - kombu raises many kinds
+        raise QueueError(f"cannot reach the broker at {broker}: {exc}",
+                         hint="Is Redis running, and [executor] broker in preserve.toml right?") from None
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:

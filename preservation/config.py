@@ -61,6 +61,7 @@ class Settings:
     executor_kind: str = "local"
     executor_workers: int = 0
     executor_broker: str = ""
+    executor_results: str = ""  # where task results are kept (default: the broker's Redis)
     executor_visibility_timeout: int = 3600  # seconds before a dead worker's unacknowledged task is handed out again
     executor_file_time_limit: float = 3600  # seconds one attempt at one file may take
     executor_file_retries: int = 2  # further attempts at a file that failed unexpectedly
@@ -92,7 +93,7 @@ class Settings:
 _SCALARS: dict[str, dict[str, type]] = {
     "archive": {"name": str},
     "catalogue": {"url": str},
-    "executor": {"kind": str, "workers": int, "broker": str, "visibility_timeout": int,
+    "executor": {"kind": str, "workers": int, "broker": str, "results": str, "visibility_timeout": int,
                  "file_time_limit": float, "file_retries": int, "broker_wait": float},
     "policies": {"path": str},
     "virus": {"clamd_socket": str, "database": str},
@@ -221,6 +222,7 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
         executor_kind=kind,
         executor_workers=workers,
         executor_broker=executor.get("broker", ""),
+        executor_results=executor.get("results", ""),
         executor_visibility_timeout=executor.get("visibility_timeout", 3600),
         executor_file_time_limit=executor.get("file_time_limit", 3600),
         executor_file_retries=executor.get("file_retries", 2),
@@ -343,6 +345,7 @@ locations = ["primary"]
 kind = "local"                    # "local" (a process pool on this machine) or "celery"
 workers = 0                       # worker processes for per-file work; 0 = one per CPU core
 # broker = "redis://127.0.0.1:6379/0"
+# results = ""                    # where task results are kept (default: the broker's Redis)
 # visibility_timeout = 3600       # seconds before a dead worker's task goes to another (keep above the longest task)
 # broker_wait = 300               # seconds an ingest waits for a lost broker to come back before it stops (resumable)
 file_time_limit = 3600            # seconds one attempt at one file may take (0: no limit)
