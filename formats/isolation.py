@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import resource
 from collections.abc import Callable
 from typing import Any
 
 MEMORY_LIMIT = 4 * 1024**3  # address space of the child: a decompression bomb fails, not the machine
+PARENT_CHECK_SECONDS = 5  # how often an idle child checks that its parent is still alive
 
 
 class CallTimedOut(Exception):
@@ -24,7 +26,8 @@ class CallCrashed(Exception):
     """The child process died during the call."""
 
 
-def _serve(connection, function: Callable[..., Any], on_exit: Callable[[], None] | None) -> None:
+def _serve(connection, parent_end, function: Callable[..., Any], on_exit: Callable[[], None] | None) -> None:
+    parent_end.close()  # else this child keeps its own pipe open and never sees its parent go
     try:
         _serve_calls(connection, function)
     finally:
@@ -35,8 +38,12 @@ def _serve(connection, function: Callable[..., Any], on_exit: Callable[[], None]
 def _serve_calls(connection, function: Callable[..., Any]) -> None:
     with contextlib.suppress(ValueError, OSError):  # where not permitted, run without the limit
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    parent = os.getppid()
     while True:
         try:
+            while not connection.poll(PARENT_CHECK_SECONDS):
+                if os.getppid() != parent:  # the parent died (killed): a copy of its pipe end elsewhere
+                    return  # (another child forked later) would otherwise keep this one waiting for ever
             request = connection.recv()
         except EOFError:
             return
@@ -63,7 +70,8 @@ class IsolatedFunction:
 
     def _start(self) -> None:
         parent, child = self._context.Pipe()
-        self._process = self._context.Process(target=_serve, args=(child, self.function, self.on_exit), daemon=True)
+        self._process = self._context.Process(target=_serve, args=(child, parent, self.function, self.on_exit),
+                                              daemon=True)
         self._process.start()
         child.close()
         self._connection = parent

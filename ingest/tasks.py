@@ -137,7 +137,7 @@ def _in_own_process(setup: dict, item: dict, deliveries: int) -> dict:
     journal_file = from_plain(JournalFile, item)
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_run_one, args=(send, worker_setup, journal_file))
+    child = context.Process(target=_run_one, args=(send, receive, worker_setup, journal_file))
     child.start()
     send.close()
     attempts = 1 + worker_setup.file_retries
@@ -161,7 +161,8 @@ def _in_own_process(setup: dict, item: dict, deliveries: int) -> dict:
                                traceback="", attempts=deliveries))
 
 
-def _run_one(send, setup: WorkerSetup, item: JournalFile) -> None:
+def _run_one(send, receive, setup: WorkerSetup, item: JournalFile) -> None:
+    receive.close()
     worker = FileWorker(setup)
     try:
         send.send(("ok", to_plain(worker.run(item))))
