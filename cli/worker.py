@@ -1,6 +1,9 @@
-"""``preserve worker``: a Celery worker for the archive's per-file ingest work."""
+"""``preserve worker``: a Celery worker for the archive's per-file ingest work and fixity audits."""
 
 from __future__ import annotations
+
+import os
+import socket
 
 import click
 
@@ -21,7 +24,7 @@ def worker_command(ctx: click.Context, loglevel: str) -> None:
     their own): start one per core. Stop with Ctrl-C or SIGTERM: work in progress is finished
     or handed back.
     """
-    from ingest.tasks import QUEUE, CeleryExecutor
+    from ingest.tasks import QUEUE, CeleryExecutor, start_heartbeat
 
     settings = app(ctx).settings
     if not settings.executor_broker:
@@ -30,9 +33,14 @@ def worker_command(ctx: click.Context, loglevel: str) -> None:
     executor = CeleryExecutor.from_settings(settings)
     executor.check()
     celery = executor.app
-    worker = celery.Worker(queues=[QUEUE], pool="solo", concurrency=1, loglevel=loglevel, without_mingle=True,
-                           without_gossip=True, without_heartbeat=True, quiet=True)
-    worker.start()
+    name = f"preserve-{os.getpid()}@{socket.gethostname()}"
+    worker = celery.Worker(hostname=name, queues=[QUEUE], pool="solo", concurrency=1, loglevel=loglevel,
+                           without_mingle=True, without_gossip=True, without_heartbeat=True, quiet=True)
+    stop_heartbeat = start_heartbeat(celery, name)  # ingests and audits refuse to start with no worker alive
+    try:
+        worker.start()
+    finally:
+        stop_heartbeat()
     ctx.exit(worker.exitcode or 0)
 
 

@@ -120,7 +120,9 @@ def ingest(
     if settings.executor_kind == "celery":  # an unreachable broker stops us before anything starts
         from ingest.tasks import CeleryExecutor
 
-        CeleryExecutor.from_settings(settings).check()
+        executor = CeleryExecutor.from_settings(settings)
+        executor.check()
+        executor.require_workers()
     format_policy = load_format_policy(settings.policies_path)  # a broken policy stops us before anything starts
     checks = load_checks_policy(settings.policies_path)
     previous = (settings.staging_dir / request.resume if request.resume

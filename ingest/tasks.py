@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,15 @@ from ingest.steps import FileWorker, WorkerSetup
 from preservation.catalogue import Database
 from preservation.config import Settings, load_settings
 from preservation.errors import IngestIncomplete, PreservationError, QueueError
-from preservation.identifiers import new_uuid
+from preservation.identifiers import new_uuid, timestamp
 from preservation.model import FormatInfo
 from preservation.parallel import batched
 from preservation.plain import from_plain, to_plain
 
 QUEUE = "preserve.ingest"
+HEARTBEAT_KEY = "preserve:workers:"  # + a worker's name: set while it runs, expiring unless renewed
+HEARTBEAT_SECONDS = 5
+HEARTBEAT_TTL = 20
 _apps: dict[tuple[str, int, str], object] = {}
 _workers: dict[WorkerSetup, FileWorker] = {}
 _archives: dict[tuple[str, str], tuple[Settings, Database]] = {}
@@ -105,6 +109,7 @@ def audit_on_workers(settings: Settings, plan: list, repair: bool) -> Iterator:
 
     executor = CeleryExecutor.from_settings(settings, in_flight=8)
     executor.check()
+    executor.require_workers()
     run_id = new_uuid()
     messages = ((str(settings.home), str(settings.config_file or ""), run_id, to_plain(planned), repair)
                 for planned in plan)
@@ -215,6 +220,16 @@ class CeleryExecutor:
         """QueueError, before anything starts, when the broker cannot be reached."""
         check_broker(self.app, self.broker)
 
+    def require_workers(self, wait: float = 10) -> None:
+        """QueueError, before anything is sent, when no `preserve worker` has been alive within ``wait`` seconds."""
+        deadline = time.monotonic() + wait
+        while live_workers(self.app) == 0:
+            if time.monotonic() > deadline:
+                raise QueueError(f"no `preserve worker` is running for the broker at {self.broker}",
+                                 hint="Start one or more with `preserve worker` (on any machine that reaches the "
+                                      "broker, the storage and the staging area), then try again.")
+            time.sleep(0.2)
+
     def run(self, setup: WorkerSetup, items: Iterable[JournalFile]) -> Iterator[FileResult]:
         """Process every item on the workers, yielding results in input order."""
         plain_setup = to_plain(setup)
@@ -251,7 +266,7 @@ class CeleryExecutor:
     def _answer(self, app, pending: deque[_Sent], send) -> Any:
         """The first pending task's answer, once it is done."""
         head = pending[0]
-        waited, pause, last_check = 0.0, 0.005, time.monotonic()
+        waited, pause, last_check, workerless_since = 0.0, 0.005, time.monotonic(), None
         while True:
             try:
                 if head.answer.ready():
@@ -260,6 +275,11 @@ class CeleryExecutor:
                     last_check = time.monotonic()
                     if self._server_id(app) != self._server:
                         self._send_again(app, pending, send)
+                    workerless_since = None if live_workers(app) != 0 else workerless_since or time.monotonic()
+                    if workerless_since is not None and time.monotonic() - workerless_since > self.broker_wait:
+                        raise IngestIncomplete(f"no `preserve worker` has been running for {self.broker_wait:g} s",
+                                               hint="Start workers, then run the same command again "
+                                                    "(an ingest finishes what it started).")
             except _connection_errors() as exc:
                 self._await_broker(app, exc, pending)
                 self._send_again(app, pending, send)
@@ -306,6 +326,38 @@ class CeleryExecutor:
         """The Redis server's run id, which changes when it restarts ('' if it cannot be told)."""
         client = getattr(app.backend, "client", None)
         return str(client.info("server").get("run_id", "")) if client is not None else ""
+
+
+def start_heartbeat(app, name: str) -> Callable[[], None]:
+    """Say every few seconds, from a thread of its own (a task in progress does not stop it), that worker
+    ``name`` is alive; returns the function that stops saying so."""
+    client = getattr(app.backend, "client", None)
+    if client is None:
+        return lambda: None
+    key, stop = HEARTBEAT_KEY + name, threading.Event()
+
+    def beat() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(Exception):  # a broker away for a moment: try again at the next beat
+                client.set(key, timestamp(), ex=HEARTBEAT_TTL)
+            stop.wait(HEARTBEAT_SECONDS)
+
+    threading.Thread(target=beat, name="preserve-heartbeat", daemon=True).start()
+
+    def end() -> None:
+        stop.set()
+        with contextlib.suppress(Exception):
+            client.delete(key)
+
+    return end
+
+
+def live_workers(app) -> int | None:
+    """How many `preserve worker` processes said they were alive in the last few seconds (None: cannot tell)."""
+    client = getattr(app.backend, "client", None)
+    if client is None:
+        return None
+    return sum(1 for _ in client.scan_iter(match=HEARTBEAT_KEY + "*", count=100))
 
 
 def check_broker(app, broker: str) -> None:
