@@ -25,7 +25,7 @@ from ingest.archives import is_archive
 from ingest.checks import VirusOutcome, check_viruses
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
-from ingest.metadata import read_metadata_csv
+from ingest.metadata import descriptions_from_csv
 from ingest.normalise import normalise
 from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
@@ -185,7 +185,7 @@ def ingest(
         if rights_csv is not None:
             package.rights = read_rights_csv(Path(rights_csv), files, folders)
         if metadata_csv is not None:
-            package.descriptions = {d.target: d.values for d in read_metadata_csv(Path(metadata_csv), files, folders)}
+            package.descriptions = descriptions_from_csv(Path(metadata_csv), files, folders, database, aip_id)
             if not request.title and package.descriptions.get(""):
                 title = next((v for k, v in package.descriptions[""] if k == "title"), "")
                 package.title = title or package.title

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.metadata import read_metadata_csv
+from ingest.metadata import descriptions_from_csv
 from ingest.records import make_agents
 from ingest.rights import read_rights_csv
 from preservation import SOFTWARE_NAME, software_version
@@ -53,7 +53,7 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
     folders = {"/".join(p.split("/")[:i]) for p in stored for i in range(1, len(p.split("/")))}
     changed_docs = []
     if metadata is not None:
-        descriptions = {d.target: d.values for d in read_metadata_csv(metadata, stored, folders)}
+        descriptions = descriptions_from_csv(metadata, stored, folders, database, aip.id)
         changed_docs.append(metadata)
     if rights is not None:
         rights_now = read_rights_csv(rights, stored, folders)

@@ -13,20 +13,23 @@ from typing import BinaryIO
 from lxml import etree
 
 from preservation.identifiers import name_uuid, xml_id
-from preservation.model import ROLE_BY_AGENT_TYPE, Agent, Event, FileRecord, RightsStatement
+from preservation.model import ARCHIVAL, ROLE_BY_AGENT_TYPE, Agent, Event, FileRecord, RightsStatement
 from preservation.premis import PREMIS_NS, XSI_NS, leaf, write_agent, write_event, write_object, write_rights
 
 METS_NS = "http://www.loc.gov/METS/"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 DCTERMS_NS = "http://purl.org/dc/terms/"
+EAD_NS = "urn:isbn:1-931666-22-9"  # EAD 2002, which METS names as an MDTYPE
 SCHEMA_LOCATION = (
     "http://www.loc.gov/METS/ http://www.loc.gov/standards/mets/version1121/mets.xsd "
     "http://www.loc.gov/premis/v3 http://www.loc.gov/standards/premis/v3/premis.xsd"
 )
-NSMAP = {"mets": METS_NS, "premis": PREMIS_NS, "xlink": XLINK_NS, "xsi": XSI_NS, "dc": DC_NS, "dcterms": DCTERMS_NS}
+NSMAP = {"mets": METS_NS, "premis": PREMIS_NS, "xlink": XLINK_NS, "xsi": XSI_NS, "dc": DC_NS, "dcterms": DCTERMS_NS,
+         "ead": EAD_NS}
 
 _M = f"{{{METS_NS}}}"
+_EAD = f"{{{EAD_NS}}}"
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,16 @@ class MetsHeader:
     rights: tuple[RightsStatement, ...] = ()  # statements about the whole AIP
 
     def dmd_id(self, target: str) -> str:
-        """The METS ID of a target's dmdSec."""
+        """The METS ID of a target's Dublin Core dmdSec."""
         return xml_id("dmd", self.aip_id) if not target else xml_id("dmd", name_uuid(self.aip_id, target))
+
+    def dmd_ids(self, target: str) -> str:
+        """The METS IDs (space-separated) of a target's dmdSecs: Dublin Core, archival description (EAD)."""
+        values = self.descriptions.get(target, ())
+        ids = [self.dmd_id(target)] if not target or any(not is_archival(e) for e, _ in values) else []
+        if any(is_archival(e) for e, _ in values):
+            ids.append(xml_id("dmd-ead", name_uuid(self.aip_id, target or ".")))
+        return " ".join(ids)
 
 
 @dataclass(frozen=True)
@@ -105,12 +116,19 @@ def _write_header(xf, header: MetsHeader) -> None:
 
 
 def _write_dublin_core(xf, header: MetsHeader) -> None:
-    """The AIP's dmdSec, then one for each file or folder the transfer's metadata describes."""
-    # the AIP's title first and its identifier last; between them exactly what metadata.csv gave
-    values = [("title", header.title), *header.descriptions.get("", ()), ("identifier", f"urn:uuid:{header.aip_id}")]
-    _dmd_section(xf, header.dmd_id(""), header.created, values)
-    for target in sorted(t for t in header.descriptions if t):
-        _dmd_section(xf, header.dmd_id(target), header.created, header.descriptions[target])
+    """The AIP's dmdSecs, then those of each file or folder the transfer's metadata describes: Dublin Core,
+    and an EAD component for the archival description (reference code, level, parent, closure)."""
+    for target in ["", *sorted(t for t in header.descriptions if t)]:
+        given = header.descriptions.get(target, ())
+        dublin_core = [(e, v) for e, v in given if not is_archival(e)]
+        if not target:  # the AIP's title first and its identifier last; between them what metadata.csv gave
+            dublin_core = [("title", header.title), *dublin_core, ("identifier", f"urn:uuid:{header.aip_id}")]
+        ids = header.dmd_ids(target).split()
+        if dublin_core:
+            _dmd_section(xf, ids[0], header.created, dublin_core)
+        archival = {e.removeprefix(ARCHIVAL): v for e, v in given if is_archival(e)}
+        if archival:
+            _ead_section(xf, ids[-1], header.created, archival)
 
 
 def _dmd_section(xf, section_id: str, created: str, values) -> None:
@@ -122,6 +140,28 @@ def _dmd_section(xf, section_id: str, created: str, values) -> None:
     ):
         for element, value in values:
             leaf(xf, f"{{{DC_NS}}}{element}", value)
+
+
+def _ead_section(xf, section_id: str, created: str, unit: dict[str, str]) -> None:
+    """An EAD component: level, reference code (unitid), its parent's, and the kind of closure it falls under."""
+    with (
+        xf.element(_M + "dmdSec", {"ID": section_id, "CREATED": created}),
+        xf.element(_M + "mdWrap", {"MDTYPE": "EAD"}),
+        xf.element(_M + "xmlData"),
+        xf.element(_EAD + "c", {"level": unit["level"]} if unit.get("level") else {}),
+    ):
+        with xf.element(_EAD + "did"):
+            leaf(xf, _EAD + "unitid", unit.get("reference", ""))
+            if unit.get("parent"):
+                leaf(xf, _EAD + "unitid", unit["parent"], {"type": "parent"})
+        if unit.get("closure"):
+            with xf.element(_EAD + "accessrestrict", {"type": unit["closure"]}):
+                leaf(xf, _EAD + "p", unit["closure"])
+
+
+def is_archival(element: str) -> bool:
+    """Whether a description element is the archival description's own (not Dublin Core)."""
+    return element.startswith(ARCHIVAL)
 
 
 def _wrapped(xf, section: str, section_id: str, mdtype: str, write, *args) -> None:
@@ -170,7 +210,7 @@ def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> 
     """A physical structMap of the bag's folders; records arrive in path order, so folders nest with a stack."""
     with (
         xf.element(_M + "structMap", {"TYPE": "physical", "ID": xml_id("structmap", header.aip_id)}),
-        xf.element(_M + "div", {"TYPE": "Directory", "LABEL": header.bag_name, "DMDID": xml_id("dmd", header.aip_id),
+        xf.element(_M + "div", {"TYPE": "Directory", "LABEL": header.bag_name, "DMDID": header.dmd_ids(""),
                                 "ADMID": xml_id("amd", header.aip_id)}),
     ):
         open_dirs: list[tuple[str, object]] = []  # (folder name, its element context)
@@ -185,14 +225,14 @@ def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> 
                 attributes = {"TYPE": "Directory", "LABEL": folder}
                 target = "/".join(folders[2:depth + 1])  # the folder's path under data/objects/
                 if folders[:2] == ["data", "objects"] and depth >= 2 and target in header.descriptions:
-                    attributes["DMDID"] = header.dmd_id(target)
+                    attributes["DMDID"] = header.dmd_ids(target)
                 context = xf.element(_M + "div", attributes)
                 context.__enter__()
                 open_dirs.append((folder, context))
             item = {"TYPE": "Item", "LABEL": record.path.rsplit("/", 1)[-1]}
             target = record.path.removeprefix("data/objects/")
             if target in header.descriptions:
-                item["DMDID"] = header.dmd_id(target)
+                item["DMDID"] = header.dmd_ids(target)
             with xf.element(_M + "div", item):
                 _empty(xf, "fptr", {"FILEID": xml_id("file", record.id)})
         while open_dirs:

@@ -40,6 +40,9 @@ PERSON = "person"
 # Roles of files within an AIP
 ORIGINAL = "original"
 
+ARCHIVAL = "archival."  # prefix of the archival description's elements (reference, level, parent, closure)
+
+
 
 # PREMIS agent roles (Library of Congress vocabulary) of the agents linked to an event, by agent type
 ROLE_BY_AGENT_TYPE = {SOFTWARE: "executing program", ORGANIZATION: "authorizer", PERSON: "implementer"}

@@ -20,6 +20,7 @@ from preservation.config import Settings
 from preservation.errors import CatalogueError, PreservationError
 from preservation.event_log import aip_versions, event_log_prefix
 from preservation.model import (
+    ARCHIVAL,
     FORENSIC_FEATURE_ANALYSIS,
     ORIGINAL,
     PENDING_REVIEW,
@@ -38,6 +39,7 @@ from storage.ocfl import inventory_digest, read_inventory
 M = "{http://www.loc.gov/METS/}"
 P = "{http://www.loc.gov/premis/v3}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+EAD = "{urn:isbn:1-931666-22-9}"
 XLINK = "{http://www.w3.org/1999/xlink}"
 STATUS_BACK = {"publicdomain": "public domain"}
 
@@ -119,8 +121,12 @@ def parse_mets(stream) -> ParsedAip:
         tag = element.tag
         if tag == f"{M}dmdSec":
             dublin = element.find(".//{http://purl.org/dc/terms/}dublincore")
-            dmd[element.get("ID", "")] = [(child.tag.removeprefix(DC), child.text or "") for child in dublin] \
-                if dublin is not None else []
+            component = element.find(f".//{EAD}c")
+            if component is not None:
+                dmd[element.get("ID", "")] = _archival(component)
+            else:
+                dmd[element.get("ID", "")] = [(child.tag.removeprefix(DC), child.text or "") for child in dublin] \
+                    if dublin is not None else []
         elif tag == f"{M}amdSec":
             section = element.get("ID", "").removeprefix("amd-")
             obj = element.find(f"{M}techMD//{P}object")
@@ -152,7 +158,10 @@ def parse_mets(stream) -> ParsedAip:
             root_div = element.find(f"{M}div")
             parsed.bag_name = root_div.get("LABEL", "") if root_div is not None else ""
             _walk_struct_map(root_div, [], dmd, parsed)
-            parsed.descriptions[""] = tuple(dmd.get(f"dmd-{parsed.aip_id}", [])[1:-1])
+            root_ids = (root_div.get("DMDID", "") if root_div is not None else "").split()
+            parsed.descriptions[""] = tuple(
+                pair for dmd_id in root_ids
+                for pair in (dmd.get(dmd_id, [])[1:-1] if dmd_id == f"dmd-{parsed.aip_id}" else dmd.get(dmd_id, [])))
         elif tag == f"{M}mets":
             parsed.aip_id = element.get("OBJID", "").removeprefix("urn:uuid:")
             parsed.title = element.get("LABEL", "")
@@ -173,6 +182,18 @@ def parse_mets(stream) -> ParsedAip:
     return parsed
 
 
+def _archival(component) -> list[tuple[str, str]]:
+    """The archival description an EAD component holds, as description values (in METS order)."""
+    values = [(ARCHIVAL + "reference", unitid.text or "") for unitid in component.iterfind(f"{EAD}did/{EAD}unitid")
+              if unitid.get("type") is None]
+    values += [(ARCHIVAL + "level", component.get("level"))] if component.get("level") else []
+    values += [(ARCHIVAL + "parent", unitid.text or "") for unitid in component.iterfind(f"{EAD}did/{EAD}unitid")
+               if unitid.get("type") == "parent"]
+    values += [(ARCHIVAL + "closure", restrict.get("type", ""))
+               for restrict in component.iterfind(f"{EAD}accessrestrict")]
+    return values
+
+
 def _event_fields(event: Event) -> tuple:
     return (event.type, event.datetime, event.outcome, event.detail, event.outcome_detail, event.file_id,
             event.agent_ids)
@@ -185,7 +206,8 @@ def _walk_struct_map(div, path: list[str], dmd: dict, parsed: ParsedAip) -> None
         here = [*path, child.get("LABEL", "")]
         target = "/".join(here[2:]) if here[:2] == ["data", "objects"] else None
         if target and child.get("DMDID"):
-            parsed.descriptions[target] = tuple(dmd.get(child.get("DMDID"), []))
+            parsed.descriptions[target] = tuple(pair for dmd_id in child.get("DMDID").split()
+                                                for pair in dmd.get(dmd_id, []))
         _walk_struct_map(child, here, dmd, parsed)
 
 

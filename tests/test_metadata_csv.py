@@ -96,3 +96,62 @@ def test_a_spreadsheet_saved_with_a_byte_order_mark_is_fine(preserve, collection
     transfer = _standard_transfer(collection, tmp_path, "")
     (transfer / "metadata" / "metadata.csv").write_bytes(b"\xef\xbb\xbffilename,dc.title\r\nobjects,Records\r\n")
     assert preserve.json("ingest", str(transfer))["title"] == "Records"
+
+
+ARCHIVAL = (
+    "filename,reference,level,parent,dc.title,dc.date,closure\n"
+    "objects,DRO/52,collection,,Parish of St Michael: records,1890/1950,\n"
+    "objects/documents/,DRO/52/1,series,DRO/52,Vestry papers,1920/1929,\n"
+    "objects/documents/vestry-minutes-1923.pdf,DRO/52/1/3,item,DRO/52/1,Vestry minutes 1923,1923-04,personal-data\n"
+)
+
+
+def test_archival_description_reaches_mets_as_ead_and_survives_a_rebuild(preserve, collection, tmp_path):
+    transfer = _standard_transfer(collection, tmp_path, ARCHIVAL)
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]
+    mets = sorted((preserve.home / "storage" / "primary").rglob("METS.*.xml"))[-1]
+    assert validate_mets(mets) == []
+    tree = etree.parse(str(mets))
+    ead = "{urn:isbn:1-931666-22-9}"
+    components = {c.findtext(f"{ead}did/{ead}unitid"): c for c in tree.iter(f"{ead}c")}
+    assert set(components) == {"DRO/52", "DRO/52/1", "DRO/52/1/3"}
+    item = components["DRO/52/1/3"]
+    assert item.get("level") == "item" and item.find(f"{ead}accessrestrict").get("type") == "personal-data"
+    assert [u.text for u in item.iterfind(f"{ead}did/{ead}unitid") if u.get("type") == "parent"] == ["DRO/52/1"]
+    div = next(d for d in tree.iter(f"{METS}div") if d.get("LABEL") == "vestry-minutes-1923.pdf")
+    assert len(div.get("DMDID").split()) == 2  # Dublin Core and EAD
+
+    before = preserve.json("aip", "show", aip_id)["descriptions"]
+    assert {"target": "objects/documents/vestry-minutes-1923.pdf", "element": "archival.parent",
+            "value": "DRO/52/1"} in before
+    preserve.lose_catalogue()
+    preserve("catalogue", "rebuild")
+    assert preserve.json("aip", "show", aip_id)["descriptions"] == before
+
+
+@pytest.mark.parametrize("csv_text, problem", [
+    ("filename,reference,level\nobjects,DRO/1,fonds\n", "level 'fonds' is not a level of description"),
+    ("filename,level\nobjects,series\n", "needs a reference code"),
+    ("filename,reference,dc.date\nobjects,DRO/1,May 1923\n", "'May 1923' is not an EDTF date"),
+    ("filename,reference,dc.date\nobjects,DRO/1,1929/1920\n", "ends before it starts"),
+    ("filename,reference,closure\nobjects,DRO/1,secret\n", "closure 'secret' is not a kind"),
+    ("filename,reference,parent\nobjects,DRO/1,DRO/1\n", "is its own parent"),
+    ("filename,reference,parent\nobjects,DRO/1,DRO/9\n", "parent 'DRO/9' is not described"),
+    ("filename,reference,parent\nobjects,DRO/1,DRO/2\nobjects/documents/,DRO/2,DRO/1\n", "is its own ancestor"),
+    ("filename,reference\nobjects,DRO/1\nobjects/documents/,DRO/1\n", "reference 'DRO/1' is used again"),
+])
+def test_a_bad_archival_description_is_refused_naming_the_row(preserve, collection, tmp_path, csv_text, problem):
+    transfer = _standard_transfer(collection, tmp_path, csv_text)
+    result = preserve("ingest", str(transfer), expect=20)
+    assert problem in result.stderr
+    assert preserve.json("aip", "list") == []
+
+
+def test_a_reference_code_is_unique_and_a_parent_may_be_held_already(preserve, collection, tmp_path):
+    first = _standard_transfer(collection, tmp_path / "a", "filename,reference,level\nobjects,DRO/52,collection\n")
+    preserve.json("ingest", str(first))
+    again = _standard_transfer(collection, tmp_path / "b", "filename,reference\nobjects,DRO/52\n")
+    assert "reference 'DRO/52' is already used by AIP" in preserve("ingest", str(again), expect=20).stderr
+    child = _standard_transfer(collection, tmp_path / "c",
+                               "filename,reference,level,parent\nobjects,DRO/52/2,series,DRO/52\n")
+    preserve.json("ingest", str(child))  # its parent is the collection ingested first
