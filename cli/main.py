@@ -84,6 +84,7 @@ def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool)
 
 def _register_commands() -> None:
     from cli import (
+        access,
         aip,
         audit,
         bag,
@@ -103,8 +104,8 @@ def _register_commands() -> None:
         worker,
     )
 
-    for module in (init, ingest, aip, audit, report, scheduler, policy, migrate, search, identify, formats, bag,
-                   storage, catalogue, doctor, worker, demo):
+    for module in (init, ingest, aip, access, audit, report, scheduler, policy, migrate, search, identify, formats,
+                   bag, storage, catalogue, doctor, worker, demo):
         module.register(cli)
 
 

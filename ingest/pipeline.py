@@ -34,7 +34,9 @@ from ingest.sources import DirectorySource, logical_name
 from ingest.steps import WorkerSetup
 from ingest.transfers import Transfer, open_transfer
 from policies.checks import ChecksPolicy, load_checks_policy
+from policies.closure import load_closure_policy
 from policies.formats import FormatPolicy, load_format_policy
+from preservation.access_status import refresh_access
 from preservation.catalogue import Database
 from preservation.catalogue import ingests as runs
 from preservation.catalogue import queries as catalogue
@@ -125,6 +127,7 @@ def ingest(
         executor.require_workers()
     format_policy = load_format_policy(settings.policies_path)  # a broken policy stops us before anything starts
     checks = load_checks_policy(settings.policies_path)
+    closure = load_closure_policy(settings.policies_path)
     previous = (settings.staging_dir / request.resume if request.resume
                 else staging_area.resumable(settings.staging_dir, given))
     if previous is not None:  # an ingest of the same source was killed: finish it, never start a second AIP
@@ -248,6 +251,7 @@ def ingest(
     shutil.rmtree(staging, ignore_errors=True)
     for name, obj in zip(settings.replication, package.objects, strict=True):
         seal_copy(database, obj.storage, name, obj.root, aip_id)  # only now: a failed ingest can remove its writes
+    refresh_access(database, closure.evaluate, closure.default(), [aip_id])
     _record_end(database, transfer_id, "stored", files=count, size=size)
     return IngestReport(
         aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=count, bytes=size, formats=formats,
@@ -295,6 +299,8 @@ def _finish_registered(settings: Settings, database: Database, aip: Aip, staging
                   replica.object_root, aip.id)
     shutil.rmtree(staging, ignore_errors=True)
     lock.close()
+    closure = load_closure_policy(settings.policies_path)
+    refresh_access(database, closure.evaluate, closure.default(), [aip.id])
     return IngestReport(aip.id, aip.title, aip.bag_name, aip.file_count, aip.total_bytes, formats,
                         [r.location for r in replicas], _seconds_since(started))
 

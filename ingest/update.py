@@ -15,10 +15,13 @@ from pathlib import Path
 from ingest.metadata import descriptions_from_csv
 from ingest.records import make_agents
 from ingest.rights import read_rights_csv
+from policies.closure import load_closure_policy
 from preservation import SOFTWARE_NAME, software_version
+from preservation.access_status import refresh_access
 from preservation.bag import BagEntry, write_tag_files
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
+from preservation.catalogue.units import aips_below, units_of
 from preservation.config import Settings
 from preservation.errors import PackageError
 from preservation.identifiers import event_uuid, new_uuid, timestamp
@@ -94,6 +97,10 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
     for replica in replicas:  # the new version's objects and the replaced root inventory
         seal_copy(database, open_location(settings.location(replica.location)), replica.location,
                   replica.object_root, aip.id)
+    closure = load_closure_policy(settings.policies_path)  # the new description may change who may see what
+    with database.session() as session:
+        below = aips_below(session, [unit.reference for unit in units_of(session, aip.id)])
+    refresh_access(database, closure.evaluate, closure.default(), [aip.id, *sorted(below - {aip.id})])
     return UpdateReport(aip.id, report.version, report.changed, [r.location for r in replicas])
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from policies import DEFAULTS, load_policy
 from preservation.errors import PolicyError
+from preservation.model import Access
 
 ACCESS = ("open", "closed", "restricted")
 APPLIES_TO = ("pending-review", "personal-data", "depositor")
@@ -41,6 +42,25 @@ class ClosurePolicy:
     def rule_for(self, applies_to: str) -> ClosureRule | None:
         """The rule for a kind of record, if any."""
         return next((rule for rule in self.rules if rule.applies_to == applies_to), None)
+
+    def evaluate(self, kind: str, last_year: int | None) -> Access | None:
+        """The access the rule for ``kind`` gives a record whose last date falls in ``last_year`` (None: no rule).
+        A closed record with no date to count from stays closed until reviewed."""
+        rule = self.rule_for(kind)
+        if rule is None:
+            return None
+        if rule.access != "closed":
+            return Access(rule.access, "", rule.name)
+        if last_year is None:
+            return Access("closed", "", f"{rule.name}: no date to count {rule.closed_years} years from, so "
+                                        "closed until reviewed")
+        until = rule.closed_until(last_year)
+        return Access("closed", until.isoformat(), f"{rule.name}: {rule.closed_years} years from 1 January "
+                                                   f"{last_year + 1}")
+
+    def default(self) -> Access:
+        """The access of records no rule or decision covers."""
+        return Access(self.default_access, "", "the closure policy's default")
 
 
 def load_closure_policy(folder: Path) -> ClosurePolicy:

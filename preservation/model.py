@@ -201,3 +201,43 @@ class Aip:
     def bag_name(self) -> str:
         """The AIP's bag directory name, ``<slug>-<uuid>``."""
         return f"{self.slug}-{self.id}"
+
+
+OPEN, CLOSED, RESTRICTED = "open", "closed", "restricted"
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may see a record: open; closed until a date ('' = until reviewed); or restricted (needs approval)."""
+
+    status: str
+    closed_until: str = ""  # ISO date the closure ends (closed only)
+    reason: str = ""  # the rule or decision that says so
+
+    def in_force(self, today: str) -> Access:
+        """This access as it stands on ``today`` (ISO date): a closure whose date has come is open."""
+        if self.status == CLOSED and self.closed_until and self.closed_until <= today:
+            return Access(OPEN, "", f"{self.reason} (closure ended {self.closed_until})")
+        return self
+
+    def strictness(self) -> tuple[int, str]:
+        """For choosing the strictest: closed for longest, then restricted, then open."""
+        rank = {OPEN: 0, RESTRICTED: 1, CLOSED: 2}[self.status]
+        return rank, (self.closed_until or "9999-12-31") if self.status == CLOSED else ""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit of archival description: what metadata.csv's archival columns and Dublin Core say of a target."""
+
+    id: str
+    aip_id: str
+    target: str  # '' the whole AIP, else a path under objects/
+    reference: str
+    level: str = ""
+    parent_reference: str = ""
+    title: str = ""
+    date_text: str = ""
+    date_start: str = ""  # ISO dates of the first and last day the date allows ('' at an open end)
+    date_end: str = ""
+    closure_kind: str = ""  # a closure-policy kind (personal-data, depositor) or ''

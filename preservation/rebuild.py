@@ -14,8 +14,10 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
+from preservation.access_status import decision_from
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
+from preservation.catalogue.units import set_decision
 from preservation.config import Settings
 from preservation.errors import CatalogueError, PreservationError
 from preservation.event_log import aip_versions, event_log_prefix
@@ -326,6 +328,12 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
             for location_name, versions in meta.get("versions", {}).items():
                 if versions:
                     catalogue.record_versions(session, aip_id, location_name, versions)
+            for event in sorted(events.values(), key=lambda e: (e.datetime, e.id)):  # archivists' access decisions
+                decided = decision_from(event)
+                if decided is not None:
+                    person = next((agents[a].name for a in event.agent_ids if a in agents
+                                   and agents[a].type == "person"), "")
+                    set_decision(session, aip_id, decided[0], decided[1], person, event.datetime)
         report.aips += 1
         report.files += len(parsed.files)
         report.events += len(events)

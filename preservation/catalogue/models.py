@@ -51,6 +51,8 @@ class AipRow(Base):
     mets_sha512: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[str] = mapped_column(String(TIME_LEN))
+    access: Mapped[str] = mapped_column(String(20), default="open", server_default="open")  # effective, the AIP's
+    closed_until: Mapped[str] = mapped_column(String(10), default="", server_default="")  # own: see access_status
 
 
 class FileRow(Base):
@@ -75,6 +77,9 @@ class FileRow(Base):
     personal_data: Mapped[str] = mapped_column(Text, default="", server_default="")  # "email 2, uk-phone 1"
     review: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "pending review" or ""
     derived_from: Mapped[str] = mapped_column(String(UUID_LEN), default="", server_default="")
+    access: Mapped[str] = mapped_column(String(20), default="open", server_default="open")  # effective access
+    closed_until: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    access_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class EventRow(Base):
@@ -185,3 +190,33 @@ class IngestRow(Base):
     hint: Mapped[str] = mapped_column(Text, default="")
     traceback: Mapped[str] = mapped_column(Text, default="")
     failed_files: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{path, error, traceback, attempts}]
+
+
+class UnitRow(Base):
+    """A unit of archival description (collection, series, file, item) given by metadata.csv."""
+
+    __tablename__ = "units"
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(Text)  # '' the whole AIP, else a path under objects/
+    reference: Mapped[str] = mapped_column(String(255), unique=True)
+    level: Mapped[str] = mapped_column(String(20), default="")
+    parent_reference: Mapped[str] = mapped_column(String(255), default="", index=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    date_text: Mapped[str] = mapped_column(String(100), default="")
+    date_start: Mapped[str] = mapped_column(String(10), default="")
+    date_end: Mapped[str] = mapped_column(String(10), default="")
+    closure_kind: Mapped[str] = mapped_column(String(40), default="")
+
+
+class AccessDecisionRow(Base):
+    """An archivist's decision on access to an AIP, a folder or a file (the latest one counts)."""
+
+    __tablename__ = "access_decisions"
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), primary_key=True)
+    target: Mapped[str] = mapped_column(Text, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    closed_until: Mapped[str] = mapped_column(String(10), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(Text)
+    decided_at: Mapped[str] = mapped_column(String(TIME_LEN))

@@ -23,6 +23,7 @@ from preservation.catalogue.models import (
     StorageLocationRow,
     StoredVersionRow,
 )
+from preservation.catalogue.units import replace_units, units_from_descriptions
 from preservation.errors import NotFound
 from preservation.identifiers import timestamp
 from preservation.model import (
@@ -145,6 +146,7 @@ def _record_descriptions(
             for target, values in descriptions.items() for position, (element, value) in enumerate(values)]
     if rows:
         session.execute(insert(DescriptionRow.__table__), rows)
+    replace_units(session, aip_id, units_from_descriptions(aip_id, descriptions))
     if indexed and rows:
         session.execute(
             text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, '', :t, :p, '')"),

@@ -1,0 +1,77 @@
+"""Archivists' access decisions: open, restrict or close an AIP, a unit of description, a folder or a file.
+
+A decision is recorded in the catalogue and, as a PREMIS policy assignment event, in the event log
+beside every copy of the AIP (so a catalogue rebuilt from storage has it too). Then the effective
+access of the AIP, of every file under the decision and of every AIP described below it is worked
+out again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policies.closure import ClosurePolicy
+from preservation.access_status import event_detail, refresh_access
+from preservation.catalogue import Database
+from preservation.catalogue import queries as catalogue
+from preservation.catalogue.units import aips_below, set_decision, units_by_reference, units_of
+from preservation.config import Settings
+from preservation.errors import NotFound
+from preservation.event_log import write_event_log
+from preservation.identifiers import event_uuid, new_uuid, timestamp
+from preservation.model import POLICY_ASSIGNMENT, SUCCESS, Access, Agent, Event
+from storage import open_location
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What was decided, about what."""
+
+    aip_id: str
+    target: str  # '' the whole AIP, else a path under objects/
+    reference: str  # the unit's reference code, if the target has one
+    access: Access
+    files_refreshed: int
+
+
+def decide_access(settings: Settings, database: Database, policy: ClosurePolicy, reference: str, path: str,
+                  access: Access, agents: list[Agent]) -> Decision:
+    """Record ``access`` for the unit with reference code ``reference`` — or the AIP ``reference`` names (an
+    id or its start), or ``path`` (objects/…) within it — and work out who may now see what."""
+    aip_id, target, code = resolve(database, reference, path)
+    when = timestamp()
+    person = next((a for a in agents if a.type == "person"), agents[-1])
+    with database.session() as session:
+        set_decision(session, aip_id, target, access, person.name, when)
+        replicas = catalogue.aip_replicas(session, aip_id)
+        file_id = next((f.id for f in catalogue.aip_files(session, aip_id)
+                        if target and f.path == f"data/objects/{target}"), "")
+        event = Event(event_uuid(new_uuid(), aip_id, POLICY_ASSIGNMENT), aip_id, POLICY_ASSIGNMENT, when, SUCCESS,
+                      event_detail(access, target), access.reason, file_id, tuple(a.id for a in agents))
+        catalogue.upsert_agents(session, agents)
+        catalogue.record_events(session, [event])
+        below = aips_below(session, [u.reference for u in units_of(session, aip_id)])
+    for replica in replicas:
+        write_event_log(open_location(settings.location(replica.location)), aip_id, [event], agents)
+    count = refresh_access(database, policy.evaluate, policy.default(), [aip_id, *sorted(below - {aip_id})])
+    return Decision(aip_id, target, code, access, count)
+
+
+def resolve(database: Database, reference: str, path: str) -> tuple[str, str, str]:
+    """(AIP id, target, reference code) for a reference code, or an AIP id with an optional objects/ path."""
+    with database.session() as session:
+        unit = units_by_reference(session, [reference]).get(reference)
+        if unit is not None and not path:
+            return unit.aip_id, unit.target, unit.reference
+        try:
+            aip = catalogue.get_aip(session, reference)
+        except NotFound:
+            raise NotFound(f"{reference}: no unit of description has this reference code, and no AIP this id",
+                           hint="`preserve search` finds reference codes; `preserve aip list` lists AIPs.") from None
+        target = path.replace("\\", "/").strip("/").removeprefix("objects").lstrip("/") if path else ""
+        if target and not any(f.path == f"data/objects/{target}" or f.path.startswith(f"data/objects/{target}/")
+                              for f in catalogue.aip_files(session, aip.id)):
+            raise NotFound(f"{path}: no such file or folder in AIP {aip.id}",
+                           hint="Give the path as `preserve aip show` lists it, starting objects/.")
+        code = next((u.reference for u in units_of(session, aip.id) if u.target == target), "")
+    return aip.id, target, code
