@@ -101,11 +101,12 @@ def _register_commands() -> None:
         scheduler,
         search,
         storage,
+        user,
         worker,
     )
 
     for module in (init, ingest, aip, access, audit, report, scheduler, policy, migrate, search, identify, formats,
-                   bag, storage, catalogue, doctor, worker, demo):
+                   bag, storage, catalogue, user, doctor, worker, demo):
         module.register(cli)
 
 

@@ -120,3 +120,9 @@ class AccessDenied(PreservationError):
     """The person asking is not entitled to the material."""
 
     exit_code = 50
+
+
+class AccountError(PreservationError):
+    """An account cannot be made or changed as asked (a bad address, role or password; an address in use)."""
+
+    exit_code = 51

@@ -220,3 +220,17 @@ class AccessDecisionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(Text)
     decided_at: Mapped[str] = mapped_column(String(TIME_LEN))
+
+
+class UserRow(Base):
+    """A person who signs in to the portal: researcher, archivist or administrator."""
+
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)  # Argon2id, in its own encoded form
+    created_at: Mapped[str] = mapped_column(String(TIME_LEN))
+    disabled: Mapped[int] = mapped_column(Integer, default=0)
+    last_login: Mapped[str] = mapped_column(String(TIME_LEN), default="")

@@ -1,0 +1,123 @@
+"""Researchers, archivists and administrators: accounts with Argon2id password hashes.
+
+Passwords are hashed with argon2-cffi's defaults (Argon2id, 64 MiB, 3 passes), which follow
+RFC 9106's recommendation; a hash made with older parameters is replaced at the next sign-in.
+Signing in with an unknown address costs the same as with a wrong password, so the time taken
+does not reveal who has an account.
+"""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from preservation.catalogue import Database
+from preservation.catalogue.users import User, add_user, find_user, list_users, update_user
+from preservation.errors import AccessDenied, AccountError, NotFound
+from preservation.identifiers import new_uuid, timestamp
+
+ROLES = ("researcher", "archivist", "administrator")
+MIN_PASSWORD = 10  # characters; long passphrases are welcome, there is no upper limit but a sane one
+MAX_PASSWORD = 1024
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("not a password anyone has")  # verified against when the address is unknown
+
+
+def create_user(database: Database, email: str, name: str, role: str, password: str) -> User:
+    """A new account; AccountError for a bad address, role or password, or an address in use."""
+    address = _address(email)
+    _check_role(role)
+    _check_password(password)
+    with database.session() as session:
+        if find_user(session, address) is not None:
+            raise AccountError(f"{address}: there is already an account with this address")
+        user = User(new_uuid(), address, name.strip() or address, role, timestamp())
+        add_user(session, user, _hasher.hash(password))
+    return user
+
+
+def authenticate(database: Database, email: str, password: str) -> User | None:
+    """The user, if the address and password match an account that is not disabled; else None."""
+    with database.session() as session:
+        found = find_user(session, email)
+        if found is None:
+            _verify(_DUMMY, password)  # the same work as a real check
+            return None
+        user, stored = found
+        if not _verify(stored, password) or user.disabled:
+            return None
+        values: dict[str, object] = {"last_login": timestamp()}
+        if _hasher.check_needs_rehash(stored):
+            values["password_hash"] = _hasher.hash(password)
+        update_user(session, user.id, **values)
+    return user
+
+
+def set_password(database: Database, email: str, password: str) -> User:
+    """Give an account a new password."""
+    _check_password(password)
+    return _change(database, email, password_hash=_hasher.hash(password))
+
+
+def set_role(database: Database, email: str, role: str) -> User:
+    """Change what an account may do."""
+    _check_role(role)
+    return _change(database, email, role=role)
+
+
+def set_disabled(database: Database, email: str, disabled: bool) -> User:
+    """Stop (or allow again) an account signing in; nothing it did is removed."""
+    return _change(database, email, disabled=int(disabled))
+
+
+def users(database: Database) -> list[User]:
+    """Every account."""
+    with database.session() as session:
+        return list_users(session)
+
+
+def require_role(user: User | None, *roles: str) -> User:
+    """AccessDenied unless ``user`` is signed in with one of ``roles`` (administrators may do everything)."""
+    if user is None or user.disabled or (user.role not in roles and user.role != "administrator"):
+        raise AccessDenied("you are not allowed to do this", hint="Sign in with an account that may.")
+    return user
+
+
+def _change(database: Database, email: str, **values: object) -> User:
+    with database.session() as session:
+        found = find_user(session, email)
+        if found is None:
+            raise NotFound(f"{email}: no account has this address", hint="`preserve user list` lists accounts.")
+        update_user(session, found[0].id, **values)
+        return find_user(session, email)[0]
+
+
+def _verify(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password[:MAX_PASSWORD])
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _address(email: str) -> str:
+    address = email.strip().lower()
+    if not EMAIL.match(address) or len(address) > 320:
+        raise AccountError(f"{email!r} is not an e-mail address")
+    return address
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"{role!r} is not a role", hint=f"Roles: {', '.join(ROLES)}.")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password is too short: at least {MIN_PASSWORD} characters",
+                         hint="Three or four random words make a good password.")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"the password is too long: at most {MAX_PASSWORD} characters")

@@ -1,0 +1,103 @@
+"""``preserve user``: accounts for the portal (researchers, archivists, administrators)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.context import app
+from cli.output import console, emit_json, esc, table
+
+
+@click.group("user")
+def user_group() -> None:
+    """Accounts that sign in to the portal, and what each may do.
+
+    researcher: search, see open records, request restricted ones. archivist: also approve or
+    refuse requests and decide access. administrator: everything, including accounts.
+    """
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--name", default="", help="The person's name, as the portal shows it.")
+@click.option("--role", type=click.Choice(["researcher", "archivist", "administrator"]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.option("--json", "as_json", is_flag=True, help="Print the new account as JSON.")
+@click.pass_context
+def add_command(ctx: click.Context, email: str, name: str, role: str, password_stdin: bool, as_json: bool) -> None:
+    """Create an account for EMAIL (the password is asked for twice, never shown)."""
+    from access.users import create_user
+
+    database = app(ctx).database()
+    user = create_user(database, email, name, role, _password(password_stdin))
+    if as_json:
+        emit_json(vars(user))
+    else:
+        console().print(f"Account {esc(user.email)} ({user.role}) created.")
+
+
+@user_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def list_command(ctx: click.Context, as_json: bool) -> None:
+    """Every account: address, name, role, last sign-in."""
+    from access.users import users
+
+    found = users(app(ctx).database())
+    if as_json:
+        emit_json([vars(user) for user in found])
+        return
+    listing = table("E-mail", "Name", "Role", "Last sign-in", "")
+    for user in found:
+        listing.add_row(esc(user.email), esc(user.name), user.role, user.last_login[:19].replace("T", " ") or "never",
+                        "disabled" if user.disabled else "")
+    console().print(listing if found else "No accounts yet: `preserve user add EMAIL --role administrator`.")
+
+
+@user_group.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["researcher", "archivist", "administrator"]))
+@click.pass_context
+def role_command(ctx: click.Context, email: str, role: str) -> None:
+    """Change what the account EMAIL may do."""
+    from access.users import set_role
+
+    user = set_role(app(ctx).database(), email, role)
+    console().print(f"{esc(user.email)} is now {user.role}.")
+
+
+@user_group.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.pass_context
+def password_command(ctx: click.Context, email: str, password_stdin: bool) -> None:
+    """Give the account EMAIL a new password."""
+    from access.users import set_password
+
+    user = set_password(app(ctx).database(), email, _password(password_stdin))
+    console().print(f"New password set for {esc(user.email)}.")
+
+
+@user_group.command("disable")
+@click.argument("email")
+@click.option("--enable", is_flag=True, help="Allow the account to sign in again.")
+@click.pass_context
+def disable_command(ctx: click.Context, email: str, enable: bool) -> None:
+    """Stop the account EMAIL signing in (or allow it again with --enable); nothing it did is removed."""
+    from access.users import set_disabled
+
+    user = set_disabled(app(ctx).database(), email, not enable)
+    console().print(f"{esc(user.email)} is {'disabled' if user.disabled else 'enabled'}.")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(user_group)
