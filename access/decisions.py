@@ -75,3 +75,14 @@ def resolve(database: Database, reference: str, path: str) -> tuple[str, str, st
                            hint="Give the path as `preserve aip show` lists it, starting objects/.")
         code = next((u.reference for u in units_of(session, aip.id) if u.target == target), "")
     return aip.id, target, code
+
+
+def refresh_everything(settings: Settings, database: Database) -> int:
+    """Work out the access of every AIP and file again, and rewrite the records index (after a catalogue
+    rebuild or a schema upgrade); returns how many files."""
+    from policies.closure import load_closure_policy
+
+    policy = load_closure_policy(settings.policies_path)
+    with database.session() as session:
+        aip_ids = [aip.id for aip in catalogue.list_aips(session)]
+    return refresh_access(database, policy.evaluate, policy.default(), aip_ids)

@@ -24,17 +24,14 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
     rebuild. Every storage location in preserve.toml is read; an AIP held in several is registered
     once with a copy in each.
     """
+    from access.decisions import refresh_everything
     from policies.closure import load_closure_policy
-    from preservation.access_status import refresh_access
-    from preservation.catalogue import queries as catalogue
 
     obj = app(ctx)
-    closure = load_closure_policy(obj.settings.policies_path)  # a broken policy stops us before anything starts
+    load_closure_policy(obj.settings.policies_path)  # a broken policy stops us before anything starts
     database = obj.database(require_current=False)
     report = rebuild(obj.settings, database)
-    with database.session() as session:
-        aip_ids = [aip.id for aip in catalogue.list_aips(session)]
-    refresh_access(database, closure.evaluate, closure.default(), aip_ids)  # who may see what, worked out again
+    refresh_everything(obj.settings, database)  # who may see what, and the records index, worked out again
     if as_json:
         emit_json({"aips": report.aips, "files": report.files, "events": report.events,
                    "problems": report.problems})

@@ -85,8 +85,13 @@ def init_command(ctx: click.Context, directory: Path | None, name: str, as_json:
 @click.pass_context
 def upgrade_command(ctx: click.Context, as_json: bool) -> None:
     """Migrate the catalogue to the schema this version of preserve needs (back it up first)."""
-    database = app(ctx).database(require_current=False)
+    obj = app(ctx)
+    database = obj.database(require_current=False)
     before, after = database.upgrade()
+    if before and before != after:  # access and the records index may be new or computed differently now
+        from access.decisions import refresh_everything
+
+        refresh_everything(obj.settings, database)
     if as_json:
         emit_json({"before": before or None, "after": after})
     elif before == after:

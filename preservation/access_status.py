@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from preservation.catalogue import Database
+from preservation.catalogue.records import reindex_aip
 from preservation.catalogue.units import decisions_of, file_targets, set_access, units_by_reference, units_of
 from preservation.model import CLOSED, PENDING_REVIEW, POLICY_ASSIGNMENT, Access, Event, Unit
 
@@ -57,7 +58,12 @@ def refresh_access(database: Database, evaluate: Evaluate, default: Access, aip_
             files = [(file_id, effective([*_path_levels(units, decisions, target, review), *root, *above],
                                          evaluate, default, today))
                      for file_id, target, review in file_targets(session, aip_id)]
-            set_access(session, aip_id, effective([*root, *above], evaluate, default, today), files)
+            whole = effective([*root, *above], evaluate, default, today)
+            set_access(session, aip_id, whole, files)
+            folders = {target: effective([*_path_levels(units, decisions, target, ""), *root, *above], evaluate,
+                                         default, today) for target in units if target}
+            reindex_aip(session, aip_id, list(units.values()), dict(files), {"": whole, **folders},
+                        _collections(session, units, above))
             count += len(files)
     return count
 
@@ -119,6 +125,22 @@ def _above(session, units: dict[str, Unit]) -> list[Level]:
         levels.append(Level(unit, decision))
         parent = unit.parent_reference
     return levels
+
+
+def _collections(session, units: dict[str, Unit], above: list[Level]) -> dict[str, str]:
+    """Each unit's collection: the reference code at the top of its chain of parents."""
+    if above:
+        top = above[-1].unit.reference
+        return {unit.reference: top for unit in units.values()}
+    by_reference = {unit.reference: unit for unit in units.values()}
+    found = {}
+    for unit in units.values():
+        current, seen = unit, set()
+        while current.parent_reference and current.parent_reference in by_reference and current.reference not in seen:
+            seen.add(current.reference)
+            current = by_reference[current.parent_reference]
+        found[unit.reference] = current.reference
+    return found
 
 
 def _last_year(levels: list[Level]) -> int | None:

@@ -234,3 +234,25 @@ class UserRow(Base):
     created_at: Mapped[str] = mapped_column(String(TIME_LEN))
     disabled: Mapped[int] = mapped_column(Integer, default=0)
     last_login: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+
+
+class RecordRow(Base):
+    """A searchable record — a file, or a unit of description — with its facets and its words."""
+
+    __tablename__ = "records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[str] = mapped_column(String(UUID_LEN), default="")  # '' for a unit that is not a file
+    kind: Mapped[str] = mapped_column(String(10))  # "file" or "unit"
+    reference: Mapped[str] = mapped_column(String(255), default="")
+    level: Mapped[str] = mapped_column(String(20), default="")
+    title: Mapped[str] = mapped_column(Text)
+    collection: Mapped[str] = mapped_column(String(255), default="", index=True)
+    year_start: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    year_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    puid: Mapped[str] = mapped_column(String(40), default="", index=True)
+    format_name: Mapped[str] = mapped_column(Text, default="")
+    access: Mapped[str] = mapped_column(String(20), index=True)
+    closed_until: Mapped[str] = mapped_column(String(10), default="")
+    path: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
