@@ -1,13 +1,18 @@
-"""Search the catalogue: one interface over the database's own full-text engine."""
+"""Search the records index: one interface over the database's own full-text engine."""
 
 from __future__ import annotations
 
-from preservation.catalogue import Database, SearchHit
-from preservation.catalogue import queries as catalogue
+from datetime import date
+
+from preservation.catalogue import Database
+from preservation.catalogue.records import RecordQuery, RecordResults, search_records
+
+EVERYTHING = ("open", "restricted", "closed")  # archivists find every record
+RESEARCHER = ("open", "restricted")  # a researcher never finds a closed record
 
 
-def search(database: Database, text: str, limit: int = 20) -> list[SearchHit]:
-    """AIPs whose title, file names or formats match every word of ``text``, best first."""
+def search(database: Database, query: RecordQuery, today: str | None = None) -> RecordResults:
+    """The page of records ``query`` asks for, best first, with facet counts over every match."""
     database.require_current()
     with database.session() as session:
-        return catalogue.search(session, text, limit)
+        return search_records(session, query, today or date.today().isoformat())

@@ -91,7 +91,7 @@ def _run(ctx: click.Context, obj, workdir: Path, last_step=None) -> None:
             raise
 
     _step(6, 'Searching the catalogue for "minutes"')
-    ctx.invoke(search_command, text=("minutes",), limit=20, as_json=False)
+    ctx.invoke(search_command, text=("minutes",), as_json=False)
 
     _step(7, "Exporting the AIP as a BagIt bag, validated (RFC 8493) before it appears")
     export_dir = workdir / "export"

@@ -1,41 +1,62 @@
-"""``preserve search``: find AIPs by title, file name or format."""
+"""``preserve search``: find records — files and units of description — by words and facets."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import click
 
-from access.search import search
+from access.search import EVERYTHING, RESEARCHER, search
 from cli.context import app
-from cli.output import console, emit_json, esc
+from cli.output import console, emit_json, esc, table
+from preservation.catalogue.records import FACETS, RecordQuery
 
 
 @click.command("search")
-@click.argument("text", nargs=-1, required=True)
-@click.option("--limit", default=20, show_default=True, help="At most this many AIPs.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.argument("text", nargs=-1)
+@click.option("--collection", default="", help="Only records in this collection (its reference code).")
+@click.option("--format", "puid", default="", help="Only files of this format (a PUID, e.g. fmt/412).")
+@click.option("--access", type=click.Choice(EVERYTHING), help="Only records with this access status.")
+@click.option("--from", "year_from", type=int, help="Only records dated in or after this year.")
+@click.option("--to", "year_to", type=int, help="Only records dated in or before this year.")
+@click.option("--as-researcher", is_flag=True, help="Find only what a researcher may find (no closed records).")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--per-page", type=click.IntRange(min=1, max=100), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the results and facet counts as JSON.")
 @click.pass_context
-def search_command(ctx: click.Context, text: tuple[str, ...], limit: int, as_json: bool) -> None:
-    """Search AIP titles, file names and formats (PUIDs, format names, MIME types).
+def search_command(ctx: click.Context, text: tuple[str, ...], collection: str, puid: str, access: str | None,
+                   year_from: int | None, year_to: int | None, as_researcher: bool, page: int, per_page: int,
+                   as_json: bool) -> None:
+    """Search titles, descriptions, reference codes, file names and formats (PUIDs, format names).
 
-    Every word must match; words match as prefixes, so "minut" finds "minutes".
+    Every word must match; words match as prefixes, so "minut" finds "minutes". With no words,
+    list the records the other options select. Facet counts (collection, decade, format, access)
+    are over every match, not just the page shown.
     """
-    hits = search(app(ctx).database(), " ".join(text), limit)
+    query = RecordQuery(" ".join(text), collection, puid, access or "", year_from, year_to,
+                        RESEARCHER if as_researcher else EVERYTHING, page, per_page)
+    results = search(app(ctx).database(), query)
     if as_json:
-        emit_json([
-            {"aip_id": h.aip.id, "title": h.aip.title, "files": [{"name": n, "format": f} for n, f in h.files]}
-            for h in hits
-        ])
+        emit_json({"total": results.total, "page": page, "per_page": per_page,
+                   "records": [dataclasses.asdict(record) for record in results.records],
+                   "facets": {name: [{"value": v, "count": n} for v, n in results.facets[name]] for name in FACETS}})
         return
     out = console()
-    if not hits:
+    if not results.total:
         out.print("No matches.")
         return
-    for hit in hits:
-        out.print(f"[bold]{esc(hit.aip.title)}[/bold]  {hit.aip.id}")
-        for name, fmt in hit.files[:10]:
-            out.print(f"    {esc(name)}  [dim]{esc(fmt)}[/dim]")
-        if len(hit.files) > 10:
-            out.print(f"    … and {len(hit.files) - 10} more matching files")
+    listing = table("Reference", "Title", "Date", "Format", "Access", "AIP")
+    for record in results.records:
+        years = "–".join(str(y) for y in dict.fromkeys((record.year_start, record.year_end)) if y is not None)
+        listing.add_row(esc(record.reference or "—"), esc(record.title), years, esc(record.puid),
+                        record.access + (f" until {record.closed_until}" if record.closed_until else ""),
+                        record.aip_id[:8])
+    out.print(listing)
+    first = (page - 1) * per_page + 1
+    out.print(f"{first}–{first + len(results.records) - 1} of {results.total} records")
+    for name in FACETS:
+        counts = ", ".join(f"{esc(value or '(none)')} {count}" for value, count in results.facets[name][:8])
+        out.print(f"  [dim]{name}:[/dim] {counts}")
 
 
 def register(group: click.Group) -> None:

@@ -21,7 +21,14 @@ from datetime import date
 
 from preservation.catalogue import Database
 from preservation.catalogue.records import reindex_aip
-from preservation.catalogue.units import decisions_of, file_targets, set_access, units_by_reference, units_of
+from preservation.catalogue.units import (
+    decisions_of,
+    described_targets,
+    file_targets,
+    set_access,
+    units_by_reference,
+    units_of,
+)
 from preservation.model import CLOSED, PENDING_REVIEW, POLICY_ASSIGNMENT, Access, Event, Unit
 
 DETAIL = re.compile(r"^access (open|restricted|closed)(?: until (\d{4}-\d{2}-\d{2}))? for (objects(?:/.*)?)$")
@@ -60,8 +67,9 @@ def refresh_access(database: Database, evaluate: Evaluate, default: Access, aip_
                      for file_id, target, review in file_targets(session, aip_id)]
             whole = effective([*root, *above], evaluate, default, today)
             set_access(session, aip_id, whole, files)
+            described = {target for target, _ in described_targets(session, aip_id)} | set(units)
             folders = {target: effective([*_path_levels(units, decisions, target, ""), *root, *above], evaluate,
-                                         default, today) for target in units if target}
+                                         default, today) for target in described if target}
             reindex_aip(session, aip_id, list(units.values()), dict(files), {"": whole, **folders},
                         _collections(session, units, above))
             count += len(files)

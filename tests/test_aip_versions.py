@@ -42,7 +42,7 @@ def test_metadata_update_makes_a_small_new_version(preserve, collection, tmp_pat
     assert [r["basis"] for r in shown["rights"]] == ["Policy"]
     change = [e for e in shown["events"] if e["type"] == "metadata modification"]
     assert len(change) == 1 and "new metadata.csv" in change[0]["detail"]
-    assert [h["aip_id"] for h in preserve.json("search", "vestry", "clerk")] == [aip]
+    assert {r["aip_id"] for r in preserve.json("search", "vestry", "clerk")["records"]} == {aip}
     assert preserve.json("audit")["ok"] is True
 
     versions = preserve.json("aip", "show", aip, "--versions")["versions"]

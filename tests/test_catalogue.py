@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from preservation.catalogue import Database, head_revision
 from preservation.catalogue import queries as catalogue
 from preservation.catalogue.database import _alembic_config
+from preservation.catalogue.records import record_count
 from preservation.errors import CatalogueError, NotFound
 from preservation.model import Agent, Aip, Event, FileRecord, FormatInfo, Replica
 
@@ -91,20 +92,6 @@ def test_register_and_look_up(db):
             ("fmt/43", "JPEG File Interchange Format", 2)]
 
 
-def test_search_ranks_and_matches_titles_names_and_formats(db):
-    _register(db, "aaaa1111-0000-4000-8000-000000000001", "Parish minutes", ["minutes.jpg", "map.jpg"])
-    _register(db, "aaaa2222-0000-4000-8000-000000000002", "School logbooks", ["logbook.jpg"])
-    with db.session() as session:
-        assert [h.aip.title for h in catalogue.search(session, "minutes")] == ["Parish minutes"]
-        assert [h.aip.title for h in catalogue.search(session, "minut")] == ["Parish minutes"], "prefix match"
-        assert {h.aip.title for h in catalogue.search(session, "JPEG")} == {"Parish minutes", "School logbooks"}
-        assert [h.files for h in catalogue.search(session, "logbook")][0] == (
-            ("objects/logbook.jpg", "fmt/43 JPEG File Interchange Format 1.01 image/jpeg"),)
-        assert catalogue.search(session, 'minutes" OR "x') == catalogue.search(session, "minutes x")
-        assert catalogue.search(session, "   ") == []
-        assert catalogue.search(session, "school parish") == []
-
-
 def test_a_failed_registration_leaves_nothing(db):
     aip_id = "aaaa3333-0000-4000-8000-000000000003"
     aip = Aip(aip_id, "T", "s", "t", "u", "v1", 0, 0, "m", "x", "2026-11-26T10:00:00+00:00")
@@ -113,4 +100,4 @@ def test_a_failed_registration_leaves_nothing(db):
         catalogue.register_aip(session, aip, [], [], [], [Replica(aip_id, "no-such-location", "v1", "r")])
     with db.session() as session:
         assert catalogue.list_aips(session) == []
-        assert catalogue.search(session, "T") == []
+        assert record_count(session) == 0

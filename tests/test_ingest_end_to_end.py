@@ -78,12 +78,15 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
     assert len(content) > len(before) + 1  # the payload, the METS and the bag's tag files
     assert audit["aips"][0]["copies"][0]["files"] == len(content)
 
-    hits = preserve.json("search", "vestry", "minutes")
-    assert [h["aip_id"] for h in hits] == [aip_id]
-    assert [f["name"] for f in hits[0]["files"]] == ["objects/documents/vestry-minutes-1923.pdf"]
-    assert [h["aip_id"] for h in preserve.json("search", "fmt/412")] == [aip_id]
-    assert [h["aip_id"] for h in preserve.json("search", "parish")] == [aip_id]
-    assert preserve.json("search", "nonexistentword") == []
+    hits = preserve.json("search", "vestry", "minutes")["records"]
+    assert [(h["aip_id"], h["path"], h["kind"]) for h in hits] == [(aip_id, "documents/vestry-minutes-1923.pdf",
+                                                                    "file")]
+    assert {h["aip_id"] for h in preserve.json("search", "fmt/412")["records"]} == {aip_id}
+    assert {(h["kind"], h["path"]) for h in preserve.json("search", "parish")["records"]} == {
+        ("unit", ""), ("file", "web/parish-newsletter.html")}  # the AIP by its title, a file by its name
+    assert preserve.json("search", "nonexistentword") == {"total": 0, "page": 1, "per_page": 20, "records": [],
+                                                          "facets": {"collection": [], "decade": [], "format": [],
+                                                                     "access": []}}
 
     out = tmp_path / "out"
     out.mkdir()

@@ -43,8 +43,10 @@ def test_descriptions_reach_mets_catalogue_and_search(preserve, collection, tmp_
     assert described[("objects/documents/vestry-minutes-1923.pdf", "creator")] == "Vestry clerk"
     subjects = [d["value"] for d in shown["descriptions"] if d["target"] == "objects" and d["element"] == "subject"]
     assert subjects == ["Parishes", "Cornwall"]
-    assert [h["aip_id"] for h in preserve.json("search", "vestry", "clerk")] == [summary["aip_id"]]
-    assert [h["aip_id"] for h in preserve.json("search", "Cornwall")] == [summary["aip_id"]]
+    assert [h["path"] for h in preserve.json("search", "vestry", "clerk")["records"]] == [
+        "documents/vestry-minutes-1923.pdf"]
+    assert [(h["aip_id"], h["path"]) for h in preserve.json("search", "Cornwall")["records"]] == [
+        (summary["aip_id"], "")]
 
     mets_path = next((preserve.home / "storage").rglob("METS.*.xml"))
     assert validate_mets(mets_path) == []

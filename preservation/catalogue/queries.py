@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
-from sqlalchemy import case, delete, func, insert, select, text, update
+from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from preservation.catalogue.models import (
@@ -68,19 +66,10 @@ def upsert_agents(session: Session, agents: Iterable[Agent]) -> None:
     session.flush()
 
 
-def add_files(session: Session, files: Iterable[FileRecord], indexed: bool | None = None) -> None:
-    """Insert files of an AIP (and index them for search)."""
-    indexed = _has_search_index(session) if indexed is None else indexed
+def add_files(session: Session, files: Iterable[FileRecord]) -> None:
+    """Insert files of an AIP (the records index is written when its access is worked out)."""
     for batch in batched(files, BATCH):
         session.execute(insert(FileRow.__table__), [_file_row(record) for record in batch])
-        if indexed:
-            session.execute(
-                text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, :f, '', :p, :fmt)"),
-                [
-                    {"a": r.aip_id, "f": r.id, "p": r.original_name, "fmt": _format_words(r.format)}
-                    for r in batch
-                ],
-            )
 
 
 def set_aip_version(session: Session, aip_id: str, version: str, mets_sha512: str, file_count: int,
@@ -117,16 +106,10 @@ def register_aip(
     agents = list(agents)
     upsert_agents(session, agents)
     session.execute(insert(AipRow.__table__), [_aip_row(aip)])
-    indexed = _has_search_index(session)
-    if indexed:
-        session.execute(
-            text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, '', :t, '', '')"),
-            {"a": aip.id, "t": aip.title},
-        )
-    add_files(session, files, indexed)
+    add_files(session, files)
     record_events(session, events, {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program")
                                     for agent in agents})
-    _record_descriptions(session, aip.id, descriptions or {}, indexed)
+    _record_descriptions(session, aip.id, descriptions or {})
     _record_rights(session, aip.id, rights or {})
     session.execute(insert(ReplicaRow.__table__), [_replica_row(replica) for replica in replicas])
 
@@ -139,20 +122,12 @@ def _record_rights(session: Session, aip_id: str, rights: dict[str, list[RightsS
         session.execute(insert(RightsRow.__table__), rows)
 
 
-def _record_descriptions(
-    session: Session, aip_id: str, descriptions: dict[str, tuple[tuple[str, str], ...]], indexed: bool
-) -> None:
+def _record_descriptions(session: Session, aip_id: str, descriptions: dict[str, tuple[tuple[str, str], ...]]) -> None:
     rows = [{"aip_id": aip_id, "target": target, "element": element, "value": value, "position": position}
             for target, values in descriptions.items() for position, (element, value) in enumerate(values)]
     if rows:
         session.execute(insert(DescriptionRow.__table__), rows)
     replace_units(session, aip_id, units_from_descriptions(aip_id, descriptions))
-    if indexed and rows:
-        session.execute(
-            text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, '', :t, :p, '')"),
-            [{"a": aip_id, "t": " ".join(v for _, v in values), "p": f"objects/{target}" if target else ""}
-             for target, values in descriptions.items()],
-        )
 
 
 def replace_metadata(
@@ -165,14 +140,7 @@ def replace_metadata(
     session.execute(update(ReplicaRow).where(ReplicaRow.aip_id == aip_id).values(version=version))
     session.execute(DescriptionRow.__table__.delete().where(DescriptionRow.aip_id == aip_id))
     session.execute(RightsRow.__table__.delete().where(RightsRow.aip_id == aip_id))
-    indexed = _has_search_index(session)
-    if indexed:
-        session.execute(text("DELETE FROM search_index WHERE aip_id = :a AND file_id = ''"), {"a": aip_id})
-        session.execute(
-            text("INSERT INTO search_index (aip_id, file_id, title, path, format) VALUES (:a, '', :t, '', '')"),
-            {"a": aip_id, "t": title},
-        )
-    _record_descriptions(session, aip_id, descriptions, indexed)
+    _record_descriptions(session, aip_id, descriptions)
     _record_rights(session, aip_id, rights)
 
 
@@ -386,63 +354,6 @@ def format_profile(session: Session) -> list[tuple[str, str, str, int, int, int,
         .group_by(FileRow.puid, FileRow.format_name, FileRow.format_version)
         .order_by(func.coalesce(func.sum(FileRow.size), 0).desc(), FileRow.puid))
     return [(p, n, v, c, int(b), a, int(d or 0)) for p, n, v, c, b, a, d in rows]
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    """One AIP that matched a search, with the matching files (if the match was on files)."""
-
-    aip: Aip
-    files: tuple[tuple[str, str], ...]  # (original name, format words)
-    rank: float
-
-
-def search(session: Session, query: str, limit: int = 20) -> list[SearchHit]:
-    """Full-text search over AIP titles, file names and formats; best matches first."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    match = ts_query(query) if postgres else fts_query(query)
-    if not match:
-        return []
-    if postgres:  # PostgreSQL's own full-text engine; ts_rank grows with relevance, bm25 shrinks
-        statement = ("SELECT aip_id, path, format, -ts_rank(document, to_tsquery('simple', :q)) AS rank "
-                     "FROM search_index WHERE document @@ to_tsquery('simple', :q) ORDER BY rank LIMIT 2000")
-    else:
-        statement = ("SELECT aip_id, path, format, bm25(search_index) AS rank FROM search_index "
-                     "WHERE search_index MATCH :q ORDER BY rank LIMIT 2000")
-    rows = session.execute(text(statement), {"q": match})
-    grouped: dict[str, tuple[float, list[tuple[str, str]]]] = {}
-    for aip_id, path, fmt, rank in rows:
-        best, files = grouped.setdefault(aip_id, (rank, []))
-        grouped[aip_id] = (min(best, rank), files)
-        if path:
-            files.append((path, fmt))
-    ordered = sorted(grouped.items(), key=lambda item: item[1][0])[:limit]
-    hits = []
-    for aip_id, (rank, files) in ordered:
-        row = session.get(AipRow, aip_id)
-        if row is not None:
-            hits.append(SearchHit(_aip(row), tuple(files), rank))
-    return hits
-
-
-def fts_query(query: str) -> str:
-    """Turn what a person typed into a safe FTS5 query: every word must match (as a prefix)."""
-    words = re.findall(r"\w+", query, flags=re.UNICODE)
-    return " ".join(f'"{word}"*' for word in words)
-
-
-def ts_query(query: str) -> str:
-    """The same for PostgreSQL's to_tsquery: every word must match (as a prefix)."""
-    words = re.findall(r"\w+", query.lower(), flags=re.UNICODE)
-    return " & ".join(f"{word}:*" for word in words)
-
-
-def _has_search_index(session: Session) -> bool:
-    return session.get_bind().dialect.name in ("sqlite", "postgresql")
-
-
-def _format_words(fmt: FormatInfo) -> str:
-    return " ".join(part for part in (fmt.puid, fmt.name, fmt.version, fmt.mime_type) if part)
 
 
 def _aip_row(aip: Aip) -> dict:

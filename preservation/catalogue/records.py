@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from preservation.catalogue.models import DescriptionRow, FileRow, RecordRow
+from preservation.catalogue.models import AipRow, DescriptionRow, FileRow, RecordRow
 from preservation.model import ARCHIVAL, CLOSED, ORIGINAL, Access, Unit
 
 PER_PAGE_MAX = 100
@@ -81,10 +81,10 @@ def reindex_aip(session: Session, aip_id: str, units: list[Unit], file_access: d
         words.setdefault(target, []).append(value)
     by_target = {unit.target: unit for unit in units}
     rows = []
-    files = session.execute(select(FileRow.id, FileRow.path, FileRow.original_name, FileRow.puid,
-                                   FileRow.format_name).where(FileRow.aip_id == aip_id, FileRow.role == ORIGINAL))
+    files = session.execute(select(FileRow.id, FileRow.path, FileRow.original_name, FileRow.puid, FileRow.format_name,
+                                   FileRow.mime_type).where(FileRow.aip_id == aip_id, FileRow.role == ORIGINAL))
     file_targets = set()
-    for file_id, path, original, puid, format_name in files:
+    for file_id, path, original, puid, format_name, mime_type in files:
         target = path.removeprefix("data/objects/")
         file_targets.add(target)
         unit, around = by_target.get(target), _nearest(by_target, target)
@@ -92,14 +92,18 @@ def reindex_aip(session: Session, aip_id: str, units: list[Unit], file_access: d
         access = file_access.get(file_id, Access("closed", "", "not worked out"))
         rows.append(_row(aip_id, file_id, "file", unit, title, collections.get(around.reference, "") if around else "",
                          _nearest(by_target, target, dated=True), puid, format_name, access, target,
-                         [original, _path_words(target), puid, format_name, *words.get(target, [])]))
-    for unit in units:
-        if unit.target in file_targets:
-            continue
-        access = unit_access.get(unit.target, Access("closed", "", "not worked out"))
-        rows.append(_row(aip_id, "", "unit", unit, unit.title or unit.reference, collections.get(unit.reference, ""),
-                         _nearest(by_target, unit.target, dated=True), "", "", access, unit.target,
-                         words.get(unit.target, [])))
+                         [original, _path_words(target), puid, format_name, mime_type, *words.get(target, [])]))
+    aip_title = session.execute(select(AipRow.title).where(AipRow.id == aip_id)).scalar_one()
+    titles = dict(session.execute(select(DescriptionRow.target, DescriptionRow.value).where(
+        DescriptionRow.aip_id == aip_id, DescriptionRow.element == "title")).all())
+    for target in sorted(({""} | set(words) | set(by_target)) - file_targets):  # the AIP, described folders
+        unit, around = by_target.get(target), _nearest(by_target, target)
+        title = (unit.title if unit else "") or titles.get(target) or (target.rsplit("/", 1)[-1] if target
+                                                                        else aip_title)
+        access = unit_access.get(target) or unit_access.get("", Access("closed", "", "not worked out"))
+        rows.append(_row(aip_id, "", "unit", unit, title, collections.get(around.reference, "") if around else "",
+                         _nearest(by_target, target, dated=True), "", "", access, target,
+                         [title, *words.get(target, [])]))
     for start in range(0, len(rows), 1000):
         session.execute(insert(RecordRow.__table__), rows[start:start + 1000])
     if rows and not postgres:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from preservation.catalogue.models import AccessDecisionRow, AipRow, FileRow, UnitRow
+from preservation.catalogue.models import AccessDecisionRow, AipRow, DescriptionRow, FileRow, UnitRow
 from preservation.dates import NotADate, parse_date
 from preservation.identifiers import name_uuid
 from preservation.model import ARCHIVAL, Access, Unit
@@ -122,3 +122,9 @@ def aip_access(session: Session, aip_id: str) -> Access:
     """The effective access of the AIP as a whole."""
     status, until = session.execute(select(AipRow.access, AipRow.closed_until).where(AipRow.id == aip_id)).one()
     return Access(status, until)
+
+
+def described_targets(session: Session, aip_id: str) -> list[tuple[str, int]]:
+    """(target, values) of every target the AIP's descriptions speak of."""
+    return list(session.execute(select(DescriptionRow.target, func.count()).where(DescriptionRow.aip_id == aip_id)
+                                .group_by(DescriptionRow.target)).all())

@@ -48,10 +48,16 @@ def upgrade() -> None:
     else:
         op.execute("CREATE VIRTUAL TABLE records_fts USING fts5(title, body, content='records', content_rowid='id',"
                    " tokenize='unicode61 remove_diacritics 2')")
+    op.execute("DROP TABLE search_index")  # the AIP-level index of 0001/0010: the records index replaces it
 
 
 def downgrade() -> None:
-    """Drop them."""
+    """Drop them; the old AIP-level index comes back, empty (a catalogue rebuild by the older version fills it)."""
     if op.get_bind().dialect.name != "postgresql":
         op.execute("DROP TABLE records_fts")
+        op.execute("CREATE VIRTUAL TABLE search_index USING fts5(aip_id UNINDEXED, file_id UNINDEXED, title, path,"
+                   " format, tokenize='unicode61 remove_diacritics 2')")
+    else:
+        op.execute("CREATE TABLE search_index (aip_id varchar(36) NOT NULL, file_id varchar(36) NOT NULL DEFAULT '',"
+                   " title text NOT NULL DEFAULT '', path text NOT NULL DEFAULT '', format text NOT NULL DEFAULT '')")
     op.drop_table("records")
