@@ -81,14 +81,7 @@ def test_a_broken_policy_is_reported(preserve, collection):
 def test_a_catalogue_from_the_first_release_is_migrated_with_its_aips(preserve, collection, tmp_path):
     aip = preserve.json("ingest", str(collection))["aip_id"]
     database = Database(f"sqlite:///{preserve.home}/catalogue.db")
-    from alembic import command
-
-    from preservation.catalogue.database import _alembic_config
-
-    config = _alembic_config()
-    with database.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, "0001")
+    database.migrate("0001")  # every migration's downgrade, then (below) every upgrade, must keep the AIPs
     database.dispose()
     refused = preserve("aip", "list", expect=CatalogueError.exit_code)
     assert "schema is at revision 0001" in refused.stderr

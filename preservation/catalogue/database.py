@@ -69,14 +69,38 @@ class Database:
 
     def upgrade(self) -> tuple[str, str]:
         """Migrate the schema to the head revision; return (before, after)."""
+        before = self.current_revision()
+        self.migrate("head")
+        return before, self.current_revision()
+
+    def migrate(self, revision: str) -> None:
+        """Upgrade or downgrade the schema to ``revision``. On SQLite foreign keys are off meanwhile: a migration
+        that rebuilds a table (Alembic's batch mode drops and recreates it) would otherwise delete, by cascade,
+        every row that refers to it."""
         from alembic import command
 
-        before = self.current_revision()
         config = _alembic_config()
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-        return before, self.current_revision()
+        with self.engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
+                        if inspect(connection).has_table("alembic_version") else None
+                    if revision == "head" or current is None or (revision != "base" and revision > current):
+                        command.upgrade(config, revision)
+                    else:
+                        command.downgrade(config, revision)
+                    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                        raise CatalogueError(f"{self.url}: the migration to {revision} left rows referring to "
+                                             "rows that are gone; nothing was changed")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
 
     def require_current(self) -> None:
         """Refuse to work on a catalogue whose schema is not the one this version expects."""
