@@ -72,3 +72,20 @@ def test_query_syntax_cannot_break_the_search(archive, text):
     total, _found, _facets = _search(archive, text=text)
     assert total >= 0
     assert _search(archive, text="vestry")[0] == 2  # and nothing was harmed
+
+
+def test_very_many_matches_are_counted_from_a_sample(archive, monkeypatch):
+    from preservation.catalogue import records
+
+    exact = _search(archive, text="")
+    monkeypatch.setattr(records, "EXACT_LIMIT", 4)  # as if the five records were millions
+    database = AppContext(home=archive.home, config=archive.home / "preserve.toml").database()
+    with database.session() as session:
+        everyone = search_records(session, RecordQuery(text=""), TODAY)
+        researcher = search_records(session, RecordQuery(text="", findable=("open", "restricted")), TODAY)
+        worded = search_records(session, RecordQuery(text="txt"), TODAY)
+    assert everyone.approximate
+    assert everyone.total == round(4 * 5 / 4) and exact[0] == 5  # the sample scaled up to every match
+    assert sum(n for _, n in everyone.facets["access"]) == everyone.total
+    assert researcher.records and all(r.access != "closed" for r in researcher.records)
+    assert not worded.approximate  # three matches: exact

@@ -63,6 +63,7 @@ class RecordResults:
     total: int
     records: list[Record]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    approximate: bool = False  # the total and facets are estimates from a sample (very many matches)
 
 
 def reindex_aip(session: Session, aip_id: str, units: list[Unit], file_access: dict[str, Access],
@@ -112,57 +113,90 @@ def reindex_aip(session: Session, aip_id: str, units: list[Unit], file_access: d
 
 
 def search_records(session: Session, query: RecordQuery, today: str) -> RecordResults:
-    """A page of the records matching ``query`` that its searcher may find, best first, with facet counts."""
+    """A page of the records matching ``query`` that its searcher may find, best first, with facet counts.
+
+    Up to ``EXACT_LIMIT`` matches, the page is ranked by relevance and the total and facets are exact
+    (one counting pass over the matches). Beyond it — a word in a large share of a million records —
+    ranking every match and counting them all would take seconds: the page then lists the newest
+    matches, and the total and facets are estimated from a sample of ``EXACT_LIMIT`` of them
+    (``approximate``; a relevance ranking of so common a word says little anyway)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     words = re.findall(r"\w+", query.text.lower(), flags=re.UNICODE)[:MAX_WORDS]
-    params: dict[str, object] = {"today": today}
-    status = ("CASE WHEN r.access = 'closed' AND r.closed_until != '' AND r.closed_until <= :today "
-              "THEN 'open' ELSE r.access END")
-    where = [f"{status} IN ({_names('findable', query.findable, params)})"]
+    params: dict[str, object] = {"today": today, "sample": EXACT_LIMIT}
     if words and postgres:
-        source, rank = "records r", "-ts_rank(r.document, to_tsquery('simple', :match))"
-        where.append("r.document @@ to_tsquery('simple', :match)")
         params["match"] = " & ".join(f"{word}:*" for word in words)
+        matched = "r.document @@ to_tsquery('simple', :match)"
+        source, rank = "records r", "-ts_rank(r.document, to_tsquery('simple', :match))"
+        sample = f"(SELECT * FROM records r WHERE {matched} ORDER BY r.id DESC LIMIT :sample) r"
+        everything = f"SELECT count(*) FROM records r WHERE {matched}"
     elif words:
-        source, rank = "records_fts f JOIN records r ON r.id = f.rowid", "bm25(records_fts)"
-        where.append("records_fts MATCH :match")
         params["match"] = " ".join(f'"{word}"*' for word in words)
+        matched = "records_fts MATCH :match"
+        source, rank = "records_fts f JOIN records r ON r.id = f.rowid", "bm25(records_fts)"
+        sample = ("(SELECT rowid AS id FROM records_fts WHERE records_fts MATCH :match ORDER BY rowid DESC "
+                  "LIMIT :sample) s JOIN records r ON r.id = s.id")
+        everything = "SELECT count(*) FROM records_fts WHERE records_fts MATCH :match"
     else:
+        matched = ""
         source, rank = "records r", "r.level = '', r.title"  # browsing: described units first, by reference
-    for column, value in (("r.collection", query.collection), ("r.puid", query.puid)):
-        if value:
-            where.append(f"{column} = :{column[2:]}")
-            params[column[2:]] = value
-    if query.access:
-        where.append(f"{status} = :access")
-        params["access"] = query.access
-    if query.year_from is not None:
-        where.append("coalesce(r.year_end, r.year_start) >= :year_from")
-        params["year_from"] = query.year_from
-    if query.year_to is not None:
-        where.append("r.year_start <= :year_to")
-        params["year_to"] = query.year_to
-    condition = " AND ".join(where)
+        sample = "(SELECT * FROM records ORDER BY id DESC LIMIT :sample) r"
+        everything = "SELECT count(*) FROM records"
+    conditions = [f"{STATUS} IN ({_names('findable', query.findable, params)})", *_filters(query, params)]
     per_page = max(1, min(query.per_page, PER_PAGE_MAX))
     params.update(limit=per_page, offset=(max(1, query.page) - 1) * per_page)
-    columns = ("r.aip_id, r.file_id, r.kind, r.reference, r.level, r.title, r.collection, r.year_start, r.year_end,"
-               f" r.puid, r.format_name, {status}, r.closed_until, r.path")
-    hits = session.execute(text(f"SELECT {columns} FROM {source} WHERE {condition} ORDER BY {rank}, r.reference, "
-                                "r.path LIMIT :limit OFFSET :offset"), params)
+    matches = session.execute(text(everything), params).scalar_one()  # all the engine finds, before filters
+    if matches <= EXACT_LIMIT:
+        counting, scale = f"{source} WHERE {' AND '.join([matched, *conditions] if matched else conditions)}", 1.0
+        order = f"{rank}, r.reference, r.path"
+    else:
+        counting, scale, order = f"{sample} WHERE {' AND '.join(conditions)}", matches / EXACT_LIMIT, "r.id DESC"
+    hits = session.execute(text(f"SELECT {COLUMNS} FROM {counting} ORDER BY {order} LIMIT :limit OFFSET :offset"),
+                           params)
     records = [Record(*row) for row in hits]
-    total = session.execute(text(f"SELECT count(*) FROM {source} WHERE {condition}"), params).scalar_one()
-    facets = {
-        "collection": "r.collection",
-        "decade": "CAST(r.year_start / 10 AS INTEGER) * 10",
-        "format": "r.puid",
-        "access": status,
-    }
-    counted = {}
-    for name, expression in facets.items():
-        rows = session.execute(text(f"SELECT {expression} AS v, count(*) AS n FROM {source} WHERE {condition} "
-                                    "GROUP BY v ORDER BY n DESC, v LIMIT 50"), params)
-        counted[name] = [(str(value) if value is not None else "", n) for value, n in rows]
-    return RecordResults(total, records, counted)
+    groups = session.execute(text(f"SELECT r.collection, CAST(r.year_start / 10 AS INTEGER) * 10, r.puid, {STATUS}, "
+                                  f"count(*) FROM {counting} GROUP BY 1, 2, 3, 4"), params).all()
+    total, facets = _facets(groups, scale)
+    return RecordResults(total, records, facets, approximate=scale != 1.0)
+
+
+STATUS = ("CASE WHEN r.access = 'closed' AND r.closed_until != '' AND r.closed_until <= :today "
+          "THEN 'open' ELSE r.access END")  # a closure whose date has come counts as open
+COLUMNS = ("r.aip_id, r.file_id, r.kind, r.reference, r.level, r.title, r.collection, r.year_start, r.year_end,"
+           f" r.puid, r.format_name, {STATUS}, r.closed_until, r.path")
+EXACT_LIMIT = 20_000
+
+
+def _filters(query: RecordQuery, params: dict[str, object]) -> list[str]:
+    """The facet filters a query asks for, as SQL conditions (values bound in ``params``)."""
+    filters = []
+    for column, value in (("r.collection", query.collection), ("r.puid", query.puid)):
+        if value:
+            filters.append(f"{column} = :{column[2:]}")
+            params[column[2:]] = value
+    if query.access:
+        filters.append(f"{STATUS} = :access")
+        params["access"] = query.access
+    if query.year_from is not None:
+        filters.append("coalesce(r.year_end, r.year_start) >= :year_from")
+        params["year_from"] = query.year_from
+    if query.year_to is not None:
+        filters.append("r.year_start <= :year_to")
+        params["year_to"] = query.year_to
+    return filters
+
+
+def _facets(groups, scale: float) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The total and the four facets' counts (largest first, 50 at most) from one grouped count."""
+    counts: dict[str, dict[str, float]] = {name: {} for name in FACETS}
+    total = 0.0
+    for collection, decade, puid, status, n in groups:
+        total += n
+        for name, value in zip(FACETS, (collection, decade, puid, status), strict=True):
+            key = str(value) if value is not None else ""
+            counts[name][key] = counts[name].get(key, 0) + n
+    facets = {name: sorted(((value, round(n * scale)) for value, n in found.items()), key=lambda f: (-f[1], f[0]))[:50]
+              for name, found in counts.items()}
+    return round(total * scale), facets
 
 
 def record_count(session: Session) -> int:
