@@ -37,7 +37,7 @@ def search_command(ctx: click.Context, text: tuple[str, ...], collection: str, p
                         RESEARCHER if as_researcher else EVERYTHING, page, per_page)
     results = search(app(ctx).database(), query)
     if as_json:
-        emit_json({"total": results.total, "page": page, "per_page": per_page,
+        emit_json({"total": results.total, "approximate": results.approximate, "page": page, "per_page": per_page,
                    "records": [dataclasses.asdict(record) for record in results.records],
                    "facets": {name: [{"value": v, "count": n} for v, n in results.facets[name]] for name in FACETS}})
         return
@@ -53,7 +53,10 @@ def search_command(ctx: click.Context, text: tuple[str, ...], collection: str, p
                         record.aip_id[:8])
     out.print(listing)
     first = (page - 1) * per_page + 1
-    out.print(f"{first}–{first + len(results.records) - 1} of {results.total} records")
+    about = "about " if results.approximate else ""
+    out.print(f"{first}–{first + len(results.records) - 1} of {about}{results.total:,} records"
+              + (" (so many that the newest are shown first; add words or filters to rank by relevance)"
+                 if results.approximate else ""))
     for name in FACETS:
         counts = ", ".join(f"{esc(value or '(none)')} {count}" for value, count in results.facets[name][:8])
         out.print(f"  [dim]{name}:[/dim] {counts}")

@@ -84,7 +84,8 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
     assert {h["aip_id"] for h in preserve.json("search", "fmt/412")["records"]} == {aip_id}
     assert {(h["kind"], h["path"]) for h in preserve.json("search", "parish")["records"]} == {
         ("unit", ""), ("file", "web/parish-newsletter.html")}  # the AIP by its title, a file by its name
-    assert preserve.json("search", "nonexistentword") == {"total": 0, "page": 1, "per_page": 20, "records": [],
+    assert preserve.json("search", "nonexistentword") == {"total": 0, "approximate": False, "page": 1, "per_page": 20,
+                                                          "records": [],
                                                           "facets": {"collection": [], "decade": [], "format": [],
                                                                      "access": []}}
 
