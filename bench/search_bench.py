@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE.parent))
 from sqlalchemy import text  # noqa: E402
 
 from preservation.catalogue import Database  # noqa: E402
-from preservation.catalogue.records import RecordQuery, search_records  # noqa: E402
+from preservation.catalogue.records import RecordQuery, facet_tokens, search_records  # noqa: E402
 
 WORK = HERE / "work" / "search"
 SYLLABLES = ["ab", "ber", "cal", "dor", "en", "fel", "gar", "hol", "ing", "jam", "kel", "lin", "mor", "nor", "ot",
@@ -79,9 +79,11 @@ def build(database_url: str, records: int, words: list[str]) -> float:
         year = rng.randint(1800, 2020)
         draw = rng.random()
         access, until = ("open", "") if draw < 0.90 else ("restricted", "") if draw < 0.97 else ("closed", "2090-01-01")
+        collection, end, puid = collections[int(rng.paretovariate(1.2)) % 50], year + rng.randint(0, 5), \
+            puids[int(rng.paretovariate(1.5)) % 30]
+        body += " " + " ".join(facet_tokens(collection, year, end, puid, access))  # as the records index writes
         batch.append({"aip": f"{index // 1000:08x}-0000-4000-8000-000000000000", "f": f"file-{index}", "t": title,
-                      "c": collections[int(rng.paretovariate(1.2)) % 50], "ys": year, "ye": year + rng.randint(0, 5),
-                      "p": puids[int(rng.paretovariate(1.5)) % 30], "a": access, "u": until,
+                      "c": collection, "ys": year, "ye": end, "p": puid, "a": access, "u": until,
                       "path": f"box-{index % 97}/item-{index}.pdf", "b": body})
         if len(batch) == 20_000 or index == records - 1:
             with database.session() as session:
@@ -114,7 +116,7 @@ def query_set(words: list[str], count: int) -> list[RecordQuery]:
         elif kind == 2:
             text_ = f"{rng.choice(words[:16])} {rng.choice(words[16:400])}"
         elif kind == 3:
-            text_ = rng.choice(words[16:400])[:4]  # a prefix
+            text_ = rng.choice(words[16:400])[:4] + "*"  # a prefix the searcher asked for
         else:
             text_ = rng.choice(words[:200])
         facet = {}

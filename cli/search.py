@@ -29,7 +29,8 @@ def search_command(ctx: click.Context, text: tuple[str, ...], collection: str, p
                    as_json: bool) -> None:
     """Search titles, descriptions, reference codes, file names and formats (PUIDs, format names).
 
-    Every word must match; words match as prefixes, so "minut" finds "minutes". With no words,
+    Every word must match, as a whole word; end a word with * to match its beginning ("minut*" finds
+    "minutes"). With no words,
     list the records the other options select. Facet counts (collection, decade, format, access)
     are over every match, not just the page shown.
     """

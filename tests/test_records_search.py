@@ -44,7 +44,8 @@ def test_words_find_files_and_units_with_their_facets(archive):
     assert total == 2 and set(found) == {"DRO/52/1", "DRO/52/1/3"}
     assert dict(facets["collection"]) == {"DRO/52": 2}
     assert dict(facets["access"]) == {"open": 1, "closed": 1}
-    assert set(_search(archive, text="bell")[1]) == {"DRO/52/1/3", "documents/letter-about-bells.txt"}  # prefixes
+    assert set(_search(archive, text="bell*")[1]) == {"DRO/52/1/3", "documents/letter-about-bells.txt"}  # prefix
+    assert _search(archive, text="bell")[0] == 0  # whole words only, unless asked
     assert _search(archive, text="parish records")[1] == ["DRO/52"]
     assert _search(archive, text="vestry", access="closed")[1] == ["DRO/52/1/3"]
     assert _search(archive, text="", year_from=1990, year_to=1999)[1] == ["DRO/52/1/3"]

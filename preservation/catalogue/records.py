@@ -7,6 +7,7 @@ at ingest, on a metadata update, on each access decision and after a rebuild.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -115,39 +116,38 @@ def reindex_aip(session: Session, aip_id: str, units: list[Unit], file_access: d
 def search_records(session: Session, query: RecordQuery, today: str) -> RecordResults:
     """A page of the records matching ``query`` that its searcher may find, best first, with facet counts.
 
-    Up to ``EXACT_LIMIT`` matches, the page is ranked by relevance and the total and facets are exact
-    (one counting pass over the matches). Beyond it — a word in a large share of a million records —
-    ranking every match and counting them all would take seconds: the page then lists the newest
-    matches, and the total and facets are estimated from a sample of ``EXACT_LIMIT`` of them
-    (``approximate``; a relevance ranking of so common a word says little anyway)."""
+    Filters and the access rule travel with the words into the full-text engine (as facet words, see
+    ``facet_tokens``), which counts the matches itself. Up to ``EXACT_LIMIT`` matches the page is
+    ranked by relevance and the facets are counted exactly; beyond it — a word in a large share of a
+    million records — ranking and counting every match would take seconds, so the page lists the
+    newest matches and the facets are estimated from a sample of ``EXACT_LIMIT`` (``approximate``).
+    Words match whole words; ``minut*`` matches every word starting "minut" (slower: the engine must
+    gather every such word before it can count)."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    words = re.findall(r"\w+", query.text.lower(), flags=re.UNICODE)[:MAX_WORDS]
+    words = [(word, star == "*") for word, star in re.findall(r"(\w+)(\*?)", query.text.lower(),
+                                                               flags=re.UNICODE)][:MAX_WORDS]
     params: dict[str, object] = {"today": today, "sample": EXACT_LIMIT}
-    if words and postgres:
-        params["match"] = " & ".join(f"{word}:*" for word in words)
+    params["match"] = _match(words, _required(query), _excluded(query), postgres)
+    if postgres:
         matched = "r.document @@ to_tsquery('simple', :match)"
         source, rank = "records r", "-ts_rank(r.document, to_tsquery('simple', :match))"
         sample = f"(SELECT * FROM records r WHERE {matched} ORDER BY r.id DESC LIMIT :sample) r"
         everything = f"SELECT count(*) FROM records r WHERE {matched}"
-    elif words:
-        params["match"] = " ".join(f'"{word}"*' for word in words)
+    else:
         matched = "records_fts MATCH :match"
         source, rank = "records_fts f JOIN records r ON r.id = f.rowid", "bm25(records_fts)"
         sample = ("(SELECT rowid AS id FROM records_fts WHERE records_fts MATCH :match ORDER BY rowid DESC "
                   "LIMIT :sample) s JOIN records r ON r.id = s.id")
         everything = "SELECT count(*) FROM records_fts WHERE records_fts MATCH :match"
-    else:
-        matched = ""
-        source, rank = "records r", "r.level = '', r.title"  # browsing: described units first, by reference
-        sample = "(SELECT * FROM records ORDER BY id DESC LIMIT :sample) r"
-        everything = "SELECT count(*) FROM records"
+    if not words:
+        rank = "r.level = '', r.title"  # browsing: described units first, by reference
     conditions = [f"{STATUS} IN ({_names('findable', query.findable, params)})", *_filters(query, params)]
     per_page = max(1, min(query.per_page, PER_PAGE_MAX))
     params.update(limit=per_page, offset=(max(1, query.page) - 1) * per_page)
-    matches = session.execute(text(everything), params).scalar_one()  # all the engine finds, before filters
+    matches = session.execute(text(everything), params).scalar_one()  # counted by the engine, filters included
     if matches <= EXACT_LIMIT:
-        counting, scale = f"{source} WHERE {' AND '.join([matched, *conditions] if matched else conditions)}", 1.0
-        order = f"{rank}, r.reference, r.path"
+        counting, scale, order = f"{source} WHERE {' AND '.join([matched, *conditions])}", 1.0, \
+            f"{rank}, r.reference, r.path"
     else:
         counting, scale, order = f"{sample} WHERE {' AND '.join(conditions)}", matches / EXACT_LIMIT, "r.id DESC"
     hits = session.execute(text(f"SELECT {COLUMNS} FROM {counting} ORDER BY {order} LIMIT :limit OFFSET :offset"),
@@ -156,14 +156,52 @@ def search_records(session: Session, query: RecordQuery, today: str) -> RecordRe
     groups = session.execute(text(f"SELECT r.collection, CAST(r.year_start / 10 AS INTEGER) * 10, r.puid, {STATUS}, "
                                   f"count(*) FROM {counting} GROUP BY 1, 2, 3, 4"), params).all()
     total, facets = _facets(groups, scale)
-    return RecordResults(total, records, facets, approximate=scale != 1.0)
+    return RecordResults(matches if scale != 1.0 else total, records, facets, approximate=scale != 1.0)
+
+
+def _required(query: RecordQuery) -> list[list[str]]:
+    """Facet words a match must have: each inner list is one filter (any of its words will do)."""
+    required = []
+    if query.collection:
+        required.append([_token("c", query.collection)])
+    if query.puid:
+        required.append([_token("f", query.puid)])
+    if query.access:
+        required.append([TOKEN + "a" + query.access] + (["xqfaclosed"] if query.access == "open" else []))
+    if query.year_from is not None or query.year_to is not None:
+        low = (query.year_from if query.year_from is not None else 0) // 10
+        high = (query.year_to if query.year_to is not None else 9999) // 10
+        if high - low < 200:
+            required.append([f"{TOKEN}d{decade * 10}" for decade in range(low, high + 1)] + [TOKEN + "dwide"])
+    return required
+
+
+def _excluded(query: RecordQuery) -> list[str]:
+    """Facet words a match must not have: the access statuses the searcher may not find (a closure that has
+    ended still counts as closed here, until access is next worked out; SQL lets it through as open)."""
+    return [] if "closed" in query.findable else [TOKEN + "aclosed"] if "restricted" in query.findable \
+        else [TOKEN + "aclosed", TOKEN + "arestricted"]
+
+
+def _match(words: list[tuple[str, bool]], required: list[list[str]], excluded: list[str], postgres: bool) -> str:
+    """The engine's query: every word (a prefix where the searcher typed ``word*``), every filter, none of the
+    excluded; never the searcher's own syntax."""
+    if postgres:
+        parts = [f"{word}:*" if prefix else word for word, prefix in words] or [ALL]
+        parts += ["(" + " | ".join(group) + ")" for group in required]
+        parts += [f"!{token}" for token in excluded]
+        return " & ".join(parts)
+    parts = [f'"{word}"*' if prefix else f'"{word}"' for word, prefix in words] or [ALL]
+    parts += ["(" + " OR ".join(group) + ")" for group in required]
+    text_ = " AND ".join(parts)
+    return text_ + "".join(f" NOT {token}" for token in excluded)
 
 
 STATUS = ("CASE WHEN r.access = 'closed' AND r.closed_until != '' AND r.closed_until <= :today "
           "THEN 'open' ELSE r.access END")  # a closure whose date has come counts as open
 COLUMNS = ("r.aip_id, r.file_id, r.kind, r.reference, r.level, r.title, r.collection, r.year_start, r.year_end,"
            f" r.puid, r.format_name, {STATUS}, r.closed_until, r.path")
-EXACT_LIMIT = 20_000
+EXACT_LIMIT = 5_000  # matches ranked and counted exactly; beyond, a sample of this many
 
 
 def _filters(query: RecordQuery, params: dict[str, object]) -> list[str]:
@@ -213,7 +251,32 @@ def _row(aip_id: str, file_id: str, kind: str, unit: Unit | None, title: str, co
             "level": unit.level if unit else "", "title": title, "collection": collection, "year_start": start,
             "year_end": end, "puid": puid, "format_name": format_name, "access": access.status,
             "closed_until": access.closed_until if access.status == CLOSED else "", "path": path,
-            "body": " ".join(w for w in [reference, *words] if w)}
+            "body": " ".join(w for w in [reference, *words, *facet_tokens(collection, start, end, puid, access.status)]
+                             if w)}
+
+
+def facet_tokens(collection: str, start: int | None, end: int | None, puid: str, status: str) -> list[str]:
+    """Words no text contains that put a record's facets into the full-text index, so that filters and the
+    access rule are applied by the engine itself while it finds the words (and counted there, exactly)."""
+    tokens = [ALL, TOKEN + "a" + status]
+    if collection:
+        tokens.append(_token("c", collection))
+    if puid:
+        tokens.append(_token("f", puid))
+    if start is not None or end is not None:
+        first, last = (start if start is not None else end) // 10, (end if end is not None else start) // 10
+        tokens += [f"{TOKEN}d{decade * 10}" for decade in range(first, last + 1)] if last - first < MAX_DECADES \
+            else [TOKEN + "dwide"]
+    return tokens
+
+
+def _token(kind: str, value: str) -> str:
+    return f"{TOKEN}{kind}{hashlib.sha1(value.encode()).hexdigest()[:12]}"
+
+
+TOKEN = "xqf"  # the prefix of facet words (letters and digits only, so both engines keep them whole)
+ALL = TOKEN + "all"  # in every record: what a search with no words of its own starts from
+MAX_DECADES = 30  # a record spanning more decades gets one 'wide' word, and year filters check it in SQL
 
 
 def _nearest(units: dict[str, Unit], target: str, dated: bool = False) -> Unit | None:
