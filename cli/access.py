@@ -103,6 +103,22 @@ def show_command(ctx: click.Context, reference: str, path: str | None, as_json: 
         out.print(f"  … and {len(files) - 50} more (--json lists them all)")
 
 
+@access_group.command("refresh")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def refresh_command(ctx: click.Context, as_json: bool) -> None:
+    """Work out every record's access again (closures that have ended open; run daily by `preserve scheduler`,
+    or after changing policies/closure.toml)."""
+    from access.decisions import refresh_everything
+
+    obj = app(ctx)
+    files = refresh_everything(obj.settings, obj.database())
+    if as_json:
+        emit_json({"files": files})
+    else:
+        console().print(f"Access worked out again for {files} file(s).")
+
+
 def _text(access: Access) -> str:
     if access.status == CLOSED:
         return f"[red]closed[/red] until {access.closed_until or 'reviewed'}"

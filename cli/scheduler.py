@@ -51,10 +51,26 @@ def make_celery(context: AppContext, every_seconds: float | None = None):
         task_reject_on_worker_lost=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=False,
         beat_schedule_filename=str(state / "beat-schedule"),
         beat_schedule={"fixity audit": {"task": "preserve.audit_due", "schedule": when,
-                                        "args": (str(settings.home), str(settings.config_file or ""))}},
+                                        "args": (str(settings.home), str(settings.config_file or ""))},
+                       "access refresh": {"task": "preserve.refresh_access", "schedule": crontab(hour=0, minute=5),
+                                          "args": (str(settings.home), str(settings.config_file or ""))}},
     )
     celery.task(name="preserve.audit_due")(audit_due)
+    celery.task(name="preserve.refresh_access")(refresh_access_task)
     return celery
+
+
+def refresh_access_task(home: str, config: str = "") -> int:
+    """Work out every record's access again, so closures that ended yesterday open today."""
+    from access.decisions import refresh_everything
+
+    context = AppContext(home=Path(home), config=Path(config) if config else None)
+    try:
+        files = refresh_everything(context.settings, context.database())
+    finally:
+        context.close()
+    log.info("access worked out again for %d file(s)", files)
+    return files
 
 
 def audit_due(home: str, config: str = "") -> dict:

@@ -137,3 +137,30 @@ def test_a_path_must_be_in_the_aip(preserve, tmp_path):
     aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
     result = preserve("access", "set", aip_id, "--path", "objects/nowhere.txt", "--open", "--reason", "x", expect=13)
     assert "no such file or folder" in result.stderr
+
+
+def test_access_refresh_works_everything_out_again(preserve, tmp_path):
+    preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))
+    from sqlalchemy import text
+
+    from cli.context import AppContext
+
+    database = AppContext(home=preserve.home, config=preserve.home / "preserve.toml").database()
+    with database.session() as session:  # as if the index were a day behind
+        session.execute(text("UPDATE files SET access = 'open', closed_until = ''"))
+    assert set(_files(preserve, "DRO/52").values()) == {("open", "")}
+    assert preserve.json("access", "refresh")["files"] == 3
+    assert _files(preserve, "DRO/52")["objects/documents/minutes.txt"] == ("closed", "2096-01-01")
+
+
+def test_the_scheduler_refreshes_access_daily(preserve, tmp_path):
+    from cli.context import AppContext
+    from cli.scheduler import make_celery, refresh_access_task
+
+    preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))
+    config = preserve.home / "preserve.toml"
+    config.write_text(config.read_text().replace("[executor]\n", '[executor]\nbroker = "redis://127.0.0.1:1/0"\n', 1))
+    celery = make_celery(AppContext(home=preserve.home, config=config))
+    entry = celery.conf.beat_schedule["access refresh"]
+    assert entry["task"] == "preserve.refresh_access" and "preserve.refresh_access" in celery.tasks
+    assert refresh_access_task(*entry["args"]) == 3  # what the beat runs, run here
