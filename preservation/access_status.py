@@ -62,9 +62,14 @@ def refresh_access(database: Database, evaluate: Evaluate, default: Access, aip_
             decisions = {target: access for (_, target), access in decisions_of(session, [aip_id]).items()}
             above = _above(session, units)
             root = [_level(units, decisions, "")]
-            files = [(file_id, effective([*_path_levels(units, decisions, target, review), *root, *above],
-                                         evaluate, default, today))
-                     for file_id, target, review in file_targets(session, aip_id)]
+            targets = file_targets(session, aip_id)
+            worked_out = {file_id: effective([*_path_levels(units, decisions, target, review), *root, *above],
+                                             evaluate, default, today)
+                          for file_id, target, review, source in targets if not source}
+            for file_id, _, _, source in targets:  # a derivative (an access or preservation copy) shows its source's
+                if source:                          # content: it is never more open than its source
+                    worked_out[file_id] = worked_out.get(source, Access("closed", "", "its source is unknown"))
+            files = list(worked_out.items())
             whole = effective([*root, *above], evaluate, default, today)
             set_access(session, aip_id, whole, files)
             described = {target for target, _ in described_targets(session, aip_id)} | set(units)

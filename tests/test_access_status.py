@@ -164,3 +164,21 @@ def test_the_scheduler_refreshes_access_daily(preserve, tmp_path):
     entry = celery.conf.beat_schedule["access refresh"]
     assert entry["task"] == "preserve.refresh_access" and "preserve.refresh_access" in celery.tasks
     assert refresh_access_task(*entry["args"]) == 3  # what the beat runs, run here
+
+
+def test_a_derivative_is_never_more_open_than_its_source(preserve, tmp_path):
+    from PIL import Image
+
+    from tests.test_normalisation import _shipped_policy
+
+    _shipped_policy(preserve)  # bitmaps get a TIFF preservation copy
+    transfer = _transfer(tmp_path, "a", ARCHIVAL.replace("objects/documents/minutes.txt", "objects/documents/plan.bmp"))
+    (transfer / "objects" / "documents" / "minutes.txt").unlink()
+    Image.new("RGB", (40, 30), "olive").save(transfer / "objects" / "documents" / "plan.bmp")
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]
+    files = _files(preserve, aip_id)
+    derivative = next(path for path in files if path.endswith("plan.bmp.tif"))
+    assert files["objects/documents/plan.bmp"] == ("closed", "2096-01-01")
+    assert files[derivative] == files["objects/documents/plan.bmp"]
+    preserve("access", "set", "DRO/52/1/3", "--open", "--reason", "Reviewed")
+    assert _files(preserve, aip_id)[derivative] == ("open", "")

@@ -87,10 +87,13 @@ def decisions_of(session: Session, aip_ids: Iterable[str]) -> dict[tuple[str, st
     return found
 
 
-def file_targets(session: Session, aip_id: str) -> list[tuple[str, str, str]]:
-    """(file id, path under objects/, review flag) of every file of the AIP."""
-    rows = session.execute(select(FileRow.id, FileRow.path, FileRow.review).where(FileRow.aip_id == aip_id))
-    return [(file_id, path.removeprefix("data/objects/"), review) for file_id, path, review in rows]
+def file_targets(session: Session, aip_id: str) -> list[tuple[str, str, str, str]]:
+    """(file id, path under objects/, review flag, the id of the file it was derived from or '') of every file
+    of the AIP."""
+    rows = session.execute(select(FileRow.id, FileRow.path, FileRow.review, FileRow.derived_from)
+                           .where(FileRow.aip_id == aip_id))
+    return [(file_id, path.removeprefix("data/objects/"), review, source or "")
+            for file_id, path, review, source in rows]
 
 
 def set_access(session: Session, aip_id: str, aip_access: Access, files: list[tuple[str, Access]]) -> None:
