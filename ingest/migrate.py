@@ -22,8 +22,10 @@ from ingest.normalise import DERIVATIVES
 from ingest.records import TransferRecords, make_agents
 from ingest.steps import verify_read_back
 from ingest.update import load_aip_record, store_version
+from policies.closure import load_closure_policy
 from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy
 from preservation import SOFTWARE_NAME, software_version
+from preservation.access_status import refresh_access
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
@@ -150,6 +152,8 @@ def _migrate_aip(settings: Settings, database: Database, aip_id: str, puid: str,
     for replica in replicas:
         seal_copy(database, open_location(settings.location(replica.location)), replica.location,
                   replica.object_root, aip.id)
+    closure = load_closure_policy(settings.policies_path)  # the new copies take their sources' access
+    refresh_access(database, closure.evaluate, closure.default(), [aip.id])
     result.version = stored.version
     return result
 

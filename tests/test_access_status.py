@@ -182,3 +182,21 @@ def test_a_derivative_is_never_more_open_than_its_source(preserve, tmp_path):
     assert files[derivative] == files["objects/documents/plan.bmp"]
     preserve("access", "set", "DRO/52/1/3", "--open", "--reason", "Reviewed")
     assert _files(preserve, aip_id)[derivative] == ("open", "")
+
+
+def test_copies_made_later_by_migrate_take_their_sources_access(preserve, tmp_path):
+    from PIL import Image
+
+    from tests.test_normalisation import _shipped_policy
+
+    transfer = _transfer(tmp_path, "a", ARCHIVAL.replace("objects/documents/minutes.txt", "objects/documents/plan.bmp"))
+    (transfer / "objects" / "documents" / "minutes.txt").unlink()
+    Image.new("RGB", (40, 30), "olive").save(transfer / "objects" / "documents" / "plan.bmp")
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]  # under a keep-only policy: no copies yet
+    _shipped_policy(preserve)
+    puid = next(f["format"]["puid"] for f in preserve.json("aip", "show", aip_id)["files"]
+                if f["path"].endswith("plan.bmp"))
+    assert preserve.json("migrate", "--puid", puid)["aips"][0]["outcome"] == "migrated"
+    files = _files(preserve, aip_id)
+    derivative = next(path for path in files if path.endswith("plan.bmp.tif"))
+    assert files[derivative] == files["objects/documents/plan.bmp"] == ("closed", "2096-01-01")

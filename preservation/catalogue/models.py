@@ -51,8 +51,9 @@ class AipRow(Base):
     mets_sha512: Mapped[str] = mapped_column(String(128))
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[str] = mapped_column(String(TIME_LEN))
-    access: Mapped[str] = mapped_column(String(20), default="open", server_default="open")  # effective, the AIP's
-    closed_until: Mapped[str] = mapped_column(String(10), default="", server_default="")  # own: see access_status
+    # effective access, the AIP's own (preservation.access_status); closed until it has been worked out
+    access: Mapped[str] = mapped_column(String(20), default="closed", server_default="closed")
+    closed_until: Mapped[str] = mapped_column(String(10), default="", server_default="")
 
 
 class FileRow(Base):
@@ -77,7 +78,8 @@ class FileRow(Base):
     personal_data: Mapped[str] = mapped_column(Text, default="", server_default="")  # "email 2, uk-phone 1"
     review: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "pending review" or ""
     derived_from: Mapped[str] = mapped_column(String(UUID_LEN), default="", server_default="")
-    access: Mapped[str] = mapped_column(String(20), default="open", server_default="open")  # effective access
+    # effective access (preservation.access_status): closed until it has been worked out, never open by mistake
+    access: Mapped[str] = mapped_column(String(20), default="closed", server_default="closed")
     closed_until: Mapped[str] = mapped_column(String(10), default="", server_default="")
     access_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 

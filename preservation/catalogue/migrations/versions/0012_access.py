@@ -44,7 +44,8 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.String(40), nullable=False),
     )
     for table in ("aips", "files"):  # plain ADD COLUMN: no table is rebuilt (1,000,000 files stay where they are)
-        op.add_column(table, sa.Column("access", sa.String(20), nullable=False, server_default="open"))
+        # closed until worked out (`preserve upgrade` works every record out right after migrating)
+        op.add_column(table, sa.Column("access", sa.String(20), nullable=False, server_default="closed"))
         op.add_column(table, sa.Column("closed_until", sa.String(10), nullable=False, server_default=""))
     op.add_column("files", sa.Column("access_reason", sa.Text, nullable=False, server_default=""))
 
