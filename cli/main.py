@@ -98,6 +98,7 @@ def _register_commands() -> None:
         migrate,
         policy,
         report,
+        request,
         scheduler,
         search,
         storage,
@@ -106,7 +107,7 @@ def _register_commands() -> None:
     )
 
     for module in (init, ingest, aip, access, audit, report, scheduler, policy, migrate, search, identify, formats,
-                   bag, storage, catalogue, user, doctor, worker, demo):
+                   bag, storage, catalogue, user, request, doctor, worker, demo):
         module.register(cli)
 
 

@@ -126,3 +126,9 @@ class AccountError(PreservationError):
     """An account cannot be made or changed as asked (a bad address, role or password; an address in use)."""
 
     exit_code = 51
+
+
+class RequestError(PreservationError):
+    """A request for records cannot be made or changed as asked (nothing to submit, no purpose, decided already)."""
+
+    exit_code = 52

@@ -258,3 +258,39 @@ class RecordRow(Base):
     closed_until: Mapped[str] = mapped_column(String(10), default="")
     path: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+
+
+class RequestRow(Base):
+    """A researcher's request for records: a basket while open, then submitted, approved or refused."""
+
+    __tablename__ = "requests"
+    id: Mapped[str] = mapped_column(String(UUID_LEN), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(20), index=True)  # open, submitted, approved, refused
+    created_at: Mapped[str] = mapped_column(String(TIME_LEN))
+    submitted_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+    decided_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+    decided_by: Mapped[str] = mapped_column(Text, default="")
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class RequestItemRow(Base):
+    """One record in a request: an AIP, or a folder or file in it."""
+
+    __tablename__ = "request_items"
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True)
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), primary_key=True)
+    target: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class OutboxRow(Base):
+    """A message to a person, kept until sent (by SMTP when configured)."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(String(TIME_LEN))
+    sent_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")

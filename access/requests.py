@@ -1,0 +1,88 @@
+"""Requests: a researcher gathers records with a purpose; an archivist approves or refuses with a reason.
+
+A closed record cannot be put in a request, and the refusal says no more than that (not its title,
+not why). Each step leaves a message in the outbox for the people concerned: archivists when a
+request comes in, the researcher when it is decided. Delivery of what was approved (a DIP of access
+copies behind a time-limited link) follows approval.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from access.users import require_role
+from preservation.catalogue import Database
+from preservation.catalogue.requests import (
+    Request,
+    add_item,
+    add_request,
+    addresses_with_role,
+    get_request,
+    open_request,
+    queue_message,
+    record_access,
+    update_request,
+    user_address,
+)
+from preservation.catalogue.users import User
+from preservation.errors import AccessDenied, RequestError
+from preservation.identifiers import new_uuid, timestamp
+
+MIN_PURPOSE = 10  # characters: enough to say what the records are wanted for
+MAX_ITEMS = 200
+
+
+def add_to_request(database: Database, user: User, aip_id: str, target: str = "", today: str | None = None) -> Request:
+    """Put a record (an AIP, or a described folder or a file in it) into the user's open request."""
+    require_role(user, "researcher", "archivist")
+    today = today or date.today().isoformat()
+    with database.session() as session:
+        found = record_access(session, aip_id, target)
+        if found is None or found[1].in_force(today).status == "closed":  # the same answer either way
+            raise AccessDenied("this record cannot be requested", hint="Closed records cannot be requested.")
+        request = open_request(session, user.id)
+        if request is None:
+            request = Request(new_uuid(), user.id, "", "open", timestamp())
+            add_request(session, request)
+        if len(request.items) >= MAX_ITEMS:
+            raise RequestError(f"a request holds at most {MAX_ITEMS} records",
+                               hint="Submit this request, then start another.")
+        add_item(session, request.id, aip_id, target)
+        return open_request(session, user.id)
+
+
+def submit_request(database: Database, user: User, purpose: str) -> Request:
+    """Send the user's open request to the archivists, with what the records are wanted for."""
+    require_role(user, "researcher", "archivist")
+    purpose = " ".join(purpose.split())
+    if len(purpose) < MIN_PURPOSE:
+        raise RequestError(f"say what the records are for (at least {MIN_PURPOSE} characters)")
+    with database.session() as session:
+        request = open_request(session, user.id)
+        if request is None or not request.items:
+            raise RequestError("there is nothing to submit: add records to the request first")
+        when = timestamp()
+        update_request(session, request.id, state="submitted", purpose=purpose, submitted_at=when)
+        for address in addresses_with_role(session, "archivist", "administrator"):
+            queue_message(session, address, f"New request {request.id[:8]} from {user.name}",
+                          f"{user.name} ({user.email}) asks for {len(request.items)} record(s).\n\n"
+                          f"Purpose: {purpose}\n\nDecide with: preserve request approve|refuse {request.id}", when)
+        return get_request(session, request.id)
+
+
+def decide_request(database: Database, reference: str, approve: bool, reason: str, archivist: str) -> Request:
+    """Approve or refuse a submitted request, with a reason the researcher is told."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise RequestError("give a reason: the researcher is told it")
+    with database.session() as session:
+        request = get_request(session, reference)
+        if request.state != "submitted":
+            raise RequestError(f"request {request.id[:8]} is {request.state}, not waiting for a decision")
+        when = timestamp()
+        state = "approved" if approve else "refused"
+        update_request(session, request.id, state=state, decided_at=when, decided_by=archivist,
+                       decision_reason=reason)
+        queue_message(session, user_address(session, request.user_id), f"Your request {request.id[:8]} is {state}",
+                      f"Your request for {len(request.items)} record(s) has been {state}.\n\nReason: {reason}", when)
+        return get_request(session, request.id)

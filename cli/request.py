@@ -1,0 +1,122 @@
+"""``preserve request``: researchers' requests for records, decided by archivists; ``preserve outbox``."""
+
+from __future__ import annotations
+
+import getpass
+
+import click
+
+from cli.context import app
+from cli.output import console, emit_json, esc, table
+
+
+@click.group("request")
+def request_group() -> None:
+    """Researchers' requests for records: list them, and approve or refuse each with a reason."""
+
+
+@request_group.command("list")
+@click.option("--state", type=click.Choice(["open", "submitted", "approved", "refused"]), default="submitted",
+              show_default=True, help="Which requests (submitted: waiting for a decision).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
+    """Requests in one state, oldest first."""
+    from preservation.catalogue.requests import list_requests
+
+    with app(ctx).database().session() as session:
+        found = list_requests(session, state)
+    if as_json:
+        emit_json([vars(request) for request in found])
+        return
+    if not found:
+        console().print(f"No {state} requests.")
+        return
+    listing = table("Request", "Submitted", "Records", "Purpose")
+    for request in found:
+        listing.add_row(request.id[:8], request.submitted_at[:16].replace("T", " "), str(len(request.items)),
+                        esc(request.purpose))
+    console().print(listing)
+
+
+@request_group.command("show")
+@click.argument("request_id")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def show_command(ctx: click.Context, request_id: str, as_json: bool) -> None:
+    """One request: who asked, what for, and each record with its access now."""
+    from preservation.catalogue.requests import get_request, record_access, user_address
+
+    with app(ctx).database().session() as session:
+        request = get_request(session, request_id)
+        who = user_address(session, request.user_id)
+        records = [(aip_id, target, record_access(session, aip_id, target)) for aip_id, target in request.items]
+    if as_json:
+        emit_json(vars(request) | {"user": who, "records": [
+            {"aip_id": a, "target": t, "title": r[0] if r else "", "access": r[1].status if r else "gone"}
+            for a, t, r in records]})
+        return
+    out = console()
+    out.print(f"Request [bold]{request.id}[/bold] from {esc(who)}: {request.state}")
+    out.print(f"  purpose: {esc(request.purpose) or '—'}")
+    if request.decided_at:
+        out.print(f"  {request.state} by {esc(request.decided_by)} on {request.decided_at[:10]}: "
+                  f"{esc(request.decision_reason)}")
+    listing = table("AIP", "Record", "Title", "Access now")
+    for aip_id, target, record in records:
+        listing.add_row(aip_id[:8], esc(f"objects/{target}" if target else "the whole AIP"),
+                        esc(record[0]) if record else "", record[1].status if record else "gone")
+    out.print(listing)
+
+
+def _decide(ctx: click.Context, request_id: str, reason: str, archivist: str | None, approve: bool) -> None:
+    from access.requests import decide_request
+
+    request = decide_request(app(ctx).database(), request_id, approve, reason, archivist or getpass.getuser())
+    console().print(f"Request {request.id[:8]} {request.state}; the researcher has a message in the outbox.")
+
+
+@request_group.command("approve")
+@click.argument("request_id")
+@click.option("--reason", required=True, help="What the researcher is told.")
+@click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who decides (default: login name).")
+@click.pass_context
+def approve_command(ctx: click.Context, request_id: str, reason: str, archivist: str | None) -> None:
+    """Approve a submitted request."""
+    _decide(ctx, request_id, reason, archivist, True)
+
+
+@request_group.command("refuse")
+@click.argument("request_id")
+@click.option("--reason", required=True, help="What the researcher is told.")
+@click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who decides (default: login name).")
+@click.pass_context
+def refuse_command(ctx: click.Context, request_id: str, reason: str, archivist: str | None) -> None:
+    """Refuse a submitted request."""
+    _decide(ctx, request_id, reason, archivist, False)
+
+
+@click.command("outbox")
+@click.option("--all", "show_all", is_flag=True, help="Sent messages too.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def outbox_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
+    """Messages to people (requests submitted and decided), oldest first."""
+    from preservation.catalogue.requests import outbox
+
+    with app(ctx).database().session() as session:
+        messages = outbox(session, unsent_only=not show_all)
+    if as_json:
+        emit_json([{"id": m[0], "to": m[1], "subject": m[2], "body": m[3], "created": m[4], "sent": m[5]}
+                   for m in messages])
+        return
+    listing = table("To", "Subject", "Created", "Sent")
+    for _id, to, subject, _body, created, sent in messages:
+        listing.add_row(esc(to), esc(subject), created[:16].replace("T", " "), sent[:16].replace("T", " ") or "—")
+    console().print(listing if messages else "The outbox is empty.")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(request_group)
+    group.add_command(outbox_command)

@@ -1,0 +1,109 @@
+"""Requests for records and the outbox of messages, in the catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from preservation.catalogue.models import OutboxRow, RecordRow, RequestItemRow, RequestRow, UserRow
+from preservation.errors import NotFound
+from preservation.model import Access
+
+
+@dataclass(frozen=True)
+class Request:
+    """A researcher's request and the records in it ((AIP id, target) pairs)."""
+
+    id: str
+    user_id: str
+    purpose: str
+    state: str
+    created_at: str
+    submitted_at: str = ""
+    decided_at: str = ""
+    decided_by: str = ""
+    decision_reason: str = ""
+    items: tuple[tuple[str, str], ...] = ()
+
+
+def open_request(session: Session, user_id: str) -> Request | None:
+    """The user's request still being put together, if any."""
+    row = session.scalars(select(RequestRow).where(RequestRow.user_id == user_id, RequestRow.state == "open")).first()
+    return _request(session, row) if row else None
+
+
+def add_request(session: Session, request: Request) -> None:
+    """Insert a new request."""
+    session.add(RequestRow(**{k: v for k, v in vars(request).items() if k != "items"}))
+
+
+def add_item(session: Session, request_id: str, aip_id: str, target: str) -> None:
+    """Put a record into a request (once)."""
+    if session.get(RequestItemRow, (request_id, aip_id, target)) is None:
+        session.add(RequestItemRow(request_id=request_id, aip_id=aip_id, target=target))
+
+
+def get_request(session: Session, reference: str) -> Request:
+    """The request whose id is, or starts with, ``reference``; NotFound otherwise."""
+    rows = list(session.scalars(select(RequestRow).where(RequestRow.id.startswith(reference, autoescape=True))
+                                .limit(2)))
+    if len(rows) != 1:
+        raise NotFound(f"{reference}: {'no' if not rows else 'more than one'} request has this id",
+                       hint="`preserve request list` lists requests.")
+    return _request(session, rows[0])
+
+
+def list_requests(session: Session, state: str = "", user_id: str = "") -> list[Request]:
+    """Requests, oldest first, optionally only in one state or of one user."""
+    query = select(RequestRow).order_by(RequestRow.created_at)
+    if state:
+        query = query.where(RequestRow.state == state)
+    if user_id:
+        query = query.where(RequestRow.user_id == user_id)
+    return [_request(session, row) for row in session.scalars(query)]
+
+
+def update_request(session: Session, request_id: str, **values: object) -> None:
+    """Change a request's state, purpose or decision."""
+    session.execute(update(RequestRow).where(RequestRow.id == request_id).values(**values))
+
+
+def record_access(session: Session, aip_id: str, target: str) -> tuple[str, Access] | None:
+    """(title, effective access) of the record (AIP '' or a path under objects/) the index holds, if any."""
+    row = session.execute(select(RecordRow.title, RecordRow.access, RecordRow.closed_until).where(
+        RecordRow.aip_id == aip_id, RecordRow.path == target)).first()
+    return (row[0], Access(row[1], row[2])) if row else None
+
+
+def user_address(session: Session, user_id: str) -> str:
+    """A user's e-mail address."""
+    return session.execute(select(UserRow.email).where(UserRow.id == user_id)).scalar_one()
+
+
+def addresses_with_role(session: Session, *roles: str) -> list[str]:
+    """The e-mail addresses of every enabled account with one of ``roles``."""
+    return list(session.scalars(select(UserRow.email).where(UserRow.role.in_(roles), UserRow.disabled == 0)))
+
+
+def queue_message(session: Session, to_address: str, subject: str, body: str, when: str) -> None:
+    """Put a message in the outbox."""
+    session.add(OutboxRow(to_address=to_address, subject=subject, body=body, created_at=when, sent_at=""))
+
+
+def outbox(session: Session, unsent_only: bool = True) -> list[tuple[int, str, str, str, str, str]]:
+    """(id, to, subject, body, created, sent) of the messages in the outbox, oldest first."""
+    query = select(OutboxRow.id, OutboxRow.to_address, OutboxRow.subject, OutboxRow.body, OutboxRow.created_at,
+                   OutboxRow.sent_at).order_by(OutboxRow.id)
+    if unsent_only:
+        query = query.where(OutboxRow.sent_at == "")
+    return [tuple(row) for row in session.execute(query)]
+
+
+def _request(session: Session, row: RequestRow) -> Request:
+    items = tuple(session.execute(select(RequestItemRow.aip_id, RequestItemRow.target)
+                                  .where(RequestItemRow.request_id == row.id)
+                                  .order_by(RequestItemRow.aip_id, RequestItemRow.target)).all())
+    return Request(row.id, row.user_id, row.purpose, row.state, row.created_at, row.submitted_at, row.decided_at,
+                   row.decided_by, row.decision_reason, tuple(tuple(item) for item in items))
