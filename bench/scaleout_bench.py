@@ -34,6 +34,7 @@ from ingest.steps import WorkerSetup  # noqa: E402
 from ingest.tasks import CeleryExecutor  # noqa: E402
 from preservation.catalogue import Database  # noqa: E402
 from preservation.config import load_settings  # noqa: E402
+from preservation.plain import to_plain  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 
 PRESERVE = str(Path(sys.executable).parent / "preserve")
@@ -117,18 +118,13 @@ def task_overhead(home: Path, broker: str, tasks: int = 300) -> tuple[float, flo
     results = []
     for in_flight in (1, 32):
         executor = CeleryExecutor.from_settings(settings, in_flight=in_flight)
-        messages = ((to_plain_setup(setup), []) for _ in range(tasks))
+        plain = to_plain(setup)
+        messages = ((plain, []) for _ in range(tasks))
         started = time.perf_counter()
         for _ in executor.map("preserve.process_batch", messages):
             pass
         results.append((time.perf_counter() - started) / tasks * 1000)
     return results[0], results[1]
-
-
-def to_plain_setup(setup: WorkerSetup) -> dict:
-    from preservation.plain import to_plain
-
-    return to_plain(setup)
 
 
 def main() -> None:

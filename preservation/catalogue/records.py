@@ -167,7 +167,7 @@ def _required(query: RecordQuery) -> list[list[str]]:
     if query.puid:
         required.append([_token("f", query.puid)])
     if query.access:
-        required.append([TOKEN + "a" + query.access] + (["xqfaclosed"] if query.access == "open" else []))
+        required.append([TOKEN + "a" + query.access] + ([TOKEN + "aclosed"] if query.access == "open" else []))
     if query.year_from is not None or query.year_to is not None:
         low = (query.year_from if query.year_from is not None else 0) // 10
         high = (query.year_to if query.year_to is not None else 9999) // 10
