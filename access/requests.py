@@ -86,3 +86,4 @@ def decide_request(database: Database, reference: str, approve: bool, reason: st
         queue_message(session, user_address(session, request.user_id), f"Your request {request.id[:8]} is {state}",
                       f"Your request for {len(request.items)} record(s) has been {state}.\n\nReason: {reason}", when)
         return get_request(session, request.id)
+

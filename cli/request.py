@@ -9,6 +9,8 @@ import click
 from cli.context import app
 from cli.output import console, emit_json, esc, table
 
+STATES = ["open", "submitted", "approved", "delivered", "refused"]
+
 
 @click.group("request")
 def request_group() -> None:
@@ -16,8 +18,8 @@ def request_group() -> None:
 
 
 @request_group.command("list")
-@click.option("--state", type=click.Choice(["open", "submitted", "approved", "refused"]), default="submitted",
-              show_default=True, help="Which requests (submitted: waiting for a decision).")
+@click.option("--state", type=click.Choice(STATES), default="submitted", show_default=True,
+              help="Which requests (submitted: waiting for a decision).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
@@ -67,6 +69,12 @@ def show_command(ctx: click.Context, request_id: str, as_json: bool) -> None:
         listing.add_row(aip_id[:8], esc(f"objects/{target}" if target else "the whole AIP"),
                         esc(record[0]) if record else "", record[1].status if record else "gone")
     out.print(listing)
+    if request.delivered_at:
+        out.print(f"  delivered {request.delivered_at[:16].replace('T', ' ')}: {request.dip_files} file(s) in "
+                  f"{esc(request.dip_location)}:{esc(request.dip_key)}, link until "
+                  f"{request.expires_at[:16].replace('T', ' ')} UTC")
+    if request.delivery_note:
+        out.print(f"  [yellow]note:[/yellow] {esc(request.delivery_note)}")
 
 
 def _decide(ctx: click.Context, request_id: str, reason: str, archivist: str | None, approve: bool) -> None:
@@ -74,6 +82,22 @@ def _decide(ctx: click.Context, request_id: str, reason: str, archivist: str | N
 
     request = decide_request(app(ctx).database(), request_id, approve, reason, archivist or getpass.getuser())
     console().print(f"Request {request.id[:8]} {request.state}; the researcher has a message in the outbox.")
+    if approve:
+        _deliver(ctx, request.id, archivist)
+
+
+def _deliver(ctx: click.Context, request_id: str, archivist: str | None) -> None:
+    from access.delivery import deliver_request
+    from ingest.records import make_agents
+
+    obj = app(ctx)
+    agents = make_agents(obj.settings.archive_name, archivist or "")
+    with console().status("Building the DIP (access copies, manifest, description)…"):
+        request = deliver_request(obj.settings, obj.database(), request_id, [agents["software"], agents["person"]])
+    console().print(f"Delivered: {request.dip_files} file(s); the researcher's download works until "
+                    f"{request.expires_at[:16].replace('T', ' ')} UTC.")
+    if request.delivery_note:
+        console().print(f"[yellow]Note:[/yellow] {esc(request.delivery_note)}")
 
 
 @request_group.command("approve")
@@ -96,14 +120,39 @@ def refuse_command(ctx: click.Context, request_id: str, reason: str, archivist: 
     _decide(ctx, request_id, reason, archivist, False)
 
 
-@click.command("outbox")
+@request_group.command("deliver")
+@click.argument("request_id")
+@click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who delivers (default: login name).")
+@click.pass_context
+def deliver_command(ctx: click.Context, request_id: str, archivist: str | None) -> None:
+    """Build the DIP of an approved request again (after a failed delivery, or when its link has expired)."""
+    _deliver(ctx, request_id, archivist)
+
+
+@request_group.command("link")
+@click.argument("request_id")
+@click.pass_context
+def link_command(ctx: click.Context, request_id: str) -> None:
+    """Print the download link of a delivered request (it works until the delivery expires)."""
+    from access.delivery import delivery_link
+    from preservation.catalogue.requests import get_request
+
+    obj = app(ctx)
+    with obj.database().session() as session:
+        request = get_request(session, request_id)
+    click.echo(delivery_link(obj.settings, request))
+
+
+@click.group("outbox", invoke_without_command=True)
 @click.option("--all", "show_all", is_flag=True, help="Sent messages too.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_context
 def outbox_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
-    """Messages to people (requests submitted and decided), oldest first."""
+    """Messages to people (requests submitted, decided and delivered), oldest first; `send` sends them."""
     from preservation.catalogue.requests import outbox
 
+    if ctx.invoked_subcommand:
+        return
     with app(ctx).database().session() as session:
         messages = outbox(session, unsent_only=not show_all)
     if as_json:
@@ -114,6 +163,17 @@ def outbox_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     for _id, to, subject, _body, created, sent in messages:
         listing.add_row(esc(to), esc(subject), created[:16].replace("T", " "), sent[:16].replace("T", " ") or "—")
     console().print(listing if messages else "The outbox is empty.")
+
+
+@outbox_command.command("send")
+@click.pass_context
+def send_command(ctx: click.Context) -> None:
+    """Send the unsent messages through the SMTP server in [mail]."""
+    from access.mail import send_outbox
+
+    obj = app(ctx)
+    sent = send_outbox(obj.settings, obj.database())
+    console().print(f"Sent {sent} message(s)." if sent else "Nothing to send.")
 
 
 def register(group: click.Group) -> None:

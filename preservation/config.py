@@ -69,6 +69,20 @@ class Settings:
     policies_path: Path = field(default_factory=Path)
     clamd_socket: str = ""  # a clamd socket to scan through; empty: run clamscan
     virus_database: Path | None = None  # ClamAV signatures for clamscan; None: ClamAV's own
+    access_location: str = ""  # the storage location DIPs are put in; '' = the local folder <home>/access
+    access_link_hours: int = 72  # how long a delivered DIP's download link works
+    portal_url: str = "http://127.0.0.1:8000"  # the portal's address, for links in messages
+    mail_smtp_host: str = ""  # '' = messages stay in the outbox
+    mail_smtp_port: int = 587
+    mail_security: str = "starttls"  # starttls, tls or none
+    mail_sender: str = ""
+    mail_username: str = ""
+    mail_password: str = ""
+
+    @property
+    def secret_file(self) -> Path:
+        """The archive's secret key (signs download links and portal sessions), made on first use."""
+        return self.home / "secret.key"
 
     @property
     def staging_dir(self) -> Path:
@@ -98,7 +112,10 @@ _SCALARS: dict[str, dict[str, type]] = {
     "policies": {"path": str},
     "virus": {"clamd_socket": str, "database": str},
     "replication": {"locations": list},
+    "access": {"location": str, "link_hours": int, "portal_url": str},
+    "mail": {"smtp_host": str, "smtp_port": int, "security": str, "sender": str, "username": str, "password": str},
 }
+MAIL_SECURITY = ("starttls", "tls", "none")
 _LOCATION_KEYS: dict[str, type] = {
     "name": str, "backend": str, "path": str, "endpoint": str, "bucket": str, "prefix": str,
     "purpose": str, "storage_class": str, "object_lock_days": int, "object_lock_mode": str,
@@ -211,6 +228,16 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
         if executor.get(key, 0) < 0:
             raise ConfigError(f"{where}: executor.{key} must be 0 or more")
 
+    access, mail = data.get("access", {}), data.get("mail", {})
+    if access.get("location") and access["location"] not in names:
+        raise ConfigError(f"{where}: access.location names {access['location']!r}, which is not a [[storage]] location")
+    if access.get("link_hours", 72) < 1:
+        raise ConfigError(f"{where}: access.link_hours must be 1 or more")
+    if mail.get("security", "starttls") not in MAIL_SECURITY:
+        raise ConfigError(f"{where}: mail.security must be one of {', '.join(MAIL_SECURITY)}")
+    if mail.get("smtp_host") and not mail.get("sender"):
+        raise ConfigError(f"{where}: mail.sender is needed with mail.smtp_host (the From address)")
+
     url = data.get("catalogue", {}).get("url", "sqlite:///catalogue.db")
     return Settings(
         home=home,
@@ -230,6 +257,15 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
         policies_path=home / data.get("policies", {}).get("path", "policies"),
         clamd_socket=data.get("virus", {}).get("clamd_socket", ""),
         virus_database=home / data["virus"]["database"] if data.get("virus", {}).get("database") else None,
+        access_location=access.get("location", ""),
+        access_link_hours=access.get("link_hours", 72),
+        portal_url=access.get("portal_url", "http://127.0.0.1:8000").rstrip("/"),
+        mail_smtp_host=mail.get("smtp_host", ""),
+        mail_smtp_port=mail.get("smtp_port", 587),
+        mail_security=mail.get("security", "starttls"),
+        mail_sender=mail.get("sender", ""),
+        mail_username=mail.get("username", ""),
+        mail_password=mail.get("password", ""),
     )
 
 
@@ -359,6 +395,21 @@ path = "policies"
 [virus]
 # clamd_socket = "/run/clamav/clamd.ctl"   # scan through clamd; without it each ingest runs clamscan
 # database = "/var/lib/clamav"             # signature folder for clamscan (default: ClamAV's own)
+
+# Delivery of approved requests and the researcher portal (`preserve serve`):
+[access]
+# location = ""                   # a [[storage]] location (purpose "access") for DIPs; default: the folder access/
+link_hours = 72                   # how long a DIP's download link works
+portal_url = "http://127.0.0.1:8000"   # the portal's address as people reach it (used in messages)
+
+# Messages to people (requests submitted and decided) are kept in the outbox; with an SMTP server
+# `preserve outbox send` (and the scheduler, every few minutes) sends them.
+[mail]
+# smtp_host = "smtp.example.org"
+# smtp_port = 587
+# security = "starttls"           # "starttls", "tls" or "none"
+# sender = "archives@example.org"
+# username = ""                   # the password comes from PRESERVE_MAIL_PASSWORD, never from this file
 '''
 
 

@@ -132,3 +132,10 @@ class RequestError(PreservationError):
     """A request for records cannot be made or changed as asked (nothing to submit, no purpose, decided already)."""
 
     exit_code = 52
+
+
+class MailError(PreservationError):
+    """Messages could not be sent: the SMTP server is unreachable or refused them."""
+
+    exit_code = 53
+    default_hint = "Check [mail] in preserve.toml and PRESERVE_MAIL_PASSWORD; the messages stay in the outbox."

@@ -26,6 +26,7 @@ REPLICATION = "replication"
 POLICY_ASSIGNMENT = "policy assignment"
 RECOVERY = "recovery"
 QUARANTINE = "quarantine"
+DISSEMINATION = "dissemination"
 
 # Outcomes
 SUCCESS = "success"

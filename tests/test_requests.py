@@ -38,10 +38,12 @@ def test_a_request_goes_from_researcher_to_archivist_and_back(archive):
 
     preserve("request", "approve", submitted.id[:8], "--reason", "Open records", "--archivist", "The Archivist")
     decided = preserve.json("request", "show", submitted.id)
-    assert (decided["state"], decided["decided_by"], decided["decision_reason"]) == ("approved", "The Archivist",
+    assert (decided["state"], decided["decided_by"], decided["decision_reason"]) == ("delivered", "The Archivist",
                                                                                    "Open records")
-    last = preserve.json("outbox")[-1]
-    assert last["to"] == "reader@example.org" and "approved" in last["subject"] and "Open records" in last["body"]
+    approved, delivered = preserve.json("outbox")[-2:]
+    assert approved["to"] == "reader@example.org" and "approved" in approved["subject"]
+    assert "Open records" in approved["body"]
+    assert delivered["to"] == "reader@example.org" and "ready" in delivered["subject"]
     again = preserve("request", "refuse", submitted.id, "--reason", "Changed my mind", expect=52)
     assert "is approved, not waiting for a decision" in again.stderr
 

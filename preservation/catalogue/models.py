@@ -273,6 +273,13 @@ class RequestRow(Base):
     decided_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
     decided_by: Mapped[str] = mapped_column(Text, default="")
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    # delivery of an approved request (access.delivery): the DIP's place, size and the end of its link
+    dip_location: Mapped[str] = mapped_column(Text, default="", server_default="")
+    dip_key: Mapped[str] = mapped_column(Text, default="", server_default="")
+    dip_files: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivered_at: Mapped[str] = mapped_column(Text, default="", server_default="")
+    expires_at: Mapped[str] = mapped_column(Text, default="", server_default="")
+    delivery_note: Mapped[str] = mapped_column(Text, default="", server_default="")  # what could not be delivered
 
 
 class RequestItemRow(Base):

@@ -292,7 +292,7 @@ def aip_files(session: Session, aip_id: str) -> Iterator[FileRecord]:
     """The files of an AIP in path order (streamed)."""
     rows = session.execute(select(FileRow).where(FileRow.aip_id == aip_id).order_by(FileRow.path)).scalars()
     for row in rows:
-        yield _file(row)
+        yield file_from_row(row)
 
 
 def aip_events(session: Session, aip_id: str, file_id: str | None = None) -> list[Event]:
@@ -389,7 +389,7 @@ def _file_row(record: FileRecord) -> dict:
     }
 
 
-def _file(row: FileRow) -> FileRecord:
+def file_from_row(row: FileRow) -> FileRecord:
     fmt = FormatInfo(row.puid, row.format_name, row.format_version, row.mime_type, row.id_basis, row.id_warning)
     return FileRecord(row.id, row.aip_id, row.path, row.original_name, row.size, row.sha256, row.sha512, fmt, row.role,
                       Validation.from_json(row.validation), row.personal_data, row.review, row.derived_from)

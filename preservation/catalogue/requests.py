@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from preservation.catalogue.models import OutboxRow, RecordRow, RequestItemRow, RequestRow, UserRow
+from preservation.catalogue.models import FileRow, OutboxRow, RecordRow, RequestItemRow, RequestRow, UserRow
+from preservation.catalogue.queries import file_from_row
 from preservation.errors import NotFound
-from preservation.model import Access
+from preservation.model import Access, FileRecord
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,12 @@ class Request:
     decided_by: str = ""
     decision_reason: str = ""
     items: tuple[tuple[str, str], ...] = ()
+    dip_location: str = ""
+    dip_key: str = ""
+    dip_files: int = 0
+    delivered_at: str = ""
+    expires_at: str = ""
+    delivery_note: str = ""
 
 
 def open_request(session: Session, user_id: str) -> Request | None:
@@ -77,6 +84,23 @@ def record_access(session: Session, aip_id: str, target: str) -> tuple[str, Acce
     return (row[0], Access(row[1], row[2])) if row else None
 
 
+def files_of_record(session: Session, aip_id: str, target: str) -> list[tuple[FileRecord, Access]]:
+    """Every file (originals and derivatives) of the AIP under ``target`` ('' the whole AIP), with its access."""
+    query = select(FileRow).where(FileRow.aip_id == aip_id).order_by(FileRow.path)
+    rows = list(session.scalars(query))
+    if target:
+        under = {row.id for row in rows if row.path == f"data/objects/{target}"
+                 or row.path.startswith(f"data/objects/{target}/")}
+        rows = [row for row in rows if row.id in under or row.derived_from in under]
+    return [(file_from_row(row), Access(row.access, row.closed_until, row.access_reason)) for row in rows]
+
+
+def record_reference(session: Session, aip_id: str, target: str) -> str:
+    """The reference code of the record (AIP '' or a path under objects/), '' when it has none."""
+    return session.execute(select(RecordRow.reference).where(RecordRow.aip_id == aip_id, RecordRow.path == target)
+                           ).scalar() or ""
+
+
 def user_address(session: Session, user_id: str) -> str:
     """A user's e-mail address."""
     return session.execute(select(UserRow.email).where(UserRow.id == user_id)).scalar_one()
@@ -85,6 +109,11 @@ def user_address(session: Session, user_id: str) -> str:
 def addresses_with_role(session: Session, *roles: str) -> list[str]:
     """The e-mail addresses of every enabled account with one of ``roles``."""
     return list(session.scalars(select(UserRow.email).where(UserRow.role.in_(roles), UserRow.disabled == 0)))
+
+
+def mark_sent(session: Session, message_id: int, when: str) -> None:
+    """Record that a message has been sent."""
+    session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(sent_at=when))
 
 
 def queue_message(session: Session, to_address: str, subject: str, body: str, when: str) -> None:
@@ -106,4 +135,5 @@ def _request(session: Session, row: RequestRow) -> Request:
                                   .where(RequestItemRow.request_id == row.id)
                                   .order_by(RequestItemRow.aip_id, RequestItemRow.target)).all())
     return Request(row.id, row.user_id, row.purpose, row.state, row.created_at, row.submitted_at, row.decided_at,
-                   row.decided_by, row.decision_reason, tuple(tuple(item) for item in items))
+                   row.decided_by, row.decision_reason, tuple(tuple(item) for item in items), row.dip_location,
+                   row.dip_key, row.dip_files, row.delivered_at, row.expires_at, row.delivery_note)

@@ -1,0 +1,198 @@
+"""Delivery of approved requests: DIPs of access copies behind time-limited links, and the outbox sent by SMTP."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import shutil
+import socket
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from access.delivery import delivery_link
+from access.requests import add_to_request, submit_request
+from access.secret import archive_secret
+from access.users import create_user
+from cli.context import AppContext
+from ingest.samples import make_sample_collection
+from policies import DEFAULTS
+from preservation.catalogue.requests import get_request
+from preservation.errors import AccessDenied, RequestError
+from storage.links import verify_local_link
+from tests.conftest import require_tool
+from tests.test_access_status import ARCHIVAL, _transfer
+
+
+def _people(preserve):
+    context = AppContext(home=preserve.home, config=preserve.home / "preserve.toml")
+    database = context.database()
+    reader = create_user(database, "reader@example.org", "A Reader", "researcher", "correct horse battery")
+    create_user(database, "archivist@example.org", "The Archivist", "archivist", "correct horse battery")
+    return context, database, reader
+
+
+def _ask(database, reader, aip_id: str, *targets: str) -> str:
+    for target in targets:
+        add_to_request(database, reader, aip_id, target)
+    return submit_request(database, reader, "A history of the parish and its people").id
+
+
+def _dip(preserve, request_id: str) -> zipfile.ZipFile:
+    return zipfile.ZipFile(preserve.home / "access" / "dips" / f"{request_id}.zip")
+
+
+def test_an_approved_request_is_delivered_without_its_closed_files(preserve, tmp_path):
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    context, database, reader = _people(preserve)
+    request_id = _ask(database, reader, aip_id, "")  # the whole collection; its minutes are closed
+    result = preserve("request", "approve", request_id, "--reason", "Open records", "--archivist", "The Archivist")
+    assert "Delivered: 2 file(s)" in result.stdout and "1 closed file(s) withheld" in result.stdout
+
+    with _dip(preserve, request_id) as dip:
+        names = set(dip.namelist())
+        assert names == {f"objects/{aip_id[:8]}/documents/letter.txt", f"objects/{aip_id[:8]}/plan.txt",
+                         "manifest.csv", "README.txt"}  # nothing of the closed minutes, not even its name
+        rows = list(csv.DictReader(io.StringIO(dip.read("manifest.csv").decode())))
+        for row in rows:
+            assert hashlib.sha256(dip.read(row["file"])).hexdigest() == row["sha256"]
+            assert row["made"] == "original" and row["aip"] == aip_id
+        readme = dip.read("README.txt").decode()
+    assert "A history of the parish" in readme and "DRO/52" in readme and "1 file(s) closed today" in readme
+    assert "minutes" not in readme.lower()
+
+    shown = preserve.json("request", "show", request_id)
+    assert shown["state"] == "delivered" and shown["dip_files"] == 2 and shown["dip_location"] == "access"
+    events = [e for e in preserve.json("aip", "show", aip_id)["events"] if e["type"] == "dissemination"]
+    assert len(events) == 1 and request_id in events[0]["detail"]
+    logs = list((preserve.home / "storage" / "primary").rglob("*.xml"))
+    assert any(b"dissemination" in log.read_bytes() and request_id.encode() in log.read_bytes() for log in logs)
+    message = preserve.json("outbox")[-1]
+    assert message["to"] == "reader@example.org" and f"/requests/{request_id}" in message["body"]
+
+    link = preserve("request", "link", request_id[:8]).stdout.strip()
+    assert link.startswith("http://127.0.0.1:8000/download/dips/")
+    secret = archive_secret(context.settings)
+    granted = link.removeprefix("http://127.0.0.1:8000/download/")
+    assert verify_local_link(granted, "access", secret) == f"dips/{request_id}.zip"
+    with pytest.raises(AccessDenied, match="not valid"):
+        verify_local_link(granted.replace(request_id, get_request_id_of_other(request_id)), "access", secret)
+    with pytest.raises(AccessDenied, match="expired"):
+        verify_local_link(granted, "access", secret, now=datetime.now(UTC).timestamp() + 73 * 3600)
+
+
+def get_request_id_of_other(request_id: str) -> str:
+    """Another request's id of the same shape (a researcher editing the link)."""
+    return request_id[:-1] + ("0" if request_id[-1] != "0" else "1")
+
+
+def test_an_expired_delivery_gives_no_link_and_can_be_delivered_again(preserve, tmp_path):
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    context, database, reader = _people(preserve)
+    request_id = _ask(database, reader, aip_id, "plan.txt")
+    preserve("request", "approve", request_id, "--reason", "Open")
+    with database.session() as session:
+        request = get_request(session, request_id)
+    with pytest.raises(RequestError, match="expired"):
+        delivery_link(context.settings, request, now=datetime.now(UTC) + timedelta(hours=73))
+    preserve("request", "deliver", request_id)
+    events = [e for e in preserve.json("aip", "show", aip_id)["events"] if e["type"] == "dissemination"]
+    assert len(events) == 2  # each delivery is its own event
+
+
+def test_a_damaged_copy_is_never_delivered_and_nothing_is_left_half_done(preserve, tmp_path):
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    _context, database, reader = _people(preserve)
+    request_id = _ask(database, reader, aip_id, "plan.txt")
+    [stored] = [p for p in (preserve.home / "storage" / "primary").rglob("plan.txt") if "content" in p.parts]
+    stored.write_text("A plan, altered")
+    result = preserve("request", "approve", request_id, "--reason", "Open", expect=30)
+    assert "no intact copy to deliver from" in result.stderr and "SHA-512" in result.stderr
+    assert preserve.json("request", "show", request_id)["state"] == "approved"  # decided; delivery can be retried
+    assert not (preserve.home / "access" / "dips" / f"{request_id}.zip").exists()
+    assert not list((preserve.home / "staging").glob("dip-*"))
+
+
+def test_a_request_with_nothing_deliverable_says_so(preserve, tmp_path):
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    (preserve.home / "policies" / "formats.toml").write_text('version = 2\n[default]\naccess = "none"\n')
+    _context, database, reader = _people(preserve)
+    request_id = _ask(database, reader, aip_id, "plan.txt")
+    result = preserve("request", "approve", request_id, "--reason", "Open", expect=52)
+    assert "nothing in it can be delivered" in result.stderr and "no access copy" in result.stderr
+
+
+def test_access_copies_are_made_as_the_format_policy_says(preserve, tmp_path):
+    for tool in ("soffice", "ffmpeg"):
+        require_tool(tool, "access copies")
+    shutil.copy(DEFAULTS / "formats.toml", preserve.home / "policies" / "formats.toml")  # copies at request
+    transfer = tmp_path / "sample"
+    make_sample_collection(transfer / "objects")
+    (transfer / "metadata").mkdir()
+    (transfer / "metadata" / "metadata.csv").write_text("filename,dc.title\nobjects,Parish sample collection\n")
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]
+    _context, database, reader = _people(preserve)
+    request_id = _ask(database, reader, aip_id, "")
+    preserve("request", "approve", request_id, "--reason", "Open")
+    with _dip(preserve, request_id) as dip:
+        made = {row["original path"]: (row["file"], row["made"])
+                for row in csv.DictReader(io.StringIO(dip.read("manifest.csv").decode()))}
+        docx, how = made["documents/restoration-report.docx"]
+        assert docx.endswith(".docx.pdf") and how.startswith("access copy: pdfa by LibreOffice")
+        assert dip.read(docx).startswith(b"%PDF-")
+        assert dip.read(made["photographs/estate-map.tif"][0])[:3] == b"\xff\xd8\xff"  # JPEG
+        assert made["audio/oral-history-interview.wav"][0].endswith(".mp3")
+        assert made["photographs/harbour-1923.jpg"] == (f"objects/{aip_id[:8]}/photographs/harbour-1923.jpg",
+                                                         "original")
+        assert len(made) == 11
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler name
+        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
+        return "250 OK"
+
+
+def _mail_settings(preserve, port: int) -> None:
+    config = preserve.home / "preserve.toml"
+    config.write_text(config.read_text().replace("[mail]\n", f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
+                                                               'security = "none"\nsender = "archives@example.org"\n'))
+
+
+def test_the_outbox_is_sent_by_smtp_once(preserve, tmp_path):
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    _context, database, reader = _people(preserve)
+    _ask(database, reader, aip_id, "plan.txt")
+    inbox = _Inbox()
+    with socket.socket() as probe:  # a free port (aiosmtpd's Controller cannot be given port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        _mail_settings(preserve, port)
+        assert "Sent 1 message(s)" in preserve("outbox", "send").stdout
+        assert "Nothing to send" in preserve("outbox", "send").stdout
+    finally:
+        server.stop()
+    [(to, content)] = inbox.messages
+    assert to == ["archivist@example.org"] and "From: archives@example.org" in content
+    assert "A history of the parish" in content
+    assert preserve.json("outbox") == [] and preserve.json("outbox", "--all")[0]["sent"]
+
+
+def test_an_unreachable_smtp_server_keeps_the_messages(preserve, tmp_path):
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    _context, database, reader = _people(preserve)
+    _ask(database, reader, aip_id, "plan.txt")
+    assert "no SMTP server is configured" in preserve("outbox", "send", expect=53).stderr
+    _mail_settings(preserve, 9)  # nothing listens on the discard port
+    result = preserve("outbox", "send", expect=53)
+    assert "127.0.0.1:9" in result.stderr and "stay in the outbox" in result.stderr
+    assert len(preserve.json("outbox")) == 1
