@@ -3,14 +3,22 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# GOV.UK Frontend (and axe-core for the accessibility tests), from the npm registry at the pinned versions
+ASSETS := access/web/node_modules/.package-lock.json
 
-.PHONY: demo demo-s3 test lint bench clean
+.PHONY: demo demo-s3 test lint bench serve portal-assets clean
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[s3,queue,postgres,test]'
+	$(BIN)/pip install --quiet -e '.[s3,queue,postgres,web,test]'
 	touch $(STAMP)
+
+$(ASSETS): access/web/package.json access/web/package-lock.json
+	npm ci --prefix access/web --no-audit --no-fund --loglevel=error
+	touch $(ASSETS)
+
+portal-assets: $(ASSETS)
 
 demo: $(STAMP)
 	rm -rf .demo
@@ -23,11 +31,14 @@ demo-s3: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) lint
+test: $(STAMP) $(ASSETS) lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+serve: $(STAMP) $(ASSETS)
+	$(BIN)/preserve serve
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py
 
 clean:
-	rm -rf $(VENV) .demo .demo-s3 bench/work .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .demo .demo-s3 bench/work .pytest_cache .ruff_cache *.egg-info access/web/node_modules

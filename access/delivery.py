@@ -161,7 +161,7 @@ def _gather(settings: Settings, database: Database, staging: Path,
             notes.append(f"{_inside(original)}: the format policy gives no access copy of {rule.name}")
         else:
             wanted.append((original, original, ORIGINAL if rule.access == ORIGINAL else rule.access))
-    fetched = _fetch(settings, database, staging / "sources", [source for _, source, _ in wanted])
+    fetched = fetch_files(settings, database, staging / "sources", [source for _, source, _ in wanted])
     files, jobs = [], {}
     for original, source, made in wanted:
         relative = f"objects/{original.aip_id[:8]}/{_inside(original)}"
@@ -186,7 +186,7 @@ def _inside(record: FileRecord) -> str:
     return record.path.removeprefix("data/objects/")
 
 
-def _fetch(settings: Settings, database: Database, folder: Path, records: list[FileRecord]) -> dict[str, Path]:
+def fetch_files(settings: Settings, database: Database, folder: Path, records: list[FileRecord]) -> dict[str, Path]:
     """Copy each file from an intact copy of its AIP into ``folder``, checked against the inventory's SHA-512."""
     folder.mkdir(parents=True, exist_ok=True)
     by_aip: dict[str, list[FileRecord]] = {}

@@ -18,14 +18,16 @@ from preservation.catalogue.requests import (
     add_request,
     addresses_with_role,
     get_request,
+    list_requests,
     open_request,
     queue_message,
     record_access,
+    remove_item,
     update_request,
     user_address,
 )
 from preservation.catalogue.users import User
-from preservation.errors import AccessDenied, RequestError
+from preservation.errors import AccessDenied, NotFound, RequestError
 from preservation.identifiers import new_uuid, timestamp
 
 MIN_PURPOSE = 10  # characters: enough to say what the records are wanted for
@@ -87,3 +89,72 @@ def decide_request(database: Database, reference: str, approve: bool, reason: st
                       f"Your request for {len(request.items)} record(s) has been {state}.\n\nReason: {reason}", when)
         return get_request(session, request.id)
 
+
+
+def basket(database: Database, user: User | None) -> Request | None:
+    """The person's request still being put together, if any."""
+    require_role(user, "researcher", "archivist")
+    with database.session() as session:
+        return open_request(session, user.id)
+
+
+def remove_from_request(database: Database, user: User | None, aip_id: str, target: str) -> Request | None:
+    """Take a record out of the person's open request."""
+    require_role(user, "researcher", "archivist")
+    with database.session() as session:
+        request = open_request(session, user.id)
+        if request is not None:
+            remove_item(session, request.id, aip_id, target)
+        return open_request(session, user.id)
+
+
+def requests_of(database: Database, user: User | None) -> list[Request]:
+    """The person's own requests, oldest first (not the one still open)."""
+    require_role(user, "researcher", "archivist")
+    with database.session() as session:
+        return [r for r in list_requests(session, user_id=user.id) if r.state != "open"]
+
+
+def request_for(database: Database, user: User | None, reference: str) -> Request:
+    """A request the person may see: their own, or any for an archivist; NotFound for anyone else's."""
+    require_role(user, "researcher", "archivist", "administrator")
+    with database.session() as session:
+        try:
+            request = get_request(session, reference)
+        except NotFound:
+            request = None
+    if request is None or (request.user_id != user.id and user.role not in ("archivist", "administrator")):
+        raise NotFound("no such request")  # another person's request looks like none at all
+    return request
+
+
+def waiting_requests(database: Database, user: User | None) -> list[Request]:
+    """Submitted requests waiting for a decision (archivists only), oldest first."""
+    require_role(user, "archivist", "administrator")
+    with database.session() as session:
+        return list_requests(session, "submitted")
+
+
+def request_records(database: Database, user: User | None, request: Request,
+                    today: str | None = None) -> list[dict[str, str]]:
+    """The records of a request as the person may see them now: a record closed since it was added (for a
+    researcher) or no longer held shows no title."""
+    from access.records import findable
+
+    today = today or date.today().isoformat()
+    allowed = findable(user)
+    shown = []
+    with database.session() as session:
+        for aip_id, target in request.items:
+            found = record_access(session, aip_id, target)
+            status = found[1].in_force(today).status if found else "gone"
+            visible = found is not None and status in allowed
+            shown.append({"aip_id": aip_id, "path": target, "title": found[0] if visible else "",
+                          "access": status if visible else "unavailable"})
+    return shown
+
+
+def requester(database: Database, request: Request) -> str:
+    """Who made a request: their e-mail address."""
+    with database.session() as session:
+        return user_address(session, request.user_id)

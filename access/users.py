@@ -80,6 +80,15 @@ def users(database: Database) -> list[User]:
         return list_users(session)
 
 
+def signed_in(database: Database, user_id: str) -> User | None:
+    """The enabled account a session names, if it still exists."""
+    from preservation.catalogue.users import user_by_id
+
+    with database.session() as session:
+        user = user_by_id(session, user_id) if user_id else None
+    return user if user is not None and not user.disabled else None
+
+
 def require_role(user: User | None, *roles: str) -> User:
     """AccessDenied unless ``user`` is signed in with one of ``roles`` (administrators may do everything)."""
     if user is None or user.disabled or (user.role not in roles and user.role != "administrator"):

@@ -101,13 +101,14 @@ def _register_commands() -> None:
         request,
         scheduler,
         search,
+        serve,
         storage,
         user,
         worker,
     )
 
     for module in (init, ingest, aip, access, audit, report, scheduler, policy, migrate, search, identify, formats,
-                   bag, storage, catalogue, user, request, doctor, worker, demo):
+                   bag, storage, catalogue, user, request, serve, doctor, worker, demo):
         module.register(cli)
 
 

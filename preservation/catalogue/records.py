@@ -298,3 +298,26 @@ def _names(prefix: str, values: tuple[str, ...], params: dict[str, object]) -> s
     for index, value in enumerate(values):
         params[f"{prefix}{index}"] = value
     return ", ".join(f":{prefix}{index}" for index in range(len(values))) or "NULL"
+
+
+def records_of(session: Session, aip_id: str, today: str) -> list[Record]:
+    """Every record of an AIP (its access as it stands on ``today``), by path."""
+    return [Record(*row) for row in session.execute(
+        text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip ORDER BY r.path"), {"aip": aip_id, "today": today})]
+
+
+def records_with_references(session: Session, references: list[str], today: str) -> list[Record]:
+    """The records of units with these reference codes."""
+    if not references:
+        return []
+    params: dict[str, object] = {"today": today}
+    return [Record(*row) for row in session.execute(
+        text(f"SELECT {COLUMNS} FROM records r WHERE r.reference IN ({_names('ref', tuple(references), params)})"),
+        params)]
+
+
+def records_below(session: Session, reference: str, today: str) -> list[Record]:
+    """The AIP-level records of units whose parent is ``reference`` (units in other AIPs described below it)."""
+    return [Record(*row) for row in session.execute(text(
+        f"SELECT {COLUMNS} FROM records r JOIN units u ON u.aip_id = r.aip_id AND u.target = r.path "
+        "WHERE u.parent_reference = :parent ORDER BY r.reference"), {"parent": reference, "today": today})]

@@ -52,6 +52,13 @@ def add_item(session: Session, request_id: str, aip_id: str, target: str) -> Non
         session.add(RequestItemRow(request_id=request_id, aip_id=aip_id, target=target))
 
 
+def remove_item(session: Session, request_id: str, aip_id: str, target: str) -> None:
+    """Take a record out of a request."""
+    row = session.get(RequestItemRow, (request_id, aip_id, target))
+    if row is not None:
+        session.delete(row)
+
+
 def get_request(session: Session, reference: str) -> Request:
     """The request whose id is, or starts with, ``reference``; NotFound otherwise."""
     rows = list(session.scalars(select(RequestRow).where(RequestRow.id.startswith(reference, autoescape=True))

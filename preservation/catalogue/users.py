@@ -35,6 +35,12 @@ def find_user(session: Session, email: str) -> tuple[User, str] | None:
     return (_user(row), row.password_hash) if row is not None else None
 
 
+def user_by_id(session: Session, user_id: str) -> User | None:
+    """The user with this id, if there is one."""
+    row = session.get(UserRow, user_id)
+    return _user(row) if row is not None else None
+
+
 def list_users(session: Session) -> list[User]:
     """Everyone, by e-mail address."""
     return [_user(row) for row in session.scalars(select(UserRow).order_by(UserRow.email))]

@@ -1,0 +1,134 @@
+"""A record as a person may see it: its description, where it sits in the hierarchy, what is below it,
+and a preview of its content when the record is open.
+
+Every path that reveals a record goes through ``view_record`` or ``preview``: a record the person may
+not find (closed, for a researcher) is answered exactly as a record that does not exist.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from access.search import EVERYTHING, RESEARCHER
+from preservation.catalogue import Database
+from preservation.catalogue import queries as catalogue
+from preservation.catalogue.records import Record, records_below, records_of, records_with_references
+from preservation.catalogue.requests import files_of_record
+from preservation.catalogue.units import units_of
+from preservation.catalogue.users import User
+from preservation.config import Settings
+from preservation.errors import NotFound
+from preservation.model import OPEN, FileRecord
+
+PREVIEWABLE = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
+MAX_CHILDREN = 200  # listed on a record's page; more are found by searching
+DESCRIBED = ("dc.title", "dc.date", "dc.creator", "dc.description", "dc.subject", "dc.publisher", "dc.type",
+             "dc.language", "dc.rights")
+
+
+@dataclass
+class RecordView:
+    """What a record's page shows."""
+
+    record: Record
+    description: list[tuple[str, str]] = field(default_factory=list)  # (Dublin Core element, value)
+    breadcrumb: list[Record] = field(default_factory=list)  # from the top of the hierarchy down to the parent
+    children: list[Record] = field(default_factory=list)
+    more_children: int = 0
+    preview_mime: str = ""  # '' when there is nothing the person may preview
+
+
+def findable(user: User | None) -> tuple[str, ...]:
+    """The access statuses of records this person may find: archivists find everything."""
+    return EVERYTHING if user is not None and user.role in ("archivist", "administrator") else RESEARCHER
+
+
+def view_record(database: Database, user: User | None, aip_id: str, path: str, today: str | None = None
+                ) -> RecordView:
+    """The record at ``path`` ('' the AIP's own) in AIP ``aip_id``; NotFound if there is none this person may find."""
+    today = today or date.today().isoformat()
+    allowed = findable(user)
+    with database.session() as session:
+        records = records_of(session, aip_id, today)
+        by_path = {r.path: r for r in records}
+        record = by_path.get(path)
+        if record is None or record.access not in allowed:
+            raise NotFound("no such record", hint="Search the catalogue to find records.")
+        described = [(element, value) for target, element, value in catalogue.aip_descriptions(session, aip_id)
+                     if target == path and element in DESCRIBED]
+        units = {u.reference: u for u in units_of(session, aip_id)}
+        trail = _ancestors_in_aip(by_path, path)
+        top = trail[0] if trail else record
+        parent = units.get(top.reference).parent_reference if top.reference in units else ""
+        above: list[Record] = []
+        while parent and len(above) < 20:  # units of other AIPs above this one, by reference code
+            found = records_with_references(session, [parent], today)
+            if not found:
+                break
+            above.insert(0, found[0])
+            parent_units = {u.reference: u for u in units_of(session, found[0].aip_id)}
+            parent = parent_units[parent].parent_reference if parent in parent_units else ""
+        children = [r for r in records if r.path != path and _nearest_above(by_path, r.path) == path]
+        if record.reference:
+            children += [r for r in records_below(session, record.reference, today) if r.aip_id != aip_id]
+        preview = _previewable(session, record, user, today) if record.kind == "file" or record.file_id else None
+    visible = [r for r in children if r.access in allowed]
+    return RecordView(record, described, [r for r in above + trail if r.access in allowed], visible[:MAX_CHILDREN],
+                      max(0, len(visible) - MAX_CHILDREN), preview.format.mime_type if preview else "")
+
+
+def preview(settings: Settings, database: Database, user: User | None, aip_id: str, path: str, folder: Path,
+            today: str | None = None) -> tuple[Path, str]:
+    """Copy an open file's previewable content (the original, or its access copy) into ``folder``, checked
+    against the inventory; return (file, MIME type). NotFound for anything this person may not see."""
+    from access.delivery import fetch_files
+
+    today = today or date.today().isoformat()
+    view = view_record(database, user, aip_id, path, today)
+    if not view.preview_mime:
+        raise NotFound("no preview of this record", hint="Request a copy instead.")
+    with database.session() as session:
+        chosen = _previewable(session, view.record, user, today)
+    fetched = fetch_files(settings, database, folder, [chosen])
+    return fetched[chosen.id], chosen.format.mime_type
+
+
+def preview_folder() -> tempfile.TemporaryDirectory:
+    """A private temporary folder for one preview."""
+    return tempfile.TemporaryDirectory(prefix="preserve-preview-")
+
+
+def _previewable(session, record: Record, user: User | None, today: str) -> FileRecord | None:
+    """The file to show for a file record (the original, else its access copy), if the person may see it."""
+    files = files_of_record(session, record.aip_id, record.path)
+    original = next(((f, a) for f, a in files if f.role == "original" and f.path == f"data/objects/{record.path}"),
+                    None)
+    if original is None:
+        return None
+    archivist = user is not None and user.role in ("archivist", "administrator")
+    if not archivist and original[1].in_force(today).status != OPEN:
+        return None
+    candidates = [original[0]] + [f for f, _ in files if f.role == "access" and f.derived_from == original[0].id]
+    return next((f for f in candidates if f.format.mime_type.split(";")[0] in PREVIEWABLE), None)
+
+
+def _nearest_above(by_path: dict[str, Record], path: str) -> str | None:
+    """The path of the nearest record above ``path`` in the same AIP (None at the top)."""
+    parts = path.split("/") if path else []
+    for depth in range(len(parts) - 1, -1, -1):
+        candidate = "/".join(parts[:depth])
+        if candidate in by_path:
+            return candidate
+    return None
+
+
+def _ancestors_in_aip(by_path: dict[str, Record], path: str) -> list[Record]:
+    trail = []
+    above = _nearest_above(by_path, path)
+    while above is not None:
+        trail.insert(0, by_path[above])
+        above = _nearest_above(by_path, above)
+    return trail

@@ -1,0 +1,137 @@
+"""The portal application: pages, the JSON API, assets, sessions and security headers.
+
+FastAPI and Starlette are imported only in ``access.web``; everything the portal does goes through the
+same functions as the command line (``access.*``), so the rules are enforced in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from access.secret import archive_secret
+from access.web.security import RateLimit, csrf_token, current_user
+from preservation.catalogue import Database
+from preservation.config import Settings
+from preservation.errors import ConfigError, PreservationError
+
+HERE = Path(__file__).parent
+LOG = logging.getLogger("preserve.portal")
+SESSION_HOURS = 8
+STATUS = {"NotFound": 404, "AccessDenied": 403, "RequestError": 400, "AccountError": 400}
+
+
+@dataclass
+class Portal:
+    """What every route needs: the settings, the catalogue, the templates and the sign-in limits."""
+
+    settings: Settings
+    database: Database
+    templates: Environment
+    logins: RateLimit
+
+    def page(self, request: Request, template: str, title: str, status: int = 200, **values: object) -> HTMLResponse:
+        """Render a page with the navigation, the person signed in, flashed notices and errors."""
+        user = values.pop("user", None) or current_user(request, self.database)
+        navigation = [{"href": "/", "text": "Search"}]
+        if user is not None:
+            navigation += [{"href": "/basket", "text": "Request basket"}, {"href": "/requests", "text": "My requests"}]
+            if user.role in ("archivist", "administrator"):
+                navigation.append({"href": "/queue", "text": "Requests to decide"})
+        else:
+            navigation += [{"href": "/login", "text": "Sign in"}, {"href": "/register", "text": "Create an account"}]
+        for item in navigation:
+            item["active"] = request.url.path == item["href"] or (item["href"] != "/" and
+                                                                 request.url.path.startswith(item["href"] + "/"))
+        notice = request.session.pop("notice", "")
+        errors = values.pop("errors", None) or ([{"text": e} for e in [request.session.pop("error", "")] if e])
+        html = self.templates.get_template(template).render(
+            title=title, archive_name=self.settings.archive_name, navigation=navigation, user=user,
+            csrf=csrf_token(request), nonce=request.state.nonce, notice=notice, errors=errors, **values)
+        return HTMLResponse(html, status)
+
+
+def assets_folder() -> Path:
+    """GOV.UK Frontend's built files, installed from npm by the set-up (`make portal-assets`)."""
+    folder = Path(os.environ.get("PRESERVE_PORTAL_ASSETS", HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk"))
+    if not (folder / "govuk-frontend.min.css").is_file():
+        raise ConfigError(f"{folder}: GOV.UK Frontend is not installed",
+                          hint="Run `make portal-assets` (npm ci in access/web), or set PRESERVE_PORTAL_ASSETS.")
+    return folder
+
+
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+    """The portal for one archive."""
+    from access.web import api, pages
+
+    database = database or Database(settings.catalogue_url)
+    database.require_current()
+    templates = Environment(loader=ChoiceLoader([
+        PackageLoader("access.web", "templates"),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    ]), autoescape=select_autoescape(default=True, default_for_string=True))
+    app = FastAPI(title=f"{settings.archive_name} catalogue API", version="1",
+                  description="Search the catalogue, request records and decide requests.",
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.portal = Portal(settings, database, templates, RateLimit())
+    assets = assets_folder()
+    app.mount("/assets", StaticFiles(directory=assets / "assets"), name="assets")
+    app.mount("/govuk", StaticFiles(directory=assets), name="govuk")
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.add_middleware(SessionMiddleware, secret_key=archive_secret(settings).hex(), session_cookie="preserve_session",
+                       max_age=SESSION_HOURS * 3600, same_site="lax",
+                       https_only=settings.portal_url.startswith("https://"))
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        request.state.nonce = secrets.token_urlsafe(16)
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", (
+            f"default-src 'self'; script-src 'self' 'nonce-{request.state.nonce}'; img-src 'self' data:; "
+            "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"))
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        static = request.url.path.startswith(("/assets/", "/govuk/", "/static/"))
+        response.headers.setdefault("Cache-Control", "public, max-age=86400" if static else "no-store")
+        return response
+
+    @app.exception_handler(PreservationError)
+    async def preservation_error(request: Request, exc: PreservationError):
+        status = STATUS.get(type(exc).__name__, 500)
+        message, hint = (exc.message, exc.hint or "") if status < 500 else (
+            "Something went wrong on our side.", "Try again later; if it goes on, tell the archive.")
+        if status >= 500:
+            LOG.error("%s %s: %s", request.method, request.url.path, exc.message)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, "hint": hint}, status)
+        return _error_page(request, status, message, hint)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+        return _error_page(request, exc.status_code, str(exc.detail), "", exc.headers)
+
+    return app
+
+
+def _error_page(request: Request, status: int, message: str, hint: str, headers=None) -> HTMLResponse:
+    portal: Portal = request.app.state.portal
+    titles = {403: "You cannot see this", 404: "Page not found", 429: "Too many attempts"}
+    response = portal.page(request, "error.html", titles.get(status, "There is a problem"), status,
+                           message=message, hint=hint)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response

@@ -1,0 +1,291 @@
+"""The portal's pages: search, records, the request basket, my requests, the archivists' queue, accounts."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from starlette.background import BackgroundTask
+
+from access import requests as requesting
+from access.delivery import delivery_link, dip_storage
+from access.records import findable, preview, preview_folder, view_record
+from access.search import search
+from access.secret import archive_secret
+from access.users import create_user, require_role
+from access.web.app import Portal
+from access.web.security import attempt_sign_in, check_csrf, current_user, sign_in
+from access.web.shared import decide_and_deliver, query_from
+from preservation.catalogue.records import FACETS
+from preservation.errors import AccessDenied, AccountError, RequestError
+from storage.links import verify_local_link
+
+router = APIRouter(include_in_schema=False)
+
+
+def _portal(request: Request) -> Portal:
+    return request.app.state.portal
+
+
+def _back(path: str, notice: str = "", error: str = "", request: Request | None = None) -> RedirectResponse:
+    if request is not None and notice:
+        request.session["notice"] = notice
+    if request is not None and error:
+        request.session["error"] = error
+    return RedirectResponse(path if path.startswith("/") and not path.startswith("//") else "/", 303)
+
+
+def _signed_in(request: Request, *roles: str):
+    """The signed-in person with one of ``roles``; sends others to sign in (or 403 when signed in already)."""
+    user = current_user(request, _portal(request).database)
+    if user is None:
+        return None
+    require_role(user, *roles)
+    return user
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    return RedirectResponse("/login?" + urlencode({"next": request.url.path}), 303)
+
+
+@router.get("/")
+def search_page(request: Request, q: str = "", collection: str = "", format: str = "", access: str = "",
+                year_from: str = "", year_to: str = "", page: str = "1"):
+    """Search the catalogue, with facets."""
+    portal = _portal(request)
+    user = current_user(request, portal.database)
+    query, problems = query_from(q, collection, format, access, year_from, year_to, page, "20", findable(user))
+    results = search(portal.database, query) if not problems else None
+    kept = {k: v for k, v in {"q": q, "collection": collection, "format": format, "access": access,
+                              "year_from": year_from, "year_to": year_to}.items() if v}
+    return portal.page(request, "search.html", "Search the catalogue", 400 if problems else 200, user=user,
+                       query=query, kept=kept, results=results, facets=FACETS, errors=problems,
+                       link=lambda **changes: "/?" + urlencode({k: v for k, v in (kept | changes).items() if v}))
+
+
+@router.get("/records/{aip_id}")
+@router.get("/records/{aip_id}/{path:path}")
+def record_page(request: Request, aip_id: str, path: str = ""):
+    """One record: its description, breadcrumb, what is below it and a preview when it is open."""
+    portal = _portal(request)
+    user = current_user(request, portal.database)
+    view = view_record(portal.database, user, aip_id, path.strip("/"))
+    return portal.page(request, "record.html", view.record.title or "Record", user=user, view=view)
+
+
+@router.get("/preview/{aip_id}/{path:path}")
+def preview_content(request: Request, aip_id: str, path: str):
+    """An open image or PDF, shown in the record page."""
+    portal = _portal(request)
+    user = current_user(request, portal.database)
+    folder = preview_folder()
+    try:
+        content, mime = preview(portal.settings, portal.database, user, aip_id, path.strip("/"), folder.name)
+    except BaseException:
+        folder.cleanup()
+        raise
+    return FileResponse(content, media_type=mime, content_disposition_type="inline",
+                        headers={"Cache-Control": "private, no-store"}, background=BackgroundTask(folder.cleanup))
+
+
+@router.post("/basket/add")
+def basket_add(request: Request, aip_id: str = Form(...), path: str = Form(""), csrf_token: str = Form("")):
+    """Put a record into the basket."""
+    check_csrf(request, csrf_token)
+    user = _signed_in(request, "researcher", "archivist")
+    back = f"/records/{aip_id}/{path}".rstrip("/")
+    if user is None:
+        return _back("/login?" + urlencode({"next": back}), error="Sign in to request records.", request=request)
+    try:
+        requesting.add_to_request(_portal(request).database, user, aip_id, path)
+    except (AccessDenied, RequestError) as exc:
+        return _back(back, error=exc.message, request=request)
+    return _back(back, notice="Added to your request basket.", request=request)
+
+
+@router.get("/basket")
+def basket_page(request: Request):
+    """The request being put together."""
+    portal = _portal(request)
+    user = _signed_in(request, "researcher", "archivist")
+    if user is None:
+        return _to_login(request)
+    basket = requesting.basket(portal.database, user)
+    records = requesting.request_records(portal.database, user, basket) if basket else []
+    return portal.page(request, "basket.html", "Your request basket", user=user, basket=basket, records=records,
+                       minimum=requesting.MIN_PURPOSE)
+
+
+@router.post("/basket/remove")
+def basket_remove(request: Request, aip_id: str = Form(...), path: str = Form(""), csrf_token: str = Form("")):
+    """Take a record out of the basket."""
+    check_csrf(request, csrf_token)
+    user = _signed_in(request, "researcher", "archivist")
+    if user is None:
+        return _to_login(request)
+    requesting.remove_from_request(_portal(request).database, user, aip_id, path)
+    return _back("/basket", notice="Removed from your request basket.", request=request)
+
+
+@router.post("/basket/submit")
+def basket_submit(request: Request, purpose: str = Form(""), csrf_token: str = Form("")):
+    """Send the basket to the archivists with its purpose."""
+    check_csrf(request, csrf_token)
+    user = _signed_in(request, "researcher", "archivist")
+    if user is None:
+        return _to_login(request)
+    try:
+        submitted = requesting.submit_request(_portal(request).database, user, purpose[:5000])
+    except RequestError as exc:
+        return _back("/basket", error=exc.message, request=request)
+    return _back(f"/requests/{submitted.id}", notice="Your request has been sent to the archivists.", request=request)
+
+
+@router.get("/requests")
+def my_requests(request: Request):
+    """The person's requests and where each one is."""
+    portal = _portal(request)
+    user = _signed_in(request, "researcher", "archivist")
+    if user is None:
+        return _to_login(request)
+    return portal.page(request, "requests.html", "Your requests", user=user,
+                       requests=list(reversed(requesting.requests_of(portal.database, user))))
+
+
+@router.get("/requests/{request_id}")
+def request_page(request: Request, request_id: str):
+    """One of the person's requests, with the download once it is delivered."""
+    portal = _portal(request)
+    user = _signed_in(request, "researcher", "archivist", "administrator")
+    if user is None:
+        return _to_login(request)
+    found = requesting.request_for(portal.database, user, request_id)
+    link, expired = "", ""
+    if found.state == "delivered":
+        try:
+            link = delivery_link(portal.settings, found)
+        except RequestError as exc:
+            expired = exc.message
+    return portal.page(request, "request.html", f"Request {found.id[:8]}", user=user, found=found, link=link,
+                       expired=expired, records=requesting.request_records(portal.database, user, found))
+
+
+@router.get("/queue")
+def queue_page(request: Request):
+    """Requests waiting for an archivist's decision."""
+    portal = _portal(request)
+    user = _signed_in(request, "archivist")
+    if user is None:
+        return _to_login(request)
+    return portal.page(request, "queue.html", "Requests to decide", user=user,
+                       requests=requesting.waiting_requests(portal.database, user))
+
+
+@router.get("/queue/{request_id}")
+def decide_page(request: Request, request_id: str):
+    """A submitted request and the form to decide it."""
+    portal = _portal(request)
+    user = _signed_in(request, "archivist")
+    if user is None:
+        return _to_login(request)
+    found = requesting.request_for(portal.database, user, request_id)
+    return portal.page(request, "decide.html", f"Decide request {found.id[:8]}", user=user, found=found,
+                       who=requesting.requester(portal.database, found),
+                       records=requesting.request_records(portal.database, user, found))
+
+
+@router.post("/queue/{request_id}")
+def decide(request: Request, request_id: str, decision: str = Form(""), reason: str = Form(""),
+           csrf_token: str = Form("")):
+    """Approve (and deliver) or refuse a request."""
+    check_csrf(request, csrf_token)
+    portal = _portal(request)
+    user = _signed_in(request, "archivist")
+    if user is None:
+        return _to_login(request)
+    if decision not in ("approve", "refuse"):
+        return _back(f"/queue/{request_id}", error="Choose whether to approve or refuse the request.",
+                     request=request)
+    try:
+        decided, problem = decide_and_deliver(portal.settings, portal.database, user, request_id,
+                                              decision == "approve", reason[:5000])
+    except RequestError as exc:
+        return _back(f"/queue/{request_id}", error=exc.message, request=request)
+    if problem:
+        return _back("/queue", error=f"Request {decided.id[:8]} is approved, but could not be delivered: {problem}",
+                     request=request)
+    return _back("/queue", notice=f"Request {decided.id[:8]} is {decided.state}.", request=request)
+
+
+@router.get("/download/{key:path}")
+def download(request: Request, key: str):
+    """A DIP, through a signed link that has not expired."""
+    settings = _portal(request).settings
+    store = dip_storage(settings)
+    granted = verify_local_link(f"{key}?{request.url.query}", store.name, archive_secret(settings))
+    handle = store.open(granted)
+    name = granted.rsplit("/", 1)[-1]
+    return StreamingResponse(_chunks(handle), media_type="application/zip", background=BackgroundTask(handle.close),
+                             headers={"Content-Disposition": f'attachment; filename="request-{name}"'})
+
+
+def _chunks(handle, size: int = 1 << 20):
+    while chunk := handle.read(size):
+        yield chunk
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/"):
+    """The sign-in form."""
+    return _portal(request).page(request, "login.html", "Sign in", next=next if next.startswith("/") else "/")
+
+
+@router.post("/login")
+def login(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/"),
+          csrf_token: str = Form("")):
+    """Sign in (limited attempts)."""
+    check_csrf(request, csrf_token)
+    portal = _portal(request)
+    try:
+        attempt_sign_in(request, portal.database, portal.logins, email[:320], password[:1024])
+    except Exception as exc:
+        status = getattr(exc, "status_code", 0)
+        if status not in (401, 429):
+            raise
+        response = portal.page(request, "login.html", "Sign in", status, next=next, email=email,
+                               errors=[{"text": exc.detail, "href": "#email"}])
+        response.headers.update(getattr(exc, "headers", None) or {})
+        return response
+    return _back(next, notice="You are signed in.", request=request)
+
+
+@router.post("/logout")
+def logout(request: Request, csrf_token: str = Form("")):
+    """Sign out."""
+    check_csrf(request, csrf_token)
+    request.session.clear()
+    return _back("/", notice="You are signed out.", request=request)
+
+
+@router.get("/register")
+def register_page(request: Request):
+    """The form to create a researcher's account."""
+    return _portal(request).page(request, "register.html", "Create an account")
+
+
+@router.post("/register")
+def register(request: Request, email: str = Form(""), name: str = Form(""), password: str = Form(""),
+             csrf_token: str = Form("")):
+    """Create a researcher's account and sign in."""
+    check_csrf(request, csrf_token)
+    portal = _portal(request)
+    try:
+        user = create_user(portal.database, email[:320], name[:200].strip() or email[:320], "researcher",
+                           password[:1024])
+    except AccountError as exc:
+        return portal.page(request, "register.html", "Create an account", 400, email=email, name=name,
+                           errors=[{"text": exc.message}])
+    sign_in(request, user)
+    return _back("/", notice="Your account has been created and you are signed in.", request=request)
+

@@ -1,0 +1,13 @@
+"""The portal application for the archive named by PRESERVE_HOME / PRESERVE_CONFIG (for server processes)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from access.web.app import create_app
+from preservation.config import load_settings
+
+
+def make_app() -> FastAPI:
+    """Build the portal from the environment ``preserve serve`` set."""
+    return create_app(load_settings())

@@ -1,0 +1,39 @@
+"""``preserve serve``: the researcher portal and its JSON API."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from cli.context import app
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Server processes (sign-in limits are counted per process).")
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> None:
+    """Run the portal: search, records, request basket, my requests, the archivists' queue, /api/v1."""
+    try:
+        import uvicorn
+
+        from access.web.app import assets_folder
+    except ImportError:
+        raise click.ClickException("the portal needs its extra: pip install 'preserve[web]'") from None
+    obj = app(ctx)
+    obj.database()  # the catalogue exists and is current before anyone connects
+    assets_folder()
+    os.environ["PRESERVE_HOME"] = str(obj.settings.home)  # the server processes open the same archive
+    if obj.settings.config_file:
+        os.environ["PRESERVE_CONFIG"] = str(obj.settings.config_file)
+    click.echo(f"Portal of {obj.settings.archive_name} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    uvicorn.run("access.web.serve:make_app", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(serve_command)
