@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -81,7 +82,7 @@ def preview_content(request: Request, aip_id: str, path: str):
     user = current_user(request, portal.database)
     folder = preview_folder()
     try:
-        content, mime = preview(portal.settings, portal.database, user, aip_id, path.strip("/"), folder.name)
+        content, mime = preview(portal.settings, portal.database, user, aip_id, path.strip("/"), Path(folder.name))
     except BaseException:
         folder.cleanup()
         raise

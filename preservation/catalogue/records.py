@@ -302,8 +302,8 @@ def _names(prefix: str, values: tuple[str, ...], params: dict[str, object]) -> s
 
 def records_of(session: Session, aip_id: str, today: str) -> list[Record]:
     """Every record of an AIP (its access as it stands on ``today``), by path."""
-    return [Record(*row) for row in session.execute(
-        text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip ORDER BY r.path"), {"aip": aip_id, "today": today})]
+    query = text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip ORDER BY r.path")
+    return [Record(*row) for row in session.execute(query, {"aip": aip_id, "today": today})]
 
 
 def records_with_references(session: Session, references: list[str], today: str) -> list[Record]:

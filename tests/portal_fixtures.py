@@ -1,0 +1,54 @@
+"""An archive for the portal tests: three photographs (open, restricted, closed) in a described collection,
+and one account per role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from access.users import create_user
+from cli.context import AppContext
+from preservation.config import Settings
+
+PASSWORD = "correct horse battery"
+ROLES = ("researcher", "archivist", "administrator")
+# a word only each photograph's title holds, to find it (or not) in any answer
+WORDS = {"open": "lighthouse", "restricted": "quayside", "closed": "shipwreck"}
+
+
+@dataclass
+class PortalArchive:
+    """The archive, its catalogue and what the tests look for."""
+
+    settings: Settings
+    database: object
+    aip_id: str
+    paths: dict[str, str]  # access status -> the photograph's path under objects/
+
+
+def make_portal_archive(preserve, tmp_path: Path) -> PortalArchive:
+    """Ingest the photographs, set their access and make the accounts."""
+    transfer = tmp_path / "harbour"
+    (transfer / "objects" / "photographs").mkdir(parents=True)
+    (transfer / "metadata").mkdir()
+    rows = ["filename,reference,level,parent,dc.title,dc.date",
+            "objects,HAR/1,collection,,Harbour photographs,1950/1959"]
+    paths = {}
+    for index, (status, word) in enumerate(WORDS.items()):
+        path = f"photographs/{status}-view.jpg"
+        Image.new("RGB", (64, 48), (40 * index, 90, 160)).save(transfer / "objects" / path, "JPEG")
+        rows.append(f"objects/{path},HAR/1/{index + 1},item,HAR/1,The {word} in {1951 + index},{1951 + index}")
+        paths[status] = path
+    (transfer / "metadata" / "metadata.csv").write_text("\n".join(rows) + "\n")
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]
+    preserve("access", "set", aip_id, "--path", f"objects/{paths['restricted']}", "--restricted",
+             "--reason", "Depositor asks to be consulted")
+    preserve("access", "set", aip_id, "--path", f"objects/{paths['closed']}", "--closed",
+             "--reason", "Personal data, closed until reviewed")
+    context = AppContext(home=preserve.home, config=preserve.home / "preserve.toml")
+    database = context.database()
+    for role in ROLES:
+        create_user(database, f"{role}@example.org", f"A {role}", role, PASSWORD)
+    return PortalArchive(context.settings, database, aip_id, paths)

@@ -1,0 +1,258 @@
+"""The portal and its JSON API: every role against every access status on every route that can reveal or
+deliver content, the request journey, and hostile input."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import re
+import zipfile
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the portal needs the web extra")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from access.web.app import create_app  # noqa: E402
+from tests.portal_fixtures import PASSWORD, ROLES, WORDS, make_portal_archive  # noqa: E402
+
+STATUSES = ("open", "restricted", "closed")
+PEOPLE = ("anonymous", *ROLES)
+
+
+@pytest.fixture
+def archive(preserve, tmp_path):
+    return make_portal_archive(preserve, tmp_path)
+
+
+def _client(archive, who: str = "anonymous") -> TestClient:
+    client = TestClient(create_app(archive.settings), base_url="http://127.0.0.1:8000")
+    if who != "anonymous":
+        answer = client.post("/api/v1/session", json={"email": f"{who}@example.org", "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+    return client
+
+
+def _csrf(client: TestClient) -> str:
+    return client.get("/api/v1/session").json()["csrf_token"]
+
+
+def _form_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_every_role_sees_exactly_what_each_access_status_allows(archive):
+    """The access-control matrix: role × access status × route."""
+    for who in PEOPLE:
+        client = _client(archive, who)
+        staff = who in ("archivist", "administrator")
+        token = _csrf(client)
+        for status in STATUSES:
+            word, path = WORDS[status], archive.paths[status]
+            title = f"The {word} in"  # the search box repeats the word searched for; only the title has this
+            findable = status != "closed" or staff
+            where = f"{who} × {status}"
+            page = client.get("/", params={"q": word})
+            assert (title in page.text) == findable, f"search page: {where}"
+            found = client.get("/api/v1/search", params={"q": word}).json()
+            assert (found["total"] == 1) == findable and (word in str(found)) == findable, f"search API: {where}"
+            browse = client.get("/api/v1/search", params={"per_page": "100"}).json()
+            assert (word in str(browse)) == findable, f"browsing: {where}"
+            record = client.get(f"/records/{archive.aip_id}/{path}")
+            assert record.status_code == (200 if findable else 404) and (word in record.text) == findable, where
+            api_record = client.get(f"/api/v1/records/{archive.aip_id}/{path}")
+            assert api_record.status_code == (200 if findable else 404), f"record API: {where}"
+            collection = client.get(f"/api/v1/records/{archive.aip_id}").json()
+            assert (word in str(collection["children"])) == findable, f"collection's children: {where}"
+            previewable = status == "open" or staff
+            shown = client.get(f"/preview/{archive.aip_id}/{path}")
+            assert shown.status_code == (200 if previewable else 404), f"preview: {where}"
+            if previewable:
+                assert shown.headers["content-type"] == "image/jpeg" and shown.content[:3] == b"\xff\xd8\xff"
+            added = client.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": path},
+                                headers={"X-CSRF-Token": token})
+            expected = 401 if who == "anonymous" else (403 if status == "closed" else 200)
+            assert added.status_code == expected, f"basket: {where}: {added.text}"
+            assert word not in added.text or status != "closed", f"basket answer: {where}"
+
+
+def test_a_closed_record_and_a_missing_one_look_the_same(archive):
+    client = _client(archive, "researcher")
+    closed = client.get(f"/records/{archive.aip_id}/{archive.paths['closed']}")
+    missing = client.get(f"/records/{archive.aip_id}/photographs/no-such-view.jpg")
+    assert closed.status_code == missing.status_code == 404
+    strip = re.compile(r'nonce-[^\']+|nonce="[^"]+"|value="[^"]+"')
+    assert strip.sub("", closed.text) == strip.sub("", missing.text)
+    token = _csrf(client)
+    answers = [client.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": p},
+                           headers={"X-CSRF-Token": token}).json()
+               for p in (archive.paths["closed"], "photographs/no-such-view.jpg")]
+    assert answers[0] == answers[1]
+
+
+def test_search_to_request_to_approval_to_download_through_the_api(archive):
+    researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
+    token = _csrf(researcher)
+    for status in ("open", "restricted"):
+        added = researcher.post("/api/v1/basket/items", json={"aip_id": archive.aip_id,
+                                                              "path": archive.paths[status]},
+                                headers={"X-CSRF-Token": token})
+        assert added.status_code == 200
+    short = researcher.post("/api/v1/basket/submit", json={"purpose": "bells"}, headers={"X-CSRF-Token": token})
+    assert short.status_code == 400 and "at least 10" in short.json()["error"]
+    sent = researcher.post("/api/v1/basket/submit", json={"purpose": "A history of the harbour"},
+                           headers={"X-CSRF-Token": token}).json()
+    assert sent["state"] == "submitted" and {r["access"] for r in sent["records"]} == {"open", "restricted"}
+    assert _client(archive, "researcher").get("/api/v1/queue").status_code == 403
+
+    [waiting] = archivist.get("/api/v1/queue").json()
+    assert waiting["id"] == sent["id"] and waiting["user"] == "researcher@example.org"
+    decided = archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Fine"},
+                             headers={"X-CSRF-Token": _csrf(archivist)}).json()
+    assert decided["state"] == "delivered" and decided["delivery_problem"] == ""
+
+    mine = researcher.get(f"/api/v1/requests/{sent['id']}").json()
+    link = mine["download"]
+    assert link.startswith("http://127.0.0.1:8000/download/dips/")
+    download = researcher.get(link.removeprefix("http://127.0.0.1:8000"))
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    with zipfile.ZipFile(io.BytesIO(download.content)) as dip:
+        names = dip.namelist()
+    assert sum(n.endswith(".jpg") for n in names) == 2 and "manifest.csv" in names
+    other = _client(archive, "administrator")  # another person cannot read the request (an admin may)
+    assert other.get(f"/api/v1/requests/{sent['id']}").status_code == 200
+    create = TestClient(create_app(archive.settings))
+    from access.users import create_user
+
+    create_user(archive.database, "someone@example.org", "Someone", "researcher", PASSWORD)
+    create.post("/api/v1/session", json={"email": "someone@example.org", "password": PASSWORD})
+    assert create.get(f"/api/v1/requests/{sent['id']}").status_code == 404
+
+
+def test_download_links_cannot_be_forged_stretched_or_pointed_elsewhere(archive):
+    researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
+    token = _csrf(researcher)
+    researcher.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["open"]},
+                    headers={"X-CSRF-Token": token})
+    sent = researcher.post("/api/v1/basket/submit", json={"purpose": "A history of the harbour"},
+                           headers={"X-CSRF-Token": token}).json()
+    archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Fine"},
+                   headers={"X-CSRF-Token": _csrf(archivist)})
+    link = researcher.get(f"/api/v1/requests/{sent['id']}").json()["download"].removeprefix("http://127.0.0.1:8000")
+    path, query = link.split("?")
+    expires = int(re.search(r"expires=(\d+)", query).group(1))
+    anyone = TestClient(create_app(archive.settings))
+    assert anyone.get(link).status_code == 200  # the link is the key: it works for whoever holds it, until it ends
+    forged = [
+        f"{path}?{query.replace(str(expires), str(expires + 86400))}",  # stretched
+        f"{path}?expires={expires}&signature={'0' * 64}",  # forged
+        f"{path}",  # unsigned
+        f"/download/dips/../../secret.key?{query}",  # pointed elsewhere
+        f"/download/%2e%2e/%2e%2e/secret.key?{query}",
+        f"/download/dips/{'0' * 36}.zip?{query}",
+    ]
+    for attempt in forged:
+        answer = anyone.get(attempt)
+        assert answer.status_code in (403, 404), attempt
+        assert b"PK" not in answer.content[:2]
+
+
+def test_every_form_and_api_change_needs_the_csrf_token(archive):
+    client = _client(archive, "researcher")
+    record = {"aip_id": archive.aip_id, "path": archive.paths["open"]}
+    assert client.post("/basket/add", data=record).status_code == 403
+    assert client.post("/basket/add", data=record | {"csrf_token": "forged"}).status_code == 403
+    assert client.post("/api/v1/basket/items", json=record).status_code == 403
+    assert client.post("/api/v1/basket/items", json=record, headers={"X-CSRF-Token": "forged"}).status_code == 403
+    assert client.get("/api/v1/basket").json()["records"] == []
+    assert client.post("/logout", data={}).status_code == 403
+    assert client.post("/login", data={"email": "researcher@example.org", "password": PASSWORD}).status_code == 403
+    page = client.get(f"/records/{archive.aip_id}/{archive.paths['open']}")
+    added = client.post("/basket/add", data=record | {"csrf_token": _form_token(page.text)}, follow_redirects=False)
+    assert added.status_code == 303 and len(client.get("/api/v1/basket").json()["records"]) == 1
+
+
+def test_sign_in_attempts_are_limited(archive):
+    client = _client(archive)
+    for _ in range(5):
+        assert client.post("/api/v1/session", json={"email": "researcher@example.org",
+                                                    "password": "wrong password"}).status_code == 401
+    limited = client.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD})
+    assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+    page = client.get("/login")
+    form = client.post("/login", data={"email": "researcher@example.org", "password": PASSWORD,
+                                       "csrf_token": _form_token(page.text)})
+    assert form.status_code == 429 and "Too many failed sign-ins" in form.text
+
+
+def test_hostile_search_input_is_answered_never_a_server_error(archive):
+    client = _client(archive)
+    for query in ['"', '"unbalanced', "NEAR(a b)", "a AND OR NOT", "*", "^", "col:val", "' OR 1=1 --",
+                  "'; DROP TABLE records; --", "\\x00", "%", "_", "a" * 999, "☃ ünïcödé 漢字", "(((", "-"]:
+        for url in ("/", "/api/v1/search"):
+            answer = client.get(url, params={"q": query})
+            assert answer.status_code == 200, (url, query)
+    assert client.get("/", params={"q": "x" * 5000}).status_code == 400
+    assert "characters or fewer" in client.get("/", params={"q": "x" * 5000}).text
+    assert client.get("/api/v1/search", params={"year_from": "1950; DROP"}).status_code == 400
+    assert client.get("/", params={"page": "-1"}).status_code == 200
+    assert client.get("/", params={"page": "99999999999999999999"}).status_code == 200
+    assert client.get("/", params={"collection": "x' OR '1'='1"}).status_code == 200
+    assert client.get("/api/v1/search", params={"q": "lighthouse"}).json()["total"] == 1  # nothing was dropped
+
+
+def test_oversized_requests_are_refused(archive):
+    client = _client(archive, "researcher")
+    token = _csrf(client)
+    huge = client.post("/api/v1/basket/submit", json={"purpose": "x" * 6000}, headers={"X-CSRF-Token": token})
+    assert huge.status_code == 422
+    big_form = client.post("/basket/submit", data={"purpose": "x" * (2 << 20), "csrf_token": token})
+    assert big_form.status_code in (400, 413)
+    record = {"aip_id": "a" * 65, "path": ""}
+    assert client.post("/api/v1/basket/items", json=record, headers={"X-CSRF-Token": token}).status_code == 422
+
+
+def test_pages_for_people_and_roles(archive):
+    anonymous, researcher, archivist = (_client(archive, who) for who in ("anonymous", "researcher", "archivist"))
+    for path in ("/basket", "/requests", "/queue"):
+        answer = anonymous.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    assert researcher.get("/queue").status_code == 403
+    assert archivist.get("/queue").status_code == 200
+    assert "Harbour photographs" in researcher.get(f"/records/{archive.aip_id}").text
+    item = researcher.get(f"/records/{archive.aip_id}/{archive.paths['open']}").text
+    assert "HAR/1" in item and 'href="/records/' in item  # the breadcrumb leads up to the collection
+    headers = researcher.get("/").headers
+    assert "frame-ancestors" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff"
+    assert researcher.get("/api/openapi.json").json()["paths"]["/api/v1/search"]
+
+
+def test_registration_makes_a_researcher(archive):
+    client = _client(archive)
+    token = _form_token(client.get("/register").text)
+    short = client.post("/register", data={"email": "new@example.org", "name": "New", "password": "short",
+                                           "csrf_token": token})
+    assert short.status_code == 400 and "There is a problem" in short.text
+    made = client.post("/register", data={"email": "new@example.org", "name": "New Reader",
+                                          "password": PASSWORD, "csrf_token": token})
+    assert made.status_code == 200 and client.get("/api/v1/session").json()["user"]["role"] == "researcher"
+
+
+@pytest.mark.parametrize("who,status", list(itertools.product(("researcher",), ("closed",))))
+def test_a_closed_record_is_never_named_in_a_request(archive, who, status):
+    """A record closed after it was put in a request shows no title to the researcher."""
+    client = _client(archive, who)
+    token = _csrf(client)
+    client.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["restricted"]},
+                headers={"X-CSRF-Token": token})
+    from access.decisions import decide_access
+    from ingest.records import make_agents
+    from policies.closure import load_closure_policy
+    from preservation.model import Access
+
+    agents = make_agents("Test", "An archivist")
+    decide_access(archive.settings, archive.database, load_closure_policy(archive.settings.policies_path),
+                  archive.aip_id, f"objects/{archive.paths['restricted']}", Access(status, "", "Review"),
+                  [agents["software"], agents["person"]])
+    basket = client.get("/basket").text
+    assert WORDS["restricted"] not in basket and "no longer available" in basket
