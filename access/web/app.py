@@ -57,7 +57,7 @@ class Portal:
         errors = values.pop("errors", None) or ([{"text": e} for e in [request.session.pop("error", "")] if e])
         html = self.templates.get_template(template).render(
             title=title, archive_name=self.settings.archive_name, navigation=navigation, user=user,
-            csrf=csrf_token(request), nonce=request.state.nonce, notice=notice, errors=errors, **values)
+            csrf=csrf_token(request), cspNonce=request.state.nonce, notice=notice, errors=errors, **values)
         return HTMLResponse(html, status)
 
 

@@ -1,0 +1,158 @@
+"""The portal in a real browser (Debian's Chromium, driven by Playwright) against a real `preserve serve`:
+search → request → approve → download, and axe-core on every page (no serious or critical violations)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_tool
+from tests.portal_fixtures import PASSWORD, make_portal_archive
+
+AXE = Path(__file__).parents[1] / "access" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def portal(preserve, tmp_path):
+    """A running portal for the test archive: (base URL, archive)."""
+    chromium = require_tool("chromium", "the portal's browser tests")
+    pytest.importorskip("playwright", reason="the browser tests need playwright (the test extra)")
+    if not AXE.is_file():
+        pytest.fail(f"{AXE}: axe-core is not installed; run `make portal-assets`")
+    archive = make_portal_archive(preserve, tmp_path)
+    port = _free_port()
+    config = preserve.home / "preserve.toml"
+    config.write_text(config.read_text().replace('portal_url = "http://127.0.0.1:8000"',
+                                                 f'portal_url = "http://127.0.0.1:{port}"'))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")} | {
+        "PRESERVE_HOME": str(preserve.home)}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "preserve"), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"preserve serve exited: {server.stderr.read().decode()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}", archive, chromium
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _browser(playwright, chromium: str):
+    return playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+
+
+def _sign_in(page, base: str, who: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email address").fill(f"{who}@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(f"{base}/")
+    assert "You are signed in" in page.content()
+
+
+def test_search_request_approve_download_in_the_browser(portal, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    base, archive, chromium = portal
+    with sync_playwright() as playwright:
+        browser = _browser(playwright, chromium)
+        researcher = browser.new_context(accept_downloads=True).new_page()
+        _sign_in(researcher, base, "researcher")
+        researcher.get_by_label("Search words").fill("lighthouse")
+        researcher.get_by_role("button", name="Search", exact=True).click()
+        researcher.get_by_role("link", name="The lighthouse in 1951").click()
+        assert researcher.locator("img[alt^='Preview of']").evaluate("image => image.naturalWidth") == 64
+        researcher.get_by_role("button", name="Add to request basket", exact=True).click()
+        assert "Added to your request basket" in researcher.content()
+        researcher.get_by_role("link", name="Request basket").click()
+        researcher.get_by_label("What do you want these records for?").fill("A history of the harbour")
+        researcher.get_by_role("button", name="Send request", exact=True).click()
+        assert "sent to the archivists" in researcher.content()
+        request_url = researcher.url
+
+        archivist = browser.new_context().new_page()
+        _sign_in(archivist, base, "archivist")
+        archivist.get_by_role("link", name="Requests to decide").click()
+        archivist.locator("table a").first.click()
+        archivist.get_by_role("button", name="Send decision", exact=True).click()  # nothing chosen yet
+        assert "Choose whether to approve or refuse" in archivist.content()  # back on the same form
+        archivist.get_by_label("Approve and send the records").check()
+        archivist.get_by_label("Reason").fill("Open records")
+        archivist.get_by_role("button", name="Send decision", exact=True).click()
+        assert "is delivered" in archivist.content(), archivist.content()
+
+        researcher.goto(request_url)
+        with researcher.expect_download() as waiting:
+            researcher.get_by_role("button", name="Download your records").click()
+        saved = tmp_path / "dip.zip"
+        waiting.value.save_as(saved)
+        with zipfile.ZipFile(saved) as dip:
+            assert any(name.endswith("photographs/open-view.jpg") for name in dip.namelist())
+        browser.close()
+
+
+def test_every_page_passes_axe(portal):
+    from playwright.sync_api import sync_playwright
+
+    base, archive, chromium = portal
+    record = f"/records/{archive.aip_id}/{archive.paths['open']}"
+    pages = {"anonymous": ["/", "/?q=harbour", "/?q=nothing-matches-this", "/?q=" + "x" * 1200,
+                           f"/records/{archive.aip_id}", record, "/login", "/register", "/no-such-page"],
+             "researcher": ["/", record, "/basket", "/requests"],
+             "archivist": ["/queue", f"/records/{archive.aip_id}/{archive.paths['closed']}"]}
+    problems = []
+    with sync_playwright() as playwright:
+        browser = _browser(playwright, chromium)
+        for who, paths in pages.items():
+            page = browser.new_context(bypass_csp=True).new_page()  # axe is injected as a script of the test's own
+            if who != "anonymous":
+                _sign_in(page, base, who)
+            if who == "researcher":
+                page.goto(base + record)
+                page.get_by_role("button", name="Add to request basket", exact=True).click()
+                paths = [*paths, "/basket"]
+            for path in paths:
+                page.goto(base + path)
+                problems += _axe(page, path)
+            if who == "researcher":
+                page.goto(f"{base}/basket")
+                page.get_by_label("What do you want these records for?").fill("A history of the harbour")
+                page.get_by_role("button", name="Send request", exact=True).click()
+                problems += _axe(page, "a request")
+                page.goto(f"{base}/requests")
+                problems += _axe(page, "/requests with one")
+            if who == "archivist":
+                page.goto(f"{base}/queue")
+                page.locator("table a").first.click()
+                problems += _axe(page, "the decision form")
+        browser.close()
+    assert not problems, "\n".join(problems)
+
+
+def _axe(page, label: str) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [f"{label}: {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
