@@ -55,9 +55,28 @@ def make_celery(context: AppContext, every_seconds: float | None = None):
                        "access refresh": {"task": "preserve.refresh_access", "schedule": crontab(hour=0, minute=5),
                                           "args": (str(settings.home), str(settings.config_file or ""))}},
     )
+    if settings.mail_smtp_host:  # messages to people leave within minutes
+        celery.conf.beat_schedule["send messages"] = {
+            "task": "preserve.send_outbox", "schedule": timedelta(minutes=5),
+            "args": (str(settings.home), str(settings.config_file or ""))}
     celery.task(name="preserve.audit_due")(audit_due)
     celery.task(name="preserve.refresh_access")(refresh_access_task)
+    celery.task(name="preserve.send_outbox")(send_outbox_task)
     return celery
+
+
+def send_outbox_task(home: str, config: str = "") -> int:
+    """Send the outbox's unsent messages through the SMTP server (they stay for the next run if it fails)."""
+    from access.mail import send_outbox
+
+    context = AppContext(home=Path(home), config=Path(config) if config else None)
+    try:
+        sent = send_outbox(context.settings, context.database())
+    finally:
+        context.close()
+    if sent:
+        log.info("sent %d message(s)", sent)
+    return sent
 
 
 def refresh_access_task(home: str, config: str = "") -> int:

@@ -18,6 +18,7 @@ from access.requests import add_to_request, submit_request
 from access.secret import archive_secret
 from access.users import create_user
 from cli.context import AppContext
+from cli.scheduler import make_celery, send_outbox_task
 from ingest.samples import make_sample_collection
 from policies import DEFAULTS
 from preservation.catalogue.requests import get_request
@@ -179,9 +180,15 @@ def test_the_outbox_is_sent_by_smtp_once(preserve, tmp_path):
         _mail_settings(preserve, port)
         assert "Sent 1 message(s)" in preserve("outbox", "send").stdout
         assert "Nothing to send" in preserve("outbox", "send").stdout
+        _ask(database, reader, aip_id, "documents/letter.txt")  # a second request: sent by the scheduler's task
+        config = preserve.home / "preserve.toml"
+        config.write_text(config.read_text().replace("[executor]\n", '[executor]\nbroker = "redis://127.0.0.1:1/0"\n'))
+        celery = make_celery(AppContext(home=preserve.home, config=config))
+        entry = celery.conf.beat_schedule["send messages"]
+        assert entry["task"] == "preserve.send_outbox" and send_outbox_task(*entry["args"]) == 1
     finally:
         server.stop()
-    [(to, content)] = inbox.messages
+    (to, content), _second = inbox.messages
     assert to == ["archivist@example.org"] and "From: archives@example.org" in content
     assert "A history of the parish" in content
     assert preserve.json("outbox") == [] and preserve.json("outbox", "--all")[0]["sent"]

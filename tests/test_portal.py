@@ -256,3 +256,9 @@ def test_a_closed_record_is_never_named_in_a_request(archive, who, status):
                   [agents["software"], agents["person"]])
     basket = client.get("/basket").text
     assert WORDS["restricted"] not in basket and "no longer available" in basket
+
+
+def test_serve_without_gov_uk_frontend_says_how_to_install_it(preserve, tmp_path, monkeypatch):
+    monkeypatch.setenv("PRESERVE_PORTAL_ASSETS", str(tmp_path / "nowhere"))
+    result = preserve("serve", expect=11)
+    assert "GOV.UK Frontend is not installed" in result.stderr and "make portal-assets" in result.stderr
