@@ -41,6 +41,7 @@ def _form_token(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
+@pytest.mark.both_catalogues
 def test_every_role_sees_exactly_what_each_access_status_allows(archive):
     """The access-control matrix: role × access status × route."""
     for who in PEOPLE:
@@ -90,6 +91,7 @@ def test_a_closed_record_and_a_missing_one_look_the_same(archive):
     assert answers[0] == answers[1]
 
 
+@pytest.mark.both_catalogues
 def test_search_to_request_to_approval_to_download_through_the_api(archive):
     researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
     token = _csrf(researcher)
