@@ -264,3 +264,13 @@ def test_serve_without_gov_uk_frontend_says_how_to_install_it(preserve, tmp_path
     monkeypatch.setenv("PRESERVE_PORTAL_ASSETS", str(tmp_path / "nowhere"))
     result = preserve("serve", expect=11)
     assert "GOV.UK Frontend is not installed" in result.stderr and "make portal-assets" in result.stderr
+
+
+def test_signing_in_never_sends_anyone_to_another_site(archive):
+    for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/", "/basket"):
+        client = _client(archive)
+        token = _form_token(client.get("/login", params={"next": target}).text)
+        answer = client.post("/login", data={"email": "researcher@example.org", "password": PASSWORD,
+                                             "next": target, "csrf_token": token}, follow_redirects=False)
+        assert answer.status_code == 303
+        assert answer.headers["location"] == (target if target == "/basket" else "/"), target

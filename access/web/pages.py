@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -34,7 +34,12 @@ def _back(path: str, notice: str = "", error: str = "", request: Request | None 
         request.session["notice"] = notice
     if request is not None and error:
         request.session["error"] = error
-    return RedirectResponse(path if path.startswith("/") and not path.startswith("//") else "/", 303)
+    return RedirectResponse(path if _local(path) else "/", 303)
+
+
+def _local(path: str) -> bool:
+    """Whether ``path`` stays on this site (not //host or /\\host, which browsers read as another site)."""
+    return path.startswith("/") and not path.startswith(("//", "/\\")) and "\n" not in path and "\r" not in path
 
 
 def _signed_in(request: Request, *roles: str):
@@ -239,7 +244,7 @@ def _chunks(handle, size: int = 1 << 20):
 @router.get("/login")
 def login_page(request: Request, next: str = "/"):
     """The sign-in form."""
-    return _portal(request).page(request, "login.html", "Sign in", next=next if next.startswith("/") else "/")
+    return _portal(request).page(request, "login.html", "Sign in", next=next if _local(next) else "/")
 
 
 @router.post("/login")
@@ -250,13 +255,10 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), nex
     portal = _portal(request)
     try:
         attempt_sign_in(request, portal.database, portal.logins, email[:320], password[:1024])
-    except Exception as exc:
-        status = getattr(exc, "status_code", 0)
-        if status not in (401, 429):
-            raise
-        response = portal.page(request, "login.html", "Sign in", status, next=next, email=email,
+    except HTTPException as exc:
+        response = portal.page(request, "login.html", "Sign in", exc.status_code, next=next, email=email,
                                errors=[{"text": exc.detail, "href": "#email"}])
-        response.headers.update(getattr(exc, "headers", None) or {})
+        response.headers.update(exc.headers or {})
         return response
     return _back(next, notice="You are signed in.", request=request)
 
