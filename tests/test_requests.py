@@ -45,7 +45,7 @@ def test_a_request_goes_from_researcher_to_archivist_and_back(archive):
     assert "Open records" in approved["body"]
     assert delivered["to"] == "reader@example.org" and "ready" in delivered["subject"]
     again = preserve("request", "refuse", submitted.id, "--reason", "Changed my mind", expect=52)
-    assert "is approved, not waiting for a decision" in again.stderr
+    assert "is delivered, not waiting for a decision" in again.stderr
 
 
 def test_a_closed_record_cannot_be_requested_and_nothing_about_it_is_said(archive):
