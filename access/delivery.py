@@ -280,3 +280,21 @@ def _record_dissemination(settings: Settings, database: Database, request: Reque
             replicas = catalogue.aip_replicas(session, aip_id)
         for replica in replicas:
             write_event_log(open_location(settings.location(replica.location)), aip_id, [event], agents)
+
+
+def expired_deliveries(database: Database, older_than: float, now: datetime | None = None) -> list[Request]:
+    """Delivered requests whose download ended more than ``older_than`` seconds ago and whose DIP is still kept."""
+    from preservation.catalogue.requests import list_requests
+
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than)
+    with database.session() as session:
+        delivered = list_requests(session, "delivered")
+    return [r for r in delivered if r.dip_key and datetime.fromisoformat(r.expires_at) < cutoff]
+
+
+def remove_delivery(settings: Settings, database: Database, request: Request) -> None:
+    """Delete an expired request's DIP (the request, its events and its manifest in the message stay)."""
+    dip_storage(settings, request.dip_location).delete(request.dip_key)
+    with database.session() as session:
+        note = "; ".join(n for n in (request.delivery_note, "the download was removed after it expired") if n)
+        update_request(session, request.id, dip_key="", delivery_note=note)

@@ -13,7 +13,7 @@ from preservation.errors import PreservationError
 
 @click.command("doctor")
 @click.option("--fix", is_flag=True, help="Remove what was found (abandoned staging areas, unregistered objects, "
-              "unfinished uploads).")
+              "unfinished uploads, expired downloads).")
 @click.option("--older-than", "hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
               help="Grace period: only leftovers untouched for this many hours count.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
@@ -21,11 +21,12 @@ from preservation.errors import PreservationError
 def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -> None:
     """Check the archive: catalogue, policies, storage locations, and leftovers of crashed ingests.
 
-    Leftovers are staging areas no running ingest holds, objects and event logs in storage that no
-    AIP owns (retention is applied only after registration, so they are never locked), and
-    unfinished multipart uploads. They are listed, and removed with --fix. Exit 1 if a problem
-    remains.
+    Leftovers are staging areas no running ingest or delivery holds, objects and event logs in
+    storage that no AIP owns (retention is applied only after registration, so they are never
+    locked), unfinished multipart uploads, and delivered requests' downloads that expired. They are
+    listed, and removed with --fix. Exit 1 if a problem remains.
     """
+    from access.delivery import expired_deliveries, remove_delivery
     from ingest import staging
     from policies.checks import load_checks_policy
     from policies.closure import load_closure_policy
@@ -57,6 +58,7 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
               lambda location=location: next(iter(open_location(location).list("0=")), None))
     areas = staging.abandoned(settings.staging_dir, seconds)
     orphans = check("unregistered objects", lambda: find_orphans(settings, obj.database(), seconds)) or []
+    expired = check("expired downloads", lambda: expired_deliveries(obj.database(), seconds)) or []
     uploads = {}
     for location in settings.locations:
         found = check(f"unfinished uploads in {location.name}",
@@ -68,6 +70,8 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
             staging.remove(area)
         for orphan in orphans:
             remove_orphan(open_location(settings.location(orphan.location)), orphan)
+        for request in expired:
+            remove_delivery(settings, obj.database(), request)
     result = {
         "checks": checks,
         "abandoned_staging": [{"path": str(a), "age_hours": round((time.time() - a.stat().st_mtime) / 3600, 1)}
@@ -75,6 +79,8 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
         "orphans": [{"location": o.location, "prefix": o.prefix, "kind": o.kind, "keys": o.keys, "bytes": o.bytes,
                      "complete": o.complete} for o in orphans],
         "unfinished_uploads": uploads,
+        "expired_downloads": [{"request": r.id, "location": r.dip_location, "key": r.dip_key,
+                               "expired": r.expires_at} for r in expired],
         "fixed": fix,
     }
     if as_json:
@@ -93,11 +99,15 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
                       f"{human_size(o.bytes)} ({what})")
         for name, found in uploads.items():
             out.print(f"[yellow]{verb}[/yellow] {len(found)} unfinished upload(s) in {esc(name)}")
-        if not (areas or orphans or uploads) and all(c["ok"] for c in checks):
+        for request in expired:
+            out.print(f"[yellow]{verb}[/yellow] the download of request {request.id[:8]}, expired "
+                      f"{request.expires_at[:16].replace('T', ' ')} UTC")
+        leftovers = areas or orphans or uploads or expired
+        if not leftovers and all(c["ok"] for c in checks):
             out.print("Everything looks right.")
-        elif not fix and (areas or orphans or uploads):
+        elif not fix and leftovers:
             out.print("Run `preserve doctor --fix` to remove the leftovers.")
-    if not all(c["ok"] for c in checks) or (not fix and (areas or orphans or uploads)):
+    if not all(c["ok"] for c in checks) or (not fix and (areas or orphans or uploads or expired)):
         ctx.exit(1)
 
 

@@ -203,3 +203,25 @@ def test_an_unreachable_smtp_server_keeps_the_messages(preserve, tmp_path):
     result = preserve("outbox", "send", expect=53)
     assert "127.0.0.1:9" in result.stderr and "stay in the outbox" in result.stderr
     assert len(preserve.json("outbox")) == 1
+
+
+def test_doctor_removes_downloads_that_have_expired(preserve, tmp_path):
+    from preservation.catalogue.requests import update_request
+
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    context, database, reader = _people(preserve)
+    kept, old = _ask(database, reader, aip_id, "plan.txt"), _ask(database, reader, aip_id, "documents/letter.txt")
+    for request_id in (kept, old):
+        preserve("request", "approve", request_id, "--reason", "Open")
+    with database.session() as session:
+        update_request(session, old, expires_at=(datetime.now(UTC) - timedelta(hours=2)).isoformat())
+    report = preserve.json("doctor", "--older-than", "1", expect=1)
+    assert [d["request"] for d in report["expired_downloads"]] == [old]
+    assert preserve.json("doctor", "--older-than", "3")["expired_downloads"] == []  # within the grace period
+    preserve("doctor", "--fix", "--older-than", "1")
+    assert not (preserve.home / "access" / "dips" / f"{old}.zip").exists()
+    assert (preserve.home / "access" / "dips" / f"{kept}.zip").exists()
+    shown = preserve.json("request", "show", old)
+    assert shown["state"] == "delivered" and "removed after it expired" in shown["delivery_note"]
+    with database.session() as session, pytest.raises(RequestError):
+        delivery_link(context.settings, get_request(session, old))
