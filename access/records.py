@@ -15,7 +15,14 @@ from pathlib import Path
 from access.search import EVERYTHING, RESEARCHER
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
-from preservation.catalogue.records import Record, records_below, records_of, records_with_references
+from preservation.catalogue.records import (
+    Record,
+    record_at,
+    records_below,
+    records_under,
+    records_with_references,
+    unit_records,
+)
 from preservation.catalogue.requests import files_of_record
 from preservation.catalogue.units import units_of
 from preservation.catalogue.users import User
@@ -48,36 +55,49 @@ def findable(user: User | None) -> tuple[str, ...]:
 
 def view_record(database: Database, user: User | None, aip_id: str, path: str, today: str | None = None
                 ) -> RecordView:
-    """The record at ``path`` ('' the AIP's own) in AIP ``aip_id``; NotFound if there is none this person may find."""
+    """The record at ``path`` ('' the AIP's own) in AIP ``aip_id``; NotFound if there is none this person may find.
+
+    Memory stays small whatever the AIP's size: the records that can hold others (described folders)
+    are few, and the records below are read in batches, keeping the first ``MAX_CHILDREN``."""
     today = today or date.today().isoformat()
     allowed = findable(user)
     with database.session() as session:
-        records = records_of(session, aip_id, today)
-        by_path = {r.path: r for r in records}
-        record = by_path.get(path)
+        record = record_at(session, aip_id, path, today)
         if record is None or record.access not in allowed:
             raise NotFound("no such record", hint="Search the catalogue to find records.")
         described = [(element, value) for target, element, value in catalogue.aip_descriptions(session, aip_id)
                      if target == path and element in DESCRIBED]
-        units = {u.reference: u for u in units_of(session, aip_id)}
-        trail = _ancestors_in_aip(by_path, path)
-        top = trail[0] if trail else record
-        parent = units.get(top.reference).parent_reference if top.reference in units else ""
-        above: list[Record] = []
-        while parent and len(above) < 20:  # units of other AIPs above this one, by reference code
-            found = records_with_references(session, [parent], today)
-            if not found:
-                break
-            above.insert(0, found[0])
-            parent_units = {u.reference: u for u in units_of(session, found[0].aip_id)}
-            parent = parent_units[parent].parent_reference if parent in parent_units else ""
-        children = [r for r in records if r.path != path and _nearest_above(by_path, r.path) == path]
+        holders = unit_records(session, aip_id, today)
+        trail = _ancestors_in_aip(holders, path)
+        above = _units_above(session, (trail[0] if trail else record).reference, aip_id, today)
+        children, more = [], 0
+        for below in records_under(session, aip_id, path, today):
+            if below.access in allowed and _nearest_above(holders, below.path) == path:
+                if len(children) < MAX_CHILDREN:
+                    children.append(below)
+                else:
+                    more += 1
         if record.reference:
-            children += [r for r in records_below(session, record.reference, today) if r.aip_id != aip_id]
+            children += [r for r in records_below(session, record.reference, today)
+                         if r.aip_id != aip_id and r.access in allowed][:MAX_CHILDREN]
         preview = _previewable(session, record, user, today) if record.kind == "file" or record.file_id else None
-    visible = [r for r in children if r.access in allowed]
-    return RecordView(record, described, [r for r in above + trail if r.access in allowed], visible[:MAX_CHILDREN],
-                      max(0, len(visible) - MAX_CHILDREN), preview.format.mime_type if preview else "")
+    return RecordView(record, described, [r for r in above + trail if r.access in allowed], children, more,
+                      preview.format.mime_type if preview else "")
+
+
+def _units_above(session, reference: str, aip_id: str, today: str) -> list[Record]:
+    """The records of the units above ``reference`` in other AIPs, top first (by parent reference codes)."""
+    units = {u.reference: u for u in units_of(session, aip_id)}
+    parent = units[reference].parent_reference if reference in units else ""
+    above: list[Record] = []
+    while parent and len(above) < 20:
+        found = records_with_references(session, [parent], today)
+        if not found:
+            break
+        above.insert(0, found[0])
+        parent_units = {u.reference: u for u in units_of(session, found[0].aip_id)}
+        parent = parent_units[parent].parent_reference if parent in parent_units else ""
+    return above
 
 
 def preview(settings: Settings, database: Database, user: User | None, aip_id: str, path: str, folder: Path,

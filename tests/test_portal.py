@@ -274,3 +274,13 @@ def test_signing_in_never_sends_anyone_to_another_site(archive):
                                              "next": target, "csrf_token": token}, follow_redirects=False)
         assert answer.status_code == 303
         assert answer.headers["location"] == (target if target == "/basket" else "/"), target
+
+
+def test_a_record_lists_what_is_below_it_up_to_a_limit(archive, monkeypatch):
+    import access.records
+
+    monkeypatch.setattr(access.records, "MAX_CHILDREN", 1)
+    shown = _client(archive, "researcher").get(f"/api/v1/records/{archive.aip_id}").json()
+    assert len(shown["children"]) == 1 and shown["more_children"] == 1  # the closed photograph is not counted
+    shown = _client(archive, "archivist").get(f"/api/v1/records/{archive.aip_id}").json()
+    assert len(shown["children"]) == 1 and shown["more_children"] == 2

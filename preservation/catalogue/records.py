@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, select, text
@@ -300,10 +301,28 @@ def _names(prefix: str, values: tuple[str, ...], params: dict[str, object]) -> s
     return ", ".join(f":{prefix}{index}" for index in range(len(values))) or "NULL"
 
 
-def records_of(session: Session, aip_id: str, today: str) -> list[Record]:
-    """Every record of an AIP (its access as it stands on ``today``), by path."""
-    query = text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip ORDER BY r.path")
-    return [Record(*row) for row in session.execute(query, {"aip": aip_id, "today": today})]
+def record_at(session: Session, aip_id: str, path: str, today: str) -> Record | None:
+    """The record of the AIP at ``path`` ('' the AIP's own), its access as it stands on ``today``."""
+    row = session.execute(text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.path = :path"),
+                          {"aip": aip_id, "path": path, "today": today}).first()
+    return Record(*row) if row else None
+
+
+def unit_records(session: Session, aip_id: str, today: str) -> dict[str, Record]:
+    """The AIP's records of described folders and of the AIP itself (few), by path: every record that can
+    hold others."""
+    query = text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.kind = 'unit' AND r.file_id = ''")
+    return {row.path: row for row in (Record(*r) for r in session.execute(query, {"aip": aip_id, "today": today}))}
+
+
+def records_under(session: Session, aip_id: str, path: str, today: str) -> Iterator[Record]:
+    """Every record of the AIP below ``path`` ('' the whole AIP), by path, read a batch at a time."""
+    prefix = f"{path}/" if path else ""
+    query = text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.path != :path "
+                 "AND substr(r.path, 1, :length) = :prefix ORDER BY r.path")
+    params = {"aip": aip_id, "path": path, "prefix": prefix, "length": len(prefix), "today": today}
+    for row in session.execute(query.execution_options(yield_per=1000), params):
+        yield Record(*row)
 
 
 def records_with_references(session: Session, references: list[str], today: str) -> list[Record]:
