@@ -13,7 +13,6 @@ PREMIS dissemination event, and the researcher a message with the link.
 from __future__ import annotations
 
 import csv
-import io
 import shutil
 import zipfile
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from storage.ocfl import read_inventory, version_state
 
 DIP_PREFIX = "dips/"
 LOCAL_DIPS = "access"  # the name of the default local DIP folder as a location
+INGEST_COPY = "access copy (ingest)"  # how a file was made: the access copy made at ingest
 STORED_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".mp3", ".mp4", ".zip", ".png"}  # compressed already
 
 
@@ -156,7 +156,7 @@ def _gather(settings: Settings, database: Database, staging: Path,
     for original, copy in chosen.values():
         rule = policy.rule_for(original.format.puid)
         if copy is not None:
-            wanted.append((original, copy, "access copy (ingest)"))
+            wanted.append((original, copy, INGEST_COPY))
         elif rule.access == NONE:
             notes.append(f"{_inside(original)}: the format policy gives no access copy of {rule.name}")
         else:
@@ -165,7 +165,7 @@ def _gather(settings: Settings, database: Database, staging: Path,
     files, jobs = [], {}
     for original, source, made in wanted:
         relative = f"objects/{original.aip_id[:8]}/{_inside(original)}"
-        if made == ORIGINAL or made.startswith("access copy"):
+        if made in (ORIGINAL, INGEST_COPY):  # as it is; otherwise ``made`` is the target to convert to
             suffix = Path(source.path).suffix if source is not original else ""
             files.append(DipFile(relative + suffix, original, made, fetched[source.id]))
         else:
@@ -230,10 +230,11 @@ def _pack(staging: Path, request: Request, files: list[DipFile], records, notes:
           archive_name: str) -> Path:
     """Write the zip: objects/, manifest.csv and README.txt; digests taken as the files are added."""
     archive = staging / "dip.zip"
-    manifest = io.StringIO()
-    writer = csv.writer(manifest)
-    writer.writerow(["file", "sha256", "size", "made", "aip", "original path", "original name", "original format"])
-    with zipfile.ZipFile(archive, "w", allowZip64=True) as out:
+    manifest_file = staging / "manifest.csv"  # written as the files go in: memory does not grow with their number
+    with zipfile.ZipFile(archive, "w", allowZip64=True) as out, manifest_file.open("w", newline="") as manifest:
+        writer = csv.writer(manifest)
+        writer.writerow(["file", "sha256", "size", "made", "aip", "original path", "original name",
+                         "original format"])
         for item in files:
             compression = zipfile.ZIP_STORED if Path(item.path).suffix.lower() in STORED_SUFFIXES \
                 else zipfile.ZIP_DEFLATED
@@ -244,7 +245,8 @@ def _pack(staging: Path, request: Request, files: list[DipFile], records, notes:
             source_format = item.source.format
             writer.writerow([item.path, digests["sha256"], size, item.made, item.source.aip_id, _inside(item.source),
                              item.source.original_name, f"{source_format.puid} {source_format.name}".strip()])
-        out.writestr("manifest.csv", manifest.getvalue())
+        manifest.close()
+        out.write(manifest_file, "manifest.csv", compress_type=zipfile.ZIP_DEFLATED)
         out.writestr("README.txt", _readme(request, records, len(files), notes, withheld, archive_name))
     return archive
 
