@@ -88,12 +88,12 @@ def _decide(ctx: click.Context, request_id: str, reason: str, archivist: str | N
 
 def _deliver(ctx: click.Context, request_id: str, archivist: str | None) -> None:
     from access.delivery import deliver_request
-    from ingest.records import make_agents
+    from preservation.agents import person_agent, software_agent
 
     obj = app(ctx)
-    agents = make_agents(obj.settings.archive_name, archivist or "")
     with console().status("Building the DIP (access copies, manifest, description)…"):
-        request = deliver_request(obj.settings, obj.database(), request_id, [agents["software"], agents["person"]])
+        request = deliver_request(obj.settings, obj.database(), request_id,
+                                  [software_agent(), person_agent(archivist or "")])
     console().print(f"Delivered: {request.dip_files} file(s); the researcher's download works until "
                     f"{request.expires_at[:16].replace('T', ' ')} UTC.")
     if request.delivery_note:

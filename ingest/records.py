@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from formats.identify import identifier_description
 from ingest.journal import JournalFile
-from preservation import SOFTWARE_NAME, software_version
+from preservation.agents import login_name, person_agent, software_agent
 from preservation.identifiers import agent_uuid, event_uuid
 from preservation.model import (
     CREATION,
@@ -25,7 +24,6 @@ from preservation.model import (
     ORGANIZATION,
     ORIGINAL,
     PENDING_REVIEW,
-    PERSON,
     REPLICATION,
     SOFTWARE,
     SUCCESS,
@@ -43,22 +41,14 @@ IDENTIFIED = ("signature", "container", "text")
 def make_agents(archive_name: str, archivist: str, signature_file: Path | None = None) -> dict[str, Agent]:
     """The agents of an ingest: preserve, the identification tool, the organisation, the archivist."""
     tool, tool_version, signatures = identifier_description(signature_file)
-    person = archivist or _login_name()
+    person = archivist or login_name()
     return {
-        "software": Agent(agent_uuid(SOFTWARE, SOFTWARE_NAME, software_version()), SOFTWARE, SOFTWARE_NAME,
-                          software_version()),
+        "software": software_agent(),
         "identifier": Agent(agent_uuid(SOFTWARE, tool, tool_version + signatures), SOFTWARE, tool, tool_version,
                             f"signatures: {signatures}"),
         "organization": Agent(agent_uuid(ORGANIZATION, archive_name), ORGANIZATION, archive_name),
-        "person": Agent(agent_uuid(PERSON, person), PERSON, person),
+        "person": person_agent(person),
     }
-
-
-def _login_name() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name known to the system (some containers)
-        return "unknown archivist"
 
 
 @dataclass(frozen=True)

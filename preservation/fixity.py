@@ -15,20 +15,20 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from preservation import SOFTWARE_NAME, software_version
+from preservation import SOFTWARE_NAME
+from preservation.agents import software_agent
 from preservation.audit import FULL, METADATA, WHOLE_COPY, CopyAudit, Expected, audit_copy
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import PreservationError
 from preservation.event_log import write_event_log
-from preservation.identifiers import agent_uuid, event_uuid, new_uuid, timestamp
+from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.model import (
     FAILURE,
     FIXITY_CHECK,
     QUARANTINE,
     RECOVERY,
-    SOFTWARE,
     SUCCESS,
     Agent,
     Aip,
@@ -113,7 +113,7 @@ def run_audit(settings: Settings, database: Database, plan: list[PlannedCheck], 
     """Carry out ``plan``: check, repair where possible, and record every result (under ``run_id``, if given:
     one audit spread over several workers is one run)."""
     run_id = run_id or new_uuid()
-    agent = Agent(agent_uuid(SOFTWARE, SOFTWARE_NAME, software_version()), SOFTWARE, SOFTWARE_NAME, software_version())
+    agent = software_agent()
     results = []
     for planned in plan:
         result = _audit_aip(settings, database, planned, repair, on_bytes, on_copy)

@@ -13,16 +13,17 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from preservation import SOFTWARE_NAME, software_version
+from preservation import SOFTWARE_NAME
+from preservation.agents import software_agent
 from preservation.audit import Expected, audit_copy
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import PreservationError
 from preservation.event_log import event_log_prefix, retain_aip, write_event_log
-from preservation.identifiers import agent_uuid, event_uuid, new_uuid, timestamp
+from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.legal_hold import hold_new_versions
-from preservation.model import REPLICATION, SOFTWARE, SUCCESS, Agent, Aip, Event, Replica
+from preservation.model import REPLICATION, SUCCESS, Agent, Aip, Event, Replica
 from storage import Storage, open_location
 from storage.ocfl import copy_keys, delete_object, ensure_storage_root, inventory_digest
 
@@ -44,7 +45,7 @@ def replicate(settings: Settings, database: Database, target: str, aip_ref: str 
     """Copy every AIP (or one) that has no copy in ``target`` there, from an intact copy elsewhere."""
     destination = open_location(settings.location(target))
     ensure_storage_root(destination)
-    agent = Agent(agent_uuid(SOFTWARE, SOFTWARE_NAME, software_version()), SOFTWARE, SOFTWARE_NAME, software_version())
+    agent = software_agent()
     run_id = new_uuid()
     with database.session() as session:
         aips = [catalogue.get_aip(session, aip_ref)] if aip_ref else catalogue.list_aips(session)

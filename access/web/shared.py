@@ -5,6 +5,7 @@ from __future__ import annotations
 from access.delivery import deliver_request
 from access.requests import decide_request
 from access.users import require_role
+from preservation.agents import person_agent, software_agent
 from preservation.catalogue import Database
 from preservation.catalogue.records import PER_PAGE_MAX, RecordQuery
 from preservation.catalogue.requests import Request
@@ -44,14 +45,11 @@ def decide_and_deliver(settings: Settings, database: Database, user: User, refer
                        reason: str) -> tuple[Request, str]:
     """Approve or refuse as ``user`` (an archivist); an approved request is delivered at once. Returns the request
     and, when the delivery failed (it can be retried with `preserve request deliver`), why."""
-    from ingest.records import make_agents
-
     require_role(user, "archivist")
     decided = decide_request(database, reference, approve, reason, user.name)
     if not approve:
         return decided, ""
-    agents = make_agents(settings.archive_name, user.name)
     try:
-        return deliver_request(settings, database, decided.id, [agents["software"], agents["person"]]), ""
+        return deliver_request(settings, database, decided.id, [software_agent(), person_agent(user.name)]), ""
     except PreservationError as exc:
         return decided, exc.message
