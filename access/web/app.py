@@ -11,16 +11,17 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from access.secret import archive_secret
-from access.web.security import RateLimit, csrf_token, current_user
+from access.web.security import RateLimit, SignInNeeded, csrf_token, current_user
 from preservation.catalogue import Database
 from preservation.config import Settings
 from preservation.errors import ConfigError, PreservationError
@@ -117,6 +118,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message, "hint": hint}, status)
         return _error_page(request, status, message, hint)
+
+    @app.exception_handler(SignInNeeded)
+    async def sign_in_first(request: Request, exc: SignInNeeded):
+        return RedirectResponse("/login?" + urlencode({"next": exc.next_path}), 303)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):

@@ -16,7 +16,7 @@ from access.search import search
 from access.secret import archive_secret
 from access.users import create_user, require_role
 from access.web.app import Portal
-from access.web.security import attempt_sign_in, check_csrf, current_user, sign_in
+from access.web.security import SignInNeeded, attempt_sign_in, check_csrf, current_user, sign_in
 from access.web.shared import decide_and_deliver, query_from
 from preservation.catalogue.records import FACETS
 from preservation.errors import AccessDenied, AccountError, RequestError
@@ -43,16 +43,12 @@ def _local(path: str) -> bool:
 
 
 def _signed_in(request: Request, *roles: str):
-    """The signed-in person with one of ``roles``; sends others to sign in (or 403 when signed in already)."""
+    """The signed-in person with one of ``roles``: SignInNeeded sends anyone else to sign in first (403 for a
+    person signed in without the role)."""
     user = current_user(request, _portal(request).database)
     if user is None:
-        return None
-    require_role(user, *roles)
-    return user
-
-
-def _to_login(request: Request) -> RedirectResponse:
-    return RedirectResponse("/login?" + urlencode({"next": request.url.path}), 303)
+        raise SignInNeeded(request.url.path if request.method == "GET" else "/")
+    return require_role(user, *roles)
 
 
 @router.get("/")
@@ -99,7 +95,7 @@ def preview_content(request: Request, aip_id: str, path: str):
 def basket_add(request: Request, aip_id: str = Form(...), path: str = Form(""), csrf_token: str = Form("")):
     """Put a record into the basket."""
     check_csrf(request, csrf_token)
-    user = _signed_in(request, "researcher", "archivist")
+    user = current_user(request, _portal(request).database)
     back = f"/records/{aip_id}/{path}".rstrip("/")
     if user is None:
         return _back("/login?" + urlencode({"next": back}), error="Sign in to request records.", request=request)
@@ -115,8 +111,6 @@ def basket_page(request: Request):
     """The request being put together."""
     portal = _portal(request)
     user = _signed_in(request, "researcher", "archivist")
-    if user is None:
-        return _to_login(request)
     basket = requesting.basket(portal.database, user)
     records = requesting.request_records(portal.database, user, basket) if basket else []
     return portal.page(request, "basket.html", "Your request basket", user=user, basket=basket, records=records,
@@ -128,8 +122,6 @@ def basket_remove(request: Request, aip_id: str = Form(...), path: str = Form(""
     """Take a record out of the basket."""
     check_csrf(request, csrf_token)
     user = _signed_in(request, "researcher", "archivist")
-    if user is None:
-        return _to_login(request)
     requesting.remove_from_request(_portal(request).database, user, aip_id, path)
     return _back("/basket", notice="Removed from your request basket.", request=request)
 
@@ -139,8 +131,6 @@ def basket_submit(request: Request, purpose: str = Form(""), csrf_token: str = F
     """Send the basket to the archivists with its purpose."""
     check_csrf(request, csrf_token)
     user = _signed_in(request, "researcher", "archivist")
-    if user is None:
-        return _to_login(request)
     try:
         submitted = requesting.submit_request(_portal(request).database, user, purpose[:5000])
     except RequestError as exc:
@@ -153,8 +143,6 @@ def my_requests(request: Request):
     """The person's requests and where each one is."""
     portal = _portal(request)
     user = _signed_in(request, "researcher", "archivist")
-    if user is None:
-        return _to_login(request)
     return portal.page(request, "requests.html", "Your requests", user=user,
                        requests=list(reversed(requesting.requests_of(portal.database, user))))
 
@@ -164,8 +152,6 @@ def request_page(request: Request, request_id: str):
     """One of the person's requests, with the download once it is delivered."""
     portal = _portal(request)
     user = _signed_in(request, "researcher", "archivist", "administrator")
-    if user is None:
-        return _to_login(request)
     found = requesting.request_for(portal.database, user, request_id)
     link, expired = "", ""
     if found.state == "delivered":
@@ -182,8 +168,6 @@ def queue_page(request: Request):
     """Requests waiting for an archivist's decision."""
     portal = _portal(request)
     user = _signed_in(request, "archivist")
-    if user is None:
-        return _to_login(request)
     return portal.page(request, "queue.html", "Requests to decide", user=user,
                        requests=requesting.waiting_requests(portal.database, user))
 
@@ -193,8 +177,6 @@ def decide_page(request: Request, request_id: str):
     """A submitted request and the form to decide it."""
     portal = _portal(request)
     user = _signed_in(request, "archivist")
-    if user is None:
-        return _to_login(request)
     found = requesting.request_for(portal.database, user, request_id)
     return portal.page(request, "decide.html", f"Decide request {found.id[:8]}", user=user, found=found,
                        who=requesting.requester(portal.database, found),
@@ -208,8 +190,6 @@ def decide(request: Request, request_id: str, decision: str = Form(""), reason: 
     check_csrf(request, csrf_token)
     portal = _portal(request)
     user = _signed_in(request, "archivist")
-    if user is None:
-        return _to_login(request)
     if decision not in ("approve", "refuse"):
         return _back(f"/queue/{request_id}", error="Choose whether to approve or refuse the request.",
                      request=request)

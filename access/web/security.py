@@ -24,6 +24,14 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
 
+class SignInNeeded(Exception):
+    """A page needs a signed-in person: the portal sends them to sign in, then back to ``next``."""
+
+    def __init__(self, next_path: str):
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
 def csrf_token(request: Request) -> str:
     """This session's CSRF token (made on first use)."""
     token = request.session.get("csrf")
