@@ -284,3 +284,33 @@ def test_a_record_lists_what_is_below_it_up_to_a_limit(archive, monkeypatch):
     assert len(shown["children"]) == 1 and shown["more_children"] == 1  # the closed photograph is not counted
     shown = _client(archive, "archivist").get(f"/api/v1/records/{archive.aip_id}").json()
     assert len(shown["children"]) == 1 and shown["more_children"] == 2
+
+
+def test_the_shared_listening_socket_gives_connections_tcp_nodelay():
+    """With several server processes the portal makes the listening socket itself, as TCP, so asyncio turns
+    Nagle off on each connection (uvicorn's own socket leaves it on: ~40 ms per keep-alive answer)."""
+    import asyncio
+    import socket
+
+    from cli.serve import _listening_socket
+
+    listener = _listening_socket("127.0.0.1", 0)
+    listener.listen()
+    seen = []
+
+    async def accept_one() -> None:
+        def connected(reader, writer) -> None:
+            seen.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(connected, sock=listener)
+        _reader, writer = await asyncio.open_connection(*listener.getsockname())
+        for _ in range(50):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+
+    asyncio.run(accept_one())
+    assert seen and seen[0] != 0
