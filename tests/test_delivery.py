@@ -102,6 +102,10 @@ def test_an_expired_delivery_gives_no_link_and_can_be_delivered_again(preserve, 
     preserve("request", "deliver", request_id)
     events = [e for e in preserve.json("aip", "show", aip_id)["events"] if e["type"] == "dissemination"]
     assert len(events) == 2  # each delivery is its own event
+    preserve.lose_catalogue()
+    assert preserve.json("catalogue", "rebuild")["problems"] == []
+    rebuilt = [e for e in preserve.json("aip", "show", aip_id)["events"] if e["type"] == "dissemination"]
+    assert sorted(e["id"] for e in rebuilt) == sorted(e["id"] for e in events)  # deliveries are in the AIP's log
 
 
 def test_a_damaged_copy_is_never_delivered_and_nothing_is_left_half_done(preserve, tmp_path):
