@@ -300,3 +300,9 @@ def remove_delivery(settings: Settings, database: Database, request: Request) ->
     with database.session() as session:
         note = "; ".join(n for n in (request.delivery_note, "the download was removed after it expired") if n)
         update_request(session, request.id, dip_key="", delivery_note=note)
+
+
+def record_delivery_failure(database: Database, request_id: str, message: str) -> None:
+    """Note on an approved request why its delivery failed (shown to archivists; tried again by `deliver`)."""
+    with database.session() as session:
+        update_request(session, request_id, delivery_note=f"delivery failed: {message}")

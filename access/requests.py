@@ -128,11 +128,12 @@ def request_for(database: Database, user: User | None, reference: str) -> Reques
     return request
 
 
-def waiting_requests(database: Database, user: User | None) -> list[Request]:
-    """Submitted requests waiting for a decision (archivists only), oldest first."""
+def waiting_requests(database: Database, user: User | None, state: str = "submitted") -> list[Request]:
+    """Requests waiting for an archivist (archivists only), oldest first: submitted ones wait for a decision,
+    approved ones for their delivery (being prepared, or failed)."""
     require_role(user, "archivist", "administrator")
     with database.session() as session:
-        return list_requests(session, "submitted")
+        return list_requests(session, state)
 
 
 def request_records(database: Database, user: User | None, request: Request,

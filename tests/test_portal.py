@@ -111,7 +111,8 @@ def test_search_to_request_to_approval_to_download_through_the_api(archive):
     assert waiting["id"] == sent["id"] and waiting["user"] == "researcher@example.org"
     decided = archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Fine"},
                              headers={"X-CSRF-Token": _csrf(archivist)}).json()
-    assert decided["state"] == "delivered" and decided["delivery_problem"] == ""
+    assert decided["state"] == "approved"  # delivered after the answer (the test client waits for that)
+    assert researcher.get(f"/api/v1/requests/{sent['id']}").json()["state"] == "delivered"
 
     mine = researcher.get(f"/api/v1/requests/{sent['id']}").json()
     link = mine["download"]
@@ -314,3 +315,27 @@ def test_the_shared_listening_socket_gives_connections_tcp_nodelay():
 
     asyncio.run(accept_one())
     assert seen and seen[0] != 0
+
+
+def test_a_failed_delivery_is_shown_to_archivists_and_can_be_tried_again(archive, preserve):
+    researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
+    token = _csrf(researcher)
+    researcher.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["open"]},
+                    headers={"X-CSRF-Token": token})
+    sent = researcher.post("/api/v1/basket/submit", json={"purpose": "A history of the harbour"},
+                           headers={"X-CSRF-Token": token}).json()
+    policy = archive.settings.policies_path / "formats.toml"
+    kept = policy.read_text()
+    policy.write_text('version = 2\n[default]\naccess = "none"\n')  # nothing may be given to researchers
+    page = archivist.get(f"/queue/{sent['id']}").text
+    answer = archivist.post(f"/queue/{sent['id']}", data={"decision": "approve", "reason": "Fine",
+                                                         "csrf_token": _form_token(page)})
+    assert answer.status_code == 200 and "being prepared" in answer.text
+    [waiting] = archivist.get("/api/v1/queue").json()
+    assert waiting["state"] == "approved" and waiting["delivery_note"].startswith("delivery failed: ")
+    assert "delivery failed" in archivist.get("/queue").text
+    assert "download" not in researcher.get(f"/api/v1/requests/{sent['id']}").json()
+    policy.write_text(kept)
+    preserve("request", "deliver", sent["id"])
+    assert researcher.get(f"/api/v1/requests/{sent['id']}").json()["download"]
+    assert archivist.get("/api/v1/queue").json() == []

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from access import requests as requesting
@@ -17,7 +17,7 @@ from access.records import findable, view_record
 from access.search import search
 from access.users import require_role
 from access.web.security import CSRF_HEADER, attempt_sign_in, check_csrf, csrf_token, current_user
-from access.web.shared import decide_and_deliver, query_from
+from access.web.shared import decide, deliver_after_answer, query_from
 from preservation.catalogue.records import FACETS
 from preservation.catalogue.requests import Request as RecordsRequest
 from preservation.errors import RequestError
@@ -176,22 +176,26 @@ def api_request(request: Request, request_id: str) -> dict:
 
 @router.get("/queue")
 def api_queue(request: Request) -> list[dict]:
-    """Requests waiting for a decision (archivists)."""
+    """Requests waiting for a decision (archivists), then approved ones still being prepared or whose delivery
+    failed (with its delivery_note)."""
     user = _user(request, "archivist")
     return [_request_json(request, r, user) | {"user": requesting.requester(_portal(request).database, r)}
-            for r in requesting.waiting_requests(_portal(request).database, user)]
+            for state in ("submitted", "approved")
+            for r in requesting.waiting_requests(_portal(request).database, user, state)]
 
 
 @router.post("/queue/{request_id}/decision")
-def api_decide(request: Request, request_id: str, decision: Decision,
+def api_decide(request: Request, tasks: BackgroundTasks, request_id: str, decision: Decision,
                token: str | None = Header(None, alias=CSRF_HEADER)) -> dict:
-    """Approve (and deliver) or refuse a request (archivists)."""
+    """Approve or refuse a request (archivists). An approved request is delivered after the answer: read it
+    again with GET /api/v1/requests/{id} (state "delivered", or "approved" with a delivery_note on failure)."""
     check_csrf(request, token)
     user = _user(request, "archivist")
     portal = _portal(request)
-    decided, problem = decide_and_deliver(portal.settings, portal.database, user, request_id, decision.approve,
-                                          decision.reason)
-    return _request_json(request, decided, user) | {"delivery_problem": problem}
+    decided = decide(portal.database, user, request_id, decision.approve, decision.reason)
+    if decided.state == "approved":
+        tasks.add_task(deliver_after_answer, portal.settings, portal.database, decided.id, user.name)
+    return _request_json(request, decided, user)
 
 
 def _person(user) -> dict | None:

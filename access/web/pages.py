@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -17,7 +17,7 @@ from access.secret import archive_secret
 from access.users import create_user, require_role
 from access.web.app import Portal
 from access.web.security import SignInNeeded, attempt_sign_in, check_csrf, current_user, sign_in
-from access.web.shared import decide_and_deliver, query_from
+from access.web.shared import decide, deliver_after_answer, query_from
 from preservation.catalogue.records import FACETS
 from preservation.errors import AccessDenied, AccountError, RequestError
 from storage.links import verify_local_link
@@ -169,7 +169,8 @@ def queue_page(request: Request):
     portal = _portal(request)
     user = _signed_in(request, "archivist")
     return portal.page(request, "queue.html", "Requests to decide", user=user,
-                       requests=requesting.waiting_requests(portal.database, user))
+                       requests=requesting.waiting_requests(portal.database, user),
+                       preparing=requesting.waiting_requests(portal.database, user, "approved"))
 
 
 @router.get("/queue/{request_id}")
@@ -184,8 +185,8 @@ def decide_page(request: Request, request_id: str):
 
 
 @router.post("/queue/{request_id}")
-def decide(request: Request, request_id: str, decision: str = Form(""), reason: str = Form(""),
-           csrf_token: str = Form("")):
+def decide_request_page(request: Request, tasks: BackgroundTasks, request_id: str, decision: str = Form(""),
+                        reason: str = Form(""), csrf_token: str = Form("")):
     """Approve (and deliver) or refuse a request."""
     check_csrf(request, csrf_token)
     portal = _portal(request)
@@ -194,14 +195,14 @@ def decide(request: Request, request_id: str, decision: str = Form(""), reason: 
         return _back(f"/queue/{request_id}", error="Choose whether to approve or refuse the request.",
                      request=request)
     try:
-        decided, problem = decide_and_deliver(portal.settings, portal.database, user, request_id,
-                                              decision == "approve", reason[:5000])
+        decided = decide(portal.database, user, request_id, decision == "approve", reason[:5000])
     except RequestError as exc:
         return _back(f"/queue/{request_id}", error=exc.message, request=request)
-    if problem:
-        return _back("/queue", error=f"Request {decided.id[:8]} is approved, but could not be delivered: {problem}",
-                     request=request)
-    return _back("/queue", notice=f"Request {decided.id[:8]} is {decided.state}.", request=request)
+    if decided.state != "approved":
+        return _back("/queue", notice=f"Request {decided.id[:8]} is {decided.state}.", request=request)
+    tasks.add_task(deliver_after_answer, portal.settings, portal.database, decided.id, user.name)
+    return _back("/queue", notice=f"Request {decided.id[:8]} is approved. The copies are being prepared; the "
+                                  "researcher will be told when they are ready.", request=request)
 
 
 @router.get("/download/{key:path}")

@@ -1,8 +1,10 @@
-"""What the pages and the JSON API do alike: reading search parameters, and deciding a request."""
+"""What the pages and the JSON API do alike: reading search parameters, deciding and delivering a request."""
 
 from __future__ import annotations
 
-from access.delivery import deliver_request
+import logging
+
+from access.delivery import deliver_request, record_delivery_failure
 from access.requests import decide_request
 from access.users import require_role
 from preservation.agents import person_agent, software_agent
@@ -13,6 +15,7 @@ from preservation.catalogue.users import User
 from preservation.config import Settings
 from preservation.errors import PreservationError
 
+LOG = logging.getLogger("preserve.portal")
 MAX_QUERY = 1000  # characters of search words
 MAX_PAGE = 10_000
 
@@ -41,15 +44,17 @@ def query_from(text: str, collection: str, puid: str, access: str, year_from: st
                        numbers[1]), problems
 
 
-def decide_and_deliver(settings: Settings, database: Database, user: User, reference: str, approve: bool,
-                       reason: str) -> tuple[Request, str]:
-    """Approve or refuse as ``user`` (an archivist); an approved request is delivered at once. Returns the request
-    and, when the delivery failed (it can be retried with `preserve request deliver`), why."""
+def decide(database: Database, user: User, reference: str, approve: bool, reason: str) -> Request:
+    """Approve or refuse a submitted request as ``user`` (an archivist)."""
     require_role(user, "archivist")
-    decided = decide_request(database, reference, approve, reason, user.name)
-    if not approve:
-        return decided, ""
+    return decide_request(database, reference, approve, reason, user.name)
+
+
+def deliver_after_answer(settings: Settings, database: Database, request_id: str, archivist: str) -> None:
+    """Build and deliver an approved request's DIP once the archivist has had their answer (conversions can take
+    minutes); a failure is recorded on the request, which stays approved for `preserve request deliver`."""
     try:
-        return deliver_request(settings, database, decided.id, [software_agent(), person_agent(user.name)]), ""
+        deliver_request(settings, database, request_id, [software_agent(), person_agent(archivist)])
     except PreservationError as exc:
-        return decided, exc.message
+        LOG.error("request %s could not be delivered: %s", request_id, exc.message)
+        record_delivery_failure(database, request_id, exc.message)
