@@ -61,8 +61,6 @@ class DipFile:
     source: FileRecord  # the original it stands for
     made: str  # "original", "access copy (ingest)" or "access copy: <target> by <tool>"
     content: Path  # where it is in staging
-    sha256: str = ""
-    size: int = 0
 
 
 def dip_storage(settings: Settings, name: str = "") -> Storage:

@@ -339,3 +339,22 @@ def test_a_failed_delivery_is_shown_to_archivists_and_can_be_tried_again(archive
     preserve("request", "deliver", sent["id"])
     assert researcher.get(f"/api/v1/requests/{sent['id']}").json()["download"]
     assert archivist.get("/api/v1/queue").json() == []
+
+
+def test_an_open_pdf_is_previewed_in_the_record_page(preserve, tmp_path):
+    from PIL import Image
+
+    from cli.context import AppContext
+
+    transfer = tmp_path / "plans"
+    transfer.mkdir()
+    Image.new("RGB", (80, 60), (200, 200, 180)).save(transfer / "harbour-plan.pdf", "PDF")
+    (transfer / "notes.txt").write_text("Survey notes")
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]
+    client = TestClient(create_app(AppContext(home=preserve.home, config=preserve.home / "preserve.toml").settings))
+    page = client.get(f"/records/{aip_id}/harbour-plan.pdf")
+    assert page.status_code == 200 and f'<iframe src="/preview/{aip_id}/harbour-plan.pdf"' in page.text
+    shown = client.get(f"/preview/{aip_id}/harbour-plan.pdf")
+    assert shown.headers["content-type"] == "application/pdf" and shown.content.startswith(b"%PDF")
+    assert "<iframe" not in client.get(f"/records/{aip_id}/notes.txt").text  # text is described, not previewed
+    assert client.get(f"/preview/{aip_id}/notes.txt").status_code == 404
