@@ -107,11 +107,11 @@ def preview(settings: Settings, database: Database, user: User | None, aip_id: s
     from access.delivery import fetch_files
 
     today = today or date.today().isoformat()
-    view = view_record(database, user, aip_id, path, today)
-    if not view.preview_mime:
+    with database.session() as session:  # only what decides: the record, who may find it, its previewable file
+        record = record_at(session, aip_id, path, today)
+        chosen = _previewable(session, record, user, today) if record and record.access in findable(user) else None
+    if chosen is None:  # a closed record, one that does not exist, or nothing to show: the same answer
         raise NotFound("no preview of this record", hint="Request a copy instead.")
-    with database.session() as session:
-        chosen = _previewable(session, view.record, user, today)
     fetched = fetch_files(settings, database, folder, [chosen])
     return fetched[chosen.id], chosen.format.mime_type
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from access.records import findable
 from access.users import require_role
 from preservation.catalogue import Database
 from preservation.catalogue.requests import (
@@ -140,8 +141,6 @@ def request_records(database: Database, user: User | None, request: Request,
                     today: str | None = None) -> list[dict[str, str]]:
     """The records of a request as the person may see them now: a record closed since it was added (for a
     researcher) or no longer held shows no title."""
-    from access.records import findable
-
     today = today or date.today().isoformat()
     allowed = findable(user)
     shown = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from preservation.catalogue.models import FileRow, OutboxRow, RecordRow, RequestItemRow, RequestRow, UserRow
@@ -92,14 +92,16 @@ def record_access(session: Session, aip_id: str, target: str) -> tuple[str, Acce
 
 
 def files_of_record(session: Session, aip_id: str, target: str) -> list[tuple[FileRecord, Access]]:
-    """Every file (originals and derivatives) of the AIP under ``target`` ('' the whole AIP), with its access."""
+    """Every file (originals and derivatives) of the AIP under ``target`` ('' the whole AIP), with its access;
+    the database picks them (one file of a large AIP does not read the AIP's every row)."""
     query = select(FileRow).where(FileRow.aip_id == aip_id).order_by(FileRow.path)
-    rows = list(session.scalars(query))
     if target:
-        under = {row.id for row in rows if row.path == f"data/objects/{target}"
-                 or row.path.startswith(f"data/objects/{target}/")}
-        rows = [row for row in rows if row.id in under or row.derived_from in under]
-    return [(file_from_row(row), Access(row.access, row.closed_until, row.access_reason)) for row in rows]
+        inside = or_(FileRow.path == f"data/objects/{target}",
+                     FileRow.path.startswith(f"data/objects/{target}/", autoescape=True))
+        sources = select(FileRow.id).where(FileRow.aip_id == aip_id, inside)
+        query = query.where(or_(inside, FileRow.derived_from.in_(sources)))
+    return [(file_from_row(row), Access(row.access, row.closed_until, row.access_reason))
+            for row in session.scalars(query)]
 
 
 def record_reference(session: Session, aip_id: str, target: str) -> str:
