@@ -35,6 +35,7 @@ class Package:
     submission: list[BagEntry] = field(default_factory=list)
     descriptions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     rights: dict[str, list[RightsStatement]] = field(default_factory=dict)
+    identifiers: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # target -> (type, value)
     aip_events: list[Event] = field(default_factory=list)  # about the whole AIP, besides ingestion start
 
     @property

@@ -25,13 +25,12 @@ from ingest.archives import is_archive
 from ingest.checks import VirusOutcome, check_viruses
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
-from ingest.metadata import descriptions_from_csv
 from ingest.normalise import normalise
 from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
-from ingest.rights import read_rights_csv
 from ingest.sources import DirectorySource, logical_name
 from ingest.steps import WorkerSetup
+from ingest.transfer_metadata import read_transfer_metadata
 from ingest.transfers import Transfer, open_transfer
 from policies.checks import ChecksPolicy, load_checks_policy
 from policies.closure import load_closure_policy
@@ -185,13 +184,13 @@ def ingest(
         metadata_csv = request.metadata or transfer.metadata_csv
         rights_csv = request.rights or transfer.rights_csv
         files, folders = _paths(journal)
-        if rights_csv is not None:
-            package.rights = read_rights_csv(Path(rights_csv), files, folders)
-        if metadata_csv is not None:
-            package.descriptions = descriptions_from_csv(Path(metadata_csv), files, folders, database, aip_id)
-            if not request.title and package.descriptions.get(""):
-                title = next((v for k, v in package.descriptions[""] if k == "title"), "")
-                package.title = title or package.title
+        described = read_transfer_metadata(metadata_csv, rights_csv, files, folders, database, aip_id)
+        package.descriptions, package.rights = described.descriptions, described.rights
+        package.identifiers = described.identifiers
+        warnings = list(described.warnings)
+        if not request.title and package.descriptions.get(""):
+            title = next((v for k, v in package.descriptions[""] if k == "title"), "")
+            package.title = title or package.title
         progress.stage("Checking for viruses")
         if "virus" in meta:
             virus, virus_events = _virus_from(meta["virus"], records)
@@ -255,7 +254,8 @@ def ingest(
     _record_end(database, transfer_id, "stored", files=count, size=size)
     return IngestReport(
         aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=count, bytes=size, formats=formats,
-        locations=list(settings.replication), seconds=_seconds_since(started), warnings=list(transfer.warnings),
+        locations=list(settings.replication), seconds=_seconds_since(started),
+        warnings=[*transfer.warnings, *warnings],
         duplicates=duplicates, virus_check=_virus_summary(virus), quarantined=virus.quarantined,
     )
 
