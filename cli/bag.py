@@ -10,7 +10,7 @@ import click
 from cli.output import emit_json
 from ingest.bags import BagReport, create_bag, validate_bag
 
-INVALID = 1
+EXIT_CODES = {"valid": 0, "invalid": 1, "incomplete": 2}
 
 
 def _info(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -35,16 +35,18 @@ def bag_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def validate_command(ctx: click.Context, path: Path, fast: bool, workers: int, as_json: bool) -> None:
-    """Check a bag against RFC 8493: exit 0 when valid, 1 when not, each problem on its own line.
+    """Check a bag against RFC 8493 (and BagIt 0.93-0.97): exit 0 valid, 1 invalid, 2 incomplete.
 
     Every manifest and tag manifest is checked (each file read once for all algorithms), files
-    missing from or not listed in the manifests, bagit.txt, Payload-Oxum and unsafe paths; a bag
-    with fetch.txt is refused. Warnings point out bags that are valid but suspicious.
+    missing from or not listed in the manifests, bagit.txt, Payload-Oxum, unsafe paths and
+    fetch.txt; tag files are read in the encoding bagit.txt declares. A bag whose only problem is
+    files listed in fetch.txt but not present is incomplete (nothing is ever fetched). Warnings
+    point out bags that are valid but suspicious. See docs/bagit.md.
     """
     report = validate_bag(path, fast=fast, workers=workers or os.cpu_count() or 1)
     _print(report, as_json)
-    if not report.valid:
-        ctx.exit(INVALID)
+    if report.state != "valid":
+        ctx.exit(EXIT_CODES[report.state])
 
 
 @bag_group.command("create")
@@ -61,17 +63,22 @@ def create_command(folder: Path, info: tuple[str, ...], workers: int, as_json: b
 
 def _print(report: BagReport, as_json: bool, made: bool = False) -> None:
     if as_json:
-        emit_json({"bag": report.path, "valid": report.valid, "errors": report.errors, "warnings": report.warnings,
-                   "payload_files": report.payload_files, "payload_bytes": report.payload_bytes,
-                   "algorithms": report.algorithms})
+        emit_json({"bag": report.path, "state": report.state, "valid": report.valid, "errors": report.errors,
+                   "warnings": report.warnings, "incomplete": report.incomplete, "version": report.version,
+                   "encoding": report.encoding, "payload_files": report.payload_files,
+                   "payload_bytes": report.payload_bytes, "algorithms": report.algorithms})
         return
     for error in report.errors:
         click.echo(f"error: {error}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}")
-    verdict = "valid" if report.valid else f"INVALID ({len(report.errors)} problem(s))"
+    for missing in report.incomplete:
+        click.echo(f"not present (listed in fetch.txt): {missing}")
+    verdicts = {"valid": "valid", "invalid": f"INVALID ({len(report.errors)} problem(s))",
+                "incomplete": f"INCOMPLETE ({len(report.incomplete)} file(s) listed in fetch.txt not present)"}
     what = "Made a bag" if made else "Bag"
-    click.echo(f"{what} {report.path}: {verdict}; {report.payload_files} payload files, "
+    version = f"BagIt {report.version}, " if report.version else ""
+    click.echo(f"{what} {report.path}: {verdicts[report.state]}; {version}{report.payload_files} payload files, "
                f"{report.payload_bytes} bytes; checksums: {', '.join(report.algorithms) or 'none'}")
 
 
