@@ -148,6 +148,8 @@ class Matcher:
         seen: dict[tuple[bool, bytes], bool] = {}
         for index in self._candidates(bof):
             fmt, _name, patterns = self._entries[index]
+            if fmt in result:  # one matching signature is enough; a second would list the format twice
+                continue
             if self._as_good_as_any(fmt, result) and all(p.matches(bof, eof, seen) for p in patterns):
                 result.append(fmt)
         return [fmt for fmt in result if self._as_good_as_any(fmt, result)]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from formats import text
 from formats.engine import CONTAINER, EXTENSION, NONE, SIGNATURE, TEXT, Match, Matcher
-from formats.signatures import Format, SignatureSet, from_fido
+from formats.signatures import Format, SignatureSet, from_fido, with_local_signatures
 from preservation.errors import FormatError
 from preservation.model import FormatInfo
 
@@ -39,7 +39,8 @@ class Identifier:
     """Identifies files against a signature set; build once per process (it compiles the set)."""
 
     def __init__(self, signatures: Path | SignatureSet | None = None) -> None:
-        self.signatures = signatures if isinstance(signatures, SignatureSet) else load_signatures(signatures)
+        loaded = signatures if isinstance(signatures, SignatureSet) else load_signatures(signatures)
+        self.signatures = with_local_signatures(loaded)  # what PRONOM lacks: see formats.signatures
         self.matcher = Matcher(self.signatures)
         self.tool_name = TOOL
         self.tool_version = _software_version()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from formats.pronom_syntax import to_regex
@@ -154,6 +154,71 @@ def _fido_format(element: ET.Element) -> Format:
         signatures=signatures,
         container=element.findtext("container") or "",
     )
+
+
+# --- local signatures ---------------------------------------------------------------------------
+
+LOCAL_PREFIX = "preserve local signature: "
+
+
+@dataclass(frozen=True)
+class LocalSignature:
+    """A byte signature PRONOM lacks (or FIDO's copy of it gets wrong), added to every set at load."""
+
+    puid: str
+    name: str
+    sequence: str  # PRONOM byte-sequence syntax, anchored at the beginning of the file
+    reason: str
+
+    def signature(self) -> Signature:
+        """The signature as the matcher takes it."""
+        return Signature(LOCAL_PREFIX + self.name, (Pattern(BOF, b"(?s)\\A" + to_regex(self.sequence)),))
+
+
+# Windows bitmaps: "BM", file size, two reserved words (zero), pixel offset, then the DIB header:
+# its size (offset 14), width, height, planes = 1 (offset 26), bits per pixel (28), compression (30).
+_BMP_RGB = "0100(01|04|08|10|18|20)00(00|01|02)000000"  # BI_RGB, BI_RLE8, BI_RLE4
+_BMP_BITFIELDS = "0100(10|20)0003000000"  # BI_BITFIELDS, 16 or 32 bits per pixel
+_ADOBE = ("Adobe's {0}-byte header (BITMAPINFOHEADER followed by the {1} masks, written by Photoshop and GIMP) "
+          "has no PRONOM signature; identified as PRONOM identifies the 40-byte header it extends, {2}.")
+_FIDO_BUG = ("FIDO's v109 copy of this signature also requires the first byte of the image size (offset 34) to "
+             "be zero, so bitmaps whose size field is filled in (as Windows writes them) were matched by "
+             "extension only; this is PRONOM's signature (DROID V118, internal signature {0}).")
+
+LOCAL_SIGNATURES: tuple[LocalSignature, ...] = (
+    LocalSignature("fmt/116", "BITMAPV2INFOHEADER (52 bytes)", "424D{4}00000000{4}34000000{8}" + _BMP_RGB,
+                   _ADOBE.format(52, "RGB", "uncompressed or RLE: Windows Bitmap 3.0")),
+    LocalSignature("fmt/117", "BITMAPV2INFOHEADER (52 bytes) with bit fields",
+                   "424D{4}00000000{4}34000000{8}" + _BMP_BITFIELDS,
+                   _ADOBE.format(52, "RGB", "with BI_BITFIELDS: Windows Bitmap 3.0 NT")),
+    LocalSignature("fmt/116", "BITMAPV3INFOHEADER (56 bytes)", "424D{4}00000000{4}38000000{8}" + _BMP_RGB,
+                   _ADOBE.format(56, "RGBA", "uncompressed or RLE: Windows Bitmap 3.0")),
+    LocalSignature("fmt/117", "BITMAPV3INFOHEADER (56 bytes) with bit fields",
+                   "424D{4}00000000{4}38000000{8}" + _BMP_BITFIELDS,
+                   _ADOBE.format(56, "RGBA", "with BI_BITFIELDS: Windows Bitmap 3.0 NT")),
+    LocalSignature("fmt/118", "BITMAPV4HEADER (108 bytes)",
+                   "424D{4}00000000{4}6C000000{8}0100(01|04|08|10|18|20)00(00|01|02|03)000000",
+                   _FIDO_BUG.format(120)),
+    LocalSignature("fmt/119", "BITMAPV5HEADER (124 bytes)",
+                   "424D{4}00000000{4}7C000000{8}0100(01|04|08|10|18|20)00(00|01|02|03|04|05)000000",
+                   _FIDO_BUG.format(121)),
+)
+
+
+def with_local_signatures(signatures: SignatureSet) -> SignatureSet:
+    """The set with LOCAL_SIGNATURES added to their formats (the same set if it has them already).
+
+    The set's version is left as it is: the local signatures are part of preserve's code, so the
+    tool version recorded with every identification names them.
+    """
+    if any(sig.name.startswith(LOCAL_PREFIX) for fmt in signatures.formats for sig in fmt.signatures):
+        return signatures
+    extra: dict[str, list[Signature]] = {}
+    for local in LOCAL_SIGNATURES:
+        extra.setdefault(local.puid, []).append(local.signature())
+    formats = tuple(replace(fmt, signatures=fmt.signatures + tuple(extra[fmt.puid])) if fmt.puid in extra else fmt
+                    for fmt in signatures.formats)
+    return replace(signatures, formats=formats)
 
 
 # --- DROID signature files --------------------------------------------------------------------
