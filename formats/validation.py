@@ -1,29 +1,49 @@
 """Validation and characterisation: is a file intact, and what are its significant properties?
 
-Each validator returns a Validation: valid / well-formed / invalid (with messages), the tool and
-its version, and characteristics worth keeping (dimensions, page count, duration, encoding, the
-PDF/A conformance a file claims). Validators run in an isolated child process with a time limit
+Each validator returns a Validation: a verdict (see ``formats.verdicts``: valid, valid with
+warnings, well-formed, invalid, not checked, failed) with messages, the tool and its version, and
+characteristics worth keeping (dimensions, page count, duration, encoding, the PDF/A conformance a
+file claims). Messages name the file as the caller names it (its path in the AIP), never by its
+path on disk. Validators run in an isolated child process with a time limit
 (see ``formats.isolation``); a hang or crash is a failed validation, never a failed ingest.
 """
 
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import functools
 import json
 import os
 import re
 import shutil
 import subprocess
-import zipfile
 from collections.abc import Callable
 
 from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
+from formats.office_validation import validate_ole2, validate_zip
+from formats.pdf_validation import CREATING_APPLICATION, validate_pdf
+from formats.verdicts import (
+    ENCRYPTED,
+    FAILED,
+    INVALID,
+    NOT_CHECKED,
+    TOO_LARGE,
+    TOOL_MISSING,
+    VALID,
+    VALID_WITH_WARNINGS,
+    VERDICTS,
+    WELL_FORMED,
+    scrub,
+)
 from preservation.model import FormatInfo, Validation
 
-VALID, WELL_FORMED, INVALID, NOT_CHECKED, FAILED = "valid", "well-formed", "invalid", "not checked", "failed"
-CREATING_APPLICATION = "creating application"  # recorded as PREMIS creatingApplication, not a property
+__all__ = ["CREATING_APPLICATION", "ENCRYPTED", "FAILED", "INVALID", "NOT_CHECKED", "TOO_LARGE", "TOOL_MISSING",
+           "VALID", "VALID_WITH_WARNINGS", "VERDICTS", "WELL_FORMED", "Validation", "Validator", "family_of",
+           "run_validator", "validate_ole2", "validate_pdf", "validate_zip"]
 DEFAULT_TIMEOUT = 60.0
+# validators that read a whole file into memory (json.load, an lxml tree): larger files are not checked
+DEFAULT_MAX_BYTES = {"json": 1 << 30, "xml": 1 << 30}
 CHUNK = 1024 * 1024
 
 
@@ -37,7 +57,7 @@ FAMILY_BY_PUID = {
     "x-fmt/265": "tar", "fmt/729": "sqlite",
     "fmt/569": "media", "fmt/199": "media",  # Matroska, MPEG-4
     "fmt/111": "ole2", "fmt/39": "ole2", "fmt/40": "ole2", "fmt/61": "ole2", "fmt/62": "ole2", "fmt/125": "ole2",
-    "fmt/126": "ole2",
+    "fmt/126": "ole2", "fmt/494": "ole2",  # fmt/494: an encrypted Office document (OOXML in OLE2)
 }
 
 
@@ -75,29 +95,6 @@ def _version(module: str) -> str:
         return "?"
 
 
-def validate_pdf(path: str) -> Validation:
-    """PDF syntax and structure with qpdf (pikepdf); page count, version and any PDF/A claim."""
-    import pikepdf
-
-    tool = f"pikepdf {pikepdf.__version__} (qpdf {pikepdf.__libqpdf_version__})"
-    try:
-        with pikepdf.open(path) as pdf:
-            problems = tuple(pdf.check_pdf_syntax())
-            traits = [("pdf version", pdf.pdf_version), ("pages", str(len(pdf.pages)))]
-            producer = str(pdf.docinfo.get("/Producer", "") or pdf.docinfo.get("/Creator", "")).strip()
-            with pdf.open_metadata() as meta:
-                part, conformance = meta.get("pdfaid:part"), meta.get("pdfaid:conformance")
-            if part:
-                traits.append(("pdf/a claimed", f"PDF/A-{part}{(conformance or '').lower()}"))
-            if producer:
-                traits.append((CREATING_APPLICATION, producer))
-    except pikepdf.PasswordError:
-        return Validation(WELL_FORMED, "pdf", tool, ("encrypted: content not checked",))
-    except pikepdf.PdfError as exc:
-        return Validation(INVALID, "pdf", tool, (str(exc),))
-    return Validation(INVALID if problems else VALID, "pdf", tool, problems, tuple(traits))
-
-
 def validate_image(path: str) -> Validation:
     """A full decode with Pillow (``verify()`` alone misses truncated JPEG and GIF); size and mode."""
     from PIL import Image
@@ -116,7 +113,8 @@ def validate_image(path: str) -> Validation:
                 image.seek(index)
                 image.load()
     except Image.DecompressionBombError as exc:
-        return Validation(INVALID, "image", tool, (f"refused as a decompression bomb: {exc}",))
+        return Validation(NOT_CHECKED, "image", tool, (f"{TOO_LARGE}: not decoded, a possible decompression bomb: "
+                                                       f"{exc}",))
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         return Validation(INVALID, "image", tool, (str(exc) or type(exc).__name__,))
     traits += (("frames", str(frames)),) if frames > 1 else ()
@@ -124,25 +122,16 @@ def validate_image(path: str) -> Validation:
     if exif is None:
         return Validation(VALID, "image", tool, (), traits)
     warnings = exif.validate(path)
-    serious = [w for w in warnings if not w.startswith("[minor]") and _SERIOUS.search(w)]
-    return Validation(INVALID if serious else VALID, "image", f"{tool}; ExifTool {exif.version}",
+    return Validation(_exiftool_verdict(warnings), "image", f"{tool}; ExifTool {exif.version}",
                       tuple(f"ExifTool: {w}" for w in warnings), traits)
 
 
-def validate_zip(path: str) -> Validation:
-    """ZIP integrity: the central directory, and every member's CRC (members are streamed)."""
-    import zlib
-
-    tool = f"Python zipfile {_python_version()}"
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
-        return Validation(INVALID, "zip", tool, (str(exc),))
-    if bad is not None:
-        return Validation(INVALID, "zip", tool, (f"member {bad!r} is damaged (bad CRC)",))
-    return Validation(VALID, "zip", tool, (), (("members", str(len(members))),))
+def _exiftool_verdict(warnings: list[str]) -> str:
+    """Invalid for damage ExifTool reports (corrupt, truncated), with warnings for other non-minor warnings."""
+    major = [w for w in warnings if not w.startswith("[minor]")]
+    if any(_SERIOUS.search(w) for w in major):
+        return INVALID
+    return VALID_WITH_WARNINGS if major else VALID
 
 
 def validate_xml(path: str) -> Validation:
@@ -309,21 +298,6 @@ def validate_sqlite(path: str) -> Validation:
     return Validation(VALID, "sqlite", tool, (), (("tables", str(tables)),))
 
 
-def validate_ole2(path: str) -> Validation:
-    """An OLE2 compound file whose directory and streams read (olefile)."""
-    import olefile
-
-    tool = f"olefile {olefile.__version__}"
-    try:
-        with olefile.OleFileIO(path) as ole:
-            streams = ole.listdir(streams=True, storages=False)
-            for parts in streams:
-                ole.get_size(parts)
-    except (OSError, ValueError, IndexError) as exc:
-        return Validation(INVALID, "ole2", tool, (str(exc),))
-    return Validation(WELL_FORMED, "ole2", tool, (), (("streams", str(len(streams))),))
-
-
 _SERIOUS = re.compile(r"error|corrupt|truncat|bad ", re.IGNORECASE)  # ExifTool's "[minor]" notes never are
 
 
@@ -389,9 +363,10 @@ def validate_media(path: str) -> Validation:
     try:
         from pymediainfo import MediaInfo
     except ImportError:
-        return Validation(NOT_CHECKED, "media", "", ("pymediainfo is not installed",))
+        return Validation(NOT_CHECKED, "media", "", (f"{TOOL_MISSING}: pymediainfo is not installed",))
     if not MediaInfo.can_parse():
-        return Validation(NOT_CHECKED, "media", "", ("MediaInfo (Debian package libmediainfo0v5) is not installed",))
+        return Validation(NOT_CHECKED, "media", "",
+                          (f"{TOOL_MISSING}: MediaInfo (Debian package libmediainfo0v5) is not installed",))
     tool = f"MediaInfo via pymediainfo {_version('pymediainfo')}"
     info = MediaInfo.parse(path)
     if not info.general_tracks:
@@ -451,24 +426,46 @@ def stop_helpers() -> None:
 
 
 class Validator:
-    """Validates identified files, each call in an isolated child process with a time limit."""
+    """Validates identified files, each call in an isolated child process with a time limit.
 
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT):
+    ``max_bytes`` maps a family to the largest file its validator is given (larger ones are not
+    checked: too large); the default limits only the validators that hold a whole file in memory.
+    """
+
+    def __init__(self, timeout: float = DEFAULT_TIMEOUT, max_bytes: dict[str, int] | None = None):
         self.timeout = timeout
+        self.max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
         self._isolated = IsolatedFunction(run_validator, timeout, on_exit=stop_helpers)
 
-    def validate(self, path: str | os.PathLike, fmt: FormatInfo) -> Validation:
-        """Validate one file whose format is known; never raises for a bad file."""
+    def validate(self, path: str | os.PathLike, fmt: FormatInfo, name: str = "") -> Validation:
+        """Validate one file whose format is known; never raises for a bad file.
+
+        ``name`` is how messages name the file (its path in the AIP, e.g. ``objects/letters/a.pdf``);
+        by default its file name. The path on disk never appears in a message."""
+        path = os.fspath(path)
+        result = self._validate(path, fmt)
+        label = name or os.path.basename(path)
+        messages = tuple(scrub(message, path, label) for message in result.messages)
+        return result if messages == result.messages else dataclasses.replace(result, messages=messages)
+
+    def _validate(self, path: str, fmt: FormatInfo) -> Validation:
         family = family_of(fmt)
         if not family or family not in VALIDATORS:
             return Validation(NOT_CHECKED, "", "", ("no validator for this format",))
+        limit = self.max_bytes.get(family)
+        size = os.path.getsize(path)
+        if limit is not None and size > limit:
+            return Validation(NOT_CHECKED, family, "", (f"{TOO_LARGE}: {size} bytes; the {family} validator takes "
+                                                        f"at most {limit}",))
         try:
-            return self._isolated(family, os.fspath(path))
+            return self._isolated(family, path)
         except CallTimedOut as exc:
             return Validation(FAILED, family, "", (f"validation stopped: {exc}",))
         except CallCrashed as exc:
             return Validation(FAILED, family, "", (str(exc),))
         except RuntimeError as exc:
+            if "out of memory" in str(exc):
+                return Validation(NOT_CHECKED, family, "", (f"{TOO_LARGE}: the validator {exc}",))
             return Validation(FAILED, family, "", (f"the validator failed: {exc}",))
 
     def close(self) -> None:

@@ -299,11 +299,12 @@ class Journal:
         ).fetchall()
 
     def invalid_files(self) -> list[tuple[str, str, str]]:
-        """(relative path, PUID, first message) of every file validation found invalid."""
+        """(relative path, PUID, first message) of every file validation found invalid (the format broken);
+        files valid with warnings, not checked (encrypted, too large, no tool) or whose validator failed are not."""
         result = []
         for relative, puid, text in self.db.execute("SELECT relative, puid, validation FROM files ORDER BY idx"):
             validation = Validation.from_json(text)
-            if validation.status == "invalid":
+            if validation.invalid:
                 result.append((relative, puid or "", validation.messages[0] if validation.messages else ""))
         return result
 

@@ -97,16 +97,21 @@ class FormatInfo:
 class Validation:
     """The outcome of validating one file: status, messages, the tool, and characteristics found."""
 
-    status: str  # valid, well-formed, invalid, not checked, failed
+    status: str  # valid, valid with warnings, well-formed, invalid, not checked, failed ('' never validated)
     family: str = ""
     tool: str = ""
-    messages: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()  # warnings, or the problems found; for 'not checked' the reason first
     characteristics: tuple[tuple[str, str], ...] = ()
 
     @property
     def ok(self) -> bool:
-        """True unless the file was found invalid or could not be checked."""
-        return self.status in ("valid", "well-formed", "not checked", "")
+        """True unless the file was found invalid or the validator failed (hung or crashed)."""
+        return self.status in ("valid", "valid with warnings", "well-formed", "not checked", "")
+
+    @property
+    def invalid(self) -> bool:
+        """The format is broken: the only verdict a format policy's ``invalid`` setting acts on."""
+        return self.status == "invalid"
 
     def to_json(self) -> str:
         """As JSON text (the journal and the catalogue keep it so)."""
@@ -120,8 +125,8 @@ class Validation:
         if not text:
             return cls("")
         data = json.loads(text)
-        return cls(data["status"], data["family"], data["tool"], tuple(data["messages"]),
-                   tuple(tuple(pair) for pair in data["characteristics"]))
+        return cls(data.get("status", ""), data.get("family", ""), data.get("tool", ""),
+                   tuple(data.get("messages", ())), tuple(tuple(pair) for pair in data.get("characteristics", ())))
 
 
 @dataclass(frozen=True)

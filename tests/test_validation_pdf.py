@@ -1,0 +1,148 @@
+"""PDF verdicts from real qpdf output: qpdf's warnings are 'valid with warnings', lost content is invalid."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import formats.pdf_validation as pdf_validation
+from formats.validation import INVALID, NOT_CHECKED, VALID, VALID_WITH_WARNINGS, Validator
+from preservation.model import FormatInfo
+from tests.conftest import require_tool
+
+PDF = FormatInfo(puid="fmt/17", mime_type="application/pdf")
+
+
+def make_pdf(path: Path, pages: int = 4) -> Path:
+    """An intact PDF of a few pages with text (pikepdf)."""
+    import pikepdf
+
+    with pikepdf.new() as pdf:
+        for number in range(pages):
+            pdf.add_blank_page()
+            pdf.pages[-1].Contents = pdf.make_stream(b"BT 72 720 Td (Page %d) Tj ET" % number * 20)
+        pdf.save(path)
+    return path
+
+
+def make_damaged_hint_table(path: Path) -> Path:
+    """A PDF linearised by qpdf whose hint stream's compressed bytes are zeroed: qpdf --check exits 3."""
+    qpdf = require_tool("qpdf", "to linearise a PDF")
+    source = make_pdf(path.with_name(path.stem + "-source.pdf"))
+    subprocess.run([qpdf, "--linearize", str(source), str(path)], check=True)
+    data = bytearray(path.read_bytes())
+    offset, length = map(int, re.search(rb"/H \[ (\d+) (\d+) \]", data).groups())
+    start = data.index(b"stream\n", offset) + len(b"stream\n")
+    end = data.index(b"endstream", start, offset + length)
+    middle = (start + end) // 2
+    data[middle:end - 1] = bytes(end - 1 - middle)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def make_truncated(path: Path) -> Path:
+    """A PDF cut off at two thirds of its length."""
+    data = make_pdf(path.with_name(path.stem + "-whole.pdf")).read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+    return path
+
+
+def make_encrypted(path: Path, user_password: str) -> Path:
+    """A PDF encrypted by pikepdf (AES-256) with this user password ('' opens without one)."""
+    import pikepdf
+
+    with pikepdf.open(make_pdf(path.with_name(path.stem + "-plain.pdf"))) as pdf:
+        pdf.save(path, encryption=pikepdf.Encryption(owner="owner-secret", user=user_password))
+    return path
+
+
+def qpdf_check_status(path: Path) -> int:
+    """What ``qpdf --check`` itself says of a file (its exit status)."""
+    return subprocess.run([require_tool("qpdf"), "--check", str(path)], capture_output=True).returncode
+
+
+@pytest.fixture(scope="module")
+def validator():
+    checker = Validator(timeout=30)
+    yield checker
+    checker.close()
+
+
+def test_an_intact_pdf_is_valid(validator, tmp_path):
+    path = make_pdf(tmp_path / "intact.pdf")
+    assert qpdf_check_status(path) == 0
+    result = validator.validate(path, PDF, name="objects/letters/intact.pdf")
+    assert (result.status, result.messages) == (VALID, ())
+    assert "qpdf 1" in result.tool and dict(result.characteristics)["pages"] == "4"
+
+
+def test_a_damaged_hint_table_is_valid_with_warnings(validator, tmp_path):
+    path = make_damaged_hint_table(tmp_path / "hinted.pdf")
+    assert qpdf_check_status(path) == 3  # qpdf: "operation succeeded with warnings"
+    result = validator.validate(path, PDF, name="objects/letters/hinted.pdf")
+    assert result.status == VALID_WITH_WARNINGS, result
+    assert result.ok and not result.invalid
+    assert any("linearization" in message for message in result.messages), result.messages
+    assert all(message.startswith("qpdf warning: objects/letters/hinted.pdf") for message in result.messages)
+    assert dict(result.characteristics)["pages"] == "4"
+
+
+def test_a_rebuilt_cross_reference_table_is_valid_with_warnings(validator, tmp_path):
+    data = make_pdf(tmp_path / "plain.pdf").read_bytes()
+    shifted = tmp_path / "shifted.pdf"  # every offset in the xref table is now 4 bytes out
+    shifted.write_bytes(data.replace(b"\n", b"\n%  \n", 1))
+    assert qpdf_check_status(shifted) == 3
+    result = validator.validate(shifted, PDF)
+    assert result.status == VALID_WITH_WARNINGS, result
+    assert any("reconstruct cross-reference table" in message for message in result.messages)
+
+
+def test_a_truncated_pdf_is_invalid(validator, tmp_path):
+    path = make_truncated(tmp_path / "cut.pdf")
+    assert qpdf_check_status(path) == 2
+    result = validator.validate(path, PDF, name="objects/cut.pdf")
+    assert result.status == INVALID and result.invalid and not result.ok
+    assert "trailer" in result.messages[0] and "objects/cut.pdf" in result.messages[0], result.messages
+
+
+def test_lost_stream_data_is_invalid_even_when_qpdf_calls_it_a_warning():
+    lost = ("qpdf warning: a.pdf (object 8 0, offset 788): unable to recover stream data; treating stream as empty",)
+    assert pdf_validation.verdict(3, lost) == INVALID
+    assert pdf_validation.verdict(3, ("qpdf warning: a.pdf: xref not found",)) == VALID_WITH_WARNINGS
+    assert pdf_validation.verdict(2, ()) == INVALID
+
+
+def test_an_encrypted_pdf_is_not_checked(validator, tmp_path):
+    path = make_encrypted(tmp_path / "locked.pdf", user_password="reader-secret")
+    result = validator.validate(path, PDF)
+    assert result.status == NOT_CHECKED and result.messages[0].startswith("encrypted:"), result
+    assert not result.invalid and dict(result.characteristics)["encrypted"] == "yes"
+
+
+def test_an_encrypted_pdf_that_opens_without_a_password_is_validated(validator, tmp_path):
+    path = make_encrypted(tmp_path / "open.pdf", user_password="")
+    result = validator.validate(path, PDF)
+    assert result.status == VALID and result.messages == ("encrypted: opens without a password; content checked",)
+    assert dict(result.characteristics)["pages"] == "4"
+
+
+def test_messages_never_name_the_path_on_disk(validator, tmp_path):
+    paths = [make_damaged_hint_table(tmp_path / "h.pdf"), make_truncated(tmp_path / "t.pdf")]
+    for path in paths:
+        named = validator.validate(path, PDF, name="objects/box 1/file.pdf")
+        unnamed = validator.validate(path, PDF)
+        assert named.messages and str(tmp_path) not in repr(named) + repr(unnamed)
+        assert "objects/box 1/file.pdf" in named.messages[0]
+        assert path.name in unnamed.messages[0]
+
+
+def test_without_the_qpdf_command_pikepdf_gives_the_same_verdicts(monkeypatch, tmp_path):
+    hinted, cut = make_damaged_hint_table(tmp_path / "h.pdf"), make_truncated(tmp_path / "t.pdf")
+    monkeypatch.setattr(pdf_validation, "_qpdf", lambda: None)
+    assert pdf_validation.validate_pdf(str(make_pdf(tmp_path / "fine.pdf"))).status == VALID
+    result = pdf_validation.validate_pdf(str(hinted))
+    assert result.status == VALID_WITH_WARNINGS and "; qpdf " not in result.tool, result
+    assert pdf_validation.validate_pdf(str(cut)).status == INVALID
