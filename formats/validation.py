@@ -58,6 +58,7 @@ FAMILY_BY_PUID = {
     "fmt/569": "media", "fmt/199": "media",  # Matroska, MPEG-4
     "fmt/111": "ole2", "fmt/39": "ole2", "fmt/40": "ole2", "fmt/61": "ole2", "fmt/62": "ole2", "fmt/125": "ole2",
     "fmt/126": "ole2", "fmt/494": "ole2",  # fmt/494: an encrypted Office document (OOXML in OLE2)
+    "fmt/754": "ole2",  # Word 97-2003, password protected
 }
 
 
