@@ -247,9 +247,11 @@ class _Paths:
         candidates = [written]
         if self.declaration.percent_encoded:
             candidates.insert(0, decode_path(written))
-        cleaned = [self._without_dots(source, c) for c in candidates]
+        cleaned = [self._without_dots(c) for c in candidates]
         if any(c is None for c in cleaned):
             return None
+        if "." in written.split("/"):
+            self.dot_slash[source] = self.dot_slash.get(source, 0) + 1
         path = cleaned[0]
         if (len(cleaned) > 1 and cleaned[0] != cleaned[1] and self.declaration.version < (1, 0)
                 and not (self.bag / cleaned[0]).exists() and (self.bag / cleaned[1]).is_file()):
@@ -257,13 +259,12 @@ class _Paths:
             path = cleaned[1]  # BagIt 0.97 writers (bagit-python) leave '%' unencoded
         return path
 
-    def _without_dots(self, source: str, path: str) -> str | None:
+    @staticmethod
+    def _without_dots(path: str) -> str | None:
         parts = path.split("/")
         if parts[-1] == ".":
             return None
-        if "." in parts:
-            self.dot_slash[source] = self.dot_slash.get(source, 0) + 1
-            path = "/".join(part for part in parts if part != ".")
+        path = "/".join(part for part in parts if part != ".")
         return None if is_unsafe(path) else path
 
     def warn(self, report: BagReport) -> None:
