@@ -21,6 +21,7 @@ from preservation.catalogue.units import set_decision
 from preservation.config import Settings
 from preservation.errors import CatalogueError, PreservationError
 from preservation.event_log import aip_versions, event_log_prefix
+from preservation.identifiers import name_uuid
 from preservation.model import (
     ARCHIVAL,
     FORENSIC_FEATURE_ANALYSIS,
@@ -35,6 +36,7 @@ from preservation.model import (
     RightsStatement,
     Validation,
 )
+from preservation.rebuild_history import CheckRecord, aip_status, copy_state, fixity_checks, stored_dates
 from storage import Storage, open_location
 from storage.ocfl import inventory_digest, read_inventory
 
@@ -44,6 +46,11 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 EAD = "{urn:isbn:1-931666-22-9}"
 XLINK = "{http://www.w3.org/1999/xlink}"
 STATUS_BACK = {"publicdomain": "public domain"}
+SUBMITTED = "metadata"  # the role of the files that came with a transfer as its documentation
+
+
+Roles = tuple[tuple[str, str], ...]  # (agent id, role) of one event, as PREMIS linkingAgentRole gives them
+RIGHTS_ROWS = 100_000  # rights.csv rows tried when recovering a statement's row from its identifier
 
 
 @dataclass
@@ -58,6 +65,7 @@ class ParsedAip:
     files: list[FileRecord] = field(default_factory=list)
     descriptions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     rights: dict[str, list[RightsStatement]] = field(default_factory=dict)
+    roles: dict[str, Roles] = field(default_factory=dict)  # event id -> its agents' roles
 
 
 def _text(element, path: str) -> str:
@@ -77,12 +85,19 @@ def _event(element, aip_id: str, file_id: str) -> Event:
     )
 
 
+def _roles(element) -> Roles:
+    """The agents of an event element in the roles it names (the default role where it names none)."""
+    return tuple((_text(link, f"{P}linkingAgentIdentifierValue"), _text(link, f"{P}linkingAgentRole")
+                  or "executing program") for link in element.iterfind(f"{P}linkingAgentIdentifier"))
+
+
 def _agent(element) -> Agent:
     return Agent(_text(element, f"{P}agentIdentifier/{P}agentIdentifierValue"), _text(element, f"{P}agentType"),
                  _text(element, f"{P}agentName"), _text(element, f"{P}agentVersion"), _text(element, f"{P}agentNote"))
 
 
-def _rights(element) -> RightsStatement:
+def _rights(element, owner: str, scope: str, rows: _RowFinder) -> RightsStatement:
+    """A rights statement, with the rights.csv row it came from recovered from its identifier."""
     basis = _text(element, f"{P}rightsBasis")
     info = {"Copyright": "copyright", "License": "license", "Statute": "statute"}.get(basis, "otherRights")
     block = element.find(f"{P}{info}Information")
@@ -106,7 +121,30 @@ def _rights(element) -> RightsStatement:
         grant_start_date=_text(grant, f"{P}termOfGrant/{P}startDate") if grant is not None else "",
         grant_end_date=_text(grant, f"{P}termOfGrant/{P}endDate") if grant is not None else "",
         grant_note=_text(grant, f"{P}rightsGrantedNote") if grant is not None else "",
+        source_row=rows.row(_text(element, f"{P}rightsStatementIdentifier/{P}rightsStatementIdentifierValue"),
+                            owner, scope),
     )
+
+
+@dataclass
+class _RowFinder:
+    """Recovers the rights.csv row of an AIP's statements: a statement's identifier is derived from its row
+    (preservation.mets), so the rows already found are tried first, then each row in turn."""
+
+    rows: list[int] = field(default_factory=list)
+    hopeless: bool = False  # a statement matched no row: not written by this rule, so stop trying
+
+    def row(self, identifier: str, owner: str, scope: str) -> int:
+        """The row whose identifier is ``identifier`` (0 when none is)."""
+        if not identifier or self.hopeless:
+            return 0
+        for row in [*self.rows, *range(RIGHTS_ROWS)]:
+            if name_uuid(owner, f"{scope}{row}") == identifier:
+                if row not in self.rows:
+                    self.rows.append(row)
+                return row
+        self.hopeless = True
+        return 0
 
 
 def parse_mets(stream) -> ParsedAip:
@@ -118,6 +156,7 @@ def parse_mets(stream) -> ParsedAip:
     validation_events: dict[str, Event] = {}
     identification_tools: dict[str, str] = {}
     scans: dict[str, Event] = {}  # the personal-data scan of each file
+    rows = _RowFinder()
     for _, element in etree.iterparse(stream, events=("end",), tag=(f"{M}mets", f"{M}dmdSec", f"{M}amdSec",
                                                                      f"{M}file", f"{M}structMap")):
         tag = element.tag
@@ -138,13 +177,15 @@ def parse_mets(stream) -> ParsedAip:
             for event_element in element.iterfind(f".//{P}event"):
                 event = _event(event_element, "", file_id)
                 parsed.events[event.id] = event
+                parsed.roles[event.id] = _roles(event_element)
                 if event.type == "validation":
                     validation_events[file_id] = event
                 elif event.type == "format identification":
                     identification_tools[file_id] = event.detail.removeprefix("program=")
                 elif event.type == FORENSIC_FEATURE_ANALYSIS:
                     scans[file_id] = event
-            statements = [_rights(r) for r in element.iterfind(f".//{P}rightsStatement")]
+            owner, scope = (file_id, "rights:") if obj is not None else (section, "rights::")
+            statements = [_rights(r, owner, scope, rows) for r in element.iterfind(f".//{P}rightsStatement")]
             if obj is None:
                 parsed.aip_id = parsed.aip_id or section
                 if statements:
@@ -231,34 +272,87 @@ def _file_record(obj, aip_id: str, path: str, mime: str, tool: str, validation_e
                     for a in obj.iterfind(f".//{P}creatingApplication/{P}creatingApplicationName"))
     validation = Validation("")
     if validation_event is not None:
-        status = validation_event.outcome_detail.split(";", 1)[0]
-        tool_text = validation_event.detail.removeprefix("program=").split("; checks for ", 1)
-        family = tool_text[1].removesuffix("this format") if len(tool_text) > 1 else ""
-        validation = Validation(status, family, tool_text[0] if tool_text[0] != "preserve" else "", (), traits)
-    derived = path.startswith("data/derivatives/")
+        validation = _validation(validation_event, traits)
     return FileRecord(
         id=_text(obj, f"{P}objectIdentifier/{P}objectIdentifierValue"), aip_id=aip_id, path=path,
         original_name=_text(obj, f"{P}originalName"), size=int(_text(obj, f".//{P}size") or 0),
         sha256=fixity.get("SHA-256", ""), sha512=fixity.get("SHA-512", ""), format=fmt, validation=validation,
-        role=path.split("/")[2] if derived else ORIGINAL,
+        role=_role(path),
         derived_from=_text(obj, f"{P}relationship/{P}relatedObjectIdentifier/{P}relatedObjectIdentifierValue"),
     )
+
+
+def _role(path: str) -> str:
+    """A file's role, from where the bag keeps it: a derivative's folder names its role; what came with the
+    transfer (data/metadata/, outside the METS itself) is submission documentation."""
+    if path.startswith("data/derivatives/"):
+        return path.split("/")[2]
+    return SUBMITTED if path.startswith("data/metadata/") else ORIGINAL
+
+
+def _validation(event: Event, traits: tuple[tuple[str, str], ...]) -> Validation:
+    """A file's validation from its event: the detail names the tool and the checks; the outcome detail is
+    ``status[; messages joined by '; '][; characteristics as 'name: value, …']`` (ingest.records)."""
+    status, _, rest = event.outcome_detail.partition(";")
+    rest = ";" + rest if rest else ""
+    tool_text = event.detail.removeprefix("program=").split("; checks for ", 1)
+    family = tool_text[1].removesuffix("this format") if len(tool_text) > 1 else ""
+    pairs = [f"{name}: {value}" for name, value in traits]
+    size = len(", ".join(pairs))  # the characteristics' length, in whatever order they were listed
+    tail = rest[-size:] if traits else ""
+    if traits and rest[:-size].endswith("; ") and all(pair in tail for pair in pairs):
+        traits = tuple(sorted(traits, key=lambda pair: tail.find(f"{pair[0]}: {pair[1]}")))  # as validated
+        rest = rest[:-size - 2]
+    notes = rest.removeprefix("; ")
+    return Validation(status, family, tool_text[0] if tool_text[0] != "preserve" else "",
+                      tuple(notes.split("; ")) if notes else (), traits)
 
 
 def _object_roots(storage: Storage) -> list[str]:
     return sorted(o.key.rsplit("/", 1)[0] for o in storage.list("") if o.key.endswith("/0=ocfl_object_1.1"))
 
 
-def _event_log(storage: Storage, aip_id: str) -> tuple[list[Event], list[Agent]]:
-    events, agents = [], []
+def _event_log(storage: Storage, aip_id: str, found: _Found) -> None:
+    """Add what an AIP's event log in one location holds: its events (in each document's order), their
+    agents' roles and the agents."""
     for stored in storage.list(event_log_prefix(aip_id)):
         with storage.open(stored.key) as handle:
             tree = etree.parse(handle, etree.XMLParser(resolve_entities=False, no_network=True))
+        document = []
         for element in tree.iterfind(f"{P}event"):
             file_id = _text(element, f"{P}linkingObjectIdentifier/{P}linkingObjectIdentifierValue")
-            events.append(_event(element, aip_id, "" if file_id == aip_id else file_id))
-        agents.extend(_agent(a) for a in tree.iterfind(f"{P}agent"))
-    return events, agents
+            event = _event(element, aip_id, "" if file_id == aip_id else file_id)
+            document.append(event)
+            found.events[event.id] = event
+            found.roles[event.id] = _roles(element)
+        found.documents.append(document)
+        found.agents.update((agent.id, agent) for agent in map(_agent, tree.iterfind(f"{P}agent")))
+
+
+@dataclass
+class _Copy:
+    """One location's copy of an AIP, as storage shows it."""
+
+    location: str
+    root: str
+    version: str
+    inventory_sha512: str
+    created: str  # the OCFL inventory's first version: when the object was made
+
+
+@dataclass
+class _Found:
+    """Everything storage holds about one AIP, gathered from each location holding it."""
+
+    parsed: ParsedAip
+    inventory: dict
+    mets: tuple[str, str]  # (SHA-512, logical path) of the head version's METS
+    copies: list[_Copy] = field(default_factory=list)
+    events: dict[str, Event] = field(default_factory=dict)
+    agents: dict[str, Agent] = field(default_factory=dict)
+    roles: dict[str, Roles] = field(default_factory=dict)
+    documents: list[list[Event]] = field(default_factory=list)  # the event log, document by document
+    versions: dict[str, dict[str, str]] = field(default_factory=dict)  # location -> key -> VersionId
 
 
 @dataclass
@@ -279,62 +373,100 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
             raise CatalogueError("the catalogue already lists AIPs; a rebuild starts from an empty one",
                                  hint="Move the catalogue database aside (keep it!), run `preserve init`, "
                                       "then `preserve catalogue rebuild`.")
-    found: dict[str, tuple[ParsedAip, dict, list[Replica], dict[str, Event], dict[str, Agent]]] = {}
+    found: dict[str, _Found] = {}
     report = RebuildReport()
     for location in settings.locations:
         storage = open_location(location)
         for root in _object_roots(storage):
             try:
-                inventory = read_inventory(storage, root)
-                head = inventory["head"]
-                state = inventory["versions"][head]["state"]
-                manifest = inventory["manifest"]
-                mets = next(((d, p) for d, paths in state.items() for p in paths
-                             if re.fullmatch(r"data/metadata/METS\.[0-9a-f-]+\.xml", p)), None)
-                if mets is None:
-                    report.problems.append(f"{location.name}: {root}: no METS in the head version")
-                    continue
-                aip_id = mets[1].removeprefix("data/metadata/METS.").removesuffix(".xml")
-                if aip_id not in found:
-                    with storage.open(f"{root}/{manifest[mets[0]][0]}") as handle:
-                        parsed = parse_mets(handle)
-                    found[aip_id] = (parsed, {"inventory": inventory, "mets": mets}, [], dict(parsed.events),
-                                     dict(parsed.agents))
-                entry = found[aip_id]
-                entry[2].append(Replica(aip_id, location.name, head, root, "ok", "", "",
-                                         inventory_digest(storage, root)))
-                entry[1].setdefault("versions", {})[location.name] = aip_versions(storage, root, aip_id)
-                log_events, log_agents = _event_log(storage, aip_id)
-                entry[3].update({e.id: e for e in log_events})
-                entry[4].update({a.id: a for a in log_agents})
+                _read_copy(storage, location.name, root, found, report)
             except (PreservationError, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
                 report.problems.append(f"{location.name}: {root}: {exc}")
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
-    for aip_id, (parsed, meta, replicas, events, agents) in sorted(found.items()):
-        start = next((e for e in events.values() if e.type == "ingestion start"), None)
-        transfer = re.match(r"transfer ([0-9a-f-]+)", start.detail).group(1) if start else aip_id
-        inventory = meta["inventory"]
-        aip = Aip(
-            id=aip_id, title=parsed.title, slug=parsed.bag_name.removesuffix(f"-{aip_id}") or "aip",
-            transfer_id=transfer, ocfl_id=inventory["id"], head_version=inventory["head"],
-            file_count=len(parsed.files), total_bytes=sum(f.size for f in parsed.files),
-            mets_path=meta["mets"][1], mets_sha512=meta["mets"][0], created_at=start.datetime if start else "",
-        )
-        with database.session() as session:
-            catalogue.register_aip(session, aip, sorted(parsed.files, key=lambda f: f.path),
-                                   sorted(events.values(), key=lambda e: (e.datetime, e.id)), agents.values(),
-                                   replicas, parsed.descriptions, parsed.rights)
-            for location_name, versions in meta.get("versions", {}).items():
-                if versions:
-                    catalogue.record_versions(session, aip_id, location_name, versions)
-            for event in sorted(events.values(), key=lambda e: (e.datetime, e.id)):  # archivists' access decisions
-                decided = decision_from(event)
-                if decided is not None:
-                    person = next((agents[a].name for a in event.agent_ids if a in agents
-                                   and agents[a].type == "person"), "")
-                    set_decision(session, aip_id, decided[0], decided[1], person, event.datetime)
+    for aip_id, entry in sorted(found.items()):
+        _register(database, aip_id, entry)
         report.aips += 1
-        report.files += len(parsed.files)
-        report.events += len(events)
+        report.files += len(entry.parsed.files)
+        report.events += len(entry.events)
     return report
+
+
+def _read_copy(storage: Storage, location: str, root: str, found: dict[str, _Found], report: RebuildReport) -> None:
+    """Read one OCFL object: its METS (once per AIP), its inventory and the AIP's event log in this location."""
+    inventory = read_inventory(storage, root)
+    head = inventory["head"]
+    state = inventory["versions"][head]["state"]
+    mets = next(((d, p) for d, paths in state.items() for p in paths
+                 if re.fullmatch(r"data/metadata/METS\.[0-9a-f-]+\.xml", p)), None)
+    if mets is None:
+        report.problems.append(f"{location}: {root}: no METS in the head version")
+        return
+    aip_id = mets[1].removeprefix("data/metadata/METS.").removesuffix(".xml")
+    if aip_id not in found:
+        with storage.open(f"{root}/{inventory['manifest'][mets[0]][0]}") as handle:
+            parsed = parse_mets(handle)
+        found[aip_id] = _Found(parsed, inventory, mets, events=dict(parsed.events), agents=dict(parsed.agents),
+                               roles=dict(parsed.roles))
+    entry = found[aip_id]
+    first = min(inventory["versions"], key=lambda v: int(v.removeprefix("v")))
+    entry.copies.append(_Copy(location, root, head, inventory_digest(storage, root),
+                              inventory["versions"][first].get("created", "")))
+    entry.versions[location] = aip_versions(storage, root, aip_id)
+    _event_log(storage, aip_id, entry)
+
+
+def _replicas(aip_id: str, entry: _Found, checks: list[CheckRecord]) -> list[Replica]:
+    """Each copy with its stored date (its replication event, else its OCFL object's creation) and the state
+    its checks since have left it in."""
+    stored = stored_dates(entry.events.values())
+    return [copy_state(Replica(aip_id, copy.location, copy.version, copy.root, "ok", "", "", copy.inventory_sha512),
+                       stored.get(copy.location, copy.created), checks)
+            for copy in entry.copies]
+
+
+def _register(database: Database, aip_id: str, entry: _Found) -> None:
+    """Register one AIP, its copies, events (with their agents' roles), check history and access decisions."""
+    parsed, inventory, events = entry.parsed, entry.inventory, entry.events
+    start = next((e for e in events.values() if e.type == "ingestion start"), None)
+    transfer = re.match(r"transfer ([0-9a-f-]+)", start.detail).group(1) if start else aip_id
+    checks = fixity_checks(entry.documents)
+    replicas = _replicas(aip_id, entry, checks)
+    aip = Aip(
+        id=aip_id, title=parsed.title, slug=parsed.bag_name.removesuffix(f"-{aip_id}") or "aip",
+        transfer_id=transfer, ocfl_id=inventory["id"], head_version=inventory["head"],
+        file_count=len(parsed.files), total_bytes=sum(f.size for f in parsed.files),
+        mets_path=entry.mets[1], mets_sha512=entry.mets[0], created_at=start.datetime if start else "",
+        status=aip_status(replicas),
+    )
+    in_order = sorted(events.values(), key=lambda e: (e.datetime, e.id))
+    with database.session() as session:
+        catalogue.register_aip(session, aip, sorted(parsed.files, key=lambda f: f.path), [],
+                               entry.agents.values(), replicas, parsed.descriptions, parsed.rights)
+        _record_events(session, in_order, entry.roles)
+        for check in checks:
+            catalogue.record_fixity_check(session, aip_id, check.location, check.kind, check.checked_at,
+                                          check.files, check.bytes, check.problems, check.outcome)
+        for location_name, versions in entry.versions.items():
+            if versions:
+                catalogue.record_versions(session, aip_id, location_name, versions)
+        _restore_decisions(session, aip_id, in_order, entry.agents)
+
+
+def _record_events(session, events: list[Event], roles: dict[str, Roles]) -> None:
+    """Record events with their agents in the roles the AIP gives them (grouped: the catalogue takes one role
+    per agent in each call)."""
+    groups: dict[Roles, list[Event]] = {}
+    for event in events:
+        groups.setdefault(tuple(sorted(roles.get(event.id, ()))), []).append(event)
+    for pairs, group in groups.items():
+        catalogue.record_events(session, group, dict(pairs))
+
+
+def _restore_decisions(session, aip_id: str, events: list[Event], agents: dict[str, Agent]) -> None:
+    """Archivists' access decisions, from their policy assignment events (the latest one counts)."""
+    for event in events:
+        decided = decision_from(event)
+        if decided is not None:
+            person = next((agents[a].name for a in event.agent_ids if a in agents and agents[a].type == "person"), "")
+            set_decision(session, aip_id, decided[0], decided[1], person, event.datetime)
