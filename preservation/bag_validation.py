@@ -233,6 +233,18 @@ def is_unsafe(path: str) -> bool:
             or any(part in ("..", "") for part in path.replace("\\", "/").split("/")) or "\x00" in path)
 
 
+def _without_dot_segments(path: str) -> tuple[str | None, bool]:
+    """(``path`` without '.' segments, or None if it is unsafe; whether it had any)."""
+    if "." in path:
+        parts = path.split("/")
+        if parts[-1] == ".":
+            return None, True
+        if "." in parts:
+            path = "/".join(part for part in parts if part != ".")
+            return (None if is_unsafe(path) else path), True
+    return (None if is_unsafe(path) else path), False
+
+
 @dataclass
 class _Paths:
     """Turns paths as written in manifests and fetch.txt into bag paths, noting what it tolerated."""
@@ -244,28 +256,17 @@ class _Paths:
 
     def resolve(self, source: str, written: str) -> str | None:
         """The bag-relative path for ``written`` in tag file ``source``, or None if it is unsafe."""
-        candidates = [written]
-        if self.declaration.percent_encoded:
-            candidates.insert(0, decode_path(written))
-        cleaned = [self._without_dots(c) for c in candidates]
-        if any(c is None for c in cleaned):
-            return None
-        if "." in written.split("/"):
+        decoded = decode_path(written) if self.declaration.percent_encoded and "%" in written else written
+        path, dotted = _without_dot_segments(decoded)
+        if dotted:
             self.dot_slash[source] = self.dot_slash.get(source, 0) + 1
-        path = cleaned[0]
-        if (len(cleaned) > 1 and cleaned[0] != cleaned[1] and self.declaration.version < (1, 0)
-                and not (self.bag / cleaned[0]).exists() and (self.bag / cleaned[1]).is_file()):
+        if path is None or decoded == written or self.declaration.version >= (1, 0):
+            return path
+        literal, _ = _without_dot_segments(written)
+        if literal is not None and not (self.bag / path).exists() and (self.bag / literal).is_file():
             self.literal_percent[source] = self.literal_percent.get(source, 0) + 1
-            path = cleaned[1]  # BagIt 0.97 writers (bagit-python) leave '%' unencoded
+            return literal  # BagIt 0.97 writers (bagit-python) leave '%' unencoded
         return path
-
-    @staticmethod
-    def _without_dots(path: str) -> str | None:
-        parts = path.split("/")
-        if parts[-1] == ".":
-            return None
-        path = "/".join(part for part in parts if part != ".")
-        return None if is_unsafe(path) else path
 
     def warn(self, report: BagReport) -> None:
         """Warnings for what was tolerated, one per tag file."""
