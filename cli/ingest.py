@@ -207,6 +207,9 @@ def _print_status(status: IngestStatus) -> None:
         out.print("Its staging area is gone: it cannot be resumed; ingest the source again.")
 
 
+MAX_LISTED = 20
+
+
 def _summary(report: IngestReport) -> dict:
     return {
         "aip_id": report.aip_id,
@@ -222,6 +225,11 @@ def _summary(report: IngestReport) -> dict:
                        for d in report.duplicates],
         "virus_check": report.virus_check,
         "quarantined": [{"path": path, "signature": name} for path, name in report.quarantined],
+        "layout": report.layout,
+        "metadata": [{"path": path, "stored_as": stored} for path, stored in report.metadata_files],
+        "empty_folders": report.empty_folders,
+        "renamed": [{"path": path, "stored_as": stored} for path, stored in report.renamed],
+        "checksums_checked": report.checksums_checked,
     }
 
 
@@ -235,6 +243,18 @@ def _print_report(report: IngestReport) -> None:
         formats.add_row(puid or "—", esc(name or "not identified"), str(count))
     out.print(formats)
     out.print(f"  virus check: {esc(report.virus_check)}")
+    if report.layout:
+        out.print(f"  layout: {esc(report.layout)}")
+    if report.checksums_checked:
+        out.print(f"  the depositor's checksums match for {report.checksums_checked} file(s)")
+    if report.metadata_files:
+        out.print(f"  taken as metadata ({len(report.metadata_files)} file(s), kept in the AIP):")
+        for path, stored in report.metadata_files[:MAX_LISTED]:
+            out.print(f"    {esc(path or '.')} → {esc(stored)}")
+        if len(report.metadata_files) > MAX_LISTED:
+            out.print(f"    … and {len(report.metadata_files) - MAX_LISTED} more (--json lists them all)")
+    if report.empty_folders:
+        out.print(f"  {len(report.empty_folders)} empty folder(s) kept")
     for path, name in report.quarantined:
         out.print(f"[red]quarantined[/red] {esc(path)}: {esc(name)} (left out of the AIP)")
     for warning in report.warnings:

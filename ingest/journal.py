@@ -11,14 +11,13 @@ import dataclasses
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
 
 from formats.personal_data import PersonalDataScan
-from ingest.sources import SourceFile, display_name, original_name
-from preservation.errors import Problem, TransferError
+from ingest.sources import EmptyFolder, SourceFile, numbered, original_name
 from preservation.identifiers import timestamp
 from preservation.model import FormatInfo, Validation
 
@@ -39,7 +38,8 @@ CREATE TABLE IF NOT EXISTS files (
     virus TEXT, virus_detail TEXT, virus_at TEXT,
     personal_data TEXT, personal_at TEXT,
     role TEXT NOT NULL DEFAULT 'original', derived_from TEXT, derivation TEXT, derived_at TEXT,
-    conversion_problems TEXT
+    conversion_problems TEXT,
+    other_digests TEXT, asserted TEXT, collided TEXT
 );
 CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS failures (
     idx INTEGER PRIMARY KEY, error TEXT NOT NULL, traceback TEXT NOT NULL, attempts INTEGER NOT NULL,
     failed_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS folders (logical TEXT PRIMARY KEY, relative TEXT NOT NULL, folded TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS folders_folded ON folders(folded);
 CREATE TABLE IF NOT EXISTS content (
     logical TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, sha512 TEXT NOT NULL
 );
@@ -82,6 +84,8 @@ class JournalFile:
     derivation: str = ""  # "<tool label>|<target>" that made a derivative
     derived_at: str = ""
     conversion_problems: tuple[tuple[str, str, str, str, str], ...] = ()  # (role, target, tool, message, when)
+    other_digests: tuple[tuple[str, str], ...] = ()  # (algorithm, hex) besides SHA-256 and SHA-512
+    asserted: tuple[tuple[str, str, str], ...] = ()  # the depositor's checksums it matched: (algorithm, hex, where)
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class FileResult:
     validated_at: str = ""
     personal_data: PersonalDataScan | None = None
     personal_at: str = ""
+    other_digests: dict[str, str] = dataclasses.field(default_factory=dict)  # md5/sha1 for depositor checksums
     error: str = ""  # set when the file could not be processed: nothing else is
     traceback: str = ""
     attempts: int = 1
@@ -129,37 +134,68 @@ class Journal:
         """Close the database."""
         self.db.close()
 
-    def add_sources(self, files: Iterator[SourceFile], logical_of, file_id_of) -> tuple[int, int]:
-        """Record every source file; report names that collide once normalised. Returns (files, bytes)."""
+    def add_sources(self, found: Iterator[SourceFile | EmptyFolder], logical_of: Callable[[str], str],
+                    file_id_of: Callable[[str], str], role: str = "original") -> tuple[int, int]:
+        """Record every source file (and empty folder) under the name ``logical_of`` gives it; a name that
+        collides with one recorded before (also ignoring case) is numbered (``~2``). Returns (files, bytes)."""
         count = total = 0
         with self.db:
-            for source in files:
-                logical = logical_of(source.relative)
-                try:
-                    self.db.execute(
-                        "INSERT INTO files (idx, source, relative, logical, folded, file_id, size, mtime_ns)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (count, os.fsencode(source.path), original_name(source.relative), logical,
-                         logical.casefold(), file_id_of(original_name(source.relative)), source.size,
-                         source.mtime_ns),
-                    )
-                except sqlite3.IntegrityError:
-                    raise TransferError(
-                        f"{display_name(source.path)}: its name is the same as another file's once normalised",
-                        hint="Rename one of the two files, then ingest again.",
-                    ) from None
+            (idx,) = self.db.execute("SELECT coalesce(max(idx), -1) + 1 FROM files").fetchone()
+            for source in found:
+                wanted = logical_of(source.relative)
+                logical = self._free_name(wanted)
+                if isinstance(source, EmptyFolder):
+                    self.db.execute("INSERT INTO folders VALUES (?, ?, ?)",
+                                    (logical, original_name(source.relative), logical.casefold()))
+                    continue
+                self.db.execute(
+                    "INSERT INTO files (idx, source, relative, logical, folded, file_id, size, mtime_ns, role,"
+                    " collided) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (idx, os.fsencode(source.path), original_name(source.relative), logical, logical.casefold(),
+                     file_id_of(original_name(source.relative)), source.size, source.mtime_ns, role,
+                     wanted if logical != wanted else None),
+                )
+                idx += 1
                 count += 1
                 total += source.size
-        clashes = self.db.execute(
-            "SELECT group_concat(relative, ' | ') FROM files GROUP BY folded HAVING count(*) > 1 LIMIT 50"
-        ).fetchall()
-        if clashes:
-            raise TransferError(
-                f"{len(clashes)} group(s) of file names differ only in upper/lower case",
-                hint="Such names collide on case-insensitive storage; rename them, then ingest again.",
-                details=[Problem(row[0], "names differ only in case") for row in clashes],
-            )
         return count, total
+
+    def _free_name(self, logical: str) -> str:
+        """``logical``, or the first numbered form of it that no file or folder recorded so far has taken."""
+        candidate, number = logical, 1
+        while self.db.execute(
+            "SELECT 1 FROM files WHERE folded = ? UNION ALL SELECT 1 FROM folders WHERE folded = ?",
+            (candidate.casefold(), candidate.casefold()),
+        ).fetchone():
+            number += 1
+            candidate = numbered(logical, number)
+        return candidate
+
+    def originals(self) -> Iterator[tuple[str, str, str, dict[str, str]]]:
+        """(relative path, SHA-256, SHA-512, other digests) of every record of the transfer, in path order."""
+        for relative, sha256, sha512, other in self.db.execute(
+                "SELECT relative, sha256, sha512, other_digests FROM files WHERE role = 'original' ORDER BY logical"):
+            yield relative, sha256 or "", sha512 or "", json.loads(other or "{}")
+
+    def set_asserted(self, asserted: dict[str, list[tuple[str, str, str]]]) -> None:
+        """Record, by relative path, the depositor's checksums each record matched: (algorithm, hex, where)."""
+        with self.db:
+            self.db.executemany("UPDATE files SET asserted=? WHERE relative=? AND role='original'",
+                                ((json.dumps(found), relative) for relative, found in asserted.items()))
+
+    def metadata_files(self) -> list[tuple[str, str, int]]:
+        """(original name, stored path, size) of every file that came with the records rather than being one."""
+        return self.db.execute("SELECT relative, logical, size FROM files WHERE role = 'metadata' ORDER BY logical"
+                               ).fetchall()
+
+    def empty_folders(self) -> list[tuple[str, str]]:
+        """(stored path, original name) of every empty folder of the transfer, in path order."""
+        return self.db.execute("SELECT logical, relative FROM folders ORDER BY logical").fetchall()
+
+    def collisions(self) -> list[tuple[str, str]]:
+        """(original name, stored path) of every file renamed because its name was taken."""
+        return self.db.execute("SELECT relative, logical FROM files WHERE collided IS NOT NULL ORDER BY logical"
+                               ).fetchall()
 
     def pending(self) -> Iterator[JournalFile]:
         """Files not yet stored, in scan order (read on a connection of its own while results are recorded)."""
@@ -181,12 +217,12 @@ class Journal:
         self.db.execute(
             "UPDATE files SET size=?, sha256=?, sha512=?, puid=?, format_name=?, format_version=?, mime_type=?,"
             " basis=?, warning=?, tool=?, hashed_at=?, identified_at=?, stored_at=?, validation=?, validated_at=?,"
-            " personal_data=?, personal_at=? WHERE idx=?",
+            " personal_data=?, personal_at=?, other_digests=? WHERE idx=?",
             (result.size, result.sha256, result.sha512, fmt.puid, fmt.name, fmt.version, fmt.mime_type,
              fmt.basis, fmt.warning, fmt.tool, result.hashed_at, result.identified_at, result.stored_at,
              result.validation.to_json(), result.validated_at,
              json.dumps(dataclasses.asdict(result.personal_data)) if result.personal_data else None,
-             result.personal_at, result.idx),
+             result.personal_at, json.dumps(result.other_digests) if result.other_digests else None, result.idx),
         )
 
     def failures(self) -> list[FileFailure]:
@@ -203,6 +239,7 @@ class Journal:
         """Forget the files of a scan that was interrupted (it is done again)."""
         with self.db:
             self.db.execute("DELETE FROM files")
+            self.db.execute("DELETE FROM folders")
 
     def set_meta(self, **values: str) -> None:
         """Remember facts about the transfer (what a resumed ingest needs to carry on)."""
@@ -319,11 +356,11 @@ class Journal:
 
     def digests(self) -> Iterator[tuple[str, str]]:
         """(relative path, SHA-256) of every file, in path order."""
-        yield from self.db.execute("SELECT relative, sha256 FROM files ORDER BY logical")
+        yield from self.db.execute("SELECT relative, sha256 FROM files WHERE role = 'original' ORDER BY logical")
 
     def stored_paths(self) -> Iterator[str]:
         """Every file's stored path under objects/ (sanitised, NFC)."""
-        for (logical,) in self.db.execute("SELECT logical FROM files ORDER BY logical"):
+        for (logical,) in self.db.execute("SELECT logical FROM files WHERE role = 'original' ORDER BY logical"):
             yield logical.removeprefix("data/objects/")
 
     def logical_paths(self) -> Iterator[str]:
@@ -341,7 +378,7 @@ _COLUMNS = (
     "idx, source, relative, logical, file_id, size, mtime_ns, sha256, sha512, puid, format_name, format_version,"
     " mime_type, basis, warning, tool, hashed_at, identified_at, stored_at, validation, validated_at,"
     " virus, virus_detail, virus_at, personal_data, personal_at, role, derived_from, derivation, derived_at,"
-    " conversion_problems"
+    " conversion_problems, other_digests, asserted"
 )
 
 
@@ -357,4 +394,6 @@ def _journal_file(row: tuple) -> JournalFile:
         personal_data=PersonalDataScan(**json.loads(row[24])) if row[24] else None, personal_at=row[25] or "",
         role=row[26], derived_from=row[27] or "", derivation=row[28] or "", derived_at=row[29] or "",
         conversion_problems=tuple(tuple(p) for p in json.loads(row[30] or "[]")),
+        other_digests=tuple(sorted(json.loads(row[31] or "{}").items())),
+        asserted=tuple(tuple(a) for a in json.loads(row[32] or "[]")),
     )

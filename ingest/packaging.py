@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ingest.journal import Journal
 from ingest.records import TransferRecords
+from ingest.sources import numbered
 from ingest.steps import verify_read_back
 from preservation import SOFTWARE_NAME, software_version
 from preservation.bag import BagEntry, write_tag_files
@@ -18,6 +19,8 @@ from preservation.mets import MetsFile, MetsHeader, write_mets
 from preservation.model import Event, RightsStatement
 from storage.digests import hash_stream
 from storage.ocfl import InventoryEntry, NewObject, read_inventory, write_inventory
+
+EMPTY_FOLDER_PLACEHOLDER = ".preserve-empty-folder"  # zero bytes; marks a folder given empty (docs/aip.md)
 
 
 @dataclass
@@ -54,7 +57,9 @@ class Package:
         path.parent.mkdir(parents=True)
         header = MetsHeader(self.aip_id, self.title, timestamp(), self.archive_name,
                             f"{SOFTWARE_NAME} {software_version()}", self.bag_name, self.descriptions,
-                            tuple(self.rights.get("", ())))
+                            tuple(self.rights.get("", ())),
+                            tuple(logical for logical, _ in self.journal.empty_folders()),
+                            {target: tuple(ids) for target, ids in self.identifiers.items()})
 
         def files() -> Iterator[MetsFile]:
             for item in self.journal.files():
@@ -103,8 +108,20 @@ class Package:
             read_inventory(obj.storage, obj.root)
 
     def store_submission(self, document: Path) -> None:
-        """Keep a document that came with the transfer (a bag's bag-info.txt) under metadata/submission/."""
-        self.submission.append(self._store_staged(document, f"data/metadata/submission/{document.name}"))
+        """Keep a document given with the ingest (``--metadata``, ``--rights``) under metadata/submission/
+        (numbered, ``~2``, when the transfer's own metadata folder has one of that name)."""
+        logical, number = f"data/metadata/submission/{document.name}", 1
+        taken = {logical for _, logical, _ in self.journal.metadata_files()} | {e.path for e in self.submission}
+        while (candidate := logical if number == 1 else numbered(logical, number)) in taken:
+            number += 1
+        self.submission.append(self._store_staged(document, candidate))
+
+    def store_empty_folders(self) -> None:
+        """Keep each empty folder of the transfer: a placeholder file in it (the bag and OCFL hold only files)."""
+        placeholder = self.staging / "empty-folder"
+        placeholder.write_bytes(b"")
+        for logical, _ in self.journal.empty_folders():
+            self.submission.append(self._store_staged(placeholder, f"{logical}/{EMPTY_FOLDER_PLACEHOLDER}"))
 
     def _store_staged(self, path: Path, logical: str) -> BagEntry:
         """Put a file written in staging into every location, read it back, and journal it."""

@@ -14,7 +14,7 @@ import os
 import shutil
 import socket
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,15 +23,16 @@ from formats.active import active_signature_file
 from ingest import staging as staging_area
 from ingest.archives import is_archive
 from ingest.checks import VirusOutcome, check_viruses
+from ingest.checksums import check_assertions, extra_algorithms, read_checksum_file, refuse_mismatches, unlisted_warning
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
 from ingest.normalise import normalise
 from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
-from ingest.sources import DirectorySource, logical_name
+from ingest.sources import DirectorySource, EmptyFolder, SourceFile, logical_name
 from ingest.steps import WorkerSetup
 from ingest.transfer_metadata import read_transfer_metadata
-from ingest.transfers import Transfer, open_transfer
+from ingest.transfers import MetadataSource, Transfer, open_transfer
 from policies.checks import ChecksPolicy, load_checks_policy
 from policies.closure import load_closure_policy
 from policies.formats import FormatPolicy, load_format_policy
@@ -82,6 +83,11 @@ class IngestReport:
     duplicates: list[Duplicate] = field(default_factory=list)
     virus_check: str = ""
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (path, signature): left out of the AIP
+    layout: str = ""  # how the records were told from what came with them
+    metadata_files: list[tuple[str, str]] = field(default_factory=list)  # (name in the transfer, path in the AIP)
+    empty_folders: list[str] = field(default_factory=list)  # paths in the AIP of folders kept empty
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (original name, stored path) of name clashes
+    checksums_checked: int = 0  # records whose depositor checksums were verified
 
 
 @dataclass(frozen=True)
@@ -135,7 +141,7 @@ def ingest(
         meta = journal.meta()
         request = _as_started(request, meta)
         transfer_id, aip_id, started = previous.name, meta["aip_id"], meta["started"]
-        transfer = _transfer_from(meta)
+        transfer = Transfer.from_json(meta["transfer"])
         progress.stage(f"Resuming the interrupted ingest {transfer_id}")
         _record_start(settings, database, transfer_id, aip_id, given, request.title, meta["started"])
         with database.session() as session:
@@ -158,12 +164,12 @@ def ingest(
             _record_failure(database, transfer_id, exc, kept=False)
             raise
         journal = Journal(staging / "journal.sqlite")
-        journal.set_meta(source=str(given.resolve()), aip_id=aip_id, started=started, **_transfer_meta(transfer),
+        journal.set_meta(source=str(given.resolve()), aip_id=aip_id, started=started, transfer=transfer.to_json(),
                          request=json.dumps({"title": request.title, "archivist": request.archivist,
                                              "metadata": str(request.metadata or ""),
                                              "rights": str(request.rights or "")}))
         meta = {}
-    source = DirectorySource(transfer.root)
+    source = DirectorySource(transfer.root, transfer.exclude)
     signatures = active_signature_file(settings.home)
     records = TransferRecords(transfer_id, aip_id, given.name, settings.replication,
                               make_agents(settings.archive_name, request.archivist, signatures), transfer.kind,
@@ -179,10 +185,15 @@ def ingest(
             count, size = journal.add_sources(
                 source.scan(), lambda rel: OBJECTS + logical_name(rel), lambda rel: file_uuid(aip_id, rel)
             )
+            for part in transfer.metadata:
+                _add_metadata_source(journal, part, aip_id)
             journal.set_meta(scanned="1")
+        assertions = [a for path in transfer.checksums for a in read_checksum_file(path, _given_as(transfer, path))]
+        refuse_mismatches(check_assertions(assertions, journal.originals(), compare=False), given)
         _record_totals(database, transfer_id, count, size)
         metadata_csv = request.metadata or transfer.metadata_csv
         rights_csv = request.rights or transfer.rights_csv
+        extra = extra_algorithms(transfer.checksums)
         files, folders = _paths(journal)
         described = read_transfer_metadata(metadata_csv, rights_csv, files, folders, database, aip_id)
         package.descriptions, package.rights = described.descriptions, described.rights
@@ -209,23 +220,31 @@ def ingest(
             package.objects.append(NewObject(storage, urn(aip_id), resuming=previous is not None))
             if previous is not None:  # what the killed ingest had half-written (temp files, uploads) goes first
                 storage.abandoned_writes(0, remove=True, prefix=object_root(urn(aip_id)) + "/")
-        progress.start(count, size)
+        progress.start(*journal.pending_totals())
         _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
-                       previous is not None)
+                       previous is not None, extra)
         _stop_if_files_failed(journal, given)
+        checked = check_assertions(assertions, journal.originals())
+        refuse_mismatches(checked, given)
+        journal.set_asserted(checked.matched)
+        if assertions and (note := unlisted_warning(checked.unlisted, [_given_as(transfer, p) for p in
+                                                                      transfer.checksums])):
+            warnings.append(note)
         progress.stage("Normalising")
         if normalise(journal, format_policy, staging, aip_id, signatures)[0]:
             progress.stage("Storing derivatives")
             _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
-                           previous is not None)
+                           previous is not None, extra)
             _stop_if_files_failed(journal, given)
         _apply_invalid_file_policy(format_policy, journal)
         duplicates = _find_duplicates(database, journal, aip_id)
         for tool in journal.validation_tools():
             records.tool_agent(tool)
         progress.stage("Writing METS and bag manifests")
-        for document in transfer.submission + tuple(Path(p) for p in (metadata_csv, rights_csv) if p):
-            package.store_submission(document)
+        for document in (request.metadata, request.rights):  # given with the ingest, from outside the transfer
+            if document is not None:
+                package.store_submission(Path(document))
+        package.store_empty_folders()
         mets = package.store_mets()
         package.store_tag_files(mets, transfer_id)
         progress.stage("Writing the OCFL inventory")
@@ -233,6 +252,10 @@ def ingest(
         progress.stage("Registering in the catalogue")
         _register(settings, database, package, transfer_id, mets.sha512, duplicates)
         formats = journal.format_counts()
+        taken = [(relative, logical) for relative, logical, _ in journal.metadata_files()]
+        empty = [logical for logical, _ in journal.empty_folders()]
+        renamed = journal.collisions()
+        records_count = sum(1 for _ in journal.digests())
     except BaseException as exc:
         kept = isinstance(exc, IngestIncomplete)  # what was done is kept: running the ingest again finishes it
         for obj in [] if kept else package.objects:  # clean every location it can; an unreachable one keeps
@@ -253,10 +276,12 @@ def ingest(
     refresh_access(database, closure.evaluate, closure.default(), [aip_id])
     _record_end(database, transfer_id, "stored", files=count, size=size)
     return IngestReport(
-        aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=count, bytes=size, formats=formats,
-        locations=list(settings.replication), seconds=_seconds_since(started),
-        warnings=[*transfer.warnings, *warnings],
+        aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=records_count, bytes=size,
+        formats=formats, locations=list(settings.replication), seconds=_seconds_since(started),
+        warnings=[*transfer.warnings, *warnings, *_renamed_warnings(renamed)],
         duplicates=duplicates, virus_check=_virus_summary(virus), quarantined=virus.quarantined,
+        layout=transfer.layout, metadata_files=taken, empty_folders=empty, renamed=renamed,
+        checksums_checked=len(checked.matched),
     )
 
 
@@ -305,19 +330,40 @@ def _finish_registered(settings: Settings, database: Database, aip: Aip, staging
                         [r.location for r in replicas], _seconds_since(started))
 
 
-def _transfer_meta(transfer: Transfer) -> dict[str, str]:
-    """What a resumed ingest needs to know of the transfer it carries on with."""
-    return {"transfer": json.dumps({
-        "kind": transfer.kind, "root": str(transfer.root), "submission": [str(p) for p in transfer.submission],
-        "warnings": list(transfer.warnings), "metadata_csv": str(transfer.metadata_csv or ""),
-        "rights_csv": str(transfer.rights_csv or "")})}
+def _add_metadata_source(journal: Journal, part: MetadataSource, aip_id: str) -> None:
+    """Journal the files of a part of the transfer that came with the records (role ``metadata``), each
+    named by its path in the transfer and stored beneath ``part.stored_as``."""
+    path = Path(part.path)
+    prefix = f"{part.given_as}/" if part.given_as else ""
+    if not path.is_dir():
+        info = path.stat()
+        found: Iterable = [SourceFile(str(path), "", info.st_size, info.st_mtime_ns)]
+    elif any(path.iterdir()):
+        found = DirectorySource(path, part.exclude).scan(require_files=False)
+    else:
+        found = [EmptyFolder(str(path), "")]  # the folder itself was given empty
+
+    def logical_of(relative: str) -> str:
+        inner = relative.removeprefix(prefix) if relative != part.given_as else ""
+        return f"{part.stored_as}/{logical_name(inner)}" if inner else part.stored_as
+
+    named = (replace(item, relative=f"{prefix}{item.relative}" if item.relative else part.given_as) for item in found)
+    journal.add_sources(named, logical_of, lambda rel: file_uuid(aip_id, f"metadata:{rel}"), role="metadata")
 
 
-def _transfer_from(meta: dict[str, str]) -> Transfer:
-    data = json.loads(meta["transfer"])
-    return Transfer(data["kind"], Path(data["root"]), tuple(Path(p) for p in data["submission"]),
-                    tuple(data["warnings"]), Path(data["metadata_csv"]) if data["metadata_csv"] else None,
-                    Path(data["rights_csv"]) if data["rights_csv"] else None)
+def _given_as(transfer: Transfer, path: Path) -> str:
+    """A file's path within the transfer as given (for messages), e.g. ``metadata/checksum.md5``."""
+    for part in transfer.metadata:
+        base = Path(part.path)
+        if path == base or base in path.parents:
+            inner = path.relative_to(base).as_posix()
+            return "/".join(p for p in (part.given_as, "" if inner == "." else inner) if p)
+    return path.name
+
+
+def _renamed_warnings(renamed: list[tuple[str, str]]) -> list[str]:
+    return [f"{original}: its name is taken by another file once the renaming rule is applied (or ignoring "
+            f"upper/lower case); stored as {stored}" for original, stored in renamed]
 
 
 def _virus_to(virus: VirusOutcome, events: list[Event], records: TransferRecords) -> str:
@@ -371,14 +417,14 @@ def _default_title(given: Path) -> str:
 
 def _process_files(
     settings: Settings, package: Package, count: int, progress: Progress, signatures: Path | None,
-    checks: ChecksPolicy, resuming: bool = False,
+    checks: ChecksPolicy, resuming: bool = False, extra_digests: tuple[str, ...] = (),
 ) -> None:
     workers = settings.workers if count >= SMALL_TRANSFER else 1
     setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), urn(package.aip_id), signatures,
                         personal_data_kinds=checks.sensitive_kinds if checks.scan_sensitive else (),
                         personal_data_max_bytes=checks.sensitive_max_bytes, resuming=resuming,
                         file_time_limit=settings.executor_file_time_limit,
-                        file_retries=settings.executor_file_retries)
+                        file_retries=settings.executor_file_retries, extra_digests=extra_digests)
     journal = package.journal
     if settings.executor_kind == "celery":
         from ingest.tasks import CeleryExecutor

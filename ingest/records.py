@@ -8,6 +8,7 @@ from pathlib import Path
 
 from formats.identify import identifier_description
 from ingest.journal import JournalFile
+from ingest.sources import RENAMING_RULE, logical_name
 from preservation.agents import login_name, person_agent, software_agent
 from preservation.identifiers import agent_uuid, event_uuid
 from preservation.model import (
@@ -49,6 +50,17 @@ def make_agents(archive_name: str, archivist: str, signature_file: Path | None =
         "organization": Agent(agent_uuid(ORGANIZATION, archive_name), ORGANIZATION, archive_name),
         "person": person_agent(person),
     }
+
+
+DERIVED = ("preservation", "access")  # roles of the copies normalisation makes
+
+
+def _renamed(item: JournalFile) -> bool:
+    """True when a file of the transfer is stored under a name other than the one it was given."""
+    if item.role == ORIGINAL:
+        return item.logical.removeprefix("data/objects/") != item.relative
+    name = item.relative.rsplit("/", 1)[-1]
+    return logical_name(item.relative) != item.relative or not item.logical.endswith("/" + logical_name(name))
 
 
 @dataclass(frozen=True)
@@ -105,18 +117,23 @@ class TransferRecords:
             outcome_detail += f"; {fmt.warning}"
         events = []
         stored = item.logical.removeprefix("data/objects/")
-        if item.role != ORIGINAL:
+        if item.role in DERIVED:
             tool, _, target = item.derivation.rpartition("|")
             kind = NORMALIZATION if item.role == "preservation" else CREATION
             events.append(Event(event_uuid(self.transfer_id, item.file_id, kind), self.aip_id, kind, item.derived_at,
                                 SUCCESS, f"program={tool}; {item.role} copy as {target}",
                                 f"made from {item.derived_from} under the format policy; the original is kept",
                                 item.file_id, (self.tool_agent(tool).id,)))
-        elif stored != item.relative:
+        elif _renamed(item):
             events.append(self._event(item, FILENAME_CHANGE, item.hashed_at, SUCCESS,
-                                      "program=preserve; rule: bytes that are not UTF-8 and control characters "
-                                      "become %XX, then Unicode NFC", f"stored as {stored!r}; original name "
-                                      f"{item.relative!r} (\\xNN marks bytes that were not UTF-8)", "software"))
+                                      f"program=preserve; rule: {RENAMING_RULE}", f"stored as {stored!r}; original "
+                                      f"name {item.relative!r} (\\xNN marks bytes that were not UTF-8)", "software"))
+        for algorithm, digest, where in item.asserted:
+            events.append(Event(event_uuid(self.transfer_id, item.file_id, f"{FIXITY_CHECK}:depositor:{algorithm}"),
+                                self.aip_id, FIXITY_CHECK, item.hashed_at, SUCCESS,
+                                f"program=preserve; the depositor's {algorithm.upper()} checksum ({where}) compared "
+                                "with the file as received", f"{algorithm}:{digest} matches (the depositor's "
+                                "assertion)", item.file_id, self.program("software")))
         events += [
             self._event(item, MESSAGE_DIGEST_CALCULATION, item.hashed_at, SUCCESS,
                         "program=preserve; algorithms=SHA-256, SHA-512", f"sha256:{item.sha256}", "software"),

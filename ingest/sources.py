@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import unicodedata
@@ -12,6 +13,14 @@ from pathlib import Path
 from preservation.errors import Problem, TransferError
 
 MAX_REPORTED = 50
+
+
+@dataclass(frozen=True)
+class EmptyFolder:
+    """A folder of the transfer with nothing in it: kept in the AIP by a placeholder file."""
+
+    path: str  # absolute path on disk
+    relative: str  # relative, '/'-separated, exactly as given
 
 
 @dataclass(frozen=True)
@@ -45,8 +54,9 @@ def name_problem(name: str) -> str:
 class DirectorySource:
     """A folder of files to ingest, walked in a stable (sorted) order without following links."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, exclude: tuple[str, ...] = ()):
         self.root = Path(root)
+        self.exclude = frozenset(exclude)  # names at the top level that are not part of this source
 
     def check_root(self) -> None:
         """Refuse a path that does not exist or is not a folder."""
@@ -60,8 +70,8 @@ class DirectorySource:
         if not os.access(root, os.R_OK | os.X_OK):
             raise TransferError(f"{root}: folder cannot be read (permission denied)")
 
-    def scan(self) -> Iterator[SourceFile]:
-        """Yield every file in path order; raise TransferError listing every problem found.
+    def scan(self, require_files: bool = True) -> Iterator[SourceFile | EmptyFolder]:
+        """Yield every file (and every empty folder) in path order; raise TransferError listing every problem.
 
         Problems are collected over the whole walk (reporting the first ``MAX_REPORTED``), so
         an archivist sees them all at once rather than one per attempt.
@@ -82,6 +92,11 @@ class DirectorySource:
 
         root = str(self.root)
         for dirpath, dirnames, filenames in os.walk(root, onerror=walk_error, followlinks=False):
+            if dirpath == root and self.exclude:
+                dirnames[:] = [d for d in dirnames if d not in self.exclude]
+                filenames = [f for f in filenames if f not in self.exclude]
+            elif not dirnames and not filenames and not problem_count:
+                yield EmptyFolder(dirpath, os.path.relpath(dirpath, root).replace(os.sep, "/"))
             dirnames.sort()
             kept_dirs = []
             for dirname in dirnames:
@@ -118,8 +133,9 @@ class DirectorySource:
                 hint="Fix or remove the files listed, then ingest again; nothing has been stored.",
                 details=problems,
             )
-        if not found:
-            raise TransferError(f"{self.root}: the folder holds no files to ingest")
+        if not found and require_files:
+            raise TransferError(f"{self.root}: the folder holds no files to ingest (empty folders alone are not "
+                                "a record)", hint="Check that you gave the right folder.")
 
 
 def _link_problem(path: str, root: str) -> str:
@@ -153,16 +169,45 @@ def original_name(relative: str) -> str:
     return "".join(out)
 
 
+MAX_NAME_BYTES = 255  # a file or folder name on the common file systems (ext4, XFS, NTFS, APFS)
+RENAMING_RULE = ("bytes that are not UTF-8, control characters and backslashes become %XX, then Unicode NFC; "
+                 "a name longer than 255 bytes is shortened and given a digest of the original; a name that "
+                 "then collides with another (also ignoring upper/lower case) gets ~2, ~3 … before its extension")
+
+
 def logical_name(relative: str) -> str:
-    """The stored form of a relative path — the one recorded sanitisation rule: bytes that are not
-    UTF-8 and control characters become ``%XX``; the result is Unicode NFC."""
+    """The stored form of a relative path — the one recorded renaming rule: bytes that are not UTF-8,
+    control characters and backslashes become ``%XX``; the result is Unicode NFC, each name at most
+    255 bytes (longer ones keep their start and extension and gain a digest of the whole name)."""
     out = []
     for char in relative:
         code = ord(char)
         if 0xDC80 <= code <= 0xDCFF:
             out.append(f"%{code - 0xDC00:02X}")
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"%{code:02X}")
+        elif code < 0x20 or code == 0x7F or char == "\\":
+            out.append(f"%{ord(char):02X}")
         else:
             out.append(char)
-    return unicodedata.normalize("NFC", "".join(out))
+    text = unicodedata.normalize("NFC", "".join(out))
+    return "/".join(_short_name(part) for part in text.split("/"))
+
+
+def _short_name(name: str) -> str:
+    """A name cut to MAX_NAME_BYTES, keeping its extension, with a digest of the whole name (deterministic)."""
+    if len(name.encode("utf-8")) <= MAX_NAME_BYTES:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not dot or len(extension.encode("utf-8")) > 16:
+        stem, extension = name, ""
+    tail = "~" + hashlib.sha256(name.encode("utf-8")).hexdigest()[:12] + (f".{extension}" if extension else "")
+    room = MAX_NAME_BYTES - len(tail.encode("utf-8"))
+    return stem.encode("utf-8")[:room].decode("utf-8", "ignore") + tail
+
+
+def numbered(logical: str, number: int) -> str:
+    """``logical`` with ``~number`` before the last name's extension: how a colliding name is told apart."""
+    folder, slash, name = logical.rpartition("/")
+    stem, dot, extension = name.rpartition(".")
+    if not dot or not stem:
+        stem, extension = name, ""
+    return f"{folder}{slash}{stem}~{number}" + (f".{extension}" if extension else "")

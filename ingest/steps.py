@@ -40,6 +40,7 @@ class WorkerSetup:
     resuming: bool = False  # finishing an interrupted ingest: keys it wrote may be there already
     file_time_limit: float = 3600  # seconds one attempt at one file may take
     file_retries: int = 2  # further attempts after an unexpected failure, before the file is recorded as failed
+    extra_digests: tuple[str, ...] = ()  # algorithms the depositor's checksums use besides SHA-256/512 (md5, sha1)
 
 
 class FileTookTooLong(Exception):
@@ -86,7 +87,8 @@ class FileWorker:
         first, *others = self.objects
         try:
             with _open_source(item) as handle:
-                stored = first.put_file(item.logical, handle, size=before.st_size, algorithms=("sha256", "sha512"))
+                stored = first.put_file(item.logical, handle, size=before.st_size,
+                                        algorithms=("sha256", "sha512", *self.setup.extra_digests))
         except StorageError:
             _raise_if_changed(item, before)
             raise
@@ -99,11 +101,12 @@ class FileWorker:
         for obj in others:
             self._store(obj, item, sha256, stored.size)
         stored_at = timestamp()
-        validation = self.validator.validate(item.source, fmt)
+        validation = self.validator.validate(item.source, fmt, name=item.logical.removeprefix("data/"))
         validated_at = timestamp()
         scan = self.personal_data.scan(item.source, fmt)
         return FileResult(item.idx, stored.size, sha256, sha512, fmt, hashed_at, identified_at, stored_at,
-                          validation, validated_at, scan, timestamp() if scan else "")
+                          validation, validated_at, scan, timestamp() if scan else "",
+                          other_digests={name: stored.digests[name] for name in self.setup.extra_digests})
 
     def close(self) -> None:
         """Stop the validator's and the scanner's child processes."""

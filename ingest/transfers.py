@@ -1,32 +1,85 @@
-"""What was handed over: a folder, a BagIt bag (folder, zip or tar), or a zip or tar of files."""
+"""What was handed over: a folder, a BagIt bag (folder, zip or tar), or a zip or tar of files.
+
+Everything a transfer holds goes into the AIP. Its records (the payload) go under ``data/objects/``;
+whatever came with them goes into the AIP's metadata area, each as it was given:
+
+- Archivematica's ``metadata/`` folder → ``data/metadata/submission/`` (metadata.csv, rights.csv,
+  metadata.json, identifiers.json, checksum files, submissionDocumentation/, anything else);
+- a transfer's own ``logs/`` → ``data/logs/transfer/``;
+- an incoming bag's tag files (bagit.txt, bag-info.txt, manifests, other tag files) → ``data/metadata/bag/``;
+- anything else beside ``objects/`` in a standard transfer → ``data/metadata/transfer/`` (with a warning).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import csv
+import io
+import json
+import os
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ingest.archives import extract, is_archive
-from ingest.bags import validate_bag
+from ingest.bags import BagReport, validate_bag
 from preservation.errors import Problem, TransferError
 
 FOLDER, BAG = "folder", "bag"
+SUBMISSION = "data/metadata/submission"
+TRANSFER_LOGS = "data/logs/transfer"
+BAG_TAGS = "data/metadata/bag"
+BESIDE = "data/metadata/transfer"
+CHECKSUM_FILES = ("checksum.md5", "checksum.sha1", "checksum.sha256", "checksum.sha512")
+METADATA_FILES = ("metadata.csv", "rights.csv", "metadata.json", "identifiers.json", *CHECKSUM_FILES)
+ARCHIVEMATICA_METADATA = (*METADATA_FILES, "submissionDocumentation", "directory_tree.txt")
+
+
+@dataclass(frozen=True)
+class MetadataSource:
+    """Part of a transfer that is not its records, and where it goes in the AIP."""
+
+    path: str  # a folder or a file on disk
+    stored_as: str  # its logical path in the AIP (a folder's files go beneath it)
+    given_as: str  # its path in the transfer as given ('' for the transfer's own root), for original names
+    exclude: tuple[str, ...] = ()  # names at its top that belong elsewhere (a bag's data/)
 
 
 @dataclass(frozen=True)
 class Transfer:
-    """The files to ingest (``root``), how they came, and metadata that came with them."""
+    """The records to ingest (``root``, less ``exclude``), how they came, and what came with them."""
 
     kind: str  # "folder", "bag", "zip", "tar", "zipped bag", "tarred bag"
     root: Path
-    submission: tuple[Path, ...] = ()
+    exclude: tuple[str, ...] = ()  # names at the top of ``root`` that are not records (metadata/ …)
+    metadata: tuple[MetadataSource, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    layout: str = "plain folder"  # how the records were told from the metadata
     metadata_csv: Path | None = None
     rights_csv: Path | None = None
+    metadata_json: Path | None = None
+    identifiers_json: Path | None = None
+    checksums: tuple[Path, ...] = ()  # the depositor's checksum files (metadata/checksum.<algorithm>)
 
     @property
     def description(self) -> str:
         """How the transfer arrived, for the ingestion event."""
         return self.kind
+
+    def to_json(self) -> str:
+        """As JSON text (a resumed ingest carries on with it)."""
+        data = asdict(self)
+        return json.dumps({key: str(value) if isinstance(value, Path) else
+                           [str(v) for v in value] if key == "checksums" else value for key, value in data.items()})
+
+    @classmethod
+    def from_json(cls, text: str) -> Transfer:
+        """The inverse of ``to_json``."""
+        data = json.loads(text)
+        paths = {key: Path(data[key]) if data.get(key) not in (None, "None", "") else None
+                 for key in ("metadata_csv", "rights_csv", "metadata_json", "identifiers_json")}
+        return cls(data["kind"], Path(data["root"]), tuple(data["exclude"]),
+                   tuple(MetadataSource(**{**m, "exclude": tuple(m["exclude"])}) for m in data["metadata"]),
+                   tuple(data["warnings"]), data["layout"], **paths,
+                   checksums=tuple(Path(p) for p in data["checksums"]))
 
 
 def open_transfer(source: Path, staging: Path, workers: int = 1) -> Transfer:
@@ -42,28 +95,112 @@ def open_transfer(source: Path, staging: Path, workers: int = 1) -> Transfer:
             root = entries[0]  # an archive of one folder: that folder is the transfer
     if root.is_dir() and (root / "bagit.txt").is_file():
         report = validate_bag(root, workers=workers)
-        if not report.valid:
-            raise TransferError(
-                f"{source}: the bag is not valid ({len(report.errors)} problem(s))",
-                hint="Ask the depositor for a complete bag; `preserve bag validate` shows the same report. "
-                     "Nothing has been stored.",
-                details=[Problem(*_split(error)) for error in report.errors[:50]],
-            )
+        _refuse_bad_bag(source, report)
         kind = "bag" if kind == FOLDER else f"{'zipped' if kind == 'zip' else 'tarred'} bag"
-        submission = tuple(p for p in (root / "bag-info.txt",) if p.is_file())
-        return _standard_layout(Transfer(kind, root / "data", submission, tuple(report.warnings)))
-    return _standard_layout(Transfer(kind, root))
+        tags = MetadataSource(str(root), BAG_TAGS, "", ("data",))
+        return layout_of(root / "data", kind, (tags,), tuple(report.warnings), given_prefix="data/")
+    return layout_of(root, kind)
 
 
-def _standard_layout(transfer: Transfer) -> Transfer:
-    """Archivematica's standard transfer: objects/ holds the records, metadata/ what describes them."""
-    root = transfer.root
-    names = {entry.name for entry in root.iterdir()} if root.is_dir() else set()
-    if not ({"objects", "metadata"} <= names and names <= {"objects", "metadata", "logs"}):
-        return transfer
-    metadata, rights = root / "metadata" / "metadata.csv", root / "metadata" / "rights.csv"
-    return Transfer(transfer.kind, root / "objects", transfer.submission, transfer.warnings,
-                    metadata if metadata.is_file() else None, rights if rights.is_file() else None)
+def _refuse_bad_bag(source: Path, report: BagReport) -> None:
+    """TransferError naming every problem of a bag that is not valid, or the files an incomplete bag lacks."""
+    incomplete = report.incomplete
+    if report.state == "valid":
+        return
+    if report.state == "incomplete":
+        raise TransferError(
+            f"{source}: the bag is incomplete: {len(incomplete)} file(s) listed in fetch.txt are not in it",
+            hint="preserve never fetches files from the network: ask the depositor for the complete bag. "
+                 "Nothing has been stored.",
+            details=[Problem(path, "listed in fetch.txt, not present") for path in incomplete[:50]],
+        )
+    raise TransferError(
+        f"{source}: the bag is not valid ({len(report.errors)} problem(s))",
+        hint="Ask the depositor for a complete bag; `preserve bag validate` shows the same report. "
+             "Nothing has been stored.",
+        details=[Problem(*_split(error)) for error in report.errors[:50]],
+    )
+
+
+def layout_of(root: Path, kind: str = FOLDER, metadata: tuple[MetadataSource, ...] = (),
+              warnings: tuple[str, ...] = (), given_prefix: str = "") -> Transfer:
+    """Tell the records of a transfer from what came with them, by Archivematica's conventions:
+
+    - ``objects/`` with ``metadata/`` (and ``logs/``) beside it, or ``objects/`` alone: the standard
+      transfer; ``objects/`` holds the records;
+    - a ``metadata/`` folder holding what Archivematica reads (metadata.csv, checksum files,
+      submissionDocumentation/ …) beside the records: the records are everything else;
+    - a ``metadata.csv`` (or rights.csv …) at the top whose rows name ``objects/…``: the same;
+    - anything else: every file is a record.
+    """
+    names = sorted(os.listdir(root)) if root.is_dir() else []
+    folders = {name for name in names if _is_folder(root / name)}
+    if "objects" in folders and ("metadata" in folders or set(names) <= {"objects", "logs"}):
+        beside = [n for n in names if n not in ("objects", "metadata", "logs") or n not in folders]
+        found = [*metadata, *_folder_source(root, "metadata", SUBMISSION, given_prefix),
+                 *_folder_source(root, "logs", TRANSFER_LOGS, given_prefix)]
+        notes = list(warnings)
+        for name in beside:
+            found.append(MetadataSource(str(root / name), f"{BESIDE}/{name}", given_prefix + name))
+            notes.append(f"{given_prefix}{name}: beside objects/ and metadata/, so not a record; kept in the AIP "
+                         f"as {BESIDE}/{name}")
+        return _with_metadata_files(Transfer(kind, root / "objects", (), tuple(found), tuple(notes),
+                                             "Archivematica standard transfer (objects/ and metadata/)"),
+                                    root / "metadata")
+    if "metadata" in folders and _archivematica_folder(root / "metadata"):
+        found = (*metadata, *_folder_source(root, "metadata", SUBMISSION, given_prefix))
+        return _with_metadata_files(Transfer(kind, root, ("metadata",), found, warnings,
+                                             "records with a metadata/ folder (Archivematica)"), root / "metadata")
+    loose = tuple(name for name in names if name in METADATA_FILES and name not in folders
+                  and _names_objects(root / name))
+    if loose:
+        found = (*metadata, *(MetadataSource(str(root / n), f"{SUBMISSION}/{n}", given_prefix + n) for n in loose))
+        return _with_metadata_files(Transfer(kind, root, loose, found, warnings,
+                                             "records with Archivematica metadata files at the top"), root, loose)
+    return Transfer(kind, root, (), metadata, warnings)
+
+
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _folder_source(root: Path, name: str, stored_as: str, given_prefix: str) -> list[MetadataSource]:
+    return [MetadataSource(str(root / name), stored_as, given_prefix + name)] if _is_folder(root / name) else []
+
+
+def _archivematica_folder(folder: Path) -> bool:
+    """True when a ``metadata/`` folder holds something Archivematica reads there."""
+    return any((folder / name).exists() for name in ARCHIVEMATICA_METADATA)
+
+
+def _with_metadata_files(transfer: Transfer, folder: Path, only: tuple[str, ...] = METADATA_FILES) -> Transfer:
+    """The transfer, knowing which metadata files to read: those of ``only`` at the top of ``folder``."""
+    def present(name: str) -> Path | None:
+        path = folder / name
+        return path if name in only and path.is_file() and not path.is_symlink() else None
+
+    return Transfer(transfer.kind, transfer.root, transfer.exclude, transfer.metadata, transfer.warnings,
+                    transfer.layout, present("metadata.csv"), present("rights.csv"), present("metadata.json"),
+                    present("identifiers.json"), tuple(p for n in CHECKSUM_FILES if (p := present(n)) is not None))
+
+
+def _names_objects(path: Path) -> bool:
+    """True when a loose metadata file at the top of a transfer is Archivematica's: its rows name ``objects…``."""
+    try:
+        head = path.read_bytes()[:65536].decode("utf-8-sig", "replace")
+    except OSError:
+        return False
+    name = path.name
+    if name.endswith(".csv"):
+        rows = list(csv.reader(io.StringIO(head)))
+        column = "filename" if name == "metadata.csv" else "file"
+        if not rows or column not in [c.strip().lower() for c in rows[0]]:
+            return False
+        index = [c.strip().lower() for c in rows[0]].index(column)
+        return any(len(row) > index and row[index].strip().startswith("objects") for row in rows[1:])
+    if name.endswith(".json"):
+        return '"objects' in head and ('"filename"' in head or '"file"' in head)
+    return any(line.split(None, 1)[-1].lstrip("*./").startswith("objects/") for line in head.splitlines() if line)
 
 
 def _split(error: str) -> tuple[str, str]:

@@ -6,6 +6,7 @@ files (with their events) in path order, and it is called once per METS section 
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -45,6 +46,8 @@ class MetsHeader:
     # Dublin Core by target: '' the AIP, else a path under objects/ ('letters', 'letters/1.pdf')
     descriptions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     rights: tuple[RightsStatement, ...] = ()  # statements about the whole AIP
+    empty_folders: tuple[str, ...] = ()  # bag paths of folders the transfer gave empty (kept by a placeholder)
+    identifiers: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)  # objects path -> ids
 
     def dmd_id(self, target: str) -> str:
         """The METS ID of a target's Dublin Core dmdSec."""
@@ -101,10 +104,26 @@ def write_mets(
                              roles)
             for item in files():
                 _write_file_amd(xf, item, header.software, roles)
-            with xf.element(_M + "fileSec"), xf.element(_M + "fileGrp", {"USE": "original"}):
-                for item in files():
-                    _write_file_entry(xf, item.record)
+            with xf.element(_M + "fileSec"):
+                for use, roles_in_group in FILE_GROUPS:
+                    group = (item.record for item in files() if item.record.role in roles_in_group)
+                    first = next(group, None)
+                    if first is None:
+                        continue
+                    with xf.element(_M + "fileGrp", {"USE": use}):
+                        for record in _chain(first, group):
+                            _write_file_entry(xf, record)
             _write_struct_map(xf, header, (item.record for item in files()))
+
+
+# METS fileGrp USE by the role of the files in it (Archivematica's names for the same groups)
+FILE_GROUPS = (("original", ("original",)), ("preservation", ("preservation",)), ("access", ("access",)),
+               ("submissionDocumentation", ("metadata",)))
+
+
+def _chain(first: FileRecord, rest: Iterable[FileRecord]) -> Iterable[FileRecord]:
+    yield first
+    yield from rest
 
 
 def _write_header(xf, header: MetsHeader) -> None:
@@ -214,8 +233,9 @@ def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> 
                                 "ADMID": xml_id("amd", header.aip_id)}),
     ):
         open_dirs: list[tuple[str, object]] = []  # (folder name, its element context)
-        for record in records:
-            folders = record.path.split("/")[:-1]
+        for record in _with_empty_folders(records, header.empty_folders):
+            # an empty folder (a path) gets its div, with nothing in it
+            folders = record.split("/") if isinstance(record, str) else record.path.split("/")[:-1]
             common = 0
             while common < min(len(open_dirs), len(folders)) and open_dirs[common][0] == folders[common]:
                 common += 1
@@ -229,6 +249,8 @@ def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> 
                 context = xf.element(_M + "div", attributes)
                 context.__enter__()
                 open_dirs.append((folder, context))
+            if isinstance(record, str):
+                continue
             item = {"TYPE": "Item", "LABEL": record.path.rsplit("/", 1)[-1]}
             target = record.path.removeprefix("data/objects/")
             if target in header.descriptions:
@@ -237,3 +259,8 @@ def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> 
                 _empty(xf, "fptr", {"FILEID": xml_id("file", record.id)})
         while open_dirs:
             open_dirs.pop()[1].__exit__(None, None, None)
+
+
+def _with_empty_folders(records: Iterable[FileRecord], empty: tuple[str, ...]) -> Iterable[FileRecord | str]:
+    """The records and the empty folders (as their paths) in one path order, so the folder stack nests them."""
+    return heapq.merge(records, sorted(empty), key=lambda entry: entry if isinstance(entry, str) else entry.path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import tarfile
 import zipfile
@@ -27,15 +28,20 @@ def test_a_bag_is_validated_and_its_payload_ingested(preserve, collection, tmp_p
     summary = preserve.json("ingest", str(bag))
     assert summary["files"] == 11 and summary["title"] == "deposit"
     shown = preserve.json("aip", "show", summary["aip_id"])
-    names = {f["original_name"] for f in shown["files"]}
+    names = {f["original_name"] for f in shown["files"] if f["role"] == "original"}
     assert names == {f"objects/{p.relative_to(collection)}" for p in collection.rglob("*") if p.is_file()}
+    tags = {f["original_name"]: f["path"] for f in shown["files"] if f["role"] == "metadata"}
+    assert tags == {name: f"data/metadata/bag/{name}" for name in os.listdir(bag) if name != "data"}
+    assert {m["path"] for m in summary["metadata"]} == set(tags)
     start = next(e for e in shown["events"] if e["type"] == "ingestion start")
     assert ": bag 'deposit'" in start["detail"]
     out = tmp_path / "out"
     out.mkdir()
     exported = Path(preserve.json("aip", "export", summary["aip_id"], str(out))["bag"])
-    kept = exported / "data" / "metadata" / "submission" / "bag-info.txt"
-    assert "Contact-Name: A. Depositor" in kept.read_text()
+    kept = exported / "data" / "metadata" / "bag"
+    assert "Contact-Name: A. Depositor" in (kept / "bag-info.txt").read_text()
+    for name in tags:  # every tag file of the bag as it was given, byte for byte
+        assert (kept / name).read_bytes() == (bag / name).read_bytes()
     assert validate_bag(exported).valid
 
 
@@ -50,11 +56,18 @@ def test_an_invalid_bag_is_refused_with_every_problem(preserve, collection, tmp_
     assert_nothing_kept(preserve)
 
 
-def test_a_bag_with_fetch_txt_is_refused(preserve, collection, tmp_path):
+def test_a_holey_bag_is_refused_as_incomplete(preserve, collection, tmp_path):
+    """A bag whose fetch.txt lists a file it does not hold is incomplete: refused for that reason, by name."""
     bag = _bag_of(collection, tmp_path)
-    (bag / "fetch.txt").write_text("https://example.org/big.tif - data/big.tif\n")
+    held_back = bag / "data" / "audio" / "oral-history-interview.wav"
+    size = held_back.stat().st_size
+    held_back.unlink()
+    (bag / "fetch.txt").write_text(f"https://example.org/deposit/interview.wav {size} "
+                                   "data/audio/oral-history-interview.wav\n")
     result = preserve("ingest", str(bag), expect=TransferError.exit_code)
-    assert "fetch.txt" in result.stderr and "network" in result.stderr
+    assert "the bag is incomplete: 1 file(s) listed in fetch.txt are not in it" in result.stderr
+    assert "data/audio/oral-history-interview.wav: listed in fetch.txt, not present" in result.stderr
+    assert "never fetches" in result.stderr
     assert_nothing_kept(preserve)
 
 
