@@ -6,11 +6,19 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from preservation.bag_validation import BagReport, hash_file_job, no_worker, validate_bag
+from preservation.bag_validation import (
+    INCOMPLETE,
+    INVALID,
+    VALID,
+    BagReport,
+    hash_file_job,
+    no_worker,
+    validate_bag,
+)
 from preservation.errors import PackageError as BagError
 from preservation.parallel import worker_map
 
-__all__ = ["BagReport", "create_bag", "validate_bag"]
+__all__ = ["INCOMPLETE", "INVALID", "VALID", "BagReport", "create_bag", "validate_bag"]
 
 
 def create_bag(folder: Path, info: list[tuple[str, str]], workers: int = 1) -> BagReport:

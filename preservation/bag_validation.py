@@ -153,7 +153,11 @@ def read_declaration(bag: Path, report: BagReport) -> Declaration | None:
     if not declaration.is_file():
         report.errors.append("bagit.txt: missing (this is not a bag)")
         return None
-    raw = declaration.read_bytes()
+    try:
+        raw = declaration.read_bytes()
+    except OSError as exc:
+        report.errors.append(f"bagit.txt: cannot be read ({exc.strerror})")
+        return None
     text = _decode_declaration(raw, report)
     fields = _declared_fields(text, report) if text is not None else None
     if fields is None:
@@ -192,7 +196,11 @@ def _check_declaration_encoding(raw: bytes, version: tuple[int, int], codec: str
 
 def read_tag_text(bag: Path, name: str, declaration: Declaration, report: BagReport) -> str | None:
     """A tag file's text in the declared encoding (a byte-order mark dropped), or None with an error."""
-    raw = (bag / name).read_bytes()
+    try:
+        raw = (bag / name).read_bytes()
+    except OSError as exc:
+        report.errors.append(f"{name}: cannot be read ({exc.strerror})")
+        return None
     try:
         text = raw.decode(declaration.encoding)
     except UnicodeDecodeError as exc:
@@ -481,10 +489,12 @@ def check_oxum(entries: list[FetchEntry], report: BagReport) -> None:
         return
     size, count = report.payload_bytes, report.payload_files
     if report.incomplete:
-        lengths = {e.path: e.length for e in entries if e.path in set(report.incomplete)}
-        if any(length is None for length in lengths.values()):
+        absent = set(report.incomplete)
+        lengths = {e.path: e.length for e in entries if e.path in absent}
+        known = [length for length in lengths.values() if length is not None]
+        if len(known) != len(lengths):
             return  # the complete payload's size is unknown until fetched
-        size, count = size + sum(lengths.values()), count + len(lengths)  # type: ignore[arg-type]
+        size, count = size + sum(known), count + len(known)
     if (int(found.group(1)), int(found.group(2))) != (size, count):
         report.errors.append(f"{report.info_file}: Payload-Oxum says {oxum[0]}, the payload is {size}.{count}")
 
