@@ -146,6 +146,16 @@ class RightsStatement:
     grant_end_date: str = ""
     grant_note: str = ""
     source_row: int = 0
+    terms: str = ""  # a licence's terms (rights.csv's terms column; older sheets gave them in note)
+    citation: str = ""  # a statute's citation (older sheets gave it in note)
+    doc_id_type: str = ""  # the documentation identifier: type, value and role
+    doc_id_value: str = ""
+    doc_id_role: str = ""
+    extra: tuple[tuple[str, str], ...] = ()  # (column, value) the reader did not know, kept as given
+
+    def __post_init__(self) -> None:
+        """Keep ``extra`` a tuple of pairs when it comes back from JSON as lists."""
+        object.__setattr__(self, "extra", tuple(tuple(pair) for pair in self.extra))
 
     def to_dict(self) -> dict:
         """As plain data (for JSON)."""
