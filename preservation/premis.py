@@ -6,6 +6,8 @@ Everything is written through ``xf.element`` contexts rather than pre-built tree
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from preservation.model import Agent, Event, FileRecord, RightsStatement
 
 PREMIS_NS = "http://www.loc.gov/premis/v3"
@@ -36,10 +38,13 @@ def _identifier(xf, kind: str, value: str) -> None:
         _p(xf, f"{kind}IdentifierValue", value)
 
 
-def write_object(xf, record: FileRecord, digest_originator: str) -> None:
-    """A PREMIS ``object`` (xsi:type file): identifier, fixity, size, format, original name."""
+def write_object(xf, record: FileRecord, digest_originator: str,
+                 identifiers: Iterable[tuple[str, str]] = ()) -> None:
+    """A PREMIS ``object`` (xsi:type file): identifiers (the UUID, then any the depositor gave as
+    (type, value)), fixity, size, format, original name."""
     with xf.element(_P + "object", {f"{{{XSI_NS}}}type": "premis:file", "version": PREMIS_VERSION}):
         _identifier(xf, "object", record.id)
+        _other_identifiers(xf, identifiers)
         for name, value in record.validation.characteristics:
             if name == CREATING_APPLICATION:
                 continue
@@ -85,10 +90,19 @@ def _write_format(xf, record: FileRecord) -> None:
             _p(xf, "formatNote", f"identification basis: {fmt.basis}" + (f"; {fmt.warning}" if fmt.warning else ""))
 
 
-def write_entity(xf, aip_id: str) -> None:
-    """The AIP as a PREMIS intellectual entity (identifier only): what an event log is about."""
+def _other_identifiers(xf, identifiers: Iterable[tuple[str, str]]) -> None:
+    for kind, value in identifiers:
+        with xf.element(_P + "objectIdentifier"):
+            _p(xf, "objectIdentifierType", kind)
+            _p(xf, "objectIdentifierValue", value)
+
+
+def write_entity(xf, aip_id: str, identifiers: Iterable[tuple[str, str]] = ()) -> None:
+    """The AIP (or a folder) as a PREMIS intellectual entity: its UUID, then any identifiers the depositor
+    gave as (type, value)."""
     with xf.element(_P + "object", {f"{{{XSI_NS}}}type": "premis:intellectualEntity", "version": PREMIS_VERSION}):
         _identifier(xf, "object", aip_id)
+        _other_identifiers(xf, identifiers)
 
 
 def write_event(xf, event: Event, object_id: str = "", roles: dict[str, str] | None = None) -> None:
@@ -128,54 +142,102 @@ def write_agent(xf, agent: Agent) -> None:
             _p(xf, "agentNote", agent.note)
 
 
-COPYRIGHT_STATUS = {"copyrighted": "copyrighted", "public domain": "publicdomain", "unknown": "unknown"}
+COPYRIGHT_STATUS = {"copyrighted": "copyrighted", "public domain": "publicdomain", "publicdomain": "publicdomain",
+                    "unknown": "unknown"}
+OPEN_START = ".."  # EDTF's open (unknown) start, for applicable dates given with an end only
 
 
 def _dates(xf, element: str, start: str, end: str) -> None:
-    if not start:
+    if not start and not end:
         return
     with xf.element(_P + element):
-        _p(xf, "startDate", start)
+        _p(xf, "startDate", start or OPEN_START)
         if end:
             _p(xf, "endDate", end)  # "open" for no end, as rights.csv has it
 
 
+def _documentation(xf, kind: str, statement: RightsStatement) -> None:
+    if not (statement.doc_id_type or statement.doc_id_value or statement.doc_id_role):
+        return
+    with xf.element(_P + f"{kind}DocumentationIdentifier"):
+        _p(xf, f"{kind}DocumentationIdentifierType", statement.doc_id_type)
+        _p(xf, f"{kind}DocumentationIdentifierValue", statement.doc_id_value)
+        if statement.doc_id_role:
+            _p(xf, f"{kind}DocumentationRole", statement.doc_id_role)
+
+
+def rights_notes(statement: RightsStatement, note_taken: bool = False) -> list[str]:
+    """The notes a statement's basis block carries: its note (unless used as terms or citation), then every
+    column the reader did not know, as ``column: value``."""
+    notes = [statement.note] if statement.note and not note_taken else []
+    return notes + [f"{column}: {value}" for column, value in statement.extra]
+
+
+def _notes(xf, kind: str, notes: list[str]) -> None:
+    for note in notes:
+        _p(xf, f"{kind}Note", note)
+
+
+def _copyright(xf, statement: RightsStatement) -> None:
+    with xf.element(_P + "copyrightInformation"):
+        status = statement.status.strip()
+        _p(xf, "copyrightStatus", COPYRIGHT_STATUS.get(status.lower(), status) if status else "unknown")
+        _p(xf, "copyrightJurisdiction", statement.jurisdiction)
+        if statement.determination_date:
+            _p(xf, "copyrightStatusDeterminationDate", statement.determination_date)
+        _notes(xf, "copyright", rights_notes(statement))
+        _documentation(xf, "copyright", statement)
+        _dates(xf, "copyrightApplicableDates", statement.start_date, statement.end_date)
+
+
+def _license(xf, statement: RightsStatement) -> None:
+    terms = statement.terms or statement.note  # older sheets gave a licence's terms in the note column
+    notes = rights_notes(statement, note_taken=not statement.terms)
+    has_ids = bool(statement.doc_id_type or statement.doc_id_value or statement.doc_id_role)
+    if not (terms or notes or has_ids or statement.start_date or statement.end_date):
+        return  # licenseInformation may not be empty
+    with xf.element(_P + "licenseInformation"):
+        _documentation(xf, "license", statement)
+        if terms:
+            _p(xf, "licenseTerms", terms)
+        _notes(xf, "license", notes)
+        _dates(xf, "licenseApplicableDates", statement.start_date, statement.end_date)
+
+
+def _statute(xf, statement: RightsStatement) -> None:
+    with xf.element(_P + "statuteInformation"):
+        _p(xf, "statuteJurisdiction", statement.jurisdiction)
+        _p(xf, "statuteCitation", statement.citation or statement.note)  # older sheets: the note is the citation
+        if statement.determination_date:
+            _p(xf, "statuteInformationDeterminationDate", statement.determination_date)
+        _notes(xf, "statute", rights_notes(statement, note_taken=not statement.citation))
+        _documentation(xf, "statute", statement)
+        _dates(xf, "statuteApplicableDates", statement.start_date, statement.end_date)
+
+
+def _other(xf, statement: RightsStatement) -> None:
+    with xf.element(_P + "otherRightsInformation"):
+        _documentation(xf, "otherRights", statement)
+        _p(xf, "otherRightsBasis", statement.basis)
+        _dates(xf, "otherRightsApplicableDates", statement.start_date, statement.end_date)
+        _notes(xf, "otherRights", rights_notes(statement))
+
+
+BASIS_WRITERS = {"Copyright": _copyright, "License": _license, "Statute": _statute}
+
+
 def write_rights(xf, statement: RightsStatement, statement_id: str, object_id: str = "") -> None:
-    """A PREMIS ``rightsStatement``: its basis (copyright, licence, statute or other) and what it grants."""
+    """A PREMIS ``rightsStatement``: its basis (copyright, licence, statute or other, with documentation
+    identifier and notes; unknown columns as notes) and what it grants."""
     with xf.element(_P + "rightsStatement"):
         _identifier(xf, "rightsStatement", statement_id)
         _p(xf, "rightsBasis", statement.basis)
-        if statement.basis == "Copyright":
-            with xf.element(_P + "copyrightInformation"):
-                _p(xf, "copyrightStatus", COPYRIGHT_STATUS.get(statement.status, "unknown"))
-                _p(xf, "copyrightJurisdiction", statement.jurisdiction)
-                if statement.determination_date:
-                    _p(xf, "copyrightStatusDeterminationDate", statement.determination_date)
-                if statement.note:
-                    _p(xf, "copyrightNote", statement.note)
-                _dates(xf, "copyrightApplicableDates", statement.start_date, statement.end_date)
-        elif statement.basis == "License":
-            with xf.element(_P + "licenseInformation"):
-                if statement.note:
-                    _p(xf, "licenseTerms", statement.note)
-                _dates(xf, "licenseApplicableDates", statement.start_date, statement.end_date)
-        elif statement.basis == "Statute":
-            with xf.element(_P + "statuteInformation"):
-                _p(xf, "statuteJurisdiction", statement.jurisdiction)
-                _p(xf, "statuteCitation", statement.note)
-                if statement.determination_date:
-                    _p(xf, "statuteInformationDeterminationDate", statement.determination_date)
-                _dates(xf, "statuteApplicableDates", statement.start_date, statement.end_date)
-        else:
-            with xf.element(_P + "otherRightsInformation"):
-                _p(xf, "otherRightsBasis", statement.basis)
-                _dates(xf, "otherRightsApplicableDates", statement.start_date, statement.end_date)
-                if statement.note:
-                    _p(xf, "otherRightsNote", statement.note)
+        BASIS_WRITERS.get(statement.basis, _other)(xf, statement)
         if statement.act:
             with xf.element(_P + "rightsGranted"):
                 _p(xf, "act", statement.act)
-                _p(xf, "restriction", statement.restriction)
+                if statement.restriction:
+                    _p(xf, "restriction", statement.restriction)
                 _dates(xf, "termOfGrant", statement.grant_start_date, statement.grant_end_date)
                 if statement.grant_note:
                     _p(xf, "rightsGrantedNote", statement.grant_note)
