@@ -1,88 +1,87 @@
-"""Rights from a ``rights.csv``, following Archivematica's columns, as PREMIS rights statements.
+"""Rights from a ``rights.csv``, with every column Archivematica documents, as PREMIS rights statements.
 
 Columns: ``file`` (``objects``, a folder ``objects/…/`` or a file), ``basis`` (Copyright, License,
-Statute, Donor, Policy, Other), ``status`` (copyrighted, public domain, unknown), ``determination_date``,
-``jurisdiction``, ``start_date``, ``end_date``, ``note`` (the licence terms, for a licence), and for
-what the rights allow: ``grant_act`` (e.g. disseminate), ``grant_restriction`` (Allow, Disallow,
-Conditional), ``grant_start_date``, ``grant_end_date``, ``grant_note``. Every problem is reported
-with its row number and refuses the transfer before anything is stored.
+Statute, Donor, Policy, Other), ``status`` (for copyright: copyrighted, public domain, unknown),
+``determination_date``, ``jurisdiction``, ``start_date``, ``end_date``, ``terms`` (a licence's terms),
+``citation`` (a statute's citation), ``note``, what the rights allow: ``grant_act``, ``grant_restriction``
+(Allow, Disallow, Conditional), ``grant_start_date``, ``grant_end_date``, ``grant_note``, and a
+documentation identifier: ``doc_id_type``, ``doc_id_value``, ``doc_id_role``. Sheets written before the
+``terms`` and ``citation`` columns gave a licence's terms and a statute's citation in ``note``; that still
+works.
+
+What is refused (every problem reported with its row, before anything is stored): a row naming a file
+or folder not in the transfer, a row with no basis, copyright or statute rights without a jurisdiction,
+statute rights without a citation. Everything else is kept as given, with a warning naming the sheet and
+row: an unknown or repeated column (its values become notes of the statement), a basis, status or
+restriction outside the PREMIS vocabulary, a date that is not EDTF (no rights date decides access here),
+grant columns without a grant_act, half a documentation identifier.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.metadata import objects_path, read_csv_text
+from ingest.metadata import display_name, objects_path, read_csv_text
 from preservation.errors import Problem, TransferError
 from preservation.model import RightsStatement
 
 BASES = ("Copyright", "License", "Statute", "Donor", "Policy", "Other")
 STATUSES = ("copyrighted", "public domain", "unknown")
 RESTRICTIONS = ("Allow", "Disallow", "Conditional")
-COLUMNS = ("file", "basis", "status", "determination_date", "jurisdiction", "start_date", "end_date", "note",
-           "grant_act", "grant_restriction", "grant_start_date", "grant_end_date", "grant_note")
-DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$|^open$|^$")
+COLUMNS = ("file", "basis", "status", "determination_date", "jurisdiction", "start_date", "end_date", "terms",
+           "citation", "note", "grant_act", "grant_restriction", "grant_start_date", "grant_end_date", "grant_note",
+           "doc_id_type", "doc_id_value", "doc_id_role")
+DATES = ("determination_date", "start_date", "end_date", "grant_start_date", "grant_end_date")
+GRANT = ("grant_restriction", "grant_start_date", "grant_end_date", "grant_note")
+OPEN_ENDS = ("end_date", "grant_end_date")  # where 'open' (no end yet) is accepted
 
 
-def read_rights_csv(path: Path, files: set[str], folders: set[str]) -> dict[str, list[RightsStatement]]:
-    """Rights statements by target ('' the AIP, or a file's path under objects/; folders are expanded)."""
-    reader = csv.DictReader(io.StringIO(read_csv_text(path), newline=""))
-    header = [name.strip() for name in (reader.fieldnames or [])]
-    missing = [c for c in ("file", "basis") if c not in header]
+@dataclass(frozen=True)
+class Row:
+    """One row of the sheet: known columns by name (first of a repeated column) and the rest as given."""
+
+    number: int
+    known: dict[str, str]
+    extra: tuple[tuple[str, str], ...]
+
+    def get(self, column: str) -> str:
+        """The value of a known column ('' if absent or blank)."""
+        return self.known.get(column, "")
+
+
+def read_rights_csv(path: Path, files: set[str], folders: set[str], warnings: list[str] | None = None,
+                    label: str | None = None) -> dict[str, list[RightsStatement]]:
+    """Rights statements by target ('' the AIP, or a file's path under objects/; folders are expanded to the
+    files beneath them); what is kept but unusual is appended to ``warnings`` as plain sentences."""
+    warnings = warnings if warnings is not None else []
+    label = label or display_name(path)
+    rows = list(csv.reader(io.StringIO(read_csv_text(path), newline="")))
+    header = [name.strip() for name in rows[0]] if rows else []
+    missing = [c for c in ("file", "basis") if c not in [h.lower() for h in header]]
     if missing:
         raise TransferError(f"{path}: row 1 has no {missing[0]!r} column",
                             hint=f"rights.csv columns: {', '.join(COLUMNS)}.")
-    problems = [Problem(f"{path}: row 1", f"unknown column {name!r}") for name in header if name not in COLUMNS]
+    warnings += _header_warnings(label, header)
+    legacy = "terms" not in [h.lower() for h in header] and "citation" not in [h.lower() for h in header]
+    problems: list[Problem] = []
     result: dict[str, list[RightsStatement]] = {}
-    for number, row in enumerate(reader, start=2):
-        row = {(key or "").strip(): (value or "").strip() for key, value in row.items() if key is not None}
-        if not any(row.values()):
+    for number, cells in enumerate(rows[1:], start=2):
+        row = _row(number, header, cells)
+        if row is None:
             continue
         where = f"{path}: row {number}"
-        targets = _targets(row.get("file", ""), files, folders)
+        targets = _targets(row.get("file"), files, folders)
         if targets is None:
-            problems.append(Problem(where, f"file {row.get('file')!r} is not in the transfer"))
+            problems.append(Problem(where, f"file {row.get('file')!r} is not in the transfer",
+                                    expected="objects, objects/folder/ or objects/… naming a file of the transfer"))
             continue
-        basis = next((b for b in BASES if b.lower() == row.get("basis", "").lower()), None)
-        if basis is None:
-            problems.append(Problem(where, f"basis {row.get('basis')!r} is not one of {', '.join(BASES)}"))
+        statement, problem = _statement(row, legacy, f"{label}: row {number}", warnings)
+        if problem:
+            problems.append(Problem(where, problem))
             continue
-        status = row.get("status", "").lower()
-        if basis in ("Copyright", "Statute") and not row.get("jurisdiction"):
-            problems.append(Problem(where, f"{basis.lower()} rights need a jurisdiction (e.g. gb)"))
-            continue
-        if basis == "Statute" and not row.get("note"):
-            problems.append(Problem(where, "statute rights need the statute's citation in the note column"))
-            continue
-        if basis == "Copyright" and status not in STATUSES:
-            problems.append(Problem(where, f"copyright status {row.get('status')!r} is not one of "
-                                           f"{', '.join(STATUSES)}"))
-            continue
-        restriction = row.get("grant_restriction", "")
-        if restriction and restriction.capitalize() not in RESTRICTIONS:
-            problems.append(Problem(where, f"grant_restriction {restriction!r} is not one of "
-                                           f"{', '.join(RESTRICTIONS)}"))
-            continue
-        bad_dates = [c for c in ("determination_date", "start_date", "end_date", "grant_start_date",
-                                 "grant_end_date") if not DATE.match(row.get(c, ""))]
-        if bad_dates:
-            problems.append(Problem(where, f"{bad_dates[0]} {row.get(bad_dates[0])!r} is not a date "
-                                           "(YYYY, YYYY-MM, YYYY-MM-DD or 'open')"))
-            continue
-        if row.get("grant_act") and not restriction:
-            problems.append(Problem(where, "grant_act needs a grant_restriction (Allow, Disallow or Conditional)"))
-            continue
-        statement = RightsStatement(
-            basis=basis, status=status, jurisdiction=row.get("jurisdiction", ""),
-            determination_date=row.get("determination_date", ""), start_date=row.get("start_date", ""),
-            end_date=row.get("end_date", ""), note=row.get("note", ""), act=row.get("grant_act", ""),
-            restriction=restriction.capitalize(), grant_start_date=row.get("grant_start_date", ""),
-            grant_end_date=row.get("grant_end_date", ""), grant_note=row.get("grant_note", ""),
-            source_row=number,
-        )
         for target in targets:
             result.setdefault(target, []).append(statement)
     if problems:
@@ -91,8 +90,106 @@ def read_rights_csv(path: Path, files: set[str], folders: set[str]) -> dict[str,
     return result
 
 
+def _header_warnings(label: str, header: list[str]) -> list[str]:
+    """Unknown and repeated columns: kept, as notes of each statement."""
+    found, seen = [], set()
+    for number, column in enumerate(header, start=1):
+        name = column.lower()
+        if name not in COLUMNS:
+            found.append(f"{label}: row 1: column {number} {column!r} is not a rights.csv column; its values are "
+                         "kept as given, as notes of each row's rights statement")
+        elif name in seen:
+            found.append(f"{label}: row 1: column {number} {column!r} is given again; its values are kept as "
+                         "further notes of each row's rights statement")
+        seen.add(name)
+    return found
+
+
+def _row(number: int, header: list[str], cells: list[str]) -> Row | None:
+    """The row's values (None for a blank row); cells beyond the header are kept as extra columns."""
+    values = [cell.strip() for cell in cells]
+    if not any(values):
+        return None
+    known: dict[str, str] = {}
+    extra: list[tuple[str, str]] = []
+    for index, value in enumerate(values):
+        column = header[index] if index < len(header) else ""
+        name = column.lower()
+        if name in COLUMNS and name not in known:
+            known[name] = value
+        elif value:
+            extra.append((column or f"column {index + 1}", value))
+    return Row(number, known, tuple(extra))
+
+
+def _statement(row: Row, legacy: bool, where: str, warnings: list[str]) -> tuple[RightsStatement | None, str]:
+    """The row as a rights statement, or the reason it cannot be one; warnings for what is kept as given."""
+    given = row.get("basis")
+    if not given:
+        return None, f"no basis (one of {', '.join(BASES)})"
+    basis = next((b for b in BASES if b.lower() == given.lower()), given)
+    if basis not in BASES:
+        warnings.append(f"{where}: basis {given!r} is not one of {', '.join(BASES)}; kept as given (written as "
+                        "other rights with that basis)")
+    if basis in ("Copyright", "Statute") and not row.get("jurisdiction"):
+        return None, f"{basis.lower()} rights need a jurisdiction (e.g. gb)"
+    citation = row.get("citation")
+    if basis == "Statute" and not citation and not (legacy and row.get("note")):
+        return None, "statute rights need the statute's citation (citation column)"
+    terms = row.get("terms")
+    if basis == "License" and not terms and row.get("note") and not legacy:
+        warnings.append(f"{where}: a licence with a note but no terms; the note is written as the licence's terms")
+    extra = list(row.extra)
+    _check_vocabulary(row, basis, where, warnings)
+    _check_dates(row, where, warnings)
+    act = row.get("grant_act")
+    if not act and any(row.get(c) for c in GRANT):
+        extra += [(c, row.get(c)) for c in GRANT if row.get(c)]
+        warnings.append(f"{where}: grant columns without a grant_act; kept as given, as notes of the statement")
+    if bool(row.get("doc_id_type")) != bool(row.get("doc_id_value")):
+        warnings.append(f"{where}: a documentation identifier needs doc_id_type and doc_id_value; kept as given")
+    restriction = row.get("grant_restriction")
+    restriction = next((r for r in RESTRICTIONS if r.lower() == restriction.lower()), restriction)
+    status = row.get("status")
+    return RightsStatement(
+        basis=basis, status=status.lower() if status.lower() in STATUSES else status,
+        jurisdiction=row.get("jurisdiction"),
+        determination_date=row.get("determination_date"), start_date=row.get("start_date"),
+        end_date=row.get("end_date"), note=row.get("note"), act=act, restriction=restriction if act else "",
+        grant_start_date=row.get("grant_start_date") if act else "",
+        grant_end_date=row.get("grant_end_date") if act else "", grant_note=row.get("grant_note") if act else "",
+        source_row=row.number, terms=terms, citation=citation, doc_id_type=row.get("doc_id_type"),
+        doc_id_value=row.get("doc_id_value"), doc_id_role=row.get("doc_id_role"), extra=tuple(extra),
+    ), ""
+
+
+def _check_vocabulary(row: Row, basis: str, where: str, warnings: list[str]) -> None:
+    status = row.get("status")
+    if basis == "Copyright" and not status:
+        warnings.append(f"{where}: copyright rights with no status; written as 'unknown'")
+    elif basis == "Copyright" and status.lower() not in STATUSES:
+        warnings.append(f"{where}: copyright status {status!r} is not one of {', '.join(STATUSES)}; kept as given")
+    restriction = row.get("grant_restriction")
+    if row.get("grant_act") and restriction and restriction.capitalize() not in RESTRICTIONS:
+        warnings.append(f"{where}: grant_restriction {restriction!r} is not one of {', '.join(RESTRICTIONS)}; "
+                        "kept as given")
+
+
+def _check_dates(row: Row, where: str, warnings: list[str]) -> None:
+    from preservation.dates import NotADate, parse_date
+
+    for column in DATES:
+        value = row.get(column)
+        if not value or (column in OPEN_ENDS and value.lower() == "open"):
+            continue
+        try:
+            parse_date(value)
+        except NotADate:
+            warnings.append(f"{where}: {column} {value!r} is not an EDTF date; kept as given")
+
+
 def _targets(name: str, files: set[str], folders: set[str]) -> list[str] | None:
-    relative = objects_path(name)
+    relative = objects_path(name) if name else None
     if relative is None:
         return None
     if relative == "":
