@@ -70,18 +70,32 @@ def test_an_explicit_metadata_file_for_a_plain_folder(preserve, collection, tmp_
                                       "value": "Interview with Mrs Rowe"}]
 
 
-def test_unknown_filenames_and_columns_are_refused_by_row(preserve, collection, tmp_path):
+def test_unknown_filenames_are_refused_by_row(preserve, collection, tmp_path):
     bad = ("filename,dc.title,notes\n"
            "objects/documents/vestry-minutes-1923.pdf,Minutes,x\n"
            "objects/documents/no-such-file.pdf,Missing,y\n"
            "objects/documents/vestry-minutes-1923.pdf,Again,z\n")
     transfer = _standard_transfer(collection, tmp_path, bad)
     result = preserve("ingest", str(transfer), expect=TransferError.exit_code)
-    assert "metadata.csv: row 1: column 3 'notes' is not a Dublin Core element" in result.stderr
     assert "metadata.csv: row 3: filename 'objects/documents/no-such-file.pdf' is not in the transfer" in result.stderr
     assert "metadata.csv: row 4: 'objects/documents/vestry-minutes-1923.pdf' is described again (row 2)" \
         in result.stderr
+    assert "notes" not in result.stderr  # an unknown column is kept with a warning, not refused
     assert_nothing_kept(preserve)
+
+
+def test_a_date_that_is_not_edtf_is_kept_and_searched_as_text(preserve, collection, tmp_path):
+    sheet = ("filename,dc.title,dc.date\r\n"
+             "objects/documents/vestry-minutes-1923.pdf,Vestry minutes,Spring 1923\r\n")
+    transfer = _standard_transfer(collection, tmp_path, "")
+    (transfer / "metadata" / "metadata.csv").write_bytes(b"\xef\xbb\xbf" + sheet.encode("utf-8"))
+    summary = preserve.json("ingest", str(transfer))
+    assert ("metadata/metadata.csv: row 2: dc.date 'Spring 1923' is not an EDTF date; kept as given and searched "
+            "as text (not used for date filters)") in summary["warnings"]
+    described = preserve.json("aip", "show", summary["aip_id"])["descriptions"]
+    assert {"target": "objects/documents/vestry-minutes-1923.pdf", "element": "date", "value": "Spring 1923"} \
+        in described
+    assert [h["path"] for h in preserve.json("search", "spring")["records"]] == ["documents/vestry-minutes-1923.pdf"]
 
 
 def test_a_sheet_without_filename_or_in_the_wrong_encoding_is_refused(preserve, collection, tmp_path):

@@ -59,23 +59,61 @@ def test_rights_reach_the_mets_and_the_catalogue(preserve, collection, tmp_path)
 
 
 def test_bad_rights_rows_are_refused_by_number(preserve, collection, tmp_path):
-    bad = HEADER + (
-        "objects/nothing-here.pdf,Copyright,copyrighted,,gb,,,,,,,,\n"
-        "objects,Copyleft,,,,,,,,,,,\n"
-        "objects,Copyright,copyrighted,,,,,,,,,,\n"
-        "objects,Copyright,maybe,,gb,,,,,,,,\n"
-        "objects,License,,,,1st May,,,,,,,\n"
-        "objects,License,,,,,,,disseminate,,,,\n"
+    bad = HEADER.rstrip("\n") + ",citation\n" + (
+        "objects/nothing-here.pdf,Copyright,copyrighted,,gb,,,,,,,,,\n"
+        "objects,Copyleft,,,,,,,,,,,,\n"
+        "objects,Copyright,copyrighted,,,,,,,,,,,\n"
+        "objects,Copyright,maybe,,gb,,,,,,,,,\n"
+        "objects,License,,,,1st May,,,,,,,,\n"
+        "objects,License,,,,,,,disseminate,,,,,\n"
+        "objects,Statute,,,gb,,,,,,,,,\n"
+        "objects,,,,,,,,,,,,,\n"
     )
     result = preserve("ingest", str(_transfer(collection, tmp_path, bad)), expect=TransferError.exit_code)
     stderr = result.stderr
     assert "rights.csv: row 2: file 'objects/nothing-here.pdf' is not in the transfer" in stderr
-    assert "rights.csv: row 3: basis 'Copyleft' is not one of" in stderr
     assert "rights.csv: row 4: copyright rights need a jurisdiction" in stderr
-    assert "rights.csv: row 5: copyright status 'maybe' is not one of" in stderr
-    assert "rights.csv: row 6: start_date '1st May' is not a date" in stderr
-    assert "rights.csv: row 7: grant_act needs a grant_restriction" in stderr
+    assert "rights.csv: row 8: statute rights need the statute's citation (citation column)" in stderr
+    assert "rights.csv: row 9: no basis" in stderr
+    for kept in ("row 3", "row 5", "row 6", "row 7"):  # outside the vocabulary, not EDTF, no restriction: kept
+        assert f"rights.csv: {kept}:" not in stderr
     assert_nothing_kept(preserve)
+
+
+# Archivematica's own columns and values, as its sample rights.csv writes them (lowercase bases, free text in
+# status, a grant with no restriction), saved by Excel: a byte-order mark and CRLF line ends.
+ARCHIVEMATICA = (
+    "\ufefffile,basis,status,determination_date,jurisdiction,start_date,end_date,terms,citation,note,grant_act,"
+    "grant_restriction,grant_start_date,grant_end_date,grant_note,doc_id_type,doc_id_value,doc_id_role,Notes\r\n"
+    "objects/documents/vestry-minutes-1923.pdf,copyright,copyright status,2001-01-01,Canada,2002-02-02,2003-03-03,"
+    ",,Note 1,Act 1,Allow,2004-04-04,2005-05-05,Grant note 1,local,DEP/1,deposit agreement,Checked\r\n"
+    "objects/photographs/,license,,,,1982-01-01,open,License terms,,Note license,Act license,Allow,,,,,,,\r\n"
+    "objects,statute,,1972-02-02,Canada,c. 1966,open,,Citation,Note statute,Act statute,Allow,,,,,,,\r\n"
+    "objects/audio/oral-history-interview.wav,donor,,,,,,,,,Act donor,,,,,,,,\r\n"
+)
+
+
+def test_archivematicas_columns_are_kept_with_warnings(preserve, collection, tmp_path):
+    transfer = _transfer(collection, tmp_path, "")
+    (transfer / "metadata" / "rights.csv").write_bytes(ARCHIVEMATICA.encode("utf-8"))
+    summary = preserve.json("ingest", str(transfer))
+    warnings = summary["warnings"]
+    assert any("metadata/rights.csv: row 1: column 19 'Notes' is not a rights.csv column" in w for w in warnings)
+    assert any("metadata/rights.csv: row 2: copyright status 'copyright status'" in w for w in warnings)
+    assert any("metadata/rights.csv: row 4: start_date 'c. 1966' is not an EDTF date; kept as given" in w
+               for w in warnings)
+    shown = {r["target"]: r for r in preserve.json("aip", "show", summary["aip_id"])["rights"]}
+    pdf = shown["objects/documents/vestry-minutes-1923.pdf"]
+    assert (pdf["basis"], pdf["status"], pdf["doc_id_value"], pdf["extra"]) == (
+        "Copyright", "copyright status", "DEP/1", [["Notes", "Checked"]])
+    assert shown["objects"]["citation"] == "Citation" and shown["objects"]["start_date"] == "c. 1966"
+
+    mets_path = next((preserve.home / "storage").rglob("METS.*.xml"))
+    assert validate_mets(mets_path) == []
+    tree = etree.parse(str(mets_path))
+    assert "Notes: Checked" in [n.text for n in tree.iter(f"{PREMIS}copyrightNote")]
+    assert [s.text for s in tree.iter(f"{PREMIS}copyrightStatus")] == ["copyright status"]
+    assert next(tree.iter(f"{PREMIS}statuteCitation")).text == "Citation"
 
 
 def test_a_rights_file_given_on_the_command_line(preserve, collection, tmp_path):
