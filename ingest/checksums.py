@@ -88,12 +88,13 @@ def _parse(line: str, algorithm: str) -> tuple[str, str] | str:
 
 def candidates(listed: str) -> Iterator[str]:
     """The record paths (relative to the records' root) a listed path may mean, most likely first."""
-    path = listed.replace("\\", "/") if "/" not in listed and "\\" in listed else listed
-    while path.startswith("./"):
-        path = path[2:]
-    for prefix in ("../objects/", "objects/", ""):
-        if path.startswith(prefix):
-            yield path[len(prefix):]
+    forms = [listed] + ([listed.replace("\\", "/")] if "/" not in listed and "\\" in listed else [])
+    for path in forms:  # as written; then, for a list made on Windows, with its separators
+        while path.startswith("./"):
+            path = path[2:]
+        for prefix in ("../objects/", "objects/", ""):
+            if path.startswith(prefix):
+                yield path[len(prefix):]
 
 
 @dataclass
