@@ -16,16 +16,14 @@ def _snapshot(preserve) -> dict:
     result = {}
     for aip in preserve.json("aip", "list"):
         shown = preserve.json("aip", "show", aip["id"])
-        for record in shown["files"]:
-            record["validation"].pop("messages", None)  # kept in the validation event's detail, not apart
-        rights = [{k: v for k, v in r.items() if k != "source_row"} for r in shown["rights"]]
+        rights = shown["rights"]
         events = sorted((e["id"], e["type"], e["datetime"], e["outcome"], e["detail"], e["outcome_detail"],
                          e["file_id"], tuple(e["agent_ids"])) for e in shown["events"])
         aip_row = {k: v for k, v in shown["aip"].items()}
         result[aip["id"]] = {"aip": aip_row, "files": shown["files"], "events": events,
                              "descriptions": shown["descriptions"], "rights": sorted(map(str, rights)),
                              "agents": sorted((a["id"], a["name"], a["version"]) for a in shown["agents"]),
-                             "replicas": [(r["location"], r["version"]) for r in shown["replicas"]]}
+                             "replicas": shown["replicas"]}
     return result
 
 
