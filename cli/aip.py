@@ -88,6 +88,8 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
         status = check.status or "—"
         if check.status in ("invalid", "failed"):
             status = f"[red]{status}[/red]: {esc(check.messages[0] if check.messages else '')}"
+        elif check.status in ("valid with warnings", "not checked") and check.messages:
+            status = f"[yellow]{status}[/yellow]: {esc(check.messages[0])}"
         if record.review:
             status += f" · [yellow]{record.review}[/yellow] ({esc(record.personal_data)})"
         rows.add_row(esc(record.path), human_size(record.size), fmt.puid or "—", label, status, record.sha256)

@@ -165,7 +165,7 @@ class TransferRecords:
                 "e-mail addresses, UK telephone numbers and postcodes (counts only, never the values)",
                 scan.summary() + (f"; {flagged}" if flagged else ""), "software"))
         validation = item.validation
-        if validation.status not in ("", "not checked"):
+        if validation.status and validation.messages[:1] != ("no validator for this format",):
             outcome = {"valid": SUCCESS, "well-formed": SUCCESS, "invalid": FAILURE}.get(validation.status, WARNING)
             notes = "; ".join(validation.messages[:20])
             traits = ", ".join(f"{key}: {value}" for key, value in validation.characteristics)
