@@ -22,7 +22,9 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
 
     The catalogue must be empty: move the old database aside (keep it), run `preserve init`, then
     rebuild. Every storage location in preserve.toml is read; an AIP held in several is registered
-    once with a copy in each.
+    once with a copy in each, its stored date, its last checks and its state, and the history of
+    fixity checks comes back from the event logs. Accounts, requests, the outbox and the record of
+    ingest runs are not in storage and do not come back (docs/setting-up.md).
     """
     from access.decisions import refresh_everything
     from policies.closure import load_closure_policy
@@ -34,9 +36,10 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
     refresh_everything(obj.settings, database)  # who may see what, and the records index, worked out again
     if as_json:
         emit_json({"aips": report.aips, "files": report.files, "events": report.events,
-                   "problems": report.problems})
+                   "fixity_checks": report.checks, "problems": report.problems})
     else:
-        click.echo(f"Rebuilt the catalogue: {report.aips} AIP(s), {report.files} files, {report.events} events.")
+        click.echo(f"Rebuilt the catalogue: {report.aips} AIP(s), {report.files} files, {report.events} events, "
+                   f"{report.checks} fixity checks of copies.")
         for problem in report.problems:
             click.echo(f"problem: {problem}")
     if report.problems:

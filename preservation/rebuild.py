@@ -362,6 +362,7 @@ class RebuildReport:
     aips: int = 0
     files: int = 0
     events: int = 0
+    checks: int = 0  # fixity checks of copies, from the event logs
     problems: list[str] = field(default_factory=list)
 
 
@@ -385,7 +386,7 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
     for aip_id, entry in sorted(found.items()):
-        _register(database, aip_id, entry)
+        report.checks += _register(database, aip_id, entry)
         report.aips += 1
         report.files += len(entry.parsed.files)
         report.events += len(entry.events)
@@ -425,8 +426,9 @@ def _replicas(aip_id: str, entry: _Found, checks: list[CheckRecord]) -> list[Rep
             for copy in entry.copies]
 
 
-def _register(database: Database, aip_id: str, entry: _Found) -> None:
-    """Register one AIP, its copies, events (with their agents' roles), check history and access decisions."""
+def _register(database: Database, aip_id: str, entry: _Found) -> int:
+    """Register one AIP, its copies, events (with their agents' roles), check history and access decisions;
+    return how many checks of its copies were recorded."""
     parsed, inventory, events = entry.parsed, entry.inventory, entry.events
     start = next((e for e in events.values() if e.type == "ingestion start"), None)
     transfer = re.match(r"transfer ([0-9a-f-]+)", start.detail).group(1) if start else aip_id
@@ -451,6 +453,7 @@ def _register(database: Database, aip_id: str, entry: _Found) -> None:
             if versions:
                 catalogue.record_versions(session, aip_id, location_name, versions)
         _restore_decisions(session, aip_id, in_order, entry.agents)
+    return len(checks)
 
 
 def _record_events(session, events: list[Event], roles: dict[str, Roles]) -> None:
