@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import click
 
@@ -53,6 +57,10 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
     for loader in (load_format_policy, load_fixity_policy, load_checks_policy, load_closure_policy):
         check(f"policy {loader.__name__.removeprefix('load_').removesuffix('_policy')}",
               lambda loader=loader: loader(settings.policies_path))
+    policy_read = all(c["ok"] for c in checks if c["check"] == "policy format")  # else its error is listed already
+    converters = (check("converters the format policy needs", lambda: policy_converters(settings)) or []
+                  if policy_read else [])
+    checks += [converter.as_check() for converter in converters]
     for location in settings.locations:
         check(f"location {location.name} reachable",  # list() is lazy: take one answer from the store
               lambda location=location: next(iter(open_location(location).list("0=")), None))
@@ -81,6 +89,7 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
         "unfinished_uploads": uploads,
         "expired_downloads": [{"request": r.id, "location": r.dip_location, "key": r.dip_key,
                                "expired": r.expires_at} for r in expired],
+        "converters": [converter.as_json() for converter in converters],
         "fixed": fix,
     }
     if as_json:
@@ -90,6 +99,8 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
         for item in checks:
             mark = "[green]ok[/green]" if item["ok"] else "[red]PROBLEM[/red]"
             out.print(f"{mark}  {esc(item['check'])}" + (f": {esc(item['detail'])}" if item["detail"] else ""))
+            if item.get("hint"):
+                out.print(f"      [dim]{esc(item['hint'])}[/dim]")
         verb = "removed" if fix else "found"
         for area in areas:
             out.print(f"[yellow]{verb}[/yellow] abandoned staging area {esc(str(area))}")
@@ -109,6 +120,135 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
             out.print("Run `preserve doctor --fix` to remove the leftovers.")
     if not all(c["ok"] for c in checks) or (not fix and (areas or orphans or uploads or expired)):
         ctx.exit(1)
+
+
+# --- converters the format policy needs -----------------------------------------------------------
+
+LIBREOFFICE_COMPONENTS = {"writer": "Writer", "calc": "Calc", "impress": "Impress", "draw": "Draw"}
+FFMPEG_ENCODERS = {"ffv1-mkv": ("ffv1", "flac"), "mp4": ("libx264", "aac"), "flac": ("flac",),
+                   "wav": ("pcm_s24le",), "mp3": ("libmp3lame",)}
+PILLOW_FEATURES = {"tiff": "libtiff", "jpeg": "jpg", "png": "zlib"}
+
+
+@dataclass
+class ConverterNeed:
+    """One tool (or LibreOffice component) the policy needs, whether it can run, and the rules that need it."""
+
+    tool: str
+    problem: str  # '' when it can run
+    hint: str
+    uses: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)  # (rule, purpose, target) -> PUIDs
+
+    def affected(self) -> str:
+        """The rules, targets and formats that need this tool, for people."""
+        parts = []
+        for (rule, purpose, target), puids in self.uses.items():
+            formats = ", ".join(puids[:6]) + (f" and {len(puids) - 6} more" if len(puids) > 6 else "")
+            verb = "normalised to" if purpose == "preservation" else "given access copies as"
+            parts.append(f"{rule} ({formats or 'formats without a rule'}) cannot be {verb} {target}")
+        return "; ".join(parts)
+
+    def as_check(self) -> dict:
+        """The finding as one of doctor's checks."""
+        detail = f"{self.problem}: {self.affected()}" if self.problem else ""
+        return {"check": f"converter {self.tool}", "ok": not self.problem, "detail": detail,
+                "hint": self.hint if self.problem else ""}
+
+    def as_json(self) -> dict:
+        """The finding with the rules and formats that need the tool."""
+        return {"tool": self.tool, "ok": not self.problem, "problem": self.problem, "hint": self.hint,
+                "needed_by": [{"rule": rule, "purpose": purpose, "target": target, "puids": puids}
+                              for (rule, purpose, target), puids in self.uses.items()]}
+
+
+def policy_converters(settings) -> list[ConverterNeed]:
+    """For every conversion the active format policy asks for, whether its converter can run here."""
+    from formats.active import active_signature_file
+    from formats.converters import registry
+    from formats.identify import load_signatures
+    from policies.formats import load_format_policy
+
+    policy = load_format_policy(settings.policies_path)
+    converters = registry()
+    mimes = {f.puid: f.mime for f in load_signatures(active_signature_file(settings.home)).formats}
+    needs: dict[str, ConverterNeed] = {}
+    for rule in (*policy.rules, policy.default):
+        for purpose, target in (("preservation", rule.preservation), ("access", rule.access)):
+            if target not in converters:
+                continue
+            for puid in rule.puids or ("",):
+                need = _need(converters[target].name, target, mimes.get(puid, ""))
+                found = needs.setdefault(need.tool, need)
+                puids = found.uses.setdefault((rule.name, purpose, target), [])
+                if puid:
+                    puids.append(puid)
+    return list(needs.values())
+
+
+def _need(converter: str, target: str, mime: str) -> ConverterNeed:
+    """What running ``converter`` for ``target`` on a file of ``mime`` needs, and whether it is here."""
+    if converter == "libreoffice":
+        return _libreoffice_need(_libreoffice_component(target, mime))
+    if converter == "ffmpeg":
+        return _ffmpeg_need(target)
+    return _pillow_need(target)
+
+
+def _libreoffice_component(target: str, mime: str) -> str:
+    """The LibreOffice component that opens the source: the target's own for ODF, by the source's MIME for PDF/A."""
+    from formats.converters.libreoffice import PRESENTATION, SPREADSHEET
+
+    if target in ("odt", "ods", "odp"):
+        return {"odt": "writer", "ods": "calc", "odp": "impress"}[target]
+    if any(word in mime for word in SPREADSHEET):
+        return "calc"
+    return "impress" if any(word in mime for word in PRESENTATION) else "writer"
+
+
+def _libreoffice_need(component: str) -> ConverterNeed:
+    """LibreOffice and one of its components: a component is installed when its registry file (``writer.xcd``…)
+    is in the installation's share/registry, as LibreOffice itself finds its modules."""
+    name = LIBREOFFICE_COMPONENTS[component]
+    hint = f"Install the Debian package libreoffice-{component}-nogui (or LibreOffice {name} otherwise)."
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        return ConverterNeed(f"LibreOffice {name}", "LibreOffice (soffice) is not installed", hint)
+    share = Path(soffice).resolve().parent.parent / "share"
+    if not any((share / folder / f"{component}.xcd").is_file() for folder in ("registry", ".registry")):
+        return ConverterNeed(f"LibreOffice {name}", f"LibreOffice {name} is not installed (no {component}.xcd in "
+                                                    f"{share / 'registry'})", hint)
+    return ConverterNeed(f"LibreOffice {name}", "", hint)
+
+
+def _ffmpeg_need(target: str) -> ConverterNeed:
+    """ffmpeg with the encoders the target uses."""
+    encoders = FFMPEG_ENCODERS[target]
+    tool = f"ffmpeg ({', '.join(encoders)})"
+    hint = "Install the Debian package ffmpeg (its build has every encoder preserve uses)."
+    if shutil.which("ffmpeg") is None:
+        return ConverterNeed(tool, "ffmpeg is not installed", hint)
+    missing = [name for name in encoders if name not in _ffmpeg_encoders()]
+    return ConverterNeed(tool, f"this ffmpeg has no {', '.join(missing)} encoder" if missing else "", hint)
+
+
+def _ffmpeg_encoders() -> set[str]:
+    try:
+        run = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30,
+                             check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return set()
+    return {line.split()[1] for line in run.stdout.splitlines() if len(line.split()) > 1 and line.startswith(" ")}
+
+
+def _pillow_need(target: str) -> ConverterNeed:
+    """Pillow with the codec the target uses."""
+    from PIL import features
+
+    feature = PILLOW_FEATURES.get(target, "")
+    tool = f"Pillow ({feature})" if feature else "Pillow"
+    ok = not feature or bool(features.check(feature))
+    return ConverterNeed(tool, "" if ok else f"this Pillow was built without {feature}",
+                         "Reinstall Pillow from its wheels (pip install --force-reinstall Pillow), which include it.")
 
 
 def register(group: click.Group) -> None:

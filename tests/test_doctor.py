@@ -3,8 +3,28 @@ cleans them, never a running ingest's, and the archive is whole afterwards."""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
 from ingest import staging
+from policies import DEFAULTS
+from tests.conftest import require_tool
 from tests.crashes import kill_ingest_part_way, make_collection, object_folders
+
+
+def _doctor(preserve, *args: str) -> dict:
+    """doctor's JSON report; its exit status must be 1 exactly when a check failed or leftovers were found
+    (converter findings depend on what this machine has installed: LibreOffice Impress, say)."""
+    result = preserve("doctor", *args, "--json", expect=None)
+    report = json.loads(result.stdout)
+    leftovers = any(report[key] for key in ("abandoned_staging", "orphans", "unfinished_uploads",
+                                            "expired_downloads")) and not report["fixed"]
+    assert result.exit_code == (0 if all(c["ok"] for c in report["checks"]) and not leftovers else 1)
+    return report
 
 
 def test_a_killed_ingest_is_found_and_cleaned(preserve, tmp_path):
@@ -38,3 +58,115 @@ def test_doctor_reports_a_broken_policy(preserve):
     result = preserve.json("doctor", expect=1)
     [problem] = [c for c in result["checks"] if not c["ok"]]
     assert problem["check"] == "policy checks" and "on_infected" in problem["detail"]
+
+
+# --- converters the format policy needs ----------------------------------------------------------------
+
+def _fake_libreoffice(root: Path, components: tuple[str, ...]) -> Path:
+    """A LibreOffice laid out as Debian installs it (bin/soffice -> lib/libreoffice/program/soffice, and a
+    registry file per component in share/registry); returns the bin folder to put first on PATH."""
+    program = root / "lib" / "libreoffice" / "program"
+    program.mkdir(parents=True)
+    (program / "soffice").write_text("#!/bin/sh\nexit 1\n")
+    (program / "soffice").chmod(0o755)
+    registry = root / "lib" / "libreoffice" / "share" / "registry"
+    registry.mkdir(parents=True)
+    for component in ("main", *components):
+        (registry / f"{component}.xcd").write_text("<oor:data/>\n")
+    (root / "bin").mkdir()
+    (root / "bin" / "soffice").symlink_to(program / "soffice")
+    return root / "bin"
+
+
+def _path_with(monkeypatch, *folders: Path) -> None:
+    monkeypatch.setenv("PATH", os.pathsep.join(map(str, folders)))
+
+
+@pytest.fixture
+def shipped_policy(preserve):
+    """The archive with the shipped format policy (the fixture's archive normalises nothing)."""
+    shutil.copyfile(DEFAULTS / "formats.toml", preserve.home / "policies" / "formats.toml")
+    return preserve
+
+
+def _tools_except_soffice(tmp_path: Path) -> Path:
+    """A folder with this machine's ffmpeg (when it has one) and no soffice."""
+    folder = tmp_path / "tools"
+    folder.mkdir()
+    ffmpeg = require_tool("ffmpeg", "the converter checks run it")
+    (folder / "ffmpeg").symlink_to(ffmpeg)
+    return folder
+
+
+def _converter(report: dict, tool: str) -> dict:
+    return next(c for c in report["checks"] if c["check"] == f"converter {tool}")
+
+
+def test_a_missing_libreoffice_component_is_reported_with_the_formats_it_stops(shipped_policy, tmp_path, monkeypatch):
+    _path_with(monkeypatch, _fake_libreoffice(tmp_path / "lo", ("writer", "calc")), _tools_except_soffice(tmp_path))
+    report = shipped_policy.json("doctor", expect=1)
+    impress = _converter(report, "LibreOffice Impress")
+    assert not impress["ok"] and "LibreOffice Impress is not installed (no impress.xcd in" in impress["detail"]
+    assert "Presentations (fmt/125, fmt/126" in impress["detail"] and "cannot be normalised to odp" in impress["detail"]
+    assert "OpenDocument (fmt/138" in impress["detail"] and "given access copies as pdfa" in impress["detail"]
+    assert "libreoffice-impress-nogui" in impress["hint"]
+    assert _converter(report, "LibreOffice Writer")["ok"] and _converter(report, "LibreOffice Calc")["ok"]
+    [entry] = [c for c in report["converters"] if c["tool"] == "LibreOffice Impress"]
+    first = entry["needed_by"][0]
+    assert (first["rule"], first["purpose"], first["target"]) == ("Presentations", "preservation", "odp")
+    assert "fmt/215" in first["puids"]  # PowerPoint 2007 and later
+    text = shipped_policy("doctor", expect=1).stdout
+    assert "PROBLEM  converter LibreOffice Impress" in text and "libreoffice-impress-nogui" in text
+
+
+def test_every_component_installed_is_not_a_problem(shipped_policy, tmp_path, monkeypatch):
+    _path_with(monkeypatch, _fake_libreoffice(tmp_path / "lo", ("writer", "calc", "impress", "draw")),
+               _tools_except_soffice(tmp_path))
+    report = _doctor(shipped_policy)
+    lo = [c for c in report["checks"] if c["check"].startswith("converter LibreOffice")]
+    assert {c["check"] for c in lo} == {f"converter LibreOffice {n}" for n in ("Writer", "Calc", "Impress")}
+    assert all(c["ok"] for c in lo)
+
+
+def test_libreoffice_not_installed_names_every_component_the_policy_needs(shipped_policy, tmp_path, monkeypatch):
+    _path_with(monkeypatch, _tools_except_soffice(tmp_path))
+    report = shipped_policy.json("doctor", expect=1)
+    for name, package in (("Writer", "libreoffice-writer-nogui"), ("Calc", "libreoffice-calc-nogui"),
+                          ("Impress", "libreoffice-impress-nogui")):
+        check = _converter(report, f"LibreOffice {name}")
+        assert "LibreOffice (soffice) is not installed" in check["detail"] and package in check["hint"]
+    assert "Word-processing documents (fmt/37" in _converter(report, "LibreOffice Writer")["detail"]
+
+
+def test_a_policy_that_needs_no_presentation_converter_is_not_reported(preserve, tmp_path, monkeypatch):
+    _path_with(monkeypatch, _fake_libreoffice(tmp_path / "lo", ("writer",)), _tools_except_soffice(tmp_path))
+    (preserve.home / "policies" / "formats.toml").write_text(
+        'version = 7\n[default]\npreservation = "keep"\n\n[[format]]\nname = "Word"\npuids = ["fmt/412"]\n'
+        'preservation = "odt"\n')
+    report = _doctor(preserve)
+    assert [c["check"] for c in report["checks"] if c["check"].startswith("converter ")] == [
+        "converter LibreOffice Writer"]
+
+
+def test_an_ffmpeg_without_an_encoder_is_reported(shipped_policy, tmp_path, monkeypatch):
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    (tools / "ffmpeg").write_text("#!/bin/sh\necho 'Encoders:'\necho ' V....D ffv1   FFmpeg video codec #1'\n"
+                                  "echo ' A....D flac   FLAC'\necho ' A....D aac    AAC'\n")
+    (tools / "ffmpeg").chmod(0o755)
+    _path_with(monkeypatch, _fake_libreoffice(tmp_path / "lo", ("writer", "calc", "impress")), tools)
+    report = shipped_policy.json("doctor", expect=1)
+    video = _converter(report, "ffmpeg (libx264, aac)")
+    assert "this ffmpeg has no libx264 encoder" in video["detail"] and "Video (fmt/5" in video["detail"]
+    assert _converter(report, "ffmpeg (ffv1, flac)")["ok"]
+    assert "no libmp3lame encoder" in _converter(report, "ffmpeg (libmp3lame)")["detail"]
+
+
+def test_this_machine_without_impress_is_told_so_by_the_default_policy(shipped_policy):
+    soffice = Path(require_tool("soffice", "LibreOffice is what the default policy converts office files with"))
+    registry = soffice.resolve().parent.parent / "share" / "registry"
+    if (registry / "impress.xcd").is_file():
+        pytest.skip("LibreOffice Impress is installed here")
+    report = shipped_policy.json("doctor", expect=1)
+    impress = _converter(report, "LibreOffice Impress")
+    assert not impress["ok"] and "Presentations" in impress["detail"]
