@@ -20,7 +20,7 @@ FULL, METADATA = "full", "metadata"  # as preservation.audit names the kinds of 
 _QUOTED = r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"  # a Python repr of a string, as events write names
 _REPLICATED_TO = re.compile(rf"to location {_QUOTED}")
 _REPAIRED = re.compile(rf"copy in location {_QUOTED} repaired from")
-_COUNTS = re.compile(r"(\d+) files, (\d+) bytes")
+_COUNTS = re.compile(r"(\d+) files, (\d+) bytes(?: read)?")  # "… bytes read" may lead a failed check's list
 _MORE = re.compile(r"and (\d+) more$")
 
 
@@ -62,7 +62,7 @@ def _location(event: Event) -> str:
 def _problems(check: Event) -> int:
     if check.outcome == SUCCESS:
         return 0
-    items = [item for item in check.outcome_detail.split("; ") if item]
+    items = [item for item in check.outcome_detail.split("; ") if item and not _COUNTS.fullmatch(item)]
     more = _MORE.fullmatch(items[-1]) if items else None
     return len(items) - 1 + int(more.group(1)) if more else len(items)
 

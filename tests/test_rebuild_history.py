@@ -28,6 +28,8 @@ def test_a_repaired_copy_is_one_check_and_its_after_check_sets_the_verified_date
     checks = fixity_checks([document, list(document)])  # the same document in two locations: counted once
     assert [(c.location, c.outcome, c.problems, c.files, c.bytes) for c in checks] == [
         ("offsite", "repaired", 5, 0, 0), ("primary", "ok", 0, 3, 300)]
+    counted = fixity_checks([[_check("c4", "T3", "offsite", False, "3 files, 299 bytes read; a.txt: size 0")]])
+    assert [(c.problems, c.files, c.bytes) for c in counted] == [(1, 3, 299)]  # if failed checks say their counts
     copy = copy_state(Replica("a", "offsite", "v1", "root"), "T1", checks)
     assert (copy.status, copy.stored_at, copy.verified_at, copy.metadata_checked_at) == ("ok", "T1", "T2", "")
 
