@@ -63,8 +63,9 @@ class Package:
 
         def files() -> Iterator[MetsFile]:
             for item in self.journal.files():
+                target = item.logical.removeprefix("data/objects/")
                 yield MetsFile(self.records.file_record(item), self.records.file_events(item),
-                               tuple(self.rights.get(item.logical.removeprefix("data/objects/"), ())))
+                               tuple(self.rights.get(target, ())), tuple(self.identifiers.get(target, ())))
 
         with path.open("wb") as out:
             write_mets(out, header, self.records.agents.values(),

@@ -195,7 +195,9 @@ def ingest(
         rights_csv = request.rights or transfer.rights_csv
         extra = extra_algorithms(transfer.checksums)
         files, folders = _paths(journal)
-        described = read_transfer_metadata(metadata_csv, rights_csv, files, folders, database, aip_id)
+        described = read_transfer_metadata(metadata_csv, rights_csv, files, folders, database, aip_id,
+                                           metadata_json=transfer.metadata_json,
+                                           identifiers_json=transfer.identifiers_json)
         package.descriptions, package.rights = described.descriptions, described.rights
         package.identifiers = described.identifiers
         warnings = list(described.warnings)
@@ -409,7 +411,7 @@ def _find_duplicates(database: Database, journal: Journal, aip_id: str) -> list[
 
 def _default_title(given: Path) -> str:
     name = given.resolve().name
-    for suffix in (".tar.gz", ".tgz", ".tar", ".zip"):
+    for suffix in (".tar.gz", ".tgz", ".tar", ".zip", ".7z"):
         if name.lower().endswith(suffix):
             return name[: -len(suffix)]
     return name

@@ -19,7 +19,7 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ingest.archives import extract, is_archive
+from ingest.archives import archive_kind, extract, is_archive
 from ingest.bags import BagReport, validate_bag
 from preservation.errors import Problem, TransferError
 
@@ -47,7 +47,7 @@ class MetadataSource:
 class Transfer:
     """The records to ingest (``root``, less ``exclude``), how they came, and what came with them."""
 
-    kind: str  # "folder", "bag", "zip", "tar", "zipped bag", "tarred bag"
+    kind: str  # "folder", "bag", "zip", "tar", "7z", "zipped bag", "tarred bag", "7z bag"
     root: Path
     exclude: tuple[str, ...] = ()  # names at the top of ``root`` that are not records (metadata/ …)
     metadata: tuple[MetadataSource, ...] = ()
@@ -88,7 +88,7 @@ def open_transfer(source: Path, staging: Path, workers: int = 1) -> Transfer:
     kind = FOLDER
     root = source
     if is_archive(source):
-        kind = "zip" if source.name.lower().endswith(".zip") else "tar"
+        kind = archive_kind(source)
         root = extract(source, staging / "extracted")
         entries = list(root.iterdir())
         if len(entries) == 1 and entries[0].is_dir() and not (root / "bagit.txt").exists():
@@ -96,7 +96,7 @@ def open_transfer(source: Path, staging: Path, workers: int = 1) -> Transfer:
     if root.is_dir() and (root / "bagit.txt").is_file():
         report = validate_bag(root, workers=workers)
         _refuse_bad_bag(source, report)
-        kind = "bag" if kind == FOLDER else f"{'zipped' if kind == 'zip' else 'tarred'} bag"
+        kind = "bag" if kind == FOLDER else {"zip": "zipped bag", "tar": "tarred bag"}.get(kind, f"{kind} bag")
         tags = MetadataSource(str(root), BAG_TAGS, "", ("data",))
         return layout_of(root / "data", kind, (tags,), tuple(report.warnings), given_prefix="data/")
     return layout_of(root, kind)

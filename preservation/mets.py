@@ -26,8 +26,10 @@ SCHEMA_LOCATION = (
     "http://www.loc.gov/METS/ http://www.loc.gov/standards/mets/version1121/mets.xsd "
     "http://www.loc.gov/premis/v3 http://www.loc.gov/standards/premis/v3/premis.xsd"
 )
+OTHER_NS = "urn:preserve:other-metadata"  # metadata columns of no standard, kept as given
 NSMAP = {"mets": METS_NS, "premis": PREMIS_NS, "xlink": XLINK_NS, "xsi": XSI_NS, "dc": DC_NS, "dcterms": DCTERMS_NS,
-         "ead": EAD_NS}
+         "ead": EAD_NS, "other": OTHER_NS}
+DCTERMS, OTHER = "dcterms.", "other."  # prefixes of described elements that are DCMI terms, or of no standard
 
 _M = f"{{{METS_NS}}}"
 _EAD = f"{{{EAD_NS}}}"
@@ -53,13 +55,22 @@ class MetsHeader:
         """The METS ID of a target's Dublin Core dmdSec."""
         return xml_id("dmd", self.aip_id) if not target else xml_id("dmd", name_uuid(self.aip_id, target))
 
-    def dmd_ids(self, target: str) -> str:
-        """The METS IDs (space-separated) of a target's dmdSecs: Dublin Core, archival description (EAD)."""
+    def dmd_sections(self, target: str) -> dict[str, str]:
+        """The METS IDs of a target's dmdSecs by kind: ``dc`` (Dublin Core and DCMI terms), ``ead`` (the
+        archival description), ``other`` (columns of no standard, kept as given)."""
         values = self.descriptions.get(target, ())
-        ids = [self.dmd_id(target)] if not target or any(not is_archival(e) for e, _ in values) else []
-        if any(is_archival(e) for e, _ in values):
-            ids.append(xml_id("dmd-ead", name_uuid(self.aip_id, target or ".")))
-        return " ".join(ids)
+        found = {}
+        if not target or any(_kind(e) == "dc" for e, _ in values):
+            found["dc"] = self.dmd_id(target)
+        if any(_kind(e) == "ead" for e, _ in values):
+            found["ead"] = xml_id("dmd-ead", name_uuid(self.aip_id, target or "."))
+        if any(_kind(e) == "other" for e, _ in values):
+            found["other"] = xml_id("dmd-other", name_uuid(self.aip_id, (target or ".") + ":other"))
+        return found
+
+    def dmd_ids(self, target: str) -> str:
+        """The METS IDs (space-separated) of a target's dmdSecs."""
+        return " ".join(self.dmd_sections(target).values())
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,7 @@ class MetsFile:
     record: FileRecord
     events: tuple[Event, ...]
     rights: tuple[RightsStatement, ...] = ()
+    identifiers: tuple[tuple[str, str], ...] = ()  # the depositor's identifiers (type, value): objectIdentifiers
 
 
 def write_mets(
@@ -139,15 +151,18 @@ def _write_dublin_core(xf, header: MetsHeader) -> None:
     and an EAD component for the archival description (reference code, level, parent, closure)."""
     for target in ["", *sorted(t for t in header.descriptions if t)]:
         given = header.descriptions.get(target, ())
-        dublin_core = [(e, v) for e, v in given if not is_archival(e)]
+        dublin_core = [(e, v) for e, v in given if _kind(e) == "dc"]
         if not target:  # the AIP's title first and its identifier last; between them what metadata.csv gave
             dublin_core = [("title", header.title), *dublin_core, ("identifier", f"urn:uuid:{header.aip_id}")]
-        ids = header.dmd_ids(target).split()
+        ids = header.dmd_sections(target)
         if dublin_core:
-            _dmd_section(xf, ids[0], header.created, dublin_core)
+            _dmd_section(xf, ids["dc"], header.created, dublin_core)
         archival = {e.removeprefix(ARCHIVAL): v for e, v in given if is_archival(e)}
         if archival:
-            _ead_section(xf, ids[-1], header.created, archival)
+            _ead_section(xf, ids["ead"], header.created, archival)
+        other = [(e.removeprefix(OTHER), v) for e, v in given if _kind(e) == "other"]
+        if other:
+            _other_section(xf, ids["other"], header.created, other)
 
 
 def _dmd_section(xf, section_id: str, created: str, values) -> None:
@@ -158,7 +173,27 @@ def _dmd_section(xf, section_id: str, created: str, values) -> None:
         xf.element(f"{{{DCTERMS_NS}}}dublincore"),
     ):
         for element, value in values:
-            leaf(xf, f"{{{DC_NS}}}{element}", value)
+            name = element.removeprefix(DCTERMS)
+            leaf(xf, f"{{{DCTERMS_NS}}}{name}" if name != element else f"{{{DC_NS}}}{element}", value)
+
+
+def _other_section(xf, section_id: str, created: str, values: list[tuple[str, str]]) -> None:
+    """Columns of no standard (a CALM export's AltRefNo, say), kept as given: one field per value."""
+    with (
+        xf.element(_M + "dmdSec", {"ID": section_id, "CREATED": created}),
+        xf.element(_M + "mdWrap", {"MDTYPE": "OTHER", "OTHERMDTYPE": "CUSTOM"}),
+        xf.element(_M + "xmlData"),
+        xf.element(f"{{{OTHER_NS}}}metadata"),
+    ):
+        for name, value in values:
+            leaf(xf, f"{{{OTHER_NS}}}field", value, {"name": name})
+
+
+def _kind(element: str) -> str:
+    """Which dmdSec a described element goes in: dc, ead or other."""
+    if is_archival(element):
+        return "ead"
+    return "other" if element.startswith(OTHER) else "dc"
 
 
 def _ead_section(xf, section_id: str, created: str, unit: dict[str, str]) -> None:
@@ -195,7 +230,8 @@ def _wrapped(xf, section: str, section_id: str, mdtype: str, write, *args) -> No
 def _write_file_amd(xf, item: MetsFile, software: str, roles: dict[str, str]) -> None:
     record = item.record
     with xf.element(_M + "amdSec", {"ID": xml_id("amd", record.id)}):
-        _wrapped(xf, "techMD", xml_id("techmd", record.id), "PREMIS:OBJECT", write_object, record, software)
+        _wrapped(xf, "techMD", xml_id("techmd", record.id), "PREMIS:OBJECT", write_object, record, software,
+                 item.identifiers)
         for statement in item.rights:
             rights_id = name_uuid(record.id, f"rights:{statement.source_row}")
             _wrapped(xf, "rightsMD", xml_id("rights", rights_id), "PREMIS:RIGHTS", write_rights, statement, rights_id,

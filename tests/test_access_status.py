@@ -149,7 +149,7 @@ def test_access_refresh_works_everything_out_again(preserve, tmp_path):
     with database.session() as session:  # as if the index were a day behind
         session.execute(text("UPDATE files SET access = 'open', closed_until = ''"))
     assert set(_files(preserve, "DRO/52").values()) == {("open", "")}
-    assert preserve.json("access", "refresh")["files"] == 3
+    assert preserve.json("access", "refresh")["files"] == 4  # three records and the transfer's metadata.csv
     assert _files(preserve, "DRO/52")["objects/documents/minutes.txt"] == ("closed", "2096-01-01")
 
 
