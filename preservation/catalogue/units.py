@@ -114,7 +114,7 @@ def _unit(row: UnitRow) -> Unit:
 def files_access(session: Session, aip_id: str, target: str = "") -> list[tuple[str, Access]]:
     """(path under objects/, effective access) of the AIP's files at or under ``target``, in path order."""
     query = select(FileRow.path, FileRow.access, FileRow.closed_until, FileRow.access_reason).where(
-        FileRow.aip_id == aip_id, FileRow.path.startswith("data/objects/")).order_by(FileRow.path)
+        FileRow.aip_id == aip_id, FileRow.role != "metadata").order_by(FileRow.path)
     rows = [(path.removeprefix("data/objects/"), Access(status, until, reason))
             for path, status, until, reason in session.execute(query)]
     return [(path, access) for path, access in rows
