@@ -108,12 +108,19 @@ def test_every_problem_is_listed_at_once(preserve, collection, tmp_path):
     assert "link-a: is a symbolic link" in result.stderr
 
 
-def test_names_that_differ_only_in_case(preserve, collection):
+def test_names_that_differ_only_in_case_are_both_kept(preserve, collection):
+    """They would collide on case-insensitive storage: the later one in path order is numbered, with a warning."""
     (collection / "data" / "Burials-1890-1950.csv").write_text("name\n")
-    result = preserve("ingest", str(collection), expect=TransferError.exit_code)
-    assert "differ only in upper/lower case" in result.stderr
-    assert "data/Burials-1890-1950.csv | data/burials-1890-1950.csv" in result.stderr
-    assert_nothing_kept(preserve)
+    summary = preserve.json("ingest", str(collection))
+    assert summary["renamed"] == [{"path": "data/burials-1890-1950.csv",
+                                   "stored_as": "data/objects/data/burials-1890-1950~2.csv"}]
+    assert any("data/burials-1890-1950.csv: its name is taken" in w for w in summary["warnings"])
+    shown = preserve.json("aip", "show", summary["aip_id"])
+    paths = {f["original_name"]: f["path"] for f in shown["files"]}
+    assert paths["objects/data/Burials-1890-1950.csv"] == "data/objects/data/Burials-1890-1950.csv"
+    renamed = next(f for f in shown["files"] if f["path"].endswith("~2.csv"))
+    change = next(e for e in shown["events"] if e["type"] == "filename change" and e["file_id"] == renamed["id"])
+    assert "~2" in change["detail"]
 
 
 def test_file_that_changes_while_it_is_read(preserve, collection, monkeypatch):
