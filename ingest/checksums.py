@@ -135,7 +135,8 @@ def refuse_mismatches(outcome: ChecksumOutcome, source: Path) -> None:
     """TransferError naming every file whose content is not what the depositor's checksum files say."""
     if outcome.problems:
         raise TransferError(
-            f"{source}: {len(outcome.problems)} file(s) do not match the depositor's checksums",
+            f"{source}: {len(outcome.problems)} line(s) of the depositor's checksum files do not match: "
+            "the files do not match the depositor's checksums",
             hint="The files may have been damaged or changed since the checksums were made; ask the depositor. "
                  "Nothing has been stored.",
             details=outcome.problems,

@@ -28,6 +28,9 @@ def read_json(path: Path) -> object:
         raise TransferError(f"{path}: line {line} is not UTF-8 text", hint=HINT) from None
     except json.JSONDecodeError as exc:
         raise TransferError(f"{path}: line {exc.lineno} column {exc.colno}: not JSON ({exc.msg})", hint=HINT) from None
+    except RecursionError:
+        raise TransferError(f"{path}: nested too deeply to be metadata (arrays or objects within each other "
+                            "thousands deep)", hint=HINT) from None
 
 
 def json_entries(path: Path, warnings: list[str], label: str | None = None) -> list[Entry]:

@@ -169,16 +169,18 @@ def original_name(relative: str) -> str:
     return "".join(out)
 
 
-MAX_NAME_BYTES = 255  # a file or folder name on the common file systems (ext4, XFS, NTFS, APFS)
+# a stored name's limit: 255 bytes on the common file systems (ext4, XFS, NTFS, APFS), less room for the
+# temporary name a location writes it under first (``.preserve-tmp-<pid>-<name>``)
+MAX_NAME_BYTES = 200
 RENAMING_RULE = ("bytes that are not UTF-8, control characters and backslashes become %XX, then Unicode NFC; "
-                 "a name longer than 255 bytes is shortened and given a digest of the original; a name that "
+                 "a name longer than 200 bytes is shortened and given a digest of the original; a name that "
                  "then collides with another (also ignoring upper/lower case) gets ~2, ~3 … before its extension")
 
 
 def logical_name(relative: str) -> str:
     """The stored form of a relative path — the one recorded renaming rule: bytes that are not UTF-8,
     control characters and backslashes become ``%XX``; the result is Unicode NFC, each name at most
-    255 bytes (longer ones keep their start and extension and gain a digest of the whole name)."""
+    200 bytes (longer ones keep their start and extension and gain a digest of the whole name)."""
     out = []
     for char in relative:
         code = ord(char)

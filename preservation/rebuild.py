@@ -287,7 +287,7 @@ def _role(path: str) -> str:
     transfer (data/metadata/, outside the METS itself) is submission documentation."""
     if path.startswith("data/derivatives/"):
         return path.split("/")[2]
-    return SUBMITTED if path.startswith("data/metadata/") else ORIGINAL
+    return SUBMITTED if path.startswith(("data/metadata/", "data/logs/")) else ORIGINAL
 
 
 def _validation(event: Event, traits: tuple[tuple[str, str], ...]) -> Validation:

@@ -99,11 +99,12 @@ def test_a_file_that_hangs_is_stopped_by_the_time_limit(preserve, tmp_path, monk
 def test_a_refused_transfer_is_recorded_as_failed_and_cleaned_up(preserve, tmp_path):
     source = tmp_path / "accession"
     source.mkdir()
+    (source / "metadata").mkdir()
+    (source / "metadata" / "checksum.md5").write_text(f"{'0' * 32}  Minutes.txt\n")
     (source / "Minutes.txt").write_text("one")
-    (source / "minutes.TXT").write_text("two")
     preserve("ingest", str(source), expect=20)
     [listed] = preserve.json("ingest", "status", "--state", "failed")
-    assert "differ only in upper/lower case" in listed["error"] and listed["resumable"] is False
+    assert "do not match the depositor's checksums" in listed["error"] and listed["resumable"] is False
     assert not any((preserve.home / "staging").iterdir())
     assert "TransferError" in preserve.json("ingest", "status", listed["transfer_id"])["traceback"]
     assert preserve("ingest", "--resume", listed["transfer_id"], expect=13).stderr.count("no staging area") == 1

@@ -97,7 +97,7 @@ def test_a_file_that_does_not_match_its_checksum_refuses_the_transfer(preserve, 
     source = archivematica_transfer(tmp_path / "accession", wrong="minutes/1922-vestry.txt")
     result = preserve("ingest", str(source), expect=TransferError.exit_code)
     data = (source / "objects/minutes/1922-vestry.txt").read_bytes()
-    assert "2 file(s) do not match the depositor's checksums" in result.stderr  # md5 and sha256 lines
+    assert "2 line(s) of the depositor's checksum files do not match" in result.stderr  # md5 and sha256 lines
     assert "objects/minutes/1922-vestry.txt: does not match metadata/checksum.md5, line" in result.stderr
     assert f"found md5:{digest('md5', data)}" in result.stderr
     assert f"expected md5:{digest('md5', b'tampered')}" in result.stderr
@@ -108,7 +108,7 @@ def test_a_file_that_does_not_match_its_checksum_refuses_the_transfer(preserve, 
 def test_a_listed_file_that_is_missing_refuses_the_transfer(preserve, tmp_path):
     source = archivematica_transfer(tmp_path / "accession", missing="photographs/church-porch.jpg")
     result = preserve("ingest", str(source), expect=TransferError.exit_code)
-    assert "4 file(s) do not match the depositor's checksums" in result.stderr
+    assert "4 line(s) of the depositor's checksum files do not match" in result.stderr
     assert "../objects/photographs/church-porch.jpg: listed in metadata/checksum.md5" in result.stderr
     assert "not in the transfer" in result.stderr
     assert_nothing_kept(preserve)
@@ -222,3 +222,24 @@ def test_columns_of_no_standard_are_kept_in_the_mets_with_a_warning(preserve, tm
     assert fields == {"AltRefNo": "D/XY/1", "Access Conditions (public)": "Open"}
     assert mets.findtext(".//{http://purl.org/dc/terms/}extent") == "1 item"
     assert mets.findtext(".//{http://purl.org/dc/elements/1.1/}date") == "c. 1834"
+
+
+def test_every_bad_checksum_is_named_though_a_listed_file_is_missing_too(preserve, tmp_path):
+    source = archivematica_transfer(tmp_path / "accession", missing="photographs/church-porch.jpg",
+                                    wrong="minutes/1922-vestry.txt")
+    result = preserve("ingest", str(source), expect=TransferError.exit_code)
+    assert "../objects/photographs/church-porch.jpg: listed in metadata/checksum.md5" in result.stderr
+    assert "objects/minutes/1922-vestry.txt: does not match metadata/checksum.md5" in result.stderr
+    assert_nothing_kept(preserve)
+
+
+def test_a_name_of_255_bytes_is_stored_shortened(preserve, tmp_path):
+    source = tmp_path / "long"
+    source.mkdir()
+    name = "z" * 251 + ".txt"
+    (source / name).write_text("a legal name, as long as a file system allows\n")
+    summary = preserve.json("ingest", str(source))
+    [record] = [f for f in preserve.json("aip", "show", summary["aip_id"])["files"] if f["role"] == "original"]
+    assert record["original_name"] == "objects/" + name
+    stored = record["path"].rsplit("/", 1)[1]
+    assert len(stored.encode()) == 200 and stored.startswith("zzz") and stored.endswith(".txt")
