@@ -8,7 +8,7 @@ The same records ingested three ways, each into a fresh archive home (warm page 
                sha256sum) + 100 submission documents: the checksums come from the digests the
                ingest computes anyway
   md5+sha256   the same with metadata/checksum.md5 too: MD5 is added to the single read
-Data: (a) 1,000 files x 1 MiB, (b) 10,000 files x 4 KiB (random bytes, under bench/work/).
+Data: bench/ingest_bench.py's sets, (a) 1,000 files x 1 MiB and (b) 10,000 files x 4 KiB.
 """
 
 from __future__ import annotations
@@ -21,25 +21,11 @@ import sys
 import time
 from pathlib import Path
 
+from ingest_bench import SETS, make_set  # the same data sets as the ingest benchmark (bench/work/set-*)
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "transfers"
 BIN = Path(sys.executable).parent
-SETS = {"a": (1000, 1024 * 1024), "b": (10_000, 4096)}
-
-
-def make_records(name: str) -> Path:
-    """The records of one data set (made once)."""
-    count, size = SETS[name]
-    root = WORK / f"records-{name}"
-    if (root / ".complete").exists():
-        return root
-    shutil.rmtree(root, ignore_errors=True)
-    for i in range(count):
-        folder = root / f"box-{i % 20:02}"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"item-{i:05}.bin").write_bytes(os.urandom(size))
-    (root / ".complete").write_text("")
-    return root
 
 
 def make_transfer(records: Path, algorithms: tuple[str, ...]) -> Path:
@@ -82,7 +68,7 @@ def main() -> None:
     """Print one line per data set and way of ingesting."""
     print(f"{time.strftime('%Y-%m-%d')} {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
     for name, (count, size) in SETS.items():
-        records = make_records(name)
+        records = make_set(name)
         ways = {"plain": records, "sha256": make_transfer(records, ("sha256",)),
                 "md5+sha256": make_transfer(records, ("md5", "sha256"))}
         megabytes = count * size / 1e6

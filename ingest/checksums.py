@@ -15,7 +15,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.journal import Journal
 from ingest.sources import original_name
+from ingest.transfers import Transfer
 from preservation.errors import Problem, TransferError
 
 LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
@@ -106,10 +108,9 @@ class ChecksumOutcome:
     unlisted: list[str]
 
 
-def check_assertions(assertions: list[Assertion], records: Iterable[tuple[str, str, str, dict[str, str]]],
-                     compare: bool = True) -> ChecksumOutcome:
-    """Compare the depositor's checksums with the digests of the stored records (with ``compare`` false,
-    only whether every listed file is there: before anything is read)."""
+def check_assertions(assertions: list[Assertion], records: Iterable[tuple[str, str, str, dict[str, str]]]
+                     ) -> ChecksumOutcome:
+    """Compare the depositor's checksums with the digests of the stored records."""
     digests = {relative: {"sha256": sha256, "sha512": sha512, **other} for relative, sha256, sha512, other in records}
     outcome = ChecksumOutcome({}, [], [])
     listed: set[str] = set()
@@ -121,7 +122,7 @@ def check_assertions(assertions: list[Assertion], records: Iterable[tuple[str, s
             continue
         listed.add(relative)
         found = digests[relative].get(assertion.algorithm, "")
-        if compare and found != assertion.digest:
+        if found != assertion.digest:
             outcome.problems.append(Problem(f"objects/{relative}", f"does not match {assertion.where}",
                                             expected=f"{assertion.algorithm}:{assertion.digest}",
                                             found=f"{assertion.algorithm}:{found}"))
@@ -151,3 +152,20 @@ def unlisted_warning(unlisted: list[str], files: Iterable[str]) -> str:
     more = f" and {len(unlisted) - MAX_LISTED} more" if len(unlisted) > MAX_LISTED else ""
     return (f"{len(unlisted)} file(s) are not listed in the depositor's checksum files "
             f"({', '.join(files)}), so only preserve's own digests vouch for them: {shown}{more}")
+
+
+def read_assertions(transfer: Transfer) -> list[Assertion]:
+    """Every line of the transfer's checksum files (TransferError naming any line that cannot be read)."""
+    return [a for path in transfer.checksums for a in read_checksum_file(path, transfer.given_as(path))]
+
+
+def verify_depositor_checksums(journal: Journal, transfer: Transfer, assertions: list[Assertion], source: Path
+                               ) -> tuple[int, str]:
+    """Check the stored records against the depositor's checksums and journal what matched; refuse a
+    mismatch or a missing file. Returns (records checked, a warning naming unlisted records or '')."""
+    if not assertions:
+        return 0, ""
+    checked = check_assertions(assertions, journal.originals())
+    refuse_mismatches(checked, source)
+    journal.set_asserted(checked.matched)
+    return len(checked.matched), unlisted_warning(checked.unlisted, [transfer.given_as(p) for p in transfer.checksums])

@@ -183,6 +183,10 @@ class Journal:
             self.db.executemany("UPDATE files SET asserted=? WHERE relative=? AND role='original'",
                                 ((json.dumps(found), relative) for relative, found in asserted.items()))
 
+    def record_count(self) -> int:
+        """How many records (files the transfer gave as records, not metadata or copies) the journal holds."""
+        return self.db.execute("SELECT count(*) FROM files WHERE role = 'original'").fetchone()[0]
+
     def metadata_files(self) -> list[tuple[str, str, int]]:
         """(original name, stored path, size) of every file that came with the records rather than being one."""
         return self.db.execute("SELECT relative, logical, size FROM files WHERE role = 'metadata' ORDER BY logical"

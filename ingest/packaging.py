@@ -69,7 +69,8 @@ class Package:
 
         with path.open("wb") as out:
             write_mets(out, header, self.records.agents.values(),
-                       [self.records.start_event(self.created), *self.aip_events], files)
+                       [self.records.start_event(self.created), *self.aip_events], files,
+                       lambda: (self.records.file_record(item) for item in self.journal.files()))
         return self._store_staged(path, self.mets_path)
 
     def store_tag_files(self, mets: BagEntry, transfer_id: str) -> None:

@@ -14,7 +14,7 @@ import os
 import shutil
 import socket
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -23,16 +23,17 @@ from formats.active import active_signature_file
 from ingest import staging as staging_area
 from ingest.archives import is_archive
 from ingest.checks import VirusOutcome, check_viruses
-from ingest.checksums import check_assertions, extra_algorithms, read_checksum_file, refuse_mismatches, unlisted_warning
+from ingest.checksums import extra_algorithms, read_assertions, verify_depositor_checksums
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
 from ingest.normalise import normalise
 from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
-from ingest.sources import DirectorySource, EmptyFolder, SourceFile, logical_name
+from ingest.scan import journal_transfer
+from ingest.sources import DirectorySource
 from ingest.steps import WorkerSetup
 from ingest.transfer_metadata import read_transfer_metadata
-from ingest.transfers import MetadataSource, Transfer, open_transfer
+from ingest.transfers import Transfer, open_transfer
 from policies.checks import ChecksPolicy, load_checks_policy
 from policies.closure import load_closure_policy
 from policies.formats import FormatPolicy, load_format_policy
@@ -43,13 +44,12 @@ from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import IngestIncomplete, NotFound, PreservationError, Problem, TransferError
 from preservation.event_log import event_log_prefix, write_event_log
-from preservation.identifiers import file_uuid, new_uuid, timestamp, urn, utc_now
+from preservation.identifiers import new_uuid, timestamp, urn, utc_now
 from preservation.model import Agent, Aip, Event, Replica
 from preservation.replicate import seal_copy
 from storage import open_location
 from storage.ocfl import NewObject, ensure_storage_root, object_root
 
-OBJECTS = "data/objects/"
 SMALL_TRANSFER = 64  # files; fewer than this are processed in-process (no pool start-up)
 
 __all__ = ["IngestReport", "IngestRequest", "Progress", "ingest", "slugify"]
@@ -169,7 +169,6 @@ def ingest(
                                              "metadata": str(request.metadata or ""),
                                              "rights": str(request.rights or "")}))
         meta = {}
-    source = DirectorySource(transfer.root, transfer.exclude)
     signatures = active_signature_file(settings.home)
     records = TransferRecords(transfer_id, aip_id, given.name, settings.replication,
                               make_agents(settings.archive_name, request.archivist, signatures), transfer.kind,
@@ -182,13 +181,9 @@ def ingest(
             count, size = journal.totals()
         else:
             journal.clear()
-            count, size = journal.add_sources(
-                source.scan(), lambda rel: OBJECTS + logical_name(rel), lambda rel: file_uuid(aip_id, rel)
-            )
-            for part in transfer.metadata:
-                _add_metadata_source(journal, part, aip_id)
+            count, size = journal_transfer(journal, transfer, aip_id)
             journal.set_meta(scanned="1")
-        assertions = [a for path in transfer.checksums for a in read_checksum_file(path, _given_as(transfer, path))]
+        assertions = read_assertions(transfer)
         _record_totals(database, transfer_id, count, size)
         metadata_csv = request.metadata or transfer.metadata_csv
         rights_csv = request.rights or transfer.rights_csv
@@ -225,12 +220,8 @@ def ingest(
         _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
                        previous is not None, extra)
         _stop_if_files_failed(journal, given)
-        checked = check_assertions(assertions, journal.originals())
-        refuse_mismatches(checked, given)
-        journal.set_asserted(checked.matched)
-        if assertions and (note := unlisted_warning(checked.unlisted, [_given_as(transfer, p) for p in
-                                                                      transfer.checksums])):
-            warnings.append(note)
+        checksums_checked, unlisted = verify_depositor_checksums(journal, transfer, assertions, given)
+        warnings += [unlisted] if unlisted else []
         progress.stage("Normalising")
         if normalise(journal, format_policy, staging, aip_id, signatures)[0]:
             progress.stage("Storing derivatives")
@@ -256,7 +247,7 @@ def ingest(
         taken = [(relative, logical) for relative, logical, _ in journal.metadata_files()]
         empty = [logical for logical, _ in journal.empty_folders()]
         renamed = journal.collisions()
-        records_count = sum(1 for _ in journal.digests())
+        records_count = journal.record_count()
     except BaseException as exc:
         kept = isinstance(exc, IngestIncomplete)  # what was done is kept: running the ingest again finishes it
         for obj in [] if kept else package.objects:  # clean every location it can; an unreachable one keeps
@@ -282,7 +273,7 @@ def ingest(
         warnings=[*transfer.warnings, *warnings, *_renamed_warnings(renamed)],
         duplicates=duplicates, virus_check=_virus_summary(virus), quarantined=virus.quarantined,
         layout=transfer.layout, metadata_files=taken, empty_folders=empty, renamed=renamed,
-        checksums_checked=len(checked.matched),
+        checksums_checked=checksums_checked,
     )
 
 
@@ -329,37 +320,6 @@ def _finish_registered(settings: Settings, database: Database, aip: Aip, staging
     refresh_access(database, closure.evaluate, closure.default(), [aip.id])
     return IngestReport(aip.id, aip.title, aip.bag_name, aip.file_count, aip.total_bytes, formats,
                         [r.location for r in replicas], _seconds_since(started))
-
-
-def _add_metadata_source(journal: Journal, part: MetadataSource, aip_id: str) -> None:
-    """Journal the files of a part of the transfer that came with the records (role ``metadata``), each
-    named by its path in the transfer and stored beneath ``part.stored_as``."""
-    path = Path(part.path)
-    prefix = f"{part.given_as}/" if part.given_as else ""
-    if not path.is_dir():
-        info = path.stat()
-        found: Iterable = [SourceFile(str(path), "", info.st_size, info.st_mtime_ns)]
-    elif any(path.iterdir()):
-        found = DirectorySource(path, part.exclude).scan(require_files=False)
-    else:
-        found = [EmptyFolder(str(path), "")]  # the folder itself was given empty
-
-    def logical_of(relative: str) -> str:
-        inner = relative.removeprefix(prefix) if relative != part.given_as else ""
-        return f"{part.stored_as}/{logical_name(inner)}" if inner else part.stored_as
-
-    named = (replace(item, relative=f"{prefix}{item.relative}" if item.relative else part.given_as) for item in found)
-    journal.add_sources(named, logical_of, lambda rel: file_uuid(aip_id, f"metadata:{rel}"), role="metadata")
-
-
-def _given_as(transfer: Transfer, path: Path) -> str:
-    """A file's path within the transfer as given (for messages), e.g. ``metadata/checksum.md5``."""
-    for part in transfer.metadata:
-        base = Path(part.path)
-        if path == base or base in path.parents:
-            inner = path.relative_to(base).as_posix()
-            return "/".join(p for p in (part.given_as, "" if inner == "." else inner) if p)
-    return path.name
 
 
 def _renamed_warnings(renamed: list[tuple[str, str]]) -> list[str]:

@@ -16,7 +16,7 @@ import csv
 import io
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ingest.archives import archive_kind, extract, is_archive
@@ -31,6 +31,8 @@ BESIDE = "data/metadata/transfer"
 CHECKSUM_FILES = ("checksum.md5", "checksum.sha1", "checksum.sha256", "checksum.sha512")
 METADATA_FILES = ("metadata.csv", "rights.csv", "metadata.json", "identifiers.json", *CHECKSUM_FILES)
 ARCHIVEMATICA_METADATA = (*METADATA_FILES, "submissionDocumentation", "directory_tree.txt")
+METADATA_PATHS = ("metadata_csv", "rights_csv", "metadata_json", "identifiers_json")  # Transfer's fields
+HEAD_BYTES = 65536  # how much of a loose metadata file is read to tell whether it is Archivematica's
 
 
 @dataclass(frozen=True)
@@ -66,20 +68,26 @@ class Transfer:
 
     def to_json(self) -> str:
         """As JSON text (a resumed ingest carries on with it)."""
-        data = asdict(self)
-        return json.dumps({key: str(value) if isinstance(value, Path) else
-                           [str(v) for v in value] if key == "checksums" else value for key, value in data.items()})
+        return json.dumps(asdict(self), default=str)  # paths as text
 
     @classmethod
     def from_json(cls, text: str) -> Transfer:
         """The inverse of ``to_json``."""
         data = json.loads(text)
-        paths = {key: Path(data[key]) if data.get(key) not in (None, "None", "") else None
-                 for key in ("metadata_csv", "rights_csv", "metadata_json", "identifiers_json")}
+        paths = {key: Path(data[key]) if data[key] else None for key in METADATA_PATHS}
         return cls(data["kind"], Path(data["root"]), tuple(data["exclude"]),
                    tuple(MetadataSource(**{**m, "exclude": tuple(m["exclude"])}) for m in data["metadata"]),
                    tuple(data["warnings"]), data["layout"], **paths,
                    checksums=tuple(Path(p) for p in data["checksums"]))
+
+    def given_as(self, path: Path) -> str:
+        """A metadata file's path within the transfer as given (for messages), e.g. ``metadata/checksum.md5``."""
+        for part in self.metadata:
+            base = Path(part.path)
+            if path == base or base in path.parents:
+                inner = path.relative_to(base).as_posix()
+                return "/".join(p for p in (part.given_as, "" if inner == "." else inner) if p)
+        return path.name
 
 
 def open_transfer(source: Path, staging: Path, workers: int = 1) -> Transfer:
@@ -179,15 +187,15 @@ def _with_metadata_files(transfer: Transfer, folder: Path, only: tuple[str, ...]
         path = folder / name
         return path if name in only and path.is_file() and not path.is_symlink() else None
 
-    return Transfer(transfer.kind, transfer.root, transfer.exclude, transfer.metadata, transfer.warnings,
-                    transfer.layout, present("metadata.csv"), present("rights.csv"), present("metadata.json"),
-                    present("identifiers.json"), tuple(p for n in CHECKSUM_FILES if (p := present(n)) is not None))
+    return replace(transfer, **{key: present(key.replace("_", ".")) for key in METADATA_PATHS},
+                   checksums=tuple(p for n in CHECKSUM_FILES if (p := present(n)) is not None))
 
 
 def _names_objects(path: Path) -> bool:
     """True when a loose metadata file at the top of a transfer is Archivematica's: its rows name ``objects…``."""
     try:
-        head = path.read_bytes()[:65536].decode("utf-8-sig", "replace")
+        with path.open("rb") as handle:
+            head = handle.read(HEAD_BYTES).decode("utf-8-sig", "replace")
     except OSError:
         return False
     name = path.name

@@ -7,6 +7,7 @@ files (with their events) in path order, and it is called once per METS section 
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -89,8 +90,12 @@ def write_mets(
     agents: Iterable[Agent],
     aip_events: Iterable[Event],
     files: Callable[[], Iterable[MetsFile]],
+    records: Callable[[], Iterable[FileRecord]] | None = None,
 ) -> None:
-    """Write the whole METS document to ``out``; ``files()`` is called three times."""
+    """Write the whole METS document to ``out``. ``files()`` is called once, for the files' PREMIS;
+    ``records()`` (the same files without their events, cheaper to make; by default taken from
+    ``files()``) once per file group and once for the structure map."""
+    records = records or (lambda: (item.record for item in files()))
     agents = list(agents)
     roles = {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program") for agent in agents}
     with etree.xmlfile(out, encoding="utf-8") as xf:
@@ -118,24 +123,19 @@ def write_mets(
                 _write_file_amd(xf, item, header.software, roles)
             with xf.element(_M + "fileSec"):
                 for use, roles_in_group in FILE_GROUPS:
-                    group = (item.record for item in files() if item.record.role in roles_in_group)
+                    group = (record for record in records() if record.role in roles_in_group)
                     first = next(group, None)
                     if first is None:
                         continue
                     with xf.element(_M + "fileGrp", {"USE": use}):
-                        for record in _chain(first, group):
+                        for record in itertools.chain((first,), group):
                             _write_file_entry(xf, record)
-            _write_struct_map(xf, header, (item.record for item in files()))
+            _write_struct_map(xf, header, records())
 
 
 # METS fileGrp USE by the role of the files in it (Archivematica's names for the same groups)
 FILE_GROUPS = (("original", ("original",)), ("preservation", ("preservation",)), ("access", ("access",)),
                ("submissionDocumentation", ("metadata",)))
-
-
-def _chain(first: FileRecord, rest: Iterable[FileRecord]) -> Iterable[FileRecord]:
-    yield first
-    yield from rest
 
 
 def _write_header(xf, header: MetsHeader) -> None:
