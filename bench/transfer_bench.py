@@ -13,6 +13,7 @@ Data: bench/ingest_bench.py's sets, (a) 1,000 files x 1 MiB and (b) 10,000 files
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import shutil
@@ -66,8 +67,13 @@ def ingest(source: Path) -> float:
 
 def main() -> None:
     """Print one line per data set and way of ingesting."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=sorted(SETS), help="run one data set")
+    only = parser.parse_args().only
     print(f"{time.strftime('%Y-%m-%d')} {platform.node()} {os.cpu_count()} cores, Python {platform.python_version()}")
     for name, (count, size) in SETS.items():
+        if only and name != only:
+            continue
         records = make_set(name)
         ways = {"plain": records, "sha256": make_transfer(records, ("sha256",)),
                 "md5+sha256": make_transfer(records, ("md5", "sha256"))}

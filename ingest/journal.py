@@ -42,6 +42,7 @@ CREATE TABLE IF NOT EXISTS files (
     other_digests TEXT, asserted TEXT, collided TEXT
 );
 CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
+CREATE INDEX IF NOT EXISTS files_relative ON files(relative);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS failures (
     idx INTEGER PRIMARY KEY, error TEXT NOT NULL, traceback TEXT NOT NULL, attempts INTEGER NOT NULL,
