@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import BinaryIO
+from urllib.parse import quote, unquote
 
 from lxml import etree
 
@@ -252,8 +253,24 @@ def _write_file_entry(xf, record: FileRecord) -> None:
     if record.format.mime_type:
         attrib["MIMETYPE"] = record.format.mime_type
     with xf.element(_M + "file", attrib):
-        location = {"LOCTYPE": "OTHER", "OTHERLOCTYPE": "SYSTEM", f"{{{XLINK_NS}}}href": record.path}
-        _empty(xf, "FLocat", location)
+        _empty(xf, "FLocat", {"LOCTYPE": "URL", f"{{{XLINK_NS}}}href": path_href(record.path)})
+
+
+# A file's place in the bag as a relative URI reference (RFC 3986): a name holding '%' (the renaming
+# rule writes a backslash as %5C) or a space reads back as itself in any URI-aware tool. METS written
+# before this rule have LOCTYPE="OTHER" OTHERLOCTYPE="SYSTEM" and the path as it is.
+HREF_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def path_href(path: str) -> str:
+    """A bag path as the percent-encoded relative URI written in a METS FLocat."""
+    return quote(path, safe=HREF_SAFE)
+
+
+def href_path(location) -> str:
+    """The bag path a METS FLocat element names, whichever of the two forms it was written in."""
+    href = location.get(f"{{{XLINK_NS}}}href", "")
+    return unquote(href, errors="strict") if location.get("LOCTYPE") == "URL" else href
 
 
 def _empty(xf, name: str, attrib: dict) -> None:

@@ -22,6 +22,7 @@ from preservation.config import Settings
 from preservation.errors import CatalogueError, PreservationError
 from preservation.event_log import aip_versions, event_log_prefix
 from preservation.identifiers import name_uuid
+from preservation.mets import href_path
 from preservation.model import (
     ARCHIVAL,
     FORENSIC_FEATURE_ANALYSIS,
@@ -44,7 +45,6 @@ M = "{http://www.loc.gov/METS/}"
 P = "{http://www.loc.gov/premis/v3}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 EAD = "{urn:isbn:1-931666-22-9}"
-XLINK = "{http://www.w3.org/1999/xlink}"
 STATUS_BACK = {"publicdomain": "public domain"}
 SUBMITTED = "metadata"  # the role of the files that came with a transfer as its documentation
 
@@ -196,7 +196,7 @@ def parse_mets(stream) -> ParsedAip:
         elif tag == f"{M}file":
             location = element.find(f"{M}FLocat")
             file_entries[element.get("ID", "").removeprefix("file-")] = (
-                location.get(f"{XLINK}href", "") if location is not None else "", element.get("MIMETYPE", ""))
+                href_path(location) if location is not None else "", element.get("MIMETYPE", ""))
         elif tag == f"{M}structMap":
             root_div = element.find(f"{M}div")
             parsed.bag_name = root_div.get("LABEL", "") if root_div is not None else ""

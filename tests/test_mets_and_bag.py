@@ -11,12 +11,13 @@ from lxml import etree
 from ingest.bags import validate_bag
 from preservation.bag import BagEntry, decode_path, encode_path, write_tag_files
 from preservation.identifiers import event_uuid, file_uuid, timestamp, xml_id
-from preservation.mets import METS_NS, MetsFile, MetsHeader, write_mets
+from preservation.mets import METS_NS, MetsFile, MetsHeader, href_path, path_href, write_mets
 from preservation.model import Agent, Event, FileRecord, FormatInfo
 from preservation.premis import PREMIS_NS
 from tests.schemas import validate_mets
 
 AIP = "11111111-2222-4333-8444-555555555555"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 NS = {"mets": METS_NS, "premis": PREMIS_NS}
 
 
@@ -124,3 +125,13 @@ def test_identifiers_are_deterministic_and_xml_safe():
     assert event_uuid("t", "f", "step") == event_uuid("t", "f", "step") != event_uuid("t2", "f", "step")
     assert xml_id("file", "0abc") == "file-0abc"
     assert timestamp().endswith("+00:00")
+
+
+def test_a_file_location_is_read_back_in_either_form_it_was_written():
+    stored = "data/objects/letters/a%5Cb 1921#2?.txt"
+    written = path_href(stored)
+    assert written == "data/objects/letters/a%255Cb%201921%232%3F.txt"
+    assert href_path(etree.Element("FLocat", {"LOCTYPE": "URL", XLINK_HREF: written})) == stored
+    # METS written before locations were URIs hold the path as it is
+    assert href_path(etree.Element("FLocat", {"LOCTYPE": "OTHER", "OTHERLOCTYPE": "SYSTEM",
+                                              XLINK_HREF: stored})) == stored

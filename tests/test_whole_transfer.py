@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import unquote
 
 import bagit
 from lxml import etree
 
 from ingest.sources import original_name
 from preservation.errors import TransferError
+from preservation.mets import href_path
 from tests.test_ingest_bad_input import assert_nothing_kept
 from tests.transfer_fixtures import archivematica_transfer, digest, empty_folders, every_file
 
@@ -67,8 +69,7 @@ def test_the_mets_describes_the_metadata_and_the_empty_folders(preserve, tmp_pat
     bag = _export(preserve, summary["aip_id"], tmp_path)
     mets = etree.parse(str(next((bag / "data" / "metadata").glob("METS.*.xml"))))
     groups = {g.get("USE"): g for g in mets.iter(METS + "fileGrp")}
-    submission = {f.find(METS + "FLocat").get("{http://www.w3.org/1999/xlink}href"): f
-                  for f in groups["submissionDocumentation"].iter(METS + "file")}
+    submission = {href_path(f.find(METS + "FLocat")): f for f in groups["submissionDocumentation"].iter(METS + "file")}
     agreement = "data/metadata/submission/submissionDocumentation/deposit-agreement.txt"
     assert submission[agreement].get("CHECKSUM") == digest(
         "sha256", (source / "metadata/submissionDocumentation/deposit-agreement.txt").read_bytes())
@@ -78,6 +79,18 @@ def test_the_mets_describes_the_metadata_and_the_empty_folders(preserve, tmp_pat
     folders = {div.get("LABEL") for div in mets.iter(METS + "div") if div.get("TYPE") == "Directory"
                and len(div) == 0}
     assert folders == {"not yet scanned", "drafts", "photos-to-follow"}
+
+
+def test_every_mets_file_location_is_a_uri_that_names_its_file_in_the_bag(preserve, tmp_path):
+    source = archivematica_transfer(tmp_path / "accession")
+    summary = preserve.json("ingest", str(source))
+    bag = _export(preserve, summary["aip_id"], tmp_path)
+    mets = etree.parse(str(next((bag / "data" / "metadata").glob("METS.*.xml"))))
+    hrefs = [f.get("{http://www.w3.org/1999/xlink}href") for f in mets.iter(METS + "FLocat")]
+    assert len(hrefs) == summary["files"] + len(summary["metadata"]) and all(hrefs)
+    assert any("%255C" in href for href in hrefs)  # the renaming rule's %5C, itself percent-encoded
+    for href in hrefs:  # as any URI-aware tool reads it
+        assert (bag / unquote(href, errors="strict")).is_file(), href
 
 
 def test_the_depositors_checksums_are_checked_and_recorded(preserve, tmp_path):
