@@ -8,7 +8,7 @@ from datetime import date
 import click
 
 from cli.context import app
-from cli.output import console, emit_json, esc, table
+from cli.output import console, emit_json, esc, json_option, table
 from preservation.model import CLOSED, OPEN, RESTRICTED, Access
 
 
@@ -30,7 +30,7 @@ def access_group() -> None:
 @click.option("--closed", "closed_indefinitely", is_flag=True, help="Closed until reviewed (no end date).")
 @click.option("--reason", required=True, help="Why (an FOI exemption, a depositor's agreement, a review); kept.")
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who decides (default: login name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def set_command(ctx: click.Context, reference: str, path: str | None, open_: bool, restricted: bool,
                 closed_until, closed_indefinitely: bool, reason: str, archivist: str | None, as_json: bool) -> None:
@@ -66,7 +66,7 @@ def set_command(ctx: click.Context, reference: str, path: str | None, open_: boo
 @access_group.command("show")
 @click.argument("reference")
 @click.option("--path", help="A file or folder (objects/…) within the AIP REFERENCE names.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON (every file).")
+@json_option(help="Print as JSON (every file).")
 @click.pass_context
 def show_command(ctx: click.Context, reference: str, path: str | None, as_json: bool) -> None:
     """Who may see REFERENCE and the files under it, and why."""
@@ -104,7 +104,7 @@ def show_command(ctx: click.Context, reference: str, path: str | None, as_json: 
 
 
 @access_group.command("refresh")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def refresh_command(ctx: click.Context, as_json: bool) -> None:
     """Work out every record's access again (closures that have ended open; run daily by `preserve scheduler`,

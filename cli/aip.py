@@ -8,7 +8,7 @@ import click
 
 from access.export import FORMATS, export_aip
 from cli.context import app
-from cli.output import console, emit_json, esc, human_size, table
+from cli.output import console, emit_json, esc, human_size, json_option, table
 from ingest.update import update_aip
 from preservation.catalogue import queries as catalogue
 from preservation.legal_hold import hold_active
@@ -22,7 +22,7 @@ def aip_group() -> None:
 
 
 @aip_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """List every AIP, newest first."""
@@ -44,7 +44,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 @aip_group.command("show")
 @click.argument("aip_id")
 @click.option("--versions", is_flag=True, help="List the AIP's versions (from its stored OCFL inventory).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool) -> None:
     """Show an AIP: its files (paths, sizes, digests, formats), events and stored copies.
@@ -134,7 +134,7 @@ def _show_versions(ctx: click.Context, aip_id: str, as_json: bool) -> None:
 @click.option("--rights", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A corrected or new rights.csv (replaces the current rights).")
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who is making the change (default: login name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def update_command(ctx: click.Context, aip_id: str, metadata: Path | None, rights: Path | None,
                    archivist: str | None, as_json: bool) -> None:
@@ -159,7 +159,7 @@ def update_command(ctx: click.Context, aip_id: str, metadata: Path | None, right
 @click.option("--reason", required=True, help="Why (a case, a request, an instruction); kept in the event.")
 @click.option("--release", is_flag=True, help="Release the hold instead of placing it.")
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who is placing it (default: login name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def hold_command(ctx: click.Context, aip_id: str, reason: str, release: bool, archivist: str | None,
                  as_json: bool) -> None:
@@ -198,7 +198,7 @@ def hold_command(ctx: click.Context, aip_id: str, reason: str, release: bool, ar
 @click.option("--as", "as_", type=click.Choice(FORMATS), default="dir", show_default=True,
               help="A bag folder, or the bag packed in a tar or zip file.")
 @click.option("--version", "version", help="An earlier version, e.g. v1 (default: the latest).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def export_command(ctx: click.Context, aip_id: str, dest: Path, as_: str, version: str | None,
                    as_json: bool) -> None:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from cli.context import app
-from cli.output import console, emit_json, esc, human_size
+from cli.output import console, emit_json, esc, human_size, json_option
 from preservation.fixity import FULL, METADATA, AipAudit, PlannedCheck, plan_all, run_audit
 
 DAMAGE = 1
@@ -23,7 +23,7 @@ DAMAGE = 1
               "no bytes are read).")
 @click.option("--repair/--no-repair", default=None, help="Re-write a damaged copy from a copy verified in the same "
               "run (default: the policy's repair setting, which ships on).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@json_option(help="Print the results as JSON.")
 @click.pass_context
 def audit_command(ctx: click.Context, aip_id: str | None, location: str | None, due: bool, budget_bytes: int | None,
                   metadata_only: bool, repair: bool | None, as_json: bool) -> None:

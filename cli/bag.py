@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cli.output import emit_json
+from cli.output import emit_json, json_option
 from ingest.bags import BagReport, create_bag, validate_bag
 
 EXIT_CODES = {"valid": 0, "invalid": 1, "incomplete": 2}
@@ -32,7 +32,7 @@ def bag_group() -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--fast", is_flag=True, help="Only completeness and Payload-Oxum; no checksums.")
 @click.option("--workers", type=int, default=0, help="Processes reading files (default: one per CPU core).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def validate_command(ctx: click.Context, path: Path, fast: bool, workers: int, as_json: bool) -> None:
     """Check a bag against RFC 8493 (and BagIt 0.93-0.97): exit 0 valid, 1 invalid, 2 incomplete.
@@ -54,7 +54,7 @@ def validate_command(ctx: click.Context, path: Path, fast: bool, workers: int, a
 @click.option("--info", "info", multiple=True, metavar="'LABEL: VALUE'",
               help="A bag-info.txt field, e.g. --info 'Source-Organization: Parish of St Michael' (repeatable).")
 @click.option("--workers", type=int, default=0, help="Processes reading files (default: one per CPU core).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 def create_command(folder: Path, info: tuple[str, ...], workers: int, as_json: bool) -> None:
     """Make FOLDER a BagIt bag in place: its contents move under data/, with SHA-256 and SHA-512 manifests."""
     report = create_bag(folder, _info(info), workers=workers or os.cpu_count() or 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.context import app
-from cli.output import emit_json
+from cli.output import emit_json, json_option
 from preservation.rebuild import rebuild
 
 
@@ -15,7 +15,7 @@ def catalogue_group() -> None:
 
 
 @catalogue_group.command("rebuild")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def rebuild_command(ctx: click.Context, as_json: bool) -> None:
     """Recreate the catalogue from storage alone: every AIP's METS, inventory and event log.

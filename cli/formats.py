@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cli.context import app
-from cli.output import emit_json
+from cli.output import emit_json, json_option
 from formats.active import active_signature_file, import_droid
 from formats.identify import load_signatures
 
@@ -20,7 +20,7 @@ def formats_group() -> None:
 @formats_group.command("import-droid")
 @click.argument("signature_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("container_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def import_droid_command(ctx: click.Context, signature_file: Path, container_file: Path | None, as_json: bool) -> None:
     """Compile DROID signature files from The National Archives and make them the active set.
@@ -41,7 +41,7 @@ def import_droid_command(ctx: click.Context, signature_file: Path, container_fil
 
 
 @formats_group.command("active")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def active_command(ctx: click.Context, as_json: bool) -> None:
     """Show the signature set in use."""

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
 from cli.context import app, is_terminal
+from cli.output import json_option
 from formats.active import active_signature_file
 from formats.batch import IdentifiedFile, identify_paths
 from formats.identify import identifier_description
@@ -26,7 +27,7 @@ CSV_FIELDS = ["filename", "filesize", "modified", "errors", "namespace", "id", "
 
 @click.command("identify")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (siegfried's layout).")
+@json_option(help="One JSON document (siegfried's layout).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV, one row per file.")
 @click.option("--workers", type=int, default=0, help="Worker processes (default: one per CPU core).")
 @click.option("--signatures", type=click.Path(exists=True, dir_okay=False, path_type=Path),

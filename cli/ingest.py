@@ -16,7 +16,7 @@ from rich.progress import (
 )
 
 from cli.context import app, is_terminal
-from cli.output import console, emit_json, esc, human_size, table
+from cli.output import console, emit_json, esc, human_size, json_option, table
 from ingest.pipeline import IngestReport, IngestRequest
 from ingest.pipeline import Progress as PipelineProgress
 from ingest.pipeline import ingest as run_ingest
@@ -100,7 +100,7 @@ def ingest_group() -> None:
               help="Who is ingesting, recorded as a PREMIS agent (default: $PRESERVE_ARCHIVIST, else your login name).")
 @click.option("--resume", "transfer", metavar="TRANSFER",
               help="Finish the interrupted ingest TRANSFER (see `preserve ingest status`) instead of giving PATH.")
-@click.option("--json", "as_json", is_flag=True, help="Print a summary as JSON.")
+@json_option(help="Print a summary as JSON.")
 @click.pass_context
 def ingest_command(
     ctx: click.Context, path: Path | None, title: str | None, metadata: Path | None, rights: Path | None,
@@ -129,7 +129,7 @@ def ingest_command(
 @click.option("--state", type=click.Choice(["running", "interrupted", "incomplete", "abandoned", "failed", "stored"]),
               help="Only ingests in this state.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many to list.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON (with tracebacks).")
+@json_option(help="Print as JSON (with tracebacks).")
 @click.pass_context
 def status_command(ctx: click.Context, transfer: str | None, state: str | None, limit: int, as_json: bool) -> None:
     """Recent ingests and their state; with TRANSFER (a transfer or AIP id, or its start), the whole story:
@@ -228,7 +228,8 @@ def _summary(report: IngestReport) -> dict:
         "layout": report.layout,
         "metadata": [{"path": path, "stored_as": stored} for path, stored in report.metadata_files],
         "empty_folders": report.empty_folders,
-        "renamed": [{"path": path, "stored_as": stored} for path, stored in report.renamed],
+        "renamed": [{"path": given, "stored_as": stored, "name_taken": taken}
+                    for given, stored, taken in report.renamed],
         "checksums_checked": report.checksums_checked,
     }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from cli.context import app
-from cli.output import emit_json
+from cli.output import emit_json, json_option
 from policies import install_defaults
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
@@ -41,7 +41,7 @@ def initialise_home(settings: Settings, database: Database) -> dict:
 @click.command("init")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--name", default="Unnamed archive", show_default=True, help="Your organisation, recorded as an agent.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def init_command(ctx: click.Context, directory: Path | None, name: str, as_json: bool) -> None:
     """Create an archive home: preserve.toml, default policies, the catalogue and local storage.
@@ -81,7 +81,7 @@ def init_command(ctx: click.Context, directory: Path | None, name: str, as_json:
 
 
 @click.command("upgrade")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option(help="Print the result as JSON.")
 @click.pass_context
 def upgrade_command(ctx: click.Context, as_json: bool) -> None:
     """Migrate the catalogue to the schema this version of preserve needs (back it up first)."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from cli.context import AppContext
+from cli.output import emit_json_error
 from preservation.errors import PreservationError
 
 INTERNAL_ERROR = 70
@@ -34,6 +35,8 @@ class PreserveGroup(click.Group):
                 click.echo(f"  - {problem}", err=True)
             if exc.hint:
                 click.echo(f"Hint: {exc.hint}", err=True)
+            if ctx.meta.get("json"):
+                emit_json_error(exc.message, exc.details, exc.hint or "", exc.exit_code)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise

@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 
 from cli.context import app
-from cli.output import console, emit_json, esc
+from cli.output import console, emit_json, esc, json_option
 
 
 @click.command("migrate")
 @click.option("--puid", required=True, help="The PRONOM format to migrate, e.g. fmt/412.")
 @click.option("--dry-run", is_flag=True, help="Say which AIPs would get which new files; change nothing.")
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who is running it (default: login name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@json_option(help="Print the results as JSON.")
 @click.pass_context
 def migrate_command(ctx: click.Context, puid: str, dry_run: bool, archivist: str | None, as_json: bool) -> None:
     """Make the derivatives today's format policy asks for, for every AIP holding files of PUID.

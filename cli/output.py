@@ -51,3 +51,20 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def json_option(help: str = "Print as JSON."):  # noqa: A002 - click's own name for it
+    """The ``--json`` flag; when given, a refusal is printed as a JSON document on stdout too."""
+    return click.option("--json", "as_json", is_flag=True, callback=_remember_json, help=help)
+
+
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta["json"] = True  # meta is shared by every context of the command line
+    return value
+
+
+def emit_json_error(message: str, problems: list, hint: str, exit_code: int) -> None:
+    """A refusal as JSON on stdout, for a caller that asked for --json (the message goes to stderr too)."""
+    listed = [{"text": str(p), **(dataclasses.asdict(p) if dataclasses.is_dataclass(p) else {})} for p in problems]
+    emit_json({"error": message, "problems": listed, "hint": hint, "exit_code": exit_code})

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.context import app
-from cli.output import console, emit_json, esc, table
+from cli.output import console, emit_json, esc, json_option, table
 from policies.checks import load_checks_policy, parse_checks_policy
 from policies.closure import load_closure_policy, parse_closure_policy
 from policies.fixity import load_fixity_policy
@@ -22,7 +22,7 @@ def policy_group() -> None:
 
 
 @policy_group.command("show")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def show_command(ctx: click.Context, as_json: bool) -> None:
     """Show the format, fixity and checks policies in force."""
@@ -83,7 +83,7 @@ def check_command(ctx: click.Context, file: Path, kind: str | None) -> None:
 
 @policy_group.command("explain")
 @click.argument("puid")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def explain_command(ctx: click.Context, puid: str, as_json: bool) -> None:
     """What will happen to a file of format PUID at ingest and on access, and which rule says so."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cli.context import app
-from cli.output import console, emit_json, esc, human_size, table
+from cli.output import console, emit_json, esc, human_size, json_option, table
 
 CHART_HEIGHT, BAR_WIDTH, GAP = 120, 46, 10
 
@@ -22,7 +22,7 @@ def report_group() -> None:
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the report, with a chart per location, as an HTML page.")
 @click.option("--months", type=click.IntRange(1, 120), default=12, show_default=True, help="History to include.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def fixity_command(ctx: click.Context, html_file: Path | None, months: int, as_json: bool) -> None:
     """Per location: AIPs and bytes held, checked within the policy's period, overdue, damaged copies,
@@ -57,7 +57,7 @@ RISK_COLOURS = {"high": "#d4351c", "medium": "#f47738", "low": "#00703c", "unkno
 @report_group.command("formats")
 @click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the profile, with a chart, as an HTML page.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def formats_command(ctx: click.Context, html_file: Path | None, as_json: bool) -> None:
     """The holdings profiled by format (PUID): files, bytes, AIPs, risk, and what the format policy does."""

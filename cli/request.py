@@ -7,7 +7,7 @@ import getpass
 import click
 
 from cli.context import app
-from cli.output import console, emit_json, esc, table
+from cli.output import console, emit_json, esc, json_option, table
 
 STATES = ["open", "submitted", "approved", "delivered", "refused"]
 
@@ -20,7 +20,7 @@ def request_group() -> None:
 @request_group.command("list")
 @click.option("--state", type=click.Choice(STATES), default="submitted", show_default=True,
               help="Which requests (submitted: waiting for a decision).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
     """Requests in one state, oldest first."""
@@ -43,7 +43,7 @@ def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
 
 @request_group.command("show")
 @click.argument("request_id")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def show_command(ctx: click.Context, request_id: str, as_json: bool) -> None:
     """One request: who asked, what for, and each record with its access now."""
@@ -145,7 +145,7 @@ def link_command(ctx: click.Context, request_id: str) -> None:
 
 @click.group("outbox", invoke_without_command=True)
 @click.option("--all", "show_all", is_flag=True, help="Sent messages too.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def outbox_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
     """Messages to people (requests submitted, decided and delivered), oldest first; `send` sends them."""

@@ -8,7 +8,7 @@ import click
 
 from access.search import EVERYTHING, RESEARCHER, search
 from cli.context import app
-from cli.output import console, emit_json, esc, table
+from cli.output import console, emit_json, esc, json_option, table
 from preservation.catalogue.records import FACETS, RecordQuery
 
 
@@ -22,7 +22,7 @@ from preservation.catalogue.records import FACETS, RecordQuery
 @click.option("--as-researcher", is_flag=True, help="Find only what a researcher may find (no closed records).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--per-page", type=click.IntRange(min=1, max=100), default=20, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the results and facet counts as JSON.")
+@json_option(help="Print the results and facet counts as JSON.")
 @click.pass_context
 def search_command(ctx: click.Context, text: tuple[str, ...], collection: str, puid: str, access: str | None,
                    year_from: int | None, year_to: int | None, as_researcher: bool, page: int, per_page: int,

@@ -7,7 +7,7 @@ import re
 import click
 
 from cli.context import app
-from cli.output import console, emit_json, esc, human_size, table
+from cli.output import console, emit_json, esc, human_size, json_option, table
 from preservation.catalogue import queries as catalogue
 from preservation.config import CONFIG_NAME, LocationSettings, load_settings
 from preservation.errors import ConfigError, NotFound, PreservationError
@@ -28,7 +28,7 @@ def storage_group() -> None:
 
 
 @storage_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """List the storage locations in preserve.toml, and which ones every AIP is written to."""
@@ -46,7 +46,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 
 
 @storage_group.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def status_command(ctx: click.Context, as_json: bool) -> None:
     """For each location: can it be reached, how many AIPs and bytes it holds, when it was last audited."""
@@ -142,7 +142,7 @@ def _add_to_replication(text: str, name: str) -> str:
 @storage_group.command("replicate")
 @click.argument("location")
 @click.option("--aip", "aip_ref", help="Only this AIP (UUID or unique prefix).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as_json: bool) -> None:
     """Copy every AIP that has no copy in LOCATION there, verify it, and record it (exit 1 if one failed)."""
@@ -175,7 +175,7 @@ def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as
 @click.option("--older-than", "hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
               help="Only writes started at least this many hours ago (a running ingest's are younger).")
 @click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def clean_uploads_command(ctx: click.Context, locations: tuple[str, ...], hours: float, dry_run: bool,
                           as_json: bool) -> None:

@@ -7,7 +7,7 @@ import sys
 import click
 
 from cli.context import app
-from cli.output import console, emit_json, esc, table
+from cli.output import console, emit_json, esc, json_option, table
 
 
 @click.group("user")
@@ -30,7 +30,7 @@ def _password(from_stdin: bool) -> str:
 @click.option("--name", default="", help="The person's name, as the portal shows it.")
 @click.option("--role", type=click.Choice(["researcher", "archivist", "administrator"]), required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
-@click.option("--json", "as_json", is_flag=True, help="Print the new account as JSON.")
+@json_option(help="Print the new account as JSON.")
 @click.pass_context
 def add_command(ctx: click.Context, email: str, name: str, role: str, password_stdin: bool, as_json: bool) -> None:
     """Create an account for EMAIL (the password is asked for twice, never shown)."""
@@ -45,7 +45,7 @@ def add_command(ctx: click.Context, email: str, name: str, role: str, password_s
 
 
 @user_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@json_option(help="Print as JSON.")
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """Every account: address, name, role, last sign-in."""

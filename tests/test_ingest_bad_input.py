@@ -108,12 +108,23 @@ def test_every_problem_is_listed_at_once(preserve, collection, tmp_path):
     assert "link-a: is a symbolic link" in result.stderr
 
 
+def test_a_refusal_asked_for_as_json_is_json_on_stdout(preserve, collection, tmp_path):
+    (collection / "link-a").symlink_to(tmp_path)
+    os.mkfifo(collection / "a-pipe")
+    refusal = preserve.json("ingest", str(collection), expect=TransferError.exit_code)
+    assert refusal["exit_code"] == TransferError.exit_code and "2 file(s) cannot be ingested" in refusal["error"]
+    assert {p["path"] for p in refusal["problems"]} == {str(collection / "a-pipe"), str(collection / "link-a")}
+    assert any("is not a regular file" in p["text"] for p in refusal["problems"]) and refusal["hint"]
+    missing = preserve.json("aip", "show", "0123abcd", expect=13)
+    assert missing["exit_code"] == 13 and "0123abcd" in missing["error"] and missing["problems"] == []
+
+
 def test_names_that_differ_only_in_case_are_both_kept(preserve, collection):
     """They would collide on case-insensitive storage: the later one in path order is numbered, with a warning."""
     (collection / "data" / "Burials-1890-1950.csv").write_text("name\n")
     summary = preserve.json("ingest", str(collection))
     assert summary["renamed"] == [{"path": "data/burials-1890-1950.csv",
-                                   "stored_as": "data/objects/data/burials-1890-1950~2.csv"}]
+                                   "stored_as": "data/objects/data/burials-1890-1950~2.csv", "name_taken": True}]
     assert any("data/burials-1890-1950.csv: its name is taken" in w for w in summary["warnings"])
     shown = preserve.json("aip", "show", summary["aip_id"])
     paths = {f["original_name"]: f["path"] for f in shown["files"]}
