@@ -17,7 +17,7 @@ from itertools import groupby
 from pathlib import Path
 
 from formats.personal_data import PersonalDataScan
-from ingest.sources import EmptyFolder, SourceFile, numbered, original_name
+from ingest.sources import EmptyFolder, SourceFile, logical_name, numbered, original_name
 from preservation.identifiers import timestamp
 from preservation.model import FormatInfo, Validation
 
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS files (
     personal_data TEXT, personal_at TEXT,
     role TEXT NOT NULL DEFAULT 'original', derived_from TEXT, derivation TEXT, derived_at TEXT,
     conversion_problems TEXT,
-    other_digests TEXT, asserted TEXT, collided TEXT
+    other_digests TEXT, asserted TEXT, collided TEXT, renamed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS files_folded ON files(folded);
 CREATE INDEX IF NOT EXISTS files_relative ON files(relative);
@@ -151,10 +151,11 @@ class Journal:
                     continue
                 self.db.execute(
                     "INSERT INTO files (idx, source, relative, logical, folded, file_id, size, mtime_ns, role,"
-                    " collided) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " collided, renamed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (idx, os.fsencode(source.path), original_name(source.relative), logical, logical.casefold(),
                      file_id_of(original_name(source.relative)), source.size, source.mtime_ns, role,
-                     wanted if logical != wanted else None),
+                     wanted if logical != wanted else None,
+                     logical != wanted or logical_name(source.relative) != source.relative),
                 )
                 idx += 1
                 count += 1
@@ -197,10 +198,10 @@ class Journal:
         """(stored path, original name) of every empty folder of the transfer, in path order."""
         return self.db.execute("SELECT logical, relative FROM folders ORDER BY logical").fetchall()
 
-    def collisions(self) -> list[tuple[str, str]]:
-        """(original name, stored path) of every file renamed because its name was taken."""
-        return self.db.execute("SELECT relative, logical FROM files WHERE collided IS NOT NULL ORDER BY logical"
-                               ).fetchall()
+    def renamed(self) -> list[tuple[str, str, bool]]:
+        """(name as given, stored path, whether its name was taken) of every file stored under another name."""
+        rows = self.db.execute("SELECT relative, logical, collided FROM files WHERE renamed ORDER BY logical")
+        return [(relative, logical, collided is not None) for relative, logical, collided in rows]
 
     def pending(self) -> Iterator[JournalFile]:
         """Files not yet stored, in scan order (read on a connection of its own while results are recorded)."""

@@ -30,7 +30,7 @@ from ingest.normalise import normalise
 from ingest.packaging import Package, slugify
 from ingest.records import TransferRecords, make_agents
 from ingest.scan import journal_transfer
-from ingest.sources import DirectorySource
+from ingest.sources import RENAMING_RULE, DirectorySource
 from ingest.steps import WorkerSetup
 from ingest.transfer_metadata import read_transfer_metadata
 from ingest.transfers import Transfer, open_transfer
@@ -86,7 +86,7 @@ class IngestReport:
     layout: str = ""  # how the records were told from what came with them
     metadata_files: list[tuple[str, str]] = field(default_factory=list)  # (name in the transfer, path in the AIP)
     empty_folders: list[str] = field(default_factory=list)  # paths in the AIP of folders kept empty
-    renamed: list[tuple[str, str]] = field(default_factory=list)  # (original name, stored path) of name clashes
+    renamed: list[tuple[str, str, bool]] = field(default_factory=list)  # (name as given, stored path, name taken)
     checksums_checked: int = 0  # records whose depositor checksums were verified
 
 
@@ -246,7 +246,7 @@ def ingest(
         formats = journal.format_counts()
         taken = [(relative, logical) for relative, logical, _ in journal.metadata_files()]
         empty = [logical for logical, _ in journal.empty_folders()]
-        renamed = journal.collisions()
+        renamed = journal.renamed()
         records_count = journal.record_count()
     except BaseException as exc:
         kept = isinstance(exc, IngestIncomplete)  # what was done is kept: running the ingest again finishes it
@@ -322,9 +322,17 @@ def _finish_registered(settings: Settings, database: Database, aip: Aip, staging
                         [r.location for r in replicas], _seconds_since(started))
 
 
-def _renamed_warnings(renamed: list[tuple[str, str]]) -> list[str]:
-    return [f"{original}: its name is taken by another file once the renaming rule is applied (or ignoring "
-            f"upper/lower case); stored as {stored}" for original, stored in renamed]
+def _renamed_warnings(renamed: list[tuple[str, str, bool]]) -> list[str]:
+    """A warning per name clash, and one for all the names the renaming rule changed (names as given, escaped)."""
+    clashes = [f"{given}: its name is taken by another file once the renaming rule is applied "
+               f"(or ignoring upper/lower case); stored as {stored}" for given, stored, taken in renamed if taken]
+    ruled = [(given, stored) for given, stored, taken in renamed if not taken]
+    if not ruled:
+        return clashes
+    given, stored = ruled[0]
+    return [*clashes, f"{len(ruled)} file name(s) changed by the renaming rule ({RENAMING_RULE}), e.g. "
+            f"{given} stored as {stored}; each has a filename change event, and "
+            f"`--json` lists them all under 'renamed'"]
 
 
 def _virus_to(virus: VirusOutcome, events: list[Event], records: TransferRecords) -> str:

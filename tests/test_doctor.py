@@ -117,6 +117,7 @@ def test_a_missing_libreoffice_component_is_reported_with_the_formats_it_stops(s
     assert "fmt/215" in first["puids"]  # PowerPoint 2007 and later
     text = shipped_policy("doctor", expect=1).stdout
     assert "PROBLEM  converter LibreOffice Impress" in text and "libreoffice-impress-nogui" in text
+    assert "ok  converters the format policy needs" not in text  # no all-clear beside the problem
 
 
 def test_every_component_installed_is_not_a_problem(shipped_policy, tmp_path, monkeypatch):
