@@ -54,9 +54,10 @@ def name_problem(name: str) -> str:
 class DirectorySource:
     """A folder of files to ingest, walked in a stable (sorted) order without following links."""
 
-    def __init__(self, root: Path, exclude: tuple[str, ...] = ()):
+    def __init__(self, root: Path, exclude: tuple[str, ...] = (), within: Path | None = None):
         self.root = Path(root)
         self.exclude = frozenset(exclude)  # names at the top level that are not part of this source
+        self.within = str(within or root)  # the whole transfer, which a link may point inside or outside of
 
     def check_root(self) -> None:
         """Refuse a path that does not exist or is not a folder."""
@@ -102,7 +103,7 @@ class DirectorySource:
             for dirname in dirnames:
                 full = os.path.join(dirpath, dirname)
                 if os.path.islink(full):
-                    report(full, _link_problem(full, root))
+                    report(full, _link_problem(full, self.within))
                 else:
                     kept_dirs.append(dirname)
             dirnames[:] = kept_dirs
@@ -114,7 +115,7 @@ class DirectorySource:
                     report(full, f"cannot be examined ({exc.strerror})")
                     continue
                 if stat.S_ISLNK(info.st_mode):
-                    report(full, _link_problem(full, root))
+                    report(full, _link_problem(full, self.within))
                     continue
                 if not stat.S_ISREG(info.st_mode):
                     report(full, "is not a regular file (a device, pipe or socket)")

@@ -80,6 +80,14 @@ class Transfer:
                    tuple(data["warnings"]), data["layout"], **paths,
                    checksums=tuple(Path(p) for p in data["checksums"]))
 
+    @property
+    def top(self) -> Path:
+        """The folder the transfer was given as: its records' folder, or the one holding them and their metadata."""
+        for part in self.metadata:
+            if part.given_as:
+                return Path(part.path).parents[len(Path(part.given_as).parts) - 1]
+        return self.root
+
     def given_as(self, path: Path) -> str:
         """A metadata file's path within the transfer as given (for messages), e.g. ``metadata/checksum.md5``."""
         for part in self.metadata:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.crashes import aip_essence, kill_ingest_part_way, make_collection, object_folders, undisturbed_essence
+from tests.transfer_fixtures import archivematica_transfer
 
 
 @pytest.mark.parametrize("after_files", [5, 250])
@@ -26,3 +27,19 @@ def test_a_killed_ingest_is_finished_by_running_it_again(preserve, tmp_path, aft
     assert len(ids) == len(set(ids))
 
     assert resumed == undisturbed_essence(preserve, tmp_path / "second-home", source)
+
+
+def test_a_killed_ingest_of_a_transfer_with_metadata_keeps_it_all_when_finished(preserve, tmp_path):
+    """An Archivematica transfer: its metadata folder, the depositor's checksums and renamed files survive
+    the interruption, each once."""
+    source = archivematica_transfer(tmp_path / "accession")
+    make_collection(source / "objects" / "bulk", files=300)  # long enough to be interrupted
+    kill_ingest_part_way(preserve.home, source, 100)
+    assert preserve.json("aip", "list") == []
+
+    report = preserve.json("ingest", str(source))
+    shown = preserve.json("aip", "show", report["aip_id"])
+    assert any(f["path"] == "data/metadata/submission/checksum.md5" for f in shown["files"])
+    assert report["checksums_checked"] > 0 and report["metadata"] and report["renamed"]
+    assert len(object_folders(preserve.home)) == 1
+    assert aip_essence(preserve, report["aip_id"]) == undisturbed_essence(preserve, tmp_path / "second-home", source)

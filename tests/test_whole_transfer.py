@@ -127,6 +127,18 @@ def test_a_listed_file_that_is_missing_refuses_the_transfer(preserve, tmp_path):
     assert_nothing_kept(preserve)
 
 
+def test_links_between_the_records_and_their_metadata_are_said_to_be_inside_the_transfer(preserve, tmp_path):
+    source = archivematica_transfer(tmp_path / "accession")
+    (source / "metadata" / "minutes-link.txt").symlink_to(source / "objects/minutes/1921-vestry.txt")
+    (source / "objects" / "agreement-link.txt").symlink_to(
+        source / "metadata/submissionDocumentation/deposit-agreement.txt")
+    result = preserve("ingest", str(source), expect=TransferError.exit_code)
+    for link in ("metadata/minutes-link.txt", "objects/agreement-link.txt"):
+        line = next(line for line in result.stderr.splitlines() if link in line)
+        assert "(inside the transfer); links are not followed" in line, line
+    assert_nothing_kept(preserve)
+
+
 def test_a_file_no_checksum_lists_is_a_warning(preserve, tmp_path):
     source = archivematica_transfer(tmp_path / "accession", unlisted="photographs/church-porch.jpg")
     summary = preserve.json("ingest", str(source))
@@ -146,8 +158,16 @@ def test_names_off_old_file_servers_are_kept_under_the_renaming_rule(preserve, t
                                                                           "data/objects/report~2.txt"}
     assert sorted(kept[n] for n in kept if "caf" in n) == ["data/objects/café-accounts.csv",
                                                            "data/objects/café-accounts~2.csv"]
-    assert {r["stored_as"] for r in summary["renamed"]} == {"data/objects/report~2.txt",
-                                                            "data/objects/café-accounts~2.csv"}
+    # every renamed file is listed, name clashes marked; the renaming rule's changes are warned of once
+    renamed = {r["stored_as"]: r for r in summary["renamed"]}
+    assert {s for s, r in renamed.items() if r["name_taken"]} == {"data/objects/report~2.txt",
+                                                                  "data/objects/café-accounts~2.csv"}
+    assert {s for s, r in renamed.items() if not r["name_taken"]} == {
+        "data/objects/back%5Cslash notes.txt", "data/objects/two%0Alines.txt", "data/objects/bell%07.txt",
+        "data/objects/letters/Gemeinde-B%FCrgerbuch.txt", "data/objects/café-accounts.csv"}  # (NFD → NFC)
+    assert renamed["data/objects/two%0Alines.txt"]["path"] == "two\\x0Alines.txt"
+    assert sum("changed by the renaming rule" in w for w in summary["warnings"]) == 1
+    assert any("5 file name(s) changed by the renaming rule" in w for w in summary["warnings"])
 
 
 def test_the_metadata_is_applied_from_metadata_json_too(preserve, tmp_path):
