@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ DCMI_TERMS = (
     "medium", "modified", "provenance", "publisher", "references", "relation", "replaces", "requires", "rights",
     "rightsHolder", "source", "spatial", "subject", "tableOfContents", "temporal", "title", "type", "valid")
 _TERMS_BY_LOWER = {term.lower(): term for term in DCMI_TERMS}
+WINDOWS_ABSOLUTE = re.compile(r"^([A-Za-z]:([\\/]|$)|\\)")  # C:\…, C:/…, \…, \\server\…
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,16 @@ def read_csv_text(path: Path) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         raise TransferError(f"{path}: line {line} is not UTF-8 text",
                             hint="Save the spreadsheet as CSV UTF-8, then ingest again.") from None
+
+
+def unsafe_path(path: str, windows: bool = True) -> str:
+    """Why a path a depositor's file gives cannot name a file within the transfer ('' when it can): it is
+    absolute, or has a '..' part; with ``windows``, a backslash separates too and a drive letter is absolute."""
+    if path.startswith("/") or (windows and WINDOWS_ABSOLUTE.match(path)):
+        return "it is absolute: only files within the transfer can be named"
+    if ".." in re.split(r"[\\/]" if windows else "/", path):
+        return "its '..' may lead out of the transfer: only files within it can be named"
+    return ""
 
 
 def objects_path(name: str) -> str | None:
@@ -172,6 +184,10 @@ def describe(name: str, entries: list[Entry], files: set[str], folders: set[str]
     described: list[Entry] = []
     seen: dict[str, Entry] = {}
     for entry in entries:
+        if reason := unsafe_path(entry.filename):
+            problems.append(Problem(entry.problem_at, f"filename {entry.filename!r} is an unsafe path: {reason}",
+                                    expected="objects/… naming a file or folder of the transfer"))
+            continue
         target = _target(entry.filename, files, folders)
         if target is None:
             problems.append(Problem(entry.problem_at, f"filename {entry.filename!r} is not in the transfer",

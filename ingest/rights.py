@@ -9,12 +9,12 @@ documentation identifier: ``doc_id_type``, ``doc_id_value``, ``doc_id_role``. Sh
 ``terms`` and ``citation`` columns gave a licence's terms and a statute's citation in ``note``; that still
 works.
 
-What is refused (every problem reported with its row, before anything is stored): a row naming a file
-or folder not in the transfer, a row with no basis, copyright or statute rights without a jurisdiction,
-statute rights without a citation. Everything else is kept as given, with a warning naming the sheet and
-row: an unknown or repeated column (its values become notes of the statement), a basis, status or
-restriction outside the PREMIS vocabulary, a date that is not EDTF (no rights date decides access here),
-grant columns without a grant_act, half a documentation identifier.
+What is refused (every problem reported with its row, before anything is stored): a row naming a file or
+folder not in the transfer or an unsafe path (absolute, or with ``..``), a row with no basis, copyright or
+statute rights without a jurisdiction, statute rights without a citation. Everything else is kept as
+given, with a warning naming the sheet and row: an unknown or repeated column (its values become notes of
+the statement), a basis, status or restriction outside the PREMIS vocabulary, a date that is not EDTF (no
+rights date decides access here), grant columns without a grant_act, half a documentation identifier.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.metadata import display_name, objects_path, read_csv_text
+from ingest.metadata import display_name, objects_path, read_csv_text, unsafe_path
 from preservation.errors import Problem, TransferError
 from preservation.model import RightsStatement
 
@@ -73,6 +73,10 @@ def read_rights_csv(path: Path, files: set[str], folders: set[str], warnings: li
         if row is None:
             continue
         where = f"{path}: row {number}"
+        if reason := unsafe_path(row.get("file")):
+            problems.append(Problem(where, f"file {row.get('file')!r} is an unsafe path: {reason}",
+                                    expected="objects, objects/folder/ or objects/… naming a file of the transfer"))
+            continue
         targets = _targets(row.get("file"), files, folders)
         if targets is None:
             problems.append(Problem(where, f"file {row.get('file')!r} is not in the transfer",
