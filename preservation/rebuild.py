@@ -21,8 +21,8 @@ from preservation.catalogue.units import set_decision
 from preservation.config import Settings
 from preservation.errors import CatalogueError, PreservationError
 from preservation.event_log import aip_versions, event_log_prefix
-from preservation.identifiers import name_uuid
-from preservation.mets import href_path
+from preservation.mets import DCTERMS, OTHER, href_path
+from preservation.mets import OTHER_NS as OTHER_NAMESPACE
 from preservation.model import (
     ARCHIVAL,
     FORENSIC_FEATURE_ANALYSIS,
@@ -38,19 +38,20 @@ from preservation.model import (
     Validation,
 )
 from preservation.rebuild_history import CheckRecord, aip_status, copy_state, fixity_checks, stored_dates
+from preservation.rebuild_rights import ReadRights, RowFinder, read_rights, resolve_rights
 from storage import Storage, open_location
 from storage.ocfl import inventory_digest, read_inventory
 
 M = "{http://www.loc.gov/METS/}"
 P = "{http://www.loc.gov/premis/v3}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+DCT = "{http://purl.org/dc/terms/}"
+OTHER_NS = f"{{{OTHER_NAMESPACE}}}"
 EAD = "{urn:isbn:1-931666-22-9}"
-STATUS_BACK = {"publicdomain": "public domain"}
 SUBMITTED = "metadata"  # the role of the files that came with a transfer as its documentation
 
 
 Roles = tuple[tuple[str, str], ...]  # (agent id, role) of one event, as PREMIS linkingAgentRole gives them
-RIGHTS_ROWS = 100_000  # rights.csv rows tried when recovering a statement's row from its identifier
 
 
 @dataclass
@@ -64,7 +65,7 @@ class ParsedAip:
     events: dict[str, Event] = field(default_factory=dict)
     files: list[FileRecord] = field(default_factory=list)
     descriptions: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    rights: dict[str, list[RightsStatement]] = field(default_factory=dict)
+    rights: dict[str, list[RightsStatement]] = field(default_factory=dict)  # by target ('' the AIP)
     roles: dict[str, Roles] = field(default_factory=dict)  # event id -> its agents' roles
 
 
@@ -96,57 +97,6 @@ def _agent(element) -> Agent:
                  _text(element, f"{P}agentName"), _text(element, f"{P}agentVersion"), _text(element, f"{P}agentNote"))
 
 
-def _rights(element, owner: str, scope: str, rows: _RowFinder) -> RightsStatement:
-    """A rights statement, with the rights.csv row it came from recovered from its identifier."""
-    basis = _text(element, f"{P}rightsBasis")
-    info = {"Copyright": "copyright", "License": "license", "Statute": "statute"}.get(basis, "otherRights")
-    block = element.find(f"{P}{info}Information")
-    dates = block.find(f"{P}{info}ApplicableDates") if block is not None else None
-    grant = element.find(f"{P}rightsGranted")
-    note = {"copyright": "copyrightNote", "license": "licenseTerms", "statute": "statuteCitation",
-            "otherRights": "otherRightsNote"}[info]
-    determination = {"copyright": "copyrightStatusDeterminationDate",
-                     "statute": "statuteInformationDeterminationDate"}.get(info, "")
-    jurisdiction = {"copyright": "copyrightJurisdiction", "statute": "statuteJurisdiction"}.get(info, "")
-    status = _text(block, f"{P}copyrightStatus") if info == "copyright" and block is not None else ""
-    return RightsStatement(
-        basis=basis, status=STATUS_BACK.get(status, status),
-        jurisdiction=_text(block, f"{P}{jurisdiction}") if jurisdiction and block is not None else "",
-        determination_date=_text(block, f"{P}{determination}") if determination and block is not None else "",
-        start_date=_text(dates, f"{P}startDate") if dates is not None else "",
-        end_date=_text(dates, f"{P}endDate") if dates is not None else "",
-        note=_text(block, f"{P}{note}") if block is not None else "",
-        act=_text(grant, f"{P}act") if grant is not None else "",
-        restriction=_text(grant, f"{P}restriction") if grant is not None else "",
-        grant_start_date=_text(grant, f"{P}termOfGrant/{P}startDate") if grant is not None else "",
-        grant_end_date=_text(grant, f"{P}termOfGrant/{P}endDate") if grant is not None else "",
-        grant_note=_text(grant, f"{P}rightsGrantedNote") if grant is not None else "",
-        source_row=rows.row(_text(element, f"{P}rightsStatementIdentifier/{P}rightsStatementIdentifierValue"),
-                            owner, scope),
-    )
-
-
-@dataclass
-class _RowFinder:
-    """Recovers the rights.csv row of an AIP's statements: a statement's identifier is derived from its row
-    (preservation.mets), so the rows already found are tried first, then each row in turn."""
-
-    rows: list[int] = field(default_factory=list)
-    hopeless: bool = False  # a statement matched no row: not written by this rule, so stop trying
-
-    def row(self, identifier: str, owner: str, scope: str) -> int:
-        """The row whose identifier is ``identifier`` (0 when none is)."""
-        if not identifier or self.hopeless:
-            return 0
-        for row in [*self.rows, *range(RIGHTS_ROWS)]:
-            if name_uuid(owner, f"{scope}{row}") == identifier:
-                if row not in self.rows:
-                    self.rows.append(row)
-                return row
-        self.hopeless = True
-        return 0
-
-
 def parse_mets(stream) -> ParsedAip:
     """Read a METS written by preserve (streamed: sections are cleared once read)."""
     parsed = ParsedAip()
@@ -156,18 +106,13 @@ def parse_mets(stream) -> ParsedAip:
     validation_events: dict[str, Event] = {}
     identification_tools: dict[str, str] = {}
     scans: dict[str, Event] = {}  # the personal-data scan of each file
-    rows = _RowFinder()
+    rights: dict[str, list[ReadRights]] = {}  # by target, their notes still to be told apart
+    rows = RowFinder()
     for _, element in etree.iterparse(stream, events=("end",), tag=(f"{M}mets", f"{M}dmdSec", f"{M}amdSec",
                                                                      f"{M}file", f"{M}structMap")):
         tag = element.tag
         if tag == f"{M}dmdSec":
-            dublin = element.find(".//{http://purl.org/dc/terms/}dublincore")
-            component = element.find(f".//{EAD}c")
-            if component is not None:
-                dmd[element.get("ID", "")] = _archival(component)
-            else:
-                dmd[element.get("ID", "")] = [(child.tag.removeprefix(DC), child.text or "") for child in dublin] \
-                    if dublin is not None else []
+            dmd[element.get("ID", "")] = _dmd_values(element)
         elif tag == f"{M}amdSec":
             section = element.get("ID", "").removeprefix("amd-")
             obj = element.find(f"{M}techMD//{P}object")
@@ -185,11 +130,11 @@ def parse_mets(stream) -> ParsedAip:
                 elif event.type == FORENSIC_FEATURE_ANALYSIS:
                     scans[file_id] = event
             owner, scope = (file_id, "rights:") if obj is not None else (section, "rights::")
-            statements = [_rights(r, owner, scope, rows) for r in element.iterfind(f".//{P}rightsStatement")]
+            statements = [read_rights(r, owner, scope, rows) for r in element.iterfind(f".//{P}rightsStatement")]
             if obj is None:
                 parsed.aip_id = parsed.aip_id or section
                 if statements:
-                    parsed.rights[""] = statements
+                    rights[""] = statements
             else:
                 objects[file_id] = {"element": etree.tostring(obj), "rights": statements}
             element.clear()
@@ -202,9 +147,7 @@ def parse_mets(stream) -> ParsedAip:
             parsed.bag_name = root_div.get("LABEL", "") if root_div is not None else ""
             _walk_struct_map(root_div, [], dmd, parsed)
             root_ids = (root_div.get("DMDID", "") if root_div is not None else "").split()
-            parsed.descriptions[""] = tuple(
-                pair for dmd_id in root_ids
-                for pair in (dmd.get(dmd_id, [])[1:-1] if dmd_id == f"dmd-{parsed.aip_id}" else dmd.get(dmd_id, [])))
+            parsed.descriptions[""] = _described(root_ids, dmd, f"dmd-{parsed.aip_id}")
         elif tag == f"{M}mets":
             parsed.aip_id = element.get("OBJID", "").removeprefix("urn:uuid:")
             parsed.title = element.get("LABEL", "")
@@ -218,11 +161,43 @@ def parse_mets(stream) -> ParsedAip:
             record = replace(record, personal_data=found, review=PENDING_REVIEW if marker else "")
         parsed.files.append(record)
         if data["rights"]:
-            parsed.rights[path.removeprefix("data/objects/")] = data["rights"]
+            rights[path.removeprefix("data/objects/")] = data["rights"]
+    parsed.rights = resolve_rights(rights)
     parsed.events = {i: Event(i, parsed.aip_id, *_event_fields(e)) for i, e in parsed.events.items()}
     if not parsed.descriptions[""]:
         del parsed.descriptions[""]
     return parsed
+
+
+def _dmd_values(section) -> list[tuple[str, str]]:
+    """The description values one dmdSec holds, named as the catalogue names them: an EAD component's
+    archival description, the fields of no standard (``other.<name>``), or Dublin Core (``<element>``) and
+    DCMI terms (``dcterms.<term>``)."""
+    component = section.find(f".//{EAD}c")
+    if component is not None:
+        return _archival(component)
+    other = section.find(f".//{OTHER_NS}metadata")
+    if other is not None:
+        return [(OTHER + item.get("name", ""), item.text or "") for item in other.iterfind(f"{OTHER_NS}field")]
+    dublin = section.find(f".//{DCT}dublincore")
+    if dublin is None:
+        return []
+    return [(_dc_element(child.tag), child.text or "") for child in dublin.iterchildren(tag=etree.Element)]
+
+
+def _dc_element(tag: str) -> str:
+    """A Dublin Core tag as a description element: ``dc:title`` is ``title``, ``dcterms:extent`` ``dcterms.extent``."""
+    return DCTERMS + tag.removeprefix(DCT) if tag.startswith(DCT) else tag.removeprefix(DC)
+
+
+def _described(dmd_ids: list[str], dmd: dict[str, list[tuple[str, str]]], header_dc: str = ""
+               ) -> tuple[tuple[str, str], ...]:
+    """A target's description from its dmdSecs, in the order ingest records it: Dublin Core and DCMI terms,
+    the fields of no standard, then the archival description. ``header_dc`` is the AIP's Dublin Core dmdSec,
+    whose first value (the AIP's title) and last (its identifier) the METS adds around what metadata gave."""
+    values = [pair for dmd_id in dmd_ids
+              for pair in (dmd.get(dmd_id, [])[1:-1] if dmd_id == header_dc else dmd.get(dmd_id, []))]
+    return tuple(sorted(values, key=lambda pair: pair[0].startswith(ARCHIVAL)))  # stable: each kind in order
 
 
 def _archival(component) -> list[tuple[str, str]]:
@@ -249,8 +224,7 @@ def _walk_struct_map(div, path: list[str], dmd: dict, parsed: ParsedAip) -> None
         here = [*path, child.get("LABEL", "")]
         target = "/".join(here[2:]) if here[:2] == ["data", "objects"] else None
         if target and child.get("DMDID"):
-            parsed.descriptions[target] = tuple(pair for dmd_id in child.get("DMDID").split()
-                                                for pair in dmd.get(dmd_id, []))
+            parsed.descriptions[target] = _described(child.get("DMDID").split(), dmd)
         _walk_struct_map(child, here, dmd, parsed)
 
 

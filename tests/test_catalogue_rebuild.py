@@ -6,6 +6,8 @@ import shutil
 
 import pytest
 
+from preservation.model import RightsStatement
+from preservation.rebuild_rights import ReadRights, resolve_rights
 from tests.test_metadata_csv import GOOD as METADATA
 from tests.test_rights_csv import GOOD as RIGHTS
 
@@ -62,3 +64,29 @@ def test_a_rebuild_refuses_a_catalogue_that_is_not_empty(preserve, collection):
     preserve.json("ingest", str(collection))
     result = preserve("catalogue", "rebuild", expect=12)
     assert "already lists AIPs" in result.stderr and "Move the catalogue database aside" in result.stderr
+
+
+def _read(basis: str, main: str = "", *notes: str) -> ReadRights:
+    block = {"License": "license", "Statute": "statute", "Copyright": "copyright"}.get(basis, "otherRights")
+    return ReadRights(RightsStatement(basis), block, main, notes)
+
+
+def _told_apart(*read: ReadRights) -> list[tuple]:
+    resolved = resolve_rights({"": list(read)})[""]
+    return [(s.note, s.terms or s.citation, s.extra) for s in resolved]
+
+
+def test_a_statements_notes_are_told_apart_as_the_sheet_gave_them():
+    # a sheet without terms and citation columns gave a licence's terms and a statute's citation as the note
+    assert _told_apart(_read("License", "CC BY 4.0"), _read("Statute", "Public Records Act 1958")) == [
+        ("CC BY 4.0", "", ()), ("Public Records Act 1958", "", ())]
+    # a note beside the terms shows the sheet had the terms column: terms alone elsewhere are terms
+    assert _told_apart(_read("License", "CC BY 4.0", "With credit"), _read("License", "OGL v3.0")) == [
+        ("With credit", "CC BY 4.0", ()), ("", "OGL v3.0", ())]
+    # a note after the first is a column rights.csv did not know, which names it wherever it comes first
+    assert _told_apart(_read("Donor", "", "Deposited", "Box: 4"), _read("Donor", "", "Box: 5"),
+                       _read("Policy", "", "Reading room: closed")) == [
+        ("Deposited", "", (("Box", "4"),)), ("", "", (("Box", "5"),)), ("Reading room: closed", "", ())]
+    # a licence or statute with no terms or citation had no note either; grant columns without an act are notes
+    assert _told_apart(_read("Statute", "", "Ref: 12"), _read("Other", "", "grant_note: Kept")) == [
+        ("", "", (("Ref", "12"),)), ("", "", (("grant_note", "Kept"),))]
