@@ -148,10 +148,13 @@ def update_command(ctx: click.Context, aip_id: str, metadata: Path | None, right
     report = update_aip(obj.settings, obj.database(), aip_id, metadata, rights, archivist or "")
     if as_json:
         emit_json({"aip_id": report.aip_id, "version": report.version, "changed": report.changed,
-                   "locations": report.locations})
+                   "locations": report.locations, "warnings": report.warnings})
     else:
         click.echo(f"AIP {report.aip_id} is now at {report.version}: {len(report.changed)} file(s) stored anew "
                    f"in {', '.join(report.locations)}.")
+        out = console()
+        for warning in report.warnings:
+            out.print(f"[yellow]warning:[/yellow] {esc(warning)}")
 
 
 @aip_group.command("hold")

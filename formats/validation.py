@@ -188,7 +188,7 @@ def validate_text(path: str) -> Validation:
                               (("encoding", "UTF-8"),))
         return Validation(VALID, "text", tool, (), (("encoding", "UTF-8"),))
     encoding = _guess_encoding(head)
-    return Validation(WELL_FORMED, "text", tool, (f"not UTF-8; decodes as {encoding}",), (("encoding", encoding),))
+    return Validation(WELL_FORMED, "text", tool, (f"not UTF-8: decodes as {encoding}",), (("encoding", encoding),))
 
 
 def _utf16(head: bytes) -> bool:

@@ -167,7 +167,7 @@ class TransferRecords:
         validation = item.validation
         if validation.status and validation.messages[:1] != ("no validator for this format",):
             outcome = {"valid": SUCCESS, "well-formed": SUCCESS, "invalid": FAILURE}.get(validation.status, WARNING)
-            notes = "; ".join(validation.messages[:20])
+            notes = "; ".join(validation.messages)  # at most MAX_MESSAGES, the validators cap them
             traits = ", ".join(f"{key}: {value}" for key, value in validation.characteristics)
             detail = f"{validation.status}" + (f"; {notes}" if notes else "") + (f"; {traits}" if traits else "")
             agent = self.tool_agent(validation.tool).id if validation.tool else self.agents["software"].id

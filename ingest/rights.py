@@ -14,7 +14,9 @@ folder not in the transfer or an unsafe path (absolute, or with ``..``), a row w
 statute rights without a jurisdiction, statute rights without a citation. Everything else is kept as
 given, with a warning naming the sheet and row: an unknown or repeated column (its values become notes of
 the statement), a basis, status or restriction outside the PREMIS vocabulary, a date that is not EDTF (no
-rights date decides access here), grant columns without a grant_act, half a documentation identifier.
+rights date decides access here), grant columns without a grant_act, half a documentation identifier,
+and a value its basis has no place for in PREMIS (a status on a licence, a statute's terms), which
+becomes a note (``column: value``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ COLUMNS = ("file", "basis", "status", "determination_date", "jurisdiction", "sta
 DATES = ("determination_date", "start_date", "end_date", "grant_start_date", "grant_end_date")
 GRANT = ("grant_restriction", "grant_start_date", "grant_end_date", "grant_note")
 OPEN_ENDS = ("end_date", "grant_end_date")  # where 'open' (no end yet) is accepted
+# The bases whose PREMIS block has a place for a column; elsewhere its value is kept as a note
+PLACES = {"status": ("Copyright",), "jurisdiction": ("Copyright", "Statute"),
+          "determination_date": ("Copyright", "Statute"), "terms": ("License",), "citation": ("Statute",)}
+STATUS_SPELLINGS = {"publicdomain": "public domain"}  # PREMIS's own spelling of a status the sheet may use
 
 
 @dataclass(frozen=True)
@@ -154,11 +160,15 @@ def _statement(row: Row, legacy: bool, where: str, warnings: list[str]) -> tuple
         warnings.append(f"{where}: a documentation identifier needs doc_id_type and doc_id_value; kept as given")
     restriction = row.get("grant_restriction")
     restriction = next((r for r in RESTRICTIONS if r.lower() == restriction.lower()), restriction)
-    status = row.get("status")
+    placed = _placed(row, basis, where, extra, warnings)
+    status = STATUS_SPELLINGS.get(placed["status"].lower(), placed["status"])
+    if basis == "Copyright" and not status:
+        status = "unknown"  # as the warning says, and as the METS records it
+    terms, citation = placed["terms"], placed["citation"]
     return RightsStatement(
         basis=basis, status=status.lower() if status.lower() in STATUSES else status,
-        jurisdiction=row.get("jurisdiction"),
-        determination_date=row.get("determination_date"), start_date=row.get("start_date"),
+        jurisdiction=placed["jurisdiction"],
+        determination_date=placed["determination_date"], start_date=row.get("start_date"),
         end_date=row.get("end_date"), note=row.get("note"), act=act, restriction=restriction if act else "",
         grant_start_date=row.get("grant_start_date") if act else "",
         grant_end_date=row.get("grant_end_date") if act else "", grant_note=row.get("grant_note") if act else "",
@@ -167,11 +177,26 @@ def _statement(row: Row, legacy: bool, where: str, warnings: list[str]) -> tuple
     ), ""
 
 
+def _placed(row: Row, basis: str, where: str, extra: list[tuple[str, str]], warnings: list[str]) -> dict[str, str]:
+    """The columns of PLACES this basis has a place for; a value given where it has none is kept as a note
+    (``column: value``), with a warning, so the METS holds every value the sheet gave."""
+    placed = {}
+    for column, bases in PLACES.items():
+        value = row.get(column)
+        if value and basis not in bases:
+            extra.append((column, value))
+            warnings.append(f"{where}: {column} {value!r} has no place in {basis.lower()} rights in PREMIS; kept "
+                            "as a note of the statement")
+            value = ""
+        placed[column] = value
+    return placed
+
+
 def _check_vocabulary(row: Row, basis: str, where: str, warnings: list[str]) -> None:
     status = row.get("status")
     if basis == "Copyright" and not status:
         warnings.append(f"{where}: copyright rights with no status; written as 'unknown'")
-    elif basis == "Copyright" and status.lower() not in STATUSES:
+    elif basis == "Copyright" and STATUS_SPELLINGS.get(status.lower(), status.lower()) not in STATUSES:
         warnings.append(f"{where}: copyright status {status!r} is not one of {', '.join(STATUSES)}; kept as given")
     restriction = row.get("grant_restriction")
     if row.get("grant_act") and restriction and restriction.capitalize() not in RESTRICTIONS:

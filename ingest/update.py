@@ -41,6 +41,7 @@ class UpdateReport:
     version: str
     changed: list[str]
     locations: list[str]
+    warnings: list[str]  # what was kept from the spreadsheets but is unusual (unknown columns, values …)
 
 
 def update_aip(settings: Settings, database: Database, reference: str, metadata: Path | None,
@@ -55,11 +56,12 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
     stored = {f.path.removeprefix("data/objects/") for f in files}
     folders = {"/".join(p.split("/")[:i]) for p in stored for i in range(1, len(p.split("/")))}
     changed_docs = []
+    warnings: list[str] = []
     if metadata is not None:
-        descriptions = descriptions_from_csv(metadata, stored, folders, database, aip.id)
+        descriptions = descriptions_from_csv(metadata, stored, folders, database, aip.id, warnings)
         changed_docs.append(metadata)
     if rights is not None:
-        rights_now = read_rights_csv(rights, stored, folders)
+        rights_now = read_rights_csv(rights, stored, folders, warnings)
         changed_docs.append(rights)
 
     new_agents = make_agents(settings.archive_name, archivist)
@@ -101,7 +103,7 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
     with database.session() as session:
         below = aips_below(session, [unit.reference for unit in units_of(session, aip.id)])
     refresh_access(database, closure.evaluate, closure.default(), [aip.id, *sorted(below - {aip.id})])
-    return UpdateReport(aip.id, report.version, report.changed, [r.location for r in replicas])
+    return UpdateReport(aip.id, report.version, report.changed, [r.location for r in replicas], warnings)
 
 
 def load_aip_record(database: Database, reference: str) -> tuple:

@@ -182,6 +182,8 @@ def _check_event(run_id: str, agent: Agent, aip_id: str, copy: CopyResult, check
     detail = "; ".join(f"{bad.path}: {bad.problem}" for bad in check.bad[:MAX_DETAIL])
     if len(check.bad) > MAX_DETAIL:
         detail += f"; and {len(check.bad) - MAX_DETAIL} more"
+    if detail:  # what the check covered comes first, so a rebuilt catalogue restores it
+        detail = f"{check.files} files, {check.bytes} bytes read; {detail}"
     how = ("full re-read; algorithms=SHA-256, SHA-512" if check.kind == FULL
            else "metadata only; sizes, presence and store checksums")
     return Event(

@@ -77,3 +77,14 @@ def test_an_update_with_a_bad_sheet_changes_nothing(preserve, collection, tmp_pa
     assert "row 2: filename 'objects/not-there.pdf' is not in the transfer" in result.stderr
     assert not (_object(preserve.home) / "v2").exists()
     assert preserve.json("aip", "show", aip)["aip"]["head_version"] == "v1"
+
+
+def test_an_update_warns_of_what_it_kept_but_is_unusual(preserve, collection, tmp_path):
+    aip = preserve.json("ingest", str(collection))["aip_id"]
+    rights = tmp_path / "rights.csv"
+    rights.write_text("file,basis,note,Shelf mark\nobjects,Policy,Open to all,B/12\n")
+    result = preserve.json("aip", "update", aip, "--rights", str(rights))
+    [warning] = result["warnings"]
+    assert "rights.csv: row 1: column 4 'Shelf mark' is not a rights.csv column" in warning
+    text = preserve("aip", "update", aip, "--rights", str(rights)).stdout
+    assert f"warning: {rights}: row 1: column 4 'Shelf mark'" in text

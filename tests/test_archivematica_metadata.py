@@ -94,7 +94,11 @@ def test_archivematicas_own_sample_rights_are_read_with_warnings_not_refused(tmp
     assert (statute.citation, statute.note, statute.end_date) == ("Citation", "Note statute", "open")
     assert "metadata/rights.csv: row 2: copyright status 'copyright status' is not one of copyrighted, public " \
            "domain, unknown; kept as given" in warnings
-    assert len(warnings) == 2  # the two copyright rows; nothing else is unusual
+    # PREMIS has no place for a statute's terms: kept as a note, said once
+    assert statute.terms == "" and ("terms", "Statute terms") in statute.extra
+    assert "metadata/rights.csv: row 5: terms 'Statute terms' has no place in statute rights in PREMIS; kept as " \
+           "a note of the statement" in warnings
+    assert len(warnings) == 3  # the two copyright rows and the statute's terms; nothing else is unusual
     for statements in rights.values():
         for statement in statements:
             assert _valid(_premis(statement)) == [], statement

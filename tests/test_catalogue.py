@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 from alembic import command
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from preservation.catalogue import Database, head_revision
 from preservation.catalogue import queries as catalogue
 from preservation.catalogue.database import _alembic_config
+from preservation.catalogue.models import EventAgentRow
 from preservation.catalogue.records import record_count
 from preservation.errors import CatalogueError, NotFound
 from preservation.model import Agent, Aip, Event, FileRecord, FormatInfo, Replica
@@ -101,3 +103,19 @@ def test_a_failed_registration_leaves_nothing(db):
     with db.session() as session:
         assert catalogue.list_aips(session) == []
         assert record_count(session) == 0
+
+
+def test_an_event_recorded_later_links_its_agents_in_the_roles_their_types_give(db):
+    """An archivist's decision recorded after ingest: the person implements it, the software executes it."""
+    aip_id = "33333333-2222-4333-8444-555555555555"
+    _register(db, aip_id, "Vestry minutes", ["a.jpg"])
+    person = Agent("agent-person", "person", "A. Archivist")
+    decision = Event("ev-decision", aip_id, "policy assignment", "2026-12-04T10:00:00+00:00", "success",
+                     agent_ids=("agent-1", "agent-person"))
+    with db.session() as session:
+        catalogue.upsert_agents(session, [person])
+        catalogue.record_events(session, [decision])
+    with db.session() as session:
+        roles = dict(session.execute(select(EventAgentRow.agent_id, EventAgentRow.role)
+                                     .where(EventAgentRow.event_id == "ev-decision")).all())
+    assert roles == {"agent-1": "executing program", "agent-person": "implementer"}

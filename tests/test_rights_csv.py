@@ -31,6 +31,19 @@ def _transfer(collection: Path, tmp_path: Path, rights: str) -> Path:
     return transfer
 
 
+def test_a_value_its_basis_has_no_place_for_is_kept_in_the_mets_as_a_note(preserve, collection, tmp_path):
+    """A donor agreement given a status and a jurisdiction: PREMIS's other-rights block has no place for either."""
+    sheet = HEADER + "objects,Donor,copyrighted,2026-11-01,gb,1923,,Deposited by the PCC,disseminate,Allow,,,\n"
+    summary = preserve.json("ingest", str(_transfer(collection, tmp_path, sheet)))
+    for column, value in (("status", "copyrighted"), ("jurisdiction", "gb"), ("determination_date", "2026-11-01")):
+        assert any(f"row 2: {column} {value!r} has no place in donor rights in PREMIS; kept as a note" in w
+                   for w in summary["warnings"]), column
+    tree = etree.parse(str(next((preserve.home / "storage").rglob("METS.*.xml"))))
+    notes = [n.text for n in tree.iter(f"{PREMIS}otherRightsNote")]
+    assert notes == ["Deposited by the PCC", "status: copyrighted", "jurisdiction: gb",
+                     "determination_date: 2026-11-01"]
+
+
 def test_rights_reach_the_mets_and_the_catalogue(preserve, collection, tmp_path):
     summary = preserve.json("ingest", str(_transfer(collection, tmp_path, GOOD)))
     shown = preserve.json("aip", "show", summary["aip_id"])

@@ -162,11 +162,13 @@ def aip_rights(session: Session, aip_id: str) -> list[tuple[str, RightsStatement
 
 
 def record_events(session: Session, events: Iterable[Event], roles: dict[str, str] | None = None) -> int:
-    """Insert events (and their agent links, in the agents' roles) in batches; return how many."""
-    roles = roles or {}
+    """Insert events (and their agent links, in the agents' roles) in batches; return how many. An agent
+    ``roles`` does not name takes the role its type gives it (a person implements, software executes)."""
+    roles = dict(roles or {})
     count = 0
     for batch in batched(events, BATCH):
         session.execute(insert(EventRow.__table__), [_event_row(event) for event in batch])
+        _add_roles_by_type(session, roles, {agent_id for event in batch for agent_id in event.agent_ids})
         links = [
             {"event_id": event.id, "agent_id": agent_id, "role": roles.get(agent_id, "executing program")}
             for event in batch
@@ -176,6 +178,13 @@ def record_events(session: Session, events: Iterable[Event], roles: dict[str, st
             session.execute(insert(EventAgentRow.__table__), links)
         count += len(batch)
     return count
+
+
+def _add_roles_by_type(session: Session, roles: dict[str, str], agent_ids: set[str]) -> None:
+    unknown = agent_ids - roles.keys()
+    if unknown:
+        for agent_id, kind in session.execute(select(AgentRow.id, AgentRow.type).where(AgentRow.id.in_(unknown))):
+            roles[agent_id] = ROLE_BY_AGENT_TYPE.get(kind, "executing program")
 
 
 def set_replica_checked(session: Session, aip_id: str, location: str, status: str, when: str) -> None:
