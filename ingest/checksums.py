@@ -244,17 +244,17 @@ def empty_warning(empty: list[str]) -> str:
 
 
 def verify_depositor_checksums(journal: Journal, transfer: Transfer, assertions: list[Assertion], source: Path
-                               ) -> tuple[int, str]:
+                               ) -> tuple[int, list[str]]:
     """Check the stored records against the depositor's checksums and journal what matched; refuse a
     mismatch or a missing file. Returns (records checked, warnings naming empty checksum files and unlisted
-    records, joined by '; ', or '')."""
+    records)."""
     files = [transfer.given_as(p) for p in transfer.checksums]
     listing = {a.source for a in assertions}
     empty = empty_warning([name for name in files if name not in listing])
     if not assertions:
-        return 0, empty
+        return 0, [empty] if empty else []
     checked = check_assertions(assertions, journal.originals())
     refuse_mismatches(checked, source)
     journal.set_asserted(checked.matched)
     unlisted = unlisted_warning(checked.unlisted, [name for name in files if name in listing])
-    return len(checked.matched), "; ".join(w for w in (empty, unlisted) if w)
+    return len(checked.matched), [w for w in (empty, unlisted) if w]

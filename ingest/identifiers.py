@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.metadata import display_name, objects_path
+from ingest.metadata import display_name, objects_path, unsafe_path
 from ingest.metadata_json import read_json
 from preservation.errors import Problem, TransferError
 
@@ -39,6 +39,10 @@ def read_identifiers_json(path: Path, files: set[str], folders: set[str], warnin
     for number, item in enumerate(data, start=1):
         where, said = f"{path}: entry {number}", f"{source}: entry {number}"
         name = item.get("file") if isinstance(item, dict) else None
+        if isinstance(name, str) and (why := unsafe_path(name.strip())):
+            problems.append(Problem(where, f"file {name!r} is an unsafe path: {why}",
+                                    expected="objects, objects/folder/ or objects/… naming a file of the transfer"))
+            continue
         target = _target(name, files, folders) if isinstance(name, str) else None
         if target is None:
             problems.append(Problem(where, f"file {name!r} is not in the transfer",

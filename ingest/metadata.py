@@ -212,9 +212,11 @@ def describe(name: str, entries: list[Entry], files: set[str], folders: set[str]
 
 
 def canonical(values) -> tuple[tuple[str, str], ...]:
-    """Dublin Core values in the order given, then the archival ones in a fixed order (as METS keeps them)."""
+    """Dublin Core and DCMI terms in the order given, then columns of no standard (``other.*``) in the order
+    given, then the archival ones in a fixed order — the order the METS keeps them in, section by section."""
     order = {ARCHIVAL + key: n for n, key in enumerate(("reference", "level", "parent", "closure"))}
-    return (*((e, v) for e, v in values if not e.startswith(ARCHIVAL)),
+    return (*((e, v) for e, v in values if not e.startswith((ARCHIVAL, OTHER))),
+            *((e, v) for e, v in values if e.startswith(OTHER)),
             *sorted(((e, v) for e, v in values if e.startswith(ARCHIVAL)), key=lambda pair: order[pair[0]]))
 
 

@@ -220,8 +220,8 @@ def ingest(
         _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
                        previous is not None, extra)
         _stop_if_files_failed(journal, given)
-        checksums_checked, unlisted = verify_depositor_checksums(journal, transfer, assertions, given)
-        warnings += [unlisted] if unlisted else []
+        checksums_checked, noted = verify_depositor_checksums(journal, transfer, assertions, given)
+        warnings += noted
         progress.stage("Normalising")
         if normalise(journal, format_policy, staging, aip_id, signatures)[0]:
             progress.stage("Storing derivatives")

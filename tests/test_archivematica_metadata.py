@@ -12,13 +12,13 @@ import pytest
 from lxml import etree
 
 from ingest.identifiers import read_identifiers_json
-from ingest.metadata import OTHER, csv_entries, describe, read_metadata_csv
+from ingest.metadata import OTHER, canonical, csv_entries, describe, read_metadata_csv
 from ingest.metadata_json import json_entries
 from ingest.rights import read_rights_csv
 from ingest.transfer_metadata import read_transfer_metadata
 from preservation.catalogue import Database
 from preservation.errors import TransferError
-from preservation.model import FileRecord, RightsStatement
+from preservation.model import ARCHIVAL, FileRecord, RightsStatement
 from preservation.premis import PREMIS_NS, write_entity, write_object, write_rights
 from tests.schemas import premis_schema
 
@@ -374,6 +374,14 @@ def test_an_identifier_for_a_file_not_there_is_refused(tmp_path):
         f"{path}: entry 1", "file 'objects/gone.pdf' is not in the transfer")
 
 
+@pytest.mark.parametrize("name", ["objects/../../etc/passwd", "/etc/passwd", "C:\\x.pdf"])
+def test_an_identifier_for_an_unsafe_path_is_refused_as_unsafe(tmp_path, name):
+    path = _write(tmp_path, "identifiers.json", json.dumps([{"file": name, "identifiers": []}]))
+    with pytest.raises(TransferError) as caught:
+        read_identifiers_json(path, FILES, FOLDERS)
+    assert caught.value.details[0].check.startswith(f"file {name!r} is an unsafe path: ")
+
+
 def test_identifiers_become_premis_object_identifiers_after_the_uuid():
     record = FileRecord("6f1c1a9e-0000-4000-8000-000000000002", "aip-1", "data/objects/bird.mp3", "objects/bird.mp3",
                         5, "a" * 64, "b" * 128)
@@ -388,3 +396,12 @@ def test_identifiers_become_premis_object_identifiers_after_the_uuid():
     assert [i.findtext(f"{P}objectIdentifierValue") for i in entity.iterfind(f"{P}objectIdentifier")] == [
         "aip-1", "DRO/60"]
     assert _valid(obj) == [] and _valid(entity) == []
+
+
+def test_descriptions_are_kept_in_the_order_the_mets_holds_them():
+    """A CALM column before the Dublin Core ones: the METS writes Dublin Core, then the other section, then
+    the archival description, so the catalogue keeps that order (and a rebuild finds the same)."""
+    given = (("other.AltRefNo", "DRO/52/1"), ("title", "Vestry minutes"), (ARCHIVAL + "level", "file"),
+             ("dcterms.extent", "1 volume"), ("other.Shelf", "B12"))
+    assert canonical(given) == (("title", "Vestry minutes"), ("dcterms.extent", "1 volume"),
+                                ("other.AltRefNo", "DRO/52/1"), ("other.Shelf", "B12"), (ARCHIVAL + "level", "file"))
