@@ -117,15 +117,15 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
                 problems.append(Problem(f"{archive}: {info.filename}", "encrypted member"))
                 continue
             members.append((info, relative))
-        if len([m for m in members if not m[0].is_dir()]) > limits.max_files:
+        if len([m for m in members if not _is_folder(m[0])]) > limits.max_files:
             problems.append(Problem(str(archive), f"more than {limits.max_files} files"))
-        _check_collisions(archive, [relative for info, relative in members if not info.is_dir()], problems)
+        _check_collisions(archive, [relative for info, relative in members if not _is_folder(info)], problems)
         _refuse(archive, problems)
         allowance = limits.allowance(os.path.getsize(archive))
         written = 0
         for info, relative in members:
             target = dest / relative
-            if info.is_dir():
+            if _is_folder(info):
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -140,6 +140,13 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
                     f"({limits.max_ratio} times its size, at most {limits.max_bytes}): a zip bomb?",
                     hint="Nothing was stored. Check where the archive came from.")
             written += count
+
+
+def _is_folder(info: zipfile.ZipInfo) -> bool:
+    """A folder entry: named with a trailing separator (a backslash, as some Windows tools write it), or
+    empty and carrying the MS-DOS directory attribute."""
+    dos_directory = info.external_attr & 0x10 and info.file_size == 0
+    return info.is_dir() or info.filename.endswith("\\") or bool(dos_directory)
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:

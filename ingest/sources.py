@@ -140,7 +140,7 @@ class DirectorySource:
 
 
 def _link_problem(path: str, root: str) -> str:
-    target = os.path.realpath(path)
+    target, root = os.path.realpath(path), os.path.realpath(root)  # both resolved: /tmp may itself be a link
     where = "inside" if target == root or target.startswith(root.rstrip(os.sep) + os.sep) else "outside"
     return f"is a symbolic link to {display_name(target)} ({where} the transfer); links are not followed"
 

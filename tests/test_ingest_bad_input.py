@@ -99,6 +99,15 @@ def test_symlink_pointing_outside_is_reported_not_followed(preserve, collection,
     assert secret.read_text() == "not part of the transfer\n"
 
 
+def test_a_link_inside_a_transfer_given_through_a_linked_folder_is_said_to_be_inside(preserve, collection, tmp_path):
+    alias = tmp_path / "alias"
+    alias.symlink_to(collection.parent)  # the transfer reached through a link, as /tmp often is
+    (collection / "copy-of-minutes").symlink_to(next(p for p in collection.rglob("*") if p.is_file()))
+    result = preserve("ingest", str(alias / collection.name), expect=TransferError.exit_code)
+    assert "copy-of-minutes: is a symbolic link to" in result.stderr
+    assert "(inside the transfer); links are not followed" in result.stderr
+
+
 def test_every_problem_is_listed_at_once(preserve, collection, tmp_path):
     (collection / "link-a").symlink_to(tmp_path)
     os.mkfifo(collection / "a-pipe")
