@@ -10,7 +10,6 @@ from pathlib import Path
 
 from ingest.journal import Journal
 from ingest.records import TransferRecords
-from ingest.sources import numbered
 from ingest.steps import verify_read_back
 from preservation import SOFTWARE_NAME, software_version
 from preservation.bag import BagEntry, write_tag_files
@@ -108,15 +107,6 @@ class Package:
         for obj in self.objects:
             obj.commit(inventory, self.journal.logical_paths())
             read_inventory(obj.storage, obj.root)
-
-    def store_submission(self, document: Path) -> None:
-        """Keep a document given with the ingest (``--metadata``, ``--rights``) under metadata/submission/
-        (numbered, ``~2``, when the transfer's own metadata folder has one of that name)."""
-        logical, number = f"data/metadata/submission/{document.name}", 1
-        taken = {logical for _, logical, _ in self.journal.metadata_files()} | {e.path for e in self.submission}
-        while (candidate := logical if number == 1 else numbered(logical, number)) in taken:
-            number += 1
-        self.submission.append(self._store_staged(document, candidate))
 
     def store_empty_folders(self) -> None:
         """Keep each empty folder of the transfer: a placeholder file in it (the bag and OCFL hold only files)."""

@@ -33,7 +33,7 @@ from ingest.scan import journal_transfer
 from ingest.sources import RENAMING_RULE, DirectorySource
 from ingest.steps import WorkerSetup
 from ingest.transfer_metadata import read_transfer_metadata
-from ingest.transfers import Transfer, open_transfer
+from ingest.transfers import MetadataSource, Transfer, open_transfer
 from policies.checks import ChecksPolicy, load_checks_policy
 from policies.closure import load_closure_policy
 from policies.formats import FormatPolicy, load_format_policy
@@ -157,7 +157,7 @@ def ingest(
         lock = staging_area.hold(staging)  # released by a crash too: `preserve doctor` tells abandoned areas apart
         _record_start(settings, database, transfer_id, aip_id, given, request.title, started)
         try:
-            transfer = open_transfer(given, staging, settings.workers)
+            transfer = _with_given_documents(open_transfer(given, staging, settings.workers), request)
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
             lock.close()
@@ -194,7 +194,7 @@ def ingest(
                                            identifiers_json=transfer.identifiers_json)
         package.descriptions, package.rights = described.descriptions, described.rights
         package.identifiers = described.identifiers
-        warnings = list(described.warnings)
+        warnings = [*_not_applied(transfer, request), *described.warnings]
         if not request.title and package.descriptions.get(""):
             title = next((v for k, v in package.descriptions[""] if k == "title"), "")
             package.title = title or package.title
@@ -233,9 +233,6 @@ def ingest(
         for tool in journal.validation_tools():
             records.tool_agent(tool)
         progress.stage("Writing METS and bag manifests")
-        for document in (request.metadata, request.rights):  # given with the ingest, from outside the transfer
-            if document is not None:
-                package.store_submission(Path(document))
         package.store_empty_folders()
         mets = package.store_mets()
         package.store_tag_files(mets, transfer_id)
@@ -275,6 +272,22 @@ def ingest(
         layout=transfer.layout, metadata_files=taken, empty_folders=empty, renamed=renamed,
         checksums_checked=checksums_checked,
     )
+
+
+def _with_given_documents(transfer: Transfer, request: IngestRequest) -> Transfer:
+    """The transfer with the spreadsheets given with the ingest (``--metadata``, ``--rights``) as parts of what
+    came with the records: kept under metadata/submission/, identified, described and audited like the rest."""
+    given = [MetadataSource(str(Path(document).resolve()), f"data/metadata/submission/{Path(document).name}",
+                            f"(given with --{option}) {Path(document).name}")
+             for option, document in (("metadata", request.metadata), ("rights", request.rights)) if document]
+    return replace(transfer, metadata=(*transfer.metadata, *given)) if given else transfer
+
+
+def _not_applied(transfer: Transfer, request: IngestRequest) -> list[str]:
+    """A warning for each of the transfer's own spreadsheets that one given with the ingest stands in for."""
+    pairs = (("--metadata", request.metadata, transfer.metadata_csv), ("--rights", request.rights, transfer.rights_csv))
+    return [f"{transfer.given_as(Path(own))}: kept, but not applied: the {Path(document).name} given with {option} "
+            "is applied instead" for option, document, own in pairs if document and own]
 
 
 def _resumed_request(settings: Settings, request: IngestRequest) -> IngestRequest:

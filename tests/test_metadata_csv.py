@@ -68,6 +68,26 @@ def test_an_explicit_metadata_file_for_a_plain_folder(preserve, collection, tmp_
     shown = preserve.json("aip", "show", summary["aip_id"])
     assert shown["descriptions"] == [{"target": "objects/audio/oral-history-interview.wav", "element": "title",
                                       "value": "Interview with Mrs Rowe"}]
+    # the sheet is kept like anything else the depositor gave: described in the METS, catalogued, audited
+    assert summary["metadata"] == [{"path": "(given with --metadata) sheet.csv",
+                                    "stored_as": "data/metadata/submission/sheet.csv"}]
+    kept = next(f for f in shown["files"] if f["path"] == "data/metadata/submission/sheet.csv")
+    assert kept["role"] == "metadata" and kept["size"] == sheet.stat().st_size
+    mets = next((preserve.home / "storage").rglob("METS.*.xml")).read_text(encoding="utf-8")
+    assert "data/metadata/submission/sheet.csv" in mets
+
+
+def test_a_sheet_given_with_the_ingest_stands_in_for_the_transfers_own_with_a_warning(preserve, collection,
+                                                                                        tmp_path):
+    transfer = _standard_transfer(collection, tmp_path, GOOD)
+    sheet = tmp_path / "metadata.csv"
+    sheet.write_text("filename,dc.title\nobjects,Corrected title\n")
+    summary = preserve.json("ingest", str(transfer), "--metadata", str(sheet))
+    assert summary["title"] == "Corrected title"
+    assert any("metadata/metadata.csv: kept, but not applied: the metadata.csv given with --metadata is applied "
+               "instead" in w for w in summary["warnings"])
+    assert {m["stored_as"] for m in summary["metadata"]} >= {"data/metadata/submission/metadata.csv",
+                                                             "data/metadata/submission/metadata~2.csv"}
 
 
 def test_unknown_filenames_are_refused_by_row(preserve, collection, tmp_path):
