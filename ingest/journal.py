@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS failures (
     idx INTEGER PRIMARY KEY, error TEXT NOT NULL, traceback TEXT NOT NULL, attempts INTEGER NOT NULL,
     failed_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS folders (logical TEXT PRIMARY KEY, relative TEXT NOT NULL, folded TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS folders (logical TEXT PRIMARY KEY, relative TEXT NOT NULL, folded TEXT NOT NULL,
+                                    collided TEXT, renamed INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS folders_folded ON folders(folded);
 CREATE TABLE IF NOT EXISTS content (
     logical TEXT PRIMARY KEY, size INTEGER NOT NULL, sha256 TEXT NOT NULL, sha512 TEXT NOT NULL
@@ -146,8 +147,10 @@ class Journal:
                 wanted = logical_of(source.relative)
                 logical = self._free_name(wanted)
                 if isinstance(source, EmptyFolder):
-                    self.db.execute("INSERT INTO folders VALUES (?, ?, ?)",
-                                    (logical, original_name(source.relative), logical.casefold()))
+                    self.db.execute("INSERT INTO folders VALUES (?, ?, ?, ?, ?)",
+                                    (logical, original_name(source.relative), logical.casefold(),
+                                     wanted if logical != wanted else None,
+                                     logical != wanted or logical_name(source.relative) != source.relative))
                     continue
                 self.db.execute(
                     "INSERT INTO files (idx, source, relative, logical, folded, file_id, size, mtime_ns, role,"
@@ -199,8 +202,10 @@ class Journal:
         return self.db.execute("SELECT logical, relative FROM folders ORDER BY logical").fetchall()
 
     def renamed(self) -> list[tuple[str, str, bool]]:
-        """(name as given, stored path, whether its name was taken) of every file stored under another name."""
-        rows = self.db.execute("SELECT relative, logical, collided FROM files WHERE renamed ORDER BY logical")
+        """(name as given, stored path, whether its name was taken) of every file and empty folder stored under
+        another name."""
+        rows = self.db.execute("SELECT relative, logical, collided FROM files WHERE renamed UNION ALL "
+                               "SELECT relative, logical, collided FROM folders WHERE renamed ORDER BY logical")
         return [(relative, logical, collided is not None) for relative, logical, collided in rows]
 
     def pending(self) -> Iterator[JournalFile]:

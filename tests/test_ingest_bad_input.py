@@ -128,6 +128,19 @@ def test_a_refusal_asked_for_as_json_is_json_on_stdout(preserve, collection, tmp
     assert missing["exit_code"] == 13 and "0123abcd" in missing["error"] and missing["problems"] == []
 
 
+def test_renamed_empty_folders_are_listed_with_the_names_they_were_given(preserve, collection):
+    os.mkdir(os.fsencode(collection / "documents") + b"/empty\xff")
+    (collection / "Drafts").mkdir()
+    (collection / "drafts").mkdir()
+    summary = preserve.json("ingest", str(collection))
+    renamed = {r["stored_as"]: r for r in summary["renamed"]}
+    assert renamed["data/objects/documents/empty%FF"]["path"] == "documents/empty\\xFF"
+    assert renamed["data/objects/drafts~2"] == {"path": "drafts", "stored_as": "data/objects/drafts~2",
+                                                "name_taken": True}
+    assert set(summary["empty_folders"]) >= {"data/objects/documents/empty%FF", "data/objects/Drafts",
+                                             "data/objects/drafts~2"}
+
+
 def test_names_that_differ_only_in_case_are_both_kept(preserve, collection):
     """They would collide on case-insensitive storage: the later one in path order is numbered, with a warning."""
     (collection / "data" / "Burials-1890-1950.csv").write_text("name\n")
