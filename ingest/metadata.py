@@ -105,6 +105,15 @@ def unsafe_path(path: str, windows: bool = True) -> str:
     return ""
 
 
+def _not_found(filename: str, files: set[str], folders: set[str]) -> str:
+    """Why a row's filename names nothing: not there at all, or there but not written as ``objects/…``."""
+    bare = filename.strip().replace("\\", "/").strip("/").removeprefix("./")
+    if objects_path(filename) is None and (bare in files or bare in folders):
+        return (f"filename {filename!r} does not start with objects/ — the transfer holds it as "
+                f"'objects/{bare}', the way Archivematica's metadata.csv names it")
+    return f"filename {filename!r} is not in the transfer"
+
+
 def objects_path(name: str) -> str | None:
     """A spreadsheet's ``objects/…`` name as a path under objects/ ('' for ``objects``; None if not one)."""
     cleaned = name.strip().replace("\\", "/").strip("/")
@@ -190,7 +199,7 @@ def describe(name: str, entries: list[Entry], files: set[str], folders: set[str]
             continue
         target = _target(entry.filename, files, folders)
         if target is None:
-            problems.append(Problem(entry.problem_at, f"filename {entry.filename!r} is not in the transfer",
+            problems.append(Problem(entry.problem_at, _not_found(entry.filename, files, folders),
                                     expected="objects/… naming a file or folder of the transfer"))
             continue
         if target in seen:

@@ -90,6 +90,14 @@ def test_a_sheet_given_with_the_ingest_stands_in_for_the_transfers_own_with_a_wa
                                                              "data/metadata/submission/metadata~2.csv"}
 
 
+def test_a_filename_without_objects_is_refused_naming_the_name_to_use(preserve, collection, tmp_path):
+    sheet = "filename,dc.title\ndocuments/vestry-minutes-1923.pdf,Minutes\n"
+    transfer = _standard_transfer(collection, tmp_path, sheet)
+    result = preserve("ingest", str(transfer), expect=TransferError.exit_code)
+    assert ("row 2: filename 'documents/vestry-minutes-1923.pdf' does not start with objects/ — the transfer "
+            "holds it as 'objects/documents/vestry-minutes-1923.pdf'") in result.stderr
+
+
 def test_unknown_filenames_are_refused_by_row(preserve, collection, tmp_path):
     bad = ("filename,dc.title,notes\n"
            "objects/documents/vestry-minutes-1923.pdf,Minutes,x\n"
