@@ -1,42 +1,59 @@
-"""The depositor's checksum files (Archivematica's ``metadata/checksum.md5|sha1|sha256|sha512``), checked.
+"""The depositor's checksum files, checked (which files are read is ``ingest.transfers``' decision: Archivematica's
+``metadata/checksum.md5|sha1|sha256|sha512`` in any case, and the other names ``checksum_algorithm`` knows, at the
+top of ``metadata/`` or beside ``objects/``).
 
 Each line is GNU coreutils' form, ``<hex>  <path>`` (``*`` before the path marks binary mode; a line
-starting with ``\\`` has ``\\\\`` and ``\\n`` escapes in its path), or BSD's ``MD5 (path) = <hex>``.
-Paths are relative to ``objects/`` (as Archivematica writes them), to the transfer's root
-(``objects/…``) or to ``metadata/`` (``../objects/…``); a leading ``./`` is ignored. An absolute path
-or one with ``..`` (beyond that one ``../objects/``) is refused as unsafe when the file is read, naming
-its line; no path a line gives is ever opened — names are only looked up among the journalled records.
+starting with ``\\`` has ``\\\\`` and ``\\n`` escapes in its path), or BSD's ``MD5 (path) = <hex>``; a file named
+``<name>.md5`` may hold just the checksum of ``<name>`` beside it. A path may name any file of the transfer —
+records and metadata files alike — relative to the checksum file's own folder (as md5sum writes it when run
+there: ``metadata.csv``, ``../objects/…``), to the transfer's top (``objects/…``, ``./metadata/…``) or to
+``objects/`` (as Archivematica writes them). ``..`` is resolved against the checksum file's folder: a path that
+then leads out of the transfer, or an absolute one, is refused as unsafe when the file is read, naming its line;
+no path a line gives is ever opened — names are only looked up among the journalled files. A line naming the
+checksum file itself (md5sum run over the folder its output was written into) is skipped with a warning.
 The file may be UTF-8 (a byte-order mark is fine; bytes that are not UTF-8 are kept, so a name is
 matched byte for byte, then as Windows-1252), or UTF-16 or UTF-32 with a byte-order mark (as Windows
 PowerShell writes). The digests are compared with those computed while the files were stored (one
 read): a mismatch or a listed file that is not in the transfer refuses it, naming every file; records
-no file lists, and a checksum file that lists no files, are warnings.
+no file lists, a checksum file that lists no files, and a file whose name says it lists checksums but that is
+not read as the depositor's (a record, or a metadata file elsewhere) are warnings.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.journal import Journal
-from ingest.metadata import unsafe_path
+from ingest.metadata import WINDOWS_ABSOLUTE
 from ingest.sources import display_name, original_name
-from ingest.transfers import Transfer
+from ingest.transfers import (
+    ARCHIVEMATICA_CHECKSUMS,
+    BAG_TAGS,
+    TAG_MANIFEST,
+    Transfer,
+    checksum_algorithm,
+    looks_like_checksums,
+)
 from preservation.errors import Problem, TransferError
 
 LENGTHS = {"md5": 32, "sha1": 40, "sha256": 64, "sha512": 128}
 NAMES = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "sha512": "SHA-512"}
 BSD_LINE = re.compile(r"^(MD5|SHA1|SHA256|SHA512) \((.*)\) = ([0-9A-Fa-f]+)[ \t]*$")
 GNU_LINE = re.compile(r"^([0-9A-Fa-f]+) [ *](.*)$")
+DIGEST_ONLY = re.compile(r"^([0-9A-Fa-f]+)[ \t]*$")
+SIDECAR = re.compile(r"(.+)\.(?:md5|sha1|sha256|sha512)", re.IGNORECASE)
+BAG_MANIFEST = re.compile(r"(?:tag)?manifest-\w+\.txt", re.IGNORECASE)
 MAX_LISTED = 20
 MAX_PROBLEMS = 50
 # byte-order marks, longest first (UTF-32-LE's begins with UTF-16-LE's)
 BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
         (b"\xef\xbb\xbf", "utf-8", "UTF-8"), (b"\xff\xfe", "utf-16-le", "UTF-16"), (b"\xfe\xff", "utf-16-be", "UTF-16"))
 FORM_HINT = ("Each line should be '<checksum>  <path>' (as md5sum, sha256sum … write them), the path relative to "
-             "objects/, to the transfer (objects/…) or to metadata/ (../objects/…). Nothing has been stored.")
+             "the checksum file's folder, to the transfer's top (objects/…) or to objects/. Nothing has been stored.")
+ABSOLUTE = "it is absolute: only files within the transfer can be named"
 
 
 @dataclass(frozen=True)
@@ -51,8 +68,8 @@ class Assertion:
 
 
 def algorithm_of(path: Path) -> str:
-    """``md5`` for ``checksum.md5`` …"""
-    return path.suffix.lstrip(".").lower()
+    """``md5`` for ``checksum.md5``, ``CHECKSUM.MD5``, ``checksums.md5.txt``, ``MD5SUMS``, ``manifest-md5.txt`` …"""
+    return checksum_algorithm(path.name) or path.suffix.lstrip(".").lower()
 
 
 def extra_algorithms(files: Iterable[Path]) -> tuple[str, ...]:
@@ -82,20 +99,23 @@ def decoded_lines(raw: bytes, given_as: str) -> list[str]:
 
 
 def read_checksum_file(path: Path, given_as: str) -> list[Assertion]:
-    """Every line of a checksum file; TransferError naming the file and line of any that cannot be read or
-    that names an unsafe path (absolute, or with '..')."""
+    """Every line of a checksum file (``given_as``: its path in the transfer); TransferError naming the file and
+    line of any that cannot be read or that names an unsafe path (absolute, or leading out of the transfer)."""
     algorithm = algorithm_of(path)
+    folder = given_as.rpartition("/")[0]
+    sidecar = SIDECAR.fullmatch(path.name)
+    of = sidecar.group(1) if sidecar and not ARCHIVEMATICA_CHECKSUMS.fullmatch(path.name) else ""
     found, problems, unreadable, unsafe = [], [], 0, 0
     for number, line in enumerate(decoded_lines(path.read_bytes(), given_as), start=1):
         line = line.rstrip("\r").lstrip(" \t")
         if not line.strip() or line.startswith("#"):
             continue
         where = f"{given_as}, line {number}"
-        parsed = _parse(line, algorithm)
+        parsed = _parse(line, algorithm, of)
         if isinstance(parsed, str):
             unreadable += 1
             problems.append(Problem(where, parsed))
-        elif reason := listed_path_problem(parsed[1], parsed[2]):
+        elif reason := listed_path_problem(parsed[1], parsed[2], folder):
             unsafe += 1
             problems.append(Problem(display_name(parsed[1]), f"listed in {where}, is an unsafe path: {reason}"))
         else:
@@ -111,13 +131,17 @@ def read_checksum_file(path: Path, given_as: str) -> list[Assertion]:
     return found
 
 
-def _parse(line: str, algorithm: str) -> tuple[str, str, bool] | str:
-    """(hex digest, path, whether md5sum escaped the path) of a line, or why it cannot be read."""
+def _parse(line: str, algorithm: str, of: str = "") -> tuple[str, str, bool] | str:
+    """(hex digest, path, whether md5sum escaped the path) of a line, or why it cannot be read; ``of``: the file
+    a line holding only a checksum speaks of (``a.tif`` for ``a.tif.md5``; '' when such a line is not allowed)."""
     escaped = line.startswith("\\")
     body = line[1:] if escaped else line
     bsd = BSD_LINE.match(body)
+    alone = DIGEST_ONLY.match(line) if of else None
     if bsd:
         digest, listed = bsd.group(3), bsd.group(2)
+    elif alone:
+        digest, listed, escaped = alone.group(1), of, True  # a name, as it is on disk: no separators to read
     else:
         gnu = GNU_LINE.match(body)
         if not gnu:
@@ -126,20 +150,36 @@ def _parse(line: str, algorithm: str) -> tuple[str, str, bool] | str:
         digest, listed = gnu.group(1), gnu.group(2)
     if len(digest) != LENGTHS[algorithm]:
         return f"{digest[:16]}… is not a {NAMES[algorithm]} checksum ({LENGTHS[algorithm]} hex digits)"
-    if escaped:
+    if escaped and not alone:
         listed = re.sub(r"\\(.)", lambda m: {"n": "\n", "r": "\r", "\\": "\\"}.get(m.group(1), m.group(0)), listed)
     return digest, listed, escaped
 
 
-def listed_path_problem(listed: str, escaped: bool) -> str:
-    """Why the path a checksum line gives is unsafe ('' when it is not): absolute, or with a '..' part beyond
-    one leading ``../objects/``. Unless md5sum escaped the line, a backslash counts as a Windows separator."""
+def resolved(folder: str, path: str) -> str | None:
+    """``path`` (separated by '/') read from ``folder`` (a folder of the transfer, '' for its top), with '.' and
+    '..' parts resolved: a path within the transfer, or None when it leads out of it. Nothing is looked up."""
+    parts = [part for part in folder.split("/") if part]
+    for part in path.split("/"):
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/".join(parts)
+
+
+def listed_path_problem(listed: str, escaped: bool, folder: str = "metadata") -> str:
+    """Why the path a checksum line gives is unsafe ('' when it is not): absolute, or leading out of the transfer
+    once its '..' parts are resolved against ``folder``, the checksum file's folder in the transfer. Unless md5sum
+    escaped the line, a backslash counts as a Windows separator and a drive letter as absolute."""
     path = listed if escaped else listed.replace("\\", "/")
-    while path.startswith("./"):
-        path = path[2:]
-    if path.startswith("../objects/"):
-        path = path[len("../"):]  # relative to metadata/, as the form allows
-    return unsafe_path(path, windows=not escaped)
+    if path.startswith("/") or (not escaped and WINDOWS_ABSOLUTE.match(listed)):
+        return ABSOLUTE
+    if resolved(folder, path) is None:
+        where = f"{folder}/, the checksum file's folder" if folder else "the transfer's top, where the checksum file is"
+        return f"its '..' leads out of the transfer (read from {where}): only files within it can be named"
+    return ""
 
 
 def _raw_bytes(text: str) -> bool:
@@ -162,50 +202,84 @@ def _forms(listed: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
-def candidates(listed: str) -> Iterator[str]:
-    """The record paths (relative to the records' root) a listed path may mean, most likely first; never an
-    absolute path or one with a '..' part."""
+def _bases(folder: str, records: str) -> list[str]:
+    """The folders a checksum file's paths may be relative to, most likely first: its own folder, each folder
+    above it up to the transfer's top, and the records' folder (``objects``)."""
+    parts = folder.split("/") if folder else []
+    return list(dict.fromkeys(["/".join(parts[:n]) for n in range(len(parts), -1, -1)] + [records]))
+
+
+def candidates(listed: str, source: str = "metadata/checksum.md5", records: str = "objects") -> Iterator[str]:
+    """The paths within the transfer a path listed in the checksum file ``source`` may mean (``records``: the
+    records' folder in the transfer), most likely first; never one outside the transfer."""
+    seen = set()
     for path in _forms(listed):
-        while path.startswith("./"):
-            path = path[2:]
-        for prefix in ("../objects/", "objects/", ""):
-            if path.startswith(prefix) and not unsafe_path(path[len(prefix):], windows=False):
-                yield path[len(prefix):]
+        if path.startswith("/"):
+            continue
+        for base in _bases(source.rpartition("/")[0], records):
+            found = resolved(base, path)
+            if found and found not in seen:
+                seen.add(found)
+                yield found
 
 
 @dataclass
 class ChecksumOutcome:
     """What checking the depositor's checksums found."""
 
-    matched: dict[str, list[tuple[str, str, str]]]  # relative -> (algorithm, hex, where)
+    matched: dict[str, list[tuple[str, str, str]]]  # record's relative path -> (algorithm, hex, where)
     problems: list[Problem]
-    unlisted: list[str]
+    unlisted: list[str]  # records no line names, by their path in the transfer
+    metadata_matched: dict[str, list[tuple[str, str, str]]] = field(default_factory=dict)  # metadata file's path
+    skipped: list[str] = field(default_factory=list)  # warnings: lines naming their own checksum file
 
 
-def check_assertions(assertions: list[Assertion], records: Iterable[tuple[str, str, str, dict[str, str]]]
-                     ) -> ChecksumOutcome:
-    """Compare the depositor's checksums with the digests of the stored records."""
-    digests = {relative: {"sha256": sha256, "sha512": sha512, **other} for relative, sha256, sha512, other in records}
+Digests = Iterable[tuple[str, str, str, dict[str, str]]]  # (relative path, SHA-256, SHA-512, other digests)
+
+
+def check_assertions(assertions: list[Assertion], records: Digests, metadata: Digests = (),
+                     records_root: str = "objects") -> ChecksumOutcome:
+    """Compare the depositor's checksums with the digests of the stored files: ``records`` (paths relative to
+    ``records_root``, their folder in the transfer) and ``metadata`` files (paths in the transfer)."""
+    prefix = original_name(records_root) + "/" if records_root else ""
+    files: dict[str, tuple[bool, str, dict[str, str]]] = {}  # path in the transfer -> (a record?, relative, digests)
+    for relative, sha256, sha512, other in metadata:
+        files[relative] = (False, relative, {"sha256": sha256, "sha512": sha512, **other})
+    for relative, sha256, sha512, other in records:
+        files[prefix + relative] = (True, relative, {"sha256": sha256, "sha512": sha512, **other})
     outcome = ChecksumOutcome({}, [], [])
     listed: set[str] = set()
     for assertion in assertions:
-        relative = next((original_name(c) for c in candidates(assertion.listed) if original_name(c) in digests), None)
-        if relative is None:
+        found = [path for path in dict.fromkeys(original_name(c) for c in candidates(
+            assertion.listed, assertion.source, records_root)) if path in files]
+        itself = original_name(assertion.source)
+        others = [path for path in found if path != itself]
+        match = next((path for path in others if files[path][2].get(assertion.algorithm) == assertion.digest), None)
+        if match is None and found[:1] == [itself]:
+            outcome.skipped.append(
+                f"{assertion.where} names the checksum file itself ({display_name(assertion.source)}), whose "
+                "checksum no list can hold (it was made while md5sum … read the folder the list was being written "
+                "into): that line was skipped, the others were checked")
+            continue
+        if match is None and not others:
             note = (" (its name is not UTF-8: it was looked for byte for byte and as Windows-1252)"
                     if _raw_bytes(assertion.listed) else "")
             outcome.problems.append(Problem(display_name(assertion.listed),
                                             f"listed in {assertion.where}, not in the transfer{note}",
                                             expected=f"{assertion.algorithm}:{assertion.digest}", found="no such file"))
             continue
-        listed.add(relative)
-        found = digests[relative].get(assertion.algorithm, "")
-        if found != assertion.digest:
-            outcome.problems.append(Problem(f"objects/{relative}", f"does not match {assertion.where}",
+        path = match or others[0]
+        record, relative, digests = files[path]
+        if record:
+            listed.add(relative)
+        if match is None:
+            outcome.problems.append(Problem(path, f"does not match {assertion.where}",
                                             expected=f"{assertion.algorithm}:{assertion.digest}",
-                                            found=f"{assertion.algorithm}:{found}"))
+                                            found=f"{assertion.algorithm}:{digests.get(assertion.algorithm, '')}"))
             continue
-        outcome.matched.setdefault(relative, []).append((assertion.algorithm, assertion.digest, assertion.where))
-    outcome.unlisted = [relative for relative in digests if relative not in listed]
+        matched = outcome.matched if record else outcome.metadata_matched
+        matched.setdefault(relative, []).append((assertion.algorithm, assertion.digest, assertion.where))
+    outcome.unlisted = [path for path, (record, relative, _) in files.items() if record and relative not in listed]
     return outcome
 
 
@@ -222,10 +296,11 @@ def refuse_mismatches(outcome: ChecksumOutcome, source: Path) -> None:
 
 
 def unlisted_warning(unlisted: list[str], files: Iterable[str]) -> str:
-    """A warning naming the records that no checksum file lists ('' when every one is listed)."""
+    """A warning naming the records (by their paths in the transfer) that no checksum file lists ('' when every
+    one is listed)."""
     if not unlisted:
         return ""
-    shown = ", ".join(f"objects/{p}" for p in unlisted[:MAX_LISTED])
+    shown = ", ".join(unlisted[:MAX_LISTED])
     more = f" and {len(unlisted) - MAX_LISTED} more" if len(unlisted) > MAX_LISTED else ""
     return (f"{len(unlisted)} file(s) are not listed in the depositor's checksum files "
             f"({', '.join(files)}), so only preserve's own digests vouch for them: {shown}{more}")
@@ -243,18 +318,58 @@ def empty_warning(empty: list[str]) -> str:
                      "for nothing" for name in empty)
 
 
+def unread_warnings(transfer: Transfer, records: Iterable[str], metadata: Iterable[tuple[str, str]]) -> list[str]:
+    """A warning naming each file whose name says it lists checksums but that is not read as the depositor's:
+    ``records`` (paths relative to the records' folder), ``metadata`` files ((path in the transfer, stored path));
+    an incoming bag's own manifests, which bag validation checked, are not named."""
+    read = {original_name(transfer.given_as(path)) for path in transfer.checksums}
+    prefix = original_name(transfer.records_given_as) + "/" if transfer.records_given_as else ""
+    found = []
+    for relative in records:
+        if algorithm := looks_like_checksums(relative.rpartition("/")[2]):
+            found.append(f"{prefix}{relative}: its name says it lists checksums, but it is one of the records, so it "
+                         "was kept as a record and not checked against the files. To have the depositor's checksums "
+                         f"checked, put the list in a metadata/ folder beside the records as "
+                         f"metadata/checksum.{algorithm}, its paths relative to the transfer's top or to metadata/")
+    for relative, stored in metadata:
+        name = relative.rpartition("/")[2]
+        if relative in read or not (algorithm := looks_like_checksums(name)):
+            continue
+        if stored.rpartition("/")[0] == BAG_TAGS and BAG_MANIFEST.fullmatch(name):
+            continue  # the incoming bag's own manifest, checked when the bag was validated
+        if TAG_MANIFEST.fullmatch(name):
+            why = ("a bag's tag manifest, which lists a bag's tag files (bagit.txt, manifests …), not the files of "
+                   "this transfer")
+        else:
+            why = ("not where the depositor's checksums are read (the top of metadata/, or beside objects/). To have "
+                   f"it checked, put it there (as metadata/checksum.{algorithm}, say)")
+        found.append(f"{relative}: its name says it lists checksums, but it was kept in the AIP as {stored} and not "
+                     f"checked against the files: it is {why}")
+    if len(found) > MAX_LISTED:
+        found[MAX_LISTED:] = [f"and {len(found) - MAX_LISTED} more file(s) whose names say they list checksums were "
+                              "kept and not checked against the files"]
+    return found
+
+
 def verify_depositor_checksums(journal: Journal, transfer: Transfer, assertions: list[Assertion], source: Path
                                ) -> tuple[int, list[str]]:
-    """Check the stored records against the depositor's checksums and journal what matched; refuse a
-    mismatch or a missing file. Returns (records checked, warnings naming empty checksum files and unlisted
-    records)."""
+    """Check the stored records and metadata files against the depositor's checksums and journal what matched;
+    refuse a mismatch or a missing file. Returns (files checked, warnings naming lines that name their own
+    checksum file, empty checksum files, unlisted records, and files whose names say they list checksums but that
+    were not read)."""
     files = [transfer.given_as(p) for p in transfer.checksums]
     listing = {a.source for a in assertions}
-    empty = empty_warning([name for name in files if name not in listing])
-    if not assertions:
-        return 0, [empty] if empty else []
-    checked = check_assertions(assertions, journal.originals())
-    refuse_mismatches(checked, source)
-    journal.set_asserted(checked.matched)
-    unlisted = unlisted_warning(checked.unlisted, [name for name in files if name in listing])
-    return len(checked.matched), [w for w in (empty, unlisted) if w]
+    warnings = [empty_warning([name for name in files if name not in listing])]
+    count = 0
+    if assertions:
+        checked = check_assertions(assertions, journal.originals(), journal.originals("metadata"),
+                                   transfer.records_given_as)
+        refuse_mismatches(checked, source)
+        journal.set_asserted(checked.matched)
+        journal.set_asserted(checked.metadata_matched, role="metadata")
+        count = len(checked.matched) + len(checked.metadata_matched)
+        warnings = [*checked.skipped, *warnings,
+                    unlisted_warning(checked.unlisted, [name for name in files if name in listing])]
+    warnings += unread_warnings(transfer, (relative for relative, *_ in journal.originals()),
+                                ((relative, stored) for relative, stored, _ in journal.metadata_files()))
+    return count, [w for w in warnings if w]

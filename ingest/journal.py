@@ -176,17 +176,19 @@ class Journal:
             candidate = numbered(logical, number)
         return candidate
 
-    def originals(self) -> Iterator[tuple[str, str, str, dict[str, str]]]:
-        """(relative path, SHA-256, SHA-512, other digests) of every record of the transfer, in path order."""
+    def originals(self, role: str = "original") -> Iterator[tuple[str, str, str, dict[str, str]]]:
+        """(relative path, SHA-256, SHA-512, other digests) of every record of the transfer (or every file of
+        another ``role``, e.g. ``metadata``), in path order."""
         for relative, sha256, sha512, other in self.db.execute(
-                "SELECT relative, sha256, sha512, other_digests FROM files WHERE role = 'original' ORDER BY logical"):
+                "SELECT relative, sha256, sha512, other_digests FROM files WHERE role = ? ORDER BY logical", (role,)):
             yield relative, sha256 or "", sha512 or "", json.loads(other or "{}")
 
-    def set_asserted(self, asserted: dict[str, list[tuple[str, str, str]]]) -> None:
-        """Record, by relative path, the depositor's checksums each record matched: (algorithm, hex, where)."""
+    def set_asserted(self, asserted: dict[str, list[tuple[str, str, str]]], role: str = "original") -> None:
+        """Record, by relative path, the depositor's checksums each record (or file of ``role``) matched:
+        (algorithm, hex, where)."""
         with self.db:
-            self.db.executemany("UPDATE files SET asserted=? WHERE relative=? AND role='original'",
-                                ((json.dumps(found), relative) for relative, found in asserted.items()))
+            self.db.executemany("UPDATE files SET asserted=? WHERE relative=? AND role=?",
+                                ((json.dumps(found), relative, role) for relative, found in asserted.items()))
 
     def record_count(self) -> int:
         """How many records (files the transfer gave as records, not metadata or copies) the journal holds."""

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -28,9 +29,20 @@ SUBMISSION = "data/metadata/submission"
 TRANSFER_LOGS = "data/logs/transfer"
 BAG_TAGS = "data/metadata/bag"
 BESIDE = "data/metadata/transfer"
-CHECKSUM_FILES = ("checksum.md5", "checksum.sha1", "checksum.sha256", "checksum.sha512")
-METADATA_FILES = ("metadata.csv", "rights.csv", "metadata.json", "identifiers.json", *CHECKSUM_FILES)
+METADATA_FILES = ("metadata.csv", "rights.csv", "metadata.json", "identifiers.json")
 ARCHIVEMATICA_METADATA = (*METADATA_FILES, "submissionDocumentation", "directory_tree.txt")
+_ALGORITHM = "(md5|sha1|sha256|sha512)"
+# Archivematica's names for the depositor's checksums, and their common variants (any case): checksum.md5,
+# CHECKSUM.MD5, checksum.md5.txt, checksums.sha256 … Enough to take a metadata/ folder for Archivematica's, or a
+# file at the top whose lines name objects/… for metadata rather than a record.
+ARCHIVEMATICA_CHECKSUMS = re.compile(rf"checksums?\.{_ALGORITHM}(?:\.txt)?", re.IGNORECASE)
+# Every name read as a list of checksums where the depositor's checksums are read (the top of metadata/, or
+# beside objects/): the above, <anything>.md5 (or .md5.txt), MD5SUMS (or md5sums.txt), manifest-md5.txt.
+CHECKSUM_LIST = re.compile(rf".*\.{_ALGORITHM}(?:\.txt)?|{_ALGORITHM}sums(?:\.txt)?|manifest-{_ALGORITHM}\.txt",
+                           re.IGNORECASE)
+# Names that look like a checksum list but are never read as the depositor's: a bag's tag manifest (it lists a
+# bag's tag files, which a transfer that is not that bag does not have).
+TAG_MANIFEST = re.compile(rf"tagmanifest-{_ALGORITHM}\.txt", re.IGNORECASE)
 METADATA_PATHS = ("metadata_csv", "rights_csv", "metadata_json", "identifiers_json")  # Transfer's fields
 HEAD_BYTES = 65536  # how much of a loose metadata file is read to tell whether it is Archivematica's
 
@@ -59,7 +71,7 @@ class Transfer:
     rights_csv: Path | None = None
     metadata_json: Path | None = None
     identifiers_json: Path | None = None
-    checksums: tuple[Path, ...] = ()  # the depositor's checksum files (metadata/checksum.<algorithm>)
+    checksums: tuple[Path, ...] = ()  # the depositor's checksum files (see ``checksum_algorithm``), in reading order
 
     @property
     def description(self) -> str:
@@ -87,6 +99,15 @@ class Transfer:
             if part.given_as:
                 return Path(part.path).parents[len(Path(part.given_as).parts) - 1]
         return self.root
+
+    @property
+    def records_given_as(self) -> str:
+        """The records' folder within the transfer as given: ``objects``, ``data/objects``, or '' (the top)."""
+        try:
+            inner = self.root.relative_to(self.top).as_posix()
+        except ValueError:
+            return ""
+        return "" if inner == "." else inner
 
     def given_as(self, path: Path) -> str:
         """A metadata file's path within the transfer as given (for messages), e.g. ``metadata/checksum.md5``."""
@@ -156,19 +177,22 @@ def layout_of(root: Path, kind: str = FOLDER, metadata: tuple[MetadataSource, ..
         found = [*metadata, *_folder_source(root, "metadata", SUBMISSION, given_prefix),
                  *_folder_source(root, "logs", TRANSFER_LOGS, given_prefix)]
         notes = list(warnings)
+        listing = []
         for name in beside:
             found.append(MetadataSource(str(root / name), f"{BESIDE}/{name}", given_prefix + name))
+            read = checksum_algorithm(name) and _is_file(root / name)
+            listing += [root / name] if read else []
             notes.append(f"{given_prefix}{name}: beside objects/ and metadata/, so not a record; kept in the AIP "
-                         f"as {BESIDE}/{name}")
+                         f"as {BESIDE}/{name}" + (" and read as the depositor's checksums" if read else ""))
         return _with_metadata_files(Transfer(kind, root / "objects", (), tuple(found), tuple(notes),
                                              "Archivematica standard transfer (objects/ and metadata/)"),
-                                    root / "metadata")
+                                    root / "metadata", beside=tuple(listing))
     if "metadata" in folders and _archivematica_folder(root / "metadata"):
         found = (*metadata, *_folder_source(root, "metadata", SUBMISSION, given_prefix))
         return _with_metadata_files(Transfer(kind, root, ("metadata",), found, warnings,
                                              "records with a metadata/ folder (Archivematica)"), root / "metadata")
-    loose = tuple(name for name in names if name in METADATA_FILES and name not in folders
-                  and _names_objects(root / name))
+    loose = tuple(name for name in names if (name in METADATA_FILES or ARCHIVEMATICA_CHECKSUMS.fullmatch(name))
+                  and name not in folders and _names_objects(root / name))
     if loose:
         found = (*metadata, *(MetadataSource(str(root / n), f"{SUBMISSION}/{n}", given_prefix + n) for n in loose))
         return _with_metadata_files(Transfer(kind, root, loose, found, warnings,
@@ -184,19 +208,49 @@ def _folder_source(root: Path, name: str, stored_as: str, given_prefix: str) -> 
     return [MetadataSource(str(root / name), stored_as, given_prefix + name)] if _is_folder(root / name) else []
 
 
+def _is_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
 def _archivematica_folder(folder: Path) -> bool:
-    """True when a ``metadata/`` folder holds something Archivematica reads there."""
-    return any((folder / name).exists() for name in ARCHIVEMATICA_METADATA)
+    """True when a ``metadata/`` folder holds something Archivematica reads there (a checksum file's name in any
+    case)."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return False
+    return any(name in ARCHIVEMATICA_METADATA or ARCHIVEMATICA_CHECKSUMS.fullmatch(name) for name in names)
 
 
-def _with_metadata_files(transfer: Transfer, folder: Path, only: tuple[str, ...] = METADATA_FILES) -> Transfer:
-    """The transfer, knowing which metadata files to read: those of ``only`` at the top of ``folder``."""
+def checksum_algorithm(name: str) -> str:
+    """``md5`` … when a file of this name is read as a list of checksums where the depositor's are read (the top of
+    ``metadata/``, or beside ``objects/``): ``checksum.md5`` in any case, ``checksum.md5.txt``, ``checksums.md5``,
+    ``<anything>.md5``, ``MD5SUMS``, ``manifest-md5.txt`` …; '' for any other name."""
+    found = CHECKSUM_LIST.fullmatch(name)
+    return next((group.lower() for group in found.groups() if group), "") if found else ""
+
+
+def looks_like_checksums(name: str) -> str:
+    """The algorithm when a file's name says it is a list of checksums (``checksum_algorithm``'s names and a bag's
+    ``tagmanifest-<algorithm>.txt``), '' when it does not."""
+    found = TAG_MANIFEST.fullmatch(name)
+    return found.group(1).lower() if found else checksum_algorithm(name)
+
+
+def _with_metadata_files(transfer: Transfer, folder: Path, only: tuple[str, ...] | None = None,
+                         beside: tuple[Path, ...] = ()) -> Transfer:
+    """The transfer, knowing which metadata files to read: Archivematica's at the top of ``folder`` (only those
+    named in ``only``, when given) and every file there whose name says it lists checksums, then ``beside``."""
     def present(name: str) -> Path | None:
         path = folder / name
-        return path if name in only and path.is_file() and not path.is_symlink() else None
+        return path if (only is None or name in only) and _is_file(path) else None
 
+    names = sorted(os.listdir(folder)) if _is_folder(folder) else []
+    if only is not None:
+        names = [name for name in names if name in only and ARCHIVEMATICA_CHECKSUMS.fullmatch(name)]
+    listing = tuple(folder / name for name in names if checksum_algorithm(name) and _is_file(folder / name))
     return replace(transfer, **{key: present(key.replace("_", ".")) for key in METADATA_PATHS},
-                   checksums=tuple(p for n in CHECKSUM_FILES if (p := present(n)) is not None))
+                   checksums=listing + beside)
 
 
 def _names_objects(path: Path) -> bool:
@@ -216,7 +270,7 @@ def _names_objects(path: Path) -> bool:
         return any(len(row) > index and row[index].strip().startswith("objects") for row in rows[1:])
     if name.endswith(".json"):
         return '"objects' in head and ('"filename"' in head or '"file"' in head)
-    return any(line.split(None, 1)[-1].lstrip("*./").startswith("objects/") for line in head.splitlines() if line)
+    return any(line.split(None, 1)[-1].lstrip("*./(").startswith("objects/") for line in head.splitlines() if line)
 
 
 def _split(error: str) -> tuple[str, str]:

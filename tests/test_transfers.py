@@ -1,4 +1,5 @@
-"""Transfers as BagIt bags, zip and tar files: accepted when sound, refused whole when not."""
+"""Transfers as BagIt bags, zip and tar files: accepted when sound, refused whole when not; which of a transfer's
+files are read as the depositor's checksums."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from ingest.bags import create_bag, validate_bag
+from ingest.checksums import extra_algorithms
+from ingest.transfers import checksum_algorithm, layout_of, looks_like_checksums
 from preservation.errors import TransferError
 from tests.test_ingest_bad_input import assert_nothing_kept
 
@@ -33,6 +36,7 @@ def test_a_bag_is_validated_and_its_payload_ingested(preserve, collection, tmp_p
     tags = {f["original_name"]: f["path"] for f in shown["files"] if f["role"] == "metadata"}
     assert tags == {name: f"data/metadata/bag/{name}" for name in os.listdir(bag) if name != "data"}
     assert {m["path"] for m in summary["metadata"]} == set(tags)
+    assert not any("lists checksums" in w for w in summary["warnings"])  # its manifests were checked as a bag's
     start = next(e for e in shown["events"] if e["type"] == "ingestion start")
     assert ": bag 'deposit'" in start["detail"]
     out = tmp_path / "out"
@@ -179,3 +183,57 @@ def test_zip_member_names_keep_their_original_bytes(preserve, tmp_path):
     files = {f["original_name"]: f["path"] for f in preserve.json("aip", "show", summary["aip_id"])["files"]}
     assert files["objects/r\\xE9sum\\xE9.txt"] == "data/objects/r%E9sum%E9.txt"
     assert files["objects/caf\u00e9.txt"] == "data/objects/caf\u00e9.txt"
+
+
+# which files are read as the depositor's checksums
+
+
+@pytest.mark.parametrize(("name", "read", "looks"), [
+    ("checksum.md5", "md5", "md5"), ("CHECKSUM.MD5", "md5", "md5"), ("checksum.sha1.txt", "sha1", "sha1"),
+    ("checksums.sha256", "sha256", "sha256"), ("deposit.SHA512", "sha512", "sha512"), ("MD5SUMS", "md5", "md5"),
+    ("sha256sums.txt", "sha256", "sha256"), ("manifest-sha1.txt", "sha1", "sha1"),
+    ("tagmanifest-md5.txt", "", "md5"), ("checksum.crc32", "", ""), ("md5.txt", "", ""), ("notes.txt", "", ""),
+    ("manifest-sha384.txt", "", ""),
+])
+def test_the_names_of_checksum_files(name, read, looks):
+    assert checksum_algorithm(name) == read and looks_like_checksums(name) == looks
+
+
+def _files(top: Path, *paths: str) -> Path:
+    for path in paths:
+        (top / path).parent.mkdir(parents=True, exist_ok=True)
+        (top / path).write_text("d41d8cd98f00b204e9800998ecf8427e  objects/a.txt\n")
+    return top
+
+
+def test_checksum_files_are_read_at_the_top_of_metadata_and_beside_objects(tmp_path):
+    top = _files(tmp_path / "standard", "objects/a.txt", "objects/b.md5", "metadata/CHECKSUM.MD5",
+                 "metadata/checksum.sha1.txt", "metadata/Checksums.sha256", "metadata/deposit.sha512",
+                 "metadata/MD5SUMS", "metadata/manifest-sha1.txt", "metadata/tagmanifest-md5.txt",
+                 "metadata/notes.txt", "metadata/submissionDocumentation/old.md5", "logs/run.md5", "checksum.md5",
+                 "sums.sha1", "elsewhere/x.md5")
+    transfer = layout_of(top)
+    assert [transfer.given_as(p) for p in transfer.checksums] == [
+        "metadata/CHECKSUM.MD5", "metadata/Checksums.sha256", "metadata/MD5SUMS", "metadata/checksum.sha1.txt",
+        "metadata/deposit.sha512", "metadata/manifest-sha1.txt", "checksum.md5", "sums.sha1"]
+    assert extra_algorithms(transfer.checksums) == ("md5", "sha1")
+    assert transfer.records_given_as == "objects"
+    assert "checksum.md5: beside objects/ and metadata/, so not a record; kept in the AIP as " \
+           "data/metadata/transfer/checksum.md5 and read as the depositor's checksums" in transfer.warnings
+
+
+def test_in_a_plain_folder_a_checksum_list_is_a_record(tmp_path):
+    transfer = layout_of(_files(tmp_path / "plain", "a.txt", "files.md5", "MD5SUMS"))
+    assert transfer.layout == "plain folder" and transfer.checksums == () and transfer.records_given_as == ""
+    # a metadata/ folder among the records that holds only a list of another name stays one of the records
+    transfer = layout_of(_files(tmp_path / "records", "a.txt", "metadata/photos.md5"))
+    assert transfer.layout == "plain folder" and transfer.checksums == ()
+
+
+def test_a_checksum_file_of_archivematicas_names_in_any_case_marks_the_metadata(tmp_path):
+    transfer = layout_of(_files(tmp_path / "folder", "a.txt", "metadata/Checksum.MD5.txt", "metadata/x.sha1"))
+    assert transfer.layout == "records with a metadata/ folder (Archivematica)"
+    assert [transfer.given_as(p) for p in transfer.checksums] == ["metadata/Checksum.MD5.txt", "metadata/x.sha1"]
+    loose = layout_of(_files(tmp_path / "loose", "objects/a.txt", "CHECKSUM.MD5", "other.md5"))
+    assert loose.layout == "records with Archivematica metadata files at the top"
+    assert [loose.given_as(p) for p in loose.checksums] == ["CHECKSUM.MD5"]  # other.md5 is a record
