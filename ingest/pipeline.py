@@ -87,7 +87,7 @@ class IngestReport:
     metadata_files: list[tuple[str, str]] = field(default_factory=list)  # (name in the transfer, path in the AIP)
     empty_folders: list[str] = field(default_factory=list)  # paths in the AIP of folders kept empty
     renamed: list[tuple[str, str, bool]] = field(default_factory=list)  # (name as given, stored path, name taken)
-    checksums_checked: int = 0  # records whose depositor checksums were verified
+    checksums_checked: int = 0  # files (records and metadata files) whose depositor checksums were verified
 
 
 @dataclass(frozen=True)
