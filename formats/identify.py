@@ -12,6 +12,7 @@ from pathlib import Path
 
 from formats import text
 from formats.engine import CONTAINER, EXTENSION, NONE, SIGNATURE, TEXT, Match, Matcher
+from formats.names import printable
 from formats.signatures import Format, SignatureSet, from_fido, with_local_signatures
 from preservation.errors import FormatError
 from preservation.model import FormatInfo
@@ -52,12 +53,12 @@ class Identifier:
         return f"{self.tool_name} {self.tool_version} ({self.signature_version})"
 
     def identify(self, path: Path | str) -> FormatInfo:
-        """Identify one file; a match on extension alone is recorded as such, never as a signature match."""
+        """Identify one file by its bytes (its name only for the extension); an extension-only match is said so."""
         name = os.fspath(path)
         try:
             match = self.matcher.identify_file(name)
         except OSError as exc:
-            raise FormatError(f"{name}: cannot be read for identification ({exc.strerror})") from None
+            raise FormatError(f"{printable(name)}: cannot be read for identification ({exc.strerror})") from None
         if match.basis in (EXTENSION, NONE):
             match = self._as_text(match, name)
         if not match.formats:
@@ -77,7 +78,7 @@ class Identifier:
             warnings.append(f"{len(match.formats)} candidates; also {others}")
         return FormatInfo(
             puid=best.puid, name=best.name, version=best.version, mime_type=best.mime, basis=match.basis,
-            warning="; ".join(warnings), tool=self.tool_label,
+            warning=printable("; ".join(warnings)), tool=self.tool_label,
         )
 
     def _as_text(self, match: Match, name: str) -> Match:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 import zipfile
 
+from formats.names import as_bytes
 from formats.verdicts import ENCRYPTED, INVALID, NOT_CHECKED, VALID, WELL_FORMED
 from preservation.model import Validation
 
@@ -29,7 +30,7 @@ def validate_zip(path: str) -> Validation:
 
     tool = f"Python zipfile {_python_version()}"
     try:
-        with zipfile.ZipFile(path) as archive:
+        with open(as_bytes(path), "rb") as handle, zipfile.ZipFile(handle) as archive:
             members = archive.infolist()
             encrypted = _zip_encryption(archive, members)
             bad = None if any(m.flag_bits & 1 for m in members) else archive.testzip()
@@ -75,7 +76,7 @@ def validate_ole2(path: str) -> Validation:
 
     tool = f"olefile {olefile.__version__}"
     try:
-        with olefile.OleFileIO(path) as ole:
+        with open(as_bytes(path), "rb") as handle, olefile.OleFileIO(handle) as ole:
             streams = ole.listdir(streams=True, storages=False)
             for parts in streams:
                 ole.get_size(parts)

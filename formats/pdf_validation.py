@@ -1,7 +1,9 @@
 """PDF validation with qpdf: its exit status 0 is valid, 3 (warnings) valid with warnings, 2 invalid.
 
 qpdf calls some problems warnings although content is lost (a stream it cannot recover and
-treats as empty, a file that ends in the middle of an object): those make a PDF invalid too.
+treats as empty, a file that ends in the middle of an object): those make a PDF invalid too,
+except in a linearised PDF's hint stream, which only speeds up display over a network: a hint
+table qpdf cannot decode loses no content, so the PDF is valid with warnings, as qpdf says.
 A PDF that needs a password to open is not checked. Without the qpdf command, pikepdf's
 ``check_pdf_syntax`` (the same checks, in the same library) stands in for it.
 """
@@ -13,11 +15,14 @@ import re
 import shutil
 import subprocess
 
+from formats.names import as_bytes, decoded, printable
 from formats.verdicts import ENCRYPTED, INVALID, NOT_CHECKED, VALID, VALID_WITH_WARNINGS, capped
 from preservation.model import Validation
 
 CREATING_APPLICATION = "creating application"  # recorded as PREMIS creatingApplication, not a property
 QPDF_OK, QPDF_ERRORS, QPDF_WARNINGS = 0, 2, 3
+LINEARIZATION_HEAD = 1024  # the linearization dictionary lies within the first 1024 bytes (ISO 32000-1, F.2)
+HINT_NOTE = " (the linearization hint stream: hints for display over a network, no content lost)"
 
 # qpdf warnings that mean content was lost or could not be found, not merely repaired
 _LOST = re.compile(
@@ -25,6 +30,9 @@ _LOST = re.compile(
     r"EOF while reading|EOF after endobj|error decoding stream|does not contain any pages|^qpdf error",
     re.IGNORECASE,
 )
+_FIRST_OBJECT = re.compile(rb"\A%PDF-\d\.\d[^\n\r]*[\r\n]+(?:%[^\n\r]*[\r\n]+)*\s*\d+\s+\d+\s+obj\s*<<(.*?)>>", re.S)
+_HINT_OFFSET = re.compile(rb"/H\s*\[\s*(\d+)")
+_OBJECT_HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s+obj\b")
 
 
 def validate_pdf(path: str) -> Validation:
@@ -32,31 +40,60 @@ def validate_pdf(path: str) -> Validation:
     import pikepdf
 
     tool = f"pikepdf {pikepdf.__version__} (qpdf {pikepdf.__libqpdf_version__})"
-    try:
-        with pikepdf.open(path) as pdf:
-            traits = _traits(pdf)
-            notes = (f"{ENCRYPTED}: opens without a password; content checked",) if pdf.is_encrypted else ()
-            code, problems = _qpdf_check(path) if _qpdf() else _pikepdf_check(pdf)
-    except pikepdf.PasswordError:
-        return Validation(NOT_CHECKED, "pdf", tool, (f"{ENCRYPTED}: a password is needed to open it; content not "
-                                                     "checked",), (("encrypted", "yes"),))
-    except pikepdf.PdfError as exc:
-        return Validation(INVALID, "pdf", tool, (f"qpdf error: {exc}",))
+    with open(as_bytes(path), "rb") as handle:  # pikepdf would hand qpdf the name as UTF-8 text, which may fail
+        described = f"stream {handle}"  # how pikepdf names a file it is given open: put back as the path
+        try:
+            with pikepdf.open(handle) as pdf:
+                traits = _traits(pdf)
+                notes = (f"{ENCRYPTED}: opens without a password; content checked",) if pdf.is_encrypted else ()
+                code, problems = _qpdf_check(path) if _qpdf() else _pikepdf_check(pdf)
+        except pikepdf.PasswordError:
+            return Validation(NOT_CHECKED, "pdf", tool, (f"{ENCRYPTED}: a password is needed to open it; content "
+                                                         "not checked",), (("encrypted", "yes"),))
+        except pikepdf.PdfError as exc:
+            return Validation(INVALID, "pdf", tool, (f"qpdf error: {str(exc).replace(described, printable(path))}",))
+        hint = hint_stream(handle)
+    problems = tuple(problem.replace(described, printable(path)) for problem in problems)
     if _qpdf():
         tool += f"; qpdf {_qpdf_version()}"
-    status = verdict(code, problems)
+    status = verdict(code, problems, hint)
+    problems = tuple(problem + HINT_NOTE if _LOST.search(problem) and not _lost(problem, hint) else problem
+                     for problem in problems)
     if status == INVALID:  # what made it invalid first: the message a refusal quotes
-        problems = tuple(sorted(problems, key=lambda problem: not _LOST.search(problem)))
+        problems = tuple(sorted(problems, key=lambda problem: not _lost(problem, hint)))
     return Validation(status, "pdf", tool, capped([*notes, *problems]), traits)
 
 
-def verdict(code: int, problems: tuple[str, ...]) -> str:
-    """The verdict for qpdf's exit status and its messages."""
+def verdict(code: int, problems: tuple[str, ...], hint: str = "") -> str:
+    """The verdict for qpdf's exit status and its messages (``hint``: the hint stream's 'number generation')."""
     if code == QPDF_OK and not problems:
         return VALID
-    if code not in (QPDF_OK, QPDF_WARNINGS) or any(_LOST.search(problem) for problem in problems):
+    if code not in (QPDF_OK, QPDF_WARNINGS) or any(_lost(problem, hint) for problem in problems):
         return INVALID
     return VALID_WITH_WARNINGS
+
+
+def _lost(problem: str, hint: str) -> bool:
+    """Whether a qpdf message means lost content: not when it is about the linearization hint stream."""
+    return bool(_LOST.search(problem)) and not (_about(problem, hint) and problem.startswith("qpdf warning"))
+
+
+def _about(problem: str, hint: str) -> bool:
+    return bool(hint) and re.search(rf"\bobject {hint}\b", problem) is not None
+
+
+def hint_stream(handle) -> str:
+    """'number generation' of a linearised PDF's hint stream, by the linearization dictionary's /H ('' if none)."""
+    handle.seek(0)
+    first = _FIRST_OBJECT.match(handle.read(LINEARIZATION_HEAD))
+    if first is None or b"/Linearized" not in first.group(1):
+        return ""
+    offset = _HINT_OFFSET.search(first.group(1))
+    if offset is None:
+        return ""
+    handle.seek(int(offset.group(1)))
+    header = _OBJECT_HEADER.match(handle.read(64))
+    return f"{int(header.group(1))} {int(header.group(2))}" if header else ""
 
 
 def _traits(pdf) -> tuple[tuple[str, str], ...]:
@@ -74,13 +111,13 @@ def _traits(pdf) -> tuple[tuple[str, str], ...]:
 
 
 def _qpdf_check(path: str) -> tuple[int, tuple[str, ...]]:
-    """``qpdf --check``: its exit status and its warnings and errors, in order."""
+    """``qpdf --check``: its exit status and its warnings and errors, in order (the file named by its bytes)."""
     from formats.validation import _die_with_parent
 
-    done = subprocess.run([_qpdf(), "--check", "--", path], capture_output=True, text=True, errors="replace",
+    done = subprocess.run([_qpdf(), "--check", "--", as_bytes(path)], capture_output=True,
                           preexec_fn=_die_with_parent, check=False)
     problems = []
-    for line in (done.stdout + done.stderr).splitlines():
+    for line in (decoded(done.stdout) + decoded(done.stderr)).splitlines():
         if line.startswith("WARNING: "):
             problems.append("qpdf warning: " + line.removeprefix("WARNING: "))
         elif line.startswith("qpdf: ") and "succeeded with warnings" not in line:

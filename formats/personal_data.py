@@ -5,10 +5,13 @@ card numbers (Luhn), e-mail addresses, UK telephone numbers and UK postcodes. Te
 plain text and CSV (line by line), PDF (page by page, pypdf), and Office Open XML and
 OpenDocument files (paragraph by paragraph from their XML, read with a byte limit). The scan of
 one file runs in an isolated child process with a time limit, since it parses untrusted files.
+What a library logs about a file while reading it (pypdf: ``EOF marker not found``) goes into
+that file's scan note, never to the terminal; files are opened by their bytes, whatever their name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import zipfile
@@ -17,10 +20,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
+from formats.names import as_bytes, library_warnings, printable
 from preservation.model import FormatInfo
 
 KINDS = ("ni-number", "nhs-number", "payment-card", "email", "uk-phone", "uk-postcode")
 TIMEOUT = 120.0
+MAX_LOGGED = 10  # library messages kept in a scan's note
 
 _NI = re.compile(r"\b(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
 _NHS = re.compile(r"(?<![\d-])(\d{3})[ -]?(\d{3})[ -]?(\d{4})(?![\d-])")
@@ -117,7 +122,16 @@ def text_kind(fmt: FormatInfo) -> str:
 
 
 def scan_file(path: str, kind: str, kinds: tuple[str, ...], max_bytes: int) -> PersonalDataScan:
-    """Scan one file (call it in an isolated process: it parses untrusted content)."""
+    """Scan one file (call it in an isolated process: it parses untrusted content); library messages go in the note."""
+    with library_warnings() as logged:
+        scan = _scan(path, kind, kinds, max_bytes)
+    if not logged:
+        return scan
+    kept = logged[:MAX_LOGGED] + ([f"… and {len(logged) - MAX_LOGGED} more"] if len(logged) > MAX_LOGGED else [])
+    return dataclasses.replace(scan, note="; ".join([*filter(None, [scan.note]), *kept]))
+
+
+def _scan(path: str, kind: str, kinds: tuple[str, ...], max_bytes: int) -> PersonalDataScan:
     total: Counter = Counter()
     read = 0
     try:
@@ -127,7 +141,7 @@ def scan_file(path: str, kind: str, kinds: tuple[str, ...], max_bytes: int) -> P
             if read >= max_bytes:
                 return PersonalDataScan(True, dict(total), f"only the first {max_bytes} characters were read")
     except _Unreadable as exc:
-        return PersonalDataScan(False, note=str(exc))
+        return PersonalDataScan(False, note=printable(str(exc)))
     return PersonalDataScan(True, dict(total))
 
 
@@ -136,7 +150,7 @@ class _Unreadable(Exception):
 
 
 def _text_lines(path: str, max_bytes: int) -> Iterator[str]:
-    with open(path, "rb") as handle:
+    with open(as_bytes(path), "rb") as handle:
         for raw in handle:
             try:
                 yield raw.decode("utf-8")
@@ -149,16 +163,17 @@ def _pdf_pages(path: str, max_bytes: int) -> Iterator[str]:
     from pypdf.errors import DependencyError, PdfReadError
 
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except DependencyError:
-                opened = False
-            if not opened:
-                raise _Unreadable("encrypted: its text cannot be read")
-        for page in reader.pages:
-            yield page.extract_text() or ""
+        with open(as_bytes(path), "rb") as handle:
+            reader = PdfReader(handle)
+            if reader.is_encrypted:
+                try:
+                    opened = reader.decrypt("")
+                except DependencyError:
+                    opened = False
+                if not opened:
+                    raise _Unreadable("encrypted: its text cannot be read")
+            for page in reader.pages:
+                yield page.extract_text() or ""
     except DependencyError:  # AES encryption, which pypdf reads only with the cryptography package
         raise _Unreadable("encrypted: its text cannot be read") from None
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
@@ -182,30 +197,31 @@ class _Limited:
 def _office_paragraphs(path: str, max_bytes: int) -> Iterator[str]:
     from lxml import etree
 
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise _Unreadable(f"not a readable package ({exc})") from None
-    with archive:
-        names = [n for n in archive.namelist() if any(p.fullmatch(n) for p in XML_TEXT.values())]
-        budget = max_bytes * 4  # XML around the text
-        for name in sorted(names):
-            try:
-                with archive.open(name) as member:
-                    limited = _Limited(member, budget)
-                    for _, element in etree.iterparse(limited, events=("end",), resolve_entities=False,
-                                                      no_network=True, huge_tree=False, recover=True):
-                        local = etree.QName(element).localname if isinstance(element.tag, str) else ""
-                        if local in ("p", "si", "h", "c"):  # paragraphs, shared strings, headings, cells
-                            text = "".join(element.itertext())
-                            element.clear(keep_tail=False)
-                            if text:
-                                yield text
-                    budget = limited.left
-            except (zipfile.BadZipFile, RuntimeError, etree.XMLSyntaxError) as exc:
-                raise _Unreadable(f"{name} could not be read ({type(exc).__name__}: {exc})") from None
-            if budget <= 0:
-                return
+    with open(as_bytes(path), "rb") as handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise _Unreadable(f"not a readable package ({exc})") from None
+        with archive:
+            names = [n for n in archive.namelist() if any(p.fullmatch(n) for p in XML_TEXT.values())]
+            budget = max_bytes * 4  # XML around the text
+            for name in sorted(names):
+                try:
+                    with archive.open(name) as member:
+                        limited = _Limited(member, budget)
+                        for _, element in etree.iterparse(limited, events=("end",), resolve_entities=False,
+                                                          no_network=True, huge_tree=False, recover=True):
+                            local = etree.QName(element).localname if isinstance(element.tag, str) else ""
+                            if local in ("p", "si", "h", "c"):  # paragraphs, shared strings, headings, cells
+                                text = "".join(element.itertext())
+                                element.clear(keep_tail=False)
+                                if text:
+                                    yield text
+                        budget = limited.left
+                except (zipfile.BadZipFile, RuntimeError, etree.XMLSyntaxError) as exc:
+                    raise _Unreadable(f"{name} could not be read ({type(exc).__name__}: {exc})") from None
+                if budget <= 0:
+                    return
 
 
 _PIECES = {"text": _text_lines, "pdf": _pdf_pages, "office": _office_paragraphs}

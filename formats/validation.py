@@ -6,6 +6,9 @@ characteristics worth keeping (dimensions, page count, duration, encoding, the P
 file claims). Messages name the file as the caller names it (its path in the AIP), never by its
 path on disk. Validators run in an isolated child process with a time limit
 (see ``formats.isolation``); a hang or crash is a failed validation, never a failed ingest.
+A file's name never matters: validators open files and pass them to tools by their bytes
+(``formats.names``), so a name that is not UTF-8 gets the same verdict as any other; what a
+library logs while it validates a file becomes one of that file's messages, never stray output.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import subprocess
 from collections.abc import Callable
 
 from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
+from formats.names import as_bytes, library_warnings, printable
 from formats.office_validation import validate_ole2, validate_zip
 from formats.pdf_validation import CREATING_APPLICATION, validate_pdf
 from formats.verdicts import (
@@ -34,6 +38,7 @@ from formats.verdicts import (
     VALID_WITH_WARNINGS,
     VERDICTS,
     WELL_FORMED,
+    capped,
     scrub,
 )
 from preservation.model import FormatInfo, Validation
@@ -102,7 +107,7 @@ def validate_image(path: str) -> Validation:
 
     tool = f"Pillow {_version('Pillow')}"
     try:
-        with Image.open(path) as image:
+        with Image.open(as_bytes(path)) as image:
             traits = (("format", image.format or ""), ("width", str(image.width)),
                       ("height", str(image.height)), ("colour mode", image.mode))
             software = str(image.getexif().get(0x0131, "") or image.info.get("Software", "")).strip()
@@ -142,9 +147,10 @@ def validate_xml(path: str) -> Validation:
     tool = f"lxml {etree.__version__} (libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))})"
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
-        tree = etree.parse(path, parser)
-    except etree.XMLSyntaxError as exc:
-        return Validation(INVALID, "xml", tool, (str(exc),))
+        with open(as_bytes(path), "rb") as handle:
+            tree = etree.parse(handle, parser, base_url=printable(path))
+    except etree.XMLSyntaxError as exc:  # libxml2 names only the base name: the path is put back, for scrub()
+        return Validation(INVALID, "xml", tool, (f"{exc.msg} ({path}, line {exc.lineno})",))
     docinfo = tree.docinfo
     traits = (("root element", tree.getroot().tag), ("encoding", docinfo.encoding or ""),
               ("xml version", docinfo.xml_version or ""))
@@ -156,7 +162,7 @@ def validate_json(path: str) -> Validation:
     """Well-formed JSON (the standard library's parser)."""
     tool = f"Python json {_python_version()}"
     try:
-        with open(path, "rb") as handle:
+        with open(as_bytes(path), "rb") as handle:
             json.load(handle)
     except (ValueError, UnicodeDecodeError) as exc:
         return Validation(INVALID, "json", tool, (str(exc),))
@@ -168,7 +174,7 @@ def validate_text(path: str) -> Validation:
     tool = f"Python codecs {_python_version()}"
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
-    with open(path, "rb") as handle:
+    with open(as_bytes(path), "rb") as handle:
         head = handle.read(CHUNK)
         chunk = head
         while chunk:
@@ -211,19 +217,20 @@ def validate_wave(path: str) -> Validation:
 
     tool = f"Python wave/aifc {_python_version()}"
     try:
-        with open(path, "rb") as handle:
+        with open(as_bytes(path), "rb") as handle:
             magic_bytes = handle.read(12)
-        if magic_bytes.startswith(b"FORM"):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                import aifc
-            opener = aifc.open
-        else:
-            opener = wave.open
-        with opener(path, "rb") as audio:
-            channels, width, rate, frames = (audio.getnchannels(), audio.getsampwidth(), audio.getframerate(),
-                                             audio.getnframes())
-            data = audio.readframes(frames)
+            handle.seek(0)
+            if magic_bytes.startswith(b"FORM"):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    import aifc
+                opener = aifc.open
+            else:
+                opener = wave.open
+            with opener(handle, "rb") as audio:
+                channels, width, rate, frames = (audio.getnchannels(), audio.getsampwidth(), audio.getframerate(),
+                                                 audio.getnframes())
+                data = audio.readframes(frames)
     except (EOFError, OSError, wave.Error, ValueError) as exc:
         return Validation(INVALID, "wave", tool, (str(exc) or type(exc).__name__,))
     traits = (("channels", str(channels)), ("sample rate", str(rate)), ("bits per sample", str(8 * width)),
@@ -242,17 +249,18 @@ def validate_compressed(path: str) -> Validation:
     import lzma
 
     tool = f"Python gzip/bz2/lzma {_python_version()}"
-    with open(path, "rb") as handle:
-        magic_bytes = handle.read(6)
-    opener = gzip.open if magic_bytes.startswith(b"\x1f\x8b") else bz2.open if magic_bytes.startswith(b"BZh") \
-        else lzma.open
     total = 0
-    try:
-        with opener(path, "rb") as stream:
-            while chunk := stream.read(CHUNK):
-                total += len(chunk)
-    except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
-        return Validation(INVALID, "compressed", tool, (str(exc) or type(exc).__name__,))
+    with open(as_bytes(path), "rb") as handle:
+        magic_bytes = handle.read(6)
+        handle.seek(0)
+        opener = gzip.open if magic_bytes.startswith(b"\x1f\x8b") else bz2.open if magic_bytes.startswith(b"BZh") \
+            else lzma.open
+        try:
+            with opener(handle, "rb") as stream:
+                while chunk := stream.read(CHUNK):
+                    total += len(chunk)
+        except (OSError, EOFError, lzma.LZMAError, ValueError) as exc:
+            return Validation(INVALID, "compressed", tool, (str(exc) or type(exc).__name__,))
     return Validation(VALID, "compressed", tool, (), (("uncompressed bytes", str(total)),))
 
 
@@ -261,12 +269,12 @@ def validate_tar(path: str) -> Validation:
     import tarfile
 
     tool = f"Python tarfile {_python_version()}"
-    size = os.path.getsize(path)
     try:
-        with tarfile.open(path, "r:") as archive:
-            members = list(archive)
-            end = archive.offset
-        with open(path, "rb") as handle:
+        with open(as_bytes(path), "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            with tarfile.open(fileobj=handle, mode="r:") as archive:
+                members = list(archive)
+                end = archive.offset
             handle.seek(end)
             marker = handle.read(1024)
     except (tarfile.TarError, OSError, EOFError) as exc:
@@ -286,7 +294,7 @@ def validate_sqlite(path: str) -> Validation:
 
     tool = f"SQLite {sqlite3.sqlite_version}"
     try:
-        connection = sqlite3.connect(f"file:{quote(path)}?mode=ro&immutable=1", uri=True)
+        connection = sqlite3.connect(f"file:{quote(as_bytes(path))}?mode=ro&immutable=1", uri=True)
         try:
             result = [row[0] for row in connection.execute("PRAGMA integrity_check")]
             tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0]
@@ -312,8 +320,10 @@ class _ExifTool:
         )
         self.version = self._run(["-ver"]).strip()
 
-    def _run(self, arguments: list[str]) -> str:
-        self.process.stdin.write(("\n".join(arguments) + "\n-execute\n").encode("utf-8"))
+    def _run(self, arguments: list[str | bytes]) -> str:
+        """One command: arguments one a line (a file name as its bytes), answered up to ``{ready}``."""
+        lines = [argument if isinstance(argument, bytes) else argument.encode("utf-8") for argument in arguments]
+        self.process.stdin.write(b"\n".join([*lines, b"-execute\n"]))
         self.process.stdin.flush()
         lines = []
         while (line := self.process.stdout.readline()) and line.strip() != b"{ready}":
@@ -331,9 +341,10 @@ class _ExifTool:
 
     def validate(self, path: str) -> list[str]:
         """ExifTool's -validate warnings for a file ([] when it finds nothing to say)."""
-        if "\n" in path or "\r" in path:
+        name = as_bytes(path)  # ExifTool takes file names as bytes on POSIX: any name, not only UTF-8
+        if b"\n" in name or b"\r" in name:
             return []
-        output = self._run(["-charset", "filename=utf8", "-validate", "-warning", "-a", "-j", path])
+        output = self._run(["-charset", "filename=utf8", "-validate", "-warning", "-a", "-j", name])
         try:
             found = json.loads(output)[0]
         except (ValueError, IndexError):
@@ -369,7 +380,8 @@ def validate_media(path: str) -> Validation:
         return Validation(NOT_CHECKED, "media", "",
                           (f"{TOOL_MISSING}: MediaInfo (Debian package libmediainfo0v5) is not installed",))
     tool = f"MediaInfo via pymediainfo {_version('pymediainfo')}"
-    info = MediaInfo.parse(path)
+    with open(as_bytes(path), "rb") as handle:  # libmediainfo takes names as wide text, not bytes
+        info = MediaInfo.parse(handle)
     if not info.general_tracks:
         return Validation(INVALID, "media", tool, ("MediaInfo found no media in the file",))
     general = info.general_tracks[0].to_data()
@@ -413,8 +425,13 @@ VALIDATORS: dict[str, Callable[[str], Validation]] = {
 
 
 def run_validator(family: str, path: str) -> Validation:
-    """Run the validator of ``family`` on ``path`` (in whatever process calls it)."""
-    return VALIDATORS[family](path)
+    """Run the validator of ``family`` on ``path`` (in whatever process calls it); what libraries log is kept."""
+    with library_warnings() as logged:
+        result = VALIDATORS[family](path)
+    if not logged:
+        return result
+    status = VALID_WITH_WARNINGS if result.status == VALID else result.status
+    return dataclasses.replace(result, status=status, messages=capped([*result.messages, *logged]))
 
 
 def stop_helpers() -> None:
@@ -445,8 +462,8 @@ class Validator:
         by default its file name. The path on disk never appears in a message."""
         path = os.fspath(path)
         result = self._validate(path, fmt)
-        label = name or os.path.basename(path)
-        messages = tuple(scrub(message, path, label) for message in result.messages)
+        label = printable(name or os.path.basename(path))
+        messages = tuple(printable(scrub(message, path, label)) for message in result.messages)
         return result if messages == result.messages else dataclasses.replace(result, messages=messages)
 
     def _validate(self, path: str, fmt: FormatInfo) -> Validation:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 
+from formats.names import printable
+
 VALID = "valid"
 VALID_WITH_WARNINGS = "valid with warnings"
 WELL_FORMED = "well-formed"
@@ -36,10 +38,15 @@ def capped(messages: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 
 def scrub(text: str, path: str, name: str) -> str:
-    """``text`` with the file's path on disk (as given, absolute or resolved) replaced by ``name``."""
-    spellings = {path, os.path.abspath(path), os.path.realpath(path)}
+    """``text`` with the file's path on disk (as given, absolute or resolved; printable too) replaced by ``name``."""
+    given = {path, os.path.abspath(path), os.path.realpath(path)}
+    spellings = given | {printable(spelling) for spelling in given}
     for spelling in sorted(spellings, key=len, reverse=True):
         if spelling:
             text = text.replace(spelling, name)
     folder = os.path.dirname(os.path.abspath(path))
-    return text.replace(folder + os.sep, "") if folder not in ("", os.sep) else text
+    if folder in ("", os.sep):
+        return text
+    for spelling in {folder, printable(folder)}:
+        text = text.replace(spelling + os.sep, "")
+    return text

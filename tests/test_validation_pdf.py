@@ -43,6 +43,28 @@ def make_damaged_hint_table(path: Path) -> Path:
     return path
 
 
+def linearized_with_a_flipped_byte(path: Path, where: str = "hint stream") -> Path:
+    """A PDF linearised by pikepdf with the first data byte of its hint stream (or first page's contents) flipped.
+
+    The hint stream is where the linearization dictionary's /H says, as a reader finds it."""
+    import pikepdf
+
+    with pikepdf.open(make_pdf(path.with_name(path.stem + "-source.pdf"))) as pdf:
+        pdf.save(path, linearize=True)
+    data = bytearray(path.read_bytes())
+    linearization = re.search(rb"<<[^>]*/Linearized[^>]*>>", bytes(data[:1024])).group()
+    offset = int(re.search(rb"/H\s*\[\s*(\d+)", linearization).group(1))
+    if where != "hint stream":
+        with pikepdf.open(path) as pdf:
+            number, generation = pdf.pages[0].Contents.objgen
+        offset = data.index(b"\n%d %d obj" % (number, generation)) + 1
+    assert re.match(rb"\d+ \d+ obj", data[offset:offset + 20])
+    start = re.compile(rb"stream\r?\n").search(data, offset).end()
+    data[start] ^= 0xFF  # the zlib header: the stream no longer decodes
+    path.write_bytes(bytes(data))
+    return path
+
+
 def make_truncated(path: Path) -> Path:
     """A PDF cut off at two thirds of its length."""
     data = make_pdf(path.with_name(path.stem + "-whole.pdf")).read_bytes()
@@ -90,6 +112,29 @@ def test_a_damaged_hint_table_is_valid_with_warnings(validator, tmp_path):
     assert dict(result.characteristics)["pages"] == "4"
 
 
+def test_a_hint_stream_that_does_not_decode_is_valid_with_qpdfs_warnings(validator, tmp_path):
+    path = linearized_with_a_flipped_byte(tmp_path / "hinted.pdf")
+    assert qpdf_check_status(path) == 3  # qpdf: "operation succeeded with warnings"
+    result = validator.validate(path, PDF, name="objects/hinted.pdf")
+    assert result.status == VALID_WITH_WARNINGS and result.ok, result
+    assert any("error decoding stream data" in message and pdf_validation.HINT_NOTE in message
+               for message in result.messages), result.messages
+    assert any("checking linearization data" in message for message in result.messages), result.messages
+    assert all(message.startswith("qpdf warning: objects/hinted.pdf") for message in result.messages)
+    assert dict(result.characteristics)["pages"] == "4"
+    with open(path, "rb") as handle:
+        hint = pdf_validation.hint_stream(handle)
+    assert hint and f"for object {hint}:" in " ".join(result.messages)
+
+
+def test_a_content_stream_that_does_not_decode_is_still_invalid(validator, tmp_path):
+    path = linearized_with_a_flipped_byte(tmp_path / "contents.pdf", where="contents")
+    assert qpdf_check_status(path) == 2  # qpdf --check reads every page's contents
+    result = validator.validate(path, PDF)
+    assert result.status == INVALID and "error decoding stream data" in result.messages[0], result
+    assert not any(pdf_validation.HINT_NOTE in message for message in result.messages)
+
+
 def test_a_rebuilt_cross_reference_table_is_valid_with_warnings(validator, tmp_path):
     data = make_pdf(tmp_path / "plain.pdf").read_bytes()
     shifted = tmp_path / "shifted.pdf"  # every offset in the xref table is now 4 bytes out
@@ -113,6 +158,9 @@ def test_lost_stream_data_is_invalid_even_when_qpdf_calls_it_a_warning():
     assert pdf_validation.verdict(3, lost) == INVALID
     assert pdf_validation.verdict(3, ("qpdf warning: a.pdf: xref not found",)) == VALID_WITH_WARNINGS
     assert pdf_validation.verdict(2, ()) == INVALID
+    hint = ("qpdf warning: a.pdf (offset 590): error decoding stream data for object 10 0: stream inflate: …",)
+    assert pdf_validation.verdict(3, hint, hint="10 0") == VALID_WITH_WARNINGS
+    assert pdf_validation.verdict(3, hint, hint="1 0") == pdf_validation.verdict(3, hint) == INVALID
 
 
 def test_an_encrypted_pdf_is_not_checked(validator, tmp_path):
@@ -141,8 +189,11 @@ def test_messages_never_name_the_path_on_disk(validator, tmp_path):
 
 def test_without_the_qpdf_command_pikepdf_gives_the_same_verdicts(monkeypatch, tmp_path):
     hinted, cut = make_damaged_hint_table(tmp_path / "h.pdf"), make_truncated(tmp_path / "t.pdf")
+    flipped = linearized_with_a_flipped_byte(tmp_path / "f.pdf")
     monkeypatch.setattr(pdf_validation, "_qpdf", lambda: None)
     assert pdf_validation.validate_pdf(str(make_pdf(tmp_path / "fine.pdf"))).status == VALID
-    result = pdf_validation.validate_pdf(str(hinted))
-    assert result.status == VALID_WITH_WARNINGS and "; qpdf " not in result.tool, result
+    for path in (hinted, flipped):
+        result = pdf_validation.validate_pdf(str(path))
+        assert result.status == VALID_WITH_WARNINGS and "; qpdf " not in result.tool, result
+        assert all(message.startswith(f"qpdf warning: {path}") for message in result.messages), result.messages
     assert pdf_validation.validate_pdf(str(cut)).status == INVALID

@@ -50,7 +50,8 @@ class FFmpeg:
         command = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(job.source),
                    *ARGUMENTS[job.target], str(partial)]
         try:
-            run = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+            run = subprocess.run(command, capture_output=True, text=True, errors="backslashreplace", timeout=timeout,
+                                 check=False)  # ffmpeg repeats the input name, which need not be UTF-8
         except subprocess.TimeoutExpired:
             partial.unlink(missing_ok=True)
             return Outcome(job, False, f"ffmpeg did not finish within {timeout:.0f} s")

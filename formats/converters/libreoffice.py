@@ -95,7 +95,8 @@ class LibreOffice:
         command = [_soffice(), f"-env:UserInstallation={(slot / 'profile').as_uri()}", "--headless", "--norestore",
                    "--nolockcheck", "--convert-to", convert_to, "--outdir", str(outputs), *map(str, names)]
         try:
-            run = subprocess.run(command, capture_output=True, timeout=timeout, check=False, text=True)
+            run = subprocess.run(command, capture_output=True, timeout=timeout, check=False, text=True,
+                                 errors="backslashreplace")
             problem = "" if run.returncode == 0 else f"soffice exited {run.returncode}: {run.stderr.strip()[-200:]}"
         except subprocess.TimeoutExpired:
             _kill_profile_processes(slot)
