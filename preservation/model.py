@@ -197,6 +197,17 @@ class Replica:
 
 
 @dataclass(frozen=True)
+class LostFile:
+    """A stored file of an AIP with no intact copy in any location: what each location holds instead."""
+
+    aip_id: str
+    path: str  # as the audit names it: its path in the AIP, or its key in the OCFL object
+    key: str  # its key under the object root
+    states: tuple[tuple[str, str], ...]  # (location, what is wrong with that location's copy)
+    found_at: str = ""
+
+
+@dataclass(frozen=True)
 class Aip:
     """An Archival Information Package as the catalogue knows it."""
 
