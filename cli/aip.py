@@ -11,7 +11,9 @@ from cli.context import app
 from cli.output import console, emit_json, esc, human_size, json_option, table
 from ingest.update import update_aip
 from preservation.catalogue import queries as catalogue
+from preservation.catalogue.lost import lost_file_dict, lost_files
 from preservation.legal_hold import hold_active
+from preservation.model import LostFile
 from storage import open_location
 from storage.ocfl import read_inventory
 
@@ -62,13 +64,15 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
         agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
         described = catalogue.aip_descriptions(session, aip.id)
         rights = catalogue.aip_rights(session, aip.id)
+        lost = lost_files(session, aip.id)
     held = hold_active(app(ctx).database(), aip.id)
     if as_json:
         emit_json({"aip": aip, "legal_hold": held, "files": files, "events": events, "replicas": replicas,
                    "agents": list(agents.values()),
                    "descriptions": [{"target": f"objects/{t}" if t else "objects", "element": e, "value": v}
                                     for t, e, v in described],
-                   "rights": [{"target": f"objects/{t}" if t else "objects", **s.to_dict()} for t, s in rights]})
+                   "rights": [{"target": f"objects/{t}" if t else "objects", **s.to_dict()} for t, s in rights],
+                   "lost": [lost_file_dict(file) for file in lost]})
         return
     out = console()
     out.print(f"[bold]{esc(aip.title)}[/bold]")
@@ -76,6 +80,9 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
     out.print(f"  {aip.file_count} files, {human_size(aip.total_bytes)}; ingested {aip.created_at}")
     if held:
         out.print("  [bold yellow]Legal hold in place[/bold yellow] (release with `preserve aip hold --release`)")
+    if lost:
+        out.print(f"  [bold red]{len(lost)} lost file{'s' if len(lost) != 1 else ''}[/bold red]: no intact copy in any "
+                  "location (listed at the end)")
     for target, element, value in described:
         out.print(f"  [dim]{esc('objects/' + target if target else 'AIP')} dc.{element}:[/dim] {esc(value)}")
     rows = table("Path", "Size", "PUID", "Format", "Validation", "SHA-256", title="Files")
@@ -104,6 +111,21 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
     for replica in replicas:
         copies.add_row(esc(replica.location), replica.version, replica.status, _when(replica.verified_at))
     out.print(copies)
+    if lost:
+        _show_lost(aip.id, lost)
+
+
+def _show_lost(aip_id: str, lost: list[LostFile]) -> None:
+    """The AIP's lost files, each with what every location holds instead, and how to restore one."""
+    out = console()
+    out.print()
+    out.print(f"[bold red]Lost files — no intact copy in any location[/bold red] ({len(lost)})")
+    for file in lost:
+        out.print(f"  {esc(file.path)}" + (f"  [dim](found {_when(file.found_at)})[/dim]" if file.found_at else ""))
+        for location, state in file.states:
+            out.print(f"      {esc(location)}: {esc(state)}")
+    out.print(f"  Restore each from outside (a backup, the depositor) with: preserve aip repair {aip_id} "
+              "--file PATH --from FILE")
 
 
 def _show_versions(ctx: click.Context, aip_id: str, as_json: bool) -> None:

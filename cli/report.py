@@ -26,7 +26,8 @@ def report_group() -> None:
 @click.pass_context
 def fixity_command(ctx: click.Context, html_file: Path | None, months: int, as_json: bool) -> None:
     """Per location: AIPs and bytes held, checked within the policy's period, overdue, damaged copies,
-    and checks, failures and repairs by month. Exit 1 if a copy is damaged or a check is overdue."""
+    lost files, and checks, failures and repairs by month; then every lost file (no intact copy in any
+    location) by AIP. Exit 1 if a copy is damaged, a file is lost or a check is overdue."""
     from policies.fixity import load_fixity_policy
     from preservation.fixity_report import fixity_report
 
@@ -38,17 +39,39 @@ def fixity_command(ctx: click.Context, html_file: Path | None, months: int, as_j
     if as_json:
         emit_json(reports)
     else:
-        listing = table("Location", "AIPs", "Size", "Checked in period", "Overdue", "Damaged", "Last check")
+        listing = table("Location", "AIPs", "Size", "Checked in period", "Overdue", "Damaged", "Lost files",
+                        "Last check")
         for r in reports:
             listing.add_row(esc(r.name), str(r.aips), human_size(r.bytes),
                             f"{r.checked_aips} of {r.aips} (every {r.full_every_days:g} days)",
                             f"{r.overdue_aips} ({human_size(r.overdue_bytes)})", str(r.damaged_copies),
+                            str(sum(len(a.files) for a in r.lost_files)),
                             r.last_check[:16].replace("T", " ") or "never")
         console().print(listing)
+        _print_lost(reports)
         if html_file is not None:
             click.echo(f"HTML report written to {html_file}")
-    if any(r.damaged_copies or r.overdue_aips for r in reports):
+    if any(r.damaged_copies or r.overdue_aips or r.lost_files for r in reports):
         ctx.exit(1)
+
+
+def _print_lost(reports) -> None:
+    """Every lost file once, by AIP (a location's report lists those of the AIPs it holds a copy of)."""
+    by_aip = {aip.aip_id: aip for r in reports for aip in r.lost_files}
+    if not by_aip:
+        return
+    out = console()
+    out.print()
+    out.print("[bold red]Lost files — no intact copy in any location[/bold red]")
+    for aip_id in sorted(by_aip):
+        aip = by_aip[aip_id]
+        out.print(f"  AIP {aip_id}  {esc(aip.title)}")
+        for file in aip.files:
+            out.print(f"    {esc(file['path'])}")
+            for location, state in file["states"].items():
+                out.print(f"        {esc(location)}: {esc(state)}")
+    out.print("  Restore each from outside (a backup, the depositor) with: "
+              "preserve aip repair ID --file PATH --from FILE")
 
 
 RISK_COLOURS = {"high": "#d4351c", "medium": "#f47738", "low": "#00703c", "unknown": "#505a5f"}

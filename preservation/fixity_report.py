@@ -1,4 +1,5 @@
-"""The fixity report: per location, what is held, what was checked, what is due, and failures and repairs by month."""
+"""The fixity report: per location, what is held, what was checked, what is due, failures and repairs by month, and
+the files lost (no intact copy in any location) from the AIPs held there."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime, timedelta
 
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
+from preservation.catalogue.lost import every_lost_file, lost_file_dict
 from preservation.identifiers import timestamp, utc_now
 from preservation.schedule import Cadence, due_summary
 
@@ -24,6 +26,15 @@ class Month:
 
 
 @dataclass
+class LostInAip:
+    """The files of one AIP that have no intact copy in any location."""
+
+    aip_id: str
+    title: str
+    files: list[dict]  # lost_file_dict: path, key, states by location, found_at; by path
+
+
+@dataclass
 class LocationReport:
     """One location's holdings, schedule position and history."""
 
@@ -38,6 +49,7 @@ class LocationReport:
     damaged_copies: int
     last_check: str
     months: list[Month] = field(default_factory=list)
+    lost_files: list[LostInAip] = field(default_factory=list)  # of the AIPs with a copy here, by AIP
 
 
 def fixity_report(database: Database, cadences: dict[str, Cadence], months: int = 12,
@@ -49,6 +61,9 @@ def fixity_report(database: Database, cadences: dict[str, Cadence], months: int 
     with database.session() as session:
         history = catalogue.fixity_history(session, since)
         held = {name: catalogue.copies_in_location(session, name) for name in cadences}
+        lost: dict[str, list[dict]] = {}
+        for file in every_lost_file(session):
+            lost.setdefault(file.aip_id, []).append(lost_file_dict(file))
     reports = []
     for name, cadence in cadences.items():
         period_start = timestamp(now - timedelta(days=cadence.full_every_days))
@@ -71,5 +86,7 @@ def fixity_report(database: Database, cadences: dict[str, Cadence], months: int 
         reports.append(LocationReport(
             name, due[name]["aips"], due[name]["bytes"], cadence.full_every_days, len(recent),
             sum(sizes[r.aip_id] for r in recent), due[name]["overdue_aips"], due[name]["overdue_bytes"],
-            sum(r.status != "ok" for _, r in held[name]), last, sorted(by_month.values(), key=lambda m: m.month)))
+            sum(r.status != "ok" for _, r in held[name]), last, sorted(by_month.values(), key=lambda m: m.month),
+            [LostInAip(a.id, a.title, lost[a.id]) for a, _ in sorted(held[name], key=lambda pair: pair[0].id)
+             if a.id in lost]))
     return reports

@@ -301,3 +301,14 @@ class OutboxRow(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(TIME_LEN))
     sent_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+
+
+class LostFileRow(Base):
+    """A stored file of an AIP with no intact copy in any location, as the last audit of every copy found it."""
+
+    __tablename__ = "lost_files"
+    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)  # under the object root: v1/content/data/objects/x
+    path: Mapped[str] = mapped_column(Text)  # as the audit names it: its path in the AIP or its key in the object
+    states: Mapped[str] = mapped_column(Text)  # JSON: [[location, what is wrong with that location's copy], ...]
+    found_at: Mapped[str] = mapped_column(String(TIME_LEN), default="", server_default="")
