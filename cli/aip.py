@@ -14,6 +14,7 @@ from preservation.catalogue import queries as catalogue
 from preservation.catalogue.lost import lost_file_dict, lost_files
 from preservation.legal_hold import hold_active
 from preservation.model import LostFile
+from preservation.restore import restore_file
 from storage import open_location
 from storage.ocfl import read_inventory
 
@@ -177,6 +178,38 @@ def update_command(ctx: click.Context, aip_id: str, metadata: Path | None, right
         out = console()
         for warning in report.warnings:
             out.print(f"[yellow]warning:[/yellow] {esc(warning)}")
+
+
+@aip_group.command("repair")
+@click.argument("aip_id")
+@click.option("--file", "path", required=True, help="The file to restore, as `aip show` lists it "
+              "(e.g. data/objects/letters/a.pdf), or its key in the OCFL object.")
+@click.option("--from", "source", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A copy of the file from outside the archive (a backup, the depositor's copy).")
+@json_option(help="Print the result as JSON.")
+@click.pass_context
+def repair_command(ctx: click.Context, aip_id: str, path: str, source: Path, as_json: bool) -> None:
+    """Restore one file of an AIP from a copy outside the archive — a lost file, most often.
+
+    The copy is accepted only if its size and digests are those recorded for the file; it is then
+    written to every location whose copy of the file does not verify (checked as it is read and
+    again once written), each with a PREMIS recovery event, and the AIP is audited again. Exits 0
+    when the AIP is intact everywhere afterwards, 1 when damage remains, 31 when the copy is not
+    the recorded file (nothing is written then).
+    """
+    obj = app(ctx)
+    done = restore_file(obj.settings, obj.database(), aip_id, path, source)
+    if as_json:
+        emit_json({"aip_id": done.aip_id, "path": done.path, "key": done.key, "written": done.written,
+                   "already_intact": done.already_intact, "ok": done.audit.ok,
+                   "lost": [{"path": f.path, "key": f.key, "states": dict(f.states)} for f in done.audit.lost]})
+    else:
+        where = ", ".join(done.written) or "nowhere (every copy of it was intact)"
+        click.echo(f"{done.path}: restored in {where}; verified as read and again once written.")
+        verdict = "intact in every location" if done.audit.ok else "still damaged (see `preserve aip show`)"
+        click.echo(f"AIP {done.aip_id} audited again: {verdict}.")
+    if not done.audit.ok:
+        ctx.exit(1)
 
 
 @aip_group.command("hold")

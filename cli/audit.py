@@ -100,11 +100,14 @@ def _as_dict(result: AipAudit) -> dict:
         "title": result.aip.title,
         "ok": result.ok,
         "no_good_copy": result.no_good_copy,
+        "lost": [{"path": f.path, "key": f.key, "states": dict(f.states)} for f in result.lost],
         "copies": [
             {"location": c.replica.location, "kind": c.check.kind, "ok": c.check.ok, "status": c.status,
              "files": c.check.files, "bytes": c.check.bytes,
              "bad": [{"path": b.path, "problem": b.problem} for b in c.check.bad],
              "repaired_from": c.repaired_from,
+             "repaired": [{"path": r.path, "key": r.key, "from": r.source, "sha512": r.sha512}
+                          for r in result.repairs if r.target == c.replica.location],
              "rewritten": c.repair.rewritten if c.repair else [],
              "quarantined": c.repair.quarantined if c.repair else [],
              "still_bad": ([{"path": b.path, "problem": b.problem} for b in c.after.bad] if c.after else [])
@@ -128,19 +131,23 @@ def _print(results: list[AipAudit], due: bool) -> None:
                       f"{esc('[' + copy.replica.location + ']')} {check.files} files, {what}")
             for bad in check.bad:
                 out.print(f"      [red]{esc(bad.path)}[/red]: {esc(bad.problem)} (copy in {esc(bad.location)})")
-            if copy.status == "repaired":
-                out.print(f"      repaired from the copy in {esc(copy.repaired_from)}: "
-                          f"{len(copy.repair.rewritten)} file(s) re-written, {len(copy.repair.quarantined)} moved "
-                          "to quarantine; verified again")
-            elif copy.repaired_from:
-                out.print(f"      [red]repair from {esc(copy.repaired_from)} failed:[/red] "
-                          f"{esc(copy.repair_problem or 'still damaged after re-writing')}")
-    hopeless = [r for r in results if r.no_good_copy]
-    for result in hopeless:
-        out.print(f"[bold red]AIP {result.aip.id} ({esc(result.aip.title)}) has NO intact copy left.[/bold red] "
-                  "Every copy has been kept as it is. Restore it from a backup of a storage location, "
-                  "or from the depositor.")
-        print(f"preserve audit: AIP {result.aip.id} has no intact copy left", file=sys.stderr)
+            if copy.repair is not None and (copy.repair.rewritten or copy.repair.quarantined):
+                source = f" from the copies in {esc(copy.repaired_from)}" if copy.repaired_from else ""
+                verdict = "verified again" if copy.status == "repaired" else "[red]still damaged[/red]"
+                out.print(f"      {len(copy.repair.rewritten)} file(s) re-written{source}, "
+                          f"{len(copy.repair.quarantined)} moved to quarantine; {verdict}")
+            if copy.repair_problem:
+                out.print(f"      [red]repair failed:[/red] {esc(copy.repair_problem)}")
+    for result in (r for r in results if r.lost):
+        out.print(f"[bold red]AIP {result.aip.id} ({esc(result.aip.title)}): {len(result.lost)} file(s) have NO "
+                  "intact copy left in any location (lost).[/bold red] Everything else was repaired or is intact; "
+                  "the lost files' copies are kept as they are:")
+        for lost in result.lost:
+            states = "; ".join(f"{location}: {state}" for location, state in lost.states)
+            out.print(f"      [red]{esc(lost.path)}[/red] ({esc(states)})")
+        out.print(f"      Restore each from a backup or the depositor: preserve aip repair {result.aip.id[:8]} "
+                  "--file PATH --from FILE")
+        print(f"preserve audit: AIP {result.aip.id} has {len(result.lost)} lost file(s)", file=sys.stderr)
     damaged = sum(1 for r in results for c in r.copies if c.status == "damaged")
     repaired = sum(1 for r in results for c in r.copies if c.status == "repaired")
     if damaged:

@@ -155,26 +155,26 @@ def _trusted_inventory(storage: Storage, root: str, location: str, listing: dict
     (so the rest of the copy can still be checked and repaired), with the problems found."""
     problems = []
     try:
-        data, digest = _read_checked(storage, f"{root}/inventory.json", f"{root}/inventory.json.sha512")
+        data, digest = read_checked(storage, f"{root}/inventory.json", f"{root}/inventory.json.sha512")
         if recorded and digest != recorded:
             problems.append(BadFile(location, "inventory.json", "changed since the copy was verified (its SHA-512 "
                                     "differs from the one recorded)", "inventory.json"))
         else:
-            return _parse(data), problems
+            return parse_inventory(data), problems
     except PreservationError as exc:
         problems.append(BadFile(location, "inventory.json", exc.message, "inventory.json"))
     for key in sorted((k for k in listing if _VERSION_INVENTORY.fullmatch(k) and not k.endswith(".sha512")),
                       key=lambda k: -int(k.split("/")[0][1:])):
         try:
-            data, _ = _read_checked(storage, f"{root}/{key}", f"{root}/{key}.sha512")
-            return _parse(data), problems
+            data, _ = read_checked(storage, f"{root}/{key}", f"{root}/{key}.sha512")
+            return parse_inventory(data), problems
         except PreservationError:
             continue
     problems.append(BadFile(location, WHOLE_COPY, "no intact OCFL inventory: its files cannot be checked"))
     return None, problems
 
 
-def _read_checked(storage: Storage, key: str, sidecar_key: str) -> tuple[bytes, str]:
+def read_checked(storage: Storage, key: str, sidecar_key: str) -> tuple[bytes, str]:
     """An inventory's bytes and SHA-512, checked against its sidecar."""
     try:
         with storage.open(key) as handle:
@@ -189,7 +189,7 @@ def _read_checked(storage: Storage, key: str, sidecar_key: str) -> tuple[bytes, 
     return data, digest
 
 
-def _parse(data: bytes) -> dict:
+def parse_inventory(data: bytes) -> dict:
     import json
 
     try:
@@ -253,7 +253,7 @@ def _check_sidecars(storage: Storage, root: str, location: str, listing: dict[st
         if key in flagged:
             continue
         try:
-            _read_checked(storage, f"{root}/{key}", f"{root}/{key}.sha512")
+            read_checked(storage, f"{root}/{key}", f"{root}/{key}.sha512")
         except PreservationError as exc:
             bad.append(BadFile(location, key, exc.message, key))
     return bad

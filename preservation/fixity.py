@@ -1,29 +1,41 @@
-"""Fixity audit runs: check the planned copies, repair damaged ones from a verified copy, record it all.
+"""Fixity audit runs: check the planned copies, repair damaged files from any copy that verifies, record it all.
 
-A run takes a plan (which copies of which AIPs, a full re-read or a metadata-only pass), checks
-each copy, and — when repair is on and a copy is bad — fully verifies another copy of the same
-AIP in this run (never trusting an earlier result), re-writes the damage from it, re-checks the
-repaired copy and only then counts it as repaired. With no good copy left, every copy is kept as
-it is and the AIP is marked damaged. Every check, repair and quarantine is a PREMIS event in the
-catalogue and in the event log of each location holding the AIP, and a row in the check history
-that schedules and reports read.
+A run takes a plan (which copies of which AIPs, a full re-read or a metadata-only pass) and checks
+each copy. When repair is on and a copy is bad, each of its damaged or missing files is re-written
+from another location whose copy of that same file verifies as it is read (never trusting an
+earlier result), and the repaired copy is checked again; a file with no intact copy anywhere is
+lost — named, with what each location holds — and everything else is still repaired. Every check,
+repair, loss and quarantine is a PREMIS event in the catalogue and in the event log of each location
+holding the AIP, and a row in the check history that schedules and reports read.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from preservation import SOFTWARE_NAME
 from preservation.agents import software_agent
-from preservation.audit import FULL, METADATA, WHOLE_COPY, CopyAudit, Expected, audit_copy
+from preservation.audit import (
+    FULL,
+    METADATA,
+    WHOLE_COPY,
+    CopyAudit,
+    Expected,
+    audit_copy,
+    parse_inventory,
+    read_checked,
+)
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
+from preservation.catalogue.lost import replace_lost_files
+from preservation.catalogue.versions import update_versions
 from preservation.config import Settings
 from preservation.errors import PreservationError
-from preservation.event_log import write_event_log
+from preservation.event_log import retain_aip, write_event_log
 from preservation.identifiers import event_uuid, new_uuid, timestamp
+from preservation.legal_hold import hold_new_versions
 from preservation.model import (
     FAILURE,
     FIXITY_CHECK,
@@ -33,9 +45,10 @@ from preservation.model import (
     Agent,
     Aip,
     Event,
+    LostFile,
     Replica,
 )
-from preservation.repair import RepairWork, repair_copy
+from preservation.repair import FileRepair, Side, repair_files, wanted_files
 from preservation.replicate import seal_copy
 from storage import open_location
 
@@ -52,13 +65,21 @@ class PlannedCheck:
 
 
 @dataclass
+class RepairWork:
+    """What a repair re-wrote in one copy and moved aside from it."""
+
+    rewritten: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+
+
+@dataclass
 class CopyResult:
     """What happened to one copy: its check, and its repair if it needed one."""
 
     replica: Replica
     check: CopyAudit
     repair: RepairWork | None = None
-    repaired_from: str = ""
+    repaired_from: str = ""  # the locations files were re-written from, comma-separated
     after: CopyAudit | None = None  # the check after repair
     repair_problem: str = ""
 
@@ -72,10 +93,14 @@ class CopyResult:
 
 @dataclass
 class AipAudit:
-    """Every copy of one AIP checked in a run (including copies verified only to repair from)."""
+    """Every copy of one AIP checked in a run, what was repaired file by file, and what is lost."""
 
     aip: Aip
     copies: list[CopyResult] = field(default_factory=list)
+    repairs: list[FileRepair] = field(default_factory=list)
+    lost: list[LostFile] = field(default_factory=list)
+    repair_attempted: bool = False
+    file_ids: dict[str, str] = field(default_factory=dict)  # a payload file's path -> its id, for events
 
     @property
     def ok(self) -> bool:
@@ -89,8 +114,8 @@ class AipAudit:
 
     @property
     def no_good_copy(self) -> bool:
-        """True when copies are damaged and none could be verified to repair them from."""
-        return not self.ok and not any(c.check.ok and c.check.kind == FULL for c in self.copies)
+        """True when some file has no intact copy in any location (it is lost)."""
+        return bool(self.lost)
 
 
 def plan_all(database: Database, aip_ref: str | None = None, location: str | None = None,
@@ -126,7 +151,8 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
                on_bytes, on_copy) -> AipAudit:
     aip = planned.aip
     with database.session() as session:
-        expected = [Expected(f.path, f.size, f.sha256, f.sha512) for f in catalogue.aip_files(session, aip.id)]
+        files = list(catalogue.aip_files(session, aip.id))
+        expected = [Expected(f.path, f.size, f.sha256, f.sha512) for f in files]
         expected.append(Expected(aip.mets_path, -1, "", aip.mets_sha512))
         replicas = {r.location: r for r in catalogue.aip_replicas(session, aip.id)}
         versions = {name: catalogue.stored_versions(session, aip.id, name) for name in replicas}
@@ -138,7 +164,7 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
         return audit_copy(storage, replica.object_root, replica.location, expected, settings.workers,
                           recorded, inventory_sha512=replica.inventory_sha512, kind=kind, on_file=on_bytes)
 
-    result = AipAudit(aip)
+    result = AipAudit(aip, file_ids={f.path: f.id for f in files})
     for name in planned.locations:
         copy = CopyResult(replicas[name], check(replicas[name], planned.kind))
         result.copies.append(copy)
@@ -147,34 +173,73 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
     damaged = [copy for copy in result.copies if not copy.check.ok]
     if not damaged or not repair:
         return result
-    good = next((c for c in result.copies if c.check.ok and c.check.kind == FULL), None)
-    for name, replica in replicas.items():  # verify another copy now: never repair from an earlier result
-        if good is not None:
-            break
-        earlier = [c for c in result.copies if c.replica.location == name]
-        if earlier and (earlier[0].check.kind == FULL or not earlier[0].check.ok):
-            continue  # verified already, or known to be bad
-        copy = CopyResult(replica, check(replica, FULL))
-        result.copies.append(copy)
-        if on_copy is not None:
-            on_copy(aip, copy)
-        if copy.check.ok:
-            good = copy
-    if good is None:
-        return result
-    source = open_location(settings.location(good.replica.location))
-    for copy in damaged:
-        target = open_location(settings.location(copy.replica.location))
-        copy.repaired_from = good.replica.location
-        try:
-            copy.repair = repair_copy(target, source, copy.replica.object_root, aip.id, copy.check)
-            copy.after = check(copy.replica, FULL, tuple(copy.repair.rewritten))
-        except PreservationError as exc:
-            copy.repair_problem = exc.message
-            continue
-        if copy.after.ok:
-            seal_copy(database, target, copy.replica.location, copy.replica.object_root, aip.id)
+    _repair(settings, database, aip, replicas, expected, result, check)
     return result
+
+
+def _repair(settings: Settings, database: Database, aip: Aip, replicas: dict[str, Replica],
+            expected: list[Expected], result: AipAudit, check: Callable) -> None:
+    """Repair the damaged copies file by file from every location holding the AIP, then check them again."""
+    sides = [Side(name, open_location(settings.location(name)), replica.object_root)
+             for name, replica in replicas.items()]
+    trusted = trusted_inventory(sides, replicas)
+    result.repair_attempted = True
+    damaged = [copy for copy in result.copies if not copy.check.ok]
+    if trusted is None:  # nothing to repair from: every file the catalogue knows of, and the inventory, is lost
+        why = "no location holds the OCFL inventory recorded for this AIP"
+        for copy in damaged:
+            copy.repair_problem = why
+        states = tuple((copy.replica.location, _copy_problem(copy.check) or why) for copy in result.copies)
+        result.lost = [LostFile(aip.id, e.path, e.path, states) for e in [Expected("inventory.json", -1, "", ""),
+                                                                          *expected]]
+        return
+    inventory, digest = trusted
+    outcome = repair_files(aip.id, sides, wanted_files(inventory, expected, digest),
+                           {copy.replica.location: copy.check for copy in result.copies})
+    result.repairs, result.lost = outcome.repaired, outcome.lost
+    stores = {side.name: side.storage for side in sides}
+    for copy in damaged:
+        name = copy.replica.location
+        copy.repair = RepairWork(outcome.rewritten(name), outcome.quarantined.get(name, []))
+        copy.repaired_from = ", ".join(sorted({r.source for r in outcome.repaired if r.target == name}))
+        copy.repair_problem = outcome.problems.get(name, "")
+        if not (copy.repair.rewritten or copy.repair.quarantined):
+            continue
+        copy.after = check(copy.replica, FULL, tuple(copy.repair.rewritten))
+        if copy.after.ok:
+            seal_copy(database, stores[name], name, copy.replica.object_root, aip.id)
+        else:
+            _seal_rewritten(database, stores[name], copy.replica, copy.repair.rewritten)
+
+
+def _copy_problem(check: CopyAudit) -> str:
+    """What a check found wrong with a copy as a whole ('' if nothing)."""
+    return next((bad.problem for bad in check.bad if bad.path == WHOLE_COPY), "")
+
+
+def trusted_inventory(sides: list[Side], replicas: dict[str, Replica]) -> tuple[dict, str] | None:
+    """The AIP's OCFL inventory from any location whose root inventory is the one recorded, and its digest."""
+    recorded = {replica.inventory_sha512 for replica in replicas.values() if replica.inventory_sha512}
+    for side in sides:
+        try:
+            data, digest = read_checked(side.storage, f"{side.root}/inventory.json",
+                                        f"{side.root}/inventory.json.sha512")
+            if not recorded or digest in recorded:
+                return parse_inventory(data), digest
+        except PreservationError:
+            continue
+    return None
+
+
+def _seal_rewritten(database: Database, storage, replica: Replica, keys: list[str]) -> None:
+    """A copy still damaged after repair: lock and record the new versions of the files that were re-written,
+    so the next audit checks them as they now are."""
+    versions = retain_aip(storage, replica.object_root, replica.aip_id)
+    rewritten = {f"{replica.object_root}/{key}" for key in keys}
+    chosen = {key: version for key, version in versions.items() if key in rewritten}
+    with database.session() as session:
+        update_versions(session, replica.aip_id, replica.location, chosen)
+    hold_new_versions(database, storage, replica.aip_id, chosen)
 
 
 def _check_event(run_id: str, agent: Agent, aip_id: str, copy: CopyResult, check: CopyAudit, when: str,
@@ -204,26 +269,28 @@ def _events(run_id: str, agent: Agent, result: AipAudit, when: str) -> list[Even
                 SUCCESS, f"program={SOFTWARE_NAME}; location={copy.replica.location}; files that are not part of "
                 "the AIP's OCFL object moved aside into extensions/preserve-quarantine/",
                 "; ".join(copy.repair.quarantined[:MAX_DETAIL]), "", (agent.id,)))
-        if copy.repaired_from:
-            fixed = copy.after is not None and copy.after.ok
-            what = (copy.repair.rewritten if copy.repair else [])
+        if copy.repair_problem:
             events.append(Event(
-                event_uuid(run_id, f"{aip_id}/{copy.replica.location}", RECOVERY), aip_id, RECOVERY, when,
-                SUCCESS if fixed else FAILURE,
-                f"program={SOFTWARE_NAME}; copy in location {copy.replica.location!r} repaired from the copy in "
-                f"{copy.repaired_from!r}, verified in the same run",
-                (f"{len(what)} files re-written: " + "; ".join(what[:MAX_DETAIL]) if what else "nothing re-written")
-                + ("" if fixed else f"; still damaged: {copy.repair_problem or _summary(copy.after)}"),
-                "", (agent.id,)))
-            if copy.after is not None:
-                events.append(_check_event(run_id, agent, aip_id, copy, copy.after, when, "after-repair"))
+                event_uuid(run_id, f"{aip_id}/{copy.replica.location}", RECOVERY), aip_id, RECOVERY, when, FAILURE,
+                f"program={SOFTWARE_NAME}; repair of the copy in location {copy.replica.location!r}",
+                copy.repair_problem, "", (agent.id,)))
+    for repair in result.repairs:
+        events.append(Event(
+            event_uuid(run_id, f"{aip_id}/{repair.target}/{repair.key}", RECOVERY), aip_id, RECOVERY, when, SUCCESS,
+            f"program={SOFTWARE_NAME}; {repair.path} in location {repair.target!r} re-written from the copy in "
+            f"{repair.source!r}, verified as it was read and again once written",
+            f"sha512:{repair.sha512}; source={repair.source}; target={repair.target}",
+            result.file_ids.get(repair.path, ""), (agent.id,)))
+    for lost in result.lost:
+        states = "; ".join(f"{location}: {state}" for location, state in lost.states)
+        events.append(Event(
+            event_uuid(run_id, f"{aip_id}/lost/{lost.key}", RECOVERY), aip_id, RECOVERY, when, FAILURE,
+            f"program={SOFTWARE_NAME}; {lost.path} has no intact copy in any location: lost",
+            states, result.file_ids.get(lost.path, ""), (agent.id,)))
+    for copy in result.copies:
+        if copy.after is not None:
+            events.append(_check_event(run_id, agent, aip_id, copy, copy.after, when, "after-repair"))
     return events
-
-
-def _summary(check: CopyAudit | None) -> str:
-    if check is None:
-        return "not checked"
-    return "; ".join(f"{bad.path}: {bad.problem}" for bad in check.bad[:5])
 
 
 def _record(settings: Settings, database: Database, run_id: str, agent: Agent, result: AipAudit) -> None:
@@ -247,8 +314,11 @@ def _record(settings: Settings, database: Database, run_id: str, agent: Agent, r
                 catalogue.set_replica_checked(session, result.aip.id, copy.replica.location, status, when)
             else:
                 catalogue.set_replica_metadata_checked(session, result.aip.id, copy.replica.location, status, when)
-        all_ok = all(r.status == "ok" for r in catalogue.aip_replicas(session, result.aip.id))
-        catalogue.set_aip_status(session, result.aip.id, "stored" if all_ok else "damaged")
+        replicas = catalogue.aip_replicas(session, result.aip.id)
+        if result.repair_attempted or (result.ok and len(result.copies) == len(replicas)):
+            replace_lost_files(session, result.aip.id, [replace(lost, found_at=when) for lost in result.lost])
+        all_ok = all(r.status == "ok" for r in replicas)
+        catalogue.set_aip_status(session, result.aip.id, "stored" if all_ok and not result.lost else "damaged")
 
 
 __all__ = ["FULL", "METADATA", "WHOLE_COPY", "AipAudit", "CopyResult", "PlannedCheck", "plan_all", "run_audit"]

@@ -19,7 +19,9 @@ from preservation.model import FIXITY_CHECK, RECOVERY, REPLICATION, SUCCESS, Eve
 FULL, METADATA = "full", "metadata"  # as preservation.audit names the kinds of check
 _QUOTED = r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"  # a Python repr of a string, as events write names
 _REPLICATED_TO = re.compile(rf"to location {_QUOTED}")
-_REPAIRED = re.compile(rf"copy in location {_QUOTED} repaired from")
+# a whole copy repaired (before file-by-file repair), a file of a copy re-written or restored, a repair that failed
+_REPAIRED = re.compile(rf"(?:in location {_QUOTED} (?:repaired|re-written|restored) from|"
+                       rf"repair of the copy in location {_QUOTED})")
 _COUNTS = re.compile(r"(\d+) files, (\d+) bytes(?: read)?")  # "… bytes read" may lead a failed check's list
 _MORE = re.compile(r"and (\d+) more$")
 
@@ -50,7 +52,8 @@ class _Open:
 
 def _name(pattern: re.Pattern, text: str) -> str:
     match = pattern.search(text)
-    return ast.literal_eval(match.group(1)) if match else ""
+    quoted = next((group for group in match.groups() if group), "") if match else ""
+    return ast.literal_eval(quoted) if quoted else ""
 
 
 def _location(event: Event) -> str:

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
+from preservation.errors import FixityError, PreservationError
+
 CHUNK_SIZE = 1024 * 1024
 SUPPORTED = ("md5", "sha1", "sha256", "sha512")
 
@@ -97,3 +99,44 @@ def hash_stream(
             if sink is not None:
                 sink(chunk)
     return hasher.hexdigests(), hasher.size
+
+
+class VerifyingReader:
+    """A stream that checks what passes through it against a known size and digest: reaching its end with
+    other content raises ``FixityError`` before the reader sees the end, so a store's write is abandoned
+    (a temporary file never renamed, an upload aborted) and bad bytes never replace anything. ``failure``
+    keeps what went wrong on the reading side, whatever the writer turns it into."""
+
+    def __init__(self, stream: BinaryIO, algorithm: str, digest: str, size: int = -1, label: str = ""):
+        self.stream, self.algorithm, self.digest, self.size, self.label = stream, algorithm, digest, size, label
+        self.hasher = hashlib.new(algorithm)
+        self.count = 0
+        self.failure: PreservationError | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes; at the end, only once the content is shown to be the expected one."""
+        if size == 0:
+            return b""
+        try:
+            chunk = self.stream.read(size)
+        except PreservationError as exc:
+            self.failure = exc
+            raise
+        except OSError as exc:
+            self.failure = PreservationError(f"{self.label}: unreadable ({exc})")
+            raise self.failure from exc
+        self.count += len(chunk)
+        if 0 <= self.size < self.count:
+            self._fail(f"more than the {self.size} bytes recorded")
+        if chunk:
+            self.hasher.update(chunk)
+            return chunk
+        if 0 <= self.size != self.count:
+            self._fail(f"size {self.count}, expected {self.size}")
+        if self.hasher.hexdigest() != self.digest.lower():
+            self._fail(f"checksum mismatch ({self.algorithm.upper()})")
+        return chunk
+
+    def _fail(self, problem: str) -> None:
+        self.failure = FixityError(f"{self.label}: {problem}")
+        raise self.failure

@@ -122,7 +122,8 @@ def test_a_damaged_copy_is_found_and_repaired_from_the_good_one(tmp_path, monkey
 
     repaired = preserve.json("audit")
     copies = {c["location"]: c for c in repaired["aips"][0]["copies"]}
-    assert copies["second"]["status"] == "repaired" and copies["second"]["repaired_from"] == "primary"
+    assert copies["second"]["status"] == "repaired"
+    assert copies["second"]["repaired_from"] == ("" if fault == "stray" else "primary")  # a stray is only moved
     assert _snapshot(second, root) == original  # byte for byte what the good copy holds
     if fault == "stray":
         assert copies["second"]["quarantined"] == [path]
@@ -132,7 +133,14 @@ def test_a_damaged_copy_is_found_and_repaired_from_the_good_one(tmp_path, monkey
     shown = preserve.json("aip", "show", aip_id)
     assert shown["aip"]["status"] == "stored"
     recovery = [e for e in shown["events"] if e["type"] == "recovery"]
-    assert len(recovery) == 1 and recovery[0]["outcome"] == "success" and "'primary'" in recovery[0]["detail"]
+    rewritten = copies["second"]["rewritten"]
+    assert len(recovery) == len(rewritten) and (rewritten == []) == (fault == "stray")
+    for event in recovery:  # one per file re-written: where from, where to, the digest it verified
+        assert event["outcome"] == "success" and "in location 'second' re-written from the copy in 'primary'" \
+            in event["detail"] and event["outcome_detail"].startswith("sha512:")
+    if fault in ("flip", "truncate", "delete"):
+        [event] = recovery
+        assert event["file_id"] == next(f["id"] for f in shown["files"] if f["path"] == path)
 
 
 @pytest.mark.parametrize("backend", ["local", "s3"])

@@ -1,0 +1,165 @@
+"""Repair file by file (on local disk and a real S3 server): damage spread over several copies is repaired
+wherever any copy of each file is intact, and only a file with no intact copy anywhere is lost — named, kept as
+it is, and restorable from outside with `preserve aip repair`."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+from ocfl.validator import Validator
+
+from preservation.config import load_settings
+from storage import Storage, open_location
+from storage.ocfl import object_root
+from tests.conftest import Preserve, use_s3_credentials
+
+MINUTES = "data/objects/documents/transcription-notes.txt"
+TOWER = "data/objects/photographs/church-tower.png"
+
+
+def _archive(tmp_path, monkeypatch, s3_server, bucket: str, locations: list[str]) -> Preserve:
+    """An archive whose AIPs are held in every one of ``locations`` ("local…" on disk, "s3…" in the bucket)."""
+    use_s3_credentials(monkeypatch)
+    blocks = []
+    for n, name in enumerate(locations):
+        purpose = "" if n == 0 else 'purpose = "replica"\n'
+        where = (f'backend = "s3"\nendpoint = "{s3_server.endpoint}"\nbucket = "{bucket}"\nprefix = "{name}"'
+                 if name.startswith("s3") else f'backend = "local"\npath = "storage/{name}"')
+        blocks.append(f'[[storage]]\nname = "{name}"\n{purpose}{where}\n')
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "preserve.toml").write_text("\n".join(blocks) + f"[replication]\nlocations = {json.dumps(locations)}\n")
+    preserve = Preserve(home)
+    preserve("init")
+    return preserve
+
+
+def _key(preserve: Preserve, aip_id: str, path: str) -> tuple[str, str]:
+    """(object root, key under it) of a file of the AIP."""
+    return object_root(f"urn:uuid:{aip_id}"), f"v1/content/{path}"
+
+
+def _read(storage: Storage, key: str) -> bytes:
+    with storage.open(key) as handle:
+        return handle.read()
+
+
+def _damage(storage: Storage, key: str) -> None:
+    data = bytearray(_read(storage, key))
+    data[len(data) // 2] ^= 0x20
+    storage.put(key, io.BytesIO(bytes(data)), size=len(data))
+
+
+def _stores(preserve: Preserve, *names: str) -> list[Storage]:
+    settings = load_settings(preserve.home)
+    return [open_location(settings.location(name)) for name in names]
+
+
+def _snapshot(storage: Storage, root: str) -> dict[str, str]:
+    return {o.key: hashlib.sha256(_read(storage, o.key)).hexdigest() for o in storage.list(root + "/")}
+
+
+def test_two_files_repaired_and_one_lost_across_a_local_and_an_s3_copy(tmp_path, monkeypatch, s3_server, s3_bucket,
+                                                                       collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    local, s3 = _stores(preserve, "local", "s3")
+    root, notes = _key(preserve, aip_id, MINUTES)
+    _, tower = _key(preserve, aip_id, TOWER)
+    shown = preserve.json("aip", "show", aip_id)
+    mets = shown["aip"]["mets_path"]
+    good = _snapshot(local, root)
+    stored_mets = _read(local, f"{root}/v1/content/{mets}")
+    _damage(local, f"{root}/{notes}")  # damaged in the local copy only
+    s3.delete(f"{root}/{tower}")  # deleted from the S3 copy only
+    _damage(local, f"{root}/v1/content/{mets}")  # the METS: damaged in both
+    _damage(s3, f"{root}/v1/content/{mets}")
+    damaged_mets = {name: _read(store, f"{root}/v1/content/{mets}") for name, store in (("local", local), ("s3", s3))}
+
+    report = preserve.json("audit", expect=1)
+    [aip] = report["aips"]
+    assert [f["path"] for f in aip["lost"]] == [mets]
+    assert set(aip["lost"][0]["states"]) == {"local", "s3"}
+    copies = {c["location"]: c for c in aip["copies"]}
+    assert [r["path"] for r in copies["local"]["repaired"]] == [MINUTES]
+    assert copies["local"]["repaired"][0]["from"] == "s3"
+    assert [r["path"] for r in copies["s3"]["repaired"]] == [TOWER]
+    assert copies["s3"]["repaired"][0]["from"] == "local"
+    # the two repairable files are whole again in both copies; the lost one is kept exactly as each copy holds it
+    for store in (local, s3):
+        now = _snapshot(store, root)
+        assert {k: v for k, v in now.items() if not k.endswith(mets)} == \
+            {k: v for k, v in good.items() if not k.endswith(mets)}
+    assert {name: _read(store, f"{root}/v1/content/{mets}") for name, store in (("local", local), ("s3", s3))} \
+        == damaged_mets
+
+    shown = preserve.json("aip", "show", aip_id)
+    assert shown["aip"]["status"] == "damaged" and [f["path"] for f in shown["lost"]] == [mets]
+    recovery = [e for e in shown["events"] if e["type"] == "recovery"]
+    repaired = sorted(e["outcome_detail"].split("; ", 1)[1] for e in recovery if e["outcome"] == "success")
+    assert repaired == ["source=local; target=s3", "source=s3; target=local"]
+    [loss] = [e for e in recovery if e["outcome"] == "failure"]
+    assert mets in loss["detail"] and "local: " in loss["outcome_detail"] and "s3: " in loss["outcome_detail"]
+    assert sorted(e["outcome"] for e in recovery) == ["failure", "success", "success"]
+    text = preserve("audit", expect=1).stdout
+    assert "NO intact copy left in any location (lost)" in text and mets in text
+    preserve("report", "fixity", expect=1)
+
+    # restored from outside: a wrong file is refused and nothing written, the right one written where needed
+    wrong = tmp_path / "wrong-mets.xml"
+    wrong.write_bytes(damaged_mets["local"])
+    refused = preserve("aip", "repair", aip_id, "--file", mets, "--from", str(wrong), expect=31)
+    assert "is not the file recorded as" in refused.stderr and "Nothing was written" in refused.stderr
+    assert _read(local, f"{root}/v1/content/{mets}") == damaged_mets["local"]
+    right = tmp_path / "mets-from-backup.xml"
+    right.write_bytes(stored_mets)  # the copy an operator kept in a backup
+    done = preserve.json("aip", "repair", aip_id, "--file", mets, "--from", str(right))
+    assert sorted(done["written"]) == ["local", "s3"] and done["ok"] is True and done["lost"] == []
+    shown = preserve.json("aip", "show", aip_id)
+    assert shown["aip"]["status"] == "stored" and shown["lost"] == []
+    assert preserve.json("audit")["ok"] is True
+    assert _snapshot(local, root) == good
+
+
+def test_damage_to_different_files_in_each_of_three_copies_is_all_repaired(tmp_path, monkeypatch, s3_server,
+                                                                           s3_bucket, collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "second", "s3"])
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    stores = dict(zip(["local", "second", "s3"], _stores(preserve, "local", "second", "s3"), strict=True))
+    root, _ = _key(preserve, aip_id, MINUTES)
+    good = _snapshot(stores["local"], root)
+    _damage(stores["local"], f"{root}/v1/content/{MINUTES}")
+    stores["second"].delete(f"{root}/v1/content/{TOWER}")
+    _damage(stores["s3"], f"{root}/v1/content/manifest-sha256.txt")
+
+    report = preserve.json("audit")
+    assert report["ok"] is True and report["aips"][0]["lost"] == []
+    assert {c["location"]: c["status"] for c in report["aips"][0]["copies"]} == {
+        "local": "repaired", "second": "repaired", "s3": "repaired"}
+    for store in stores.values():
+        assert _snapshot(store, root) == good
+    assert preserve.json("audit")["ok"] is True
+    obj = tmp_path / "home" / "storage" / "second" / root
+    validator = Validator(log_warnings=True)
+    assert validator.validate_object(str(obj)), validator.status_str()
+
+
+def test_a_damaged_inventory_in_one_copy_and_a_damaged_mets_in_another_are_both_repaired(
+        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    local, s3 = _stores(preserve, "local", "s3")
+    root, _ = _key(preserve, aip_id, MINUTES)
+    mets = preserve.json("aip", "show", aip_id)["aip"]["mets_path"]
+    good = _snapshot(local, root)
+    _damage(local, f"{root}/inventory.json")
+    _damage(s3, f"{root}/v1/content/{mets}")
+
+    report = preserve.json("audit")
+    assert report["ok"] is True and report["aips"][0]["lost"] == []
+    assert _snapshot(local, root) == good and _snapshot(s3, root) == good
+    validator = Validator(log_warnings=True)
+    assert validator.validate_object(str(tmp_path / "home" / "storage" / "local" / root)), validator.status_str()
+    assert preserve.json("audit")["ok"] is True
