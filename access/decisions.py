@@ -17,10 +17,9 @@ from preservation.catalogue import queries as catalogue
 from preservation.catalogue.units import aips_below, set_decision, units_by_reference, units_of
 from preservation.config import Settings
 from preservation.errors import NotFound
-from preservation.event_log import write_event_log
+from preservation.event_log import raise_failed, write_event_log_to
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.model import POLICY_ASSIGNMENT, SUCCESS, Access, Agent, Event
-from storage import open_location
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,9 @@ def decide_access(settings: Settings, database: Database, policy: ClosurePolicy,
         catalogue.upsert_agents(session, agents)
         catalogue.record_events(session, [event])
         below = aips_below(session, [u.reference for u in units_of(session, aip_id)])
-    for replica in replicas:
-        write_event_log(open_location(settings.location(replica.location)), aip_id, [event], agents)
+    written = write_event_log_to(settings, [r.location for r in replicas], aip_id, [event], agents)
     count = refresh_access(database, policy.evaluate, policy.default(), [aip_id, *sorted(below - {aip_id})])
+    raise_failed(written)  # the decision stands; the location's missing document is repaired from the others
     return Decision(aip_id, target, code, access, count)
 
 

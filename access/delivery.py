@@ -38,7 +38,7 @@ from preservation.catalogue.requests import (
 )
 from preservation.config import LocationSettings, Settings
 from preservation.errors import NotFound, PreservationError, RequestError, StorageError
-from preservation.event_log import write_event_log
+from preservation.event_log import raise_failed, write_event_log_to
 from preservation.identifiers import event_uuid, timestamp
 from preservation.model import CLOSED, DISSEMINATION, SUCCESS, Agent, Event, FileRecord
 from storage import open_location
@@ -278,8 +278,7 @@ def _record_dissemination(settings: Settings, database: Database, request: Reque
             catalogue.upsert_agents(session, agents)
             catalogue.record_events(session, [event])
             replicas = catalogue.aip_replicas(session, aip_id)
-        for replica in replicas:
-            write_event_log(open_location(settings.location(replica.location)), aip_id, [event], agents)
+        raise_failed(write_event_log_to(settings, [r.location for r in replicas], aip_id, [event], agents))
 
 
 def expired_deliveries(database: Database, older_than: float, now: datetime | None = None) -> list[Request]:

@@ -43,7 +43,7 @@ from preservation.catalogue import ingests as runs
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import IngestIncomplete, NotFound, PreservationError, Problem, TransferError
-from preservation.event_log import event_log_prefix, write_event_log
+from preservation.event_log import event_log_prefix, raise_failed, write_event_log_everywhere
 from preservation.identifiers import new_uuid, timestamp, urn, utc_now
 from preservation.model import Agent, Aip, Event, Replica
 from preservation.replicate import seal_copy
@@ -510,8 +510,9 @@ def _register(
     end = records.end_event(registered, aip.ocfl_id, count, size, len(duplicates))
     copies = [records.replication_event(registered, name, obj.storage.describe())
               for name, obj in zip(settings.replication, package.objects, strict=True)]
-    for obj in package.objects:  # these happen after the METS was written: they go to the event log
-        write_event_log(obj.storage, package.aip_id, [*copies, end], list(records.agents.values()))
+    stores = {name: obj.storage for name, obj in zip(settings.replication, package.objects, strict=True)}
+    raise_failed(write_event_log_everywhere(stores, package.aip_id, [*copies, end],  # after the METS was
+                                            list(records.agents.values())))  # written: they go to the event log
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
         catalogue.register_aip(session, aip, files, events(), records.agents.values(), replicas,

@@ -4,7 +4,8 @@ A hold is placed on each S3 copy's recorded object versions (the versions that w
 sealed) in locations whose bucket has Object Lock; the server then refuses to delete them even
 after retention has run out. Local disks have no such mechanism: they are reported, not skipped
 silently. Each placing or release is a PREMIS policy assignment event, in the catalogue and in
-the event log beside the copy. New versions sealed while a hold is in place are held as well.
+the event log beside every copy (one document, held where the hold was placed). New versions sealed
+while a hold is in place are held as well.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import PreservationError
-from preservation.event_log import write_event_log
+from preservation.event_log import raise_failed, write_event_log_to
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.model import POLICY_ASSIGNMENT, SUCCESS, Agent, Event
-from storage import Storage, open_location
+from storage import Storage, StoredObject, open_location
 
 PLACED = "legal hold placed"
 RELEASED = "legal hold released"
@@ -75,14 +76,18 @@ def set_legal_hold(settings: Settings, database: Database, aip_ref: str, on: boo
             event_uuid(run_id, aip.id, f"{POLICY_ASSIGNMENT}:{location}"), aip.id, POLICY_ASSIGNMENT, timestamp(),
             SUCCESS, f"{what}; location={location}; reason: {reason}",
             f"{len(versions)} object versions in {storage.describe()}", "", tuple(a.id for a in agents))))
-    for storage, event in events:
-        written = write_event_log(storage, aip.id, [event], agents)
-        if on and written.version_id:
-            storage.legal_hold({written.key: written.version_id}, True)
-    if events:
-        with database.session() as session:
-            catalogue.upsert_agents(session, agents)
-            catalogue.record_events(session, [event for _, event in events])
+    if not events:
+        return aip.id, results
+    written = write_event_log_to(settings, [location for location, _ in copies], aip.id,
+                                 [event for _, event in events], agents)  # one document beside every copy
+    for storage, _ in events:
+        document = written.get(storage.name)
+        if on and isinstance(document, StoredObject) and document.version_id:
+            storage.legal_hold({document.key: document.version_id}, True)
+    with database.session() as session:
+        catalogue.upsert_agents(session, agents)
+        catalogue.record_events(session, [event for _, event in events])
+    raise_failed(written)  # the holds stand and are recorded; a location's missing document is repaired later
     return aip.id, results
 
 

@@ -20,7 +20,7 @@ from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import PreservationError
-from preservation.event_log import event_log_prefix, retain_aip, write_event_log
+from preservation.event_log import event_log_prefix, retain_aip, write_event_log_to
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.legal_hold import hold_new_versions
 from preservation.model import REPLICATION, SUCCESS, Agent, Aip, Event, Replica
@@ -89,8 +89,12 @@ def _replicate_one(settings: Settings, database: Database, destination: Storage,
                   f"to location {target!r}",
                   f"stored in {destination.describe()}; {files} objects, {size} bytes; every file's SHA-256 and "
                   "SHA-512 verified against the ingest digests", "", (agent.id,))
-    for name in (source.location, target):
-        write_event_log(open_location(settings.location(name)), aip.id, [event], [agent])
+    holders = [target, *(r.location for r in replicas)]  # one document, under the same key in each of them
+    written = write_event_log_to(settings, holders, aip.id, [event], [agent], first=target)[target]
+    if isinstance(written, PreservationError):  # the new copy must carry its history; elsewhere a
+        with contextlib.suppress(PreservationError):  # failed write is found missing and repaired later
+            _remove_partial_copy(destination, root, aip.id)
+        return ReplicaCopy(aip, "failed", source.location, problem=written.message)
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
         catalogue.add_replica(session, Replica(aip.id, target, source.version, root, "ok", when, when))
