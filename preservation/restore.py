@@ -21,7 +21,7 @@ from preservation.catalogue import queries as catalogue
 from preservation.catalogue.lost import forget_lost_file, lost_files
 from preservation.config import Settings
 from preservation.errors import FixityError, NotFound, PreservationError
-from preservation.event_log import write_event_log
+from preservation.event_log import write_event_log_to
 from preservation.fixity import AipAudit, plan_all, run_audit, trusted_inventory
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.model import RECOVERY, SUCCESS, Event
@@ -125,8 +125,5 @@ def _record(settings: Settings, database: Database, aip_id: str, want: Wanted, s
         catalogue.record_events(session, events)
     with database.session() as session:
         held = [r.location for r in catalogue.aip_replicas(session, aip_id)]
-    for name in held:
-        try:
-            write_event_log(open_location(settings.location(name)), aip_id, events, [agent])
-        except PreservationError:
-            continue  # an unwritable location is found by its next audit
+    write_event_log_to(settings, held, aip_id, events, [agent])  # one document everywhere; a location that
+    # cannot be written is returned as its error, not raised: its next event log audit finds the document missing
