@@ -227,3 +227,34 @@ def test_a_hidden_version_is_repaired_and_the_new_version_retained(tmp_path, mon
     latest = next(v for v in client.list_object_versions(Bucket=locked_bucket, Prefix=key)["Versions"] if v["IsLatest"])
     retention = client.get_object_retention(Bucket=locked_bucket, Key=key, VersionId=latest["VersionId"])
     assert retention["Retention"]["Mode"] == "GOVERNANCE"
+
+
+def test_a_file_repaired_in_a_locked_copy_that_stays_damaged_is_a_retained_recorded_version(
+        tmp_path, monkeypatch, s3_server, locked_bucket, collection):
+    """File by file on Object Lock: one file of the vault copy is repaired (a new version, retained and
+    recorded) while another file is lost in both copies; the next audit finds only the lost file."""
+    preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket, "object_lock_days = 1")
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    client = s3_server.client()
+    keys = [v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]]
+    notes = next(k for k in keys if k.endswith("transcription-notes.txt"))
+    tower = next(k for k in keys if k.endswith("church-tower.png"))
+    client.put_object(Bucket=locked_bucket, Key=notes, Body=b"overwritten")  # a newer version hides the good one
+    client.put_object(Bucket=locked_bucket, Key=tower, Body=b"damaged in the vault")
+    local = next((preserve.home / "storage" / "primary").rglob("church-tower.png"))
+    local.write_bytes(b"damaged on disk too")
+
+    report = preserve.json("audit", expect=1)
+    [aip] = report["aips"]
+    assert [f["path"] for f in aip["lost"]] == ["data/objects/photographs/church-tower.png"]
+    vault = next(c for c in aip["copies"] if c["location"] == "vault")
+    assert [r["path"] for r in vault["repaired"]] == ["data/objects/documents/transcription-notes.txt"]
+    latest = next(v for v in client.list_object_versions(Bucket=locked_bucket, Prefix=notes)["Versions"]
+                  if v["IsLatest"])
+    retention = client.get_object_retention(Bucket=locked_bucket, Key=notes, VersionId=latest["VersionId"])
+    assert retention["Retention"]["Mode"] == "GOVERNANCE"
+    again = preserve.json("audit", "--no-repair", expect=1)
+    bad = {(c["location"], b["path"]) for c in again["aips"][0]["copies"] for b in c["bad"]}
+    assert bad == {("primary", "data/objects/photographs/church-tower.png"),
+                   ("vault", "data/objects/photographs/church-tower.png")}  # the repaired file is recorded as it is
+    assert preserve.json("aip", "show", aip_id)["aip"]["status"] == "damaged"
