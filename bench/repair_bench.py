@@ -87,7 +87,8 @@ def main() -> None:
     repaired = len(results[0].repairs)
     assert results[0].ok and repaired == 2 * args.damaged and not results[0].lost, (repaired, results[0].lost)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{time.strftime('%Y-%m-%d')} on {platform.node()} ({os.cpu_count()} cores), Python {platform.python_version()}")
+    print(f"{time.strftime('%Y-%m-%d')} on {platform.node()} ({os.cpu_count()} cores), "
+          f"Python {platform.python_version()}")
     print(f"files: {len(content)} x 1 MiB in 2 local copies; damaged: {args.damaged} flipped in primary, "
           f"{args.damaged} deleted from second")
     print(f"full audit of both intact copies: {intact:.2f} s")

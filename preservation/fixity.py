@@ -11,7 +11,7 @@ holding the AIP, and a row in the check history that schedules and reports read.
 
 from __future__ import annotations
 
-import contextlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -21,6 +21,7 @@ from preservation.audit import (
     FULL,
     METADATA,
     WHOLE_COPY,
+    BadFile,
     CopyAudit,
     Expected,
     audit_copy,
@@ -33,7 +34,8 @@ from preservation.catalogue.lost import replace_lost_files
 from preservation.catalogue.versions import update_versions
 from preservation.config import Settings
 from preservation.errors import PreservationError
-from preservation.event_log import retain_aip, write_event_log
+from preservation.event_log import retain_aip, write_event_log_to
+from preservation.event_log_audit import EventLogAudit, audit_event_log, repair_event_log
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.legal_hold import hold_new_versions
 from preservation.model import (
@@ -48,11 +50,12 @@ from preservation.model import (
     LostFile,
     Replica,
 )
-from preservation.repair import FileRepair, Side, repair_files, wanted_files
+from preservation.repair import EVENT_LOG, FileRepair, Side, repair_files, wanted_files
 from preservation.replicate import seal_copy
 from storage import open_location
 
 MAX_DETAIL = 100  # failures listed in an event's outcome detail
+VERSION_INVENTORY = re.compile(r"v[0-9]+/inventory\.json")
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ class AipAudit:
     lost: list[LostFile] = field(default_factory=list)
     repair_attempted: bool = False
     file_ids: dict[str, str] = field(default_factory=dict)  # a payload file's path -> its id, for events
+    event_log: EventLogAudit | None = None  # the event logs beside every copy (full checks only)
+    log_repairs: list[FileRepair] = field(default_factory=list)  # event log documents re-written
 
     @property
     def ok(self) -> bool:
@@ -170,11 +175,30 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
         result.copies.append(copy)
         if on_copy is not None:
             on_copy(aip, copy)
+    if planned.kind == FULL:
+        _check_event_logs(settings, aip, replicas, result)
     damaged = [copy for copy in result.copies if not copy.check.ok]
     if not damaged or not repair:
         return result
     _repair(settings, database, aip, replicas, expected, result, check)
     return result
+
+
+def _check_event_logs(settings: Settings, aip: Aip, replicas: dict[str, Replica], result: AipAudit) -> None:
+    """Audit the event log documents beside every copy; a damaged or missing one is a problem of its copy."""
+    stores = {name: open_location(settings.location(name)) for name in replicas}
+    result.event_log = audit_event_log(stores, aip.id)
+    for copy in result.copies:
+        copy.check.bad.extend(_log_problems(result.event_log, copy.replica.location))
+
+
+def _log_problems(audit: EventLogAudit, location: str) -> list[BadFile]:
+    """What an event log audit found wrong in one location, as an audit names bad files."""
+    found = [BadFile(location, f"{EVENT_LOG}{p.key.rsplit('/', 1)[-1]}", p.problem)
+             for p in audit.problems.get(location, [])]
+    if location in audit.unreadable:
+        found.append(BadFile(location, f"{EVENT_LOG}(the whole log)", f"unreadable: {audit.unreadable[location]}"))
+    return found
 
 
 def _repair(settings: Settings, database: Database, aip: Aip, replicas: dict[str, Replica],
@@ -198,18 +222,49 @@ def _repair(settings: Settings, database: Database, aip: Aip, replicas: dict[str
                            {copy.replica.location: copy.check for copy in result.copies})
     result.repairs, result.lost = outcome.repaired, outcome.lost
     stores = {side.name: side.storage for side in sides}
+    logs_repaired = _repair_event_logs(aip, stores, result)
     for copy in damaged:
         name = copy.replica.location
-        copy.repair = RepairWork(outcome.rewritten(name), outcome.quarantined.get(name, []))
+        copy.repair = RepairWork(outcome.rewritten(name) + logs_repaired.get(name, []),
+                                 outcome.quarantined.get(name, []))
         copy.repaired_from = ", ".join(sorted({r.source for r in outcome.repaired if r.target == name}))
         copy.repair_problem = outcome.problems.get(name, "")
         if not (copy.repair.rewritten or copy.repair.quarantined):
             continue
         copy.after = check(copy.replica, FULL, tuple(copy.repair.rewritten))
+        if result.event_log is not None:
+            copy.after.bad.extend(_log_problems(result.event_log, name))
         if copy.after.ok:
             seal_copy(database, stores[name], name, copy.replica.object_root, aip.id)
         else:
             _seal_rewritten(database, stores[name], copy.replica, copy.repair.rewritten)
+
+
+def _repair_event_logs(aip: Aip, stores: dict, result: AipAudit) -> dict[str, list[str]]:
+    """Re-write damaged or missing event log documents from an intact copy elsewhere; audit the logs again.
+    Returns the documents re-written, by location."""
+    if result.event_log is None or result.event_log.ok:
+        return {}
+    done = repair_event_log(stores, aip.id, result.event_log)
+    for lost in done.lost:
+        result.lost.append(LostFile(aip.id, f"{EVENT_LOG}{lost.key.rsplit('/', 1)[-1]}", lost.key, lost.states))
+    result.log_repairs = [FileRepair(r.key, f"{EVENT_LOG}{r.key.rsplit('/', 1)[-1]}", r.source, r.target,
+                                     f"sha256:{r.sha256}") for r in done.repaired]
+    for problem in done.failed:
+        location, _, why = problem.problem.partition(": ")
+        copy = next((c for c in result.copies if c.replica.location == location), None)
+        if copy is not None:
+            copy.repair_problem = copy.repair_problem or f"{problem.key}: {why}"
+    result.event_log = audit_event_log(stores, aip.id)
+    written: dict[str, list[str]] = {}
+    for repair in done.repaired:
+        written.setdefault(repair.target, []).append(repair.key)
+    return written
+
+
+def _digest_label(digest: str) -> str:
+    """A digest as events give it: ``sha512:…`` unless it already names its algorithm."""
+    return digest if ":" in digest else f"sha512:{digest}"
 
 
 def _copy_problem(check: CopyAudit) -> str:
@@ -218,17 +273,31 @@ def _copy_problem(check: CopyAudit) -> str:
 
 
 def trusted_inventory(sides: list[Side], replicas: dict[str, Replica]) -> tuple[dict, str] | None:
-    """The AIP's OCFL inventory from any location whose root inventory is the one recorded, and its digest."""
+    """The AIP's OCFL inventory from any location whose root inventory — or, that failing, whose head version's
+    copy of it — is the one recorded, with its digest."""
     recorded = {replica.inventory_sha512 for replica in replicas.values() if replica.inventory_sha512}
     for side in sides:
+        found = _inventory_in(side, "inventory.json", recorded)
+        if found is not None:
+            return found
+    for side in sides:
         try:
-            data, digest = read_checked(side.storage, f"{side.root}/inventory.json",
-                                        f"{side.root}/inventory.json.sha512")
-            if not recorded or digest in recorded:
-                return parse_inventory(data), digest
+            keys = [o.key[len(side.root) + 1:] for o in side.storage.list(side.root + "/")]
         except PreservationError:
             continue
+        for key in sorted((k for k in keys if VERSION_INVENTORY.fullmatch(k)), reverse=True):
+            found = _inventory_in(side, key, recorded)
+            if found is not None and recorded:
+                return found
     return None
+
+
+def _inventory_in(side: Side, key: str, recorded: set[str]) -> tuple[dict, str] | None:
+    try:
+        data, digest = read_checked(side.storage, f"{side.root}/{key}", f"{side.root}/{key}.sha512")
+        return (parse_inventory(data), digest) if not recorded or digest in recorded else None
+    except PreservationError:
+        return None
 
 
 def _seal_rewritten(database: Database, storage, replica: Replica, keys: list[str]) -> None:
@@ -274,12 +343,12 @@ def _events(run_id: str, agent: Agent, result: AipAudit, when: str) -> list[Even
                 event_uuid(run_id, f"{aip_id}/{copy.replica.location}", RECOVERY), aip_id, RECOVERY, when, FAILURE,
                 f"program={SOFTWARE_NAME}; repair of the copy in location {copy.replica.location!r}",
                 copy.repair_problem, "", (agent.id,)))
-    for repair in result.repairs:
+    for repair in [*result.repairs, *result.log_repairs]:
         events.append(Event(
             event_uuid(run_id, f"{aip_id}/{repair.target}/{repair.key}", RECOVERY), aip_id, RECOVERY, when, SUCCESS,
             f"program={SOFTWARE_NAME}; {repair.path} in location {repair.target!r} re-written from the copy in "
             f"{repair.source!r}, verified as it was read and again once written",
-            f"sha512:{repair.sha512}; source={repair.source}; target={repair.target}",
+            f"{_digest_label(repair.sha512)}; source={repair.source}; target={repair.target}",
             result.file_ids.get(repair.path, ""), (agent.id,)))
     for lost in result.lost:
         states = "; ".join(f"{location}: {state}" for location, state in lost.states)
@@ -298,9 +367,9 @@ def _record(settings: Settings, database: Database, run_id: str, agent: Agent, r
     events = _events(run_id, agent, result, when)
     with database.session() as session:
         held = [r.location for r in catalogue.aip_replicas(session, result.aip.id)]
-    for name in held:  # each copy's history travels with it
-        with contextlib.suppress(PreservationError):  # an unwritable location is reported by its check
-            write_event_log(open_location(settings.location(name)), result.aip.id, events, [agent])
+    # each copy's history travels with it: one document, the same key in every location; a location that
+    # cannot be opened or written is returned as its error, not raised (its check reports it)
+    write_event_log_to(settings, held, result.aip.id, events, [agent])
     with database.session() as session:
         catalogue.upsert_agents(session, [agent])
         catalogue.record_events(session, events)

@@ -28,6 +28,7 @@ from storage.ocfl import COMMIT_FILES, OBJECT_NAMASTE
 QUARANTINE = "extensions/preserve-quarantine"
 UNEXPECTED = "unexpected file"
 SIDECAR = ".sha512"
+EVENT_LOG = "event log: "  # how an audit names a document of the event log beside the object
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ def damage_by_key(check: CopyAudit) -> tuple[dict[str, str], str, list[str]]:
             problems.setdefault(bad.key, bad.problem)
         elif bad.path == WHOLE_COPY:
             doubt = bad.problem
+        elif bad.path.startswith(EVENT_LOG):
+            continue  # the event log beside the object: repaired by its own rule (preservation.event_log_audit)
         elif bad.path != "(object versions)":  # the catalogue names a file the inventory does not: the inventory
             for key in ("inventory.json", f"inventory.json{SIDECAR}"):
                 problems.setdefault(key, bad.problem)

@@ -163,3 +163,30 @@ def test_a_damaged_inventory_in_one_copy_and_a_damaged_mets_in_another_are_both_
     validator = Validator(log_warnings=True)
     assert validator.validate_object(str(tmp_path / "home" / "storage" / "local" / root)), validator.status_str()
     assert preserve.json("audit")["ok"] is True
+
+
+def test_the_event_logs_beside_the_copies_are_audited_and_repaired_by_the_same_rule(
+        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    assert preserve.json("audit")["ok"] is True  # a second event log document in both locations
+    local, s3 = _stores(preserve, "local", "s3")
+    prefix = f"extensions/preserve-event-log/{aip_id}/"
+    documents = sorted(o.key for o in local.list(prefix))
+    assert len(documents) >= 2 and documents == sorted(o.key for o in s3.list(prefix))
+    before = {key: _read(local, key) for key in documents}
+    _damage(local, documents[0])
+    s3.delete(documents[1])
+
+    found = preserve.json("audit", "--no-repair", expect=1)
+    bad = {(c["location"], b["path"]) for c in found["aips"][0]["copies"] for b in c["bad"]}
+    assert bad == {("local", f"event log: {documents[0].rsplit('/', 1)[-1]}"),
+                   ("s3", f"event log: {documents[1].rsplit('/', 1)[-1]}")}
+    report = preserve.json("audit")
+    assert report["ok"] is True and report["aips"][0]["lost"] == []
+    for key, data in before.items():
+        assert _read(local, key) == data and _read(s3, key) == data
+    recovery = [e for e in preserve.json("aip", "show", aip_id)["events"] if e["type"] == "recovery"]
+    assert sorted(e["outcome_detail"].split("; ", 1)[1] for e in recovery) == [
+        "source=local; target=s3", "source=s3; target=local"]
+    assert preserve.json("audit")["ok"] is True
