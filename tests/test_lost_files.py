@@ -117,6 +117,11 @@ def test_the_fixity_report_lists_lost_files_by_aip_and_exits_1(preserve, collect
     section = out[out.index("Lost files — no intact copy in any location"):]
     assert aip_id in section and TOWER in section and "primary: checksum mismatch (SHA-256)" in section
     assert "preserve aip repair ID --file PATH --from FILE" in " ".join(section.split())
+    html = preserve.home / "fixity.html"
+    preserve("report", "fixity", "--html", str(html), expect=1)
+    page = html.read_text(encoding="utf-8")
+    lost = page[page.index("Lost files — no intact copy in any location"):]
+    assert aip_id in lost and TOWER in lost and "primary: checksum mismatch (SHA-256)" in lost
 
     _record(preserve, aip_id, [])  # restored, and the next audit found every file intact
     preserve.json("report", "fixity", expect=0)
