@@ -10,6 +10,7 @@ rule that judges it. Repair writes (a new version, on versioned stores) and neve
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -20,12 +21,16 @@ from lxml import etree
 
 from preservation.errors import PreservationError, StorageError
 from preservation.event_log import event_log_prefix, named_digest
+from preservation.identifiers import utc_now
 from preservation.premis import PREMIS_NS
 from storage.base import Storage
 
 CHUNK = 1024 * 1024
 SPOOL = 8 * 1024 * 1024  # a document larger than this is spooled to a temporary file, not kept in memory
 MISSING = "missing"
+UNEXPECTED = "unexpected file (not an event log document)"
+# <UTC time>-<SHA-256>.xml, or <UTC time>-<uuid>.xml as documents were named before December 2026
+DOCUMENT_NAME = re.compile(r"\d{8}T\d{6,12}Z-(?:[0-9a-f]{64}|[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})\.xml")
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,7 @@ class EventLogRepairs:
     repaired: list[EventLogRepair] = field(default_factory=list)
     lost: list[LostDocument] = field(default_factory=list)
     failed: list[DocumentProblem] = field(default_factory=list)  # key, "<location>: why it could not be written"
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (location, key) moved out of the log
 
 
 def audit_event_log(stores: Mapping[str, Storage], aip_id: str) -> EventLogAudit:
@@ -105,6 +111,9 @@ def audit_event_log(stores: Mapping[str, Storage], aip_id: str) -> EventLogAudit
         audit.problems[location] = []
         for key in keys:
             digest, problem = _examine(storage, key)
+            if problem == UNEXPECTED:
+                audit.problems[location].append(DocumentProblem(key, UNEXPECTED))
+                continue
             audit.held.setdefault(key, {})[location] = digest
             if problem:
                 audit.problems[location].append(DocumentProblem(key, f"damaged: {problem}"))
@@ -141,7 +150,10 @@ def repair_event_log(stores: Mapping[str, Storage], aip_id: str, audit: EventLog
     damaged: dict[str, list[tuple[str, str]]] = {}
     for location, problems in sorted(audit.problems.items()):
         for problem in problems:
-            damaged.setdefault(problem.key, []).append((location, problem.problem))
+            if problem.problem == UNEXPECTED:
+                _quarantine(stores[location], aip_id, problem.key, location, result)
+            else:
+                damaged.setdefault(problem.key, []).append((location, problem.problem))
     for key, states in sorted(damaged.items()):
         if not _repair_document(stores, audit, key, states, result):
             result.lost.append(LostDocument(key, tuple(states)))
@@ -170,21 +182,59 @@ def _repair_document(stores: Mapping[str, Storage], audit: EventLogAudit, key: s
     return False
 
 
+def _quarantine(storage: Storage, aip_id: str, key: str, location: str, result: EventLogRepairs) -> None:
+    """Move a file that is not an event log document out of the log, into the location's quarantine folder."""
+    folder = f"extensions/preserve-quarantine/{aip_id}/{utc_now().strftime('%Y%m%dT%H%M%S%fZ')}/"
+    try:
+        with storage.open(key) as handle:
+            storage.put(folder + key, handle, size=storage.stat(key).size, overwrite=False)
+        storage.delete(key)
+    except PreservationError as exc:
+        result.failed.append(DocumentProblem(key, f"{location}: {exc.message}"))
+        return
+    result.quarantined.append((location, key))
+
+
 def _examine(storage: Storage, key: str) -> tuple[str, str]:
     """The SHA-256 of a stored document and what is wrong with it ('' when nothing this copy alone shows)."""
-    parser = None if named_digest(key) else etree.XMLParser(resolve_entities=False, no_network=True)
+    if not DOCUMENT_NAME.fullmatch(key.rsplit("/", 1)[-1]):
+        return "", UNEXPECTED
+    parser = None if named_digest(key) else _Parser()
     try:
         with storage.open(key) as handle:
             digest = _hash(handle, parser.feed if parser is not None else None)
     except PreservationError as exc:
         return "", f"unreadable: {exc.message}"
     if named_digest(key):
-        return digest, "" if digest == named_digest(key) else f"SHA-256 is {digest}, its name says {named_digest(key)}"
-    try:
-        root = parser.close()
-    except etree.XMLSyntaxError as exc:
-        return digest, f"not well-formed XML ({exc})"
-    return digest, "" if root.tag == f"{{{PREMIS_NS}}}premis" else f"not a PREMIS document (root {root.tag})"
+        return digest, "" if digest == named_digest(key) else (
+            f"its content has changed (SHA-256 {digest}, its name says {named_digest(key)})")
+    return digest, parser.verdict()
+
+
+class _Parser:
+    """An XML parser fed chunk by chunk that remembers the first error instead of raising it."""
+
+    def __init__(self) -> None:
+        self.parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        self.error = ""
+
+    def feed(self, chunk: bytes) -> None:
+        """Parse one more chunk, unless the document is already known not to be well formed."""
+        if not self.error:
+            try:
+                self.parser.feed(chunk)
+            except etree.XMLSyntaxError as exc:
+                self.error = f"not well-formed XML ({exc})"
+
+    def verdict(self) -> str:
+        """What is wrong with the whole document ('' when it is a PREMIS document)."""
+        if self.error:
+            return self.error
+        try:
+            root = self.parser.close()
+        except etree.XMLSyntaxError as exc:
+            return f"not well-formed XML ({exc})"
+        return "" if root.tag == f"{{{PREMIS_NS}}}premis" else f"not a PREMIS document (root {root.tag})"
 
 
 def _decide(copies: dict[str, str], twins: set[str]) -> str:

@@ -222,11 +222,11 @@ def _repair(settings: Settings, database: Database, aip: Aip, replicas: dict[str
                            {copy.replica.location: copy.check for copy in result.copies})
     result.repairs, result.lost = outcome.repaired, outcome.lost
     stores = {side.name: side.storage for side in sides}
-    logs_repaired = _repair_event_logs(aip, stores, result)
+    logs_repaired, logs_moved = _repair_event_logs(aip, stores, result)
     for copy in damaged:
         name = copy.replica.location
         copy.repair = RepairWork(outcome.rewritten(name) + logs_repaired.get(name, []),
-                                 outcome.quarantined.get(name, []))
+                                 outcome.quarantined.get(name, []) + logs_moved.get(name, []))
         copy.repaired_from = ", ".join(sorted({r.source for r in outcome.repaired if r.target == name}))
         copy.repair_problem = outcome.problems.get(name, "")
         if not (copy.repair.rewritten or copy.repair.quarantined):
@@ -240,11 +240,11 @@ def _repair(settings: Settings, database: Database, aip: Aip, replicas: dict[str
             _seal_rewritten(database, stores[name], copy.replica, copy.repair.rewritten)
 
 
-def _repair_event_logs(aip: Aip, stores: dict, result: AipAudit) -> dict[str, list[str]]:
-    """Re-write damaged or missing event log documents from an intact copy elsewhere; audit the logs again.
-    Returns the documents re-written, by location."""
+def _repair_event_logs(aip: Aip, stores: dict, result: AipAudit) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Re-write damaged or missing event log documents from an intact copy elsewhere, move out what is not a
+    document; audit the logs again. Returns the documents re-written and the files moved aside, by location."""
     if result.event_log is None or result.event_log.ok:
-        return {}
+        return {}, {}
     done = repair_event_log(stores, aip.id, result.event_log)
     for lost in done.lost:
         result.lost.append(LostFile(aip.id, f"{EVENT_LOG}{lost.key.rsplit('/', 1)[-1]}", lost.key, lost.states))
@@ -259,7 +259,10 @@ def _repair_event_logs(aip: Aip, stores: dict, result: AipAudit) -> dict[str, li
     written: dict[str, list[str]] = {}
     for repair in done.repaired:
         written.setdefault(repair.target, []).append(repair.key)
-    return written
+    moved: dict[str, list[str]] = {}
+    for location, key in done.quarantined:
+        moved.setdefault(location, []).append(key)
+    return written, moved
 
 
 def _digest_label(digest: str) -> str:

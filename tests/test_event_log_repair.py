@@ -179,7 +179,7 @@ def test_a_document_damaged_everywhere_is_reported_lost_and_left_as_it_is(tmp_pa
     assert (result.repaired, result.failed) == ([], [])
     assert [(lost.key, [name for name, _ in lost.states]) for lost in result.lost] == [(victim,
                                                                                        ["primary", "second"])]
-    assert all(problem.startswith("damaged: SHA-256 is") for _, problem in result.lost[0].states)
+    assert all(problem.startswith("damaged: its content has changed (SHA-256") for _, problem in result.lost[0].states)
     assert {name: _log(storage, aip_id) for name, storage in stores.items()} == before
 
 

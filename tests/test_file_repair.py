@@ -190,3 +190,35 @@ def test_the_event_logs_beside_the_copies_are_audited_and_repaired_by_the_same_r
     assert sorted(e["outcome_detail"].split("; ", 1)[1] for e in recovery) == [
         "source=local; target=s3", "source=s3; target=local"]
     assert preserve.json("audit")["ok"] is True
+
+
+def test_a_malformed_old_document_and_stray_files_in_an_event_log_do_not_stop_the_audit(
+        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    """An old-style (uuid-named) document no longer well formed in one of three copies is repaired from the
+    other two; files that are not event log documents are moved to quarantine, not reported lost."""
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "second", "s3"])
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    stores = dict(zip(["local", "second", "s3"], _stores(preserve, "local", "second", "s3"), strict=True))
+    prefix = f"extensions/preserve-event-log/{aip_id}/"
+    document = _read(stores["local"], next(o.key for o in stores["local"].list(prefix)))
+    old = f"{prefix}20261101T000000Z-6b1f0c55-1111-4222-8333-944455556666.xml"
+    for store in stores.values():
+        store.put(old, io.BytesIO(document), size=len(document))
+    broken = document.replace(b"<premis:event", b"<<remis:event", 1)
+    stores["second"].put(old, io.BytesIO(broken), size=len(broken))
+    stores["local"].put(f"{prefix}notes.txt", io.BytesIO(b"junk"), size=4)
+    stores["s3"].put(f"{prefix}other.xml", io.BytesIO(b"<a/>"), size=4)
+
+    found = preserve.json("audit", "--no-repair", expect=1)
+    bad = {(c["location"], b["path"], b["problem"].split(" (")[0]) for c in found["aips"][0]["copies"]
+           for b in c["bad"]}
+    assert bad == {("second", f"event log: {old.rsplit('/', 1)[-1]}", "damaged: not well-formed XML"),
+                   ("local", "event log: notes.txt", "unexpected file"),
+                   ("s3", "event log: other.xml", "unexpected file")}
+    report = preserve.json("audit")
+    assert report["ok"] is True and report["aips"][0]["lost"] == []
+    assert _read(stores["second"], old) == document
+    assert [o.key for o in stores["local"].list(prefix) if o.key.endswith("notes.txt")] == []
+    kept = [o.key for o in stores["local"].list(f"extensions/preserve-quarantine/{aip_id}/")]
+    assert len(kept) == 1 and kept[0].endswith(f"{prefix}notes.txt")
+    assert preserve.json("audit")["ok"] is True
