@@ -180,6 +180,9 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
     damaged = [copy for copy in result.copies if not copy.check.ok]
     if not damaged or not repair:
         return result
+    for copy in damaged:  # a metadata-only pass sees only some damage: read the copy in full before repairing it
+        if copy.check.kind != FULL:
+            copy.check = check(copy.replica, FULL)
     _repair(settings, database, aip, replicas, expected, result, check)
     return result
 
@@ -384,10 +387,12 @@ def _record(settings: Settings, database: Database, run_id: str, agent: Agent, r
             status = "damaged" if final == "damaged" else "ok"
             if check.kind == FULL or copy.after is not None:
                 catalogue.set_replica_checked(session, result.aip.id, copy.replica.location, status, when)
-            else:
-                catalogue.set_replica_metadata_checked(session, result.aip.id, copy.replica.location, status, when)
+            else:  # what a metadata-only pass cannot see, a full check found before: it stands until re-read
+                kept = "damaged" if copy.replica.status == "damaged" else status
+                catalogue.set_replica_metadata_checked(session, result.aip.id, copy.replica.location, kept, when)
         replicas = catalogue.aip_replicas(session, result.aip.id)
-        if result.repair_attempted or (result.ok and len(result.copies) == len(replicas)):
+        full = all(copy.check.kind == FULL for copy in result.copies)
+        if result.repair_attempted or (result.ok and full and len(result.copies) == len(replicas)):
             replace_lost_files(session, result.aip.id, [replace(lost, found_at=when) for lost in result.lost])
         all_ok = all(r.status == "ok" for r in replicas)
         catalogue.set_aip_status(session, result.aip.id, "stored" if all_ok and not result.lost else "damaged")

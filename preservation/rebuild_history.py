@@ -127,8 +127,9 @@ def copy_state(replica: Replica, stored_at: str, checks: Iterable[CheckRecord]) 
         status = "damaged" if check.outcome == "damaged" else "ok"
         if check.verified:
             state = replace(state, status=status, verified_at=check.checked_at)
-        else:
-            state = replace(state, status=status, metadata_checked_at=check.checked_at)
+        else:  # a metadata-only pass does not clear damage a full check found (as an audit records it)
+            state = replace(state, status="damaged" if state.status == "damaged" else status,
+                            metadata_checked_at=check.checked_at)
     return state
 
 

@@ -222,3 +222,26 @@ def test_a_malformed_old_document_and_stray_files_in_an_event_log_do_not_stop_th
     kept = [o.key for o in stores["local"].list(f"extensions/preserve-quarantine/{aip_id}/")]
     assert len(kept) == 1 and kept[0].endswith(f"{prefix}notes.txt")
     assert preserve.json("audit")["ok"] is True
+
+
+def test_a_metadata_only_pass_reads_a_damaged_copy_in_full_before_repairing_and_never_clears_damage(
+        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    local, _ = _stores(preserve, "local", "s3")
+    root, notes = _key(preserve, aip_id, MINUTES)
+    good = _snapshot(local, root)
+    _damage(local, f"{root}/{notes}")  # a flipped bit: invisible to a metadata-only pass
+    preserve.json("audit", "--no-repair", expect=1)  # a full check finds it
+    quiet = preserve.json("audit", "--metadata-only", "--no-repair")
+    assert quiet["ok"] is True  # nothing this pass can see …
+    assert preserve.json("aip", "show", aip_id)["aip"]["status"] == "damaged"  # … but the damage stands
+    tower = f"{root}/v1/content/{TOWER}"
+    data = _read(local, tower)
+    local.put(tower, io.BytesIO(data[: len(data) // 2]), size=len(data) // 2)  # a truncation it can see
+    report = preserve.json("audit", "--metadata-only")
+    [copy] = [c for c in report["aips"][0]["copies"] if c["location"] == "local"]
+    assert copy["kind"] == "full" and copy["status"] == "repaired"
+    assert sorted(r["path"] for r in copy["repaired"]) == sorted([MINUTES, TOWER])
+    assert _snapshot(local, root) == good
+    assert preserve.json("aip", "show", aip_id)["aip"]["status"] == "stored"
