@@ -240,7 +240,7 @@ def _repair(settings: Settings, database: Database, aip: Aip, replicas: dict[str
         if copy.after.ok:
             seal_copy(database, stores[name], name, copy.replica.object_root, aip.id)
         else:
-            _seal_rewritten(database, stores[name], copy.replica, copy.repair.rewritten)
+            seal_rewritten(database, stores[name], copy.replica, copy.repair.rewritten)
 
 
 def _repair_event_logs(aip: Aip, stores: dict, result: AipAudit) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -306,9 +306,9 @@ def _inventory_in(side: Side, key: str, recorded: set[str]) -> tuple[dict, str] 
         return None
 
 
-def _seal_rewritten(database: Database, storage, replica: Replica, keys: list[str]) -> None:
-    """A copy still damaged after repair: lock and record the new versions of the files that were re-written,
-    so the next audit checks them as they now are."""
+def seal_rewritten(database: Database, storage, replica: Replica, keys: list[str]) -> None:
+    """Files re-written in a copy not sealed as a whole (still damaged, or restored one by one): lock and record
+    their new versions, so the next audit checks them as they now are."""
     versions = retain_aip(storage, replica.object_root, replica.aip_id)
     rewritten = {f"{replica.object_root}/{key}" for key in keys}
     chosen = {key: version for key, version in versions.items() if key in rewritten}

@@ -22,7 +22,7 @@ from preservation.catalogue.lost import forget_lost_file, lost_files
 from preservation.config import Settings
 from preservation.errors import FixityError, NotFound, PreservationError
 from preservation.event_log import write_event_log_to
-from preservation.fixity import AipAudit, plan_all, run_audit, trusted_inventory
+from preservation.fixity import AipAudit, plan_all, run_audit, seal_rewritten, trusted_inventory
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.model import RECOVERY, SUCCESS, Event
 from preservation.repair import Side, Wanted, copy_verified, intact, wanted_files
@@ -60,6 +60,7 @@ def restore_file(settings: Settings, database: Database, reference: str, path: s
             intact_in.append(side.name)
             continue
         copy_verified(partial(open, source, "rb"), str(source), side, want)
+        seal_rewritten(database, side.storage, replicas[side.name], [want.key])  # its new version is the one
         written.append(side.name)
     _record(settings, database, aip.id, want, source, written, {f.path: f.id for f in files})
     with database.session() as session:

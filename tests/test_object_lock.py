@@ -258,3 +258,30 @@ def test_a_file_repaired_in_a_locked_copy_that_stays_damaged_is_a_retained_recor
     assert bad == {("primary", "data/objects/photographs/church-tower.png"),
                    ("vault", "data/objects/photographs/church-tower.png")}  # the repaired file is recorded as it is
     assert preserve.json("aip", "show", aip_id)["aip"]["status"] == "damaged"
+
+
+def test_a_file_restored_from_outside_into_a_locked_copy_is_one_retained_version(
+        tmp_path, monkeypatch, s3_server, locked_bucket, collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket, "object_lock_days = 1")
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    client = s3_server.client()
+    tower = next(v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
+                 if v["Key"].endswith("church-tower.png"))
+    local = next((preserve.home / "storage" / "primary").rglob("church-tower.png"))
+    backup = tmp_path / "church-tower.png"
+    backup.write_bytes(local.read_bytes())
+    client.put_object(Bucket=locked_bucket, Key=tower, Body=b"damaged in the vault")
+    local.write_bytes(b"damaged on disk too")
+    assert [f["path"] for f in preserve.json("audit", expect=1)["aips"][0]["lost"]] == [
+        "data/objects/photographs/church-tower.png"]
+    before = len(client.list_object_versions(Bucket=locked_bucket, Prefix=tower)["Versions"])
+
+    done = preserve.json("aip", "repair", aip_id, "--file", "data/objects/photographs/church-tower.png",
+                         "--from", str(backup))
+    assert sorted(done["written"]) == ["primary", "vault"] and done["ok"] is True
+    versions = client.list_object_versions(Bucket=locked_bucket, Prefix=tower)["Versions"]
+    assert len(versions) == before + 1  # one new version, not one more for every audit after it
+    latest = next(v for v in versions if v["IsLatest"])
+    retention = client.get_object_retention(Bucket=locked_bucket, Key=tower, VersionId=latest["VersionId"])
+    assert retention["Retention"]["Mode"] == "GOVERNANCE"
+    assert preserve.json("audit")["ok"] is True
