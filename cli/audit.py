@@ -21,8 +21,9 @@ DAMAGE = 1
               "(overrides the policy's budget_bytes_per_run).")
 @click.option("--metadata-only", is_flag=True, help="Compare only presence, sizes and store checksums (cheap; "
               "no bytes are read).")
-@click.option("--repair/--no-repair", default=None, help="Re-write a damaged copy from a copy verified in the same "
-              "run (default: the policy's repair setting, which ships on).")
+@click.option("--repair/--no-repair", default=None, help="Re-write each damaged file from a location whose copy of it "
+              "verifies (default: the policy's repair setting, which ships on). --no-repair changes no stored file; "
+              "the checks are still recorded as events.")
 @json_option(help="Print the results as JSON.")
 @click.pass_context
 def audit_command(ctx: click.Context, aip_id: str | None, location: str | None, due: bool, budget_bytes: int | None,
@@ -30,11 +31,12 @@ def audit_command(ctx: click.Context, aip_id: str | None, location: str | None, 
     """Check the fixity of stored copies: every copy of every AIP, or those selected.
 
     A full check re-reads every file and compares size, SHA-256 and SHA-512 with what was
-    recorded at ingest; it also finds missing and unexpected files, a changed inventory, and
-    on versioned object stores a deleted or replaced version. A damaged copy is repaired from
-    another copy verified in the same run. Exits 0 when every copy checked is intact (or was
-    repaired), 1 when damage remains, naming each bad file and copy. Every check and repair is
-    recorded as a PREMIS event.
+    recorded at ingest; it also finds missing and unexpected files, a changed inventory, damaged
+    event log documents, and on versioned object stores a deleted or replaced version. Repair is
+    file by file: each damaged file of a copy is re-written from any other location whose copy of
+    that file verifies as it is read; a file with no intact copy anywhere is reported lost. Exits 0
+    when every copy checked is intact (or was repaired), 1 when damage remains, naming each bad
+    file and copy. Every check and repair is recorded as a PREMIS event.
     """
     from policies.fixity import load_fixity_policy
     from preservation.schedule import plan_due
@@ -136,6 +138,11 @@ def _print(results: list[AipAudit], due: bool) -> None:
                 verdict = "verified again" if copy.status == "repaired" else "[red]still damaged[/red]"
                 out.print(f"      {len(copy.repair.rewritten)} file(s) re-written{source}, "
                           f"{len(copy.repair.quarantined)} moved to quarantine; {verdict}")
+                for repair in (r for r in [*result.repairs, *result.log_repairs] if r.target == copy.replica.location):
+                    out.print(f"        re-written: {esc(repair.path)} (from {esc(repair.source)})")
+                if copy.after is not None:
+                    for bad in copy.after.bad:
+                        out.print(f"        [red]still bad:[/red] {esc(bad.path)}: {esc(bad.problem)}")
             if copy.repair_problem:
                 out.print(f"      [red]repair failed:[/red] {esc(copy.repair_problem)}")
     for result in (r for r in results if r.lost):
@@ -150,9 +157,10 @@ def _print(results: list[AipAudit], due: bool) -> None:
         print(f"preserve audit: AIP {result.aip.id} has {len(result.lost)} lost file(s)", file=sys.stderr)
     damaged = sum(1 for r in results for c in r.copies if c.status == "damaged")
     repaired = sum(1 for r in results for c in r.copies if c.status == "repaired")
+    files = sum(len(r.repairs) + len(r.log_repairs) for r in results)
     if damaged:
-        out.print(f"[red]{damaged} damaged copy(ies) remain[/red]; {repaired} repaired. "
-                  "Every check is recorded as a fixity check event.")
+        out.print(f"[red]{damaged} damaged copy(ies) remain[/red]; {repaired} copy(ies) repaired whole, {files} "
+                  "file(s) re-written. Every check and repair is recorded as a PREMIS event.")
     else:
         out.print(f"All {len(results)} AIP(s) checked are intact" + (f" ({repaired} copy(ies) repaired)."
                                                                      if repaired else "."))

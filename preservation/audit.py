@@ -179,13 +179,17 @@ def read_checked(storage: Storage, key: str, sidecar_key: str) -> tuple[bytes, s
     try:
         with storage.open(key) as handle:
             data = handle.read()
+    except NotFound:
+        raise PreservationError("missing") from None
+    try:
         with storage.open(sidecar_key) as handle:
             sidecar = handle.read().decode("ascii", "replace").split()
     except NotFound:
-        raise PreservationError("missing") from None
+        raise PreservationError("its .sha512 sidecar is missing") from None
     digest = hashlib.sha512(data).hexdigest()
     if not sidecar or sidecar[0].lower() != digest:
-        raise PreservationError("does not match its .sha512 sidecar")
+        raise PreservationError("does not match its .sha512 sidecar (either may be the damaged one; repair "
+                                "re-writes both)")
     return data, digest
 
 
