@@ -183,7 +183,7 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
     for copy in damaged:  # a metadata-only pass sees only some damage: read the copy in full before repairing it
         if copy.check.kind != FULL:
             copy.check = check(copy.replica, FULL)
-    _repair(settings, database, aip, replicas, expected, result, check)
+    _repair(settings, database, aip, replicas, expected, result, check, versions)
     return result
 
 
@@ -205,9 +205,9 @@ def _log_problems(audit: EventLogAudit, location: str) -> list[BadFile]:
 
 
 def _repair(settings: Settings, database: Database, aip: Aip, replicas: dict[str, Replica],
-            expected: list[Expected], result: AipAudit, check: Callable) -> None:
+            expected: list[Expected], result: AipAudit, check: Callable, versions: dict[str, dict[str, str]]) -> None:
     """Repair the damaged copies file by file from every location holding the AIP, then check them again."""
-    sides = [Side(name, open_location(settings.location(name)), replica.object_root)
+    sides = [Side(name, open_location(settings.location(name)), replica.object_root, versions.get(name, {}))
              for name, replica in replicas.items()]
     trusted = trusted_inventory(sides, replicas)
     result.repair_attempted = True

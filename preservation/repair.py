@@ -48,6 +48,7 @@ class Side:
     name: str
     storage: Storage
     root: str
+    versions: dict[str, str] = field(default_factory=dict)  # key -> VersionId recorded when the copy was sealed
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,29 @@ def _repair_key(want: Wanted, target: Side, sides: list[Side], known_bad: dict[s
             known_bad[source.name][want.key] = exc.message.removeprefix(f"{source.name}: {want.path}: ")
             continue
         outcome.repaired.append(FileRepair(want.key, want.path, source.name, target.name, expected.sha512))
+        known_bad[target.name].pop(want.key, None)
+        return True
+    return _from_recorded_version(want, target, sides, outcome, known_bad)
+
+
+def _from_recorded_version(want: Wanted, target: Side, sides: list[Side], outcome: RepairOutcome,
+                           known_bad: dict[str, dict[str, str]]) -> bool:
+    """On a versioned store the version verified when a copy was sealed is kept (Object Lock retains it) even
+    when a newer one or a delete marker hides it: re-write from it, verified like any other source."""
+    for source in sorted(sides, key=lambda s: s.name != target.name):
+        version = source.versions.get(f"{source.root}/{want.key}", "")
+        if not version or not want.sha512:
+            continue
+        label = f"{source.name} (its version {version})"
+        try:
+            copy_verified(lambda source=source, version=version: source.storage.open(
+                f"{source.root}/{want.key}", version_id=version), label, target, want)
+        except WriteFailed as exc:
+            outcome.problems[target.name] = exc.message
+            return False
+        except PreservationError:
+            continue
+        outcome.repaired.append(FileRepair(want.key, want.path, label, target.name, want.sha512))
         known_bad[target.name].pop(want.key, None)
         return True
     return False

@@ -229,35 +229,33 @@ def test_a_hidden_version_is_repaired_and_the_new_version_retained(tmp_path, mon
     assert retention["Retention"]["Mode"] == "GOVERNANCE"
 
 
-def test_a_file_repaired_in_a_locked_copy_that_stays_damaged_is_a_retained_recorded_version(
-        tmp_path, monkeypatch, s3_server, locked_bucket, collection):
-    """File by file on Object Lock: one file of the vault copy is repaired (a new version, retained and
-    recorded) while another file is lost in both copies; the next audit finds only the lost file."""
+def test_a_file_bad_in_every_copy_is_repaired_from_the_version_the_lock_kept(tmp_path, monkeypatch, s3_server,
+                                                                              locked_bucket, collection):
+    """A newer version hides the verified one in the vault and the disk copy is damaged too: the verified
+    version is still in the bucket (retained), so the file is not lost — both copies are re-written from it."""
     preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket, "object_lock_days = 1")
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     client = s3_server.client()
-    keys = [v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]]
-    notes = next(k for k in keys if k.endswith("transcription-notes.txt"))
-    tower = next(k for k in keys if k.endswith("church-tower.png"))
-    client.put_object(Bucket=locked_bucket, Key=notes, Body=b"overwritten")  # a newer version hides the good one
-    client.put_object(Bucket=locked_bucket, Key=tower, Body=b"damaged in the vault")
+    tower = next(v["Key"] for v in client.list_object_versions(Bucket=locked_bucket)["Versions"]
+                 if v["Key"].endswith("church-tower.png"))
     local = next((preserve.home / "storage" / "primary").rglob("church-tower.png"))
+    good = local.read_bytes()
+    client.put_object(Bucket=locked_bucket, Key=tower, Body=b"damaged in the vault")
     local.write_bytes(b"damaged on disk too")
 
-    report = preserve.json("audit", expect=1)
+    report = preserve.json("audit")
     [aip] = report["aips"]
-    assert [f["path"] for f in aip["lost"]] == ["data/objects/photographs/church-tower.png"]
-    vault = next(c for c in aip["copies"] if c["location"] == "vault")
-    assert [r["path"] for r in vault["repaired"]] == ["data/objects/documents/transcription-notes.txt"]
-    latest = next(v for v in client.list_object_versions(Bucket=locked_bucket, Prefix=notes)["Versions"]
+    assert report["ok"] is True and aip["lost"] == []
+    sources = {c["location"]: [r["from"] for r in c["repaired"]] for c in aip["copies"]}
+    assert sources["primary"][0].startswith("vault (its version ") and local.read_bytes() == good
+    assert sources["vault"] == ["primary"]  # by then the disk copy verified again
+    latest = next(v for v in client.list_object_versions(Bucket=locked_bucket, Prefix=tower)["Versions"]
                   if v["IsLatest"])
-    retention = client.get_object_retention(Bucket=locked_bucket, Key=notes, VersionId=latest["VersionId"])
+    assert client.get_object(Bucket=locked_bucket, Key=tower)["Body"].read() == good
+    retention = client.get_object_retention(Bucket=locked_bucket, Key=tower, VersionId=latest["VersionId"])
     assert retention["Retention"]["Mode"] == "GOVERNANCE"
-    again = preserve.json("audit", "--no-repair", expect=1)
-    bad = {(c["location"], b["path"]) for c in again["aips"][0]["copies"] for b in c["bad"]}
-    assert bad == {("primary", "data/objects/photographs/church-tower.png"),
-                   ("vault", "data/objects/photographs/church-tower.png")}  # the repaired file is recorded as it is
-    assert preserve.json("aip", "show", aip_id)["aip"]["status"] == "damaged"
+    assert preserve.json("audit")["ok"] is True
+    assert preserve.json("aip", "show", aip_id)["aip"]["status"] == "stored"
 
 
 def test_a_file_restored_from_outside_into_a_locked_copy_is_one_retained_version(
@@ -271,14 +269,11 @@ def test_a_file_restored_from_outside_into_a_locked_copy_is_one_retained_version
     backup = tmp_path / "church-tower.png"
     backup.write_bytes(local.read_bytes())
     client.put_object(Bucket=locked_bucket, Key=tower, Body=b"damaged in the vault")
-    local.write_bytes(b"damaged on disk too")
-    assert [f["path"] for f in preserve.json("audit", expect=1)["aips"][0]["lost"]] == [
-        "data/objects/photographs/church-tower.png"]
     before = len(client.list_object_versions(Bucket=locked_bucket, Prefix=tower)["Versions"])
 
     done = preserve.json("aip", "repair", aip_id, "--file", "data/objects/photographs/church-tower.png",
                          "--from", str(backup))
-    assert sorted(done["written"]) == ["primary", "vault"] and done["ok"] is True
+    assert done["written"] == ["vault"] and done["already_intact"] == ["primary"] and done["ok"] is True
     versions = client.list_object_versions(Bucket=locked_bucket, Prefix=tower)["Versions"]
     assert len(versions) == before + 1  # one new version, not one more for every audit after it
     latest = next(v for v in versions if v["IsLatest"])
