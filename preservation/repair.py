@@ -50,6 +50,10 @@ class Side:
     root: str
     versions: dict[str, str] = field(default_factory=dict)  # key -> VersionId recorded when the copy was sealed
 
+    def key(self, key: str) -> str:
+        """The location's key of a key under the object root (a root of '' takes whole keys, as the event log)."""
+        return f"{self.root}/{key}" if self.root else key
+
 
 @dataclass(frozen=True)
 class FileRepair:
@@ -261,7 +265,7 @@ def copy_verified(opener: Callable[[], BinaryIO], label: str, target: Side, want
     with opener() as stream:
         reader = VerifyingReader(stream, "sha512", want.sha512, want.size, label)
         try:
-            target.storage.put(f"{target.root}/{want.key}", reader, size=want.size if want.size >= 0 else None,
+            target.storage.put(target.key(want.key), reader, size=want.size if want.size >= 0 else None,
                                durable=_commit_order(want.key)[0] > 0, overwrite=True)
         except PreservationError as exc:
             if reader.failure is not None:
@@ -276,7 +280,7 @@ def intact(side: Side, want: Wanted) -> bool:
     if not want.sha512:
         return False
     try:
-        with side.storage.open(f"{side.root}/{want.key}") as stream:
+        with side.storage.open(side.key(want.key)) as stream:
             digests, size = hash_stream(stream, ("sha512",))
     except PreservationError:
         return False

@@ -9,7 +9,7 @@ list of lost files say what is true now.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
@@ -21,11 +21,11 @@ from preservation.catalogue import queries as catalogue
 from preservation.catalogue.lost import forget_lost_file, lost_files
 from preservation.config import Settings
 from preservation.errors import FixityError, NotFound, PreservationError
-from preservation.event_log import write_event_log_to
+from preservation.event_log import event_log_prefix, named_digest, write_event_log_to
 from preservation.fixity import AipAudit, plan_all, run_audit, seal_rewritten, trusted_inventory
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.model import RECOVERY, SUCCESS, Event
-from preservation.repair import Side, Wanted, copy_verified, intact, wanted_files
+from preservation.repair import EVENT_LOG, Side, Wanted, copy_verified, intact, wanted_files
 from storage import open_location
 from storage.digests import hash_stream
 
@@ -52,15 +52,21 @@ def restore_file(settings: Settings, database: Database, reference: str, path: s
     sides = [Side(name, open_location(settings.location(name)), r.object_root) for name, r in replicas.items()]
     expected = [Expected(f.path, f.size, f.sha256, f.sha512) for f in files]
     expected.append(Expected(aip.mets_path, -1, "", aip.mets_sha512))
-    want, sha256 = _wanted(aip.id, path, sides, replicas, expected, lost)
-    _accept(source, want, sha256)
+    document = _event_log_document(aip.id, path)
+    if document:
+        want, sha256 = Wanted(document, f"{EVENT_LOG}{document.rsplit('/', 1)[-1]}", -1, ""), named_digest(document)
+        log_sides = [Side(side.name, side.storage, "") for side in sides]  # the log's keys are whole keys
+    else:
+        want, sha256 = _wanted(aip.id, path, sides, replicas, expected, lost)
+    want = replace(want, sha512=_accept(source, want, sha256))
     written, intact_in = [], []
-    for side in sides:
+    for side in log_sides if document else sides:
         if intact(side, want):
             intact_in.append(side.name)
             continue
         copy_verified(partial(open, source, "rb"), str(source), side, want)
-        seal_rewritten(database, side.storage, replicas[side.name], [want.key])  # its new version is the one
+        if not document:
+            seal_rewritten(database, side.storage, replicas[side.name], [want.key])  # its new version is the one
         written.append(side.name)
     _record(settings, database, aip.id, want, source, written, {f.path: f.id for f in files})
     with database.session() as session:
@@ -88,8 +94,21 @@ def _wanted(aip_id: str, path: str, sides: list[Side], replicas: dict, expected:
                    else "Name the file as `preserve aip show` lists it.")
 
 
-def _accept(source: Path, want: Wanted, sha256: str) -> None:
-    """Refuse content that is not what was recorded for the file; nothing is written then."""
+def _event_log_document(aip_id: str, path: str) -> str:
+    """The key of the event log document ``path`` names (its name, its key, or as an audit names it), or ''."""
+    name = path.strip().removeprefix(EVENT_LOG).rsplit("/", 1)[-1]
+    key = f"{event_log_prefix(aip_id)}{name}"
+    if not named_digest(key):
+        if name.endswith(".xml") and path.strip().startswith((EVENT_LOG, "extensions/preserve-event-log/")):
+            raise NotFound(f"{path}: an event log document named before documents carried their SHA-256 cannot "
+                           "be checked against anything, so it cannot be restored from outside",
+                           hint="Copy it back by hand if you are sure of it; the next audit judges it.")
+        return ""
+    return key
+
+
+def _accept(source: Path, want: Wanted, sha256: str) -> str:
+    """Refuse content that is not what was recorded for the file (nothing is written then); its SHA-512."""
     try:
         with open(source, "rb") as stream:
             digests, size = hash_stream(stream, ("sha256", "sha512"))
@@ -100,12 +119,13 @@ def _accept(source: Path, want: Wanted, sha256: str) -> None:
         wrong.append(f"size {size}, expected {want.size}")
     if sha256 and digests["sha256"] != sha256:
         wrong.append(f"SHA-256 {digests['sha256']}, expected {sha256}")
-    if digests["sha512"] != want.sha512:
+    if want.sha512 and digests["sha512"] != want.sha512:
         wrong.append(f"SHA-512 {digests['sha512'][:32]}…, expected {want.sha512[:32]}…")
     if wrong:
         raise FixityError(f"{source}: is not the file recorded as {want.path}: " + "; ".join(wrong),
                           hint="Nothing was written. Find the copy whose digests match (`preserve aip show "
                                "--json` lists them).")
+    return digests["sha512"]
 
 
 def _record(settings: Settings, database: Database, aip_id: str, want: Wanted, source: Path, written: list[str],

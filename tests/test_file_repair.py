@@ -245,3 +245,25 @@ def test_a_metadata_only_pass_reads_a_damaged_copy_in_full_before_repairing_and_
     assert sorted(r["path"] for r in copy["repaired"]) == sorted([MINUTES, TOWER])
     assert _snapshot(local, root) == good
     assert preserve.json("aip", "show", aip_id)["aip"]["status"] == "stored"
+
+
+def test_an_event_log_document_lost_everywhere_is_restored_from_outside(tmp_path, monkeypatch, s3_server,
+                                                                       s3_bucket, collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    local, s3 = _stores(preserve, "local", "s3")
+    key = next(o.key for o in local.list(f"extensions/preserve-event-log/{aip_id}/"))
+    backup = tmp_path / key.rsplit("/", 1)[-1]
+    backup.write_bytes(_read(local, key))
+    _damage(local, key)
+    s3.delete(key)
+    [lost] = preserve.json("audit", expect=1)["aips"][0]["lost"]
+    assert lost["path"] == f"event log: {backup.name}"
+
+    wrong = tmp_path / "wrong.xml"
+    wrong.write_bytes(backup.read_bytes().replace(b"premis", b"PREMIS", 1))
+    preserve("aip", "repair", aip_id, "--file", lost["path"], "--from", str(wrong), expect=31)
+    done = preserve.json("aip", "repair", aip_id, "--file", lost["path"], "--from", str(backup))
+    assert sorted(done["written"]) == ["local", "s3"] and done["ok"] is True
+    assert _read(local, key) == _read(s3, key) == backup.read_bytes()
+    assert preserve.json("aip", "show", aip_id)["lost"] == []
