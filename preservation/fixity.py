@@ -30,7 +30,7 @@ from preservation.audit import (
 )
 from preservation.catalogue import Database
 from preservation.catalogue import queries as catalogue
-from preservation.catalogue.lost import replace_lost_files
+from preservation.catalogue.lost import lost_files, replace_lost_files
 from preservation.catalogue.versions import update_versions
 from preservation.config import Settings
 from preservation.errors import PreservationError
@@ -393,7 +393,9 @@ def _record(settings: Settings, database: Database, run_id: str, agent: Agent, r
         replicas = catalogue.aip_replicas(session, result.aip.id)
         full = all(copy.check.kind == FULL for copy in result.copies)
         if result.repair_attempted or (result.ok and full and len(result.copies) == len(replicas)):
-            replace_lost_files(session, result.aip.id, [replace(lost, found_at=when) for lost in result.lost])
+            first = {known.key: known.found_at for known in lost_files(session, result.aip.id)}  # when first found
+            replace_lost_files(session, result.aip.id, [replace(lost, found_at=first.get(lost.key) or when)
+                                                         for lost in result.lost])
         all_ok = all(r.status == "ok" for r in replicas)
         catalogue.set_aip_status(session, result.aip.id, "stored" if all_ok and not result.lost else "damaged")
 

@@ -103,8 +103,10 @@ def test_two_files_repaired_and_one_lost_across_a_local_and_an_s3_copy(tmp_path,
     [loss] = [e for e in recovery if e["outcome"] == "failure"]
     assert mets in loss["detail"] and "local: " in loss["outcome_detail"] and "s3: " in loss["outcome_detail"]
     assert sorted(e["outcome"] for e in recovery) == ["failure", "success", "success"]
+    found_at = shown["lost"][0]["found_at"]
     text = preserve("audit", expect=1).stdout
     assert "NO intact copy left in any location (lost)" in text and mets in text
+    assert preserve.json("aip", "show", aip_id)["lost"][0]["found_at"] == found_at  # when it was first found
     preserve("report", "fixity", expect=1)
 
     # restored from outside: a wrong file is refused and nothing written, the right one written where needed
