@@ -40,7 +40,7 @@ from preservation.model import (
 from preservation.rebuild_history import CheckRecord, aip_status, copy_state, fixity_checks, stored_dates
 from preservation.rebuild_rights import ReadRights, RowFinder, read_rights, resolve_rights
 from storage import Storage, open_location
-from storage.ocfl import inventory_digest, read_inventory
+from storage.ocfl import inventory_digest, object_root, read_inventory
 
 M = "{http://www.loc.gov/METS/}"
 P = "{http://www.loc.gov/premis/v3}"
@@ -312,6 +312,7 @@ class _Copy:
     version: str
     inventory_sha512: str
     created: str  # the OCFL inventory's first version: when the object was made
+    damaged: bool = False  # its inventory could not be read: registered from another copy, to be repaired
 
 
 @dataclass
@@ -350,13 +351,16 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
                                       "then `preserve catalogue rebuild`.")
     found: dict[str, _Found] = {}
     report = RebuildReport()
+    unread: list[tuple[Storage, str, str, str]] = []  # (storage, location, root, why) of copies not read
     for location in settings.locations:
         storage = open_location(location)
         for root in _object_roots(storage):
             try:
                 _read_copy(storage, location.name, root, found, report)
             except (PreservationError, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
-                report.problems.append(f"{location.name}: {root}: {exc}")
+                unread.append((storage, location.name, root, str(exc)))
+    for storage, location, root, why in unread:
+        _damaged_copy(storage, location, root, why, found, report)
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
     for aip_id, entry in sorted(found.items()):
@@ -391,13 +395,32 @@ def _read_copy(storage: Storage, location: str, root: str, found: dict[str, _Fou
     _event_log(storage, aip_id, entry)
 
 
+def _damaged_copy(storage: Storage, location: str, root: str, why: str, found: dict[str, _Found],
+                  report: RebuildReport) -> None:
+    """A copy whose inventory cannot be read is still a copy: where another location's copy of the same AIP was
+    read, register it as damaged, with the inventory digest that copy has, so the next audit repairs it."""
+    owner = next((aip_id for aip_id in found if object_root(f"urn:uuid:{aip_id}") == root), None)
+    if owner is None:
+        report.problems.append(f"{location}: {root}: {why}")
+        return
+    entry = found[owner]
+    good = entry.copies[0]
+    entry.copies.append(_Copy(location, root, good.version, good.inventory_sha512, good.created, damaged=True))
+    entry.versions[location] = aip_versions(storage, root, owner)
+    _event_log(storage, owner, entry)
+    report.problems.append(f"{location}: {root}: {why}; registered as a damaged copy of AIP {owner} — "
+                           "`preserve audit` repairs it from the other copies")
+
+
 def _replicas(aip_id: str, entry: _Found, checks: list[CheckRecord]) -> list[Replica]:
     """Each copy with its stored date (its replication event, else its OCFL object's creation) and the state
     its checks since have left it in."""
     stored = stored_dates(entry.events.values())
-    return [copy_state(Replica(aip_id, copy.location, copy.version, copy.root, "ok", "", "", copy.inventory_sha512),
-                       stored.get(copy.location, copy.created), checks)
-            for copy in entry.copies]
+    replicas = [copy_state(Replica(aip_id, copy.location, copy.version, copy.root, "ok", "", "",
+                                   copy.inventory_sha512), stored.get(copy.location, copy.created), checks)
+                for copy in entry.copies]
+    return [replace(r, status="damaged") if copy.damaged else r for r, copy in zip(replicas, entry.copies,
+                                                                                     strict=True)]
 
 
 def _register(database: Database, aip_id: str, entry: _Found) -> int:

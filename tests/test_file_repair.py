@@ -269,3 +269,22 @@ def test_an_event_log_document_lost_everywhere_is_restored_from_outside(tmp_path
     assert sorted(done["written"]) == ["local", "s3"] and done["ok"] is True
     assert _read(local, key) == _read(s3, key) == backup.read_bytes()
     assert preserve.json("aip", "show", aip_id)["lost"] == []
+
+
+def test_a_copy_whose_inventory_is_damaged_is_kept_by_a_rebuild_and_repaired_by_the_next_audit(
+        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    local, s3 = _stores(preserve, "local", "s3")
+    root, _ = _key(preserve, aip_id, MINUTES)
+    good = _snapshot(local, root)
+    _damage(s3, f"{root}/inventory.json")  # its sidecar no longer matches
+    preserve.lose_catalogue()
+    rebuilt = preserve.json("catalogue", "rebuild", expect=1)
+    assert rebuilt["aips"] == 1 and any("registered as a damaged copy" in p for p in rebuilt["problems"])
+    shown = preserve.json("aip", "show", aip_id)
+    assert shown["aip"]["status"] == "damaged"
+    assert {r["location"]: r["status"] for r in shown["replicas"]} == {"local": "ok", "s3": "damaged"}
+    report = preserve.json("audit")
+    assert report["ok"] is True and _snapshot(s3, root) == good
+    assert preserve.json("aip", "show", aip_id)["aip"]["status"] == "stored"
