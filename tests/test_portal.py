@@ -3,6 +3,7 @@ deliver content, the request journey, and hostile input."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import re
@@ -198,10 +199,42 @@ def test_hostile_search_input_is_answered_never_a_server_error(archive):
     assert client.get("/", params={"q": "x" * 5000}).status_code == 400
     assert "characters or fewer" in client.get("/", params={"q": "x" * 5000}).text
     assert client.get("/api/v1/search", params={"year_from": "1950; DROP"}).status_code == 400
-    assert client.get("/", params={"page": "-1"}).status_code == 200
-    assert client.get("/", params={"page": "99999999999999999999"}).status_code == 200
+    for page in ("-1", "0", "99999999999999999999", "²", "٣", "1.5"):  # whole numbers in ASCII digits only
+        assert client.get("/", params={"page": page}).status_code == 400, page
+        assert client.get("/api/v1/search", params={"page": page}).status_code == 400, page
+    for value in ("²", "١٩٢٣"):
+        for name in ("per_page", "year_from", "year_to"):
+            answer = client.get("/api/v1/search", params={name: value})
+            assert answer.status_code == 400 and set(answer.json()) == {"error", "hint"}, (name, value)
+            if name != "per_page":  # the pages show 20 a page, whatever is asked
+                assert client.get("/", params={name: value}).status_code == 400, (name, value)
     assert client.get("/", params={"collection": "x' OR '1'='1"}).status_code == 200
     assert client.get("/api/v1/search", params={"q": "lighthouse"}).json()["total"] == 1  # nothing was dropped
+
+
+def test_errors_have_one_shape_echo_nothing_and_are_never_cached(archive):
+    client = _client(archive, "researcher")
+    token = _csrf(client)
+    secret = "correct horse battery staple"
+    answer = client.post("/api/v1/session", json={"email": ["not", "an", "address"], "password": secret},
+                         headers={"X-CSRF-Token": token})
+    assert answer.status_code == 422 and set(answer.json()) == {"error", "hint"}
+    assert secret not in answer.text and "email" in answer.json()["error"]
+    missing = client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and set(missing.json()) == {"error", "hint"}
+    for path in ("/no-such-page", "/static/no-such-file.css", "/assets/no-such-file.js"):
+        page = client.get(path)  # signed in: the error page carries the person's name and form token
+        assert page.status_code == 404 and page.headers["Cache-Control"] == "no-store", path
+    assert client.get("/").headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in client.get("/").headers  # served over http here
+
+
+def test_a_portal_served_over_https_asks_browsers_to_keep_to_it(archive):
+    settings = dataclasses.replace(archive.settings, portal_url="https://records.example.org")
+    client = TestClient(create_app(settings), base_url="https://records.example.org")
+    page = client.get("/")
+    assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert page.headers["X-Frame-Options"] == "DENY"
 
 
 def test_oversized_requests_are_refused(archive):

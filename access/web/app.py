@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
@@ -95,6 +96,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
                        max_age=SESSION_HOURS * 3600, same_site="lax",
                        https_only=settings.portal_url.startswith("https://"))
 
+    https = settings.portal_url.startswith("https://")
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         request.state.nonce = secrets.token_urlsafe(16)
@@ -104,8 +107,17 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"))
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
+        # only the portal's own record pages frame a preview; nothing else may be framed at all
+        response.headers["X-Frame-Options"] = "SAMEORIGIN" if request.url.path.startswith("/preview/") else "DENY"
+        if https:
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         static = request.url.path.startswith(("/assets/", "/govuk/", "/static/"))
-        response.headers.setdefault("Cache-Control", "public, max-age=86400" if static else "no-store")
+        if static and response.status_code < 400:  # the same files for everyone: no one's data in them
+            response.headers.setdefault("Cache-Control", "public, max-age=86400")
+        elif response.status_code >= 400:  # an error page may carry a signed-in person's name and form token
+            response.headers["Cache-Control"] = "no-store"
+        else:
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     @app.exception_handler(PreservationError)
@@ -126,8 +138,19 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+            return JSONResponse({"error": str(exc.detail), "hint": ""}, exc.status_code, headers=exc.headers)
         return _error_page(request, exc.status_code, str(exc.detail), "", exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # FastAPI's own answer echoes what was sent (a password, say): name the fields, never their values
+        fields = sorted({".".join(str(part) for part in error.get("loc", ())[1:]) or "the body"
+                         for error in exc.errors()})
+        message = "The request is not valid: check " + ", ".join(fields)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, "hint": "See /api/openapi.json for what each field takes."},
+                                422)
+        return _error_page(request, 400, message, "")
 
     return app
 

@@ -30,18 +30,32 @@ def query_from(text: str, collection: str, puid: str, access: str, year_from: st
     years = []
     for value, name, label in ((year_from, "year_from", "From"), (year_to, "year_to", "To")):
         value = value.strip()
-        if value and not (value.isdigit() and len(value) <= 4):
+        if value and not (value.isascii() and value.isdigit() and len(value) <= 4):
             problems.append({"text": f"{label} year must be a year, like 1923", "href": f"#{name}"})
             value = ""
         years.append(int(value) if value else None)
     if years[0] is not None and years[1] is not None and years[0] > years[1]:
         problems.append({"text": "From year must be the same as or before To year", "href": "#year_from"})
     numbers = []
-    for value, default, top in ((page, 1, MAX_PAGE), (per_page, 20, PER_PAGE_MAX)):
-        numbers.append(min(int(value), top) if value.strip().isdigit() and int(value) > 0 else default)
+    for value, default, top, name in ((page, 1, MAX_PAGE, "Page"), (per_page, 20, PER_PAGE_MAX, "Results per page")):
+        number = whole_number(value, top)
+        if number is None:
+            problems.append({"text": f"{name} must be a whole number from 1 to {top}", "href": "#results"})
+        numbers.append(number or default)
     access = access if access in findable else ("" if not access else "none")
     return RecordQuery(text, collection[:255], puid[:40], access, years[0], years[1], findable, numbers[0],
                        numbers[1]), problems
+
+
+def whole_number(value: str, top: int) -> int | None:
+    """A parameter as typed as a whole number from 1 to ``top`` (0 when not given), or None when it is not one:
+    ASCII digits only — '²' and '٣' are digits to Python but not numbers anyone meant."""
+    value = value.strip()
+    if not value:
+        return 0
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(top)) or not 1 <= int(value) <= top:
+        return None
+    return int(value)
 
 
 def decide(database: Database, user: User, reference: str, approve: bool, reason: str) -> Request:
