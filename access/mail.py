@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from preservation.catalogue import Database
-from preservation.catalogue.requests import mark_sent, outbox
+from preservation.catalogue.requests import mark_failed, mark_sent, outbox
 from preservation.config import Settings
 from preservation.errors import MailError
 from preservation.identifiers import timestamp
@@ -15,29 +16,60 @@ from preservation.identifiers import timestamp
 TIMEOUT = 30.0
 
 
-def send_outbox(settings: Settings, database: Database) -> int:
-    """Send every unsent message through the configured SMTP server; return how many were sent."""
+# Refusals of one message (its recipient, its content): that message is set aside and the rest still go.
+# Anything else (the server unreachable, the sign-in refused, the connection lost) stops the run.
+MESSAGE_REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused,
+                    smtplib.SMTPNotSupportedError)
+
+
+def send_outbox(settings: Settings, database: Database) -> SendReport:
+    """Send every unsent message through the configured SMTP server, one by one: a message the server or the
+    mail library refuses is set aside with the reason (`preserve outbox --failed`) and the others still go."""
     if not settings.mail_smtp_host:
         raise MailError("no SMTP server is configured", hint="Set [mail] smtp_host and sender in preserve.toml.")
     with database.session() as session:
-        waiting = outbox(session, unsent_only=True)
+        waiting = outbox(session, unsent_only=True, failed=False)
+    report = SendReport()
     if not waiting:
-        return 0
-    sent = 0
+        return report
     try:
         with _connect(settings) as server:
-            for message_id, to, subject, body, _created, _sent in waiting:
-                message = EmailMessage()
-                message["From"], message["To"], message["Subject"] = settings.mail_sender, to, subject
-                message.set_content(body)
-                server.send_message(message)
+            for message_id, to, subject, body, *_ in waiting:
+                try:
+                    server.send_message(_message(settings.mail_sender, to, subject, body))
+                except (ValueError, *MESSAGE_REFUSALS) as exc:
+                    with database.session() as session:
+                        mark_failed(session, message_id, _reason(exc), timestamp())
+                    report.failed.append((message_id, _reason(exc)))
+                    continue
                 with database.session() as session:  # one by one: a failure later never sends one twice
                     mark_sent(session, message_id, timestamp())
-                sent += 1
+                report.sent += 1
     except (OSError, smtplib.SMTPException) as exc:
         raise MailError(f"{settings.mail_smtp_host}:{settings.mail_smtp_port}: {exc}",
-                        hint=f"{sent} of {len(waiting)} message(s) sent; the rest stay in the outbox.") from None
-    return sent
+                        hint=f"{report.sent} of {len(waiting)} message(s) sent; the rest stay in the outbox.") from None
+    return report
+
+
+@dataclass
+class SendReport:
+    """What a send did: messages sent, and those set aside with why."""
+
+    sent: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+    """The message as sent; the mail library refuses a header with a line break in it (ValueError)."""
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = sender, to, subject
+    message.set_content(body)
+    return message
+
+
+def _reason(exc: Exception) -> str:
+    """A refusal in words, on one line."""
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
 
 
 def _connect(settings: Settings) -> smtplib.SMTP:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from access.records import findable
+from access.text import refuse_control_characters
 from access.users import require_role
 from preservation.catalogue import Database
 from preservation.catalogue.requests import (
@@ -57,6 +58,7 @@ def add_to_request(database: Database, user: User, aip_id: str, target: str = ""
 def submit_request(database: Database, user: User, purpose: str) -> Request:
     """Send the user's open request to the archivists, with what the records are wanted for."""
     require_role(user, "researcher", "archivist")
+    refuse_control_characters(purpose, "the purpose", RequestError, line_breaks=True)
     purpose = " ".join(purpose.split())
     if len(purpose) < MIN_PURPOSE:
         raise RequestError(f"say what the records are for (at least {MIN_PURPOSE} characters)")
@@ -75,6 +77,7 @@ def submit_request(database: Database, user: User, purpose: str) -> Request:
 
 def decide_request(database: Database, reference: str, approve: bool, reason: str, archivist: str) -> Request:
     """Approve or refuse a submitted request, with a reason the researcher is told."""
+    refuse_control_characters(reason, "the reason", RequestError, line_breaks=True)
     reason = " ".join(reason.split())
     if not reason:
         raise RequestError("give a reason: the researcher is told it")

@@ -13,6 +13,7 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from access.text import refuse_control_characters
 from preservation.catalogue import Database
 from preservation.catalogue.users import User, add_user, find_user, list_users, update_user
 from preservation.errors import AccessDenied, AccountError, NotFound
@@ -32,6 +33,7 @@ def create_user(database: Database, email: str, name: str, role: str, password: 
     address = _address(email)
     _check_role(role)
     _check_password(password)
+    refuse_control_characters(name, "a name", AccountError)
     with database.session() as session:
         if find_user(session, address) is not None:
             raise AccountError(f"{address}: there is already an account with this address")

@@ -8,6 +8,7 @@ import click
 
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
+from preservation.errors import NotFound
 
 STATES = ["open", "submitted", "approved", "delivered", "refused"]
 
@@ -145,35 +146,70 @@ def link_command(ctx: click.Context, request_id: str) -> None:
 
 @click.group("outbox", invoke_without_command=True)
 @click.option("--all", "show_all", is_flag=True, help="Sent messages too.")
+@click.option("--failed", is_flag=True, help="Only the messages set aside because they were refused, with why.")
 @json_option(help="Print as JSON.")
 @click.pass_context
-def outbox_command(ctx: click.Context, show_all: bool, as_json: bool) -> None:
-    """Messages to people (requests submitted, decided and delivered), oldest first; `send` sends them."""
+def outbox_command(ctx: click.Context, show_all: bool, failed: bool, as_json: bool) -> None:
+    """Messages to people (requests submitted, decided and delivered), oldest first; `send` sends them,
+    `retry ID` puts back one that was refused, `drop ID` removes one."""
     from preservation.catalogue.requests import outbox
 
     if ctx.invoked_subcommand:
         return
     with app(ctx).database().session() as session:
-        messages = outbox(session, unsent_only=not show_all)
+        messages = outbox(session, unsent_only=not show_all, failed=True if failed else None)
     if as_json:
-        emit_json([{"id": m[0], "to": m[1], "subject": m[2], "body": m[3], "created": m[4], "sent": m[5]}
-                   for m in messages])
+        emit_json([{"id": m[0], "to": m[1], "subject": m[2], "body": m[3], "created": m[4], "sent": m[5],
+                    "failure": m[6]} for m in messages])
         return
-    listing = table("To", "Subject", "Created", "Sent")
-    for _id, to, subject, _body, created, sent in messages:
-        listing.add_row(esc(to), esc(subject), created[:16].replace("T", " "), sent[:16].replace("T", " ") or "—")
+    listing = table("Id", "To", "Subject", "Created", "Sent")
+    for message_id, to, subject, _body, created, sent, failure in messages:
+        state = sent[:16].replace("T", " ") or (f"[red]refused:[/red] {esc(failure)}" if failure else "—")
+        listing.add_row(str(message_id), esc(to), esc(subject), created[:16].replace("T", " "), state)
     console().print(listing if messages else "The outbox is empty.")
 
 
 @outbox_command.command("send")
 @click.pass_context
 def send_command(ctx: click.Context) -> None:
-    """Send the unsent messages through the SMTP server in [mail]."""
+    """Send the unsent messages through the SMTP server in [mail], one by one; a message the server refuses is
+    set aside with why (see `preserve outbox --failed`) and the others still go. Exits 1 if any was refused."""
     from access.mail import send_outbox
 
     obj = app(ctx)
-    sent = send_outbox(obj.settings, obj.database())
-    console().print(f"Sent {sent} message(s)." if sent else "Nothing to send.")
+    report = send_outbox(obj.settings, obj.database())
+    console().print(f"Sent {report.sent} message(s)." if report.sent or report.failed else "Nothing to send.")
+    for message_id, why in report.failed:
+        console().print(f"[red]Message {message_id} was refused and set aside:[/red] {esc(why)}")
+    if report.failed:
+        console().print("`preserve outbox --failed` lists them; `preserve outbox retry ID` or `drop ID` decides.")
+        ctx.exit(1)
+
+
+@outbox_command.command("retry")
+@click.argument("message_id", type=int)
+@click.pass_context
+def retry_command(ctx: click.Context, message_id: int) -> None:
+    """Put a message that was refused back in the queue for the next `send`."""
+    from preservation.catalogue.requests import retry_message
+
+    with app(ctx).database().session() as session:
+        if not retry_message(session, message_id):
+            raise NotFound(f"no unsent message {message_id} in the outbox", hint="`preserve outbox` lists them.")
+    console().print(f"Message {message_id} will be sent by the next `preserve outbox send`.")
+
+
+@outbox_command.command("drop")
+@click.argument("message_id", type=int)
+@click.pass_context
+def drop_command(ctx: click.Context, message_id: int) -> None:
+    """Remove an unsent message from the outbox (it is never sent)."""
+    from preservation.catalogue.requests import drop_message
+
+    with app(ctx).database().session() as session:
+        if not drop_message(session, message_id):
+            raise NotFound(f"no unsent message {message_id} in the outbox", hint="`preserve outbox` lists them.")
+    console().print(f"Message {message_id} removed from the outbox.")
 
 
 def register(group: click.Group) -> None:

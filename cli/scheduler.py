@@ -71,12 +71,14 @@ def send_outbox_task(home: str, config: str = "") -> int:
 
     context = AppContext(home=Path(home), config=Path(config) if config else None)
     try:
-        sent = send_outbox(context.settings, context.database())
+        report = send_outbox(context.settings, context.database())
     finally:
         context.close()
-    if sent:
-        log.info("sent %d message(s)", sent)
-    return sent
+    if report.sent:
+        log.info("sent %d message(s)", report.sent)
+    for message_id, why in report.failed:
+        log.error("message %d set aside, not sent: %s (`preserve outbox --failed`)", message_id, why)
+    return report.sent
 
 
 def refresh_access_task(home: str, config: str = "") -> int:

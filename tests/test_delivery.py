@@ -22,7 +22,9 @@ from cli.scheduler import make_celery, send_outbox_task
 from ingest.samples import make_sample_collection
 from policies import DEFAULTS
 from preservation.catalogue.requests import get_request
+from preservation.catalogue.users import User, add_user, find_user
 from preservation.errors import AccessDenied, RequestError
+from preservation.identifiers import new_uuid, timestamp
 from storage.links import verify_local_link
 from tests.conftest import require_tool
 from tests.test_access_status import ARCHIVAL, _transfer
@@ -196,6 +198,63 @@ def test_the_outbox_is_sent_by_smtp_once(preserve, tmp_path):
     assert to == ["archivist@example.org"] and "From: archives@example.org" in content
     assert "A history of the parish" in content
     assert preserve.json("outbox") == [] and preserve.json("outbox", "--all")[0]["sent"]
+
+
+def _smtp_server(inbox) -> tuple[Controller, int]:
+    with socket.socket() as probe:  # a free port (aiosmtpd's Controller cannot be given port 0)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    return server, port
+
+
+def test_a_message_the_mail_library_refuses_is_set_aside_and_the_rest_still_go(preserve, tmp_path):
+    """An account named with a line break before names were checked: its request's message would put the break
+    in a Subject header; it is refused by the mail library, set aside with why, and never blocks the others."""
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    _context, database, reader = _people(preserve)
+    with database.session() as session:
+        add_user(session, User(new_uuid(), "mallory@example.org", "Mallory\r\nBcc: everyone@example.org",
+                               "researcher", timestamp()), "unused")
+    with database.session() as session:
+        mallory = find_user(session, "mallory@example.org")[0]  # (user, password hash)
+    _ask(database, mallory, aip_id, "plan.txt")  # queued first
+    _ask(database, reader, aip_id, "documents/letter.txt")
+    inbox = _Inbox()
+    server, port = _smtp_server(inbox)
+    try:
+        _mail_settings(preserve, port)
+        result = preserve("outbox", "send", expect=1)
+        assert "Sent 1 message(s)" in result.stdout and "was refused and set aside" in result.stdout
+        assert "Nothing to send" in preserve("outbox", "send").stdout  # the refused one is not tried again
+    finally:
+        server.stop()
+    [(to, content)] = inbox.messages
+    assert "A Reader" in content and "Bcc" not in content
+    [failed] = preserve.json("outbox", "--failed")
+    assert "Mallory" in failed["subject"] and "linefeed or carriage return" in failed["failure"]
+    preserve("outbox", "retry", str(failed["id"]))
+    assert preserve.json("outbox", "--failed") == [] and len(preserve.json("outbox")) == 1
+    preserve("outbox", "drop", str(failed["id"]))
+    assert preserve.json("outbox") == []
+    preserve("outbox", "drop", str(failed["id"]), expect=13)
+
+
+def test_names_purposes_and_reasons_with_control_characters_are_refused(preserve, tmp_path):
+    from preservation.errors import AccountError
+
+    context = AppContext(home=preserve.home, config=preserve.home / "preserve.toml")
+    database = context.database()
+    for name in ("Mallory\r\nBcc: x@example.org", "Esc\x1b[31mape", "Right\u202eto left"):
+        with pytest.raises(AccountError, match="must not contain control characters"):
+            create_user(database, "m@example.org", name, "researcher", "correct horse battery")
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    reader = create_user(database, "reader@example.org", "A Reader", "researcher", "correct horse battery")
+    add_to_request(database, reader, aip_id, "plan.txt")
+    with pytest.raises(RequestError, match="the purpose must not contain control characters"):
+        submit_request(database, reader, "A history\x00 of the parish and its people")
+    assert submit_request(database, reader, "A history of the parish\nand its people").state == "submitted"
 
 
 def test_an_unreachable_smtp_server_keeps_the_messages(preserve, tmp_path):

@@ -6,6 +6,7 @@ import logging
 
 from access.delivery import deliver_request, record_delivery_failure
 from access.requests import decide_request
+from access.text import control_characters
 from access.users import require_role
 from preservation.agents import person_agent, software_agent
 from preservation.catalogue import Database
@@ -24,6 +25,9 @@ def query_from(text: str, collection: str, puid: str, access: str, year_from: st
                per_page: str, findable: tuple[str, ...]) -> tuple[RecordQuery, list[dict[str, str]]]:
     """A search query from request parameters as typed, and the problems with them (GOV.UK error-list form)."""
     problems = []
+    if control_characters(text):
+        problems.append({"text": "Search words must not contain control characters", "href": "#q"})
+        text = ""
     if len(text) > MAX_QUERY:
         problems.append({"text": f"Search words must be {MAX_QUERY} characters or fewer", "href": "#q"})
         text = text[:MAX_QUERY]

@@ -301,6 +301,8 @@ class OutboxRow(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[str] = mapped_column(String(TIME_LEN))
     sent_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+    failure: Mapped[str] = mapped_column(Text, default="", server_default="")  # why it could not be sent
+    failed_at: Mapped[str] = mapped_column(String(TIME_LEN), default="", server_default="")
 
 
 class LostFileRow(Base):

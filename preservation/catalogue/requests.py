@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from preservation.catalogue.models import FileRow, OutboxRow, RecordRow, RequestItemRow, RequestRow, UserRow
@@ -130,13 +130,36 @@ def queue_message(session: Session, to_address: str, subject: str, body: str, wh
     session.add(OutboxRow(to_address=to_address, subject=subject, body=body, created_at=when, sent_at=""))
 
 
-def outbox(session: Session, unsent_only: bool = True) -> list[tuple[int, str, str, str, str, str]]:
-    """(id, to, subject, body, created, sent) of the messages in the outbox, oldest first."""
+def outbox(session: Session, unsent_only: bool = True, failed: bool | None = None
+           ) -> list[tuple[int, str, str, str, str, str, str]]:
+    """(id, to, subject, body, created, sent, failure) of the messages in the outbox, oldest first; ``failed``
+    True: only those set aside as refused, False: only those not."""
     query = select(OutboxRow.id, OutboxRow.to_address, OutboxRow.subject, OutboxRow.body, OutboxRow.created_at,
-                   OutboxRow.sent_at).order_by(OutboxRow.id)
+                   OutboxRow.sent_at, OutboxRow.failure).order_by(OutboxRow.id)
     if unsent_only:
         query = query.where(OutboxRow.sent_at == "")
+    if failed is not None:
+        query = query.where(OutboxRow.failure != "") if failed else query.where(OutboxRow.failure == "")
     return [tuple(row) for row in session.execute(query)]
+
+
+def mark_failed(session: Session, message_id: int, why: str, when: str) -> None:
+    """Set a message aside: the mail server or library refused it (the rest of the outbox still goes)."""
+    session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(failure=why or "refused",
+                                                                               failed_at=when))
+
+
+def retry_message(session: Session, message_id: int) -> bool:
+    """Put a message set aside back in the queue; False if there is no such unsent message."""
+    answer = session.execute(update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at == "")
+                             .values(failure="", failed_at=""))
+    return answer.rowcount > 0
+
+
+def drop_message(session: Session, message_id: int) -> bool:
+    """Remove an unsent message from the outbox; False if there is no such unsent message."""
+    answer = session.execute(delete(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at == ""))
+    return answer.rowcount > 0
 
 
 def _request(session: Session, row: RequestRow) -> Request:
