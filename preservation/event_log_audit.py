@@ -21,8 +21,8 @@ from lxml import etree
 
 from preservation.errors import PreservationError, StorageError
 from preservation.event_log import event_log_prefix, named_digest
-from preservation.identifiers import utc_now
 from preservation.premis import PREMIS_NS
+from preservation.repair import quarantine_prefix
 from storage.base import Storage
 
 CHUNK = 1024 * 1024
@@ -184,7 +184,7 @@ def _repair_document(stores: Mapping[str, Storage], audit: EventLogAudit, key: s
 
 def _quarantine(storage: Storage, aip_id: str, key: str, location: str, result: EventLogRepairs) -> None:
     """Move a file that is not an event log document out of the log, into the location's quarantine folder."""
-    folder = f"extensions/preserve-quarantine/{aip_id}/{utc_now().strftime('%Y%m%dT%H%M%S%fZ')}/"
+    folder = quarantine_prefix(aip_id)  # the same folder an object's strays go to
     try:
         with storage.open(key) as handle:
             storage.put(folder + key, handle, size=storage.stat(key).size, overwrite=False)

@@ -149,7 +149,7 @@ def repair_files(aip_id: str, sides: list[Side], wanted: dict[str, Wanted], chec
     for target in sides:
         suspects = set(wanted) if doubt.get(target.name) else _partners(known_bad[target.name])
         keys = (set(known_bad[target.name]) | suspects) & set(wanted)
-        unrepaired |= _repair_copy(aip_id, target, sorted(keys, key=_commit_order), sides, wanted, known_bad,
+        unrepaired |= _repair_copy(target, sorted(keys, key=_commit_order), sides, wanted, known_bad,
                                    suspects, doubt.get(target.name) or "checked with its pair", verified, outcome)
     for key in sorted(unrepaired):
         states = tuple((name, bad[key]) for name, bad in sorted(known_bad.items()) if key in bad)
@@ -168,7 +168,7 @@ def _partners(damaged: dict[str, str]) -> set[str]:
     return found - set(damaged)
 
 
-def _repair_copy(aip_id: str, target: Side, keys: list[str], sides: list[Side], wanted: dict[str, Wanted],
+def _repair_copy(target: Side, keys: list[str], sides: list[Side], wanted: dict[str, Wanted],
                  known_bad: dict[str, dict[str, str]], suspects: set[str], doubt: str, verified: set[str],
                  outcome: RepairOutcome) -> set[str]:
     """Repair one copy's damaged keys in commit order (``suspects`` only if they do not verify where they are);
@@ -231,13 +231,13 @@ def _from_recorded_version(want: Wanted, target: Side, sides: list[Side], outcom
     """On a versioned store the version verified when a copy was sealed is kept (Object Lock retains it) even
     when a newer one or a delete marker hides it: re-write from it, verified like any other source."""
     for source in sorted(sides, key=lambda s: s.name != target.name):
-        version = source.versions.get(f"{source.root}/{want.key}", "")
+        version = source.versions.get(source.key(want.key), "")
         if not version or not want.sha512:
             continue
         label = f"{source.name} (its version {version})"
         try:
             copy_verified(lambda source=source, version=version: source.storage.open(
-                f"{source.root}/{want.key}", version_id=version), label, target, want)
+                source.key(want.key), version_id=version), label, target, want)
         except WriteFailed as exc:
             outcome.problems[target.name] = exc.message
             return False
@@ -255,7 +255,7 @@ class WriteFailed(StorageError):
 
 def _copy_verified(source: Side, target: Side, want: Wanted) -> None:
     """Stream one key across from another location's copy (see ``copy_verified``)."""
-    copy_verified(lambda: source.storage.open(f"{source.root}/{want.key}"), f"{source.name}: {want.path}",
+    copy_verified(lambda: source.storage.open(source.key(want.key)), f"{source.name}: {want.path}",
                   target, want)
 
 
@@ -290,9 +290,9 @@ def intact(side: Side, want: Wanted) -> bool:
 def _vouched(source: Side, want: Wanted) -> Wanted:
     """An earlier version's inventory (or its sidecar) as the source's own sidecar vouches for it."""
     inventory_key = want.key.removesuffix(SIDECAR)
-    with source.storage.open(f"{source.root}/{inventory_key}{SIDECAR}") as stream:
+    with source.storage.open(source.key(inventory_key + SIDECAR)) as stream:
         token = (stream.read(1024).decode("ascii", "replace").split() or [""])[0].lower()
-    with source.storage.open(f"{source.root}/{inventory_key}") as stream:
+    with source.storage.open(source.key(inventory_key)) as stream:
         digests, _ = hash_stream(stream, ("sha512",))
     if digests["sha512"] != token:
         raise FixityError(f"{source.name}: {inventory_key} does not match its sidecar")
@@ -312,15 +312,15 @@ def _self_consistent(side: Side, key: str) -> bool:
 
 
 def _sync(side: Side, keys: list[str]) -> None:
-    side.storage.sync(f"{side.root}/{key}" for key in keys)
+    side.storage.sync(side.key(key) for key in keys)
 
 
 def _quarantine(side: Side, aip_id: str, stray: list[str]) -> list[str]:
     """Move keys that do not belong to the object into the location's quarantine folder."""
     folder = quarantine_prefix(aip_id)
     for key in stray:
-        stored = side.storage.stat(f"{side.root}/{key}")
-        with side.storage.open(f"{side.root}/{key}") as stream:
-            side.storage.put(f"{folder}{side.root}/{key}", stream, size=stored.size, overwrite=False)
-        side.storage.delete(f"{side.root}/{key}")
+        stored = side.storage.stat(side.key(key))
+        with side.storage.open(side.key(key)) as stream:
+            side.storage.put(folder + side.key(key), stream, size=stored.size, overwrite=False)
+        side.storage.delete(side.key(key))
     return stray
