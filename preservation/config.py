@@ -11,6 +11,7 @@ Relative paths are relative to the archive home.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -72,6 +73,12 @@ class Settings:
     access_location: str = ""  # the storage location DIPs are put in; '' = the local folder <home>/access
     access_link_hours: int = 72  # how long a delivered DIP's download link works
     portal_url: str = "http://127.0.0.1:8000"  # the portal's address, for links in messages
+    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For the portal believes
+    session_hours: int = 8  # a portal session ends this long after sign-in, however active
+    session_idle_minutes: int = 30  # ... or after this long without a request
+    max_body_kib: int = 64  # the largest request body the portal reads (forms and JSON)
+    preview_max_mib: int = 64  # the largest file the portal shows as a preview (images are scaled down first)
+    preview_cache_mib: int = 2048  # the preview cache is trimmed (least recently used first) to this size
     mail_smtp_host: str = ""  # '' = messages stay in the outbox
     mail_smtp_port: int = 587
     mail_security: str = "starttls"  # starttls, tls or none
@@ -112,7 +119,9 @@ _SCALARS: dict[str, dict[str, type]] = {
     "policies": {"path": str},
     "virus": {"clamd_socket": str, "database": str},
     "replication": {"locations": list},
-    "access": {"location": str, "link_hours": int, "portal_url": str},
+    "access": {"location": str, "link_hours": int, "portal_url": str, "trusted_proxies": list,
+               "session_hours": int, "session_idle_minutes": int, "max_body_kib": int, "preview_max_mib": int,
+               "preview_cache_mib": int},
     "mail": {"smtp_host": str, "smtp_port": int, "security": str, "sender": str, "username": str, "password": str},
 }
 MAIL_SECURITY = ("starttls", "tls", "none")
@@ -233,6 +242,16 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
         raise ConfigError(f"{where}: access.location names {access['location']!r}, which is not a [[storage]] location")
     if access.get("link_hours", 72) < 1:
         raise ConfigError(f"{where}: access.link_hours must be 1 or more")
+    for key in ("session_hours", "session_idle_minutes", "max_body_kib", "preview_max_mib", "preview_cache_mib"):
+        if key in access and access[key] < 1:
+            raise ConfigError(f"{where}: access.{key} must be 1 or more")
+    proxies = tuple(str(proxy) for proxy in access.get("trusted_proxies", []))
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(f"{where}: access.trusted_proxies: {proxy!r} is not an IP address or network",
+                              hint='Write addresses like "10.0.0.5" or networks like "10.0.0.0/24".') from None
     if mail.get("security", "starttls") not in MAIL_SECURITY:
         raise ConfigError(f"{where}: mail.security must be one of {', '.join(MAIL_SECURITY)}")
     if mail.get("smtp_host") and not mail.get("sender"):
@@ -260,6 +279,12 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
         access_location=access.get("location", ""),
         access_link_hours=access.get("link_hours", 72),
         portal_url=access.get("portal_url", "http://127.0.0.1:8000").rstrip("/"),
+        trusted_proxies=proxies,
+        session_hours=access.get("session_hours", 8),
+        session_idle_minutes=access.get("session_idle_minutes", 30),
+        max_body_kib=access.get("max_body_kib", 64),
+        preview_max_mib=access.get("preview_max_mib", 64),
+        preview_cache_mib=access.get("preview_cache_mib", 2048),
         mail_smtp_host=mail.get("smtp_host", ""),
         mail_smtp_port=mail.get("smtp_port", 587),
         mail_security=mail.get("security", "starttls"),
@@ -401,6 +426,12 @@ path = "policies"
 # location = ""                   # a [[storage]] location (purpose "access") for DIPs; default: the folder access/
 link_hours = 72                   # how long a DIP's download link works
 portal_url = "http://127.0.0.1:8000"   # the portal's address as people reach it (used in messages)
+# trusted_proxies = ["127.0.0.1"]  # reverse proxies whose X-Forwarded-For is believed (docs/security.md)
+# session_hours = 8               # a portal session ends this long after sign-in ...
+# session_idle_minutes = 30       # ... or after this long without a request
+# max_body_kib = 64               # the largest form or JSON body the portal reads
+# preview_max_mib = 64            # the largest file shown as a preview (images are scaled down first)
+# preview_cache_mib = 2048        # previews are kept in cache/previews, trimmed to this size
 
 # Messages to people (requests submitted and decided) are kept in the outbox; with an SMTP server
 # `preserve outbox send` (and the scheduler, every few minutes) sends them.
