@@ -100,11 +100,12 @@ def _units_above(session, reference: str, aip_id: str, today: str) -> list[Recor
     return above
 
 
-def preview(settings: Settings, database: Database, user: User | None, aip_id: str, path: str, folder: Path,
+def preview(settings: Settings, database: Database, user: User | None, aip_id: str, path: str,
             today: str | None = None) -> tuple[Path, str]:
-    """Copy an open file's previewable content (the original, or its access copy) into ``folder``, checked
-    against the inventory; return (file, MIME type). NotFound for anything this person may not see."""
-    from access.delivery import fetch_files
+    """An open file's preview (of the original, or its access copy) from the preview cache, made once from a copy
+    checked against the inventory; (file, MIME type). NotFound for anything this person may not see, and for a
+    file that has no preview (too large, or an image that cannot be shown)."""
+    from access import previews
 
     today = today or date.today().isoformat()
     with database.session() as session:  # only what decides: the record, who may find it, its previewable file
@@ -112,8 +113,7 @@ def preview(settings: Settings, database: Database, user: User | None, aip_id: s
         chosen = _previewable(session, record, user, today) if record and record.access in findable(user) else None
     if chosen is None:  # a closed record, one that does not exist, or nothing to show: the same answer
         raise NotFound("no preview of this record", hint="Request a copy instead.")
-    fetched = fetch_files(settings, database, folder, [chosen])
-    return fetched[chosen.id], chosen.format.mime_type
+    return previews.cached_preview(settings, database, chosen)  # only now is the cache looked at
 
 
 def preview_folder() -> tempfile.TemporaryDirectory:

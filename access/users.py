@@ -9,13 +9,15 @@ does not reveal who has an account.
 from __future__ import annotations
 
 import re
+import time
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from access.text import refuse_control_characters
 from preservation.catalogue import Database
-from preservation.catalogue.users import User, add_user, find_user, list_users, update_user
+from preservation.catalogue.sessions import end_user_sessions
+from preservation.catalogue.users import User, add_user, find_user, list_users, update_user, user_by_id
 from preservation.errors import AccessDenied, AccountError, NotFound
 from preservation.identifiers import new_uuid, timestamp
 
@@ -30,31 +32,34 @@ _DUMMY = _hasher.hash("not a password anyone has")  # verified against when the 
 
 def create_user(database: Database, email: str, name: str, role: str, password: str) -> User:
     """A new account; AccountError for a bad address, role or password, or an address in use."""
-    address = _address(email)
+    address = valid_address(email)
     _check_role(role)
     _check_password(password)
     refuse_control_characters(name, "a name", AccountError)
+    hashed = _hasher.hash(password)  # the slow part, before a database connection is taken
     with database.session() as session:
         if find_user(session, address) is not None:
             raise AccountError(f"{address}: there is already an account with this address")
         user = User(new_uuid(), address, name.strip() or address, role, timestamp())
-        add_user(session, user, _hasher.hash(password))
+        add_user(session, user, hashed)
     return user
 
 
 def authenticate(database: Database, email: str, password: str) -> User | None:
-    """The user, if the address and password match an account that is not disabled; else None."""
+    """The user, if the address and password match an account that is not disabled; else None.
+    The hash is checked (and remade) with no database connection held."""
     with database.session() as session:
         found = find_user(session, email)
-        if found is None:
-            _verify(_DUMMY, password)  # the same work as a real check
-            return None
-        user, stored = found
-        if not _verify(stored, password) or user.disabled:
-            return None
-        values: dict[str, object] = {"last_login": timestamp()}
-        if _hasher.check_needs_rehash(stored):
-            values["password_hash"] = _hasher.hash(password)
+    if found is None:
+        _verify(_DUMMY, password)  # the same work as a real check
+        return None
+    user, stored = found
+    if not _verify(stored, password) or user.disabled:
+        return None
+    values: dict[str, object] = {"last_login": timestamp()}
+    if _hasher.check_needs_rehash(stored):
+        values["password_hash"] = _hasher.hash(password)
+    with database.session() as session:
         update_user(session, user.id, **values)
     return user
 
@@ -62,18 +67,19 @@ def authenticate(database: Database, email: str, password: str) -> User | None:
 def set_password(database: Database, email: str, password: str) -> User:
     """Give an account a new password."""
     _check_password(password)
-    return _change(database, email, password_hash=_hasher.hash(password))
+    hashed = _hasher.hash(password)
+    return _change(database, email, "password changed", password_hash=hashed)
 
 
 def set_role(database: Database, email: str, role: str) -> User:
     """Change what an account may do."""
     _check_role(role)
-    return _change(database, email, role=role)
+    return _change(database, email, "role changed", role=role)
 
 
 def set_disabled(database: Database, email: str, disabled: bool) -> User:
     """Stop (or allow again) an account signing in; nothing it did is removed."""
-    return _change(database, email, disabled=int(disabled))
+    return _change(database, email, "account disabled" if disabled else "", disabled=int(disabled))
 
 
 def users(database: Database) -> list[User]:
@@ -84,8 +90,6 @@ def users(database: Database) -> list[User]:
 
 def signed_in(database: Database, user_id: str) -> User | None:
     """The enabled account a session names, if it still exists."""
-    from preservation.catalogue.users import user_by_id
-
     with database.session() as session:
         user = user_by_id(session, user_id) if user_id else None
     return user if user is not None and not user.disabled else None
@@ -98,12 +102,15 @@ def require_role(user: User | None, *roles: str) -> User:
     return user
 
 
-def _change(database: Database, email: str, **values: object) -> User:
+def _change(database: Database, email: str, ends_sessions: str, **values: object) -> User:
+    """Change an account; when ``ends_sessions`` says why, every portal session it has running ends with it."""
     with database.session() as session:
         found = find_user(session, email)
         if found is None:
             raise NotFound(f"{email}: no account has this address", hint="`preserve user list` lists accounts.")
         update_user(session, found[0].id, **values)
+        if ends_sessions:
+            end_user_sessions(session, found[0].id, ends_sessions, time.time())
         return find_user(session, email)[0]
 
 
@@ -114,7 +121,8 @@ def _verify(stored: str, password: str) -> bool:
         return False
 
 
-def _address(email: str) -> str:
+def valid_address(email: str) -> str:
+    """The address, lower-cased; AccountError unless it looks like an e-mail address."""
     address = email.strip().lower()
     if not EMAIL.match(address) or len(address) > 320:
         raise AccountError(f"{email!r} is not an e-mail address")

@@ -186,7 +186,7 @@ def test_sign_in_attempts_are_limited(archive):
     page = client.get("/login")
     form = client.post("/login", data={"email": "researcher@example.org", "password": PASSWORD,
                                        "csrf_token": _form_token(page.text)})
-    assert form.status_code == 429 and "Too many failed sign-ins" in form.text
+    assert form.status_code == 429 and "Too many sign-in attempts" in form.text
 
 
 def test_hostile_search_input_is_answered_never_a_server_error(archive):
@@ -263,15 +263,32 @@ def test_pages_for_people_and_roles(archive):
     assert researcher.get("/api/openapi.json").json()["paths"]["/api/v1/search"]
 
 
-def test_registration_makes_a_researcher(archive):
+def test_registration_makes_a_researcher_through_the_link_mailed_to_the_address(archive):
     client = _client(archive)
     token = _form_token(client.get("/register").text)
-    short = client.post("/register", data={"email": "new@example.org", "name": "New", "password": "short",
-                                           "csrf_token": token})
-    assert short.status_code == 400 and "There is a problem" in short.text
-    made = client.post("/register", data={"email": "new@example.org", "name": "New Reader",
-                                          "password": PASSWORD, "csrf_token": token})
+    bad = client.post("/register", data={"email": "not an address", "name": "New", "csrf_token": token})
+    assert bad.status_code == 400 and "There is a problem" in bad.text
+    sent = client.post("/register", data={"email": "new@example.org", "name": "New Reader", "csrf_token": token})
+    assert sent.status_code == 200 and "Check your email" in sent.text
+    assert client.get("/api/v1/session").json()["user"] is None  # nobody is signed in before the link is followed
+    link = _mailed_link(archive, "new@example.org")
+    page = client.get(link)
+    assert page.status_code == 200 and "new@example.org" in page.text
+    form = {"token": link.split("token=")[1], "csrf_token": _form_token(page.text)}
+    short = client.post("/register/confirm", data=form | {"password": "short"})
+    assert short.status_code == 400 and "too short" in short.text
+    made = client.post("/register/confirm", data=form | {"password": PASSWORD})
     assert made.status_code == 200 and client.get("/api/v1/session").json()["user"]["role"] == "researcher"
+    again = _client(archive).get(link)
+    assert again.status_code == 404  # a link makes one account, once
+
+
+def _mailed_link(archive, address: str) -> str:
+    from preservation.catalogue.requests import outbox
+
+    with archive.database.session() as session:
+        body = [m for m in outbox(session) if m[1] == address][-1][3]
+    return re.search(r"https?://[^/\s]+(/register/confirm\?token=\S+)", body).group(1)
 
 
 @pytest.mark.parametrize("who,status", list(itertools.product(("researcher",), ("closed",))))

@@ -16,7 +16,7 @@ from access.delivery import delivery_link
 from access.records import findable, view_record
 from access.search import search
 from access.users import require_role
-from access.web.security import CSRF_HEADER, attempt_sign_in, check_csrf, csrf_token, current_user
+from access.web.security import CSRF_HEADER, attempt_sign_in, check_csrf, csrf_token, current_user, sign_out
 from access.web.shared import decide, deliver_after_answer, query_from
 from preservation.catalogue.records import FACETS
 from preservation.catalogue.requests import Request as RecordsRequest
@@ -113,7 +113,7 @@ def api_session(request: Request) -> dict:
 def api_sign_in(request: Request, credentials: Credentials) -> dict:
     """Sign in (limited attempts: 429 with Retry-After when over the limit)."""
     portal = _portal(request)
-    user = attempt_sign_in(request, portal.database, portal.logins, credentials.email, credentials.password)
+    user = attempt_sign_in(request, portal.database, portal.settings, credentials.email, credentials.password)
     return {"user": _person(user), "csrf_token": csrf_token(request)}
 
 
@@ -121,7 +121,7 @@ def api_sign_in(request: Request, credentials: Credentials) -> dict:
 def api_sign_out(request: Request, token: str | None = Header(None, alias=CSRF_HEADER)) -> dict:
     """Sign out."""
     check_csrf(request, token)
-    request.session.clear()
+    sign_out(request, _portal(request).database)
     return {"user": None}
 
 

@@ -22,25 +22,23 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from access.secret import archive_secret
-from access.web.security import RateLimit, SignInNeeded, csrf_token, current_user
+from access.web.security import SignInNeeded, csrf_token, current_user
 from preservation.catalogue import Database
 from preservation.config import Settings
 from preservation.errors import ConfigError, PreservationError
 
 HERE = Path(__file__).parent
 LOG = logging.getLogger("preserve.portal")
-SESSION_HOURS = 8
 STATUS = {"NotFound": 404, "AccessDenied": 403, "RequestError": 400, "AccountError": 400}
 
 
 @dataclass
 class Portal:
-    """What every route needs: the settings, the catalogue, the templates and the sign-in limits."""
+    """What every route needs: the settings, the catalogue and the templates."""
 
     settings: Settings
     database: Database
     templates: Environment
-    logins: RateLimit
 
     def page(self, request: Request, template: str, title: str, status: int = 200, **values: object) -> HTMLResponse:
         """Render a page with the navigation, the person signed in, flashed notices and errors."""
@@ -85,7 +83,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app = FastAPI(title=f"{settings.archive_name} catalogue API", version="1",
                   description="Search the catalogue, request records and decide requests.",
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
-    app.state.portal = Portal(settings, database, templates, RateLimit())
+    app.state.portal = Portal(settings, database, templates)
     assets = assets_folder()
     app.mount("/assets", StaticFiles(directory=assets / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=assets), name="govuk")
@@ -93,7 +91,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.add_middleware(SessionMiddleware, secret_key=archive_secret(settings).hex(), session_cookie="preserve_session",
-                       max_age=SESSION_HOURS * 3600, same_site="lax",
+                       max_age=settings.session_hours * 3600, same_site="lax",
                        https_only=settings.portal_url.startswith("https://"))
 
     https = settings.portal_url.startswith("https://")

@@ -12,11 +12,21 @@ from starlette.background import BackgroundTask
 from access import requests as requesting
 from access.delivery import delivery_link, dip_storage
 from access.records import findable, preview, preview_folder, view_record
+from access.registration import LINK_HOURS, ask_for_account, finish_registration, pending_registration
 from access.search import search
 from access.secret import archive_secret
-from access.users import create_user, require_role
+from access.throttle import TooManyAttempts, begin_registration
+from access.users import require_role
 from access.web.app import Portal
-from access.web.security import SignInNeeded, attempt_sign_in, check_csrf, current_user, sign_in
+from access.web.security import (
+    SignInNeeded,
+    attempt_sign_in,
+    check_csrf,
+    client_address,
+    current_user,
+    sign_in,
+    sign_out,
+)
 from access.web.shared import decide, deliver_after_answer, query_from
 from preservation.catalogue.records import FACETS
 from preservation.errors import AccessDenied, AccountError, RequestError
@@ -235,7 +245,7 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), nex
     check_csrf(request, csrf_token)
     portal = _portal(request)
     try:
-        attempt_sign_in(request, portal.database, portal.logins, email[:320], password[:1024])
+        attempt_sign_in(request, portal.database, portal.settings, email[:320], password[:1024])
     except HTTPException as exc:
         response = portal.page(request, "login.html", "Sign in", exc.status_code, next=next, email=email,
                                errors=[{"text": exc.detail, "href": "#email"}])
@@ -248,7 +258,7 @@ def login(request: Request, email: str = Form(""), password: str = Form(""), nex
 def logout(request: Request, csrf_token: str = Form("")):
     """Sign out."""
     check_csrf(request, csrf_token)
-    request.session.clear()
+    sign_out(request, _portal(request).database)
     return _back("/", notice="You are signed out.", request=request)
 
 
@@ -259,17 +269,47 @@ def register_page(request: Request):
 
 
 @router.post("/register")
-def register(request: Request, email: str = Form(""), name: str = Form(""), password: str = Form(""),
-             csrf_token: str = Form("")):
-    """Create a researcher's account and sign in."""
+def register(request: Request, email: str = Form(""), name: str = Form(""), csrf_token: str = Form("")):
+    """Ask for a researcher's account: the same answer whether or not the address has one (the mail differs)."""
     check_csrf(request, csrf_token)
     portal = _portal(request)
     try:
-        user = create_user(portal.database, email[:320], name[:200].strip() or email[:320], "researcher",
-                           password[:1024])
+        begin_registration(portal.database, client_address(request, portal.settings.trusted_proxies))
+    except TooManyAttempts as exc:
+        raise HTTPException(429, "Too many accounts have been asked for. Try again later.",
+                            headers={"Retry-After": str(exc.wait)}) from None
+    try:
+        address = ask_for_account(portal.settings, portal.database, email[:320], name[:200])
     except AccountError as exc:
         return portal.page(request, "register.html", "Create an account", 400, email=email, name=name,
                            errors=[{"text": exc.message}])
-    sign_in(request, user)
-    return _back("/", notice="Your account has been created and you are signed in.", request=request)
+    return portal.page(request, "register_sent.html", "Check your email", address=address, hours=LINK_HOURS)
 
+
+@router.get("/register/confirm")
+def register_password_page(request: Request, token: str = ""):
+    """The link sent to a new address: choose a password."""
+    pending = pending_registration(_portal(request).database, token)
+    if pending is None:
+        raise HTTPException(404, "This link is not valid: it has been used, has expired or was never sent. "
+                                 "Ask for an account again to be sent a new one.")
+    return _portal(request).page(request, "register_password.html", "Choose your password", address=pending[0],
+                                 token=token)
+
+
+@router.post("/register/confirm")
+def register_password(request: Request, token: str = Form(""), password: str = Form(""),
+                      csrf_token: str = Form("")):
+    """Make the account with the chosen password, and sign in."""
+    check_csrf(request, csrf_token)
+    portal = _portal(request)
+    try:
+        user = finish_registration(portal.database, token[:100], password[:1024])
+    except AccountError as exc:
+        pending = pending_registration(portal.database, token)
+        if pending is None:
+            raise HTTPException(404, exc.message) from None
+        return portal.page(request, "register_password.html", "Choose your password", 400, address=pending[0],
+                           token=token, errors=[{"text": exc.message, "href": "#password"}])
+    sign_in(request, portal.database, user, portal.settings)
+    return _back("/", notice="Your account has been created and you are signed in.", request=request)

@@ -1,24 +1,27 @@
-"""Sessions, CSRF tokens and the sign-in rate limit of the portal.
+"""Sessions, CSRF tokens, the client's address and the sign-in limits of the portal.
 
-The session is a cookie signed with the archive's secret key (Starlette's SessionMiddleware, through
-itsdangerous): it holds the account id and a CSRF token, never a password. Every form carries the
-token and every state-changing request must send it back (a form field, or the ``X-CSRF-Token``
-header for the JSON API). Sign-in attempts are limited per address and per client.
+The session cookie is signed with the archive's secret key (Starlette's SessionMiddleware, through
+itsdangerous). It holds a CSRF token and, once signed in, a random session id: whose session it is and whether it
+still runs is kept in the catalogue (``access.sessions``), so sign-out, a password change and disabling end it.
+Every form carries the CSRF token and every state-changing request must send it back (a form field, or the
+``X-CSRF-Token`` header for the JSON API). Sign-in attempts are counted in the catalogue (``access.throttle``).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import secrets
-import threading
-import time
-from collections import deque
 
 from fastapi import HTTPException, Request
 
-from access.users import signed_in
+from access import throttle
+from access.sessions import session_user, start_session
+from access.sessions import sign_out as end_session_of
+from access.users import authenticate
 from preservation.catalogue import Database
 from preservation.catalogue.users import User
+from preservation.config import Settings
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -47,70 +50,76 @@ def check_csrf(request: Request, sent: str | None) -> None:
         raise HTTPException(403, "The form has expired or did not come from this site. Go back and try again.")
 
 
+def client_address(request: Request, trusted_proxies: tuple[str, ...]) -> str:
+    """The address of the person's machine: the connection's own, unless it comes from a trusted proxy, when the
+    nearest address in X-Forwarded-For that is not itself a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    if not trusted_proxies or not _trusted(peer, trusted_proxies):
+        return peer
+    forwarded = [part.strip() for part in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for address in reversed([part for part in forwarded if part]):
+        if not _trusted(address, trusted_proxies):
+            return address if _is_address(address) else peer
+    return peer
+
+
 def current_user(request: Request, database: Database) -> User | None:
-    """The signed-in person, if the session names an enabled account."""
-    user_id = request.session.get("user", "")
-    user = signed_in(database, user_id) if user_id else None
-    if user_id and user is None:
-        request.session.clear()  # the account was disabled or removed
-    return user
+    """The signed-in person, if the session cookie names a running session of an enabled account."""
+    token = request.session.get("sid", "")
+    if not token:
+        return None
+    if not hasattr(request.state, "user"):
+        request.state.user = session_user(request.app.state.portal.settings, database, token)
+    if request.state.user is None:
+        request.session.clear()  # signed out elsewhere, timed out, disabled or removed
+    return request.state.user
 
 
-def sign_in(request: Request, user: User) -> None:
+def sign_in(request: Request, database: Database, user: User, settings: Settings) -> None:
     """Start a fresh session for ``user`` (a new CSRF token too: nothing carries over from before)."""
     request.session.clear()
-    request.session["user"] = user.id
+    request.session["sid"] = start_session(database, user, client_address(request, settings.trusted_proxies),
+                                           request.headers.get("user-agent", ""))
+    request.state.user = user
     csrf_token(request)
 
 
-class RateLimit:
-    """At most ``attempts`` failures per key within ``window`` seconds (in this process)."""
-
-    def __init__(self, attempts: int = 5, window: float = 900.0):
-        self.attempts, self.window = attempts, window
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until another attempt is allowed for all of ``keys`` (0: now)."""
-        now = time.monotonic()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                failures = self._failures.get(key)
-                while failures and failures[0] <= now - self.window:
-                    failures.popleft()
-                if failures and len(failures) >= self.attempts:
-                    wait = max(wait, failures[0] + self.window - now)
-        return int(wait) + (1 if wait else 0)
-
-    def failed(self, *keys: str) -> None:
-        """Count a failed attempt against each key."""
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
-
-    def succeeded(self, key: str) -> None:
-        """Forget the failures of a key that has just signed in."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-
-def attempt_sign_in(request: Request, database: Database, limits: RateLimit, email: str, password: str) -> User:
-    """Sign in with an address and password, within the rate limit; 429 when over it, 401 when wrong."""
-    from access.users import authenticate
-
-    client = f"client:{request.client.host if request.client else '?'}"
-    address = f"address:{email.strip().lower()}"
-    wait = limits.retry_after(client, address)
-    if wait:
-        raise HTTPException(429, f"Too many failed sign-ins. Try again in {wait // 60 + 1} minutes.",
-                            headers={"Retry-After": str(wait)})
+def attempt_sign_in(request: Request, database: Database, settings: Settings, email: str, password: str) -> User:
+    """Sign in with an address and password, within the limits; 429 when over one, 401 when wrong."""
+    client = client_address(request, settings.trusted_proxies)
+    try:
+        ticket = throttle.begin_sign_in(database, email, client)
+    except throttle.TooManyAttempts as exc:
+        minutes = "a minute" if exc.wait <= 60 else f"{exc.wait // 60 + 1} minutes"
+        raise HTTPException(429, f"Too many sign-in attempts. Try again in {minutes}.",
+                            headers={"Retry-After": str(exc.wait)}) from None
     user = authenticate(database, email, password)
     if user is None:
-        limits.failed(client, address)
         raise HTTPException(401, "The email address or password is not right.")
-    limits.succeeded(address)
-    sign_in(request, user)
+    throttle.signed_in(database, ticket)
+    sign_in(request, database, user, settings)
     return user
+
+
+def _trusted(address: str, trusted_proxies: tuple[str, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(proxy, strict=False) for proxy in trusted_proxies)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def sign_out(request: Request, database: Database) -> None:
+    """End the signed-in session (in the catalogue: the cookie is worthless from now on) and forget the cookie's."""
+    token = request.session.get("sid", "")
+    if token:
+        end_session_of(database, token)
+    request.session.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 UUID_LEN = 36
@@ -238,6 +238,39 @@ class UserRow(Base):
     last_login: Mapped[str] = mapped_column(String(TIME_LEN), default="")
 
 
+class AttemptRow(Base):
+    """One sign-in or registration attempt, counted against a key (an account, a client, both) before it is tried."""
+
+    __tablename__ = "attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(400), index=True)
+    at: Mapped[float] = mapped_column(Float, index=True)  # seconds since the epoch
+
+
+class PortalSessionRow(Base):
+    """A signed-in portal session; the cookie carries a random id whose SHA-256 is this row's id."""
+
+    __tablename__ = "portal_sessions"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float] = mapped_column(Float, default=0, server_default="0")
+    ended_why: Mapped[str] = mapped_column(Text, default="", server_default="")
+    client: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    agent: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class RegistrationRow(Base):
+    """An account asked for in the portal, waiting for its owner to follow the link sent to the address."""
+
+    __tablename__ = "registrations"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
 class RecordRow(Base):
     """A searchable record — a file, or a unit of description — with its facets and its words."""
 
@@ -280,6 +313,8 @@ class RequestRow(Base):
     delivered_at: Mapped[str] = mapped_column(Text, default="", server_default="")
     expires_at: Mapped[str] = mapped_column(Text, default="", server_default="")
     delivery_note: Mapped[str] = mapped_column(Text, default="", server_default="")  # what could not be delivered
+    revoked_at: Mapped[str] = mapped_column(Text, default="", server_default="")  # downloads stopped by an archivist
+    revoked_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class RequestItemRow(Base):

@@ -33,6 +33,8 @@ class Request:
     delivered_at: str = ""
     expires_at: str = ""
     delivery_note: str = ""
+    revoked_at: str = ""
+    revoked_reason: str = ""
 
 
 def open_request(session: Session, user_id: str) -> Request | None:
@@ -168,4 +170,5 @@ def _request(session: Session, row: RequestRow) -> Request:
                                   .order_by(RequestItemRow.aip_id, RequestItemRow.target)).all())
     return Request(row.id, row.user_id, row.purpose, row.state, row.created_at, row.submitted_at, row.decided_at,
                    row.decided_by, row.decision_reason, tuple(tuple(item) for item in items), row.dip_location,
-                   row.dip_key, row.dip_files, row.delivered_at, row.expires_at, row.delivery_note)
+                   row.dip_key, row.dip_files, row.delivered_at, row.expires_at, row.delivery_note,
+                   row.revoked_at, row.revoked_reason)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from preservation.catalogue.models import UserRow
+from preservation.catalogue.models import RegistrationRow, UserRow
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,22 @@ def update_user(session: Session, user_id: str, **values: object) -> None:
 
 def _user(row: UserRow) -> User:
     return User(row.id, row.email, row.name, row.role, row.created_at, bool(row.disabled), row.last_login)
+
+
+def add_registration(session: Session, token_hash: str, email: str, name: str, at: float) -> None:
+    """Keep an asked-for account until its owner follows the link (only the link's hash is kept)."""
+    session.add(RegistrationRow(token_hash=token_hash, email=email, name=name, created_at=at))
+
+
+def registration(session: Session, token_hash: str) -> tuple[str, str, float] | None:
+    """(address, name, when asked) of the registration a link's hash names, if there is one."""
+    row = session.get(RegistrationRow, token_hash)
+    return (row.email, row.name, row.created_at) if row is not None else None
+
+
+def drop_registrations(session: Session, email: str = "", before: float = 0.0) -> None:
+    """Forget the registrations of an address, or every one asked for before ``before``."""
+    if email:
+        session.execute(delete(RegistrationRow).where(RegistrationRow.email == email))
+    if before:
+        session.execute(delete(RegistrationRow).where(RegistrationRow.created_at < before))

@@ -1,0 +1,125 @@
+"""Limits on sign-in and registration attempts that hold under concurrency and across server processes.
+
+An attempt is written to the catalogue (and committed) *before* the password is checked; only then are the
+attempts in each window counted. Whatever the interleaving, the attempt committed n-th sees at least n, so no
+more than a limit's worth of attempts are ever tried, however many arrive at once and at however many server
+processes. An attempt a limit refuses is withdrawn: it was never tried, so it does not count.
+
+The limits (docs/security.md says why these):
+
+- **account and client together**: 5 attempts in 15 minutes. A guesser on one client is stopped; the account's
+  owner, on their own client, is not locked out by them;
+- **client**: 50 attempts in 15 minutes over all accounts, against one client trying many accounts;
+- **account, from anywhere**: after 10 attempts in 15 minutes, each further attempt waits 2, 4, 8 … seconds
+  after the one before, at most a minute. Guessing from many clients is slowed to one try a minute; the owner
+  waits at most a minute, never hours;
+- **registration**: 5 an hour per client and 200 an hour over all clients.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from preservation.catalogue import Database
+from preservation.catalogue.attempts import (
+    add_attempts,
+    attempts_since,
+    forget_attempts,
+    forget_attempts_before,
+    withdraw_attempts,
+)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``attempts`` attempts per key within ``window`` seconds."""
+
+    attempts: int
+    window: float
+
+
+PAIR = Limit(5, 900)
+CLIENT = Limit(50, 900)
+ACCOUNT_FREE = Limit(10, 900)  # attempts on an account from anywhere before each must wait
+ACCOUNT_MAX_DELAY = 60.0
+REGISTER_CLIENT = Limit(5, 3600)
+REGISTER_ALL = Limit(200, 3600)
+KEPT = 2 * 3600  # attempts older than this are read by no window
+
+
+class TooManyAttempts(Exception):
+    """A limit refuses the attempt; ``wait`` is the number of seconds until one would be allowed."""
+
+    def __init__(self, wait: float):
+        super().__init__(wait)
+        self.wait = max(1, int(wait) + 1)
+
+
+@dataclass
+class Ticket:
+    """An attempt being tried: its rows, to withdraw when it turns out not to count."""
+
+    ids: list[int]
+    pair_key: str
+
+
+def begin_sign_in(database: Database, address: str, client: str, now: float | None = None) -> Ticket:
+    """Count a sign-in attempt for ``address`` from ``client``; TooManyAttempts if a limit refuses it."""
+    now = time.time() if now is None else now
+    address = address.strip().lower()
+    pair, by_client, account = f"pair:{address}|{client}", f"client:{client}", f"account:{address}"
+    ids = _record(database, [pair, by_client, account], now)
+    try:
+        with database.session() as session:
+            for key, limit in ((pair, PAIR), (by_client, CLIENT)):
+                _within(session, key, limit, now)
+            count, latest = attempts_since(session, account, now - ACCOUNT_FREE.window, exclude=ids)
+            if count >= ACCOUNT_FREE.attempts:
+                delay = min(2.0 ** (count - ACCOUNT_FREE.attempts + 1), ACCOUNT_MAX_DELAY)
+                if now - latest < delay:
+                    raise TooManyAttempts(delay - (now - latest))
+    except TooManyAttempts:
+        _withdraw(database, ids)
+        raise
+    return Ticket(ids, pair)
+
+
+def signed_in(database: Database, ticket: Ticket) -> None:
+    """The attempt succeeded: it does not count, and the failures of this account on this client are forgotten."""
+    with database.session() as session:
+        withdraw_attempts(session, ticket.ids)
+        forget_attempts(session, ticket.pair_key)
+
+
+def begin_registration(database: Database, client: str, now: float | None = None) -> None:
+    """Count a registration from ``client``; TooManyAttempts if this client or everyone has made too many."""
+    now = time.time() if now is None else now
+    keys = [f"register:{client}", "register:*"]
+    ids = _record(database, keys, now)
+    try:
+        with database.session() as session:
+            for key, limit in zip(keys, (REGISTER_CLIENT, REGISTER_ALL), strict=True):
+                _within(session, key, limit, now)
+    except TooManyAttempts:
+        _withdraw(database, ids)
+        raise
+
+
+def _record(database: Database, keys: list[str], now: float) -> list[int]:
+    """Write the attempt and commit it before anything is counted (the counting sees it, and every other)."""
+    with database.session() as session:
+        forget_attempts_before(session, now - KEPT)
+        return add_attempts(session, keys, now)
+
+
+def _within(session, key: str, limit: Limit, now: float) -> None:
+    count, _ = attempts_since(session, key, now - limit.window)
+    if count > limit.attempts:
+        oldest = attempts_since(session, key, now - limit.window, oldest=True)[1]
+        raise TooManyAttempts(oldest + limit.window - now)
+
+
+def _withdraw(database: Database, ids: list[int]) -> None:
+    with database.session() as session:
+        withdraw_attempts(session, ids)

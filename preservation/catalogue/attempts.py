@@ -1,0 +1,43 @@
+"""Attempts (at signing in, at registering) counted in the catalogue, so that every server process agrees."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from preservation.catalogue.models import AttemptRow
+
+
+def add_attempts(session: Session, keys: list[str], at: float) -> list[int]:
+    """Record one attempt against each key; their ids, to withdraw them later."""
+    rows = [AttemptRow(key=key, at=at) for key in keys]
+    session.add_all(rows)
+    session.flush()
+    return [row.id for row in rows]
+
+
+def attempts_since(session: Session, key: str, since: float, exclude: list[int] = (), oldest: bool = False
+                   ) -> tuple[int, float]:
+    """How many attempts ``key`` has had since ``since`` (leaving out ``exclude``), and when the latest (or the
+    oldest) of them was (0 if none)."""
+    when = func.min(AttemptRow.at) if oldest else func.max(AttemptRow.at)
+    query = select(func.count(), when).where(AttemptRow.key == key, AttemptRow.at >= since)
+    if exclude:
+        query = query.where(AttemptRow.id.not_in(list(exclude)))
+    count, at = session.execute(query).one()
+    return count, at or 0.0
+
+
+def withdraw_attempts(session: Session, ids: list[int]) -> None:
+    """Forget attempts that were not tried (refused by a limit) or that do not count (a success)."""
+    session.execute(delete(AttemptRow).where(AttemptRow.id.in_(ids)))
+
+
+def forget_attempts(session: Session, key: str) -> None:
+    """Forget every attempt against ``key`` (its owner has just signed in from there)."""
+    session.execute(delete(AttemptRow).where(AttemptRow.key == key))
+
+
+def forget_attempts_before(session: Session, before: float) -> int:
+    """Remove attempts older than every window that reads them; how many went."""
+    return session.execute(delete(AttemptRow).where(AttemptRow.at < before)).rowcount
