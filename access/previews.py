@@ -100,12 +100,13 @@ def trim(folder: Path, limit: int, now: float | None = None) -> list[Path]:
             if _evict(path, now):
                 total -= size
                 removed.append(path)
-        named = {path.name.split(".")[0] for _, _, path in entries}
+        named = {path.name.split(".")[0] for _, _, path in entries if path not in removed}  # entries kept
         for path in work:  # a work folder whose entry nobody is making: its maker died
-            _clear(folder / f"{path.name[1:].split('.')[0]}{LOCK}", path)
+            name = path.name[1:].split(".")[0]
+            _clear(folder / f"{name}{LOCK}", path, keep_lock=name in named)
         for path in locks:  # a lock with no entry (fetching it failed, or it was deleted): nobody needs it
             if path.name.split(".")[0] not in named:
-                _clear(path, None)
+                _clear(path, None, keep_lock=False)
     return removed
 
 
@@ -191,15 +192,15 @@ def _evict(entry: Path, now: float) -> bool:
         os.close(handle)
 
 
-def _clear(lock: Path, work: Path | None) -> None:
-    """Delete ``work`` (or, without it, the lock itself) if nobody holds ``lock``."""
+def _clear(lock: Path, work: Path | None, keep_lock: bool) -> None:
+    """Delete ``work`` and (unless ``keep_lock``) the lock itself, if nobody holds ``lock``."""
     handle = _lock(lock, wait=False)
     if handle is None:
         return
     try:
         if work is not None:
             shutil.rmtree(work, ignore_errors=True)
-        else:
+        if not keep_lock:
             lock.unlink(missing_ok=True)
     finally:
         os.close(handle)

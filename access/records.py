@@ -7,7 +7,6 @@ not find (closed, for a researcher) is answered exactly as a record that does no
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -114,11 +113,6 @@ def preview(settings: Settings, database: Database, user: User | None, aip_id: s
     if chosen is None:  # a closed record, one that does not exist, or nothing to show: the same answer
         raise NotFound("no preview of this record", hint="Request a copy instead.")
     return previews.cached_preview(settings, database, chosen)  # only now is the cache looked at
-
-
-def preview_folder() -> tempfile.TemporaryDirectory:
-    """A private temporary folder for one preview."""
-    return tempfile.TemporaryDirectory(prefix="preserve-preview-")
 
 
 def _previewable(session, record: Record, user: User | None, today: str) -> FileRecord | None:
