@@ -44,7 +44,7 @@ from preservation.model import CLOSED, DISSEMINATION, SUCCESS, Agent, Event, Fil
 from storage import open_location
 from storage.base import Storage
 from storage.digests import hash_stream
-from storage.links import download_link
+from storage.links import signed_link
 from storage.ocfl import read_inventory, version_state
 
 DIP_PREFIX = "dips/"
@@ -114,8 +114,11 @@ def deliver_request(settings: Settings, database: Database, reference: str, agen
 
 
 def delivery_link(settings: Settings, request: Request, now: datetime | None = None) -> str:
-    """A link to the request's DIP working until the delivery expires (a presigned URL from S3, else a signed
-    portal address); RequestError once it has expired."""
+    """A signed portal link to the request's DIP working until the delivery expires, wherever the DIP is kept
+    (the portal checks the person, the request and the files at every download: access.download); RequestError
+    once it has expired or was revoked."""
+    if request.revoked_at:
+        raise RequestError(f"request {request.id[:8]} was revoked: {request.revoked_reason}")
     if request.state != "delivered" or not request.dip_key:
         raise RequestError(f"request {request.id[:8]} has not been delivered")
     left = (datetime.fromisoformat(request.expires_at) - (now or datetime.now(UTC))).total_seconds()
@@ -123,8 +126,8 @@ def delivery_link(settings: Settings, request: Request, now: datetime | None = N
         raise RequestError(f"the download for request {request.id[:8]} has expired",
                            hint="Ask an archivist to deliver it again: `preserve request deliver`.")
     store = dip_storage(settings, request.dip_location)
-    link = download_link(store, request.dip_key, int(left), archive_secret(settings))
-    return link if "://" in link else f"{settings.portal_url}/download/{link}"
+    signed = signed_link(store.name, request.dip_key, int(left), archive_secret(settings))
+    return f"{settings.portal_url}/download/{signed}"
 
 
 def _choose(session, request: Request, today: str) -> tuple[dict[str, tuple[FileRecord, FileRecord | None]], int]:

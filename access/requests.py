@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from access.delivery import dip_storage
 from access.records import findable
 from access.text import refuse_control_characters
 from access.users import require_role
@@ -29,6 +30,7 @@ from preservation.catalogue.requests import (
     user_address,
 )
 from preservation.catalogue.users import User
+from preservation.config import Settings
 from preservation.errors import AccessDenied, NotFound, RequestError
 from preservation.identifiers import new_uuid, timestamp
 
@@ -93,6 +95,31 @@ def decide_request(database: Database, reference: str, approve: bool, reason: st
                       f"Your request for {len(request.items)} record(s) has been {state}.\n\nReason: {reason}", when)
         return get_request(session, request.id)
 
+
+
+def revoke_request(settings: Settings, database: Database, reference: str, reason: str, archivist: str) -> Request:
+    """Stop an approved or delivered request's downloads at once and remove its DIP; the researcher is told why."""
+    refuse_control_characters(reason, "the reason", RequestError, line_breaks=True)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise RequestError("give a reason: the researcher is told it")
+    with database.session() as session:
+        request = get_request(session, reference)
+        if request.state not in ("approved", "delivered"):
+            raise RequestError(f"request {request.id[:8]} is {request.state}: only approved or delivered requests "
+                               "can be revoked")
+        when = timestamp()
+        update_request(session, request.id, state="revoked", revoked_at=when,
+                       revoked_reason=f"{reason} ({archivist})" if archivist else reason)
+        queue_message(session, user_address(session, request.user_id), f"Your request {request.id[:8]} is revoked",
+                      f"The archive has withdrawn the download of your request for {len(request.items)} "
+                      f"record(s).\n\nReason: {reason}", when)
+    if request.dip_key:  # after the commit: from now on no download is served, whatever the storage does
+        dip_storage(settings, request.dip_location).delete(request.dip_key)
+        with database.session() as session:
+            update_request(session, request.id, dip_key="")
+    with database.session() as session:
+        return get_request(session, request.id)
 
 
 def basket(database: Database, user: User | None) -> Request | None:

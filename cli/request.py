@@ -10,7 +10,7 @@ from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
 from preservation.errors import NotFound
 
-STATES = ["open", "submitted", "approved", "delivered", "refused"]
+STATES = ["open", "submitted", "approved", "delivered", "refused", "revoked"]
 
 
 @click.group("request")
@@ -63,8 +63,10 @@ def show_command(ctx: click.Context, request_id: str, as_json: bool) -> None:
     out.print(f"Request [bold]{request.id}[/bold] from {esc(who)}: {request.state}")
     out.print(f"  purpose: {esc(request.purpose) or '—'}")
     if request.decided_at:
-        out.print(f"  {request.state} by {esc(request.decided_by)} on {request.decided_at[:10]}: "
-                  f"{esc(request.decision_reason)}")
+        out.print(f"  {'approved' if request.revoked_at else request.state} by {esc(request.decided_by)} on "
+                  f"{request.decided_at[:10]}: {esc(request.decision_reason)}")
+    if request.revoked_at:
+        out.print(f"  revoked on {request.revoked_at[:10]}: {esc(request.revoked_reason)}")
     listing = table("AIP", "Record", "Title", "Access now")
     for aip_id, target, record in records:
         listing.add_row(aip_id[:8], esc(f"objects/{target}" if target else "the whole AIP"),
@@ -130,11 +132,26 @@ def deliver_command(ctx: click.Context, request_id: str, archivist: str | None) 
     _deliver(ctx, request_id, archivist)
 
 
+@request_group.command("revoke")
+@click.argument("request_id")
+@click.option("--reason", required=True, help="What the researcher is told.")
+@click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who revokes (default: login name).")
+@click.pass_context
+def revoke_command(ctx: click.Context, request_id: str, reason: str, archivist: str | None) -> None:
+    """Withdraw an approved or delivered request: its download link stops working at once and its DIP is removed."""
+    from access.requests import revoke_request
+
+    obj = app(ctx)
+    request = revoke_request(obj.settings, obj.database(), request_id, reason, archivist or getpass.getuser())
+    console().print(f"Request {request.id[:8]} revoked: its download no longer works and its DIP is removed; the "
+                    "researcher has a message in the outbox.")
+
+
 @request_group.command("link")
 @click.argument("request_id")
 @click.pass_context
 def link_command(ctx: click.Context, request_id: str) -> None:
-    """Print the download link of a delivered request (it works until the delivery expires)."""
+    """Print the download link of a delivered request (for its researcher, signed in, until the delivery expires)."""
     from access.delivery import delivery_link
     from preservation.catalogue.requests import get_request
 

@@ -67,7 +67,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 @click.argument("role", type=click.Choice(["researcher", "archivist", "administrator"]))
 @click.pass_context
 def role_command(ctx: click.Context, email: str, role: str) -> None:
-    """Change what the account EMAIL may do."""
+    """Change what the account EMAIL may do (its portal sessions end: it signs in again)."""
     from access.users import set_role
 
     user = set_role(app(ctx).database(), email, role)
@@ -79,7 +79,7 @@ def role_command(ctx: click.Context, email: str, role: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
 @click.pass_context
 def password_command(ctx: click.Context, email: str, password_stdin: bool) -> None:
-    """Give the account EMAIL a new password."""
+    """Give the account EMAIL a new password (its portal sessions end: it signs in again)."""
     from access.users import set_password
 
     user = set_password(app(ctx).database(), email, _password(password_stdin))
@@ -91,11 +91,40 @@ def password_command(ctx: click.Context, email: str, password_stdin: bool) -> No
 @click.option("--enable", is_flag=True, help="Allow the account to sign in again.")
 @click.pass_context
 def disable_command(ctx: click.Context, email: str, enable: bool) -> None:
-    """Stop the account EMAIL signing in (or allow it again with --enable); nothing it did is removed."""
+    """Stop the account EMAIL signing in and end its sessions (or allow it again with --enable); nothing it did
+    is removed."""
     from access.users import set_disabled
 
     user = set_disabled(app(ctx).database(), email, not enable)
     console().print(f"{esc(user.email)} is {'disabled' if user.disabled else 'enabled'}.")
+
+
+@user_group.command("sessions")
+@click.argument("email")
+@click.option("--end", is_flag=True, help="End every running session of the account (it must sign in again).")
+@json_option(help="Print as JSON.")
+@click.pass_context
+def sessions_command(ctx: click.Context, email: str, end: bool, as_json: bool) -> None:
+    """The portal sessions of the account EMAIL: when each began, was last used, from where, and whether it runs."""
+    from access.sessions import end_sessions, session_state, sessions, when
+
+    obj = app(ctx)
+    ended = end_sessions(obj.database(), email) if end else None
+    user, found = sessions(obj.database(), email)
+    if as_json:
+        emit_json({"email": user.email, "ended": ended, "sessions": [
+            {"started": when(s.created_at), "last_seen": when(s.last_seen), "client": s.client, "agent": s.agent,
+             "state": session_state(obj.settings, s)} for s in found]})
+        return
+    if ended is not None:
+        console().print(f"{ended} running session(s) of {esc(user.email)} ended.")
+    listing = table("Started (UTC)", "Last used", "From", "Browser", "State")
+    for found_session in found[:50]:
+        listing.add_row(when(found_session.created_at), when(found_session.last_seen), esc(found_session.client),
+                        esc(found_session.agent[:40]), esc(session_state(obj.settings, found_session)))
+    console().print(listing if found else f"{esc(user.email)} has never signed in to the portal.")
+    if len(found) > 50:
+        console().print(f"… and {len(found) - 50} older session(s) (--json lists them all).")
 
 
 def register(group: click.Group) -> None:

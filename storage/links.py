@@ -29,10 +29,16 @@ def download_link(storage: Storage, key: str, seconds: int, secret: bytes = b"")
 
     if isinstance(storage, S3Storage):  # the server checks the signature and the expiry
         return storage.presigned_url(key, seconds)
+    return signed_link(storage.name, key, seconds, secret)
+
+
+def signed_link(location: str, key: str, seconds: int, secret: bytes) -> str:
+    """A link to ``key`` in ``location`` signed with ``secret`` for the portal to check (whatever the storage)."""
     if not secret:
         raise StorageError("local download links need a secret to sign them with")
+    check_key(key)
     expires = int(time.time()) + seconds
-    return f"{quote(key)}?expires={expires}&signature={_signature(secret, storage.name, key, expires)}"
+    return f"{quote(key)}?expires={expires}&signature={_signature(secret, location, key, expires)}"
 
 
 def verify_local_link(link: str, location: str, secret: bytes, now: float | None = None) -> str:

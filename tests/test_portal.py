@@ -146,7 +146,10 @@ def test_download_links_cannot_be_forged_stretched_or_pointed_elsewhere(archive)
     path, query = link.split("?")
     expires = int(re.search(r"expires=(\d+)", query).group(1))
     anyone = TestClient(create_app(archive.settings))
-    assert anyone.get(link).status_code == 200  # the link is the key: it works for whoever holds it, until it ends
+    assert researcher.get(link).status_code == 200  # the link works for the researcher whose request it is
+    asked = anyone.get(link, follow_redirects=False)  # anyone else holding it is asked to sign in, then refused
+    assert asked.status_code == 303 and asked.headers["location"].startswith("/login?next=%2Fdownload%2F")
+    assert _client(archive, "archivist").get(link).status_code == 404
     forged = [
         f"{path}?{query.replace(str(expires), str(expires + 86400))}",  # stretched
         f"{path}?expires={expires}&signature={'0' * 64}",  # forged

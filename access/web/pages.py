@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
-from starlette.background import BackgroundTask
 
 from access import requests as requesting
 from access.delivery import delivery_link, dip_storage
-from access.records import findable, preview, preview_folder, view_record
+from access.download import closed_today, open_download, request_of_key
+from access.records import findable, preview, view_record
 from access.registration import LINK_HOURS, ask_for_account, finish_registration, pending_registration
 from access.search import search
 from access.secret import archive_secret
@@ -88,17 +87,13 @@ def record_page(request: Request, aip_id: str, path: str = ""):
 
 @router.get("/preview/{aip_id}/{path:path}")
 def preview_content(request: Request, aip_id: str, path: str):
-    """An open image or PDF, shown in the record page."""
+    """An open image or PDF, shown in the record page: a derived, size-capped copy made once and kept in the
+    preview cache."""
     portal = _portal(request)
     user = current_user(request, portal.database)
-    folder = preview_folder()
-    try:
-        content, mime = preview(portal.settings, portal.database, user, aip_id, path.strip("/"), Path(folder.name))
-    except BaseException:
-        folder.cleanup()
-        raise
+    content, mime = preview(portal.settings, portal.database, user, aip_id, path.strip("/"))
     return FileResponse(content, media_type=mime, content_disposition_type="inline",
-                        headers={"Cache-Control": "private, no-store"}, background=BackgroundTask(folder.cleanup))
+                        headers={"Cache-Control": "private, no-store"})
 
 
 @router.post("/basket/add")
@@ -163,14 +158,16 @@ def request_page(request: Request, request_id: str):
     portal = _portal(request)
     user = _signed_in(request, "researcher", "archivist", "administrator")
     found = requesting.request_for(portal.database, user, request_id)
-    link, expired = "", ""
+    link, expired, closed = "", "", 0
     if found.state == "delivered":
         try:
             link = delivery_link(portal.settings, found)
         except RequestError as exc:
             expired = exc.message
+        closed = len(closed_today(portal.database, found)) if link else 0
     return portal.page(request, "request.html", f"Request {found.id[:8]}", user=user, found=found, link=link,
-                       expired=expired, records=requesting.request_records(portal.database, user, found))
+                       expired=expired, closed=closed,
+                       records=requesting.request_records(portal.database, user, found))
 
 
 @router.get("/queue")
@@ -217,19 +214,19 @@ def decide_request_page(request: Request, tasks: BackgroundTasks, request_id: st
 
 @router.get("/download/{key:path}")
 def download(request: Request, key: str):
-    """A DIP, through a signed link that has not expired."""
-    settings = _portal(request).settings
-    store = dip_storage(settings)
-    granted = verify_local_link(f"{key}?{request.url.query}", store.name, archive_secret(settings))
-    handle = store.open(granted)
-    name = granted.rsplit("/", 1)[-1]
-    return StreamingResponse(_chunks(handle), media_type="application/zip", background=BackgroundTask(handle.close),
-                             headers={"Content-Disposition": f'attachment; filename="request-{name}"'})
-
-
-def _chunks(handle, size: int = 1 << 20):
-    while chunk := handle.read(size):
-        yield chunk
+    """A DIP, through a signed link that has not expired, for the signed-in researcher whose request it is, with
+    what has been closed since approval left out."""
+    portal = _portal(request)
+    settings = portal.settings
+    found = request_of_key(portal.database, key)
+    granted = verify_local_link(f"{key}?{request.url.query}", dip_storage(settings, found.dip_location).name,
+                                archive_secret(settings))
+    user = current_user(request, portal.database)
+    if user is None:
+        raise SignInNeeded(f"{request.url.path}?{request.url.query}")
+    sent = open_download(settings, portal.database, user, found)
+    return StreamingResponse(sent.chunks, media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="request-{granted.rsplit("/", 1)[-1]}"'})
 
 
 @router.get("/login")
