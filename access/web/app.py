@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from access.secret import archive_secret
+from access.web.limits import BodyLimit
 from access.web.security import SignInNeeded, csrf_token, current_user
 from preservation.catalogue import Database
 from preservation.config import Settings
@@ -90,6 +91,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_kib * 1024)
     app.add_middleware(SessionMiddleware, secret_key=archive_secret(settings).hex(), session_cookie="preserve_session",
                        max_age=settings.session_hours * 3600, same_site="lax",
                        https_only=settings.portal_url.startswith("https://"))
