@@ -1,9 +1,9 @@
 """Limits on sign-in and registration attempts that hold under concurrency and across server processes.
 
-An attempt is written to the catalogue (and committed) *before* the password is checked; only then are the
-attempts in each window counted. Whatever the interleaving, the attempt committed n-th sees at least n, so no
-more than a limit's worth of attempts are ever tried, however many arrive at once and at however many server
-processes. An attempt a limit refuses is withdrawn: it was never tried, so it does not count.
+Attempts at the same keys take turns (a lock in the catalogue: PostgreSQL advisory locks, SQLite's write lock):
+in its turn an attempt counts those before it and, if every limit allows it, is written to the catalogue and
+committed *before* the password is checked. However many arrive at once, at however many server processes, no
+more than a limit's worth are ever tried. An attempt a limit refuses is not written: it was never tried.
 
 The limits (docs/security.md says why these):
 
@@ -26,7 +26,7 @@ from preservation.catalogue.attempts import (
     add_attempts,
     attempts_since,
     forget_attempts,
-    forget_attempts_before,
+    lock_attempts,
     withdraw_attempts,
 )
 
@@ -69,20 +69,16 @@ def begin_sign_in(database: Database, address: str, client: str, now: float | No
     now = time.time() if now is None else now
     address = address.strip().lower()
     pair, by_client, account = f"pair:{address}|{client}", f"client:{client}", f"account:{address}"
-    ids = _record(database, [pair, by_client, account], now)
-    try:
-        with database.session() as session:
-            for key, limit in ((pair, PAIR), (by_client, CLIENT)):
-                _within(session, key, limit, now)
-            count, latest = attempts_since(session, account, now - ACCOUNT_FREE.window, exclude=ids)
-            if count >= ACCOUNT_FREE.attempts:
-                delay = min(2.0 ** (count - ACCOUNT_FREE.attempts + 1), ACCOUNT_MAX_DELAY)
-                if now - latest < delay:
-                    raise TooManyAttempts(delay - (now - latest))
-    except TooManyAttempts:
-        _withdraw(database, ids)
-        raise
-    return Ticket(ids, pair)
+    with database.session() as session:
+        lock_attempts(session, [pair, by_client, account], now - KEPT)
+        _within(session, pair, PAIR, now)
+        _within(session, by_client, CLIENT, now)
+        count, latest = attempts_since(session, account, now - ACCOUNT_FREE.window)
+        if count >= ACCOUNT_FREE.attempts:
+            delay = min(2.0 ** (count - ACCOUNT_FREE.attempts + 1), ACCOUNT_MAX_DELAY)
+            if now - latest < delay:
+                raise TooManyAttempts(delay - (now - latest))
+        return Ticket(add_attempts(session, [pair, by_client, account], now), pair)
 
 
 def signed_in(database: Database, ticket: Ticket) -> None:
@@ -96,30 +92,15 @@ def begin_registration(database: Database, client: str, now: float | None = None
     """Count a registration from ``client``; TooManyAttempts if this client or everyone has made too many."""
     now = time.time() if now is None else now
     keys = [f"register:{client}", "register:*"]
-    ids = _record(database, keys, now)
-    try:
-        with database.session() as session:
-            for key, limit in zip(keys, (REGISTER_CLIENT, REGISTER_ALL), strict=True):
-                _within(session, key, limit, now)
-    except TooManyAttempts:
-        _withdraw(database, ids)
-        raise
-
-
-def _record(database: Database, keys: list[str], now: float) -> list[int]:
-    """Write the attempt and commit it before anything is counted (the counting sees it, and every other)."""
     with database.session() as session:
-        forget_attempts_before(session, now - KEPT)
-        return add_attempts(session, keys, now)
+        lock_attempts(session, keys, now - KEPT)
+        _within(session, keys[0], REGISTER_CLIENT, now)
+        _within(session, keys[1], REGISTER_ALL, now)
+        add_attempts(session, keys, now)
 
 
 def _within(session, key: str, limit: Limit, now: float) -> None:
-    count, _ = attempts_since(session, key, now - limit.window)
-    if count > limit.attempts:
-        oldest = attempts_since(session, key, now - limit.window, oldest=True)[1]
+    """TooManyAttempts if ``key`` has had its limit's worth of attempts in the window already."""
+    count, oldest = attempts_since(session, key, now - limit.window, oldest=True)
+    if count >= limit.attempts:
         raise TooManyAttempts(oldest + limit.window - now)
-
-
-def _withdraw(database: Database, ids: list[int]) -> None:
-    with database.session() as session:
-        withdraw_attempts(session, ids)

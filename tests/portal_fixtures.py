@@ -3,9 +3,17 @@ and one account per role."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from access.users import create_user
@@ -52,3 +60,38 @@ def make_portal_archive(preserve, tmp_path: Path) -> PortalArchive:
     for role in ROLES:
         create_user(database, f"{role}@example.org", f"A {role}", role, PASSWORD)
     return PortalArchive(context.settings, database, aip_id, paths)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_portal(home: Path, workers: int = 1) -> Iterator[str]:
+    """A real `preserve serve` for the archive at ``home`` (its portal_url set to where it listens): its base URL."""
+    port = free_port()
+    config = home / "preserve.toml"
+    config.write_text(config.read_text().replace('portal_url = "http://127.0.0.1:8000"',
+                                                 f'portal_url = "http://127.0.0.1:{port}"'))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")} | {"PRESERVE_HOME": str(home)}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "preserve"), "serve", "--port", str(port),
+                               "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"preserve serve exited: {server.stderr.read().decode()}")
+            if time.monotonic() > deadline:
+                pytest.fail("preserve serve did not start listening within 60 s")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(20)

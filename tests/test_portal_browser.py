@@ -3,10 +3,6 @@ search → request → approve → download, and axe-core on every page (no seri
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
@@ -14,17 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require_tool
-from tests.portal_fixtures import PASSWORD, make_portal_archive
+from tests.portal_fixtures import PASSWORD, make_portal_archive, running_portal
 
 AXE = Path(__file__).parents[1] / "access" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -35,28 +25,8 @@ def portal(preserve, tmp_path):
     if not AXE.is_file():
         pytest.fail(f"{AXE}: axe-core is not installed; run `make portal-assets`")
     archive = make_portal_archive(preserve, tmp_path)
-    port = _free_port()
-    config = preserve.home / "preserve.toml"
-    config.write_text(config.read_text().replace('portal_url = "http://127.0.0.1:8000"',
-                                                 f'portal_url = "http://127.0.0.1:{port}"'))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")} | {
-        "PRESERVE_HOME": str(preserve.home)}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "preserve"), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"preserve serve exited: {server.stderr.read().decode()}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{port}", archive, chromium
-    finally:
-        server.terminate()
-        server.wait(10)
+    with running_portal(preserve.home) as base:
+        yield base, archive, chromium
 
 
 def _browser(playwright, chromium: str):

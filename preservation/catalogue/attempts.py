@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from preservation.catalogue.models import AttemptRow
+
+
+def lock_attempts(session: Session, keys: list[str], forget_before: float) -> None:
+    """Take this transaction's turn at ``keys``: until it ends, no other attempt at them is counted or recorded.
+    PostgreSQL: an advisory lock per key (in one order, so two attempts cannot wait on each other); SQLite: the
+    database's write lock, taken by the first write (old attempts are forgotten with it)."""
+    if session.get_bind().dialect.name == "postgresql":
+        for key in sorted(set(keys)):
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+    forget_attempts_before(session, forget_before)
 
 
 def add_attempts(session: Session, keys: list[str], at: float) -> list[int]:
@@ -16,20 +26,17 @@ def add_attempts(session: Session, keys: list[str], at: float) -> list[int]:
     return [row.id for row in rows]
 
 
-def attempts_since(session: Session, key: str, since: float, exclude: list[int] = (), oldest: bool = False
-                   ) -> tuple[int, float]:
-    """How many attempts ``key`` has had since ``since`` (leaving out ``exclude``), and when the latest (or the
-    oldest) of them was (0 if none)."""
+def attempts_since(session: Session, key: str, since: float, oldest: bool = False) -> tuple[int, float]:
+    """How many attempts ``key`` has had since ``since``, and when the latest (or the oldest) of them was (0 if
+    none)."""
     when = func.min(AttemptRow.at) if oldest else func.max(AttemptRow.at)
     query = select(func.count(), when).where(AttemptRow.key == key, AttemptRow.at >= since)
-    if exclude:
-        query = query.where(AttemptRow.id.not_in(list(exclude)))
     count, at = session.execute(query).one()
     return count, at or 0.0
 
 
 def withdraw_attempts(session: Session, ids: list[int]) -> None:
-    """Forget attempts that were not tried (refused by a limit) or that do not count (a success)."""
+    """Forget attempts that do not count (a success)."""
     session.execute(delete(AttemptRow).where(AttemptRow.id.in_(ids)))
 
 
