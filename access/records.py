@@ -52,9 +52,10 @@ def findable(user: User | None) -> tuple[str, ...]:
     return EVERYTHING if user is not None and user.role in ("archivist", "administrator") else RESEARCHER
 
 
-def view_record(database: Database, user: User | None, aip_id: str, path: str, today: str | None = None
-                ) -> RecordView:
+def view_record(database: Database, user: User | None, aip_id: str, path: str, today: str | None = None,
+                preview_limit: int = 0) -> RecordView:
     """The record at ``path`` ('' the AIP's own) in AIP ``aip_id``; NotFound if there is none this person may find.
+    A file larger than ``preview_limit`` bytes (0: no limit) is offered no preview.
 
     Memory stays small whatever the AIP's size: the records that can hold others (described folders)
     are few, and the records below are read in batches, keeping the first ``MAX_CHILDREN``."""
@@ -80,6 +81,8 @@ def view_record(database: Database, user: User | None, aip_id: str, path: str, t
             children += [r for r in records_below(session, record.reference, today)
                          if r.aip_id != aip_id and r.access in allowed][:MAX_CHILDREN]
         preview = _previewable(session, record, user, today) if record.kind == "file" or record.file_id else None
+        if preview is not None and preview_limit and preview.size > preview_limit:
+            preview = None  # too large to show: the page offers no frame that would only say so
     return RecordView(record, described, [r for r in above + trail if r.access in allowed], children, more,
                       preview.format.mime_type if preview else "")
 

@@ -254,3 +254,13 @@ def test_a_file_closed_since_approval_is_withheld_from_the_download(archive, pre
     assert any(name.endswith(archive.paths["restricted"]) for name in names)
     assert archive.paths["open"] in withheld and archive.paths["open"] not in manifest
     assert archive.paths["restricted"] in manifest
+
+
+def test_a_file_too_large_to_preview_is_offered_no_preview_frame(archive):
+    from access.records import view_record
+
+    user = authenticate(archive.database, "researcher@example.org", PASSWORD)
+    shown = view_record(archive.database, user, archive.aip_id, archive.paths["open"])
+    assert shown.preview_mime == "image/jpeg"
+    too_large = view_record(archive.database, user, archive.aip_id, archive.paths["open"], preview_limit=100)
+    assert too_large.preview_mime == ""

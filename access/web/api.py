@@ -95,7 +95,9 @@ def api_search(request: Request, q: str = "", collection: str = "", format: str 
 def api_record(request: Request, aip_id: str, path: str = "") -> dict:
     """One record, its description, breadcrumb and what is below it (404 for one the person may not find)."""
     user = current_user(request, _portal(request).database)
-    view = view_record(_portal(request).database, user, aip_id, path.strip("/"))
+    settings = _portal(request).settings
+    view = view_record(_portal(request).database, user, aip_id, path.strip("/"),
+                       preview_limit=settings.preview_max_mib << 20)
     return {"record": dataclasses.asdict(view.record), "description": [list(d) for d in view.description],
             "breadcrumb": [dataclasses.asdict(r) for r in view.breadcrumb],
             "children": [dataclasses.asdict(r) for r in view.children], "more_children": view.more_children,

@@ -81,7 +81,8 @@ def record_page(request: Request, aip_id: str, path: str = ""):
     """One record: its description, breadcrumb, what is below it and a preview when it is open."""
     portal = _portal(request)
     user = current_user(request, portal.database)
-    view = view_record(portal.database, user, aip_id, path.strip("/"))
+    view = view_record(portal.database, user, aip_id, path.strip("/"),
+                       preview_limit=portal.settings.preview_max_mib << 20)
     return portal.page(request, "record.html", view.record.title or "Record", user=user, view=view)
 
 
