@@ -102,10 +102,16 @@ def deliver_request(settings: Settings, database: Database, reference: str, agen
     when = timestamp()
     expires = (datetime.now(UTC) + timedelta(hours=settings.access_link_hours)).isoformat(timespec="seconds")
     note = "; ".join(notes + ([f"{withheld} closed file(s) withheld"] if withheld else []))
+    with database.session() as session:
+        delivered = update_request(session, request.id, ("approved", "delivered"), state="delivered",
+                                   dip_location=store.name, dip_key=key, dip_files=len(files), delivered_at=when,
+                                   expires_at=expires, delivery_note=note)
+    if not delivered:  # revoked while the copies were being made: nothing is delivered, nobody is told it is
+        store.delete(key)
+        raise RequestError(f"request {request.id[:8]} was revoked while its copies were being made; nothing was "
+                           "delivered")
     _record_dissemination(settings, database, request, files, agents, when)
     with database.session() as session:
-        update_request(session, request.id, state="delivered", dip_location=store.name, dip_key=key,
-                       dip_files=len(files), delivered_at=when, expires_at=expires, delivery_note=note)
         queue_message(session, address, f"Your records for request {request.id[:8]} are ready",
                       f"{len(files)} file(s) are ready to download until {expires[:16].replace('T', ' ')} UTC:\n\n"
                       f"{settings.portal_url}/requests/{request.id}\n\n"

@@ -14,7 +14,7 @@ import secrets
 import time
 
 from access.text import refuse_control_characters
-from access.users import MAX_PASSWORD, create_user, valid_address
+from access.users import create_user, valid_address
 from preservation.catalogue import Database
 from preservation.catalogue.requests import queue_message
 from preservation.catalogue.users import User, add_registration, drop_registrations, find_user, registration
@@ -64,7 +64,7 @@ def finish_registration(database: Database, token: str, password: str) -> User:
     if pending is None:
         raise AccountError("this link is not valid: it has been used, has expired or was never sent",
                            hint="Ask for an account again to be sent a new link.")
-    user = create_user(database, pending[0], pending[1], "researcher", password[:MAX_PASSWORD])
+    user = create_user(database, pending[0], pending[1], "researcher", password)
     with database.session() as session:  # every link sent to this address is used up
         drop_registrations(session, user.email)
     return user

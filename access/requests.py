@@ -77,8 +77,10 @@ def submit_request(database: Database, user: User, purpose: str) -> Request:
         return get_request(session, request.id)
 
 
-def decide_request(database: Database, reference: str, approve: bool, reason: str, archivist: str) -> Request:
-    """Approve or refuse a submitted request, with a reason the researcher is told."""
+def decide_request(database: Database, reference: str, approve: bool, reason: str, archivist: str,
+                   archivist_id: str = "") -> Request:
+    """Approve or refuse a submitted request, with a reason the researcher is told; an archivist signed in to the
+    portal (``archivist_id``) may not decide their own."""
     refuse_control_characters(reason, "the reason", RequestError, line_breaks=True)
     reason = " ".join(reason.split())
     if not reason:
@@ -87,10 +89,13 @@ def decide_request(database: Database, reference: str, approve: bool, reason: st
         request = get_request(session, reference)
         if request.state != "submitted":
             raise RequestError(f"request {request.id[:8]} is {request.state}, not waiting for a decision")
+        if archivist_id and request.user_id == archivist_id:
+            raise AccessDenied("you cannot decide your own request", hint="Another archivist must decide it.")
         when = timestamp()
         state = "approved" if approve else "refused"
-        update_request(session, request.id, state=state, decided_at=when, decided_by=archivist,
-                       decision_reason=reason)
+        if not update_request(session, request.id, ("submitted",), state=state, decided_at=when, decided_by=archivist,
+                              decision_reason=reason):
+            raise RequestError(f"request {request.id[:8]} has just been decided by someone else")
         queue_message(session, user_address(session, request.user_id), f"Your request {request.id[:8]} is {state}",
                       f"Your request for {len(request.items)} record(s) has been {state}.\n\nReason: {reason}", when)
         return get_request(session, request.id)
@@ -109,8 +114,10 @@ def revoke_request(settings: Settings, database: Database, reference: str, reaso
             raise RequestError(f"request {request.id[:8]} is {request.state}: only approved or delivered requests "
                                "can be revoked")
         when = timestamp()
-        update_request(session, request.id, state="revoked", revoked_at=when,
-                       revoked_reason=f"{reason} ({archivist})" if archivist else reason)
+        if not update_request(session, request.id, ("approved", "delivered"), state="revoked", revoked_at=when,
+                              revoked_reason=f"{reason} ({archivist})" if archivist else reason):
+            raise RequestError(f"request {request.id[:8]} has just been changed by someone else: try again")
+        request = get_request(session, request.id)  # a delivery may have finished since it was read
         queue_message(session, user_address(session, request.user_id), f"Your request {request.id[:8]} is revoked",
                       f"The archive has withdrawn the download of your request for {len(request.items)} "
                       f"record(s).\n\nReason: {reason}", when)

@@ -264,3 +264,84 @@ def test_a_file_too_large_to_preview_is_offered_no_preview_frame(archive):
     assert shown.preview_mime == "image/jpeg"
     too_large = view_record(archive.database, user, archive.aip_id, archive.paths["open"], preview_limit=100)
     assert too_large.preview_mime == ""
+
+
+def test_the_session_cookie_is_http_only_same_site_and_on_https_host_only(archive):
+    plain = _client(archive)
+    plain.get("/login")
+    cookie = plain.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}
+                        ).headers["set-cookie"].lower()
+    assert cookie.startswith("preserve_session=") and "httponly" in cookie and "samesite=lax" in cookie
+    secure_settings = dataclasses.replace(archive.settings, portal_url="https://catalogue.example.org")
+    https = TestClient(create_app(secure_settings), base_url="https://catalogue.example.org")
+    cookie = https.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}
+                        ).headers["set-cookie"].lower()
+    assert cookie.startswith("__host-preserve_session=") and "secure" in cookie and "path=/" in cookie
+    assert "domain=" not in cookie
+
+
+def test_signing_in_starts_a_new_session_whatever_cookie_came_before(archive):
+    client = _client(archive)
+    before = _csrf(client)
+    planted = client.cookies.get("preserve_session")
+    assert client.post("/api/v1/session", json={"email": "researcher@example.org",
+                                                "password": PASSWORD}).status_code == 200
+    assert _csrf(client) != before and client.cookies.get("preserve_session") != planted
+    fixed = TestClient(create_app(archive.settings), base_url="http://127.0.0.1:8000",
+                       cookies={"preserve_session": planted})  # the cookie an attacker planted before sign-in
+    assert fixed.get("/api/v1/session").json()["user"] is None
+
+
+def test_an_unexpected_error_is_answered_with_the_portals_headers_and_no_detail(archive, monkeypatch):
+    from access.web import pages
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret detail /etc/passwd")
+
+    monkeypatch.setattr(pages, "search", broken)
+    client = TestClient(create_app(archive.settings), raise_server_exceptions=False)
+    answer = client.get("/?q=harbour")
+    assert answer.status_code == 500 and "secret detail" not in answer.text
+    assert answer.headers["cache-control"] == "no-store" and answer.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors" in answer.headers["content-security-policy"]
+
+
+def test_an_archivist_cannot_decide_their_own_request(archive):
+    archivist = _client(archive, "archivist")
+    token = _csrf(archivist)
+    archivist.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["restricted"]},
+                   headers={"X-CSRF-Token": token})
+    sent = archivist.post("/api/v1/basket/submit", json={"purpose": "Checking the restricted photograph"},
+                          headers={"X-CSRF-Token": token}).json()
+    own = archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Mine"},
+                         headers={"X-CSRF-Token": token})
+    assert own.status_code == 403 and "own request" in own.json()["error"]
+    other = _client(archive, "administrator")
+    assert other.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": False, "reason": "No"},
+                      headers={"X-CSRF-Token": _csrf(other)}).json()["state"] == "refused"
+
+
+def test_a_request_revoked_while_its_copies_are_made_is_never_delivered(archive, monkeypatch):
+    from access import delivery
+    from access.requests import revoke_request
+
+    researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
+    token = _csrf(researcher)
+    researcher.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["open"]},
+                    headers={"X-CSRF-Token": token})
+    sent = researcher.post("/api/v1/basket/submit", json={"purpose": "A history of the harbour"},
+                           headers={"X-CSRF-Token": token}).json()
+    gather = delivery._gather
+
+    def revoked_meanwhile(*args, **kwargs):
+        revoke_request(archive.settings, archive.database, sent["id"], "Sent to the wrong person", "head")
+        return gather(*args, **kwargs)
+
+    monkeypatch.setattr(delivery, "_gather", revoked_meanwhile)
+    archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Fine"},
+                   headers={"X-CSRF-Token": _csrf(archivist)})
+    shown = researcher.get(f"/api/v1/requests/{sent['id']}").json()
+    assert shown["state"] == "revoked" and "download" not in shown
+    assert not list((archive.settings.home / "access").rglob("*.zip"))
+    with archive.database.session() as session:
+        assert not [m for m in outbox(session) if m[1] == "researcher@example.org" and "are ready" in m[2]]

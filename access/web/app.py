@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -92,33 +92,29 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.add_middleware(BodyLimit, limit=settings.max_body_kib * 1024)
-    app.add_middleware(SessionMiddleware, secret_key=archive_secret(settings).hex(), session_cookie="preserve_session",
-                       max_age=settings.session_hours * 3600, same_site="lax",
-                       https_only=settings.portal_url.startswith("https://"))
-
     https = settings.portal_url.startswith("https://")
+    # over https the cookie is __Host-: Secure, for this host only, path / — no other site or subdomain can set it
+    app.add_middleware(SessionMiddleware, secret_key=archive_secret(settings).hex(),
+                       session_cookie="__Host-preserve_session" if https else "preserve_session",
+                       max_age=settings.session_hours * 3600, same_site="lax", https_only=https)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         request.state.nonce = secrets.token_urlsafe(16)
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", (
-            f"default-src 'self'; script-src 'self' 'nonce-{request.state.nonce}'; img-src 'self' data:; "
-            "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"))
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        # only the portal's own record pages frame a preview; nothing else may be framed at all
-        response.headers["X-Frame-Options"] = "SAMEORIGIN" if request.url.path.startswith("/preview/") else "DENY"
-        if https:
-            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        static = request.url.path.startswith(("/assets/", "/govuk/", "/static/"))
-        if static and response.status_code < 400:  # the same files for everyone: no one's data in them
-            response.headers.setdefault("Cache-Control", "public, max-age=86400")
-        elif response.status_code >= 400:  # an error page may carry a signed-in person's name and form token
-            response.headers["Cache-Control"] = "no-store"
+        return secure(request, await call_next(request), https)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception):
+        # answered outside the middleware above (Starlette's outermost layer): the same headers, no traceback
+        LOG.exception("%s %r: unexpected %s", request.method, request.url.path, type(exc).__name__)
+        if request.url.path.startswith("/api/"):
+            response = JSONResponse({"error": "Something went wrong on our side.",
+                                     "hint": "Try again later; if it goes on, tell the archive."}, 500)
         else:
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+            response = HTMLResponse("<!DOCTYPE html><html lang=en><title>Something went wrong</title>"
+                                    "<h1>Something went wrong on our side</h1><p>Try again later; if it goes on, "
+                                    "tell the archive.</p></html>", 500)
+        return secure(request, response, https)
 
     @app.exception_handler(PreservationError)
     async def preservation_error(request: Request, exc: PreservationError):
@@ -126,7 +122,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         message, hint = (exc.message, exc.hint or "") if status < 500 else (
             "Something went wrong on our side.", "Try again later; if it goes on, tell the archive.")
         if status >= 500:
-            LOG.error("%s %s: %s", request.method, request.url.path, exc.message)
+            LOG.error("%s %r: %s", request.method, request.url.path, exc.message)  # %r: no forged log lines
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message, "hint": hint}, status)
         return _error_page(request, status, message, hint)
@@ -153,6 +149,29 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         return _error_page(request, 400, message, "")
 
     return app
+
+
+def secure(request: Request, response: Response, https: bool) -> Response:
+    """Add the portal's security headers to an answer: CSP with this request's nonce, no sniffing, no framing
+    (previews: only by the portal), HSTS over https, and no caching of anything but the static files."""
+    nonce = getattr(request.state, "nonce", "") or secrets.token_urlsafe(16)
+    response.headers.setdefault("Content-Security-Policy", (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
+        "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"))
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    # only the portal's own record pages frame a preview; nothing else may be framed at all
+    response.headers["X-Frame-Options"] = "SAMEORIGIN" if request.url.path.startswith("/preview/") else "DENY"
+    if https:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    static = request.url.path.startswith(("/assets/", "/govuk/", "/static/"))
+    if static and response.status_code < 400:  # the same files for everyone: no one's data in them
+        response.headers.setdefault("Cache-Control", "public, max-age=86400")
+    elif response.status_code >= 400:  # an error page may carry a signed-in person's name and form token
+        response.headers["Cache-Control"] = "no-store"
+    else:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def _error_page(request: Request, status: int, message: str, hint: str, headers=None) -> HTMLResponse:

@@ -302,7 +302,7 @@ def register_password(request: Request, token: str = Form(""), password: str = F
     check_csrf(request, csrf_token)
     portal = _portal(request)
     try:
-        user = finish_registration(portal.database, token[:100], password[:1024])
+        user = finish_registration(portal.database, token[:100], password)
     except AccountError as exc:
         pending = pending_registration(portal.database, token)
         if pending is None:

@@ -65,7 +65,7 @@ def whole_number(value: str, top: int) -> int | None:
 def decide(database: Database, user: User, reference: str, approve: bool, reason: str) -> Request:
     """Approve or refuse a submitted request as ``user`` (an archivist)."""
     require_role(user, "archivist")
-    return decide_request(database, reference, approve, reason, user.name)
+    return decide_request(database, reference, approve, reason, user.name, user.id)
 
 
 def deliver_after_answer(settings: Settings, database: Database, request_id: str, archivist: str) -> None:

@@ -81,9 +81,13 @@ def list_requests(session: Session, state: str = "", user_id: str = "") -> list[
     return [_request(session, row) for row in session.scalars(query)]
 
 
-def update_request(session: Session, request_id: str, **values: object) -> None:
-    """Change a request's state, purpose or decision."""
-    session.execute(update(RequestRow).where(RequestRow.id == request_id).values(**values))
+def update_request(session: Session, request_id: str, when_state: tuple[str, ...] = (), **values: object) -> bool:
+    """Change a request's state, purpose or decision — only if it is in one of ``when_state`` (when given), checked
+    and changed in one statement, so two people deciding at once cannot both succeed; whether it changed."""
+    query = update(RequestRow).where(RequestRow.id == request_id)
+    if when_state:
+        query = query.where(RequestRow.state.in_(when_state))
+    return session.execute(query.values(**values)).rowcount > 0
 
 
 def record_access(session: Session, aip_id: str, target: str) -> tuple[str, Access] | None:
