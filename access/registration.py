@@ -16,7 +16,7 @@ import time
 from access.text import refuse_control_characters
 from access.users import create_user, valid_address
 from preservation.catalogue import Database
-from preservation.catalogue.requests import queue_message
+from preservation.catalogue.requests import queue_message, redact_messages
 from preservation.catalogue.users import User, add_registration, drop_registrations, find_user, registration
 from preservation.config import Settings
 from preservation.errors import AccountError
@@ -65,8 +65,9 @@ def finish_registration(database: Database, token: str, password: str) -> User:
         raise AccountError("this link is not valid: it has been used, has expired or was never sent",
                            hint="Ask for an account again to be sent a new link.")
     user = create_user(database, pending[0], pending[1], "researcher", password)
-    with database.session() as session:  # every link sent to this address is used up
+    with database.session() as session:  # every link sent to this address is used up, and kept nowhere
         drop_registrations(session, user.email)
+        redact_messages(session, user.email, token, "(used)")
     return user
 
 

@@ -24,7 +24,8 @@ from preservation.identifiers import new_uuid, timestamp
 ROLES = ("researcher", "archivist", "administrator")
 MIN_PASSWORD = 12  # characters (ASVS 2.1.1); passphrases are welcome
 MAX_PASSWORD = 128  # longer is refused, never cut short (ASVS 2.1.2)
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ATOM = r"[^@\s<>,;:\"()\[\]\\]+"  # no spaces, and none of the characters that separate or quote addresses
+EMAIL = re.compile(rf"^{_ATOM}@{_ATOM}\.{_ATOM}$")
 
 _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not a password anyone has")  # verified against when the address is unknown

@@ -287,6 +287,10 @@ def test_registration_makes_a_researcher_through_the_link_mailed_to_the_address(
     assert made.status_code == 200 and client.get("/api/v1/session").json()["user"]["role"] == "researcher"
     again = _client(archive).get(link)
     assert again.status_code == 404  # a link makes one account, once
+    from preservation.catalogue.requests import outbox
+
+    with archive.database.session() as session:  # and the used token is kept nowhere, not even in the outbox
+        assert not [m for m in outbox(session, unsent_only=False) if form["token"] in m[3]]
 
 
 def _mailed_link(archive, address: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from preservation.catalogue.models import FileRow, OutboxRow, RecordRow, RequestItemRow, RequestRow, UserRow
@@ -134,6 +134,12 @@ def mark_sent(session: Session, message_id: int, when: str) -> None:
 def queue_message(session: Session, to_address: str, subject: str, body: str, when: str) -> None:
     """Put a message in the outbox."""
     session.add(OutboxRow(to_address=to_address, subject=subject, body=body, created_at=when, sent_at=""))
+
+
+def redact_messages(session: Session, to_address: str, secret: str, replacement: str) -> None:
+    """Replace ``secret`` (a used link's token, say) in every message to ``to_address``, sent or not."""
+    session.execute(update(OutboxRow).where(OutboxRow.to_address == to_address, OutboxRow.body.contains(secret))
+                    .values(body=func.replace(OutboxRow.body, secret, replacement)))
 
 
 def outbox(session: Session, unsent_only: bool = True, failed: bool | None = None
