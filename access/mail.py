@@ -6,6 +6,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import getaddresses
 
 from preservation.catalogue import Database
 from preservation.catalogue.requests import mark_failed, mark_sent, outbox
@@ -60,7 +61,14 @@ class SendReport:
 
 
 def _message(sender: str, to: str, subject: str, body: str) -> EmailMessage:
-    """The message as sent; the mail library refuses a header with a line break in it (ValueError)."""
+    """The message as sent; ValueError (the message is set aside) for a header the mail library would read as more
+    than it says: a line break, an RFC 2047 encoded word ('=?…?=', which some Python versions decode into line
+    breaks and further headers), or a To that is not one plain address."""
+    for name, value in (("To", to), ("Subject", subject)):
+        if "=?" in value:
+            raise ValueError(f"the {name} header holds an encoded word ('=?'): {value[:80]!r}")
+    if not (to.isascii() and to.isprintable()) or len(getaddresses([to])) != 1 or getaddresses([to])[0][1] != to:
+        raise ValueError(f"the To address is not one plain address: {to[:80]!r}")
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = sender, to, subject
     message.set_content(body)

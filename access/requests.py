@@ -71,7 +71,7 @@ def submit_request(database: Database, user: User, purpose: str) -> Request:
         when = timestamp()
         update_request(session, request.id, state="submitted", purpose=purpose, submitted_at=when)
         for address in addresses_with_role(session, "archivist", "administrator"):
-            queue_message(session, address, f"New request {request.id[:8]} from {user.name}",
+            queue_message(session, address, f"New request {request.id[:8]}",  # no typed text in a mail header
                           f"{user.name} ({user.email}) asks for {len(request.items)} record(s).\n\n"
                           f"Purpose: {purpose}\n\nDecide with: preserve request approve|refuse {request.id}", when)
         return get_request(session, request.id)

@@ -125,8 +125,11 @@ def _verify(stored: str, password: str) -> bool:
 def valid_address(email: str) -> str:
     """The address, lower-cased; AccountError unless it looks like an e-mail address."""
     address = email.strip().lower()
-    if not EMAIL.match(address) or len(address) > 320:
-        raise AccountError(f"{email!r} is not an e-mail address")
+    if not (address.isascii() and address.isprintable()) or "=?" in address or not EMAIL.match(address) \
+            or len(address) > 320:
+        raise AccountError(f"{email!r} is not an e-mail address",
+                           hint="Write one plain address like name@example.org: ASCII, no spaces, no quotes or "
+                                "brackets.")
     return address
 
 

@@ -210,30 +210,39 @@ def _smtp_server(inbox) -> tuple[Controller, int]:
 
 
 def test_a_message_the_mail_library_refuses_is_set_aside_and_the_rest_still_go(preserve, tmp_path):
-    """An account named with a line break before names were checked: its request's message would put the break
-    in a Subject header; it is refused by the mail library, set aside with why, and never blocks the others."""
+    """An account made before names and addresses were checked: a line break and an RFC 2047 encoded word in its
+    name, and an address that is an encoded word hiding another. Its name never reaches a header; the message to
+    its address is set aside with why, and never blocks the others."""
+    from email import message_from_string
+
+    from access.requests import decide_request
+
     aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
     _context, database, reader = _people(preserve)
     with database.session() as session:
-        add_user(session, User(new_uuid(), "mallory@example.org", "Mallory\r\nBcc: everyone@example.org",
-                               "researcher", timestamp()), "unused")
+        add_user(session, User(new_uuid(), "=?utf-8?q?attacker=40evil.example=20?=dean@university.edu",
+                               "=?utf-8?q?Ann=0D=0AX-Injected:_yes?=\r\nBcc: everyone@example.org", "researcher",
+                               timestamp()), "unused")
     with database.session() as session:
-        mallory = find_user(session, "mallory@example.org")[0]  # (user, password hash)
-    _ask(database, mallory, aip_id, "plan.txt")  # queued first
+        mallory = find_user(session, "=?utf-8?q?attacker=40evil.example=20?=dean@university.edu")[0]
+    asked = _ask(database, mallory, aip_id, "plan.txt")
+    decide_request(database, asked, False, "Not for you", "The Archivist")  # a message to Mallory's address
     _ask(database, reader, aip_id, "documents/letter.txt")
     inbox = _Inbox()
     server, port = _smtp_server(inbox)
     try:
         _mail_settings(preserve, port)
         result = preserve("outbox", "send", expect=1)
-        assert "Sent 1 message(s)" in result.stdout and "was refused and set aside" in result.stdout
+        assert "Sent 2 message(s)" in result.stdout and "was refused and set aside" in result.stdout
         assert "Nothing to send" in preserve("outbox", "send").stdout  # the refused one is not tried again
     finally:
         server.stop()
-    [(to, content)] = inbox.messages
-    assert "A Reader" in content and "Bcc" not in content
+    assert [to for to, _ in inbox.messages] == [["archivist@example.org"]] * 2
+    for _, content in inbox.messages:
+        headers = message_from_string(content)
+        assert headers["X-Injected"] is None and headers["Bcc"] is None and "Ann" not in headers["Subject"]
     [failed] = preserve.json("outbox", "--failed")
-    assert "Mallory" in failed["subject"] and "linefeed or carriage return" in failed["failure"]
+    assert failed["to"].startswith("=?utf-8?q?attacker") and "encoded word" in failed["failure"]
     preserve("outbox", "retry", str(failed["id"]))
     assert preserve.json("outbox", "--failed") == [] and len(preserve.json("outbox")) == 1
     preserve("outbox", "drop", str(failed["id"]))

@@ -225,6 +225,8 @@ def test_errors_have_one_shape_echo_nothing_and_are_never_cached(archive):
     assert secret not in answer.text and "email" in answer.json()["error"]
     missing = client.get("/api/v1/nothing-here")
     assert missing.status_code == 404 and set(missing.json()) == {"error", "hint"}
+    for answer in (missing, client.get("/api/v1/session")):  # JSON is never rendered by a browser
+        assert answer.headers["content-disposition"] == 'attachment; filename="api.json"'
     for path in ("/no-such-page", "/static/no-such-file.css", "/assets/no-such-file.js"):
         page = client.get(path)  # signed in: the error page carries the person's name and form token
         assert page.status_code == 404 and page.headers["Cache-Control"] == "no-store", path

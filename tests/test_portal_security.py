@@ -293,17 +293,21 @@ def test_signing_in_starts_a_new_session_whatever_cookie_came_before(archive):
 
 
 def test_an_unexpected_error_is_answered_with_the_portals_headers_and_no_detail(archive, monkeypatch):
-    from access.web import pages
+    from access.web import api, pages
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("secret detail /etc/passwd")
 
     monkeypatch.setattr(pages, "search", broken)
+    monkeypatch.setattr(api, "search", broken)
     client = TestClient(create_app(archive.settings), raise_server_exceptions=False)
     answer = client.get("/?q=harbour")
     assert answer.status_code == 500 and "secret detail" not in answer.text
     assert answer.headers["cache-control"] == "no-store" and answer.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors" in answer.headers["content-security-policy"]
+    api = client.get("/api/v1/search?q=harbour")
+    assert api.status_code == 500 and set(api.json()) == {"error", "hint"} and "secret" not in api.text
+    assert api.headers["content-disposition"] == 'attachment; filename="api.json"'
 
 
 def test_an_archivist_cannot_decide_their_own_request(archive):

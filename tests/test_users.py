@@ -74,6 +74,11 @@ def test_a_new_password_replaces_the_old(preserve):
 
 @pytest.mark.parametrize("email, password, message", [
     ("not-an-address", PASSWORD, "is not an e-mail address"),
+    ("=?utf-8?q?attacker=40evil.example=20?=dean@university.edu", PASSWORD, "is not an e-mail address"),
+    ("=?utf-8?q?v0=40t0.example=2cv1=40t1.example=2c?=x@x.org", PASSWORD, "is not an e-mail address"),
+    ("a\x08b@example.org", PASSWORD, "is not an e-mail address"),
+    ("reader@example.org,other@example.org", PASSWORD, "is not an e-mail address"),
+    ("\u00fc@ex\u00e4mple.org", PASSWORD, "is not an e-mail address"),
     ("reader@example.org", "short", "the password is too short"),
     ("reader@example.org", "x" * 129, "the password is too long"),
 ])

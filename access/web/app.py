@@ -160,6 +160,8 @@ def secure(request: Request, response: Response, https: bool) -> Response:
         "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
+    if request.url.path.startswith("/api/") and response.headers.get("content-type", "").startswith("application/json"):
+        response.headers.setdefault("Content-Disposition", 'attachment; filename="api.json"')  # never rendered
     # only the portal's own record pages frame a preview; nothing else may be framed at all
     response.headers["X-Frame-Options"] = "SAMEORIGIN" if request.url.path.startswith("/preview/") else "DENY"
     if https:
