@@ -11,13 +11,17 @@ The limits (docs/security.md says why these):
   owner, on their own client, is not locked out by them;
 - **client**: 50 attempts in 15 minutes over all accounts, against one client trying many accounts;
 - **account, from anywhere**: after 10 attempts in 15 minutes, each further attempt waits 2, 4, 8 … seconds
-  after the one before, at most a minute. Guessing from many clients is slowed to one try a minute; the owner
-  waits at most a minute, never hours;
+  after the one before, at most a minute — except from a device the account has signed in from before (it
+  carries a signed device cookie, OWASP's "device cookie" defence). Guessing from many clients is slowed to one
+  try a minute; the owner, on their own device, is never held back by it;
 - **registration**: 5 an hour per client and 200 an hour over all clients.
+
+A client is its IPv4 address, or its IPv6 /64 network (one host is commonly given a whole /64).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass
 
@@ -64,17 +68,31 @@ class Ticket:
     pair_key: str
 
 
-def begin_sign_in(database: Database, address: str, client: str, now: float | None = None) -> Ticket:
-    """Count a sign-in attempt for ``address`` from ``client``; TooManyAttempts if a limit refuses it."""
+def client_key(address: str) -> str:
+    """The client a limit counts: an IPv4 address, or the /64 network of an IPv6 one."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
+
+
+def begin_sign_in(database: Database, address: str, client: str, now: float | None = None,
+                  known_device: bool = False) -> Ticket:
+    """Count a sign-in attempt for ``address`` from ``client``; TooManyAttempts if a limit refuses it. An attempt
+    from a device the account has signed in from before (``known_device``) is not held back by the delay on the
+    account (the limits on its client still apply)."""
     now = time.time() if now is None else now
-    address = address.strip().lower()
+    address, client = address.strip().lower(), client_key(client)
     pair, by_client, account = f"pair:{address}|{client}", f"client:{client}", f"account:{address}"
     with database.session() as session:
         lock_attempts(session, [pair, by_client, account], now - KEPT)
         _within(session, pair, PAIR, now)
         _within(session, by_client, CLIENT, now)
         count, latest = attempts_since(session, account, now - ACCOUNT_FREE.window)
-        if count >= ACCOUNT_FREE.attempts:
+        if count >= ACCOUNT_FREE.attempts and not known_device:
             delay = min(2.0 ** (count - ACCOUNT_FREE.attempts + 1), ACCOUNT_MAX_DELAY)
             if now - latest < delay:
                 raise TooManyAttempts(delay - (now - latest))
@@ -91,7 +109,7 @@ def signed_in(database: Database, ticket: Ticket) -> None:
 def begin_registration(database: Database, client: str, now: float | None = None) -> None:
     """Count a registration from ``client``; TooManyAttempts if this client or everyone has made too many."""
     now = time.time() if now is None else now
-    keys = [f"register:{client}", "register:*"]
+    keys = [f"register:{client_key(client)}", "register:*"]
     with database.session() as session:
         lock_attempts(session, keys, now - KEPT)
         _within(session, keys[0], REGISTER_CLIENT, now)

@@ -349,3 +349,37 @@ def test_a_request_revoked_while_its_copies_are_made_is_never_delivered(archive,
     assert not list((archive.settings.home / "access").rglob("*.zip"))
     with archive.database.session() as session:
         assert not [m for m in outbox(session) if m[1] == "researcher@example.org" and "are ready" in m[2]]
+
+
+@pytest.mark.both_catalogues
+def test_a_client_is_an_ipv4_address_or_an_ipv6_slash_64(archive):
+    for host in range(1, throttle.PAIR.attempts + 1):
+        assert _refused(archive.database, "researcher@example.org", f"2001:db8:1:2::{host}", NOW) is None
+    assert _refused(archive.database, "researcher@example.org", "2001:db8:1:2:ffff::99", NOW) > 0  # same /64
+    assert _refused(archive.database, "researcher@example.org", "2001:db8:1:3::1", NOW) is None
+    assert throttle.client_key("::ffff:203.0.113.9") == "203.0.113.9"
+
+
+def test_guessers_on_many_clients_cannot_keep_the_owner_out_of_their_own_browser(archive):
+    settings = dataclasses.replace(archive.settings, trusted_proxies=("127.0.0.1",))
+
+    def browser(address: str) -> TestClient:
+        return TestClient(create_app(settings), client=("127.0.0.1", 5000), headers={"X-Forwarded-For": address})
+
+    owner = browser("198.51.100.7")
+    assert owner.post("/api/v1/session", json={"email": "researcher@example.org",
+                                               "password": PASSWORD}).status_code == 200
+    assert owner.cookies.get("preserve_device")
+    for number in range(12):  # guessing from many addresses puts the account behind its delay
+        browser(f"203.0.113.{number}").post("/api/v1/session", json={"email": "researcher@example.org",
+                                                                     "password": "wrong password"})
+    stranger = browser("192.0.2.50").post("/api/v1/session", json={"email": "researcher@example.org",
+                                                                   "password": PASSWORD})
+    assert stranger.status_code == 429  # a browser the account has never signed in from waits
+    owner.headers["X-Forwarded-For"] = "192.0.2.77"  # the owner's browser, from a new network (a train, say)
+    assert owner.post("/api/v1/session", json={"email": "researcher@example.org",
+                                               "password": PASSWORD}).status_code == 200
+    forged = browser("192.0.2.51")
+    forged.cookies.set("preserve_device", owner.cookies.get("preserve_device").replace(".", ".0", 1))
+    assert forged.post("/api/v1/session", json={"email": "researcher@example.org",
+                                                "password": PASSWORD}).status_code == 429

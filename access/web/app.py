@@ -23,7 +23,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from access.secret import archive_secret
 from access.web.limits import BodyLimit
-from access.web.security import SignInNeeded, csrf_token, current_user
+from access.web.security import DEVICE_DAYS, SignInNeeded, csrf_token, current_user, device_cookie
 from preservation.catalogue import Database
 from preservation.config import Settings
 from preservation.errors import ConfigError, PreservationError
@@ -101,7 +101,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         request.state.nonce = secrets.token_urlsafe(16)
-        return secure(request, await call_next(request), https)
+        response = await call_next(request)
+        if getattr(request.state, "device", ""):  # a sign-in succeeded: remember this browser for the account
+            response.set_cookie(device_cookie(settings), request.state.device, max_age=DEVICE_DAYS * 86400,
+                                httponly=True, secure=https, samesite="lax")
+        return secure(request, response, https)
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception):
