@@ -7,8 +7,10 @@ the file's SHA-256 and the version of the derivation (``DERIVATION``), so every 
 them. An entry is made under an exclusive lock (``fcntl.flock`` on ``<name>.lock`` beside it): the source is
 fetched (checked against the inventory) into a work folder inside the cache, the preview written there and
 renamed into place, so concurrent requests make it once and nothing half-written is ever served. An image
-Pillow refuses (a decompression bomb, or one it cannot read) gets an empty ``<name>.none`` entry, so it is not
-fetched again. After each new entry the cache is trimmed to ``preview_cache_mib``, least recently used first:
+Pillow refuses (a decompression bomb, or one it cannot read), or one that would be decoded whole into more than
+``MAX_DECODED_PIXELS``, gets an empty ``<name>.none`` entry, so it is not fetched again. At most two previews
+are made at once in one server process (``MAKING``), so a burst of large images cannot take all its memory.
+After each new entry the cache is trimmed to ``preview_cache_mib``, least recently used first:
 serving an entry touches it, and an entry used in the last ``IN_USE_SECONDS`` is never deleted (a response
 may be about to open it).
 """
@@ -21,6 +23,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +36,10 @@ from preservation.model import FileRecord
 
 DERIVATION = "v1"  # change when previews are made differently: older entries are then never used, and trimmed
 LONGEST_EDGE = 2048  # pixels
+# an image decoded whole (not a JPEG, which is decoded at a fraction of its size) larger than this has no preview:
+# 40 million RGBA pixels take 160 MiB to decode
+MAX_DECODED_PIXELS = 40_000_000
+MAKING = threading.BoundedSemaphore(2)  # previews made at once in one server process
 IMAGES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}  # -> Pillow format
 PDF = "application/pdf"
 KINDS = {".jpg": "image/jpeg", ".png": "image/png", ".pdf": PDF, ".none": ""}  # entry suffix -> MIME type
@@ -67,7 +74,8 @@ def cached_preview(settings: Settings, database: Database, chosen: FileRecord) -
         entry = _entry(folder, name)
         made = entry is None
         if entry is None:
-            entry = _make(settings, database, chosen, mime, folder, name)
+            with MAKING:  # decoding a large image takes hundreds of MiB: a few at a time per server process
+                entry = _make(settings, database, chosen, mime, folder, name)
         os.utime(entry)  # the most recently used
     if made:
         trim(folder, settings.preview_cache_mib * MIB)
@@ -150,6 +158,8 @@ def _scaled(source: Path, target: Path, kind: str) -> str:
         try:
             if image.width * image.height > Image.MAX_IMAGE_PIXELS:  # ... and only warns below that
                 raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels")
+            if image.format != "JPEG" and image.width * image.height > MAX_DECODED_PIXELS:
+                raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels to decode whole")
             if image.format == "JPEG":
                 image.draft(None, (LONGEST_EDGE, LONGEST_EDGE))  # decoded at 1/2, 1/4 or 1/8 where that is enough
             image.thumbnail((LONGEST_EDGE, LONGEST_EDGE))  # the first frame, aspect ratio kept

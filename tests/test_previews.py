@@ -314,3 +314,14 @@ def test_a_decompression_bomb_has_no_preview(preserve, tmp_path, monkeypatch):
     with pytest.raises(NotFound):
         preview(archive.settings, archive.database, None, archive.aip_id, "small.jpg")
     assert len(fetches) == 2
+
+
+def test_an_image_decoded_whole_beyond_the_preview_pixel_limit_has_none_but_a_large_jpeg_has_one(
+        preserve, tmp_path, monkeypatch):
+    archive = _ingest(preserve, tmp_path, {"scan.png": _png_bomb(7000), "plan.jpg": _jpeg((3000, 2000), (9, 8, 7))})
+    monkeypatch.setattr(previews, "MAX_DECODED_PIXELS", 5_000_000)  # 7000 x 7000 PNG: 49 million, decoded whole
+    with pytest.raises(NotFound):
+        preview(archive.settings, archive.database, None, archive.aip_id, "scan.png")
+    assert (archive.cache / f"{archive.sha256['scan.png']}-v1.none").exists()
+    content, mime = preview(archive.settings, archive.database, None, archive.aip_id, "plan.jpg")  # decoded in draft
+    assert mime == "image/jpeg" and Image.open(content).size == (2048, 1365)
