@@ -29,6 +29,7 @@ from preservation.catalogue.requests import (
     update_request,
     user_address,
 )
+from preservation.catalogue.turns import take_turn
 from preservation.catalogue.users import User
 from preservation.config import Settings
 from preservation.errors import AccessDenied, NotFound, RequestError
@@ -43,6 +44,7 @@ def add_to_request(database: Database, user: User, aip_id: str, target: str = ""
     require_role(user, "researcher", "archivist")
     today = today or date.today().isoformat()
     with database.session() as session:
+        take_turn(session, [f"basket:{user.id}"])  # a double click: one basket, each record once
         found = record_access(session, aip_id, target)
         if found is None or found[1].in_force(today).status == "closed":  # the same answer either way
             raise AccessDenied("this record cannot be requested", hint="Closed records cannot be requested.")
@@ -65,6 +67,7 @@ def submit_request(database: Database, user: User, purpose: str) -> Request:
     if len(purpose) < MIN_PURPOSE:
         raise RequestError(f"say what the records are for (at least {MIN_PURPOSE} characters)")
     with database.session() as session:
+        take_turn(session, [f"basket:{user.id}"])  # nothing is added to a basket while it is being sent
         request = open_request(session, user.id)
         if request is None or not request.items:
             raise RequestError("there is nothing to submit: add records to the request first")
@@ -140,6 +143,7 @@ def remove_from_request(database: Database, user: User | None, aip_id: str, targ
     """Take a record out of the person's open request."""
     require_role(user, "researcher", "archivist")
     with database.session() as session:
+        take_turn(session, [f"basket:{user.id}"])
         request = open_request(session, user.id)
         if request is not None:
             remove_item(session, request.id, aip_id, target)

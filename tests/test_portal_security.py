@@ -383,3 +383,42 @@ def test_guessers_on_many_clients_cannot_keep_the_owner_out_of_their_own_browser
     forged.cookies.set("preserve_device", owner.cookies.get("preserve_device").replace(".", ".0", 1))
     assert forged.post("/api/v1/session", json={"email": "researcher@example.org",
                                                 "password": PASSWORD}).status_code == 429
+
+
+@pytest.mark.both_catalogues
+def test_a_double_click_and_a_submit_at_once_keep_one_basket_and_never_fail(archive):
+    from access.requests import add_to_request, basket, submit_request
+
+    user = authenticate(archive.database, "researcher@example.org", PASSWORD)
+    failures, barrier = [], threading.Barrier(12)
+
+    def add(status: str) -> None:
+        barrier.wait()
+        try:
+            add_to_request(archive.database, user, archive.aip_id, archive.paths[status])
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            failures.append(repr(exc))
+
+    def submit() -> None:
+        barrier.wait()
+        try:
+            submit_request(archive.database, user, "A history of the harbour")
+        except Exception as exc:  # noqa: BLE001 - nothing to submit yet is an answer, anything else a failure
+            if "nothing to submit" not in str(exc):
+                failures.append(repr(exc))
+
+    threads = [threading.Thread(target=add, args=(status,)) for status in ("open", "restricted") * 5]
+    threads += [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    from preservation.catalogue.requests import list_requests
+
+    with archive.database.session() as session:
+        mine = list_requests(session, user_id=user.id)
+    assert len([r for r in mine if r.state == "open"]) <= 1
+    for request in mine:
+        assert len(request.items) == len(set(request.items))
+    assert basket(archive.database, user) is None or basket(archive.database, user).state == "open"

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from preservation.catalogue.models import AttemptRow
+from preservation.catalogue.turns import take_turn
 
 
 def lock_attempts(session: Session, keys: list[str], forget_before: float) -> None:
-    """Take this transaction's turn at ``keys``: until it ends, no other attempt at them is counted or recorded.
-    PostgreSQL: an advisory lock per key (in one order, so two attempts cannot wait on each other); SQLite: the
-    database's write lock, taken by the first write (old attempts are forgotten with it)."""
-    if session.get_bind().dialect.name == "postgresql":
-        for key in sorted(set(keys)):
-            session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+    """Take this transaction's turn at ``keys``: until it ends, no other attempt at them is counted or recorded
+    (and forget attempts older than ``forget_before``)."""
+    take_turn(session, keys)
     forget_attempts_before(session, forget_before)
 
 
