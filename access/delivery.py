@@ -82,9 +82,7 @@ def deliver_request(settings: Settings, database: Database, reference: str, agen
             raise RequestError(f"request {request.id[:8]} is {request.state}: only approved requests are delivered")
         chosen, withheld = _choose(session, request, today)
         address = user_address(session, request.user_id)
-        records = [(aip_id, target, record_reference(session, aip_id, target),
-                    (record_access(session, aip_id, target) or ("(no longer held)",))[0])
-                   for aip_id, target in request.items]
+        records = readme_records(session, request, today)
     staging = settings.staging_dir / f"dip-{request.id}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
@@ -117,6 +115,19 @@ def deliver_request(settings: Settings, database: Database, reference: str, agen
                       f"{settings.portal_url}/requests/{request.id}\n\n"
                       + (f"Please note: {note}.\n" if note else ""), when)
         return get_request(session, request.id)
+
+
+def readme_records(session, request: Request, today: str) -> list[tuple[str, str, str, str]]:
+    """(AIP id, target, reference, title) of each record of the request README.txt describes: those not closed
+    today (a closed record's title is never written)."""
+    records = []
+    for aip_id, target in request.items:
+        found = record_access(session, aip_id, target)
+        if found is not None and found[1].in_force(today).status == CLOSED:
+            continue
+        records.append((aip_id, target, record_reference(session, aip_id, target),
+                        found[0] if found else "(no longer held)"))
+    return records
 
 
 def delivery_link(settings: Settings, request: Request, now: datetime | None = None) -> str:
@@ -254,11 +265,12 @@ def _pack(staging: Path, request: Request, files: list[DipFile], records, notes:
                              item.source.original_name, f"{source_format.puid} {source_format.name}".strip()])
         manifest.close()
         out.write(manifest_file, "manifest.csv", compress_type=zipfile.ZIP_DEFLATED)
-        out.writestr("README.txt", _readme(request, records, len(files), notes, withheld, archive_name))
+        out.writestr("README.txt", readme(request, records, len(files), notes, withheld, archive_name))
     return archive
 
 
-def _readme(request: Request, records, count: int, notes: list[str], withheld: int, archive_name: str) -> str:
+def readme(request: Request, records, count: int, notes: list[str], withheld: int, archive_name: str) -> str:
+    """README.txt of a DIP: the request, its records, and what was not delivered."""
     lines = [f"{archive_name}: records delivered for request {request.id}", "",
              f"Purpose given: {request.purpose}",
              f"Approved by {request.decided_by} on {request.decided_at[:10]}: {request.decision_reason}", "",

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from access.delivery import DIP_PREFIX, dip_storage
+from access.delivery import DIP_PREFIX, dip_storage, readme, readme_records
 from policies.formats import ORIGINAL
 from preservation.catalogue import Database
 from preservation.catalogue.requests import Request, files_of_record, get_request
@@ -44,7 +44,10 @@ def request_of_key(database: Database, key: str) -> Request:
     if match is None:
         raise NotFound("no such download")
     with database.session() as session:
-        request = get_request(session, match.group(1))
+        try:
+            request = get_request(session, match.group(1))
+        except NotFound:
+            raise NotFound("no such download") from None  # the same answer as for any other unknown key
     if request.dip_key != key and not request.revoked_at:
         raise NotFound("no such download")
     return request
@@ -63,11 +66,15 @@ def open_download(settings: Settings, database: Database, user: User, request: R
         raise NotFound("no such download")
     if datetime.fromisoformat(request.expires_at) < (now or datetime.now(UTC)):
         raise AccessDenied("this download has expired", hint="Ask the archive to deliver it again.")
+    today = today or date.today().isoformat()
     closed = closed_today(database, request, today)
     handle = dip_storage(settings, request.dip_location).open(request.dip_key)
     if not closed:
         return Download(request, _plain(handle), [])
-    return _without(request, handle, closed)
+    with database.session() as session:
+        records = readme_records(session, request, today)
+    return _without(request, handle, closed, lambda kept, withheld: readme(
+        request, records, kept, [], withheld, settings.archive_name))
 
 
 def closed_today(database: Database, request: Request, today: str | None = None) -> set[tuple[str, str]]:
@@ -90,29 +97,36 @@ def _plain(handle) -> Iterator[bytes]:
         handle.close()
 
 
-def _without(request: Request, handle, closed: set[tuple[str, str]]) -> Download:
-    """The DIP without the files of ``closed`` originals: read from a seekable copy (the stored file itself when
-    it is one, else a temporary copy), written out as a stream."""
+def _without(request: Request, handle, closed: set[tuple[str, str]], describe) -> Download:
+    """The DIP without the files of ``closed`` originals, and README.txt written again by ``describe(kept,
+    withheld)`` without the records closed since: read from a seekable copy (the stored file itself when it is
+    one, else a temporary copy), written out as a stream."""
     source = handle
     if not _seekable(handle):
         source = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the zip has been sent
         shutil.copyfileobj(handle, source, CHUNK)
         handle.close()
     dip = zipfile.ZipFile(source)
-    withheld = []
+    withheld, kept = [], 0
     with dip.open("manifest.csv") as manifest:
         for row in csv.DictReader(io.TextIOWrapper(manifest, "utf-8", newline="")):
             if (row["aip"], row["original path"]) in closed:
                 withheld.append(row["file"])
-    return Download(request, _filtered(dip, source, set(withheld)), sorted(withheld))
+            else:
+                kept += 1
+    text = describe(kept, len(withheld)) if withheld else None
+    return Download(request, _filtered(dip, source, set(withheld), text), sorted(withheld))
 
 
-def _filtered(dip: zipfile.ZipFile, source, withheld: set[str]) -> Iterator[bytes]:
+def _filtered(dip: zipfile.ZipFile, source, withheld: set[str], readme_text: str | None) -> Iterator[bytes]:
     buffer = _Pipe()
     try:
         with zipfile.ZipFile(buffer, "w", allowZip64=True) as out:
             for info in dip.infolist():
                 if info.filename in withheld:
+                    continue
+                if info.filename == "README.txt" and readme_text is not None:
+                    out.writestr(info.filename, readme_text, compress_type=zipfile.ZIP_DEFLATED)
                     continue
                 copy = zipfile.ZipInfo(info.filename, info.date_time)
                 copy.compress_type = info.compress_type

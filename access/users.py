@@ -25,6 +25,9 @@ ROLES = ("researcher", "archivist", "administrator")
 MIN_PASSWORD = 12  # characters (ASVS 2.1.1); passphrases are welcome
 MAX_PASSWORD = 128  # longer is refused, never cut short (ASVS 2.1.2)
 _ATOM = r"[^@\s<>,;:\"()\[\]\\]+"  # no spaces, and none of the characters that separate or quote addresses
+# runs of keys and words found at the start of every list of leaked passwords
+GUESSED_FIRST = ("password", "passw0rd", "123456", "234567", "345678", "456789", "987654", "qwerty", "azerty",
+                 "asdfgh", "zxcvbn", "letmein", "iloveyou", "welcome", "abcdef", "changeme", "trustno1")
 EMAIL = re.compile(rf"^{_ATOM}@{_ATOM}\.{_ATOM}$")
 
 _hasher = PasswordHasher()
@@ -35,7 +38,7 @@ def create_user(database: Database, email: str, name: str, role: str, password: 
     """A new account; AccountError for a bad address, role or password, or an address in use."""
     address = valid_address(email)
     _check_role(role)
-    _check_password(password)
+    _check_password(password, address)
     refuse_control_characters(name, "a name", AccountError)
     hashed = _hasher.hash(password)  # the slow part, before a database connection is taken
     with database.session() as session:
@@ -67,7 +70,7 @@ def authenticate(database: Database, email: str, password: str) -> User | None:
 
 def set_password(database: Database, email: str, password: str) -> User:
     """Give an account a new password."""
-    _check_password(password)
+    _check_password(password, email)
     hashed = _hasher.hash(password)
     return _change(database, email, "password changed", password_hash=hashed)
 
@@ -138,9 +141,16 @@ def _check_role(role: str) -> None:
         raise AccountError(f"{role!r} is not a role", hint=f"Roles: {', '.join(ROLES)}.")
 
 
-def _check_password(password: str) -> None:
+def _check_password(password: str, address: str) -> None:
+    """AccountError for a password of the wrong length, or one guessed first: the same few characters over and
+    over, a well-known run of keys, or the account's own address in it."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password is too short: at least {MIN_PASSWORD} characters",
                          hint="Three or four random words make a good password.")
     if len(password) > MAX_PASSWORD:
         raise AccountError(f"the password is too long: at most {MAX_PASSWORD} characters")
+    folded = "".join(password.lower().split())
+    local = address.split("@")[0].lower()
+    if len(set(folded)) < 5 or any(run in folded for run in GUESSED_FIRST) or (len(local) >= 4 and local in folded):
+        raise AccountError("the password is too easy to guess: it repeats a few characters, follows the keyboard "
+                           "or holds the e-mail address", hint="Three or four random words make a good password.")

@@ -47,10 +47,12 @@ def verify_local_link(link: str, location: str, secret: bytes, now: float | None
     query = parse_qs(parts.query)
     key = unquote(parts.path)
     try:
-        expires = int(query["expires"][0])
-        signature = query["signature"][0]
-    except (KeyError, ValueError, IndexError):
+        written, signature = query["expires"][0], query["signature"][0]
+    except (KeyError, IndexError):
         raise AccessDenied("this download link is not valid") from None
+    if not (written.isascii() and written.isdigit() and len(written) <= 12) or written != str(int(written)):
+        raise AccessDenied("this download link is not valid")  # only the digits it was signed with
+    expires = int(written)
     if not hmac.compare_digest(signature, _signature(secret, location, key, expires)):
         raise AccessDenied("this download link is not valid")
     if (now if now is not None else time.time()) > expires:

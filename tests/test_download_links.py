@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 import urllib.error
 import urllib.request
@@ -45,3 +46,8 @@ def test_signed_local_links(tmp_path):
         verify_local_link(link, "primary", b"another secret")
     with pytest.raises(AccessDenied, match="expired"):
         verify_local_link(link, "primary", secret, now=time.time() + 61)
+    expires = re.search(r"expires=(\d+)", link).group(1)
+    loose = ("\uff11" + expires[1:], f"+{expires}", f"0{expires}", f" {expires}", f"{expires[:3]}_{expires[3:]}")
+    for written in loose:
+        with pytest.raises(AccessDenied, match="not valid"):  # int() would take each of these as the same number
+            verify_local_link(link.replace(f"expires={expires}", f"expires={written}"), "primary", secret)

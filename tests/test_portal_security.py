@@ -250,6 +250,9 @@ def test_a_file_closed_since_approval_is_withheld_from_the_download(archive, pre
         assert dip.testzip() is None
         withheld = dip.read("WITHHELD.txt").decode()
         manifest = dip.read("manifest.csv").decode()
+        described = dip.read("README.txt").decode()
+    assert "lighthouse" not in described and "quayside" in described  # the closed record's title is gone
+    assert "1 file(s) under objects/" in described and "1 file(s) closed today were withheld" in described
     assert not any(name.endswith(archive.paths["open"]) for name in names)
     assert any(name.endswith(archive.paths["restricted"]) for name in names)
     assert archive.paths["open"] in withheld and archive.paths["open"] not in manifest

@@ -81,6 +81,10 @@ def test_a_new_password_replaces_the_old(preserve):
     ("\u00fc@ex\u00e4mple.org", PASSWORD, "is not an e-mail address"),
     ("reader@example.org", "short", "the password is too short"),
     ("reader@example.org", "x" * 129, "the password is too long"),
+    ("reader@example.org", " " * 12, "too easy to guess"),
+    ("reader@example.org", "aaaaaaaaaaaa", "too easy to guess"),
+    ("reader@example.org", "Password1234", "too easy to guess"),
+    ("reader@example.org", "my reader@example.org", "too easy to guess"),
 ])
 def test_bad_accounts_are_refused(preserve, email, password, message):
     result = _add(preserve, email, "researcher", password)
