@@ -13,18 +13,19 @@ import pytest
 from formats.engine import Matcher
 from formats.signatures import SignatureSet, from_droid, from_fido
 from preservation.errors import FormatError
+from tests.pronom_files import unpack_signature_files
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "pronom"
-DROID = SHARED / "DROID_SignatureFile_V118.xml"
-CONTAINERS = SHARED / "container-signature-20240501.xml"
 FIDO_CONF = Path(fido.__file__).parent / "conf"
 
 
 @pytest.fixture(scope="module")
-def v118():
-    if not DROID.is_file():
-        pytest.skip(f"the current PRONOM signature files are not at {SHARED}")
-    return from_droid(DROID, CONTAINERS)
+def signature_files(tmp_path_factory):
+    return unpack_signature_files(tmp_path_factory.mktemp("pronom"))
+
+
+@pytest.fixture(scope="module")
+def v118(signature_files):
+    return from_droid(*signature_files)
 
 
 def test_the_published_files_compile_completely(v118):
@@ -97,10 +98,10 @@ def test_not_a_droid_file_is_refused(tmp_path):
         from_droid(broken)
 
 
-def test_import_makes_the_set_active_for_identify_and_ingest(preserve, collection, v118):
+def test_import_makes_the_set_active_for_identify_and_ingest(preserve, collection, signature_files):
     before = preserve.json("formats", "active")
     assert before["version"].startswith("FIDO PRONOM v")
-    imported = preserve.json("formats", "import-droid", str(DROID), str(CONTAINERS))
+    imported = preserve.json("formats", "import-droid", *map(str, signature_files))
     assert imported["version"] == "DROID V118; containers 20240501" and imported["active"] is True
     assert preserve.json("formats", "active")["version"] == imported["version"]
     report = json.loads(preserve("identify", "--json", str(collection / "photographs")).stdout)

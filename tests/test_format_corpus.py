@@ -13,7 +13,7 @@ import pytest
 from formats.identify import Identifier
 from formats.signatures import from_droid
 from tests.corpus import CORPUS, make_corpus
-from tests.test_droid_signatures import CONTAINERS, DROID
+from tests.pronom_files import unpack_signature_files
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +22,8 @@ def corpus(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def current():
-    if not DROID.is_file():
-        pytest.skip(f"the current PRONOM signature files are not at {DROID.parent}")
-    return Identifier(from_droid(DROID, CONTAINERS))
+def current(tmp_path_factory):
+    return Identifier(from_droid(*unpack_signature_files(tmp_path_factory.mktemp("pronom"))))
 
 
 def test_corpus_has_at_least_30_formats():
