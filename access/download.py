@@ -38,8 +38,8 @@ class Download:
     withheld: list[str]
 
 
-def request_of_key(database: Database, key: str) -> Request:
-    """The delivered request whose DIP ``key`` is; NotFound for any other key."""
+def request_of_key(database: Database, key: str, user: User) -> Request:
+    """The request of ``user`` whose DIP ``key`` is; NotFound for any other key, and for another person's."""
     match = DIP_KEY.fullmatch(key)
     if match is None:
         raise NotFound("no such download")
@@ -48,8 +48,8 @@ def request_of_key(database: Database, key: str) -> Request:
             request = get_request(session, match.group(1))
         except NotFound:
             raise NotFound("no such download") from None  # the same answer as for any other unknown key
-    if request.dip_key != key and not request.revoked_at:
-        raise NotFound("no such download")
+    if (request.dip_key != key and not request.revoked_at) or request.user_id != user.id:
+        raise NotFound("no such download")  # someone else's request looks like none at all
     return request
 
 
@@ -68,11 +68,11 @@ def open_download(settings: Settings, database: Database, user: User, request: R
         raise AccessDenied("this download has expired", hint="Ask the archive to deliver it again.")
     today = today or date.today().isoformat()
     closed = closed_today(database, request, today)
-    handle = dip_storage(settings, request.dip_location).open(request.dip_key)
-    if not closed:
-        return Download(request, _plain(handle), [])
     with database.session() as session:
         records = readme_records(session, request, today)
+    handle = dip_storage(settings, request.dip_location).open(request.dip_key)
+    if not closed and len(records) == len(request.items):  # nothing closed since: the zip as it was made
+        return Download(request, _plain(handle), [])
     return _without(request, handle, closed, lambda kept, withheld: readme(
         request, records, kept, [], withheld, settings.archive_name))
 
@@ -114,18 +114,18 @@ def _without(request: Request, handle, closed: set[tuple[str, str]], describe) -
                 withheld.append(row["file"])
             else:
                 kept += 1
-    text = describe(kept, len(withheld)) if withheld else None
+    text = describe(kept, len(withheld))  # without the records closed since (a closed folder may hold open files)
     return Download(request, _filtered(dip, source, set(withheld), text), sorted(withheld))
 
 
-def _filtered(dip: zipfile.ZipFile, source, withheld: set[str], readme_text: str | None) -> Iterator[bytes]:
+def _filtered(dip: zipfile.ZipFile, source, withheld: set[str], readme_text: str) -> Iterator[bytes]:
     buffer = _Pipe()
     try:
         with zipfile.ZipFile(buffer, "w", allowZip64=True) as out:
             for info in dip.infolist():
                 if info.filename in withheld:
                     continue
-                if info.filename == "README.txt" and readme_text is not None:
+                if info.filename == "README.txt":
                     out.writestr(info.filename, readme_text, compress_type=zipfile.ZIP_DEFLATED)
                     continue
                 copy = zipfile.ZipInfo(info.filename, info.date_time)

@@ -1,18 +1,17 @@
 """Previews for the portal: one small derived file per file content, made once and kept in a cache.
 
-An image is scaled down (its longer edge at most ``LONGEST_EDGE`` pixels) and saved as JPEG, or PNG when it
-has transparency; a PDF is shown as it is. Files larger than ``preview_max_mib`` get no preview, decided from
-the catalogue's recorded size before anything is copied. Entries live in ``<home>/cache/previews`` named by
-the file's SHA-256 and the version of the derivation (``DERIVATION``), so every process and request agrees on
-them. An entry is made under an exclusive lock (``fcntl.flock`` on ``<name>.lock`` beside it): the source is
-fetched (checked against the inventory) into a work folder inside the cache, the preview written there and
-renamed into place, so concurrent requests make it once and nothing half-written is ever served. An image
-Pillow refuses (a decompression bomb, or one it cannot read), or one that would be decoded whole into more than
-``MAX_DECODED_PIXELS``, gets an empty ``<name>.none`` entry, so it is not fetched again. At most two previews
-are made at once in one server process (``MAKING``), so a burst of large images cannot take all its memory.
-After each new entry the cache is trimmed to ``preview_cache_mib``, least recently used first:
-serving an entry touches it, and an entry used in the last ``IN_USE_SECONDS`` is never deleted (a response
-may be about to open it).
+An image is scaled down (its longer edge at most ``LONGEST_EDGE`` pixels) and saved as JPEG, or PNG when it has
+transparency; a PDF is shown as it is. Files larger than ``preview_max_mib`` get no preview, decided from the
+catalogue's recorded size before anything is copied. Entries live in ``<home>/cache/previews`` named by the file's
+SHA-256 and the version of the derivation (``DERIVATION``), so every process and request agrees on them. An entry is
+made under an exclusive lock (``fcntl.flock`` on ``<name>.lock`` beside it): the source is fetched (checked against
+the inventory) into a work folder inside the cache, the preview written there and renamed into place, so concurrent
+requests make it once and nothing half-written is ever served. An image Pillow refuses (a decompression bomb, or one
+it cannot read), or one whose decoding needs more than ``MAX_DECODED_PIXELS`` (a baseline JPEG counts at the
+fraction it is decoded at), gets an empty ``<name>.none`` entry, so it is not fetched again. At most two previews
+are made at once in one server process (``MAKING``), so a burst of large images cannot take all its memory. After
+each new entry the cache is trimmed to ``preview_cache_mib``, least recently used first: serving an entry touches
+it, and an entry used in the last ``IN_USE_SECONDS`` is never deleted (a response may be about to open it).
 """
 
 from __future__ import annotations
@@ -34,11 +33,12 @@ from preservation.config import Settings
 from preservation.errors import NotFound
 from preservation.model import FileRecord
 
-DERIVATION = "v1"  # change when previews are made differently: older entries are then never used, and trimmed
+DERIVATION = "v2"  # change when previews are made differently: older entries are then never used, and trimmed
 LONGEST_EDGE = 2048  # pixels
-# an image decoded whole (not a JPEG, which is decoded at a fraction of its size) larger than this has no preview:
-# 40 million RGBA pixels take 160 MiB to decode
-MAX_DECODED_PIXELS = 40_000_000
+# an image whose decoding needs more pixels than this has no preview: ~10 bytes a pixel at the peak (measured:
+# a 6300 x 6300 RGBA PNG took 422 MB), so 16 million is ~170 MB. A baseline JPEG is decoded at 1/2, 1/4 or 1/8
+# where that is enough and counts at that size; a progressive JPEG keeps a full-size buffer and counts whole
+MAX_DECODED_PIXELS = 16_000_000
 MAKING = threading.BoundedSemaphore(2)  # previews made at once in one server process
 IMAGES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image/webp": "WEBP"}  # -> Pillow format
 PDF = "application/pdf"
@@ -158,10 +158,12 @@ def _scaled(source: Path, target: Path, kind: str) -> str:
         try:
             if image.width * image.height > Image.MAX_IMAGE_PIXELS:  # ... and only warns below that
                 raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels")
-            if image.format != "JPEG" and image.width * image.height > MAX_DECODED_PIXELS:
-                raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels to decode whole")
-            if image.format == "JPEG":
+            progressive = image.format == "JPEG" and bool(image.info.get("progressive") or
+                                                          image.info.get("progression"))
+            if image.format == "JPEG" and not progressive:
                 image.draft(None, (LONGEST_EDGE, LONGEST_EDGE))  # decoded at 1/2, 1/4 or 1/8 where that is enough
+            if image.width * image.height > MAX_DECODED_PIXELS:  # the size it will be decoded at
+                raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels to decode")
             image.thumbnail((LONGEST_EDGE, LONGEST_EDGE))  # the first frame, aspect ratio kept
             frame = ImageOps.exif_transpose(image)
             transparent = frame.mode in ("RGBA", "RGBa", "LA", "La", "PA") or "transparency" in frame.info

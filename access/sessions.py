@@ -20,7 +20,7 @@ from preservation.catalogue.sessions import (
     touch_session,
     user_sessions,
 )
-from preservation.catalogue.users import User, find_user, user_by_id
+from preservation.catalogue.users import User, find_user, update_user, user_by_id
 from preservation.config import Settings
 from preservation.errors import NotFound
 
@@ -75,8 +75,10 @@ def sessions(database: Database, email: str) -> tuple[User, list[PortalSession]]
 def end_sessions(database: Database, email: str, why: str = "ended by an administrator") -> int:
     """End every running session of a person; how many there were."""
     user, _ = sessions(database, email)
+    now = time.time()
     with database.session() as session:
-        return end_user_sessions(session, user.id, why, time.time())
+        update_user(session, user.id, sessions_reset_at=now)  # and the browsers it signed in from are forgotten
+        return end_user_sessions(session, user.id, why, now)
 
 
 def session_state(settings: Settings, found: PortalSession, now: float | None = None) -> str:

@@ -12,8 +12,9 @@ The limits (docs/security.md says why these):
 - **client**: 50 attempts in 15 minutes over all accounts, against one client trying many accounts;
 - **account, from anywhere**: after 10 attempts in 15 minutes, each further attempt waits 2, 4, 8 … seconds
   after the one before, at most a minute — except from a device the account has signed in from before (it
-  carries a signed device cookie, OWASP's "device cookie" defence). Guessing from many clients is slowed to one
-  try a minute; the owner, on their own device, is never held back by it;
+  carries a signed device cookie, OWASP's "device cookie" defence: access.devices), which has a limit of its own,
+  5 attempts in 15 minutes. Guessing from many clients is slowed to one try a minute; the owner, on their own
+  device, is never held back by it;
 - **registration**: 5 an hour per client and 200 an hour over all clients.
 
 A client is its IPv4 address, or its IPv6 /64 network (one host is commonly given a whole /64).
@@ -47,6 +48,7 @@ PAIR = Limit(5, 900)
 CLIENT = Limit(50, 900)
 ACCOUNT_FREE = Limit(10, 900)  # attempts on an account from anywhere before each must wait
 ACCOUNT_MAX_DELAY = 60.0
+DEVICE = Limit(5, 900)  # a known device's own attempts: a copied device cookie gives a guesser no more than this
 REGISTER_CLIENT = Limit(5, 3600)
 REGISTER_ALL = Limit(200, 3600)
 KEPT = 2 * 3600  # attempts older than this are read by no window
@@ -79,24 +81,27 @@ def client_key(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
 
-def begin_sign_in(database: Database, address: str, client: str, now: float | None = None,
-                  known_device: bool = False) -> Ticket:
+def begin_sign_in(database: Database, address: str, client: str, now: float | None = None, device: str = ""
+                  ) -> Ticket:
     """Count a sign-in attempt for ``address`` from ``client``; TooManyAttempts if a limit refuses it. An attempt
-    from a device the account has signed in from before (``known_device``) is not held back by the delay on the
-    account (the limits on its client still apply)."""
+    from a device the account has signed in from before (``device``, its token's id) is not held back by the
+    delay on the account; its client's limits and the device's own apply."""
     now = time.time() if now is None else now
     address, client = address.strip().lower(), client_key(client)
     pair, by_client, account = f"pair:{address}|{client}", f"client:{client}", f"account:{address}"
+    keys = [pair, by_client, account] + ([f"device:{device}"] if device else [])
     with database.session() as session:
-        lock_attempts(session, [pair, by_client, account], now - KEPT)
+        lock_attempts(session, keys, now - KEPT)
         _within(session, pair, PAIR, now)
         _within(session, by_client, CLIENT, now)
+        if device:
+            _within(session, f"device:{device}", DEVICE, now)
         count, latest = attempts_since(session, account, now - ACCOUNT_FREE.window)
-        if count >= ACCOUNT_FREE.attempts and not known_device:
+        if count >= ACCOUNT_FREE.attempts and not device:
             delay = min(2.0 ** (count - ACCOUNT_FREE.attempts + 1), ACCOUNT_MAX_DELAY)
             if now - latest < delay:
                 raise TooManyAttempts(delay - (now - latest))
-        return Ticket(add_attempts(session, [pair, by_client, account], now), pair)
+        return Ticket(add_attempts(session, keys, now), pair)
 
 
 def signed_in(database: Database, ticket: Ticket) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,7 +18,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from access.text import refuse_control_characters
 from preservation.catalogue import Database
 from preservation.catalogue.sessions import end_user_sessions
-from preservation.catalogue.users import User, add_user, find_user, list_users, update_user, user_by_id
+from preservation.catalogue.users import (
+    User,
+    add_user,
+    find_user,
+    list_users,
+    sessions_reset_at,
+    update_user,
+    user_by_id,
+)
 from preservation.errors import AccessDenied, AccountError, NotFound
 from preservation.identifiers import new_uuid, timestamp
 
@@ -26,8 +35,10 @@ MIN_PASSWORD = 12  # characters (ASVS 2.1.1); passphrases are welcome
 MAX_PASSWORD = 128  # longer is refused, never cut short (ASVS 2.1.2)
 _ATOM = r"[^@\s<>,;:\"()\[\]\\]+"  # no spaces, and none of the characters that separate or quote addresses
 # runs of keys and words found at the start of every list of leaked passwords
-GUESSED_FIRST = ("password", "passw0rd", "123456", "234567", "345678", "456789", "987654", "qwerty", "azerty",
-                 "asdfgh", "zxcvbn", "letmein", "iloveyou", "welcome", "abcdef", "changeme", "trustno1")
+GUESSED_FIRST = ("password", "123456", "234567", "345678", "456789", "987654", "qwerty", "azerty", "asdfgh",
+                 "zxcvbn", "1q2w3e", "q1w2e3", "letmein", "iloveyou", "welcome", "abcdef", "changeme", "trustno",
+                 "football", "baseball", "dragon", "monkey", "sunshine", "princess", "master", "shadow", "superman")
+LOOKALIKES = str.maketrans({"@": "a", "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "$": "s", "!": "i"})
 EMAIL = re.compile(rf"^{_ATOM}@{_ATOM}\.{_ATOM}$")
 
 _hasher = PasswordHasher()
@@ -99,6 +110,12 @@ def signed_in(database: Database, user_id: str) -> User | None:
     return user if user is not None and not user.disabled else None
 
 
+def sessions_reset(database: Database, email: str) -> float:
+    """When the account's sessions were last all ended (0: never, or no such account)."""
+    with database.session() as session:
+        return sessions_reset_at(session, email)
+
+
 def require_role(user: User | None, *roles: str) -> User:
     """AccessDenied unless ``user`` is signed in with one of ``roles`` (administrators may do everything)."""
     if user is None or user.disabled or (user.role not in roles and user.role != "administrator"):
@@ -112,9 +129,11 @@ def _change(database: Database, email: str, ends_sessions: str, **values: object
         found = find_user(session, email)
         if found is None:
             raise NotFound(f"{email}: no account has this address", hint="`preserve user list` lists accounts.")
-        update_user(session, found[0].id, **values)
         if ends_sessions:
-            end_user_sessions(session, found[0].id, ends_sessions, time.time())
+            now = time.time()
+            values["sessions_reset_at"] = now  # device cookies signed before now no longer count either
+            end_user_sessions(session, found[0].id, ends_sessions, now)
+        update_user(session, found[0].id, **values)
         return find_user(session, email)[0]
 
 
@@ -141,6 +160,11 @@ def _check_role(role: str) -> None:
         raise AccountError(f"{role!r} is not a role", hint=f"Roles: {', '.join(ROLES)}.")
 
 
+def _repeats(text: str) -> bool:
+    """Whether ``text`` is one short piece (up to 6 characters) over and over: 'dragondragon', 'abcdeabcdeab'."""
+    return any(len(text) > size and (text[:size] * (len(text) // size + 1)).startswith(text) for size in range(1, 7))
+
+
 def _check_password(password: str, address: str) -> None:
     """AccountError for a password of the wrong length, or one guessed first: the same few characters over and
     over, a well-known run of keys, or the account's own address in it."""
@@ -149,8 +173,11 @@ def _check_password(password: str, address: str) -> None:
                          hint="Three or four random words make a good password.")
     if len(password) > MAX_PASSWORD:
         raise AccountError(f"the password is too long: at most {MAX_PASSWORD} characters")
-    folded = "".join(password.lower().split())
-    local = address.split("@")[0].lower()
-    if len(set(folded)) < 5 or any(run in folded for run in GUESSED_FIRST) or (len(local) >= 4 and local in folded):
+    folded = "".join(unicodedata.normalize("NFKC", password).lower().split())  # full-width letters are letters
+    plain = folded.translate(LOOKALIKES)  # p@ssw0rd is password
+    address = address.strip().lower()
+    local = address.split("@")[0]
+    if len(set(folded)) < 5 or _repeats(folded) or any(word in plain or word in folded for word in GUESSED_FIRST) \
+            or address in folded or (len(local) >= 3 and local in folded) or folded in address:
         raise AccountError("the password is too easy to guess: it repeats a few characters, follows the keyboard "
                            "or holds the e-mail address", hint="Three or four random words make a good password.")

@@ -425,3 +425,61 @@ def test_a_double_click_and_a_submit_at_once_keep_one_basket_and_never_fail(arch
     for request in mine:
         assert len(request.items) == len(set(request.items))
     assert basket(archive.database, user) is None or basket(archive.database, user).state == "open"
+
+
+def test_a_record_closed_since_approval_is_not_described_even_when_its_files_stay_open(archive, preserve):
+    preserve("access", "set", archive.aip_id, "--path", f"objects/{archive.paths['open']}", "--open",
+             "--reason", "Open whatever the collection")
+    researcher, _, link = _delivered(archive, [""])  # the whole collection
+    with zipfile.ZipFile(io.BytesIO(researcher.get(link).content)) as dip:
+        assert "Harbour photographs" in dip.read("README.txt").decode()
+    preserve("access", "set", archive.aip_id, "--closed", "--reason", "The collection is under review")
+    with zipfile.ZipFile(io.BytesIO(researcher.get(link).content)) as dip:
+        described = dip.read("README.txt").decode()
+        assert any(name.endswith(archive.paths["open"]) for name in dip.namelist())  # its own decision: open
+    assert "Harbour photographs" not in described and "HAR/1 " not in described
+
+
+def test_a_download_link_tells_nobody_signed_out_whether_its_request_exists(archive):
+    _, request_id, link = _delivered(archive, [archive.paths["open"]])
+    anonymous = _client(archive)
+    for key in (f"dips/{request_id}.zip", f"dips/{'0' * 8}-0000-0000-0000-{'0' * 12}.zip"):
+        answer = anonymous.get(f"/download/{key}?expires=1&signature=00", follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+    other = _client(archive, "archivist")
+    assert other.get(link).status_code == 404
+    assert other.get(f"/download/dips/{'0' * 8}-0000-0000-0000-{'0' * 12}.zip?expires=1&signature=00"
+                     ).status_code == 404
+
+
+def test_a_device_cookie_gives_a_guesser_a_few_tries_and_ends_with_the_sessions(archive, preserve):
+    settings = dataclasses.replace(archive.settings, trusted_proxies=("127.0.0.1",))
+
+    def browser(address: str, device: str = "") -> TestClient:
+        client = TestClient(create_app(settings), client=("127.0.0.1", 5000), headers={"X-Forwarded-For": address})
+        if device:
+            client.cookies.set("preserve_device", device)
+        return client
+
+    def sign_in(client: TestClient, password: str = PASSWORD) -> int:
+        return client.post("/api/v1/session", json={"email": "researcher@example.org", "password": password}
+                           ).status_code
+
+    owner = browser("198.51.100.7")
+    assert sign_in(owner) == 200
+    copied = owner.cookies.get("preserve_device")
+    answers = [sign_in(browser(f"203.0.113.{n}", copied), "wrong password") for n in range(20)]
+    assert answers.count(401) <= throttle.DEVICE.attempts and answers.count(429) >= 20 - throttle.DEVICE.attempts
+    preserve("user", "sessions", "researcher@example.org", "--end")
+    for number in range(12):  # the account is behind its delay again
+        sign_in(browser(f"192.0.2.{number}"), "wrong password")
+    assert sign_in(browser("192.0.2.200", copied)) == 429  # the device cookie ended with the sessions
+
+
+@pytest.mark.parametrize("cookie", ["9" * 400 + "-abcdefghijklmnop." + "0" * 64, "1" * 5000 + "-a.b",
+                                    "1700000000-abcdefghijklmnop." + "\u00e9" * 64, "~" * 3000, "x.y~z.w~" * 50])
+def test_a_malformed_device_cookie_is_no_device_and_no_error(archive, cookie):
+    client = TestClient(create_app(archive.settings), raise_server_exceptions=False)
+    answer = client.post("/api/v1/session", json={"email": "researcher@example.org", "password": "wrong password"},
+                         headers={"Cookie": b"preserve_device=" + cookie.encode("latin-1")})  # bytes as sent
+    assert answer.status_code == 401

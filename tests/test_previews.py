@@ -88,7 +88,8 @@ def test_an_image_preview_is_scaled_down_made_once_and_then_served_from_the_cach
     fetches = _count_fetches(monkeypatch)
 
     content, mime = preview(archive.settings, archive.database, None, archive.aip_id, "wide.jpg")
-    assert mime == "image/jpeg" and content == archive.cache / f"{archive.sha256['wide.jpg']}-v1.jpg"
+    assert mime == "image/jpeg"
+    assert content == archive.cache / f"{archive.sha256['wide.jpg']}-{previews.DERIVATION}.jpg"
     with Image.open(content) as shown:
         assert shown.format == "JPEG" and shown.size == (2048, 819)
     assert fetches == [["data/objects/wide.jpg"]]
@@ -140,7 +141,7 @@ def test_twenty_concurrent_previews_of_one_pdf_make_it_once(preserve, tmp_path, 
     for thread in threads:
         thread.join()
     assert errors == []
-    name = f"{archive.sha256['plan.pdf']}-v1"
+    name = f"{archive.sha256['plan.pdf']}-{previews.DERIVATION}"
     entry = archive.cache / f"{name}.pdf"
     assert results == [(entry, "application/pdf")] * CONCURRENT
     assert len(fetches) == 1
@@ -197,7 +198,7 @@ def test_two_processes_asking_at_once_make_the_preview_once(preserve, tmp_path):
     reports = [answers.get(timeout=120) for _ in children]
     for child in children:
         child.join(30)
-    entry = archive.cache / f"{archive.sha256['plan.pdf']}-v1.pdf"
+    entry = archive.cache / f"{archive.sha256['plan.pdf']}-{previews.DERIVATION}.pdf"
     assert arrived.value == 10
     assert [shown for _, shown in reports] == [[f"{entry} application/pdf"] * 5] * 2
     assert sum(fetches for fetches, _ in reports) == 1
@@ -265,7 +266,7 @@ def test_the_cache_is_trimmed_least_recently_used_first(preserve, tmp_path, monk
     died = archive.cache / f".{entry['b'].stem}.x1y2.work"  # what a maker that died left behind
     died.mkdir()
     (died / "half").write_bytes(b"half a preview")
-    orphan = archive.cache / f"{'0' * 64}-v1.lock"
+    orphan = archive.cache / f"{'0' * 64}-{previews.DERIVATION}.lock"
     orphan.touch()
 
     removed = previews.trim(archive.cache, entry["a"].stat().st_size + entry["c"].stat().st_size)
@@ -307,7 +308,7 @@ def test_a_decompression_bomb_has_no_preview(preserve, tmp_path, monkeypatch):
             preview(archive.settings, archive.database, None, archive.aip_id, "bomb.png")
         assert refused.value.message == "no preview of this record"
     assert len(fetches) == 1  # refused once, remembered: not fetched again
-    assert (archive.cache / f"{archive.sha256['bomb.png']}-v1.none").stat().st_size == 0
+    assert (archive.cache / f"{archive.sha256['bomb.png']}-{previews.DERIVATION}.none").stat().st_size == 0
 
     # above Pillow's limit but below twice it, where Pillow itself only warns
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 2000)  # 64 x 48 = 3072 pixels
@@ -316,12 +317,15 @@ def test_a_decompression_bomb_has_no_preview(preserve, tmp_path, monkeypatch):
     assert len(fetches) == 2
 
 
-def test_an_image_decoded_whole_beyond_the_preview_pixel_limit_has_none_but_a_large_jpeg_has_one(
-        preserve, tmp_path, monkeypatch):
-    archive = _ingest(preserve, tmp_path, {"scan.png": _png_bomb(7000), "plan.jpg": _jpeg((3000, 2000), (9, 8, 7))})
-    monkeypatch.setattr(previews, "MAX_DECODED_PIXELS", 5_000_000)  # 7000 x 7000 PNG: 49 million, decoded whole
-    with pytest.raises(NotFound):
-        preview(archive.settings, archive.database, None, archive.aip_id, "scan.png")
-    assert (archive.cache / f"{archive.sha256['scan.png']}-v1.none").exists()
-    content, mime = preview(archive.settings, archive.database, None, archive.aip_id, "plan.jpg")  # decoded in draft
-    assert mime == "image/jpeg" and Image.open(content).size == (2048, 1365)
+def test_an_image_whose_decoding_needs_too_many_pixels_has_no_preview(preserve, tmp_path, monkeypatch):
+    archive = _ingest(preserve, tmp_path, {
+        "scan.png": _png_bomb(7000),  # 49 million pixels, decoded whole
+        "plan.jpg": _jpeg((5000, 4500), (9, 8, 7)),  # baseline: decoded at 1/2, 2500 x 2250
+        "survey.jpg": lambda path: Image.new("RGB", (5000, 4500), (1, 2, 3)).save(path, "JPEG", progressive=True)})
+    monkeypatch.setattr(previews, "MAX_DECODED_PIXELS", 8_000_000)
+    for name in ("scan.png", "survey.jpg"):  # a progressive JPEG keeps a full-size buffer: it counts whole
+        with pytest.raises(NotFound):
+            preview(archive.settings, archive.database, None, archive.aip_id, name)
+        assert (archive.cache / f"{archive.sha256[name]}-{previews.DERIVATION}.none").exists()
+    content, mime = preview(archive.settings, archive.database, None, archive.aip_id, "plan.jpg")
+    assert mime == "image/jpeg" and Image.open(content).size == (2048, 1843)

@@ -85,6 +85,14 @@ def test_a_new_password_replaces_the_old(preserve):
     ("reader@example.org", "aaaaaaaaaaaa", "too easy to guess"),
     ("reader@example.org", "Password1234", "too easy to guess"),
     ("reader@example.org", "my reader@example.org", "too easy to guess"),
+    ("amy@example.org", "amy@example.org", "too easy to guess"),
+    ("q1@example.net", "q1@example.net", "too easy to guess"),
+    ("reader@example.org", "P@ssw0rd1234", "too easy to guess"),
+    ("reader@example.org", "1q2w3e4r5t6y", "too easy to guess"),
+    ("reader@example.org", "football1234", "too easy to guess"),
+    ("reader@example.org", "dragondragon", "too easy to guess"),
+    ("reader@example.org", "abcdeabcdeab", "too easy to guess"),
+    ("reader@example.org", "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44" + "1234", "too easy to guess"),
 ])
 def test_bad_accounts_are_refused(preserve, email, password, message):
     result = _add(preserve, email, "researcher", password)

@@ -21,9 +21,10 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, selec
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from access.devices import DEVICE_DAYS
 from access.secret import archive_secret
 from access.web.limits import BodyLimit
-from access.web.security import DEVICE_DAYS, SignInNeeded, csrf_token, current_user, device_cookie
+from access.web.security import SignInNeeded, csrf_token, current_user, device_cookie
 from preservation.catalogue import Database
 from preservation.config import Settings
 from preservation.errors import ConfigError, PreservationError

@@ -219,12 +219,12 @@ def download(request: Request, key: str):
     what has been closed since approval left out."""
     portal = _portal(request)
     settings = portal.settings
-    found = request_of_key(portal.database, key)
+    user = current_user(request, portal.database)
+    if user is None:  # first, whatever the link: nothing about a request is told to someone not signed in
+        raise SignInNeeded(f"{request.url.path}?{request.url.query}")
+    found = request_of_key(portal.database, key, user)
     granted = verify_local_link(f"{key}?{request.url.query}", dip_storage(settings, found.dip_location).name,
                                 archive_secret(settings))
-    user = current_user(request, portal.database)
-    if user is None:
-        raise SignInNeeded(f"{request.url.path}?{request.url.query}")
     sent = open_download(settings, portal.database, user, found)
     return StreamingResponse(sent.chunks, media_type="application/zip", headers={
         "Content-Disposition": f'attachment; filename="request-{granted.rsplit("/", 1)[-1]}"'})

@@ -9,25 +9,22 @@ Every form carries the CSRF token and every state-changing request must send it 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import ipaddress
 import secrets
-import time
 
 from fastapi import HTTPException, Request
 
 from access import throttle
+from access.devices import device_of, new_device_token, remembered
 from access.secret import archive_secret
 from access.sessions import session_user, start_session
 from access.sessions import sign_out as end_session_of
-from access.users import authenticate
+from access.users import authenticate, sessions_reset
 from preservation.catalogue import Database
 from preservation.catalogue.users import User
 from preservation.config import Settings
 
-DEVICE_TOKENS = 4  # accounts a shared browser is remembered for
-DEVICE_DAYS = 180
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 
@@ -94,10 +91,11 @@ def attempt_sign_in(request: Request, database: Database, settings: Settings, em
     marks the browser as a known device of the account (``request.state.device``, set as a cookie on the answer)."""
     client = client_address(request, settings.trusted_proxies)
     secret = archive_secret(settings)
-    tokens = request.cookies.get(device_cookie(settings), "").split("~")[:DEVICE_TOKENS]
-    known = any(_device_token_for(secret, email, token) for token in tokens)
+    tokens = request.cookies.get(device_cookie(settings), "")[:2000].split("~")
+    reset_at = sessions_reset(database, email)
+    device = device_of(secret, email, reset_at, tokens)
     try:
-        ticket = throttle.begin_sign_in(database, email, client, known_device=known)
+        ticket = throttle.begin_sign_in(database, email, client, device=device)
     except throttle.TooManyAttempts as exc:
         minutes = "a minute" if exc.wait <= 60 else f"{exc.wait // 60 + 1} minutes"
         raise HTTPException(429, f"Too many sign-in attempts. Try again in {minutes}.",
@@ -107,34 +105,13 @@ def attempt_sign_in(request: Request, database: Database, settings: Settings, em
         raise HTTPException(401, "The email address or password is not right.")
     throttle.signed_in(database, ticket)
     sign_in(request, database, user, settings)
-    kept = [token for token in tokens if token and not _device_token_for(secret, email, token)]
-    request.state.device = "~".join([_new_device_token(secret, email), *kept][:DEVICE_TOKENS])
+    request.state.device = remembered(new_device_token(secret, email, reset_at), tokens, secret, email, reset_at)
     return user
 
 
 def device_cookie(settings: Settings) -> str:
     """The name of the cookie marking the browsers an account has signed in from (``__Host-`` over https)."""
     return "__Host-preserve_device" if settings.portal_url.startswith("https://") else "preserve_device"
-
-
-def _new_device_token(secret: bytes, email: str, now: float | None = None) -> str:
-    nonce = f"{int(time.time() if now is None else now)}-{secrets.token_urlsafe(12)}"
-    return f"{nonce}.{_device_signature(secret, email, nonce)}"
-
-
-def _device_token_for(secret: bytes, email: str, token: str, now: float | None = None) -> bool:
-    """Whether ``token`` was given to this browser when ``email`` signed in, less than DEVICE_DAYS ago."""
-    nonce, _, signature = token.partition(".")
-    issued = nonce.split("-", 1)[0]
-    if not (signature and issued.isascii() and issued.isdigit()):
-        return False
-    fresh = (time.time() if now is None else now) - int(issued) < DEVICE_DAYS * 86400
-    return fresh and hmac.compare_digest(signature, _device_signature(secret, email, nonce))
-
-
-def _device_signature(secret: bytes, email: str, nonce: str) -> str:
-    message = f"device\n{email.strip().lower()}\n{nonce}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def _trusted(address: str, trusted_proxies: tuple[str, ...]) -> bool:

@@ -236,6 +236,8 @@ class UserRow(Base):
     created_at: Mapped[str] = mapped_column(String(TIME_LEN))
     disabled: Mapped[int] = mapped_column(Integer, default=0)
     last_login: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+    # when its sessions were last ended all at once: device cookies signed before then no longer count
+    sessions_reset_at: Mapped[float] = mapped_column(Float, default=0, server_default="0")
 
 
 class AttemptRow(Base):

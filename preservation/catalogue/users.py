@@ -41,6 +41,12 @@ def user_by_id(session: Session, user_id: str) -> User | None:
     return _user(row) if row is not None else None
 
 
+def sessions_reset_at(session: Session, email: str) -> float:
+    """When the account's sessions were last all ended (0: never, or no such account)."""
+    at = session.scalar(select(UserRow.sessions_reset_at).where(UserRow.email == email.strip().lower()))
+    return at or 0.0
+
+
 def list_users(session: Session) -> list[User]:
     """Everyone, by e-mail address."""
     return [_user(row) for row in session.scalars(select(UserRow).order_by(UserRow.email))]
