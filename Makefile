@@ -40,6 +40,7 @@ demo-s3: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: $(STAMP) $(ASSETS) lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)

@@ -33,8 +33,15 @@ class Decision:
     files_refreshed: int
 
 
-def decide_access(settings: Settings, database: Database, policy: ClosurePolicy, reference: str, path: str,
-                  access: Access, agents: list[Agent]) -> Decision:
+def decide_access(
+    settings: Settings,
+    database: Database,
+    policy: ClosurePolicy,
+    reference: str,
+    path: str,
+    access: Access,
+    agents: list[Agent],
+) -> Decision:
     """Record ``access`` for the unit with reference code ``reference`` — or the AIP ``reference`` names (an
     id or its start), or ``path`` (objects/…) within it — and work out who may now see what."""
     aip_id, target, code = resolve(database, reference, path)
@@ -43,10 +50,20 @@ def decide_access(settings: Settings, database: Database, policy: ClosurePolicy,
     with database.session() as session:
         set_decision(session, aip_id, target, access, person.name, when)
         replicas = catalogue.aip_replicas(session, aip_id)
-        file_id = next((f.id for f in catalogue.aip_files(session, aip_id)
-                        if target and f.path == f"data/objects/{target}"), "")
-        event = Event(event_uuid(new_uuid(), aip_id, POLICY_ASSIGNMENT), aip_id, POLICY_ASSIGNMENT, when, SUCCESS,
-                      event_detail(access, target), access.reason, file_id, tuple(a.id for a in agents))
+        file_id = next(
+            (f.id for f in catalogue.aip_files(session, aip_id) if target and f.path == f"data/objects/{target}"), ""
+        )
+        event = Event(
+            event_uuid(new_uuid(), aip_id, POLICY_ASSIGNMENT),
+            aip_id,
+            POLICY_ASSIGNMENT,
+            when,
+            SUCCESS,
+            event_detail(access, target),
+            access.reason,
+            file_id,
+            tuple(a.id for a in agents),
+        )
         catalogue.upsert_agents(session, agents)
         catalogue.record_events(session, [event])
         below = aips_below(session, [u.reference for u in units_of(session, aip_id)])
@@ -65,13 +82,19 @@ def resolve(database: Database, reference: str, path: str) -> tuple[str, str, st
         try:
             aip = catalogue.get_aip(session, reference)
         except NotFound:
-            raise NotFound(f"{reference}: no unit of description has this reference code, and no AIP this id",
-                           hint="`preserve search` finds reference codes; `preserve aip list` lists AIPs.") from None
+            raise NotFound(
+                f"{reference}: no unit of description has this reference code, and no AIP this id",
+                hint="`preserve search` finds reference codes; `preserve aip list` lists AIPs.",
+            ) from None
         target = path.replace("\\", "/").strip("/").removeprefix("objects").lstrip("/") if path else ""
-        if target and not any(f.path == f"data/objects/{target}" or f.path.startswith(f"data/objects/{target}/")
-                              for f in catalogue.aip_files(session, aip.id)):
-            raise NotFound(f"{path}: no such file or folder in AIP {aip.id}",
-                           hint="Give the path as `preserve aip show` lists it, starting objects/.")
+        if target and not any(
+            f.path == f"data/objects/{target}" or f.path.startswith(f"data/objects/{target}/")
+            for f in catalogue.aip_files(session, aip.id)
+        ):
+            raise NotFound(
+                f"{path}: no such file or folder in AIP {aip.id}",
+                hint="Give the path as `preserve aip show` lists it, starting objects/.",
+            )
         code = next((u.reference for u in units_of(session, aip.id) if u.target == target), "")
     return aip.id, target, code
 

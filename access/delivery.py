@@ -72,8 +72,9 @@ def dip_storage(settings: Settings, name: str = "") -> Storage:
     return open_location(LocationSettings(LOCAL_DIPS, "local", settings.home / "access"))
 
 
-def deliver_request(settings: Settings, database: Database, reference: str, agents: list[Agent],
-                    today: str | None = None) -> Request:
+def deliver_request(
+    settings: Settings, database: Database, reference: str, agents: list[Agent], today: str | None = None
+) -> Request:
     """Build, store and announce the DIP of an approved request; record a dissemination event per AIP."""
     today = today or date.today().isoformat()
     with database.session() as session:
@@ -88,8 +89,10 @@ def deliver_request(settings: Settings, database: Database, reference: str, agen
     try:
         files, notes = _gather(settings, database, staging, chosen)
         if not files:
-            raise RequestError(f"request {request.id[:8]}: nothing in it can be delivered",
-                               hint="; ".join(notes[:5]) or "Every file in it is closed today.")
+            raise RequestError(
+                f"request {request.id[:8]}: nothing in it can be delivered",
+                hint="; ".join(notes[:5]) or "Every file in it is closed today.",
+            )
         archive = _pack(staging, request, files, records, notes, withheld, settings.archive_name)
         store = dip_storage(settings)
         key = f"{DIP_PREFIX}{request.id}.zip"
@@ -101,19 +104,33 @@ def deliver_request(settings: Settings, database: Database, reference: str, agen
     expires = (datetime.now(UTC) + timedelta(hours=settings.access_link_hours)).isoformat(timespec="seconds")
     note = "; ".join(notes + ([f"{withheld} closed file(s) withheld"] if withheld else []))
     with database.session() as session:
-        delivered = update_request(session, request.id, ("approved", "delivered"), state="delivered",
-                                   dip_location=store.name, dip_key=key, dip_files=len(files), delivered_at=when,
-                                   expires_at=expires, delivery_note=note)
+        delivered = update_request(
+            session,
+            request.id,
+            ("approved", "delivered"),
+            state="delivered",
+            dip_location=store.name,
+            dip_key=key,
+            dip_files=len(files),
+            delivered_at=when,
+            expires_at=expires,
+            delivery_note=note,
+        )
     if not delivered:  # revoked while the copies were being made: nothing is delivered, nobody is told it is
         store.delete(key)
-        raise RequestError(f"request {request.id[:8]} was revoked while its copies were being made; nothing was "
-                           "delivered")
+        raise RequestError(
+            f"request {request.id[:8]} was revoked while its copies were being made; nothing was delivered"
+        )
     _record_dissemination(settings, database, request, files, agents, when)
     with database.session() as session:
-        queue_message(session, address, f"Your records for request {request.id[:8]} are ready",
-                      f"{len(files)} file(s) are ready to download until {expires[:16].replace('T', ' ')} UTC:\n\n"
-                      f"{settings.portal_url}/requests/{request.id}\n\n"
-                      + (f"Please note: {note}.\n" if note else ""), when)
+        queue_message(
+            session,
+            address,
+            f"Your records for request {request.id[:8]} are ready",
+            f"{len(files)} file(s) are ready to download until {expires[:16].replace('T', ' ')} UTC:\n\n"
+            f"{settings.portal_url}/requests/{request.id}\n\n" + (f"Please note: {note}.\n" if note else ""),
+            when,
+        )
         return get_request(session, request.id)
 
 
@@ -125,8 +142,9 @@ def readme_records(session, request: Request, today: str) -> list[tuple[str, str
         found = record_access(session, aip_id, target)
         if found is not None and found[1].in_force(today).status == CLOSED:
             continue
-        records.append((aip_id, target, record_reference(session, aip_id, target),
-                        found[0] if found else "(no longer held)"))
+        records.append(
+            (aip_id, target, record_reference(session, aip_id, target), found[0] if found else "(no longer held)")
+        )
     return records
 
 
@@ -140,8 +158,10 @@ def delivery_link(settings: Settings, request: Request, now: datetime | None = N
         raise RequestError(f"request {request.id[:8]} has not been delivered")
     left = (datetime.fromisoformat(request.expires_at) - (now or datetime.now(UTC))).total_seconds()
     if left < 1:
-        raise RequestError(f"the download for request {request.id[:8]} has expired",
-                           hint="Ask an archivist to deliver it again: `preserve request deliver`.")
+        raise RequestError(
+            f"the download for request {request.id[:8]} has expired",
+            hint="Ask an archivist to deliver it again: `preserve request deliver`.",
+        )
     store = dip_storage(settings, request.dip_location)
     signed = signed_link(store.name, request.dip_key, int(left), archive_secret(settings))
     return f"{settings.portal_url}/download/{signed}"
@@ -164,8 +184,9 @@ def _choose(session, request: Request, today: str) -> tuple[dict[str, tuple[File
     return chosen, len(withheld - set(chosen))
 
 
-def _gather(settings: Settings, database: Database, staging: Path,
-            chosen: dict[str, tuple[FileRecord, FileRecord | None]]) -> tuple[list[DipFile], list[str]]:
+def _gather(
+    settings: Settings, database: Database, staging: Path, chosen: dict[str, tuple[FileRecord, FileRecord | None]]
+) -> tuple[list[DipFile], list[str]]:
     """Fetch (checked) and convert what goes into the DIP; notes on what could not be delivered."""
     policy = load_format_policy(settings.policies_path)
     converters = registry()
@@ -195,8 +216,14 @@ def _gather(settings: Settings, database: Database, staging: Path,
             notes.append(f"{_inside(original)}: no access copy as {done.job.target} ({done.message})")
             continue
         relative = jobs[original.id][1]
-        files.append(DipFile(f"{relative}{done.job.output.suffix}", original,
-                             f"access copy: {done.job.target} by {done.tool}", done.job.output))
+        files.append(
+            DipFile(
+                f"{relative}{done.job.output.suffix}",
+                original,
+                f"access copy: {done.job.target} by {done.tool}",
+                done.job.output,
+            )
+        )
     return sorted(files, key=lambda f: f.path), notes
 
 
@@ -217,14 +244,17 @@ def fetch_files(settings: Settings, database: Database, folder: Path, records: l
         problems = []
         for replica in replicas:
             try:
-                fetched |= _fetch_from(open_location(settings.location(replica.location)), replica.object_root,
-                                       folder, wanted)
+                fetched |= _fetch_from(
+                    open_location(settings.location(replica.location)), replica.object_root, folder, wanted
+                )
                 break
             except PreservationError as exc:
                 problems.append(f"{replica.location}: {exc.message}")
         else:
-            raise StorageError(f"AIP {aip_id}: no intact copy to deliver from", hint="; ".join(problems)
-                               or "Run `preserve audit` for details.")
+            raise StorageError(
+                f"AIP {aip_id}: no intact copy to deliver from",
+                hint="; ".join(problems) or "Run `preserve audit` for details.",
+            )
     return fetched
 
 
@@ -244,25 +274,36 @@ def _fetch_from(storage: Storage, root: str, folder: Path, wanted: list[FileReco
     return fetched
 
 
-def _pack(staging: Path, request: Request, files: list[DipFile], records, notes: list[str], withheld: int,
-          archive_name: str) -> Path:
+def _pack(
+    staging: Path, request: Request, files: list[DipFile], records, notes: list[str], withheld: int, archive_name: str
+) -> Path:
     """Write the zip: objects/, manifest.csv and README.txt; digests taken as the files are added."""
     archive = staging / "dip.zip"
     manifest_file = staging / "manifest.csv"  # written as the files go in: memory does not grow with their number
     with zipfile.ZipFile(archive, "w", allowZip64=True) as out, manifest_file.open("w", newline="") as manifest:
         writer = csv.writer(manifest)
-        writer.writerow(["file", "sha256", "size", "made", "aip", "original path", "original name",
-                         "original format"])
+        writer.writerow(["file", "sha256", "size", "made", "aip", "original path", "original name", "original format"])
         for item in files:
-            compression = zipfile.ZIP_STORED if Path(item.path).suffix.lower() in STORED_SUFFIXES \
-                else zipfile.ZIP_DEFLATED
+            compression = (
+                zipfile.ZIP_STORED if Path(item.path).suffix.lower() in STORED_SUFFIXES else zipfile.ZIP_DEFLATED
+            )
             info = zipfile.ZipInfo(item.path, date_time=datetime.now(UTC).timetuple()[:6])
             info.compress_type = compression
             with item.content.open("rb") as source, out.open(info, "w", force_zip64=True) as sink:
                 digests, size = hash_stream(source, ("sha256",), sink=sink.write)
             source_format = item.source.format
-            writer.writerow([item.path, digests["sha256"], size, item.made, item.source.aip_id, _inside(item.source),
-                             item.source.original_name, f"{source_format.puid} {source_format.name}".strip()])
+            writer.writerow(
+                [
+                    item.path,
+                    digests["sha256"],
+                    size,
+                    item.made,
+                    item.source.aip_id,
+                    _inside(item.source),
+                    item.source.original_name,
+                    f"{source_format.puid} {source_format.name}".strip(),
+                ]
+            )
         manifest.close()
         out.write(manifest_file, "manifest.csv", compress_type=zipfile.ZIP_DEFLATED)
         out.writestr("README.txt", readme(request, records, len(files), notes, withheld, archive_name))
@@ -271,30 +312,46 @@ def _pack(staging: Path, request: Request, files: list[DipFile], records, notes:
 
 def readme(request: Request, records, count: int, notes: list[str], withheld: int, archive_name: str) -> str:
     """README.txt of a DIP: the request, its records, and what was not delivered."""
-    lines = [f"{archive_name}: records delivered for request {request.id}", "",
-             f"Purpose given: {request.purpose}",
-             f"Approved by {request.decided_by} on {request.decided_at[:10]}: {request.decision_reason}", "",
-             "Records:"]
+    lines = [
+        f"{archive_name}: records delivered for request {request.id}",
+        "",
+        f"Purpose given: {request.purpose}",
+        f"Approved by {request.decided_by} on {request.decided_at[:10]}: {request.decision_reason}",
+        "",
+        "Records:",
+    ]
     for aip_id, target, reference, title in records:
         lines.append(f"  {reference or aip_id[:8]}  {title}" + (f"  (objects/{target})" if target else ""))
-    lines += ["", f"{count} file(s) under objects/, listed with their SHA-256 digests and sources in manifest.csv.",
-              "Access copies are made for reading; the originals are kept unchanged in the archive."]
+    lines += [
+        "",
+        f"{count} file(s) under objects/, listed with their SHA-256 digests and sources in manifest.csv.",
+        "Access copies are made for reading; the originals are kept unchanged in the archive.",
+    ]
     if withheld:
         lines.append(f"{withheld} file(s) closed today were withheld.")
     lines += [f"Not delivered: {note}" for note in notes]
     return "\n".join(lines) + "\n"
 
 
-def _record_dissemination(settings: Settings, database: Database, request: Request, files: list[DipFile],
-                          agents: list[Agent], when: str) -> None:
+def _record_dissemination(
+    settings: Settings, database: Database, request: Request, files: list[DipFile], agents: list[Agent], when: str
+) -> None:
     """One PREMIS dissemination event per AIP, in the catalogue and beside every copy."""
     counts: dict[str, int] = {}
     for item in files:
         counts[item.source.aip_id] = counts.get(item.source.aip_id, 0) + 1
     for aip_id, count in sorted(counts.items()):
-        event = Event(event_uuid(f"{request.id}@{when}", aip_id, DISSEMINATION), aip_id, DISSEMINATION, when, SUCCESS,
-                      f"DIP for request {request.id}: {count} file(s)", f"account {request.user_id}", "",
-                      tuple(a.id for a in agents))
+        event = Event(
+            event_uuid(f"{request.id}@{when}", aip_id, DISSEMINATION),
+            aip_id,
+            DISSEMINATION,
+            when,
+            SUCCESS,
+            f"DIP for request {request.id}: {count} file(s)",
+            f"account {request.user_id}",
+            "",
+            tuple(a.id for a in agents),
+        )
         with database.session() as session:
             catalogue.upsert_agents(session, agents)
             catalogue.record_events(session, [event])

@@ -53,15 +53,23 @@ def request_of_key(database: Database, key: str, user: User) -> Request:
     return request
 
 
-def open_download(settings: Settings, database: Database, user: User, request: Request,
-                  today: str | None = None, now: datetime | None = None) -> Download:
+def open_download(
+    settings: Settings,
+    database: Database,
+    user: User,
+    request: Request,
+    today: str | None = None,
+    now: datetime | None = None,
+) -> Download:
     """The request's DIP for ``user``, as deliverable today; NotFound for another person, AccessDenied when the
     request was revoked or its download has expired."""
     if request.user_id != user.id or user.disabled:
         raise NotFound("no such download")  # someone else's request looks like none at all
     if request.revoked_at:
-        raise AccessDenied(f"this download was withdrawn by the archive: {request.revoked_reason}",
-                           hint="Ask the archive if you need the records again.")
+        raise AccessDenied(
+            f"this download was withdrawn by the archive: {request.revoked_reason}",
+            hint="Ask the archive if you need the records again.",
+        )
     if request.state != "delivered" or not request.dip_key:
         raise NotFound("no such download")
     if datetime.fromisoformat(request.expires_at) < (now or datetime.now(UTC)):
@@ -73,8 +81,12 @@ def open_download(settings: Settings, database: Database, user: User, request: R
     handle = dip_storage(settings, request.dip_location).open(request.dip_key)
     if not closed and len(records) == len(request.items):  # nothing closed since: the zip as it was made
         return Download(request, _plain(handle), [])
-    return _without(request, handle, closed, lambda kept, withheld: readme(
-        request, records, kept, [], withheld, settings.archive_name))
+    return _without(
+        request,
+        handle,
+        closed,
+        lambda kept, withheld: readme(request, records, kept, [], withheld, settings.archive_name),
+    )
 
 
 def closed_today(database: Database, request: Request, today: str | None = None) -> set[tuple[str, str]]:
@@ -156,8 +168,11 @@ def _copy_manifest(reader, writer, withheld: set[str]) -> None:
 
 
 def _note(withheld: set[str]) -> str:
-    lines = [f"{len(withheld)} file(s) delivered for this request have been closed since it was approved, and",
-             "are withheld from this download (manifest.csv no longer lists them):", ""]
+    lines = [
+        f"{len(withheld)} file(s) delivered for this request have been closed since it was approved, and",
+        "are withheld from this download (manifest.csv no longer lists them):",
+        "",
+    ]
     return "\n".join(lines + [f"  {path}" for path in sorted(withheld)]) + "\n"
 
 

@@ -21,8 +21,9 @@ FORMATS = ("dir", "tar", "zip")
 SUFFIX = {"dir": "", "tar": ".tar", "zip": ".zip"}
 
 
-def export_aip(settings: Settings, database: Database, reference: str, dest: Path, as_: str = "dir",
-               version: str | None = None) -> Path:
+def export_aip(
+    settings: Settings, database: Database, reference: str, dest: Path, as_: str = "dir", version: str | None = None
+) -> Path:
     """Write the AIP's bag to ``dest`` (or into it as ``<slug>-<uuid>[.tar|.zip]`` if it is a folder).
 
     The bag is assembled under a hidden temporary name, every file is checked against the OCFL

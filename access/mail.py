@@ -19,8 +19,12 @@ TIMEOUT = 30.0
 
 # Refusals of one message (its recipient, its content): that message is set aside and the rest still go.
 # Anything else (the server unreachable, the sign-in refused, the connection lost) stops the run.
-MESSAGE_REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused,
-                    smtplib.SMTPNotSupportedError)
+MESSAGE_REFUSALS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPNotSupportedError,
+)
 
 
 def send_outbox(settings: Settings, database: Database) -> SendReport:
@@ -47,8 +51,10 @@ def send_outbox(settings: Settings, database: Database) -> SendReport:
                     mark_sent(session, message_id, timestamp())
                 report.sent += 1
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"{settings.mail_smtp_host}:{settings.mail_smtp_port}: {exc}",
-                        hint=f"{report.sent} of {len(waiting)} message(s) sent; the rest stay in the outbox.") from None
+        raise MailError(
+            f"{settings.mail_smtp_host}:{settings.mail_smtp_port}: {exc}",
+            hint=f"{report.sent} of {len(waiting)} message(s) sent; the rest stay in the outbox.",
+        ) from None
     return report
 
 

@@ -148,8 +148,7 @@ def _scaled(source: Path, target: Path, kind: str) -> str:
     an empty file) when Pillow refuses it: a decompression bomb, or not an image of ``kind`` it can read."""
     from PIL import Image, ImageOps
 
-    refused = (Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, SyntaxError, ValueError,
-               EOFError)
+    refused = (Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, SyntaxError, ValueError, EOFError)
     try:
         image = Image.open(source, formats=[kind])  # raises DecompressionBombError beyond twice the limit ...
     except refused:
@@ -158,8 +157,9 @@ def _scaled(source: Path, target: Path, kind: str) -> str:
         try:
             if image.width * image.height > Image.MAX_IMAGE_PIXELS:  # ... and only warns below that
                 raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels")
-            progressive = image.format == "JPEG" and bool(image.info.get("progressive") or
-                                                          image.info.get("progression"))
+            progressive = image.format == "JPEG" and bool(
+                image.info.get("progressive") or image.info.get("progression")
+            )
             if image.format == "JPEG" and not progressive:
                 image.draft(None, (LONGEST_EDGE, LONGEST_EDGE))  # decoded at 1/2, 1/4 or 1/8 where that is enough
             if image.width * image.height > MAX_DECODED_PIXELS:  # the size it will be decoded at

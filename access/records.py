@@ -31,8 +31,17 @@ from preservation.model import OPEN, FileRecord
 
 PREVIEWABLE = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
 MAX_CHILDREN = 200  # listed on a record's page; more are found by searching
-DESCRIBED = ("dc.title", "dc.date", "dc.creator", "dc.description", "dc.subject", "dc.publisher", "dc.type",
-             "dc.language", "dc.rights")
+DESCRIBED = (
+    "dc.title",
+    "dc.date",
+    "dc.creator",
+    "dc.description",
+    "dc.subject",
+    "dc.publisher",
+    "dc.type",
+    "dc.language",
+    "dc.rights",
+)
 
 
 @dataclass
@@ -52,8 +61,9 @@ def findable(user: User | None) -> tuple[str, ...]:
     return EVERYTHING if user is not None and user.role in ("archivist", "administrator") else RESEARCHER
 
 
-def view_record(database: Database, user: User | None, aip_id: str, path: str, today: str | None = None,
-                preview_limit: int = 0) -> RecordView:
+def view_record(
+    database: Database, user: User | None, aip_id: str, path: str, today: str | None = None, preview_limit: int = 0
+) -> RecordView:
     """The record at ``path`` ('' the AIP's own) in AIP ``aip_id``; NotFound if there is none this person may find.
     A file larger than ``preview_limit`` bytes (0: no limit) is offered no preview.
 
@@ -65,8 +75,11 @@ def view_record(database: Database, user: User | None, aip_id: str, path: str, t
         record = record_at(session, aip_id, path, today)
         if record is None or record.access not in allowed:
             raise NotFound("no such record", hint="Search the catalogue to find records.")
-        described = [(element, value) for target, element, value in catalogue.aip_descriptions(session, aip_id)
-                     if target == path and element in DESCRIBED]
+        described = [
+            (element, value)
+            for target, element, value in catalogue.aip_descriptions(session, aip_id)
+            if target == path and element in DESCRIBED
+        ]
         holders = unit_records(session, aip_id, today)
         trail = _ancestors_in_aip(holders, path)
         above = _units_above(session, (trail[0] if trail else record).reference, aip_id, today)
@@ -78,13 +91,20 @@ def view_record(database: Database, user: User | None, aip_id: str, path: str, t
                 else:
                     more += 1
         if record.reference:
-            children += [r for r in records_below(session, record.reference, today)
-                         if r.aip_id != aip_id and r.access in allowed][:MAX_CHILDREN]
+            children += [
+                r for r in records_below(session, record.reference, today) if r.aip_id != aip_id and r.access in allowed
+            ][:MAX_CHILDREN]
         preview = _previewable(session, record, user, today) if record.kind == "file" or record.file_id else None
         if preview is not None and preview_limit and preview.size > preview_limit:
             preview = None  # too large to show: the page offers no frame that would only say so
-    return RecordView(record, described, [r for r in above + trail if r.access in allowed], children, more,
-                      preview.format.mime_type if preview else "")
+    return RecordView(
+        record,
+        described,
+        [r for r in above + trail if r.access in allowed],
+        children,
+        more,
+        preview.format.mime_type if preview else "",
+    )
 
 
 def _units_above(session, reference: str, aip_id: str, today: str) -> list[Record]:
@@ -102,8 +122,9 @@ def _units_above(session, reference: str, aip_id: str, today: str) -> list[Recor
     return above
 
 
-def preview(settings: Settings, database: Database, user: User | None, aip_id: str, path: str,
-            today: str | None = None) -> tuple[Path, str]:
+def preview(
+    settings: Settings, database: Database, user: User | None, aip_id: str, path: str, today: str | None = None
+) -> tuple[Path, str]:
     """An open file's preview (of the original, or its access copy) from the preview cache, made once from a copy
     checked against the inventory; (file, MIME type). NotFound for anything this person may not see, and for a
     file that has no preview (too large, or an image that cannot be shown)."""
@@ -121,8 +142,9 @@ def preview(settings: Settings, database: Database, user: User | None, aip_id: s
 def _previewable(session, record: Record, user: User | None, today: str) -> FileRecord | None:
     """The file to show for a file record (the original, else its access copy), if the person may see it."""
     files = files_of_record(session, record.aip_id, record.path)
-    original = next(((f, a) for f, a in files if f.role == "original" and f.path == f"data/objects/{record.path}"),
-                    None)
+    original = next(
+        ((f, a) for f, a in files if f.role == "original" and f.path == f"data/objects/{record.path}"), None
+    )
     if original is None:
         return None
     archivist = user is not None and user.role in ("archivist", "administrator")

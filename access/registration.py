@@ -35,15 +35,28 @@ def ask_for_account(settings: Settings, database: Database, email: str, name: st
     with database.session() as session:
         when = timestamp()
         if find_user(session, address) is not None:
-            queue_message(session, address, f"Your account at {settings.archive_name}", _ALREADY.format(
-                archive=settings.archive_name, url=settings.portal_url), when)
+            queue_message(
+                session,
+                address,
+                f"Your account at {settings.archive_name}",
+                _ALREADY.format(archive=settings.archive_name, url=settings.portal_url),
+                when,
+            )
             return address
         now = time.time()
         drop_registrations(session, before=now - LINK_HOURS * 3600)  # links no one followed
         add_registration(session, _hashed(token), address, name or address, now)
-        queue_message(session, address, f"Finish creating your account at {settings.archive_name}", _CHOOSE.format(
-            archive=settings.archive_name, url=f"{settings.portal_url}/register/confirm?token={token}",
-            hours=LINK_HOURS), when)
+        queue_message(
+            session,
+            address,
+            f"Finish creating your account at {settings.archive_name}",
+            _CHOOSE.format(
+                archive=settings.archive_name,
+                url=f"{settings.portal_url}/register/confirm?token={token}",
+                hours=LINK_HOURS,
+            ),
+            when,
+        )
     return address
 
 
@@ -62,8 +75,10 @@ def finish_registration(database: Database, token: str, password: str) -> User:
     link is not valid (any more) or the password is not acceptable."""
     pending = pending_registration(database, token)
     if pending is None:
-        raise AccountError("this link is not valid: it has been used, has expired or was never sent",
-                           hint="Ask for an account again to be sent a new link.")
+        raise AccountError(
+            "this link is not valid: it has been used, has expired or was never sent",
+            hint="Ask for an account again to be sent a new link.",
+        )
     user = create_user(database, pending[0], pending[1], "researcher", password)
     with database.session() as session:  # every link sent to this address is used up, and kept nowhere
         drop_registrations(session, user.email)

@@ -53,8 +53,9 @@ def add_to_request(database: Database, user: User, aip_id: str, target: str = ""
             request = Request(new_uuid(), user.id, "", "open", timestamp())
             add_request(session, request)
         if len(request.items) >= MAX_ITEMS:
-            raise RequestError(f"a request holds at most {MAX_ITEMS} records",
-                               hint="Submit this request, then start another.")
+            raise RequestError(
+                f"a request holds at most {MAX_ITEMS} records", hint="Submit this request, then start another."
+            )
         add_item(session, request.id, aip_id, target)
         return open_request(session, user.id)
 
@@ -74,14 +75,20 @@ def submit_request(database: Database, user: User, purpose: str) -> Request:
         when = timestamp()
         update_request(session, request.id, state="submitted", purpose=purpose, submitted_at=when)
         for address in addresses_with_role(session, "archivist", "administrator"):
-            queue_message(session, address, f"New request {request.id[:8]}",  # no typed text in a mail header
-                          f"{user.name} ({user.email}) asks for {len(request.items)} record(s).\n\n"
-                          f"Purpose: {purpose}\n\nDecide with: preserve request approve|refuse {request.id}", when)
+            queue_message(
+                session,
+                address,
+                f"New request {request.id[:8]}",  # no typed text in a mail header
+                f"{user.name} ({user.email}) asks for {len(request.items)} record(s).\n\n"
+                f"Purpose: {purpose}\n\nDecide with: preserve request approve|refuse {request.id}",
+                when,
+            )
         return get_request(session, request.id)
 
 
-def decide_request(database: Database, reference: str, approve: bool, reason: str, archivist: str,
-                   archivist_id: str = "") -> Request:
+def decide_request(
+    database: Database, reference: str, approve: bool, reason: str, archivist: str, archivist_id: str = ""
+) -> Request:
     """Approve or refuse a submitted request, with a reason the researcher is told; an archivist signed in to the
     portal (``archivist_id``) may not decide their own."""
     refuse_control_characters(reason, "the reason", RequestError, line_breaks=True)
@@ -96,13 +103,24 @@ def decide_request(database: Database, reference: str, approve: bool, reason: st
             raise AccessDenied("you cannot decide your own request", hint="Another archivist must decide it.")
         when = timestamp()
         state = "approved" if approve else "refused"
-        if not update_request(session, request.id, ("submitted",), state=state, decided_at=when, decided_by=archivist,
-                              decision_reason=reason):
+        if not update_request(
+            session,
+            request.id,
+            ("submitted",),
+            state=state,
+            decided_at=when,
+            decided_by=archivist,
+            decision_reason=reason,
+        ):
             raise RequestError(f"request {request.id[:8]} has just been decided by someone else")
-        queue_message(session, user_address(session, request.user_id), f"Your request {request.id[:8]} is {state}",
-                      f"Your request for {len(request.items)} record(s) has been {state}.\n\nReason: {reason}", when)
+        queue_message(
+            session,
+            user_address(session, request.user_id),
+            f"Your request {request.id[:8]} is {state}",
+            f"Your request for {len(request.items)} record(s) has been {state}.\n\nReason: {reason}",
+            when,
+        )
         return get_request(session, request.id)
-
 
 
 def revoke_request(settings: Settings, database: Database, reference: str, reason: str, archivist: str) -> Request:
@@ -114,16 +132,28 @@ def revoke_request(settings: Settings, database: Database, reference: str, reaso
     with database.session() as session:
         request = get_request(session, reference)
         if request.state not in ("approved", "delivered"):
-            raise RequestError(f"request {request.id[:8]} is {request.state}: only approved or delivered requests "
-                               "can be revoked")
+            raise RequestError(
+                f"request {request.id[:8]} is {request.state}: only approved or delivered requests can be revoked"
+            )
         when = timestamp()
-        if not update_request(session, request.id, ("approved", "delivered"), state="revoked", revoked_at=when,
-                              revoked_reason=f"{reason} ({archivist})" if archivist else reason):
+        if not update_request(
+            session,
+            request.id,
+            ("approved", "delivered"),
+            state="revoked",
+            revoked_at=when,
+            revoked_reason=f"{reason} ({archivist})" if archivist else reason,
+        ):
             raise RequestError(f"request {request.id[:8]} has just been changed by someone else: try again")
         request = get_request(session, request.id)  # a delivery may have finished since it was read
-        queue_message(session, user_address(session, request.user_id), f"Your request {request.id[:8]} is revoked",
-                      f"The archive has withdrawn the download of your request for {len(request.items)} "
-                      f"record(s).\n\nReason: {reason}", when)
+        queue_message(
+            session,
+            user_address(session, request.user_id),
+            f"Your request {request.id[:8]} is revoked",
+            f"The archive has withdrawn the download of your request for {len(request.items)} "
+            f"record(s).\n\nReason: {reason}",
+            when,
+        )
     if request.dip_key:  # after the commit: from now on no download is served, whatever the storage does
         dip_storage(settings, request.dip_location).delete(request.dip_key)
         with database.session() as session:
@@ -178,8 +208,9 @@ def waiting_requests(database: Database, user: User | None, state: str = "submit
         return list_requests(session, state)
 
 
-def request_records(database: Database, user: User | None, request: Request,
-                    today: str | None = None) -> list[dict[str, str]]:
+def request_records(
+    database: Database, user: User | None, request: Request, today: str | None = None
+) -> list[dict[str, str]]:
     """The records of a request as the person may see them now: a record closed since it was added (for a
     researcher) or no longer held shows no title."""
     today = today or date.today().isoformat()
@@ -190,8 +221,14 @@ def request_records(database: Database, user: User | None, request: Request,
             found = record_access(session, aip_id, target)
             status = found[1].in_force(today).status if found else "gone"
             visible = found is not None and status in allowed
-            shown.append({"aip_id": aip_id, "path": target, "title": found[0] if visible else "",
-                          "access": status if visible else "unavailable"})
+            shown.append(
+                {
+                    "aip_id": aip_id,
+                    "path": target,
+                    "title": found[0] if visible else "",
+                    "access": status if visible else "unavailable",
+                }
+            )
     return shown
 
 

@@ -27,6 +27,8 @@ def archive_secret(settings: Settings) -> bytes:
             os.unlink(temporary)
     key = path.read_bytes()
     if len(key) < KEY_BYTES:
-        raise ConfigError(f"{path}: the secret key is too short ({len(key)} bytes)",
-                          hint="Delete it to make a new one (links and sessions signed with it stop working).")
+        raise ConfigError(
+            f"{path}: the secret key is too short ({len(key)} bytes)",
+            hint="Delete it to make a new one (links and sessions signed with it stop working).",
+        )
     return key

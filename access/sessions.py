@@ -44,8 +44,13 @@ def session_user(settings: Settings, database: Database, token: str, now: float 
         found = get_session(session, _hashed(token))
         if found is None or found.ended_at:
             return None
-        why = ("lasted its full time" if now - found.created_at > settings.session_hours * 3600 else
-               "idle too long" if now - found.last_seen > settings.session_idle_minutes * 60 else "")
+        why = (
+            "lasted its full time"
+            if now - found.created_at > settings.session_hours * 3600
+            else "idle too long"
+            if now - found.last_seen > settings.session_idle_minutes * 60
+            else ""
+        )
         if why:
             end_session(session, found.id, why, now)
             return None

@@ -15,8 +15,7 @@ INVISIBLE = {"\u2028", "\u2029", *(chr(c) for c in range(0x202A, 0x202F)), *(chr
 def control_characters(text: str, line_breaks: bool = False) -> list[str]:
     """The control characters in ``text``, as U+XXXX (line breaks and tabs allowed when ``line_breaks``)."""
     allowed = {"\n", "\r", "\t"} if line_breaks else set()
-    found = {char for char in text if char not in allowed
-             and (unicodedata.category(char) == "Cc" or char in INVISIBLE)}
+    found = {char for char in text if char not in allowed and (unicodedata.category(char) == "Cc" or char in INVISIBLE)}
     return [f"U+{ord(char):04X}" for char in sorted(found)]
 
 

@@ -81,8 +81,7 @@ def client_key(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else str(ip)
 
 
-def begin_sign_in(database: Database, address: str, client: str, now: float | None = None, device: str = ""
-                  ) -> Ticket:
+def begin_sign_in(database: Database, address: str, client: str, now: float | None = None, device: str = "") -> Ticket:
     """Count a sign-in attempt for ``address`` from ``client``; TooManyAttempts if a limit refuses it. An attempt
     from a device the account has signed in from before (``device``, its token's id) is not held back by the
     delay on the account; its client's limits and the device's own apply."""

@@ -35,9 +35,35 @@ MIN_PASSWORD = 12  # characters (ASVS 2.1.1); passphrases are welcome
 MAX_PASSWORD = 128  # longer is refused, never cut short (ASVS 2.1.2)
 _ATOM = r"[^@\s<>,;:\"()\[\]\\]+"  # no spaces, and none of the characters that separate or quote addresses
 # runs of keys and words found at the start of every list of leaked passwords
-GUESSED_FIRST = ("password", "123456", "234567", "345678", "456789", "987654", "qwerty", "azerty", "asdfgh",
-                 "zxcvbn", "1q2w3e", "q1w2e3", "letmein", "iloveyou", "welcome", "abcdef", "changeme", "trustno",
-                 "football", "baseball", "dragon", "monkey", "sunshine", "princess", "master", "shadow", "superman")
+GUESSED_FIRST = (
+    "password",
+    "123456",
+    "234567",
+    "345678",
+    "456789",
+    "987654",
+    "qwerty",
+    "azerty",
+    "asdfgh",
+    "zxcvbn",
+    "1q2w3e",
+    "q1w2e3",
+    "letmein",
+    "iloveyou",
+    "welcome",
+    "abcdef",
+    "changeme",
+    "trustno",
+    "football",
+    "baseball",
+    "dragon",
+    "monkey",
+    "sunshine",
+    "princess",
+    "master",
+    "shadow",
+    "superman",
+)
 LOOKALIKES = str.maketrans({"@": "a", "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "$": "s", "!": "i"})
 EMAIL = re.compile(rf"^{_ATOM}@{_ATOM}\.{_ATOM}$")
 
@@ -147,11 +173,16 @@ def _verify(stored: str, password: str) -> bool:
 def valid_address(email: str) -> str:
     """The address, lower-cased; AccountError unless it looks like an e-mail address."""
     address = email.strip().lower()
-    if not (address.isascii() and address.isprintable()) or "=?" in address or not EMAIL.match(address) \
-            or len(address) > 320:
-        raise AccountError(f"{email!r} is not an e-mail address",
-                           hint="Write one plain address like name@example.org: ASCII, no spaces, no quotes or "
-                                "brackets.")
+    if (
+        not (address.isascii() and address.isprintable())
+        or "=?" in address
+        or not EMAIL.match(address)
+        or len(address) > 320
+    ):
+        raise AccountError(
+            f"{email!r} is not an e-mail address",
+            hint="Write one plain address like name@example.org: ASCII, no spaces, no quotes or brackets.",
+        )
     return address
 
 
@@ -169,15 +200,26 @@ def _check_password(password: str, address: str) -> None:
     """AccountError for a password of the wrong length, or one guessed first: the same few characters over and
     over, a well-known run of keys, or the account's own address in it."""
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"the password is too short: at least {MIN_PASSWORD} characters",
-                         hint="Three or four random words make a good password.")
+        raise AccountError(
+            f"the password is too short: at least {MIN_PASSWORD} characters",
+            hint="Three or four random words make a good password.",
+        )
     if len(password) > MAX_PASSWORD:
         raise AccountError(f"the password is too long: at most {MAX_PASSWORD} characters")
     folded = "".join(unicodedata.normalize("NFKC", password).lower().split())  # full-width letters are letters
     plain = folded.translate(LOOKALIKES)  # p@ssw0rd is password
     address = address.strip().lower()
     local = address.split("@")[0]
-    if len(set(folded)) < 5 or _repeats(folded) or any(word in plain or word in folded for word in GUESSED_FIRST) \
-            or address in folded or (len(local) >= 3 and local in folded) or folded in address:
-        raise AccountError("the password is too easy to guess: it repeats a few characters, follows the keyboard "
-                           "or holds the e-mail address", hint="Three or four random words make a good password.")
+    if (
+        len(set(folded)) < 5
+        or _repeats(folded)
+        or any(word in plain or word in folded for word in GUESSED_FIRST)
+        or address in folded
+        or (len(local) >= 3 and local in folded)
+        or folded in address
+    ):
+        raise AccountError(
+            "the password is too easy to guess: it repeats a few characters, follows the keyboard "
+            "or holds the e-mail address",
+            hint="Three or four random words make a good password.",
+        )

@@ -45,11 +45,16 @@ def _home(name: str, s3_endpoint: str = "") -> Path:
     home = WORK / name
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
-    cloud = (f'[[storage]]\nname = "cloud"\nbackend = "s3"\nendpoint = "{s3_endpoint}"\nbucket = "bench"\n'
-             if s3_endpoint else "")
+    cloud = (
+        f'[[storage]]\nname = "cloud"\nbackend = "s3"\nendpoint = "{s3_endpoint}"\nbucket = "bench"\n'
+        if s3_endpoint
+        else ""
+    )
     names = '"primary", "cloud"' if s3_endpoint else '"primary"'
-    (home / "preserve.toml").write_text(f'[[storage]]\nname = "primary"\nbackend = "local"\npath = "storage"\n'
-                                        f'{cloud}[replication]\nlocations = [{names}]\n')
+    (home / "preserve.toml").write_text(
+        f'[[storage]]\nname = "primary"\nbackend = "local"\npath = "storage"\n'
+        f"{cloud}[replication]\nlocations = [{names}]\n"
+    )
     subprocess.run([BIN / "preserve", "--home", home, "init"], check=True, capture_output=True)
     return home
 
@@ -84,8 +89,12 @@ def _floor_local(home: Path) -> tuple[float, int]:
 
 
 def _floor_s3(client) -> tuple[float, int]:
-    keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket="bench")
-            for o in page.get("Contents", []) if "/v1/content/" in o["Key"]]
+    keys = [
+        o["Key"]
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket="bench")
+        for o in page.get("Contents", [])
+        if "/v1/content/" in o["Key"]
+    ]
     start = time.perf_counter()
     total = 0
     for key in keys:
@@ -118,8 +127,13 @@ def main() -> None:
     args = parser.parse_args()
     source = make_set("a")
     server = s3server.start(WORK / "s3")
-    os.environ.update({"AWS_ACCESS_KEY_ID": s3server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": s3server.SECRET_KEY,
-                       "AWS_DEFAULT_REGION": "us-east-1"})
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": s3server.ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": s3server.SECRET_KEY,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+    )
     rows = []
     try:
         client = server.client()
@@ -150,14 +164,18 @@ def main() -> None:
     rows.append((f"local, metadata only, {args.meta_files:,} files", files, listed, meta_s, None))
     full_s, files, read, ok = _audit(tiny, "primary", FULL)
     rows.append((f"local, full audit, {args.meta_files:,} files", files, read, full_s, None))
-    print(f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {os.cpu_count()} cores  "
-          f"(tiny set ingested in {ingest_s:.0f} s)")
+    print(
+        f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {os.cpu_count()} cores  "
+        f"(tiny set ingested in {ingest_s:.0f} s)"
+    )
     print("| run | files | MB | seconds | MB/s | files/s | floor s | vs floor |")
     print("|---|---|---|---|---|---|---|---|")
     for name, files, size, seconds, floor_seconds in rows:
         ratio = f"{floor_seconds / seconds:.2f}×" if floor_seconds else "—"
-        print(f"| {name} | {files:,} | {size / 1e6:,.0f} | {seconds:.2f} | {size / 1e6 / seconds:,.0f} | "
-              f"{files / seconds:,.0f} | {f'{floor_seconds:.2f}' if floor_seconds else '—'} | {ratio} |")
+        print(
+            f"| {name} | {files:,} | {size / 1e6:,.0f} | {seconds:.2f} | {size / 1e6 / seconds:,.0f} | "
+            f"{files / seconds:,.0f} | {f'{floor_seconds:.2f}' if floor_seconds else '—'} | {ratio} |"
+        )
 
 
 if __name__ == "__main__":

@@ -33,14 +33,48 @@ EVENT_TYPES = ("message digest calculation", "format identification", "fixity ch
 
 def _aip(files: int) -> tuple[Aip, list[FileRecord], list[Event]]:
     aip_id = str(uuid.uuid4())
-    aip = Aip(aip_id, "Benchmark accession", "bench", str(uuid.uuid4()), f"urn:uuid:{aip_id}", "v1", files,
-              files * 4096, "data/metadata/METS.xml", "f" * 128, "2026-11-26T10:00:00+00:00")
+    aip = Aip(
+        aip_id,
+        "Benchmark accession",
+        "bench",
+        str(uuid.uuid4()),
+        f"urn:uuid:{aip_id}",
+        "v1",
+        files,
+        files * 4096,
+        "data/metadata/METS.xml",
+        "f" * 128,
+        "2026-11-26T10:00:00+00:00",
+    )
     fmt = FormatInfo("fmt/43", "JPEG File Interchange Format", "1.01", "image/jpeg", "signature")
-    records = [FileRecord(str(uuid.uuid4()), aip_id, f"data/objects/box-{n // 100}/photo-{n:06}.jpg",
-                          f"objects/box-{n // 100}/photo-{n:06}.jpg", 4096, os.urandom(32).hex(),
-                          os.urandom(64).hex(), fmt) for n in range(files)]
-    events = [Event(str(uuid.uuid4()), aip_id, kind, "2026-11-26T10:00:00+00:00", "success", "program=preserve",
-                    "detail", record.id, ("agent-bench",)) for record in records for kind in EVENT_TYPES]
+    records = [
+        FileRecord(
+            str(uuid.uuid4()),
+            aip_id,
+            f"data/objects/box-{n // 100}/photo-{n:06}.jpg",
+            f"objects/box-{n // 100}/photo-{n:06}.jpg",
+            4096,
+            os.urandom(32).hex(),
+            os.urandom(64).hex(),
+            fmt,
+        )
+        for n in range(files)
+    ]
+    events = [
+        Event(
+            str(uuid.uuid4()),
+            aip_id,
+            kind,
+            "2026-11-26T10:00:00+00:00",
+            "success",
+            "program=preserve",
+            "detail",
+            record.id,
+            ("agent-bench",),
+        )
+        for record in records
+        for kind in EVENT_TYPES
+    ]
     return aip, records, events
 
 
@@ -54,8 +88,9 @@ def _run(url: str, aips: int, files: int) -> float:
     start = time.perf_counter()
     for aip, records, events in batches:
         with database.session() as session:
-            catalogue.register_aip(session, aip, records, events, [agent],
-                                   [Replica(aip.id, "primary", "v1", "root", "ok", "t", "t")])
+            catalogue.register_aip(
+                session, aip, records, events, [agent], [Replica(aip.id, "primary", "v1", "root", "ok", "t", "t")]
+            )
     seconds = time.perf_counter() - start
     database.dispose()
     return seconds
@@ -76,8 +111,10 @@ def main() -> None:
     finally:
         server.stop()
     rows = args.aips * args.files
-    print(f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {os.cpu_count()} cores  "
-          f"{args.aips} AIPs x {args.files:,} files, {len(EVENT_TYPES)} events per file")
+    print(
+        f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {os.cpu_count()} cores  "
+        f"{args.aips} AIPs x {args.files:,} files, {len(EVENT_TYPES)} events per file"
+    )
     print("| catalogue | seconds | files/s | rows/s (files + events + links + index) |")
     print("|---|---|---|---|")
     for name, seconds in results.items():

@@ -64,9 +64,18 @@ def main() -> None:
     files = build(args.copies)
     listing = WORK / "list.txt"
     listing.write_text("".join(f"{p}\n" for p in files))
-    fido_seconds, fido_out = run([str(BIN / "fido"), "-q", "-input", str(listing), "-matchprintf",
-                                  "OK\t%(info.puid)s\t%(info.matchtype)s\t%(info.filename)s\n",
-                                  "-nomatchprintf", "KO\t\t\t%(info.filename)s\n"])
+    fido_seconds, fido_out = run(
+        [
+            str(BIN / "fido"),
+            "-q",
+            "-input",
+            str(listing),
+            "-matchprintf",
+            "OK\t%(info.puid)s\t%(info.matchtype)s\t%(info.filename)s\n",
+            "-nomatchprintf",
+            "KO\t\t\t%(info.filename)s\n",
+        ]
+    )
     ours_seconds, ours_out = run([str(BIN / "preserve"), "identify", "--csv", str(WORK / "files")])
     fido: dict[str, tuple[set[str], str]] = {}
     for line in fido_out.splitlines():
@@ -91,8 +100,10 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| fido -q -input LIST | {fido_seconds:.2f} | {count / fido_seconds:,.0f} |")
     print(f"| preserve identify --csv | {ours_seconds:.2f} | {count / ours_seconds:,.0f} |")
-    print(f"speed-up: {fido_seconds / ours_seconds:.1f}x; byte-signature agreement: {agreed}/{compared} "
-          f"({100 * agreed / max(compared, 1):.1f}%); container answers (checked by the tests): {containers}")
+    print(
+        f"speed-up: {fido_seconds / ours_seconds:.1f}x; byte-signature agreement: {agreed}/{compared} "
+        f"({100 * agreed / max(compared, 1):.1f}%); container answers (checked by the tests): {containers}"
+    )
 
 
 if __name__ == "__main__":

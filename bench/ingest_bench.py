@@ -136,8 +136,10 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(SETS), help="run one data set")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
-    print(f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.processor() or platform.machine()}  "
-          f"{os.cpu_count()} cores  Python {platform.python_version()}")
+    print(
+        f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.processor() or platform.machine()}  "
+        f"{os.cpu_count()} cores  Python {platform.python_version()}"
+    )
     print("| set | tool | seconds | MB/s | files/s | peak RSS (MiB) |")
     print("|---|---|---|---|---|---|")
     for name in [args.only] if args.only else sorted(SETS):
@@ -149,8 +151,11 @@ def main() -> None:
         results.append(("bagit.py --processes 2", *bagit_py(root)))
         for tool, seconds, rss in results:
             rss_text = f"{rss / 2**20:.0f}" if rss else "—"
-            print(f"| {name}: {count:,} x {size // 1024} KiB | {tool} | {seconds:.2f} | {megabytes / seconds:.0f} | "
-                  f"{count / seconds:,.0f} | {rss_text} |", flush=True)
+            print(
+                f"| {name}: {count:,} x {size // 1024} KiB | {tool} | {seconds:.2f} | {megabytes / seconds:.0f} | "
+                f"{count / seconds:,.0f} | {rss_text} |",
+                flush=True,
+            )
     shutil.rmtree(WORK / "home", ignore_errors=True)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work" / "mets"
 
-CHILD = r'''
+CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[3])
@@ -59,17 +59,21 @@ seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"files": count, "seconds": seconds, "peak_mib": peak / 1024, "before_mib": before / 1024,
                   "bytes": entry.size, "path": str(work / "staging" / "bag" / package.mets_path)}))
-'''
+"""
 
 
 def main() -> None:
     rows = []
     for count in (10_000, 100_000):  # all writers first: Linux keeps a process's peak RSS across exec,
-        work = WORK / str(count)     # so a child forked from a parent that had parsed a METS would inherit it
+        work = WORK / str(count)  # so a child forked from a parent that had parsed a METS would inherit it
         subprocess.run(["rm", "-rf", str(work)], check=True)
         work.mkdir(parents=True)
-        result = subprocess.run([sys.executable, "-c", CHILD, str(count), str(work), str(HERE.parent)],
-                                check=True, capture_output=True, text=True)
+        result = subprocess.run(
+            [sys.executable, "-c", CHILD, str(count), str(work), str(HERE.parent)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         rows.append(json.loads(result.stdout))
     sys.path.insert(0, str(HERE.parent))
     from tests.schemas import validate_mets
@@ -80,8 +84,10 @@ def main() -> None:
     print("| files | METS size | write seconds | peak RSS (MiB) | RSS before writing (MiB) | schema-valid |")
     print("|---|---|---|---|---|---|")
     for row in rows:
-        print(f"| {row['files']:,} | {row['bytes'] / 1e6:.0f} MB | {row['seconds']:.1f} | {row['peak_mib']:.0f} | "
-              f"{row['before_mib']:.0f} | {'yes' if row['valid'] else 'NO'} |")
+        print(
+            f"| {row['files']:,} | {row['bytes'] / 1e6:.0f} MB | {row['seconds']:.1f} | {row['peak_mib']:.0f} | "
+            f"{row['before_mib']:.0f} | {'yes' if row['valid'] else 'NO'} |"
+        )
 
 
 if __name__ == "__main__":

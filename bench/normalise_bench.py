@@ -49,14 +49,48 @@ def _inputs(documents: int) -> dict[str, list[Path]]:
     videos, tones, images = [], [], []
     for n in range(4):
         video = folder / f"film-{n}.avi"
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-                        "testsrc=duration=10:size=640x480:rate=25", "-f", "lavfi", "-i", "sine=duration=10",
-                        "-c:v", "mjpeg", "-q:v", "3", "-c:a", "pcm_s16le", str(video)], check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=duration=10:size=640x480:rate=25",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=duration=10",
+                "-c:v",
+                "mjpeg",
+                "-q:v",
+                "3",
+                "-c:a",
+                "pcm_s16le",
+                str(video),
+            ],
+            check=True,
+        )
         videos.append(video)
         tone = folder / f"tone-{n}.wav"
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i",
-                        f"sine=frequency={300 + 100 * n}:duration=60:sample_rate=44100", "-ac", "2", str(tone)],
-                       check=True)
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency={300 + 100 * n}:duration=60:sample_rate=44100",
+                "-ac",
+                "2",
+                str(tone),
+            ],
+            check=True,
+        )
         tones.append(tone)
     for n in range(10):
         image = folder / f"plan-{n}.bmp"
@@ -83,10 +117,13 @@ def _clamd(database: Path) -> tuple[subprocess.Popen, Path]:
     folder = WORK / "clamd"
     folder.mkdir(parents=True, exist_ok=True)
     sock = folder / "clamd.sock"
-    (folder / "clamd.conf").write_text(f"LocalSocket {sock}\nDatabaseDirectory {database}\nForeground yes\n"
-                                       f"TemporaryDirectory {folder}\nAlertExceedsMax yes\n")
-    daemon = subprocess.Popen(["clamd", "-c", str(folder / "clamd.conf")], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    (folder / "clamd.conf").write_text(
+        f"LocalSocket {sock}\nDatabaseDirectory {database}\nForeground yes\n"
+        f"TemporaryDirectory {folder}\nAlertExceedsMax yes\n"
+    )
+    daemon = subprocess.Popen(
+        ["clamd", "-c", str(folder / "clamd.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     while not sock.exists():
         time.sleep(0.1)
     with socket.socket(socket.AF_UNIX) as probe:
@@ -105,8 +142,7 @@ def main() -> None:
     converters = registry()
 
     def jobs(sources: list[Path], target: str, tag: str) -> list[Job]:
-        return [Job(p, target, out / tag / f"{p.name}.{target}", DOCX if p.suffix == ".docx" else "")
-                for p in sources]
+        return [Job(p, target, out / tag / f"{p.name}.{target}", DOCX if p.suffix == ".docx" else "") for p in sources]
 
     docs = inputs["docs"]
     seconds, size = _timed(LibreOffice(pool=2, batch=20), jobs(docs, "odt", "pool"))
@@ -115,8 +151,14 @@ def main() -> None:
     rows.append(_row("LibreOffice → ODT, one process per file", len(docs), size, seconds))
     seconds, size = _timed(LibreOffice(pool=2, batch=20), jobs(docs, "pdfa", "pdfa"))
     rows.append(_row("LibreOffice → PDF/A-2b, pool of 2, batches of 20", len(docs), size, seconds))
-    for target, key in (("ffv1-mkv", "videos"), ("mp4", "videos"), ("flac", "tones"), ("mp3", "tones"),
-                        ("tiff", "images"), ("jpeg", "images")):
+    for target, key in (
+        ("ffv1-mkv", "videos"),
+        ("mp4", "videos"),
+        ("flac", "tones"),
+        ("mp3", "tones"),
+        ("tiff", "images"),
+        ("jpeg", "images"),
+    ):
         seconds, size = _timed(converters[target], jobs(inputs[key], target, target))
         rows.append(_row(f"{converters[target].version().split()[0]} → {target}", len(inputs[key]), size, seconds))
 
@@ -135,8 +177,9 @@ def main() -> None:
     scanner = ClamscanScanner(database)
     start = time.perf_counter()
     assert all(r.status == "clean" for r in scanner.scan(files).values())
-    rows.append(_row("clamscan, one run for the transfer (preserve's way)", len(files), size,
-                     time.perf_counter() - start))
+    rows.append(
+        _row("clamscan, one run for the transfer (preserve's way)", len(files), size, time.perf_counter() - start)
+    )
     start = time.perf_counter()
     for path in files:
         subprocess.run(["clamscan", "--no-summary", "-d", str(database), str(path)], capture_output=True, check=True)

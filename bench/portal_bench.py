@@ -39,8 +39,13 @@ HOME = HERE / "work" / "portal"
 def _urls(count: int) -> list[str]:
     urls = []
     for number, query in enumerate(query_set(vocabulary(20_000), count)):
-        params = {"q": query.text, "collection": query.collection, "format": query.puid,
-                  "year_from": query.year_from or "", "year_to": query.year_to or ""}
+        params = {
+            "q": query.text,
+            "collection": query.collection,
+            "format": query.puid,
+            "year_from": query.year_from or "",
+            "year_to": query.year_to or "",
+        }
         path = "/api/v1/search" if number % 2 else "/"
         urls.append(path + "?" + urlencode({k: v for k, v in params.items() if v}))
     return urls
@@ -50,12 +55,17 @@ def _serve(url: str, workers: int, port: int) -> subprocess.Popen:
     HOME.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")}
     preserve = str(Path(sys.executable).parent / "preserve")
-    subprocess.run([preserve, "--home", str(HOME), "init", "--name", "Benchmark Archive"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [preserve, "--home", str(HOME), "init", "--name", "Benchmark Archive"], env=env, check=True, capture_output=True
+    )
     config = HOME / "preserve.toml"
     config.write_text(config.read_text().replace('url = "sqlite:///catalogue.db"', f'url = "{url}"', 1))
-    server = subprocess.Popen([preserve, "--home", str(HOME), "serve", "--port", str(port), "--workers",
-                               str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [preserve, "--home", str(HOME), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -116,14 +126,18 @@ def main() -> None:
     urls = _urls(300)
     try:
         _load(base, urls, 4, 5)  # warm the caches
-        print(f"# {platform.node()} — {os.cpu_count()} cores, Python {platform.python_version()}, "
-              f"{time.strftime('%Y-%m-%d')}; {args.records:,} records; preserve serve --workers {args.workers}")
+        print(
+            f"# {platform.node()} — {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{time.strftime('%Y-%m-%d')}; {args.records:,} records; preserve serve --workers {args.workers}"
+        )
         print("| concurrent clients | requests | requests/s | p50 ms | p95 ms | max ms | errors |")
         print("|---|---|---|---|---|---|---|")
         for clients in args.clients:
             count, timings, errors = _load(base, urls, clients, args.seconds)
-            print(f"| {clients} | {count:,} | {count / args.seconds:.0f} | {statistics.median(timings):.1f} | "
-                  f"{timings[int(0.95 * (len(timings) - 1))]:.1f} | {timings[-1]:.1f} | {errors} |")
+            print(
+                f"| {clients} | {count:,} | {count / args.seconds:.0f} | {statistics.median(timings):.1f} | "
+                f"{timings[int(0.95 * (len(timings) - 1))]:.1f} | {timings[-1]:.1f} | {errors} |"
+            )
     finally:
         server.terminate()
         server.wait(10)

@@ -45,8 +45,13 @@ MIB = 1 << 20
 
 def _preserve(*args: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")}
-    done = subprocess.run([str(Path(sys.executable).parent / "preserve"), "--home", str(HOME), *args], env=env,
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "preserve"), "--home", str(HOME), *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return done.stdout
 
 
@@ -60,7 +65,8 @@ def _archive(pdf_mib: int, image_px: int) -> str:
     (transfer / "objects").mkdir(parents=True)
     gradient = Image.linear_gradient("L").resize((image_px, image_px))
     Image.merge("RGB", (gradient, gradient.transpose(Image.Transpose.ROTATE_90), gradient)).save(
-        transfer / "objects" / "plan.jpg", quality=95)
+        transfer / "objects" / "plan.jpg", quality=95
+    )
     pdf = pikepdf.new()
     pdf.add_blank_page()
     pdf.pages[0].Contents = pdf.make_stream(b"% " + os.urandom(pdf_mib * MIB).hex().encode()[: pdf_mib * MIB])
@@ -78,9 +84,21 @@ def _serve(port: int) -> subprocess.Popen:
     config = HOME / "preserve.toml"
     config.write_text(config.read_text().replace("127.0.0.1:8000", f"127.0.0.1:{port}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "preserve"), "--home", str(HOME), "serve",
-                               "--port", str(port), "--workers", "2"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "preserve"),
+            "--home",
+            str(HOME),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -139,49 +157,70 @@ def main() -> None:
     parser.add_argument("--image-px", type=int, default=6000)
     parser.add_argument("--port", type=int, default=8791)
     args = parser.parse_args()
-    print(f"# {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()}: {os.cpu_count()} cores, "
-          f"{psutil.virtual_memory().total // MIB} MiB, Python {platform.python_version()}")
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()}: {os.cpu_count()} cores, "
+        f"{psutil.virtual_memory().total // MIB} MiB, Python {platform.python_version()}"
+    )
     aip = _archive(args.pdf_mib, args.image_px)
     database = AppContext(home=HOME, config=HOME / "preserve.toml").database()
-    counting = [_timed(lambda n=n: throttle.signed_in(database, throttle.begin_sign_in(
-        database, f"person{n % 50}@example.org", f"192.0.2.{n % 200}"))) for n in range(1000)]
-    print(f"counting an attempt (SQLite, 1,000): p50 {statistics.median(counting):.2f} ms, "
-          f"p95 {sorted(counting)[949]:.2f} ms")
+    counting = [
+        _timed(
+            lambda n=n: throttle.signed_in(
+                database, throttle.begin_sign_in(database, f"person{n % 50}@example.org", f"192.0.2.{n % 200}")
+            )
+        )
+        for n in range(1000)
+    ]
+    print(
+        f"counting an attempt (SQLite, 1,000): p50 {statistics.median(counting):.2f} ms, "
+        f"p95 {sorted(counting)[949]:.2f} ms"
+    )
     server = _serve(args.port)
     base = f"http://127.0.0.1:{args.port}"
     try:
         with httpx.Client(base_url=base, timeout=120) as client:
-            good = [_timed(lambda: client.post("/api/v1/session", json={"email": "reader@example.org",
-                                                                         "password": PASSWORD})) for _ in range(50)]
+            good = [
+                _timed(
+                    lambda: client.post("/api/v1/session", json={"email": "reader@example.org", "password": PASSWORD})
+                )
+                for _ in range(50)
+            ]
             print(f"good sign-in (Argon2id, 50): p50 {statistics.median(good):.1f} ms")
             signed = [_timed(lambda: client.get("/api/v1/session")) for _ in range(300)]
         with httpx.Client(base_url=base, timeout=30) as anonymous:
             anon = [_timed(lambda: anonymous.get("/api/v1/session")) for _ in range(300)]
-        print(f"GET /api/v1/session (300): anonymous p50 {statistics.median(anon):.2f} ms, "
-              f"signed in p50 {statistics.median(signed):.2f} ms")
+        print(
+            f"GET /api/v1/session (300): anonymous p50 {statistics.median(anon):.2f} ms, "
+            f"signed in p50 {statistics.median(signed):.2f} ms"
+        )
 
         barrier = threading.Barrier(100)
 
         def attempt(number: int) -> int:
             with httpx.Client(base_url=base, timeout=120) as client:
                 barrier.wait()
-                return client.post("/api/v1/session", json={"email": "reader@example.org",
-                                                            "password": f"wrong {number}"}).status_code
+                return client.post(
+                    "/api/v1/session", json={"email": "reader@example.org", "password": f"wrong {number}"}
+                ).status_code
 
         started = time.perf_counter()
         with ThreadPoolExecutor(100) as pool:
             answers = list(pool.map(attempt, range(100)))
-        print(f"100 simultaneous wrong sign-ins: {answers.count(401)} verdicts (401), {answers.count(429)} refused "
-              f"(429), other {len(answers) - answers.count(401) - answers.count(429)}, "
-              f"{time.perf_counter() - started:.1f} s")
+        print(
+            f"100 simultaneous wrong sign-ins: {answers.count(401)} verdicts (401), {answers.count(429)} refused "
+            f"(429), other {len(answers) - answers.count(401) - answers.count(429)}, "
+            f"{time.perf_counter() - started:.1f} s"
+        )
 
         cache = HOME / "cache"
         for name in ("plan.jpg", "report.pdf"):
             path = f"/preview/{aip}/{name}"
             first = _timed(lambda p=path: httpx.get(base + p, timeout=300).raise_for_status())
             cached = statistics.median(_timed(lambda p=path: httpx.get(base + p, timeout=60)) for _ in range(10))
-            print(f"preview {name}: first {first:.0f} ms, cached p50 {cached:.1f} ms; cache now "
-                  f"{_disk(cache) / MIB:.1f} MiB")
+            print(
+                f"preview {name}: first {first:.0f} ms, cached p50 {cached:.1f} ms; cache now "
+                f"{_disk(cache) / MIB:.1f} MiB"
+            )
         shutil.rmtree(cache)
         barrier = threading.Barrier(20)
 
@@ -203,16 +242,21 @@ def main() -> None:
             statuses = list(pool.map(preview, range(20)))
         stop.set()
         watcher.join()
-        print(f"20 simultaneous first previews of the {args.pdf_mib} MiB PDF: statuses {sorted(set(statuses))}, "
-              f"servers' RSS {memory.before / MIB:.0f} → peak {memory.peak / MIB:.0f} MiB, cache peak "
-              f"{disk_peak[0] / MIB:.1f} MiB")
+        print(
+            f"20 simultaneous first previews of the {args.pdf_mib} MiB PDF: statuses {sorted(set(statuses))}, "
+            f"servers' RSS {memory.before / MIB:.0f} → peak {memory.peak / MIB:.0f} MiB, cache peak "
+            f"{disk_peak[0] / MIB:.1f} MiB"
+        )
 
         body = b'{"email": "' + b"x" * (200 * MIB) + b'"}'
         with PeakMemory(server.pid) as memory:
-            answer = httpx.post(f"{base}/api/v1/session", content=body, timeout=120,
-                                headers={"Content-Type": "application/json"})
-        print(f"200 MB JSON body: {answer.status_code}; servers' RSS {memory.before / MIB:.0f} → peak "
-              f"{memory.peak / MIB:.0f} MiB")
+            answer = httpx.post(
+                f"{base}/api/v1/session", content=body, timeout=120, headers={"Content-Type": "application/json"}
+            )
+        print(
+            f"200 MB JSON body: {answer.status_code}; servers' RSS {memory.before / MIB:.0f} → peak "
+            f"{memory.peak / MIB:.0f} MiB"
+        )
     finally:
         server.terminate()
         server.wait(20)

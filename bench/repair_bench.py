@@ -45,7 +45,8 @@ def _home() -> Path:
     (home / "preserve.toml").write_text(
         '[[storage]]\nname = "primary"\nbackend = "local"\npath = "storage/primary"\n'
         '[[storage]]\nname = "second"\npurpose = "replica"\nbackend = "local"\npath = "storage/second"\n'
-        '[replication]\nlocations = ["primary", "second"]\n')
+        '[replication]\nlocations = ["primary", "second"]\n'
+    )
     subprocess.run([BIN / "preserve", "--home", str(home), "init"], check=True, capture_output=True)
     return home
 
@@ -68,8 +69,12 @@ def main() -> None:
     args = parser.parse_args()
     records = make_set("a")
     home = _home()
-    out = subprocess.run([BIN / "preserve", "--home", str(home), "ingest", str(records), "--json"], check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [BIN / "preserve", "--home", str(home), "ingest", str(records), "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     aip_id = out.split('"aip_id": "')[1].split('"')[0]
     root = object_root(f"urn:uuid:{aip_id}")
     _audit(home)  # warm the page cache
@@ -81,19 +86,24 @@ def main() -> None:
             byte = handle.read(1)
             handle.seek(1000)
             handle.write(bytes([byte[0] ^ 0x01]))
-    for path in content[args.damaged: 2 * args.damaged]:
+    for path in content[args.damaged : 2 * args.damaged]:
         os.unlink(str(path).replace("/storage/primary/", "/storage/second/"))
     repairing, results = _audit(home)
     repaired = len(results[0].repairs)
     assert results[0].ok and repaired == 2 * args.damaged and not results[0].lost, (repaired, results[0].lost)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{time.strftime('%Y-%m-%d')} on {platform.node()} ({os.cpu_count()} cores), "
-          f"Python {platform.python_version()}")
-    print(f"files: {len(content)} x 1 MiB in 2 local copies; damaged: {args.damaged} flipped in primary, "
-          f"{args.damaged} deleted from second")
+    print(
+        f"{time.strftime('%Y-%m-%d')} on {platform.node()} ({os.cpu_count()} cores), Python {platform.python_version()}"
+    )
+    print(
+        f"files: {len(content)} x 1 MiB in 2 local copies; damaged: {args.damaged} flipped in primary, "
+        f"{args.damaged} deleted from second"
+    )
     print(f"full audit of both intact copies: {intact:.2f} s")
-    print(f"audit that repairs {repaired} files and checks both copies again: {repairing:.2f} s "
-          f"({(repairing - intact) / repaired * 1000:.1f} ms per file repaired beyond the audit)")
+    print(
+        f"audit that repairs {repaired} files and checks both copies again: {repairing:.2f} s "
+        f"({(repairing - intact) / repaired * 1000:.1f} ms per file repaired beyond the audit)"
+    )
     print(f"peak RSS: {rss:.0f} MiB")
 
 

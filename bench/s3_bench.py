@@ -28,7 +28,7 @@ from storage.s3 import S3Storage  # noqa: E402
 
 WORK = HERE / "work" / "s3"
 
-LARGE = r'''
+LARGE = r"""
 import hashlib, io, json, sys, time
 sys.path.insert(0, sys.argv[4])
 from storage.s3 import S3Storage
@@ -61,7 +61,7 @@ assert digest.hexdigest() == stored.digests["sha256"]
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
 print(json.dumps({"put_seconds": put_seconds, "get_seconds": get_seconds, "peak_mib": peak / 1024}))
-'''
+"""
 
 
 def main() -> None:
@@ -75,8 +75,13 @@ def main() -> None:
         import boto3
 
         ours = server.client()  # preserve's client settings
-        client = boto3.client("s3", endpoint_url=server.endpoint, aws_access_key_id=s3server.ACCESS_KEY,
-                              aws_secret_access_key=s3server.SECRET_KEY, region_name="us-east-1")  # boto3 defaults
+        client = boto3.client(
+            "s3",
+            endpoint_url=server.endpoint,
+            aws_access_key_id=s3server.ACCESS_KEY,
+            aws_secret_access_key=s3server.SECRET_KEY,
+            region_name="us-east-1",
+        )  # boto3 defaults
         client.create_bucket(Bucket="bench")
         source = WORK / "source.bin"
         with source.open("wb") as out:
@@ -102,10 +107,13 @@ def main() -> None:
         with open(os.devnull, "wb") as sink:
             client.download_fileobj("bench", "theirs.bin", sink)
         results["boto3 download_fileobj"] = time.perf_counter() - start
-        large = subprocess.run([sys.executable, "-c", LARGE, server.endpoint, "bench", str(args.large_gib),
-                                str(HERE.parent)], check=True, capture_output=True, text=True,
-                               env={**os.environ, "AWS_ACCESS_KEY_ID": s3server.ACCESS_KEY,
-                                    "AWS_SECRET_ACCESS_KEY": s3server.SECRET_KEY})
+        large = subprocess.run(
+            [sys.executable, "-c", LARGE, server.endpoint, "bench", str(args.large_gib), str(HERE.parent)],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": s3server.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": s3server.SECRET_KEY},
+        )
         big = json.loads(large.stdout)
     finally:
         server.stop()
@@ -115,11 +123,15 @@ def main() -> None:
     print("|---|---|---|")
     for name, seconds in results.items():
         print(f"| {name} | {seconds:.2f} | {mb / seconds:,.0f} |")
-    print(f"put ratio {results['boto3 upload_file'] / results['preserve put']:.2f}x, "
-          f"get ratio {results['boto3 download_fileobj'] / results['preserve open + read']:.2f}x of boto3")
+    print(
+        f"put ratio {results['boto3 upload_file'] / results['preserve put']:.2f}x, "
+        f"get ratio {results['boto3 download_fileobj'] / results['preserve open + read']:.2f}x of boto3"
+    )
     gib = args.large_gib
-    print(f"{gib} GiB object: put {big['put_seconds']:.1f} s ({gib * 1073.7 / big['put_seconds']:.0f} MB/s), "
-          f"get {big['get_seconds']:.1f} s; peak RSS {big['peak_mib']:.0f} MiB")
+    print(
+        f"{gib} GiB object: put {big['put_seconds']:.1f} s ({gib * 1073.7 / big['put_seconds']:.0f} MB/s), "
+        f"get {big['get_seconds']:.1f} s; peak RSS {big['peak_mib']:.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

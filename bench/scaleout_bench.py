@@ -76,15 +76,22 @@ def new_home(name: str, broker: str = "") -> Path:
     text = config.read_text()
     if broker:
         text = text.replace('kind = "local"', 'kind = "celery"', 1).replace(
-            "[executor]\n", f'[executor]\nbroker = "{broker}"\n', 1)
+            "[executor]\n", f'[executor]\nbroker = "{broker}"\n', 1
+        )
     config.write_text(text)
     return home
 
 
 def start_workers(home: Path, count: int) -> list[subprocess.Popen]:
-    workers = [subprocess.Popen([PRESERVE, "--home", str(home), "worker", "--loglevel", "WARNING"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-               for _ in range(count)]
+    workers = [
+        subprocess.Popen(
+            [PRESERVE, "--home", str(home), "worker", "--loglevel", "WARNING"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        for _ in range(count)
+    ]
     time.sleep(3)  # the workers load the signature set and connect
     return workers
 
@@ -133,8 +140,9 @@ def main() -> None:
     parser.add_argument("--modes", default="local,celery-1,celery-2")
     args = parser.parse_args()
     modes = args.modes.split(",")
-    print(f"# {platform.node()} — {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d')}")
+    print(
+        f"# {platform.node()} — {os.cpu_count()} cores, Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}"
+    )
     redis = None
     if any(m.startswith("celery") for m in modes):
         folder = WORK / "scaleout-redis"
@@ -157,8 +165,11 @@ def main() -> None:
                     seconds, stages, files = run_ingest(home, source)
                 finally:
                     stop_workers(workers)
-                print(f"| {name} | {mode} | {files:,} | {seconds:.1f} | {files / seconds:,.0f} | "
-                      f"{megabytes / seconds:,.1f} |", flush=True)
+                print(
+                    f"| {name} | {mode} | {files:,} | {seconds:.1f} | {files / seconds:,.0f} | "
+                    f"{megabytes / seconds:,.1f} |",
+                    flush=True,
+                )
                 breakdown[(name, mode)] = stages
         print("\nWhere the time goes (seconds per stage):")
         for (name, mode), stages in breakdown.items():
@@ -171,8 +182,10 @@ def main() -> None:
                 one, many = task_overhead(home, redis.url)
             finally:
                 stop_workers(workers)
-            print(f"\nPer-task overhead (empty batch, 1 worker): {one:.2f} ms round trip one at a time; "
-                  f"{many:.2f} ms per task with 32 in flight")
+            print(
+                f"\nPer-task overhead (empty batch, 1 worker): {one:.2f} ms round trip one at a time; "
+                f"{many:.2f} ms per task with 32 in flight"
+            )
     finally:
         if redis is not None:
             redis.stop()

@@ -35,10 +35,51 @@ from preservation.catalogue import Database  # noqa: E402
 from preservation.catalogue.records import RecordQuery, facet_tokens, search_records  # noqa: E402
 
 WORK = HERE / "work" / "search"
-SYLLABLES = ["ab", "ber", "cal", "dor", "en", "fel", "gar", "hol", "ing", "jam", "kel", "lin", "mor", "nor", "ot",
-             "pen", "quin", "ros", "sel", "tor", "ul", "ven", "wil", "yar", "zen"]
-COMMON = ["parish", "minutes", "letter", "school", "church", "estate", "map", "survey", "photograph", "account",
-          "vestry", "council", "deed", "plan", "register", "report"]
+SYLLABLES = [
+    "ab",
+    "ber",
+    "cal",
+    "dor",
+    "en",
+    "fel",
+    "gar",
+    "hol",
+    "ing",
+    "jam",
+    "kel",
+    "lin",
+    "mor",
+    "nor",
+    "ot",
+    "pen",
+    "quin",
+    "ros",
+    "sel",
+    "tor",
+    "ul",
+    "ven",
+    "wil",
+    "yar",
+    "zen",
+]
+COMMON = [
+    "parish",
+    "minutes",
+    "letter",
+    "school",
+    "church",
+    "estate",
+    "map",
+    "survey",
+    "photograph",
+    "account",
+    "vestry",
+    "council",
+    "deed",
+    "plan",
+    "register",
+    "report",
+]
 TODAY = "2026-11-26"
 
 
@@ -63,11 +104,14 @@ def build(database_url: str, records: int, words: list[str]) -> float:
     started = time.perf_counter()
     aips = max(1, records // 1000)
     with database.session() as session:
-        session.execute(text(
-            "INSERT INTO aips (id, title, slug, transfer_id, ocfl_id, head_version, file_count, total_bytes, mets_path,"
-            " mets_sha512, status, created_at, access, closed_until) VALUES (:id, :t, 's', :id, :id, 'v1', 1000, 0,"
-            " 'm', 'x', 'ok', '2026-11-26', 'open', '')"),
-            [{"id": f"{n:08x}-0000-4000-8000-000000000000", "t": f"Accession {n}"} for n in range(aips)])
+        session.execute(
+            text(
+                "INSERT INTO aips (id, title, slug, transfer_id, ocfl_id, head_version, file_count, total_bytes,"
+                " mets_path, mets_sha512, status, created_at, access, closed_until) VALUES (:id, :t, 's', :id, :id,"
+                " 'v1', 1000, 0, 'm', 'x', 'ok', '2026-11-26', 'open', '')"
+            ),
+            [{"id": f"{n:08x}-0000-4000-8000-000000000000", "t": f"Accession {n}"} for n in range(aips)],
+        )
     batch = []
     cumulative = list(itertools.accumulate(weights))
     drawn = iter(())
@@ -79,18 +123,37 @@ def build(database_url: str, records: int, words: list[str]) -> float:
         year = rng.randint(1800, 2020)
         draw = rng.random()
         access, until = ("open", "") if draw < 0.90 else ("restricted", "") if draw < 0.97 else ("closed", "2090-01-01")
-        collection, end, puid = collections[int(rng.paretovariate(1.2)) % 50], year + rng.randint(0, 5), \
-            puids[int(rng.paretovariate(1.5)) % 30]
+        collection, end, puid = (
+            collections[int(rng.paretovariate(1.2)) % 50],
+            year + rng.randint(0, 5),
+            puids[int(rng.paretovariate(1.5)) % 30],
+        )
         body += " " + " ".join(facet_tokens(collection, year, end, puid, access))  # as the records index writes
-        batch.append({"aip": f"{index // 1000:08x}-0000-4000-8000-000000000000", "f": f"file-{index}", "t": title,
-                      "c": collection, "ys": year, "ye": end, "p": puid, "a": access, "u": until,
-                      "path": f"box-{index % 97}/item-{index}.pdf", "b": body})
+        batch.append(
+            {
+                "aip": f"{index // 1000:08x}-0000-4000-8000-000000000000",
+                "f": f"file-{index}",
+                "t": title,
+                "c": collection,
+                "ys": year,
+                "ye": end,
+                "p": puid,
+                "a": access,
+                "u": until,
+                "path": f"box-{index % 97}/item-{index}.pdf",
+                "b": body,
+            }
+        )
         if len(batch) == 20_000 or index == records - 1:
             with database.session() as session:
-                session.execute(text(
-                    "INSERT INTO records (aip_id, file_id, kind, reference, level, title, collection, year_start,"
-                    " year_end, puid, format_name, access, closed_until, path, body) VALUES (:aip, :f, 'file', '',"
-                    " '', :t, :c, :ys, :ye, :p, '', :a, :u, :path, :b)"), batch)
+                session.execute(
+                    text(
+                        "INSERT INTO records (aip_id, file_id, kind, reference, level, title, collection, year_start,"
+                        " year_end, puid, format_name, access, closed_until, path, body) VALUES (:aip, :f, 'file', '',"
+                        " '', :t, :c, :ys, :ye, :p, '', :a, :u, :path, :b)"
+                    ),
+                    batch,
+                )
             batch = []
     with database.session() as session:
         if session.get_bind().dialect.name == "sqlite":
@@ -143,8 +206,10 @@ def main() -> None:
         Database(url).upgrade()
         seconds = build(url, args.records, words)
         marker.write_text("")
-        print(f"built {args.records:,} records in {seconds:.0f} s "
-              f"({(WORK / 'catalogue.db').stat().st_size / 1e6:,.0f} MB)")
+        print(
+            f"built {args.records:,} records in {seconds:.0f} s "
+            f"({(WORK / 'catalogue.db').stat().st_size / 1e6:,.0f} MB)"
+        )
     database = Database(url)
     queries = query_set(words, args.queries)
     with database.session() as session:
@@ -159,18 +224,24 @@ def main() -> None:
             by_kind.setdefault(number % 6, []).append((elapsed, results.total))
     database.dispose()
     names = ["common word", "rare word", "two words", "prefix", "word + collection + decade", "word + format"]
-    print(f"# {platform.node()} — {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{time.strftime('%Y-%m-%d')}, SQLite {__import__('sqlite3').sqlite_version}")
+    print(
+        f"# {platform.node()} — {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d')}, SQLite {__import__('sqlite3').sqlite_version}"
+    )
     print("| query kind | queries | median matches | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|---|---|")
     for kind, name in enumerate(names):
         values = sorted(t for t, _ in by_kind[kind])
         matches = statistics.median(total for _, total in by_kind[kind])
-        print(f"| {name} | {len(values)} | {matches:,.0f} | {statistics.median(values):.1f} | "
-              f"{values[int(0.95 * (len(values) - 1))]:.1f} | {values[-1]:.1f} |")
+        print(
+            f"| {name} | {len(values)} | {matches:,.0f} | {statistics.median(values):.1f} | "
+            f"{values[int(0.95 * (len(values) - 1))]:.1f} | {values[-1]:.1f} |"
+        )
     ordered = sorted(timings)
-    print(f"| **all** | {len(ordered)} | — | **{statistics.median(ordered):.1f}** | "
-          f"**{ordered[int(0.95 * (len(ordered) - 1))]:.1f}** | {ordered[-1]:.1f} |")
+    print(
+        f"| **all** | {len(ordered)} | — | **{statistics.median(ordered):.1f}** | "
+        f"**{ordered[int(0.95 * (len(ordered) - 1))]:.1f}** | {ordered[-1]:.1f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ def make_transfer(records: Path, algorithms: tuple[str, ...]) -> Path:
         (documents / f"letter-{i:03}.txt").write_text(f"Deposit correspondence {i}\n" * 20)
     names = sorted(str(p.relative_to(root / "objects")) for p in (root / "objects").rglob("*") if p.is_file())
     for algorithm in algorithms:
-        listing = subprocess.run([f"{algorithm}sum", *names], cwd=root / "objects", check=True,
-                                 capture_output=True).stdout
+        listing = subprocess.run(
+            [f"{algorithm}sum", *names], cwd=root / "objects", check=True, capture_output=True
+        ).stdout
         (root / "metadata" / f"checksum.{algorithm}").write_bytes(listing)
     (root / ".complete").write_text("")
     return root
@@ -58,8 +59,9 @@ def ingest(source: Path) -> float:
     marker.unlink(missing_ok=True)  # not part of the transfer
     try:
         start = time.perf_counter()
-        subprocess.run([BIN / "preserve", "--home", str(home), "ingest", str(source), "--json"], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [BIN / "preserve", "--home", str(home), "ingest", str(source), "--json"], check=True, capture_output=True
+        )
         return time.perf_counter() - start
     finally:
         marker.write_text("")
@@ -75,13 +77,18 @@ def main() -> None:
         if only and name != only:
             continue
         records = make_set(name)
-        ways = {"plain": records, "sha256": make_transfer(records, ("sha256",)),
-                "md5+sha256": make_transfer(records, ("md5", "sha256"))}
+        ways = {
+            "plain": records,
+            "sha256": make_transfer(records, ("sha256",)),
+            "md5+sha256": make_transfer(records, ("md5", "sha256")),
+        }
         megabytes = count * size / 1e6
         for way, source in ways.items():
             seconds = min(ingest(source) for _ in range(2))
-            print(f"  ({name}) {count:>6} x {size:>7} B  {way:<11} {seconds:6.1f} s  {count / seconds:6.0f} files/s  "
-                  f"{megabytes / seconds:6.1f} MB/s")
+            print(
+                f"  ({name}) {count:>6} x {size:>7} B  {way:<11} {seconds:6.1f} s  {count / seconds:6.0f} files/s  "
+                f"{megabytes / seconds:6.1f} MB/s"
+            )
 
 
 if __name__ == "__main__":

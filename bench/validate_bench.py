@@ -95,8 +95,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     for family in sorted(totals):
         count, size, seconds = totals[family]
-        print(f"| {family} | {count} | {size / 1e6:.1f} | {seconds:.2f} | {count / seconds:,.0f} | "
-              f"{size / 1e6 / seconds:,.0f} |")
+        print(
+            f"| {family} | {count} | {size / 1e6:.1f} | {seconds:.2f} | {count / seconds:,.0f} | "
+            f"{size / 1e6 / seconds:,.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,18 @@ def access_group() -> None:
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who decides (default: login name).")
 @json_option(help="Print the result as JSON.")
 @click.pass_context
-def set_command(ctx: click.Context, reference: str, path: str | None, open_: bool, restricted: bool,
-                closed_until, closed_indefinitely: bool, reason: str, archivist: str | None, as_json: bool) -> None:
+def set_command(
+    ctx: click.Context,
+    reference: str,
+    path: str | None,
+    open_: bool,
+    restricted: bool,
+    closed_until,
+    closed_indefinitely: bool,
+    reason: str,
+    archivist: str | None,
+    as_json: bool,
+) -> None:
     """Decide access to REFERENCE: a unit's reference code (e.g. DRO/52/1), or an AIP id (with --path for a
     file or folder in it). The decision covers everything below it, except what a more specific rule or
     decision says."""
@@ -41,9 +51,16 @@ def set_command(ctx: click.Context, reference: str, path: str | None, open_: boo
     from ingest.records import make_agents
     from policies.closure import load_closure_policy
 
-    chosen = [name for name, given in (("--open", open_), ("--restricted", restricted),
-                                       ("--closed-until", closed_until is not None),
-                                       ("--closed", closed_indefinitely)) if given]
+    chosen = [
+        name
+        for name, given in (
+            ("--open", open_),
+            ("--restricted", restricted),
+            ("--closed-until", closed_until is not None),
+            ("--closed", closed_indefinitely),
+        )
+        if given
+    ]
     if len(chosen) != 1:
         raise click.UsageError("give exactly one of --open, --restricted, --closed-until DATE or --closed")
     if closed_until is not None and closed_until.date() <= date.today():
@@ -52,15 +69,31 @@ def set_command(ctx: click.Context, reference: str, path: str | None, open_: boo
     access = Access(status, closed_until.date().isoformat() if closed_until else "", reason)
     obj = app(ctx)
     agents = make_agents(obj.settings.archive_name, archivist or "")
-    decision = decide_access(obj.settings, obj.database(), load_closure_policy(obj.settings.policies_path),
-                             reference, path or "", access, [agents["software"], agents["person"]])
+    decision = decide_access(
+        obj.settings,
+        obj.database(),
+        load_closure_policy(obj.settings.policies_path),
+        reference,
+        path or "",
+        access,
+        [agents["software"], agents["person"]],
+    )
     if as_json:
-        emit_json({"aip_id": decision.aip_id, "target": decision.target, "reference": decision.reference,
-                   "access": vars(decision.access), "files_refreshed": decision.files_refreshed})
+        emit_json(
+            {
+                "aip_id": decision.aip_id,
+                "target": decision.target,
+                "reference": decision.reference,
+                "access": vars(decision.access),
+                "files_refreshed": decision.files_refreshed,
+            }
+        )
         return
     what = decision.reference or (f"objects/{decision.target}" if decision.target else "the whole AIP")
-    console().print(f"{esc(what)} (AIP {decision.aip_id}) is now {_text(decision.access)}; "
-                    f"access worked out again for {decision.files_refreshed} file(s).")
+    console().print(
+        f"{esc(what)} (AIP {decision.aip_id}) is now {_text(decision.access)}; "
+        f"access worked out again for {decision.files_refreshed} file(s)."
+    )
 
 
 @access_group.command("show")
@@ -81,15 +114,25 @@ def show_command(ctx: click.Context, reference: str, path: str | None, as_json: 
         files = files_access(session, aip_id, target)
         whole = aip_access(session, aip_id)
     if as_json:
-        emit_json({"aip_id": aip_id, "target": target, "reference": code, "unit": vars(unit) if unit else None,
-                   "decision": vars(decision) if decision else None, "aip_access": vars(whole),
-                   "files": [{"path": f"objects/{p}", "access": vars(a)} for p, a in files]})
+        emit_json(
+            {
+                "aip_id": aip_id,
+                "target": target,
+                "reference": code,
+                "unit": vars(unit) if unit else None,
+                "decision": vars(decision) if decision else None,
+                "aip_access": vars(whole),
+                "files": [{"path": f"objects/{p}", "access": vars(a)} for p, a in files],
+            }
+        )
         return
     out = console()
     out.print(f"[bold]{esc(code or target or 'AIP ' + aip_id)}[/bold]" + (f" — {esc(unit.title)}" if unit else ""))
     if unit:
-        out.print(f"  level: {unit.level or '—'}; date: {esc(unit.date_text) or '—'}; parent: "
-                  f"{esc(unit.parent_reference) or '—'}; closure: {unit.closure_kind or '—'}")
+        out.print(
+            f"  level: {unit.level or '—'}; date: {esc(unit.date_text) or '—'}; parent: "
+            f"{esc(unit.parent_reference) or '—'}; closure: {unit.closure_kind or '—'}"
+        )
     decided = f"{_text(decision)} — {esc(decision.reason)}" if decision else "none (the policy applies)"
     out.print(f"  decision: {decided}")
     out.print(f"  the AIP as a whole: {_text(whole)}")

@@ -39,8 +39,9 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         return
     rows = table("AIP", "Title", "Files", "Size", "Status", "Ingested")
     for aip in aips:
-        rows.add_row(aip.id, esc(aip.title), str(aip.file_count), human_size(aip.total_bytes), aip.status,
-                     _when(aip.created_at))
+        rows.add_row(
+            aip.id, esc(aip.title), str(aip.file_count), human_size(aip.total_bytes), aip.status, _when(aip.created_at)
+        )
     console().print(rows)
 
 
@@ -68,12 +69,21 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
         lost = lost_files(session, aip.id)
     held = hold_active(app(ctx).database(), aip.id)
     if as_json:
-        emit_json({"aip": aip, "legal_hold": held, "files": files, "events": events, "replicas": replicas,
-                   "agents": list(agents.values()),
-                   "descriptions": [{"target": f"objects/{t}" if t else "objects", "element": e, "value": v}
-                                    for t, e, v in described],
-                   "rights": [{"target": f"objects/{t}" if t else "objects", **s.to_dict()} for t, s in rights],
-                   "lost": [lost_file_dict(file) for file in lost]})
+        emit_json(
+            {
+                "aip": aip,
+                "legal_hold": held,
+                "files": files,
+                "events": events,
+                "replicas": replicas,
+                "agents": list(agents.values()),
+                "descriptions": [
+                    {"target": f"objects/{t}" if t else "objects", "element": e, "value": v} for t, e, v in described
+                ],
+                "rights": [{"target": f"objects/{t}" if t else "objects", **s.to_dict()} for t, s in rights],
+                "lost": [lost_file_dict(file) for file in lost],
+            }
+        )
         return
     out = console()
     out.print(f"[bold]{esc(aip.title)}[/bold]")
@@ -82,8 +92,10 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
     if held:
         out.print("  [bold yellow]Legal hold in place[/bold yellow] (release with `preserve aip hold --release`)")
     if lost:
-        out.print(f"  [bold red]{len(lost)} lost file{'s' if len(lost) != 1 else ''}[/bold red]: no intact copy in any "
-                  "location (listed at the end)")
+        out.print(
+            f"  [bold red]{len(lost)} lost file{'s' if len(lost) != 1 else ''}[/bold red]: no intact copy in any "
+            "location (listed at the end)"
+        )
     for target, element, value in described:
         out.print(f"  [dim]{esc('objects/' + target if target else 'AIP')} dc.{element}:[/dim] {esc(value)}")
     rows = table("Path", "Size", "PUID", "Format", "Validation", "SHA-256", title="Files")
@@ -105,8 +117,12 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
     history = table("When", "Event", "Outcome", "File", title="Events")
     by_id = {record.id: record.path for record in files}
     for event in events:
-        history.add_row(_when(event.datetime), event.type, event.outcome,
-                        esc(by_id.get(event.file_id, "(AIP)")) if event.file_id else "(AIP)")
+        history.add_row(
+            _when(event.datetime),
+            event.type,
+            event.outcome,
+            esc(by_id.get(event.file_id, "(AIP)")) if event.file_id else "(AIP)",
+        )
     out.print(history)
     copies = table("Location", "Version", "Status", "Last verified", title="Stored copies")
     for replica in replicas:
@@ -125,8 +141,10 @@ def _show_lost(aip_id: str, lost: list[LostFile]) -> None:
         out.print(f"  {esc(file.path)}" + (f"  [dim](found {_when(file.found_at)})[/dim]" if file.found_at else ""))
         for location, state in file.states:
             out.print(f"      {esc(location)}: {esc(state)}")
-    out.print(f"  Restore each from outside (a backup, the depositor) with: preserve aip repair {aip_id} "
-              "--file PATH --from FILE")
+    out.print(
+        f"  Restore each from outside (a backup, the depositor) with: preserve aip repair {aip_id} "
+        "--file PATH --from FILE"
+    )
 
 
 def _show_versions(ctx: click.Context, aip_id: str, as_json: bool) -> None:
@@ -135,32 +153,50 @@ def _show_versions(ctx: click.Context, aip_id: str, as_json: bool) -> None:
         aip = catalogue.get_aip(session, aip_id)
         replica = catalogue.aip_replicas(session, aip.id)[0]
     inventory = read_inventory(open_location(obj.settings.location(replica.location)), replica.object_root)
-    rows = [{"version": name, "created": data.get("created", ""), "message": data.get("message", ""),
-             "user": data.get("user", {}).get("name", ""),
-             "files": sum(len(paths) for paths in data.get("state", {}).values()),
-             "head": name == inventory["head"]}
-            for name, data in sorted(inventory["versions"].items(), key=lambda item: int(item[0].lstrip("v")))]
+    rows = [
+        {
+            "version": name,
+            "created": data.get("created", ""),
+            "message": data.get("message", ""),
+            "user": data.get("user", {}).get("name", ""),
+            "files": sum(len(paths) for paths in data.get("state", {}).values()),
+            "head": name == inventory["head"],
+        }
+        for name, data in sorted(inventory["versions"].items(), key=lambda item: int(item[0].lstrip("v")))
+    ]
     if as_json:
         emit_json({"aip_id": aip.id, "versions": rows})
         return
     listing = table("Version", "Created", "By", "Files in the bag", "What", title=f"Versions of {aip.id}")
     for row in rows:
-        listing.add_row(row["version"] + (" (head)" if row["head"] else ""), row["created"], esc(row["user"]),
-                        str(row["files"]), esc(row["message"]))
+        listing.add_row(
+            row["version"] + (" (head)" if row["head"] else ""),
+            row["created"],
+            esc(row["user"]),
+            str(row["files"]),
+            esc(row["message"]),
+        )
     console().print(listing)
 
 
 @aip_group.command("update")
 @click.argument("aip_id")
-@click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A corrected or new metadata.csv (Dublin Core; replaces the current descriptions).")
-@click.option("--rights", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A corrected or new rights.csv (replaces the current rights).")
+@click.option(
+    "--metadata",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A corrected or new metadata.csv (Dublin Core; replaces the current descriptions).",
+)
+@click.option(
+    "--rights",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A corrected or new rights.csv (replaces the current rights).",
+)
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who is making the change (default: login name).")
 @json_option(help="Print the result as JSON.")
 @click.pass_context
-def update_command(ctx: click.Context, aip_id: str, metadata: Path | None, rights: Path | None,
-                   archivist: str | None, as_json: bool) -> None:
+def update_command(
+    ctx: click.Context, aip_id: str, metadata: Path | None, rights: Path | None, archivist: str | None, as_json: bool
+) -> None:
     """Correct or add an AIP's metadata without ingesting its files again.
 
     A new AIP version is stored (the next OCFL version) holding only what changed: a new METS with
@@ -170,11 +206,20 @@ def update_command(ctx: click.Context, aip_id: str, metadata: Path | None, right
     obj = app(ctx)
     report = update_aip(obj.settings, obj.database(), aip_id, metadata, rights, archivist or "")
     if as_json:
-        emit_json({"aip_id": report.aip_id, "version": report.version, "changed": report.changed,
-                   "locations": report.locations, "warnings": report.warnings})
+        emit_json(
+            {
+                "aip_id": report.aip_id,
+                "version": report.version,
+                "changed": report.changed,
+                "locations": report.locations,
+                "warnings": report.warnings,
+            }
+        )
     else:
-        click.echo(f"AIP {report.aip_id} is now at {report.version}: {len(report.changed)} file(s) stored anew "
-                   f"in {', '.join(report.locations)}.")
+        click.echo(
+            f"AIP {report.aip_id} is now at {report.version}: {len(report.changed)} file(s) stored anew "
+            f"in {', '.join(report.locations)}."
+        )
         out = console()
         for warning in report.warnings:
             out.print(f"[yellow]warning:[/yellow] {esc(warning)}")
@@ -182,10 +227,20 @@ def update_command(ctx: click.Context, aip_id: str, metadata: Path | None, right
 
 @aip_group.command("repair")
 @click.argument("aip_id")
-@click.option("--file", "path", required=True, help="The file to restore, as `aip show` lists it "
-              "(e.g. data/objects/letters/a.pdf), or its key in the OCFL object.")
-@click.option("--from", "source", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A copy of the file from outside the archive (a backup, the depositor's copy).")
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    help="The file to restore, as `aip show` lists it "
+    "(e.g. data/objects/letters/a.pdf), or its key in the OCFL object.",
+)
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A copy of the file from outside the archive (a backup, the depositor's copy).",
+)
 @json_option(help="Print the result as JSON.")
 @click.pass_context
 def repair_command(ctx: click.Context, aip_id: str, path: str, source: Path, as_json: bool) -> None:
@@ -200,9 +255,17 @@ def repair_command(ctx: click.Context, aip_id: str, path: str, source: Path, as_
     obj = app(ctx)
     done = restore_file(obj.settings, obj.database(), aip_id, path, source)
     if as_json:
-        emit_json({"aip_id": done.aip_id, "path": done.path, "key": done.key, "written": done.written,
-                   "already_intact": done.already_intact, "ok": done.audit.ok,
-                   "lost": [{"path": f.path, "key": f.key, "states": dict(f.states)} for f in done.audit.lost]})
+        emit_json(
+            {
+                "aip_id": done.aip_id,
+                "path": done.path,
+                "key": done.key,
+                "written": done.written,
+                "already_intact": done.already_intact,
+                "ok": done.audit.ok,
+                "lost": [{"path": f.path, "key": f.key, "states": dict(f.states)} for f in done.audit.lost],
+            }
+        )
     else:
         where = ", ".join(done.written) or "nowhere (every copy of it was intact)"
         click.echo(f"{done.path}: restored in {where}; verified as read and again once written.")
@@ -219,8 +282,9 @@ def repair_command(ctx: click.Context, aip_id: str, path: str, source: Path, as_
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who is placing it (default: login name).")
 @json_option(help="Print the result as JSON.")
 @click.pass_context
-def hold_command(ctx: click.Context, aip_id: str, reason: str, release: bool, archivist: str | None,
-                 as_json: bool) -> None:
+def hold_command(
+    ctx: click.Context, aip_id: str, reason: str, release: bool, archivist: str | None, as_json: bool
+) -> None:
     """Place a legal hold on every stored version of an AIP (or release it with --release).
 
     While held, an S3 location with Object Lock refuses to delete the AIP's objects even after
@@ -232,8 +296,9 @@ def hold_command(ctx: click.Context, aip_id: str, reason: str, release: bool, ar
 
     obj = app(ctx)
     agents = make_agents(obj.settings.archive_name, archivist or "")
-    aip, results = set_legal_hold(obj.settings, obj.database(), aip_id, not release, reason,
-                                  [agents["software"], agents["person"]])
+    aip, results = set_legal_hold(
+        obj.settings, obj.database(), aip_id, not release, reason, [agents["software"], agents["person"]]
+    )
     if as_json:
         emit_json({"aip_id": aip, "hold": not release, "locations": results})
     else:
@@ -245,21 +310,30 @@ def hold_command(ctx: click.Context, aip_id: str, reason: str, release: bool, ar
     done = [r for r in results if r.outcome in ("held", "released")]
     if any(r.outcome == "failed" for r in results) or not done:
         if not as_json:
-            click.echo("No copy could be " + ("released." if release else "held.") if not done else
-                       "Some locations failed: see above.", err=True)
+            click.echo(
+                "No copy could be " + ("released." if release else "held.")
+                if not done
+                else "Some locations failed: see above.",
+                err=True,
+            )
         ctx.exit(1)
 
 
 @aip_group.command("export")
 @click.argument("aip_id")
 @click.argument("dest", type=click.Path(path_type=Path))
-@click.option("--as", "as_", type=click.Choice(FORMATS), default="dir", show_default=True,
-              help="A bag folder, or the bag packed in a tar or zip file.")
+@click.option(
+    "--as",
+    "as_",
+    type=click.Choice(FORMATS),
+    default="dir",
+    show_default=True,
+    help="A bag folder, or the bag packed in a tar or zip file.",
+)
 @click.option("--version", "version", help="An earlier version, e.g. v1 (default: the latest).")
 @json_option(help="Print the result as JSON.")
 @click.pass_context
-def export_command(ctx: click.Context, aip_id: str, dest: Path, as_: str, version: str | None,
-                   as_json: bool) -> None:
+def export_command(ctx: click.Context, aip_id: str, dest: Path, as_: str, version: str | None, as_json: bool) -> None:
     """Write the AIP as a BagIt bag to DEST (into DEST as <slug>-<uuid> if DEST is a folder).
 
     Every file is checked against the stored OCFL inventory as it is copied, and the bag is

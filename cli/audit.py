@@ -17,17 +17,33 @@ DAMAGE = 1
 @click.option("--aip", "aip_id", help="Audit only this AIP (UUID or its first characters).")
 @click.option("--location", help="Audit only the copies in this storage location.")
 @click.option("--due", is_flag=True, help="Do the checks the fixity policy says are due now (one scheduled slice).")
-@click.option("--budget-bytes", type=click.IntRange(min=1), help="Read at most about this many bytes in full checks "
-              "(overrides the policy's budget_bytes_per_run).")
-@click.option("--metadata-only", is_flag=True, help="Compare only presence, sizes and store checksums (cheap; "
-              "no bytes are read).")
-@click.option("--repair/--no-repair", default=None, help="Re-write each damaged file from a location whose copy of it "
-              "verifies (default: the policy's repair setting, which ships on). --no-repair changes no stored file; "
-              "the checks are still recorded as events.")
+@click.option(
+    "--budget-bytes",
+    type=click.IntRange(min=1),
+    help="Read at most about this many bytes in full checks (overrides the policy's budget_bytes_per_run).",
+)
+@click.option(
+    "--metadata-only", is_flag=True, help="Compare only presence, sizes and store checksums (cheap; no bytes are read)."
+)
+@click.option(
+    "--repair/--no-repair",
+    default=None,
+    help="Re-write each damaged file from a location whose copy of it "
+    "verifies (default: the policy's repair setting, which ships on). --no-repair changes no stored file; "
+    "the checks are still recorded as events.",
+)
 @json_option(help="Print the results as JSON.")
 @click.pass_context
-def audit_command(ctx: click.Context, aip_id: str | None, location: str | None, due: bool, budget_bytes: int | None,
-                  metadata_only: bool, repair: bool | None, as_json: bool) -> None:
+def audit_command(
+    ctx: click.Context,
+    aip_id: str | None,
+    location: str | None,
+    due: bool,
+    budget_bytes: int | None,
+    metadata_only: bool,
+    repair: bool | None,
+    as_json: bool,
+) -> None:
     """Check the fixity of stored copies: every copy of every AIP, or those selected.
 
     A full check re-reads every file and compares size, SHA-256 and SHA-512 with what was
@@ -48,16 +64,26 @@ def audit_command(ctx: click.Context, aip_id: str | None, location: str | None, 
     policy = load_fixity_policy(settings.policies_path)
     kind = METADATA if metadata_only else FULL
     if due:
-        plan = plan_due(obj.database(), policy.cadences(settings.locations), location=location, aip_ref=aip_id,
-                        budget_bytes=budget_bytes)
+        plan = plan_due(
+            obj.database(),
+            policy.cadences(settings.locations),
+            location=location,
+            aip_ref=aip_id,
+            budget_bytes=budget_bytes,
+        )
     else:
         plan = plan_all(obj.database(), aip_id, location, kind)
         if budget_bytes is not None:
             plan = _within(plan, budget_bytes)
     results = _run(obj, plan, policy.repair if repair is None else repair, quiet=as_json)
     if as_json:
-        emit_json({"ok": all(r.ok for r in results), "found_damage": any(r.found_damage for r in results),
-                   "aips": [_as_dict(r) for r in results]})
+        emit_json(
+            {
+                "ok": all(r.ok for r in results),
+                "found_damage": any(r.found_damage for r in results),
+                "aips": [_as_dict(r) for r in results],
+            }
+        )
     else:
         _print(results, due)
     if not all(result.ok for result in results):
@@ -91,9 +117,14 @@ def _run(obj, plan: list[PlannedCheck], repair: bool, quiet: bool) -> list[AipAu
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("Auditing", total=total or None)
-        return run_audit(obj.settings, obj.database(), plan, repair=repair,
-                         on_bytes=lambda n: progress.advance(task, n),
-                         on_copy=lambda aip, copy: progress.update(task, description=f"Auditing {aip.id[:8]}"))
+        return run_audit(
+            obj.settings,
+            obj.database(),
+            plan,
+            repair=repair,
+            on_bytes=lambda n: progress.advance(task, n),
+            on_copy=lambda aip, copy: progress.update(task, description=f"Auditing {aip.id[:8]}"),
+        )
 
 
 def _as_dict(result: AipAudit) -> dict:
@@ -104,16 +135,25 @@ def _as_dict(result: AipAudit) -> dict:
         "no_good_copy": result.no_good_copy,
         "lost": [{"path": f.path, "key": f.key, "states": dict(f.states)} for f in result.lost],
         "copies": [
-            {"location": c.replica.location, "kind": c.check.kind, "ok": c.check.ok, "status": c.status,
-             "files": c.check.files, "bytes": c.check.bytes,
-             "bad": [{"path": b.path, "problem": b.problem} for b in c.check.bad],
-             "repaired_from": c.repaired_from,
-             "repaired": [{"path": r.path, "key": r.key, "from": r.source, "sha512": r.sha512}
-                          for r in result.repairs if r.target == c.replica.location],
-             "rewritten": c.repair.rewritten if c.repair else [],
-             "quarantined": c.repair.quarantined if c.repair else [],
-             "still_bad": ([{"path": b.path, "problem": b.problem} for b in c.after.bad] if c.after else [])
-             + ([{"path": "(repair)", "problem": c.repair_problem}] if c.repair_problem else [])}
+            {
+                "location": c.replica.location,
+                "kind": c.check.kind,
+                "ok": c.check.ok,
+                "status": c.status,
+                "files": c.check.files,
+                "bytes": c.check.bytes,
+                "bad": [{"path": b.path, "problem": b.problem} for b in c.check.bad],
+                "repaired_from": c.repaired_from,
+                "repaired": [
+                    {"path": r.path, "key": r.key, "from": r.source, "sha512": r.sha512}
+                    for r in result.repairs
+                    if r.target == c.replica.location
+                ],
+                "rewritten": c.repair.rewritten if c.repair else [],
+                "quarantined": c.repair.quarantined if c.repair else [],
+                "still_bad": ([{"path": b.path, "problem": b.problem} for b in c.after.bad] if c.after else [])
+                + ([{"path": "(repair)", "problem": c.repair_problem}] if c.repair_problem else []),
+            }
             for c in result.copies
         ],
     }
@@ -129,15 +169,19 @@ def _print(results: list[AipAudit], due: bool) -> None:
         for copy in result.copies:
             check = copy.check
             what = human_size(check.bytes) + (" listed" if check.kind == METADATA else "")
-            out.print(f"{marks[copy.status]}  {result.aip.id}  {esc(result.aip.title)}  "
-                      f"{esc('[' + copy.replica.location + ']')} {check.files} files, {what}")
+            out.print(
+                f"{marks[copy.status]}  {result.aip.id}  {esc(result.aip.title)}  "
+                f"{esc('[' + copy.replica.location + ']')} {check.files} files, {what}"
+            )
             for bad in check.bad:
                 out.print(f"      [red]{esc(bad.path)}[/red]: {esc(bad.problem)} (copy in {esc(bad.location)})")
             if copy.repair is not None and (copy.repair.rewritten or copy.repair.quarantined):
                 source = f" from the copies in {esc(copy.repaired_from)}" if copy.repaired_from else ""
                 verdict = "verified again" if copy.status == "repaired" else "[red]still damaged[/red]"
-                out.print(f"      {len(copy.repair.rewritten)} file(s) re-written{source}, "
-                          f"{len(copy.repair.quarantined)} moved to quarantine; {verdict}")
+                out.print(
+                    f"      {len(copy.repair.rewritten)} file(s) re-written{source}, "
+                    f"{len(copy.repair.quarantined)} moved to quarantine; {verdict}"
+                )
                 for repair in (r for r in [*result.repairs, *result.log_repairs] if r.target == copy.replica.location):
                     out.print(f"        re-written: {esc(repair.path)} (from {esc(repair.source)})")
                 if copy.after is not None:
@@ -146,24 +190,32 @@ def _print(results: list[AipAudit], due: bool) -> None:
             if copy.repair_problem:
                 out.print(f"      [red]repair failed:[/red] {esc(copy.repair_problem)}")
     for result in (r for r in results if r.lost):
-        out.print(f"[bold red]AIP {result.aip.id} ({esc(result.aip.title)}): {len(result.lost)} file(s) have NO "
-                  "intact copy left in any location (lost).[/bold red] Everything else was repaired or is intact; "
-                  "the lost files' copies are kept as they are:")
+        out.print(
+            f"[bold red]AIP {result.aip.id} ({esc(result.aip.title)}): {len(result.lost)} file(s) have NO "
+            "intact copy left in any location (lost).[/bold red] Everything else was repaired or is intact; "
+            "the lost files' copies are kept as they are:"
+        )
         for lost in result.lost:
             states = "; ".join(f"{location}: {state}" for location, state in lost.states)
             out.print(f"      [red]{esc(lost.path)}[/red] ({esc(states)})")
-        out.print(f"      Restore each from a backup or the depositor: preserve aip repair {result.aip.id[:8]} "
-                  "--file PATH --from FILE")
+        out.print(
+            f"      Restore each from a backup or the depositor: preserve aip repair {result.aip.id[:8]} "
+            "--file PATH --from FILE"
+        )
         print(f"preserve audit: AIP {result.aip.id} has {len(result.lost)} lost file(s)", file=sys.stderr)
     damaged = sum(1 for r in results for c in r.copies if c.status == "damaged")
     repaired = sum(1 for r in results for c in r.copies if c.status == "repaired")
     files = sum(len(r.repairs) + len(r.log_repairs) for r in results)
     if damaged:
-        out.print(f"[red]{damaged} damaged copy(ies) remain[/red]; {repaired} copy(ies) repaired whole, {files} "
-                  "file(s) re-written. Every check and repair is recorded as a PREMIS event.")
+        out.print(
+            f"[red]{damaged} damaged copy(ies) remain[/red]; {repaired} copy(ies) repaired whole, {files} "
+            "file(s) re-written. Every check and repair is recorded as a PREMIS event."
+        )
     else:
-        out.print(f"All {len(results)} AIP(s) checked are intact" + (f" ({repaired} copy(ies) repaired)."
-                                                                     if repaired else "."))
+        out.print(
+            f"All {len(results)} AIP(s) checked are intact"
+            + (f" ({repaired} copy(ies) repaired)." if repaired else ".")
+        )
 
 
 def register(group: click.Group) -> None:

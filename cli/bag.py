@@ -51,8 +51,13 @@ def validate_command(ctx: click.Context, path: Path, fast: bool, workers: int, a
 
 @bag_group.command("create")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--info", "info", multiple=True, metavar="'LABEL: VALUE'",
-              help="A bag-info.txt field, e.g. --info 'Source-Organization: Parish of St Michael' (repeatable).")
+@click.option(
+    "--info",
+    "info",
+    multiple=True,
+    metavar="'LABEL: VALUE'",
+    help="A bag-info.txt field, e.g. --info 'Source-Organization: Parish of St Michael' (repeatable).",
+)
 @click.option("--workers", type=int, default=0, help="Processes reading files (default: one per CPU core).")
 @json_option(help="Print the result as JSON.")
 def create_command(folder: Path, info: tuple[str, ...], workers: int, as_json: bool) -> None:
@@ -63,10 +68,21 @@ def create_command(folder: Path, info: tuple[str, ...], workers: int, as_json: b
 
 def _print(report: BagReport, as_json: bool, made: bool = False) -> None:
     if as_json:
-        emit_json({"bag": report.path, "state": report.state, "valid": report.valid, "errors": report.errors,
-                   "warnings": report.warnings, "incomplete": report.incomplete, "version": report.version,
-                   "encoding": report.encoding, "payload_files": report.payload_files,
-                   "payload_bytes": report.payload_bytes, "algorithms": report.algorithms})
+        emit_json(
+            {
+                "bag": report.path,
+                "state": report.state,
+                "valid": report.valid,
+                "errors": report.errors,
+                "warnings": report.warnings,
+                "incomplete": report.incomplete,
+                "version": report.version,
+                "encoding": report.encoding,
+                "payload_files": report.payload_files,
+                "payload_bytes": report.payload_bytes,
+                "algorithms": report.algorithms,
+            }
+        )
         return
     for error in report.errors:
         click.echo(f"error: {error}")
@@ -74,12 +90,17 @@ def _print(report: BagReport, as_json: bool, made: bool = False) -> None:
         click.echo(f"warning: {warning}")
     for missing in report.incomplete:
         click.echo(f"not present (listed in fetch.txt): {missing}")
-    verdicts = {"valid": "valid", "invalid": f"INVALID ({len(report.errors)} problem(s))",
-                "incomplete": f"INCOMPLETE ({len(report.incomplete)} file(s) listed in fetch.txt not present)"}
+    verdicts = {
+        "valid": "valid",
+        "invalid": f"INVALID ({len(report.errors)} problem(s))",
+        "incomplete": f"INCOMPLETE ({len(report.incomplete)} file(s) listed in fetch.txt not present)",
+    }
     what = "Made a bag" if made else "Bag"
     version = f"BagIt {report.version}, " if report.version else ""
-    click.echo(f"{what} {report.path}: {verdicts[report.state]}; {version}{report.payload_files} payload files, "
-               f"{report.payload_bytes} bytes; checksums: {', '.join(report.algorithms) or 'none'}")
+    click.echo(
+        f"{what} {report.path}: {verdicts[report.state]}; {version}{report.payload_files} payload files, "
+        f"{report.payload_bytes} bytes; checksums: {', '.join(report.algorithms) or 'none'}"
+    )
 
 
 def register(group: click.Group) -> None:

@@ -35,11 +35,20 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
     report = rebuild(obj.settings, database)
     refresh_everything(obj.settings, database)  # who may see what, and the records index, worked out again
     if as_json:
-        emit_json({"aips": report.aips, "files": report.files, "events": report.events,
-                   "fixity_checks": report.checks, "problems": report.problems})
+        emit_json(
+            {
+                "aips": report.aips,
+                "files": report.files,
+                "events": report.events,
+                "fixity_checks": report.checks,
+                "problems": report.problems,
+            }
+        )
     else:
-        click.echo(f"Rebuilt the catalogue: {report.aips} AIP(s), {report.files} files, {report.events} events, "
-                   f"{report.checks} fixity checks of copies.")
+        click.echo(
+            f"Rebuilt the catalogue: {report.aips} AIP(s), {report.files} files, {report.events} events, "
+            f"{report.checks} fixity checks of copies."
+        )
         for problem in report.problems:
             click.echo(f"problem: {problem}")
     if report.problems:

@@ -25,10 +25,16 @@ def _step(number: int, text: str) -> None:
 
 
 @click.command("demo")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path(".demo"),
-              show_default=True, help="Where the sample collection and the exported bag are written.")
-@click.option("--s3", "with_s3", is_flag=True,
-              help="Also keep every AIP in a local S3 server (SeaweedFS) started for the demo.")
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".demo"),
+    show_default=True,
+    help="Where the sample collection and the exported bag are written.",
+)
+@click.option(
+    "--s3", "with_s3", is_flag=True, help="Also keep every AIP in a local S3 server (SeaweedFS) started for the demo."
+)
 @click.pass_context
 def demo_command(ctx: click.Context, workdir: Path, with_s3: bool) -> None:
     """Ingest a generated sample collection, audit it, search it and export it again.
@@ -48,15 +54,20 @@ def demo_command(ctx: click.Context, workdir: Path, with_s3: bool) -> None:
     server = seaweedfs.start(workdir / "seaweedfs")
     try:
         server.client().create_bucket(Bucket="preserve-demo")
-        os.environ.update(AWS_ACCESS_KEY_ID=seaweedfs.ACCESS_KEY, AWS_SECRET_ACCESS_KEY=seaweedfs.SECRET_KEY,
-                          AWS_DEFAULT_REGION="us-east-1")
+        os.environ.update(
+            AWS_ACCESS_KEY_ID=seaweedfs.ACCESS_KEY,
+            AWS_SECRET_ACCESS_KEY=seaweedfs.SECRET_KEY,
+            AWS_DEFAULT_REGION="us-east-1",
+        )
         home = obj.settings.home
         home.mkdir(parents=True, exist_ok=True)
         config = render_config("Demo Archive Service")
         (home / CONFIG_NAME).write_text(
             config.replace('locations = ["primary"]', 'locations = ["primary", "offsite"]')
             + f'\n[[storage]]\nname = "offsite"\nbackend = "s3"\nendpoint = "{server.endpoint}"\n'
-              'bucket = "preserve-demo"\nprefix = "aips"\npurpose = "replica"\n', encoding="utf-8")
+            'bucket = "preserve-demo"\nprefix = "aips"\npurpose = "replica"\n',
+            encoding="utf-8",
+        )
         obj._settings = None  # read the configuration just written
         click.echo(f"   S3 endpoint {server.endpoint}, bucket preserve-demo; locations: primary (disk), offsite (S3)")
         _run(ctx, obj, workdir, lambda: (_step(8, "Where the copies are"), ctx.invoke(storage_status, as_json=False)))
@@ -75,8 +86,16 @@ def _run(ctx: click.Context, obj, workdir: Path, last_step=None) -> None:
     click.echo("   catalogue, default policies and local storage ready")
 
     _step(3, "Ingesting the collection (digests, PRONOM identification, BagIt + METS/PREMIS, OCFL, verify)")
-    ctx.invoke(ingest_command, path=sample, title=SAMPLE_TITLE, metadata=None, rights=None, archivist="demo archivist",
-               transfer=None, as_json=False)
+    ctx.invoke(
+        ingest_command,
+        path=sample,
+        title=SAMPLE_TITLE,
+        metadata=None,
+        rights=None,
+        archivist="demo archivist",
+        transfer=None,
+        as_json=False,
+    )
     with obj.database().session() as session:
         aip = catalogue.list_aips(session)[0]
 

@@ -16,10 +16,20 @@ from preservation.errors import PreservationError
 
 
 @click.command("doctor")
-@click.option("--fix", is_flag=True, help="Remove what was found (abandoned staging areas, unregistered objects, "
-              "unfinished uploads, expired downloads).")
-@click.option("--older-than", "hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
-              help="Grace period: only leftovers untouched for this many hours count.")
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="Remove what was found (abandoned staging areas, unregistered objects, "
+    "unfinished uploads, expired downloads).",
+)
+@click.option(
+    "--older-than",
+    "hours",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    help="Grace period: only leftovers untouched for this many hours count.",
+)
 @json_option(help="Print as JSON.")
 @click.pass_context
 def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -> None:
@@ -55,24 +65,31 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
 
     check("catalogue schema is current", lambda: obj.database().require_current())
     for loader in (load_format_policy, load_fixity_policy, load_checks_policy, load_closure_policy):
-        check(f"policy {loader.__name__.removeprefix('load_').removesuffix('_policy')}",
-              lambda loader=loader: loader(settings.policies_path))
+        check(
+            f"policy {loader.__name__.removeprefix('load_').removesuffix('_policy')}",
+            lambda loader=loader: loader(settings.policies_path),
+        )
     policy_read = all(c["ok"] for c in checks if c["check"] == "policy format")  # else its error is listed already
-    converters = (check("converters the format policy needs", lambda: policy_converters(settings)) or []
-                  if policy_read else [])
+    converters = (
+        check("converters the format policy needs", lambda: policy_converters(settings)) or [] if policy_read else []
+    )
     if converters:  # each converter is a line of its own: an "ok" for having looked would read as all well
         checks.pop()
     checks += [converter.as_check() for converter in converters]
     for location in settings.locations:
-        check(f"location {location.name} reachable",  # list() is lazy: take one answer from the store
-              lambda location=location: next(iter(open_location(location).list("0=")), None))
+        check(
+            f"location {location.name} reachable",  # list() is lazy: take one answer from the store
+            lambda location=location: next(iter(open_location(location).list("0=")), None),
+        )
     areas = staging.abandoned(settings.staging_dir, seconds)
     orphans = check("unregistered objects", lambda: find_orphans(settings, obj.database(), seconds)) or []
     expired = check("expired downloads", lambda: expired_deliveries(obj.database(), seconds)) or []
     uploads = {}
     for location in settings.locations:
-        found = check(f"unfinished uploads in {location.name}",
-                      lambda location=location: open_location(location).abandoned_writes(seconds, remove=fix))
+        found = check(
+            f"unfinished uploads in {location.name}",
+            lambda location=location: open_location(location).abandoned_writes(seconds, remove=fix),
+        )
         if found:
             uploads[location.name] = found
     if fix:
@@ -84,13 +101,26 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
             remove_delivery(settings, obj.database(), request)
     result = {
         "checks": checks,
-        "abandoned_staging": [{"path": str(a), "age_hours": round((time.time() - a.stat().st_mtime) / 3600, 1)}
-                              for a in areas] if not fix else [str(a) for a in areas],
-        "orphans": [{"location": o.location, "prefix": o.prefix, "kind": o.kind, "keys": o.keys, "bytes": o.bytes,
-                     "complete": o.complete} for o in orphans],
+        "abandoned_staging": [
+            {"path": str(a), "age_hours": round((time.time() - a.stat().st_mtime) / 3600, 1)} for a in areas
+        ]
+        if not fix
+        else [str(a) for a in areas],
+        "orphans": [
+            {
+                "location": o.location,
+                "prefix": o.prefix,
+                "kind": o.kind,
+                "keys": o.keys,
+                "bytes": o.bytes,
+                "complete": o.complete,
+            }
+            for o in orphans
+        ],
         "unfinished_uploads": uploads,
-        "expired_downloads": [{"request": r.id, "location": r.dip_location, "key": r.dip_key,
-                               "expired": r.expires_at} for r in expired],
+        "expired_downloads": [
+            {"request": r.id, "location": r.dip_location, "key": r.dip_key, "expired": r.expires_at} for r in expired
+        ],
         "converters": [converter.as_json() for converter in converters],
         "fixed": fix,
     }
@@ -108,13 +138,17 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
             out.print(f"[yellow]{verb}[/yellow] abandoned staging area {esc(str(area))}")
         for o in orphans:
             what = "complete but unregistered" if o.complete else "incomplete"
-            out.print(f"[yellow]{verb}[/yellow] {o.kind} {esc(o.prefix)} in {esc(o.location)}: {o.keys} keys, "
-                      f"{human_size(o.bytes)} ({what})")
+            out.print(
+                f"[yellow]{verb}[/yellow] {o.kind} {esc(o.prefix)} in {esc(o.location)}: {o.keys} keys, "
+                f"{human_size(o.bytes)} ({what})"
+            )
         for name, found in uploads.items():
             out.print(f"[yellow]{verb}[/yellow] {len(found)} unfinished upload(s) in {esc(name)}")
         for request in expired:
-            out.print(f"[yellow]{verb}[/yellow] the download of request {request.id[:8]}, expired "
-                      f"{request.expires_at[:16].replace('T', ' ')} UTC")
+            out.print(
+                f"[yellow]{verb}[/yellow] the download of request {request.id[:8]}, expired "
+                f"{request.expires_at[:16].replace('T', ' ')} UTC"
+            )
         leftovers = areas or orphans or uploads or expired
         if not leftovers and all(c["ok"] for c in checks):
             out.print("Everything looks right.")
@@ -127,8 +161,13 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
 # --- converters the format policy needs -----------------------------------------------------------
 
 LIBREOFFICE_COMPONENTS = {"writer": "Writer", "calc": "Calc", "impress": "Impress", "draw": "Draw"}
-FFMPEG_ENCODERS = {"ffv1-mkv": ("ffv1", "flac"), "mp4": ("libx264", "aac"), "flac": ("flac",),
-                   "wav": ("pcm_s24le",), "mp3": ("libmp3lame",)}
+FFMPEG_ENCODERS = {
+    "ffv1-mkv": ("ffv1", "flac"),
+    "mp4": ("libx264", "aac"),
+    "flac": ("flac",),
+    "wav": ("pcm_s24le",),
+    "mp3": ("libmp3lame",),
+}
 PILLOW_FEATURES = {"tiff": "libtiff", "jpeg": "jpg", "png": "zlib"}
 
 
@@ -153,14 +192,25 @@ class ConverterNeed:
     def as_check(self) -> dict:
         """The finding as one of doctor's checks."""
         detail = f"{self.problem}: {self.affected()}" if self.problem else ""
-        return {"check": f"converter {self.tool}", "ok": not self.problem, "detail": detail,
-                "hint": self.hint if self.problem else ""}
+        return {
+            "check": f"converter {self.tool}",
+            "ok": not self.problem,
+            "detail": detail,
+            "hint": self.hint if self.problem else "",
+        }
 
     def as_json(self) -> dict:
         """The finding with the rules and formats that need the tool."""
-        return {"tool": self.tool, "ok": not self.problem, "problem": self.problem, "hint": self.hint,
-                "needed_by": [{"rule": rule, "purpose": purpose, "target": target, "puids": puids}
-                              for (rule, purpose, target), puids in self.uses.items()]}
+        return {
+            "tool": self.tool,
+            "ok": not self.problem,
+            "problem": self.problem,
+            "hint": self.hint,
+            "needed_by": [
+                {"rule": rule, "purpose": purpose, "target": target, "puids": puids}
+                for (rule, purpose, target), puids in self.uses.items()
+            ],
+        }
 
 
 def policy_converters(settings) -> list[ConverterNeed]:
@@ -217,8 +267,11 @@ def _libreoffice_need(component: str) -> ConverterNeed:
         return ConverterNeed(f"LibreOffice {name}", "LibreOffice (soffice) is not installed", hint)
     share = Path(soffice).resolve().parent.parent / "share"
     if not any((share / folder / f"{component}.xcd").is_file() for folder in ("registry", ".registry")):
-        return ConverterNeed(f"LibreOffice {name}", f"LibreOffice {name} is not installed (no {component}.xcd in "
-                                                    f"{share / 'registry'})", hint)
+        return ConverterNeed(
+            f"LibreOffice {name}",
+            f"LibreOffice {name} is not installed (no {component}.xcd in {share / 'registry'})",
+            hint,
+        )
     return ConverterNeed(f"LibreOffice {name}", "", hint)
 
 
@@ -235,8 +288,9 @@ def _ffmpeg_need(target: str) -> ConverterNeed:
 
 def _ffmpeg_encoders() -> set[str]:
     try:
-        run = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30,
-                             check=False)
+        run = subprocess.run(
+            ["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True, timeout=30, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return set()
     return {line.split()[1] for line in run.stdout.splitlines() if len(line.split()) > 1 and line.startswith(" ")}
@@ -249,8 +303,11 @@ def _pillow_need(target: str) -> ConverterNeed:
     feature = PILLOW_FEATURES.get(target, "")
     tool = f"Pillow ({feature})" if feature else "Pillow"
     ok = not feature or bool(features.check(feature))
-    return ConverterNeed(tool, "" if ok else f"this Pillow was built without {feature}",
-                         "Reinstall Pillow from its wheels (pip install --force-reinstall Pillow), which include it.")
+    return ConverterNeed(
+        tool,
+        "" if ok else f"this Pillow was built without {feature}",
+        "Reinstall Pillow from its wheels (pip install --force-reinstall Pillow), which include it.",
+    )
 
 
 def register(group: click.Group) -> None:

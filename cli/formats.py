@@ -35,8 +35,10 @@ def import_droid_command(ctx: click.Context, signature_file: Path, container_fil
     if as_json:
         emit_json(summary)
         return
-    click.echo(f"Imported {compiled.version}: {summary['formats']} formats, {summary['signatures']} byte "
-               f"signatures, {summary['containers']} container signatures.")
+    click.echo(
+        f"Imported {compiled.version}: {summary['formats']} formats, {summary['signatures']} byte "
+        f"signatures, {summary['containers']} container signatures."
+    )
     click.echo(f"Active signature set: {path}")
 
 
@@ -50,8 +52,10 @@ def active_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json(summary)
         return
-    click.echo(f"{summary['version']}: {summary['formats']} formats, {summary['signatures']} byte signatures, "
-               f"{summary['containers']} container signatures ({summary['file']})")
+    click.echo(
+        f"{summary['version']}: {summary['formats']} formats, {summary['signatures']} byte signatures, "
+        f"{summary['containers']} container signatures ({summary['file']})"
+    )
 
 
 def _summary(signatures) -> dict:

@@ -21,8 +21,19 @@ from ingest.sources import display_name
 from preservation import software_version
 from preservation.identifiers import timestamp
 
-CSV_FIELDS = ["filename", "filesize", "modified", "errors", "namespace", "id", "format", "version", "mime",
-              "basis", "warning"]
+CSV_FIELDS = [
+    "filename",
+    "filesize",
+    "modified",
+    "errors",
+    "namespace",
+    "id",
+    "format",
+    "version",
+    "mime",
+    "basis",
+    "warning",
+]
 
 
 @click.command("identify")
@@ -30,11 +41,15 @@ CSV_FIELDS = ["filename", "filesize", "modified", "errors", "namespace", "id", "
 @json_option(help="One JSON document (siegfried's layout).")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV, one row per file.")
 @click.option("--workers", type=int, default=0, help="Worker processes (default: one per CPU core).")
-@click.option("--signatures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A compiled signature set (default: the archive's active set, else the built-in one).")
+@click.option(
+    "--signatures",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A compiled signature set (default: the archive's active set, else the built-in one).",
+)
 @click.pass_context
-def identify_command(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, as_csv: bool, workers: int,
-                     signatures: Path | None) -> None:
+def identify_command(
+    ctx: click.Context, paths: tuple[Path, ...], as_json: bool, as_csv: bool, workers: int, signatures: Path | None
+) -> None:
     """Identify the format of every file under PATHS against PRONOM (no archive needed).
 
     Folders are walked recursively; symbolic links are reported, not followed. The basis says how
@@ -49,8 +64,12 @@ def identify_command(ctx: click.Context, paths: tuple[Path, ...], as_json: bool,
         signatures = active_signature_file(app(ctx).settings.home)
     tool, version, signature_version = identifier_description(signatures)
     results = identify_paths([os.fspath(p) for p in paths], workers, signatures)
-    header = {"tool": f"preserve {software_version()}", "identifier": f"{tool} {version}",
-              "signatures": signature_version, "scandate": timestamp()}
+    header = {
+        "tool": f"preserve {software_version()}",
+        "identifier": f"{tool} {version}",
+        "signatures": signature_version,
+        "scandate": timestamp(),
+    }
     show_progress = is_terminal() and not sys.stdout.isatty()
     with _progress(show_progress) as advance:
         if as_json:
@@ -71,8 +90,12 @@ class _NoProgress:
 
 class _Spinner:
     def __enter__(self):
-        self.bar = Progress(SpinnerColumn(), TextColumn("{task.completed} files identified"),
-                            console=Console(stderr=True), transient=True)
+        self.bar = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.completed} files identified"),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.bar.start()
         task = self.bar.add_task("identify", total=None)
         return lambda: self.bar.advance(task)
@@ -87,13 +110,25 @@ def _progress(enabled: bool):
 
 def _match(result: IdentifiedFile) -> dict:
     fmt = result.format
-    return {"ns": "pronom", "id": fmt.puid or "UNKNOWN", "format": fmt.name, "version": fmt.version,
-            "mime": fmt.mime_type, "basis": fmt.basis, "warning": fmt.warning}
+    return {
+        "ns": "pronom",
+        "id": fmt.puid or "UNKNOWN",
+        "format": fmt.name,
+        "version": fmt.version,
+        "mime": fmt.mime_type,
+        "basis": fmt.basis,
+        "warning": fmt.warning,
+    }
 
 
 def _file(result: IdentifiedFile) -> dict:
-    return {"filename": display_name(result.path), "filesize": result.size, "modified": result.modified,
-            "errors": result.error, "matches": [] if result.error else [_match(result)]}
+    return {
+        "filename": display_name(result.path),
+        "filesize": result.size,
+        "modified": result.modified,
+        "errors": result.error,
+        "matches": [] if result.error else [_match(result)],
+    }
 
 
 def _write_json(header: dict, results, advance) -> None:
@@ -111,10 +146,21 @@ def _write_csv(results, advance) -> None:
     for result in results:
         entry = _file(result)
         match = entry["matches"][0] if entry["matches"] else {}
-        writer.writerow([entry["filename"], entry["filesize"], entry["modified"], entry["errors"],
-                         match.get("ns", ""), match.get("id", ""), match.get("format", ""),
-                         match.get("version", ""), match.get("mime", ""), match.get("basis", ""),
-                         match.get("warning", "")])
+        writer.writerow(
+            [
+                entry["filename"],
+                entry["filesize"],
+                entry["modified"],
+                entry["errors"],
+                match.get("ns", ""),
+                match.get("id", ""),
+                match.get("format", ""),
+                match.get("version", ""),
+                match.get("mime", ""),
+                match.get("basis", ""),
+                match.get("warning", ""),
+            ]
+        )
         advance()
 
 

@@ -28,8 +28,13 @@ class BarProgress(PipelineProgress):
 
     def __init__(self) -> None:
         self.bar = Progress(
-            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[done]}/{task.fields[count]} files"),
-            DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[done]}/{task.fields[count]} files"),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
             transient=True,
         )
         self.files_task = None
@@ -92,27 +97,52 @@ def ingest_group() -> None:
 @ingest_group.command("run", hidden=True)
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--title", help="Title of the AIP (default: the folder's name).")
-@click.option("--metadata", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A metadata.csv of Dublin Core (filename column of objects/… paths, then dc.* columns).")
-@click.option("--rights", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="A rights.csv (Archivematica's columns: file, basis, status, jurisdiction, grant_act, …).")
-@click.option("--archivist", envvar="PRESERVE_ARCHIVIST",
-              help="Who is ingesting, recorded as a PREMIS agent (default: $PRESERVE_ARCHIVIST, else your login name).")
-@click.option("--resume", "transfer", metavar="TRANSFER",
-              help="Finish the interrupted ingest TRANSFER (see `preserve ingest status`) instead of giving PATH.")
+@click.option(
+    "--metadata",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A metadata.csv of Dublin Core (filename column of objects/… paths, then dc.* columns).",
+)
+@click.option(
+    "--rights",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A rights.csv (Archivematica's columns: file, basis, status, jurisdiction, grant_act, …).",
+)
+@click.option(
+    "--archivist",
+    envvar="PRESERVE_ARCHIVIST",
+    help="Who is ingesting, recorded as a PREMIS agent (default: $PRESERVE_ARCHIVIST, else your login name).",
+)
+@click.option(
+    "--resume",
+    "transfer",
+    metavar="TRANSFER",
+    help="Finish the interrupted ingest TRANSFER (see `preserve ingest status`) instead of giving PATH.",
+)
 @json_option(help="Print a summary as JSON.")
 @click.pass_context
 def ingest_command(
-    ctx: click.Context, path: Path | None, title: str | None, metadata: Path | None, rights: Path | None,
-    archivist: str | None, transfer: str | None, as_json: bool,
+    ctx: click.Context,
+    path: Path | None,
+    title: str | None,
+    metadata: Path | None,
+    rights: Path | None,
+    archivist: str | None,
+    transfer: str | None,
+    as_json: bool,
 ) -> None:
     """Ingest PATH as a new AIP, or finish an interrupted ingest with --resume TRANSFER."""
     if (path is None) == (transfer is None):
         raise click.UsageError("give the PATH to ingest, or --resume TRANSFER (not both)")
     obj = app(ctx)
     database = obj.database()
-    request = IngestRequest(source=path or Path(), title=title or "", archivist=archivist or "", metadata=metadata,
-                            rights=rights, resume=transfer or "")
+    request = IngestRequest(
+        source=path or Path(),
+        title=title or "",
+        archivist=archivist or "",
+        metadata=metadata,
+        rights=rights,
+        resume=transfer or "",
+    )
     if is_terminal() and not as_json:
         with BarProgress() as progress:
             report = run_ingest(obj.settings, database, request, progress)
@@ -126,8 +156,11 @@ def ingest_command(
 
 @ingest_group.command("status")
 @click.argument("transfer", required=False)
-@click.option("--state", type=click.Choice(["running", "interrupted", "incomplete", "abandoned", "failed", "stored"]),
-              help="Only ingests in this state.")
+@click.option(
+    "--state",
+    type=click.Choice(["running", "interrupted", "incomplete", "abandoned", "failed", "stored"]),
+    help="Only ingests in this state.",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="How many to list.")
 @json_option(help="Print as JSON (with tracebacks).")
 @click.pass_context
@@ -152,8 +185,14 @@ def status_command(ctx: click.Context, transfer: str | None, state: str | None, 
     listing = table("Transfer", "State", "Started", "Files", "Source", "Error")
     for status in statuses:
         run = status.run
-        listing.add_row(run.transfer_id[:8], _state_text(status.state), run.started[:19].replace("T", " "),
-                        f"{status.files_done}/{run.files}", esc(run.source), esc(_first_line(run.error)))
+        listing.add_row(
+            run.transfer_id[:8],
+            _state_text(status.state),
+            run.started[:19].replace("T", " "),
+            f"{status.files_done}/{run.files}",
+            esc(run.source),
+            esc(_first_line(run.error)),
+        )
     console().print(listing)
     if any(s.resumable for s in statuses):
         console().print("Finish an interrupted or incomplete ingest with `preserve ingest --resume TRANSFER`.")
@@ -171,12 +210,28 @@ def _first_line(text: str, width: int = 70) -> str:
 
 def _status_json(status: IngestStatus, details: bool = False) -> dict:
     run = status.run
-    data = {"transfer_id": run.transfer_id, "aip_id": run.aip_id, "state": status.state, "source": run.source,
-            "title": run.title, "executor": run.executor, "host": run.host, "pid": run.pid, "started": run.started,
-            "finished": run.finished, "files": run.files, "files_done": status.files_done, "bytes": run.bytes,
-            "error": run.error, "hint": run.hint, "resumable": status.resumable,
-            "failed_files": [{"path": f.path, "error": f.error, "attempts": f.attempts}
-                             | ({"traceback": f.traceback} if details else {}) for f in run.failed_files]}
+    data = {
+        "transfer_id": run.transfer_id,
+        "aip_id": run.aip_id,
+        "state": status.state,
+        "source": run.source,
+        "title": run.title,
+        "executor": run.executor,
+        "host": run.host,
+        "pid": run.pid,
+        "started": run.started,
+        "finished": run.finished,
+        "files": run.files,
+        "files_done": status.files_done,
+        "bytes": run.bytes,
+        "error": run.error,
+        "hint": run.hint,
+        "resumable": status.resumable,
+        "failed_files": [
+            {"path": f.path, "error": f.error, "attempts": f.attempts} | ({"traceback": f.traceback} if details else {})
+            for f in run.failed_files
+        ],
+    }
     if details:
         data["traceback"] = run.traceback
     return data
@@ -187,16 +242,19 @@ def _print_status(status: IngestStatus) -> None:
     out.print(f"Ingest [bold]{run.transfer_id}[/bold]: {_state_text(status.state)}")
     out.print(f"  source: {esc(run.source)}")
     out.print(f"  AIP: {run.aip_id}" + (f" — {esc(run.title)}" if run.title else ""))
-    out.print(f"  started {run.started} on {esc(run.host)} (process {run.pid}, {run.executor} executor)"
-              + (f"; ended {run.finished}" if run.finished else ""))
+    out.print(
+        f"  started {run.started} on {esc(run.host)} (process {run.pid}, {run.executor} executor)"
+        + (f"; ended {run.finished}" if run.finished else "")
+    )
     out.print(f"  files stored: {status.files_done} of {run.files} ({human_size(run.bytes)})")
     if run.error:
         out.print(f"[red]error:[/red] {esc(run.error)}")
         if run.hint:
             out.print(f"[dim]hint:[/dim] {esc(run.hint)}")
     for failed in run.failed_files:
-        out.print(f"[red]file not processed[/red] {esc(failed.path)} after {failed.attempts} attempt(s): "
-                  f"{esc(failed.error)}")
+        out.print(
+            f"[red]file not processed[/red] {esc(failed.path)} after {failed.attempts} attempt(s): {esc(failed.error)}"
+        )
         out.print(esc(failed.traceback.rstrip()), style="dim")
     if run.traceback and not run.failed_files:
         out.print("traceback:", style="dim")
@@ -221,15 +279,15 @@ def _summary(report: IngestReport) -> dict:
         "locations": report.locations,
         "seconds": report.seconds,
         "warnings": report.warnings,
-        "duplicates": [{"path": d.path, "held_in_aip": d.held_in_aip, "held_as": d.held_as}
-                       for d in report.duplicates],
+        "duplicates": [{"path": d.path, "held_in_aip": d.held_in_aip, "held_as": d.held_as} for d in report.duplicates],
         "virus_check": report.virus_check,
         "quarantined": [{"path": path, "signature": name} for path, name in report.quarantined],
         "layout": report.layout,
         "metadata": [{"path": path, "stored_as": stored} for path, stored in report.metadata_files],
         "empty_folders": report.empty_folders,
-        "renamed": [{"path": given, "stored_as": stored, "name_taken": taken}
-                    for given, stored, taken in report.renamed],
+        "renamed": [
+            {"path": given, "stored_as": stored, "name_taken": taken} for given, stored, taken in report.renamed
+        ],
         "checksums_checked": report.checksums_checked,
     }
 
@@ -237,8 +295,10 @@ def _summary(report: IngestReport) -> dict:
 def _print_report(report: IngestReport) -> None:
     out = console()
     out.print(f"Stored AIP [bold]{report.aip_id}[/bold] — {esc(report.title)}")
-    out.print(f"  {report.files} files, {human_size(report.bytes)}, in {report.seconds:.1f} s; "
-              f"verified in: {', '.join(report.locations)}")
+    out.print(
+        f"  {report.files} files, {human_size(report.bytes)}, in {report.seconds:.1f} s; "
+        f"verified in: {', '.join(report.locations)}"
+    )
     formats = table("PUID", "Format", "Files")
     for puid, name, count in report.formats:
         formats.add_row(puid or "—", esc(name or "not identified"), str(count))

@@ -65,10 +65,18 @@ def _debug(ctx: click.Context) -> bool:
 
 
 @click.group(cls=PreserveGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--home", type=click.Path(file_okay=False, path_type=Path), envvar="PRESERVE_HOME",
-              help="Archive home (default: $PRESERVE_HOME, else the user data directory).")
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), envvar="PRESERVE_CONFIG",
-              help="preserve.toml to use (default: the one in the archive home).")
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="PRESERVE_HOME",
+    help="Archive home (default: $PRESERVE_HOME, else the user data directory).",
+)
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="PRESERVE_CONFIG",
+    help="preserve.toml to use (default: the one in the archive home).",
+)
 @click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
 @click.version_option(package_name="preserve", prog_name="preserve")
 @click.pass_context
@@ -110,8 +118,29 @@ def _register_commands() -> None:
         worker,
     )
 
-    for module in (init, ingest, aip, access, audit, report, scheduler, policy, migrate, search, identify, formats,
-                   bag, storage, catalogue, user, request, serve, doctor, worker, demo):
+    for module in (
+        init,
+        ingest,
+        aip,
+        access,
+        audit,
+        report,
+        scheduler,
+        policy,
+        migrate,
+        search,
+        identify,
+        formats,
+        bag,
+        storage,
+        catalogue,
+        user,
+        request,
+        serve,
+        doctor,
+        worker,
+        demo,
+    ):
         module.register(cli)
 
 

@@ -35,8 +35,10 @@ def migrate_command(ctx: click.Context, puid: str, dry_run: bool, archivist: str
             colour = {"migrated": "green", "failed": "red"}.get(result.outcome, "dim")
             version = f" → {result.version}" if result.version else ""
             problems = "".join(f"\n      [red]{esc(f)}[/red]" for f in result.failed)
-            out.print(f"  {result.aip_id}  [{colour}]{result.outcome}[/{colour}]{version}  "
-                      f"{len(result.made)} new file(s){problems}")
+            out.print(
+                f"  {result.aip_id}  [{colour}]{result.outcome}[/{colour}]{version}  "
+                f"{len(result.made)} new file(s){problems}"
+            )
 
     results = migrate(obj.settings, obj.database(), puid, archivist or "", dry_run, progress=report)
     if as_json:

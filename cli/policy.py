@@ -16,6 +16,8 @@ from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy, parse_for
 from preservation.errors import PolicyError
 
 KINDS = ("formats", "fixity", "checks", "closure")
+
+
 @click.group("policy")
 def policy_group() -> None:
     """The archive's preservation policies (policies/*.toml in the archive home)."""
@@ -30,29 +32,46 @@ def show_command(ctx: click.Context, as_json: bool) -> None:
     formats, fixity, checks = load_format_policy(folder), load_fixity_policy(folder), load_checks_policy(folder)
     closure = load_closure_policy(folder)
     if as_json:
-        emit_json({"formats": _plain(formats), "fixity": _plain(fixity), "checks": _plain(checks),
-                   "closure": _plain(closure)})
+        emit_json(
+            {"formats": _plain(formats), "fixity": _plain(fixity), "checks": _plain(checks), "closure": _plain(closure)}
+        )
         return
     out = console()
-    out.print(f"[bold]Format policy[/bold] {esc(str(formats.path))} (version {formats.version}); access copies "
-              f"made at {formats.access_copies}; a failed conversion: {formats.on_failure}")
+    out.print(
+        f"[bold]Format policy[/bold] {esc(str(formats.path))} (version {formats.version}); access copies "
+        f"made at {formats.access_copies}; a failed conversion: {formats.on_failure}"
+    )
     rules = table("Rule", "Formats", "Preservation", "Access", "Risk", "Invalid files")
     for rule in (*formats.rules, formats.default):
-        rules.add_row(esc(rule.name), str(len(rule.puids)) if rule.puids else "all others",
-                      _action(rule.preservation), rule.access, rule.risk, rule.invalid)
+        rules.add_row(
+            esc(rule.name),
+            str(len(rule.puids)) if rule.puids else "all others",
+            _action(rule.preservation),
+            rule.access,
+            rule.risk,
+            rule.invalid,
+        )
     out.print(rules)
     cadence = fixity.default
-    out.print(f"[bold]Fixity policy[/bold] {esc(str(fixity.path))}: full check every {cadence.full_every_days:g} "
-              f"days, metadata every {cadence.metadata_every_days:g}, {cadence.runs_per_day:g} run(s) a day at "
-              f"{fixity.run_at} UTC, budget {cadence.budget_bytes or 'none'}, repair {'on' if fixity.repair else 'off'}"
-              + "".join(f"; {esc(name)}: every {c.full_every_days:g} days" for name, c in fixity.by_location.items()))
-    out.print(f"[bold]Checks policy[/bold] {esc(str(checks.path))}: infected files → {checks.on_infected}; "
-              f"not scanned → {checks.on_not_scanned}; no scanner → {checks.on_no_scanner}; personal-data scan "
-              f"{'on' if checks.scan_sensitive else 'off'} ({', '.join(checks.sensitive_kinds)}), review for "
-              f"{', '.join(checks.flag_for_review) or 'nothing'}")
-    out.print(f"[bold]Closure policy[/bold] {esc(str(closure.path))}: default {closure.default_access}"
-              + "".join(f"; {esc(r.name)}: {r.access}" + (f" for {r.closed_years} years" if r.closed_years else "")
-                        for r in closure.rules))
+    out.print(
+        f"[bold]Fixity policy[/bold] {esc(str(fixity.path))}: full check every {cadence.full_every_days:g} "
+        f"days, metadata every {cadence.metadata_every_days:g}, {cadence.runs_per_day:g} run(s) a day at "
+        f"{fixity.run_at} UTC, budget {cadence.budget_bytes or 'none'}, repair {'on' if fixity.repair else 'off'}"
+        + "".join(f"; {esc(name)}: every {c.full_every_days:g} days" for name, c in fixity.by_location.items())
+    )
+    out.print(
+        f"[bold]Checks policy[/bold] {esc(str(checks.path))}: infected files → {checks.on_infected}; "
+        f"not scanned → {checks.on_not_scanned}; no scanner → {checks.on_no_scanner}; personal-data scan "
+        f"{'on' if checks.scan_sensitive else 'off'} ({', '.join(checks.sensitive_kinds)}), review for "
+        f"{', '.join(checks.flag_for_review) or 'nothing'}"
+    )
+    out.print(
+        f"[bold]Closure policy[/bold] {esc(str(closure.path))}: default {closure.default_access}"
+        + "".join(
+            f"; {esc(r.name)}: {r.access}" + (f" for {r.closed_years} years" if r.closed_years else "")
+            for r in closure.rules
+        )
+    )
 
 
 @policy_group.command("check")
@@ -66,8 +85,10 @@ def check_command(ctx: click.Context, file: Path, kind: str | None) -> None:
         raise click.UsageError(f"cannot tell which policy {file.name} is; pass --kind {'|'.join(KINDS)}")
     if kind == "formats":
         policy = parse_format_policy(file)
-        click.echo(f"{file}: a valid format policy (version {policy.version}, {len(policy.rules)} rules, "
-                   f"{sum(len(r.puids) for r in policy.rules)} formats)")
+        click.echo(
+            f"{file}: a valid format policy (version {policy.version}, {len(policy.rules)} rules, "
+            f"{sum(len(r.puids) for r in policy.rules)} formats)"
+        )
     elif kind == "fixity":
         if file.name != "fixity.toml":
             raise PolicyError(f"{file}: a fixity policy is read as fixity.toml; rename it to check it")
@@ -99,29 +120,45 @@ def explain_command(ctx: click.Context, puid: str, as_json: bool) -> None:
     rule = policy.rule_for(puid)
     where = f"{policy.path}:{rule.line}" if rule.line else f"{policy.path} [default]"
     explanation = {
-        "puid": puid, "format": f"{fmt.name} {fmt.version}".strip() if fmt else "", "known": fmt is not None,
-        "rule": rule.name, "where": where, "preservation": rule.preservation, "access": rule.access,
-        "access_copies": policy.access_copies, "risk": rule.risk, "invalid": rule.invalid,
+        "puid": puid,
+        "format": f"{fmt.name} {fmt.version}".strip() if fmt else "",
+        "known": fmt is not None,
+        "rule": rule.name,
+        "where": where,
+        "preservation": rule.preservation,
+        "access": rule.access,
+        "access_copies": policy.access_copies,
+        "risk": rule.risk,
+        "invalid": rule.invalid,
         "policy_version": policy.version,
     }
     if as_json:
         emit_json(explanation)
         return
     title = explanation["format"] or "not in the active PRONOM signatures"
-    lines = [f"{puid}: {title}",
-             f"  rule: {rule.name!r} ({where}; policy version {policy.version})",
-             "  preservation: " + (
-                 "the original is kept as it is" if rule.preservation == KEEP else
-                 f"the original is kept, and a preservation copy is made as {TARGET_NAMES[rule.preservation]} with "
-                 f"{converters[rule.preservation].label} at ingest"),
-             "  access: " + (
-                 "researchers receive the original" if rule.access == ORIGINAL else
-                 "no access copy is given" if rule.access == NONE else
-                 f"researchers receive {TARGET_NAMES[rule.access]} made with {converters[rule.access].label} "
-                 + ("at ingest" if policy.access_copies == "ingest" else "when their request is approved")),
-             f"  risk: {rule.risk}",
-             "  a file that fails validation is " + ("accepted, with a failed validation event"
-                                                     if rule.invalid == "accept" else "refused with its transfer")]
+    lines = [
+        f"{puid}: {title}",
+        f"  rule: {rule.name!r} ({where}; policy version {policy.version})",
+        "  preservation: "
+        + (
+            "the original is kept as it is"
+            if rule.preservation == KEEP
+            else f"the original is kept, and a preservation copy is made as {TARGET_NAMES[rule.preservation]} with "
+            f"{converters[rule.preservation].label} at ingest"
+        ),
+        "  access: "
+        + (
+            "researchers receive the original"
+            if rule.access == ORIGINAL
+            else "no access copy is given"
+            if rule.access == NONE
+            else f"researchers receive {TARGET_NAMES[rule.access]} made with {converters[rule.access].label} "
+            + ("at ingest" if policy.access_copies == "ingest" else "when their request is approved")
+        ),
+        f"  risk: {rule.risk}",
+        "  a file that fails validation is "
+        + ("accepted, with a failed validation event" if rule.invalid == "accept" else "refused with its transfer"),
+    ]
     if fmt is None:
         lines.append("  note: no such PUID in the active signatures; files are never identified as it")
     click.echo("\n".join(lines))

@@ -19,8 +19,12 @@ def report_group() -> None:
 
 
 @report_group.command("fixity")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the report, with a chart per location, as an HTML page.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report, with a chart per location, as an HTML page.",
+)
 @click.option("--months", type=click.IntRange(1, 120), default=12, show_default=True, help="History to include.")
 @json_option(help="Print as JSON.")
 @click.pass_context
@@ -39,14 +43,20 @@ def fixity_command(ctx: click.Context, html_file: Path | None, months: int, as_j
     if as_json:
         emit_json(reports)
     else:
-        listing = table("Location", "AIPs", "Size", "Checked in period", "Overdue", "Damaged", "Lost files",
-                        "Last check")
+        listing = table(
+            "Location", "AIPs", "Size", "Checked in period", "Overdue", "Damaged", "Lost files", "Last check"
+        )
         for r in reports:
-            listing.add_row(esc(r.name), str(r.aips), human_size(r.bytes),
-                            f"{r.checked_aips} of {r.aips} (every {r.full_every_days:g} days)",
-                            f"{r.overdue_aips} ({human_size(r.overdue_bytes)})", str(r.damaged_copies),
-                            str(sum(len(a.files) for a in r.lost_files)),
-                            r.last_check[:16].replace("T", " ") or "never")
+            listing.add_row(
+                esc(r.name),
+                str(r.aips),
+                human_size(r.bytes),
+                f"{r.checked_aips} of {r.aips} (every {r.full_every_days:g} days)",
+                f"{r.overdue_aips} ({human_size(r.overdue_bytes)})",
+                str(r.damaged_copies),
+                str(sum(len(a.files) for a in r.lost_files)),
+                r.last_check[:16].replace("T", " ") or "never",
+            )
         console().print(listing)
         _print_lost(reports)
         if html_file is not None:
@@ -70,16 +80,21 @@ def _print_lost(reports) -> None:
             out.print(f"    {esc(file['path'])}")
             for location, state in file["states"].items():
                 out.print(f"        {esc(location)}: {esc(state)}")
-    out.print("  Restore each from outside (a backup, the depositor) with: "
-              "preserve aip repair ID --file PATH --from FILE")
+    out.print(
+        "  Restore each from outside (a backup, the depositor) with: preserve aip repair ID --file PATH --from FILE"
+    )
 
 
 RISK_COLOURS = {"high": "#d4351c", "medium": "#f47738", "low": "#00703c", "unknown": "#505a5f"}
 
 
 @report_group.command("formats")
-@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the profile, with a chart, as an HTML page.")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the profile, with a chart, as an HTML page.",
+)
 @json_option(help="Print as JSON.")
 @click.pass_context
 def formats_command(ctx: click.Context, html_file: Path | None, as_json: bool) -> None:
@@ -91,17 +106,31 @@ def formats_command(ctx: click.Context, html_file: Path | None, as_json: bool) -
     policy = load_format_policy(obj.settings.policies_path)
     holdings = format_holdings(obj.database(), policy.rule_for)
     if html_file is not None:
-        html_file.write_text(_render("format-report.html", archive=obj.settings.archive_name, holdings=holdings,
-                                     chart=_format_chart(holdings), policy_version=policy.version),
-                             encoding="utf-8")
+        html_file.write_text(
+            _render(
+                "format-report.html",
+                archive=obj.settings.archive_name,
+                holdings=holdings,
+                chart=_format_chart(holdings),
+                policy_version=policy.version,
+            ),
+            encoding="utf-8",
+        )
     if as_json:
         emit_json(holdings)
         return
     listing = table("PUID", "Format", "Files", "Size", "AIPs", "Risk", "Preservation", "Access")
     for h in holdings:
-        listing.add_row(h.puid or "—", esc(f"{h.name} {h.version}".strip()), str(h.files), human_size(h.bytes),
-                        str(h.aips), h.risk, h.preservation + (f" ({h.normalised} done)" if h.normalised else ""),
-                        h.access)
+        listing.add_row(
+            h.puid or "—",
+            esc(f"{h.name} {h.version}".strip()),
+            str(h.files),
+            human_size(h.bytes),
+            str(h.aips),
+            h.risk,
+            h.preservation + (f" ({h.normalised} done)" if h.normalised else ""),
+            h.access,
+        )
     console().print(listing)
     if html_file is not None:
         click.echo(f"HTML report written to {html_file}")
@@ -111,9 +140,16 @@ def _format_chart(holdings) -> dict:
     """Horizontal bars of bytes per format (the 25 largest), coloured by risk."""
     shown = holdings[:25]
     top = max((h.bytes for h in shown), default=0) or 1
-    bars = [{"y": i * 20, "w": max(1, round(400 * h.bytes / top)), "colour": RISK_COLOURS.get(h.risk, "#505a5f"),
-             "label": (h.puid or "unidentified"), "title": f"{h.name}: {human_size(h.bytes)}, {h.files} files, "
-             f"risk {h.risk}"} for i, h in enumerate(shown)]
+    bars = [
+        {
+            "y": i * 20,
+            "w": max(1, round(400 * h.bytes / top)),
+            "colour": RISK_COLOURS.get(h.risk, "#505a5f"),
+            "label": (h.puid or "unidentified"),
+            "title": f"{h.name}: {human_size(h.bytes)}, {h.files} files, risk {h.risk}",
+        }
+        for i, h in enumerate(shown)
+    ]
     return {"bars": bars, "left": 110, "width": 530, "height": max(len(bars), 1) * 20}
 
 
@@ -123,16 +159,28 @@ def _chart(report) -> dict:
     bars = []
     for index, month in enumerate(report.months):
         height = round(CHART_HEIGHT * month.bytes_read / top)
-        bars.append({"x": index * (BAR_WIDTH + GAP), "y": CHART_HEIGHT - height, "w": BAR_WIDTH, "h": height,
-                     "month": month.month, "failures": month.failures, "repairs": month.repairs,
-                     "label": f"{month.month}: {human_size(month.bytes_read)} read in {month.full_checks} full checks"})
+        bars.append(
+            {
+                "x": index * (BAR_WIDTH + GAP),
+                "y": CHART_HEIGHT - height,
+                "w": BAR_WIDTH,
+                "h": height,
+                "month": month.month,
+                "failures": month.failures,
+                "repairs": month.repairs,
+                "label": f"{month.month}: {human_size(month.bytes_read)} read in {month.full_checks} full checks",
+            }
+        )
     return {"bars": bars, "height": CHART_HEIGHT, "width": max(len(bars), 1) * (BAR_WIDTH + GAP)}
 
 
 def _html(archive: str, reports) -> str:
-    return _render("fixity-report.html", archive=archive,
-                   locations=[dataclasses.asdict(r) | {"months": r.months} for r in reports],
-                   charts={r.name: _chart(r) for r in reports})
+    return _render(
+        "fixity-report.html",
+        archive=archive,
+        locations=[dataclasses.asdict(r) | {"months": r.months} for r in reports],
+        charts={r.name: _chart(r) for r in reports},
+    )
 
 
 def _render(template: str, **values) -> str:
@@ -142,10 +190,12 @@ def _render(template: str, **values) -> str:
     from preservation import software_version
     from preservation.identifiers import timestamp
 
-    env = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                      autoescape=select_autoescape(["html"]))
-    return env.get_template(template).render(produced=timestamp()[:16].replace("T", " ") + " UTC",
-                                             version=software_version(), size=human_size, **values)
+    env = Environment(
+        loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+    )
+    return env.get_template(template).render(
+        produced=timestamp()[:16].replace("T", " ") + " UTC", version=software_version(), size=human_size, **values
+    )
 
 
 def register(group: click.Group) -> None:

@@ -19,8 +19,13 @@ def request_group() -> None:
 
 
 @request_group.command("list")
-@click.option("--state", type=click.Choice(STATES), default="submitted", show_default=True,
-              help="Which requests (submitted: waiting for a decision).")
+@click.option(
+    "--state",
+    type=click.Choice(STATES),
+    default="submitted",
+    show_default=True,
+    help="Which requests (submitted: waiting for a decision).",
+)
 @json_option(help="Print as JSON.")
 @click.pass_context
 def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
@@ -37,8 +42,9 @@ def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
         return
     listing = table("Request", "Submitted", "Records", "Purpose")
     for request in found:
-        listing.add_row(request.id[:8], request.submitted_at[:16].replace("T", " "), str(len(request.items)),
-                        esc(request.purpose))
+        listing.add_row(
+            request.id[:8], request.submitted_at[:16].replace("T", " "), str(len(request.items)), esc(request.purpose)
+        )
     console().print(listing)
 
 
@@ -55,27 +61,42 @@ def show_command(ctx: click.Context, request_id: str, as_json: bool) -> None:
         who = user_address(session, request.user_id)
         records = [(aip_id, target, record_access(session, aip_id, target)) for aip_id, target in request.items]
     if as_json:
-        emit_json(vars(request) | {"user": who, "records": [
-            {"aip_id": a, "target": t, "title": r[0] if r else "", "access": r[1].status if r else "gone"}
-            for a, t, r in records]})
+        emit_json(
+            vars(request)
+            | {
+                "user": who,
+                "records": [
+                    {"aip_id": a, "target": t, "title": r[0] if r else "", "access": r[1].status if r else "gone"}
+                    for a, t, r in records
+                ],
+            }
+        )
         return
     out = console()
     out.print(f"Request [bold]{request.id}[/bold] from {esc(who)}: {request.state}")
     out.print(f"  purpose: {esc(request.purpose) or '—'}")
     if request.decided_at:
-        out.print(f"  {'approved' if request.revoked_at else request.state} by {esc(request.decided_by)} on "
-                  f"{request.decided_at[:10]}: {esc(request.decision_reason)}")
+        out.print(
+            f"  {'approved' if request.revoked_at else request.state} by {esc(request.decided_by)} on "
+            f"{request.decided_at[:10]}: {esc(request.decision_reason)}"
+        )
     if request.revoked_at:
         out.print(f"  revoked on {request.revoked_at[:10]}: {esc(request.revoked_reason)}")
     listing = table("AIP", "Record", "Title", "Access now")
     for aip_id, target, record in records:
-        listing.add_row(aip_id[:8], esc(f"objects/{target}" if target else "the whole AIP"),
-                        esc(record[0]) if record else "", record[1].status if record else "gone")
+        listing.add_row(
+            aip_id[:8],
+            esc(f"objects/{target}" if target else "the whole AIP"),
+            esc(record[0]) if record else "",
+            record[1].status if record else "gone",
+        )
     out.print(listing)
     if request.delivered_at:
-        out.print(f"  delivered {request.delivered_at[:16].replace('T', ' ')}: {request.dip_files} file(s) in "
-                  f"{esc(request.dip_location)}:{esc(request.dip_key)}, link until "
-                  f"{request.expires_at[:16].replace('T', ' ')} UTC")
+        out.print(
+            f"  delivered {request.delivered_at[:16].replace('T', ' ')}: {request.dip_files} file(s) in "
+            f"{esc(request.dip_location)}:{esc(request.dip_key)}, link until "
+            f"{request.expires_at[:16].replace('T', ' ')} UTC"
+        )
     if request.delivery_note:
         out.print(f"  [yellow]note:[/yellow] {esc(request.delivery_note)}")
 
@@ -95,10 +116,13 @@ def _deliver(ctx: click.Context, request_id: str, archivist: str | None) -> None
 
     obj = app(ctx)
     with console().status("Building the DIP (access copies, manifest, description)…"):
-        request = deliver_request(obj.settings, obj.database(), request_id,
-                                  [software_agent(), person_agent(archivist or "")])
-    console().print(f"Delivered: {request.dip_files} file(s); the researcher's download works until "
-                    f"{request.expires_at[:16].replace('T', ' ')} UTC.")
+        request = deliver_request(
+            obj.settings, obj.database(), request_id, [software_agent(), person_agent(archivist or "")]
+        )
+    console().print(
+        f"Delivered: {request.dip_files} file(s); the researcher's download works until "
+        f"{request.expires_at[:16].replace('T', ' ')} UTC."
+    )
     if request.delivery_note:
         console().print(f"[yellow]Note:[/yellow] {esc(request.delivery_note)}")
 
@@ -143,8 +167,10 @@ def revoke_command(ctx: click.Context, request_id: str, reason: str, archivist: 
 
     obj = app(ctx)
     request = revoke_request(obj.settings, obj.database(), request_id, reason, archivist or getpass.getuser())
-    console().print(f"Request {request.id[:8]} revoked: its download no longer works and its DIP is removed; the "
-                    "researcher has a message in the outbox.")
+    console().print(
+        f"Request {request.id[:8]} revoked: its download no longer works and its DIP is removed; the "
+        "researcher has a message in the outbox."
+    )
 
 
 @request_group.command("link")
@@ -176,8 +202,12 @@ def outbox_command(ctx: click.Context, show_all: bool, failed: bool, as_json: bo
     with app(ctx).database().session() as session:
         messages = outbox(session, unsent_only=not show_all, failed=True if failed else None)
     if as_json:
-        emit_json([{"id": m[0], "to": m[1], "subject": m[2], "body": m[3], "created": m[4], "sent": m[5],
-                    "failure": m[6]} for m in messages])
+        emit_json(
+            [
+                {"id": m[0], "to": m[1], "subject": m[2], "body": m[3], "created": m[4], "sent": m[5], "failure": m[6]}
+                for m in messages
+            ]
+        )
         return
     listing = table("Id", "To", "Subject", "Created", "Sent")
     for message_id, to, subject, _body, created, sent, failure in messages:

@@ -33,8 +33,10 @@ def make_celery(context: AppContext, every_seconds: float | None = None):
 
     settings = context.settings
     if not settings.executor_broker:
-        raise ConfigError(f"{settings.config_file or 'preserve.toml'}: [executor] broker is not set",
-                          hint='Add broker = "redis://127.0.0.1:6379/0" under [executor] in preserve.toml.')
+        raise ConfigError(
+            f"{settings.config_file or 'preserve.toml'}: [executor] broker is not set",
+            hint='Add broker = "redis://127.0.0.1:6379/0" under [executor] in preserve.toml.',
+        )
     policy = load_fixity_policy(settings.policies_path)
     if every_seconds:
         when = timedelta(seconds=every_seconds)
@@ -47,18 +49,33 @@ def make_celery(context: AppContext, every_seconds: float | None = None):
     state = settings.home / "scheduler"
     state.mkdir(parents=True, exist_ok=True)
     celery.conf.update(
-        timezone="UTC", enable_utc=True, task_default_queue=QUEUE, task_acks_late=True,
-        task_reject_on_worker_lost=True, worker_prefetch_multiplier=1, broker_connection_retry_on_startup=False,
+        timezone="UTC",
+        enable_utc=True,
+        task_default_queue=QUEUE,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=False,
         beat_schedule_filename=str(state / "beat-schedule"),
-        beat_schedule={"fixity audit": {"task": "preserve.audit_due", "schedule": when,
-                                        "args": (str(settings.home), str(settings.config_file or ""))},
-                       "access refresh": {"task": "preserve.refresh_access", "schedule": crontab(hour=0, minute=5),
-                                          "args": (str(settings.home), str(settings.config_file or ""))}},
+        beat_schedule={
+            "fixity audit": {
+                "task": "preserve.audit_due",
+                "schedule": when,
+                "args": (str(settings.home), str(settings.config_file or "")),
+            },
+            "access refresh": {
+                "task": "preserve.refresh_access",
+                "schedule": crontab(hour=0, minute=5),
+                "args": (str(settings.home), str(settings.config_file or "")),
+            },
+        },
     )
     if settings.mail_smtp_host:  # messages to people leave within minutes
         celery.conf.beat_schedule["send messages"] = {
-            "task": "preserve.send_outbox", "schedule": timedelta(minutes=5),
-            "args": (str(settings.home), str(settings.config_file or ""))}
+            "task": "preserve.send_outbox",
+            "schedule": timedelta(minutes=5),
+            "args": (str(settings.home), str(settings.config_file or "")),
+        }
     celery.task(name="preserve.audit_due")(audit_due)
     celery.task(name="preserve.refresh_access")(refresh_access_task)
     celery.task(name="preserve.send_outbox")(send_outbox_task)
@@ -113,22 +130,33 @@ def audit_due(home: str, config: str = "") -> dict:
             results = run_audit(settings, context.database(), plan, repair=policy.repair)
     finally:
         context.close()
-    summary = {"aips": len(results), "ok": all(r.ok for r in results),
-               "repaired": sum(c.status == "repaired" for r in results for c in r.copies),
-               "damaged": sorted({r.aip.id for r in results if not r.ok}),
-               "no_good_copy": sorted(r.aip.id for r in results if r.no_good_copy)}
+    summary = {
+        "aips": len(results),
+        "ok": all(r.ok for r in results),
+        "repaired": sum(c.status == "repaired" for r in results for c in r.copies),
+        "damaged": sorted({r.aip.id for r in results if not r.ok}),
+        "no_good_copy": sorted(r.aip.id for r in results if r.no_good_copy),
+    }
     if summary["damaged"]:
-        log.error("fixity audit: damaged AIPs remain: %s (no intact copy left: %s)",
-                  ", ".join(summary["damaged"]), ", ".join(summary["no_good_copy"]) or "none")
+        log.error(
+            "fixity audit: damaged AIPs remain: %s (no intact copy left: %s)",
+            ", ".join(summary["damaged"]),
+            ", ".join(summary["no_good_copy"]) or "none",
+        )
     else:
-        log.info("fixity audit: %d AIP(s) checked, all intact (%d copies repaired)", summary["aips"],
-                 summary["repaired"])
+        log.info(
+            "fixity audit: %d AIP(s) checked, all intact (%d copies repaired)", summary["aips"], summary["repaired"]
+        )
     return summary
 
 
 @click.command("scheduler")
-@click.option("--every", "every_seconds", type=click.FloatRange(min=1), help="Run an audit slice every this many "
-              "seconds instead of the policy's daily run_at (for trying it out).")
+@click.option(
+    "--every",
+    "every_seconds",
+    type=click.FloatRange(min=1),
+    help="Run an audit slice every this many seconds instead of the policy's daily run_at (for trying it out).",
+)
 @click.option("--loglevel", default="INFO", show_default=True)
 @click.pass_context
 def scheduler_command(ctx: click.Context, every_seconds: float | None, loglevel: str) -> None:
@@ -143,8 +171,16 @@ def scheduler_command(ctx: click.Context, every_seconds: float | None, loglevel:
     from ingest.tasks import check_broker
 
     check_broker(celery, obj.settings.executor_broker)
-    worker = celery.Worker(beat=True, queues=[QUEUE], pool="solo", concurrency=1, loglevel=loglevel,
-                           without_mingle=True, without_gossip=True, quiet=True)
+    worker = celery.Worker(
+        beat=True,
+        queues=[QUEUE],
+        pool="solo",
+        concurrency=1,
+        loglevel=loglevel,
+        without_mingle=True,
+        without_gossip=True,
+        quiet=True,
+    )
     worker.start()
     ctx.exit(worker.exitcode or 0)
 

@@ -24,9 +24,19 @@ from preservation.catalogue.records import FACETS, RecordQuery
 @click.option("--per-page", type=click.IntRange(min=1, max=100), default=20, show_default=True)
 @json_option(help="Print the results and facet counts as JSON.")
 @click.pass_context
-def search_command(ctx: click.Context, text: tuple[str, ...], collection: str, puid: str, access: str | None,
-                   year_from: int | None, year_to: int | None, as_researcher: bool, page: int, per_page: int,
-                   as_json: bool) -> None:
+def search_command(
+    ctx: click.Context,
+    text: tuple[str, ...],
+    collection: str,
+    puid: str,
+    access: str | None,
+    year_from: int | None,
+    year_to: int | None,
+    as_researcher: bool,
+    page: int,
+    per_page: int,
+    as_json: bool,
+) -> None:
     """Search titles, descriptions, reference codes, file names and formats (PUIDs, format names).
 
     Every word must match, as a whole word; end a word with * to match its beginning ("minut*" finds
@@ -34,13 +44,29 @@ def search_command(ctx: click.Context, text: tuple[str, ...], collection: str, p
     list the records the other options select. Facet counts (collection, decade, format, access)
     are over every match, not just the page shown.
     """
-    query = RecordQuery(" ".join(text), collection, puid, access or "", year_from, year_to,
-                        RESEARCHER if as_researcher else EVERYTHING, page, per_page)
+    query = RecordQuery(
+        " ".join(text),
+        collection,
+        puid,
+        access or "",
+        year_from,
+        year_to,
+        RESEARCHER if as_researcher else EVERYTHING,
+        page,
+        per_page,
+    )
     results = search(app(ctx).database(), query)
     if as_json:
-        emit_json({"total": results.total, "approximate": results.approximate, "page": page, "per_page": per_page,
-                   "records": [dataclasses.asdict(record) for record in results.records],
-                   "facets": {name: [{"value": v, "count": n} for v, n in results.facets[name]] for name in FACETS}})
+        emit_json(
+            {
+                "total": results.total,
+                "approximate": results.approximate,
+                "page": page,
+                "per_page": per_page,
+                "records": [dataclasses.asdict(record) for record in results.records],
+                "facets": {name: [{"value": v, "count": n} for v, n in results.facets[name]] for name in FACETS},
+            }
+        )
         return
     out = console()
     if not results.total:
@@ -49,15 +75,25 @@ def search_command(ctx: click.Context, text: tuple[str, ...], collection: str, p
     listing = table("Reference", "Title", "Date", "Format", "Access", "AIP")
     for record in results.records:
         years = "–".join(str(y) for y in dict.fromkeys((record.year_start, record.year_end)) if y is not None)
-        listing.add_row(esc(record.reference or "—"), esc(record.title), years, esc(record.puid),
-                        record.access + (f" until {record.closed_until}" if record.closed_until else ""),
-                        record.aip_id[:8])
+        listing.add_row(
+            esc(record.reference or "—"),
+            esc(record.title),
+            years,
+            esc(record.puid),
+            record.access + (f" until {record.closed_until}" if record.closed_until else ""),
+            record.aip_id[:8],
+        )
     out.print(listing)
     first = (page - 1) * per_page + 1
     about = "about " if results.approximate else ""
-    out.print(f"{first}–{first + len(results.records) - 1} of {about}{results.total:,} records"
-              + (" (so many that the newest are shown first; add words or filters to rank by relevance)"
-                 if results.approximate else ""))
+    out.print(
+        f"{first}–{first + len(results.records) - 1} of {about}{results.total:,} records"
+        + (
+            " (so many that the newest are shown first; add words or filters to rank by relevance)"
+            if results.approximate
+            else ""
+        )
+    )
     for name in FACETS:
         counts = ", ".join(f"{esc(value or '(none)')} {count}" for value, count in results.facets[name][:8])
         out.print(f"  [dim]{name}:[/dim] {counts}")

@@ -14,8 +14,13 @@ from cli.context import app
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Server processes (they share sessions and sign-in limits through the catalogue).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Server processes (they share sessions and sign-in limits through the catalogue).",
+)
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Run the portal: search, records, request basket, my requests, the archivists' queue, /api/v1."""
@@ -31,8 +36,15 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> Non
     os.environ["PRESERVE_HOME"] = str(obj.settings.home)  # the server processes open the same archive
     if obj.settings.config_file:
         os.environ["PRESERVE_CONFIG"] = str(obj.settings.config_file)
-    config = uvicorn.Config("access.web.serve:make_app", factory=True, host=host, port=port, workers=workers,
-                            log_level="warning", proxy_headers=False)  # X-Forwarded-For: [access] trusted_proxies
+    config = uvicorn.Config(
+        "access.web.serve:make_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=False,
+    )  # X-Forwarded-For: [access] trusted_proxies
     click.echo(f"Portal of {obj.settings.archive_name} on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
     if workers == 1:
         uvicorn.Server(config).run()

@@ -33,15 +33,24 @@ def storage_group() -> None:
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """List the storage locations in preserve.toml, and which ones every AIP is written to."""
     settings = app(ctx).settings
-    rows = [{"name": loc.name, "backend": loc.backend, "where": _where(loc), "purpose": loc.purpose,
-             "replicated": loc.name in settings.replication} for loc in settings.locations]
+    rows = [
+        {
+            "name": loc.name,
+            "backend": loc.backend,
+            "where": _where(loc),
+            "purpose": loc.purpose,
+            "replicated": loc.name in settings.replication,
+        }
+        for loc in settings.locations
+    ]
     if as_json:
         emit_json(rows)
         return
     listing = table("Location", "Backend", "Where", "Purpose", "Every AIP written here")
     for row in rows:
-        listing.add_row(esc(row["name"]), row["backend"], esc(row["where"]), row["purpose"],
-                        "yes" if row["replicated"] else "no")
+        listing.add_row(
+            esc(row["name"]), row["backend"], esc(row["where"]), row["purpose"], "yes" if row["replicated"] else "no"
+        )
     console().print(listing)
 
 
@@ -63,15 +72,29 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
         except PreservationError as exc:
             reachable = f"NO: {exc.message}"
         aips, size, damaged, audited = held.get(location.name, (0, 0, 0, ""))
-        rows.append({"name": location.name, "reachable": reachable, "aips": aips, "bytes": size,
-                     "damaged_copies": damaged, "last_audit": audited})
+        rows.append(
+            {
+                "name": location.name,
+                "reachable": reachable,
+                "aips": aips,
+                "bytes": size,
+                "damaged_copies": damaged,
+                "last_audit": audited,
+            }
+        )
     if as_json:
         emit_json(rows)
     else:
         listing = table("Location", "Reachable", "AIPs", "Size", "Damaged copies", "Last audited")
         for row in rows:
-            listing.add_row(esc(row["name"]), esc(row["reachable"]), str(row["aips"]), human_size(row["bytes"]),
-                            str(row["damaged_copies"]), row["last_audit"][:19].replace("T", " ") or "never")
+            listing.add_row(
+                esc(row["name"]),
+                esc(row["reachable"]),
+                str(row["aips"]),
+                human_size(row["bytes"]),
+                str(row["damaged_copies"]),
+                row["last_audit"][:19].replace("T", " ") or "never",
+            )
         console().print(listing)
     if any(not row["reachable"].startswith("yes") for row in rows):
         ctx.exit(1)
@@ -85,11 +108,24 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
 @click.option("--bucket", default="", help="S3 bucket.")
 @click.option("--prefix", default="", help="Key prefix inside the bucket.")
 @click.option("--purpose", type=click.Choice(["aip", "replica", "access"]), default="replica", show_default=True)
-@click.option("--replicate/--no-replicate", default=True, show_default=True,
-              help="Write every new AIP here too (adds it to [replication]).")
+@click.option(
+    "--replicate/--no-replicate",
+    default=True,
+    show_default=True,
+    help="Write every new AIP here too (adds it to [replication]).",
+)
 @click.pass_context
-def add_command(ctx: click.Context, name: str, backend: str, path: str | None, endpoint: str, bucket: str,
-                prefix: str, purpose: str, replicate: bool) -> None:
+def add_command(
+    ctx: click.Context,
+    name: str,
+    backend: str,
+    path: str | None,
+    endpoint: str,
+    bucket: str,
+    prefix: str,
+    purpose: str,
+    replicate: bool,
+) -> None:
     """Add a storage location to preserve.toml (comments are kept) and check that it can be reached.
 
     Credentials for S3 come from the environment or the AWS configuration chain, never from here.
@@ -110,8 +146,11 @@ def add_command(ctx: click.Context, name: str, backend: str, path: str | None, e
             raise click.UsageError("an s3 location needs --bucket")
         fields.update({k: v for k, v in (("endpoint", endpoint), ("bucket", bucket), ("prefix", prefix)) if v})
     original = config.read_text(encoding="utf-8")
-    text = original.rstrip("\n") + "\n\n[[storage]]\n" + "".join(
-        f'{key} = "{_escape(value)}"\n' for key, value in fields.items())
+    text = (
+        original.rstrip("\n")
+        + "\n\n[[storage]]\n"
+        + "".join(f'{key} = "{_escape(value)}"\n' for key, value in fields.items())
+    )
     if replicate:
         text = _add_to_replication(text, name)
     config.write_text(text, encoding="utf-8")
@@ -121,8 +160,10 @@ def add_command(ctx: click.Context, name: str, backend: str, path: str | None, e
     except BaseException:
         config.write_text(original, encoding="utf-8")
         raise
-    click.echo(f"Added storage location {name!r} ({_where(added)})"
-               + ("; every new AIP will be written there too." if replicate else "."))
+    click.echo(
+        f"Added storage location {name!r} ({_where(added)})"
+        + ("; every new AIP will be written there too." if replicate else ".")
+    )
 
 
 def _escape(value: str) -> str:
@@ -136,7 +177,7 @@ def _add_to_replication(text: str, name: str) -> str:
         return text + f'\n[replication]\nlocations = ["{_escape(name)}"]\n'
     items = found.group(2).strip().rstrip(",")
     joined = f'{items}, "{_escape(name)}"' if items else f'"{_escape(name)}"'
-    return text[: found.start(2)] + joined + text[found.end(2):]
+    return text[: found.start(2)] + joined + text[found.end(2) :]
 
 
 @storage_group.command("replicate")
@@ -154,16 +195,33 @@ def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as
     def report(result) -> None:
         if not as_json and result.outcome != "present":
             colour = "green" if result.outcome == "copied" else "red"
-            detail = (f"from {esc(result.source)}, {result.files} objects, {human_size(result.bytes)}"
-                      if result.outcome == "copied" else esc(result.problem))
+            detail = (
+                f"from {esc(result.source)}, {result.files} objects, {human_size(result.bytes)}"
+                if result.outcome == "copied"
+                else esc(result.problem)
+            )
             out.print(f"  {esc(result.aip.id)}  [{colour}]{result.outcome}[/{colour}]  {detail}")
 
     results = replicate(obj.settings, obj.database(), location, aip_ref, progress=report)
     counts = {kind: sum(r.outcome == kind for r in results) for kind in ("copied", "present", "failed")}
     if as_json:
-        emit_json({"location": location, **counts, "aips": [
-            {"aip_id": r.aip.id, "outcome": r.outcome, "source": r.source, "files": r.files, "bytes": r.bytes,
-             "problem": r.problem} for r in results]})
+        emit_json(
+            {
+                "location": location,
+                **counts,
+                "aips": [
+                    {
+                        "aip_id": r.aip.id,
+                        "outcome": r.outcome,
+                        "source": r.source,
+                        "files": r.files,
+                        "bytes": r.bytes,
+                        "problem": r.problem,
+                    }
+                    for r in results
+                ],
+            }
+        )
     else:
         out.print(f"{counts['copied']} copied, {counts['present']} already there, {counts['failed']} failed.")
     if counts["failed"]:
@@ -172,13 +230,20 @@ def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as
 
 @storage_group.command("clean-uploads")
 @click.argument("locations", nargs=-1)
-@click.option("--older-than", "hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
-              help="Only writes started at least this many hours ago (a running ingest's are younger).")
+@click.option(
+    "--older-than",
+    "hours",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    help="Only writes started at least this many hours ago (a running ingest's are younger).",
+)
 @click.option("--dry-run", is_flag=True, help="List what would be removed, remove nothing.")
 @json_option(help="Print as JSON.")
 @click.pass_context
-def clean_uploads_command(ctx: click.Context, locations: tuple[str, ...], hours: float, dry_run: bool,
-                          as_json: bool) -> None:
+def clean_uploads_command(
+    ctx: click.Context, locations: tuple[str, ...], hours: float, dry_run: bool, as_json: bool
+) -> None:
     """Remove writes a crash left unfinished: temp files on disk, multipart uploads in S3 (every location,
     or those named).
 
@@ -190,8 +255,9 @@ def clean_uploads_command(ctx: click.Context, locations: tuple[str, ...], hours:
     rows = []
     for location in chosen:
         found = open_location(location).abandoned_writes(hours * 3600, remove=not dry_run)
-        rows.append({"location": location.name, "removed": [] if dry_run else found,
-                     "would_remove": found if dry_run else []})
+        rows.append(
+            {"location": location.name, "removed": [] if dry_run else found, "would_remove": found if dry_run else []}
+        )
     if as_json:
         emit_json(rows)
         return
@@ -206,5 +272,3 @@ def clean_uploads_command(ctx: click.Context, locations: tuple[str, ...], hours:
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
     group.add_command(storage_group)
-
-

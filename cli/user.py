@@ -57,8 +57,13 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         return
     listing = table("E-mail", "Name", "Role", "Last sign-in", "")
     for user in found:
-        listing.add_row(esc(user.email), esc(user.name), user.role, user.last_login[:19].replace("T", " ") or "never",
-                        "disabled" if user.disabled else "")
+        listing.add_row(
+            esc(user.email),
+            esc(user.name),
+            user.role,
+            user.last_login[:19].replace("T", " ") or "never",
+            "disabled" if user.disabled else "",
+        )
     console().print(listing if found else "No accounts yet: `preserve user add EMAIL --role administrator`.")
 
 
@@ -112,16 +117,34 @@ def sessions_command(ctx: click.Context, email: str, end: bool, as_json: bool) -
     ended = end_sessions(obj.database(), email) if end else None
     user, found = sessions(obj.database(), email)
     if as_json:
-        emit_json({"email": user.email, "ended": ended, "sessions": [
-            {"started": when(s.created_at), "last_seen": when(s.last_seen), "client": s.client, "agent": s.agent,
-             "state": session_state(obj.settings, s)} for s in found]})
+        emit_json(
+            {
+                "email": user.email,
+                "ended": ended,
+                "sessions": [
+                    {
+                        "started": when(s.created_at),
+                        "last_seen": when(s.last_seen),
+                        "client": s.client,
+                        "agent": s.agent,
+                        "state": session_state(obj.settings, s),
+                    }
+                    for s in found
+                ],
+            }
+        )
         return
     if ended is not None:
         console().print(f"{ended} running session(s) of {esc(user.email)} ended.")
     listing = table("Started (UTC)", "Last used", "From", "Browser", "State")
     for found_session in found[:50]:
-        listing.add_row(when(found_session.created_at), when(found_session.last_seen), esc(found_session.client),
-                        esc(found_session.agent[:40]), esc(session_state(obj.settings, found_session)))
+        listing.add_row(
+            when(found_session.created_at),
+            when(found_session.last_seen),
+            esc(found_session.client),
+            esc(found_session.agent[:40]),
+            esc(session_state(obj.settings, found_session)),
+        )
     console().print(listing if found else f"{esc(user.email)} has never signed in to the portal.")
     if len(found) > 50:
         console().print(f"… and {len(found) - 50} older session(s) (--json lists them all).")

@@ -28,14 +28,25 @@ def worker_command(ctx: click.Context, loglevel: str) -> None:
 
     settings = app(ctx).settings
     if not settings.executor_broker:
-        raise ConfigError(f"{settings.config_file or 'preserve.toml'}: [executor] broker is not set",
-                          hint='Add broker = "redis://127.0.0.1:6379/0" under [executor] in preserve.toml.')
+        raise ConfigError(
+            f"{settings.config_file or 'preserve.toml'}: [executor] broker is not set",
+            hint='Add broker = "redis://127.0.0.1:6379/0" under [executor] in preserve.toml.',
+        )
     executor = CeleryExecutor.from_settings(settings)
     executor.check()
     celery = executor.app
     name = f"preserve-{os.getpid()}@{socket.gethostname()}"
-    worker = celery.Worker(hostname=name, queues=[QUEUE], pool="solo", concurrency=1, loglevel=loglevel,
-                           without_mingle=True, without_gossip=True, without_heartbeat=True, quiet=True)
+    worker = celery.Worker(
+        hostname=name,
+        queues=[QUEUE],
+        pool="solo",
+        concurrency=1,
+        loglevel=loglevel,
+        without_mingle=True,
+        without_gossip=True,
+        without_heartbeat=True,
+        quiet=True,
+    )
     stop_heartbeat = start_heartbeat(celery, name)  # ingests and audits refuse to start with no worker alive
     try:
         worker.start()

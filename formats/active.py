@@ -20,8 +20,10 @@ def active_signature_file(home: Path) -> Path | None:
         return None
     path = home / FOLDER / pointer.read_text(encoding="utf-8").strip()
     if not path.is_file():
-        raise FormatError(f"{pointer} names {path.name}, which is missing",
-                          hint="Import the signature files again with `preserve formats import-droid`.")
+        raise FormatError(
+            f"{pointer} names {path.name}, which is missing",
+            hint="Import the signature files again with `preserve formats import-droid`.",
+        )
     return path
 
 

@@ -71,14 +71,22 @@ class Identifier:
             ext = os.path.splitext(name)[1].lower().lstrip(".")
             if best.extensions and ext not in best.extensions:
                 expected = ", ".join(best.extensions[:5])
-                warnings.append(f"extension mismatch: .{ext} is not usual for {best.puid} ({expected})"
-                                if ext else f"no file extension; {best.puid} usually has {expected}")
+                warnings.append(
+                    f"extension mismatch: .{ext} is not usual for {best.puid} ({expected})"
+                    if ext
+                    else f"no file extension; {best.puid} usually has {expected}"
+                )
         if len(match.formats) > 1:
             others = ", ".join(fmt.puid for fmt in match.formats[1:])
             warnings.append(f"{len(match.formats)} candidates; also {others}")
         return FormatInfo(
-            puid=best.puid, name=best.name, version=best.version, mime_type=best.mime, basis=match.basis,
-            warning=printable("; ".join(warnings)), tool=self.tool_label,
+            puid=best.puid,
+            name=best.name,
+            version=best.version,
+            mime_type=best.mime,
+            basis=match.basis,
+            warning=printable("; ".join(warnings)),
+            tool=self.tool_label,
         )
 
     def _as_text(self, match: Match, name: str) -> Match:

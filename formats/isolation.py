@@ -70,8 +70,9 @@ class IsolatedFunction:
 
     def _start(self) -> None:
         parent, child = self._context.Pipe()
-        self._process = self._context.Process(target=_serve, args=(child, parent, self.function, self.on_exit),
-                                              daemon=True)
+        self._process = self._context.Process(
+            target=_serve, args=(child, parent, self.function, self.on_exit), daemon=True
+        )
         self._process.start()
         child.close()
         self._connection = parent

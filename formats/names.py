@@ -66,6 +66,9 @@ def library_warnings(logger: str = "") -> Iterator[list[str]]:
             yield found
         finally:
             target.handlers, target.propagate, target.level = saved
-            found.extend(f"{w.category.__name__}: {w.message}" for w in caught
-                         if not issubclass(w.category, DeprecationWarning | PendingDeprecationWarning))
+            found.extend(
+                f"{w.category.__name__}: {w.message}"
+                for w in caught
+                if not issubclass(w.category, DeprecationWarning | PendingDeprecationWarning)
+            )
             found[:] = dict.fromkeys(printable(message) for message in found)

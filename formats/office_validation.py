@@ -40,8 +40,9 @@ def validate_zip(path: str) -> Validation:
     if bad is not None:
         return Validation(INVALID, "zip", tool, (f"member {bad!r} is damaged (bad CRC)",), traits)
     if encrypted:
-        return Validation(NOT_CHECKED, "zip", tool, (f"{ENCRYPTED}: {encrypted}; {NOT_READ}",),
-                          (*traits, ("encrypted", "yes")))
+        return Validation(
+            NOT_CHECKED, "zip", tool, (f"{ENCRYPTED}: {encrypted}; {NOT_READ}",), (*traits, ("encrypted", "yes"))
+        )
     return Validation(VALID, "zip", tool, (), traits)
 
 
@@ -66,8 +67,11 @@ def _odf_encrypted_members(manifest: bytes) -> list[str]:
     except etree.XMLSyntaxError:
         return []
     entries = root.iter(f"{{{ODF_MANIFEST_NS}}}file-entry")
-    return [entry.get(f"{{{ODF_MANIFEST_NS}}}full-path", "") for entry in entries
-            if entry.find(f"{{{ODF_MANIFEST_NS}}}encryption-data") is not None]
+    return [
+        entry.get(f"{{{ODF_MANIFEST_NS}}}full-path", "")
+        for entry in entries
+        if entry.find(f"{{{ODF_MANIFEST_NS}}}encryption-data") is not None
+    ]
 
 
 def validate_ole2(path: str) -> Validation:
@@ -85,8 +89,9 @@ def validate_ole2(path: str) -> Validation:
         return Validation(INVALID, "ole2", tool, (str(exc),))
     traits = (("streams", str(len(streams))),)
     if encrypted:
-        return Validation(NOT_CHECKED, "ole2", tool, (f"{ENCRYPTED}: {encrypted}; {NOT_READ}",),
-                          (*traits, ("encrypted", "yes")))
+        return Validation(
+            NOT_CHECKED, "ole2", tool, (f"{ENCRYPTED}: {encrypted}; {NOT_READ}",), (*traits, ("encrypted", "yes"))
+        )
     return Validation(WELL_FORMED, "ole2", tool, (), traits)
 
 

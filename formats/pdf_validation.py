@@ -48,8 +48,13 @@ def validate_pdf(path: str) -> Validation:
                 notes = (f"{ENCRYPTED}: opens without a password; content checked",) if pdf.is_encrypted else ()
                 code, problems = _qpdf_check(path) if _qpdf() else _pikepdf_check(pdf)
         except pikepdf.PasswordError:
-            return Validation(NOT_CHECKED, "pdf", tool, (f"{ENCRYPTED}: a password is needed to open it; content "
-                                                         "not checked",), (("encrypted", "yes"),))
+            return Validation(
+                NOT_CHECKED,
+                "pdf",
+                tool,
+                (f"{ENCRYPTED}: a password is needed to open it; content not checked",),
+                (("encrypted", "yes"),),
+            )
         except pikepdf.PdfError as exc:
             return Validation(INVALID, "pdf", tool, (f"qpdf error: {str(exc).replace(described, printable(path))}",))
         hint = hint_stream(handle)
@@ -57,8 +62,9 @@ def validate_pdf(path: str) -> Validation:
     if _qpdf():
         tool += f"; qpdf {_qpdf_version()}"
     status = verdict(code, problems, hint)
-    problems = tuple(problem + HINT_NOTE if _LOST.search(problem) and not _lost(problem, hint) else problem
-                     for problem in problems)
+    problems = tuple(
+        problem + HINT_NOTE if _LOST.search(problem) and not _lost(problem, hint) else problem for problem in problems
+    )
     if status == INVALID:  # what made it invalid first: the message a refusal quotes
         problems = tuple(sorted(problems, key=lambda problem: not _lost(problem, hint)))
     return Validation(status, "pdf", tool, capped([*notes, *problems]), traits)
@@ -114,8 +120,9 @@ def _qpdf_check(path: str) -> tuple[int, tuple[str, ...]]:
     """``qpdf --check``: its exit status and its warnings and errors, in order (the file named by its bytes)."""
     from formats.validation import _die_with_parent
 
-    done = subprocess.run([_qpdf(), "--check", "--", as_bytes(path)], capture_output=True,
-                          preexec_fn=_die_with_parent, check=False)
+    done = subprocess.run(
+        [_qpdf(), "--check", "--", as_bytes(path)], capture_output=True, preexec_fn=_die_with_parent, check=False
+    )
     problems = []
     for line in (decoded(done.stdout) + decoded(done.stderr)).splitlines():
         if line.startswith("WARNING: "):
@@ -127,8 +134,10 @@ def _qpdf_check(path: str) -> tuple[int, tuple[str, ...]]:
 
 def _pikepdf_check(pdf) -> tuple[int, tuple[str, ...]]:
     """pikepdf's ``check_pdf_syntax`` (qpdf --check in the library), as an exit status and messages."""
-    problems = tuple("qpdf " + p.replace("WARNING: ", "warning: ", 1).replace("ERROR: ", "error: ", 1)
-                     for p in pdf.check_pdf_syntax())
+    problems = tuple(
+        "qpdf " + p.replace("WARNING: ", "warning: ", 1).replace("ERROR: ", "error: ", 1)
+        for p in pdf.check_pdf_syntax()
+    )
     if any(p.startswith("qpdf error") for p in problems):
         return QPDF_ERRORS, problems
     return (QPDF_WARNINGS if problems else QPDF_OK), problems

@@ -99,8 +99,15 @@ class PersonalDataScan:
         return text + (f" ({self.note})" if self.note else "")
 
 
-TEXT_MIMES = ("text/plain", "text/csv", "text/tab-separated-values", "text/markdown", "text/html", "text/rtf",
-              "application/rtf")
+TEXT_MIMES = (
+    "text/plain",
+    "text/csv",
+    "text/tab-separated-values",
+    "text/markdown",
+    "text/html",
+    "text/rtf",
+    "application/rtf",
+)
 XML_TEXT = {  # zip member patterns holding a document's text, for each package type
     "word/": re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes|comments)\.xml"),
     "xl/": re.compile(r"xl/(sharedStrings|worksheets/sheet\d+)\.xml"),
@@ -209,8 +216,14 @@ def _office_paragraphs(path: str, max_bytes: int) -> Iterator[str]:
                 try:
                     with archive.open(name) as member:
                         limited = _Limited(member, budget)
-                        for _, element in etree.iterparse(limited, events=("end",), resolve_entities=False,
-                                                          no_network=True, huge_tree=False, recover=True):
+                        for _, element in etree.iterparse(
+                            limited,
+                            events=("end",),
+                            resolve_entities=False,
+                            no_network=True,
+                            huge_tree=False,
+                            recover=True,
+                        ):
                             local = etree.QName(element).localname if isinstance(element.tag, str) else ""
                             if local in ("p", "si", "h", "c"):  # paragraphs, shared strings, headings, cells
                                 text = "".join(element.itertext())

@@ -73,10 +73,10 @@ class _Parser:
             end = text.find("'", self.i + 1)
             if end < 0:
                 raise self.fail("unterminated quoted text")
-            literal = text[self.i + 1:end].encode("latin-1")
+            literal = text[self.i + 1 : end].encode("latin-1")
             self.i = end + 1
             return re.escape(literal)
-        if char == "?" and text[self.i:self.i + 2] == "??":
+        if char == "?" and text[self.i : self.i + 2] == "??":
             self.i += 2
             return b"."
         if char == "*":
@@ -89,7 +89,7 @@ class _Parser:
         if char == "(":
             return self.alternatives()
         if char in _HEX and self.i + 1 < len(text) and text[self.i + 1] in _HEX:
-            value = int(text[self.i:self.i + 2], 16)
+            value = int(text[self.i : self.i + 2], 16)
             self.i += 2
             return _byte(value)
         raise self.fail(f"unexpected {char!r}")
@@ -98,7 +98,7 @@ class _Parser:
         end = self.text.find("}", self.i)
         if end < 0:
             raise self.fail("unterminated gap")
-        body = self.text[self.i + 1:end].replace(" ", "")
+        body = self.text[self.i + 1 : end].replace(" ", "")
         self.i = end + 1
         low, _, high = body.partition("-")
         if not low.isdigit() or (high and high != "*" and not high.isdigit()):
@@ -113,7 +113,7 @@ class _Parser:
         end = self.text.find("]", self.i)
         if end < 0:
             raise self.fail("unterminated [ ]")
-        body = self.text[self.i + 1:end].strip()
+        body = self.text[self.i + 1 : end].strip()
         self.i = end + 1
         negate = body.startswith("!")
         if negate:

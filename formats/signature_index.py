@@ -24,11 +24,11 @@ def _tokens(regex: bytes) -> Iterator[tuple[str, int | None, int, int]]:
     i = 0
     while i < len(regex):
         start = i
-        char = regex[i:i + 1]
+        char = regex[i : i + 1]
         if char == b"\\":
-            nxt = regex[i + 1:i + 2]
+            nxt = regex[i + 1 : i + 2]
             if nxt == b"x" and len(regex) >= i + 4:
-                yield "lit", int(regex[i + 2:i + 4], 16), start, i + 4
+                yield "lit", int(regex[i + 2 : i + 4], 16), start, i + 4
                 i += 4
             elif nxt and not nxt.isalnum():
                 yield "lit", nxt[0], start, i + 2
@@ -38,25 +38,25 @@ def _tokens(regex: bytes) -> Iterator[tuple[str, int | None, int, int]]:
                 i += 2
         elif char == b"[":
             i += 1
-            if regex[i:i + 1] == b"^":
+            if regex[i : i + 1] == b"^":
                 i += 1
-            if regex[i:i + 1] == b"]":
+            if regex[i : i + 1] == b"]":
                 i += 1
-            while i < len(regex) and regex[i:i + 1] != b"]":
-                i += 2 if regex[i:i + 1] == b"\\" else 1
+            while i < len(regex) and regex[i : i + 1] != b"]":
+                i += 2 if regex[i : i + 1] == b"\\" else 1
             yield "other", None, start, i + 1
             i += 1
         elif char == b"(":
             depth = 0
             while i < len(regex):
-                c = regex[i:i + 1]
+                c = regex[i : i + 1]
                 if c == b"\\":
                     i += 2
                     continue
                 if c == b"[":  # a class inside the group may hold parentheses
                     i += 1
-                    while i < len(regex) and regex[i:i + 1] != b"]":
-                        i += 2 if regex[i:i + 1] == b"\\" else 1
+                    while i < len(regex) and regex[i : i + 1] != b"]":
+                        i += 2 if regex[i : i + 1] == b"\\" else 1
                 elif c == b"(":
                     depth += 1
                 elif c == b")":
@@ -75,8 +75,12 @@ def _tokens(regex: bytes) -> Iterator[tuple[str, int | None, int, int]]:
             yield "quant", None, start, end
             i = end
         else:
-            yield ("other" if char in (b".", b"^", b"$") else "lit"), (None if char in (b".", b"^", b"$") else
-                                                                        char[0]), start, i + 1
+            yield (
+                ("other" if char in (b".", b"^", b"$") else "lit"),
+                (None if char in (b".", b"^", b"$") else char[0]),
+                start,
+                i + 1,
+            )
             i += 1
 
 
@@ -89,7 +93,7 @@ def _may_be_absent(quantifier: bytes) -> bool:
 
 def _body(regex: bytes) -> tuple[bytes, bool]:
     if regex.startswith(ANCHOR):
-        return regex[len(ANCHOR):], True
+        return regex[len(ANCHOR) :], True
     if regex.startswith(b"(?s)"):
         return regex[4:], False
     return regex, False
@@ -107,7 +111,7 @@ def required_literal(regex: bytes) -> bytes:
         quantified = following is not None and following[0] == "quant"
         if kind == "lit":
             if quantified:
-                if not _may_be_absent(body[following[2]:following[3]]):
+                if not _may_be_absent(body[following[2] : following[3]]):
                     run.append(byte)
                 best = max(best, bytes(run), key=len)
                 run = bytearray()
@@ -138,7 +142,7 @@ def anchor(regex: bytes) -> tuple[int, int] | None:
         if start != position or kind != "lit":
             return None
         following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if following is not None and following[0] == "quant" and _may_be_absent(body[following[2]:following[3]]):
+        if following is not None and following[0] == "quant" and _may_be_absent(body[following[2] : following[3]]):
             return None
         return offset, byte
     return None

@@ -88,16 +88,31 @@ class SignatureSet:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             formats = tuple(
-                Format(**{**f, "extensions": tuple(f["extensions"]), "priority_over": tuple(f["priority_over"]),
-                          "signatures": tuple(Signature(s["name"], tuple(Pattern(p["position"], _bytes(p["regex"]))
-                                                                         for p in s["patterns"]))
-                                              for s in f["signatures"])})
+                Format(
+                    **{
+                        **f,
+                        "extensions": tuple(f["extensions"]),
+                        "priority_over": tuple(f["priority_over"]),
+                        "signatures": tuple(
+                            Signature(
+                                s["name"], tuple(Pattern(p["position"], _bytes(p["regex"])) for p in s["patterns"])
+                            )
+                            for s in f["signatures"]
+                        ),
+                    }
+                )
                 for f in data["formats"]
             )
             containers = tuple(
-                ContainerSignature(c["id"], c["puid"], c["container_type"], tuple(
-                    ContainerFile(m["path"], tuple(tuple(_bytes(r) for r in sig) for sig in m["signatures"]))
-                    for m in c["files"]))
+                ContainerSignature(
+                    c["id"],
+                    c["puid"],
+                    c["container_type"],
+                    tuple(
+                        ContainerFile(m["path"], tuple(tuple(_bytes(r) for r in sig) for sig in m["signatures"]))
+                        for m in c["files"]
+                    ),
+                )
                 for c in data["containers"]
             )
             triggers = {kind: tuple(puids) for kind, puids in data["triggers"].items()}
@@ -120,6 +135,7 @@ def _bytes(text: str) -> bytes:
 
 # --- FIDO's signature data --------------------------------------------------------------------
 
+
 def from_fido(conf_dir: Path) -> SignatureSet:
     """The set FIDO ships: its formats XML (regexes already), its extension list, its container file."""
     versions = ET.parse(conf_dir / "versions.xml").getroot()
@@ -139,9 +155,13 @@ def from_fido(conf_dir: Path) -> SignatureSet:
 
 def _fido_format(element: ET.Element) -> Format:
     signatures = tuple(
-        Signature(sig.findtext("name") or "", tuple(
-            Pattern(pat.findtext("position") or "", (pat.findtext("regex") or "").encode("utf8"))
-            for pat in sig.findall("pattern")))
+        Signature(
+            sig.findtext("name") or "",
+            tuple(
+                Pattern(pat.findtext("position") or "", (pat.findtext("regex") or "").encode("utf8"))
+                for pat in sig.findall("pattern")
+            ),
+        )
         for sig in element.findall("signature")
     )
     return Format(
@@ -179,29 +199,53 @@ class LocalSignature:
 # its size (offset 14), width, height, planes = 1 (offset 26), bits per pixel (28), compression (30).
 _BMP_RGB = "0100(01|04|08|10|18|20)00(00|01|02)000000"  # BI_RGB, BI_RLE8, BI_RLE4
 _BMP_BITFIELDS = "0100(10|20)0003000000"  # BI_BITFIELDS, 16 or 32 bits per pixel
-_ADOBE = ("Adobe's {0}-byte header (BITMAPINFOHEADER followed by the {1} masks, written by Photoshop and GIMP) "
-          "has no PRONOM signature; identified as PRONOM identifies the 40-byte header it extends, {2}.")
-_FIDO_BUG = ("FIDO's v109 copy of this signature also requires the first byte of the image size (offset 34) to "
-             "be zero, so bitmaps whose size field is filled in (as Windows writes them) were matched by "
-             "extension only; this is PRONOM's signature (DROID V118, internal signature {0}).")
+_ADOBE = (
+    "Adobe's {0}-byte header (BITMAPINFOHEADER followed by the {1} masks, written by Photoshop and GIMP) "
+    "has no PRONOM signature; identified as PRONOM identifies the 40-byte header it extends, {2}."
+)
+_FIDO_BUG = (
+    "FIDO's v109 copy of this signature also requires the first byte of the image size (offset 34) to "
+    "be zero, so bitmaps whose size field is filled in (as Windows writes them) were matched by "
+    "extension only; this is PRONOM's signature (DROID V118, internal signature {0})."
+)
 
 LOCAL_SIGNATURES: tuple[LocalSignature, ...] = (
-    LocalSignature("fmt/116", "BITMAPV2INFOHEADER (52 bytes)", "424D{4}00000000{4}34000000{8}" + _BMP_RGB,
-                   _ADOBE.format(52, "RGB", "uncompressed or RLE: Windows Bitmap 3.0")),
-    LocalSignature("fmt/117", "BITMAPV2INFOHEADER (52 bytes) with bit fields",
-                   "424D{4}00000000{4}34000000{8}" + _BMP_BITFIELDS,
-                   _ADOBE.format(52, "RGB", "with BI_BITFIELDS: Windows Bitmap 3.0 NT")),
-    LocalSignature("fmt/116", "BITMAPV3INFOHEADER (56 bytes)", "424D{4}00000000{4}38000000{8}" + _BMP_RGB,
-                   _ADOBE.format(56, "RGBA", "uncompressed or RLE: Windows Bitmap 3.0")),
-    LocalSignature("fmt/117", "BITMAPV3INFOHEADER (56 bytes) with bit fields",
-                   "424D{4}00000000{4}38000000{8}" + _BMP_BITFIELDS,
-                   _ADOBE.format(56, "RGBA", "with BI_BITFIELDS: Windows Bitmap 3.0 NT")),
-    LocalSignature("fmt/118", "BITMAPV4HEADER (108 bytes)",
-                   "424D{4}00000000{4}6C000000{8}0100(01|04|08|10|18|20)00(00|01|02|03)000000",
-                   _FIDO_BUG.format(120)),
-    LocalSignature("fmt/119", "BITMAPV5HEADER (124 bytes)",
-                   "424D{4}00000000{4}7C000000{8}0100(01|04|08|10|18|20)00(00|01|02|03|04|05)000000",
-                   _FIDO_BUG.format(121)),
+    LocalSignature(
+        "fmt/116",
+        "BITMAPV2INFOHEADER (52 bytes)",
+        "424D{4}00000000{4}34000000{8}" + _BMP_RGB,
+        _ADOBE.format(52, "RGB", "uncompressed or RLE: Windows Bitmap 3.0"),
+    ),
+    LocalSignature(
+        "fmt/117",
+        "BITMAPV2INFOHEADER (52 bytes) with bit fields",
+        "424D{4}00000000{4}34000000{8}" + _BMP_BITFIELDS,
+        _ADOBE.format(52, "RGB", "with BI_BITFIELDS: Windows Bitmap 3.0 NT"),
+    ),
+    LocalSignature(
+        "fmt/116",
+        "BITMAPV3INFOHEADER (56 bytes)",
+        "424D{4}00000000{4}38000000{8}" + _BMP_RGB,
+        _ADOBE.format(56, "RGBA", "uncompressed or RLE: Windows Bitmap 3.0"),
+    ),
+    LocalSignature(
+        "fmt/117",
+        "BITMAPV3INFOHEADER (56 bytes) with bit fields",
+        "424D{4}00000000{4}38000000{8}" + _BMP_BITFIELDS,
+        _ADOBE.format(56, "RGBA", "with BI_BITFIELDS: Windows Bitmap 3.0 NT"),
+    ),
+    LocalSignature(
+        "fmt/118",
+        "BITMAPV4HEADER (108 bytes)",
+        "424D{4}00000000{4}6C000000{8}0100(01|04|08|10|18|20)00(00|01|02|03)000000",
+        _FIDO_BUG.format(120),
+    ),
+    LocalSignature(
+        "fmt/119",
+        "BITMAPV5HEADER (124 bytes)",
+        "424D{4}00000000{4}7C000000{8}0100(01|04|08|10|18|20)00(00|01|02|03|04|05)000000",
+        _FIDO_BUG.format(121),
+    ),
 )
 
 
@@ -216,12 +260,15 @@ def with_local_signatures(signatures: SignatureSet) -> SignatureSet:
     extra: dict[str, list[Signature]] = {}
     for local in LOCAL_SIGNATURES:
         extra.setdefault(local.puid, []).append(local.signature())
-    formats = tuple(replace(fmt, signatures=fmt.signatures + tuple(extra[fmt.puid])) if fmt.puid in extra else fmt
-                    for fmt in signatures.formats)
+    formats = tuple(
+        replace(fmt, signatures=fmt.signatures + tuple(extra[fmt.puid])) if fmt.puid in extra else fmt
+        for fmt in signatures.formats
+    )
     return replace(signatures, formats=formats)
 
 
 # --- DROID signature files --------------------------------------------------------------------
+
 
 def from_droid(signature_file: Path, container_file: Path | None = None) -> SignatureSet:
     """Compile a DROID signature file (and optionally a container signature file) into a set."""
@@ -242,17 +289,27 @@ def from_droid(signature_file: Path, container_file: Path | None = None) -> Sign
     ids_to_puid = {e.get("ID", ""): e.get("PUID", "") for e in root.iter(f"{DROID_NS}FileFormat")}
     formats = []
     for element in root.iter(f"{DROID_NS}FileFormat"):
-        formats.append(Format(
-            puid=element.get("PUID", ""),
-            name=element.get("Name", ""),
-            version=element.get("Version", ""),
-            mime=element.get("MIMEType", "").split(",")[0].strip(),
-            extensions=tuple(dict.fromkeys(e.text.lower() for e in element.findall(f"{DROID_NS}Extension") if e.text)),
-            priority_over=tuple(ids_to_puid[e.text] for e in element.findall(f"{DROID_NS}HasPriorityOverFileFormatID")
-                                if e.text in ids_to_puid),
-            signatures=tuple(signatures[e.text] for e in element.findall(f"{DROID_NS}InternalSignatureID")
-                             if e.text in signatures),
-        ))
+        formats.append(
+            Format(
+                puid=element.get("PUID", ""),
+                name=element.get("Name", ""),
+                version=element.get("Version", ""),
+                mime=element.get("MIMEType", "").split(",")[0].strip(),
+                extensions=tuple(
+                    dict.fromkeys(e.text.lower() for e in element.findall(f"{DROID_NS}Extension") if e.text)
+                ),
+                priority_over=tuple(
+                    ids_to_puid[e.text]
+                    for e in element.findall(f"{DROID_NS}HasPriorityOverFileFormatID")
+                    if e.text in ids_to_puid
+                ),
+                signatures=tuple(
+                    signatures[e.text]
+                    for e in element.findall(f"{DROID_NS}InternalSignatureID")
+                    if e.text in signatures
+                ),
+            )
+        )
     version = f"DROID V{root.get('Version', '?')}"
     containers, triggers = (), {}
     if container_file is not None:
@@ -322,6 +379,7 @@ def _gap(low: str | None, high: str | None) -> bytes:
 
 # --- container signature files -------------------------------------------------------------------
 
+
 def parse_containers(path: Path) -> tuple[tuple[ContainerSignature, ...], dict[str, tuple[str, ...]]]:
     """The ZIP and OLE2 container signatures of a DROID container signature file, and its trigger PUIDs."""
     try:
@@ -357,8 +415,10 @@ def parse_containers(path: Path) -> tuple[tuple[ContainerSignature, ...], dict[s
 def _container_sequence(sequence: ET.Element) -> bytes:
     reference = sequence.get("Reference") or ""
     subsequences = sorted(sequence.findall("SubSequence"), key=lambda s: int(s.get("Position", "1")))
-    parts = [(_gap(s.get("SubSeqMinOffset"), s.get("SubSeqMaxOffset")), to_regex(s.findtext("Sequence") or ""))
-             for s in subsequences]
+    parts = [
+        (_gap(s.get("SubSeqMinOffset"), s.get("SubSeqMaxOffset")), to_regex(s.findtext("Sequence") or ""))
+        for s in subsequences
+    ]
     if reference == "BOFoffset":
         return b"(?s)\\A" + b"".join(gap + body for gap, body in parts)
     if reference == "EOFoffset":

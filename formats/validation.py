@@ -43,9 +43,26 @@ from formats.verdicts import (
 )
 from preservation.model import FormatInfo, Validation
 
-__all__ = ["CREATING_APPLICATION", "ENCRYPTED", "FAILED", "INVALID", "NOT_CHECKED", "TOO_LARGE", "TOOL_MISSING",
-           "VALID", "VALID_WITH_WARNINGS", "VERDICTS", "WELL_FORMED", "Validation", "Validator", "family_of",
-           "run_validator", "validate_ole2", "validate_pdf", "validate_zip"]
+__all__ = [
+    "CREATING_APPLICATION",
+    "ENCRYPTED",
+    "FAILED",
+    "INVALID",
+    "NOT_CHECKED",
+    "TOO_LARGE",
+    "TOOL_MISSING",
+    "VALID",
+    "VALID_WITH_WARNINGS",
+    "VERDICTS",
+    "WELL_FORMED",
+    "Validation",
+    "Validator",
+    "family_of",
+    "run_validator",
+    "validate_ole2",
+    "validate_pdf",
+    "validate_zip",
+]
 DEFAULT_TIMEOUT = 60.0
 # validators that read a whole file into memory (json.load, an lxml tree): larger files are not checked
 DEFAULT_MAX_BYTES = {"json": 1 << 30, "xml": 1 << 30}
@@ -54,15 +71,32 @@ CHUNK = 1024 * 1024
 
 # formats whose PRONOM record gives no MIME type (or a vague one), by PUID
 FAMILY_BY_PUID = {
-    "fmt/566": "image", "fmt/567": "image", "fmt/568": "image",  # WebP
-    "fmt/408": "image", "x-fmt/178": "image", "x-fmt/164": "image",  # PPM, PGM, PBM
-    "fmt/402": "image", "x-fmt/367": "image",  # TGA
-    "fmt/414": "wave", "x-fmt/135": "wave", "x-fmt/136": "wave",  # AIFF, AIFF-C
-    "x-fmt/266": "compressed", "x-fmt/268": "compressed", "fmt/1098": "compressed",  # gzip, bzip2, xz
-    "x-fmt/265": "tar", "fmt/729": "sqlite",
-    "fmt/569": "media", "fmt/199": "media",  # Matroska, MPEG-4
-    "fmt/111": "ole2", "fmt/39": "ole2", "fmt/40": "ole2", "fmt/61": "ole2", "fmt/62": "ole2", "fmt/125": "ole2",
-    "fmt/126": "ole2", "fmt/494": "ole2",  # fmt/494: an encrypted Office document (OOXML in OLE2)
+    "fmt/566": "image",
+    "fmt/567": "image",
+    "fmt/568": "image",  # WebP
+    "fmt/408": "image",
+    "x-fmt/178": "image",
+    "x-fmt/164": "image",  # PPM, PGM, PBM
+    "fmt/402": "image",
+    "x-fmt/367": "image",  # TGA
+    "fmt/414": "wave",
+    "x-fmt/135": "wave",
+    "x-fmt/136": "wave",  # AIFF, AIFF-C
+    "x-fmt/266": "compressed",
+    "x-fmt/268": "compressed",
+    "fmt/1098": "compressed",  # gzip, bzip2, xz
+    "x-fmt/265": "tar",
+    "fmt/729": "sqlite",
+    "fmt/569": "media",
+    "fmt/199": "media",  # Matroska, MPEG-4
+    "fmt/111": "ole2",
+    "fmt/39": "ole2",
+    "fmt/40": "ole2",
+    "fmt/61": "ole2",
+    "fmt/62": "ole2",
+    "fmt/125": "ole2",
+    "fmt/126": "ole2",
+    "fmt/494": "ole2",  # fmt/494: an encrypted Office document (OOXML in OLE2)
     "fmt/754": "ole2",  # Word 97-2003, password protected
 }
 
@@ -86,8 +120,9 @@ def family_of(fmt: FormatInfo) -> str:
         return "json"
     if mime in ("text/plain", "text/csv", "text/markdown", "text/html"):
         return "text"
-    if mime in ("application/zip",) or mime.startswith(("application/vnd.openxmlformats",
-                                                          "application/vnd.oasis.opendocument")):
+    if mime in ("application/zip",) or mime.startswith(
+        ("application/vnd.openxmlformats", "application/vnd.oasis.opendocument")
+    ):
         return "zip"
     return ""
 
@@ -108,8 +143,12 @@ def validate_image(path: str) -> Validation:
     tool = f"Pillow {_version('Pillow')}"
     try:
         with Image.open(as_bytes(path)) as image:
-            traits = (("format", image.format or ""), ("width", str(image.width)),
-                      ("height", str(image.height)), ("colour mode", image.mode))
+            traits = (
+                ("format", image.format or ""),
+                ("width", str(image.width)),
+                ("height", str(image.height)),
+                ("colour mode", image.mode),
+            )
             software = str(image.getexif().get(0x0131, "") or image.info.get("Software", "")).strip()
             if software:
                 traits += ((CREATING_APPLICATION, software),)
@@ -119,8 +158,9 @@ def validate_image(path: str) -> Validation:
                 image.seek(index)
                 image.load()
     except Image.DecompressionBombError as exc:
-        return Validation(NOT_CHECKED, "image", tool, (f"{TOO_LARGE}: not decoded, a possible decompression bomb: "
-                                                       f"{exc}",))
+        return Validation(
+            NOT_CHECKED, "image", tool, (f"{TOO_LARGE}: not decoded, a possible decompression bomb: {exc}",)
+        )
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         return Validation(INVALID, "image", tool, (str(exc) or type(exc).__name__,))
     traits += (("frames", str(frames)),) if frames > 1 else ()
@@ -128,8 +168,13 @@ def validate_image(path: str) -> Validation:
     if exif is None:
         return Validation(VALID, "image", tool, (), traits)
     warnings = exif.validate(path)
-    return Validation(_exiftool_verdict(warnings), "image", f"{tool}; ExifTool {exif.version}",
-                      tuple(f"ExifTool: {w}" for w in warnings), traits)
+    return Validation(
+        _exiftool_verdict(warnings),
+        "image",
+        f"{tool}; ExifTool {exif.version}",
+        tuple(f"ExifTool: {w}" for w in warnings),
+        traits,
+    )
 
 
 def _exiftool_verdict(warnings: list[str]) -> str:
@@ -152,8 +197,11 @@ def validate_xml(path: str) -> Validation:
     except etree.XMLSyntaxError as exc:  # libxml2 names only the base name: the path is put back, for scrub()
         return Validation(INVALID, "xml", tool, (f"{exc.msg} ({path}, line {exc.lineno})",))
     docinfo = tree.docinfo
-    traits = (("root element", tree.getroot().tag), ("encoding", docinfo.encoding or ""),
-              ("xml version", docinfo.xml_version or ""))
+    traits = (
+        ("root element", tree.getroot().tag),
+        ("encoding", docinfo.encoding or ""),
+        ("xml version", docinfo.xml_version or ""),
+    )
     notes = ("has a DOCTYPE; entities were not expanded",) if docinfo.doctype else ()
     return Validation(WELL_FORMED, "xml", tool, notes, traits)
 
@@ -190,8 +238,9 @@ def validate_text(path: str) -> Validation:
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return Validation(INVALID, "text", tool, ("UTF-8 text ends in the middle of a character",),
-                              (("encoding", "UTF-8"),))
+            return Validation(
+                INVALID, "text", tool, ("UTF-8 text ends in the middle of a character",), (("encoding", "UTF-8"),)
+            )
         return Validation(VALID, "text", tool, (), (("encoding", "UTF-8"),))
     encoding = _guess_encoding(head)
     return Validation(WELL_FORMED, "text", tool, (f"not UTF-8: decodes as {encoding}",), (("encoding", encoding),))
@@ -228,17 +277,24 @@ def validate_wave(path: str) -> Validation:
             else:
                 opener = wave.open
             with opener(handle, "rb") as audio:
-                channels, width, rate, frames = (audio.getnchannels(), audio.getsampwidth(), audio.getframerate(),
-                                                 audio.getnframes())
+                channels, width, rate, frames = (
+                    audio.getnchannels(),
+                    audio.getsampwidth(),
+                    audio.getframerate(),
+                    audio.getnframes(),
+                )
                 data = audio.readframes(frames)
     except (EOFError, OSError, wave.Error, ValueError) as exc:
         return Validation(INVALID, "wave", tool, (str(exc) or type(exc).__name__,))
-    traits = (("channels", str(channels)), ("sample rate", str(rate)), ("bits per sample", str(8 * width)),
-              ("duration seconds", f"{frames / rate:.3f}" if rate else "0"))
+    traits = (
+        ("channels", str(channels)),
+        ("sample rate", str(rate)),
+        ("bits per sample", str(8 * width)),
+        ("duration seconds", f"{frames / rate:.3f}" if rate else "0"),
+    )
     expected = frames * channels * width
     if len(data) < expected:
-        return Validation(INVALID, "wave", tool, (f"truncated: {len(data)} of {expected} bytes of samples",),
-                          traits)
+        return Validation(INVALID, "wave", tool, (f"truncated: {len(data)} of {expected} bytes of samples",), traits)
     return Validation(VALID, "wave", tool, (), traits)
 
 
@@ -253,8 +309,13 @@ def validate_compressed(path: str) -> Validation:
     with open(as_bytes(path), "rb") as handle:
         magic_bytes = handle.read(6)
         handle.seek(0)
-        opener = gzip.open if magic_bytes.startswith(b"\x1f\x8b") else bz2.open if magic_bytes.startswith(b"BZh") \
+        opener = (
+            gzip.open
+            if magic_bytes.startswith(b"\x1f\x8b")
+            else bz2.open
+            if magic_bytes.startswith(b"BZh")
             else lzma.open
+        )
         try:
             with opener(handle, "rb") as stream:
                 while chunk := stream.read(CHUNK):
@@ -315,8 +376,11 @@ class _ExifTool:
 
     def __init__(self, executable: str):
         self.process = subprocess.Popen(
-            [executable, "-stay_open", "True", "-@", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+            [executable, "-stay_open", "True", "-@", "-"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         self.version = self._run(["-ver"]).strip()
 
@@ -377,23 +441,30 @@ def validate_media(path: str) -> Validation:
     except ImportError:
         return Validation(NOT_CHECKED, "media", "", (f"{TOOL_MISSING}: pymediainfo is not installed",))
     if not MediaInfo.can_parse():
-        return Validation(NOT_CHECKED, "media", "",
-                          (f"{TOOL_MISSING}: MediaInfo (Debian package libmediainfo0v5) is not installed",))
+        return Validation(
+            NOT_CHECKED, "media", "", (f"{TOOL_MISSING}: MediaInfo (Debian package libmediainfo0v5) is not installed",)
+        )
     tool = f"MediaInfo via pymediainfo {_version('pymediainfo')}"
     with open(as_bytes(path), "rb") as handle:  # libmediainfo takes names as wide text, not bytes
         info = MediaInfo.parse(handle)
     if not info.general_tracks:
         return Validation(INVALID, "media", tool, ("MediaInfo found no media in the file",))
     general = info.general_tracks[0].to_data()
-    traits = [("container", str(general.get("format", ""))),
-              ("duration seconds", f"{int(general['duration']) / 1000:.3f}" if general.get("duration") else "")]
+    traits = [
+        ("container", str(general.get("format", ""))),
+        ("duration seconds", f"{int(general['duration']) / 1000:.3f}" if general.get("duration") else ""),
+    ]
     for track in info.tracks[1:]:
         data = track.to_data()
         if track.track_type == "Video":
             traits.append(("video", f"{data.get('format', '')} {data.get('width', '?')}x{data.get('height', '?')}"))
         elif track.track_type == "Audio":
-            traits.append(("audio", f"{data.get('format', '')} {data.get('channel_s', '?')} ch "
-                                    f"{data.get('sampling_rate', '?')} Hz"))
+            traits.append(
+                (
+                    "audio",
+                    f"{data.get('format', '')} {data.get('channel_s', '?')} ch {data.get('sampling_rate', '?')} Hz",
+                )
+            )
     traits = tuple((key, value) for key, value in traits if value)
     if str(general.get("istruncated", "")).lower() == "yes":
         return Validation(INVALID, "media", tool, ("truncated (MediaInfo: IsTruncated)",), traits)
@@ -473,8 +544,9 @@ class Validator:
         limit = self.max_bytes.get(family)
         size = os.path.getsize(path)
         if limit is not None and size > limit:
-            return Validation(NOT_CHECKED, family, "", (f"{TOO_LARGE}: {size} bytes; the {family} validator takes "
-                                                        f"at most {limit}",))
+            return Validation(
+                NOT_CHECKED, family, "", (f"{TOO_LARGE}: {size} bytes; the {family} validator takes at most {limit}",)
+            )
         try:
             return self._isolated(family, path)
         except CallTimedOut as exc:

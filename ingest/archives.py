@@ -138,7 +138,8 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
                 raise TransferError(
                     f"{archive}: {info.filename}: the archive unpacks to more than {allowance} bytes "
                     f"({limits.max_ratio} times its size, at most {limits.max_bytes}): a zip bomb?",
-                    hint="Nothing was stored. Check where the archive came from.")
+                    hint="Nothing was stored. Check where the archive came from.",
+                )
             written += count
 
 
@@ -202,8 +203,13 @@ def _extract_tar(archive: Path, dest: Path, limits: Limits) -> None:
         if len(files) > limits.max_files:
             problems.append(Problem(str(archive), f"more than {limits.max_files} files"))
         if declared > limits.allowance(compressed):
-            problems.append(Problem(str(archive), f"unpacks to {declared} bytes, more than {limits.max_ratio} times "
-                                                  f"its size (at most {limits.max_bytes}): an archive bomb?"))
+            problems.append(
+                Problem(
+                    str(archive),
+                    f"unpacks to {declared} bytes, more than {limits.max_ratio} times "
+                    f"its size (at most {limits.max_bytes}): an archive bomb?",
+                )
+            )
         _check_collisions(archive, [relative for _, relative in files], problems)
         _refuse(archive, problems)
         for info, relative in members:
@@ -236,8 +242,10 @@ def _extract_7z(archive: Path, dest: Path, limits: Limits) -> None:
         except TransferError:
             raise
         except Exception as exc:  # py7zr's own errors and those of each decompressor (lzma, zlib, bz2, ...)
-            raise TransferError(f"{archive}: damaged 7z archive, cannot be extracted ({_reason(exc)})",
-                                hint="Nothing was stored. Ask for a fresh copy of the archive.") from None
+            raise TransferError(
+                f"{archive}: damaged 7z archive, cannot be extracted ({_reason(exc)})",
+                hint="Nothing was stored. Ask for a fresh copy of the archive.",
+            ) from None
         finally:
             writers.close_all()
         writers.check_complete()
@@ -252,8 +260,10 @@ def _open_7z(archive: Path):
     except py7zr.exceptions.PasswordRequired:
         raise _encrypted(archive) from None
     except Exception as exc:  # py7zr reports a damaged header with many kinds of error
-        raise TransferError(f"{archive}: not a readable 7z file ({_reason(exc)})",
-                            hint="Nothing was stored. Ask for a fresh copy of the archive.") from None
+        raise TransferError(
+            f"{archive}: not a readable 7z file ({_reason(exc)})",
+            hint="Nothing was stored. Ask for a fresh copy of the archive.",
+        ) from None
 
 
 def _reason(exc: BaseException) -> str:
@@ -262,9 +272,10 @@ def _reason(exc: BaseException) -> str:
 
 
 def _encrypted(archive: Path) -> TransferError:
-    return TransferError(f"{archive}: encrypted 7z archive (password protected): preserve cannot check or keep "
-                         "encrypted content", hint="Nothing was stored. Ask the depositor for an archive without "
-                                                   "a password.")
+    return TransferError(
+        f"{archive}: encrypted 7z archive (password protected): preserve cannot check or keep encrypted content",
+        hint="Nothing was stored. Ask the depositor for an archive without a password.",
+    )
 
 
 def _special_7z(entry) -> str:
@@ -295,8 +306,13 @@ def _checked_7z_members(archive: Path, handle, limits: Limits) -> list[tuple[obj
     if len(files) > limits.max_files:
         problems.append(Problem(str(archive), f"more than {limits.max_files} files"))
     if declared > limits.allowance(os.path.getsize(archive)):
-        problems.append(Problem(str(archive), f"unpacks to {declared} bytes, more than {limits.max_ratio} times "
-                                              f"its size (at most {limits.max_bytes}): an archive bomb?"))
+        problems.append(
+            Problem(
+                str(archive),
+                f"unpacks to {declared} bytes, more than {limits.max_ratio} times "
+                f"its size (at most {limits.max_bytes}): an archive bomb?",
+            )
+        )
     _check_collisions(archive, [relative for _, relative in files], problems)
     _refuse(archive, problems)
     return members
@@ -319,8 +335,7 @@ class _LimitedWriters:
     """py7zr's writer factory: each member goes to its checked path, and all of them together stop at the
     archive's allowance (the bytes actually written count, not the sizes the headers declare)."""
 
-    def __init__(self, archive: Path, dest: Path, files: dict[str, tuple[str, int]], allowance: int,
-                 limits: Limits):
+    def __init__(self, archive: Path, dest: Path, files: dict[str, tuple[str, int]], allowance: int, limits: Limits):
         self.archive, self.dest, self.files = archive, dest, files
         self.allowance, self.limits = allowance, limits
         self.written = 0
@@ -345,7 +360,8 @@ class _LimitedWriters:
             raise TransferError(
                 f"{self.archive}: {self.files[name][0]}: the archive unpacks to more than {self.allowance} bytes "
                 f"({self.limits.max_ratio} times its size, at most {self.limits.max_bytes}): an archive bomb?",
-                hint="Nothing was stored. Check where the archive came from.")
+                hint="Nothing was stored. Check where the archive came from.",
+            )
 
     def close_all(self) -> None:
         """Close every file opened (py7zr does not close a writer whose member failed)."""
@@ -361,8 +377,10 @@ class _LimitedWriters:
                 continue
             got = writer.count if writer else 0
             if got != size:
-                raise TransferError(f"{self.archive}: {name}: extracted {got} bytes of {size}: damaged 7z archive",
-                                    hint="Nothing was stored. Ask for a fresh copy of the archive.")
+                raise TransferError(
+                    f"{self.archive}: {name}: extracted {got} bytes of {size}: damaged 7z archive",
+                    hint="Nothing was stored. Ask for a fresh copy of the archive.",
+                )
 
 
 class _LimitedWriter:

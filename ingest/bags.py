@@ -35,8 +35,12 @@ def create_bag(folder: Path, info: list[tuple[str, str]], workers: int = 1) -> B
         raise BagError(f"{folder}: not a folder")
     if (folder / "bagit.txt").exists():
         raise BagError(f"{folder}: is a bag already (it has a bagit.txt)")
-    links = [os.path.join(d, n) for d, dirs, files in os.walk(folder) for n in dirs + files
-             if os.path.islink(os.path.join(d, n))]
+    links = [
+        os.path.join(d, n)
+        for d, dirs, files in os.walk(folder)
+        for n in dirs + files
+        if os.path.islink(os.path.join(d, n))
+    ]
     if links:
         raise BagError(f"{links[0]}: is a symbolic link; bags cannot hold links")
     entries = sorted(os.listdir(folder))
@@ -60,12 +64,21 @@ def create_bag(folder: Path, info: list[tuple[str, str]], workers: int = 1) -> B
                 relative = os.path.relpath(path, folder).replace(os.sep, "/")
                 yield BagEntry(relative, os.path.getsize(path), found["sha256"], found["sha512"])
 
-        fields = [("Bagging-Date", utc_now().date().isoformat()),
-                  ("Bag-Software-Agent", f"{SOFTWARE_NAME} {software_version()}"), *info]
+        fields = [
+            ("Bagging-Date", utc_now().date().isoformat()),
+            ("Bag-Software-Agent", f"{SOFTWARE_NAME} {software_version()}"),
+            *info,
+        ]
         write_tag_files(folder, payload, fields)
     except BaseException:
-        for name in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt",
-                     "tagmanifest-sha256.txt", "tagmanifest-sha512.txt"):
+        for name in (
+            "bagit.txt",
+            "bag-info.txt",
+            "manifest-sha256.txt",
+            "manifest-sha512.txt",
+            "tagmanifest-sha256.txt",
+            "tagmanifest-sha512.txt",
+        ):
             (folder / name).unlink(missing_ok=True)
         if (folder / "data").is_dir() and not staging.exists():
             os.rename(folder / "data", staging)
@@ -74,5 +87,3 @@ def create_bag(folder: Path, info: list[tuple[str, str]], workers: int = 1) -> B
         staging.rmdir()
         raise
     return validate_bag(folder, fast=True)
-
-

@@ -49,10 +49,17 @@ BAG_MANIFEST = re.compile(r"(?:tag)?manifest-\w+\.txt", re.IGNORECASE)
 MAX_LISTED = 20
 MAX_PROBLEMS = 50
 # byte-order marks, longest first (UTF-32-LE's begins with UTF-16-LE's)
-BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"), (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
-        (b"\xef\xbb\xbf", "utf-8", "UTF-8"), (b"\xff\xfe", "utf-16-le", "UTF-16"), (b"\xfe\xff", "utf-16-be", "UTF-16"))
-FORM_HINT = ("Each line should be '<checksum>  <path>' (as md5sum, sha256sum … write them), the path relative to "
-             "the checksum file's folder, to the transfer's top (objects/…) or to objects/. Nothing has been stored.")
+BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+)
+FORM_HINT = (
+    "Each line should be '<checksum>  <path>' (as md5sum, sha256sum … write them), the path relative to "
+    "the checksum file's folder, to the transfer's top (objects/…) or to objects/. Nothing has been stored."
+)
 ABSOLUTE = "it is absolute: only files within the transfer can be named"
 
 
@@ -80,22 +87,29 @@ def extra_algorithms(files: Iterable[Path]) -> tuple[str, ...]:
 def decoded_lines(raw: bytes, given_as: str) -> list[str]:
     """A checksum file's lines as text; TransferError naming the first line that cannot be read as text."""
     bom, codec, name = next(((b, c, n) for b, c, n in BOMS if raw.startswith(b)), (b"", "utf-8", "UTF-8"))
-    body = raw[len(bom):]
-    hint = ("Save the checksum file as UTF-8 (or UTF-16 with a byte-order mark), or make it again with md5sum, "
-            "sha256sum …; nothing has been stored.")
+    body = raw[len(bom) :]
+    hint = (
+        "Save the checksum file as UTF-8 (or UTF-16 with a byte-order mark), or make it again with md5sum, "
+        "sha256sum …; nothing has been stored."
+    )
     if codec == "utf-8":
         nul = body.find(b"\x00")
         if nul >= 0:
             line = body.count(b"\n", 0, nul) + 1
-            raise TransferError(f"{given_as}: line {line} is not UTF-8 text: it holds NUL "
-                                "bytes (UTF-16 written without a byte-order mark?)", hint=hint)
+            raise TransferError(
+                f"{given_as}: line {line} is not UTF-8 text: it holds NUL "
+                "bytes (UTF-16 written without a byte-order mark?)",
+                hint=hint,
+            )
         return body.decode("utf-8", "surrogateescape").split("\n")  # a name's bytes that are not UTF-8 are kept
     try:
         return body.decode(codec).split("\n")
     except UnicodeDecodeError as exc:
-        line = body[:exc.start].decode(codec, "replace").count("\n") + 1
-        raise TransferError(f"{given_as}: line {line} is not {name} text, though the file starts with a {name} "
-                            "byte-order mark", hint=hint) from None
+        line = body[: exc.start].decode(codec, "replace").count("\n") + 1
+        raise TransferError(
+            f"{given_as}: line {line} is not {name} text, though the file starts with a {name} byte-order mark",
+            hint=hint,
+        ) from None
 
 
 def read_checksum_file(path: Path, given_as: str) -> list[Assertion]:
@@ -121,12 +135,12 @@ def read_checksum_file(path: Path, given_as: str) -> list[Assertion]:
         else:
             found.append(Assertion(algorithm, parsed[0].lower(), parsed[1], where, given_as))
     if problems:
-        parts = ([f"{unreadable} line(s) cannot be read as {NAMES[algorithm]} checksums"] if unreadable else []) + \
-                ([f"{unsafe} line(s) name an unsafe path (absolute, or with '..')"] if unsafe else [])
+        parts = ([f"{unreadable} line(s) cannot be read as {NAMES[algorithm]} checksums"] if unreadable else []) + (
+            [f"{unsafe} line(s) name an unsafe path (absolute, or with '..')"] if unsafe else []
+        )
         hint = FORM_HINT if unreadable else "Nothing has been stored."
         if unsafe:
-            hint = ("A checksum file may name only files within the transfer; nothing outside it has been read. "
-                    + hint)
+            hint = "A checksum file may name only files within the transfer; nothing outside it has been read. " + hint
         raise TransferError(f"{given_as}: {' and '.join(parts)}", hint=hint, details=problems[:MAX_PROBLEMS])
     return found
 
@@ -145,8 +159,9 @@ def _parse(line: str, algorithm: str, of: str = "") -> tuple[str, str, bool] | s
     else:
         gnu = GNU_LINE.match(body)
         if not gnu:
-            return "not a '<checksum>  <path>' line" + (" (it holds bytes that are not UTF-8)" if _raw_bytes(line)
-                                                        else "")
+            return "not a '<checksum>  <path>' line" + (
+                " (it holds bytes that are not UTF-8)" if _raw_bytes(line) else ""
+            )
         digest, listed = gnu.group(1), gnu.group(2)
     if len(digest) != LENGTHS[algorithm]:
         return f"{digest[:16]}… is not a {NAMES[algorithm]} checksum ({LENGTHS[algorithm]} hex digits)"
@@ -237,8 +252,9 @@ class ChecksumOutcome:
 Digests = Iterable[tuple[str, str, str, dict[str, str]]]  # (relative path, SHA-256, SHA-512, other digests)
 
 
-def check_assertions(assertions: list[Assertion], records: Digests, metadata: Digests = (),
-                     records_root: str = "objects") -> ChecksumOutcome:
+def check_assertions(
+    assertions: list[Assertion], records: Digests, metadata: Digests = (), records_root: str = "objects"
+) -> ChecksumOutcome:
     """Compare the depositor's checksums with the digests of the stored files: ``records`` (paths relative to
     ``records_root``, their folder in the transfer) and ``metadata`` files (paths in the transfer)."""
     prefix = original_name(records_root) + "/" if records_root else ""
@@ -250,8 +266,13 @@ def check_assertions(assertions: list[Assertion], records: Digests, metadata: Di
     outcome = ChecksumOutcome({}, [], [])
     listed: set[str] = set()
     for assertion in assertions:
-        found = [path for path in dict.fromkeys(original_name(c) for c in candidates(
-            assertion.listed, assertion.source, records_root)) if path in files]
+        found = [
+            path
+            for path in dict.fromkeys(
+                original_name(c) for c in candidates(assertion.listed, assertion.source, records_root)
+            )
+            if path in files
+        ]
         itself = original_name(assertion.source)
         others = [path for path in found if path != itself]
         match = next((path for path in others if files[path][2].get(assertion.algorithm) == assertion.digest), None)
@@ -259,23 +280,37 @@ def check_assertions(assertions: list[Assertion], records: Digests, metadata: Di
             outcome.skipped.append(
                 f"{assertion.where} names the checksum file itself ({display_name(assertion.source)}), whose "
                 "checksum no list can hold (it was made while md5sum … read the folder the list was being written "
-                "into): that line was skipped, the others were checked")
+                "into): that line was skipped, the others were checked"
+            )
             continue
         if match is None and not others:
-            note = (" (its name is not UTF-8: it was looked for byte for byte and as Windows-1252)"
-                    if _raw_bytes(assertion.listed) else "")
-            outcome.problems.append(Problem(display_name(assertion.listed),
-                                            f"listed in {assertion.where}, not in the transfer{note}",
-                                            expected=f"{assertion.algorithm}:{assertion.digest}", found="no such file"))
+            note = (
+                " (its name is not UTF-8: it was looked for byte for byte and as Windows-1252)"
+                if _raw_bytes(assertion.listed)
+                else ""
+            )
+            outcome.problems.append(
+                Problem(
+                    display_name(assertion.listed),
+                    f"listed in {assertion.where}, not in the transfer{note}",
+                    expected=f"{assertion.algorithm}:{assertion.digest}",
+                    found="no such file",
+                )
+            )
             continue
         path = match or others[0]
         record, relative, digests = files[path]
         if record:
             listed.add(relative)
         if match is None:
-            outcome.problems.append(Problem(path, f"does not match {assertion.where}",
-                                            expected=f"{assertion.algorithm}:{assertion.digest}",
-                                            found=f"{assertion.algorithm}:{digests.get(assertion.algorithm, '')}"))
+            outcome.problems.append(
+                Problem(
+                    path,
+                    f"does not match {assertion.where}",
+                    expected=f"{assertion.algorithm}:{assertion.digest}",
+                    found=f"{assertion.algorithm}:{digests.get(assertion.algorithm, '')}",
+                )
+            )
             continue
         matched = outcome.matched if record else outcome.metadata_matched
         matched.setdefault(relative, []).append((assertion.algorithm, assertion.digest, assertion.where))
@@ -290,7 +325,7 @@ def refuse_mismatches(outcome: ChecksumOutcome, source: Path) -> None:
             f"{source}: {len(outcome.problems)} line(s) of the depositor's checksum files do not match: "
             "the files do not match the depositor's checksums",
             hint="The files may have been damaged or changed since the checksums were made; ask the depositor. "
-                 "Nothing has been stored.",
+            "Nothing has been stored.",
             details=outcome.problems,
         )
 
@@ -302,8 +337,10 @@ def unlisted_warning(unlisted: list[str], files: Iterable[str]) -> str:
         return ""
     shown = ", ".join(unlisted[:MAX_LISTED])
     more = f" and {len(unlisted) - MAX_LISTED} more" if len(unlisted) > MAX_LISTED else ""
-    return (f"{len(unlisted)} file(s) are not listed in the depositor's checksum files "
-            f"({', '.join(files)}), so only preserve's own digests vouch for them: {shown}{more}")
+    return (
+        f"{len(unlisted)} file(s) are not listed in the depositor's checksum files "
+        f"({', '.join(files)}), so only preserve's own digests vouch for them: {shown}{more}"
+    )
 
 
 def read_assertions(transfer: Transfer) -> list[Assertion]:
@@ -314,8 +351,10 @@ def read_assertions(transfer: Transfer) -> list[Assertion]:
 
 def empty_warning(empty: list[str]) -> str:
     """A warning naming the checksum files that list no files ('' when there are none)."""
-    return "; ".join(f"{name} lists no files (it is empty, or holds only blank lines and comments), so it vouches "
-                     "for nothing" for name in empty)
+    return "; ".join(
+        f"{name} lists no files (it is empty, or holds only blank lines and comments), so it vouches for nothing"
+        for name in empty
+    )
 
 
 def unread_warnings(transfer: Transfer, records: Iterable[str], metadata: Iterable[tuple[str, str]]) -> list[str]:
@@ -327,10 +366,12 @@ def unread_warnings(transfer: Transfer, records: Iterable[str], metadata: Iterab
     found = []
     for relative in records:
         if algorithm := looks_like_checksums(relative.rpartition("/")[2]):
-            found.append(f"{prefix}{relative}: its name says it lists checksums, but it is one of the records, so it "
-                         "was kept as a record and not checked against the files. To have the depositor's checksums "
-                         f"checked, put the list in a metadata/ folder beside the records as "
-                         f"metadata/checksum.{algorithm}, its paths relative to the transfer's top or to metadata/")
+            found.append(
+                f"{prefix}{relative}: its name says it lists checksums, but it is one of the records, so it "
+                "was kept as a record and not checked against the files. To have the depositor's checksums "
+                f"checked, put the list in a metadata/ folder beside the records as "
+                f"metadata/checksum.{algorithm}, its paths relative to the transfer's top or to metadata/"
+            )
     for relative, stored in metadata:
         name = relative.rpartition("/")[2]
         if relative in read or not (algorithm := looks_like_checksums(name)):
@@ -338,21 +379,30 @@ def unread_warnings(transfer: Transfer, records: Iterable[str], metadata: Iterab
         if stored.rpartition("/")[0] == BAG_TAGS and BAG_MANIFEST.fullmatch(name):
             continue  # the incoming bag's own manifest, checked when the bag was validated
         if TAG_MANIFEST.fullmatch(name):
-            why = ("a bag's tag manifest, which lists a bag's tag files (bagit.txt, manifests …), not the files of "
-                   "this transfer")
+            why = (
+                "a bag's tag manifest, which lists a bag's tag files (bagit.txt, manifests …), not the files of "
+                "this transfer"
+            )
         else:
-            why = ("not where the depositor's checksums are read (the top of metadata/, or beside objects/). To have "
-                   f"it checked, put it there (as metadata/checksum.{algorithm}, say)")
-        found.append(f"{relative}: its name says it lists checksums, but it was kept in the AIP as {stored} and not "
-                     f"checked against the files: it is {why}")
+            why = (
+                "not where the depositor's checksums are read (the top of metadata/, or beside objects/). To have "
+                f"it checked, put it there (as metadata/checksum.{algorithm}, say)"
+            )
+        found.append(
+            f"{relative}: its name says it lists checksums, but it was kept in the AIP as {stored} and not "
+            f"checked against the files: it is {why}"
+        )
     if len(found) > MAX_LISTED:
-        found[MAX_LISTED:] = [f"and {len(found) - MAX_LISTED} more file(s) whose names say they list checksums were "
-                              "kept and not checked against the files"]
+        found[MAX_LISTED:] = [
+            f"and {len(found) - MAX_LISTED} more file(s) whose names say they list checksums were "
+            "kept and not checked against the files"
+        ]
     return found
 
 
-def verify_depositor_checksums(journal: Journal, transfer: Transfer, assertions: list[Assertion], source: Path
-                               ) -> tuple[int, list[str]]:
+def verify_depositor_checksums(
+    journal: Journal, transfer: Transfer, assertions: list[Assertion], source: Path
+) -> tuple[int, list[str]]:
     """Check the stored records and metadata files against the depositor's checksums and journal what matched;
     refuse a mismatch or a missing file. Returns (files checked, warnings naming lines that name their own
     checksum file, empty checksum files, unlisted records, and files whose names say they list checksums but that
@@ -362,14 +412,21 @@ def verify_depositor_checksums(journal: Journal, transfer: Transfer, assertions:
     warnings = [empty_warning([name for name in files if name not in listing])]
     count = 0
     if assertions:
-        checked = check_assertions(assertions, journal.originals(), journal.originals("metadata"),
-                                   transfer.records_given_as)
+        checked = check_assertions(
+            assertions, journal.originals(), journal.originals("metadata"), transfer.records_given_as
+        )
         refuse_mismatches(checked, source)
         journal.set_asserted(checked.matched)
         journal.set_asserted(checked.metadata_matched, role="metadata")
         count = len(checked.matched) + len(checked.metadata_matched)
-        warnings = [*checked.skipped, *warnings,
-                    unlisted_warning(checked.unlisted, [name for name in files if name in listing])]
-    warnings += unread_warnings(transfer, (relative for relative, *_ in journal.originals()),
-                                ((relative, stored) for relative, stored, _ in journal.metadata_files()))
+        warnings = [
+            *checked.skipped,
+            *warnings,
+            unlisted_warning(checked.unlisted, [name for name in files if name in listing]),
+        ]
+    warnings += unread_warnings(
+        transfer,
+        (relative for relative, *_ in journal.originals()),
+        ((relative, stored) for relative, stored, _ in journal.metadata_files()),
+    )
     return count, [w for w in warnings if w]

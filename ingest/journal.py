@@ -136,8 +136,13 @@ class Journal:
         """Close the database."""
         self.db.close()
 
-    def add_sources(self, found: Iterator[SourceFile | EmptyFolder], logical_of: Callable[[str], str],
-                    file_id_of: Callable[[str], str], role: str = "original") -> tuple[int, int]:
+    def add_sources(
+        self,
+        found: Iterator[SourceFile | EmptyFolder],
+        logical_of: Callable[[str], str],
+        file_id_of: Callable[[str], str],
+        role: str = "original",
+    ) -> tuple[int, int]:
         """Record every source file (and empty folder) under the name ``logical_of`` gives it; a name that
         collides with one recorded before (also ignoring case) is numbered (``~2``). Returns (files, bytes)."""
         count = total = 0
@@ -147,18 +152,33 @@ class Journal:
                 wanted = logical_of(source.relative)
                 logical = self._free_name(wanted)
                 if isinstance(source, EmptyFolder):
-                    self.db.execute("INSERT INTO folders VALUES (?, ?, ?, ?, ?)",
-                                    (logical, original_name(source.relative), logical.casefold(),
-                                     wanted if logical != wanted else None,
-                                     logical != wanted or logical_name(source.relative) != source.relative))
+                    self.db.execute(
+                        "INSERT INTO folders VALUES (?, ?, ?, ?, ?)",
+                        (
+                            logical,
+                            original_name(source.relative),
+                            logical.casefold(),
+                            wanted if logical != wanted else None,
+                            logical != wanted or logical_name(source.relative) != source.relative,
+                        ),
+                    )
                     continue
                 self.db.execute(
                     "INSERT INTO files (idx, source, relative, logical, folded, file_id, size, mtime_ns, role,"
                     " collided, renamed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (idx, os.fsencode(source.path), original_name(source.relative), logical, logical.casefold(),
-                     file_id_of(original_name(source.relative)), source.size, source.mtime_ns, role,
-                     wanted if logical != wanted else None,
-                     logical != wanted or logical_name(source.relative) != source.relative),
+                    (
+                        idx,
+                        os.fsencode(source.path),
+                        original_name(source.relative),
+                        logical,
+                        logical.casefold(),
+                        file_id_of(original_name(source.relative)),
+                        source.size,
+                        source.mtime_ns,
+                        role,
+                        wanted if logical != wanted else None,
+                        logical != wanted or logical_name(source.relative) != source.relative,
+                    ),
                 )
                 idx += 1
                 count += 1
@@ -180,15 +200,18 @@ class Journal:
         """(relative path, SHA-256, SHA-512, other digests) of every record of the transfer (or every file of
         another ``role``, e.g. ``metadata``), in path order."""
         for relative, sha256, sha512, other in self.db.execute(
-                "SELECT relative, sha256, sha512, other_digests FROM files WHERE role = ? ORDER BY logical", (role,)):
+            "SELECT relative, sha256, sha512, other_digests FROM files WHERE role = ? ORDER BY logical", (role,)
+        ):
             yield relative, sha256 or "", sha512 or "", json.loads(other or "{}")
 
     def set_asserted(self, asserted: dict[str, list[tuple[str, str, str]]], role: str = "original") -> None:
         """Record, by relative path, the depositor's checksums each record (or file of ``role``) matched:
         (algorithm, hex, where)."""
         with self.db:
-            self.db.executemany("UPDATE files SET asserted=? WHERE relative=? AND role=?",
-                                ((json.dumps(found), relative, role) for relative, found in asserted.items()))
+            self.db.executemany(
+                "UPDATE files SET asserted=? WHERE relative=? AND role=?",
+                ((json.dumps(found), relative, role) for relative, found in asserted.items()),
+            )
 
     def record_count(self) -> int:
         """How many records (files the transfer gave as records, not metadata or copies) the journal holds."""
@@ -196,8 +219,9 @@ class Journal:
 
     def metadata_files(self) -> list[tuple[str, str, int]]:
         """(original name, stored path, size) of every file that came with the records rather than being one."""
-        return self.db.execute("SELECT relative, logical, size FROM files WHERE role = 'metadata' ORDER BY logical"
-                               ).fetchall()
+        return self.db.execute(
+            "SELECT relative, logical, size FROM files WHERE role = 'metadata' ORDER BY logical"
+        ).fetchall()
 
     def empty_folders(self) -> list[tuple[str, str]]:
         """(stored path, original name) of every empty folder of the transfer, in path order."""
@@ -206,8 +230,10 @@ class Journal:
     def renamed(self) -> list[tuple[str, str, bool]]:
         """(name as given, stored path, whether its name was taken) of every file and empty folder stored under
         another name."""
-        rows = self.db.execute("SELECT relative, logical, collided FROM files WHERE renamed UNION ALL "
-                               "SELECT relative, logical, collided FROM folders WHERE renamed ORDER BY logical")
+        rows = self.db.execute(
+            "SELECT relative, logical, collided FROM files WHERE renamed UNION ALL "
+            "SELECT relative, logical, collided FROM folders WHERE renamed ORDER BY logical"
+        )
         return [(relative, logical, collided is not None) for relative, logical, collided in rows]
 
     def pending(self) -> Iterator[JournalFile]:
@@ -222,8 +248,10 @@ class Journal:
     def record(self, result: FileResult) -> None:
         """Record one file's digests, format and storage, or its failure (committed by ``commit``)."""
         if result.error:
-            self.db.execute("INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?)",
-                            (result.idx, result.error, result.traceback, result.attempts, timestamp()))
+            self.db.execute(
+                "INSERT OR REPLACE INTO failures VALUES (?, ?, ?, ?, ?)",
+                (result.idx, result.error, result.traceback, result.attempts, timestamp()),
+            )
             return
         self.db.execute("DELETE FROM failures WHERE idx=?", (result.idx,))
         fmt = result.format
@@ -231,18 +259,38 @@ class Journal:
             "UPDATE files SET size=?, sha256=?, sha512=?, puid=?, format_name=?, format_version=?, mime_type=?,"
             " basis=?, warning=?, tool=?, hashed_at=?, identified_at=?, stored_at=?, validation=?, validated_at=?,"
             " personal_data=?, personal_at=?, other_digests=? WHERE idx=?",
-            (result.size, result.sha256, result.sha512, fmt.puid, fmt.name, fmt.version, fmt.mime_type,
-             fmt.basis, fmt.warning, fmt.tool, result.hashed_at, result.identified_at, result.stored_at,
-             result.validation.to_json(), result.validated_at,
-             json.dumps(dataclasses.asdict(result.personal_data)) if result.personal_data else None,
-             result.personal_at, json.dumps(result.other_digests) if result.other_digests else None, result.idx),
+            (
+                result.size,
+                result.sha256,
+                result.sha512,
+                fmt.puid,
+                fmt.name,
+                fmt.version,
+                fmt.mime_type,
+                fmt.basis,
+                fmt.warning,
+                fmt.tool,
+                result.hashed_at,
+                result.identified_at,
+                result.stored_at,
+                result.validation.to_json(),
+                result.validated_at,
+                json.dumps(dataclasses.asdict(result.personal_data)) if result.personal_data else None,
+                result.personal_at,
+                json.dumps(result.other_digests) if result.other_digests else None,
+                result.idx,
+            ),
         )
 
     def failures(self) -> list[FileFailure]:
         """Every file that could not be processed (a resumed ingest tries them again)."""
-        return [FileFailure(*row) for row in self.db.execute(
-            "SELECT f.relative, x.error, x.traceback, x.attempts, x.failed_at FROM failures x"
-            " JOIN files f ON f.idx = x.idx ORDER BY x.idx")]
+        return [
+            FileFailure(*row)
+            for row in self.db.execute(
+                "SELECT f.relative, x.error, x.traceback, x.attempts, x.failed_at FROM failures x"
+                " JOIN files f ON f.idx = x.idx ORDER BY x.idx"
+            )
+        ]
 
     def progress(self) -> tuple[int, int]:
         """(files stored, files in all) so far."""
@@ -266,8 +314,9 @@ class Journal:
     def derivative_roles(self) -> set[tuple[str, str]]:
         """(source file id, role) of every derivative made, or attempted and failed."""
         made = set(self.db.execute("SELECT derived_from, role FROM files WHERE role != 'original'"))
-        for file_id, text in self.db.execute("SELECT file_id, conversion_problems FROM files "
-                                             "WHERE conversion_problems IS NOT NULL"):
+        for file_id, text in self.db.execute(
+            "SELECT file_id, conversion_problems FROM files WHERE conversion_problems IS NOT NULL"
+        ):
             made |= {(file_id, problem[0]) for problem in json.loads(text)}
         return made
 
@@ -279,16 +328,19 @@ class Journal:
     def record_virus_checks(self, results: Iterator[tuple[int, str, str]], when: str) -> None:
         """Record (idx, status, detail) of each file's virus check."""
         with self.db:
-            self.db.executemany("UPDATE files SET virus=?, virus_detail=?, virus_at=? WHERE idx=?",
-                                ((status, detail, when, idx) for idx, status, detail in results))
+            self.db.executemany(
+                "UPDATE files SET virus=?, virus_detail=?, virus_at=? WHERE idx=?",
+                ((status, detail, when, idx) for idx, status, detail in results),
+            )
 
     def remove(self, indexes: list[int]) -> None:
         """Leave files out of the AIP (e.g. quarantined); they are never stored."""
         with self.db:
             self.db.executemany("DELETE FROM files WHERE idx=?", ((idx,) for idx in indexes))
 
-    def add_derivative(self, source: JournalFile, path: Path, logical: str, file_id: str, role: str,
-                       derivation: str, when: str) -> None:
+    def add_derivative(
+        self, source: JournalFile, path: Path, logical: str, file_id: str, role: str, derivation: str, when: str
+    ) -> None:
         """Add a file made from ``source`` (at ``path`` in staging) to be stored as ``logical``."""
         info = path.stat()
         with self.db:
@@ -296,8 +348,21 @@ class Journal:
             self.db.execute(
                 "INSERT INTO files (idx, source, relative, logical, folded, file_id, size, mtime_ns, role,"
                 " derived_from, derivation, derived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (idx, os.fsencode(path), logical.removeprefix("data/"), logical, logical.casefold(), file_id,
-                 info.st_size, info.st_mtime_ns, role, source.file_id, derivation, when))
+                (
+                    idx,
+                    os.fsencode(path),
+                    logical.removeprefix("data/"),
+                    logical,
+                    logical.casefold(),
+                    file_id,
+                    info.st_size,
+                    info.st_mtime_ns,
+                    role,
+                    source.file_id,
+                    derivation,
+                    when,
+                ),
+            )
 
     def add_conversion_problem(self, idx: int, problem: tuple[str, str, str, str, str]) -> None:
         """Record that a derivative of file ``idx`` could not be made: (role, target, tool, message, when)."""
@@ -344,8 +409,7 @@ class Journal:
     def format_counts(self) -> list[tuple[str, str, int]]:
         """(PUID, format name, files) found in the transfer, most common first."""
         return self.db.execute(
-            "SELECT coalesce(puid, ''), coalesce(format_name, ''), count(*) FROM files"
-            " GROUP BY 1, 2 ORDER BY 3 DESC, 1"
+            "SELECT coalesce(puid, ''), coalesce(format_name, ''), count(*) FROM files GROUP BY 1, 2 ORDER BY 3 DESC, 1"
         ).fetchall()
 
     def invalid_files(self) -> list[tuple[str, str, str]]:
@@ -398,14 +462,30 @@ _COLUMNS = (
 def _journal_file(row: tuple) -> JournalFile:
     fmt = FormatInfo(*(value or "" for value in row[9:16]))
     return JournalFile(
-        idx=row[0], source=os.fsdecode(row[1]), relative=row[2], logical=row[3], file_id=row[4], size=row[5],
+        idx=row[0],
+        source=os.fsdecode(row[1]),
+        relative=row[2],
+        logical=row[3],
+        file_id=row[4],
+        size=row[5],
         mtime_ns=row[6],
-        sha256=row[7] or "", sha512=row[8] or "", format=fmt,
-        hashed_at=row[16] or "", identified_at=row[17] or "", stored_at=row[18] or "",
-        validation=Validation.from_json(row[19]), validated_at=row[20] or "",
-        virus=row[21] or "", virus_detail=row[22] or "", virus_at=row[23] or "",
-        personal_data=PersonalDataScan(**json.loads(row[24])) if row[24] else None, personal_at=row[25] or "",
-        role=row[26], derived_from=row[27] or "", derivation=row[28] or "", derived_at=row[29] or "",
+        sha256=row[7] or "",
+        sha512=row[8] or "",
+        format=fmt,
+        hashed_at=row[16] or "",
+        identified_at=row[17] or "",
+        stored_at=row[18] or "",
+        validation=Validation.from_json(row[19]),
+        validated_at=row[20] or "",
+        virus=row[21] or "",
+        virus_detail=row[22] or "",
+        virus_at=row[23] or "",
+        personal_data=PersonalDataScan(**json.loads(row[24])) if row[24] else None,
+        personal_at=row[25] or "",
+        role=row[26],
+        derived_from=row[27] or "",
+        derivation=row[28] or "",
+        derived_at=row[29] or "",
         conversion_problems=tuple(tuple(p) for p in json.loads(row[30] or "[]")),
         other_digests=tuple(sorted(json.loads(row[31] or "{}").items())),
         asserted=tuple(tuple(a) for a in json.loads(row[32] or "[]")),

@@ -25,23 +25,93 @@ from pathlib import Path
 from preservation.errors import Problem, TransferError
 from preservation.model import ARCHIVAL
 
-ARCHIVAL_COLUMNS = {"reference": "reference", "reference code": "reference", "level": "level",
-                    "level of description": "level", "parent": "parent", "parent reference": "parent",
-                    "closure": "closure"}
+ARCHIVAL_COLUMNS = {
+    "reference": "reference",
+    "reference code": "reference",
+    "level": "level",
+    "level of description": "level",
+    "parent": "parent",
+    "parent reference": "parent",
+    "closure": "closure",
+}
 LEVELS = ("collection", "series", "file", "item")
 CLOSURE_KINDS = ("personal-data", "depositor")  # the closure policy's rules an archivist can name
-DC_ELEMENTS = ("title", "creator", "subject", "description", "publisher", "contributor", "date", "type", "format",
-               "identifier", "source", "language", "relation", "coverage", "rights")
+DC_ELEMENTS = (
+    "title",
+    "creator",
+    "subject",
+    "description",
+    "publisher",
+    "contributor",
+    "date",
+    "type",
+    "format",
+    "identifier",
+    "source",
+    "language",
+    "relation",
+    "coverage",
+    "rights",
+)
 DCTERMS = "dcterms."  # prefix of DCMI terms (written in the dcterms namespace)
 OTHER = "other."  # prefix of columns that are neither Dublin Core nor archival, kept as given
 DCMI_TERMS = (
-    "abstract", "accessRights", "accrualMethod", "accrualPeriodicity", "accrualPolicy", "alternative", "audience",
-    "available", "bibliographicCitation", "conformsTo", "contributor", "coverage", "created", "creator", "date",
-    "dateAccepted", "dateCopyrighted", "dateSubmitted", "description", "educationLevel", "extent", "format",
-    "hasFormat", "hasPart", "hasVersion", "identifier", "instructionalMethod", "isFormatOf", "isPartOf",
-    "isReferencedBy", "isReplacedBy", "isRequiredBy", "issued", "isVersionOf", "language", "license", "mediator",
-    "medium", "modified", "provenance", "publisher", "references", "relation", "replaces", "requires", "rights",
-    "rightsHolder", "source", "spatial", "subject", "tableOfContents", "temporal", "title", "type", "valid")
+    "abstract",
+    "accessRights",
+    "accrualMethod",
+    "accrualPeriodicity",
+    "accrualPolicy",
+    "alternative",
+    "audience",
+    "available",
+    "bibliographicCitation",
+    "conformsTo",
+    "contributor",
+    "coverage",
+    "created",
+    "creator",
+    "date",
+    "dateAccepted",
+    "dateCopyrighted",
+    "dateSubmitted",
+    "description",
+    "educationLevel",
+    "extent",
+    "format",
+    "hasFormat",
+    "hasPart",
+    "hasVersion",
+    "identifier",
+    "instructionalMethod",
+    "isFormatOf",
+    "isPartOf",
+    "isReferencedBy",
+    "isReplacedBy",
+    "isRequiredBy",
+    "issued",
+    "isVersionOf",
+    "language",
+    "license",
+    "mediator",
+    "medium",
+    "modified",
+    "provenance",
+    "publisher",
+    "references",
+    "relation",
+    "replaces",
+    "requires",
+    "rights",
+    "rightsHolder",
+    "source",
+    "spatial",
+    "subject",
+    "tableOfContents",
+    "temporal",
+    "title",
+    "type",
+    "valid",
+)
 _TERMS_BY_LOWER = {term.lower(): term for term in DCMI_TERMS}
 WINDOWS_ABSOLUTE = re.compile(r"^([A-Za-z]:([\\/]|$)|\\)")  # C:\…, C:/…, \…, \\server\…
 
@@ -91,8 +161,9 @@ def read_csv_text(path: Path) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise TransferError(f"{path}: line {line} is not UTF-8 text",
-                            hint="Save the spreadsheet as CSV UTF-8, then ingest again.") from None
+        raise TransferError(
+            f"{path}: line {line} is not UTF-8 text", hint="Save the spreadsheet as CSV UTF-8, then ingest again."
+        ) from None
 
 
 def unsafe_path(path: str, windows: bool = True) -> str:
@@ -109,8 +180,10 @@ def _not_found(filename: str, files: set[str], folders: set[str]) -> str:
     """Why a row's filename names nothing: not there at all, or there but not written as ``objects/…``."""
     bare = filename.strip().replace("\\", "/").strip("/").removeprefix("./")
     if objects_path(filename) is None and (bare in files or bare in folders):
-        return (f"filename {filename!r} does not start with objects/ — the transfer holds it as "
-                f"'objects/{bare}', the way Archivematica's metadata.csv names it")
+        return (
+            f"filename {filename!r} does not start with objects/ — the transfer holds it as "
+            f"'objects/{bare}', the way Archivematica's metadata.csv names it"
+        )
     return f"filename {filename!r} is not in the transfer"
 
 
@@ -119,7 +192,7 @@ def objects_path(name: str) -> str | None:
     cleaned = name.strip().replace("\\", "/").strip("/")
     if cleaned == "objects":
         return ""
-    return cleaned[len("objects/"):] if cleaned.startswith("objects/") else None
+    return cleaned[len("objects/") :] if cleaned.startswith("objects/") else None
 
 
 def element_for(column: str) -> str | None:
@@ -141,9 +214,11 @@ def kept_element(column: str) -> str:
 
 def unknown_column_warning(where: str, column: str) -> str:
     """The warning for a column that is neither Dublin Core nor archival."""
-    return (f"{where} {column!r} is not a Dublin Core element, DCMI term or archival column (filename, dc.title, "
-            "…, dcterms.isPartOf, …, reference, level, parent, closure); its values are kept as given, as other "
-            "metadata in the METS")
+    return (
+        f"{where} {column!r} is not a Dublin Core element, DCMI term or archival column (filename, dc.title, "
+        "…, dcterms.isPartOf, …, reference, level, parent, closure); its values are kept as given, as other "
+        "metadata in the METS"
+    )
 
 
 def csv_entries(path: Path, warnings: list[str], label: str | None = None) -> list[Entry]:
@@ -154,12 +229,16 @@ def csv_entries(path: Path, warnings: list[str], label: str | None = None) -> li
         raise TransferError(f"{path}: is empty", hint="It needs a header row with a 'filename' column.")
     header = [column.strip() for column in rows[0]]
     if "filename" not in [column.lower() for column in header]:
-        raise TransferError(f"{path}: row 1 has no 'filename' column",
-                            hint="The first column names the files and folders described, e.g. objects/letters/1.pdf.")
+        raise TransferError(
+            f"{path}: row 1 has no 'filename' column",
+            hint="The first column names the files and folders described, e.g. objects/letters/1.pdf.",
+        )
     index = [column.lower() for column in header].index("filename")
-    warnings += [unknown_column_warning(f"{source}: row 1: column {number}", column)
-                 for number, column in enumerate(header, start=1)
-                 if number - 1 != index and column and element_for(column) is None]
+    warnings += [
+        unknown_column_warning(f"{source}: row 1: column {number}", column)
+        for number, column in enumerate(header, start=1)
+        if number - 1 != index and column and element_for(column) is None
+    ]
     entries = []
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -170,22 +249,26 @@ def csv_entries(path: Path, warnings: list[str], label: str | None = None) -> li
             if position != index and cell.strip():
                 cells.append((column, cell.strip()))
                 if position >= len(header) or not header[position]:
-                    warnings.append(f"{source}: row {number}: a value in column {position + 1}, which has no "
-                                    f"heading; kept as given under {column!r}")
+                    warnings.append(
+                        f"{source}: row {number}: a value in column {position + 1}, which has no "
+                        f"heading; kept as given under {column!r}"
+                    )
         filename = row[index].strip() if index < len(row) else ""
         entries.append(Entry(path, source, f"row {number}", filename, tuple(cells)))
     return entries
 
 
-def read_metadata_csv(path: Path, files: set[str], folders: set[str], warnings: list[str] | None = None
-                      ) -> list[Description]:
+def read_metadata_csv(
+    path: Path, files: set[str], folders: set[str], warnings: list[str] | None = None
+) -> list[Description]:
     """Descriptions from ``path``; ``files`` and ``folders`` are the transfer's relative paths."""
     warnings = warnings if warnings is not None else []
     return describe(str(path), csv_entries(path, warnings), files, folders, warnings)
 
 
-def describe(name: str, entries: list[Entry], files: set[str], folders: set[str], warnings: list[str]
-             ) -> list[Description]:
+def describe(
+    name: str, entries: list[Entry], files: set[str], folders: set[str], warnings: list[str]
+) -> list[Description]:
     """Check entries (from one or more metadata files, ``name`` naming them) against the transfer's paths and
     each other; TransferError listing every problem by row, warnings for what is kept as given."""
     problems: list[Problem] = []
@@ -194,13 +277,23 @@ def describe(name: str, entries: list[Entry], files: set[str], folders: set[str]
     seen: dict[str, Entry] = {}
     for entry in entries:
         if reason := unsafe_path(entry.filename):
-            problems.append(Problem(entry.problem_at, f"filename {entry.filename!r} is an unsafe path: {reason}",
-                                    expected="objects/… naming a file or folder of the transfer"))
+            problems.append(
+                Problem(
+                    entry.problem_at,
+                    f"filename {entry.filename!r} is an unsafe path: {reason}",
+                    expected="objects/… naming a file or folder of the transfer",
+                )
+            )
             continue
         target = _target(entry.filename, files, folders)
         if target is None:
-            problems.append(Problem(entry.problem_at, _not_found(entry.filename, files, folders),
-                                    expected="objects/… naming a file or folder of the transfer"))
+            problems.append(
+                Problem(
+                    entry.problem_at,
+                    _not_found(entry.filename, files, folders),
+                    expected="objects/… naming a file or folder of the transfer",
+                )
+            )
             continue
         if target in seen:
             before = seen[target]
@@ -215,8 +308,11 @@ def describe(name: str, entries: list[Entry], files: set[str], folders: set[str]
         described.append(entry)
     problems += _hierarchy_problems(descriptions, described)
     if problems:
-        raise TransferError(f"{name}: {len(problems)} problem(s) in the metadata", details=problems[:50],
-                            hint="Correct the spreadsheet; nothing has been stored.")
+        raise TransferError(
+            f"{name}: {len(problems)} problem(s) in the metadata",
+            details=problems[:50],
+            hint="Correct the spreadsheet; nothing has been stored.",
+        )
     return descriptions
 
 
@@ -224,9 +320,11 @@ def canonical(values) -> tuple[tuple[str, str], ...]:
     """Dublin Core and DCMI terms in the order given, then columns of no standard (``other.*``) in the order
     given, then the archival ones in a fixed order — the order the METS keeps them in, section by section."""
     order = {ARCHIVAL + key: n for n, key in enumerate(("reference", "level", "parent", "closure"))}
-    return (*((e, v) for e, v in values if not e.startswith((ARCHIVAL, OTHER))),
-            *((e, v) for e, v in values if e.startswith(OTHER)),
-            *sorted(((e, v) for e, v in values if e.startswith(ARCHIVAL)), key=lambda pair: order[pair[0]]))
+    return (
+        *((e, v) for e, v in values if not e.startswith((ARCHIVAL, OTHER))),
+        *((e, v) for e, v in values if e.startswith(OTHER)),
+        *sorted(((e, v) for e, v in values if e.startswith(ARCHIVAL)), key=lambda pair: order[pair[0]]),
+    )
 
 
 def archival(values: tuple[tuple[str, str], ...]) -> dict[str, str]:
@@ -234,16 +332,18 @@ def archival(values: tuple[tuple[str, str], ...]) -> dict[str, str]:
     return {element.removeprefix(ARCHIVAL): value for element, value in values if element.startswith(ARCHIVAL)}
 
 
-def descriptions_from_csv(path: Path, files: set[str], folders: set[str], database, aip_id: str,
-                          warnings: list[str] | None = None) -> dict[str, tuple[tuple[str, str], ...]]:
+def descriptions_from_csv(
+    path: Path, files: set[str], folders: set[str], database, aip_id: str, warnings: list[str] | None = None
+) -> dict[str, tuple[tuple[str, str], ...]]:
     """The descriptions a metadata.csv gives for AIP ``aip_id`` (target -> values), checked against the
     reference codes the catalogue ``database`` holds; TransferError naming rows and problems."""
     described = read_metadata_csv(path, files, folders, warnings)
     return checked_descriptions(str(path), described, database, aip_id)
 
 
-def checked_descriptions(name: str, described: list[Description], database, aip_id: str
-                         ) -> dict[str, tuple[tuple[str, str], ...]]:
+def checked_descriptions(
+    name: str, described: list[Description], database, aip_id: str
+) -> dict[str, tuple[tuple[str, str], ...]]:
     """Descriptions (target -> values) once their reference codes are checked against the catalogue."""
     from preservation.catalogue.references import held_references
 
@@ -261,15 +361,23 @@ def check_references(path: Path | str, descriptions: list[Description], held: di
         unit = archival(description.values)
         where = f"{path}: {'objects/' + description.target if description.target else 'objects'}"
         if unit.get("reference") and held.get(unit["reference"], aip_id) != aip_id:
-            problems.append(Problem(where, f"reference {unit['reference']!r} is already used by AIP "
-                                    f"{held[unit['reference']]}"))
+            problems.append(
+                Problem(where, f"reference {unit['reference']!r} is already used by AIP {held[unit['reference']]}")
+            )
     for parent in sorted(parents_elsewhere(descriptions) - set(held)):
-        problems.append(Problem(f"{path}", f"parent {parent!r} is not described in the spreadsheet or the archive",
-                                expected="the reference code of a unit above, described here or ingested before"))
+        problems.append(
+            Problem(
+                f"{path}",
+                f"parent {parent!r} is not described in the spreadsheet or the archive",
+                expected="the reference code of a unit above, described here or ingested before",
+            )
+        )
     if problems:
-        raise TransferError(f"{path}: {len(problems)} problem(s) in the archival description", details=problems[:50],
-                            hint="Correct the spreadsheet (or ingest the parent collection first); nothing has been "
-                                 "stored.")
+        raise TransferError(
+            f"{path}: {len(problems)} problem(s) in the archival description",
+            details=problems[:50],
+            hint="Correct the spreadsheet (or ingest the parent collection first); nothing has been stored.",
+        )
 
 
 def references_named(descriptions: list[Description]) -> set[str]:
@@ -292,14 +400,21 @@ def _archival_problems(where: str, values: tuple[tuple[str, str], ...]) -> list[
         if sum(1 for e, _ in values if e == element) > 1:
             problems.append(Problem(where, f"the {element.removeprefix(ARCHIVAL)} column is given twice"))
     if unit and not unit.get("reference"):
-        problems.append(Problem(where, "a level, parent or closure needs a reference code",
-                                expected="a reference column value"))
+        problems.append(
+            Problem(where, "a level, parent or closure needs a reference code", expected="a reference column value")
+        )
     if unit.get("level") and unit["level"].lower() not in LEVELS:
-        problems.append(Problem(where, f"level {unit['level']!r} is not a level of description",
-                                expected=", ".join(LEVELS)))
+        problems.append(
+            Problem(where, f"level {unit['level']!r} is not a level of description", expected=", ".join(LEVELS))
+        )
     if unit.get("closure") and unit["closure"] not in CLOSURE_KINDS:
-        problems.append(Problem(where, f"closure {unit['closure']!r} is not a kind the closure policy knows",
-                                expected=", ".join(CLOSURE_KINDS)))
+        problems.append(
+            Problem(
+                where,
+                f"closure {unit['closure']!r} is not a kind the closure policy knows",
+                expected=", ".join(CLOSURE_KINDS),
+            )
+        )
     if unit.get("parent") and unit.get("parent") == unit.get("reference"):
         problems.append(Problem(where, f"{unit['reference']!r} is its own parent"))
     return problems
@@ -317,11 +432,18 @@ def _date_problems(entry: Entry, values: tuple[tuple[str, str], ...], warnings: 
             parse_date(value)
         except NotADate as exc:
             if position == 0 and archival(values).get("reference"):
-                problems.append(Problem(entry.problem_at, f"dc.date: {exc}; this unit's closure (and that of "
-                                        "what is below it) counts from its date, so it must be readable"))
+                problems.append(
+                    Problem(
+                        entry.problem_at,
+                        f"dc.date: {exc}; this unit's closure (and that of "
+                        "what is below it) counts from its date, so it must be readable",
+                    )
+                )
             else:
-                warnings.append(f"{entry.warning_at}: dc.date {value!r} is not an EDTF date; kept as given and "
-                                "searched as text (not used for date filters)")
+                warnings.append(
+                    f"{entry.warning_at}: dc.date {value!r} is not an EDTF date; kept as given and "
+                    "searched as text (not used for date filters)"
+                )
     return problems
 
 
@@ -334,8 +456,9 @@ def _hierarchy_problems(descriptions: list[Description], entries: list[Entry]) -
         if not reference:
             continue
         if reference in entry_of:
-            problems.append(Problem(entry.problem_at, f"reference {reference!r} is used again "
-                                    f"({entry_of[reference].label})"))
+            problems.append(
+                Problem(entry.problem_at, f"reference {reference!r} is used again ({entry_of[reference].label})")
+            )
             continue
         entry_of[reference], parent_of[reference] = entry, unit.get("parent", "")
     for reference, entry in entry_of.items():

@@ -29,8 +29,9 @@ def read_json(path: Path) -> object:
     except json.JSONDecodeError as exc:
         raise TransferError(f"{path}: line {exc.lineno} column {exc.colno}: not JSON ({exc.msg})", hint=HINT) from None
     except RecursionError:
-        raise TransferError(f"{path}: nested too deeply to be metadata (arrays or objects within each other "
-                            "thousands deep)", hint=HINT) from None
+        raise TransferError(
+            f"{path}: nested too deeply to be metadata (arrays or objects within each other thousands deep)", hint=HINT
+        ) from None
 
 
 def json_entries(path: Path, warnings: list[str], label: str | None = None) -> list[Entry]:
@@ -39,14 +40,17 @@ def json_entries(path: Path, warnings: list[str], label: str | None = None) -> l
     source = label or display_name(path)
     data = read_json(path)
     if not isinstance(data, list):
-        raise TransferError(f"{path}: is not a JSON array of objects",
-                            hint='Write [{"filename": "objects/…", "dc.title": "…"}, …].')
+        raise TransferError(
+            f"{path}: is not a JSON array of objects", hint='Write [{"filename": "objects/…", "dc.title": "…"}, …].'
+        )
     entries, warned = [], set()
     for number, item in enumerate(data, start=1):
         where = f"{path}: object {number}"
         if not isinstance(item, dict) or not isinstance(item.get("filename"), str) or not item["filename"].strip():
-            raise TransferError(f"{where}: needs a \"filename\" naming objects/…",
-                                hint='Each object is {"filename": "objects/…", "dc.title": "…", …}.')
+            raise TransferError(
+                f'{where}: needs a "filename" naming objects/…',
+                hint='Each object is {"filename": "objects/…", "dc.title": "…", …}.',
+            )
         cells = []
         for key, value in item.items():
             if key == "filename":

@@ -60,8 +60,9 @@ def targets_for(settings: Settings, puid: str) -> list[tuple[str, str]]:
     return wanted
 
 
-def migrate(settings: Settings, database: Database, puid: str, archivist: str = "", dry_run: bool = False,
-            progress=None) -> list[Migration]:
+def migrate(
+    settings: Settings, database: Database, puid: str, archivist: str = "", dry_run: bool = False, progress=None
+) -> list[Migration]:
     """Bring every AIP holding originals of ``puid`` up to today's format policy."""
     wanted = targets_for(settings, puid)
     with database.session() as session:
@@ -75,8 +76,15 @@ def migrate(settings: Settings, database: Database, puid: str, archivist: str = 
     return results
 
 
-def _migrate_aip(settings: Settings, database: Database, aip_id: str, puid: str, wanted: list[tuple[str, str]],
-                 archivist: str, dry_run: bool) -> Migration:
+def _migrate_aip(
+    settings: Settings,
+    database: Database,
+    aip_id: str,
+    puid: str,
+    wanted: list[tuple[str, str]],
+    archivist: str,
+    dry_run: bool,
+) -> Migration:
     aip, files, events, agents, descriptions, rights, replicas = load_aip_record(database, aip_id)
     have = {f.path for f in files}
     converters = registry()
@@ -109,8 +117,10 @@ def _migrate_aip(settings: Settings, database: Database, aip_id: str, puid: str,
             with first.open(f"{replicas[0].object_root}/{content[source.path]}") as stream, local.open("wb") as out:
                 digests, _ = hash_stream(stream, ("sha512",), sink=out.write)
             if digests["sha512"] != source.sha512:
-                raise PackageError(f"AIP {aip.id}: {source.path} in {replicas[0].location} does not match its "
-                                   "recorded digest", hint="Run preserve audit (it repairs from a good copy).")
+                raise PackageError(
+                    f"AIP {aip.id}: {source.path} in {replicas[0].location} does not match its recorded digest",
+                    hint="Run preserve audit (it repairs from a good copy).",
+                )
             jobs.append(Job(local, target, work_dir / "bag" / logical, source.format.mime_type))
         new_records, new_events, payload = _convert(jobs, planned, records, aip.id, signatures, result)
         if not new_records:
@@ -122,21 +132,31 @@ def _migrate_aip(settings: Settings, database: Database, aip_id: str, puid: str,
         for event in [*events, *new_events]:
             by_file.setdefault(event.file_id, []).append(event)
         title = next((v for k, v in descriptions.get("", ()) if k == "title"), "") or aip.title
-        header = MetsHeader(aip.id, title, timestamp(), settings.archive_name, f"{SOFTWARE_NAME} {software_version()}",
-                            aip.bag_name, descriptions, tuple(rights.get("", ())))
+        header = MetsHeader(
+            aip.id,
+            title,
+            timestamp(),
+            settings.archive_name,
+            f"{SOFTWARE_NAME} {software_version()}",
+            aip.bag_name,
+            descriptions,
+            tuple(rights.get("", ())),
+        )
         all_files = sorted([*files, *new_records], key=lambda f: f.path)
 
         def mets_files() -> Iterator[MetsFile]:
             for record in all_files:
-                yield MetsFile(record, tuple(by_file.get(record.id, ())),
-                               tuple(rights.get(record.path.removeprefix("data/objects/"), ())))
+                yield MetsFile(
+                    record,
+                    tuple(by_file.get(record.id, ())),
+                    tuple(rights.get(record.path.removeprefix("data/objects/"), ())),
+                )
 
         all_agents = {**agents, **{a.id: a for a in records.agents.values()}}
         with mets_path.open("wb") as out:
             write_mets(out, header, all_agents.values(), by_file.get("", []), mets_files)
         message = f"Migration: format policy applied to {len(payload)} file(s) of {puid}"
-        stored = store_version(settings, aip, replicas, bag, mets_path, [], new_agents["person"].name, payload,
-                               message)
+        stored = store_version(settings, aip, replicas, bag, mets_path, [], new_agents["person"].name, payload, message)
     for replica in replicas:  # read every new file back from every location before the catalogue points at it
         storage = open_location(settings.location(replica.location))
         inventory = read_inventory(storage, replica.object_root)
@@ -147,19 +167,22 @@ def _migrate_aip(settings: Settings, database: Database, aip_id: str, puid: str,
         catalogue.upsert_agents(session, all_agents.values())
         catalogue.add_files(session, new_records)
         catalogue.record_events(session, new_events)
-        catalogue.set_aip_version(session, aip.id, stored.version, stored.mets_sha512, len(all_files),
-                                  sum(f.size for f in all_files))
+        catalogue.set_aip_version(
+            session, aip.id, stored.version, stored.mets_sha512, len(all_files), sum(f.size for f in all_files)
+        )
     for replica in replicas:
-        seal_copy(database, open_location(settings.location(replica.location)), replica.location,
-                  replica.object_root, aip.id)
+        seal_copy(
+            database, open_location(settings.location(replica.location)), replica.location, replica.object_root, aip.id
+        )
     closure = load_closure_policy(settings.policies_path)  # the new copies take their sources' access
     refresh_access(database, closure.evaluate, closure.default(), [aip.id])
     result.version = stored.version
     return result
 
 
-def _convert(jobs: list[Job], planned: list, records: TransferRecords, aip_id: str, signatures: Path | None,
-             result: Migration) -> tuple[list[FileRecord], list[Event], dict[str, Path]]:
+def _convert(
+    jobs: list[Job], planned: list, records: TransferRecords, aip_id: str, signatures: Path | None, result: Migration
+) -> tuple[list[FileRecord], list[Event], dict[str, Path]]:
     """Run the conversions; identify, validate and digest what they made; the records and events of each."""
     by_job = {id(job): plan for job, plan in zip(jobs, planned, strict=True)}
     validator = Validator()
@@ -169,18 +192,43 @@ def _convert(jobs: list[Job], planned: list, records: TransferRecords, aip_id: s
             job, tool, when = done.job, done.tool, timestamp()
             source, role, target, logical = by_job[id(job)]
             if done.message:
-                failed = JournalFile(0, "", source.path, source.path, source.id, source.size, 0,
-                                     conversion_problems=((role, target, tool, done.message, when),))
+                failed = JournalFile(
+                    0,
+                    "",
+                    source.path,
+                    source.path,
+                    source.id,
+                    source.size,
+                    0,
+                    conversion_problems=((role, target, tool, done.message, when),),
+                )
                 new_events += [e for e in records.file_events(failed) if e.outcome == "failure"]
                 result.failed.append(f"{source.path}: {done.message}")
                 continue
             with job.output.open("rb") as handle:
                 digests, size = hash_stream(handle, ("sha256", "sha512"))
             validation = validator.validate(job.output, done.format)
-            item = JournalFile(0, str(job.output), logical.removeprefix("data/"), logical,
-                               file_uuid(aip_id, logical), size, 0, digests["sha256"], digests["sha512"], done.format,
-                               when, when, timestamp(), validation, timestamp(), role=role,
-                               derived_from=source.id, derivation=f"{tool}|{target}", derived_at=when)
+            item = JournalFile(
+                0,
+                str(job.output),
+                logical.removeprefix("data/"),
+                logical,
+                file_uuid(aip_id, logical),
+                size,
+                0,
+                digests["sha256"],
+                digests["sha512"],
+                done.format,
+                when,
+                when,
+                timestamp(),
+                validation,
+                timestamp(),
+                role=role,
+                derived_from=source.id,
+                derivation=f"{tool}|{target}",
+                derived_at=when,
+            )
             if validation.tool:
                 records.tool_agent(validation.tool)
             new_records.append(records.file_record(item))

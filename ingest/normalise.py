@@ -43,14 +43,18 @@ def plan(journal: Journal, policy: FormatPolicy) -> list[Planned]:
         rule = policy.rule_for(item.format.puid)
         if rule.preservation != KEEP and (item.file_id, "preservation") not in done:
             wanted.append(Planned(item, "preservation", rule.preservation))
-        if (policy.access_copies == "ingest" and rule.access not in (ORIGINAL, NONE)
-                and (item.file_id, "access") not in done):
+        if (
+            policy.access_copies == "ingest"
+            and rule.access not in (ORIGINAL, NONE)
+            and (item.file_id, "access") not in done
+        ):
             wanted.append(Planned(item, "access", rule.access))
     return wanted
 
 
-def normalise(journal: Journal, policy: FormatPolicy, staging: Path, aip_id: str,
-              signatures: Path | None = None) -> tuple[int, int]:
+def normalise(
+    journal: Journal, policy: FormatPolicy, staging: Path, aip_id: str, signatures: Path | None = None
+) -> tuple[int, int]:
     """Make the planned derivatives and add them to the journal; return (made, failed)."""
     wanted = plan(journal, policy)
     if not wanted:
@@ -69,17 +73,27 @@ def normalise(journal: Journal, policy: FormatPolicy, staging: Path, aip_id: str
         job, planned, when = done.job, by_job[id(done.job)], timestamp()
         if done.message:
             failed += 1
-            journal.add_conversion_problem(planned.item.idx, (planned.role, job.target, done.tool, done.message,
-                                                              when))
-            problems.append(Problem(planned.item.relative, f"no {planned.role} copy as {job.target}",
-                                    found=done.message))
+            journal.add_conversion_problem(planned.item.idx, (planned.role, job.target, done.tool, done.message, when))
+            problems.append(
+                Problem(planned.item.relative, f"no {planned.role} copy as {job.target}", found=done.message)
+            )
             continue
         logical = f"{DERIVATIVES}/{planned.role}/{job.output.relative_to(staging / 'derivatives' / planned.role)}"
-        journal.add_derivative(planned.item, job.output, logical, file_uuid(aip_id, logical), planned.role,
-                               f"{done.tool}|{job.target}", when)
+        journal.add_derivative(
+            planned.item,
+            job.output,
+            logical,
+            file_uuid(aip_id, logical),
+            planned.role,
+            f"{done.tool}|{job.target}",
+            when,
+        )
         made += 1
     if problems and policy.on_failure == "stop":
-        raise TransferError(f"{len(problems)} conversion(s) failed and the format policy stops the transfer",
-                            hint="Fix or remove the files, or set on_failure = \"continue\" in the format policy; "
-                                 "nothing has been stored.", details=problems)
+        raise TransferError(
+            f"{len(problems)} conversion(s) failed and the format policy stops the transfer",
+            hint='Fix or remove the files, or set on_failure = "continue" in the format policy; '
+            "nothing has been stored.",
+            details=problems,
+        )
     return made, failed

@@ -54,26 +54,43 @@ class Package:
         """Write the METS from the journal into staging, then store it in every location."""
         path = self.staging / "bag" / self.mets_path
         path.parent.mkdir(parents=True)
-        header = MetsHeader(self.aip_id, self.title, timestamp(), self.archive_name,
-                            f"{SOFTWARE_NAME} {software_version()}", self.bag_name, self.descriptions,
-                            tuple(self.rights.get("", ())),
-                            tuple(logical for logical, _ in self.journal.empty_folders()),
-                            {target: tuple(ids) for target, ids in self.identifiers.items()})
+        header = MetsHeader(
+            self.aip_id,
+            self.title,
+            timestamp(),
+            self.archive_name,
+            f"{SOFTWARE_NAME} {software_version()}",
+            self.bag_name,
+            self.descriptions,
+            tuple(self.rights.get("", ())),
+            tuple(logical for logical, _ in self.journal.empty_folders()),
+            {target: tuple(ids) for target, ids in self.identifiers.items()},
+        )
 
         def files() -> Iterator[MetsFile]:
             for item in self.journal.files():
                 target = item.logical.removeprefix("data/objects/")
-                yield MetsFile(self.records.file_record(item), self.records.file_events(item),
-                               tuple(self.rights.get(target, ())), tuple(self.identifiers.get(target, ())))
+                yield MetsFile(
+                    self.records.file_record(item),
+                    self.records.file_events(item),
+                    tuple(self.rights.get(target, ())),
+                    tuple(self.identifiers.get(target, ())),
+                )
 
         with path.open("wb") as out:
-            write_mets(out, header, self.records.agents.values(),
-                       [self.records.start_event(self.created), *self.aip_events], files,
-                       lambda: (self.records.file_record(item) for item in self.journal.files()))
+            write_mets(
+                out,
+                header,
+                self.records.agents.values(),
+                [self.records.start_event(self.created), *self.aip_events],
+                files,
+                lambda: (self.records.file_record(item) for item in self.journal.files()),
+            )
         return self._store_staged(path, self.mets_path)
 
     def store_tag_files(self, mets: BagEntry, transfer_id: str) -> None:
         """Write bagit.txt, bag-info.txt, manifests and tag manifests from the journal's digests; store them."""
+
         def payload() -> Iterator[BagEntry]:
             for item in self.journal.files():
                 yield BagEntry(item.logical, item.size, item.sha256, item.sha512)
@@ -98,10 +115,13 @@ class Package:
         inventory = self.staging / "inventory.json"
         with inventory.open("wb") as out:
             write_inventory(
-                out, urn(self.aip_id),
+                out,
+                urn(self.aip_id),
                 (InventoryEntry(digest, _content(paths), tuple(paths)) for digest, paths in self.journal.by_sha512()),
-                created=_ocfl_time(self.created), message=f"Ingest of {self.title}",
-                user_name=user_name, user_address=f"urn:preserve:archivist:{_uri_safe(user_name)}",
+                created=_ocfl_time(self.created),
+                message=f"Ingest of {self.title}",
+                user_name=user_name,
+                user_address=f"urn:preserve:archivist:{_uri_safe(user_name)}",
                 fixity_sha256=((digest, _content(paths)) for digest, paths in self.journal.by_sha256()),
             )
         for obj in self.objects:

@@ -133,8 +133,9 @@ def ingest(
     format_policy = load_format_policy(settings.policies_path)  # a broken policy stops us before anything starts
     checks = load_checks_policy(settings.policies_path)
     closure = load_closure_policy(settings.policies_path)
-    previous = (settings.staging_dir / request.resume if request.resume
-                else staging_area.resumable(settings.staging_dir, given))
+    previous = (
+        settings.staging_dir / request.resume if request.resume else staging_area.resumable(settings.staging_dir, given)
+    )
     if previous is not None:  # an ingest of the same source was killed: finish it, never start a second AIP
         staging, lock = previous, staging_area.hold(previous, existing=True)
         journal = Journal(staging / "journal.sqlite")
@@ -164,17 +165,34 @@ def ingest(
             _record_failure(database, transfer_id, exc, kept=False)
             raise
         journal = Journal(staging / "journal.sqlite")
-        journal.set_meta(source=str(given.resolve()), aip_id=aip_id, started=started, transfer=transfer.to_json(),
-                         request=json.dumps({"title": request.title, "archivist": request.archivist,
-                                             "metadata": str(request.metadata or ""),
-                                             "rights": str(request.rights or "")}))
+        journal.set_meta(
+            source=str(given.resolve()),
+            aip_id=aip_id,
+            started=started,
+            transfer=transfer.to_json(),
+            request=json.dumps(
+                {
+                    "title": request.title,
+                    "archivist": request.archivist,
+                    "metadata": str(request.metadata or ""),
+                    "rights": str(request.rights or ""),
+                }
+            ),
+        )
         meta = {}
     signatures = active_signature_file(settings.home)
-    records = TransferRecords(transfer_id, aip_id, given.name, settings.replication,
-                              make_agents(settings.archive_name, request.archivist, signatures), transfer.kind,
-                              checks.flag_for_review)
-    package = Package(aip_id, request.title or _default_title(given), started, settings.archive_name,
-                      staging, journal, [], records)
+    records = TransferRecords(
+        transfer_id,
+        aip_id,
+        given.name,
+        settings.replication,
+        make_agents(settings.archive_name, request.archivist, signatures),
+        transfer.kind,
+        checks.flag_for_review,
+    )
+    package = Package(
+        aip_id, request.title or _default_title(given), started, settings.archive_name, staging, journal, [], records
+    )
     try:
         progress.stage("Checking the transfer")
         if "scanned" in meta:
@@ -189,9 +207,16 @@ def ingest(
         rights_csv = request.rights or transfer.rights_csv
         extra = extra_algorithms(transfer.checksums)
         files, folders = _paths(journal)
-        described = read_transfer_metadata(metadata_csv, rights_csv, files, folders, database, aip_id,
-                                           metadata_json=transfer.metadata_json,
-                                           identifiers_json=transfer.identifiers_json)
+        described = read_transfer_metadata(
+            metadata_csv,
+            rights_csv,
+            files,
+            folders,
+            database,
+            aip_id,
+            metadata_json=transfer.metadata_json,
+            identifiers_json=transfer.identifiers_json,
+        )
         package.descriptions, package.rights = described.descriptions, described.rights
         package.identifiers = described.identifiers
         warnings = [*_not_applied(transfer, request), *described.warnings]
@@ -202,14 +227,17 @@ def ingest(
         if "virus" in meta:
             virus, virus_events = _virus_from(meta["virus"], records)
         else:
-            virus, virus_events = check_viruses(settings, journal, records, checks,
-                                                settings.home / "quarantine" / transfer_id)
+            virus, virus_events = check_viruses(
+                settings, journal, records, checks, settings.home / "quarantine" / transfer_id
+            )
             journal.set_meta(virus=_virus_to(virus, virus_events, records))
         package.aip_events += virus_events
         count, size = journal.totals()
         if count == 0:
-            raise TransferError(f"{given}: no file is left to ingest once infected files are left out",
-                                hint=f"The files are kept in {settings.home / 'quarantine' / transfer_id}.")
+            raise TransferError(
+                f"{given}: no file is left to ingest once infected files are left out",
+                hint=f"The files are kept in {settings.home / 'quarantine' / transfer_id}.",
+            )
         for name in settings.replication:
             storage = open_location(settings.location(name))
             ensure_storage_root(storage)
@@ -217,16 +245,25 @@ def ingest(
             if previous is not None:  # what the killed ingest had half-written (temp files, uploads) goes first
                 storage.abandoned_writes(0, remove=True, prefix=object_root(urn(aip_id)) + "/")
         progress.start(*journal.pending_totals())
-        _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
-                       previous is not None, extra)
+        _process_files(
+            settings, package, journal.pending_totals()[0], progress, signatures, checks, previous is not None, extra
+        )
         _stop_if_files_failed(journal, given)
         checksums_checked, noted = verify_depositor_checksums(journal, transfer, assertions, given)
         warnings += noted
         progress.stage("Normalising")
         if normalise(journal, format_policy, staging, aip_id, signatures)[0]:
             progress.stage("Storing derivatives")
-            _process_files(settings, package, journal.pending_totals()[0], progress, signatures, checks,
-                           previous is not None, extra)
+            _process_files(
+                settings,
+                package,
+                journal.pending_totals()[0],
+                progress,
+                signatures,
+                checks,
+                previous is not None,
+                extra,
+            )
             _stop_if_files_failed(journal, given)
         _apply_invalid_file_policy(format_policy, journal)
         duplicates = _find_duplicates(database, journal, aip_id)
@@ -265,11 +302,22 @@ def ingest(
     refresh_access(database, closure.evaluate, closure.default(), [aip_id])
     _record_end(database, transfer_id, "stored", files=count, size=size)
     return IngestReport(
-        aip_id=aip_id, title=package.title, bag_name=package.bag_name, files=records_count, bytes=size,
-        formats=formats, locations=list(settings.replication), seconds=_seconds_since(started),
+        aip_id=aip_id,
+        title=package.title,
+        bag_name=package.bag_name,
+        files=records_count,
+        bytes=size,
+        formats=formats,
+        locations=list(settings.replication),
+        seconds=_seconds_since(started),
         warnings=[*transfer.warnings, *warnings, *_renamed_warnings(renamed)],
-        duplicates=duplicates, virus_check=_virus_summary(virus), quarantined=virus.quarantined,
-        layout=transfer.layout, metadata_files=taken, empty_folders=empty, renamed=renamed,
+        duplicates=duplicates,
+        virus_check=_virus_summary(virus),
+        quarantined=virus.quarantined,
+        layout=transfer.layout,
+        metadata_files=taken,
+        empty_folders=empty,
+        renamed=renamed,
         checksums_checked=checksums_checked,
     )
 
@@ -277,17 +325,27 @@ def ingest(
 def _with_given_documents(transfer: Transfer, request: IngestRequest) -> Transfer:
     """The transfer with the spreadsheets given with the ingest (``--metadata``, ``--rights``) as parts of what
     came with the records: kept under metadata/submission/, identified, described and audited like the rest."""
-    given = [MetadataSource(str(Path(document).resolve()), f"data/metadata/submission/{Path(document).name}",
-                            f"(given with --{option}) {Path(document).name}")
-             for option, document in (("metadata", request.metadata), ("rights", request.rights)) if document]
+    given = [
+        MetadataSource(
+            str(Path(document).resolve()),
+            f"data/metadata/submission/{Path(document).name}",
+            f"(given with --{option}) {Path(document).name}",
+        )
+        for option, document in (("metadata", request.metadata), ("rights", request.rights))
+        if document
+    ]
     return replace(transfer, metadata=(*transfer.metadata, *given)) if given else transfer
 
 
 def _not_applied(transfer: Transfer, request: IngestRequest) -> list[str]:
     """A warning for each of the transfer's own spreadsheets that one given with the ingest stands in for."""
     pairs = (("--metadata", request.metadata, transfer.metadata_csv), ("--rights", request.rights, transfer.rights_csv))
-    return [f"{transfer.given_as(Path(own))}: kept, but not applied: the {Path(document).name} given with {option} "
-            "is applied instead" for option, document, own in pairs if document and own]
+    return [
+        f"{transfer.given_as(Path(own))}: kept, but not applied: the {Path(document).name} given with {option} "
+        "is applied instead"
+        for option, document, own in pairs
+        if document and own
+    ]
 
 
 def _resumed_request(settings: Settings, request: IngestRequest) -> IngestRequest:
@@ -296,18 +354,23 @@ def _resumed_request(settings: Settings, request: IngestRequest) -> IngestReques
     source = staging_area.source_of(area) if request.resume.strip("./") == request.resume else None
     if source is None:
         why = "is still running" if (area / "journal.sqlite").is_file() else "has no staging area left to resume"
-        raise NotFound(f"transfer {request.resume} {why}",
-                       hint="`preserve ingest status` lists ingests, and which of them can be resumed.")
+        raise NotFound(
+            f"transfer {request.resume} {why}",
+            hint="`preserve ingest status` lists ingests, and which of them can be resumed.",
+        )
     return replace(request, source=source)
 
 
 def _as_started(request: IngestRequest, meta: dict[str, str]) -> IngestRequest:
     """A resumed ingest keeps the title, archivist and CSVs it was started with, unless given again."""
     asked = json.loads(meta.get("request", "{}"))
-    return replace(request, title=request.title or asked.get("title", ""),
-                   archivist=request.archivist or asked.get("archivist", ""),
-                   metadata=request.metadata or (Path(asked["metadata"]) if asked.get("metadata") else None),
-                   rights=request.rights or (Path(asked["rights"]) if asked.get("rights") else None))
+    return replace(
+        request,
+        title=request.title or asked.get("title", ""),
+        archivist=request.archivist or asked.get("archivist", ""),
+        metadata=request.metadata or (Path(asked["metadata"]) if asked.get("metadata") else None),
+        rights=request.rights or (Path(asked["rights"]) if asked.get("rights") else None),
+    )
 
 
 def _virus_summary(virus: VirusOutcome) -> str:
@@ -318,47 +381,74 @@ def _virus_summary(virus: VirusOutcome) -> str:
     return f"{virus.scanner}" + (f"; {'; '.join(notes)}" if notes else "; every file clean")
 
 
-def _finish_registered(settings: Settings, database: Database, aip: Aip, staging: Path, lock, started: str
-                       ) -> IngestReport:
+def _finish_registered(
+    settings: Settings, database: Database, aip: Aip, staging: Path, lock, started: str
+) -> IngestReport:
     """An ingest killed between registration and sealing: seal every copy, remove the staging area."""
     with database.session() as session:
         replicas = catalogue.aip_replicas(session, aip.id)
         formats = catalogue.format_counts(session, aip.id)
     for replica in replicas:
-        seal_copy(database, open_location(settings.location(replica.location)), replica.location,
-                  replica.object_root, aip.id)
+        seal_copy(
+            database, open_location(settings.location(replica.location)), replica.location, replica.object_root, aip.id
+        )
     shutil.rmtree(staging, ignore_errors=True)
     lock.close()
     closure = load_closure_policy(settings.policies_path)
     refresh_access(database, closure.evaluate, closure.default(), [aip.id])
-    return IngestReport(aip.id, aip.title, aip.bag_name, aip.file_count, aip.total_bytes, formats,
-                        [r.location for r in replicas], _seconds_since(started))
+    return IngestReport(
+        aip.id,
+        aip.title,
+        aip.bag_name,
+        aip.file_count,
+        aip.total_bytes,
+        formats,
+        [r.location for r in replicas],
+        _seconds_since(started),
+    )
 
 
 def _renamed_warnings(renamed: list[tuple[str, str, bool]]) -> list[str]:
     """A warning per name clash, and one for all the names the renaming rule changed (names as given, escaped)."""
-    clashes = [f"{given}: its name is taken by another file once the renaming rule is applied "
-               f"(or ignoring upper/lower case); stored as {stored}" for given, stored, taken in renamed if taken]
+    clashes = [
+        f"{given}: its name is taken by another file once the renaming rule is applied "
+        f"(or ignoring upper/lower case); stored as {stored}"
+        for given, stored, taken in renamed
+        if taken
+    ]
     ruled = [(given, stored) for given, stored, taken in renamed if not taken]
     if not ruled:
         return clashes
     given, stored = ruled[0]
-    return [*clashes, f"{len(ruled)} file name(s) changed by the renaming rule ({RENAMING_RULE}), e.g. "
-            f"{given} stored as {stored}; each has a filename change event, and "
-            f"`--json` lists them all under 'renamed'"]
+    return [
+        *clashes,
+        f"{len(ruled)} file name(s) changed by the renaming rule ({RENAMING_RULE}), e.g. "
+        f"{given} stored as {stored}; each has a filename change event, and "
+        f"`--json` lists them all under 'renamed'",
+    ]
 
 
 def _virus_to(virus: VirusOutcome, events: list[Event], records: TransferRecords) -> str:
     agent = records.agents.get("virus")
-    return json.dumps({"outcome": dataclasses.asdict(virus), "events": [dataclasses.asdict(e) for e in events],
-                       "agent": dataclasses.asdict(agent) if agent else None})
+    return json.dumps(
+        {
+            "outcome": dataclasses.asdict(virus),
+            "events": [dataclasses.asdict(e) for e in events],
+            "agent": dataclasses.asdict(agent) if agent else None,
+        }
+    )
 
 
 def _virus_from(text: str, records: TransferRecords) -> tuple[VirusOutcome, list[Event]]:
     data = json.loads(text)
     outcome = data["outcome"]
-    virus = VirusOutcome(outcome["performed"], outcome["scanner"], outcome["reason"],
-                         [tuple(q) for q in outcome["quarantined"]], outcome["not_scanned"])
+    virus = VirusOutcome(
+        outcome["performed"],
+        outcome["scanner"],
+        outcome["reason"],
+        [tuple(q) for q in outcome["quarantined"]],
+        outcome["not_scanned"],
+    )
     if data["agent"]:
         records.agents["virus"] = Agent(**data["agent"])
     return virus, [Event(**{**e, "agent_ids": tuple(e["agent_ids"])}) for e in data["events"]]
@@ -398,15 +488,27 @@ def _default_title(given: Path) -> str:
 
 
 def _process_files(
-    settings: Settings, package: Package, count: int, progress: Progress, signatures: Path | None,
-    checks: ChecksPolicy, resuming: bool = False, extra_digests: tuple[str, ...] = (),
+    settings: Settings,
+    package: Package,
+    count: int,
+    progress: Progress,
+    signatures: Path | None,
+    checks: ChecksPolicy,
+    resuming: bool = False,
+    extra_digests: tuple[str, ...] = (),
 ) -> None:
     workers = settings.workers if count >= SMALL_TRANSFER else 1
-    setup = WorkerSetup(tuple(settings.location(n) for n in settings.replication), urn(package.aip_id), signatures,
-                        personal_data_kinds=checks.sensitive_kinds if checks.scan_sensitive else (),
-                        personal_data_max_bytes=checks.sensitive_max_bytes, resuming=resuming,
-                        file_time_limit=settings.executor_file_time_limit,
-                        file_retries=settings.executor_file_retries, extra_digests=extra_digests)
+    setup = WorkerSetup(
+        tuple(settings.location(n) for n in settings.replication),
+        urn(package.aip_id),
+        signatures,
+        personal_data_kinds=checks.sensitive_kinds if checks.scan_sensitive else (),
+        personal_data_max_bytes=checks.sensitive_max_bytes,
+        resuming=resuming,
+        file_time_limit=settings.executor_file_time_limit,
+        file_retries=settings.executor_file_retries,
+        extra_digests=extra_digests,
+    )
     journal = package.journal
     if settings.executor_kind == "celery":
         from ingest.tasks import CeleryExecutor
@@ -433,16 +535,26 @@ def _stop_if_files_failed(journal: Journal, given: Path) -> None:
         raise IngestIncomplete(
             f"{given}: {len(failures)} file(s) could not be processed; the other files are stored and kept",
             hint="`preserve ingest status` shows each error and traceback. Run the same ingest again (or "
-                 "`preserve ingest --resume TRANSFER`) to try those files again and finish the AIP.",
+            "`preserve ingest --resume TRANSFER`) to try those files again and finish the AIP.",
             details=[Problem(f.relative, f.error, found=f"{f.attempts} attempt(s)") for f in failures[:50]],
         )
 
 
-def _record_start(settings: Settings, database: Database, transfer_id: str, aip_id: str, given: Path,
-                  title: str, started: str) -> None:
+def _record_start(
+    settings: Settings, database: Database, transfer_id: str, aip_id: str, given: Path, title: str, started: str
+) -> None:
     """The ingest is running (again): `preserve ingest status` shows it."""
-    run = runs.IngestRun(transfer_id, aip_id, str(given.resolve()), title, "running", settings.executor_kind,
-                         socket.gethostname(), os.getpid(), started)
+    run = runs.IngestRun(
+        transfer_id,
+        aip_id,
+        str(given.resolve()),
+        title,
+        "running",
+        settings.executor_kind,
+        socket.gethostname(),
+        os.getpid(),
+        started,
+    )
     with database.session() as session:
         runs.start_ingest(session, run)
 
@@ -457,23 +569,34 @@ def _record_end(database: Database, transfer_id: str, state: str, **details) -> 
         runs.finish_ingest(session, transfer_id, state, timestamp(), **details)
 
 
-def _record_failure(database: Database, transfer_id: str, exc: BaseException, kept: bool,
-                    journal: Journal | None = None) -> None:
+def _record_failure(
+    database: Database, transfer_id: str, exc: BaseException, kept: bool, journal: Journal | None = None
+) -> None:
     """Keep why an ingest stopped, with the traceback (and a worker's, for an error raised on one)."""
-    failed = tuple(runs.FailedFile(f.relative, f.error, f.traceback, f.attempts)
-                   for f in (journal.failures() if journal is not None and kept else []))
+    failed = tuple(
+        runs.FailedFile(f.relative, f.error, f.traceback, f.attempts)
+        for f in (journal.failures() if journal is not None and kept else [])
+    )
     message = exc.message if isinstance(exc, PreservationError) else f"{type(exc).__name__}: {exc}".rstrip(": ")
     hint = exc.hint if isinstance(exc, PreservationError) else ""
     text = "".join(traceback.format_exception(exc))
     with contextlib.suppress(Exception):  # the catalogue itself may be what failed: the error still reaches the user
-        _record_end(database, transfer_id, "incomplete" if kept else "failed", error=message, hint=hint,
-                    traceback=text, failed_files=failed)
+        _record_end(
+            database,
+            transfer_id,
+            "incomplete" if kept else "failed",
+            error=message,
+            hint=hint,
+            traceback=text,
+            failed_files=failed,
+        )
 
 
 def _apply_invalid_file_policy(policy: FormatPolicy, journal: Journal) -> None:
     """Refuse the transfer if the format policy says an invalid file of its format must not go in."""
-    refused = [(path, puid, message) for path, puid, message in journal.invalid_files()
-               if policy.on_invalid(puid) == "reject"]
+    refused = [
+        (path, puid, message) for path, puid, message in journal.invalid_files() if policy.on_invalid(puid) == "reject"
+    ]
     if refused:
         raise TransferError(
             f"{len(refused)} file(s) failed validation and the format policy refuses invalid files of their format",
@@ -483,7 +606,11 @@ def _apply_invalid_file_policy(policy: FormatPolicy, journal: Journal) -> None:
 
 
 def _register(
-    settings: Settings, database: Database, package: Package, transfer_id: str, mets_sha512: str,
+    settings: Settings,
+    database: Database,
+    package: Package,
+    transfer_id: str,
+    mets_sha512: str,
     duplicates: list[Duplicate],
 ) -> None:
     """Everything about the new AIP, in one transaction: only now does it become visible."""
@@ -491,9 +618,17 @@ def _register(
     count, size = journal.totals()
     registered = timestamp()
     aip = Aip(
-        id=package.aip_id, title=package.title, slug=slugify(package.title), transfer_id=transfer_id,
-        ocfl_id=urn(package.aip_id), head_version="v1", file_count=count, total_bytes=size,
-        mets_path=package.mets_path, mets_sha512=mets_sha512, created_at=package.created,
+        id=package.aip_id,
+        title=package.title,
+        slug=slugify(package.title),
+        transfer_id=transfer_id,
+        ocfl_id=urn(package.aip_id),
+        head_version="v1",
+        file_count=count,
+        total_bytes=size,
+        mets_path=package.mets_path,
+        mets_sha512=mets_sha512,
+        created_at=package.created,
     )
 
     def events() -> Iterator[Event]:
@@ -505,18 +640,30 @@ def _register(
         yield end
 
     files = (records.file_record(item) for item in journal.files())
-    replicas = [Replica(package.aip_id, name, "v1", object_root(aip.ocfl_id), "ok", registered, registered)
-                for name in settings.replication]
+    replicas = [
+        Replica(package.aip_id, name, "v1", object_root(aip.ocfl_id), "ok", registered, registered)
+        for name in settings.replication
+    ]
     end = records.end_event(registered, aip.ocfl_id, count, size, len(duplicates))
-    copies = [records.replication_event(registered, name, obj.storage.describe())
-              for name, obj in zip(settings.replication, package.objects, strict=True)]
+    copies = [
+        records.replication_event(registered, name, obj.storage.describe())
+        for name, obj in zip(settings.replication, package.objects, strict=True)
+    ]
     stores = {name: obj.storage for name, obj in zip(settings.replication, package.objects, strict=True)}
-    raise_failed(write_event_log_everywhere(stores, package.aip_id, [*copies, end],  # after the METS was
-                                            list(records.agents.values())))  # written: they go to the event log
+    raise_failed(
+        write_event_log_everywhere(
+            stores,
+            package.aip_id,
+            [*copies, end],  # after the METS was
+            list(records.agents.values()),
+        )
+    )  # written: they go to the event log
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
-        catalogue.register_aip(session, aip, files, events(), records.agents.values(), replicas,
-                               package.descriptions, package.rights)
+        catalogue.register_aip(
+            session, aip, files, events(), records.agents.values(), replicas, package.descriptions, package.rights
+        )
+
 
 def _seconds_since(iso: str) -> float:
     return round((utc_now() - datetime.fromisoformat(iso)).total_seconds(), 3)

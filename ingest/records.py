@@ -45,8 +45,13 @@ def make_agents(archive_name: str, archivist: str, signature_file: Path | None =
     person = archivist or login_name()
     return {
         "software": software_agent(),
-        "identifier": Agent(agent_uuid(SOFTWARE, tool, tool_version + signatures), SOFTWARE, tool, tool_version,
-                            f"signatures: {signatures}"),
+        "identifier": Agent(
+            agent_uuid(SOFTWARE, tool, tool_version + signatures),
+            SOFTWARE,
+            tool,
+            tool_version,
+            f"signatures: {signatures}",
+        ),
         "organization": Agent(agent_uuid(ORGANIZATION, archive_name), ORGANIZATION, archive_name),
         "person": person_agent(person),
     }
@@ -93,11 +98,19 @@ class TransferRecords:
         """The PREMIS object of a journalled file."""
         original = item.role == ORIGINAL
         return FileRecord(
-            id=item.file_id, aip_id=self.aip_id, path=item.logical,
-            original_name="objects/" + item.relative if original else item.relative, role=item.role,
+            id=item.file_id,
+            aip_id=self.aip_id,
+            path=item.logical,
+            original_name="objects/" + item.relative if original else item.relative,
+            role=item.role,
             derived_from=item.derived_from,
-            size=item.size, sha256=item.sha256, sha512=item.sha512, format=item.format, validation=item.validation,
-            personal_data=item.personal_data.summary() if item.personal_data else "", review=self.review(item),
+            size=item.size,
+            sha256=item.sha256,
+            sha512=item.sha512,
+            format=item.format,
+            validation=item.validation,
+            personal_data=item.personal_data.summary() if item.personal_data else "",
+            review=self.review(item),
         )
 
     def tool_agent(self, label: str) -> Agent:
@@ -120,50 +133,119 @@ class TransferRecords:
         if item.role in DERIVED:
             tool, _, target = item.derivation.rpartition("|")
             kind = NORMALIZATION if item.role == "preservation" else CREATION
-            events.append(Event(event_uuid(self.transfer_id, item.file_id, kind), self.aip_id, kind, item.derived_at,
-                                SUCCESS, f"program={tool}; {item.role} copy as {target}",
-                                f"made from {item.derived_from} under the format policy; the original is kept",
-                                item.file_id, (self.tool_agent(tool).id,)))
+            events.append(
+                Event(
+                    event_uuid(self.transfer_id, item.file_id, kind),
+                    self.aip_id,
+                    kind,
+                    item.derived_at,
+                    SUCCESS,
+                    f"program={tool}; {item.role} copy as {target}",
+                    f"made from {item.derived_from} under the format policy; the original is kept",
+                    item.file_id,
+                    (self.tool_agent(tool).id,),
+                )
+            )
         elif _renamed(item):
-            events.append(self._event(item, FILENAME_CHANGE, item.hashed_at, SUCCESS,
-                                      f"program=preserve; rule: {RENAMING_RULE}", f"stored as {stored!r}; original "
-                                      f"name {item.relative!r} (\\xNN marks bytes that were not UTF-8)", "software"))
+            events.append(
+                self._event(
+                    item,
+                    FILENAME_CHANGE,
+                    item.hashed_at,
+                    SUCCESS,
+                    f"program=preserve; rule: {RENAMING_RULE}",
+                    f"stored as {stored!r}; original name {item.relative!r} (\\xNN marks bytes that were not UTF-8)",
+                    "software",
+                )
+            )
         for algorithm, digest, where in item.asserted:
-            events.append(Event(event_uuid(self.transfer_id, item.file_id, f"{FIXITY_CHECK}:depositor:{algorithm}"),
-                                self.aip_id, FIXITY_CHECK, item.hashed_at, SUCCESS,
-                                f"program=preserve; the depositor's {algorithm.upper()} checksum ({where}) compared "
-                                "with the file as received", f"{algorithm}:{digest} matches (the depositor's "
-                                "assertion)", item.file_id, self.program("software")))
+            events.append(
+                Event(
+                    event_uuid(self.transfer_id, item.file_id, f"{FIXITY_CHECK}:depositor:{algorithm}"),
+                    self.aip_id,
+                    FIXITY_CHECK,
+                    item.hashed_at,
+                    SUCCESS,
+                    f"program=preserve; the depositor's {algorithm.upper()} checksum ({where}) compared "
+                    "with the file as received",
+                    f"{algorithm}:{digest} matches (the depositor's assertion)",
+                    item.file_id,
+                    self.program("software"),
+                )
+            )
         events += [
-            self._event(item, MESSAGE_DIGEST_CALCULATION, item.hashed_at, SUCCESS,
-                        "program=preserve; algorithms=SHA-256, SHA-512", f"sha256:{item.sha256}", "software"),
-            self._event(item, FORMAT_IDENTIFICATION, item.identified_at,
-                        SUCCESS if fmt.basis in IDENTIFIED else WARNING, f"program={fmt.tool}", outcome_detail,
-                        "identifier"),
-            self._event(item, FIXITY_CHECK, item.stored_at, SUCCESS,
-                        "stored copy read back and its SHA-256 compared with the original's",
-                        f"verified in: {', '.join(self.locations)}", "software"),
+            self._event(
+                item,
+                MESSAGE_DIGEST_CALCULATION,
+                item.hashed_at,
+                SUCCESS,
+                "program=preserve; algorithms=SHA-256, SHA-512",
+                f"sha256:{item.sha256}",
+                "software",
+            ),
+            self._event(
+                item,
+                FORMAT_IDENTIFICATION,
+                item.identified_at,
+                SUCCESS if fmt.basis in IDENTIFIED else WARNING,
+                f"program={fmt.tool}",
+                outcome_detail,
+                "identifier",
+            ),
+            self._event(
+                item,
+                FIXITY_CHECK,
+                item.stored_at,
+                SUCCESS,
+                "stored copy read back and its SHA-256 compared with the original's",
+                f"verified in: {', '.join(self.locations)}",
+                "software",
+            ),
         ]
         if item.virus:
             clean = item.virus == "clean"
-            events.append(Event(event_uuid(self.transfer_id, item.file_id, VIRUS_CHECK), self.aip_id, VIRUS_CHECK,
-                                item.virus_at, SUCCESS if clean else WARNING,
-                                f"program={self.agents['virus'].name}", "clean" if clean else
-                                f"not scanned: {item.virus_detail}", item.file_id, (self.agents["virus"].id,)))
+            events.append(
+                Event(
+                    event_uuid(self.transfer_id, item.file_id, VIRUS_CHECK),
+                    self.aip_id,
+                    VIRUS_CHECK,
+                    item.virus_at,
+                    SUCCESS if clean else WARNING,
+                    f"program={self.agents['virus'].name}",
+                    "clean" if clean else f"not scanned: {item.virus_detail}",
+                    item.file_id,
+                    (self.agents["virus"].id,),
+                )
+            )
         for role, target, tool, message, when in item.conversion_problems:
-            events.append(Event(event_uuid(self.transfer_id, item.file_id, f"{NORMALIZATION}:{role}:{target}"),
-                                self.aip_id, NORMALIZATION if role == "preservation" else CREATION, when, FAILURE,
-                                f"program={tool}; {role} copy as {target}",
-                                f"not made: {message}; the original is kept", item.file_id,
-                                (self.tool_agent(tool).id,)))
+            events.append(
+                Event(
+                    event_uuid(self.transfer_id, item.file_id, f"{NORMALIZATION}:{role}:{target}"),
+                    self.aip_id,
+                    NORMALIZATION if role == "preservation" else CREATION,
+                    when,
+                    FAILURE,
+                    f"program={tool}; {role} copy as {target}",
+                    f"not made: {message}; the original is kept",
+                    item.file_id,
+                    (self.tool_agent(tool).id,),
+                )
+            )
         scan = item.personal_data
         if scan is not None:
             flagged = self.review(item)
-            events.append(self._event(
-                item, FORENSIC_FEATURE_ANALYSIS, item.personal_at, WARNING if flagged or not scan.scanned else SUCCESS,
-                "program=preserve; personal-data scan: UK National Insurance and NHS numbers, payment cards, "
-                "e-mail addresses, UK telephone numbers and postcodes (counts only, never the values)",
-                scan.summary() + (f"; {flagged}" if flagged else ""), "software"))
+            events.append(
+                self._event(
+                    item,
+                    FORENSIC_FEATURE_ANALYSIS,
+                    item.personal_at,
+                    WARNING if flagged or not scan.scanned else SUCCESS,
+                    "program=preserve; personal-data scan: UK National Insurance and NHS numbers, payment cards, "
+                    "e-mail addresses, UK telephone numbers and postcodes (counts only, never the values)",
+                    scan.summary() + (f"; {flagged}" if flagged else ""),
+                    "software",
+                )
+            )
         validation = item.validation
         if validation.status and validation.messages[:1] != ("no validator for this format",):
             outcome = {"valid": SUCCESS, "well-formed": SUCCESS, "invalid": FAILURE}.get(validation.status, WARNING)
@@ -171,34 +253,75 @@ class TransferRecords:
             traits = ", ".join(f"{key}: {value}" for key, value in validation.characteristics)
             detail = f"{validation.status}" + (f"; {notes}" if notes else "") + (f"; {traits}" if traits else "")
             agent = self.tool_agent(validation.tool).id if validation.tool else self.agents["software"].id
-            events.append(Event(event_uuid(self.transfer_id, item.file_id, VALIDATION), self.aip_id, VALIDATION,
-                                item.validated_at, outcome, f"program={validation.tool or 'preserve'}; "
-                                f"checks for {validation.family or 'this format'}", detail, item.file_id,
-                                (agent,)))
+            events.append(
+                Event(
+                    event_uuid(self.transfer_id, item.file_id, VALIDATION),
+                    self.aip_id,
+                    VALIDATION,
+                    item.validated_at,
+                    outcome,
+                    f"program={validation.tool or 'preserve'}; checks for {validation.family or 'this format'}",
+                    detail,
+                    item.file_id,
+                    (agent,),
+                )
+            )
         return tuple(events)
 
-    def _event(self, item: JournalFile, kind: str, when: str, outcome: str, detail: str, outcome_detail: str,
-               tool: str) -> Event:
-        return Event(event_uuid(self.transfer_id, item.file_id, kind), self.aip_id, kind, when, outcome, detail,
-                     outcome_detail, item.file_id, self.program(tool))
+    def _event(
+        self, item: JournalFile, kind: str, when: str, outcome: str, detail: str, outcome_detail: str, tool: str
+    ) -> Event:
+        return Event(
+            event_uuid(self.transfer_id, item.file_id, kind),
+            self.aip_id,
+            kind,
+            when,
+            outcome,
+            detail,
+            outcome_detail,
+            item.file_id,
+            self.program(tool),
+        )
 
     def start_event(self, when: str) -> Event:
         """The AIP's ingestion start."""
-        return Event(event_uuid(self.transfer_id, self.aip_id, INGESTION_START), self.aip_id, INGESTION_START,
-                     when, SUCCESS, f"transfer {self.transfer_id}: {self.kind} {self.source_name!r}", "", "",
-                     self.ingest_agents())
+        return Event(
+            event_uuid(self.transfer_id, self.aip_id, INGESTION_START),
+            self.aip_id,
+            INGESTION_START,
+            when,
+            SUCCESS,
+            f"transfer {self.transfer_id}: {self.kind} {self.source_name!r}",
+            "",
+            "",
+            self.ingest_agents(),
+        )
 
     def replication_event(self, when: str, location: str, description: str, version: str = "v1") -> Event:
         """One copy of the AIP written to a location and verified there."""
-        return Event(event_uuid(self.transfer_id, self.aip_id, f"{REPLICATION}:{location}:{version}"), self.aip_id,
-                     REPLICATION, when, SUCCESS, f"program=preserve; copy {version} to location {location!r}",
-                     f"stored in {description}; every file read back and its SHA-256 verified", "",
-                     self.ingest_agents())
+        return Event(
+            event_uuid(self.transfer_id, self.aip_id, f"{REPLICATION}:{location}:{version}"),
+            self.aip_id,
+            REPLICATION,
+            when,
+            SUCCESS,
+            f"program=preserve; copy {version} to location {location!r}",
+            f"stored in {description}; every file read back and its SHA-256 verified",
+            "",
+            self.ingest_agents(),
+        )
 
     def end_event(self, when: str, ocfl_id: str, files: int, size: int, duplicates: int = 0) -> Event:
         """The AIP's ingestion end: stored, verified and about to be registered."""
         note = f"; {duplicates} file(s) with content the archive already held" if duplicates else ""
-        return Event(event_uuid(self.transfer_id, self.aip_id, INGESTION_END), self.aip_id, INGESTION_END, when,
-                     SUCCESS, f"AIP stored as OCFL object {ocfl_id} v1 and verified",
-                     f"{files} files, {size} bytes; locations: {', '.join(self.locations)}{note}", "",
-                     self.ingest_agents())
+        return Event(
+            event_uuid(self.transfer_id, self.aip_id, INGESTION_END),
+            self.aip_id,
+            INGESTION_END,
+            when,
+            SUCCESS,
+            f"AIP stored as OCFL object {ocfl_id} v1 and verified",
+            f"{files} files, {size} bytes; locations: {', '.join(self.locations)}{note}",
+            "",
+            self.ingest_agents(),
+        )

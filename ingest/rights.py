@@ -33,15 +33,37 @@ from preservation.model import RightsStatement
 BASES = ("Copyright", "License", "Statute", "Donor", "Policy", "Other")
 STATUSES = ("copyrighted", "public domain", "unknown")
 RESTRICTIONS = ("Allow", "Disallow", "Conditional")
-COLUMNS = ("file", "basis", "status", "determination_date", "jurisdiction", "start_date", "end_date", "terms",
-           "citation", "note", "grant_act", "grant_restriction", "grant_start_date", "grant_end_date", "grant_note",
-           "doc_id_type", "doc_id_value", "doc_id_role")
+COLUMNS = (
+    "file",
+    "basis",
+    "status",
+    "determination_date",
+    "jurisdiction",
+    "start_date",
+    "end_date",
+    "terms",
+    "citation",
+    "note",
+    "grant_act",
+    "grant_restriction",
+    "grant_start_date",
+    "grant_end_date",
+    "grant_note",
+    "doc_id_type",
+    "doc_id_value",
+    "doc_id_role",
+)
 DATES = ("determination_date", "start_date", "end_date", "grant_start_date", "grant_end_date")
 GRANT = ("grant_restriction", "grant_start_date", "grant_end_date", "grant_note")
 OPEN_ENDS = ("end_date", "grant_end_date")  # where 'open' (no end yet) is accepted
 # The bases whose PREMIS block has a place for a column; elsewhere its value is kept as a note
-PLACES = {"status": ("Copyright",), "jurisdiction": ("Copyright", "Statute"),
-          "determination_date": ("Copyright", "Statute"), "terms": ("License",), "citation": ("Statute",)}
+PLACES = {
+    "status": ("Copyright",),
+    "jurisdiction": ("Copyright", "Statute"),
+    "determination_date": ("Copyright", "Statute"),
+    "terms": ("License",),
+    "citation": ("Statute",),
+}
 STATUS_SPELLINGS = {"publicdomain": "public domain"}  # PREMIS's own spelling of a status the sheet may use
 
 
@@ -58,8 +80,9 @@ class Row:
         return self.known.get(column, "")
 
 
-def read_rights_csv(path: Path, files: set[str], folders: set[str], warnings: list[str] | None = None,
-                    label: str | None = None) -> dict[str, list[RightsStatement]]:
+def read_rights_csv(
+    path: Path, files: set[str], folders: set[str], warnings: list[str] | None = None, label: str | None = None
+) -> dict[str, list[RightsStatement]]:
     """Rights statements by target ('' the AIP, or a file's path under objects/; folders are expanded to the
     files beneath them); what is kept but unusual is appended to ``warnings`` as plain sentences."""
     warnings = warnings if warnings is not None else []
@@ -68,8 +91,9 @@ def read_rights_csv(path: Path, files: set[str], folders: set[str], warnings: li
     header = [name.strip() for name in rows[0]] if rows else []
     missing = [c for c in ("file", "basis") if c not in [h.lower() for h in header]]
     if missing:
-        raise TransferError(f"{path}: row 1 has no {missing[0]!r} column",
-                            hint=f"rights.csv columns: {', '.join(COLUMNS)}.")
+        raise TransferError(
+            f"{path}: row 1 has no {missing[0]!r} column", hint=f"rights.csv columns: {', '.join(COLUMNS)}."
+        )
     warnings += _header_warnings(label, header)
     legacy = "terms" not in [h.lower() for h in header] and "citation" not in [h.lower() for h in header]
     problems: list[Problem] = []
@@ -80,13 +104,23 @@ def read_rights_csv(path: Path, files: set[str], folders: set[str], warnings: li
             continue
         where = f"{path}: row {number}"
         if reason := unsafe_path(row.get("file")):
-            problems.append(Problem(where, f"file {row.get('file')!r} is an unsafe path: {reason}",
-                                    expected="objects, objects/folder/ or objects/… naming a file of the transfer"))
+            problems.append(
+                Problem(
+                    where,
+                    f"file {row.get('file')!r} is an unsafe path: {reason}",
+                    expected="objects, objects/folder/ or objects/… naming a file of the transfer",
+                )
+            )
             continue
         targets = _targets(row.get("file"), files, folders)
         if targets is None:
-            problems.append(Problem(where, f"file {row.get('file')!r} is not in the transfer",
-                                    expected="objects, objects/folder/ or objects/… naming a file of the transfer"))
+            problems.append(
+                Problem(
+                    where,
+                    f"file {row.get('file')!r} is not in the transfer",
+                    expected="objects, objects/folder/ or objects/… naming a file of the transfer",
+                )
+            )
             continue
         statement, problem = _statement(row, legacy, f"{label}: row {number}", warnings)
         if problem:
@@ -95,8 +129,11 @@ def read_rights_csv(path: Path, files: set[str], folders: set[str], warnings: li
         for target in targets:
             result.setdefault(target, []).append(statement)
     if problems:
-        raise TransferError(f"{path}: {len(problems)} problem(s) in the rights", details=problems[:50],
-                            hint="Correct the spreadsheet; nothing has been stored.")
+        raise TransferError(
+            f"{path}: {len(problems)} problem(s) in the rights",
+            details=problems[:50],
+            hint="Correct the spreadsheet; nothing has been stored.",
+        )
     return result
 
 
@@ -106,11 +143,15 @@ def _header_warnings(label: str, header: list[str]) -> list[str]:
     for number, column in enumerate(header, start=1):
         name = column.lower()
         if name not in COLUMNS:
-            found.append(f"{label}: row 1: column {number} {column!r} is not a rights.csv column; its values are "
-                         "kept as given, as notes of each row's rights statement")
+            found.append(
+                f"{label}: row 1: column {number} {column!r} is not a rights.csv column; its values are "
+                "kept as given, as notes of each row's rights statement"
+            )
         elif name in seen:
-            found.append(f"{label}: row 1: column {number} {column!r} is given again; its values are kept as "
-                         "further notes of each row's rights statement")
+            found.append(
+                f"{label}: row 1: column {number} {column!r} is given again; its values are kept as "
+                "further notes of each row's rights statement"
+            )
         seen.add(name)
     return found
 
@@ -139,8 +180,10 @@ def _statement(row: Row, legacy: bool, where: str, warnings: list[str]) -> tuple
         return None, f"no basis (one of {', '.join(BASES)})"
     basis = next((b for b in BASES if b.lower() == given.lower()), given)
     if basis not in BASES:
-        warnings.append(f"{where}: basis {given!r} is not one of {', '.join(BASES)}; kept as given (written as "
-                        "other rights with that basis)")
+        warnings.append(
+            f"{where}: basis {given!r} is not one of {', '.join(BASES)}; kept as given (written as "
+            "other rights with that basis)"
+        )
     if basis in ("Copyright", "Statute") and not row.get("jurisdiction"):
         return None, f"{basis.lower()} rights need a jurisdiction (e.g. gb)"
     citation = row.get("citation")
@@ -166,14 +209,25 @@ def _statement(row: Row, legacy: bool, where: str, warnings: list[str]) -> tuple
         status = "unknown"  # as the warning says, and as the METS records it
     terms, citation = placed["terms"], placed["citation"]
     return RightsStatement(
-        basis=basis, status=status.lower() if status.lower() in STATUSES else status,
+        basis=basis,
+        status=status.lower() if status.lower() in STATUSES else status,
         jurisdiction=placed["jurisdiction"],
-        determination_date=placed["determination_date"], start_date=row.get("start_date"),
-        end_date=row.get("end_date"), note=row.get("note"), act=act, restriction=restriction if act else "",
+        determination_date=placed["determination_date"],
+        start_date=row.get("start_date"),
+        end_date=row.get("end_date"),
+        note=row.get("note"),
+        act=act,
+        restriction=restriction if act else "",
         grant_start_date=row.get("grant_start_date") if act else "",
-        grant_end_date=row.get("grant_end_date") if act else "", grant_note=row.get("grant_note") if act else "",
-        source_row=row.number, terms=terms, citation=citation, doc_id_type=row.get("doc_id_type"),
-        doc_id_value=row.get("doc_id_value"), doc_id_role=row.get("doc_id_role"), extra=tuple(extra),
+        grant_end_date=row.get("grant_end_date") if act else "",
+        grant_note=row.get("grant_note") if act else "",
+        source_row=row.number,
+        terms=terms,
+        citation=citation,
+        doc_id_type=row.get("doc_id_type"),
+        doc_id_value=row.get("doc_id_value"),
+        doc_id_role=row.get("doc_id_role"),
+        extra=tuple(extra),
     ), ""
 
 
@@ -185,8 +239,10 @@ def _placed(row: Row, basis: str, where: str, extra: list[tuple[str, str]], warn
         value = row.get(column)
         if value and basis not in bases:
             extra.append((column, value))
-            warnings.append(f"{where}: {column} {value!r} has no place in {basis.lower()} rights in PREMIS; kept "
-                            "as a note of the statement")
+            warnings.append(
+                f"{where}: {column} {value!r} has no place in {basis.lower()} rights in PREMIS; kept "
+                "as a note of the statement"
+            )
             value = ""
         placed[column] = value
     return placed
@@ -200,8 +256,9 @@ def _check_vocabulary(row: Row, basis: str, where: str, warnings: list[str]) -> 
         warnings.append(f"{where}: copyright status {status!r} is not one of {', '.join(STATUSES)}; kept as given")
     restriction = row.get("grant_restriction")
     if row.get("grant_act") and restriction and restriction.capitalize() not in RESTRICTIONS:
-        warnings.append(f"{where}: grant_restriction {restriction!r} is not one of {', '.join(RESTRICTIONS)}; "
-                        "kept as given")
+        warnings.append(
+            f"{where}: grant_restriction {restriction!r} is not one of {', '.join(RESTRICTIONS)}; kept as given"
+        )
 
 
 def _check_dates(row: Row, where: str, warnings: list[str]) -> None:

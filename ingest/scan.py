@@ -21,8 +21,9 @@ def journal_transfer(journal: Journal, transfer: Transfer, aip_id: str) -> tuple
     refusals: list[TransferError] = []
     found = (0, 0)
     try:
-        found = journal.add_sources(source.scan(), lambda rel: OBJECTS + logical_name(rel),
-                                    lambda rel: file_uuid(aip_id, rel))
+        found = journal.add_sources(
+            source.scan(), lambda rel: OBJECTS + logical_name(rel), lambda rel: file_uuid(aip_id, rel)
+        )
     except TransferError as exc:
         refusals.append(exc)
     for part in transfer.metadata:  # scanned though the records were refused: every problem is named at once
@@ -32,8 +33,11 @@ def journal_transfer(journal: Journal, transfer: Transfer, aip_id: str) -> tuple
             refusals.append(exc)
     if len(refusals) > 1 and all(exc.details for exc in refusals):
         problems = [problem for exc in refusals for problem in exc.details]
-        raise TransferError(f"{transfer.top}: {len(problems)} file(s) cannot be ingested as they are",
-                            hint=refusals[0].hint, details=problems)
+        raise TransferError(
+            f"{transfer.top}: {len(problems)} file(s) cannot be ingested as they are",
+            hint=refusals[0].hint,
+            details=problems,
+        )
     if refusals:
         raise refusals[0]
     return found

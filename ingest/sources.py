@@ -135,8 +135,10 @@ class DirectorySource:
                 details=problems,
             )
         if not found and require_files:
-            raise TransferError(f"{self.root}: the folder holds no files to ingest (empty folders alone are not "
-                                "a record)", hint="Check that you gave the right folder.")
+            raise TransferError(
+                f"{self.root}: the folder holds no files to ingest (empty folders alone are not a record)",
+                hint="Check that you gave the right folder.",
+            )
 
 
 def _link_problem(path: str, root: str) -> str:
@@ -173,9 +175,11 @@ def original_name(relative: str) -> str:
 # a stored name's limit: 255 bytes on the common file systems (ext4, XFS, NTFS, APFS), less room for the
 # temporary name a location writes it under first (``.preserve-tmp-<pid>-<name>``)
 MAX_NAME_BYTES = 200
-RENAMING_RULE = ("bytes that are not UTF-8, control characters and backslashes become %XX, then Unicode NFC; "
-                 "a name longer than 200 bytes is shortened and given a digest of the original; a name that "
-                 "then collides with another (also ignoring upper/lower case) gets ~2, ~3 … before its extension")
+RENAMING_RULE = (
+    "bytes that are not UTF-8, control characters and backslashes become %XX, then Unicode NFC; "
+    "a name longer than 200 bytes is shortened and given a digest of the original; a name that "
+    "then collides with another (also ignoring upper/lower case) gets ~2, ~3 … before its extension"
+)
 
 
 def logical_name(relative: str) -> str:

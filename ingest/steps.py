@@ -55,8 +55,9 @@ class FileWorker:
         self.identifier = Identifier(setup.signatures)
         self.validator = Validator(setup.validation_timeout)
         self.personal_data = PersonalDataScanner(setup.personal_data_kinds, setup.personal_data_max_bytes)
-        self.objects = [NewObject(open_location(location), setup.object_id, setup.resuming)
-                        for location in setup.locations]
+        self.objects = [
+            NewObject(open_location(location), setup.object_id, setup.resuming) for location in setup.locations
+        ]
 
     def run(self, item: JournalFile) -> FileResult:
         """``process`` under a time limit, retried after an unexpected failure; once the retries are spent
@@ -72,9 +73,19 @@ class FileWorker:
                 raise
             except Exception as exc:  # noqa: BLE001 - anything else is this file's fault: retried, then recorded
                 if attempt == attempts:
-                    return FileResult(item.idx, item.size, "", "", FormatInfo(), "", "", "",
-                                      error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc(),
-                                      attempts=attempt)
+                    return FileResult(
+                        item.idx,
+                        item.size,
+                        "",
+                        "",
+                        FormatInfo(),
+                        "",
+                        "",
+                        "",
+                        error=f"{type(exc).__name__}: {exc}",
+                        traceback=traceback.format_exc(),
+                        attempts=attempt,
+                    )
                 if not self.objects[0].resuming:  # the failed attempt may have stored the file already
                     self.objects = [NewObject(obj.storage, obj.object_id, resuming=True) for obj in self.objects]
         raise AssertionError("unreachable")
@@ -87,8 +98,12 @@ class FileWorker:
         first, *others = self.objects
         try:
             with _open_source(item) as handle:
-                stored = first.put_file(item.logical, handle, size=before.st_size,
-                                        algorithms=("sha256", "sha512", *self.setup.extra_digests))
+                stored = first.put_file(
+                    item.logical,
+                    handle,
+                    size=before.st_size,
+                    algorithms=("sha256", "sha512", *self.setup.extra_digests),
+                )
         except StorageError:
             _raise_if_changed(item, before)
             raise
@@ -104,9 +119,21 @@ class FileWorker:
         validation = self.validator.validate(item.source, fmt, name=item.logical.removeprefix("data/"))
         validated_at = timestamp()
         scan = self.personal_data.scan(item.source, fmt)
-        return FileResult(item.idx, stored.size, sha256, sha512, fmt, hashed_at, identified_at, stored_at,
-                          validation, validated_at, scan, timestamp() if scan else "",
-                          other_digests={name: stored.digests[name] for name in self.setup.extra_digests})
+        return FileResult(
+            item.idx,
+            stored.size,
+            sha256,
+            sha512,
+            fmt,
+            hashed_at,
+            identified_at,
+            stored_at,
+            validation,
+            validated_at,
+            scan,
+            timestamp() if scan else "",
+            other_digests={name: stored.digests[name] for name in self.setup.extra_digests},
+        )
 
     def close(self) -> None:
         """Stop the validator's and the scanner's child processes."""

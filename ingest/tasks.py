@@ -51,15 +51,25 @@ def celery_app(broker: str, visibility_timeout: int = 3600, results: str = ""):
     polling = "ingest.celery_backend:PollingRedisBackend"  # results are polled: see ingest/celery_backend.py
     app.loader.override_backends = {"redis": polling, "rediss": polling}
     app.conf.update(
-        task_serializer="json", result_serializer="json", accept_content=["json"],
-        task_acks_late=True, task_reject_on_worker_lost=True, worker_prefetch_multiplier=1,
-        task_default_queue=QUEUE, result_expires=3600, broker_connection_retry_on_startup=False,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=QUEUE,
+        result_expires=3600,
+        broker_connection_retry_on_startup=False,
         # look for a dead worker's unacknowledged batches every few seconds (kombu's default: ~100 s)
-        broker_transport_options={"visibility_timeout": visibility_timeout, "unacked_restore_throttle": 1,
-                                  "unacked_restore_interval": max(1, min(10, visibility_timeout // 2))},
+        broker_transport_options={
+            "visibility_timeout": visibility_timeout,
+            "unacked_restore_throttle": 1,
+            "unacked_restore_interval": max(1, min(10, visibility_timeout // 2)),
+        },
         # a lost result store is noticed in about a second (Celery's default keeps retrying for ~20 s)
-        result_backend_transport_options={"retry_policy": {"max_retries": 2, "interval_start": 0,
-                                                           "interval_step": 0.5, "interval_max": 0.5}},
+        result_backend_transport_options={
+            "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+        },
     )
     app.task(name="preserve.process_batch", bind=True, acks_late=True, reject_on_worker_lost=True)(process_batch)
     app.task(name="preserve.audit_aip", acks_late=True, reject_on_worker_lost=True)(audit_aip)
@@ -111,8 +121,9 @@ def audit_on_workers(settings: Settings, plan: list, repair: bool) -> Iterator:
     executor.check()
     executor.require_workers()
     run_id = new_uuid()
-    messages = ((str(settings.home), str(settings.config_file or ""), run_id, to_plain(planned), repair)
-                for planned in plan)
+    messages = (
+        (str(settings.home), str(settings.config_file or ""), run_id, to_plain(planned), repair) for planned in plan
+    )
     for answer in executor.map("preserve.audit_aip", messages):
         yield from_plain(AipAudit, answer)
 
@@ -161,9 +172,21 @@ def _in_own_process(setup: dict, item: dict, deliveries: int) -> dict:
         child.join()
         receive.close()
     why = f"exit code {child.exitcode}" if child.exitcode and child.exitcode > 0 else f"signal {-(child.exitcode or 9)}"
-    return to_plain(FileResult(journal_file.idx, journal_file.size, "", "", FormatInfo(), "", "", "",
-                               error=f"the process working on this file died ({why}), on {deliveries} deliveries",
-                               traceback="", attempts=deliveries))
+    return to_plain(
+        FileResult(
+            journal_file.idx,
+            journal_file.size,
+            "",
+            "",
+            FormatInfo(),
+            "",
+            "",
+            "",
+            error=f"the process working on this file died ({why}), on {deliveries} deliveries",
+            traceback="",
+            attempts=deliveries,
+        )
+    )
 
 
 def _run_one(send, receive, setup: WorkerSetup, item: JournalFile) -> None:
@@ -195,8 +218,16 @@ class CeleryExecutor:
     what was done (IngestIncomplete), with the worker's traceback.
     """
 
-    def __init__(self, broker: str, batch_size: int = 16, in_flight: int = 32, timeout: float = 3600,
-                 visibility_timeout: int = 3600, broker_wait: float = 300, results: str = ""):
+    def __init__(
+        self,
+        broker: str,
+        batch_size: int = 16,
+        in_flight: int = 32,
+        timeout: float = 3600,
+        visibility_timeout: int = 3600,
+        broker_wait: float = 300,
+        results: str = "",
+    ):
         self.broker = broker
         self.results = results
         self.visibility_timeout = visibility_timeout
@@ -208,8 +239,13 @@ class CeleryExecutor:
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> CeleryExecutor:
         """The executor ``[executor]`` in preserve.toml describes."""
-        return cls(settings.executor_broker, visibility_timeout=settings.executor_visibility_timeout,
-                   broker_wait=settings.executor_broker_wait, results=settings.executor_results, **options)
+        return cls(
+            settings.executor_broker,
+            visibility_timeout=settings.executor_visibility_timeout,
+            broker_wait=settings.executor_broker_wait,
+            results=settings.executor_results,
+            **options,
+        )
 
     @property
     def app(self):
@@ -225,9 +261,11 @@ class CeleryExecutor:
         deadline = time.monotonic() + wait
         while live_workers(self.app) == 0:
             if time.monotonic() > deadline:
-                raise QueueError(f"no `preserve worker` is running for the broker at {self.broker}",
-                                 hint="Start one or more with `preserve worker` (on any machine that reaches the "
-                                      "broker, the storage and the staging area), then try again.")
+                raise QueueError(
+                    f"no `preserve worker` is running for the broker at {self.broker}",
+                    hint="Start one or more with `preserve worker` (on any machine that reaches the "
+                    "broker, the storage and the staging area), then try again.",
+                )
             time.sleep(0.2)
 
     def run(self, setup: WorkerSetup, items: Iterable[JournalFile]) -> Iterator[FileResult]:
@@ -277,9 +315,10 @@ class CeleryExecutor:
                         self._send_again(app, pending, send)
                     workerless_since = None if live_workers(app) != 0 else workerless_since or time.monotonic()
                     if workerless_since is not None and time.monotonic() - workerless_since > self.broker_wait:
-                        raise IngestIncomplete(f"no `preserve worker` has been running for {self.broker_wait:g} s",
-                                               hint="Start workers, then run the same command again "
-                                                    "(an ingest finishes what it started).")
+                        raise IngestIncomplete(
+                            f"no `preserve worker` has been running for {self.broker_wait:g} s",
+                            hint="Start workers, then run the same command again (an ingest finishes what it started).",
+                        )
             except _connection_errors() as exc:
                 self._await_broker(app, exc, pending)
                 self._send_again(app, pending, send)
@@ -287,9 +326,11 @@ class CeleryExecutor:
             waited += pause
             pause = min(pause * 2, 0.2)
             if waited > self.timeout:
-                raise IngestIncomplete(f"no answer from the workers for {self.timeout:g} s",
-                                       hint="Are `preserve worker` processes running and reaching the broker? "
-                                            "Then run the same ingest again to finish it.")
+                raise IngestIncomplete(
+                    f"no answer from the workers for {self.timeout:g} s",
+                    hint="Are `preserve worker` processes running and reaching the broker? "
+                    "Then run the same ingest again to finish it.",
+                )
         pending.popleft()
         if head.answer.failed():
             raise _worker_failure(head.answer)
@@ -319,7 +360,8 @@ class CeleryExecutor:
         self._lost = True
         raise IngestIncomplete(
             f"lost the broker at {self.broker} ({exc}) and it did not come back within {self.broker_wait:g} s",
-            hint="The files stored so far are kept: start the broker, then run the same ingest again.")
+            hint="The files stored so far are kept: start the broker, then run the same ingest again.",
+        )
 
     @staticmethod
     def _server_id(app) -> str:
@@ -366,8 +408,10 @@ def check_broker(app, broker: str) -> None:
         with app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=5)
     except Exception as exc:  # noqa: BLE001 - kombu raises many kinds
-        raise QueueError(f"cannot reach the broker at {broker}: {exc}",
-                         hint="Is Redis running, and [executor] broker in preserve.toml right?") from None
+        raise QueueError(
+            f"cannot reach the broker at {broker}: {exc}",
+            hint="Is Redis running, and [executor] broker in preserve.toml right?",
+        ) from None
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
@@ -385,9 +429,11 @@ def _worker_failure(answer) -> PreservationError:
     except PreservationError as exc:
         error = exc
     except Exception as exc:  # noqa: BLE001 - anything else went wrong on the worker, not in the transfer
-        error = IngestIncomplete(f"a worker failed: {type(exc).__name__}: {exc}",
-                                 hint="Fix the worker, then run the same command again (an ingest finishes what "
-                                      "it started; `preserve ingest status` shows the worker's traceback).")
+        error = IngestIncomplete(
+            f"a worker failed: {type(exc).__name__}: {exc}",
+            hint="Fix the worker, then run the same command again (an ingest finishes what "
+            "it started; `preserve ingest status` shows the worker's traceback).",
+        )
     else:
         error = IngestIncomplete("a worker failed without saying why")
     if answer.traceback:

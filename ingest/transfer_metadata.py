@@ -30,23 +30,37 @@ class TransferMetadata:
 
 
 def read_transfer_metadata(
-    metadata_csv: Path | None, rights_csv: Path | None, files: set[str], folders: set[str], database, aip_id: str,
-    metadata_json: Path | None = None, identifiers_json: Path | None = None,
+    metadata_csv: Path | None,
+    rights_csv: Path | None,
+    files: set[str],
+    folders: set[str],
+    database,
+    aip_id: str,
+    metadata_json: Path | None = None,
+    identifiers_json: Path | None = None,
 ) -> TransferMetadata:
     """Read the metadata files that came with a transfer (or were given); TransferError naming what is wrong."""
     found = TransferMetadata()
     if rights_csv is not None:
         found.rights = read_rights_csv(Path(rights_csv), files, folders, found.warnings)
     if metadata_csv is not None or metadata_json is not None:
-        found.descriptions = read_descriptions(metadata_csv, metadata_json, files, folders, database, aip_id,
-                                               found.warnings)
+        found.descriptions = read_descriptions(
+            metadata_csv, metadata_json, files, folders, database, aip_id, found.warnings
+        )
     if identifiers_json is not None:
         found.identifiers = read_identifiers_json(Path(identifiers_json), files, folders, found.warnings)
     return found
 
 
-def read_descriptions(metadata_csv: Path | None, metadata_json: Path | None, files: set[str], folders: set[str],
-                      database, aip_id: str, warnings: list[str]) -> dict[str, tuple[tuple[str, str], ...]]:
+def read_descriptions(
+    metadata_csv: Path | None,
+    metadata_json: Path | None,
+    files: set[str],
+    folders: set[str],
+    database,
+    aip_id: str,
+    warnings: list[str],
+) -> dict[str, tuple[tuple[str, str], ...]]:
     """The descriptions of metadata.csv and metadata.json together (target -> values), checked against the
     transfer's paths, each other and the reference codes the catalogue holds."""
     entries, names = [], []

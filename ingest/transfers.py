@@ -38,8 +38,9 @@ _ALGORITHM = "(md5|sha1|sha256|sha512)"
 ARCHIVEMATICA_CHECKSUMS = re.compile(rf"checksums?\.{_ALGORITHM}(?:\.txt)?", re.IGNORECASE)
 # Every name read as a list of checksums where the depositor's checksums are read (the top of metadata/, or
 # beside objects/): the above, <anything>.md5 (or .md5.txt), MD5SUMS (or md5sums.txt), manifest-md5.txt.
-CHECKSUM_LIST = re.compile(rf".*\.{_ALGORITHM}(?:\.txt)?|{_ALGORITHM}sums(?:\.txt)?|manifest-{_ALGORITHM}\.txt",
-                           re.IGNORECASE)
+CHECKSUM_LIST = re.compile(
+    rf".*\.{_ALGORITHM}(?:\.txt)?|{_ALGORITHM}sums(?:\.txt)?|manifest-{_ALGORITHM}\.txt", re.IGNORECASE
+)
 # Names that look like a checksum list but are never read as the depositor's: a bag's tag manifest (it lists a
 # bag's tag files, which a transfer that is not that bag does not have).
 TAG_MANIFEST = re.compile(rf"tagmanifest-{_ALGORITHM}\.txt", re.IGNORECASE)
@@ -87,10 +88,16 @@ class Transfer:
         """The inverse of ``to_json``."""
         data = json.loads(text)
         paths = {key: Path(data[key]) if data[key] else None for key in METADATA_PATHS}
-        return cls(data["kind"], Path(data["root"]), tuple(data["exclude"]),
-                   tuple(MetadataSource(**{**m, "exclude": tuple(m["exclude"])}) for m in data["metadata"]),
-                   tuple(data["warnings"]), data["layout"], **paths,
-                   checksums=tuple(Path(p) for p in data["checksums"]))
+        return cls(
+            data["kind"],
+            Path(data["root"]),
+            tuple(data["exclude"]),
+            tuple(MetadataSource(**{**m, "exclude": tuple(m["exclude"])}) for m in data["metadata"]),
+            tuple(data["warnings"]),
+            data["layout"],
+            **paths,
+            checksums=tuple(Path(p) for p in data["checksums"]),
+        )
 
     @property
     def top(self) -> Path:
@@ -148,19 +155,24 @@ def _refuse_bad_bag(source: Path, report: BagReport) -> None:
         raise TransferError(
             f"{source}: the bag is incomplete: {len(incomplete)} file(s) listed in fetch.txt are not in it",
             hint="preserve never fetches files from the network: ask the depositor for the complete bag. "
-                 "Nothing has been stored.",
+            "Nothing has been stored.",
             details=[Problem(path, "listed in fetch.txt, not present") for path in incomplete[:50]],
         )
     raise TransferError(
         f"{source}: the bag is not valid ({len(report.errors)} problem(s))",
         hint="Ask the depositor for a complete bag; `preserve bag validate` shows the same report. "
-             "Nothing has been stored.",
+        "Nothing has been stored.",
         details=[Problem(*_split(error)) for error in report.errors[:50]],
     )
 
 
-def layout_of(root: Path, kind: str = FOLDER, metadata: tuple[MetadataSource, ...] = (),
-              warnings: tuple[str, ...] = (), given_prefix: str = "") -> Transfer:
+def layout_of(
+    root: Path,
+    kind: str = FOLDER,
+    metadata: tuple[MetadataSource, ...] = (),
+    warnings: tuple[str, ...] = (),
+    given_prefix: str = "",
+) -> Transfer:
     """Tell the records of a transfer from what came with them, by Archivematica's conventions:
 
     - ``objects/`` with ``metadata/`` (and ``logs/``) beside it, or ``objects/`` alone: the standard
@@ -174,29 +186,53 @@ def layout_of(root: Path, kind: str = FOLDER, metadata: tuple[MetadataSource, ..
     folders = {name for name in names if _is_folder(root / name)}
     if "objects" in folders and ("metadata" in folders or set(names) <= {"objects", "logs"}):
         beside = [n for n in names if n not in ("objects", "metadata", "logs") or n not in folders]
-        found = [*metadata, *_folder_source(root, "metadata", SUBMISSION, given_prefix),
-                 *_folder_source(root, "logs", TRANSFER_LOGS, given_prefix)]
+        found = [
+            *metadata,
+            *_folder_source(root, "metadata", SUBMISSION, given_prefix),
+            *_folder_source(root, "logs", TRANSFER_LOGS, given_prefix),
+        ]
         notes = list(warnings)
         listing = []
         for name in beside:
             found.append(MetadataSource(str(root / name), f"{BESIDE}/{name}", given_prefix + name))
             read = checksum_algorithm(name) and _is_file(root / name)
             listing += [root / name] if read else []
-            notes.append(f"{given_prefix}{name}: beside objects/ and metadata/, so not a record; kept in the AIP "
-                         f"as {BESIDE}/{name}" + (" and read as the depositor's checksums" if read else ""))
-        return _with_metadata_files(Transfer(kind, root / "objects", (), tuple(found), tuple(notes),
-                                             "Archivematica standard transfer (objects/ and metadata/)"),
-                                    root / "metadata", beside=tuple(listing))
+            notes.append(
+                f"{given_prefix}{name}: beside objects/ and metadata/, so not a record; kept in the AIP "
+                f"as {BESIDE}/{name}" + (" and read as the depositor's checksums" if read else "")
+            )
+        return _with_metadata_files(
+            Transfer(
+                kind,
+                root / "objects",
+                (),
+                tuple(found),
+                tuple(notes),
+                "Archivematica standard transfer (objects/ and metadata/)",
+            ),
+            root / "metadata",
+            beside=tuple(listing),
+        )
     if "metadata" in folders and _archivematica_folder(root / "metadata"):
         found = (*metadata, *_folder_source(root, "metadata", SUBMISSION, given_prefix))
-        return _with_metadata_files(Transfer(kind, root, ("metadata",), found, warnings,
-                                             "records with a metadata/ folder (Archivematica)"), root / "metadata")
-    loose = tuple(name for name in names if (name in METADATA_FILES or ARCHIVEMATICA_CHECKSUMS.fullmatch(name))
-                  and name not in folders and _names_objects(root / name))
+        return _with_metadata_files(
+            Transfer(kind, root, ("metadata",), found, warnings, "records with a metadata/ folder (Archivematica)"),
+            root / "metadata",
+        )
+    loose = tuple(
+        name
+        for name in names
+        if (name in METADATA_FILES or ARCHIVEMATICA_CHECKSUMS.fullmatch(name))
+        and name not in folders
+        and _names_objects(root / name)
+    )
     if loose:
         found = (*metadata, *(MetadataSource(str(root / n), f"{SUBMISSION}/{n}", given_prefix + n) for n in loose))
-        return _with_metadata_files(Transfer(kind, root, loose, found, warnings,
-                                             "records with Archivematica metadata files at the top"), root, loose)
+        return _with_metadata_files(
+            Transfer(kind, root, loose, found, warnings, "records with Archivematica metadata files at the top"),
+            root,
+            loose,
+        )
     return Transfer(kind, root, (), metadata, warnings)
 
 
@@ -237,10 +273,12 @@ def looks_like_checksums(name: str) -> str:
     return found.group(1).lower() if found else checksum_algorithm(name)
 
 
-def _with_metadata_files(transfer: Transfer, folder: Path, only: tuple[str, ...] | None = None,
-                         beside: tuple[Path, ...] = ()) -> Transfer:
+def _with_metadata_files(
+    transfer: Transfer, folder: Path, only: tuple[str, ...] | None = None, beside: tuple[Path, ...] = ()
+) -> Transfer:
     """The transfer, knowing which metadata files to read: Archivematica's at the top of ``folder`` (only those
     named in ``only``, when given) and every file there whose name says it lists checksums, then ``beside``."""
+
     def present(name: str) -> Path | None:
         path = folder / name
         return path if (only is None or name in only) and _is_file(path) else None
@@ -249,8 +287,9 @@ def _with_metadata_files(transfer: Transfer, folder: Path, only: tuple[str, ...]
     if only is not None:
         names = [name for name in names if name in only and ARCHIVEMATICA_CHECKSUMS.fullmatch(name)]
     listing = tuple(folder / name for name in names if checksum_algorithm(name) and _is_file(folder / name))
-    return replace(transfer, **{key: present(key.replace("_", ".")) for key in METADATA_PATHS},
-                   checksums=listing + beside)
+    return replace(
+        transfer, **{key: present(key.replace("_", ".")) for key in METADATA_PATHS}, checksums=listing + beside
+    )
 
 
 def _names_objects(path: Path) -> bool:

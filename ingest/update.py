@@ -44,15 +44,23 @@ class UpdateReport:
     warnings: list[str]  # what was kept from the spreadsheets but is unusual (unknown columns, values …)
 
 
-def update_aip(settings: Settings, database: Database, reference: str, metadata: Path | None,
-               rights: Path | None, archivist: str = "") -> UpdateReport:
+def update_aip(
+    settings: Settings,
+    database: Database,
+    reference: str,
+    metadata: Path | None,
+    rights: Path | None,
+    archivist: str = "",
+) -> UpdateReport:
     """Store a new version of an AIP with new descriptive metadata and/or rights."""
     if metadata is None and rights is None:
         raise PackageError("nothing to update", hint="Give --metadata metadata.csv and/or --rights rights.csv.")
     aip, files, events, agents, descriptions, rights_now, replicas = load_aip_record(database, reference)
     if len(replicas) != len(settings.replication) or not replicas:
-        raise PackageError(f"AIP {aip.id}: every copy must be intact to add a version",
-                           hint="Run `preserve audit` and repair damaged copies first.")
+        raise PackageError(
+            f"AIP {aip.id}: every copy must be intact to add a version",
+            hint="Run `preserve audit` and repair damaged copies first.",
+        )
     stored = {f.path.removeprefix("data/objects/") for f in files}
     folders = {"/".join(p.split("/")[:i]) for p in stored for i in range(1, len(p.split("/")))}
     changed_docs = []
@@ -66,10 +74,17 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
 
     new_agents = make_agents(settings.archive_name, archivist)
     when = timestamp()
-    change = Event(event_uuid(new_uuid(), aip.id, METADATA_MODIFICATION), aip.id, METADATA_MODIFICATION, when,
-                   SUCCESS, "program=preserve; " + "; ".join(f"new {d.name}" for d in changed_docs),
-                   f"AIP version after {aip.head_version}", "",
-                   (new_agents["software"].id, new_agents["organization"].id, new_agents["person"].id))
+    change = Event(
+        event_uuid(new_uuid(), aip.id, METADATA_MODIFICATION),
+        aip.id,
+        METADATA_MODIFICATION,
+        when,
+        SUCCESS,
+        "program=preserve; " + "; ".join(f"new {d.name}" for d in changed_docs),
+        f"AIP version after {aip.head_version}",
+        "",
+        (new_agents["software"].id, new_agents["organization"].id, new_agents["person"].id),
+    )
     all_agents = {**agents, **{a.id: a for a in new_agents.values() if a.type != "software" or a.name == "preserve"}}
     by_file: dict[str, list[Event]] = {}
     for event in events:
@@ -80,25 +95,38 @@ def update_aip(settings: Settings, database: Database, reference: str, metadata:
         mets_path = bag / aip.mets_path
         mets_path.parent.mkdir(parents=True)
         title = next((v for k, v in descriptions.get("", ()) if k == "title"), "") or aip.title
-        header = MetsHeader(aip.id, title, when, settings.archive_name, f"{SOFTWARE_NAME} {software_version()}",
-                            aip.bag_name, descriptions, tuple(rights_now.get("", ())))
+        header = MetsHeader(
+            aip.id,
+            title,
+            when,
+            settings.archive_name,
+            f"{SOFTWARE_NAME} {software_version()}",
+            aip.bag_name,
+            descriptions,
+            tuple(rights_now.get("", ())),
+        )
 
         def mets_files() -> Iterator[MetsFile]:
             for record in files:
-                yield MetsFile(record, tuple(by_file.get(record.id, ())),
-                               tuple(rights_now.get(record.path.removeprefix("data/objects/"), ())))
+                yield MetsFile(
+                    record,
+                    tuple(by_file.get(record.id, ())),
+                    tuple(rights_now.get(record.path.removeprefix("data/objects/"), ())),
+                )
 
         with mets_path.open("wb") as out:
             write_mets(out, header, all_agents.values(), [*by_file.get("", []), change], mets_files)
         report = store_version(settings, aip, replicas, bag, mets_path, changed_docs, new_agents["person"].name)
     with database.session() as session:
-        catalogue.replace_metadata(session, aip.id, header.title, descriptions, rights_now, report.version,
-                                   report.mets_sha512)
+        catalogue.replace_metadata(
+            session, aip.id, header.title, descriptions, rights_now, report.version, report.mets_sha512
+        )
         catalogue.upsert_agents(session, all_agents.values())
         catalogue.record_events(session, [change])
     for replica in replicas:  # the new version's objects and the replaced root inventory
-        seal_copy(database, open_location(settings.location(replica.location)), replica.location,
-                  replica.object_root, aip.id)
+        seal_copy(
+            database, open_location(settings.location(replica.location)), replica.location, replica.object_root, aip.id
+        )
     closure = load_closure_policy(settings.policies_path)  # the new description may change who may see what
     with database.session() as session:
         below = aips_below(session, [unit.reference for unit in units_of(session, aip.id)])
@@ -131,8 +159,17 @@ class StoredVersion:
     mets_sha512: str
 
 
-def store_version(settings: Settings, aip, replicas, bag: Path, mets_path: Path, docs: list[Path], user: str,
-                  payload_files: dict[str, Path] | None = None, message: str = "Metadata update") -> StoredVersion:
+def store_version(
+    settings: Settings,
+    aip,
+    replicas,
+    bag: Path,
+    mets_path: Path,
+    docs: list[Path],
+    user: str,
+    payload_files: dict[str, Path] | None = None,
+    message: str = "Metadata update",
+) -> StoredVersion:
     """Store the next OCFL version of an AIP in every location: a new METS, new tag files, the given submission
     documents and new payload files (by logical path); everything else is referenced by digest."""
     first = open_location(settings.location(replicas[0].location))
@@ -158,8 +195,11 @@ def store_version(settings: Settings, aip, replicas, bag: Path, mets_path: Path,
             yield BagEntry(logical, size, sha256, state[logical])
         yield from (digests[p] for p in sorted(new_files) if p.startswith("data/"))
 
-    info = [(label, value) for label, value in _bag_info(first, replicas[0].object_root, inventory)
-            if label not in ("Payload-Oxum", "Bagging-Date")]
+    info = [
+        (label, value)
+        for label, value in _bag_info(first, replicas[0].object_root, inventory)
+        if label not in ("Payload-Oxum", "Bagging-Date")
+    ]
     info.insert(0, ("Bagging-Date", timestamp()[:10]))
     tags = write_tag_files(bag, payload, info)
     for tag in tags:
@@ -177,8 +217,15 @@ def store_version(settings: Settings, aip, replicas, bag: Path, mets_path: Path,
                     version.put_file(logical, handle, digests[logical].size)
             new_state = {logical: digest for logical, _c, digest in version_state(current)}
             new_state.update({logical: digests[logical].sha512 for logical in new_files})
-            version.commit(version.inventory(new_state, timestamp().split(".")[0] + "Z",
-                                             message, user, f"urn:preserve:archivist:{user or 'unknown'}"))
+            version.commit(
+                version.inventory(
+                    new_state,
+                    timestamp().split(".")[0] + "Z",
+                    message,
+                    user,
+                    f"urn:preserve:archivist:{user or 'unknown'}",
+                )
+            )
             read_inventory(storage, replica.object_root)
     except BaseException:
         for version in versions:

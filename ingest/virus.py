@@ -23,8 +23,13 @@ from preservation.config import Settings
 
 CLEAN, INFECTED, NOT_SCANNED = "clean", "infected", "not scanned"
 CHUNK = 1024 * 1024
-CLAMSCAN_FLAGS = ("--no-summary", "--alert-exceeds-max=yes", "--alert-encrypted=yes", "--alert-encrypted-archive=yes",
-                  "--alert-encrypted-doc=yes")
+CLAMSCAN_FLAGS = (
+    "--no-summary",
+    "--alert-exceeds-max=yes",
+    "--alert-encrypted=yes",
+    "--alert-encrypted-archive=yes",
+    "--alert-encrypted-doc=yes",
+)
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,9 @@ class ClamscanScanner:
             with tempfile.NamedTemporaryFile(suffix=".list") as listing:
                 listing.write(b"\n".join(map(os.fsencode, listed)) + b"\n")
                 listing.flush()
-                run = subprocess.run([*self._command(), f"--file-list={listing.name}"], capture_output=True,
-                                     check=False)
+                run = subprocess.run(
+                    [*self._command(), f"--file-list={listing.name}"], capture_output=True, check=False
+                )
             if run.returncode == 2 and not run.stdout:
                 raise ScannerUnavailable(_tail(run.stderr) or "clamscan failed")
             for line in run.stdout.decode("utf-8", "surrogateescape").splitlines():
@@ -96,7 +102,7 @@ class ClamscanScanner:
                 run = subprocess.run([*self._command(), "--", path], capture_output=True, check=False)
                 out = run.stdout.decode("utf-8", "surrogateescape")
                 prefix = os.fsdecode(path) + ": "
-                results[path] = classify(out[len(prefix):]) if out.startswith(prefix) else classify("")
+                results[path] = classify(out[len(prefix) :]) if out.startswith(prefix) else classify("")
         return {path: results.get(path, classify("")) for path in paths}
 
 
@@ -183,8 +189,11 @@ def _database_version(database: Path | None, engine: str) -> str:
     """The signature database's version (daily.cvd/cld via sigtool), or a count of signature files;
     ScannerUnavailable when there is none (ClamAV would refuse to scan)."""
     folder = database or Path("/var/lib/clamav")
-    files = sorted(p for p in folder.glob("*") if p.suffix in {".cvd", ".cld", ".ndb", ".hdb", ".hsb", ".ldb",
-                                                                  ".cdb", ".yar", ".yara", ".ign2", ".fp"})
+    files = sorted(
+        p
+        for p in folder.glob("*")
+        if p.suffix in {".cvd", ".cld", ".ndb", ".hdb", ".hsb", ".ldb", ".cdb", ".yar", ".yara", ".ign2", ".fp"}
+    )
     if not any(p.suffix not in {".ign2", ".fp"} for p in files):
         raise ScannerUnavailable(f"no ClamAV signature database in {folder}")
     daily = next((p for p in files if p.stem == "daily"), None)

@@ -9,8 +9,11 @@ from policies import DEFAULTS, load_policy, policy_line
 from preservation.errors import PolicyError
 
 SENSITIVE_KINDS = ("ni-number", "nhs-number", "payment-card", "email", "uk-phone", "uk-postcode")
-CHOICES = {"on_infected": ("stop", "quarantine"), "on_not_scanned": ("continue", "stop"),
-           "on_no_scanner": ("continue", "stop")}
+CHOICES = {
+    "on_infected": ("stop", "quarantine"),
+    "on_not_scanned": ("continue", "stop"),
+    "on_no_scanner": ("continue", "stop"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,8 +52,9 @@ def parse_checks_policy(path: Path) -> ChecksPolicy:
         raise PolicyError(f"{path}: 'version' must be a whole number")
     unknown = set(data) - {"version", "virus", "sensitive"}
     if unknown:
-        raise PolicyError(f"{path}: unknown section or key {sorted(unknown)[0]!r}",
-                          hint="Known: version, [virus], [sensitive].")
+        raise PolicyError(
+            f"{path}: unknown section or key {sorted(unknown)[0]!r}", hint="Known: version, [virus], [sensitive]."
+        )
     virus = data.get("virus", {})
     for key in set(virus) - set(CHOICES):
         raise fail("virus", key, f"unknown key (known: {', '.join(CHOICES)})")
@@ -72,7 +76,13 @@ def parse_checks_policy(path: Path) -> ChecksPolicy:
         raise fail("sensitive", "max_bytes", "must be a whole number of bytes above 0")
     defaults = ChecksPolicy()
     return ChecksPolicy(
-        version, virus.get("on_infected", "stop"), virus.get("on_not_scanned", "continue"),
-        virus.get("on_no_scanner", "continue"), sensitive.get("scan", True),
+        version,
+        virus.get("on_infected", "stop"),
+        virus.get("on_not_scanned", "continue"),
+        virus.get("on_no_scanner", "continue"),
+        sensitive.get("scan", True),
         tuple(sensitive.get("kinds", defaults.sensitive_kinds)),
-        tuple(sensitive.get("flag_for_review", defaults.flag_for_review)), max_bytes, path)
+        tuple(sensitive.get("flag_for_review", defaults.flag_for_review)),
+        max_bytes,
+        path,
+    )

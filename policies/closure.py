@@ -52,11 +52,13 @@ class ClosurePolicy:
         if rule.access != "closed":
             return Access(rule.access, "", rule.name)
         if last_year is None:
-            return Access("closed", "", f"{rule.name}: no date to count {rule.closed_years} years from, so "
-                                        "closed until reviewed")
+            return Access(
+                "closed", "", f"{rule.name}: no date to count {rule.closed_years} years from, so closed until reviewed"
+            )
         until = rule.closed_until(last_year)
-        return Access("closed", until.isoformat(), f"{rule.name}: {rule.closed_years} years from 1 January "
-                                                   f"{last_year + 1}")
+        return Access(
+            "closed", until.isoformat(), f"{rule.name}: {rule.closed_years} years from 1 January {last_year + 1}"
+        )
 
     def default(self) -> Access:
         """The access of records no rule or decision covers."""
@@ -80,10 +82,13 @@ def parse_closure_policy(path: Path) -> ClosurePolicy:
         raise PolicyError(f"{path}: 'version' must be a whole number")
     default = data.get("default", {}).get("access", "open")
     if default not in ACCESS:
-        raise PolicyError(f"{path}:{_line(lines, 'default', 0, 'access')}: default.access must be one of "
-                          f"{', '.join(ACCESS)}, not {default!r}")
+        raise PolicyError(
+            f"{path}:{_line(lines, 'default', 0, 'access')}: default.access must be one of "
+            f"{', '.join(ACCESS)}, not {default!r}"
+        )
     rules = []
     for index, table in enumerate(data.get("rule", []), start=1):
+
         def fail(key: str, message: str, index: int = index) -> PolicyError:
             return PolicyError(f"{path}:{_line(lines, 'rule', index, key)}: [[rule]] {index}: {message}")
 
@@ -96,6 +101,5 @@ def parse_closure_policy(path: Path) -> ClosurePolicy:
         years = table.get("closed_years", 0)
         if table["access"] == "closed" and (isinstance(years, bool) or not isinstance(years, int) or years <= 0):
             raise fail("closed_years", "a closed rule needs closed_years, a whole number of years above 0")
-        rules.append(ClosureRule(table.get("name", table["applies_to"]), table["applies_to"], table["access"],
-                                 years))
+        rules.append(ClosureRule(table.get("name", table["applies_to"]), table["applies_to"], table["access"], years))
     return ClosurePolicy(version, default, tuple(rules), path)

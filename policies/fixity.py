@@ -38,17 +38,23 @@ def load_fixity_policy(folder: Path) -> FixityPolicy:
     data = load_policy(path)
     unknown = set(data) - {"version", "schedule", "location"}
     if unknown:
-        raise PolicyError(f"{path}: unknown section or key {sorted(unknown)[0]!r}",
-                          hint="Known: version, [schedule], [location.NAME].")
+        raise PolicyError(
+            f"{path}: unknown section or key {sorted(unknown)[0]!r}",
+            hint="Known: version, [schedule], [location.NAME].",
+        )
     schedule = data.get("schedule", {})
     text = path.read_text(encoding="utf-8")
     default = _cadence(path, "schedule", schedule, Cadence(), text)
-    by_location = {name: _cadence(path, f"location.{name}", table, default, text)
-                   for name, table in data.get("location", {}).items()}
+    by_location = {
+        name: _cadence(path, f"location.{name}", table, default, text)
+        for name, table in data.get("location", {}).items()
+    }
     run_at = schedule.get("run_at", "02:30")
     if not isinstance(run_at, str) or not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", run_at):
-        raise PolicyError(f"{path}:{policy_line(text, 'schedule', 'run_at')}: schedule.run_at must be a time of day "
-                          f"as \"HH:MM\", not {run_at!r}")
+        raise PolicyError(
+            f"{path}:{policy_line(text, 'schedule', 'run_at')}: schedule.run_at must be a time of day "
+            f'as "HH:MM", not {run_at!r}'
+        )
     repair = schedule.get("repair", True)
     if not isinstance(repair, bool):
         raise PolicyError(f"{path}:{policy_line(text, 'schedule', 'repair')}: schedule.repair must be true or false")
@@ -65,8 +71,10 @@ def _cadence(path: Path, where: str, table: object, base: Cadence, text: str) ->
     allowed = SCHEDULE_KEYS if where == "schedule" else NUMBERS
     unknown = set(table) - allowed
     if unknown:
-        raise PolicyError(f"{at(sorted(unknown)[0])}: [{where}]: unknown key {sorted(unknown)[0]!r}",
-                          hint=f"Known keys: {', '.join(sorted(allowed - {'every_days'}))}.")
+        raise PolicyError(
+            f"{at(sorted(unknown)[0])}: [{where}]: unknown key {sorted(unknown)[0]!r}",
+            hint=f"Known keys: {', '.join(sorted(allowed - {'every_days'}))}.",
+        )
     for key in NUMBERS | {"every_days"}:
         value = table.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
@@ -77,5 +85,9 @@ def _cadence(path: Path, where: str, table: object, base: Cadence, text: str) ->
     runs = table.get("runs_per_day", base.runs_per_day)
     if runs <= 0:
         raise PolicyError(f"{at('runs_per_day')}: {where}.runs_per_day must be more than 0")
-    return Cadence(full, table.get("metadata_every_days", base.metadata_every_days), runs,
-                   int(table.get("budget_bytes_per_run", base.budget_bytes)))
+    return Cadence(
+        full,
+        table.get("metadata_every_days", base.metadata_every_days),
+        runs,
+        int(table.get("budget_bytes_per_run", base.budget_bytes)),
+    )

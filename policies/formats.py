@@ -74,13 +74,16 @@ def parse_format_policy(path: Path) -> FormatPolicy:
         raise PolicyError(f"{path}: 'version' must be a whole number")
     unknown = set(data) - {"version", "default", "groups", "format"}
     if unknown:
-        raise PolicyError(f"{path}: unknown section or key {sorted(unknown)[0]!r}",
-                          hint="Known: version, [default], [groups], [[format]].")
+        raise PolicyError(
+            f"{path}: unknown section or key {sorted(unknown)[0]!r}",
+            hint="Known: version, [default], [groups], [[format]].",
+        )
     groups = {}
     for name, members in data.get("groups", {}).items():
         if not isinstance(members, list) or not all(isinstance(p, str) and PUID.fullmatch(p) for p in members):
-            raise PolicyError(f"{where('groups', 0, name)}: groups.{name} must be a list of PRONOM identifiers "
-                              "like \"fmt/412\"")
+            raise PolicyError(
+                f'{where("groups", 0, name)}: groups.{name} must be a list of PRONOM identifiers like "fmt/412"'
+            )
         groups[name] = tuple(members)
     default_table = data.get("default", {})
     extra = set(default_table) - (RULE_KEYS - {"name", "puids"}) - {"access_copies", "on_failure"}
@@ -89,27 +92,36 @@ def parse_format_policy(path: Path) -> FormatPolicy:
     default = _rule(default_table, "default", ("default", 0), where, groups, FormatRule("default"))
     access_copies = default_table.get("access_copies", "request")
     if access_copies not in ("request", "ingest"):
-        raise PolicyError(f"{where('default', 0, 'access_copies')}: default.access_copies must be \"request\" or "
-                          f"\"ingest\", not {access_copies!r}")
+        raise PolicyError(
+            f'{where("default", 0, "access_copies")}: default.access_copies must be "request" or '
+            f'"ingest", not {access_copies!r}'
+        )
     on_failure = default_table.get("on_failure", "continue")
     if on_failure not in ("continue", "stop"):
-        raise PolicyError(f"{where('default', 0, 'on_failure')}: default.on_failure must be \"continue\" or "
-                          f"\"stop\", not {on_failure!r}")
+        raise PolicyError(
+            f'{where("default", 0, "on_failure")}: default.on_failure must be "continue" or "stop", not {on_failure!r}'
+        )
     rules, seen = [], {}
     for index, table in enumerate(data.get("format", []), start=1):
         unknown = set(table) - RULE_KEYS
         if unknown:
             key = sorted(unknown)[0]
-            raise PolicyError(f"{where('format', index, key)}: [[format]] {index}: unknown key {key!r}",
-                              hint=f"Known keys: {', '.join(sorted(RULE_KEYS))}.")
+            raise PolicyError(
+                f"{where('format', index, key)}: [[format]] {index}: unknown key {key!r}",
+                hint=f"Known keys: {', '.join(sorted(RULE_KEYS))}.",
+            )
         rule = _rule(table, f"format[{index}]", ("format", index), where, groups, default)
         if not rule.puids:
-            raise PolicyError(f"{where('format', index, 'puids')}: [[format]] {index}: 'puids' must name at least "
-                              "one PRONOM identifier or @group")
+            raise PolicyError(
+                f"{where('format', index, 'puids')}: [[format]] {index}: 'puids' must name at least "
+                "one PRONOM identifier or @group"
+            )
         for puid in rule.puids:
             if puid in seen:
-                raise PolicyError(f"{where('format', index, 'puids')}: {puid} is in [[format]] {seen[puid]} and "
-                                  f"{index}: a format may have only one rule")
+                raise PolicyError(
+                    f"{where('format', index, 'puids')}: {puid} is in [[format]] {seen[puid]} and "
+                    f"{index}: a format may have only one rule"
+                )
             seen[puid] = index
         rules.append(rule)
     return FormatPolicy(version, default, tuple(rules), access_copies, on_failure, path, groups)
@@ -125,25 +137,39 @@ def _rule(table: dict, label: str, at: tuple[str, int], where, groups: dict, bas
         elif isinstance(item, str) and PUID.fullmatch(item):
             puids.append(item)
         else:
-            raise PolicyError(f"{where(*at, 'puids')}: {label}.puids: {item!r} is neither a PRONOM identifier "
-                              "(\"fmt/412\") nor a group (\"@word-processing\")")
+            raise PolicyError(
+                f"{where(*at, 'puids')}: {label}.puids: {item!r} is neither a PRONOM identifier "
+                '("fmt/412") nor a group ("@word-processing")'
+            )
     preservation = table.get("preservation", base.preservation)
     if preservation != KEEP and preservation not in TARGETS:
-        raise PolicyError(f"{where(*at, 'preservation')}: {label}.preservation must be \"keep\" or one of "
-                          f"{', '.join(TARGETS)}, not {preservation!r}")
+        raise PolicyError(
+            f'{where(*at, "preservation")}: {label}.preservation must be "keep" or one of '
+            f"{', '.join(TARGETS)}, not {preservation!r}"
+        )
     access = table.get("access", base.access)
     if access not in (ORIGINAL, NONE) and access not in TARGETS:
-        raise PolicyError(f"{where(*at, 'access')}: {label}.access must be \"original\", \"none\" or one of "
-                          f"{', '.join(TARGETS)}, not {access!r}")
+        raise PolicyError(
+            f'{where(*at, "access")}: {label}.access must be "original", "none" or one of '
+            f"{', '.join(TARGETS)}, not {access!r}"
+        )
     risk = table.get("risk", base.risk)
     if risk not in RISKS:
         raise PolicyError(f"{where(*at, 'risk')}: {label}.risk must be one of {', '.join(RISKS)}, not {risk!r}")
     invalid = table.get("invalid", base.invalid)
     if invalid not in INVALID_ACTIONS:
-        raise PolicyError(f"{where(*at, 'invalid')}: {label}.invalid must be one of {', '.join(INVALID_ACTIONS)}, "
-                          f"not {invalid!r}")
-    return FormatRule(table.get("name", label), tuple(dict.fromkeys(puids)), preservation, access, risk, invalid,
-                      _line_of_table(where, at))
+        raise PolicyError(
+            f"{where(*at, 'invalid')}: {label}.invalid must be one of {', '.join(INVALID_ACTIONS)}, not {invalid!r}"
+        )
+    return FormatRule(
+        table.get("name", label),
+        tuple(dict.fromkeys(puids)),
+        preservation,
+        access,
+        risk,
+        invalid,
+        _line_of_table(where, at),
+    )
 
 
 def _line_of_table(where, at: tuple[str, int]) -> int:
@@ -160,8 +186,9 @@ def _line(lines: list[str], table: str, index: int, key: str) -> int:
         if stripped.startswith("["):
             if start:
                 break
-            if (index == 0 and stripped == f"[{table}]") or (index and stripped == f"[[{table}]]"
-                                                             and (count := count + 1) == index):
+            if (index == 0 and stripped == f"[{table}]") or (
+                index and stripped == f"[[{table}]]" and (count := count + 1) == index
+            ):
                 start = number
         elif start and key and stripped.split("=", 1)[0].strip().strip('"') == key:
             return number

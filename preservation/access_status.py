@@ -51,8 +51,9 @@ class Level:
         return (*self.kinds, *((self.unit.closure_kind,) if self.unit and self.unit.closure_kind else ()))
 
 
-def refresh_access(database: Database, evaluate: Evaluate, default: Access, aip_ids: Iterable[str],
-                   today: str | None = None) -> int:
+def refresh_access(
+    database: Database, evaluate: Evaluate, default: Access, aip_ids: Iterable[str], today: str | None = None
+) -> int:
     """Work out and store the effective access of these AIPs and their files; returns how many files."""
     today = today or date.today().isoformat()
     count = 0
@@ -63,20 +64,35 @@ def refresh_access(database: Database, evaluate: Evaluate, default: Access, aip_
             above = _above(session, units)
             root = [_level(units, decisions, "")]
             targets = file_targets(session, aip_id)
-            worked_out = {file_id: effective([*_path_levels(units, decisions, target, review), *root, *above],
-                                             evaluate, default, today)
-                          for file_id, target, review, source in targets if not source}
+            worked_out = {
+                file_id: effective(
+                    [*_path_levels(units, decisions, target, review), *root, *above], evaluate, default, today
+                )
+                for file_id, target, review, source in targets
+                if not source
+            }
             for file_id, _, _, source in targets:  # a derivative (an access or preservation copy) shows its source's
-                if source:                          # content: it is never more open than its source
+                if source:  # content: it is never more open than its source
                     worked_out[file_id] = worked_out.get(source, Access("closed", "", "its source is unknown"))
             files = list(worked_out.items())
             whole = effective([*root, *above], evaluate, default, today)
             set_access(session, aip_id, whole, files)
             described = {target for target, _ in described_targets(session, aip_id)} | set(units)
-            folders = {target: effective([*_path_levels(units, decisions, target, ""), *root, *above], evaluate,
-                                         default, today) for target in described if target}
-            reindex_aip(session, aip_id, list(units.values()), dict(files), {"": whole, **folders},
-                        _collections(session, units, above))
+            folders = {
+                target: effective(
+                    [*_path_levels(units, decisions, target, ""), *root, *above], evaluate, default, today
+                )
+                for target in described
+                if target
+            }
+            reindex_aip(
+                session,
+                aip_id,
+                list(units.values()),
+                dict(files),
+                {"": whole, **folders},
+                _collections(session, units, above),
+            )
             count += len(files)
     return count
 

@@ -99,14 +99,23 @@ def check_file(storage: Storage, root: str, location: str, target: _Target) -> t
     return size, None
 
 
-def audit_copy(storage: Storage, root: str, location: str, files: Iterable[Expected], workers: int,
-               recorded_versions: dict[str, str] | None = None, *, inventory_sha512: str = "", kind: str = FULL,
-               on_file: Callable[[int], None] | None = None) -> CopyAudit:
+def audit_copy(
+    storage: Storage,
+    root: str,
+    location: str,
+    files: Iterable[Expected],
+    workers: int,
+    recorded_versions: dict[str, str] | None = None,
+    *,
+    inventory_sha512: str = "",
+    kind: str = FULL,
+    on_file: Callable[[int], None] | None = None,
+) -> CopyAudit:
     """Check one copy: its keys against its OCFL inventory, its files against the catalogue (``files``) and
     the inventory, its inventory against ``inventory_sha512``, its versions against ``recorded_versions``."""
     result = CopyAudit(location, kind)
     try:
-        listing = {o.key[len(root) + 1:]: o for o in storage.list(root + "/")}
+        listing = {o.key[len(root) + 1 :]: o for o in storage.list(root + "/")}
     except PreservationError as exc:
         result.bad.append(BadFile(location, WHOLE_COPY, f"unreadable: {exc.message}"))
         return result
@@ -121,10 +130,14 @@ def audit_copy(storage: Storage, root: str, location: str, files: Iterable[Expec
     if recorded_versions:
         result.bad.extend(_version_changes(storage, root, location, recorded_versions, targets))
     flagged = {bad.key for bad in result.bad if bad.key}
-    result.bad.extend(BadFile(location, key, "unexpected file (not part of the OCFL object)", key)
-                      for key in sorted(set(listing) - expected_keys))
-    result.bad.extend(BadFile(location, key, "missing", key)
-                      for key in sorted(expected_keys - set(listing) - {t.key for t in targets} - flagged))
+    result.bad.extend(
+        BadFile(location, key, "unexpected file (not part of the OCFL object)", key)
+        for key in sorted(set(listing) - expected_keys)
+    )
+    result.bad.extend(
+        BadFile(location, key, "missing", key)
+        for key in sorted(expected_keys - set(listing) - {t.key for t in targets} - flagged)
+    )
     if kind == FULL:
         result.bad.extend(_check_sidecars(storage, root, location, listing, flagged))
 
@@ -149,22 +162,31 @@ def audit_copy(storage: Storage, root: str, location: str, files: Iterable[Expec
     return result
 
 
-def _trusted_inventory(storage: Storage, root: str, location: str, listing: dict[str, StoredObject],
-                       recorded: str) -> tuple[dict | None, list[BadFile]]:
+def _trusted_inventory(
+    storage: Storage, root: str, location: str, listing: dict[str, StoredObject], recorded: str
+) -> tuple[dict | None, list[BadFile]]:
     """The root inventory if it is intact and the one recorded; else the newest intact version inventory
     (so the rest of the copy can still be checked and repaired), with the problems found."""
     problems = []
     try:
         data, digest = read_checked(storage, f"{root}/inventory.json", f"{root}/inventory.json.sha512")
         if recorded and digest != recorded:
-            problems.append(BadFile(location, "inventory.json", "changed since the copy was verified (its SHA-512 "
-                                    "differs from the one recorded)", "inventory.json"))
+            problems.append(
+                BadFile(
+                    location,
+                    "inventory.json",
+                    "changed since the copy was verified (its SHA-512 differs from the one recorded)",
+                    "inventory.json",
+                )
+            )
         else:
             return parse_inventory(data), problems
     except PreservationError as exc:
         problems.append(BadFile(location, "inventory.json", exc.message, "inventory.json"))
-    for key in sorted((k for k in listing if _VERSION_INVENTORY.fullmatch(k) and not k.endswith(".sha512")),
-                      key=lambda k: -int(k.split("/")[0][1:])):
+    for key in sorted(
+        (k for k in listing if _VERSION_INVENTORY.fullmatch(k) and not k.endswith(".sha512")),
+        key=lambda k: -int(k.split("/")[0][1:]),
+    ):
         try:
             data, _ = read_checked(storage, f"{root}/{key}", f"{root}/{key}.sha512")
             return parse_inventory(data), problems
@@ -188,8 +210,9 @@ def read_checked(storage: Storage, key: str, sidecar_key: str) -> tuple[bytes, s
         raise PreservationError("its .sha512 sidecar is missing") from None
     digest = hashlib.sha512(data).hexdigest()
     if not sidecar or sidecar[0].lower() != digest:
-        raise PreservationError("does not match its .sha512 sidecar (either may be the damaged one; repair "
-                                "re-writes both)")
+        raise PreservationError(
+            "does not match its .sha512 sidecar (either may be the damaged one; repair re-writes both)"
+        )
     return data, digest
 
 
@@ -204,8 +227,9 @@ def parse_inventory(data: bytes) -> dict:
         raise PreservationError(f"not a usable OCFL inventory ({exc})") from None
 
 
-def _targets(inventory: dict, files: Iterable[Expected], location: str,
-             result: CopyAudit) -> tuple[list[_Target], set[str]]:
+def _targets(
+    inventory: dict, files: Iterable[Expected], location: str, result: CopyAudit
+) -> tuple[list[_Target], set[str]]:
     """Every content file of the object with what it should be, and every key the object should hold."""
     head_state = inventory["versions"][inventory["head"]]["state"]
     manifest = inventory["manifest"]
@@ -225,15 +249,23 @@ def _targets(inventory: dict, files: Iterable[Expected], location: str,
     for digest, content_paths in manifest.items():
         for content in content_paths:
             known = recorded.get(content)
-            targets.append(_Target(content, logical.get(content, content), known.size if known else -1,
-                                   known.sha256 if known else "", digest))
+            targets.append(
+                _Target(
+                    content,
+                    logical.get(content, content),
+                    known.size if known else -1,
+                    known.sha256 if known else "",
+                    digest,
+                )
+            )
     keys = {t.key for t in targets} | {OBJECT_NAMASTE[0], *COMMIT_FILES}
     keys |= {f"{version}/{name}" for version in inventory["versions"] for name in COMMIT_FILES}
     return sorted(targets, key=lambda t: t.key), keys
 
 
-def _check_metadata(storage: Storage, root: str, location: str, target: _Target,
-                    stored: StoredObject) -> BadFile | None:
+def _check_metadata(
+    storage: Storage, root: str, location: str, target: _Target, stored: StoredObject
+) -> BadFile | None:
     """Size from the listing; the store's own full-object SHA-256, where it keeps one, against the catalogue."""
     if target.size >= 0 and stored.size != target.size:
         return BadFile(location, target.path, f"size {stored.size}, expected {target.size}", target.key)
@@ -249,8 +281,9 @@ def _check_metadata(storage: Storage, root: str, location: str, target: _Target,
     return None
 
 
-def _check_sidecars(storage: Storage, root: str, location: str, listing: dict[str, StoredObject],
-                    flagged: set[str]) -> list[BadFile]:
+def _check_sidecars(
+    storage: Storage, root: str, location: str, listing: dict[str, StoredObject], flagged: set[str]
+) -> list[BadFile]:
     """Each version's inventory copy against its sidecar (the root inventory was checked already)."""
     bad = []
     for key in sorted(k for k in listing if _VERSION_INVENTORY.fullmatch(k) and not k.endswith(".sha512")):
@@ -263,8 +296,9 @@ def _check_sidecars(storage: Storage, root: str, location: str, listing: dict[st
     return bad
 
 
-def _version_changes(storage: Storage, root: str, location: str, recorded: dict[str, str],
-                     targets: list[_Target]) -> list[BadFile]:
+def _version_changes(
+    storage: Storage, root: str, location: str, recorded: dict[str, str], targets: list[_Target]
+) -> list[BadFile]:
     """Keys of a copy whose current object version is not the one verified and recorded (newer, or deleted)."""
     try:
         current = storage.current_versions(root + "/")
@@ -275,11 +309,12 @@ def _version_changes(storage: Storage, root: str, location: str, recorded: dict[
     for key, version_id in sorted(recorded.items()):
         if not key.startswith(root + "/"):
             continue  # the event log grows after ingest; its documents are checked by their own digests
-        relative = key[len(root) + 1:]
+        relative = key[len(root) + 1 :]
         path = logical.get(relative, relative)
         if key not in current:
-            bad.append(BadFile(location, path, "deleted: a delete marker hides the version verified at ingest",
-                               relative))
+            bad.append(
+                BadFile(location, path, "deleted: a delete marker hides the version verified at ingest", relative)
+            )
         elif current[key] != version_id:
             bad.append(BadFile(location, path, f"replaced: a newer object version hides {version_id}", relative))
     return bad

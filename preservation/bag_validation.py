@@ -30,8 +30,13 @@ MANIFEST = re.compile(r"^(tag)?manifest-([a-z0-9]+)\.txt$")
 CHUNK = 1024 * 1024
 VERSIONS = ((0, 93), (0, 94), (0, 95), (0, 96), (0, 97), (1, 0))
 SYSTEM_FILES = (".ds_store", "thumbs.db", "desktop.ini", "icon\r", ".spotlight-v100", ".trashes", ".fseventsd")
-BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 VALID, INVALID, INCOMPLETE = "valid", "invalid", "incomplete"
 LISTED = 20  # names shown in a one-line summary
 
@@ -54,7 +59,7 @@ class BagReport:
 
     @property
     def state(self) -> str:
-        """"invalid" when any error was found, else "incomplete" when fetch.txt files are absent, else "valid"."""
+        """ "invalid" when any error was found, else "incomplete" when fetch.txt files are absent, else "valid"."""
         if self.errors:
             return INVALID
         return INCOMPLETE if self.incomplete else VALID
@@ -71,8 +76,9 @@ class BagReport:
             return ""
         shown = ", ".join(self.incomplete[:LISTED])
         more = f" and {len(self.incomplete) - LISTED} more" if len(self.incomplete) > LISTED else ""
-        return (f"the bag is incomplete: {len(self.incomplete)} file(s) listed in fetch.txt are not present: "
-                f"{shown}{more}")
+        return (
+            f"the bag is incomplete: {len(self.incomplete)} file(s) listed in fetch.txt are not present: {shown}{more}"
+        )
 
 
 @dataclass(frozen=True)
@@ -103,13 +109,15 @@ def _decode_declaration(raw: bytes, report: BagReport) -> str | None:
     for bom, codec in BOMS:
         if raw.startswith(bom):
             if codec == "utf-8-sig":
-                report.warnings.append("bagit.txt: starts with a UTF-8 byte-order mark, which RFC 8493 forbids "
-                                       "(ignored)")
+                report.warnings.append(
+                    "bagit.txt: starts with a UTF-8 byte-order mark, which RFC 8493 forbids (ignored)"
+                )
             try:
                 return raw.decode(codec)
             except UnicodeDecodeError:
-                report.errors.append(f"bagit.txt: starts with a {codec.upper()} byte-order mark but is not "
-                                     f"{codec.upper()}")
+                report.errors.append(
+                    f"bagit.txt: starts with a {codec.upper()} byte-order mark but is not {codec.upper()}"
+                )
                 return None
     try:
         return raw.decode("utf-8")
@@ -123,18 +131,23 @@ def _declared_fields(text: str, report: BagReport) -> dict[str, str] | None:
     for number, line in split_lines(text):
         label, colon, value = line.partition(":")
         if not colon:
-            report.errors.append(f"bagit.txt line {number}: not 'Label: value' ({line!r}); it must be exactly "
-                                 "'BagIt-Version: M.N' then 'Tag-File-Character-Encoding: ENCODING'")
+            report.errors.append(
+                f"bagit.txt line {number}: not 'Label: value' ({line!r}); it must be exactly "
+                "'BagIt-Version: M.N' then 'Tag-File-Character-Encoding: ENCODING'"
+            )
             return None
         fields[label.strip()] = value.strip()
     missing = [name for name in ("BagIt-Version", "Tag-File-Character-Encoding") if name not in fields]
     if missing:
-        report.errors.append(f"bagit.txt: must be exactly 'BagIt-Version: M.N' then "
-                             f"'Tag-File-Character-Encoding: ENCODING' ({', '.join(missing)} missing)")
+        report.errors.append(
+            f"bagit.txt: must be exactly 'BagIt-Version: M.N' then "
+            f"'Tag-File-Character-Encoding: ENCODING' ({', '.join(missing)} missing)"
+        )
         return None
     if list(fields)[:2] != ["BagIt-Version", "Tag-File-Character-Encoding"] or len(fields) > 2:
-        report.warnings.append("bagit.txt: should hold exactly 'BagIt-Version' then "
-                               "'Tag-File-Character-Encoding', nothing else")
+        report.warnings.append(
+            "bagit.txt: should hold exactly 'BagIt-Version' then 'Tag-File-Character-Encoding', nothing else"
+        )
     return fields
 
 
@@ -166,8 +179,10 @@ def read_declaration(bag: Path, report: BagReport) -> Declaration | None:
     found = re.fullmatch(r"(\d+)\.(\d+)", report.version)
     version = (int(found.group(1)), int(found.group(2))) if found else None
     if version not in VERSIONS:
-        report.errors.append(f"bagit.txt: BagIt-Version {report.version!r} is not one this validator knows "
-                             "(0.93, 0.94, 0.95, 0.96, 0.97, 1.0)")
+        report.errors.append(
+            f"bagit.txt: BagIt-Version {report.version!r} is not one this validator knows "
+            "(0.93, 0.94, 0.95, 0.96, 0.97, 1.0)"
+        )
         return None
     codec = _codec(report.encoding)
     if codec is None:
@@ -179,7 +194,7 @@ def read_declaration(bag: Path, report: BagReport) -> Declaration | None:
 
 def _check_declaration_encoding(raw: bytes, version: tuple[int, int], codec: str, report: BagReport) -> None:
     """RFC 8493 wants bagit.txt in UTF-8; BagIt before 1.0 let it be in the declared encoding."""
-    body = raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
+    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
     try:
         body.decode("utf-8")
         return
@@ -237,8 +252,13 @@ def read_bag_info(bag: Path, declaration: Declaration, report: BagReport) -> Non
 
 def is_unsafe(path: str) -> bool:
     """True for a path that could reach outside the bag (absolute, drive letter, '..', empty part, NUL)."""
-    return (not path or path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path) is not None
-            or any(part in ("..", "") for part in path.replace("\\", "/").split("/")) or "\x00" in path)
+    return (
+        not path
+        or path.startswith(("/", "\\"))
+        or re.match(r"^[A-Za-z]:", path) is not None
+        or any(part in ("..", "") for part in path.replace("\\", "/").split("/"))
+        or "\x00" in path
+    )
 
 
 def _without_dot_segments(path: str) -> tuple[str | None, bool]:
@@ -281,8 +301,9 @@ class _Paths:
         for source, count in self.dot_slash.items():
             report.warnings.append(f"{source}: {count} path(s) written with './' segments (read without them)")
         for source, count in self.literal_percent.items():
-            report.warnings.append(f"{source}: {count} path(s) with '%' not percent-encoded as '%25' "
-                                   "(matched the file named literally)")
+            report.warnings.append(
+                f"{source}: {count} path(s) with '%' not percent-encoded as '%25' (matched the file named literally)"
+            )
 
 
 def _manifests(bag: Path) -> list[tuple[Path, bool, str]]:
@@ -295,8 +316,9 @@ def _manifests(bag: Path) -> list[tuple[Path, bool, str]]:
     return found
 
 
-def read_manifests(bag: Path, declaration: Declaration, paths: _Paths,
-                   report: BagReport) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
+def read_manifests(
+    bag: Path, declaration: Declaration, paths: _Paths, report: BagReport
+) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]]]:
     """path -> {algorithm: digest} for payload manifests and for tag manifests."""
     payload: dict[str, dict[str, str]] = {}
     tags: dict[str, dict[str, str]] = {}
@@ -315,13 +337,16 @@ def read_manifests(bag: Path, declaration: Declaration, paths: _Paths,
         report.warnings.append(f"only weak checksum algorithms ({', '.join(report.algorithms)})")
     tag_algorithms = {a for entries in tags.values() for a in entries}
     if tags and tag_algorithms != set(report.algorithms):
-        report.warnings.append(f"tag manifests use {', '.join(sorted(tag_algorithms))} but payload manifests "
-                               f"use {', '.join(report.algorithms)}")
+        report.warnings.append(
+            f"tag manifests use {', '.join(sorted(tag_algorithms))} but payload manifests "
+            f"use {', '.join(report.algorithms)}"
+        )
     return payload, tags
 
 
-def _read_manifest(name: str, algorithm: str, text: str, paths: _Paths,
-                   target: dict[str, dict[str, str]], report: BagReport) -> None:
+def _read_manifest(
+    name: str, algorithm: str, text: str, paths: _Paths, target: dict[str, dict[str, str]], report: BagReport
+) -> None:
     """Add one manifest's entries to ``target``; problems with lines go to the report."""
     size = hashlib.new(algorithm).digest_size * 2
     repeated = 0
@@ -418,8 +443,9 @@ def _fetch_entry(number: int, line: str, paths: _Paths, report: BagReport) -> Fe
     return FetchEntry(url, None if length == "-" else int(length), path)
 
 
-def check_fetch(entries: list[FetchEntry], payload: dict[str, dict[str, str]], files: dict[str, int],
-                report: BagReport) -> None:
+def check_fetch(
+    entries: list[FetchEntry], payload: dict[str, dict[str, str]], files: dict[str, int], report: BagReport
+) -> None:
     """Every fetch.txt file must be in every payload manifest; those absent make the bag incomplete."""
     seen: set[str] = set()
     for entry in entries:
@@ -429,13 +455,16 @@ def check_fetch(entries: list[FetchEntry], payload: dict[str, dict[str, str]], f
         seen.add(entry.path)
         missing_from = [a for a in report.algorithms if a not in payload.get(entry.path, {})]
         if missing_from:
-            report.errors.append(f"fetch.txt: {entry.path} is not in manifest-{missing_from[0]}.txt "
-                                 "(every file to fetch must be in every payload manifest)")
+            report.errors.append(
+                f"fetch.txt: {entry.path} is not in manifest-{missing_from[0]}.txt "
+                "(every file to fetch must be in every payload manifest)"
+            )
         elif entry.path not in files:
             report.incomplete.append(entry.path)
         elif entry.length is not None and files[entry.path] != entry.length:
-            report.warnings.append(f"fetch.txt: {entry.path} is {files[entry.path]} bytes here, fetch.txt "
-                                   f"says {entry.length}")
+            report.warnings.append(
+                f"fetch.txt: {entry.path} is {files[entry.path]} bytes here, fetch.txt says {entry.length}"
+            )
 
 
 def match_normalisation(payload: dict[str, dict[str, str]], files: dict[str, int], report: BagReport) -> None:
@@ -449,12 +478,18 @@ def match_normalisation(payload: dict[str, dict[str, str]], files: dict[str, int
         if len(candidates) == 1:
             on_disk = candidates.pop()
             payload[on_disk] = payload.pop(listed)
-            report.warnings.append(f"{listed!a}: listed in one Unicode normalisation, on disk in another "
-                                   f"({on_disk!a}); matched")
+            report.warnings.append(
+                f"{listed!a}: listed in one Unicode normalisation, on disk in another ({on_disk!a}); matched"
+            )
 
 
-def check_completeness(bag: Path, payload: dict[str, dict[str, str]], tags: dict[str, dict[str, str]],
-                       files: dict[str, int], report: BagReport) -> None:
+def check_completeness(
+    bag: Path,
+    payload: dict[str, dict[str, str]],
+    tags: dict[str, dict[str, str]],
+    files: dict[str, int],
+    report: BagReport,
+) -> None:
     """Every payload file in every payload manifest, every listed file present (unless fetch.txt lists it)."""
     for relative in files:
         missing_from = [a for a in report.algorithms if a not in payload.get(relative, {})]
@@ -471,8 +506,10 @@ def check_completeness(bag: Path, payload: dict[str, dict[str, str]], tags: dict
         if not (bag / relative).is_file():
             report.errors.append(f"{relative}: in a payload manifest but missing from the bag")
     if listed_tags:
-        report.warnings.append(f"payload manifests also list {len(listed_tags)} tag file(s) outside data/ "
-                               f"({', '.join(listed_tags[:LISTED])}); verified like the payload")
+        report.warnings.append(
+            f"payload manifests also list {len(listed_tags)} tag file(s) outside data/ "
+            f"({', '.join(listed_tags[:LISTED])}); verified like the payload"
+        )
     for relative in tags:
         if not (bag / relative).is_file():
             report.errors.append(f"{relative}: in a tag manifest but missing from the bag")
@@ -506,12 +543,12 @@ def check_names(files: dict[str, int], report: BagReport) -> None:
         by_form.setdefault(unicodedata.normalize("NFC", relative).casefold(), []).append(relative)
     for names in by_form.values():
         if len(names) > 1:
-            report.warnings.append(f"names that are the same once Unicode-normalised or case-folded: "
-                                   f"{' | '.join(names)}")
+            report.warnings.append(
+                f"names that are the same once Unicode-normalised or case-folded: {' | '.join(names)}"
+            )
     system = [r for r in files if _is_system_file(r.rsplit("/", 1)[-1])]
     if system:
-        report.warnings.append(f"operating-system files in the payload ({len(system)}): "
-                               f"{', '.join(system[:LISTED])}")
+        report.warnings.append(f"operating-system files in the payload ({len(system)}): {', '.join(system[:LISTED])}")
 
 
 def _is_system_file(name: str) -> bool:
@@ -538,11 +575,15 @@ def no_worker(_setup: object) -> None:
     return None
 
 
-def verify_checksums(bag: Path, listed: dict[str, dict[str, str]], files: dict[str, int], workers: int,
-                     report: BagReport) -> None:
+def verify_checksums(
+    bag: Path, listed: dict[str, dict[str, str]], files: dict[str, int], workers: int, report: BagReport
+) -> None:
     """Read every listed file that is present once, for all its algorithms, and compare."""
-    jobs = [(str(bag / rel), tuple(sorted(sums))) for rel, sums in listed.items()
-            if (rel in files if rel.startswith("data/") else (bag / rel).is_file())]
+    jobs = [
+        (str(bag / rel), tuple(sorted(sums)))
+        for rel, sums in listed.items()
+        if (rel in files if rel.startswith("data/") else (bag / rel).is_file())
+    ]
     expected = {str(bag / rel): (rel, sums) for rel, sums in listed.items()}
     for full, found in worker_map(no_worker, None, hash_file_job, jobs, workers, batch_size=64):
         relative, sums = expected[full]
@@ -551,8 +592,9 @@ def verify_checksums(bag: Path, listed: dict[str, dict[str, str]], files: dict[s
             continue
         for algorithm, digest in sums.items():
             if found[algorithm] != digest:
-                report.errors.append(f"{relative}: {algorithm} checksum mismatch (expected {digest}, found "
-                                     f"{found[algorithm]})")
+                report.errors.append(
+                    f"{relative}: {algorithm} checksum mismatch (expected {digest}, found {found[algorithm]})"
+                )
 
 
 def _merge(payload: dict[str, dict[str, str]], tags: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:

@@ -114,20 +114,44 @@ class Settings:
 _SCALARS: dict[str, dict[str, type]] = {
     "archive": {"name": str},
     "catalogue": {"url": str},
-    "executor": {"kind": str, "workers": int, "broker": str, "results": str, "visibility_timeout": int,
-                 "file_time_limit": float, "file_retries": int, "broker_wait": float},
+    "executor": {
+        "kind": str,
+        "workers": int,
+        "broker": str,
+        "results": str,
+        "visibility_timeout": int,
+        "file_time_limit": float,
+        "file_retries": int,
+        "broker_wait": float,
+    },
     "policies": {"path": str},
     "virus": {"clamd_socket": str, "database": str},
     "replication": {"locations": list},
-    "access": {"location": str, "link_hours": int, "portal_url": str, "trusted_proxies": list,
-               "session_hours": int, "session_idle_minutes": int, "max_body_kib": int, "preview_max_mib": int,
-               "preview_cache_mib": int},
+    "access": {
+        "location": str,
+        "link_hours": int,
+        "portal_url": str,
+        "trusted_proxies": list,
+        "session_hours": int,
+        "session_idle_minutes": int,
+        "max_body_kib": int,
+        "preview_max_mib": int,
+        "preview_cache_mib": int,
+    },
     "mail": {"smtp_host": str, "smtp_port": int, "security": str, "sender": str, "username": str, "password": str},
 }
 MAIL_SECURITY = ("starttls", "tls", "none")
 _LOCATION_KEYS: dict[str, type] = {
-    "name": str, "backend": str, "path": str, "endpoint": str, "bucket": str, "prefix": str,
-    "purpose": str, "storage_class": str, "object_lock_days": int, "object_lock_mode": str,
+    "name": str,
+    "backend": str,
+    "path": str,
+    "endpoint": str,
+    "bucket": str,
+    "prefix": str,
+    "purpose": str,
+    "storage_class": str,
+    "object_lock_days": int,
+    "object_lock_mode": str,
     "server_side_encryption": str,
 }
 
@@ -250,8 +274,10 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
         try:
             ipaddress.ip_network(proxy, strict=False)
         except ValueError:
-            raise ConfigError(f"{where}: access.trusted_proxies: {proxy!r} is not an IP address or network",
-                              hint='Write addresses like "10.0.0.5" or networks like "10.0.0.0/24".') from None
+            raise ConfigError(
+                f"{where}: access.trusted_proxies: {proxy!r} is not an IP address or network",
+                hint='Write addresses like "10.0.0.5" or networks like "10.0.0.0/24".',
+            ) from None
     if mail.get("security", "starttls") not in MAIL_SECURITY:
         raise ConfigError(f"{where}: mail.security must be one of {', '.join(MAIL_SECURITY)}")
     if mail.get("smtp_host") and not mail.get("sender"):
@@ -317,20 +343,28 @@ def _location(where: str, home: Path, index: int, table: object) -> LocationSett
     if table.get("object_lock_days", 0) < 0:
         raise ConfigError(f"{where}: location {name!r}: object_lock_days cannot be negative")
     if table.get("server_side_encryption", "") not in ENCRYPTIONS:
-        raise ConfigError(f"{where}: location {name!r}: server_side_encryption must be one of "
-                          f"{', '.join(e for e in ENCRYPTIONS if e)} (or left out)")
+        raise ConfigError(
+            f"{where}: location {name!r}: server_side_encryption must be one of "
+            f"{', '.join(e for e in ENCRYPTIONS if e)} (or left out)"
+        )
     storage_class = table.get("storage_class", "")
     if storage_class and not re.fullmatch(r"[A-Z][A-Z0-9_]*", storage_class):
-        raise ConfigError(f"{where}: location {name!r}: storage_class {storage_class!r} is not a storage class name "
-                          "(e.g. STANDARD, STANDARD_IA, GLACIER_IR)")
+        raise ConfigError(
+            f"{where}: location {name!r}: storage_class {storage_class!r} is not a storage class name "
+            "(e.g. STANDARD, STANDARD_IA, GLACIER_IR)"
+        )
     if storage_class in UNREADABLE_CLASSES:
-        raise ConfigError(f"{where}: location {name!r}: objects in storage class {storage_class} cannot be read "
-                          "without a restore, so preserve could not verify or audit them",
-                          hint="Use GLACIER_IR (instant retrieval), or a bucket lifecycle rule that moves objects "
-                               "to colder storage after ingest has verified them.")
+        raise ConfigError(
+            f"{where}: location {name!r}: objects in storage class {storage_class} cannot be read "
+            "without a restore, so preserve could not verify or audit them",
+            hint="Use GLACIER_IR (instant retrieval), or a bucket lifecycle rule that moves objects "
+            "to colder storage after ingest has verified them.",
+        )
     if backend == "local" and (table.get("object_lock_days") or table.get("server_side_encryption") or storage_class):
-        raise ConfigError(f"{where}: location {name!r}: object_lock_days, server_side_encryption and storage_class "
-                          "apply to s3 locations only")
+        raise ConfigError(
+            f"{where}: location {name!r}: object_lock_days, server_side_encryption and storage_class "
+            "apply to s3 locations only"
+        )
     fields = {k: v for k, v in table.items() if k != "path"}
     location = LocationSettings(**fields)
     if backend == "local":
@@ -360,11 +394,11 @@ def _known(what: str, names) -> str:
 def _absolute_sqlite_url(url: str, home: Path) -> str:
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
-        return prefix + str(home / url[len(prefix):])
+        return prefix + str(home / url[len(prefix) :])
     return url
 
 
-CONFIG_TEMPLATE = '''\
+CONFIG_TEMPLATE = """\
 # preserve.toml — the infrastructure of one archive.
 # Preservation decisions (format actions, fixity schedule, closure) live in the policy files
 # under [policies] path. Paths below are relative to this file's directory (the archive home).
@@ -441,7 +475,7 @@ portal_url = "http://127.0.0.1:8000"   # the portal's address as people reach it
 # security = "starttls"           # "starttls", "tls" or "none"
 # sender = "archives@example.org"
 # username = ""                   # the password comes from PRESERVE_MAIL_PASSWORD, never from this file
-'''
+"""
 
 
 def render_config(archive_name: str) -> str:

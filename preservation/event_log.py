@@ -51,8 +51,9 @@ def render_event_log(aip_id: str, events: Iterable[Event], agents: Iterable[Agen
     out = io.BytesIO()
     with etree.xmlfile(out, encoding="utf-8") as xf:
         xf.write_declaration()
-        with xf.element(f"{{{PREMIS_NS}}}premis", {"version": PREMIS_VERSION},
-                        nsmap={"premis": PREMIS_NS, "xsi": XSI_NS}):
+        with xf.element(
+            f"{{{PREMIS_NS}}}premis", {"version": PREMIS_VERSION}, nsmap={"premis": PREMIS_NS, "xsi": XSI_NS}
+        ):
             write_entity(xf, aip_id)
             for event in events:
                 write_event(xf, event, event.file_id or aip_id, roles)
@@ -86,8 +87,9 @@ def write_event_log(storage: Storage, aip_id: str, events: list[Event], agents: 
     return result
 
 
-def write_event_log_everywhere(stores: Mapping[str, Storage], aip_id: str, events: list[Event],
-                               agents: Iterable[Agent], *, first: str = "") -> dict[str, Written]:
+def write_event_log_everywhere(
+    stores: Mapping[str, Storage], aip_id: str, events: list[Event], agents: Iterable[Agent], *, first: str = ""
+) -> dict[str, Written]:
     """Store one batch as the same document under the same key in every location; a location that fails is
     returned as its error and the others are still written — except ``first``, written before the others,
     whose failure means nothing else is written (a new copy that must carry its history)."""
@@ -105,8 +107,15 @@ def write_event_log_everywhere(stores: Mapping[str, Storage], aip_id: str, event
     return results
 
 
-def write_event_log_to(settings: Settings, names: Iterable[str], aip_id: str, events: list[Event],
-                       agents: Iterable[Agent], *, first: str = "") -> dict[str, Written]:
+def write_event_log_to(
+    settings: Settings,
+    names: Iterable[str],
+    aip_id: str,
+    events: list[Event],
+    agents: Iterable[Agent],
+    *,
+    first: str = "",
+) -> dict[str, Written]:
     """Open each named location and store one batch in all of them, as ``write_event_log_everywhere`` does
     (a location that cannot be opened is returned as its error, like one that cannot be written)."""
     from storage import open_location

@@ -129,14 +129,21 @@ def audit_event_log(stores: Mapping[str, Storage], aip_id: str) -> EventLogAudit
         for location, digest in sorted(good.items()):
             if not audit.expected[key]:
                 others = ", ".join(sorted(set(good) - {location}))
-                audit.problems[location].append(DocumentProblem(key, f"disputed: differs from the copy in {others}"
-                                                                " and nothing decides which is intact"))
+                audit.problems[location].append(
+                    DocumentProblem(
+                        key, f"disputed: differs from the copy in {others} and nothing decides which is intact"
+                    )
+                )
             elif digest != audit.expected[key]:
-                audit.problems[location].append(DocumentProblem(key, "damaged: differs from the intact copy in "
-                                                                + ", ".join(trusted)))
+                audit.problems[location].append(
+                    DocumentProblem(key, "damaged: differs from the intact copy in " + ", ".join(trusted))
+                )
     for location, problems in audit.problems.items():
-        problems.extend(DocumentProblem(key, MISSING) for key in sorted(audit.held)
-                        if named_digest(key) and location not in audit.held[key])
+        problems.extend(
+            DocumentProblem(key, MISSING)
+            for key in sorted(audit.held)
+            if named_digest(key) and location not in audit.held[key]
+        )
         problems.sort(key=lambda p: p.key)
     return audit
 
@@ -160,13 +167,21 @@ def repair_event_log(stores: Mapping[str, Storage], aip_id: str, audit: EventLog
     return result
 
 
-def _repair_document(stores: Mapping[str, Storage], audit: EventLogAudit, key: str, states: list[tuple[str, str]],
-                     result: EventLogRepairs) -> bool:
+def _repair_document(
+    stores: Mapping[str, Storage],
+    audit: EventLogAudit,
+    key: str,
+    states: list[tuple[str, str]],
+    result: EventLogRepairs,
+) -> bool:
     """Write one document to each location in ``states`` from the first intact copy; False if there is none."""
     expected = audit.expected.get(key, "")
     targets = [location for location, _ in states]
-    sources = sorted(location for location, digest in audit.held.get(key, {}).items()
-                     if expected and digest == expected and location not in targets and location in stores)
+    sources = sorted(
+        location
+        for location, digest in audit.held.get(key, {}).items()
+        if expected and digest == expected and location not in targets and location in stores
+    )
     for source in sources:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL) as spool:
             if _fetch(stores[source], key, spool) != expected:
@@ -207,7 +222,8 @@ def _examine(storage: Storage, key: str) -> tuple[str, str]:
         return "", f"unreadable: {exc.message}"
     if named_digest(key):
         return digest, "" if digest == named_digest(key) else (
-            f"its content has changed (SHA-256 {digest}, its name says {named_digest(key)})")
+            f"its content has changed (SHA-256 {digest}, its name says {named_digest(key)})"
+        )
     return digest, parser.verdict()
 
 

@@ -123,8 +123,9 @@ class AipAudit:
         return bool(self.lost)
 
 
-def plan_all(database: Database, aip_ref: str | None = None, location: str | None = None,
-             kind: str = FULL) -> list[PlannedCheck]:
+def plan_all(
+    database: Database, aip_ref: str | None = None, location: str | None = None, kind: str = FULL
+) -> list[PlannedCheck]:
     """Every copy of every AIP (or of one; or only those in one location)."""
     with database.session() as session:
         aips = [catalogue.get_aip(session, aip_ref)] if aip_ref else catalogue.list_aips(session)
@@ -137,9 +138,16 @@ def plan_all(database: Database, aip_ref: str | None = None, location: str | Non
     return plan
 
 
-def run_audit(settings: Settings, database: Database, plan: list[PlannedCheck], *, repair: bool = True,
-              on_bytes: Callable[[int], None] | None = None,
-              on_copy: Callable[[Aip, CopyResult], None] | None = None, run_id: str = "") -> list[AipAudit]:
+def run_audit(
+    settings: Settings,
+    database: Database,
+    plan: list[PlannedCheck],
+    *,
+    repair: bool = True,
+    on_bytes: Callable[[int], None] | None = None,
+    on_copy: Callable[[Aip, CopyResult], None] | None = None,
+    run_id: str = "",
+) -> list[AipAudit]:
     """Carry out ``plan``: check, repair where possible, and record every result (under ``run_id``, if given:
     one audit spread over several workers is one run)."""
     run_id = run_id or new_uuid()
@@ -152,8 +160,9 @@ def run_audit(settings: Settings, database: Database, plan: list[PlannedCheck], 
     return results
 
 
-def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, repair: bool,
-               on_bytes, on_copy) -> AipAudit:
+def _audit_aip(
+    settings: Settings, database: Database, planned: PlannedCheck, repair: bool, on_bytes, on_copy
+) -> AipAudit:
     aip = planned.aip
     with database.session() as session:
         files = list(catalogue.aip_files(session, aip.id))
@@ -166,8 +175,17 @@ def _audit_aip(settings: Settings, database: Database, planned: PlannedCheck, re
         storage = open_location(settings.location(replica.location))
         rewritten_keys = {f"{replica.object_root}/{key}" for key in rewritten}  # new versions: checked by content
         recorded = {k: v for k, v in versions[replica.location].items() if k not in rewritten_keys}
-        return audit_copy(storage, replica.object_root, replica.location, expected, settings.workers,
-                          recorded, inventory_sha512=replica.inventory_sha512, kind=kind, on_file=on_bytes)
+        return audit_copy(
+            storage,
+            replica.object_root,
+            replica.location,
+            expected,
+            settings.workers,
+            recorded,
+            inventory_sha512=replica.inventory_sha512,
+            kind=kind,
+            on_file=on_bytes,
+        )
 
     result = AipAudit(aip, file_ids={f.path: f.id for f in files})
     for name in planned.locations:
@@ -197,18 +215,29 @@ def _check_event_logs(settings: Settings, aip: Aip, replicas: dict[str, Replica]
 
 def _log_problems(audit: EventLogAudit, location: str) -> list[BadFile]:
     """What an event log audit found wrong in one location, as an audit names bad files."""
-    found = [BadFile(location, f"{EVENT_LOG}{p.key.rsplit('/', 1)[-1]}", p.problem)
-             for p in audit.problems.get(location, [])]
+    found = [
+        BadFile(location, f"{EVENT_LOG}{p.key.rsplit('/', 1)[-1]}", p.problem) for p in audit.problems.get(location, [])
+    ]
     if location in audit.unreadable:
         found.append(BadFile(location, f"{EVENT_LOG}(the whole log)", f"unreadable: {audit.unreadable[location]}"))
     return found
 
 
-def _repair(settings: Settings, database: Database, aip: Aip, replicas: dict[str, Replica],
-            expected: list[Expected], result: AipAudit, check: Callable, versions: dict[str, dict[str, str]]) -> None:
+def _repair(
+    settings: Settings,
+    database: Database,
+    aip: Aip,
+    replicas: dict[str, Replica],
+    expected: list[Expected],
+    result: AipAudit,
+    check: Callable,
+    versions: dict[str, dict[str, str]],
+) -> None:
     """Repair the damaged copies file by file from every location holding the AIP, then check them again."""
-    sides = [Side(name, open_location(settings.location(name)), replica.object_root, versions.get(name, {}))
-             for name, replica in replicas.items()]
+    sides = [
+        Side(name, open_location(settings.location(name)), replica.object_root, versions.get(name, {}))
+        for name, replica in replicas.items()
+    ]
     trusted = trusted_inventory(sides, replicas)
     result.repair_attempted = True
     damaged = [copy for copy in result.copies if not copy.check.ok]
@@ -217,19 +246,26 @@ def _repair(settings: Settings, database: Database, aip: Aip, replicas: dict[str
         for copy in damaged:
             copy.repair_problem = why
         states = tuple((copy.replica.location, _copy_problem(copy.check) or why) for copy in result.copies)
-        result.lost = [LostFile(aip.id, e.path, e.path, states) for e in [Expected("inventory.json", -1, "", ""),
-                                                                          *expected]]
+        result.lost = [
+            LostFile(aip.id, e.path, e.path, states) for e in [Expected("inventory.json", -1, "", ""), *expected]
+        ]
         return
     inventory, digest = trusted
-    outcome = repair_files(aip.id, sides, wanted_files(inventory, expected, digest),
-                           {copy.replica.location: copy.check for copy in result.copies})
+    outcome = repair_files(
+        aip.id,
+        sides,
+        wanted_files(inventory, expected, digest),
+        {copy.replica.location: copy.check for copy in result.copies},
+    )
     result.repairs, result.lost = outcome.repaired, outcome.lost
     stores = {side.name: side.storage for side in sides}
     logs_repaired, logs_moved = _repair_event_logs(aip, stores, result)
     for copy in damaged:
         name = copy.replica.location
-        copy.repair = RepairWork(outcome.rewritten(name) + logs_repaired.get(name, []),
-                                 outcome.quarantined.get(name, []) + logs_moved.get(name, []))
+        copy.repair = RepairWork(
+            outcome.rewritten(name) + logs_repaired.get(name, []),
+            outcome.quarantined.get(name, []) + logs_moved.get(name, []),
+        )
         copy.repaired_from = ", ".join(sorted({r.source for r in outcome.repaired if r.target == name}))
         copy.repair_problem = outcome.problems.get(name, "")
         if not (copy.repair.rewritten or copy.repair.quarantined):
@@ -251,8 +287,10 @@ def _repair_event_logs(aip: Aip, stores: dict, result: AipAudit) -> tuple[dict[s
     done = repair_event_log(stores, aip.id, result.event_log)
     for lost in done.lost:
         result.lost.append(LostFile(aip.id, f"{EVENT_LOG}{lost.key.rsplit('/', 1)[-1]}", lost.key, lost.states))
-    result.log_repairs = [FileRepair(r.key, f"{EVENT_LOG}{r.key.rsplit('/', 1)[-1]}", r.source, r.target,
-                                     f"sha256:{r.sha256}") for r in done.repaired]
+    result.log_repairs = [
+        FileRepair(r.key, f"{EVENT_LOG}{r.key.rsplit('/', 1)[-1]}", r.source, r.target, f"sha256:{r.sha256}")
+        for r in done.repaired
+    ]
     for problem in done.failed:
         location, _, why = problem.problem.partition(": ")
         copy = next((c for c in result.copies if c.replica.location == location), None)
@@ -288,7 +326,7 @@ def trusted_inventory(sides: list[Side], replicas: dict[str, Replica]) -> tuple[
             return found
     for side in sides:
         try:
-            keys = [o.key[len(side.root) + 1:] for o in side.storage.list(side.root + "/")]
+            keys = [o.key[len(side.root) + 1 :] for o in side.storage.list(side.root + "/")]
         except PreservationError:
             continue
         for key in sorted((k for k in keys if VERSION_INVENTORY.fullmatch(k)), reverse=True):
@@ -317,20 +355,30 @@ def seal_rewritten(database: Database, storage, replica: Replica, keys: list[str
     hold_new_versions(database, storage, replica.aip_id, chosen)
 
 
-def _check_event(run_id: str, agent: Agent, aip_id: str, copy: CopyResult, check: CopyAudit, when: str,
-                 stage: str) -> Event:
+def _check_event(
+    run_id: str, agent: Agent, aip_id: str, copy: CopyResult, check: CopyAudit, when: str, stage: str
+) -> Event:
     detail = "; ".join(f"{bad.path}: {bad.problem}" for bad in check.bad[:MAX_DETAIL])
     if len(check.bad) > MAX_DETAIL:
         detail += f"; and {len(check.bad) - MAX_DETAIL} more"
     if detail:  # what the check covered comes first, so a rebuilt catalogue restores it
         detail = f"{check.files} files, {check.bytes} bytes read; {detail}"
-    how = ("full re-read; algorithms=SHA-256, SHA-512" if check.kind == FULL
-           else "metadata only; sizes, presence and store checksums")
+    how = (
+        "full re-read; algorithms=SHA-256, SHA-512"
+        if check.kind == FULL
+        else "metadata only; sizes, presence and store checksums"
+    )
     return Event(
-        event_uuid(run_id, f"{aip_id}/{copy.replica.location}/{stage}/{check.kind}", FIXITY_CHECK), aip_id,
-        FIXITY_CHECK, when,
-        SUCCESS if check.ok else FAILURE, f"program={SOFTWARE_NAME}; {how}; location={copy.replica.location}",
-        detail or f"{check.files} files, {check.bytes} bytes match what was recorded", "", (agent.id,))
+        event_uuid(run_id, f"{aip_id}/{copy.replica.location}/{stage}/{check.kind}", FIXITY_CHECK),
+        aip_id,
+        FIXITY_CHECK,
+        when,
+        SUCCESS if check.ok else FAILURE,
+        f"program={SOFTWARE_NAME}; {how}; location={copy.replica.location}",
+        detail or f"{check.files} files, {check.bytes} bytes match what was recorded",
+        "",
+        (agent.id,),
+    )
 
 
 def _events(run_id: str, agent: Agent, result: AipAudit, when: str) -> list[Event]:
@@ -339,29 +387,64 @@ def _events(run_id: str, agent: Agent, result: AipAudit, when: str) -> list[Even
     for copy in result.copies:
         events.append(_check_event(run_id, agent, aip_id, copy, copy.check, when, "check"))
         if copy.repair is not None and copy.repair.quarantined:
-            events.append(Event(
-                event_uuid(run_id, f"{aip_id}/{copy.replica.location}", QUARANTINE), aip_id, QUARANTINE, when,
-                SUCCESS, f"program={SOFTWARE_NAME}; location={copy.replica.location}; files that are not part of "
-                "the AIP's OCFL object moved aside into extensions/preserve-quarantine/",
-                "; ".join(copy.repair.quarantined[:MAX_DETAIL]), "", (agent.id,)))
+            events.append(
+                Event(
+                    event_uuid(run_id, f"{aip_id}/{copy.replica.location}", QUARANTINE),
+                    aip_id,
+                    QUARANTINE,
+                    when,
+                    SUCCESS,
+                    f"program={SOFTWARE_NAME}; location={copy.replica.location}; files that are not part of "
+                    "the AIP's OCFL object moved aside into extensions/preserve-quarantine/",
+                    "; ".join(copy.repair.quarantined[:MAX_DETAIL]),
+                    "",
+                    (agent.id,),
+                )
+            )
         if copy.repair_problem:
-            events.append(Event(
-                event_uuid(run_id, f"{aip_id}/{copy.replica.location}", RECOVERY), aip_id, RECOVERY, when, FAILURE,
-                f"program={SOFTWARE_NAME}; repair of the copy in location {copy.replica.location!r}",
-                copy.repair_problem, "", (agent.id,)))
+            events.append(
+                Event(
+                    event_uuid(run_id, f"{aip_id}/{copy.replica.location}", RECOVERY),
+                    aip_id,
+                    RECOVERY,
+                    when,
+                    FAILURE,
+                    f"program={SOFTWARE_NAME}; repair of the copy in location {copy.replica.location!r}",
+                    copy.repair_problem,
+                    "",
+                    (agent.id,),
+                )
+            )
     for repair in [*result.repairs, *result.log_repairs]:
-        events.append(Event(
-            event_uuid(run_id, f"{aip_id}/{repair.target}/{repair.key}", RECOVERY), aip_id, RECOVERY, when, SUCCESS,
-            f"program={SOFTWARE_NAME}; {repair.path} in location {repair.target!r} re-written from the copy in "
-            f"{repair.source!r}, verified as it was read and again once written",
-            f"{_digest_label(repair.sha512)}; source={repair.source}; target={repair.target}",
-            result.file_ids.get(repair.path, ""), (agent.id,)))
+        events.append(
+            Event(
+                event_uuid(run_id, f"{aip_id}/{repair.target}/{repair.key}", RECOVERY),
+                aip_id,
+                RECOVERY,
+                when,
+                SUCCESS,
+                f"program={SOFTWARE_NAME}; {repair.path} in location {repair.target!r} re-written from the copy in "
+                f"{repair.source!r}, verified as it was read and again once written",
+                f"{_digest_label(repair.sha512)}; source={repair.source}; target={repair.target}",
+                result.file_ids.get(repair.path, ""),
+                (agent.id,),
+            )
+        )
     for lost in result.lost:
         states = "; ".join(f"{location}: {state}" for location, state in lost.states)
-        events.append(Event(
-            event_uuid(run_id, f"{aip_id}/lost/{lost.key}", RECOVERY), aip_id, RECOVERY, when, FAILURE,
-            f"program={SOFTWARE_NAME}; {lost.path} has no intact copy in any location: lost",
-            states, result.file_ids.get(lost.path, ""), (agent.id,)))
+        events.append(
+            Event(
+                event_uuid(run_id, f"{aip_id}/lost/{lost.key}", RECOVERY),
+                aip_id,
+                RECOVERY,
+                when,
+                FAILURE,
+                f"program={SOFTWARE_NAME}; {lost.path} has no intact copy in any location: lost",
+                states,
+                result.file_ids.get(lost.path, ""),
+                (agent.id,),
+            )
+        )
     for copy in result.copies:
         if copy.after is not None:
             events.append(_check_event(run_id, agent, aip_id, copy, copy.after, when, "after-repair"))
@@ -382,8 +465,17 @@ def _record(settings: Settings, database: Database, run_id: str, agent: Agent, r
         for copy in result.copies:
             final = copy.status
             check = copy.check
-            catalogue.record_fixity_check(session, result.aip.id, copy.replica.location, check.kind, when,
-                                          check.files, check.bytes, len(check.bad), final)
+            catalogue.record_fixity_check(
+                session,
+                result.aip.id,
+                copy.replica.location,
+                check.kind,
+                when,
+                check.files,
+                check.bytes,
+                len(check.bad),
+                final,
+            )
             status = "damaged" if final == "damaged" else "ok"
             if check.kind == FULL or copy.after is not None:
                 catalogue.set_replica_checked(session, result.aip.id, copy.replica.location, status, when)
@@ -394,8 +486,9 @@ def _record(settings: Settings, database: Database, run_id: str, agent: Agent, r
         full = all(copy.check.kind == FULL for copy in result.copies)
         if result.repair_attempted or (result.ok and full and len(result.copies) == len(replicas)):
             first = {known.key: known.found_at for known in lost_files(session, result.aip.id)}  # when first found
-            replace_lost_files(session, result.aip.id, [replace(lost, found_at=first.get(lost.key) or when)
-                                                         for lost in result.lost])
+            replace_lost_files(
+                session, result.aip.id, [replace(lost, found_at=first.get(lost.key) or when) for lost in result.lost]
+            )
         all_ok = all(r.status == "ok" for r in replicas)
         catalogue.set_aip_status(session, result.aip.id, "stored" if all_ok and not result.lost else "damaged")
 

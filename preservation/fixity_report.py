@@ -52,8 +52,9 @@ class LocationReport:
     lost_files: list[LostInAip] = field(default_factory=list)  # of the AIPs with a copy here, by AIP
 
 
-def fixity_report(database: Database, cadences: dict[str, Cadence], months: int = 12,
-                  now: datetime | None = None) -> list[LocationReport]:
+def fixity_report(
+    database: Database, cadences: dict[str, Cadence], months: int = 12, now: datetime | None = None
+) -> list[LocationReport]:
     """The report for every location with a cadence, over the last ``months`` months of history."""
     now = now or utc_now()
     since = timestamp(now - timedelta(days=31 * months))
@@ -83,10 +84,24 @@ def fixity_report(database: Database, cadences: dict[str, Cadence], months: int 
             month.failures += problems > 0
             month.repairs += outcome == "repaired"
             last = checked_at
-        reports.append(LocationReport(
-            name, due[name]["aips"], due[name]["bytes"], cadence.full_every_days, len(recent),
-            sum(sizes[r.aip_id] for r in recent), due[name]["overdue_aips"], due[name]["overdue_bytes"],
-            sum(r.status != "ok" for _, r in held[name]), last, sorted(by_month.values(), key=lambda m: m.month),
-            [LostInAip(a.id, a.title, lost[a.id]) for a, _ in sorted(held[name], key=lambda pair: pair[0].id)
-             if a.id in lost]))
+        reports.append(
+            LocationReport(
+                name,
+                due[name]["aips"],
+                due[name]["bytes"],
+                cadence.full_every_days,
+                len(recent),
+                sum(sizes[r.aip_id] for r in recent),
+                due[name]["overdue_aips"],
+                due[name]["overdue_bytes"],
+                sum(r.status != "ok" for _, r in held[name]),
+                last,
+                sorted(by_month.values(), key=lambda m: m.month),
+                [
+                    LostInAip(a.id, a.title, lost[a.id])
+                    for a, _ in sorted(held[name], key=lambda pair: pair[0].id)
+                    if a.id in lost
+                ],
+            )
+        )
     return reports

@@ -32,6 +32,19 @@ def format_holdings(database: Database, rule_for) -> list[FormatHolding]:
     holdings = []
     for puid, name, version, files, size, aips, normalised in rows:
         rule = rule_for(puid)
-        holdings.append(FormatHolding(puid, name or "not identified", version, files, size, aips, normalised,
-                                      rule.risk, rule.preservation, rule.access, rule.name))
+        holdings.append(
+            FormatHolding(
+                puid,
+                name or "not identified",
+                version,
+                files,
+                size,
+                aips,
+                normalised,
+                rule.risk,
+                rule.preservation,
+                rule.access,
+                rule.name,
+            )
+        )
     return holdings

@@ -47,22 +47,35 @@ def hold_active(database: Database, aip_id: str) -> bool:
     return False
 
 
-def set_legal_hold(settings: Settings, database: Database, aip_ref: str, on: bool, reason: str,
-                   agents: list[Agent]) -> tuple[str, list[HoldResult]]:
+def set_legal_hold(
+    settings: Settings, database: Database, aip_ref: str, on: bool, reason: str, agents: list[Agent]
+) -> tuple[str, list[HoldResult]]:
     """Place (``on``) or release a legal hold on every versioned copy of an AIP; return its id and the results."""
     with database.session() as session:
         aip = catalogue.get_aip(session, aip_ref)
-        copies = [(r.location, catalogue.stored_versions(session, aip.id, r.location))
-                  for r in catalogue.aip_replicas(session, aip.id)]
+        copies = [
+            (r.location, catalogue.stored_versions(session, aip.id, r.location))
+            for r in catalogue.aip_replicas(session, aip.id)
+        ]
     results, events, run_id = [], [], new_uuid()
     for location, versions in copies:
         if settings.location(location).backend == "local":
-            results.append(HoldResult(location, "not possible", problem="local disks have no legal holds "
-                                      "(protect the folder with permissions or snapshots)"))
+            results.append(
+                HoldResult(
+                    location,
+                    "not possible",
+                    problem="local disks have no legal holds (protect the folder with permissions or snapshots)",
+                )
+            )
             continue
         if not versions:
-            results.append(HoldResult(location, "not possible", problem="no object versions recorded for this copy "
-                                      "(the bucket needs versioning and Object Lock)"))
+            results.append(
+                HoldResult(
+                    location,
+                    "not possible",
+                    problem="no object versions recorded for this copy (the bucket needs versioning and Object Lock)",
+                )
+            )
             continue
         storage = open_location(settings.location(location))
         try:
@@ -72,14 +85,27 @@ def set_legal_hold(settings: Settings, database: Database, aip_ref: str, on: boo
             continue
         results.append(HoldResult(location, "held" if on else "released", len(versions)))
         what = PLACED if on else RELEASED
-        events.append((storage, Event(
-            event_uuid(run_id, aip.id, f"{POLICY_ASSIGNMENT}:{location}"), aip.id, POLICY_ASSIGNMENT, timestamp(),
-            SUCCESS, f"{what}; location={location}; reason: {reason}",
-            f"{len(versions)} object versions in {storage.describe()}", "", tuple(a.id for a in agents))))
+        events.append(
+            (
+                storage,
+                Event(
+                    event_uuid(run_id, aip.id, f"{POLICY_ASSIGNMENT}:{location}"),
+                    aip.id,
+                    POLICY_ASSIGNMENT,
+                    timestamp(),
+                    SUCCESS,
+                    f"{what}; location={location}; reason: {reason}",
+                    f"{len(versions)} object versions in {storage.describe()}",
+                    "",
+                    tuple(a.id for a in agents),
+                ),
+            )
+        )
     if not events:
         return aip.id, results
-    written = write_event_log_to(settings, [location for location, _ in copies], aip.id,
-                                 [event for _, event in events], agents)  # one document beside every copy
+    written = write_event_log_to(
+        settings, [location for location, _ in copies], aip.id, [event for _, event in events], agents
+    )  # one document beside every copy
     for storage, _ in events:
         document = written.get(storage.name)
         if on and isinstance(document, StoredObject) and document.version_id:

@@ -29,8 +29,16 @@ SCHEMA_LOCATION = (
     "http://www.loc.gov/premis/v3 http://www.loc.gov/standards/premis/v3/premis.xsd"
 )
 OTHER_NS = "urn:preserve:other-metadata"  # metadata columns of no standard, kept as given
-NSMAP = {"mets": METS_NS, "premis": PREMIS_NS, "xlink": XLINK_NS, "xsi": XSI_NS, "dc": DC_NS, "dcterms": DCTERMS_NS,
-         "ead": EAD_NS, "other": OTHER_NS}
+NSMAP = {
+    "mets": METS_NS,
+    "premis": PREMIS_NS,
+    "xlink": XLINK_NS,
+    "xsi": XSI_NS,
+    "dc": DC_NS,
+    "dcterms": DCTERMS_NS,
+    "ead": EAD_NS,
+    "other": OTHER_NS,
+}
 DCTERMS, OTHER = "dcterms.", "other."  # prefixes of described elements that are DCMI terms, or of no standard
 
 _M = f"{{{METS_NS}}}"
@@ -113,13 +121,13 @@ def write_mets(
             with xf.element(_M + "amdSec", {"ID": xml_id("amd", header.aip_id)}):
                 for statement in header.rights:
                     rights_id = name_uuid(header.aip_id, f"rights::{statement.source_row}")
-                    _wrapped(xf, "rightsMD", xml_id("rights", rights_id), "PREMIS:RIGHTS", write_rights, statement,
-                             rights_id)
+                    _wrapped(
+                        xf, "rightsMD", xml_id("rights", rights_id), "PREMIS:RIGHTS", write_rights, statement, rights_id
+                    )
                 for agent in agents:
                     _wrapped(xf, "digiprovMD", xml_id("agent", agent.id), "PREMIS:AGENT", write_agent, agent)
                 for event in aip_events:
-                    _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, "",
-                             roles)
+                    _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, "", roles)
             for item in files():
                 _write_file_amd(xf, item, header.software, roles)
             with xf.element(_M + "fileSec"):
@@ -135,8 +143,12 @@ def write_mets(
 
 
 # METS fileGrp USE by the role of the files in it (Archivematica's names for the same groups)
-FILE_GROUPS = (("original", ("original",)), ("preservation", ("preservation",)), ("access", ("access",)),
-               ("submissionDocumentation", ("metadata",)))
+FILE_GROUPS = (
+    ("original", ("original",)),
+    ("preservation", ("preservation",)),
+    ("access", ("access",)),
+    ("submissionDocumentation", ("metadata",)),
+)
 
 
 def _write_header(xf, header: MetsHeader) -> None:
@@ -231,15 +243,23 @@ def _wrapped(xf, section: str, section_id: str, mdtype: str, write, *args) -> No
 def _write_file_amd(xf, item: MetsFile, software: str, roles: dict[str, str]) -> None:
     record = item.record
     with xf.element(_M + "amdSec", {"ID": xml_id("amd", record.id)}):
-        _wrapped(xf, "techMD", xml_id("techmd", record.id), "PREMIS:OBJECT", write_object, record, software,
-                 item.identifiers)
+        _wrapped(
+            xf, "techMD", xml_id("techmd", record.id), "PREMIS:OBJECT", write_object, record, software, item.identifiers
+        )
         for statement in item.rights:
             rights_id = name_uuid(record.id, f"rights:{statement.source_row}")
-            _wrapped(xf, "rightsMD", xml_id("rights", rights_id), "PREMIS:RIGHTS", write_rights, statement, rights_id,
-                     record.id)
+            _wrapped(
+                xf,
+                "rightsMD",
+                xml_id("rights", rights_id),
+                "PREMIS:RIGHTS",
+                write_rights,
+                statement,
+                rights_id,
+                record.id,
+            )
         for event in item.events:
-            _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, record.id,
-                     roles)
+            _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, record.id, roles)
 
 
 def _write_file_entry(xf, record: FileRecord) -> None:
@@ -282,8 +302,15 @@ def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> 
     """A physical structMap of the bag's folders; records arrive in path order, so folders nest with a stack."""
     with (
         xf.element(_M + "structMap", {"TYPE": "physical", "ID": xml_id("structmap", header.aip_id)}),
-        xf.element(_M + "div", {"TYPE": "Directory", "LABEL": header.bag_name, "DMDID": header.dmd_ids(""),
-                                "ADMID": xml_id("amd", header.aip_id)}),
+        xf.element(
+            _M + "div",
+            {
+                "TYPE": "Directory",
+                "LABEL": header.bag_name,
+                "DMDID": header.dmd_ids(""),
+                "ADMID": xml_id("amd", header.aip_id),
+            },
+        ),
     ):
         open_dirs: list[tuple[str, object]] = []  # (folder name, its element context)
         for record in _with_empty_folders(records, header.empty_folders):
@@ -296,7 +323,7 @@ def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> 
                 open_dirs.pop()[1].__exit__(None, None, None)
             for depth, folder in enumerate(folders[common:], start=common):
                 attributes = {"TYPE": "Directory", "LABEL": folder}
-                target = "/".join(folders[2:depth + 1])  # the folder's path under data/objects/
+                target = "/".join(folders[2 : depth + 1])  # the folder's path under data/objects/
                 if folders[:2] == ["data", "objects"] and depth >= 2 and target in header.descriptions:
                     attributes["DMDID"] = header.dmd_ids(target)
                 context = xf.element(_M + "div", attributes)

@@ -44,7 +44,6 @@ ORIGINAL = "original"
 ARCHIVAL = "archival."  # prefix of the archival description's elements (reference, level, parent, closure)
 
 
-
 # PREMIS agent roles (Library of Congress vocabulary) of the agents linked to an event, by agent type
 ROLE_BY_AGENT_TYPE = {SOFTWARE: "executing program", ORGANIZATION: "authorizer", PERSON: "implementer"}
 
@@ -115,9 +114,15 @@ class Validation:
 
     def to_json(self) -> str:
         """As JSON text (the journal and the catalogue keep it so)."""
-        return json.dumps({"status": self.status, "family": self.family, "tool": self.tool,
-                           "messages": list(self.messages),
-                           "characteristics": [list(pair) for pair in self.characteristics]})
+        return json.dumps(
+            {
+                "status": self.status,
+                "family": self.family,
+                "tool": self.tool,
+                "messages": list(self.messages),
+                "characteristics": [list(pair) for pair in self.characteristics],
+            }
+        )
 
     @classmethod
     def from_json(cls, text: str | None) -> Validation:
@@ -125,8 +130,13 @@ class Validation:
         if not text:
             return cls("")
         data = json.loads(text)
-        return cls(data.get("status", ""), data.get("family", ""), data.get("tool", ""),
-                   tuple(data.get("messages", ())), tuple(tuple(pair) for pair in data.get("characteristics", ())))
+        return cls(
+            data.get("status", ""),
+            data.get("family", ""),
+            data.get("tool", ""),
+            tuple(data.get("messages", ())),
+            tuple(tuple(pair) for pair in data.get("characteristics", ())),
+        )
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,9 @@ def find_orphans(settings: Settings, database: Database, older_than: float) -> l
     """Unregistered objects and event logs untouched for more than ``older_than`` seconds, in every location."""
     with database.session() as session:
         known_aips = {aip.id for aip in catalogue.list_aips(session)}
-        registered = {(r.location, r.object_root) for aip_id in known_aips
-                      for r in catalogue.aip_replicas(session, aip_id)}
+        registered = {
+            (r.location, r.object_root) for aip_id in known_aips for r in catalogue.aip_replicas(session, aip_id)
+        }
     cutoff = time.time() - older_than
     found = []
     for location in settings.locations:

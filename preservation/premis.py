@@ -38,8 +38,7 @@ def _identifier(xf, kind: str, value: str) -> None:
         _p(xf, f"{kind}IdentifierValue", value)
 
 
-def write_object(xf, record: FileRecord, digest_originator: str,
-                 identifiers: Iterable[tuple[str, str]] = ()) -> None:
+def write_object(xf, record: FileRecord, digest_originator: str, identifiers: Iterable[tuple[str, str]] = ()) -> None:
     """A PREMIS ``object`` (xsi:type file): identifiers (the UUID, then any the depositor gave as
     (type, value)), fixity, size, format, original name."""
     with xf.element(_P + "object", {f"{{{XSI_NS}}}type": "premis:file", "version": PREMIS_VERSION}):
@@ -142,8 +141,12 @@ def write_agent(xf, agent: Agent) -> None:
             _p(xf, "agentNote", agent.note)
 
 
-COPYRIGHT_STATUS = {"copyrighted": "copyrighted", "public domain": "publicdomain", "publicdomain": "publicdomain",
-                    "unknown": "unknown"}
+COPYRIGHT_STATUS = {
+    "copyrighted": "copyrighted",
+    "public domain": "publicdomain",
+    "publicdomain": "publicdomain",
+    "unknown": "unknown",
+}
 OPEN_START = ".."  # EDTF's open (unknown) start, for applicable dates given with an end only
 
 

@@ -75,26 +75,36 @@ def _text(element, path: str) -> str:
 
 def _event(element, aip_id: str, file_id: str) -> Event:
     return Event(
-        id=_text(element, f"{P}eventIdentifier/{P}eventIdentifierValue"), aip_id=aip_id,
-        type=_text(element, f"{P}eventType"), datetime=_text(element, f"{P}eventDateTime"),
+        id=_text(element, f"{P}eventIdentifier/{P}eventIdentifierValue"),
+        aip_id=aip_id,
+        type=_text(element, f"{P}eventType"),
+        datetime=_text(element, f"{P}eventDateTime"),
         outcome=_text(element, f"{P}eventOutcomeInformation/{P}eventOutcome"),
         detail=_text(element, f"{P}eventDetailInformation/{P}eventDetail"),
         outcome_detail=_text(element, f"{P}eventOutcomeInformation/{P}eventOutcomeDetail/{P}eventOutcomeDetailNote"),
         file_id=file_id,
-        agent_ids=tuple(a.text or "" for a in
-                        element.iterfind(f"{P}linkingAgentIdentifier/{P}linkingAgentIdentifierValue")),
+        agent_ids=tuple(
+            a.text or "" for a in element.iterfind(f"{P}linkingAgentIdentifier/{P}linkingAgentIdentifierValue")
+        ),
     )
 
 
 def _roles(element) -> Roles:
     """The agents of an event element in the roles it names (the default role where it names none)."""
-    return tuple((_text(link, f"{P}linkingAgentIdentifierValue"), _text(link, f"{P}linkingAgentRole")
-                  or "executing program") for link in element.iterfind(f"{P}linkingAgentIdentifier"))
+    return tuple(
+        (_text(link, f"{P}linkingAgentIdentifierValue"), _text(link, f"{P}linkingAgentRole") or "executing program")
+        for link in element.iterfind(f"{P}linkingAgentIdentifier")
+    )
 
 
 def _agent(element) -> Agent:
-    return Agent(_text(element, f"{P}agentIdentifier/{P}agentIdentifierValue"), _text(element, f"{P}agentType"),
-                 _text(element, f"{P}agentName"), _text(element, f"{P}agentVersion"), _text(element, f"{P}agentNote"))
+    return Agent(
+        _text(element, f"{P}agentIdentifier/{P}agentIdentifierValue"),
+        _text(element, f"{P}agentType"),
+        _text(element, f"{P}agentName"),
+        _text(element, f"{P}agentVersion"),
+        _text(element, f"{P}agentNote"),
+    )
 
 
 def parse_mets(stream) -> ParsedAip:
@@ -108,8 +118,9 @@ def parse_mets(stream) -> ParsedAip:
     scans: dict[str, Event] = {}  # the personal-data scan of each file
     rights: dict[str, list[ReadRights]] = {}  # by target, their notes still to be told apart
     rows = RowFinder()
-    for _, element in etree.iterparse(stream, events=("end",), tag=(f"{M}mets", f"{M}dmdSec", f"{M}amdSec",
-                                                                     f"{M}file", f"{M}structMap")):
+    for _, element in etree.iterparse(
+        stream, events=("end",), tag=(f"{M}mets", f"{M}dmdSec", f"{M}amdSec", f"{M}file", f"{M}structMap")
+    ):
         tag = element.tag
         if tag == f"{M}dmdSec":
             dmd[element.get("ID", "")] = _dmd_values(element)
@@ -141,7 +152,9 @@ def parse_mets(stream) -> ParsedAip:
         elif tag == f"{M}file":
             location = element.find(f"{M}FLocat")
             file_entries[element.get("ID", "").removeprefix("file-")] = (
-                href_path(location) if location is not None else "", element.get("MIMETYPE", ""))
+                href_path(location) if location is not None else "",
+                element.get("MIMETYPE", ""),
+            )
         elif tag == f"{M}structMap":
             root_div = element.find(f"{M}div")
             parsed.bag_name = root_div.get("LABEL", "") if root_div is not None else ""
@@ -154,8 +167,9 @@ def parse_mets(stream) -> ParsedAip:
     for file_id, data in objects.items():
         obj = etree.fromstring(data["element"])
         path, mime = file_entries.get(file_id, ("", ""))
-        record = _file_record(obj, parsed.aip_id, path, mime, identification_tools.get(file_id, ""),
-                              validation_events.get(file_id))
+        record = _file_record(
+            obj, parsed.aip_id, path, mime, identification_tools.get(file_id, ""), validation_events.get(file_id)
+        )
         if file_id in scans:
             found, marker, _ = scans[file_id].outcome_detail.partition(f"; {PENDING_REVIEW}")
             record = replace(record, personal_data=found, review=PENDING_REVIEW if marker else "")
@@ -190,31 +204,49 @@ def _dc_element(tag: str) -> str:
     return DCTERMS + tag.removeprefix(DCT) if tag.startswith(DCT) else tag.removeprefix(DC)
 
 
-def _described(dmd_ids: list[str], dmd: dict[str, list[tuple[str, str]]], header_dc: str = ""
-               ) -> tuple[tuple[str, str], ...]:
+def _described(
+    dmd_ids: list[str], dmd: dict[str, list[tuple[str, str]]], header_dc: str = ""
+) -> tuple[tuple[str, str], ...]:
     """A target's description from its dmdSecs, in the order ingest records it: Dublin Core and DCMI terms,
     the fields of no standard, then the archival description. ``header_dc`` is the AIP's Dublin Core dmdSec,
     whose first value (the AIP's title) and last (its identifier) the METS adds around what metadata gave."""
-    values = [pair for dmd_id in dmd_ids
-              for pair in (dmd.get(dmd_id, [])[1:-1] if dmd_id == header_dc else dmd.get(dmd_id, []))]
+    values = [
+        pair
+        for dmd_id in dmd_ids
+        for pair in (dmd.get(dmd_id, [])[1:-1] if dmd_id == header_dc else dmd.get(dmd_id, []))
+    ]
     return tuple(sorted(values, key=lambda pair: pair[0].startswith(ARCHIVAL)))  # stable: each kind in order
 
 
 def _archival(component) -> list[tuple[str, str]]:
     """The archival description an EAD component holds, as description values (in METS order)."""
-    values = [(ARCHIVAL + "reference", unitid.text or "") for unitid in component.iterfind(f"{EAD}did/{EAD}unitid")
-              if unitid.get("type") is None]
+    values = [
+        (ARCHIVAL + "reference", unitid.text or "")
+        for unitid in component.iterfind(f"{EAD}did/{EAD}unitid")
+        if unitid.get("type") is None
+    ]
     values += [(ARCHIVAL + "level", component.get("level"))] if component.get("level") else []
-    values += [(ARCHIVAL + "parent", unitid.text or "") for unitid in component.iterfind(f"{EAD}did/{EAD}unitid")
-               if unitid.get("type") == "parent"]
-    values += [(ARCHIVAL + "closure", restrict.get("type", ""))
-               for restrict in component.iterfind(f"{EAD}accessrestrict")]
+    values += [
+        (ARCHIVAL + "parent", unitid.text or "")
+        for unitid in component.iterfind(f"{EAD}did/{EAD}unitid")
+        if unitid.get("type") == "parent"
+    ]
+    values += [
+        (ARCHIVAL + "closure", restrict.get("type", "")) for restrict in component.iterfind(f"{EAD}accessrestrict")
+    ]
     return values
 
 
 def _event_fields(event: Event) -> tuple:
-    return (event.type, event.datetime, event.outcome, event.detail, event.outcome_detail, event.file_id,
-            event.agent_ids)
+    return (
+        event.type,
+        event.datetime,
+        event.outcome,
+        event.detail,
+        event.outcome_detail,
+        event.file_id,
+        event.agent_ids,
+    )
 
 
 def _walk_struct_map(div, path: list[str], dmd: dict, parsed: ParsedAip) -> None:
@@ -229,28 +261,42 @@ def _walk_struct_map(div, path: list[str], dmd: dict, parsed: ParsedAip) -> None
 
 
 def _file_record(obj, aip_id: str, path: str, mime: str, tool: str, validation_event: Event | None) -> FileRecord:
-    fixity = {_text(f, f"{P}messageDigestAlgorithm"): _text(f, f"{P}messageDigest")
-              for f in obj.iterfind(f".//{P}fixity")}
+    fixity = {
+        _text(f, f"{P}messageDigestAlgorithm"): _text(f, f"{P}messageDigest") for f in obj.iterfind(f".//{P}fixity")
+    }
     note = _text(obj, f".//{P}formatNote")
     basis_match = re.match(r"identification basis: ([^;]*)(?:; (.*))?$", note)
     name = _text(obj, f".//{P}formatName")
     fmt = FormatInfo(
-        puid=_text(obj, f".//{P}formatRegistryKey"), name="" if name == "Unknown" else name,
-        version=_text(obj, f".//{P}formatVersion"), mime_type=mime,
-        basis=basis_match.group(1) if basis_match else "", warning=(basis_match.group(2) or "") if basis_match else "",
+        puid=_text(obj, f".//{P}formatRegistryKey"),
+        name="" if name == "Unknown" else name,
+        version=_text(obj, f".//{P}formatVersion"),
+        mime_type=mime,
+        basis=basis_match.group(1) if basis_match else "",
+        warning=(basis_match.group(2) or "") if basis_match else "",
         tool=tool,
     )
-    traits = tuple((_text(p, f"{P}significantPropertiesType"), _text(p, f"{P}significantPropertiesValue"))
-                   for p in obj.iterfind(f"{P}significantProperties"))
-    traits += tuple(("creating application", a.text or "")
-                    for a in obj.iterfind(f".//{P}creatingApplication/{P}creatingApplicationName"))
+    traits = tuple(
+        (_text(p, f"{P}significantPropertiesType"), _text(p, f"{P}significantPropertiesValue"))
+        for p in obj.iterfind(f"{P}significantProperties")
+    )
+    traits += tuple(
+        ("creating application", a.text or "")
+        for a in obj.iterfind(f".//{P}creatingApplication/{P}creatingApplicationName")
+    )
     validation = Validation("")
     if validation_event is not None:
         validation = _validation(validation_event, traits)
     return FileRecord(
-        id=_text(obj, f"{P}objectIdentifier/{P}objectIdentifierValue"), aip_id=aip_id, path=path,
-        original_name=_text(obj, f"{P}originalName"), size=int(_text(obj, f".//{P}size") or 0),
-        sha256=fixity.get("SHA-256", ""), sha512=fixity.get("SHA-512", ""), format=fmt, validation=validation,
+        id=_text(obj, f"{P}objectIdentifier/{P}objectIdentifierValue"),
+        aip_id=aip_id,
+        path=path,
+        original_name=_text(obj, f"{P}originalName"),
+        size=int(_text(obj, f".//{P}size") or 0),
+        sha256=fixity.get("SHA-256", ""),
+        sha512=fixity.get("SHA-512", ""),
+        format=fmt,
+        validation=validation,
         role=_role(path),
         derived_from=_text(obj, f"{P}relationship/{P}relatedObjectIdentifier/{P}relatedObjectIdentifierValue"),
     )
@@ -276,10 +322,15 @@ def _validation(event: Event, traits: tuple[tuple[str, str], ...]) -> Validation
     tail = rest[-size:] if traits else ""
     if traits and rest[:-size].endswith("; ") and all(pair in tail for pair in pairs):
         traits = tuple(sorted(traits, key=lambda pair: tail.find(f"{pair[0]}: {pair[1]}")))  # as validated
-        rest = rest[:-size - 2]
+        rest = rest[: -size - 2]
     notes = rest.removeprefix("; ")
-    return Validation(status, family, tool_text[0] if tool_text[0] != "preserve" else "",
-                      tuple(notes.split("; ")) if notes else (), traits)
+    return Validation(
+        status,
+        family,
+        tool_text[0] if tool_text[0] != "preserve" else "",
+        tuple(notes.split("; ")) if notes else (),
+        traits,
+    )
 
 
 def _object_roots(storage: Storage) -> list[str]:
@@ -346,9 +397,11 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
     database.upgrade()
     with database.session() as session:
         if catalogue.list_aips(session):
-            raise CatalogueError("the catalogue already lists AIPs; a rebuild starts from an empty one",
-                                 hint="Move the catalogue database aside (keep it!), run `preserve init`, "
-                                      "then `preserve catalogue rebuild`.")
+            raise CatalogueError(
+                "the catalogue already lists AIPs; a rebuild starts from an empty one",
+                hint="Move the catalogue database aside (keep it!), run `preserve init`, "
+                "then `preserve catalogue rebuild`.",
+            )
     found: dict[str, _Found] = {}
     report = RebuildReport()
     unread: list[tuple[Storage, str, str, str]] = []  # (storage, location, root, why) of copies not read
@@ -376,8 +429,15 @@ def _read_copy(storage: Storage, location: str, root: str, found: dict[str, _Fou
     inventory = read_inventory(storage, root)
     head = inventory["head"]
     state = inventory["versions"][head]["state"]
-    mets = next(((d, p) for d, paths in state.items() for p in paths
-                 if re.fullmatch(r"data/metadata/METS\.[0-9a-f-]+\.xml", p)), None)
+    mets = next(
+        (
+            (d, p)
+            for d, paths in state.items()
+            for p in paths
+            if re.fullmatch(r"data/metadata/METS\.[0-9a-f-]+\.xml", p)
+        ),
+        None,
+    )
     if mets is None:
         report.problems.append(f"{location}: {root}: no METS in the head version")
         return
@@ -385,18 +445,21 @@ def _read_copy(storage: Storage, location: str, root: str, found: dict[str, _Fou
     if aip_id not in found:
         with storage.open(f"{root}/{inventory['manifest'][mets[0]][0]}") as handle:
             parsed = parse_mets(handle)
-        found[aip_id] = _Found(parsed, inventory, mets, events=dict(parsed.events), agents=dict(parsed.agents),
-                               roles=dict(parsed.roles))
+        found[aip_id] = _Found(
+            parsed, inventory, mets, events=dict(parsed.events), agents=dict(parsed.agents), roles=dict(parsed.roles)
+        )
     entry = found[aip_id]
     first = min(inventory["versions"], key=lambda v: int(v.removeprefix("v")))
-    entry.copies.append(_Copy(location, root, head, inventory_digest(storage, root),
-                              inventory["versions"][first].get("created", "")))
+    entry.copies.append(
+        _Copy(location, root, head, inventory_digest(storage, root), inventory["versions"][first].get("created", ""))
+    )
     entry.versions[location] = aip_versions(storage, root, aip_id)
     _event_log(storage, aip_id, entry)
 
 
-def _damaged_copy(storage: Storage, location: str, root: str, why: str, found: dict[str, _Found],
-                  report: RebuildReport) -> None:
+def _damaged_copy(
+    storage: Storage, location: str, root: str, why: str, found: dict[str, _Found], report: RebuildReport
+) -> None:
     """A copy whose inventory cannot be read is still a copy: where another location's copy of the same AIP was
     read, register it as damaged, with the inventory digest that copy has, so the next audit repairs it."""
     owner = next((aip_id for aip_id in found if object_root(f"urn:uuid:{aip_id}") == root), None)
@@ -408,19 +471,25 @@ def _damaged_copy(storage: Storage, location: str, root: str, why: str, found: d
     entry.copies.append(_Copy(location, root, good.version, good.inventory_sha512, good.created, damaged=True))
     entry.versions[location] = aip_versions(storage, root, owner)
     _event_log(storage, owner, entry)
-    report.problems.append(f"{location}: {root}: {why}; registered as a damaged copy of AIP {owner} — "
-                           "`preserve audit` repairs it from the other copies")
+    report.problems.append(
+        f"{location}: {root}: {why}; registered as a damaged copy of AIP {owner} — "
+        "`preserve audit` repairs it from the other copies"
+    )
 
 
 def _replicas(aip_id: str, entry: _Found, checks: list[CheckRecord]) -> list[Replica]:
     """Each copy with its stored date (its replication event, else its OCFL object's creation) and the state
     its checks since have left it in."""
     stored = stored_dates(entry.events.values())
-    replicas = [copy_state(Replica(aip_id, copy.location, copy.version, copy.root, "ok", "", "",
-                                   copy.inventory_sha512), stored.get(copy.location, copy.created), checks)
-                for copy in entry.copies]
-    return [replace(r, status="damaged") if copy.damaged else r for r, copy in zip(replicas, entry.copies,
-                                                                                     strict=True)]
+    replicas = [
+        copy_state(
+            Replica(aip_id, copy.location, copy.version, copy.root, "ok", "", "", copy.inventory_sha512),
+            stored.get(copy.location, copy.created),
+            checks,
+        )
+        for copy in entry.copies
+    ]
+    return [replace(r, status="damaged") if copy.damaged else r for r, copy in zip(replicas, entry.copies, strict=True)]
 
 
 def _register(database: Database, aip_id: str, entry: _Found) -> int:
@@ -432,20 +501,44 @@ def _register(database: Database, aip_id: str, entry: _Found) -> int:
     checks = fixity_checks(entry.documents)
     replicas = _replicas(aip_id, entry, checks)
     aip = Aip(
-        id=aip_id, title=parsed.title, slug=parsed.bag_name.removesuffix(f"-{aip_id}") or "aip",
-        transfer_id=transfer, ocfl_id=inventory["id"], head_version=inventory["head"],
-        file_count=len(parsed.files), total_bytes=sum(f.size for f in parsed.files),
-        mets_path=entry.mets[1], mets_sha512=entry.mets[0], created_at=start.datetime if start else "",
+        id=aip_id,
+        title=parsed.title,
+        slug=parsed.bag_name.removesuffix(f"-{aip_id}") or "aip",
+        transfer_id=transfer,
+        ocfl_id=inventory["id"],
+        head_version=inventory["head"],
+        file_count=len(parsed.files),
+        total_bytes=sum(f.size for f in parsed.files),
+        mets_path=entry.mets[1],
+        mets_sha512=entry.mets[0],
+        created_at=start.datetime if start else "",
         status=aip_status(replicas),
     )
     in_order = sorted(events.values(), key=lambda e: (e.datetime, e.id))
     with database.session() as session:
-        catalogue.register_aip(session, aip, sorted(parsed.files, key=lambda f: f.path), [],
-                               entry.agents.values(), replicas, parsed.descriptions, parsed.rights)
+        catalogue.register_aip(
+            session,
+            aip,
+            sorted(parsed.files, key=lambda f: f.path),
+            [],
+            entry.agents.values(),
+            replicas,
+            parsed.descriptions,
+            parsed.rights,
+        )
         _record_events(session, in_order, entry.roles)
         for check in checks:
-            catalogue.record_fixity_check(session, aip_id, check.location, check.kind, check.checked_at,
-                                          check.files, check.bytes, check.problems, check.outcome)
+            catalogue.record_fixity_check(
+                session,
+                aip_id,
+                check.location,
+                check.kind,
+                check.checked_at,
+                check.files,
+                check.bytes,
+                check.problems,
+                check.outcome,
+            )
         for location_name, versions in entry.versions.items():
             if versions:
                 catalogue.record_versions(session, aip_id, location_name, versions)

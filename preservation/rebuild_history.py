@@ -20,8 +20,10 @@ FULL, METADATA = "full", "metadata"  # as preservation.audit names the kinds of 
 _QUOTED = r"('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"  # a Python repr of a string, as events write names
 _REPLICATED_TO = re.compile(rf"to location {_QUOTED}")
 # a whole copy repaired (before file-by-file repair), a file of a copy re-written or restored, a repair that failed
-_REPAIRED = re.compile(rf"(?:in location {_QUOTED} (?:repaired|re-written|restored) from|"
-                       rf"repair of the copy in location {_QUOTED})")
+_REPAIRED = re.compile(
+    rf"(?:in location {_QUOTED} (?:repaired|re-written|restored) from|"
+    rf"repair of the copy in location {_QUOTED})"
+)
 _COUNTS = re.compile(r"(\d+) files, (\d+) bytes(?: read)?")  # "… bytes read" may lead a failed check's list
 _MORE = re.compile(r"and (\d+) more$")
 
@@ -78,9 +80,17 @@ def _record(location: str, state: _Open) -> CheckRecord:
     else:
         outcome = "repaired" if state.after is not None and state.after.outcome == SUCCESS else "damaged"
     kind = METADATA if "; metadata only;" in check.detail else FULL
-    return CheckRecord(check.id, location, kind, check.datetime, int(counts.group(1)) if counts else 0,
-                       int(counts.group(2)) if counts else 0, _problems(check), outcome,
-                       kind == FULL or state.after is not None)
+    return CheckRecord(
+        check.id,
+        location,
+        kind,
+        check.datetime,
+        int(counts.group(1)) if counts else 0,
+        int(counts.group(2)) if counts else 0,
+        _problems(check),
+        outcome,
+        kind == FULL or state.after is not None,
+    )
 
 
 def _document_checks(events: Iterable[Event]) -> list[CheckRecord]:
@@ -128,8 +138,9 @@ def copy_state(replica: Replica, stored_at: str, checks: Iterable[CheckRecord]) 
         if check.verified:
             state = replace(state, status=status, verified_at=check.checked_at)
         else:  # a metadata-only pass does not clear damage a full check found (as an audit records it)
-            state = replace(state, status="damaged" if state.status == "damaged" else status,
-                            metadata_checked_at=check.checked_at)
+            state = replace(
+                state, status="damaged" if state.status == "damaged" else status, metadata_checked_at=check.checked_at
+            )
     return state
 
 

@@ -74,21 +74,29 @@ def read_rights(element, owner: str, scope: str, rows: RowFinder) -> ReadRights:
     grant = element.find(f"{P}rightsGranted")
     documentation = f"{P}{kind}DocumentationIdentifier/{P}{kind}Documentation"
     status = _text(block, f"{P}copyrightStatus") if kind == "copyright" else ""
-    determination = {"copyright": "copyrightStatusDeterminationDate",
-                     "statute": "statuteInformationDeterminationDate"}.get(kind)
+    determination = {
+        "copyright": "copyrightStatusDeterminationDate",
+        "statute": "statuteInformationDeterminationDate",
+    }.get(kind)
     jurisdiction = {"copyright": "copyrightJurisdiction", "statute": "statuteJurisdiction"}.get(kind)
     statement = RightsStatement(
-        basis=basis, status=STATUS_BACK.get(status, status),
+        basis=basis,
+        status=STATUS_BACK.get(status, status),
         jurisdiction=_text(block, f"{P}{jurisdiction}") if jurisdiction else "",
         determination_date=_text(block, f"{P}{determination}") if determination else "",
-        start_date=_date(dates, f"{P}startDate"), end_date=_text(dates, f"{P}endDate"),
-        act=_text(grant, f"{P}act"), restriction=_text(grant, f"{P}restriction"),
+        start_date=_date(dates, f"{P}startDate"),
+        end_date=_text(dates, f"{P}endDate"),
+        act=_text(grant, f"{P}act"),
+        restriction=_text(grant, f"{P}restriction"),
         grant_start_date=_date(grant, f"{P}termOfGrant/{P}startDate"),
-        grant_end_date=_text(grant, f"{P}termOfGrant/{P}endDate"), grant_note=_text(grant, f"{P}rightsGrantedNote"),
-        source_row=rows.row(_text(element, f"{P}rightsStatementIdentifier/{P}rightsStatementIdentifierValue"),
-                            owner, scope),
+        grant_end_date=_text(grant, f"{P}termOfGrant/{P}endDate"),
+        grant_note=_text(grant, f"{P}rightsGrantedNote"),
+        source_row=rows.row(
+            _text(element, f"{P}rightsStatementIdentifier/{P}rightsStatementIdentifierValue"), owner, scope
+        ),
         doc_id_type=_text(block, f"{documentation}IdentifierType"),
-        doc_id_value=_text(block, f"{documentation}IdentifierValue"), doc_id_role=_text(block, f"{documentation}Role"),
+        doc_id_value=_text(block, f"{documentation}IdentifierValue"),
+        doc_id_role=_text(block, f"{documentation}Role"),
     )
     notes = tuple(note.text or "" for note in block.iterfind(f"{P}{kind}Note")) if block is not None else ()
     return ReadRights(statement, kind, _text(block, f"{P}{MAIN[kind]}") if kind in MAIN else "", notes)
@@ -130,14 +138,19 @@ def _resolved(r: ReadRights, columns: set[str], main_given: bool) -> RightsState
     main = r.main
     if r.block in MAIN and main and not first and not main_given:
         note, main = main, ""
-    return replace(r.statement, note=note, terms=main if r.block == "license" else "",
-                   citation=main if r.block == "statute" else "", extra=tuple(_pair(text, columns) for text in rest))
+    return replace(
+        r.statement,
+        note=note,
+        terms=main if r.block == "license" else "",
+        citation=main if r.block == "statute" else "",
+        extra=tuple(_pair(text, columns) for text in rest),
+    )
 
 
 def _pair(note: str, columns: set[str]) -> tuple[str, str]:
     """An unknown column's note as (column, value)."""
     column = _column(note, columns)
     if column:
-        return column, note[len(column) + 2:]
+        return column, note[len(column) + 2 :]
     name, _, value = note.partition(": ")
     return name, value

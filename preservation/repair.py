@@ -104,11 +104,12 @@ def wanted_files(inventory: dict, files: Iterable[Expected], inventory_sha512: s
         current = version == head and inventory_sha512
         for base in (f"{version}/", ""):
             if base or version == head:
-                wanted[f"{base}inventory.json"] = Wanted(f"{base}inventory.json", f"{base}inventory.json", -1,
-                                                         inventory_sha512 if current else "")
-                wanted[f"{base}inventory.json{SIDECAR}"] = Wanted(f"{base}inventory.json{SIDECAR}",
-                                                                  f"{base}inventory.json{SIDECAR}", -1,
-                                                                  sidecar if current else "")
+                wanted[f"{base}inventory.json"] = Wanted(
+                    f"{base}inventory.json", f"{base}inventory.json", -1, inventory_sha512 if current else ""
+                )
+                wanted[f"{base}inventory.json{SIDECAR}"] = Wanted(
+                    f"{base}inventory.json{SIDECAR}", f"{base}inventory.json{SIDECAR}", -1, sidecar if current else ""
+                )
     return wanted
 
 
@@ -132,8 +133,9 @@ def damage_by_key(check: CopyAudit) -> tuple[dict[str, str], str, list[str]]:
     return problems, doubt, sorted(stray)
 
 
-def repair_files(aip_id: str, sides: list[Side], wanted: dict[str, Wanted], checks: dict[str, CopyAudit]
-                 ) -> RepairOutcome:
+def repair_files(
+    aip_id: str, sides: list[Side], wanted: dict[str, Wanted], checks: dict[str, CopyAudit]
+) -> RepairOutcome:
     """Re-write every damaged file of every checked copy from any location whose copy of it verifies."""
     outcome = RepairOutcome()
     known_bad: dict[str, dict[str, str]] = {side.name: {} for side in sides}
@@ -149,8 +151,17 @@ def repair_files(aip_id: str, sides: list[Side], wanted: dict[str, Wanted], chec
     for target in sides:
         suspects = set(wanted) if doubt.get(target.name) else _partners(known_bad[target.name])
         keys = (set(known_bad[target.name]) | suspects) & set(wanted)
-        unrepaired |= _repair_copy(target, sorted(keys, key=_commit_order), sides, wanted, known_bad,
-                                   suspects, doubt.get(target.name) or "checked with its pair", verified, outcome)
+        unrepaired |= _repair_copy(
+            target,
+            sorted(keys, key=_commit_order),
+            sides,
+            wanted,
+            known_bad,
+            suspects,
+            doubt.get(target.name) or "checked with its pair",
+            verified,
+            outcome,
+        )
     for key in sorted(unrepaired):
         states = tuple((name, bad[key]) for name, bad in sorted(known_bad.items()) if key in bad)
         if len(states) == len(sides):  # no location holds it intact: lost, not merely left unrepaired
@@ -168,9 +179,17 @@ def _partners(damaged: dict[str, str]) -> set[str]:
     return found - set(damaged)
 
 
-def _repair_copy(target: Side, keys: list[str], sides: list[Side], wanted: dict[str, Wanted],
-                 known_bad: dict[str, dict[str, str]], suspects: set[str], doubt: str, verified: set[str],
-                 outcome: RepairOutcome) -> set[str]:
+def _repair_copy(
+    target: Side,
+    keys: list[str],
+    sides: list[Side],
+    wanted: dict[str, Wanted],
+    known_bad: dict[str, dict[str, str]],
+    suspects: set[str],
+    doubt: str,
+    verified: set[str],
+    outcome: RepairOutcome,
+) -> set[str]:
     """Repair one copy's damaged keys in commit order (``suspects`` only if they do not verify where they are);
     returns the keys no other location could supply."""
     content: list[str] = []
@@ -202,8 +221,14 @@ def _commit_order(key: str) -> tuple[int, str]:
     return (1 if key.split("/", 1)[-1] in COMMIT_FILES else 0), key
 
 
-def _repair_key(want: Wanted, target: Side, sides: list[Side], known_bad: dict[str, dict[str, str]],
-                verified: set[str], outcome: RepairOutcome) -> bool:
+def _repair_key(
+    want: Wanted,
+    target: Side,
+    sides: list[Side],
+    known_bad: dict[str, dict[str, str]],
+    verified: set[str],
+    outcome: RepairOutcome,
+) -> bool:
     """Re-write one key of ``target`` from the first other location whose copy verifies; False if none does."""
     candidates = [s for s in sides if s.name != target.name and want.key not in known_bad[s.name]]
     candidates.sort(key=lambda s: s.name not in verified)  # copies verified in this run first
@@ -226,8 +251,9 @@ def _repair_key(want: Wanted, target: Side, sides: list[Side], known_bad: dict[s
     return _from_recorded_version(want, target, sides, outcome, known_bad)
 
 
-def _from_recorded_version(want: Wanted, target: Side, sides: list[Side], outcome: RepairOutcome,
-                           known_bad: dict[str, dict[str, str]]) -> bool:
+def _from_recorded_version(
+    want: Wanted, target: Side, sides: list[Side], outcome: RepairOutcome, known_bad: dict[str, dict[str, str]]
+) -> bool:
     """On a versioned store the version verified when a copy was sealed is kept (Object Lock retains it) even
     when a newer one or a delete marker hides it: re-write from it, verified like any other source."""
     for source in sorted(sides, key=lambda s: s.name != target.name):
@@ -236,8 +262,12 @@ def _from_recorded_version(want: Wanted, target: Side, sides: list[Side], outcom
             continue
         label = f"{source.name} (its version {version})"
         try:
-            copy_verified(lambda source=source, version=version: source.storage.open(
-                source.key(want.key), version_id=version), label, target, want)
+            copy_verified(
+                lambda source=source, version=version: source.storage.open(source.key(want.key), version_id=version),
+                label,
+                target,
+                want,
+            )
         except WriteFailed as exc:
             outcome.problems[target.name] = exc.message
             return False
@@ -255,8 +285,7 @@ class WriteFailed(StorageError):
 
 def _copy_verified(source: Side, target: Side, want: Wanted) -> None:
     """Stream one key across from another location's copy (see ``copy_verified``)."""
-    copy_verified(lambda: source.storage.open(source.key(want.key)), f"{source.name}: {want.path}",
-                  target, want)
+    copy_verified(lambda: source.storage.open(source.key(want.key)), f"{source.name}: {want.path}", target, want)
 
 
 def copy_verified(opener: Callable[[], BinaryIO], label: str, target: Side, want: Wanted) -> None:
@@ -265,8 +294,13 @@ def copy_verified(opener: Callable[[], BinaryIO], label: str, target: Side, want
     with opener() as stream:
         reader = VerifyingReader(stream, "sha512", want.sha512, want.size, label)
         try:
-            target.storage.put(target.key(want.key), reader, size=want.size if want.size >= 0 else None,
-                               durable=_commit_order(want.key)[0] > 0, overwrite=True)
+            target.storage.put(
+                target.key(want.key),
+                reader,
+                size=want.size if want.size >= 0 else None,
+                durable=_commit_order(want.key)[0] > 0,
+                overwrite=True,
+            )
         except PreservationError as exc:
             if reader.failure is not None:
                 raise reader.failure from None

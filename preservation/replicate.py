@@ -40,8 +40,9 @@ class ReplicaCopy:
     problem: str = ""
 
 
-def replicate(settings: Settings, database: Database, target: str, aip_ref: str | None = None,
-              progress=None) -> list[ReplicaCopy]:
+def replicate(
+    settings: Settings, database: Database, target: str, aip_ref: str | None = None, progress=None
+) -> list[ReplicaCopy]:
     """Copy every AIP (or one) that has no copy in ``target`` there, from an intact copy elsewhere."""
     destination = open_location(settings.location(target))
     ensure_storage_root(destination)
@@ -58,8 +59,9 @@ def replicate(settings: Settings, database: Database, target: str, aip_ref: str 
     return results
 
 
-def _replicate_one(settings: Settings, database: Database, destination: Storage, target: str, aip: Aip,
-                   agent: Agent, run_id: str) -> ReplicaCopy:
+def _replicate_one(
+    settings: Settings, database: Database, destination: Storage, target: str, aip: Aip, agent: Agent, run_id: str
+) -> ReplicaCopy:
     with database.session() as session:
         replicas = catalogue.aip_replicas(session, aip.id)
         expected = [Expected(f.path, f.size, f.sha256, f.sha512) for f in catalogue.aip_files(session, aip.id)]
@@ -73,22 +75,32 @@ def _replicate_one(settings: Settings, database: Database, destination: Storage,
     root = source.object_root
     try:
         _remove_partial_copy(destination, root, aip.id)  # left by an interrupted run: never registered, never relied on
-        files, size = _copy_object(open_location(settings.location(source.location)), destination, root,
-                                   event_log_prefix(aip.id))
+        files, size = _copy_object(
+            open_location(settings.location(source.location)), destination, root, event_log_prefix(aip.id)
+        )
         check = audit_copy(destination, root, target, expected, settings.workers)
         if not check.ok:
-            raise PreservationError("the new copy does not match the ingest digests: "
-                                    + "; ".join(f"{b.path}: {b.problem}" for b in check.bad[:5]))
+            raise PreservationError(
+                "the new copy does not match the ingest digests: "
+                + "; ".join(f"{b.path}: {b.problem}" for b in check.bad[:5])
+            )
     except PreservationError as exc:
         with contextlib.suppress(PreservationError):  # the failure below is what the operator needs to see
             _remove_partial_copy(destination, root, aip.id)
         return ReplicaCopy(aip, "failed", source.location, problem=exc.message)
     when = timestamp()
-    event = Event(event_uuid(run_id, aip.id, f"{REPLICATION}:{target}"), aip.id, REPLICATION, when, SUCCESS,
-                  f"program={SOFTWARE_NAME}; copy of every version from location {source.location!r} "
-                  f"to location {target!r}",
-                  f"stored in {destination.describe()}; {files} objects, {size} bytes; every file's SHA-256 and "
-                  "SHA-512 verified against the ingest digests", "", (agent.id,))
+    event = Event(
+        event_uuid(run_id, aip.id, f"{REPLICATION}:{target}"),
+        aip.id,
+        REPLICATION,
+        when,
+        SUCCESS,
+        f"program={SOFTWARE_NAME}; copy of every version from location {source.location!r} to location {target!r}",
+        f"stored in {destination.describe()}; {files} objects, {size} bytes; every file's SHA-256 and "
+        "SHA-512 verified against the ingest digests",
+        "",
+        (agent.id,),
+    )
     holders = [target, *(r.location for r in replicas)]  # one document, under the same key in each of them
     written = write_event_log_to(settings, holders, aip.id, [event], [agent], first=target)[target]
     if isinstance(written, PreservationError):  # the new copy must carry its history; elsewhere a

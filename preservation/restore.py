@@ -75,8 +75,9 @@ def restore_file(settings: Settings, database: Database, reference: str, path: s
     return Restored(aip.id, want.path, want.key, written, intact_in, audit)
 
 
-def _wanted(aip_id: str, path: str, sides: list[Side], replicas: dict, expected: list[Expected], lost: list
-            ) -> tuple[Wanted, str]:
+def _wanted(
+    aip_id: str, path: str, sides: list[Side], replicas: dict, expected: list[Expected], lost: list
+) -> tuple[Wanted, str]:
     """What the file named ``path`` (its path in the AIP, or its key in the object) must be, and its SHA-256."""
     named = path.strip().removeprefix("./")
     trusted = trusted_inventory(sides, replicas)
@@ -89,9 +90,12 @@ def _wanted(aip_id: str, path: str, sides: list[Side], replicas: dict, expected:
     if named == "inventory.json" and len(recorded) == 1:
         return Wanted("inventory.json", "inventory.json", -1, recorded.pop()), ""
     names = sorted({f.path for f in lost} | {e.path for e in expected})[:5]
-    raise NotFound(f"AIP {aip_id}: no file {path!r} whose content is recorded",
-                   hint="Name the file as `preserve aip show` lists it (e.g. " + ", ".join(names) + ")." if names
-                   else "Name the file as `preserve aip show` lists it.")
+    raise NotFound(
+        f"AIP {aip_id}: no file {path!r} whose content is recorded",
+        hint="Name the file as `preserve aip show` lists it (e.g. " + ", ".join(names) + ")."
+        if names
+        else "Name the file as `preserve aip show` lists it.",
+    )
 
 
 def _event_log_document(aip_id: str, path: str) -> str:
@@ -100,9 +104,11 @@ def _event_log_document(aip_id: str, path: str) -> str:
     key = f"{event_log_prefix(aip_id)}{name}"
     if not named_digest(key):
         if name.endswith(".xml") and path.strip().startswith((EVENT_LOG, "extensions/preserve-event-log/")):
-            raise NotFound(f"{path}: an event log document named before documents carried their SHA-256 cannot "
-                           "be checked against anything, so it cannot be restored from outside",
-                           hint="Copy it back by hand if you are sure of it; the next audit judges it.")
+            raise NotFound(
+                f"{path}: an event log document named before documents carried their SHA-256 cannot "
+                "be checked against anything, so it cannot be restored from outside",
+                hint="Copy it back by hand if you are sure of it; the next audit judges it.",
+            )
         return ""
     return key
 
@@ -122,23 +128,41 @@ def _accept(source: Path, want: Wanted, sha256: str) -> str:
     if want.sha512 and digests["sha512"] != want.sha512:
         wrong.append(f"SHA-512 {digests['sha512'][:32]}…, expected {want.sha512[:32]}…")
     if wrong:
-        raise FixityError(f"{source}: is not the file recorded as {want.path}: " + "; ".join(wrong),
-                          hint="Nothing was written. Find the copy whose digests match (`preserve aip show "
-                               "--json` lists them).")
+        raise FixityError(
+            f"{source}: is not the file recorded as {want.path}: " + "; ".join(wrong),
+            hint="Nothing was written. Find the copy whose digests match (`preserve aip show --json` lists them).",
+        )
     return digests["sha512"]
 
 
-def _record(settings: Settings, database: Database, aip_id: str, want: Wanted, source: Path, written: list[str],
-            file_ids: dict[str, str]) -> None:
+def _record(
+    settings: Settings,
+    database: Database,
+    aip_id: str,
+    want: Wanted,
+    source: Path,
+    written: list[str],
+    file_ids: dict[str, str],
+) -> None:
     """A recovery event per location written, in the catalogue and in every location's event log."""
     agent = software_agent()
     run_id, when = new_uuid(), timestamp()
-    events = [Event(event_uuid(run_id, f"{aip_id}/{location}/{want.key}", RECOVERY), aip_id, RECOVERY, when,
-                    SUCCESS, f"program={SOFTWARE_NAME}; {want.path} in location {location!r} restored from a file "
-                    f"outside the archive ({source.name}), verified against the recorded digests as it was read and "
-                    "again once written", f"sha512:{want.sha512}; source=outside; target={location}",
-                    file_ids.get(want.path, ""), (agent.id,))
-              for location in written]
+    events = [
+        Event(
+            event_uuid(run_id, f"{aip_id}/{location}/{want.key}", RECOVERY),
+            aip_id,
+            RECOVERY,
+            when,
+            SUCCESS,
+            f"program={SOFTWARE_NAME}; {want.path} in location {location!r} restored from a file "
+            f"outside the archive ({source.name}), verified against the recorded digests as it was read and "
+            "again once written",
+            f"sha512:{want.sha512}; source=outside; target={location}",
+            file_ids.get(want.path, ""),
+            (agent.id,),
+        )
+        for location in written
+    ]
     if not events:
         return
     with database.session() as session:

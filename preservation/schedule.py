@@ -36,8 +36,9 @@ def _when(text: str) -> datetime:
     return datetime.fromisoformat(text) if text else NEVER
 
 
-def select_full(copies: list[tuple[Aip, Replica]], cadence: Cadence, now: datetime,
-                budget_bytes: int | None = None) -> list[tuple[Aip, Replica]]:
+def select_full(
+    copies: list[tuple[Aip, Replica]], cadence: Cadence, now: datetime, budget_bytes: int | None = None
+) -> list[tuple[Aip, Replica]]:
     """The copies of one location to re-read in full in this run (oldest check first)."""
     budget = budget_bytes if budget_bytes is not None else cadence.budget_bytes
     limit = budget if budget > 0 else float("inf")
@@ -58,9 +59,15 @@ def select_full(copies: list[tuple[Aip, Replica]], cadence: Cadence, now: dateti
     return chosen
 
 
-def plan_due(database: Database, cadences: dict[str, Cadence], *, location: str | None = None,
-             aip_ref: str | None = None, budget_bytes: int | None = None,
-             now: datetime | None = None) -> list[PlannedCheck]:
+def plan_due(
+    database: Database,
+    cadences: dict[str, Cadence],
+    *,
+    location: str | None = None,
+    aip_ref: str | None = None,
+    budget_bytes: int | None = None,
+    now: datetime | None = None,
+) -> list[PlannedCheck]:
     """One scheduled slice: full checks chosen by ``select_full`` and the metadata checks that are due."""
     now = now or utc_now()
     plan = []
@@ -69,16 +76,22 @@ def plan_due(database: Database, cadences: dict[str, Cadence], *, location: str 
         for name, cadence in cadences.items():
             if location is not None and name != location:
                 continue
-            copies = [(aip, replica) for aip, replica in catalogue.copies_in_location(session, name)
-                      if only is None or aip.id == only]
+            copies = [
+                (aip, replica)
+                for aip, replica in catalogue.copies_in_location(session, name)
+                if only is None or aip.id == only
+            ]
             full = select_full(copies, cadence, now, budget_bytes)
             plan += [PlannedCheck(aip, (name,), FULL) for aip, _ in full]
             if cadence.metadata_every_days > 0:
                 taken = {aip.id for aip, _ in full}
                 period = timedelta(days=cadence.metadata_every_days)
-                plan += [PlannedCheck(aip, (name,), METADATA) for aip, replica in copies
-                         if aip.id not in taken
-                         and now - max(_when(replica.verified_at), _when(replica.metadata_checked_at)) >= period]
+                plan += [
+                    PlannedCheck(aip, (name,), METADATA)
+                    for aip, replica in copies
+                    if aip.id not in taken
+                    and now - max(_when(replica.verified_at), _when(replica.metadata_checked_at)) >= period
+                ]
     return plan
 
 
@@ -91,7 +104,11 @@ def due_summary(database: Database, cadences: dict[str, Cadence], now: datetime 
             copies = catalogue.copies_in_location(session, name)
             period = timedelta(days=cadence.full_every_days)
             overdue = [(a, r) for a, r in copies if now - _when(r.verified_at) >= period]
-            summary[name] = {"aips": len(copies), "bytes": sum(a.total_bytes for a, _ in copies),
-                             "overdue_aips": len(overdue), "overdue_bytes": sum(a.total_bytes for a, _ in overdue),
-                             "full_every_days": cadence.full_every_days}
+            summary[name] = {
+                "aips": len(copies),
+                "bytes": sum(a.total_bytes for a, _ in copies),
+                "overdue_aips": len(overdue),
+                "overdue_bytes": sum(a.total_bytes for a, _ in overdue),
+                "full_every_days": cadence.full_every_days,
+            }
     return summary

@@ -32,14 +32,21 @@ def open_location(location: LocationLike) -> Storage:
         try:
             import boto3  # noqa: F401
         except ImportError:
-            raise StorageError(f"storage location {location.name!r} needs boto3",
-                               hint="pip install 'preserve[s3]'") from None
+            raise StorageError(
+                f"storage location {location.name!r} needs boto3", hint="pip install 'preserve[s3]'"
+            ) from None
         from storage.s3 import S3Storage, make_client
 
         client = make_client(location.endpoint)
-        return S3Storage(location.name, client, location.bucket, location.prefix, location.endpoint,
-                         object_lock_days=getattr(location, "object_lock_days", 0),
-                         object_lock_mode=getattr(location, "object_lock_mode", "GOVERNANCE"),
-                         server_side_encryption=getattr(location, "server_side_encryption", ""),
-                         storage_class=getattr(location, "storage_class", ""))
+        return S3Storage(
+            location.name,
+            client,
+            location.bucket,
+            location.prefix,
+            location.endpoint,
+            object_lock_days=getattr(location, "object_lock_days", 0),
+            object_lock_mode=getattr(location, "object_lock_mode", "GOVERNANCE"),
+            server_side_encryption=getattr(location, "server_side_encryption", ""),
+            storage_class=getattr(location, "storage_class", ""),
+        )
     raise StorageError(f"storage location {location.name!r}: unknown backend {location.backend!r}")

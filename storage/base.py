@@ -96,9 +96,16 @@ def check_key(key: str) -> str:
     return key
 
 
-def copy_key(source: Storage, destination: Storage, key: str, *, size: int | None = None,
-             algorithms: tuple[str, ...] = ("sha256", "sha512"), durable: bool = True,
-             overwrite: bool = True) -> StoredObject:
+def copy_key(
+    source: Storage,
+    destination: Storage,
+    key: str,
+    *,
+    size: int | None = None,
+    algorithms: tuple[str, ...] = ("sha256", "sha512"),
+    durable: bool = True,
+    overwrite: bool = True,
+) -> StoredObject:
     """Stream ``key`` from one location to another (same key), returning the digests of what was written."""
     with source.open(key) as stream:
         return destination.put(key, stream, size=size, algorithms=algorithms, durable=durable, overwrite=overwrite)

@@ -54,8 +54,9 @@ class BackgroundHasher(MultiHasher):
         while len(self._pending) >= self._backlog:
             for future in self._pending.popleft():
                 future.result()
-        self._pending.append([thread.submit(hasher.update, chunk)
-                              for thread, hasher in zip(self._threads, self._hashes, strict=True)])
+        self._pending.append(
+            [thread.submit(hasher.update, chunk) for thread, hasher in zip(self._threads, self._hashes, strict=True)]
+        )
         self.size += len(chunk)
 
     def hexdigests(self) -> dict[str, str]:

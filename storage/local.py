@@ -73,8 +73,9 @@ class LocalStorage:
                 try:
                     os.link(temp, target)
                 except FileExistsError:
-                    raise StorageError(f"{self.describe()}: {key} already exists; it is never silently replaced",
-                                       hint="") from None
+                    raise StorageError(
+                        f"{self.describe()}: {key} already exists; it is never silently replaced", hint=""
+                    ) from None
                 finally:
                     temp.unlink(missing_ok=True)
             if durable:
@@ -170,8 +171,10 @@ class LocalStorage:
 
     def legal_hold(self, versions: dict[str, str], on: bool) -> None:
         """Refused: a file system has no legal holds."""
-        raise StorageError(f"{self.describe()}: local disks have no legal holds",
-                           hint="Protect the folder with permissions or snapshots.")
+        raise StorageError(
+            f"{self.describe()}: local disks have no legal holds",
+            hint="Protect the folder with permissions or snapshots.",
+        )
 
     def delete(self, key: str) -> None:
         """Remove ``key`` and any directories it leaves empty."""

@@ -95,7 +95,11 @@ class NewObject:
         Content is made durable in one pass by ``commit``, before the inventory is written.
         """
         return self.storage.put(  # content is written once: an existing key is an error, never replaced
-            self.content_key(logical_path), stream, size=size, algorithms=algorithms, durable=False,
+            self.content_key(logical_path),
+            stream,
+            size=size,
+            algorithms=algorithms,
+            durable=False,
             overwrite=self.resuming,  # … unless an interrupted ingest is being finished
         )
 
@@ -129,8 +133,9 @@ def delete_object(storage: Storage, root: str) -> int:
 COMMIT_FILES = ("inventory.json", "inventory.json.sha512")
 
 
-def copy_keys(source: Storage, destination: Storage, root: str, objects: Iterable[StoredObject], *,
-              overwrite: bool) -> None:
+def copy_keys(
+    source: Storage, destination: Storage, root: str, objects: Iterable[StoredObject], *, overwrite: bool
+) -> None:
     """Stream keys of an object from one location to another; the root inventory (the commit point) goes
     last, once everything else is durable."""
     commit = {f"{root}/{name}" for name in COMMIT_FILES}
@@ -270,8 +275,7 @@ class NextVersion:
         self.new_content[logical_path] = stored.digests["sha512"]
         return stored
 
-    def inventory(self, state: dict[str, str], created: str, message: str, user_name: str,
-                  user_address: str) -> dict:
+    def inventory(self, state: dict[str, str], created: str, message: str, user_name: str, user_address: str) -> dict:
         """The new inventory: ``state`` maps every logical path of the version to its SHA-512."""
         inventory = json.loads(json.dumps(self.previous))
         manifest = inventory["manifest"]
@@ -287,7 +291,9 @@ class NextVersion:
             version_state_map.setdefault(digest, []).append(logical)
         inventory["head"] = self.version
         inventory["versions"][self.version] = {
-            "created": created, "message": message, "user": {"name": user_name, "address": user_address},
+            "created": created,
+            "message": message,
+            "user": {"name": user_name, "address": user_address},
             "state": version_state_map,
         }
         inventory.pop("fixity", None)  # the fixity block described v1's content only; SHA-512 stays the truth

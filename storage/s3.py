@@ -50,9 +50,14 @@ def client_config(max_attempts: int = 5):
     """
     from botocore.config import Config
 
-    return Config(retries={"mode": "standard", "max_attempts": max_attempts}, connect_timeout=10, read_timeout=60,
-                  request_checksum_calculation="when_required", response_checksum_validation="when_required",
-                  s3={"payload_signing_enabled": False})
+    return Config(
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        connect_timeout=10,
+        read_timeout=60,
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+        s3={"payload_signing_enabled": False},
+    )
 
 
 def make_client(endpoint: str = "", **credentials):
@@ -67,9 +72,19 @@ class S3Storage:
 
     keeps_checksums = True
 
-    def __init__(self, name: str, client, bucket: str, prefix: str = "", endpoint: str = "", *,
-                 object_lock_days: int = 0, object_lock_mode: str = "GOVERNANCE", server_side_encryption: str = "",
-                 storage_class: str = ""):
+    def __init__(
+        self,
+        name: str,
+        client,
+        bucket: str,
+        prefix: str = "",
+        endpoint: str = "",
+        *,
+        object_lock_days: int = 0,
+        object_lock_mode: str = "GOVERNANCE",
+        server_side_encryption: str = "",
+        storage_class: str = "",
+    ):
         self.name = name
         self.client = client
         self.bucket = bucket
@@ -94,9 +109,12 @@ class S3Storage:
                 raise self._error(exc, "(bucket)", "check Object Lock on") from exc
             enabled = False
         if not enabled:
-            raise StorageError(f"{self.describe()}: object_lock_days is set but bucket {self.bucket!r} does not "
-                               "have Object Lock enabled", hint="Object Lock can only be turned on when a bucket is "
-                               "created: create a new bucket with it, or set object_lock_days = 0.")
+            raise StorageError(
+                f"{self.describe()}: object_lock_days is set but bucket {self.bucket!r} does not "
+                "have Object Lock enabled",
+                hint="Object Lock can only be turned on when a bucket is "
+                "created: create a new bucket with it, or set object_lock_days = 0.",
+            )
         self._lock_checked = True
 
     def _write_options(self) -> dict:
@@ -113,7 +131,7 @@ class S3Storage:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for version in page.get("Versions", []):
                     if version.get("IsLatest") and version.get("VersionId") not in (None, "null"):
-                        versions[version["Key"][len(self.prefix):]] = version["VersionId"]
+                        versions[version["Key"][len(self.prefix) :]] = version["VersionId"]
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc, prefix or "(all)", "list versions of") from exc
         return versions
@@ -124,12 +142,15 @@ class S3Storage:
         versions = self.current_versions(prefix)
         if self.object_lock_days <= 0:
             return versions
-        retention = {"Mode": self.object_lock_mode,
-                     "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.object_lock_days)}
+        retention = {
+            "Mode": self.object_lock_mode,
+            "RetainUntilDate": datetime.now(UTC) + timedelta(days=self.object_lock_days),
+        }
         for key, version_id in versions.items():
             try:
-                self.client.put_object_retention(Bucket=self.bucket, Key=self._key(key), VersionId=version_id,
-                                                 Retention=retention)
+                self.client.put_object_retention(
+                    Bucket=self.bucket, Key=self._key(key), VersionId=version_id, Retention=retention
+                )
             except Exception as exc:  # noqa: BLE001
                 raise self._error(exc, key, "apply retention to") from exc
         return versions
@@ -140,14 +161,17 @@ class S3Storage:
         status = {"Status": "ON" if on else "OFF"}
         for key, version_id in versions.items():
             try:
-                self.client.put_object_legal_hold(Bucket=self.bucket, Key=self._key(key), VersionId=version_id,
-                                                  LegalHold=status)
+                self.client.put_object_legal_hold(
+                    Bucket=self.bucket, Key=self._key(key), VersionId=version_id, LegalHold=status
+                )
             except Exception as exc:  # noqa: BLE001
                 code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
                 if code == "InvalidRequest":
-                    raise StorageError(f"{self.describe()}: bucket {self.bucket!r} cannot hold {key}: "
-                                       f"{exc.response['Error'].get('Message', code)}",
-                                       hint="Legal holds need a bucket created with Object Lock.") from exc
+                    raise StorageError(
+                        f"{self.describe()}: bucket {self.bucket!r} cannot hold {key}: "
+                        f"{exc.response['Error'].get('Message', code)}",
+                        hint="Legal holds need a bucket created with Object Lock.",
+                    ) from exc
                 raise self._error(exc, key, "set a legal hold on") from exc
 
     def describe(self) -> str:
@@ -161,26 +185,36 @@ class S3Storage:
         from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
         if isinstance(exc, EndpointConnectionError):
-            return StorageError(f"{self.describe()}: cannot reach the server ({exc})",
-                                hint="Is the object store running, and the endpoint in preserve.toml right?")
+            return StorageError(
+                f"{self.describe()}: cannot reach the server ({exc})",
+                hint="Is the object store running, and the endpoint in preserve.toml right?",
+            )
         if isinstance(exc, NoCredentialsError):
-            return StorageError(f"{self.describe()}: no credentials",
-                                hint="Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile).")
+            return StorageError(
+                f"{self.describe()}: no credentials",
+                hint="Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or an AWS profile).",
+            )
         if isinstance(exc, ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchKey", "404", "NotFound"):
                 return NotFound(f"{self.describe()}: {key} is missing")
             if code == "NoSuchBucket":
-                return StorageError(f"{self.describe()}: bucket {self.bucket!r} does not exist",
-                                    hint="Create it, or correct the bucket in preserve.toml.")
+                return StorageError(
+                    f"{self.describe()}: bucket {self.bucket!r} does not exist",
+                    hint="Create it, or correct the bucket in preserve.toml.",
+                )
             if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403"):
-                return StorageError(f"{self.describe()}: the server refused the credentials ({code})",
-                                    hint="Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this location.")
+                return StorageError(
+                    f"{self.describe()}: the server refused the credentials ({code})",
+                    hint="Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this location.",
+                )
             if code == "PreconditionFailed":
                 return StorageError(f"{self.describe()}: {key} already exists; it is never silently replaced")
             if code in ("BadDigest", "XAmzContentSHA256Mismatch", "InvalidDigest"):
-                return StorageError(f"{self.describe()}: {key}: the server received different bytes than were "
-                                    "sent (checksum refused)", hint="Retry; if it persists, check the network.")
+                return StorageError(
+                    f"{self.describe()}: {key}: the server received different bytes than were sent (checksum refused)",
+                    hint="Retry; if it persists, check the network.",
+                )
             return StorageError(f"{self.describe()}: cannot {action} {key}: {code or exc}")
         return StorageError(f"{self.describe()}: cannot {action} {key}: {exc}")
 
@@ -199,8 +233,10 @@ class S3Storage:
         full_key = self._key(key)
         hasher = MultiHasher(tuple(dict.fromkeys((*algorithms, "sha256"))))
         part_size = part_size_for(size)
-        first = _read_exactly(stream, min(part_size, SINGLE_PUT_LIMIT) if size is None or size > SINGLE_PUT_LIMIT
-                              else SINGLE_PUT_LIMIT + 1)
+        first = _read_exactly(
+            stream,
+            min(part_size, SINGLE_PUT_LIMIT) if size is None or size > SINGLE_PUT_LIMIT else SINGLE_PUT_LIMIT + 1,
+        )
         if len(first) <= SINGLE_PUT_LIMIT and (size is None or size <= SINGLE_PUT_LIMIT):
             rest = stream.read(1)
             if not rest:
@@ -215,22 +251,27 @@ class S3Storage:
 
     def _single_put(self, key, full_key, data, hasher, size, overwrite) -> StoredObject:
         if size is not None and len(data) != size:
-            raise StorageError(f"{self.describe()}: {key}: expected {size} bytes, received {len(data)}",
-                               hint="The source changed or was truncated while it was being stored.")
+            raise StorageError(
+                f"{self.describe()}: {key}: expected {size} bytes, received {len(data)}",
+                hint="The source changed or was truncated while it was being stored.",
+            )
         extra = self._write_options() | ({} if overwrite else {"IfNoneMatch": "*"})
         try:
             checksum = base64.b64encode(bytes.fromhex(hasher.hexdigests()["sha256"])).decode()
-            answer = self.client.put_object(Bucket=self.bucket, Key=full_key, Body=data,
-                                            ChecksumSHA256=checksum, **extra)
+            answer = self.client.put_object(
+                Bucket=self.bucket, Key=full_key, Body=data, ChecksumSHA256=checksum, **extra
+            )
         except Exception as exc:  # noqa: BLE001 - mapped to a StorageError that names the location
             raise self._error(exc, key, "write") from exc
-        return StoredObject(key=key, size=len(data), digests=hasher.hexdigests(),
-                            version_id=answer.get("VersionId") or "")
+        return StoredObject(
+            key=key, size=len(data), digests=hasher.hexdigests(), version_id=answer.get("VersionId") or ""
+        )
 
     def _multipart(self, key, full_key, first, stream, hasher, size, part_size, overwrite) -> StoredObject:
         try:
-            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=full_key, ChecksumAlgorithm="SHA256",
-                                                         **self._write_options())
+            upload = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=full_key, ChecksumAlgorithm="SHA256", **self._write_options()
+            )
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc, key, "write") from exc
         upload_id = upload["UploadId"]
@@ -239,10 +280,19 @@ class S3Storage:
 
         def send(part_number: int, chunk: bytes) -> dict:
             checksum = _b64_sha256(chunk)
-            answer = self.client.upload_part(Bucket=self.bucket, Key=full_key, UploadId=upload_id,
-                                             PartNumber=part_number, Body=chunk, ChecksumSHA256=checksum)
-            return {"PartNumber": part_number, "ETag": answer["ETag"],
-                    "ChecksumSHA256": answer.get("ChecksumSHA256") or checksum}
+            answer = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=full_key,
+                UploadId=upload_id,
+                PartNumber=part_number,
+                Body=chunk,
+                ChecksumSHA256=checksum,
+            )
+            return {
+                "PartNumber": part_number,
+                "ETag": answer["ETag"],
+                "ChecksumSHA256": answer.get("ChecksumSHA256") or checksum,
+            }
 
         pool = ThreadPoolExecutor(PARALLEL_PARTS)
         try:
@@ -258,11 +308,14 @@ class S3Storage:
             while pending:
                 parts.append(pending.popleft().result())
             if size is not None and total != size:
-                raise StorageError(f"{self.describe()}: {key}: expected {size} bytes, received {total}",
-                                   hint="The source changed or was truncated while it was being stored.")
+                raise StorageError(
+                    f"{self.describe()}: {key}: expected {size} bytes, received {total}",
+                    hint="The source changed or was truncated while it was being stored.",
+                )
             extra = {} if overwrite else {"IfNoneMatch": "*"}
-            answer = self.client.complete_multipart_upload(Bucket=self.bucket, Key=full_key, UploadId=upload_id,
-                                                           MultipartUpload={"Parts": parts}, **extra)
+            answer = self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=full_key, UploadId=upload_id, MultipartUpload={"Parts": parts}, **extra
+            )
         except BaseException as exc:
             for future in pending:
                 future.cancel()
@@ -291,9 +344,13 @@ class S3Storage:
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc, key, "examine") from exc
         digests = {"store-sha256": answer["ChecksumSHA256"]} if answer.get("ChecksumSHA256") else {}
-        return StoredObject(key=key, size=answer["ContentLength"], digests=digests,
-                            version_id=answer.get("VersionId") or "",
-                            modified=answer["LastModified"].timestamp() if answer.get("LastModified") else 0.0)
+        return StoredObject(
+            key=key,
+            size=answer["ContentLength"],
+            digests=digests,
+            version_id=answer.get("VersionId") or "",
+            modified=answer["LastModified"].timestamp() if answer.get("LastModified") else 0.0,
+        )
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
         """Every object under ``prefix``, in key order (paginated)."""
@@ -301,8 +358,11 @@ class S3Storage:
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
                 for item in page.get("Contents", []):
-                    yield StoredObject(key=item["Key"][len(self.prefix):], size=item["Size"],
-                                       modified=item["LastModified"].timestamp())
+                    yield StoredObject(
+                        key=item["Key"][len(self.prefix) :],
+                        size=item["Size"],
+                        modified=item["LastModified"].timestamp(),
+                    )
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc, prefix or "(all)", "list") from exc
 
@@ -314,8 +374,11 @@ class S3Storage:
         full_key = self._key(key)
         try:
             answer = self.client.list_object_versions(Bucket=self.bucket, Prefix=full_key)
-            versions = [v["VersionId"] for v in (*answer.get("Versions", []), *answer.get("DeleteMarkers", []))
-                        if v["Key"] == full_key and v.get("VersionId") not in (None, "null")]
+            versions = [
+                v["VersionId"]
+                for v in (*answer.get("Versions", []), *answer.get("DeleteMarkers", []))
+                if v["Key"] == full_key and v.get("VersionId") not in (None, "null")
+            ]
             for version_id in versions:
                 self.client.delete_object(Bucket=self.bucket, Key=full_key, VersionId=version_id)
             if not versions:
@@ -328,8 +391,9 @@ class S3Storage:
 
     def presigned_url(self, key: str, seconds: int) -> str:
         """A GET link to ``key`` that the server honours for ``seconds`` seconds."""
-        return self.client.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": self._key(key)},
-                                                  ExpiresIn=seconds)
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=seconds
+        )
 
     def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> list[str]:
         """Multipart uploads under this location's prefix started more than ``older_than`` seconds ago and
@@ -342,11 +406,14 @@ class S3Storage:
                 for upload in page.get("Uploads", []):
                     if upload["Initiated"] >= cutoff:
                         continue
-                    found.append(f"{upload['Key'][len(self.prefix):]} (multipart upload started "
-                                 f"{upload['Initiated']:%Y-%m-%d %H:%M} UTC)")
+                    found.append(
+                        f"{upload['Key'][len(self.prefix) :]} (multipart upload started "
+                        f"{upload['Initiated']:%Y-%m-%d %H:%M} UTC)"
+                    )
                     if remove:
-                        self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
-                                                           UploadId=upload["UploadId"])
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc, "(multipart uploads)", "list or abort") from exc
         return found

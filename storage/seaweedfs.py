@@ -62,9 +62,14 @@ class S3Server:
 
         from storage.s3 import client_config
 
-        return boto3.client("s3", endpoint_url=self.endpoint, aws_access_key_id=access_key,
-                            aws_secret_access_key=secret_key, region_name="us-east-1",
-                            config=client_config(max_attempts=2))
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name="us-east-1",
+            config=client_config(max_attempts=2),
+        )
 
     def stop(self) -> None:
         """SIGTERM, then wait (SeaweedFS takes a few seconds)."""
@@ -87,11 +92,26 @@ def start(data_dir: Path) -> S3Server:
     env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
     log = data_dir / "weed.log"
     process = subprocess.Popen(
-        [str(weed), "mini", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-         f"-master.port={ports['master']}", f"-volume.port={ports['volume']}", f"-filer.port={ports['filer']}",
-         f"-s3.port={ports['s3']}", f"-admin.port={ports['admin']}", "-webdav=false", "-admin.ui=false",
-         "-s3.port.iceberg=0", "-s3.port.lance=0"],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=data_dir,
+        [
+            str(weed),
+            "mini",
+            f"-dir={data_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            f"-master.port={ports['master']}",
+            f"-volume.port={ports['volume']}",
+            f"-filer.port={ports['filer']}",
+            f"-s3.port={ports['s3']}",
+            f"-admin.port={ports['admin']}",
+            "-webdav=false",
+            "-admin.ui=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+        ],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        cwd=data_dir,
     )
     server = S3Server(f"http://127.0.0.1:{ports['s3']}", process, log)
     client = server.client()

@@ -19,8 +19,13 @@ def put_files(folder: Path, files: dict[str, bytes]) -> None:
         (folder / relative).write_bytes(data)
 
 
-def bagit_python_bag(folder: Path, files: dict[str, bytes], checksums: tuple[str, ...] = ("sha256",),
-                     encoding: str = "utf-8", info: dict[str, str] | None = None) -> Path:
+def bagit_python_bag(
+    folder: Path,
+    files: dict[str, bytes],
+    checksums: tuple[str, ...] = ("sha256",),
+    encoding: str = "utf-8",
+    info: dict[str, str] | None = None,
+) -> Path:
     """A bag made by bagit-python's ``make_bag`` (BagIt 0.97), manifests in ``encoding``.
 
     With an encoding other than UTF-8, make_bag writes every file and then fails to re-open its own
@@ -36,8 +41,13 @@ def bagit_python_bag(folder: Path, files: dict[str, bytes], checksums: tuple[str
     return folder
 
 
-def declare(bag: Path, version: str, encoding: str, info: list[tuple[str, str]] | None = None,
-            algorithms: tuple[str, ...] = ("sha256",)) -> None:
+def declare(
+    bag: Path,
+    version: str,
+    encoding: str,
+    info: list[tuple[str, str]] | None = None,
+    algorithms: tuple[str, ...] = ("sha256",),
+) -> None:
     """Rewrite bagit.txt (UTF-8) declaring ``encoding``, bag-info.txt in it (if given), and the tag manifests.
 
     bagit-python's ``make_bag(encoding=…)`` writes the manifests in that encoding but still declares
@@ -81,9 +91,16 @@ def write_tag_manifests(bag: Path, algorithms: tuple[str, ...], encoding: str) -
         write_manifest(bag, f"tagmanifest-{algorithm}.txt", lines, encoding)
 
 
-def hand_bag(folder: Path, version: str, files: dict[str, bytes], encoding: str = "UTF-8",
-             info: list[tuple[str, str]] | None = None, algorithms: tuple[str, ...] = ("md5",),
-             tag_manifest: bool = True, prefix: str = "") -> Path:
+def hand_bag(
+    folder: Path,
+    version: str,
+    files: dict[str, bytes],
+    encoding: str = "UTF-8",
+    info: list[tuple[str, str]] | None = None,
+    algorithms: tuple[str, ...] = ("md5",),
+    tag_manifest: bool = True,
+    prefix: str = "",
+) -> Path:
     """A bag written byte for byte as a BagIt ``version`` writer lays it out.
 
     0.93-0.95 keep their metadata in package-info.txt, 0.96 on in bag-info.txt (with Payload-Oxum);
@@ -91,8 +108,7 @@ def hand_bag(folder: Path, version: str, files: dict[str, bytes], encoding: str 
     before every manifest path.
     """
     put_files(folder / "data", files)
-    (folder / "bagit.txt").write_bytes(f"BagIt-Version: {version}\nTag-File-Character-Encoding: {encoding}\n"
-                                       .encode())
+    (folder / "bagit.txt").write_bytes(f"BagIt-Version: {version}\nTag-File-Character-Encoding: {encoding}\n".encode())
     fields = list(info if info is not None else [("Source-Organization", "Test Archive")])
     if version in ("0.93", "0.94", "0.95"):
         (folder / "package-info.txt").write_bytes(info_text(fields).encode(encoding))
@@ -100,8 +116,10 @@ def hand_bag(folder: Path, version: str, files: dict[str, bytes], encoding: str 
         oxum = f"{sum(len(d) for d in files.values())}.{len(files)}"
         (folder / "bag-info.txt").write_bytes(info_text([*fields, ("Payload-Oxum", oxum)]).encode(encoding))
     for algorithm in algorithms:
-        lines = [(digest(algorithm, data), prefix + encode_name(f"data/{path}", version))
-                 for path, data in sorted(files.items())]
+        lines = [
+            (digest(algorithm, data), prefix + encode_name(f"data/{path}", version))
+            for path, data in sorted(files.items())
+        ]
         write_manifest(folder, f"manifest-{algorithm}.txt", lines, encoding)
     if tag_manifest:
         write_tag_manifests(folder, algorithms, encoding)

@@ -42,6 +42,7 @@ def _pillow(fmt: str, mode: str = "RGB", **options) -> Callable[[Path], None]:
         image = Image.new(mode, (64, 48), "white" if mode in ("RGB", "L") else 1)
         ImageDraw.Draw(image).rectangle([8, 8, 40, 30], outline="black" if mode in ("RGB", "L") else 0)
         image.save(path, fmt, **options)
+
     return make
 
 
@@ -113,13 +114,18 @@ def _pptx(path: Path) -> None:
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/ppt/presentation.xml" ContentType="application/'
-        'vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/></Types>')
-    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'officeDocument" Target="ppt/presentation.xml"/></Relationships>')
-    presentation = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                    '<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>')
+        'vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"/></Types>'
+    )
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="ppt/presentation.xml"/></Relationships>'
+    )
+    presentation = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>'
+    )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", content_types)
         archive.writestr("_rels/.rels", rels)
@@ -156,8 +162,10 @@ def _rtf(path: Path) -> None:
 
 
 def _svg(path: Path) -> None:
-    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
-                    'version="1.1" width="10" height="10"><rect width="5" height="5"/></svg>\n')
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" '
+        'version="1.1" width="10" height="10"><rect width="5" height="5"/></svg>\n'
+    )
 
 
 def _xml(path: Path) -> None:
@@ -165,13 +173,17 @@ def _xml(path: Path) -> None:
 
 
 def _postscript(path: Path) -> None:
-    path.write_text("%!PS-Adobe-3.0\n%%Title: label\n%%EndComments\n/Times-Roman findfont 12 scalefont setfont\n"
-                    "72 720 moveto (Vestry) show\nshowpage\n%%EOF\n")
+    path.write_text(
+        "%!PS-Adobe-3.0\n%%Title: label\n%%EndComments\n/Times-Roman findfont 12 scalefont setfont\n"
+        "72 720 moveto (Vestry) show\nshowpage\n%%EOF\n"
+    )
 
 
 def _html(path: Path) -> None:
-    path.write_text('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Newsletter</title>'
-                    "</head><body><p>Harvest supper.</p></body></html>\n")
+    path.write_text(
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Newsletter</title>'
+        "</head><body><p>Harvest supper.</p></body></html>\n"
+    )
 
 
 CORPUS: tuple[Sample, ...] = (
@@ -192,10 +204,18 @@ CORPUS: tuple[Sample, ...] = (
     Sample("workbook.xlsx", _xlsx, "fmt/214", "container"),
     Sample("slides.pptx", _pptx, "fmt/215", "container"),
     Sample("letter.odt", _odt, "fmt/291", "container"),
-    Sample("sheet.ods", _odf("application/vnd.oasis.opendocument.spreadsheet", "<office:spreadsheet/>"),
-           "fmt/295", "container"),
-    Sample("talk.odp", _odf("application/vnd.oasis.opendocument.presentation", "<office:presentation/>"),
-           "fmt/293", "container"),
+    Sample(
+        "sheet.ods",
+        _odf("application/vnd.oasis.opendocument.spreadsheet", "<office:spreadsheet/>"),
+        "fmt/295",
+        "container",
+    ),
+    Sample(
+        "talk.odp",
+        _odf("application/vnd.oasis.opendocument.presentation", "<office:presentation/>"),
+        "fmt/293",
+        "container",
+    ),
     Sample("accounts.xls", _xls, "fmt/61", "container"),
     Sample("letter.rtf", _rtf, "fmt/45", "signature"),
     Sample("sound.wav", _wav, "fmt/141", "signature"),

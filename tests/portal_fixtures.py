@@ -41,8 +41,10 @@ def make_portal_archive(preserve, tmp_path: Path) -> PortalArchive:
     transfer = tmp_path / "harbour"
     (transfer / "objects" / "photographs").mkdir(parents=True)
     (transfer / "metadata").mkdir()
-    rows = ["filename,reference,level,parent,dc.title,dc.date",
-            "objects,HAR/1,collection,,Harbour photographs,1950/1959"]
+    rows = [
+        "filename,reference,level,parent,dc.title,dc.date",
+        "objects,HAR/1,collection,,Harbour photographs,1950/1959",
+    ]
     paths = {}
     for index, (status, word) in enumerate(WORDS.items()):
         path = f"photographs/{status}-view.jpg"
@@ -51,10 +53,26 @@ def make_portal_archive(preserve, tmp_path: Path) -> PortalArchive:
         paths[status] = path
     (transfer / "metadata" / "metadata.csv").write_text("\n".join(rows) + "\n")
     aip_id = preserve.json("ingest", str(transfer))["aip_id"]
-    preserve("access", "set", aip_id, "--path", f"objects/{paths['restricted']}", "--restricted",
-             "--reason", "Depositor asks to be consulted")
-    preserve("access", "set", aip_id, "--path", f"objects/{paths['closed']}", "--closed",
-             "--reason", "Personal data, closed until reviewed")
+    preserve(
+        "access",
+        "set",
+        aip_id,
+        "--path",
+        f"objects/{paths['restricted']}",
+        "--restricted",
+        "--reason",
+        "Depositor asks to be consulted",
+    )
+    preserve(
+        "access",
+        "set",
+        aip_id,
+        "--path",
+        f"objects/{paths['closed']}",
+        "--closed",
+        "--reason",
+        "Personal data, closed until reviewed",
+    )
     context = AppContext(home=preserve.home, config=preserve.home / "preserve.toml")
     database = context.database()
     for role in ROLES:
@@ -74,11 +92,16 @@ def running_portal(home: Path, workers: int = 1) -> Iterator[str]:
     """A real `preserve serve` for the archive at ``home`` (its portal_url set to where it listens): its base URL."""
     port = free_port()
     config = home / "preserve.toml"
-    config.write_text(config.read_text().replace('portal_url = "http://127.0.0.1:8000"',
-                                                 f'portal_url = "http://127.0.0.1:{port}"'))
+    config.write_text(
+        config.read_text().replace('portal_url = "http://127.0.0.1:8000"', f'portal_url = "http://127.0.0.1:{port}"')
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_")} | {"PRESERVE_HOME": str(home)}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "preserve"), "serve", "--port", str(port),
-                               "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "preserve"), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

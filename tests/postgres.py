@@ -13,8 +13,9 @@ from pathlib import Path
 
 
 def _binary(name: str) -> str | None:
-    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or ([shutil.which(name)] if shutil.which(name)
-                                                                        else [])
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or (
+        [shutil.which(name)] if shutil.which(name) else []
+    )
     return found[-1] if found else None
 
 
@@ -35,11 +36,34 @@ class PostgresServer:
         self._as_postgres = os.geteuid() == 0  # PostgreSQL refuses to run as root
         if self._as_postgres:
             shutil.chown(self.folder, "postgres", "postgres")
-        self._run([_binary("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync",
-                   "-E", "UTF8", "--locale=C"])
-        self._run([_binary("pg_ctl"), "-w", "-D", str(self.data), "-l", str(self.folder / "log"), "-o",
-                   f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off "
-                   "-c full_page_writes=off", "start"])
+        self._run(
+            [
+                _binary("initdb"),
+                "-D",
+                str(self.data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "--no-sync",
+                "-E",
+                "UTF8",
+                "--locale=C",
+            ]
+        )
+        self._run(
+            [
+                _binary("pg_ctl"),
+                "-w",
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.folder / "log"),
+                "-o",
+                f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.folder} -c fsync=off -c full_page_writes=off",
+                "start",
+            ]
+        )
 
     def _run(self, command: list[str]) -> None:
         if self._as_postgres:
@@ -51,8 +75,9 @@ class PostgresServer:
         import psycopg
 
         name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
-                             autocommit=True) as connection:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
+        ) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 

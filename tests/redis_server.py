@@ -25,8 +25,22 @@ class RedisServer:
         """Start the server and wait until it answers."""
         import redis
 
-        self.process = subprocess.Popen([self.binary, "--port", "0", "--unixsocket", str(self.socket), "--save", "",
-                                         "--appendonly", "no", "--dir", str(self.folder)], stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.folder),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         client = redis.Redis(unix_socket_path=str(self.socket))
         deadline = time.monotonic() + 10
         while True:

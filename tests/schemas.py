@@ -46,9 +46,9 @@ def mets_premis_schema() -> etree.XMLSchema:
     """One compiled schema that validates METS with embedded PREMIS 3 (no network)."""
     files = schema_files()
     wrapper = f"""<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:preserve:schema-wrapper">
-  <xs:import namespace="http://www.w3.org/1999/xlink" schemaLocation="{files['xlink'].as_uri()}"/>
-  <xs:import namespace="http://www.loc.gov/METS/" schemaLocation="{files['mets'].as_uri()}"/>
-  <xs:import namespace="http://www.loc.gov/premis/v3" schemaLocation="{files['premis'].as_uri()}"/>
+  <xs:import namespace="http://www.w3.org/1999/xlink" schemaLocation="{files["xlink"].as_uri()}"/>
+  <xs:import namespace="http://www.loc.gov/METS/" schemaLocation="{files["mets"].as_uri()}"/>
+  <xs:import namespace="http://www.loc.gov/premis/v3" schemaLocation="{files["premis"].as_uri()}"/>
 </xs:schema>"""
     parser = etree.XMLParser(no_network=True, resolve_entities=False)
     parser.resolvers.add(_LocalResolver(files["xlink"]))

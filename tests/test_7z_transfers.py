@@ -40,12 +40,12 @@ def _renamed(path: Path, members: list[tuple[str, bytes]], renames: dict[str, st
     raw = bytearray(path.read_bytes())
     offset, size = struct.unpack_from("<QQ", raw, 12)
     start = 32 + offset
-    header = bytes(raw[start:start + size])
+    header = bytes(raw[start : start + size])
     for old, new in renames.items():
         before, after = old.encode("utf-16-le"), new.encode("utf-16-le")
         assert len(before) == len(after) and header.count(before) == 1, old
         header = header.replace(before, after)
-    raw[start:start + size] = header
+    raw[start : start + size] = header
     struct.pack_into("<I", raw, 28, zlib.crc32(header))  # next header CRC
     struct.pack_into("<I", raw, 8, zlib.crc32(bytes(raw[12:32])))  # start header CRC
     path.write_bytes(bytes(raw))
@@ -91,15 +91,17 @@ def test_a_7z_transfer_made_by_7zip_is_ingested(preserve, collection, tmp_path):
     assert "empty.txt" in {name.rsplit("/", 1)[-1] for name in files}
 
 
-@pytest.mark.parametrize(("hostile", "harmless", "reason"), [
-    ("../escaped.txt", "xx/escaped.txt", "path leads out of the archive (..)"),
-    ("a/../../escaped.txt", "a/xx/xx/escaped.txt", "path leads out of the archive (..)"),
-    ("C:/escaped.txt", "Cx/escaped.txt", "absolute path in the archive"),
-    ("\\escaped.txt", "xescaped.txt", "absolute path in the archive"),
-])
+@pytest.mark.parametrize(
+    ("hostile", "harmless", "reason"),
+    [
+        ("../escaped.txt", "xx/escaped.txt", "path leads out of the archive (..)"),
+        ("a/../../escaped.txt", "a/xx/xx/escaped.txt", "path leads out of the archive (..)"),
+        ("C:/escaped.txt", "Cx/escaped.txt", "absolute path in the archive"),
+        ("\\escaped.txt", "xescaped.txt", "absolute path in the archive"),
+    ],
+)
 def test_a_name_leading_out_is_refused(preserve, tmp_path, hostile, harmless, reason):
-    archive = _renamed(tmp_path / "evil.7z", [("fine.txt", b"fine\n"), (harmless, b"escaped\n")],
-                       {harmless: hostile})
+    archive = _renamed(tmp_path / "evil.7z", [("fine.txt", b"fine\n"), (harmless, b"escaped\n")], {harmless: hostile})
     before = _outside(tmp_path)
     _refused(preserve, archive, "cannot be extracted safely", reason)
     assert _outside(tmp_path) == before
@@ -108,8 +110,11 @@ def test_a_name_leading_out_is_refused(preserve, tmp_path, hostile, harmless, re
 def test_an_absolute_path_is_refused_and_nothing_written_there(preserve, tmp_path):
     target = tmp_path / "outside" / "absolute.txt"
     hostile = str(target)
-    archive = _renamed(tmp_path / "absolute.7z", [("fine.txt", b"fine\n"), ("x" + hostile[1:], b"absolute\n")],
-                       {"x" + hostile[1:]: hostile})
+    archive = _renamed(
+        tmp_path / "absolute.7z",
+        [("fine.txt", b"fine\n"), ("x" + hostile[1:], b"absolute\n")],
+        {"x" + hostile[1:]: hostile},
+    )
     _refused(preserve, archive, "absolute path in the archive")
     assert not target.exists() and not target.parent.exists()
 
@@ -194,8 +199,12 @@ def test_an_encrypted_7z_made_by_7zip_is_refused(preserve, tmp_path, header_encr
     seven = require_tool("7z", "Debian p7zip-full")
     (tmp_path / "secret.txt").write_text("secret\n")
     archive = tmp_path / "secret.7z"
-    subprocess.run([seven, "a", "-bd", "-psecret", f"-mhe={'on' if header_encryption else 'off'}", str(archive),
-                    "secret.txt"], cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(
+        [seven, "a", "-bd", "-psecret", f"-mhe={'on' if header_encryption else 'off'}", str(archive), "secret.txt"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
     _refused(preserve, archive, "encrypted 7z archive (password protected)")
 
 
@@ -210,7 +219,7 @@ def _compressed(path: Path) -> Path:
 def test_a_truncated_7z_is_refused(preserve, tmp_path, keep):
     archive = _compressed(tmp_path / "whole.7z")
     truncated = tmp_path / "truncated.7z"
-    truncated.write_bytes(archive.read_bytes()[:int(archive.stat().st_size * keep)])
+    truncated.write_bytes(archive.read_bytes()[: int(archive.stat().st_size * keep)])
     _refused(preserve, truncated, "not a readable 7z file")
 
 

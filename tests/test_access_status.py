@@ -27,13 +27,15 @@ def _effective(*levels: Level) -> Access:
 
 def test_personal_data_is_closed_for_100_years_from_1_january_after_the_last_date():
     item = Level(_unit("a.pdf", "R/1/1", "1995-04-30", "personal-data"), None)
-    assert _effective(item) == Access("closed", "2096-01-01", "Personal data about living people: 100 years "
-                                                             "from 1 January 1996")
+    assert _effective(item) == Access(
+        "closed", "2096-01-01", "Personal data about living people: 100 years from 1 January 1996"
+    )
     undated = Level(_unit("b.pdf", "R/1/2", kind="personal-data"), None)
     series = Level(_unit("", "R/1", "1999-12-31"), None)
     assert _effective(undated, series).closed_until == "2100-01-01"  # the nearest date above counts
-    assert _effective(undated) == Access("closed", "", "Personal data about living people: no date to count 100 "
-                                                       "years from, so closed until reviewed")
+    assert _effective(undated) == Access(
+        "closed", "", "Personal data about living people: no date to count 100 years from, so closed until reviewed"
+    )
 
 
 def test_a_closure_whose_date_has_come_is_open():
@@ -91,15 +93,27 @@ def test_access_is_worked_out_at_ingest_changed_by_decisions_and_kept_by_a_rebui
     assert _files(preserve, "DRO/52") == {
         "objects/documents/letter.txt": ("open", ""),
         "objects/documents/minutes.txt": ("closed", "2096-01-01"),
-        "objects/plan.txt": ("open", "")}
+        "objects/plan.txt": ("open", ""),
+    }
 
     preserve("access", "set", "DRO/52/1/3", "--open", "--reason", "FOI review: released after redaction")
     preserve("access", "set", "DRO/52", "--restricted", "--reason", "The depositor asked")
-    preserve("access", "set", aip_id[:8], "--path", "objects/plan.txt", "--closed-until", "2040-01-01",
-             "--reason", "Conservation")
-    expected = {"objects/documents/letter.txt": ("restricted", ""),
-                "objects/documents/minutes.txt": ("open", ""),
-                "objects/plan.txt": ("closed", "2040-01-01")}
+    preserve(
+        "access",
+        "set",
+        aip_id[:8],
+        "--path",
+        "objects/plan.txt",
+        "--closed-until",
+        "2040-01-01",
+        "--reason",
+        "Conservation",
+    )
+    expected = {
+        "objects/documents/letter.txt": ("restricted", ""),
+        "objects/documents/minutes.txt": ("open", ""),
+        "objects/plan.txt": ("closed", "2040-01-01"),
+    }
     assert _files(preserve, "DRO/52") == expected
     events = [e for e in preserve.json("aip", "show", aip_id)["events"] if e["type"] == "policy assignment"]
     assert len(events) == 3 and {e["outcome_detail"] for e in events} >= {"The depositor asked"}
@@ -113,21 +127,23 @@ def test_access_is_worked_out_at_ingest_changed_by_decisions_and_kept_by_a_rebui
 
 def test_a_decision_on_a_collection_reaches_accessions_described_below_it(preserve, tmp_path):
     preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))
-    later = ("filename,reference,level,parent,dc.title\n"
-             "objects,DRO/52/2,series,DRO/52,Churchwardens' accounts\n")
+    later = "filename,reference,level,parent,dc.title\nobjects,DRO/52/2,series,DRO/52,Churchwardens' accounts\n"
     second = preserve.json("ingest", str(_transfer(tmp_path, "b", later)))["aip_id"]
     assert {status for status, _ in _files(preserve, second).values()} == {"open"}
     preserve("access", "set", "DRO/52", "--closed", "--reason", "Under review after a complaint")
     assert {status for status, _ in _files(preserve, second).values()} == {"closed"}
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["DRO/52", "--reason", "x"], 2, "give exactly one of"),
-    (["DRO/52", "--open", "--restricted", "--reason", "x"], 2, "give exactly one of"),
-    (["DRO/52", "--closed-until", "2001-01-01", "--reason", "x"], 2, "is not in the future"),
-    (["DRO/99", "--open", "--reason", "x"], 13, "no unit of description has this reference code"),
-    (["DRO/52", "--open"], 2, "Missing option '--reason'"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["DRO/52", "--reason", "x"], 2, "give exactly one of"),
+        (["DRO/52", "--open", "--restricted", "--reason", "x"], 2, "give exactly one of"),
+        (["DRO/52", "--closed-until", "2001-01-01", "--reason", "x"], 2, "is not in the future"),
+        (["DRO/99", "--open", "--reason", "x"], 13, "no unit of description has this reference code"),
+        (["DRO/52", "--open"], 2, "Missing option '--reason'"),
+    ],
+)
 def test_bad_access_decisions_are_refused(preserve, tmp_path, args, code, message):
     preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))
     assert message in preserve("access", "set", *args, expect=code).stderr
@@ -194,8 +210,9 @@ def test_copies_made_later_by_migrate_take_their_sources_access(preserve, tmp_pa
     Image.new("RGB", (40, 30), "olive").save(transfer / "objects" / "documents" / "plan.bmp")
     aip_id = preserve.json("ingest", str(transfer))["aip_id"]  # under a keep-only policy: no copies yet
     _shipped_policy(preserve)
-    puid = next(f["format"]["puid"] for f in preserve.json("aip", "show", aip_id)["files"]
-                if f["path"].endswith("plan.bmp"))
+    puid = next(
+        f["format"]["puid"] for f in preserve.json("aip", "show", aip_id)["files"] if f["path"].endswith("plan.bmp")
+    )
     assert preserve.json("migrate", "--puid", puid)["aips"][0]["outcome"] == "migrated"
     files = _files(preserve, aip_id)
     derivative = next(path for path in files if path.endswith("plan.bmp.tif"))

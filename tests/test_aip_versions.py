@@ -21,8 +21,10 @@ def _object(home: Path) -> Path:
 def test_metadata_update_makes_a_small_new_version(preserve, collection, tmp_path):
     aip = preserve.json("ingest", str(collection), "--title", "Parish records")["aip_id"]
     sheet = tmp_path / "metadata.csv"
-    sheet.write_text("filename,dc.title,dc.creator\nobjects,Parish of St Michael: records 1890-1950,The PCC\n"
-                     "objects/documents/vestry-minutes-1923.pdf,Vestry minutes 1923,Vestry clerk\n")
+    sheet.write_text(
+        "filename,dc.title,dc.creator\nobjects,Parish of St Michael: records 1890-1950,The PCC\n"
+        "objects/documents/vestry-minutes-1923.pdf,Vestry minutes 1923,Vestry clerk\n"
+    )
     rights = tmp_path / "rights.csv"
     rights.write_text("file,basis,note\nobjects,Policy,Open to all\n")
     result = preserve.json("aip", "update", aip[:8], "--metadata", str(sheet), "--rights", str(rights))
@@ -30,9 +32,19 @@ def test_metadata_update_makes_a_small_new_version(preserve, collection, tmp_pat
 
     obj = _object(preserve.home)
     v2 = sorted(str(p.relative_to(obj / "v2" / "content")) for p in (obj / "v2" / "content").rglob("*") if p.is_file())
-    assert v2 == sorted(["bag-info.txt", "bagit.txt", "manifest-sha256.txt", "manifest-sha512.txt",
-                         "tagmanifest-sha256.txt", "tagmanifest-sha512.txt", f"data/metadata/METS.{aip}.xml",
-                         "data/metadata/submission/metadata.csv", "data/metadata/submission/rights.csv"])
+    assert v2 == sorted(
+        [
+            "bag-info.txt",
+            "bagit.txt",
+            "manifest-sha256.txt",
+            "manifest-sha512.txt",
+            "tagmanifest-sha256.txt",
+            "tagmanifest-sha512.txt",
+            f"data/metadata/METS.{aip}.xml",
+            "data/metadata/submission/metadata.csv",
+            "data/metadata/submission/rights.csv",
+        ]
+    )
     validator = Validator(log_warnings=True)
     assert validator.validate_object(str(obj)), validator.status_str()
 

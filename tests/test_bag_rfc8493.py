@@ -135,8 +135,10 @@ def test_tag_files_in_a_payload_manifest_are_verified_with_a_warning(tmp_path):
     tags = [(digest("md5", (bag / name).read_bytes()), name) for name in ("bag-info.txt", "bagit.txt")]
     write_manifest(bag, "manifest-md5.txt", tags + [(c, p) for c, p in lines], "UTF-8")
     report = validate(bag, expect=0)
-    assert any(w.startswith("payload manifests also list 2 tag file(s) outside data/ (bag-info.txt, bagit.txt)")
-               for w in report["warnings"])
+    assert any(
+        w.startswith("payload manifests also list 2 tag file(s) outside data/ (bag-info.txt, bagit.txt)")
+        for w in report["warnings"]
+    )
     assert report["payload_files"] == 3
     (bag / "bag-info.txt").write_bytes((bag / "bag-info.txt").read_bytes() + b"Contact-Name: X\n")
     assert any(e.startswith("bag-info.txt: md5 checksum mismatch") for e in validate(bag, expect=1)["errors"])
@@ -153,8 +155,11 @@ def fetch_bag(tmp_path: Path, lines: list[str], missing: tuple[str, ...] = ()) -
 
 
 def test_fetch_txt_with_a_file_not_present_is_incomplete_and_lists_it(tmp_path):
-    bag = fetch_bag(tmp_path, ["https://example.org/scan1.tif 400 data/big/scan 1.tif",
-                               "https://example.org/plain.txt - data/plain.txt"], missing=("data/big/scan 1.tif",))
+    bag = fetch_bag(
+        tmp_path,
+        ["https://example.org/scan1.tif 400 data/big/scan 1.tif", "https://example.org/plain.txt - data/plain.txt"],
+        missing=("data/big/scan 1.tif",),
+    )
     report = validate(bag, expect=2)
     assert report["state"] == "incomplete" and report["valid"] is False and report["errors"] == []
     assert report["incomplete"] == ["data/big/scan 1.tif"]
@@ -172,8 +177,9 @@ def test_the_reason_an_incomplete_bag_is_refused(tmp_path):
     bag = fetch_bag(tmp_path, lines, missing=("data/big/scan 1.tif", "data/plain.txt"))
     report = validate_bag(bag)
     assert report.state == "incomplete" and not report.valid
-    assert report.incomplete_reason == ("the bag is incomplete: 2 file(s) listed in fetch.txt are not present: "
-                                        "data/big/scan 1.tif, data/plain.txt")
+    assert report.incomplete_reason == (
+        "the bag is incomplete: 2 file(s) listed in fetch.txt are not present: data/big/scan 1.tif, data/plain.txt"
+    )
 
 
 def test_fetch_txt_with_every_file_present_is_valid(tmp_path):
@@ -182,13 +188,16 @@ def test_fetch_txt_with_every_file_present_is_valid(tmp_path):
     assert report["state"] == "valid" and report["incomplete"] == [] and report["warnings"] == []
 
 
-@pytest.mark.parametrize(("line", "problem"), [
-    ("https://example.org/x data/plain.txt", "not 'URL LENGTH FILENAME'"),
-    ("example.org/x 6 data/plain.txt", "is not an absolute URL"),
-    ("https://example.org/x six data/plain.txt", "length 'six' is neither a number of bytes nor '-'"),
-    ("https://example.org/x 6 ../../etc/passwd", "unsafe path '../../etc/passwd'"),
-    ("https://example.org/x 6 bag-info.txt", "'bag-info.txt' is not under data/"),
-])
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("https://example.org/x data/plain.txt", "not 'URL LENGTH FILENAME'"),
+        ("example.org/x 6 data/plain.txt", "is not an absolute URL"),
+        ("https://example.org/x six data/plain.txt", "length 'six' is neither a number of bytes nor '-'"),
+        ("https://example.org/x 6 ../../etc/passwd", "unsafe path '../../etc/passwd'"),
+        ("https://example.org/x 6 bag-info.txt", "'bag-info.txt' is not under data/"),
+    ],
+)
 def test_a_malformed_fetch_txt_line_makes_the_bag_invalid(tmp_path, line, problem):
     bag = fetch_bag(tmp_path, ["https://example.org/scan1.tif 400 data/big/scan 1.tif", line])
     report = validate(bag, expect=1)
@@ -213,16 +222,26 @@ def test_repeated_entries_warn_and_conflicting_ones_are_errors(tmp_path):
 
 def test_case_and_normalisation_twins_and_system_files_warn(tmp_path):
     nfd = unicodedata.normalize("NFD", "café.txt")
-    files = {"Report.txt": b"1\n", "report.txt": b"2\n", "café.txt": b"3\n", nfd: b"4\n",
-             ".DS_Store": b"\0\0\0\1Bud1", "sub/Thumbs.db": b"x", "sub/._photo.jpg": b"y"}
+    files = {
+        "Report.txt": b"1\n",
+        "report.txt": b"2\n",
+        "café.txt": b"3\n",
+        nfd: b"4\n",
+        ".DS_Store": b"\0\0\0\1Bud1",
+        "sub/Thumbs.db": b"x",
+        "sub/._photo.jpg": b"y",
+    }
     bag = bagit_python_bag(tmp_path / "bag", files)
     report = validate(bag, expect=0)
     warnings = report["warnings"]
-    assert "names that are the same once Unicode-normalised or case-folded: data/Report.txt | data/report.txt" \
-        in warnings
+    assert (
+        "names that are the same once Unicode-normalised or case-folded: data/Report.txt | data/report.txt" in warnings
+    )
     assert any(w.startswith("names that are the same") and "data/café.txt" in w and nfd in w for w in warnings)
-    assert "operating-system files in the payload (3): data/.DS_Store, data/sub/._photo.jpg, data/sub/Thumbs.db" \
+    assert (
+        "operating-system files in the payload (3): data/.DS_Store, data/sub/._photo.jpg, data/sub/Thumbs.db"
         in warnings
+    )
     assert report["payload_files"] == 7
 
 

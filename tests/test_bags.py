@@ -46,8 +46,9 @@ def test_a_made_bag_is_valid_here_and_for_bagit_python(tmp_path):
     report = validate_bag(bag, workers=2)
     assert report.valid and report.warnings == [] and report.payload_files == 2
     assert report.algorithms == ["sha256", "sha512"]
-    result = subprocess.run([str(Path(sys.executable).parent / "bagit.py"), "--validate", str(bag)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "bagit.py"), "--validate", str(bag)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -68,8 +69,10 @@ def test_a_fetch_txt_entry_not_in_the_manifests_is_an_error(tmp_path):
     (bag / "fetch.txt").write_text("https://example.org/x 10 data/x\n")
     report = validate_bag(bag)
     assert report.state == "invalid" and report.incomplete == []
-    assert "fetch.txt: data/x is not in manifest-sha256.txt (every file to fetch must be in every payload " \
-           "manifest)" in report.errors
+    assert (
+        "fetch.txt: data/x is not in manifest-sha256.txt (every file to fetch must be in every payload "
+        "manifest)" in report.errors
+    )
 
 
 def test_missing_extra_and_changed_files(tmp_path):
@@ -91,11 +94,15 @@ def test_duplicate_and_conflicting_manifest_entries(tmp_path):
     bag = make(tmp_path)
     alpha = sha256(b"alpha\n")
     beta = sha256(b"beta\n")
-    rewrite_manifest(bag, "manifest-sha256.txt", [f"{alpha}  data/a.txt", f"{alpha}  data/a.txt",
-                                                  f"{beta}  data/sub/b.txt", f"{alpha}  data/sub/b.txt"])
+    rewrite_manifest(
+        bag,
+        "manifest-sha256.txt",
+        [f"{alpha}  data/a.txt", f"{alpha}  data/a.txt", f"{beta}  data/sub/b.txt", f"{alpha}  data/sub/b.txt"],
+    )
     report = validate_bag(bag, fast=True)
-    assert report.errors == [f"manifest-sha256.txt: data/sub/b.txt is listed twice with different checksums "
-                             f"({beta} and {alpha})"]
+    assert report.errors == [
+        f"manifest-sha256.txt: data/sub/b.txt is listed twice with different checksums ({beta} and {alpha})"
+    ]
     assert "manifest-sha256.txt: 1 path(s) listed more than once with the same checksum" in report.warnings
 
 
@@ -133,8 +140,10 @@ def test_what_rfc_8493_allows_is_accepted(tmp_path):
             text = (other / tag).read_text().replace("\n", newline)
             (other / tag).write_bytes(text.encode())
         for algorithm in ("sha256", "sha512"):  # tag manifests follow the rewritten tag files
-            lines = [f"{hashlib.new(algorithm, (other / t).read_bytes()).hexdigest()}  {t}"
-                     for t in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt")]
+            lines = [
+                f"{hashlib.new(algorithm, (other / t).read_bytes()).hexdigest()}  {t}"
+                for t in ("bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt")
+            ]
             rewrite_manifest(other, f"tagmanifest-{algorithm}.txt", lines, newline)
         assert validate_bag(other).errors == [], name
 
@@ -151,8 +160,9 @@ def test_suspicious_but_valid_bags_get_warnings(tmp_path):
     report = validate_bag(bag)
     assert report.valid and any("Unicode-normalised" in w for w in report.warnings)
     (bag / "tagmanifest-sha512.txt").unlink()
-    assert any("tag manifests use sha256 but payload manifests use sha256, sha512" in w
-               for w in validate_bag(bag).warnings)
+    assert any(
+        "tag manifests use sha256 but payload manifests use sha256, sha512" in w for w in validate_bag(bag).warnings
+    )
 
 
 def test_making_a_bag_that_fails_puts_everything_back(tmp_path, monkeypatch):

@@ -79,8 +79,9 @@ def _pixel_rows(bits: int) -> bytes:
 
 def _info_header(case: Case, image_size: int, colours: int) -> bytes:
     """BITMAPINFOHEADER and its successors (V2, V3, V4, V5) or OS/2's BITMAPINFOHEADER2, ``case.header`` bytes."""
-    head = struct.pack("<IiiHHIIiiII", case.header, 2, 2, 1, case.bits, case.compression, image_size,
-                       2835, 2835, colours, 0)
+    head = struct.pack(
+        "<IiiHHIIiiII", case.header, 2, 2, 1, case.bits, case.compression, image_size, 2835, 2835, colours, 0
+    )
     masks = MASKS.get(case.bits, (0, 0, 0, 0)) if case.compression == 3 else (0, 0, 0, 0)
     if case.header == 64:  # OS/2 2.x: units, reserved, recording, rendering, size1, size2, encoding, identifier
         return head + struct.pack("<HHHHIIII", 0, 0, 0, 0, 0, 0, 0, 0)
@@ -161,6 +162,7 @@ def test_pillow_bmp_is_bitmap_3(identifier, tmp_path):
 
 
 # --- the local signatures match exactly the bytes they describe --------------------------------------
+
 
 def test_every_local_signature_is_documented_and_tested():
     assert {s.name for s in LOCAL_SIGNATURES} == set(LOCAL_CASES)

@@ -25,14 +25,43 @@ def db(tmp_path):
 
 
 def _register(db, aip_id: str, title: str, names: list[str]) -> None:
-    aip = Aip(aip_id, title, "slug", f"t-{aip_id}", f"urn:uuid:{aip_id}", "v1", len(names), 10, "data/metadata/m",
-              "f" * 128, f"2026-11-26T10:00:0{len(names)}+00:00")
-    files = [FileRecord(f"{aip_id[:8]}-file-{i}", aip_id, f"data/objects/{n}", f"objects/{n}", 5, "a" * 64, "b" * 128,
-                        FormatInfo("fmt/43", "JPEG File Interchange Format", "1.01", "image/jpeg", "signature"))
-             for i, n in enumerate(names)]
+    aip = Aip(
+        aip_id,
+        title,
+        "slug",
+        f"t-{aip_id}",
+        f"urn:uuid:{aip_id}",
+        "v1",
+        len(names),
+        10,
+        "data/metadata/m",
+        "f" * 128,
+        f"2026-11-26T10:00:0{len(names)}+00:00",
+    )
+    files = [
+        FileRecord(
+            f"{aip_id[:8]}-file-{i}",
+            aip_id,
+            f"data/objects/{n}",
+            f"objects/{n}",
+            5,
+            "a" * 64,
+            "b" * 128,
+            FormatInfo("fmt/43", "JPEG File Interchange Format", "1.01", "image/jpeg", "signature"),
+        )
+        for i, n in enumerate(names)
+    ]
     agent = Agent("agent-1", "software", "preserve", "0.1")
-    events = [Event(f"{aip_id[:8]}-ev", aip_id, "ingestion start", "2026-11-26T10:00:00+00:00", "success",
-                    agent_ids=("agent-1",))]
+    events = [
+        Event(
+            f"{aip_id[:8]}-ev",
+            aip_id,
+            "ingestion start",
+            "2026-11-26T10:00:00+00:00",
+            "success",
+            agent_ids=("agent-1",),
+        )
+    ]
     with db.session() as session:
         catalogue.sync_locations(session, [("primary", "local", "aip")])
         catalogue.register_aip(session, aip, files, events, [agent], [Replica(aip_id, "primary", "v1", "r")])
@@ -91,7 +120,8 @@ def test_register_and_look_up(db):
         events = catalogue.aip_events(session, "aaaa1111-0000-4000-8000-000000000001")
         assert events[0].agent_ids == ("agent-1",)
         assert catalogue.format_counts(session, "aaaa1111-0000-4000-8000-000000000001") == [
-            ("fmt/43", "JPEG File Interchange Format", 2)]
+            ("fmt/43", "JPEG File Interchange Format", 2)
+        ]
 
 
 def test_a_failed_registration_leaves_nothing(db):
@@ -110,12 +140,21 @@ def test_an_event_recorded_later_links_its_agents_in_the_roles_their_types_give(
     aip_id = "33333333-2222-4333-8444-555555555555"
     _register(db, aip_id, "Vestry minutes", ["a.jpg"])
     person = Agent("agent-person", "person", "A. Archivist")
-    decision = Event("ev-decision", aip_id, "policy assignment", "2026-12-04T10:00:00+00:00", "success",
-                     agent_ids=("agent-1", "agent-person"))
+    decision = Event(
+        "ev-decision",
+        aip_id,
+        "policy assignment",
+        "2026-12-04T10:00:00+00:00",
+        "success",
+        agent_ids=("agent-1", "agent-person"),
+    )
     with db.session() as session:
         catalogue.upsert_agents(session, [person])
         catalogue.record_events(session, [decision])
     with db.session() as session:
-        roles = dict(session.execute(select(EventAgentRow.agent_id, EventAgentRow.role)
-                                     .where(EventAgentRow.event_id == "ev-decision")).all())
+        roles = dict(
+            session.execute(
+                select(EventAgentRow.agent_id, EventAgentRow.role).where(EventAgentRow.event_id == "ev-decision")
+            ).all()
+        )
     assert roles == {"agent-1": "executing program", "agent-person": "implementer"}

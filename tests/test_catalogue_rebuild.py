@@ -19,13 +19,29 @@ def _snapshot(preserve) -> dict:
     for aip in preserve.json("aip", "list"):
         shown = preserve.json("aip", "show", aip["id"])
         rights = shown["rights"]
-        events = sorted((e["id"], e["type"], e["datetime"], e["outcome"], e["detail"], e["outcome_detail"],
-                         e["file_id"], tuple(e["agent_ids"])) for e in shown["events"])
+        events = sorted(
+            (
+                e["id"],
+                e["type"],
+                e["datetime"],
+                e["outcome"],
+                e["detail"],
+                e["outcome_detail"],
+                e["file_id"],
+                tuple(e["agent_ids"]),
+            )
+            for e in shown["events"]
+        )
         aip_row = {k: v for k, v in shown["aip"].items()}
-        result[aip["id"]] = {"aip": aip_row, "files": shown["files"], "events": events,
-                             "descriptions": shown["descriptions"], "rights": sorted(map(str, rights)),
-                             "agents": sorted((a["id"], a["name"], a["version"]) for a in shown["agents"]),
-                             "replicas": shown["replicas"]}
+        result[aip["id"]] = {
+            "aip": aip_row,
+            "files": shown["files"],
+            "events": events,
+            "descriptions": shown["descriptions"],
+            "rights": sorted(map(str, rights)),
+            "agents": sorted((a["id"], a["name"], a["version"]) for a in shown["agents"]),
+            "replicas": shown["replicas"],
+        }
     return result
 
 
@@ -53,8 +69,19 @@ def test_a_deleted_catalogue_comes_back_from_storage(preserve, collection, tmp_p
         assert rebuilt["rights"] == original["rights"]
         assert rebuilt["agents"] == original["agents"]
         assert rebuilt["replicas"] == original["replicas"]
-        for key in ("id", "title", "slug", "transfer_id", "ocfl_id", "head_version", "file_count", "total_bytes",
-                    "mets_path", "mets_sha512", "created_at"):
+        for key in (
+            "id",
+            "title",
+            "slug",
+            "transfer_id",
+            "ocfl_id",
+            "head_version",
+            "file_count",
+            "total_bytes",
+            "mets_path",
+            "mets_sha512",
+            "created_at",
+        ):
             assert rebuilt["aip"][key] == original["aip"][key], key
     assert preserve.json("search", "vestry", "clerk")["records"] != []  # the records index is written again
     assert preserve.json("audit")["ok"] is True
@@ -79,14 +106,22 @@ def _told_apart(*read: ReadRights) -> list[tuple]:
 def test_a_statements_notes_are_told_apart_as_the_sheet_gave_them():
     # a sheet without terms and citation columns gave a licence's terms and a statute's citation as the note
     assert _told_apart(_read("License", "CC BY 4.0"), _read("Statute", "Public Records Act 1958")) == [
-        ("CC BY 4.0", "", ()), ("Public Records Act 1958", "", ())]
+        ("CC BY 4.0", "", ()),
+        ("Public Records Act 1958", "", ()),
+    ]
     # a note beside the terms shows the sheet had the terms column: terms alone elsewhere are terms
     assert _told_apart(_read("License", "CC BY 4.0", "With credit"), _read("License", "OGL v3.0")) == [
-        ("With credit", "CC BY 4.0", ()), ("", "OGL v3.0", ())]
+        ("With credit", "CC BY 4.0", ()),
+        ("", "OGL v3.0", ()),
+    ]
     # a note after the first is a column rights.csv did not know, which names it wherever it comes first
-    assert _told_apart(_read("Donor", "", "Deposited", "Box: 4"), _read("Donor", "", "Box: 5"),
-                       _read("Policy", "", "Reading room: closed")) == [
-        ("Deposited", "", (("Box", "4"),)), ("", "", (("Box", "5"),)), ("Reading room: closed", "", ())]
+    assert _told_apart(
+        _read("Donor", "", "Deposited", "Box: 4"),
+        _read("Donor", "", "Box: 5"),
+        _read("Policy", "", "Reading room: closed"),
+    ) == [("Deposited", "", (("Box", "4"),)), ("", "", (("Box", "5"),)), ("Reading room: closed", "", ())]
     # a licence or statute with no terms or citation had no note either; grant columns without an act are notes
     assert _told_apart(_read("Statute", "", "Ref: 12"), _read("Other", "", "grant_note: Kept")) == [
-        ("", "", (("Ref", "12"),)), ("", "", (("grant_note", "Kept"),))]
+        ("", "", (("Ref", "12"),)),
+        ("", "", (("grant_note", "Kept"),)),
+    ]

@@ -19,16 +19,24 @@ PRESERVE = str(Path(sys.executable).parent / "preserve")
 def _use_celery(preserve: Preserve, broker: str, visibility_timeout: int = 3600) -> None:
     config = preserve.home / "preserve.toml"
     text = config.read_text().replace('kind = "local"', 'kind = "celery"', 1)
-    config.write_text(text.replace("[executor]\n", f'[executor]\nbroker = "{broker}"\n'
-                                                   f"visibility_timeout = {visibility_timeout}\n", 1))
+    config.write_text(
+        text.replace("[executor]\n", f'[executor]\nbroker = "{broker}"\nvisibility_timeout = {visibility_timeout}\n', 1)
+    )
 
 
 @pytest.fixture
 def workers(preserve, redis_url):
     _use_celery(preserve, redis_url, visibility_timeout=5)  # a dead worker's task goes to the other in 5 s
-    started = [subprocess.Popen([PRESERVE, "--home", str(preserve.home), "worker", "--loglevel", "WARNING"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
-               for _ in range(2)]
+    started = [
+        subprocess.Popen(
+            [PRESERVE, "--home", str(preserve.home), "worker", "--loglevel", "WARNING"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        for _ in range(2)
+    ]
     yield started
     for process in started:
         if process.poll() is None:
@@ -39,8 +47,12 @@ def workers(preserve, redis_url):
 
 def test_two_workers_make_the_same_aip_as_in_process_work(preserve, workers, collection, tmp_path):
     make_collection(collection / "letters", files=120)
-    run = subprocess.run([PRESERVE, "--home", str(preserve.home), "ingest", str(collection), "--json"],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [PRESERVE, "--home", str(preserve.home), "ingest", str(collection), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr + "".join(w.stderr.read() if w.poll() is not None else "" for w in workers)
     import json
 
@@ -74,8 +86,12 @@ def test_a_worker_killed_mid_ingest_loses_nothing(preserve, workers, tmp_path):
     from tests.crashes import stored_files
 
     source = make_collection(tmp_path / "accession", files=300)
-    ingest = subprocess.Popen([PRESERVE, "--home", str(preserve.home), "ingest", str(source), "--json"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ingest = subprocess.Popen(
+        [PRESERVE, "--home", str(preserve.home), "ingest", str(source), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 120
     while stored_files(preserve.home) < 40:
         assert ingest.poll() is None and time.monotonic() < deadline, ingest.stderr.read() if ingest.poll() else ""
@@ -92,8 +108,13 @@ def test_a_worker_killed_mid_ingest_loses_nothing(preserve, workers, tmp_path):
 def _start_worker(home: Path, fault: str = "") -> subprocess.Popen:
     """A `preserve worker`, with ``fault`` (Python run first) injecting a fault no real server produces."""
     code = f"import sys\n{fault}\nfrom cli.main import main\nsys.argv[0] = 'preserve'\nmain()"
-    return subprocess.Popen([sys.executable, "-c", code, "--home", str(home), "worker", "--loglevel", "WARNING"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, "--home", str(home), "worker", "--loglevel", "WARNING"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
@@ -155,8 +176,9 @@ def test_a_file_that_kills_its_worker_is_reported_not_passed_round_for_ever(pres
     source = make_collection(tmp_path / "accession", files=40)
     started = [_start_worker(preserve.home, KILLS_ITS_PROCESS) for _ in range(2)]
     try:
-        ingest = subprocess.run([PRESERVE, "--home", str(preserve.home), "ingest", str(source)],
-                                capture_output=True, text=True, timeout=240)
+        ingest = subprocess.run(
+            [PRESERVE, "--home", str(preserve.home), "ingest", str(source)], capture_output=True, text=True, timeout=240
+        )
         assert sum(w.poll() is not None for w in started) == 1  # one worker died; the other isolated the file
     finally:
         _stop(started)
@@ -177,8 +199,12 @@ def test_a_broker_restarted_mid_ingest_loses_nothing(preserve, redis_server, tmp
     source = make_collection(tmp_path / "accession", files=300)
     started = [_start_worker(preserve.home) for _ in range(2)]
     try:
-        ingest = subprocess.Popen([PRESERVE, "--home", str(preserve.home), "ingest", str(source), "--json"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ingest = subprocess.Popen(
+            [PRESERVE, "--home", str(preserve.home), "ingest", str(source), "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         while stored_files(preserve.home) < 40:
             assert ingest.poll() is None and time.monotonic() < deadline, ingest.stderr.read() if ingest.poll() else ""
@@ -207,8 +233,12 @@ def test_a_broker_that_does_not_come_back_stops_the_ingest_resumably(preserve, r
     source = make_collection(tmp_path / "accession", files=300)
     started = [_start_worker(preserve.home)]
     try:
-        ingest = subprocess.Popen([PRESERVE, "--home", str(preserve.home), "ingest", str(source)],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ingest = subprocess.Popen(
+            [PRESERVE, "--home", str(preserve.home), "ingest", str(source)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 120
         while stored_files(preserve.home) < 100:
             assert ingest.poll() is None and time.monotonic() < deadline, ingest.stderr.read() if ingest.poll() else ""
@@ -233,16 +263,21 @@ def test_an_audit_on_workers_finds_and_repairs_what_an_in_process_audit_does(pre
 
     second = preserve.home / "storage" / "second"
     config = preserve.home / "preserve.toml"
-    text = config.read_text().replace('[replication]\nlocations = ["primary"]',
-                                      '[[storage]]\nname = "second"\nbackend = "local"\npath = "storage/second"\n\n'
-                                      '[replication]\nlocations = ["primary", "second"]', 1)
+    text = config.read_text().replace(
+        '[replication]\nlocations = ["primary"]',
+        '[[storage]]\nname = "second"\nbackend = "local"\npath = "storage/second"\n\n'
+        '[replication]\nlocations = ["primary", "second"]',
+        1,
+    )
     config.write_text(text)
-    aips = [preserve.json("ingest", str(make_collection(tmp_path / f"accession-{n}", files=5)))["aip_id"]
-            for n in range(3)]
+    aips = [
+        preserve.json("ingest", str(make_collection(tmp_path / f"accession-{n}", files=5)))["aip_id"] for n in range(3)
+    ]
     victim = sorted(second.rglob("letter-0003.txt"))[0]
     victim.write_bytes(b"bit rot")
-    run = subprocess.run([PRESERVE, "--home", str(preserve.home), "audit", "--json"], capture_output=True, text=True,
-                         timeout=300)
+    run = subprocess.run(
+        [PRESERVE, "--home", str(preserve.home), "audit", "--json"], capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert sorted(a["aip_id"] for a in report["aips"]) == sorted(aips)

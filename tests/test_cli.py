@@ -19,7 +19,11 @@ def test_init_writes_config_policies_catalogue_and_storage(home):
     assert report["config_written"] is True and report["schema"]["before"] is None
     assert 'name = "Kernow Archives"' in (home / "preserve.toml").read_text()
     assert sorted(p.name for p in (home / "policies").iterdir()) == [
-        "checks.toml", "closure.toml", "fixity.toml", "formats.toml"]
+        "checks.toml",
+        "closure.toml",
+        "fixity.toml",
+        "formats.toml",
+    ]
     assert (home / "catalogue.db").is_file()
     assert (home / "storage" / "primary" / "0=ocfl_1.1").read_text() == "ocfl_1.1\n"
 

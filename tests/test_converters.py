@@ -30,11 +30,13 @@ def test_libreoffice_converts_a_batch_without_name_clashes(tmp_path):
     _docx(tmp_path / "a" / "report.docx", ("First report",))
     _docx(tmp_path / "b" / "report.docx", ("Second report",))  # the same name in another folder
     _xlsx(tmp_path / "accounts.xlsx")
-    jobs = [Job(tmp_path / "a" / "report.docx", "odt", tmp_path / "out" / "a.odt", DOCX),
-            Job(tmp_path / "b" / "report.docx", "odt", tmp_path / "out" / "b.odt", DOCX),
-            Job(tmp_path / "a" / "report.docx", "pdfa", tmp_path / "out" / "a.pdf", DOCX),
-            Job(tmp_path / "accounts.xlsx", "ods", tmp_path / "out" / "accounts.ods", XLSX),
-            Job(tmp_path / "accounts.xlsx", "pdfa", tmp_path / "out" / "accounts.pdf", XLSX)]
+    jobs = [
+        Job(tmp_path / "a" / "report.docx", "odt", tmp_path / "out" / "a.odt", DOCX),
+        Job(tmp_path / "b" / "report.docx", "odt", tmp_path / "out" / "b.odt", DOCX),
+        Job(tmp_path / "a" / "report.docx", "pdfa", tmp_path / "out" / "a.pdf", DOCX),
+        Job(tmp_path / "accounts.xlsx", "ods", tmp_path / "out" / "accounts.ods", XLSX),
+        Job(tmp_path / "accounts.xlsx", "pdfa", tmp_path / "out" / "accounts.pdf", XLSX),
+    ]
     outcomes = LibreOffice().convert(jobs, timeout=120)
     assert [o.ok for o in outcomes] == [True] * 5, [o.message for o in outcomes]
     import zipfile
@@ -53,8 +55,10 @@ def test_a_broken_document_fails_alone_and_the_rest_of_its_batch_converts(tmp_pa
     require_tool("soffice", "LibreOffice conversions")
     _docx(tmp_path / "good.docx")
     (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 this is not a document")
-    jobs = [Job(tmp_path / "good.docx", "odt", tmp_path / "out" / "good.odt", DOCX),
-            Job(tmp_path / "broken.docx", "odt", tmp_path / "out" / "broken.odt", DOCX)]
+    jobs = [
+        Job(tmp_path / "good.docx", "odt", tmp_path / "out" / "good.odt", DOCX),
+        Job(tmp_path / "broken.docx", "odt", tmp_path / "out" / "broken.odt", DOCX),
+    ]
     good, broken = LibreOffice().convert(jobs, timeout=120)
     assert good.ok and not broken.ok and not (tmp_path / "out" / "broken.odt").exists()
 
@@ -70,8 +74,9 @@ def test_a_hanging_converter_is_stopped_and_leaves_nothing(tmp_path, monkeypatch
     libreoffice._soffice.cache_clear()
     try:
         _docx(tmp_path / "a.docx")
-        [outcome] = LibreOffice().convert([Job(tmp_path / "a.docx", "odt", tmp_path / "out" / "a.odt", DOCX)],
-                                          timeout=1)
+        [outcome] = LibreOffice().convert(
+            [Job(tmp_path / "a.docx", "odt", tmp_path / "out" / "a.odt", DOCX)], timeout=1
+        )
         assert not outcome.ok and "did not finish within" in outcome.message
         assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     finally:
@@ -82,25 +87,60 @@ def test_a_hanging_converter_is_stopped_and_leaves_nothing(tmp_path, monkeypatch
 def media(tmp_path) -> dict[str, Path]:
     require_tool("ffmpeg", "audio and video conversions")
     video, audio = tmp_path / "clip.avi", tmp_path / "interview.wav"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=1:size=160x120"
-                    ":rate=10", "-f", "lavfi", "-i", "sine=duration=1", "-c:v", "mjpeg", "-c:a", "pcm_s16le",
-                    str(video)], check=True)
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=1",
-                    str(audio)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=1:size=160x120:rate=10",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=1",
+            "-c:v",
+            "mjpeg",
+            "-c:a",
+            "pcm_s16le",
+            str(video),
+        ],
+        check=True,
+    )
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "sine=duration=1", str(audio)], check=True
+    )
     return {"video": video, "audio": audio}
 
 
 def test_ffmpeg_makes_each_media_target(media, tmp_path):
     converters = registry()
-    jobs = [Job(media["video"], "ffv1-mkv", tmp_path / "out" / "clip.mkv"),
-            Job(media["video"], "mp4", tmp_path / "out" / "clip.mp4"),
-            Job(media["audio"], "flac", tmp_path / "out" / "interview.flac"),
-            Job(media["audio"], "mp3", tmp_path / "out" / "interview.mp3"),
-            Job(media["audio"], "wav", tmp_path / "out" / "interview-24.wav")]
+    jobs = [
+        Job(media["video"], "ffv1-mkv", tmp_path / "out" / "clip.mkv"),
+        Job(media["video"], "mp4", tmp_path / "out" / "clip.mp4"),
+        Job(media["audio"], "flac", tmp_path / "out" / "interview.flac"),
+        Job(media["audio"], "mp3", tmp_path / "out" / "interview.mp3"),
+        Job(media["audio"], "wav", tmp_path / "out" / "interview-24.wav"),
+    ]
     outcomes = converters["mp4"].convert(jobs, timeout=120)
     assert all(o.ok for o in outcomes), [o.message for o in outcomes]
-    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_name", "-of", "csv=p=0",
-                            str(tmp_path / "out" / "clip.mkv")], capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_name",
+            "-of",
+            "csv=p=0",
+            str(tmp_path / "out" / "clip.mkv"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert probe.stdout.split() == ["ffv1", "flac"]
     damaged = tmp_path / "damaged.wav"
     damaged.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
@@ -112,8 +152,10 @@ def test_ffmpeg_makes_each_media_target(media, tmp_path):
 def test_pillow_converts_images_and_refuses_a_decompression_bomb(tmp_path):
     Image.new("RGB", (64, 48), "navy").save(tmp_path / "scan.bmp")
     converters = registry()
-    jobs = [Job(tmp_path / "scan.bmp", "tiff", tmp_path / "out" / "scan.tif"),
-            Job(tmp_path / "scan.bmp", "jpeg", tmp_path / "out" / "scan.jpg")]
+    jobs = [
+        Job(tmp_path / "scan.bmp", "tiff", tmp_path / "out" / "scan.tif"),
+        Job(tmp_path / "scan.bmp", "jpeg", tmp_path / "out" / "scan.jpg"),
+    ]
     assert all(o.ok for o in converters["tiff"].convert(jobs, timeout=30))
     with Image.open(tmp_path / "out" / "scan.tif") as image:
         assert image.size == (64, 48) and image.getpixel((0, 0)) == (0, 0, 128)

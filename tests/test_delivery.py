@@ -57,8 +57,12 @@ def test_an_approved_request_is_delivered_without_its_closed_files(preserve, tmp
 
     with _dip(preserve, request_id) as dip:
         names = set(dip.namelist())
-        assert names == {f"objects/{aip_id[:8]}/documents/letter.txt", f"objects/{aip_id[:8]}/plan.txt",
-                         "manifest.csv", "README.txt"}  # nothing of the closed minutes, not even its name
+        assert names == {
+            f"objects/{aip_id[:8]}/documents/letter.txt",
+            f"objects/{aip_id[:8]}/plan.txt",
+            "manifest.csv",
+            "README.txt",
+        }  # nothing of the closed minutes, not even its name
         rows = list(csv.DictReader(io.StringIO(dip.read("manifest.csv").decode())))
         for row in rows:
             assert hashlib.sha256(dip.read(row["file"])).hexdigest() == row["sha256"]
@@ -145,15 +149,19 @@ def test_access_copies_are_made_as_the_format_policy_says(preserve, tmp_path):
     request_id = _ask(database, reader, aip_id, "")
     preserve("request", "approve", request_id, "--reason", "Open")
     with _dip(preserve, request_id) as dip:
-        made = {row["original path"]: (row["file"], row["made"])
-                for row in csv.DictReader(io.StringIO(dip.read("manifest.csv").decode()))}
+        made = {
+            row["original path"]: (row["file"], row["made"])
+            for row in csv.DictReader(io.StringIO(dip.read("manifest.csv").decode()))
+        }
         docx, how = made["documents/restoration-report.docx"]
         assert docx.endswith(".docx.pdf") and how.startswith("access copy: pdfa by LibreOffice")
         assert dip.read(docx).startswith(b"%PDF-")
         assert dip.read(made["photographs/estate-map.tif"][0])[:3] == b"\xff\xd8\xff"  # JPEG
         assert made["audio/oral-history-interview.wav"][0].endswith(".mp3")
-        assert made["photographs/harbour-1923.jpg"] == (f"objects/{aip_id[:8]}/photographs/harbour-1923.jpg",
-                                                         "original")
+        assert made["photographs/harbour-1923.jpg"] == (
+            f"objects/{aip_id[:8]}/photographs/harbour-1923.jpg",
+            "original",
+        )
         assert len(made) == 11
 
 
@@ -168,8 +176,13 @@ class _Inbox:
 
 def _mail_settings(preserve, port: int) -> None:
     config = preserve.home / "preserve.toml"
-    config.write_text(config.read_text().replace("[mail]\n", f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
-                                                               'security = "none"\nsender = "archives@example.org"\n'))
+    config.write_text(
+        config.read_text().replace(
+            "[mail]\n",
+            f'[mail]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\n'
+            'security = "none"\nsender = "archives@example.org"\n',
+        )
+    )
 
 
 def test_the_outbox_is_sent_by_smtp_once(preserve, tmp_path):
@@ -220,9 +233,17 @@ def test_a_message_the_mail_library_refuses_is_set_aside_and_the_rest_still_go(p
     aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
     _context, database, reader = _people(preserve)
     with database.session() as session:
-        add_user(session, User(new_uuid(), "=?utf-8?q?attacker=40evil.example=20?=dean@university.edu",
-                               "=?utf-8?q?Ann=0D=0AX-Injected:_yes?=\r\nBcc: everyone@example.org", "researcher",
-                               timestamp()), "unused")
+        add_user(
+            session,
+            User(
+                new_uuid(),
+                "=?utf-8?q?attacker=40evil.example=20?=dean@university.edu",
+                "=?utf-8?q?Ann=0D=0AX-Injected:_yes?=\r\nBcc: everyone@example.org",
+                "researcher",
+                timestamp(),
+            ),
+            "unused",
+        )
     with database.session() as session:
         mallory = find_user(session, "=?utf-8?q?attacker=40evil.example=20?=dean@university.edu")[0]
     asked = _ask(database, mallory, aip_id, "plan.txt")

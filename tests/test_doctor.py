@@ -21,8 +21,10 @@ def _doctor(preserve, *args: str) -> dict:
     (converter findings depend on what this machine has installed: LibreOffice Impress, say)."""
     result = preserve("doctor", *args, "--json", expect=None)
     report = json.loads(result.stdout)
-    leftovers = any(report[key] for key in ("abandoned_staging", "orphans", "unfinished_uploads",
-                                            "expired_downloads")) and not report["fixed"]
+    leftovers = (
+        any(report[key] for key in ("abandoned_staging", "orphans", "unfinished_uploads", "expired_downloads"))
+        and not report["fixed"]
+    )
     assert result.exit_code == (0 if all(c["ok"] for c in report["checks"]) and not leftovers else 1)
     return report
 
@@ -61,6 +63,7 @@ def test_doctor_reports_a_broken_policy(preserve):
 
 
 # --- converters the format policy needs ----------------------------------------------------------------
+
 
 def _fake_libreoffice(root: Path, components: tuple[str, ...]) -> Path:
     """A LibreOffice laid out as Debian installs it (bin/soffice -> lib/libreoffice/program/soffice, and a
@@ -121,8 +124,11 @@ def test_a_missing_libreoffice_component_is_reported_with_the_formats_it_stops(s
 
 
 def test_every_component_installed_is_not_a_problem(shipped_policy, tmp_path, monkeypatch):
-    _path_with(monkeypatch, _fake_libreoffice(tmp_path / "lo", ("writer", "calc", "impress", "draw")),
-               _tools_except_soffice(tmp_path))
+    _path_with(
+        monkeypatch,
+        _fake_libreoffice(tmp_path / "lo", ("writer", "calc", "impress", "draw")),
+        _tools_except_soffice(tmp_path),
+    )
     report = _doctor(shipped_policy)
     lo = [c for c in report["checks"] if c["check"].startswith("converter LibreOffice")]
     assert {c["check"] for c in lo} == {f"converter LibreOffice {n}" for n in ("Writer", "Calc", "Impress")}
@@ -132,8 +138,11 @@ def test_every_component_installed_is_not_a_problem(shipped_policy, tmp_path, mo
 def test_libreoffice_not_installed_names_every_component_the_policy_needs(shipped_policy, tmp_path, monkeypatch):
     _path_with(monkeypatch, _tools_except_soffice(tmp_path))
     report = shipped_policy.json("doctor", expect=1)
-    for name, package in (("Writer", "libreoffice-writer-nogui"), ("Calc", "libreoffice-calc-nogui"),
-                          ("Impress", "libreoffice-impress-nogui")):
+    for name, package in (
+        ("Writer", "libreoffice-writer-nogui"),
+        ("Calc", "libreoffice-calc-nogui"),
+        ("Impress", "libreoffice-impress-nogui"),
+    ):
         check = _converter(report, f"LibreOffice {name}")
         assert "LibreOffice (soffice) is not installed" in check["detail"] and package in check["hint"]
     assert "Word-processing documents (fmt/37" in _converter(report, "LibreOffice Writer")["detail"]
@@ -143,17 +152,21 @@ def test_a_policy_that_needs_no_presentation_converter_is_not_reported(preserve,
     _path_with(monkeypatch, _fake_libreoffice(tmp_path / "lo", ("writer",)), _tools_except_soffice(tmp_path))
     (preserve.home / "policies" / "formats.toml").write_text(
         'version = 7\n[default]\npreservation = "keep"\n\n[[format]]\nname = "Word"\npuids = ["fmt/412"]\n'
-        'preservation = "odt"\n')
+        'preservation = "odt"\n'
+    )
     report = _doctor(preserve)
     assert [c["check"] for c in report["checks"] if c["check"].startswith("converter ")] == [
-        "converter LibreOffice Writer"]
+        "converter LibreOffice Writer"
+    ]
 
 
 def test_an_ffmpeg_without_an_encoder_is_reported(shipped_policy, tmp_path, monkeypatch):
     tools = tmp_path / "tools"
     tools.mkdir()
-    (tools / "ffmpeg").write_text("#!/bin/sh\necho 'Encoders:'\necho ' V....D ffv1   FFmpeg video codec #1'\n"
-                                  "echo ' A....D flac   FLAC'\necho ' A....D aac    AAC'\n")
+    (tools / "ffmpeg").write_text(
+        "#!/bin/sh\necho 'Encoders:'\necho ' V....D ffv1   FFmpeg video codec #1'\n"
+        "echo ' A....D flac   FLAC'\necho ' A....D aac    AAC'\n"
+    )
     (tools / "ffmpeg").chmod(0o755)
     _path_with(monkeypatch, _fake_libreoffice(tmp_path / "lo", ("writer", "calc", "impress")), tools)
     report = shipped_policy.json("doctor", expect=1)

@@ -70,14 +70,18 @@ def test_sample_collection_with_the_current_signatures(v118, collection):
 
 def test_compiler_agrees_with_fidos_own_conversion_of_the_same_release(collection):
     """FIDO ships DROID v109 and its own regex conversion of it: compiled ourselves, answers must agree."""
-    ours = Matcher(from_droid(FIDO_CONF / "DROID_SignatureFile-v109.xml",
-                              FIDO_CONF / "container-signature-20200121.xml"))
+    ours = Matcher(
+        from_droid(FIDO_CONF / "DROID_SignatureFile-v109.xml", FIDO_CONF / "container-signature-20200121.xml")
+    )
     fidos = Matcher(from_fido(FIDO_CONF))
     paths = sorted(p for p in collection.rglob("*") if p.is_file())
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     paths += sorted(stdlib.rglob("*.py"))[:60] + sorted(stdlib.rglob("*.pyc"))[:30]
-    paths += sorted(p for p in Path(sysconfig.get_paths()["platlib"]).rglob("*")
-                    if p.suffix in (".so", ".png", ".gif", ".xsd", ".xml", ".json", ".zip", ".gz", ".html"))[:300]
+    paths += sorted(
+        p
+        for p in Path(sysconfig.get_paths()["platlib"]).rglob("*")
+        if p.suffix in (".so", ".png", ".gif", ".xsd", ".xml", ".json", ".zip", ".gz", ".html")
+    )[:300]
     compared = 0
     for path in paths:
         a, b = fidos.identify_file(str(path)), ours.identify_file(str(path))

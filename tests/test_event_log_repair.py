@@ -38,8 +38,10 @@ def _second(request, monkeypatch, backend: str) -> str:
     server = request.getfixturevalue("s3_server")
     use_s3_credentials(monkeypatch)
     if backend == "s3":
-        return f'backend = "s3"\nendpoint = "{server.endpoint}"\nbucket = "{request.getfixturevalue("s3_bucket")}"\n' \
-               'prefix = "copies"'
+        return (
+            f'backend = "s3"\nendpoint = "{server.endpoint}"\nbucket = "{request.getfixturevalue("s3_bucket")}"\n'
+            'prefix = "copies"'
+        )
     bucket = f"locked-{uuid.uuid4().hex[:8]}"
     server.client().create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     return f'backend = "s3"\nendpoint = "{server.endpoint}"\nbucket = "{bucket}"\nobject_lock_days = 1'
@@ -99,8 +101,7 @@ def _ingest_with_decisions(preserve: Preserve, collection, decisions: int) -> st
 
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
-def test_every_location_holds_the_same_self_verifying_documents(tmp_path, monkeypatch, request, collection,
-                                                                backend):
+def test_every_location_holds_the_same_self_verifying_documents(tmp_path, monkeypatch, request, collection, backend):
     preserve = _archive(tmp_path, monkeypatch, request, backend)
     aip_id = _ingest_with_decisions(preserve, collection, 1)
     assert preserve.json("audit")["ok"] is True  # a batch written location by location gets one key too
@@ -142,8 +143,9 @@ def test_damaged_and_missing_documents_are_found_and_repaired(tmp_path, monkeypa
 
     result = repair_event_log(stores, aip_id, audit)
     assert (result.lost, result.failed) == ([], [])
-    assert sorted((r.key, r.source, r.target) for r in result.repaired) == sorted([
-        (damaged, "primary", "second"), (gone_here, "second", "primary"), (gone_there, "primary", "second")])
+    assert sorted((r.key, r.source, r.target) for r in result.repaired) == sorted(
+        [(damaged, "primary", "second"), (gone_here, "second", "primary"), (gone_there, "primary", "second")]
+    )
     assert all(r.sha256 == named_digest(r.key) for r in result.repaired)
     assert _log(primary, aip_id) == _log(second, aip_id) == original  # byte for byte
     assert audit_event_log(stores, aip_id).ok
@@ -156,15 +158,19 @@ def test_damaged_and_missing_documents_are_found_and_repaired(tmp_path, monkeypa
         for key, kept in versions.items():
             assert next(v for v in kept if v["IsLatest"])["VersionId"] == latest[key]
             # the version ingest wrote is still there (LastModified has whole seconds, so not told apart by date)
-            bodies = [s3.get_object(Bucket=second.bucket, Key=key, VersionId=v["VersionId"])["Body"].read()
-                      for v in kept if not v["IsLatest"]]
+            bodies = [
+                s3.get_object(Bucket=second.bucket, Key=key, VersionId=v["VersionId"])["Body"].read()
+                for v in kept
+                if not v["IsLatest"]
+            ]
             assert original[key] in bodies
         assert [m["Key"] for m in answer.get("DeleteMarkers", [])] == [gone_there]
 
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
-def test_a_document_damaged_everywhere_is_reported_lost_and_left_as_it_is(tmp_path, monkeypatch, request,
-                                                                          collection, backend):
+def test_a_document_damaged_everywhere_is_reported_lost_and_left_as_it_is(
+    tmp_path, monkeypatch, request, collection, backend
+):
     preserve = _archive(tmp_path, monkeypatch, request, backend)
     aip_id = _ingest_with_decisions(preserve, collection, 1)
     stores = _stores(preserve, "primary", "second")
@@ -178,8 +184,7 @@ def test_a_document_damaged_everywhere_is_reported_lost_and_left_as_it_is(tmp_pa
     assert [[p.key for p in problems] for problems in audit.problems.values()] == [[victim], [victim]]
     result = repair_event_log(stores, aip_id, audit)
     assert (result.repaired, result.failed) == ([], [])
-    assert [(lost.key, [name for name, _ in lost.states]) for lost in result.lost] == [(victim,
-                                                                                       ["primary", "second"])]
+    assert [(lost.key, [name for name, _ in lost.states]) for lost in result.lost] == [(victim, ["primary", "second"])]
     assert all(problem.startswith("damaged: its content has changed (SHA-256") for _, problem in result.lost[0].states)
     assert {name: _log(storage, aip_id) for name, storage in stores.items()} == before
 
@@ -188,26 +193,33 @@ def _three_stores(tmp_path, monkeypatch, request) -> dict[str, Storage]:
     """Three locations, the middle one a bucket on the test S3 server."""
     server = request.getfixturevalue("s3_server")
     use_s3_credentials(monkeypatch)
-    bucket = SimpleNamespace(name="b", backend="s3", path=None, endpoint=server.endpoint,
-                             bucket=request.getfixturevalue("s3_bucket"), prefix="")
+    bucket = SimpleNamespace(
+        name="b",
+        backend="s3",
+        path=None,
+        endpoint=server.endpoint,
+        bucket=request.getfixturevalue("s3_bucket"),
+        prefix="",
+    )
     return {"a": LocalStorage("a", tmp_path / "a"), "b": open_location(bucket), "c": LocalStorage("c", tmp_path / "c")}
 
 
 def test_old_style_documents_are_judged_by_the_majority_rule(tmp_path, monkeypatch, request):
     stores = _three_stores(tmp_path, monkeypatch, request)
     aip_id, agent = new_uuid(), software_agent()
-    event = Event(new_uuid(), aip_id, "metadata modification", timestamp(), "success", "a note", "", "",
-                  (agent.id,))
+    event = Event(new_uuid(), aip_id, "metadata modification", timestamp(), "success", "a note", "", "", (agent.id,))
     new = write_event_log_everywhere(stores, aip_id, [event], [agent])["a"].key  # one self-verifying document
     twin = _read(stores["a"], new)
-    base = render_event_log(aip_id, [Event(new_uuid(), aip_id, "metadata modification", timestamp(), "success")],
-                            [agent])
+    base = render_event_log(
+        aip_id, [Event(new_uuid(), aip_id, "metadata modification", timestamp(), "success")], [agent]
+    )
 
     def variant(n: int) -> bytes:  # still a well-formed PREMIS document, but other bytes
         return base.replace(b"</premis:premis>", f"<!-- {n} --></premis:premis>".encode())
 
     majority, broken, alone, tie, twinned, foreign = (
-        f"{event_log_prefix(aip_id)}20240101T12000{i}000000Z-{uuid.uuid4()}.xml" for i in range(6))
+        f"{event_log_prefix(aip_id)}20240101T12000{i}000000Z-{uuid.uuid4()}.xml" for i in range(6)
+    )
     written = {
         majority: {"a": base, "b": base, "c": variant(1)},  # two against one: c is damaged
         broken: {"a": base, "b": base[: len(base) // 2]},  # b does not parse: a's is the only (so the majority)
@@ -224,7 +236,10 @@ def test_old_style_documents_are_judged_by_the_majority_rule(tmp_path, monkeypat
     audit = audit_event_log(stores, aip_id)
     found = {name: {p.key: p.problem for p in problems} for name, problems in audit.problems.items()}
     assert {name: sorted(problems) for name, problems in found.items()} == {
-        "a": [tie], "b": sorted([broken, tie, twinned]), "c": sorted([majority, foreign])}
+        "a": [tie],
+        "b": sorted([broken, tie, twinned]),
+        "c": sorted([majority, foreign]),
+    }
     assert found["c"][majority] == "damaged: differs from the intact copy in a, b"
     assert found["b"][broken].startswith("damaged: not well-formed XML")
     assert found["b"][twinned] == "damaged: differs from the intact copy in a"
@@ -232,8 +247,9 @@ def test_old_style_documents_are_judged_by_the_majority_rule(tmp_path, monkeypat
     assert found["c"][foreign] == "damaged: not a PREMIS document (root notes)"
 
     result = repair_event_log(stores, aip_id, audit)
-    assert sorted((r.key, r.source, r.target) for r in result.repaired) == sorted([
-        (majority, "a", "c"), (broken, "a", "b"), (twinned, "a", "b")])
+    assert sorted((r.key, r.source, r.target) for r in result.repaired) == sorted(
+        [(majority, "a", "c"), (broken, "a", "b"), (twinned, "a", "b")]
+    )
     assert sorted(lost.key for lost in result.lost) == sorted([tie, foreign])
     after = {name: _log(storage, aip_id) for name, storage in stores.items()}
     assert after["c"][majority] == after["b"][broken] == base and after["b"][twinned] == twin
@@ -242,7 +258,10 @@ def test_old_style_documents_are_judged_by_the_majority_rule(tmp_path, monkeypat
     assert new in after["a"] and new in after["b"] and new in after["c"]
     again = audit_event_log(stores, aip_id)
     assert {name: sorted(p.key for p in problems) for name, problems in again.problems.items()} == {
-        "a": [tie], "b": [tie], "c": [foreign]}
+        "a": [tie],
+        "b": [tie],
+        "c": [foreign],
+    }
 
 
 class _Unwritable(LocalStorage):

@@ -25,8 +25,11 @@ def _archive(tmp_path, monkeypatch, s3_server, bucket: str, locations: list[str]
     blocks = []
     for n, name in enumerate(locations):
         purpose = "" if n == 0 else 'purpose = "replica"\n'
-        where = (f'backend = "s3"\nendpoint = "{s3_server.endpoint}"\nbucket = "{bucket}"\nprefix = "{name}"'
-                 if name.startswith("s3") else f'backend = "local"\npath = "storage/{name}"')
+        where = (
+            f'backend = "s3"\nendpoint = "{s3_server.endpoint}"\nbucket = "{bucket}"\nprefix = "{name}"'
+            if name.startswith("s3")
+            else f'backend = "local"\npath = "storage/{name}"'
+        )
         blocks.append(f'[[storage]]\nname = "{name}"\n{purpose}{where}\n')
     home = tmp_path / "home"
     home.mkdir()
@@ -61,8 +64,9 @@ def _snapshot(storage: Storage, root: str) -> dict[str, str]:
     return {o.key: hashlib.sha256(_read(storage, o.key)).hexdigest() for o in storage.list(root + "/")}
 
 
-def test_two_files_repaired_and_one_lost_across_a_local_and_an_s3_copy(tmp_path, monkeypatch, s3_server, s3_bucket,
-                                                                       collection):
+def test_two_files_repaired_and_one_lost_across_a_local_and_an_s3_copy(
+    tmp_path, monkeypatch, s3_server, s3_bucket, collection
+):
     preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     local, s3 = _stores(preserve, "local", "s3")
@@ -90,10 +94,12 @@ def test_two_files_repaired_and_one_lost_across_a_local_and_an_s3_copy(tmp_path,
     # the two repairable files are whole again in both copies; the lost one is kept exactly as each copy holds it
     for store in (local, s3):
         now = _snapshot(store, root)
-        assert {k: v for k, v in now.items() if not k.endswith(mets)} == \
-            {k: v for k, v in good.items() if not k.endswith(mets)}
-    assert {name: _read(store, f"{root}/v1/content/{mets}") for name, store in (("local", local), ("s3", s3))} \
-        == damaged_mets
+        assert {k: v for k, v in now.items() if not k.endswith(mets)} == {
+            k: v for k, v in good.items() if not k.endswith(mets)
+        }
+    assert {
+        name: _read(store, f"{root}/v1/content/{mets}") for name, store in (("local", local), ("s3", s3))
+    } == damaged_mets
 
     shown = preserve.json("aip", "show", aip_id)
     assert shown["aip"]["status"] == "damaged" and [f["path"] for f in shown["lost"]] == [mets]
@@ -125,8 +131,9 @@ def test_two_files_repaired_and_one_lost_across_a_local_and_an_s3_copy(tmp_path,
     assert _snapshot(local, root) == good
 
 
-def test_damage_to_different_files_in_each_of_three_copies_is_all_repaired(tmp_path, monkeypatch, s3_server,
-                                                                           s3_bucket, collection):
+def test_damage_to_different_files_in_each_of_three_copies_is_all_repaired(
+    tmp_path, monkeypatch, s3_server, s3_bucket, collection
+):
     preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "second", "s3"])
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     stores = dict(zip(["local", "second", "s3"], _stores(preserve, "local", "second", "s3"), strict=True))
@@ -139,7 +146,10 @@ def test_damage_to_different_files_in_each_of_three_copies_is_all_repaired(tmp_p
     report = preserve.json("audit")
     assert report["ok"] is True and report["aips"][0]["lost"] == []
     assert {c["location"]: c["status"] for c in report["aips"][0]["copies"]} == {
-        "local": "repaired", "second": "repaired", "s3": "repaired"}
+        "local": "repaired",
+        "second": "repaired",
+        "s3": "repaired",
+    }
     for store in stores.values():
         assert _snapshot(store, root) == good
     assert preserve.json("audit")["ok"] is True
@@ -149,7 +159,8 @@ def test_damage_to_different_files_in_each_of_three_copies_is_all_repaired(tmp_p
 
 
 def test_a_damaged_inventory_in_one_copy_and_a_damaged_mets_in_another_are_both_repaired(
-        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    tmp_path, monkeypatch, s3_server, s3_bucket, collection
+):
     preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     local, s3 = _stores(preserve, "local", "s3")
@@ -168,7 +179,8 @@ def test_a_damaged_inventory_in_one_copy_and_a_damaged_mets_in_another_are_both_
 
 
 def test_the_event_logs_beside_the_copies_are_audited_and_repaired_by_the_same_rule(
-        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    tmp_path, monkeypatch, s3_server, s3_bucket, collection
+):
     preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     assert preserve.json("audit")["ok"] is True  # a second event log document in both locations
@@ -182,20 +194,25 @@ def test_the_event_logs_beside_the_copies_are_audited_and_repaired_by_the_same_r
 
     found = preserve.json("audit", "--no-repair", expect=1)
     bad = {(c["location"], b["path"]) for c in found["aips"][0]["copies"] for b in c["bad"]}
-    assert bad == {("local", f"event log: {documents[0].rsplit('/', 1)[-1]}"),
-                   ("s3", f"event log: {documents[1].rsplit('/', 1)[-1]}")}
+    assert bad == {
+        ("local", f"event log: {documents[0].rsplit('/', 1)[-1]}"),
+        ("s3", f"event log: {documents[1].rsplit('/', 1)[-1]}"),
+    }
     report = preserve.json("audit")
     assert report["ok"] is True and report["aips"][0]["lost"] == []
     for key, data in before.items():
         assert _read(local, key) == data and _read(s3, key) == data
     recovery = [e for e in preserve.json("aip", "show", aip_id)["events"] if e["type"] == "recovery"]
     assert sorted(e["outcome_detail"].split("; ", 1)[1] for e in recovery) == [
-        "source=local; target=s3", "source=s3; target=local"]
+        "source=local; target=s3",
+        "source=s3; target=local",
+    ]
     assert preserve.json("audit")["ok"] is True
 
 
 def test_a_malformed_old_document_and_stray_files_in_an_event_log_do_not_stop_the_audit(
-        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    tmp_path, monkeypatch, s3_server, s3_bucket, collection
+):
     """An old-style (uuid-named) document no longer well formed in one of three copies is repaired from the
     other two; files that are not event log documents are moved to quarantine, not reported lost."""
     preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "second", "s3"])
@@ -212,11 +229,14 @@ def test_a_malformed_old_document_and_stray_files_in_an_event_log_do_not_stop_th
     stores["s3"].put(f"{prefix}other.xml", io.BytesIO(b"<a/>"), size=4)
 
     found = preserve.json("audit", "--no-repair", expect=1)
-    bad = {(c["location"], b["path"], b["problem"].split(" (")[0]) for c in found["aips"][0]["copies"]
-           for b in c["bad"]}
-    assert bad == {("second", f"event log: {old.rsplit('/', 1)[-1]}", "damaged: not well-formed XML"),
-                   ("local", "event log: notes.txt", "unexpected file"),
-                   ("s3", "event log: other.xml", "unexpected file")}
+    bad = {
+        (c["location"], b["path"], b["problem"].split(" (")[0]) for c in found["aips"][0]["copies"] for b in c["bad"]
+    }
+    assert bad == {
+        ("second", f"event log: {old.rsplit('/', 1)[-1]}", "damaged: not well-formed XML"),
+        ("local", "event log: notes.txt", "unexpected file"),
+        ("s3", "event log: other.xml", "unexpected file"),
+    }
     report = preserve.json("audit")
     assert report["ok"] is True and report["aips"][0]["lost"] == []
     assert _read(stores["second"], old) == document
@@ -227,7 +247,8 @@ def test_a_malformed_old_document_and_stray_files_in_an_event_log_do_not_stop_th
 
 
 def test_a_metadata_only_pass_reads_a_damaged_copy_in_full_before_repairing_and_never_clears_damage(
-        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    tmp_path, monkeypatch, s3_server, s3_bucket, collection
+):
     preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     local, _ = _stores(preserve, "local", "s3")
@@ -249,8 +270,9 @@ def test_a_metadata_only_pass_reads_a_damaged_copy_in_full_before_repairing_and_
     assert preserve.json("aip", "show", aip_id)["aip"]["status"] == "stored"
 
 
-def test_an_event_log_document_lost_everywhere_is_restored_from_outside(tmp_path, monkeypatch, s3_server,
-                                                                       s3_bucket, collection):
+def test_an_event_log_document_lost_everywhere_is_restored_from_outside(
+    tmp_path, monkeypatch, s3_server, s3_bucket, collection
+):
     preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     local, s3 = _stores(preserve, "local", "s3")
@@ -272,7 +294,8 @@ def test_an_event_log_document_lost_everywhere_is_restored_from_outside(tmp_path
 
 
 def test_a_copy_whose_inventory_is_damaged_is_kept_by_a_rebuild_and_repaired_by_the_next_audit(
-        tmp_path, monkeypatch, s3_server, s3_bucket, collection):
+    tmp_path, monkeypatch, s3_server, s3_bucket, collection
+):
     preserve = _archive(tmp_path, monkeypatch, s3_server, s3_bucket, ["local", "s3"])
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     local, s3 = _stores(preserve, "local", "s3")

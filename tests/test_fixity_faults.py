@@ -55,7 +55,7 @@ def _read(storage: Storage, key: str) -> bytes:
 
 def _inject(fault: str, storage: Storage, root: str) -> tuple[str, str]:
     """Damage the copy at ``root``; return the path audit should name and the start of its problem."""
-    keys = [o.key[len(root) + 1:] for o in storage.list(root + "/")]
+    keys = [o.key[len(root) + 1 :] for o in storage.list(root + "/")]
     if fault == "flip":
         data = bytearray(_read(storage, f"{root}/{NOTES}"))
         data[7] ^= 0x04
@@ -104,8 +104,9 @@ FAULTS = ["flip", "truncate", "delete", "mets", "tagmanifest", "inventory", "str
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
 @pytest.mark.parametrize("fault", FAULTS)
-def test_a_damaged_copy_is_found_and_repaired_from_the_good_one(tmp_path, monkeypatch, request, collection,
-                                                               backend, fault):
+def test_a_damaged_copy_is_found_and_repaired_from_the_good_one(
+    tmp_path, monkeypatch, request, collection, backend, fault
+):
     preserve = _archive(tmp_path, monkeypatch, request, backend)
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     settings = load_settings(preserve.home)
@@ -136,8 +137,11 @@ def test_a_damaged_copy_is_found_and_repaired_from_the_good_one(tmp_path, monkey
     rewritten = copies["second"]["rewritten"]
     assert len(recovery) == len(rewritten) and (rewritten == []) == (fault == "stray")
     for event in recovery:  # one per file re-written: where from, where to, the digest it verified
-        assert event["outcome"] == "success" and "in location 'second' re-written from the copy in 'primary'" \
-            in event["detail"] and event["outcome_detail"].startswith("sha512:")
+        assert (
+            event["outcome"] == "success"
+            and "in location 'second' re-written from the copy in 'primary'" in event["detail"]
+            and event["outcome_detail"].startswith("sha512:")
+        )
     if fault in ("flip", "truncate", "delete"):
         [event] = recovery
         assert event["file_id"] == next(f["id"] for f in shown["files"] if f["path"] == path)
@@ -145,8 +149,7 @@ def test_a_damaged_copy_is_found_and_repaired_from_the_good_one(tmp_path, monkey
 
 @pytest.mark.parametrize("backend", ["local", "s3"])
 @pytest.mark.parametrize("fault", ["flip", "mets", "replica"])
-def test_with_no_good_copy_everything_is_kept_and_reported(tmp_path, monkeypatch, request, collection, backend,
-                                                           fault):
+def test_with_no_good_copy_everything_is_kept_and_reported(tmp_path, monkeypatch, request, collection, backend, fault):
     preserve = _archive(tmp_path, monkeypatch, request, backend)
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     settings = load_settings(preserve.home)

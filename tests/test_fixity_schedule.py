@@ -19,9 +19,22 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 def _copy(name: str, size: int, days_ago: float | None) -> tuple[Aip, Replica]:
     checked = "" if days_ago is None else (NOW - timedelta(days=days_ago)).isoformat()
-    return (Aip(id=name, title=name, slug=name, transfer_id=name, ocfl_id=name, head_version="v1", file_count=1,
-                total_bytes=size, mets_path="", mets_sha512="", created_at=""),
-            Replica(name, "primary", "v1", name, "ok", "", checked))
+    return (
+        Aip(
+            id=name,
+            title=name,
+            slug=name,
+            transfer_id=name,
+            ocfl_id=name,
+            head_version="v1",
+            file_count=1,
+            total_bytes=size,
+            mets_path="",
+            mets_sha512="",
+            created_at="",
+        ),
+        Replica(name, "primary", "v1", name, "ok", "", checked),
+    )
 
 
 def test_each_run_takes_the_oldest_copies_until_its_even_share():
@@ -36,7 +49,9 @@ def test_overdue_copies_all_go_unless_the_budget_stops_them():
     copies = [_copy("never", 50, None), _copy("old", 50, 200), _copy("older", 50, 300), _copy("fresh", 50, 1)]
     assert [a.id for a, _ in select_full(copies, Cadence(full_every_days=90), NOW)] == ["never", "older", "old"]
     assert [a.id for a, _ in select_full(copies, Cadence(full_every_days=90, budget_bytes=100), NOW)] == [
-        "never", "older"]
+        "never",
+        "older",
+    ]
     assert [a.id for a, _ in select_full(copies, Cadence(), NOW, budget_bytes=10)] == ["never"]  # too big: alone
 
 
@@ -44,21 +59,25 @@ def test_the_shipped_policy_and_per_location_overrides(tmp_path):
     default = load_fixity_policy(tmp_path)  # no file in the archive: the shipped one
     assert default.default == Cadence(90, 7, 1, 0) and default.repair is True and default.run_at == "02:30"
     (tmp_path / "fixity.toml").write_text(
-        'version = 1\n[schedule]\nevery_days = 30\nrepair = false\n[location.offsite]\nfull_every_days = 365\n'
-        "budget_bytes_per_run = 1_000\n")
+        "version = 1\n[schedule]\nevery_days = 30\nrepair = false\n[location.offsite]\nfull_every_days = 365\n"
+        "budget_bytes_per_run = 1_000\n"
+    )
     policy = load_fixity_policy(tmp_path)
     assert policy.default.full_every_days == 30 and policy.repair is False
     assert policy.by_location["offsite"] == Cadence(365, 7, 1, 1000)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("version = 1\n[schedule]\nfull_every_days = 'often'\n", ":3: schedule.full_every_days must be a number"),
-    ("version = 1\n[schedule]\nfull_every_days = 0\n", "must be more than 0"),
-    ("version = 1\n[schedule]\nrun_at = '25:00'\n", "run_at must be a time of day"),
-    ("version = 1\n[schedule]\nbudget = 5\n", "unknown key 'budget'"),
-    ("version = 1\n[location.offsite]\nrepair = false\n", "[location.offsite]: unknown key 'repair'"),
-    ("version = 1\n[schedul]\n", "unknown section or key 'schedul'"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("version = 1\n[schedule]\nfull_every_days = 'often'\n", ":3: schedule.full_every_days must be a number"),
+        ("version = 1\n[schedule]\nfull_every_days = 0\n", "must be more than 0"),
+        ("version = 1\n[schedule]\nrun_at = '25:00'\n", "run_at must be a time of day"),
+        ("version = 1\n[schedule]\nbudget = 5\n", "unknown key 'budget'"),
+        ("version = 1\n[location.offsite]\nrepair = false\n", "[location.offsite]: unknown key 'repair'"),
+        ("version = 1\n[schedul]\n", "unknown section or key 'schedul'"),
+    ],
+)
 def test_a_bad_fixity_policy_names_file_and_key(tmp_path, text, message):
     (tmp_path / "fixity.toml").write_text(text)
     with pytest.raises(PolicyError) as caught:
@@ -80,10 +99,14 @@ def test_due_runs_cover_every_aip_in_turn(preserve, collection, tmp_path):
 
     settings = load_settings(preserve.home)
     later = datetime.now(UTC) + timedelta(days=8)  # every metadata pass is due, no full re-read is
-    plan = plan_due(Database(settings.catalogue_url), load_fixity_policy(settings.policies_path).cadences(
-        settings.locations), now=later)
+    plan = plan_due(
+        Database(settings.catalogue_url),
+        load_fixity_policy(settings.policies_path).cadences(settings.locations),
+        now=later,
+    )
     assert sorted((p.aip.id, p.kind) for p in plan if p.kind == "metadata") == sorted(
-        (i, "metadata") for i in ids if i != plan[0].aip.id)
+        (i, "metadata") for i in ids if i != plan[0].aip.id
+    )
 
 
 def test_a_metadata_only_pass_reads_no_bytes_but_finds_a_truncation(preserve, collection):
@@ -95,7 +118,8 @@ def test_a_metadata_only_pass_reads_no_bytes_but_finds_a_truncation(preserve, co
     tower.write_bytes(tower.read_bytes()[:100])
     found = preserve.json("audit", "--metadata-only", expect=1)
     assert [(b["path"], b["problem"].split(",")[0]) for b in found["aips"][0]["copies"][0]["bad"]] == [
-        ("data/objects/photographs/church-tower.png", "size 100")]
+        ("data/objects/photographs/church-tower.png", "size 100")
+    ]
 
 
 def test_a_metadata_only_pass_on_s3_compares_the_store_checksum(tmp_path, monkeypatch, request, collection):
@@ -110,12 +134,13 @@ def test_a_metadata_only_pass_on_s3_compares_the_store_checksum(tmp_path, monkey
     key = f"{object_root(f'urn:uuid:{aip_id}')}/v1/content/data/objects/documents/transcription-notes.txt"
     data = bytearray(_read(second, key))
     data[3] ^= 0x20  # same size: only a checksum can tell
-    second.client.put_object(Bucket=second.bucket, Key=second.prefix + key, Body=bytes(data),
-                             ChecksumAlgorithm="SHA256")
+    second.client.put_object(
+        Bucket=second.bucket, Key=second.prefix + key, Body=bytes(data), ChecksumAlgorithm="SHA256"
+    )
     found = preserve.json("audit", "--metadata-only", "--location", "second", "--no-repair", expect=1)
     assert [(b["path"], b["problem"]) for b in found["aips"][0]["copies"][0]["bad"]] == [
-        ("data/objects/documents/transcription-notes.txt", "store checksum differs from the SHA-256 recorded at "
-                                                           "ingest")]
+        ("data/objects/documents/transcription-notes.txt", "store checksum differs from the SHA-256 recorded at ingest")
+    ]
 
 
 def test_audit_of_one_location_and_an_unknown_one(preserve, collection):
@@ -132,8 +157,14 @@ def test_the_fixity_report_counts_checks_failures_and_repairs(tmp_path, monkeypa
     preserve = _archive(tmp_path, monkeypatch, request, "local")
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     preserve.json("audit")
-    (preserve.home / "storage" / "second" / object_root(f"urn:uuid:{aip_id}") / "v1/content/data/objects/documents"
-     / "transcription-notes.txt").write_bytes(b"rot")
+    (
+        preserve.home
+        / "storage"
+        / "second"
+        / object_root(f"urn:uuid:{aip_id}")
+        / "v1/content/data/objects/documents"
+        / "transcription-notes.txt"
+    ).write_bytes(b"rot")
     preserve.json("audit")  # found and repaired
     page = tmp_path / "fixity.html"
     report = {r["name"]: r for r in preserve.json("report", "fixity", "--html", str(page))}
@@ -148,8 +179,14 @@ def test_the_fixity_report_counts_checks_failures_and_repairs(tmp_path, monkeypa
 
 def test_the_report_exits_1_while_a_copy_is_damaged(preserve, collection):
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
-    (preserve.home / "storage" / "primary" / object_root(f"urn:uuid:{aip_id}") / "v1/content/data/objects/documents"
-     / "transcription-notes.txt").write_bytes(b"rot")
+    (
+        preserve.home
+        / "storage"
+        / "primary"
+        / object_root(f"urn:uuid:{aip_id}")
+        / "v1/content/data/objects/documents"
+        / "transcription-notes.txt"
+    ).write_bytes(b"rot")
     preserve.json("audit", expect=1)
     result = preserve("report", "fixity", expect=1)
     assert "primary" in result.stdout

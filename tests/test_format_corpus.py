@@ -44,9 +44,11 @@ def _damaged_files(corpus: dict, dest: Path) -> list[Path]:
     made = []
     for path in corpus:
         data = path.read_bytes()
-        for label, damaged in (("truncated", data[: max(1, len(data) // 3)]),
-                               ("corrupt", bytes(b ^ 0xFF if rng.random() < 0.2 else b for b in data)),
-                               ("renamed", data)):
+        for label, damaged in (
+            ("truncated", data[: max(1, len(data) // 3)]),
+            ("corrupt", bytes(b ^ 0xFF if rng.random() < 0.2 else b for b in data)),
+            ("renamed", data),
+        ):
             target = dest / f"{label}-{path.stem}{'.bin' if label == 'renamed' else path.suffix}"
             target.write_bytes(damaged)
             made.append(target)
@@ -65,10 +67,20 @@ def _fido_cli(paths: list[Path], tmp_path: Path) -> dict[str, tuple[set[str], st
     listing.write_text("".join(f"{p}\n" for p in paths))
     fido = Path(sys.executable).parent / "fido"
     result = subprocess.run(
-        [str(fido), "-q", "-input", str(listing),
-         "-matchprintf", "OK\t%(info.puid)s\t%(info.matchtype)s\t%(info.filename)s\n",
-         "-nomatchprintf", "KO\t\t\t%(info.filename)s\n"],
-        capture_output=True, text=True, check=True, timeout=600,
+        [
+            str(fido),
+            "-q",
+            "-input",
+            str(listing),
+            "-matchprintf",
+            "OK\t%(info.puid)s\t%(info.matchtype)s\t%(info.filename)s\n",
+            "-nomatchprintf",
+            "KO\t\t\t%(info.filename)s\n",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     answers: dict[str, tuple[set[str], str]] = {}
     for line in result.stdout.splitlines():

@@ -81,8 +81,12 @@ def _stock_fido_answers(paths):
     def collect(_name, matches, _delta, matchtype=""):
         current["value"] = (tuple(el.findtext("puid") for el, _ in matches), matchtype)
 
-    stock = Fido(quiet=True, handle_matches=collect, conf_dir=str(conf),
-                 format_files=[versions.findtext("pronomSignature"), "format_extensions.xml"])
+    stock = Fido(
+        quiet=True,
+        handle_matches=collect,
+        conf_dir=str(conf),
+        format_files=[versions.findtext("pronomSignature"), "format_extensions.xml"],
+    )
     stock.containersignature_file = versions.findtext("pronomContainerSignature")
     for path in paths:
         current.clear()
@@ -104,8 +108,11 @@ def test_answers_equal_stock_fido_on_fidos_signatures(identifier, samples, tmp_p
         paths.append(path)
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     paths += sorted(stdlib.rglob("*.py"))[:40] + sorted(stdlib.rglob("*.pyc"))[:20]
-    paths += sorted(p for p in Path(sysconfig.get_paths()["platlib"]).rglob("*") if p.suffix in
-                    (".so", ".png", ".gif", ".xsd", ".xml", ".json", ".txt", ".zip", ".gz"))[:200]
+    paths += sorted(
+        p
+        for p in Path(sysconfig.get_paths()["platlib"]).rglob("*")
+        if p.suffix in (".so", ".png", ".gif", ".xsd", ".xml", ".json", ".txt", ".zip", ".gz")
+    )[:200]
     expected = _stock_fido_answers(paths)
     different = []
     containers = 0

@@ -21,8 +21,13 @@ def assert_nothing_kept(preserve, source: Path | None = None, before: dict | Non
     staging = preserve.home / "staging"
     assert not staging.exists() or list(staging.iterdir()) == []
     primary = preserve.home / "storage" / "primary"
-    leftovers = [p for p in primary.rglob("*") if p.is_file() and p.name not in ("0=ocfl_1.1", "ocfl_layout.json")
-                 and p.parent.name != "0003-hash-and-id-n-tuple-storage-layout"]
+    leftovers = [
+        p
+        for p in primary.rglob("*")
+        if p.is_file()
+        and p.name not in ("0=ocfl_1.1", "ocfl_layout.json")
+        and p.parent.name != "0003-hash-and-id-n-tuple-storage-layout"
+    ]
     assert leftovers == []
     if source is not None:
         assert tree_digest(source) == before
@@ -135,18 +140,29 @@ def test_renamed_empty_folders_are_listed_with_the_names_they_were_given(preserv
     summary = preserve.json("ingest", str(collection))
     renamed = {r["stored_as"]: r for r in summary["renamed"]}
     assert renamed["data/objects/documents/empty%FF"]["path"] == "documents/empty\\xFF"
-    assert renamed["data/objects/drafts~2"] == {"path": "drafts", "stored_as": "data/objects/drafts~2",
-                                                "name_taken": True}
-    assert set(summary["empty_folders"]) >= {"data/objects/documents/empty%FF", "data/objects/Drafts",
-                                             "data/objects/drafts~2"}
+    assert renamed["data/objects/drafts~2"] == {
+        "path": "drafts",
+        "stored_as": "data/objects/drafts~2",
+        "name_taken": True,
+    }
+    assert set(summary["empty_folders"]) >= {
+        "data/objects/documents/empty%FF",
+        "data/objects/Drafts",
+        "data/objects/drafts~2",
+    }
 
 
 def test_names_that_differ_only_in_case_are_both_kept(preserve, collection):
     """They would collide on case-insensitive storage: the later one in path order is numbered, with a warning."""
     (collection / "data" / "Burials-1890-1950.csv").write_text("name\n")
     summary = preserve.json("ingest", str(collection))
-    assert summary["renamed"] == [{"path": "data/burials-1890-1950.csv",
-                                   "stored_as": "data/objects/data/burials-1890-1950~2.csv", "name_taken": True}]
+    assert summary["renamed"] == [
+        {
+            "path": "data/burials-1890-1950.csv",
+            "stored_as": "data/objects/data/burials-1890-1950~2.csv",
+            "name_taken": True,
+        }
+    ]
     assert any("data/burials-1890-1950.csv: its name is taken" in w for w in summary["warnings"])
     shown = preserve.json("aip", "show", summary["aip_id"])
     paths = {f["original_name"]: f["path"] for f in shown["files"]}
@@ -197,8 +213,11 @@ def test_storage_write_fails_half_way(preserve, collection, monkeypatch):
 
 @pytest.mark.parametrize(
     ("module", "owner", "name"),
-    [("ingest.packaging", "Package", "store_mets"), ("ingest.packaging", "Package", "commit"),
-     ("ingest.pipeline", None, "_register")],
+    [
+        ("ingest.packaging", "Package", "store_mets"),
+        ("ingest.packaging", "Package", "commit"),
+        ("ingest.pipeline", None, "_register"),
+    ],
 )
 def test_failure_in_a_late_step_leaves_nothing(preserve, collection, monkeypatch, module, owner, name):
     import importlib

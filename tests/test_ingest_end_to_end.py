@@ -61,8 +61,13 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
         assert by_name[name]["sha256"] == digest
         assert by_name[name]["path"] == f"data/objects/{name}"
     event_types = {(e["type"], e["file_id"] != "") for e in shown["events"]}
-    assert {("ingestion start", False), ("ingestion end", False), ("message digest calculation", True),
-            ("format identification", True), ("fixity check", True)} <= event_types
+    assert {
+        ("ingestion start", False),
+        ("ingestion end", False),
+        ("message digest calculation", True),
+        ("format identification", True),
+        ("fixity check", True),
+    } <= event_types
     assert all(e["agent_ids"] for e in shown["events"])
     agent_types = {a["id"]: a["type"] for a in shown["agents"]}
     start = next(e for e in shown["events"] if e["type"] == "ingestion start")
@@ -79,15 +84,22 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
     assert audit["aips"][0]["copies"][0]["files"] == len(content)
 
     hits = preserve.json("search", "vestry", "minutes")["records"]
-    assert [(h["aip_id"], h["path"], h["kind"]) for h in hits] == [(aip_id, "documents/vestry-minutes-1923.pdf",
-                                                                    "file")]
+    assert [(h["aip_id"], h["path"], h["kind"]) for h in hits] == [
+        (aip_id, "documents/vestry-minutes-1923.pdf", "file")
+    ]
     assert {h["aip_id"] for h in preserve.json("search", "fmt/412")["records"]} == {aip_id}
     assert {(h["kind"], h["path"]) for h in preserve.json("search", "parish")["records"]} == {
-        ("unit", ""), ("file", "web/parish-newsletter.html")}  # the AIP by its title, a file by its name
-    assert preserve.json("search", "nonexistentword") == {"total": 0, "approximate": False, "page": 1, "per_page": 20,
-                                                          "records": [],
-                                                          "facets": {"collection": [], "decade": [], "format": [],
-                                                                     "access": []}}
+        ("unit", ""),
+        ("file", "web/parish-newsletter.html"),
+    }  # the AIP by its title, a file by its name
+    assert preserve.json("search", "nonexistentword") == {
+        "total": 0,
+        "approximate": False,
+        "page": 1,
+        "per_page": 20,
+        "records": [],
+        "facets": {"collection": [], "decade": [], "format": [], "access": []},
+    }
 
     out = tmp_path / "out"
     out.mkdir()

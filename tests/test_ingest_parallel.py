@@ -43,8 +43,10 @@ def test_pool_ingest_matches_the_source(preserve, many_files, monkeypatch, tmp_p
     assert validate_mets(mets) == []
     inventory = json.loads((marker.parent / "inventory.json").read_text())
     same = hashlib.sha512(b"same\n").hexdigest()
-    assert inventory["versions"]["v1"]["state"][same] == ["data/objects/box-0/duplicate-a.txt",
-                                                          "data/objects/box-1/duplicate-b.txt"]
+    assert inventory["versions"]["v1"]["state"][same] == [
+        "data/objects/box-0/duplicate-a.txt",
+        "data/objects/box-1/duplicate-b.txt",
+    ]
     assert preserve.json("audit")["ok"] is True
 
 

@@ -33,8 +33,9 @@ def test_each_file_gets_a_validation_event_and_its_characteristics(preserve, col
     checks = [e for e in shown["events"] if e["type"] == "validation"]
     tiff = files["objects/photographs/estate-map.tif"]  # Pillow leaves out XResolution; ExifTool says so
     warned = {tiff["id"]} if tiff["validation"]["status"] == "valid with warnings" else set()
-    assert len(checks) >= 10 and all(e["outcome"] == ("warning" if e["file_id"] in warned else "success")
-                                     for e in checks)
+    assert len(checks) >= 10 and all(
+        e["outcome"] == ("warning" if e["file_id"] in warned else "success") for e in checks
+    )
     tools = {a["name"] for a in shown["agents"]}
     assert {"Pillow", "pikepdf"} <= tools
     mets = _mets(preserve.home)
@@ -68,7 +69,8 @@ def test_a_policy_can_refuse_invalid_files(preserve, collection):
     broken = _with_broken_jpeg(collection)
     (preserve.home / "policies" / "formats.toml").write_text(
         'version = 2\n[default]\ninvalid = "accept"\n'
-        '[[format]]\npuids = ["fmt/41", "fmt/42", "fmt/43", "fmt/44"]\ninvalid = "reject"\n')
+        '[[format]]\npuids = ["fmt/41", "fmt/42", "fmt/43", "fmt/44"]\ninvalid = "reject"\n'
+    )
     result = preserve("ingest", str(collection), expect=TransferError.exit_code)
     assert "failed validation and the format policy refuses" in result.stderr
     assert "photographs/harbour-1923.jpg: invalid fmt/4" in result.stderr
@@ -76,13 +78,16 @@ def test_a_policy_can_refuse_invalid_files(preserve, collection):
     assert broken.exists()
 
 
-PDF_PUIDS = '["fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276", "fmt/95", "fmt/354", ' \
+PDF_PUIDS = (
+    '["fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276", "fmt/95", "fmt/354", '
     '"fmt/476", "fmt/477", "fmt/478", "fmt/479", "fmt/480", "fmt/481"]'
+)
 
 
 def test_a_pdf_with_qpdf_warnings_is_accepted_where_invalid_pdfs_are_refused(preserve, collection):
     (preserve.home / "policies" / "formats.toml").write_text(
-        f'version = 2\n[default]\ninvalid = "accept"\n[[format]]\npuids = {PDF_PUIDS}\ninvalid = "reject"\n')
+        f'version = 2\n[default]\ninvalid = "accept"\n[[format]]\npuids = {PDF_PUIDS}\ninvalid = "reject"\n'
+    )
     hinted = make_damaged_hint_table(collection / "documents" / "hinted.pdf")
     hinted.with_name("hinted-source.pdf").unlink()
     assert qpdf_check_status(hinted) == 3

@@ -25,8 +25,9 @@ def _gone(pid: int) -> bool:
 
 
 def test_isolated_children_exit_when_their_parent_is_killed():
-    parent = subprocess.Popen([sys.executable, "-c", CHILDREN], stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).resolve().parent.parent)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", CHILDREN], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parent.parent
+    )
     children = [int(pid) for pid in parent.stdout.readline().split()]
     assert len(children) == 2 and not any(_gone(pid) for pid in children)
     parent.kill()  # as a worker killed with SIGKILL: no clean-up runs

@@ -42,19 +42,29 @@ def test_an_audit_replaces_what_it_found_and_a_restored_file_is_forgotten(preser
     try:
         with database.session() as session:
             assert lost_files(session, first) == [] and every_lost_file(session) == []
-            replace_lost_files(session, first, [
-                _lost(first, TOWER, ("primary", "checksum mismatch (SHA-256)"), ("offsite", "missing")),
-                _lost(first, NOTES, ("primary", "size 3, expected 1204")),
-            ])
+            replace_lost_files(
+                session,
+                first,
+                [
+                    _lost(first, TOWER, ("primary", "checksum mismatch (SHA-256)"), ("offsite", "missing")),
+                    _lost(first, NOTES, ("primary", "size 3, expected 1204")),
+                ],
+            )
             replace_lost_files(session, second, [_lost(second, "data/objects/é [draft].txt")])
         with database.session() as session:
             found = lost_files(session, first)
             assert [f.path for f in found] == [NOTES, TOWER]  # by path
-            assert found[1] == LostFile(first, TOWER, f"v1/content/{TOWER}",
-                                        (("primary", "checksum mismatch (SHA-256)"), ("offsite", "missing")), WHEN)
+            assert found[1] == LostFile(
+                first,
+                TOWER,
+                f"v1/content/{TOWER}",
+                (("primary", "checksum mismatch (SHA-256)"), ("offsite", "missing")),
+                WHEN,
+            )
             everything = every_lost_file(session)
             assert [(f.aip_id, f.path) for f in everything] == sorted(
-                [(first, NOTES), (first, TOWER), (second, "data/objects/é [draft].txt")])
+                [(first, NOTES), (first, TOWER), (second, "data/objects/é [draft].txt")]
+            )
 
             replace_lost_files(session, first, [_lost(first, TOWER, ("primary", "missing"))])  # the next audit
         with database.session() as session:
@@ -80,19 +90,32 @@ def test_aip_show_lists_lost_files_with_each_locations_state_and_how_to_restore_
     assert preserve.json("aip", "show", aip_id)["lost"] == []
     assert "Lost files" not in preserve("aip", "show", aip_id).stdout
 
-    _record(preserve, aip_id, [_lost(aip_id, TOWER, ("primary", "checksum mismatch (SHA-256)"),
-                                     ("offsite", "missing")),
-                               _lost(aip_id, "data/objects/[draft] notes.txt", ("primary", "missing"))])
+    _record(
+        preserve,
+        aip_id,
+        [
+            _lost(aip_id, TOWER, ("primary", "checksum mismatch (SHA-256)"), ("offsite", "missing")),
+            _lost(aip_id, "data/objects/[draft] notes.txt", ("primary", "missing")),
+        ],
+    )
     shown = preserve.json("aip", "show", aip_id[:8])
     assert shown["lost"] == [
-        {"path": "data/objects/[draft] notes.txt", "key": "v1/content/data/objects/[draft] notes.txt",
-         "states": {"primary": "missing"}, "found_at": WHEN},
-        {"path": TOWER, "key": f"v1/content/{TOWER}",
-         "states": {"primary": "checksum mismatch (SHA-256)", "offsite": "missing"}, "found_at": WHEN},
+        {
+            "path": "data/objects/[draft] notes.txt",
+            "key": "v1/content/data/objects/[draft] notes.txt",
+            "states": {"primary": "missing"},
+            "found_at": WHEN,
+        },
+        {
+            "path": TOWER,
+            "key": f"v1/content/{TOWER}",
+            "states": {"primary": "checksum mismatch (SHA-256)", "offsite": "missing"},
+            "found_at": WHEN,
+        },
     ]
     out = preserve("aip", "show", aip_id).stdout
     assert "2 lost files: no intact copy in any location" in out
-    section = out[out.index("Lost files — no intact copy in any location"):]
+    section = out[out.index("Lost files — no intact copy in any location") :]
     assert section.index("data/objects/[draft] notes.txt") < section.index(TOWER)  # escaped, not rich markup
     assert "primary: checksum mismatch (SHA-256)" in section and "offsite: missing" in section
     assert f"preserve aip repair {aip_id} --file PATH --from FILE" in " ".join(section.split())
@@ -109,18 +132,29 @@ def test_the_fixity_report_lists_lost_files_by_aip_and_exits_1(preserve, collect
     [report] = preserve.json("report", "fixity", expect=1)  # the AIP's copies are not counted damaged here
     assert report["damaged_copies"] == 0
     title = preserve.json("aip", "show", aip_id)["aip"]["title"]
-    assert report["lost_files"] == [{"aip_id": aip_id, "title": title, "files": [
-        {"path": TOWER, "key": f"v1/content/{TOWER}", "states": {"primary": "checksum mismatch (SHA-256)"},
-         "found_at": WHEN}]}]
+    assert report["lost_files"] == [
+        {
+            "aip_id": aip_id,
+            "title": title,
+            "files": [
+                {
+                    "path": TOWER,
+                    "key": f"v1/content/{TOWER}",
+                    "states": {"primary": "checksum mismatch (SHA-256)"},
+                    "found_at": WHEN,
+                }
+            ],
+        }
+    ]
     assert other not in str(report["lost_files"])
     out = preserve("report", "fixity", expect=1).stdout
-    section = out[out.index("Lost files — no intact copy in any location"):]
+    section = out[out.index("Lost files — no intact copy in any location") :]
     assert aip_id in section and TOWER in section and "primary: checksum mismatch (SHA-256)" in section
     assert "preserve aip repair ID --file PATH --from FILE" in " ".join(section.split())
     html = preserve.home / "fixity.html"
     preserve("report", "fixity", "--html", str(html), expect=1)
     page = html.read_text(encoding="utf-8")
-    lost = page[page.index("Lost files — no intact copy in any location"):]
+    lost = page[page.index("Lost files — no intact copy in any location") :]
     assert aip_id in lost and TOWER in lost and "primary: checksum mismatch (SHA-256)" in lost
 
     _record(preserve, aip_id, [])  # restored, and the next audit found every file intact
@@ -138,11 +172,29 @@ def test_a_rebuild_starts_with_no_lost_files_until_the_next_audit(preserve, coll
 
 def _register(database: Database, aip_id: str) -> None:
     """A registered AIP of one file, with its copy in 'primary' (ids fit the columns on PostgreSQL too)."""
-    aip = Aip(aip_id, "Parish minutes", "parish-minutes", aip_id[::-1], f"urn:uuid:{aip_id}", "v1", 1, 5,
-              "data/metadata/mets.xml", "f" * 128, WHEN)
-    record = FileRecord(aip_id[:-1] + "f", aip_id, "data/objects/minutes.jpg", "objects/minutes.jpg", 5, "a" * 64,
-                        "b" * 128, FormatInfo("fmt/43", "JPEG File Interchange Format", "1.01", "image/jpeg",
-                                              "signature"))
+    aip = Aip(
+        aip_id,
+        "Parish minutes",
+        "parish-minutes",
+        aip_id[::-1],
+        f"urn:uuid:{aip_id}",
+        "v1",
+        1,
+        5,
+        "data/metadata/mets.xml",
+        "f" * 128,
+        WHEN,
+    )
+    record = FileRecord(
+        aip_id[:-1] + "f",
+        aip_id,
+        "data/objects/minutes.jpg",
+        "objects/minutes.jpg",
+        5,
+        "a" * 64,
+        "b" * 128,
+        FormatInfo("fmt/43", "JPEG File Interchange Format", "1.01", "image/jpeg", "signature"),
+    )
     with database.session() as session:
         catalogue.sync_locations(session, [("primary", "local", "aip")])
         catalogue.register_aip(session, aip, [record], [], [], [Replica(aip_id, "primary", "v1", "r")])
@@ -151,8 +203,11 @@ def _register(database: Database, aip_id: str) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_catalogue(request, tmp_path):
     """An empty catalogue database on SQLite or on the tests' PostgreSQL cluster."""
-    url = (f"sqlite:///{tmp_path}/catalogue.db" if request.param == "sqlite"
-           else request.getfixturevalue("postgres_server").create_database())
+    url = (
+        f"sqlite:///{tmp_path}/catalogue.db"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_server").create_database()
+    )
     database = Database(url)
     yield database
     database.dispose()
@@ -170,8 +225,7 @@ def test_migration_0017_adds_and_drops_the_table_and_keeps_every_aip(empty_catal
         assert table.get_pk_constraint("lost_files")["constrained_columns"] == ["aip_id", "key"]
         [foreign] = table.get_foreign_keys("lost_files")
         assert (foreign["referred_table"], foreign["constrained_columns"]) == ("aips", ["aip_id"])
-        assert {c["name"] for c in table.get_columns("lost_files")} == {"aip_id", "path", "key", "states",
-                                                                         "found_at"}
+        assert {c["name"] for c in table.get_columns("lost_files")} == {"aip_id", "path", "key", "states", "found_at"}
     with database.session() as session:
         replace_lost_files(session, aip_id, [_lost(aip_id, "data/objects/minutes.jpg")])
     with database.session() as session:

@@ -11,8 +11,23 @@ from formats.validation import INVALID, VALID, Validator
 from tests.conftest import require_tool
 
 CLIPS = {
-    "clip.mp4": ["-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10", "-f", "lavfi", "-i",
-                 "sine=duration=2", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest"],
+    "clip.mp4": [
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=duration=2:size=160x120:rate=10",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=2",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
+    ],
     "clip.mkv": ["-f", "lavfi", "-i", "testsrc=duration=2:size=160x120:rate=10", "-c:v", "ffv1"],
     "tone.mp3": ["-f", "lavfi", "-i", "sine=frequency=440:duration=2"],
     "tone.flac": ["-f", "lavfi", "-i", "sine=frequency=440:duration=2"],

@@ -44,9 +44,11 @@ def test_descriptions_reach_mets_catalogue_and_search(preserve, collection, tmp_
     subjects = [d["value"] for d in shown["descriptions"] if d["target"] == "objects" and d["element"] == "subject"]
     assert subjects == ["Parishes", "Cornwall"]
     assert [h["path"] for h in preserve.json("search", "vestry", "clerk")["records"]] == [
-        "documents/vestry-minutes-1923.pdf"]
+        "documents/vestry-minutes-1923.pdf"
+    ]
     assert [(h["aip_id"], h["path"]) for h in preserve.json("search", "Cornwall")["records"]] == [
-        (summary["aip_id"], "")]
+        (summary["aip_id"], "")
+    ]
 
     mets_path = next((preserve.home / "storage").rglob("METS.*.xml"))
     assert validate_mets(mets_path) == []
@@ -66,63 +68,77 @@ def test_an_explicit_metadata_file_for_a_plain_folder(preserve, collection, tmp_
     sheet.write_text("filename,dc.title\nobjects/audio/oral-history-interview.wav,Interview with Mrs Rowe\n")
     summary = preserve.json("ingest", str(collection), "--metadata", str(sheet))
     shown = preserve.json("aip", "show", summary["aip_id"])
-    assert shown["descriptions"] == [{"target": "objects/audio/oral-history-interview.wav", "element": "title",
-                                      "value": "Interview with Mrs Rowe"}]
+    assert shown["descriptions"] == [
+        {"target": "objects/audio/oral-history-interview.wav", "element": "title", "value": "Interview with Mrs Rowe"}
+    ]
     # the sheet is kept like anything else the depositor gave: described in the METS, catalogued, audited
-    assert summary["metadata"] == [{"path": "(given with --metadata) sheet.csv",
-                                    "stored_as": "data/metadata/submission/sheet.csv"}]
+    assert summary["metadata"] == [
+        {"path": "(given with --metadata) sheet.csv", "stored_as": "data/metadata/submission/sheet.csv"}
+    ]
     kept = next(f for f in shown["files"] if f["path"] == "data/metadata/submission/sheet.csv")
     assert kept["role"] == "metadata" and kept["size"] == sheet.stat().st_size
     mets = next((preserve.home / "storage").rglob("METS.*.xml")).read_text(encoding="utf-8")
     assert "data/metadata/submission/sheet.csv" in mets
 
 
-def test_a_sheet_given_with_the_ingest_stands_in_for_the_transfers_own_with_a_warning(preserve, collection,
-                                                                                        tmp_path):
+def test_a_sheet_given_with_the_ingest_stands_in_for_the_transfers_own_with_a_warning(preserve, collection, tmp_path):
     transfer = _standard_transfer(collection, tmp_path, GOOD)
     sheet = tmp_path / "metadata.csv"
     sheet.write_text("filename,dc.title\nobjects,Corrected title\n")
     summary = preserve.json("ingest", str(transfer), "--metadata", str(sheet))
     assert summary["title"] == "Corrected title"
-    assert any("metadata/metadata.csv: kept, but not applied: the metadata.csv given with --metadata is applied "
-               "instead" in w for w in summary["warnings"])
-    assert {m["stored_as"] for m in summary["metadata"]} >= {"data/metadata/submission/metadata.csv",
-                                                             "data/metadata/submission/metadata~2.csv"}
+    assert any(
+        "metadata/metadata.csv: kept, but not applied: the metadata.csv given with --metadata is applied instead" in w
+        for w in summary["warnings"]
+    )
+    assert {m["stored_as"] for m in summary["metadata"]} >= {
+        "data/metadata/submission/metadata.csv",
+        "data/metadata/submission/metadata~2.csv",
+    }
 
 
 def test_a_filename_without_objects_is_refused_naming_the_name_to_use(preserve, collection, tmp_path):
     sheet = "filename,dc.title\ndocuments/vestry-minutes-1923.pdf,Minutes\n"
     transfer = _standard_transfer(collection, tmp_path, sheet)
     result = preserve("ingest", str(transfer), expect=TransferError.exit_code)
-    assert ("row 2: filename 'documents/vestry-minutes-1923.pdf' does not start with objects/ — the transfer "
-            "holds it as 'objects/documents/vestry-minutes-1923.pdf'") in result.stderr
+    assert (
+        "row 2: filename 'documents/vestry-minutes-1923.pdf' does not start with objects/ — the transfer "
+        "holds it as 'objects/documents/vestry-minutes-1923.pdf'"
+    ) in result.stderr
 
 
 def test_unknown_filenames_are_refused_by_row(preserve, collection, tmp_path):
-    bad = ("filename,dc.title,notes\n"
-           "objects/documents/vestry-minutes-1923.pdf,Minutes,x\n"
-           "objects/documents/no-such-file.pdf,Missing,y\n"
-           "objects/documents/vestry-minutes-1923.pdf,Again,z\n")
+    bad = (
+        "filename,dc.title,notes\n"
+        "objects/documents/vestry-minutes-1923.pdf,Minutes,x\n"
+        "objects/documents/no-such-file.pdf,Missing,y\n"
+        "objects/documents/vestry-minutes-1923.pdf,Again,z\n"
+    )
     transfer = _standard_transfer(collection, tmp_path, bad)
     result = preserve("ingest", str(transfer), expect=TransferError.exit_code)
     assert "metadata.csv: row 3: filename 'objects/documents/no-such-file.pdf' is not in the transfer" in result.stderr
-    assert "metadata.csv: row 4: 'objects/documents/vestry-minutes-1923.pdf' is described again (row 2)" \
-        in result.stderr
+    assert (
+        "metadata.csv: row 4: 'objects/documents/vestry-minutes-1923.pdf' is described again (row 2)" in result.stderr
+    )
     assert "notes" not in result.stderr  # an unknown column is kept with a warning, not refused
     assert_nothing_kept(preserve)
 
 
 def test_a_date_that_is_not_edtf_is_kept_and_searched_as_text(preserve, collection, tmp_path):
-    sheet = ("filename,dc.title,dc.date\r\n"
-             "objects/documents/vestry-minutes-1923.pdf,Vestry minutes,Spring 1923\r\n")
+    sheet = "filename,dc.title,dc.date\r\nobjects/documents/vestry-minutes-1923.pdf,Vestry minutes,Spring 1923\r\n"
     transfer = _standard_transfer(collection, tmp_path, "")
     (transfer / "metadata" / "metadata.csv").write_bytes(b"\xef\xbb\xbf" + sheet.encode("utf-8"))
     summary = preserve.json("ingest", str(transfer))
-    assert ("metadata/metadata.csv: row 2: dc.date 'Spring 1923' is not an EDTF date; kept as given and searched "
-            "as text (not used for date filters)") in summary["warnings"]
+    assert (
+        "metadata/metadata.csv: row 2: dc.date 'Spring 1923' is not an EDTF date; kept as given and searched "
+        "as text (not used for date filters)"
+    ) in summary["warnings"]
     described = preserve.json("aip", "show", summary["aip_id"])["descriptions"]
-    assert {"target": "objects/documents/vestry-minutes-1923.pdf", "element": "date", "value": "Spring 1923"} \
-        in described
+    assert {
+        "target": "objects/documents/vestry-minutes-1923.pdf",
+        "element": "date",
+        "value": "Spring 1923",
+    } in described
     assert [h["path"] for h in preserve.json("search", "spring")["records"]] == ["documents/vestry-minutes-1923.pdf"]
 
 
@@ -166,24 +182,30 @@ def test_archival_description_reaches_mets_as_ead_and_survives_a_rebuild(preserv
     assert len(div.get("DMDID").split()) == 2  # Dublin Core and EAD
 
     before = preserve.json("aip", "show", aip_id)["descriptions"]
-    assert {"target": "objects/documents/vestry-minutes-1923.pdf", "element": "archival.parent",
-            "value": "DRO/52/1"} in before
+    assert {
+        "target": "objects/documents/vestry-minutes-1923.pdf",
+        "element": "archival.parent",
+        "value": "DRO/52/1",
+    } in before
     preserve.lose_catalogue()
     preserve("catalogue", "rebuild")
     assert preserve.json("aip", "show", aip_id)["descriptions"] == before
 
 
-@pytest.mark.parametrize("csv_text, problem", [
-    ("filename,reference,level\nobjects,DRO/1,fonds\n", "level 'fonds' is not a level of description"),
-    ("filename,level\nobjects,series\n", "needs a reference code"),
-    ("filename,reference,dc.date\nobjects,DRO/1,May 1923\n", "'May 1923' is not an EDTF date"),
-    ("filename,reference,dc.date\nobjects,DRO/1,1929/1920\n", "ends before it starts"),
-    ("filename,reference,closure\nobjects,DRO/1,secret\n", "closure 'secret' is not a kind"),
-    ("filename,reference,parent\nobjects,DRO/1,DRO/1\n", "is its own parent"),
-    ("filename,reference,parent\nobjects,DRO/1,DRO/9\n", "parent 'DRO/9' is not described"),
-    ("filename,reference,parent\nobjects,DRO/1,DRO/2\nobjects/documents/,DRO/2,DRO/1\n", "is its own ancestor"),
-    ("filename,reference\nobjects,DRO/1\nobjects/documents/,DRO/1\n", "reference 'DRO/1' is used again"),
-])
+@pytest.mark.parametrize(
+    "csv_text, problem",
+    [
+        ("filename,reference,level\nobjects,DRO/1,fonds\n", "level 'fonds' is not a level of description"),
+        ("filename,level\nobjects,series\n", "needs a reference code"),
+        ("filename,reference,dc.date\nobjects,DRO/1,May 1923\n", "'May 1923' is not an EDTF date"),
+        ("filename,reference,dc.date\nobjects,DRO/1,1929/1920\n", "ends before it starts"),
+        ("filename,reference,closure\nobjects,DRO/1,secret\n", "closure 'secret' is not a kind"),
+        ("filename,reference,parent\nobjects,DRO/1,DRO/1\n", "is its own parent"),
+        ("filename,reference,parent\nobjects,DRO/1,DRO/9\n", "parent 'DRO/9' is not described"),
+        ("filename,reference,parent\nobjects,DRO/1,DRO/2\nobjects/documents/,DRO/2,DRO/1\n", "is its own ancestor"),
+        ("filename,reference\nobjects,DRO/1\nobjects/documents/,DRO/1\n", "reference 'DRO/1' is used again"),
+    ],
+)
 def test_a_bad_archival_description_is_refused_naming_the_row(preserve, collection, tmp_path, csv_text, problem):
     transfer = _standard_transfer(collection, tmp_path, csv_text)
     result = preserve("ingest", str(transfer), expect=20)
@@ -196,6 +218,7 @@ def test_a_reference_code_is_unique_and_a_parent_may_be_held_already(preserve, c
     preserve.json("ingest", str(first))
     again = _standard_transfer(collection, tmp_path / "b", "filename,reference\nobjects,DRO/52\n")
     assert "reference 'DRO/52' is already used by AIP" in preserve("ingest", str(again), expect=20).stderr
-    child = _standard_transfer(collection, tmp_path / "c",
-                               "filename,reference,level,parent\nobjects,DRO/52/2,series,DRO/52\n")
+    child = _standard_transfer(
+        collection, tmp_path / "c", "filename,reference,level,parent\nobjects,DRO/52/2,series,DRO/52\n"
+    )
     preserve.json("ingest", str(child))  # its parent is the collection ingested first

@@ -25,11 +25,29 @@ def _files(paths):
     def files():
         for path in paths:
             file_id = file_uuid(AIP, path)
-            record = FileRecord(file_id, AIP, f"data/objects/{path}", f"objects/{path}", 3, "a" * 64, "b" * 128,
-                                FormatInfo("fmt/43", "JPEG File Interchange Format", "1.01", "image/jpeg", "signature"))
-            event = Event(event_uuid("t", file_id, "message digest calculation"), AIP, "message digest calculation",
-                          timestamp(), "success", "program=preserve", "", file_id, ("agent-1",))
+            record = FileRecord(
+                file_id,
+                AIP,
+                f"data/objects/{path}",
+                f"objects/{path}",
+                3,
+                "a" * 64,
+                "b" * 128,
+                FormatInfo("fmt/43", "JPEG File Interchange Format", "1.01", "image/jpeg", "signature"),
+            )
+            event = Event(
+                event_uuid("t", file_id, "message digest calculation"),
+                AIP,
+                "message digest calculation",
+                timestamp(),
+                "success",
+                "program=preserve",
+                "",
+                file_id,
+                ("agent-1",),
+            )
             yield MetsFile(record, (event,))
+
     return files
 
 
@@ -102,11 +120,18 @@ def test_tag_files_make_a_valid_bag(tmp_path):
     for path, data in payload.items():
         (bag / path).parent.mkdir(parents=True, exist_ok=True)
         (bag / path).write_bytes(data)
-    entries = [BagEntry(p, len(d), hashlib.sha256(d).hexdigest(), hashlib.sha512(d).hexdigest())
-               for p, d in payload.items()]
+    entries = [
+        BagEntry(p, len(d), hashlib.sha256(d).hexdigest(), hashlib.sha512(d).hexdigest()) for p, d in payload.items()
+    ]
     tags = write_tag_files(bag, lambda: iter(entries), [("Source-Organization", "Test\nArchive")])
-    assert [t.path for t in tags] == ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt",
-                                      "tagmanifest-sha256.txt", "tagmanifest-sha512.txt"]
+    assert [t.path for t in tags] == [
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "manifest-sha512.txt",
+        "tagmanifest-sha256.txt",
+        "tagmanifest-sha512.txt",
+    ]
     report = validate_bag(bag)
     assert report.valid, report.errors
     assert dict(report.info)["Payload-Oxum"] == "10.3"
@@ -133,5 +158,6 @@ def test_a_file_location_is_read_back_in_either_form_it_was_written():
     assert written == "data/objects/letters/a%255Cb%201921%232%3F.txt"
     assert href_path(etree.Element("FLocat", {"LOCTYPE": "URL", XLINK_HREF: written})) == stored
     # METS written before locations were URIs hold the path as it is
-    assert href_path(etree.Element("FLocat", {"LOCTYPE": "OTHER", "OTHERLOCTYPE": "SYSTEM",
-                                              XLINK_HREF: stored})) == stored
+    assert (
+        href_path(etree.Element("FLocat", {"LOCTYPE": "OTHER", "OTHERLOCTYPE": "SYSTEM", XLINK_HREF: stored})) == stored
+    )

@@ -29,8 +29,22 @@ def tools():
 
 
 def _video(path: Path) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=1:size=160x120"
-                    ":rate=10", "-c:v", "mjpeg", str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=duration=1:size=160x120:rate=10",
+            "-c:v",
+            "mjpeg",
+            str(path),
+        ],
+        check=True,
+    )
 
 
 def test_preservation_copies_are_made_stored_related_and_recorded(preserve, collection, tools, tmp_path):
@@ -42,10 +56,12 @@ def test_preservation_copies_are_made_stored_related_and_recorded(preserve, coll
     shown = preserve.json("aip", "show", aip_id)
     files = {f["path"]: f for f in shown["files"]}
     made = {p: f for p, f in files.items() if p.startswith("data/derivatives/")}
-    assert set(made) == {"data/derivatives/preservation/documents/restoration-report.docx.odt",
-                         "data/derivatives/preservation/documents/tithe-accounts.xlsx.ods",
-                         "data/derivatives/preservation/film/procession.avi.mkv",
-                         "data/derivatives/preservation/photographs/plan.bmp.tif"}
+    assert set(made) == {
+        "data/derivatives/preservation/documents/restoration-report.docx.odt",
+        "data/derivatives/preservation/documents/tithe-accounts.xlsx.ods",
+        "data/derivatives/preservation/film/procession.avi.mkv",
+        "data/derivatives/preservation/photographs/plan.bmp.tif",
+    }
     for path, record in made.items():
         source = files["data/objects/" + path.removeprefix("data/derivatives/preservation/").rsplit(".", 1)[0]]
         assert record["role"] == "preservation" and record["derived_from"] == source["id"]
@@ -53,8 +69,10 @@ def test_preservation_copies_are_made_stored_related_and_recorded(preserve, coll
         events = [e for e in shown["events"] if e["file_id"] == record["id"]]
         assert [e["outcome"] for e in events if e["type"] == "normalization"] == ["success"]
         assert {"message digest calculation", "format identification", "fixity check"} <= {e["type"] for e in events}
-    assert files["data/derivatives/preservation/documents/restoration-report.docx.odt"]["format"]["mime_type"] == \
-        "application/vnd.oasis.opendocument.text"
+    assert (
+        files["data/derivatives/preservation/documents/restoration-report.docx.odt"]["format"]["mime_type"]
+        == "application/vnd.oasis.opendocument.text"
+    )
     tools_used = {a["name"] for a in shown["agents"]}
     assert {"LibreOffice", "ffmpeg", "Pillow"} <= tools_used
     mets = next((preserve.home / "storage" / "primary").rglob("METS.*.xml"))
@@ -79,10 +97,12 @@ def test_access_copies_at_ingest(preserve, collection, tools):
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     paths = {f["path"]: f for f in preserve.json("aip", "show", aip_id)["files"]}
     access = {p for p in paths if p.startswith("data/derivatives/access/")}
-    assert {"data/derivatives/access/documents/restoration-report.docx.pdf",
-            "data/derivatives/access/documents/letter-to-the-bishop.odt.pdf",
-            "data/derivatives/access/audio/oral-history-interview.wav.mp3",
-            "data/derivatives/access/photographs/church-tower.png.jpg"} <= access
+    assert {
+        "data/derivatives/access/documents/restoration-report.docx.pdf",
+        "data/derivatives/access/documents/letter-to-the-bishop.odt.pdf",
+        "data/derivatives/access/audio/oral-history-interview.wav.mp3",
+        "data/derivatives/access/photographs/church-tower.png.jpg",
+    } <= access
     pdf = paths["data/derivatives/access/documents/restoration-report.docx.pdf"]
     assert pdf["role"] == "access" and pdf["format"]["puid"] in ("fmt/477", "fmt/476", "fmt/276", "fmt/20")
 
@@ -135,7 +155,12 @@ def test_the_format_report_profiles_holdings_with_risk_and_policy(preserve, coll
     holdings = {h["puid"]: h for h in preserve.json("report", "formats", "--html", str(page))}
     docx = holdings["fmt/412"]
     assert (docx["files"], docx["aips"], docx["normalised"], docx["risk"], docx["preservation"]) == (
-        2, 2, 2, "medium", "odt")
+        2,
+        2,
+        2,
+        "medium",
+        "odt",
+    )
     assert sum(h["files"] for h in holdings.values()) == 2 * 11  # the originals only: derivatives are not holdings
     sizes = [h["bytes"] for h in holdings.values()]
     assert sizes == sorted(sizes, reverse=True)
@@ -148,7 +173,8 @@ def test_migrate_applies_todays_policy_to_aips_already_held(preserve, collection
     _shipped_policy(preserve)
     dry = preserve.json("migrate", "--puid", "fmt/412", "--dry-run")
     assert [(a["aip_id"], a["outcome"], a["made"]) for a in dry["aips"]] == [
-        (first, "would migrate", ["data/derivatives/preservation/documents/restoration-report.docx.odt"])]
+        (first, "would migrate", ["data/derivatives/preservation/documents/restoration-report.docx.odt"])
+    ]
     assert preserve.json("aip", "show", first)["aip"]["head_version"] == "v1"
 
     done = preserve.json("migrate", "--puid", "fmt/412")
@@ -173,12 +199,16 @@ def test_migrate_applies_todays_policy_to_aips_already_held(preserve, collection
     assert "nothing to migrate" in preserve("migrate", "--puid", "fmt/353").stdout  # TIFF is kept as it is
 
 
-@pytest.mark.parametrize("script, message", [
-    ('for last; do :; done; : > "$last"', "the converter wrote an empty file"),
-    ('for last; do :; done; echo "not a video" > "$last"', "the output was identified as"),
-])
-def test_a_converter_that_writes_nothing_useful_fails_the_conversion(preserve, collection, tmp_path, monkeypatch,
-                                                                     script, message):
+@pytest.mark.parametrize(
+    "script, message",
+    [
+        ('for last; do :; done; : > "$last"', "the converter wrote an empty file"),
+        ('for last; do :; done; echo "not a video" > "$last"', "the output was identified as"),
+    ],
+)
+def test_a_converter_that_writes_nothing_useful_fails_the_conversion(
+    preserve, collection, tmp_path, monkeypatch, script, message
+):
     _shipped_policy(preserve)
     (collection / "film").mkdir()
     require_tool("ffmpeg", "making the test video")

@@ -31,13 +31,16 @@ def test_broken_policy_names_file_and_line(tmp_path):
         load_policy(tmp_path / "missing.toml")
 
 
-@pytest.mark.parametrize("text, message", [
-    ('version = 1\n[virus]\non_infected = "delete"\n', ":3: virus.on_infected: must be one of stop, quarantine"),
-    ('version = 1\n[virus]\non_infectd = "stop"\n', ":3: virus.on_infectd: unknown key"),
-    ('version = 1\n[sensitive]\nkinds = ["passport"]\n', ":3: sensitive.kinds: must be a list of"),
-    ('version = 1\n[sensitive]\nmax_bytes = 0\n', ":3: sensitive.max_bytes"),
-    ("version = 'one'\n", "'version' must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('version = 1\n[virus]\non_infected = "delete"\n', ":3: virus.on_infected: must be one of stop, quarantine"),
+        ('version = 1\n[virus]\non_infectd = "stop"\n', ":3: virus.on_infectd: unknown key"),
+        ('version = 1\n[sensitive]\nkinds = ["passport"]\n', ":3: sensitive.kinds: must be a list of"),
+        ("version = 1\n[sensitive]\nmax_bytes = 0\n", ":3: sensitive.max_bytes"),
+        ("version = 'one'\n", "'version' must be a whole number"),
+    ],
+)
 def test_a_bad_checks_policy_names_file_line_and_key(tmp_path, text, message):
     from policies.checks import load_checks_policy
 
@@ -59,11 +62,14 @@ def test_closure_counts_from_the_first_of_january_after_the_last_date(tmp_path):
     assert policy.default_access == "open"
 
 
-@pytest.mark.parametrize("text, message", [
-    ('version = 1\n[[rule]]\napplies_to = "personal-data"\naccess = "closed"\n', "needs closed_years"),
-    ('version = 1\n[[rule]]\napplies_to = "everything"\naccess = "open"\n', ":3: [[rule]] 1: applies_to must"),
-    ('version = 1\n[default]\naccess = "secret"\n', ":3: default.access must be one of"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('version = 1\n[[rule]]\napplies_to = "personal-data"\naccess = "closed"\n', "needs closed_years"),
+        ('version = 1\n[[rule]]\napplies_to = "everything"\naccess = "open"\n', ":3: [[rule]] 1: applies_to must"),
+        ('version = 1\n[default]\naccess = "secret"\n', ":3: default.access must be one of"),
+    ],
+)
 def test_a_bad_closure_policy_names_file_line_and_key(tmp_path, text, message):
     from policies.closure import load_closure_policy
 

@@ -12,7 +12,11 @@ def test_explain_says_what_happens_and_which_rule_says_so(preserve):
     result = preserve.json("policy", "explain", "fmt/412")
     assert result["format"] == "Microsoft Word for Windows 2007 onwards"
     assert (result["rule"], result["preservation"], result["access"], result["risk"]) == (
-        "Word-processing documents", "odt", "pdfa", "medium")
+        "Word-processing documents",
+        "odt",
+        "pdfa",
+        "medium",
+    )
     line = int(result["where"].rsplit(":", 1)[1])
     assert (preserve.home / "policies" / "formats.toml").read_text().splitlines()[line - 1] == "[[format]]"
     text = preserve("policy", "explain", "fmt/412").stdout
@@ -28,14 +32,17 @@ def test_show_lists_every_policy(preserve):
     assert "Format policy" in preserve("policy", "show").stdout
 
 
-@pytest.mark.parametrize("body, message", [
-    ('[[format]]\nname = "Word"\npuids = ["fmt/412"]\npreservaton = "odt"\n', ":7: [[format]] 1: unknown key"),
-    ('[[format]]\nname = "Word"\npuids = ["fmt/412"]\npreservation = "docx"\n', ":7: format[1].preservation must"),
-    ('[[format]]\npuids = ["@nothing"]\n', "no group named 'nothing'"),
-    ('[[format]]\npuids = ["fmt412"]\n', "is neither a PRONOM identifier"),
-    ('[[format]]\npuids = ["fmt/412"]\n[[format]]\npuids = ["fmt/412"]\n', "fmt/412 is in [[format]] 1 and 2"),
-    ('[[format]]\npuids = ["fmt/412"]\nrisk = "extreme"\n', "risk must be one of"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ('[[format]]\nname = "Word"\npuids = ["fmt/412"]\npreservaton = "odt"\n', ":7: [[format]] 1: unknown key"),
+        ('[[format]]\nname = "Word"\npuids = ["fmt/412"]\npreservation = "docx"\n', ":7: format[1].preservation must"),
+        ('[[format]]\npuids = ["@nothing"]\n', "no group named 'nothing'"),
+        ('[[format]]\npuids = ["fmt412"]\n', "is neither a PRONOM identifier"),
+        ('[[format]]\npuids = ["fmt/412"]\n[[format]]\npuids = ["fmt/412"]\n', "fmt/412 is in [[format]] 1 and 2"),
+        ('[[format]]\npuids = ["fmt/412"]\nrisk = "extreme"\n', "risk must be one of"),
+    ],
+)
 def test_a_format_policy_with_a_mistake_is_named_with_its_line(preserve, tmp_path, collection, body, message):
     candidate = tmp_path / "formats.toml"
     candidate.write_text('version = 2\n[default]\npreservation = "keep"\n' + body)

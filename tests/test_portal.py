@@ -71,8 +71,9 @@ def test_every_role_sees_exactly_what_each_access_status_allows(archive):
             assert shown.status_code == (200 if previewable else 404), f"preview: {where}"
             if previewable:
                 assert shown.headers["content-type"] == "image/jpeg" and shown.content[:3] == b"\xff\xd8\xff"
-            added = client.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": path},
-                                headers={"X-CSRF-Token": token})
+            added = client.post(
+                "/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": path}, headers={"X-CSRF-Token": token}
+            )
             expected = 401 if who == "anonymous" else (403 if status == "closed" else 200)
             assert added.status_code == expected, f"basket: {where}: {added.text}"
             assert word not in added.text or status != "closed", f"basket answer: {where}"
@@ -86,9 +87,12 @@ def test_a_closed_record_and_a_missing_one_look_the_same(archive):
     strip = re.compile(r'nonce-[^\']+|nonce="[^"]+"|value="[^"]+"')
     assert strip.sub("", closed.text) == strip.sub("", missing.text)
     token = _csrf(client)
-    answers = [client.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": p},
-                           headers={"X-CSRF-Token": token}).json()
-               for p in (archive.paths["closed"], "photographs/no-such-view.jpg")]
+    answers = [
+        client.post(
+            "/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": p}, headers={"X-CSRF-Token": token}
+        ).json()
+        for p in (archive.paths["closed"], "photographs/no-such-view.jpg")
+    ]
     assert answers[0] == answers[1]
 
 
@@ -97,21 +101,27 @@ def test_search_to_request_to_approval_to_download_through_the_api(archive):
     researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
     token = _csrf(researcher)
     for status in ("open", "restricted"):
-        added = researcher.post("/api/v1/basket/items", json={"aip_id": archive.aip_id,
-                                                              "path": archive.paths[status]},
-                                headers={"X-CSRF-Token": token})
+        added = researcher.post(
+            "/api/v1/basket/items",
+            json={"aip_id": archive.aip_id, "path": archive.paths[status]},
+            headers={"X-CSRF-Token": token},
+        )
         assert added.status_code == 200
     short = researcher.post("/api/v1/basket/submit", json={"purpose": "bells"}, headers={"X-CSRF-Token": token})
     assert short.status_code == 400 and "at least 10" in short.json()["error"]
-    sent = researcher.post("/api/v1/basket/submit", json={"purpose": "A history of the harbour"},
-                           headers={"X-CSRF-Token": token}).json()
+    sent = researcher.post(
+        "/api/v1/basket/submit", json={"purpose": "A history of the harbour"}, headers={"X-CSRF-Token": token}
+    ).json()
     assert sent["state"] == "submitted" and {r["access"] for r in sent["records"]} == {"open", "restricted"}
     assert _client(archive, "researcher").get("/api/v1/queue").status_code == 403
 
     [waiting] = archivist.get("/api/v1/queue").json()
     assert waiting["id"] == sent["id"] and waiting["user"] == "researcher@example.org"
-    decided = archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Fine"},
-                             headers={"X-CSRF-Token": _csrf(archivist)}).json()
+    decided = archivist.post(
+        f"/api/v1/queue/{sent['id']}/decision",
+        json={"approve": True, "reason": "Fine"},
+        headers={"X-CSRF-Token": _csrf(archivist)},
+    ).json()
     assert decided["state"] == "approved"  # delivered after the answer (the test client waits for that)
     assert researcher.get(f"/api/v1/requests/{sent['id']}").json()["state"] == "delivered"
 
@@ -136,12 +146,19 @@ def test_search_to_request_to_approval_to_download_through_the_api(archive):
 def test_download_links_cannot_be_forged_stretched_or_pointed_elsewhere(archive):
     researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
     token = _csrf(researcher)
-    researcher.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["open"]},
-                    headers={"X-CSRF-Token": token})
-    sent = researcher.post("/api/v1/basket/submit", json={"purpose": "A history of the harbour"},
-                           headers={"X-CSRF-Token": token}).json()
-    archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Fine"},
-                   headers={"X-CSRF-Token": _csrf(archivist)})
+    researcher.post(
+        "/api/v1/basket/items",
+        json={"aip_id": archive.aip_id, "path": archive.paths["open"]},
+        headers={"X-CSRF-Token": token},
+    )
+    sent = researcher.post(
+        "/api/v1/basket/submit", json={"purpose": "A history of the harbour"}, headers={"X-CSRF-Token": token}
+    ).json()
+    archivist.post(
+        f"/api/v1/queue/{sent['id']}/decision",
+        json={"approve": True, "reason": "Fine"},
+        headers={"X-CSRF-Token": _csrf(archivist)},
+    )
     link = researcher.get(f"/api/v1/requests/{sent['id']}").json()["download"].removeprefix("http://127.0.0.1:8000")
     path, query = link.split("?")
     expires = int(re.search(r"expires=(\d+)", query).group(1))
@@ -182,20 +199,41 @@ def test_every_form_and_api_change_needs_the_csrf_token(archive):
 def test_sign_in_attempts_are_limited(archive):
     client = _client(archive)
     for _ in range(5):
-        assert client.post("/api/v1/session", json={"email": "researcher@example.org",
-                                                    "password": "wrong password"}).status_code == 401
+        assert (
+            client.post(
+                "/api/v1/session", json={"email": "researcher@example.org", "password": "wrong password"}
+            ).status_code
+            == 401
+        )
     limited = client.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD})
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
     page = client.get("/login")
-    form = client.post("/login", data={"email": "researcher@example.org", "password": PASSWORD,
-                                       "csrf_token": _form_token(page.text)})
+    form = client.post(
+        "/login", data={"email": "researcher@example.org", "password": PASSWORD, "csrf_token": _form_token(page.text)}
+    )
     assert form.status_code == 429 and "Too many sign-in attempts" in form.text
 
 
 def test_hostile_search_input_is_answered_never_a_server_error(archive):
     client = _client(archive)
-    for query in ['"', '"unbalanced', "NEAR(a b)", "a AND OR NOT", "*", "^", "col:val", "' OR 1=1 --",
-                  "'; DROP TABLE records; --", "\\x00", "%", "_", "a" * 999, "☃ ünïcödé 漢字", "(((", "-"]:
+    for query in [
+        '"',
+        '"unbalanced',
+        "NEAR(a b)",
+        "a AND OR NOT",
+        "*",
+        "^",
+        "col:val",
+        "' OR 1=1 --",
+        "'; DROP TABLE records; --",
+        "\\x00",
+        "%",
+        "_",
+        "a" * 999,
+        "☃ ünïcödé 漢字",
+        "(((",
+        "-",
+    ]:
         for url in ("/", "/api/v1/search"):
             answer = client.get(url, params={"q": query})
             assert answer.status_code == 200, (url, query)
@@ -219,8 +257,9 @@ def test_errors_have_one_shape_echo_nothing_and_are_never_cached(archive):
     client = _client(archive, "researcher")
     token = _csrf(client)
     secret = "correct horse battery staple"
-    answer = client.post("/api/v1/session", json={"email": ["not", "an", "address"], "password": secret},
-                         headers={"X-CSRF-Token": token})
+    answer = client.post(
+        "/api/v1/session", json={"email": ["not", "an", "address"], "password": secret}, headers={"X-CSRF-Token": token}
+    )
     assert answer.status_code == 422 and set(answer.json()) == {"error", "hint"}
     assert secret not in answer.text and "email" in answer.json()["error"]
     missing = client.get("/api/v1/nothing-here")
@@ -249,8 +288,11 @@ def test_oversized_requests_are_refused(archive):
     assert huge.status_code == 422
     big_form = client.post("/basket/submit", data={"purpose": "x" * (2 << 20), "csrf_token": token})
     assert big_form.status_code == 413 and big_form.headers["cache-control"] == "no-store"
-    chunked = client.post("/api/v1/basket/submit", content=iter([b"{" + b" " * 40_000] * 3),
-                          headers={"X-CSRF-Token": token, "Content-Type": "application/json"})
+    chunked = client.post(
+        "/api/v1/basket/submit",
+        content=iter([b"{" + b" " * 40_000] * 3),
+        headers={"X-CSRF-Token": token, "Content-Type": "application/json"},
+    )
     assert chunked.status_code == 413 and "too large" in chunked.json()["error"]
     record = {"aip_id": "a" * 65, "path": ""}
     assert client.post("/api/v1/basket/items", json=record, headers={"X-CSRF-Token": token}).status_code == 422
@@ -308,17 +350,26 @@ def test_a_closed_record_is_never_named_in_a_request(archive, who, status):
     """A record closed after it was put in a request shows no title to the researcher."""
     client = _client(archive, who)
     token = _csrf(client)
-    client.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["restricted"]},
-                headers={"X-CSRF-Token": token})
+    client.post(
+        "/api/v1/basket/items",
+        json={"aip_id": archive.aip_id, "path": archive.paths["restricted"]},
+        headers={"X-CSRF-Token": token},
+    )
     from access.decisions import decide_access
     from ingest.records import make_agents
     from policies.closure import load_closure_policy
     from preservation.model import Access
 
     agents = make_agents("Test", "An archivist")
-    decide_access(archive.settings, archive.database, load_closure_policy(archive.settings.policies_path),
-                  archive.aip_id, f"objects/{archive.paths['restricted']}", Access(status, "", "Review"),
-                  [agents["software"], agents["person"]])
+    decide_access(
+        archive.settings,
+        archive.database,
+        load_closure_policy(archive.settings.policies_path),
+        archive.aip_id,
+        f"objects/{archive.paths['restricted']}",
+        Access(status, "", "Review"),
+        [agents["software"], agents["person"]],
+    )
     basket = client.get("/basket").text
     assert WORDS["restricted"] not in basket and "no longer available" in basket
 
@@ -333,8 +384,11 @@ def test_signing_in_never_sends_anyone_to_another_site(archive):
     for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/", "/basket"):
         client = _client(archive)
         token = _form_token(client.get("/login", params={"next": target}).text)
-        answer = client.post("/login", data={"email": "researcher@example.org", "password": PASSWORD,
-                                             "next": target, "csrf_token": token}, follow_redirects=False)
+        answer = client.post(
+            "/login",
+            data={"email": "researcher@example.org", "password": PASSWORD, "next": target, "csrf_token": token},
+            follow_redirects=False,
+        )
         assert answer.status_code == 303
         assert answer.headers["location"] == (target if target == "/basket" else "/"), target
 
@@ -382,16 +436,21 @@ def test_the_shared_listening_socket_gives_connections_tcp_nodelay():
 def test_a_failed_delivery_is_shown_to_archivists_and_can_be_tried_again(archive, preserve):
     researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
     token = _csrf(researcher)
-    researcher.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["open"]},
-                    headers={"X-CSRF-Token": token})
-    sent = researcher.post("/api/v1/basket/submit", json={"purpose": "A history of the harbour"},
-                           headers={"X-CSRF-Token": token}).json()
+    researcher.post(
+        "/api/v1/basket/items",
+        json={"aip_id": archive.aip_id, "path": archive.paths["open"]},
+        headers={"X-CSRF-Token": token},
+    )
+    sent = researcher.post(
+        "/api/v1/basket/submit", json={"purpose": "A history of the harbour"}, headers={"X-CSRF-Token": token}
+    ).json()
     policy = archive.settings.policies_path / "formats.toml"
     kept = policy.read_text()
     policy.write_text('version = 2\n[default]\naccess = "none"\n')  # nothing may be given to researchers
     page = archivist.get(f"/queue/{sent['id']}").text
-    answer = archivist.post(f"/queue/{sent['id']}", data={"decision": "approve", "reason": "Fine",
-                                                         "csrf_token": _form_token(page)})
+    answer = archivist.post(
+        f"/queue/{sent['id']}", data={"decision": "approve", "reason": "Fine", "csrf_token": _form_token(page)}
+    )
     assert answer.status_code == 200 and "being prepared" in answer.text
     [waiting] = archivist.get("/api/v1/queue").json()
     assert waiting["state"] == "approved" and waiting["delivery_note"].startswith("delivery failed: ")

@@ -33,8 +33,9 @@ def test_a_hundred_simultaneous_sign_ins_get_at_most_the_limits_worth_of_verdict
         with httpx.Client(base_url=base, timeout=120) as client:
             barrier.wait()
             password = PASSWORD if number == 99 else f"wrong guess {number}"
-            return client.post("/api/v1/session", json={"email": "researcher@example.org",
-                                                        "password": password}).status_code
+            return client.post(
+                "/api/v1/session", json={"email": "researcher@example.org", "password": password}
+            ).status_code
 
     with ThreadPoolExecutor(100) as pool:
         answers = list(pool.map(attempt, range(100)))
@@ -47,8 +48,11 @@ def test_a_ten_megabyte_body_is_refused_before_it_is_read(served):
     base, _ = served
     where = urlsplit(base)
     with socket.create_connection((where.hostname, where.port), timeout=30) as connection:
-        connection.sendall(b"POST /api/v1/session HTTP/1.1\r\nHost: " + where.netloc.encode() +
-                           b"\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n{\"email\": ")
+        connection.sendall(
+            b"POST /api/v1/session HTTP/1.1\r\nHost: "
+            + where.netloc.encode()
+            + b'\r\nContent-Type: application/json\r\nContent-Length: 10485760\r\n\r\n{"email": '
+        )
         answer = connection.recv(65536).decode("latin-1")  # the answer comes though 10 MB were never sent
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
     assert "no-store" in answer.lower()
@@ -59,8 +63,10 @@ def test_unicode_digits_are_refused_and_a_signed_in_error_page_is_never_cached(s
     with httpx.Client(base_url=base) as client:
         for path in ("/?q=harbour&page=²", "/api/v1/search?q=harbour&per_page=٣", "/?year_from=１９５０"):
             assert client.get(path).status_code == 400, path
-        assert client.post("/api/v1/session", json={"email": "researcher@example.org",
-                                                    "password": PASSWORD}).status_code == 200
+        assert (
+            client.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}).status_code
+            == 200
+        )
         for path in ("/no-such-page", "/static/no-such-file.css", "/records/00000000-0000-0000-0000-000000000000"):
             missing = client.get(path)
             assert missing.status_code == 404 and missing.headers["cache-control"] == "no-store", path
@@ -72,8 +78,10 @@ def test_a_name_with_a_line_break_is_refused_where_it_is_typed(served):
     with httpx.Client(base_url=base) as client:
         page = client.get("/register").text
         token = page.split('name="csrf_token" value="')[1].split('"')[0]
-        answer = client.post("/register", data={"email": "mallory@example.org", "csrf_token": token,
-                                                "name": "Mallory\r\nBcc: everyone@example.org"})
+        answer = client.post(
+            "/register",
+            data={"email": "mallory@example.org", "csrf_token": token, "name": "Mallory\r\nBcc: everyone@example.org"},
+        )
     assert answer.status_code == 400 and "control characters" in answer.text
     from preservation.catalogue.requests import outbox
 

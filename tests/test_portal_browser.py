@@ -14,8 +14,14 @@ from tests.conftest import require_tool
 from tests.portal_fixtures import PASSWORD, make_portal_archive, running_portal
 
 AXE = Path(__file__).parents[1] / "access" / "web" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture
@@ -94,10 +100,21 @@ def test_every_page_passes_axe(portal):
 
     base, archive, chromium = portal
     record = f"/records/{archive.aip_id}/{archive.paths['open']}"
-    pages = {"anonymous": ["/", "/?q=harbour", "/?q=nothing-matches-this", "/?q=" + "x" * 1200,
-                           f"/records/{archive.aip_id}", record, "/login", "/register", "/no-such-page"],
-             "researcher": ["/", record, "/basket", "/requests"],
-             "archivist": ["/queue", f"/records/{archive.aip_id}/{archive.paths['closed']}"]}
+    pages = {
+        "anonymous": [
+            "/",
+            "/?q=harbour",
+            "/?q=nothing-matches-this",
+            "/?q=" + "x" * 1200,
+            f"/records/{archive.aip_id}",
+            record,
+            "/login",
+            "/register",
+            "/no-such-page",
+        ],
+        "researcher": ["/", record, "/basket", "/requests"],
+        "archivist": ["/queue", f"/records/{archive.aip_id}/{archive.paths['closed']}"],
+    }
     problems = []
     with sync_playwright() as playwright:
         browser = _browser(playwright, chromium)
@@ -152,5 +169,8 @@ def _register(page, base: str, archive) -> list[str]:
 def _axe(page, label: str) -> list[str]:
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [f"{label}: {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    return [
+        f"{label}: {v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]

@@ -124,13 +124,20 @@ def test_the_owner_signs_in_from_their_machine_while_a_guesser_is_locked_out(arc
     settings = dataclasses.replace(archive.settings, trusted_proxies=("127.0.0.1",))
     guesser = TestClient(create_app(settings), client=("127.0.0.1", 5000), headers={"X-Forwarded-For": "6.6.6.6"})
     for _ in range(throttle.PAIR.attempts):
-        assert guesser.post("/api/v1/session", json={"email": "researcher@example.org",
-                                                     "password": "wrong password"}).status_code == 401
-    assert guesser.post("/api/v1/session", json={"email": "researcher@example.org",
-                                                 "password": PASSWORD}).status_code == 429
+        assert (
+            guesser.post(
+                "/api/v1/session", json={"email": "researcher@example.org", "password": "wrong password"}
+            ).status_code
+            == 401
+        )
+    assert (
+        guesser.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}).status_code
+        == 429
+    )
     owner = TestClient(create_app(settings), client=("127.0.0.1", 5000), headers={"X-Forwarded-For": "198.51.100.7"})
-    assert owner.post("/api/v1/session", json={"email": "researcher@example.org",
-                                               "password": PASSWORD}).status_code == 200
+    assert (
+        owner.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}).status_code == 200
+    )
 
 
 @pytest.mark.both_catalogues
@@ -149,8 +156,9 @@ def test_an_old_cookie_is_worthless_once_its_session_is_ended(archive, preserve,
         set_disabled(archive.database, "researcher@example.org", True)
     else:
         assert preserve.json("user", "sessions", "researcher@example.org", "--end")["ended"] == 1
-    replayed = TestClient(create_app(archive.settings), base_url="http://127.0.0.1:8000",
-                          cookies={"preserve_session": cookie})
+    replayed = TestClient(
+        create_app(archive.settings), base_url="http://127.0.0.1:8000", cookies={"preserve_session": cookie}
+    )
     assert replayed.get("/api/v1/session").json()["user"] is None
     assert replayed.get("/basket", follow_redirects=False).status_code == 303
     states = [s["state"] for s in preserve.json("user", "sessions", "researcher@example.org")["sessions"]]
@@ -208,12 +216,17 @@ def _delivered(archive, paths: list[str]) -> tuple[TestClient, str, str]:
     researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
     token = _csrf(researcher)
     for path in paths:
-        researcher.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": path},
-                        headers={"X-CSRF-Token": token})
-    sent = researcher.post("/api/v1/basket/submit", json={"purpose": "A history of the harbour"},
-                           headers={"X-CSRF-Token": token}).json()
-    archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Fine"},
-                   headers={"X-CSRF-Token": _csrf(archivist)})
+        researcher.post(
+            "/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": path}, headers={"X-CSRF-Token": token}
+        )
+    sent = researcher.post(
+        "/api/v1/basket/submit", json={"purpose": "A history of the harbour"}, headers={"X-CSRF-Token": token}
+    ).json()
+    archivist.post(
+        f"/api/v1/queue/{sent['id']}/decision",
+        json={"approve": True, "reason": "Fine"},
+        headers={"X-CSRF-Token": _csrf(archivist)},
+    )
     link = researcher.get(f"/api/v1/requests/{sent['id']}").json()["download"]
     return researcher, sent["id"], link.removeprefix("http://127.0.0.1:8000")
 
@@ -242,8 +255,16 @@ def test_a_file_closed_since_approval_is_withheld_from_the_download(archive, pre
     researcher, request_id, link = _delivered(archive, [archive.paths["open"], archive.paths["restricted"]])
     with zipfile.ZipFile(io.BytesIO(researcher.get(link).content)) as dip:
         assert sum(name.endswith(".jpg") for name in dip.namelist()) == 2
-    preserve("access", "set", archive.aip_id, "--path", f"objects/{archive.paths['open']}", "--closed",
-             "--reason", "Found to hold personal data")
+    preserve(
+        "access",
+        "set",
+        archive.aip_id,
+        "--path",
+        f"objects/{archive.paths['open']}",
+        "--closed",
+        "--reason",
+        "Found to hold personal data",
+    )
     assert "closed now" in researcher.get(f"/requests/{request_id}").text
     with zipfile.ZipFile(io.BytesIO(researcher.get(link).content)) as dip:
         names = dip.namelist()
@@ -272,13 +293,19 @@ def test_a_file_too_large_to_preview_is_offered_no_preview_frame(archive):
 def test_the_session_cookie_is_http_only_same_site_and_on_https_host_only(archive):
     plain = _client(archive)
     plain.get("/login")
-    cookie = plain.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}
-                        ).headers["set-cookie"].lower()
+    cookie = (
+        plain.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD})
+        .headers["set-cookie"]
+        .lower()
+    )
     assert cookie.startswith("preserve_session=") and "httponly" in cookie and "samesite=lax" in cookie
     secure_settings = dataclasses.replace(archive.settings, portal_url="https://catalogue.example.org")
     https = TestClient(create_app(secure_settings), base_url="https://catalogue.example.org")
-    cookie = https.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}
-                        ).headers["set-cookie"].lower()
+    cookie = (
+        https.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD})
+        .headers["set-cookie"]
+        .lower()
+    )
     assert cookie.startswith("__host-preserve_session=") and "secure" in cookie and "path=/" in cookie
     assert "domain=" not in cookie
 
@@ -287,11 +314,14 @@ def test_signing_in_starts_a_new_session_whatever_cookie_came_before(archive):
     client = _client(archive)
     before = _csrf(client)
     planted = client.cookies.get("preserve_session")
-    assert client.post("/api/v1/session", json={"email": "researcher@example.org",
-                                                "password": PASSWORD}).status_code == 200
+    assert (
+        client.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}).status_code
+        == 200
+    )
     assert _csrf(client) != before and client.cookies.get("preserve_session") != planted
-    fixed = TestClient(create_app(archive.settings), base_url="http://127.0.0.1:8000",
-                       cookies={"preserve_session": planted})  # the cookie an attacker planted before sign-in
+    fixed = TestClient(
+        create_app(archive.settings), base_url="http://127.0.0.1:8000", cookies={"preserve_session": planted}
+    )  # the cookie an attacker planted before sign-in
     assert fixed.get("/api/v1/session").json()["user"] is None
 
 
@@ -316,16 +346,29 @@ def test_an_unexpected_error_is_answered_with_the_portals_headers_and_no_detail(
 def test_an_archivist_cannot_decide_their_own_request(archive):
     archivist = _client(archive, "archivist")
     token = _csrf(archivist)
-    archivist.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["restricted"]},
-                   headers={"X-CSRF-Token": token})
-    sent = archivist.post("/api/v1/basket/submit", json={"purpose": "Checking the restricted photograph"},
-                          headers={"X-CSRF-Token": token}).json()
-    own = archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Mine"},
-                         headers={"X-CSRF-Token": token})
+    archivist.post(
+        "/api/v1/basket/items",
+        json={"aip_id": archive.aip_id, "path": archive.paths["restricted"]},
+        headers={"X-CSRF-Token": token},
+    )
+    sent = archivist.post(
+        "/api/v1/basket/submit", json={"purpose": "Checking the restricted photograph"}, headers={"X-CSRF-Token": token}
+    ).json()
+    own = archivist.post(
+        f"/api/v1/queue/{sent['id']}/decision",
+        json={"approve": True, "reason": "Mine"},
+        headers={"X-CSRF-Token": token},
+    )
     assert own.status_code == 403 and "own request" in own.json()["error"]
     other = _client(archive, "administrator")
-    assert other.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": False, "reason": "No"},
-                      headers={"X-CSRF-Token": _csrf(other)}).json()["state"] == "refused"
+    assert (
+        other.post(
+            f"/api/v1/queue/{sent['id']}/decision",
+            json={"approve": False, "reason": "No"},
+            headers={"X-CSRF-Token": _csrf(other)},
+        ).json()["state"]
+        == "refused"
+    )
 
 
 def test_a_request_revoked_while_its_copies_are_made_is_never_delivered(archive, monkeypatch):
@@ -334,10 +377,14 @@ def test_a_request_revoked_while_its_copies_are_made_is_never_delivered(archive,
 
     researcher, archivist = _client(archive, "researcher"), _client(archive, "archivist")
     token = _csrf(researcher)
-    researcher.post("/api/v1/basket/items", json={"aip_id": archive.aip_id, "path": archive.paths["open"]},
-                    headers={"X-CSRF-Token": token})
-    sent = researcher.post("/api/v1/basket/submit", json={"purpose": "A history of the harbour"},
-                           headers={"X-CSRF-Token": token}).json()
+    researcher.post(
+        "/api/v1/basket/items",
+        json={"aip_id": archive.aip_id, "path": archive.paths["open"]},
+        headers={"X-CSRF-Token": token},
+    )
+    sent = researcher.post(
+        "/api/v1/basket/submit", json={"purpose": "A history of the harbour"}, headers={"X-CSRF-Token": token}
+    ).json()
     gather = delivery._gather
 
     def revoked_meanwhile(*args, **kwargs):
@@ -345,8 +392,11 @@ def test_a_request_revoked_while_its_copies_are_made_is_never_delivered(archive,
         return gather(*args, **kwargs)
 
     monkeypatch.setattr(delivery, "_gather", revoked_meanwhile)
-    archivist.post(f"/api/v1/queue/{sent['id']}/decision", json={"approve": True, "reason": "Fine"},
-                   headers={"X-CSRF-Token": _csrf(archivist)})
+    archivist.post(
+        f"/api/v1/queue/{sent['id']}/decision",
+        json={"approve": True, "reason": "Fine"},
+        headers={"X-CSRF-Token": _csrf(archivist)},
+    )
     shown = researcher.get(f"/api/v1/requests/{sent['id']}").json()
     assert shown["state"] == "revoked" and "download" not in shown
     assert not list((archive.settings.home / "access").rglob("*.zip"))
@@ -370,22 +420,28 @@ def test_guessers_on_many_clients_cannot_keep_the_owner_out_of_their_own_browser
         return TestClient(create_app(settings), client=("127.0.0.1", 5000), headers={"X-Forwarded-For": address})
 
     owner = browser("198.51.100.7")
-    assert owner.post("/api/v1/session", json={"email": "researcher@example.org",
-                                               "password": PASSWORD}).status_code == 200
+    assert (
+        owner.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}).status_code == 200
+    )
     assert owner.cookies.get("preserve_device")
     for number in range(12):  # guessing from many addresses puts the account behind its delay
-        browser(f"203.0.113.{number}").post("/api/v1/session", json={"email": "researcher@example.org",
-                                                                     "password": "wrong password"})
-    stranger = browser("192.0.2.50").post("/api/v1/session", json={"email": "researcher@example.org",
-                                                                   "password": PASSWORD})
+        browser(f"203.0.113.{number}").post(
+            "/api/v1/session", json={"email": "researcher@example.org", "password": "wrong password"}
+        )
+    stranger = browser("192.0.2.50").post(
+        "/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}
+    )
     assert stranger.status_code == 429  # a browser the account has never signed in from waits
     owner.headers["X-Forwarded-For"] = "192.0.2.77"  # the owner's browser, from a new network (a train, say)
-    assert owner.post("/api/v1/session", json={"email": "researcher@example.org",
-                                               "password": PASSWORD}).status_code == 200
+    assert (
+        owner.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}).status_code == 200
+    )
     forged = browser("192.0.2.51")
     forged.cookies.set("preserve_device", owner.cookies.get("preserve_device").replace(".", ".0", 1))
-    assert forged.post("/api/v1/session", json={"email": "researcher@example.org",
-                                                "password": PASSWORD}).status_code == 429
+    assert (
+        forged.post("/api/v1/session", json={"email": "researcher@example.org", "password": PASSWORD}).status_code
+        == 429
+    )
 
 
 @pytest.mark.both_catalogues
@@ -428,8 +484,16 @@ def test_a_double_click_and_a_submit_at_once_keep_one_basket_and_never_fail(arch
 
 
 def test_a_record_closed_since_approval_is_not_described_even_when_its_files_stay_open(archive, preserve):
-    preserve("access", "set", archive.aip_id, "--path", f"objects/{archive.paths['open']}", "--open",
-             "--reason", "Open whatever the collection")
+    preserve(
+        "access",
+        "set",
+        archive.aip_id,
+        "--path",
+        f"objects/{archive.paths['open']}",
+        "--open",
+        "--reason",
+        "Open whatever the collection",
+    )
     researcher, _, link = _delivered(archive, [""])  # the whole collection
     with zipfile.ZipFile(io.BytesIO(researcher.get(link).content)) as dip:
         assert "Harbour photographs" in dip.read("README.txt").decode()
@@ -448,8 +512,9 @@ def test_a_download_link_tells_nobody_signed_out_whether_its_request_exists(arch
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
     other = _client(archive, "archivist")
     assert other.get(link).status_code == 404
-    assert other.get(f"/download/dips/{'0' * 8}-0000-0000-0000-{'0' * 12}.zip?expires=1&signature=00"
-                     ).status_code == 404
+    assert (
+        other.get(f"/download/dips/{'0' * 8}-0000-0000-0000-{'0' * 12}.zip?expires=1&signature=00").status_code == 404
+    )
 
 
 def test_a_device_cookie_gives_a_guesser_a_few_tries_and_ends_with_the_sessions(archive, preserve):
@@ -462,8 +527,9 @@ def test_a_device_cookie_gives_a_guesser_a_few_tries_and_ends_with_the_sessions(
         return client
 
     def sign_in(client: TestClient, password: str = PASSWORD) -> int:
-        return client.post("/api/v1/session", json={"email": "researcher@example.org", "password": password}
-                           ).status_code
+        return client.post(
+            "/api/v1/session", json={"email": "researcher@example.org", "password": password}
+        ).status_code
 
     owner = browser("198.51.100.7")
     assert sign_in(owner) == 200
@@ -476,10 +542,21 @@ def test_a_device_cookie_gives_a_guesser_a_few_tries_and_ends_with_the_sessions(
     assert sign_in(browser("192.0.2.200", copied)) == 429  # the device cookie ended with the sessions
 
 
-@pytest.mark.parametrize("cookie", ["9" * 400 + "-abcdefghijklmnop." + "0" * 64, "1" * 5000 + "-a.b",
-                                    "1700000000-abcdefghijklmnop." + "\u00e9" * 64, "~" * 3000, "x.y~z.w~" * 50])
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "9" * 400 + "-abcdefghijklmnop." + "0" * 64,
+        "1" * 5000 + "-a.b",
+        "1700000000-abcdefghijklmnop." + "\u00e9" * 64,
+        "~" * 3000,
+        "x.y~z.w~" * 50,
+    ],
+)
 def test_a_malformed_device_cookie_is_no_device_and_no_error(archive, cookie):
     client = TestClient(create_app(archive.settings), raise_server_exceptions=False)
-    answer = client.post("/api/v1/session", json={"email": "researcher@example.org", "password": "wrong password"},
-                         headers={"Cookie": b"preserve_device=" + cookie.encode("latin-1")})  # bytes as sent
+    answer = client.post(
+        "/api/v1/session",
+        json={"email": "researcher@example.org", "password": "wrong password"},
+        headers={"Cookie": b"preserve_device=" + cookie.encode("latin-1")},
+    )  # bytes as sent
     assert answer.status_code == 401

@@ -48,8 +48,12 @@ def _ingest(preserve, tmp_path: Path, files: dict[str, Callable[[Path], None]]) 
         make(transfer / name)
     aip_id = preserve.json("ingest", str(transfer))["aip_id"]
     context = AppContext(home=preserve.home, config=preserve.home / "preserve.toml")
-    return Archive(context.settings, context.database(), aip_id,
-                   {name: hashlib.sha256((transfer / name).read_bytes()).hexdigest() for name in files})
+    return Archive(
+        context.settings,
+        context.database(),
+        aip_id,
+        {name: hashlib.sha256((transfer / name).read_bytes()).hexdigest() for name in files},
+    )
 
 
 def _jpeg(size: tuple[int, int], colour: tuple[int, int, int]) -> Callable[[Path], None]:
@@ -83,8 +87,7 @@ def test_an_image_preview_is_scaled_down_made_once_and_then_served_from_the_cach
         image.paste((250, 40, 40, 255), (50, 50, 150, 150))
         image.save(path, "PNG")
 
-    archive = _ingest(preserve, tmp_path, {"wide.jpg": _jpeg((3000, 1200), (30, 90, 160)),
-                                           "clear.png": transparent})
+    archive = _ingest(preserve, tmp_path, {"wide.jpg": _jpeg((3000, 1200), (30, 90, 160)), "clear.png": transparent})
     fetches = _count_fetches(monkeypatch)
 
     content, mime = preview(archive.settings, archive.database, None, archive.aip_id, "wide.jpg")
@@ -190,9 +193,12 @@ def test_two_processes_asking_at_once_make_the_preview_once(preserve, tmp_path):
     archive = _ingest(preserve, tmp_path, {"plan.pdf": _pdf})
     spawn = multiprocessing.get_context("spawn")
     arrived, everyone_in, answers = spawn.Value("i", 0), spawn.Event(), spawn.Queue()
-    children = [spawn.Process(target=_preview_in_a_child,
-                              args=(str(preserve.home), archive.aip_id, 5, arrived, everyone_in, answers))
-                for _ in range(2)]
+    children = [
+        spawn.Process(
+            target=_preview_in_a_child, args=(str(preserve.home), archive.aip_id, 5, arrived, everyone_in, answers)
+        )
+        for _ in range(2)
+    ]
     for child in children:
         child.start()
     reports = [answers.get(timeout=120) for _ in children]
@@ -249,8 +255,11 @@ def test_a_closed_record_is_refused_before_the_cache_is_looked_at(preserve, tmp_
 
 
 def test_the_cache_is_trimmed_least_recently_used_first(preserve, tmp_path, monkeypatch):
-    archive = _ingest(preserve, tmp_path, {f"{name}.jpg": _jpeg((64 + index, 48), (40 * index, 60, 90))
-                                           for index, name in enumerate("abc")})
+    archive = _ingest(
+        preserve,
+        tmp_path,
+        {f"{name}.jpg": _jpeg((64 + index, 48), (40 * index, 60, 90)) for index, name in enumerate("abc")},
+    )
     fetches = _count_fetches(monkeypatch)
     entry = {}
     for name in "abc":
@@ -286,6 +295,7 @@ def test_the_cache_is_trimmed_least_recently_used_first(preserve, tmp_path, monk
 
 def _png_bomb(side: int) -> Callable[[Path], None]:
     """A valid black PNG of ``side`` x ``side`` 1-bit pixels: a few kilobytes that decode to far more."""
+
     def make(path: Path) -> None:
         def chunk(kind: bytes, data: bytes) -> bytes:
             return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -293,8 +303,13 @@ def _png_bomb(side: int) -> Callable[[Path], None]:
         rows = (b"\0" * (1 + (side + 7) // 8)) * 500
         packer = zlib.compressobj(9)
         data = b"".join(packer.compress(rows) for _ in range(side // 500)) + packer.flush()
-        path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-                         + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+        path.write_bytes(
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", data)
+            + chunk(b"IEND", b"")
+        )
+
     return make
 
 
@@ -318,10 +333,15 @@ def test_a_decompression_bomb_has_no_preview(preserve, tmp_path, monkeypatch):
 
 
 def test_an_image_whose_decoding_needs_too_many_pixels_has_no_preview(preserve, tmp_path, monkeypatch):
-    archive = _ingest(preserve, tmp_path, {
-        "scan.png": _png_bomb(7000),  # 49 million pixels, decoded whole
-        "plan.jpg": _jpeg((5000, 4500), (9, 8, 7)),  # baseline: decoded at 1/2, 2500 x 2250
-        "survey.jpg": lambda path: Image.new("RGB", (5000, 4500), (1, 2, 3)).save(path, "JPEG", progressive=True)})
+    archive = _ingest(
+        preserve,
+        tmp_path,
+        {
+            "scan.png": _png_bomb(7000),  # 49 million pixels, decoded whole
+            "plan.jpg": _jpeg((5000, 4500), (9, 8, 7)),  # baseline: decoded at 1/2, 2500 x 2250
+            "survey.jpg": lambda path: Image.new("RGB", (5000, 4500), (1, 2, 3)).save(path, "JPEG", progressive=True),
+        },
+    )
     monkeypatch.setattr(previews, "MAX_DECODED_PIXELS", 8_000_000)
     for name in ("scan.png", "survey.jpg"):  # a progressive JPEG keeps a full-size buffer: it counts whole
         with pytest.raises(NotFound):

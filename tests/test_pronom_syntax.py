@@ -47,8 +47,9 @@ def test_alternatives_may_hold_sequences():
 def test_multibyte_numeric_ranges(little):
     order = "little" if little else "big"
     assert all(matches("[0100:1234]", v.to_bytes(2, order), little) == (0x100 <= v <= 0x1234) for v in range(65536))
-    assert all(matches("[!0010:0020]", v.to_bytes(2, order), little) == (not 0x10 <= v <= 0x20)
-               for v in range(0, 65536, 7))
+    assert all(
+        matches("[!0010:0020]", v.to_bytes(2, order), little) == (not 0x10 <= v <= 0x20) for v in range(0, 65536, 7)
+    )
 
 
 @pytest.mark.parametrize("bad", ["4D5", "'open", "[01:02", "(00|01", "{x}", "ZZ", "[0001:02]"])

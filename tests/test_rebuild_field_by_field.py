@@ -37,21 +37,23 @@ NOT_REBUILT_TABLES = {
 # Tables not compared row by row, and why (what stands in for them is checked instead).
 NOT_COMPARED_PREFIXES = {
     "records_fts": "SQLite's full-text index of `records` (FTS5 shadow tables): its pages depend on the order "
-                   "rows were indexed in; `records` itself is compared, and searches are compared",
+    "rows were indexed in; `records` itself is compared, and searches are compared",
 }
 
 # Columns not rebuilt, and why. Everything else must be equal.
 NOT_REBUILT_COLUMNS = {
     ("storage_locations", "created_at"): "when this catalogue first knew the location: a fact about the "
-                                         "database, not about any AIP (a rebuild writes its own time)",
+    "database, not about any AIP (a rebuild writes its own time)",
     ("fixity_checks", "id"): "surrogate key; the rows themselves come back, keyed below by what they are",
     ("descriptions", "id"): "surrogate key",
     ("rights", "id"): "surrogate key",
     ("records", "id"): "surrogate key of the search index, which is worked out again",
 }
 # Rows keyed by what they are where the primary key is a surrogate (other tables: all their columns).
-NATURAL_KEYS = {"fixity_checks": ("aip_id", "location", "kind", "checked_at"),
-                "descriptions": ("aip_id", "target", "position")}
+NATURAL_KEYS = {
+    "fixity_checks": ("aip_id", "location", "kind", "checked_at"),
+    "descriptions": ("aip_id", "target", "position"),
+}
 
 # An Archivematica transfer's metadata.csv with every kind of column: the archival ones (before the others, as
 # a CALM export has them), Dublin Core, DCMI terms and columns of no standard (kept as other.*). The METS keeps
@@ -106,8 +108,13 @@ def _dump(home: Path) -> dict[str, dict[tuple, list[dict]]]:
                 rows: dict[tuple, list[dict]] = {}
                 for row in connection.execute(select(table)):
                     fields = {k: v for k, v in row._mapping.items() if k not in skip}
-                    identity = (_rights_key(fields) if name == "rights" else tuple(fields[k] for k in key) if key
-                                else tuple(sorted(fields.items(), key=str)))
+                    identity = (
+                        _rights_key(fields)
+                        if name == "rights"
+                        else tuple(fields[k] for k in key)
+                        if key
+                        else tuple(sorted(fields.items(), key=str))
+                    )
                     rows.setdefault(identity, []).append(fields)
                 dump[name] = rows
         return dump
@@ -157,7 +164,8 @@ def _transfer(collection: Path, tmp_path: Path) -> Path:
     photo.write_bytes(photo.read_bytes()[:11000])  # invalid, with Pillow's messages
     (transfer / "objects" / "registers").mkdir()
     (transfer / "objects" / "registers" / "members.csv").write_text(
-        "name,ni,email\nA. Smith,AB 12 34 56 C,a.smith@example.org\nB. Jones,CE 65 43 21 A,b.jones@example.org\n")
+        "name,ni,email\nA. Smith,AB 12 34 56 C,a.smith@example.org\nB. Jones,CE 65 43 21 A,b.jones@example.org\n"
+    )
     (transfer / "metadata").mkdir()
     (transfer / "metadata" / "metadata.csv").write_text(METADATA)
     (transfer / "metadata" / "rights.csv").write_text(RIGHTS)
@@ -174,7 +182,8 @@ def _history(preserve, collection: Path, tmp_path: Path) -> tuple[str, str]:
     """Two AIPs in two locations (and a third, copied to later), audited in full and by metadata, one copy
     damaged and repaired, one damaged and left so, access decided: something in every preservation table."""
     (preserve.home / "policies" / "formats.toml").write_text(
-        f'version = 2\n[default]\npreservation = "keep"\n[[format]]\npuids = {BMP_PUIDS}\npreservation = "tiff"\n')
+        f'version = 2\n[default]\npreservation = "keep"\n[[format]]\npuids = {BMP_PUIDS}\npreservation = "tiff"\n'
+    )
     preserve("storage", "add", "second", "--backend", "local", "--path", str(tmp_path / "second"))
     first = preserve.json("ingest", str(_transfer(collection, tmp_path)))["aip_id"]
     second = preserve.json("ingest", str(collection), "--title", "Second accession")["aip_id"]
@@ -251,17 +260,32 @@ def test_an_archivematica_transfer_comes_back_field_by_field(preserve, tmp_path)
     aip_id = preserve.json("ingest", str(transfer))["aip_id"]
     before = _dump(preserve.home)
     elements = {row[0]["element"] for row in before["descriptions"].values()}
-    assert {"dcterms.isPartOf", "dcterms.extent", "other.AltRefNo", "other.RecordType", "archival.reference",
-            "title"} <= elements
+    assert {
+        "dcterms.isPartOf",
+        "dcterms.extent",
+        "other.AltRefNo",
+        "other.RecordType",
+        "archival.reference",
+        "title",
+    } <= elements
     statements = _statements(before, aip_id)
     licence = statements["minutes/1921-vestry.txt"][0]
     assert (licence["terms"], licence["note"], licence["doc_id_role"], licence["extra"]) == (
-        "CC BY 4.0", "With credit to the PCC", "licence", [["Accession", "ACC/2026/14"]])
+        "CC BY 4.0",
+        "With credit to the PCC",
+        "licence",
+        [["Accession", "ACC/2026/14"]],
+    )
     bishop = statements["letters/to the bishop.txt"][0]
     assert (bishop["citation"], bishop["note"], bishop["start_date"]) == (
-        "Data Protection Act 2018, s. 26", "Personal data: closed until 2040", "")
-    assert statements["Report.txt"][0]["extra"] == [["Accession", "ACC/2026/15"],
-                                                    ["grant_note", "Kept under the archive's policy"]]
+        "Data Protection Act 2018, s. 26",
+        "Personal data: closed until 2040",
+        "",
+    )
+    assert statements["Report.txt"][0]["extra"] == [
+        ["Accession", "ACC/2026/15"],
+        ["grant_note", "Kept under the archive's policy"],
+    ]
     assert statements["empty-file.txt"][0]["terms"] == "Open Government Licence v3.0"
 
     preserve.lose_catalogue()

@@ -67,8 +67,20 @@ def test_paging_is_stable_and_bounded(archive):
     assert len(_search(archive, text="", per_page=10_000)[1]) == 5  # capped, not an error
 
 
-@pytest.mark.parametrize("text", ['"unbalanced', "vestry OR", "NEAR(a b)", "* ^ - :", "a" * 5000,
-                                  " ".join(["word"] * 500), "'; DROP TABLE records; --", "col:vestry", "\x00\x01"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"unbalanced',
+        "vestry OR",
+        "NEAR(a b)",
+        "* ^ - :",
+        "a" * 5000,
+        " ".join(["word"] * 500),
+        "'; DROP TABLE records; --",
+        "col:vestry",
+        "\x00\x01",
+    ],
+)
 def test_query_syntax_cannot_break_the_search(archive, text):
     total, _found, _facets = _search(archive, text=text)
     assert total >= 0

@@ -38,8 +38,9 @@ locations = ["primary", "offsite"]
     return Preserve(home)
 
 
-def test_every_copy_is_written_verified_audited_and_exportable(two_locations, collection, s3_server, s3_bucket,
-                                                               tmp_path):
+def test_every_copy_is_written_verified_audited_and_exportable(
+    two_locations, collection, s3_server, s3_bucket, tmp_path
+):
     preserve = two_locations
     summary = preserve.json("ingest", str(collection))
     assert summary["locations"] == ["primary", "offsite"]
@@ -47,8 +48,11 @@ def test_every_copy_is_written_verified_audited_and_exportable(two_locations, co
     assert [(r["location"], r["status"]) for r in shown["replicas"]] == [("offsite", "ok"), ("primary", "ok")]
     copies_made = [e for e in shown["events"] if e["type"] == "replication"]
     assert sorted("'offsite'" in e["detail"] or "'primary'" in e["detail"] for e in copies_made) == [True, True]
-    keys = [o["Key"] for page in s3_server.client().get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
-            for o in page.get("Contents", [])]
+    keys = [
+        o["Key"]
+        for page in s3_server.client().get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
+        for o in page.get("Contents", [])
+    ]
     assert any(k.endswith("/inventory.json") for k in keys) and all(k.startswith("aips/") for k in keys)
     assert preserve.json("audit")["ok"] is True
 

@@ -38,8 +38,11 @@ def test_a_request_goes_from_researcher_to_archivist_and_back(archive):
 
     preserve("request", "approve", submitted.id[:8], "--reason", "Open records", "--archivist", "The Archivist")
     decided = preserve.json("request", "show", submitted.id)
-    assert (decided["state"], decided["decided_by"], decided["decision_reason"]) == ("delivered", "The Archivist",
-                                                                                   "Open records")
+    assert (decided["state"], decided["decided_by"], decided["decision_reason"]) == (
+        "delivered",
+        "The Archivist",
+        "Open records",
+    )
     approved, delivered = preserve.json("outbox")[-2:]
     assert approved["to"] == "reader@example.org" and "approved" in approved["subject"]
     assert "Open records" in approved["body"]

@@ -13,8 +13,10 @@ from tests.test_ingest_bad_input import assert_nothing_kept
 
 PREMIS = "{http://www.loc.gov/premis/v3}"
 METS = "{http://www.loc.gov/METS/}"
-HEADER = ("file,basis,status,determination_date,jurisdiction,start_date,end_date,note,grant_act,"
-          "grant_restriction,grant_start_date,grant_end_date,grant_note\n")
+HEADER = (
+    "file,basis,status,determination_date,jurisdiction,start_date,end_date,note,grant_act,"
+    "grant_restriction,grant_start_date,grant_end_date,grant_note\n"
+)
 GOOD = HEADER + (
     "objects,Copyright,copyrighted,2026-11-01,gb,1890,2040,Crown copyright,disseminate,Allow,2026,,Reading room\n"
     "objects/photographs/,License,,,,2020-01-01,,CC BY 4.0,publish,Conditional,,,With credit\n"
@@ -36,12 +38,18 @@ def test_a_value_its_basis_has_no_place_for_is_kept_in_the_mets_as_a_note(preser
     sheet = HEADER + "objects,Donor,copyrighted,2026-11-01,gb,1923,,Deposited by the PCC,disseminate,Allow,,,\n"
     summary = preserve.json("ingest", str(_transfer(collection, tmp_path, sheet)))
     for column, value in (("status", "copyrighted"), ("jurisdiction", "gb"), ("determination_date", "2026-11-01")):
-        assert any(f"row 2: {column} {value!r} has no place in donor rights in PREMIS; kept as a note" in w
-                   for w in summary["warnings"]), column
+        assert any(
+            f"row 2: {column} {value!r} has no place in donor rights in PREMIS; kept as a note" in w
+            for w in summary["warnings"]
+        ), column
     tree = etree.parse(str(next((preserve.home / "storage").rglob("METS.*.xml"))))
     notes = [n.text for n in tree.iter(f"{PREMIS}otherRightsNote")]
-    assert notes == ["Deposited by the PCC", "status: copyrighted", "jurisdiction: gb",
-                     "determination_date: 2026-11-01"]
+    assert notes == [
+        "Deposited by the PCC",
+        "status: copyrighted",
+        "jurisdiction: gb",
+        "determination_date: 2026-11-01",
+    ]
 
 
 def test_rights_reach_the_mets_and_the_catalogue(preserve, collection, tmp_path):
@@ -72,15 +80,19 @@ def test_rights_reach_the_mets_and_the_catalogue(preserve, collection, tmp_path)
 
 
 def test_bad_rights_rows_are_refused_by_number(preserve, collection, tmp_path):
-    bad = HEADER.rstrip("\n") + ",citation\n" + (
-        "objects/nothing-here.pdf,Copyright,copyrighted,,gb,,,,,,,,,\n"
-        "objects,Copyleft,,,,,,,,,,,,\n"
-        "objects,Copyright,copyrighted,,,,,,,,,,,\n"
-        "objects,Copyright,maybe,,gb,,,,,,,,,\n"
-        "objects,License,,,,1st May,,,,,,,,\n"
-        "objects,License,,,,,,,disseminate,,,,,\n"
-        "objects,Statute,,,gb,,,,,,,,,\n"
-        "objects,,,,,,,,,,,,,\n"
+    bad = (
+        HEADER.rstrip("\n")
+        + ",citation\n"
+        + (
+            "objects/nothing-here.pdf,Copyright,copyrighted,,gb,,,,,,,,,\n"
+            "objects,Copyleft,,,,,,,,,,,,\n"
+            "objects,Copyright,copyrighted,,,,,,,,,,,\n"
+            "objects,Copyright,maybe,,gb,,,,,,,,,\n"
+            "objects,License,,,,1st May,,,,,,,,\n"
+            "objects,License,,,,,,,disseminate,,,,,\n"
+            "objects,Statute,,,gb,,,,,,,,,\n"
+            "objects,,,,,,,,,,,,,\n"
+        )
     )
     result = preserve("ingest", str(_transfer(collection, tmp_path, bad)), expect=TransferError.exit_code)
     stderr = result.stderr
@@ -113,12 +125,17 @@ def test_archivematicas_columns_are_kept_with_warnings(preserve, collection, tmp
     warnings = summary["warnings"]
     assert any("metadata/rights.csv: row 1: column 19 'Notes' is not a rights.csv column" in w for w in warnings)
     assert any("metadata/rights.csv: row 2: copyright status 'copyright status'" in w for w in warnings)
-    assert any("metadata/rights.csv: row 4: start_date 'c. 1966' is not an EDTF date; kept as given" in w
-               for w in warnings)
+    assert any(
+        "metadata/rights.csv: row 4: start_date 'c. 1966' is not an EDTF date; kept as given" in w for w in warnings
+    )
     shown = {r["target"]: r for r in preserve.json("aip", "show", summary["aip_id"])["rights"]}
     pdf = shown["objects/documents/vestry-minutes-1923.pdf"]
     assert (pdf["basis"], pdf["status"], pdf["doc_id_value"], pdf["extra"]) == (
-        "Copyright", "copyright status", "DEP/1", [["Notes", "Checked"]])
+        "Copyright",
+        "copyright status",
+        "DEP/1",
+        [["Notes", "Checked"]],
+    )
     assert shown["objects"]["citation"] == "Citation" and shown["objects"]["start_date"] == "c. 1966"
 
     mets_path = next((preserve.home / "storage").rglob("METS.*.xml"))

@@ -14,7 +14,7 @@ from tests.conftest import Preserve
 
 def _with_broker(preserve: Preserve, broker: str) -> None:
     config = preserve.home / "preserve.toml"
-    text = config.read_text().replace('[executor]\n', f'[executor]\nbroker = "{broker}"\n', 1)
+    text = config.read_text().replace("[executor]\n", f'[executor]\nbroker = "{broker}"\n', 1)
     assert broker in text
     config.write_text(text)
 
@@ -33,15 +33,23 @@ def test_an_unreachable_broker_is_a_clear_error(preserve, tmp_path):
 def test_scheduled_runs_audit_every_aip_in_turn(preserve, collection, redis_url):
     ids = [preserve.json("ingest", str(collection), "--title", f"Accession {n}")["aip_id"] for n in range(2)]
     _with_broker(preserve, redis_url)
-    command = [str(Path(sys.executable).parent / "preserve"), "--home", str(preserve.home), "scheduler",
-               "--every", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_HOME")})
+    command = [str(Path(sys.executable).parent / "preserve"), "--home", str(preserve.home), "scheduler", "--every", "1"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("PRESERVE_HOME")},
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
-            checked = {e["aip_id"] for i in ids for e in preserve.json("aip", "show", i)["events"]
-                       if e["type"] == "fixity check" and "full re-read" in e["detail"]}
+            checked = {
+                e["aip_id"]
+                for i in ids
+                for e in preserve.json("aip", "show", i)["events"]
+                if e["type"] == "fixity check" and "full re-read" in e["detail"]
+            }
             if checked == set(ids):
                 break
             assert process.poll() is None, process.stdout.read()

@@ -15,16 +15,26 @@ def test_list_add_and_status(preserve, collection, tmp_path, s3_server, s3_bucke
     preserve.json("ingest", str(collection))
 
     preserve("storage", "add", "second", "--backend", "local", "--path", str(tmp_path / "second"))
-    preserve("storage", "add", "offsite", "--backend", "s3", "--endpoint", s3_server.endpoint,
-             "--bucket", s3_bucket, "--prefix", "aips")
+    preserve(
+        "storage",
+        "add",
+        "offsite",
+        "--backend",
+        "s3",
+        "--endpoint",
+        s3_server.endpoint,
+        "--bucket",
+        s3_bucket,
+        "--prefix",
+        "aips",
+    )
     config = (preserve.home / "preserve.toml").read_text()
     assert "# preserve.toml" in config, "comments are kept"
     parsed = tomllib.loads(config)
     assert parsed["replication"]["locations"] == ["primary", "second", "offsite"]
     assert (tmp_path / "second" / "0=ocfl_1.1").exists()
     listed = preserve.json("storage", "list")
-    assert [(r["name"], r["backend"]) for r in listed] == [("primary", "local"), ("second", "local"),
-                                                          ("offsite", "s3")]
+    assert [(r["name"], r["backend"]) for r in listed] == [("primary", "local"), ("second", "local"), ("offsite", "s3")]
 
     preserve.json("ingest", str(collection), "--title", "After adding")
     preserve.json("audit")
@@ -36,8 +46,9 @@ def test_list_add_and_status(preserve, collection, tmp_path, s3_server, s3_bucke
 
 def test_adding_a_bad_location_changes_nothing(preserve):
     before = (preserve.home / "preserve.toml").read_text()
-    result = preserve("storage", "add", "broken", "--backend", "s3", "--endpoint", "http://127.0.0.1:9",
-                      "--bucket", "b", expect=30)
+    result = preserve(
+        "storage", "add", "broken", "--backend", "s3", "--endpoint", "http://127.0.0.1:9", "--bucket", "b", expect=30
+    )
     assert "cannot reach the server" in result.stderr
     assert (preserve.home / "preserve.toml").read_text() == before
     result = preserve("storage", "add", "primary", "--backend", "local", "--path", "x", expect=11)
@@ -46,8 +57,10 @@ def test_adding_a_bad_location_changes_nothing(preserve):
 
 def test_status_reports_an_unreachable_location(preserve):
     config = preserve.home / "preserve.toml"
-    config.write_text(config.read_text() + '\n[[storage]]\nname = "gone"\nbackend = "s3"\n'
-                      'endpoint = "http://127.0.0.1:9"\nbucket = "b"\n')
+    config.write_text(
+        config.read_text() + '\n[[storage]]\nname = "gone"\nbackend = "s3"\n'
+        'endpoint = "http://127.0.0.1:9"\nbucket = "b"\n'
+    )
     result = preserve("storage", "status", "--json", expect=1)
     assert "NO: " in result.stdout and "cannot reach" in result.stdout
 
@@ -59,8 +72,19 @@ def test_clean_uploads_removes_only_old_unfinished_writes(preserve, collection, 
     from tests.conftest import use_s3_credentials
 
     use_s3_credentials(monkeypatch)
-    preserve("storage", "add", "offsite", "--backend", "s3", "--endpoint", s3_server.endpoint,
-             "--bucket", s3_bucket, "--prefix", "aips")
+    preserve(
+        "storage",
+        "add",
+        "offsite",
+        "--backend",
+        "s3",
+        "--endpoint",
+        s3_server.endpoint,
+        "--bucket",
+        s3_bucket,
+        "--prefix",
+        "aips",
+    )
     preserve.json("ingest", str(collection))
     client = s3_server.client()
     client.create_multipart_upload(Bucket=s3_bucket, Key="aips/abc/killed-mid-upload.tif")
@@ -73,8 +97,7 @@ def test_clean_uploads_removes_only_old_unfinished_writes(preserve, collection, 
     young = primary / "abc" / ".preserve-tmp-4243-scan.tif"  # a write still running
     young.write_bytes(b"being written")
 
-    dry = {row["location"]: row for row in preserve.json("storage", "clean-uploads", "--older-than", "0",
-                                                          "--dry-run")}
+    dry = {row["location"]: row for row in preserve.json("storage", "clean-uploads", "--older-than", "0", "--dry-run")}
     assert [p.split(" (")[0] for p in dry["offsite"]["would_remove"]] == ["abc/killed-mid-upload.tif"]
     assert len(client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"]) == 2 and old.exists()
 

@@ -90,10 +90,18 @@ def test_an_ocfl_object_written_through_the_interface(store, tmp_path):
         obj.put_file(path, io.BytesIO(data))
     inventory = tmp_path / "inventory.json"
     with inventory.open("wb") as out:
-        write_inventory(out, "urn:example:contract",
-                        [InventoryEntry(hashlib.sha512(d).hexdigest(), (f"v1/content/{p}",), (p,))
-                         for p, d in sorted(files.items())],
-                        created="2026-11-26T10:00:00Z", message="m", user_name="u", user_address="mailto:u@x.org")
+        write_inventory(
+            out,
+            "urn:example:contract",
+            [
+                InventoryEntry(hashlib.sha512(d).hexdigest(), (f"v1/content/{p}",), (p,))
+                for p, d in sorted(files.items())
+            ],
+            created="2026-11-26T10:00:00Z",
+            message="m",
+            user_name="u",
+            user_address="mailto:u@x.org",
+        )
     obj.commit(inventory, files)
     assert read_inventory(store, obj.root)["head"] == "v1"
 
@@ -160,5 +168,11 @@ def _client(endpoint: str):
     import boto3
     from botocore.config import Config
 
-    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="k", aws_secret_access_key="s",
-                        region_name="us-east-1", config=Config(retries={"max_attempts": 1}, connect_timeout=1))
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        region_name="us-east-1",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=1),
+    )

@@ -90,9 +90,12 @@ def _write_object(store, tmp_path, files: dict[str, bytes]):
     inventory = tmp_path / "inventory.json"
     with inventory.open("wb") as out:
         write_inventory(
-            out, "urn:example:1",
+            out,
+            "urn:example:1",
             [InventoryEntry(d, tuple(f"v1/content/{p}" for p in ps), tuple(ps)) for d, ps in sorted(by_digest.items())],
-            created="2026-11-26T10:00:00Z", message="test", user_name="A. Archivist",
+            created="2026-11-26T10:00:00Z",
+            message="test",
+            user_name="A. Archivist",
             user_address="mailto:archivist@example.org",
         )
     obj.commit(inventory, files)

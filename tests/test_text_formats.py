@@ -21,8 +21,12 @@ def identifier():
 @pytest.mark.parametrize(
     ("name", "content", "puid", "mime"),
     [
-        ("burials.csv", b"name,age,abode\nAnn Harvey,74,Church Street\nTom Penrose,3,Mill Lane\n", "x-fmt/18",
-         "text/csv"),
+        (
+            "burials.csv",
+            b"name,age,abode\nAnn Harvey,74,Church Street\nTom Penrose,3,Mill Lane\n",
+            "x-fmt/18",
+            "text/csv",
+        ),
         ("register.json", b'{"entries": [{"name": "Ann"}, {"name": "Tom"}]}\n', "fmt/817", "application/json"),
         ("notes.txt", b"Transcription notes\nfolio 12 is water-damaged\n", "x-fmt/111", "text/plain"),
         ("catalogue.xml", b"<catalogue><item ref='A/1'>Minutes</item></catalogue>\n", "fmt/101", "text/xml"),

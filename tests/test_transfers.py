@@ -66,8 +66,9 @@ def test_a_holey_bag_is_refused_as_incomplete(preserve, collection, tmp_path):
     held_back = bag / "data" / "audio" / "oral-history-interview.wav"
     size = held_back.stat().st_size
     held_back.unlink()
-    (bag / "fetch.txt").write_text(f"https://example.org/deposit/interview.wav {size} "
-                                   "data/audio/oral-history-interview.wav\n")
+    (bag / "fetch.txt").write_text(
+        f"https://example.org/deposit/interview.wav {size} data/audio/oral-history-interview.wav\n"
+    )
     result = preserve("ingest", str(bag), expect=TransferError.exit_code)
     assert "the bag is incomplete: 1 file(s) listed in fetch.txt are not in it" in result.stderr
     assert "data/audio/oral-history-interview.wav: listed in fetch.txt, not present" in result.stderr
@@ -134,7 +135,7 @@ def test_links_in_archives_are_refused(preserve, tmp_path):
     zipped = tmp_path / "links.zip"
     with zipfile.ZipFile(zipped, "w") as archive:
         info = zipfile.ZipInfo("passwd")
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         archive.writestr(info, "/etc/passwd")
     result = preserve("ingest", str(zipped), expect=TransferError.exit_code)
     assert "passwd: symbolic link in the archive" in result.stderr
@@ -188,13 +189,24 @@ def test_zip_member_names_keep_their_original_bytes(preserve, tmp_path):
 # which files are read as the depositor's checksums
 
 
-@pytest.mark.parametrize(("name", "read", "looks"), [
-    ("checksum.md5", "md5", "md5"), ("CHECKSUM.MD5", "md5", "md5"), ("checksum.sha1.txt", "sha1", "sha1"),
-    ("checksums.sha256", "sha256", "sha256"), ("deposit.SHA512", "sha512", "sha512"), ("MD5SUMS", "md5", "md5"),
-    ("sha256sums.txt", "sha256", "sha256"), ("manifest-sha1.txt", "sha1", "sha1"),
-    ("tagmanifest-md5.txt", "", "md5"), ("checksum.crc32", "", ""), ("md5.txt", "", ""), ("notes.txt", "", ""),
-    ("manifest-sha384.txt", "", ""),
-])
+@pytest.mark.parametrize(
+    ("name", "read", "looks"),
+    [
+        ("checksum.md5", "md5", "md5"),
+        ("CHECKSUM.MD5", "md5", "md5"),
+        ("checksum.sha1.txt", "sha1", "sha1"),
+        ("checksums.sha256", "sha256", "sha256"),
+        ("deposit.SHA512", "sha512", "sha512"),
+        ("MD5SUMS", "md5", "md5"),
+        ("sha256sums.txt", "sha256", "sha256"),
+        ("manifest-sha1.txt", "sha1", "sha1"),
+        ("tagmanifest-md5.txt", "", "md5"),
+        ("checksum.crc32", "", ""),
+        ("md5.txt", "", ""),
+        ("notes.txt", "", ""),
+        ("manifest-sha384.txt", "", ""),
+    ],
+)
 def test_the_names_of_checksum_files(name, read, looks):
     assert checksum_algorithm(name) == read and looks_like_checksums(name) == looks
 
@@ -207,19 +219,41 @@ def _files(top: Path, *paths: str) -> Path:
 
 
 def test_checksum_files_are_read_at_the_top_of_metadata_and_beside_objects(tmp_path):
-    top = _files(tmp_path / "standard", "objects/a.txt", "objects/b.md5", "metadata/CHECKSUM.MD5",
-                 "metadata/checksum.sha1.txt", "metadata/Checksums.sha256", "metadata/deposit.sha512",
-                 "metadata/MD5SUMS", "metadata/manifest-sha1.txt", "metadata/tagmanifest-md5.txt",
-                 "metadata/notes.txt", "metadata/submissionDocumentation/old.md5", "logs/run.md5", "checksum.md5",
-                 "sums.sha1", "elsewhere/x.md5")
+    top = _files(
+        tmp_path / "standard",
+        "objects/a.txt",
+        "objects/b.md5",
+        "metadata/CHECKSUM.MD5",
+        "metadata/checksum.sha1.txt",
+        "metadata/Checksums.sha256",
+        "metadata/deposit.sha512",
+        "metadata/MD5SUMS",
+        "metadata/manifest-sha1.txt",
+        "metadata/tagmanifest-md5.txt",
+        "metadata/notes.txt",
+        "metadata/submissionDocumentation/old.md5",
+        "logs/run.md5",
+        "checksum.md5",
+        "sums.sha1",
+        "elsewhere/x.md5",
+    )
     transfer = layout_of(top)
     assert [transfer.given_as(p) for p in transfer.checksums] == [
-        "metadata/CHECKSUM.MD5", "metadata/Checksums.sha256", "metadata/MD5SUMS", "metadata/checksum.sha1.txt",
-        "metadata/deposit.sha512", "metadata/manifest-sha1.txt", "checksum.md5", "sums.sha1"]
+        "metadata/CHECKSUM.MD5",
+        "metadata/Checksums.sha256",
+        "metadata/MD5SUMS",
+        "metadata/checksum.sha1.txt",
+        "metadata/deposit.sha512",
+        "metadata/manifest-sha1.txt",
+        "checksum.md5",
+        "sums.sha1",
+    ]
     assert extra_algorithms(transfer.checksums) == ("md5", "sha1")
     assert transfer.records_given_as == "objects"
-    assert "checksum.md5: beside objects/ and metadata/, so not a record; kept in the AIP as " \
-           "data/metadata/transfer/checksum.md5 and read as the depositor's checksums" in transfer.warnings
+    assert (
+        "checksum.md5: beside objects/ and metadata/, so not a record; kept in the AIP as "
+        "data/metadata/transfer/checksum.md5 and read as the depositor's checksums" in transfer.warnings
+    )
 
 
 def test_in_a_plain_folder_a_checksum_list_is_a_record(tmp_path):

@@ -16,8 +16,11 @@ PASSWORD = "correct horse battery staple"
 
 def _add(preserve, email: str, role: str, password: str = PASSWORD):
     """`preserve user add`, the password given on standard input as a script would."""
-    return preserve.runner.invoke(cli, ["--home", str(preserve.home), "user", "add", email, "--role", role,
-                                        "--password-stdin", "--json"], input=password + "\n")
+    return preserve.runner.invoke(
+        cli,
+        ["--home", str(preserve.home), "user", "add", email, "--role", role, "--password-stdin", "--json"],
+        input=password + "\n",
+    )
 
 
 def _database(preserve):
@@ -64,36 +67,42 @@ def test_roles_decide_what_an_account_may_do(preserve):
 
 def test_a_new_password_replaces_the_old(preserve):
     _add(preserve, "reader@example.org", "researcher")
-    changed = preserve.runner.invoke(cli, ["--home", str(preserve.home), "user", "password", "reader@example.org",
-                                           "--password-stdin"], input="a brand new passphrase\n")
+    changed = preserve.runner.invoke(
+        cli,
+        ["--home", str(preserve.home), "user", "password", "reader@example.org", "--password-stdin"],
+        input="a brand new passphrase\n",
+    )
     assert changed.exit_code == 0, changed.stderr
     database = _database(preserve)
     assert authenticate(database, "reader@example.org", PASSWORD) is None
     assert authenticate(database, "reader@example.org", "a brand new passphrase") is not None
 
 
-@pytest.mark.parametrize("email, password, message", [
-    ("not-an-address", PASSWORD, "is not an e-mail address"),
-    ("=?utf-8?q?attacker=40evil.example=20?=dean@university.edu", PASSWORD, "is not an e-mail address"),
-    ("=?utf-8?q?v0=40t0.example=2cv1=40t1.example=2c?=x@x.org", PASSWORD, "is not an e-mail address"),
-    ("a\x08b@example.org", PASSWORD, "is not an e-mail address"),
-    ("reader@example.org,other@example.org", PASSWORD, "is not an e-mail address"),
-    ("\u00fc@ex\u00e4mple.org", PASSWORD, "is not an e-mail address"),
-    ("reader@example.org", "short", "the password is too short"),
-    ("reader@example.org", "x" * 129, "the password is too long"),
-    ("reader@example.org", " " * 12, "too easy to guess"),
-    ("reader@example.org", "aaaaaaaaaaaa", "too easy to guess"),
-    ("reader@example.org", "Password1234", "too easy to guess"),
-    ("reader@example.org", "my reader@example.org", "too easy to guess"),
-    ("amy@example.org", "amy@example.org", "too easy to guess"),
-    ("q1@example.net", "q1@example.net", "too easy to guess"),
-    ("reader@example.org", "P@ssw0rd1234", "too easy to guess"),
-    ("reader@example.org", "1q2w3e4r5t6y", "too easy to guess"),
-    ("reader@example.org", "football1234", "too easy to guess"),
-    ("reader@example.org", "dragondragon", "too easy to guess"),
-    ("reader@example.org", "abcdeabcdeab", "too easy to guess"),
-    ("reader@example.org", "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44" + "1234", "too easy to guess"),
-])
+@pytest.mark.parametrize(
+    "email, password, message",
+    [
+        ("not-an-address", PASSWORD, "is not an e-mail address"),
+        ("=?utf-8?q?attacker=40evil.example=20?=dean@university.edu", PASSWORD, "is not an e-mail address"),
+        ("=?utf-8?q?v0=40t0.example=2cv1=40t1.example=2c?=x@x.org", PASSWORD, "is not an e-mail address"),
+        ("a\x08b@example.org", PASSWORD, "is not an e-mail address"),
+        ("reader@example.org,other@example.org", PASSWORD, "is not an e-mail address"),
+        ("\u00fc@ex\u00e4mple.org", PASSWORD, "is not an e-mail address"),
+        ("reader@example.org", "short", "the password is too short"),
+        ("reader@example.org", "x" * 129, "the password is too long"),
+        ("reader@example.org", " " * 12, "too easy to guess"),
+        ("reader@example.org", "aaaaaaaaaaaa", "too easy to guess"),
+        ("reader@example.org", "Password1234", "too easy to guess"),
+        ("reader@example.org", "my reader@example.org", "too easy to guess"),
+        ("amy@example.org", "amy@example.org", "too easy to guess"),
+        ("q1@example.net", "q1@example.net", "too easy to guess"),
+        ("reader@example.org", "P@ssw0rd1234", "too easy to guess"),
+        ("reader@example.org", "1q2w3e4r5t6y", "too easy to guess"),
+        ("reader@example.org", "football1234", "too easy to guess"),
+        ("reader@example.org", "dragondragon", "too easy to guess"),
+        ("reader@example.org", "abcdeabcdeab", "too easy to guess"),
+        ("reader@example.org", "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44" + "1234", "too easy to guess"),
+    ],
+)
 def test_bad_accounts_are_refused(preserve, email, password, message):
     result = _add(preserve, email, "researcher", password)
     assert result.exit_code == 51 and message in result.stderr

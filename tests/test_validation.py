@@ -88,9 +88,11 @@ def test_xml_entities_are_never_expanded(validator, tmp_path):
     xxe = tmp_path / "xxe.xml"
     xxe.write_text(f'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY s SYSTEM "file://{secret}">]>\n<r>&s;</r>\n')
     laughs = tmp_path / "laughs.xml"
-    laughs.write_text('<?xml version="1.0"?>\n<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
-                      + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
-                      + "]>\n<l>&j;</l>\n")
+    laughs.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        + "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(9))
+        + "]>\n<l>&j;</l>\n"
+    )
     xml = FormatInfo(puid="fmt/101", mime_type="text/xml")
     started = time.monotonic()
     for path in (xxe, laughs):

@@ -50,8 +50,20 @@ def test_every_validated_format_gets_the_same_answer_whatever_its_name(corpus, v
         assert renamed == plain, (path.name, plain, renamed)
         if plain.status != NOT_CHECKED:
             families.add(family_of(fmt))
-    assert {"pdf", "image", "zip", "ole2", "xml", "json", "text", "wave", "media", "compressed", "tar",
-            "sqlite"} <= families
+    assert {
+        "pdf",
+        "image",
+        "zip",
+        "ole2",
+        "xml",
+        "json",
+        "text",
+        "wave",
+        "media",
+        "compressed",
+        "tar",
+        "sqlite",
+    } <= families
 
 
 def test_a_truncated_pdf_with_a_name_that_is_not_utf8_is_invalid(validator, tmp_path):
@@ -135,9 +147,11 @@ def test_library_warnings_are_collected_once_and_printable():
     assert printable("l\udce9_harbour.png") == "l\\xe9_harbour.png" and printable("café") == "café"
 
 
-PDF_POLICY = ('version = 2\n[default]\ninvalid = "accept"\n[[format]]\npuids = ["fmt/14", "fmt/15", "fmt/16", '
-              '"fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276", "fmt/95", "fmt/354", "fmt/476", "fmt/477", '
-              '"fmt/478"]\ninvalid = "reject"\n')
+PDF_POLICY = (
+    'version = 2\n[default]\ninvalid = "accept"\n[[format]]\npuids = ["fmt/14", "fmt/15", "fmt/16", '
+    '"fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276", "fmt/95", "fmt/354", "fmt/476", "fmt/477", '
+    '"fmt/478"]\ninvalid = "reject"\n'
+)
 
 
 def test_ingest_validates_files_whose_names_are_not_utf8(preserve, corpus, tmp_path):

@@ -61,14 +61,26 @@ def test_an_encrypted_word_97_document_is_not_checked(validator, identifier, tmp
     soffice = require_tool("soffice", "LibreOffice writes the Word 97 document")
     # long enough that the WordDocument stream is kept in regular sectors (4096 bytes and more)
     (tmp_path / "letter.txt").write_text("Dear Sir, the vestry met on Tuesday.\n" * 200)
-    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to",
-                    "doc:MS Word 97", "--outdir", str(tmp_path), str(tmp_path / "letter.txt")],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/profile",
+            "--headless",
+            "--convert-to",
+            "doc:MS Word 97",
+            "--outdir",
+            str(tmp_path),
+            str(tmp_path / "letter.txt"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     document = tmp_path / "letter.doc"
     assert _check(validator, identifier, document).status == WELL_FORMED
     data = bytearray(document.read_bytes())
     fib = _stream_offset(document, "WordDocument")
-    assert data[fib:fib + 2] == b"\xec\xa5"  # FibBase.wIdent
+    assert data[fib : fib + 2] == b"\xec\xa5"  # FibBase.wIdent
     data[fib + 11] |= 0x01  # flags (offset 10, little-endian): fEncrypted is 0x0100
     locked = tmp_path / "locked.doc"
     locked.write_bytes(bytes(data))
@@ -85,7 +97,7 @@ def test_an_excel_97_workbook_with_a_filepass_record_is_not_checked(validator, i
     assert _check(validator, identifier, plain).status == WELL_FORMED
     data = bytearray(plain.read_bytes())
     bof = re.search(rb"\x09\x08\x10\x00\x00\x06\x05\x00", data).start()  # BIFF8 BOF of the workbook globals
-    data[bof + 20:bof + 22] = b"\x2f\x00"  # the record after it becomes a FILEPASS record
+    data[bof + 20 : bof + 22] = b"\x2f\x00"  # the record after it becomes a FILEPASS record
     locked = tmp_path / "locked.xls"
     locked.write_bytes(bytes(data))
     result = _check(validator, identifier, locked)
@@ -101,12 +113,15 @@ def _encrypt_odf(plain: Path, locked: Path) -> None:
             if info.filename == "content.xml":
                 data = bytes(range(256)) * 4
             elif info.filename == "META-INF/manifest.xml":
-                data = re.sub(rb'(manifest:full-path="content.xml"[^>]*?)/>',
-                              rb'\1 manifest:size="1024"><manifest:encryption-data manifest:checksum-type="SHA1/1K" '
-                              rb'manifest:checksum="AAAA"><manifest:algorithm manifest:algorithm-name="Blowfish CFB" '
-                              rb'manifest:initialisation-vector="AAAA"/><manifest:key-derivation '
-                              rb'manifest:key-derivation-name="PBKDF2" manifest:iteration-count="1024" '
-                              rb'manifest:salt="AAAA"/></manifest:encryption-data></manifest:file-entry>', data)
+                data = re.sub(
+                    rb'(manifest:full-path="content.xml"[^>]*?)/>',
+                    rb'\1 manifest:size="1024"><manifest:encryption-data manifest:checksum-type="SHA1/1K" '
+                    rb'manifest:checksum="AAAA"><manifest:algorithm manifest:algorithm-name="Blowfish CFB" '
+                    rb'manifest:initialisation-vector="AAAA"/><manifest:key-derivation '
+                    rb'manifest:key-derivation-name="PBKDF2" manifest:iteration-count="1024" '
+                    rb'manifest:salt="AAAA"/></manifest:encryption-data></manifest:file-entry>',
+                    data,
+                )
                 assert b"encryption-data" in data
             target.writestr(info, data)
 

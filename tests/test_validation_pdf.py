@@ -38,7 +38,7 @@ def make_damaged_hint_table(path: Path) -> Path:
     start = data.index(b"stream\n", offset) + len(b"stream\n")
     end = data.index(b"endstream", start, offset + length)
     middle = (start + end) // 2
-    data[middle:end - 1] = bytes(end - 1 - middle)
+    data[middle : end - 1] = bytes(end - 1 - middle)
     path.write_bytes(bytes(data))
     return path
 
@@ -58,7 +58,7 @@ def linearized_with_a_flipped_byte(path: Path, where: str = "hint stream") -> Pa
         with pikepdf.open(path) as pdf:
             number, generation = pdf.pages[0].Contents.objgen
         offset = data.index(b"\n%d %d obj" % (number, generation)) + 1
-    assert re.match(rb"\d+ \d+ obj", data[offset:offset + 20])
+    assert re.match(rb"\d+ \d+ obj", data[offset : offset + 20])
     start = re.compile(rb"stream\r?\n").search(data, offset).end()
     data[start] ^= 0xFF  # the zlib header: the stream no longer decodes
     path.write_bytes(bytes(data))
@@ -117,8 +117,9 @@ def test_a_hint_stream_that_does_not_decode_is_valid_with_qpdfs_warnings(validat
     assert qpdf_check_status(path) == 3  # qpdf: "operation succeeded with warnings"
     result = validator.validate(path, PDF, name="objects/hinted.pdf")
     assert result.status == VALID_WITH_WARNINGS and result.ok, result
-    assert any("error decoding stream data" in message and pdf_validation.HINT_NOTE in message
-               for message in result.messages), result.messages
+    assert any(
+        "error decoding stream data" in message and pdf_validation.HINT_NOTE in message for message in result.messages
+    ), result.messages
     assert any("checking linearization data" in message for message in result.messages), result.messages
     assert all(message.startswith("qpdf warning: objects/hinted.pdf") for message in result.messages)
     assert dict(result.characteristics)["pages"] == "4"

@@ -33,9 +33,11 @@ def clamd_socket(eicar_db, tmp_path_factory):
     socket_path = folder / "clamd.sock"
     (folder / "clamd.conf").write_text(
         f"LocalSocket {socket_path}\nDatabaseDirectory {eicar_db}\nForeground yes\nTemporaryDirectory {folder}\n"
-        "MaxFileSize 64K\nMaxScanSize 64K\nAlertExceedsMax yes\nAlertEncrypted yes\n")
-    daemon = subprocess.Popen([binary, "-c", str(folder / "clamd.conf")], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+        "MaxFileSize 64K\nMaxScanSize 64K\nAlertExceedsMax yes\nAlertEncrypted yes\n"
+    )
+    daemon = subprocess.Popen(
+        [binary, "-c", str(folder / "clamd.conf")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 30
     while not socket_path.exists():
         assert daemon.poll() is None and time.monotonic() < deadline, "clamd did not start"

@@ -50,8 +50,10 @@ def test_every_byte_of_an_archivematica_transfer_comes_back_out(preserve, tmp_pa
     assert len(kept) == len(given)
     assert summary["layout"].startswith("Archivematica standard transfer")
     taken = {m["path"]: m["stored_as"] for m in summary["metadata"]}
-    assert taken["metadata/submissionDocumentation/deposit-agreement.txt"] == \
-        "data/metadata/submission/submissionDocumentation/deposit-agreement.txt"
+    assert (
+        taken["metadata/submissionDocumentation/deposit-agreement.txt"]
+        == "data/metadata/submission/submissionDocumentation/deposit-agreement.txt"
+    )
     assert taken["logs/transfer-tool.log"] == "data/logs/transfer/transfer-tool.log"
     assert {"metadata/checksum.md5", "metadata/checksum.sha512", "metadata/identifiers.json"} <= set(taken)
     # empty folders, records' and metadata's, come back as folders (each holding the documented placeholder)
@@ -72,12 +74,12 @@ def test_the_mets_describes_the_metadata_and_the_empty_folders(preserve, tmp_pat
     submission = {href_path(f.find(METS + "FLocat")): f for f in groups["submissionDocumentation"].iter(METS + "file")}
     agreement = "data/metadata/submission/submissionDocumentation/deposit-agreement.txt"
     assert submission[agreement].get("CHECKSUM") == digest(
-        "sha256", (source / "metadata/submissionDocumentation/deposit-agreement.txt").read_bytes())
+        "sha256", (source / "metadata/submissionDocumentation/deposit-agreement.txt").read_bytes()
+    )
     assert "data/metadata/bag/bagit.txt" not in submission  # a folder transfer has no bag tag files
     objects = {o.findtext(f"{PREMIS}originalName"): o for o in mets.iter(PREMIS + "object")}
     assert "metadata/checksum.md5" in objects and "logs/transfer-tool.log" in objects
-    folders = {div.get("LABEL") for div in mets.iter(METS + "div") if div.get("TYPE") == "Directory"
-               and len(div) == 0}
+    folders = {div.get("LABEL") for div in mets.iter(METS + "div") if div.get("TYPE") == "Directory" and len(div) == 0}
     assert folders == {"not yet scanned", "drafts", "photos-to-follow"}
 
 
@@ -99,8 +101,11 @@ def test_the_depositors_checksums_are_checked_and_recorded(preserve, tmp_path):
     assert summary["checksums_checked"] == summary["files"]
     shown = preserve.json("aip", "show", summary["aip_id"])
     minutes = next(f for f in shown["files"] if f["original_name"] == "objects/minutes/1921-vestry.txt")
-    checks = [e for e in shown["events"] if e["file_id"] == minutes["id"] and e["type"] == "fixity check"
-              and "depositor" in e["detail"]]
+    checks = [
+        e
+        for e in shown["events"]
+        if e["file_id"] == minutes["id"] and e["type"] == "fixity check" and "depositor" in e["detail"]
+    ]
     assert sorted(e["detail"].split("'s ")[1].split()[0] for e in checks) == ["MD5", "SHA1", "SHA256", "SHA512"]
     data = (source / "objects/minutes/1921-vestry.txt").read_bytes()
     assert any(e["outcome_detail"].startswith(f"md5:{digest('md5', data)} matches") for e in checks)
@@ -131,7 +136,8 @@ def test_links_between_the_records_and_their_metadata_are_said_to_be_inside_the_
     source = archivematica_transfer(tmp_path / "accession")
     (source / "metadata" / "minutes-link.txt").symlink_to(source / "objects/minutes/1921-vestry.txt")
     (source / "objects" / "agreement-link.txt").symlink_to(
-        source / "metadata/submissionDocumentation/deposit-agreement.txt")
+        source / "metadata/submissionDocumentation/deposit-agreement.txt"
+    )
     result = preserve("ingest", str(source), expect=TransferError.exit_code)
     for link in ("metadata/minutes-link.txt", "objects/agreement-link.txt"):
         line = next(line for line in result.stderr.splitlines() if link in line)
@@ -142,8 +148,11 @@ def test_links_between_the_records_and_their_metadata_are_said_to_be_inside_the_
 def test_a_file_no_checksum_lists_is_a_warning(preserve, tmp_path):
     source = archivematica_transfer(tmp_path / "accession", unlisted="photographs/church-porch.jpg")
     summary = preserve.json("ingest", str(source))
-    assert any("1 file(s) are not listed in the depositor's checksum files" in w
-               and "objects/photographs/church-porch.jpg" in w for w in summary["warnings"])
+    assert any(
+        "1 file(s) are not listed in the depositor's checksum files" in w
+        and "objects/photographs/church-porch.jpg" in w
+        for w in summary["warnings"]
+    )
 
 
 def test_names_off_old_file_servers_are_kept_under_the_renaming_rule(preserve, tmp_path):
@@ -154,17 +163,27 @@ def test_names_off_old_file_servers_are_kept_under_the_renaming_rule(preserve, t
     assert kept["objects/two\\x0Alines.txt"] == "data/objects/two%0Alines.txt"
     assert kept["objects/letters/Gemeinde-B\\xFCrgerbuch.txt"] == "data/objects/letters/Gemeinde-B%FCrgerbuch.txt"
     # names that differ only in case or Unicode normalisation are both kept, the later one numbered
-    assert {kept["objects/Report.txt"], kept["objects/report.txt"]} == {"data/objects/Report.txt",
-                                                                          "data/objects/report~2.txt"}
-    assert sorted(kept[n] for n in kept if "caf" in n) == ["data/objects/café-accounts.csv",
-                                                           "data/objects/café-accounts~2.csv"]
+    assert {kept["objects/Report.txt"], kept["objects/report.txt"]} == {
+        "data/objects/Report.txt",
+        "data/objects/report~2.txt",
+    }
+    assert sorted(kept[n] for n in kept if "caf" in n) == [
+        "data/objects/café-accounts.csv",
+        "data/objects/café-accounts~2.csv",
+    ]
     # every renamed file is listed, name clashes marked; the renaming rule's changes are warned of once
     renamed = {r["stored_as"]: r for r in summary["renamed"]}
-    assert {s for s, r in renamed.items() if r["name_taken"]} == {"data/objects/report~2.txt",
-                                                                  "data/objects/café-accounts~2.csv"}
+    assert {s for s, r in renamed.items() if r["name_taken"]} == {
+        "data/objects/report~2.txt",
+        "data/objects/café-accounts~2.csv",
+    }
     assert {s for s, r in renamed.items() if not r["name_taken"]} == {
-        "data/objects/back%5Cslash notes.txt", "data/objects/two%0Alines.txt", "data/objects/bell%07.txt",
-        "data/objects/letters/Gemeinde-B%FCrgerbuch.txt", "data/objects/café-accounts.csv"}  # (NFD → NFC)
+        "data/objects/back%5Cslash notes.txt",
+        "data/objects/two%0Alines.txt",
+        "data/objects/bell%07.txt",
+        "data/objects/letters/Gemeinde-B%FCrgerbuch.txt",
+        "data/objects/café-accounts.csv",
+    }  # (NFD → NFC)
     assert renamed["data/objects/two%0Alines.txt"]["path"] == "two\\x0Alines.txt"
     assert sum("changed by the renaming rule" in w for w in summary["warnings"]) == 1
     assert any("5 file name(s) changed by the renaming rule" in w for w in summary["warnings"])
@@ -175,8 +194,9 @@ def test_the_metadata_is_applied_from_metadata_json_too(preserve, tmp_path):
     summary = preserve.json("ingest", str(source))
     assert summary["title"] == "Parish of St Michael: vestry records"
     shown = preserve.json("aip", "show", summary["aip_id"])
-    described = {(d["target"], d["element"], d["value"]) for d in shown["descriptions"]} \
-        if "descriptions" in shown else set()
+    described = (
+        {(d["target"], d["element"], d["value"]) for d in shown["descriptions"]} if "descriptions" in shown else set()
+    )
     assert ("objects/minutes/1921-vestry.txt", "title", "Vestry meeting, 1921") in described  # metadata.csv
     assert ("objects/letters/to the bishop.txt", "title", "Letter to the Bishop") in described  # metadata.json
 
@@ -232,8 +252,10 @@ def test_identifiers_json_become_premis_object_identifiers(preserve, tmp_path):
     bag = _export(preserve, summary["aip_id"], tmp_path)
     mets = etree.parse(str(next((bag / "data" / "metadata").glob("METS.*.xml"))))
     objects = {o.findtext(f"{PREMIS}originalName"): o for o in mets.iter(PREMIS + "object")}
-    identifiers = [(i.findtext(f"{PREMIS}objectIdentifierType"), i.findtext(f"{PREMIS}objectIdentifierValue"))
-                   for i in objects["objects/minutes/1922-vestry.txt"].iter(PREMIS + "objectIdentifier")]
+    identifiers = [
+        (i.findtext(f"{PREMIS}objectIdentifierType"), i.findtext(f"{PREMIS}objectIdentifierValue"))
+        for i in objects["objects/minutes/1922-vestry.txt"].iter(PREMIS + "objectIdentifier")
+    ]
     assert identifiers[0][0] == "UUID" and identifiers[1:] == [("local", "PR/STM/V/2")]
 
 
@@ -245,7 +267,8 @@ def test_columns_of_no_standard_are_kept_in_the_mets_with_a_warning(preserve, tm
     (source / "metadata").mkdir()
     (source / "metadata" / "metadata.csv").write_text(
         "filename,dc.title,dc.date,AltRefNo,Access Conditions (public),dcterms.extent\n"
-        "objects/deed.txt,Deed of conveyance,c. 1834,D/XY/1,Open,1 item\n")
+        "objects/deed.txt,Deed of conveyance,c. 1834,D/XY/1,Open,1 item\n"
+    )
     summary = preserve.json("ingest", str(source))
     assert any("AltRefNo" in w for w in summary["warnings"])
     assert any("c. 1834" in w for w in summary["warnings"])
@@ -258,8 +281,9 @@ def test_columns_of_no_standard_are_kept_in_the_mets_with_a_warning(preserve, tm
 
 
 def test_every_bad_checksum_is_named_though_a_listed_file_is_missing_too(preserve, tmp_path):
-    source = archivematica_transfer(tmp_path / "accession", missing="photographs/church-porch.jpg",
-                                    wrong="minutes/1922-vestry.txt")
+    source = archivematica_transfer(
+        tmp_path / "accession", missing="photographs/church-porch.jpg", wrong="minutes/1922-vestry.txt"
+    )
     result = preserve("ingest", str(source), expect=TransferError.exit_code)
     assert "../objects/photographs/church-porch.jpg: listed in metadata/checksum.md5" in result.stderr
     assert "objects/minutes/1922-vestry.txt: does not match metadata/checksum.md5" in result.stderr

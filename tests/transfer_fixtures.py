@@ -78,18 +78,34 @@ def archivematica_transfer(root: Path, wrong: str = "", missing: str = "", unlis
         "\ufefffilename,dc.title,dc.date,dc.subject,dc.subject\r\n"
         "objects,Parish of St Michael: vestry records,1921/1923,Vestry,Parish government\r\n"
         "objects/minutes/,Vestry minutes,1921/1922,Meetings,\r\n"
-        'objects/minutes/1921-vestry.txt,"Vestry meeting, 1921",1921-04-04,,\r\n'.encode("utf-8"))
-    (metadata / "metadata.json").write_text(json.dumps([
-        {"filename": "objects/letters/to the bishop.txt", "dc.title": "Letter to the Bishop", "dc.date": "1923"},
-    ]))
-    (metadata / "identifiers.json").write_text(json.dumps([
-        {"file": "objects/minutes/1922-vestry.txt",
-         "identifiers": [{"identifier": "PR/STM/V/2", "identifierType": "local"}]},
-    ]))
+        'objects/minutes/1921-vestry.txt,"Vestry meeting, 1921",1921-04-04,,\r\n'.encode("utf-8")
+    )
+    (metadata / "metadata.json").write_text(
+        json.dumps(
+            [
+                {
+                    "filename": "objects/letters/to the bishop.txt",
+                    "dc.title": "Letter to the Bishop",
+                    "dc.date": "1923",
+                },
+            ]
+        )
+    )
+    (metadata / "identifiers.json").write_text(
+        json.dumps(
+            [
+                {
+                    "file": "objects/minutes/1922-vestry.txt",
+                    "identifiers": [{"identifier": "PR/STM/V/2", "identifierType": "local"}],
+                },
+            ]
+        )
+    )
     (metadata / "rights.csv").write_text(
         "file,basis,status,determination_date,jurisdiction,start_date,end_date,note,grant_act,"
         "grant_restriction,grant_start_date,grant_end_date,grant_note\n"
-        "objects,Copyright,copyrighted,2026-01-01,gb,1921-01-01,open,,disseminate,Allow,2026-01-01,open,\n")
+        "objects,Copyright,copyrighted,2026-01-01,gb,1921-01-01,open,,disseminate,Allow,2026-01-01,open,\n"
+    )
     logs = root / "logs"
     logs.mkdir()
     (logs / "transfer-tool.log").write_text("2026-11-30 packed by the depositor's tool\n")

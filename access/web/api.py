@@ -77,17 +77,31 @@ def _request_json(request: Request, found: RecordsRequest, user) -> dict:
 
 
 @router.get("/search")
-def api_search(request: Request, q: str = "", collection: str = "", format: str = "", access: str = "",
-               year_from: str = "", year_to: str = "", page: str = "1", per_page: str = "20") -> dict:
+def api_search(
+    request: Request,
+    q: str = "",
+    collection: str = "",
+    format: str = "",
+    access: str = "",
+    year_from: str = "",
+    year_to: str = "",
+    page: str = "1",
+    per_page: str = "20",
+) -> dict:
     """Search the records the person may find; facet counts are over every match."""
     user = current_user(request, _portal(request).database)
     query, problems = query_from(q, collection, format, access, year_from, year_to, page, per_page, findable(user))
     if problems:
         raise HTTPException(400, "; ".join(p["text"] for p in problems))
     results = search(_portal(request).database, query)
-    return {"total": results.total, "approximate": results.approximate, "page": query.page,
-            "per_page": query.per_page, "records": [dataclasses.asdict(r) for r in results.records],
-            "facets": {name: [{"value": v, "count": n} for v, n in results.facets[name]] for name in FACETS}}
+    return {
+        "total": results.total,
+        "approximate": results.approximate,
+        "page": query.page,
+        "per_page": query.per_page,
+        "records": [dataclasses.asdict(r) for r in results.records],
+        "facets": {name: [{"value": v, "count": n} for v, n in results.facets[name]] for name in FACETS},
+    }
 
 
 @router.get("/records/{aip_id}")
@@ -96,12 +110,17 @@ def api_record(request: Request, aip_id: str, path: str = "") -> dict:
     """One record, its description, breadcrumb and what is below it (404 for one the person may not find)."""
     user = current_user(request, _portal(request).database)
     settings = _portal(request).settings
-    view = view_record(_portal(request).database, user, aip_id, path.strip("/"),
-                       preview_limit=settings.preview_max_mib << 20)
-    return {"record": dataclasses.asdict(view.record), "description": [list(d) for d in view.description],
-            "breadcrumb": [dataclasses.asdict(r) for r in view.breadcrumb],
-            "children": [dataclasses.asdict(r) for r in view.children], "more_children": view.more_children,
-            "preview": f"/preview/{aip_id}/{view.record.path}" if view.preview_mime else ""}
+    view = view_record(
+        _portal(request).database, user, aip_id, path.strip("/"), preview_limit=settings.preview_max_mib << 20
+    )
+    return {
+        "record": dataclasses.asdict(view.record),
+        "description": [list(d) for d in view.description],
+        "breadcrumb": [dataclasses.asdict(r) for r in view.breadcrumb],
+        "children": [dataclasses.asdict(r) for r in view.children],
+        "more_children": view.more_children,
+        "preview": f"/preview/{aip_id}/{view.record.path}" if view.preview_mime else "",
+    }
 
 
 @router.get("/session")
@@ -145,8 +164,7 @@ def api_basket_add(request: Request, record: RecordRef, token: str | None = Head
 
 
 @router.delete("/basket/items")
-def api_basket_remove(request: Request, record: RecordRef,
-                      token: str | None = Header(None, alias=CSRF_HEADER)) -> dict:
+def api_basket_remove(request: Request, record: RecordRef, token: str | None = Header(None, alias=CSRF_HEADER)) -> dict:
     """Take a record out of the basket."""
     check_csrf(request, token)
     user = _user(request, "researcher", "archivist")
@@ -181,14 +199,21 @@ def api_queue(request: Request) -> list[dict]:
     """Requests waiting for a decision (archivists), then approved ones still being prepared or whose delivery
     failed (with its delivery_note)."""
     user = _user(request, "archivist")
-    return [_request_json(request, r, user) | {"user": requesting.requester(_portal(request).database, r)}
-            for state in ("submitted", "approved")
-            for r in requesting.waiting_requests(_portal(request).database, user, state)]
+    return [
+        _request_json(request, r, user) | {"user": requesting.requester(_portal(request).database, r)}
+        for state in ("submitted", "approved")
+        for r in requesting.waiting_requests(_portal(request).database, user, state)
+    ]
 
 
 @router.post("/queue/{request_id}/decision")
-def api_decide(request: Request, tasks: BackgroundTasks, request_id: str, decision: Decision,
-               token: str | None = Header(None, alias=CSRF_HEADER)) -> dict:
+def api_decide(
+    request: Request,
+    tasks: BackgroundTasks,
+    request_id: str,
+    decision: Decision,
+    token: str | None = Header(None, alias=CSRF_HEADER),
+) -> dict:
     """Approve or refuse a request (archivists). An approved request is delivered after the answer: read it
     again with GET /api/v1/requests/{id} (state "delivered", or "approved" with a delivery_note on failure)."""
     check_csrf(request, token)

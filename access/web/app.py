@@ -53,13 +53,22 @@ class Portal:
         else:
             navigation += [{"href": "/login", "text": "Sign in"}, {"href": "/register", "text": "Create an account"}]
         for item in navigation:
-            item["active"] = request.url.path == item["href"] or (item["href"] != "/" and
-                                                                 request.url.path.startswith(item["href"] + "/"))
+            item["active"] = request.url.path == item["href"] or (
+                item["href"] != "/" and request.url.path.startswith(item["href"] + "/")
+            )
         notice = request.session.pop("notice", "")
         errors = values.pop("errors", None) or ([{"text": e} for e in [request.session.pop("error", "")] if e])
         html = self.templates.get_template(template).render(
-            title=title, archive_name=self.settings.archive_name, navigation=navigation, user=user,
-            csrf=csrf_token(request), cspNonce=request.state.nonce, notice=notice, errors=errors, **values)
+            title=title,
+            archive_name=self.settings.archive_name,
+            navigation=navigation,
+            user=user,
+            csrf=csrf_token(request),
+            cspNonce=request.state.nonce,
+            notice=notice,
+            errors=errors,
+            **values,
+        )
         return HTMLResponse(html, status)
 
 
@@ -67,8 +76,10 @@ def assets_folder() -> Path:
     """GOV.UK Frontend's built files, installed from npm by the set-up (`make portal-assets`)."""
     folder = Path(os.environ.get("PRESERVE_PORTAL_ASSETS", HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk"))
     if not (folder / "govuk-frontend.min.css").is_file():
-        raise ConfigError(f"{folder}: GOV.UK Frontend is not installed",
-                          hint="Run `make portal-assets` (npm ci in access/web), or set PRESERVE_PORTAL_ASSETS.")
+        raise ConfigError(
+            f"{folder}: GOV.UK Frontend is not installed",
+            hint="Run `make portal-assets` (npm ci in access/web), or set PRESERVE_PORTAL_ASSETS.",
+        )
     return folder
 
 
@@ -78,13 +89,23 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     database = database or Database(settings.catalogue_url)
     database.require_current()
-    templates = Environment(loader=ChoiceLoader([
-        PackageLoader("access.web", "templates"),
-        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
-    ]), autoescape=select_autoescape(default=True, default_for_string=True))
-    app = FastAPI(title=f"{settings.archive_name} catalogue API", version="1",
-                  description="Search the catalogue, request records and decide requests.",
-                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    templates = Environment(
+        loader=ChoiceLoader(
+            [
+                PackageLoader("access.web", "templates"),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    app = FastAPI(
+        title=f"{settings.archive_name} catalogue API",
+        version="1",
+        description="Search the catalogue, request records and decide requests.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
     app.state.portal = Portal(settings, database, templates)
     assets = assets_folder()
     app.mount("/assets", StaticFiles(directory=assets / "assets"), name="assets")
@@ -95,17 +116,28 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_body_kib * 1024)
     https = settings.portal_url.startswith("https://")
     # over https the cookie is __Host-: Secure, for this host only, path / — no other site or subdomain can set it
-    app.add_middleware(SessionMiddleware, secret_key=archive_secret(settings).hex(),
-                       session_cookie="__Host-preserve_session" if https else "preserve_session",
-                       max_age=settings.session_hours * 3600, same_site="lax", https_only=https)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=archive_secret(settings).hex(),
+        session_cookie="__Host-preserve_session" if https else "preserve_session",
+        max_age=settings.session_hours * 3600,
+        same_site="lax",
+        https_only=https,
+    )
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
         request.state.nonce = secrets.token_urlsafe(16)
         response = await call_next(request)
         if getattr(request.state, "device", ""):  # a sign-in succeeded: remember this browser for the account
-            response.set_cookie(device_cookie(settings), request.state.device, max_age=DEVICE_DAYS * 86400,
-                                httponly=True, secure=https, samesite="lax")
+            response.set_cookie(
+                device_cookie(settings),
+                request.state.device,
+                max_age=DEVICE_DAYS * 86400,
+                httponly=True,
+                secure=https,
+                samesite="lax",
+            )
         return secure(request, response, https)
 
     @app.exception_handler(Exception)
@@ -113,19 +145,30 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         # answered outside the middleware above (Starlette's outermost layer): the same headers, no traceback
         LOG.exception("%s %r: unexpected %s", request.method, request.url.path, type(exc).__name__)
         if request.url.path.startswith("/api/"):
-            response = JSONResponse({"error": "Something went wrong on our side.",
-                                     "hint": "Try again later; if it goes on, tell the archive."}, 500)
+            response = JSONResponse(
+                {
+                    "error": "Something went wrong on our side.",
+                    "hint": "Try again later; if it goes on, tell the archive.",
+                },
+                500,
+            )
         else:
-            response = HTMLResponse("<!DOCTYPE html><html lang=en><title>Something went wrong</title>"
-                                    "<h1>Something went wrong on our side</h1><p>Try again later; if it goes on, "
-                                    "tell the archive.</p></html>", 500)
+            response = HTMLResponse(
+                "<!DOCTYPE html><html lang=en><title>Something went wrong</title>"
+                "<h1>Something went wrong on our side</h1><p>Try again later; if it goes on, "
+                "tell the archive.</p></html>",
+                500,
+            )
         return secure(request, response, https)
 
     @app.exception_handler(PreservationError)
     async def preservation_error(request: Request, exc: PreservationError):
         status = STATUS.get(type(exc).__name__, 500)
-        message, hint = (exc.message, exc.hint or "") if status < 500 else (
-            "Something went wrong on our side.", "Try again later; if it goes on, tell the archive.")
+        message, hint = (
+            (exc.message, exc.hint or "")
+            if status < 500
+            else ("Something went wrong on our side.", "Try again later; if it goes on, tell the archive.")
+        )
         if status >= 500:
             LOG.error("%s %r: %s", request.method, request.url.path, exc.message)  # %r: no forged log lines
         if request.url.path.startswith("/api/"):
@@ -145,12 +188,12 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
         # FastAPI's own answer echoes what was sent (a password, say): name the fields, never their values
-        fields = sorted({".".join(str(part) for part in error.get("loc", ())[1:]) or "the body"
-                         for error in exc.errors()})
+        fields = sorted(
+            {".".join(str(part) for part in error.get("loc", ())[1:]) or "the body" for error in exc.errors()}
+        )
         message = "The request is not valid: check " + ", ".join(fields)
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": message, "hint": "See /api/openapi.json for what each field takes."},
-                                422)
+            return JSONResponse({"error": message, "hint": "See /api/openapi.json for what each field takes."}, 422)
         return _error_page(request, 400, message, "")
 
     return app
@@ -160,9 +203,13 @@ def secure(request: Request, response: Response, https: bool) -> Response:
     """Add the portal's security headers to an answer: CSP with this request's nonce, no sniffing, no framing
     (previews: only by the portal), HSTS over https, and no caching of anything but the static files."""
     nonce = getattr(request.state, "nonce", "") or secrets.token_urlsafe(16)
-    response.headers.setdefault("Content-Security-Policy", (
-        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
-        "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"))
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; img-src 'self' data:; "
+            "object-src 'none'; frame-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'self'"
+        ),
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     if request.url.path.startswith("/api/") and response.headers.get("content-type", "").startswith("application/json"):
@@ -184,8 +231,9 @@ def secure(request: Request, response: Response, https: bool) -> Response:
 def _error_page(request: Request, status: int, message: str, hint: str, headers=None) -> HTMLResponse:
     portal: Portal = request.app.state.portal
     titles = {403: "You cannot see this", 404: "Page not found", 429: "Too many attempts"}
-    response = portal.page(request, "error.html", titles.get(status, "There is a problem"), status,
-                           message=message, hint=hint)
+    response = portal.page(
+        request, "error.html", titles.get(status, "There is a problem"), status, message=message, hint=hint
+    )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -53,15 +53,31 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, send: Send) -> None:
         kib = self.limit // 1024
         if scope["path"].startswith("/api/"):
-            body = json.dumps({"error": f"The request is too large: at most {kib} KiB is read.",
-                               "hint": "Send less: long texts have limits of their own (see /api/openapi.json)."})
+            body = json.dumps(
+                {
+                    "error": f"The request is too large: at most {kib} KiB is read.",
+                    "hint": "Send less: long texts have limits of their own (see /api/openapi.json).",
+                }
+            )
             kind = b"application/json"
         else:
-            body = (f"<!DOCTYPE html><html lang=en><title>Too large</title><h1>The form is too large</h1>"
-                    f"<p>At most {kib} KiB is read. Go back and send less.</p></html>")
+            body = (
+                f"<!DOCTYPE html><html lang=en><title>Too large</title><h1>The form is too large</h1>"
+                f"<p>At most {kib} KiB is read. Go back and send less.</p></html>"
+            )
             kind = b"text/html; charset=utf-8"
         data = body.encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", kind), (b"content-length", str(len(data)).encode()), (b"cache-control", b"no-store"),
-            (b"connection", b"close"), (b"x-content-type-options", b"nosniff")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", kind),
+                    (b"content-length", str(len(data)).encode()),
+                    (b"cache-control", b"no-store"),
+                    (b"connection", b"close"),
+                    (b"x-content-type-options", b"nosniff"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": data})

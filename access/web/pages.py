@@ -61,18 +61,46 @@ def _signed_in(request: Request, *roles: str):
 
 
 @router.get("/")
-def search_page(request: Request, q: str = "", collection: str = "", format: str = "", access: str = "",
-                year_from: str = "", year_to: str = "", page: str = "1"):
+def search_page(
+    request: Request,
+    q: str = "",
+    collection: str = "",
+    format: str = "",
+    access: str = "",
+    year_from: str = "",
+    year_to: str = "",
+    page: str = "1",
+):
     """Search the catalogue, with facets."""
     portal = _portal(request)
     user = current_user(request, portal.database)
     query, problems = query_from(q, collection, format, access, year_from, year_to, page, "20", findable(user))
     results = search(portal.database, query) if not problems else None
-    kept = {k: v for k, v in {"q": q, "collection": collection, "format": format, "access": access,
-                              "year_from": year_from, "year_to": year_to}.items() if v}
-    return portal.page(request, "search.html", "Search the catalogue", 400 if problems else 200, user=user,
-                       query=query, kept=kept, results=results, facets=FACETS, errors=problems,
-                       link=lambda **changes: "/?" + urlencode({k: v for k, v in (kept | changes).items() if v}))
+    kept = {
+        k: v
+        for k, v in {
+            "q": q,
+            "collection": collection,
+            "format": format,
+            "access": access,
+            "year_from": year_from,
+            "year_to": year_to,
+        }.items()
+        if v
+    }
+    return portal.page(
+        request,
+        "search.html",
+        "Search the catalogue",
+        400 if problems else 200,
+        user=user,
+        query=query,
+        kept=kept,
+        results=results,
+        facets=FACETS,
+        errors=problems,
+        link=lambda **changes: "/?" + urlencode({k: v for k, v in (kept | changes).items() if v}),
+    )
 
 
 @router.get("/records/{aip_id}")
@@ -81,8 +109,9 @@ def record_page(request: Request, aip_id: str, path: str = ""):
     """One record: its description, breadcrumb, what is below it and a preview when it is open."""
     portal = _portal(request)
     user = current_user(request, portal.database)
-    view = view_record(portal.database, user, aip_id, path.strip("/"),
-                       preview_limit=portal.settings.preview_max_mib << 20)
+    view = view_record(
+        portal.database, user, aip_id, path.strip("/"), preview_limit=portal.settings.preview_max_mib << 20
+    )
     return portal.page(request, "record.html", view.record.title or "Record", user=user, view=view)
 
 
@@ -93,8 +122,9 @@ def preview_content(request: Request, aip_id: str, path: str):
     portal = _portal(request)
     user = current_user(request, portal.database)
     content, mime = preview(portal.settings, portal.database, user, aip_id, path.strip("/"))
-    return FileResponse(content, media_type=mime, content_disposition_type="inline",
-                        headers={"Cache-Control": "private, no-store"})
+    return FileResponse(
+        content, media_type=mime, content_disposition_type="inline", headers={"Cache-Control": "private, no-store"}
+    )
 
 
 @router.post("/basket/add")
@@ -119,8 +149,15 @@ def basket_page(request: Request):
     user = _signed_in(request, "researcher", "archivist")
     basket = requesting.basket(portal.database, user)
     records = requesting.request_records(portal.database, user, basket) if basket else []
-    return portal.page(request, "basket.html", "Your request basket", user=user, basket=basket, records=records,
-                       minimum=requesting.MIN_PURPOSE)
+    return portal.page(
+        request,
+        "basket.html",
+        "Your request basket",
+        user=user,
+        basket=basket,
+        records=records,
+        minimum=requesting.MIN_PURPOSE,
+    )
 
 
 @router.post("/basket/remove")
@@ -149,8 +186,13 @@ def my_requests(request: Request):
     """The person's requests and where each one is."""
     portal = _portal(request)
     user = _signed_in(request, "researcher", "archivist")
-    return portal.page(request, "requests.html", "Your requests", user=user,
-                       requests=list(reversed(requesting.requests_of(portal.database, user))))
+    return portal.page(
+        request,
+        "requests.html",
+        "Your requests",
+        user=user,
+        requests=list(reversed(requesting.requests_of(portal.database, user))),
+    )
 
 
 @router.get("/requests/{request_id}")
@@ -166,9 +208,17 @@ def request_page(request: Request, request_id: str):
         except RequestError as exc:
             expired = exc.message
         closed = len(closed_today(portal.database, found)) if link else 0
-    return portal.page(request, "request.html", f"Request {found.id[:8]}", user=user, found=found, link=link,
-                       expired=expired, closed=closed,
-                       records=requesting.request_records(portal.database, user, found))
+    return portal.page(
+        request,
+        "request.html",
+        f"Request {found.id[:8]}",
+        user=user,
+        found=found,
+        link=link,
+        expired=expired,
+        closed=closed,
+        records=requesting.request_records(portal.database, user, found),
+    )
 
 
 @router.get("/queue")
@@ -176,9 +226,14 @@ def queue_page(request: Request):
     """Requests waiting for an archivist's decision."""
     portal = _portal(request)
     user = _signed_in(request, "archivist")
-    return portal.page(request, "queue.html", "Requests to decide", user=user,
-                       requests=requesting.waiting_requests(portal.database, user),
-                       preparing=requesting.waiting_requests(portal.database, user, "approved"))
+    return portal.page(
+        request,
+        "queue.html",
+        "Requests to decide",
+        user=user,
+        requests=requesting.waiting_requests(portal.database, user),
+        preparing=requesting.waiting_requests(portal.database, user, "approved"),
+    )
 
 
 @router.get("/queue/{request_id}")
@@ -187,21 +242,32 @@ def decide_page(request: Request, request_id: str):
     portal = _portal(request)
     user = _signed_in(request, "archivist")
     found = requesting.request_for(portal.database, user, request_id)
-    return portal.page(request, "decide.html", f"Decide request {found.id[:8]}", user=user, found=found,
-                       who=requesting.requester(portal.database, found),
-                       records=requesting.request_records(portal.database, user, found))
+    return portal.page(
+        request,
+        "decide.html",
+        f"Decide request {found.id[:8]}",
+        user=user,
+        found=found,
+        who=requesting.requester(portal.database, found),
+        records=requesting.request_records(portal.database, user, found),
+    )
 
 
 @router.post("/queue/{request_id}")
-def decide_request_page(request: Request, tasks: BackgroundTasks, request_id: str, decision: str = Form(""),
-                        reason: str = Form(""), csrf_token: str = Form("")):
+def decide_request_page(
+    request: Request,
+    tasks: BackgroundTasks,
+    request_id: str,
+    decision: str = Form(""),
+    reason: str = Form(""),
+    csrf_token: str = Form(""),
+):
     """Approve (and deliver) or refuse a request."""
     check_csrf(request, csrf_token)
     portal = _portal(request)
     user = _signed_in(request, "archivist")
     if decision not in ("approve", "refuse"):
-        return _back(f"/queue/{request_id}", error="Choose whether to approve or refuse the request.",
-                     request=request)
+        return _back(f"/queue/{request_id}", error="Choose whether to approve or refuse the request.", request=request)
     try:
         decided = decide(portal.database, user, request_id, decision == "approve", reason[:5000])
     except RequestError as exc:
@@ -209,8 +275,12 @@ def decide_request_page(request: Request, tasks: BackgroundTasks, request_id: st
     if decided.state != "approved":
         return _back("/queue", notice=f"Request {decided.id[:8]} is {decided.state}.", request=request)
     tasks.add_task(deliver_after_answer, portal.settings, portal.database, decided.id, user.name)
-    return _back("/queue", notice=f"Request {decided.id[:8]} is approved. The copies are being prepared; the "
-                                  "researcher will be told when they are ready.", request=request)
+    return _back(
+        "/queue",
+        notice=f"Request {decided.id[:8]} is approved. The copies are being prepared; the "
+        "researcher will be told when they are ready.",
+        request=request,
+    )
 
 
 @router.get("/download/{key:path}")
@@ -223,11 +293,15 @@ def download(request: Request, key: str):
     if user is None:  # first, whatever the link: nothing about a request is told to someone not signed in
         raise SignInNeeded(f"{request.url.path}?{request.url.query}")
     found = request_of_key(portal.database, key, user)
-    granted = verify_local_link(f"{key}?{request.url.query}", dip_storage(settings, found.dip_location).name,
-                                archive_secret(settings))
+    granted = verify_local_link(
+        f"{key}?{request.url.query}", dip_storage(settings, found.dip_location).name, archive_secret(settings)
+    )
     sent = open_download(settings, portal.database, user, found)
-    return StreamingResponse(sent.chunks, media_type="application/zip", headers={
-        "Content-Disposition": f'attachment; filename="request-{granted.rsplit("/", 1)[-1]}"'})
+    return StreamingResponse(
+        sent.chunks,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="request-{granted.rsplit("/", 1)[-1]}"'},
+    )
 
 
 @router.get("/login")
@@ -237,16 +311,24 @@ def login_page(request: Request, next: str = "/"):
 
 
 @router.post("/login")
-def login(request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/"),
-          csrf_token: str = Form("")):
+def login(
+    request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/"), csrf_token: str = Form("")
+):
     """Sign in (limited attempts)."""
     check_csrf(request, csrf_token)
     portal = _portal(request)
     try:
         attempt_sign_in(request, portal.database, portal.settings, email[:320], password[:1024])
     except HTTPException as exc:
-        response = portal.page(request, "login.html", "Sign in", exc.status_code, next=next, email=email,
-                               errors=[{"text": exc.detail, "href": "#email"}])
+        response = portal.page(
+            request,
+            "login.html",
+            "Sign in",
+            exc.status_code,
+            next=next,
+            email=email,
+            errors=[{"text": exc.detail, "href": "#email"}],
+        )
         response.headers.update(exc.headers or {})
         return response
     return _back(next, notice="You are signed in.", request=request)
@@ -274,13 +356,15 @@ def register(request: Request, email: str = Form(""), name: str = Form(""), csrf
     try:
         begin_registration(portal.database, client_address(request, portal.settings.trusted_proxies))
     except TooManyAttempts as exc:
-        raise HTTPException(429, "Too many accounts have been asked for. Try again later.",
-                            headers={"Retry-After": str(exc.wait)}) from None
+        raise HTTPException(
+            429, "Too many accounts have been asked for. Try again later.", headers={"Retry-After": str(exc.wait)}
+        ) from None
     try:
         address = ask_for_account(portal.settings, portal.database, email[:320], name[:200])
     except AccountError as exc:
-        return portal.page(request, "register.html", "Create an account", 400, email=email, name=name,
-                           errors=[{"text": exc.message}])
+        return portal.page(
+            request, "register.html", "Create an account", 400, email=email, name=name, errors=[{"text": exc.message}]
+        )
     return portal.page(request, "register_sent.html", "Check your email", address=address, hours=LINK_HOURS)
 
 
@@ -289,15 +373,18 @@ def register_password_page(request: Request, token: str = ""):
     """The link sent to a new address: choose a password."""
     pending = pending_registration(_portal(request).database, token)
     if pending is None:
-        raise HTTPException(404, "This link is not valid: it has been used, has expired or was never sent. "
-                                 "Ask for an account again to be sent a new one.")
-    return _portal(request).page(request, "register_password.html", "Choose your password", address=pending[0],
-                                 token=token)
+        raise HTTPException(
+            404,
+            "This link is not valid: it has been used, has expired or was never sent. "
+            "Ask for an account again to be sent a new one.",
+        )
+    return _portal(request).page(
+        request, "register_password.html", "Choose your password", address=pending[0], token=token
+    )
 
 
 @router.post("/register/confirm")
-def register_password(request: Request, token: str = Form(""), password: str = Form(""),
-                      csrf_token: str = Form("")):
+def register_password(request: Request, token: str = Form(""), password: str = Form(""), csrf_token: str = Form("")):
     """Make the account with the chosen password, and sign in."""
     check_csrf(request, csrf_token)
     portal = _portal(request)
@@ -307,7 +394,14 @@ def register_password(request: Request, token: str = Form(""), password: str = F
         pending = pending_registration(portal.database, token)
         if pending is None:
             raise HTTPException(404, exc.message) from None
-        return portal.page(request, "register_password.html", "Choose your password", 400, address=pending[0],
-                           token=token, errors=[{"text": exc.message, "href": "#password"}])
+        return portal.page(
+            request,
+            "register_password.html",
+            "Choose your password",
+            400,
+            address=pending[0],
+            token=token,
+            errors=[{"text": exc.message, "href": "#password"}],
+        )
     sign_in(request, portal.database, user, portal.settings)
     return _back("/", notice="Your account has been created and you are signed in.", request=request)

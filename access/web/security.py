@@ -80,8 +80,9 @@ def current_user(request: Request, database: Database) -> User | None:
 def sign_in(request: Request, database: Database, user: User, settings: Settings) -> None:
     """Start a fresh session for ``user`` (a new CSRF token too: nothing carries over from before)."""
     request.session.clear()
-    request.session["sid"] = start_session(database, user, client_address(request, settings.trusted_proxies),
-                                           request.headers.get("user-agent", ""))
+    request.session["sid"] = start_session(
+        database, user, client_address(request, settings.trusted_proxies), request.headers.get("user-agent", "")
+    )
     request.state.user = user
     csrf_token(request)
 
@@ -98,8 +99,9 @@ def attempt_sign_in(request: Request, database: Database, settings: Settings, em
         ticket = throttle.begin_sign_in(database, email, client, device=device)
     except throttle.TooManyAttempts as exc:
         minutes = "a minute" if exc.wait <= 60 else f"{exc.wait // 60 + 1} minutes"
-        raise HTTPException(429, f"Too many sign-in attempts. Try again in {minutes}.",
-                            headers={"Retry-After": str(exc.wait)}) from None
+        raise HTTPException(
+            429, f"Too many sign-in attempts. Try again in {minutes}.", headers={"Retry-After": str(exc.wait)}
+        ) from None
     user = authenticate(database, email, password)
     if user is None:
         raise HTTPException(401, "The email address or password is not right.")

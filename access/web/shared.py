@@ -21,8 +21,17 @@ MAX_QUERY = 1000  # characters of search words
 MAX_PAGE = 10_000
 
 
-def query_from(text: str, collection: str, puid: str, access: str, year_from: str, year_to: str, page: str,
-               per_page: str, findable: tuple[str, ...]) -> tuple[RecordQuery, list[dict[str, str]]]:
+def query_from(
+    text: str,
+    collection: str,
+    puid: str,
+    access: str,
+    year_from: str,
+    year_to: str,
+    page: str,
+    per_page: str,
+    findable: tuple[str, ...],
+) -> tuple[RecordQuery, list[dict[str, str]]]:
     """A search query from request parameters as typed, and the problems with them (GOV.UK error-list form)."""
     problems = []
     if control_characters(text):
@@ -47,8 +56,9 @@ def query_from(text: str, collection: str, puid: str, access: str, year_from: st
             problems.append({"text": f"{name} must be a whole number from 1 to {top}", "href": "#results"})
         numbers.append(number or default)
     access = access if access in findable else ("" if not access else "none")
-    return RecordQuery(text, collection[:255], puid[:40], access, years[0], years[1], findable, numbers[0],
-                       numbers[1]), problems
+    return RecordQuery(
+        text, collection[:255], puid[:40], access, years[0], years[1], findable, numbers[0], numbers[1]
+    ), problems
 
 
 def whole_number(value: str, top: int) -> int | None:

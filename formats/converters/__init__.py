@@ -77,14 +77,26 @@ EXPECTED_MIME = {
 
 # what each target is, for people
 TARGET_NAMES = {
-    "odt": "OpenDocument Text", "ods": "OpenDocument Spreadsheet", "odp": "OpenDocument Presentation",
-    "pdfa": "PDF/A-2b", "ffv1-mkv": "FFV1 video in Matroska (audio as FLAC)", "mp4": "H.264/AAC in MP4",
-    "flac": "FLAC", "wav": "WAV (24-bit PCM)", "mp3": "MP3", "tiff": "TIFF (LZW)", "png": "PNG", "jpeg": "JPEG",
+    "odt": "OpenDocument Text",
+    "ods": "OpenDocument Spreadsheet",
+    "odp": "OpenDocument Presentation",
+    "pdfa": "PDF/A-2b",
+    "ffv1-mkv": "FFV1 video in Matroska (audio as FLAC)",
+    "mp4": "H.264/AAC in MP4",
+    "flac": "FLAC",
+    "wav": "WAV (24-bit PCM)",
+    "mp3": "MP3",
+    "tiff": "TIFF (LZW)",
+    "png": "PNG",
+    "jpeg": "JPEG",
 }
 
 # PUIDs a correct output may be identified as when PRONOM gives the format no MIME type
 EXPECTED_PUIDS = {
-    "ffv1-mkv": ("fmt/569",), "mp4": ("fmt/199",), "flac": ("fmt/279",), "mp3": ("fmt/134",),
+    "ffv1-mkv": ("fmt/569",),
+    "mp4": ("fmt/199",),
+    "flac": ("fmt/279",),
+    "mp3": ("fmt/134",),
     "wav": ("fmt/6", "fmt/141", "fmt/142", "fmt/143"),
 }
 
@@ -147,8 +159,10 @@ def convert_checked(jobs: Iterable[Job], identifier, timeout: float = DEFAULT_TI
             if not message:
                 found = identifier.identify(job.output)
                 if not is_expected(job.target, found.puid, found.mime_type):
-                    message = (f"the output was identified as {found.puid or found.mime_type or 'nothing known'}, "
-                               f"not {job.target}")
+                    message = (
+                        f"the output was identified as {found.puid or found.mime_type or 'nothing known'}, "
+                        f"not {job.target}"
+                    )
                     job.output.unlink(missing_ok=True)
                     found = None
             results.append(Converted(job, tool, message, found))

@@ -11,10 +11,42 @@ from functools import cache
 from formats.converters import Job, Outcome, finished
 
 ARGUMENTS = {
-    "ffv1-mkv": ["-map", "0:v?", "-map", "0:a?", "-c:v", "ffv1", "-level", "3", "-g", "1", "-slicecrc", "1",
-                 "-c:a", "flac", "-f", "matroska"],
-    "mp4": ["-map", "0:v?", "-map", "0:a?", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", "23", "-c:a", "aac",
-            "-movflags", "+faststart", "-f", "mp4"],
+    "ffv1-mkv": [
+        "-map",
+        "0:v?",
+        "-map",
+        "0:a?",
+        "-c:v",
+        "ffv1",
+        "-level",
+        "3",
+        "-g",
+        "1",
+        "-slicecrc",
+        "1",
+        "-c:a",
+        "flac",
+        "-f",
+        "matroska",
+    ],
+    "mp4": [
+        "-map",
+        "0:v?",
+        "-map",
+        "0:a?",
+        "-c:v",
+        "libx264",
+        "-pix_fmt",
+        "yuv420p",
+        "-crf",
+        "23",
+        "-c:a",
+        "aac",
+        "-movflags",
+        "+faststart",
+        "-f",
+        "mp4",
+    ],
     "flac": ["-map", "0:a", "-c:a", "flac", "-f", "flac"],
     "wav": ["-map", "0:a", "-c:a", "pcm_s24le", "-f", "wav"],
     "mp3": ["-map", "0:a", "-c:a", "libmp3lame", "-q:a", "2", "-f", "mp3"],
@@ -47,11 +79,22 @@ class FFmpeg:
     def _one(self, job: Job, timeout: float) -> Outcome:
         partial = job.output.with_name(job.output.name + ".partial")
         partial.parent.mkdir(parents=True, exist_ok=True)
-        command = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(job.source),
-                   *ARGUMENTS[job.target], str(partial)]
+        command = [
+            "ffmpeg",
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(job.source),
+            *ARGUMENTS[job.target],
+            str(partial),
+        ]
         try:
-            run = subprocess.run(command, capture_output=True, text=True, errors="backslashreplace", timeout=timeout,
-                                 check=False)  # ffmpeg repeats the input name, which need not be UTF-8
+            run = subprocess.run(
+                command, capture_output=True, text=True, errors="backslashreplace", timeout=timeout, check=False
+            )  # ffmpeg repeats the input name, which need not be UTF-8
         except subprocess.TimeoutExpired:
             partial.unlink(missing_ok=True)
             return Outcome(job, False, f"ffmpeg did not finish within {timeout:.0f} s")

@@ -5,8 +5,11 @@ from __future__ import annotations
 from formats.converters import Job, Outcome, finished
 from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
 
-FORMATS = {"tiff": ("TIFF", {"compression": "tiff_lzw"}), "png": ("PNG", {"optimize": False}),
-           "jpeg": ("JPEG", {"quality": 85})}
+FORMATS = {
+    "tiff": ("TIFF", {"compression": "tiff_lzw"}),
+    "png": ("PNG", {"optimize": False}),
+    "jpeg": ("JPEG", {"quality": 85}),
+}
 
 
 def _save(source: str, target: str, partial: str) -> None:

@@ -25,8 +25,13 @@ PRESENTATION = ("presentation", "powerpoint")
 def _filter(job: Job) -> tuple[str, str]:
     """(``--convert-to`` argument, output extension)."""
     if job.target == "pdfa":
-        kind = ("calc" if any(w in job.mime for w in SPREADSHEET)
-                else "impress" if any(w in job.mime for w in PRESENTATION) else "writer")
+        kind = (
+            "calc"
+            if any(w in job.mime for w in SPREADSHEET)
+            else "impress"
+            if any(w in job.mime for w in PRESENTATION)
+            else "writer"
+        )
         return f"pdf:{kind}_pdf_Export:{PDFA}", "pdf"
     return job.target, job.target
 
@@ -57,7 +62,7 @@ class LibreOffice:
         for job in jobs:
             by_filter.setdefault(_filter(job)[0], []).append(job)
         for group in by_filter.values():
-            batches += [group[i:i + self.batch] for i in range(0, len(group), self.batch)]
+            batches += [group[i : i + self.batch] for i in range(0, len(group), self.batch)]
         with tempfile.TemporaryDirectory(prefix="preserve-soffice-") as work, ThreadPoolExecutor(self.pool) as pool:
             free: queue.SimpleQueue[Path] = queue.SimpleQueue()
             for n in range(self.pool):  # one profile and folder per soffice process: never two at once
@@ -92,11 +97,22 @@ class LibreOffice:
             name = inputs / f"{index:05}{job.source.suffix.lower()}"
             shutil.copyfile(job.source, name)
             names.append(name)
-        command = [_soffice(), f"-env:UserInstallation={(slot / 'profile').as_uri()}", "--headless", "--norestore",
-                   "--nolockcheck", "--convert-to", convert_to, "--outdir", str(outputs), *map(str, names)]
+        command = [
+            _soffice(),
+            f"-env:UserInstallation={(slot / 'profile').as_uri()}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            convert_to,
+            "--outdir",
+            str(outputs),
+            *map(str, names),
+        ]
         try:
-            run = subprocess.run(command, capture_output=True, timeout=timeout, check=False, text=True,
-                                 errors="backslashreplace")
+            run = subprocess.run(
+                command, capture_output=True, timeout=timeout, check=False, text=True, errors="backslashreplace"
+            )
             problem = "" if run.returncode == 0 else f"soffice exited {run.returncode}: {run.stderr.strip()[-200:]}"
         except subprocess.TimeoutExpired:
             _kill_profile_processes(slot)

@@ -89,15 +89,20 @@ class Database:
             try:
                 with connection.begin():
                     config.attributes["connection"] = connection
-                    current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
-                        if inspect(connection).has_table("alembic_version") else None
+                    current = (
+                        connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                        if inspect(connection).has_table("alembic_version")
+                        else None
+                    )
                     if revision == "head" or current is None or (revision != "base" and revision > current):
                         command.upgrade(config, revision)
                     else:
                         command.downgrade(config, revision)
                     if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
-                        raise CatalogueError(f"{self.url}: the migration to {revision} left rows referring to "
-                                             "rows that are gone; nothing was changed")
+                        raise CatalogueError(
+                            f"{self.url}: the migration to {revision} left rows referring to "
+                            "rows that are gone; nothing was changed"
+                        )
             finally:
                 if sqlite:
                     connection.exec_driver_sql("PRAGMA foreign_keys=ON")

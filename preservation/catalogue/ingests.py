@@ -55,9 +55,19 @@ def start_ingest(session: Session, run: IngestRun) -> None:
         setattr(row, key, value)
 
 
-def finish_ingest(session: Session, transfer_id: str, state: str, finished: str, *, files: int = 0, size: int = 0,
-                  error: str = "", hint: str = "", traceback: str = "",
-                  failed_files: tuple[FailedFile, ...] = ()) -> None:
+def finish_ingest(
+    session: Session,
+    transfer_id: str,
+    state: str,
+    finished: str,
+    *,
+    files: int = 0,
+    size: int = 0,
+    error: str = "",
+    hint: str = "",
+    traceback: str = "",
+    failed_files: tuple[FailedFile, ...] = (),
+) -> None:
     """Record how an ingest ended: stored, failed or incomplete, with its error and failed files."""
     row = session.get(IngestRow, transfer_id)
     if row is None:
@@ -84,12 +94,21 @@ def list_ingests(session: Session, limit: int = 50, state: str = "") -> list[Ing
 
 def get_ingest(session: Session, reference: str) -> IngestRun:
     """The ingest whose transfer id (or AIP id) is, or starts with, ``reference``; NotFound otherwise."""
-    rows = list(session.scalars(select(IngestRow).where(
-        IngestRow.transfer_id.startswith(reference, autoescape=True)
-        | IngestRow.aip_id.startswith(reference, autoescape=True)).limit(2)))
+    rows = list(
+        session.scalars(
+            select(IngestRow)
+            .where(
+                IngestRow.transfer_id.startswith(reference, autoescape=True)
+                | IngestRow.aip_id.startswith(reference, autoescape=True)
+            )
+            .limit(2)
+        )
+    )
     if len(rows) != 1:
-        raise NotFound(f"{reference}: {'no' if not rows else 'more than one'} ingest has this transfer or AIP id",
-                       hint="`preserve ingest status` lists recent ingests.")
+        raise NotFound(
+            f"{reference}: {'no' if not rows else 'more than one'} ingest has this transfer or AIP id",
+            hint="`preserve ingest status` lists recent ingests.",
+        )
     return _run(rows[0])
 
 

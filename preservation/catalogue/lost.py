@@ -27,8 +27,9 @@ def replace_lost_files(session: Session, aip_id: str, lost: list[LostFile]) -> N
 
 def lost_files(session: Session, aip_id: str) -> list[LostFile]:
     """The AIP's lost files, by path."""
-    rows = session.scalars(select(LostFileRow).where(LostFileRow.aip_id == aip_id)
-                           .order_by(LostFileRow.path, LostFileRow.key))
+    rows = session.scalars(
+        select(LostFileRow).where(LostFileRow.aip_id == aip_id).order_by(LostFileRow.path, LostFileRow.key)
+    )
     return [_lost(row) for row in rows]
 
 
@@ -49,9 +50,13 @@ def lost_file_dict(file: LostFile) -> dict:
 
 
 def _row(file: LostFile) -> dict:
-    return {"aip_id": file.aip_id, "key": file.key, "path": file.path,
-            "states": json.dumps([list(state) for state in file.states], ensure_ascii=False),
-            "found_at": file.found_at}
+    return {
+        "aip_id": file.aip_id,
+        "key": file.key,
+        "path": file.path,
+        "states": json.dumps([list(state) for state in file.states], ensure_ascii=False),
+        "found_at": file.found_at,
+    }
 
 
 def _lost(row: LostFileRow) -> LostFile:

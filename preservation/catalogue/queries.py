@@ -72,11 +72,15 @@ def add_files(session: Session, files: Iterable[FileRecord]) -> None:
         session.execute(insert(FileRow.__table__), [_file_row(record) for record in batch])
 
 
-def set_aip_version(session: Session, aip_id: str, version: str, mets_sha512: str, file_count: int,
-                    total_bytes: int) -> None:
+def set_aip_version(
+    session: Session, aip_id: str, version: str, mets_sha512: str, file_count: int, total_bytes: int
+) -> None:
     """Point an AIP (and its copies) at a new version that added files."""
-    session.execute(update(AipRow).where(AipRow.id == aip_id).values(
-        head_version=version, mets_sha512=mets_sha512, file_count=file_count, total_bytes=total_bytes))
+    session.execute(
+        update(AipRow)
+        .where(AipRow.id == aip_id)
+        .values(head_version=version, mets_sha512=mets_sha512, file_count=file_count, total_bytes=total_bytes)
+    )
     session.execute(update(ReplicaRow).where(ReplicaRow.aip_id == aip_id).values(version=version))
 
 
@@ -88,8 +92,14 @@ def find_aip(session: Session, aip_id: str) -> Aip | None:
 
 def aips_holding(session: Session, puid: str) -> list[str]:
     """Ids of AIPs with original files of format ``puid``."""
-    return list(session.scalars(select(FileRow.aip_id).where(FileRow.puid == puid, FileRow.role == "original")
-                                .distinct().order_by(FileRow.aip_id)))
+    return list(
+        session.scalars(
+            select(FileRow.aip_id)
+            .where(FileRow.puid == puid, FileRow.role == "original")
+            .distinct()
+            .order_by(FileRow.aip_id)
+        )
+    )
 
 
 def register_aip(
@@ -107,36 +117,48 @@ def register_aip(
     upsert_agents(session, agents)
     session.execute(insert(AipRow.__table__), [_aip_row(aip)])
     add_files(session, files)
-    record_events(session, events, {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program")
-                                    for agent in agents})
+    record_events(
+        session, events, {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program") for agent in agents}
+    )
     _record_descriptions(session, aip.id, descriptions or {})
     _record_rights(session, aip.id, rights or {})
     session.execute(insert(ReplicaRow.__table__), [_replica_row(replica) for replica in replicas])
 
 
 def _record_rights(session: Session, aip_id: str, rights: dict[str, list[RightsStatement]]) -> None:
-    rows = [{"aip_id": aip_id, "target": target, "basis": statement.basis,
-             "statement": json.dumps(statement.to_dict())}
-            for target, statements in rights.items() for statement in statements]
+    rows = [
+        {"aip_id": aip_id, "target": target, "basis": statement.basis, "statement": json.dumps(statement.to_dict())}
+        for target, statements in rights.items()
+        for statement in statements
+    ]
     if rows:
         session.execute(insert(RightsRow.__table__), rows)
 
 
 def _record_descriptions(session: Session, aip_id: str, descriptions: dict[str, tuple[tuple[str, str], ...]]) -> None:
-    rows = [{"aip_id": aip_id, "target": target, "element": element, "value": value, "position": position}
-            for target, values in descriptions.items() for position, (element, value) in enumerate(values)]
+    rows = [
+        {"aip_id": aip_id, "target": target, "element": element, "value": value, "position": position}
+        for target, values in descriptions.items()
+        for position, (element, value) in enumerate(values)
+    ]
     if rows:
         session.execute(insert(DescriptionRow.__table__), rows)
     replace_units(session, aip_id, units_from_descriptions(aip_id, descriptions))
 
 
 def replace_metadata(
-    session: Session, aip_id: str, title: str, descriptions: dict[str, tuple[tuple[str, str], ...]],
-    rights: dict[str, list[RightsStatement]], version: str, mets_sha512: str,
+    session: Session,
+    aip_id: str,
+    title: str,
+    descriptions: dict[str, tuple[tuple[str, str], ...]],
+    rights: dict[str, list[RightsStatement]],
+    version: str,
+    mets_sha512: str,
 ) -> None:
     """Point an AIP at a new version with new descriptions and rights (its files are unchanged)."""
-    session.execute(update(AipRow).where(AipRow.id == aip_id)
-                    .values(title=title, head_version=version, mets_sha512=mets_sha512))
+    session.execute(
+        update(AipRow).where(AipRow.id == aip_id).values(title=title, head_version=version, mets_sha512=mets_sha512)
+    )
     session.execute(update(ReplicaRow).where(ReplicaRow.aip_id == aip_id).values(version=version))
     session.execute(DescriptionRow.__table__.delete().where(DescriptionRow.aip_id == aip_id))
     session.execute(RightsRow.__table__.delete().where(RightsRow.aip_id == aip_id))
@@ -156,8 +178,11 @@ def aip_descriptions(session: Session, aip_id: str) -> list[tuple[str, str, str]
 
 def aip_rights(session: Session, aip_id: str) -> list[tuple[str, RightsStatement]]:
     """(target, statement) for every rights statement about an AIP and its files."""
-    rows = session.execute(select(RightsRow.target, RightsRow.statement).where(RightsRow.aip_id == aip_id)
-                           .order_by(RightsRow.target, RightsRow.id))
+    rows = session.execute(
+        select(RightsRow.target, RightsRow.statement)
+        .where(RightsRow.aip_id == aip_id)
+        .order_by(RightsRow.target, RightsRow.id)
+    )
     return [(target, RightsStatement(**json.loads(text))) for target, text in rows]
 
 
@@ -205,20 +230,49 @@ def set_replica_metadata_checked(session: Session, aip_id: str, location: str, s
     )
 
 
-def record_fixity_check(session: Session, aip_id: str, location: str, kind: str, when: str, files: int,
-                        size: int, problems: int, outcome: str) -> None:
+def record_fixity_check(
+    session: Session,
+    aip_id: str,
+    location: str,
+    kind: str,
+    when: str,
+    files: int,
+    size: int,
+    problems: int,
+    outcome: str,
+) -> None:
     """Add one check of one copy to the history that schedules and reports read."""
-    session.execute(insert(FixityCheckRow.__table__), [{
-        "aip_id": aip_id, "location": location, "kind": kind, "checked_at": when, "files": files, "bytes": size,
-        "problems": problems, "outcome": outcome}])
+    session.execute(
+        insert(FixityCheckRow.__table__),
+        [
+            {
+                "aip_id": aip_id,
+                "location": location,
+                "kind": kind,
+                "checked_at": when,
+                "files": files,
+                "bytes": size,
+                "problems": problems,
+                "outcome": outcome,
+            }
+        ],
+    )
 
 
 def fixity_history(session: Session, since: str = "") -> list[tuple[str, str, str, int, int, str]]:
     """(location, kind, checked_at, bytes, problems, outcome) of every check since ``since``, oldest first."""
     rows = session.execute(
-        select(FixityCheckRow.location, FixityCheckRow.kind, FixityCheckRow.checked_at, FixityCheckRow.bytes,
-               FixityCheckRow.problems, FixityCheckRow.outcome)
-        .where(FixityCheckRow.checked_at >= since).order_by(FixityCheckRow.checked_at))
+        select(
+            FixityCheckRow.location,
+            FixityCheckRow.kind,
+            FixityCheckRow.checked_at,
+            FixityCheckRow.bytes,
+            FixityCheckRow.problems,
+            FixityCheckRow.outcome,
+        )
+        .where(FixityCheckRow.checked_at >= since)
+        .order_by(FixityCheckRow.checked_at)
+    )
     return [tuple(row) for row in rows]
 
 
@@ -229,24 +283,33 @@ def add_replica(session: Session, replica: Replica) -> None:
 
 def record_versions(session: Session, aip_id: str, location: str, versions: dict[str, str]) -> None:
     """Record the object-store VersionIds of one copy's keys (replacing what was recorded before)."""
-    session.execute(delete(StoredVersionRow).where(StoredVersionRow.aip_id == aip_id,
-                                                   StoredVersionRow.location == location))
-    rows = [{"aip_id": aip_id, "location": location, "key": key, "version_id": version}
-            for key, version in sorted(versions.items())]
+    session.execute(
+        delete(StoredVersionRow).where(StoredVersionRow.aip_id == aip_id, StoredVersionRow.location == location)
+    )
+    rows = [
+        {"aip_id": aip_id, "location": location, "key": key, "version_id": version}
+        for key, version in sorted(versions.items())
+    ]
     for batch in batched(rows, 500):
         session.execute(insert(StoredVersionRow.__table__), batch)
 
 
 def set_inventory_digest(session: Session, aip_id: str, location: str, sha512: str) -> None:
     """Record the SHA-512 of a copy's root inventory, as verified."""
-    session.execute(update(ReplicaRow).where(ReplicaRow.aip_id == aip_id, ReplicaRow.location == location)
-                    .values(inventory_sha512=sha512))
+    session.execute(
+        update(ReplicaRow)
+        .where(ReplicaRow.aip_id == aip_id, ReplicaRow.location == location)
+        .values(inventory_sha512=sha512)
+    )
 
 
 def stored_versions(session: Session, aip_id: str, location: str) -> dict[str, str]:
     """The VersionIds recorded for one copy, by key (empty for stores without versions)."""
-    rows = session.execute(select(StoredVersionRow.key, StoredVersionRow.version_id).where(
-        StoredVersionRow.aip_id == aip_id, StoredVersionRow.location == location))
+    rows = session.execute(
+        select(StoredVersionRow.key, StoredVersionRow.version_id).where(
+            StoredVersionRow.aip_id == aip_id, StoredVersionRow.location == location
+        )
+    )
     return dict(rows.all())
 
 
@@ -270,9 +333,15 @@ def held_digests(session: Session, digests: Iterable[str]) -> dict[str, tuple[st
 def location_totals(session: Session) -> dict[str, tuple[int, int, int, str]]:
     """Per location: (AIPs held, their bytes, damaged copies, last time a copy there was verified)."""
     rows = session.execute(
-        select(ReplicaRow.location, func.count(), func.coalesce(func.sum(AipRow.total_bytes), 0),
-               func.sum(case((ReplicaRow.status != "ok", 1), else_=0)), func.max(ReplicaRow.verified_at))
-        .join(AipRow, AipRow.id == ReplicaRow.aip_id).group_by(ReplicaRow.location)
+        select(
+            ReplicaRow.location,
+            func.count(),
+            func.coalesce(func.sum(AipRow.total_bytes), 0),
+            func.sum(case((ReplicaRow.status != "ok", 1), else_=0)),
+            func.max(ReplicaRow.verified_at),
+        )
+        .join(AipRow, AipRow.id == ReplicaRow.aip_id)
+        .group_by(ReplicaRow.location)
     )
     return {name: (count, int(size), int(damaged or 0), last or "") for name, count, size, damaged, last in rows}
 
@@ -329,8 +398,11 @@ def agents_by_id(session: Session, ids: Iterable[str]) -> dict[str, Agent]:
 
 def copies_in_location(session: Session, location: str) -> list[tuple[Aip, Replica]]:
     """Every AIP with a copy in ``location``, with that copy."""
-    rows = session.execute(select(AipRow, ReplicaRow).join(ReplicaRow, ReplicaRow.aip_id == AipRow.id)
-                           .where(ReplicaRow.location == location))
+    rows = session.execute(
+        select(AipRow, ReplicaRow)
+        .join(ReplicaRow, ReplicaRow.aip_id == AipRow.id)
+        .where(ReplicaRow.location == location)
+    )
     return [(_aip(a), _replica(r)) for a, r in rows]
 
 
@@ -356,58 +428,122 @@ def format_profile(session: Session) -> list[tuple[str, str, str, int, int, int,
     preservation copy), largest first."""
     derived = select(FileRow.derived_from).where(FileRow.role == "preservation").scalar_subquery()
     rows = session.execute(
-        select(FileRow.puid, FileRow.format_name, FileRow.format_version, func.count(),
-               func.coalesce(func.sum(FileRow.size), 0), func.count(func.distinct(FileRow.aip_id)),
-               func.sum(case((FileRow.id.in_(derived), 1), else_=0)))
+        select(
+            FileRow.puid,
+            FileRow.format_name,
+            FileRow.format_version,
+            func.count(),
+            func.coalesce(func.sum(FileRow.size), 0),
+            func.count(func.distinct(FileRow.aip_id)),
+            func.sum(case((FileRow.id.in_(derived), 1), else_=0)),
+        )
         .where(FileRow.role == "original")
         .group_by(FileRow.puid, FileRow.format_name, FileRow.format_version)
-        .order_by(func.coalesce(func.sum(FileRow.size), 0).desc(), FileRow.puid))
+        .order_by(func.coalesce(func.sum(FileRow.size), 0).desc(), FileRow.puid)
+    )
     return [(p, n, v, c, int(b), a, int(d or 0)) for p, n, v, c, b, a, d in rows]
 
 
 def _aip_row(aip: Aip) -> dict:
     return {
-        "id": aip.id, "title": aip.title, "slug": aip.slug, "transfer_id": aip.transfer_id, "ocfl_id": aip.ocfl_id,
-        "head_version": aip.head_version, "file_count": aip.file_count, "total_bytes": aip.total_bytes,
-        "mets_path": aip.mets_path, "mets_sha512": aip.mets_sha512, "status": aip.status,
+        "id": aip.id,
+        "title": aip.title,
+        "slug": aip.slug,
+        "transfer_id": aip.transfer_id,
+        "ocfl_id": aip.ocfl_id,
+        "head_version": aip.head_version,
+        "file_count": aip.file_count,
+        "total_bytes": aip.total_bytes,
+        "mets_path": aip.mets_path,
+        "mets_sha512": aip.mets_sha512,
+        "status": aip.status,
         "created_at": aip.created_at,
     }
 
 
 def _replica(r: ReplicaRow) -> Replica:
-    return Replica(r.aip_id, r.location, r.version, r.object_root, r.status, r.stored_at, r.verified_at,
-                   r.inventory_sha512, r.metadata_checked_at)
+    return Replica(
+        r.aip_id,
+        r.location,
+        r.version,
+        r.object_root,
+        r.status,
+        r.stored_at,
+        r.verified_at,
+        r.inventory_sha512,
+        r.metadata_checked_at,
+    )
 
 
 def _aip(row: AipRow) -> Aip:
     return Aip(
-        id=row.id, title=row.title, slug=row.slug, transfer_id=row.transfer_id, ocfl_id=row.ocfl_id,
-        head_version=row.head_version, file_count=row.file_count, total_bytes=row.total_bytes,
-        mets_path=row.mets_path, mets_sha512=row.mets_sha512, created_at=row.created_at, status=row.status,
+        id=row.id,
+        title=row.title,
+        slug=row.slug,
+        transfer_id=row.transfer_id,
+        ocfl_id=row.ocfl_id,
+        head_version=row.head_version,
+        file_count=row.file_count,
+        total_bytes=row.total_bytes,
+        mets_path=row.mets_path,
+        mets_sha512=row.mets_sha512,
+        created_at=row.created_at,
+        status=row.status,
     )
 
 
 def _file_row(record: FileRecord) -> dict:
     fmt = record.format
     return {
-        "id": record.id, "aip_id": record.aip_id, "path": record.path, "original_name": record.original_name,
-        "role": record.role, "size": record.size, "sha256": record.sha256, "sha512": record.sha512,
-        "puid": fmt.puid, "format_name": fmt.name, "format_version": fmt.version, "mime_type": fmt.mime_type,
-        "id_basis": fmt.basis, "id_warning": fmt.warning, "validation": record.validation.to_json(),
-        "personal_data": record.personal_data, "review": record.review, "derived_from": record.derived_from,
+        "id": record.id,
+        "aip_id": record.aip_id,
+        "path": record.path,
+        "original_name": record.original_name,
+        "role": record.role,
+        "size": record.size,
+        "sha256": record.sha256,
+        "sha512": record.sha512,
+        "puid": fmt.puid,
+        "format_name": fmt.name,
+        "format_version": fmt.version,
+        "mime_type": fmt.mime_type,
+        "id_basis": fmt.basis,
+        "id_warning": fmt.warning,
+        "validation": record.validation.to_json(),
+        "personal_data": record.personal_data,
+        "review": record.review,
+        "derived_from": record.derived_from,
     }
 
 
 def file_from_row(row: FileRow) -> FileRecord:
     fmt = FormatInfo(row.puid, row.format_name, row.format_version, row.mime_type, row.id_basis, row.id_warning)
-    return FileRecord(row.id, row.aip_id, row.path, row.original_name, row.size, row.sha256, row.sha512, fmt, row.role,
-                      Validation.from_json(row.validation), row.personal_data, row.review, row.derived_from)
+    return FileRecord(
+        row.id,
+        row.aip_id,
+        row.path,
+        row.original_name,
+        row.size,
+        row.sha256,
+        row.sha512,
+        fmt,
+        row.role,
+        Validation.from_json(row.validation),
+        row.personal_data,
+        row.review,
+        row.derived_from,
+    )
 
 
 def _event_row(event: Event) -> dict:
     return {
-        "id": event.id, "aip_id": event.aip_id, "file_id": event.file_id, "type": event.type,
-        "datetime": event.datetime, "outcome": event.outcome, "detail": event.detail,
+        "id": event.id,
+        "aip_id": event.aip_id,
+        "file_id": event.file_id,
+        "type": event.type,
+        "datetime": event.datetime,
+        "outcome": event.outcome,
+        "detail": event.detail,
         "outcome_detail": event.outcome_detail,
     }
 
@@ -420,8 +556,13 @@ def _event(row: EventRow, agent_ids: tuple[str, ...]) -> Event:
 
 def _replica_row(replica: Replica) -> dict:
     return {
-        "aip_id": replica.aip_id, "location": replica.location, "version": replica.version,
-        "object_root": replica.object_root, "status": replica.status, "stored_at": replica.stored_at,
-        "verified_at": replica.verified_at, "inventory_sha512": replica.inventory_sha512,
+        "aip_id": replica.aip_id,
+        "location": replica.location,
+        "version": replica.version,
+        "object_root": replica.object_root,
+        "status": replica.status,
+        "stored_at": replica.stored_at,
+        "verified_at": replica.verified_at,
+        "inventory_sha512": replica.inventory_sha512,
         "metadata_checked_at": replica.metadata_checked_at,
     }

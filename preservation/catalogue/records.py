@@ -68,24 +68,41 @@ class RecordResults:
     approximate: bool = False  # the total and facets are estimates from a sample (very many matches)
 
 
-def reindex_aip(session: Session, aip_id: str, units: list[Unit], file_access: dict[str, Access],
-                unit_access: dict[str, Access], collections: dict[str, str]) -> None:
+def reindex_aip(
+    session: Session,
+    aip_id: str,
+    units: list[Unit],
+    file_access: dict[str, Access],
+    unit_access: dict[str, Access],
+    collections: dict[str, str],
+) -> None:
     """Write the AIP's records again: its original files and its units (a unit describing a file is that
     file's record). ``collections``: a unit's reference code -> the reference of the collection it is in."""
     postgres = session.get_bind().dialect.name == "postgresql"
     old = [row[0] for row in session.execute(select(RecordRow.id).where(RecordRow.aip_id == aip_id))]
     if old and not postgres:
-        session.execute(text("INSERT INTO records_fts(records_fts, rowid, title, body) SELECT 'delete', id, title, "
-                             "body FROM records WHERE aip_id = :a"), {"a": aip_id})
+        session.execute(
+            text(
+                "INSERT INTO records_fts(records_fts, rowid, title, body) SELECT 'delete', id, title, "
+                "body FROM records WHERE aip_id = :a"
+            ),
+            {"a": aip_id},
+        )
     session.execute(delete(RecordRow).where(RecordRow.aip_id == aip_id))
     words: dict[str, list[str]] = {}
-    for target, value in session.execute(select(DescriptionRow.target, DescriptionRow.value).where(
-            DescriptionRow.aip_id == aip_id, ~DescriptionRow.element.startswith(ARCHIVAL))):
+    for target, value in session.execute(
+        select(DescriptionRow.target, DescriptionRow.value).where(
+            DescriptionRow.aip_id == aip_id, ~DescriptionRow.element.startswith(ARCHIVAL)
+        )
+    ):
         words.setdefault(target, []).append(value)
     by_target = {unit.target: unit for unit in units}
     rows = []
-    files = session.execute(select(FileRow.id, FileRow.path, FileRow.original_name, FileRow.puid, FileRow.format_name,
-                                   FileRow.mime_type).where(FileRow.aip_id == aip_id, FileRow.role == ORIGINAL))
+    files = session.execute(
+        select(
+            FileRow.id, FileRow.path, FileRow.original_name, FileRow.puid, FileRow.format_name, FileRow.mime_type
+        ).where(FileRow.aip_id == aip_id, FileRow.role == ORIGINAL)
+    )
     file_targets = set()
     for file_id, path, original, puid, format_name, mime_type in files:
         target = path.removeprefix("data/objects/")
@@ -93,25 +110,59 @@ def reindex_aip(session: Session, aip_id: str, units: list[Unit], file_access: d
         unit, around = by_target.get(target), _nearest(by_target, target)
         title = unit.title if unit and unit.title else original.rsplit("/", 1)[-1]
         access = file_access.get(file_id, Access("closed", "", "not worked out"))
-        rows.append(_row(aip_id, file_id, "file", unit, title, collections.get(around.reference, "") if around else "",
-                         _nearest(by_target, target, dated=True), puid, format_name, access, target,
-                         [original, _path_words(target), puid, format_name, mime_type, *words.get(target, [])]))
+        rows.append(
+            _row(
+                aip_id,
+                file_id,
+                "file",
+                unit,
+                title,
+                collections.get(around.reference, "") if around else "",
+                _nearest(by_target, target, dated=True),
+                puid,
+                format_name,
+                access,
+                target,
+                [original, _path_words(target), puid, format_name, mime_type, *words.get(target, [])],
+            )
+        )
     aip_title = session.execute(select(AipRow.title).where(AipRow.id == aip_id)).scalar_one()
-    titles = dict(session.execute(select(DescriptionRow.target, DescriptionRow.value).where(
-        DescriptionRow.aip_id == aip_id, DescriptionRow.element == "title")).all())
+    titles = dict(
+        session.execute(
+            select(DescriptionRow.target, DescriptionRow.value).where(
+                DescriptionRow.aip_id == aip_id, DescriptionRow.element == "title"
+            )
+        ).all()
+    )
     for target in sorted(({""} | set(words) | set(by_target)) - file_targets):  # the AIP, described folders
         unit, around = by_target.get(target), _nearest(by_target, target)
-        title = (unit.title if unit else "") or titles.get(target) or (target.rsplit("/", 1)[-1] if target
-                                                                        else aip_title)
+        title = (
+            (unit.title if unit else "") or titles.get(target) or (target.rsplit("/", 1)[-1] if target else aip_title)
+        )
         access = unit_access.get(target) or unit_access.get("", Access("closed", "", "not worked out"))
-        rows.append(_row(aip_id, "", "unit", unit, title, collections.get(around.reference, "") if around else "",
-                         _nearest(by_target, target, dated=True), "", "", access, target,
-                         [title, *words.get(target, [])]))
+        rows.append(
+            _row(
+                aip_id,
+                "",
+                "unit",
+                unit,
+                title,
+                collections.get(around.reference, "") if around else "",
+                _nearest(by_target, target, dated=True),
+                "",
+                "",
+                access,
+                target,
+                [title, *words.get(target, [])],
+            )
+        )
     for start in range(0, len(rows), 1000):
-        session.execute(insert(RecordRow.__table__), rows[start:start + 1000])
+        session.execute(insert(RecordRow.__table__), rows[start : start + 1000])
     if rows and not postgres:
-        session.execute(text("INSERT INTO records_fts(rowid, title, body) SELECT id, title, body FROM records "
-                             "WHERE aip_id = :a"), {"a": aip_id})
+        session.execute(
+            text("INSERT INTO records_fts(rowid, title, body) SELECT id, title, body FROM records WHERE aip_id = :a"),
+            {"a": aip_id},
+        )
 
 
 def search_records(session: Session, query: RecordQuery, today: str) -> RecordResults:
@@ -125,8 +176,9 @@ def search_records(session: Session, query: RecordQuery, today: str) -> RecordRe
     Words match whole words; ``minut*`` matches every word starting "minut" (slower: the engine must
     gather every such word before it can count)."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    words = [(word, star == "*") for word, star in re.findall(r"(\w+)(\*?)", query.text.lower(),
-                                                               flags=re.UNICODE)][:MAX_WORDS]
+    words = [(word, star == "*") for word, star in re.findall(r"(\w+)(\*?)", query.text.lower(), flags=re.UNICODE)][
+        :MAX_WORDS
+    ]
     params: dict[str, object] = {"today": today, "sample": EXACT_LIMIT}
     params["match"] = _match(words, _required(query), _excluded(query), postgres)
     if postgres:
@@ -137,8 +189,10 @@ def search_records(session: Session, query: RecordQuery, today: str) -> RecordRe
     else:
         matched = "records_fts MATCH :match"
         source, rank = "records_fts f JOIN records r ON r.id = f.rowid", "bm25(records_fts)"
-        sample = ("(SELECT rowid AS id FROM records_fts WHERE records_fts MATCH :match ORDER BY rowid DESC "
-                  "LIMIT :sample) s JOIN records r ON r.id = s.id")
+        sample = (
+            "(SELECT rowid AS id FROM records_fts WHERE records_fts MATCH :match ORDER BY rowid DESC "
+            "LIMIT :sample) s JOIN records r ON r.id = s.id"
+        )
         everything = "SELECT count(*) FROM records_fts WHERE records_fts MATCH :match"
     if not words:
         rank = "r.level = '', r.title"  # browsing: described units first, by reference
@@ -147,15 +201,24 @@ def search_records(session: Session, query: RecordQuery, today: str) -> RecordRe
     params.update(limit=per_page, offset=(max(1, query.page) - 1) * per_page)
     matches = session.execute(text(everything), params).scalar_one()  # counted by the engine, filters included
     if matches <= EXACT_LIMIT:
-        counting, scale, order = f"{source} WHERE {' AND '.join([matched, *conditions])}", 1.0, \
-            f"{rank}, r.reference, r.path"
+        counting, scale, order = (
+            f"{source} WHERE {' AND '.join([matched, *conditions])}",
+            1.0,
+            f"{rank}, r.reference, r.path",
+        )
     else:
         counting, scale, order = f"{sample} WHERE {' AND '.join(conditions)}", matches / EXACT_LIMIT, "r.id DESC"
-    hits = session.execute(text(f"SELECT {COLUMNS} FROM {counting} ORDER BY {order} LIMIT :limit OFFSET :offset"),
-                           params)
+    hits = session.execute(
+        text(f"SELECT {COLUMNS} FROM {counting} ORDER BY {order} LIMIT :limit OFFSET :offset"), params
+    )
     records = [Record(*row) for row in hits]
-    groups = session.execute(text(f"SELECT r.collection, CAST(r.year_start / 10 AS INTEGER) * 10, r.puid, {STATUS}, "
-                                  f"count(*) FROM {counting} GROUP BY 1, 2, 3, 4"), params).all()
+    groups = session.execute(
+        text(
+            f"SELECT r.collection, CAST(r.year_start / 10 AS INTEGER) * 10, r.puid, {STATUS}, "
+            f"count(*) FROM {counting} GROUP BY 1, 2, 3, 4"
+        ),
+        params,
+    ).all()
     total, facets = _facets(groups, scale)
     return RecordResults(matches if scale != 1.0 else total, records, facets, approximate=scale != 1.0)
 
@@ -180,8 +243,13 @@ def _required(query: RecordQuery) -> list[list[str]]:
 def _excluded(query: RecordQuery) -> list[str]:
     """Facet words a match must not have: the access statuses the searcher may not find (a closure that has
     ended still counts as closed here, until access is next worked out; SQL lets it through as open)."""
-    return [] if "closed" in query.findable else [TOKEN + "aclosed"] if "restricted" in query.findable \
+    return (
+        []
+        if "closed" in query.findable
+        else [TOKEN + "aclosed"]
+        if "restricted" in query.findable
         else [TOKEN + "aclosed", TOKEN + "arestricted"]
+    )
 
 
 def _match(words: list[tuple[str, bool]], required: list[list[str]], excluded: list[str], postgres: bool) -> str:
@@ -198,10 +266,14 @@ def _match(words: list[tuple[str, bool]], required: list[list[str]], excluded: l
     return text_ + "".join(f" NOT {token}" for token in excluded)
 
 
-STATUS = ("CASE WHEN r.access = 'closed' AND r.closed_until != '' AND r.closed_until <= :today "
-          "THEN 'open' ELSE r.access END")  # a closure whose date has come counts as open
-COLUMNS = ("r.aip_id, r.file_id, r.kind, r.reference, r.level, r.title, r.collection, r.year_start, r.year_end,"
-           f" r.puid, r.format_name, {STATUS}, r.closed_until, r.path")
+STATUS = (
+    "CASE WHEN r.access = 'closed' AND r.closed_until != '' AND r.closed_until <= :today "
+    "THEN 'open' ELSE r.access END"
+)  # a closure whose date has come counts as open
+COLUMNS = (
+    "r.aip_id, r.file_id, r.kind, r.reference, r.level, r.title, r.collection, r.year_start, r.year_end,"
+    f" r.puid, r.format_name, {STATUS}, r.closed_until, r.path"
+)
 EXACT_LIMIT = 5_000  # matches ranked and counted exactly; beyond, a sample of this many
 
 
@@ -233,8 +305,10 @@ def _facets(groups, scale: float) -> tuple[int, dict[str, list[tuple[str, int]]]
         for name, value in zip(FACETS, (collection, decade, puid, status), strict=True):
             key = str(value) if value is not None else ""
             counts[name][key] = counts[name].get(key, 0) + n
-    facets = {name: sorted(((value, round(n * scale)) for value, n in found.items()), key=lambda f: (-f[1], f[0]))[:50]
-              for name, found in counts.items()}
+    facets = {
+        name: sorted(((value, round(n * scale)) for value, n in found.items()), key=lambda f: (-f[1], f[0]))[:50]
+        for name, found in counts.items()
+    }
     return round(total * scale), facets
 
 
@@ -243,17 +317,42 @@ def record_count(session: Session) -> int:
     return session.execute(select(func.count()).select_from(RecordRow)).scalar_one()
 
 
-def _row(aip_id: str, file_id: str, kind: str, unit: Unit | None, title: str, collection: str, dated: Unit | None,
-         puid: str, format_name: str, access: Access, path: str, words: list[str]) -> dict:
+def _row(
+    aip_id: str,
+    file_id: str,
+    kind: str,
+    unit: Unit | None,
+    title: str,
+    collection: str,
+    dated: Unit | None,
+    puid: str,
+    format_name: str,
+    access: Access,
+    path: str,
+    words: list[str],
+) -> dict:
     start = int(dated.date_start[:4]) if dated and dated.date_start else None
     end = int(dated.date_end[:4]) if dated and dated.date_end else None
     reference = unit.reference if unit else ""
-    return {"aip_id": aip_id, "file_id": file_id, "kind": kind, "reference": reference,
-            "level": unit.level if unit else "", "title": title, "collection": collection, "year_start": start,
-            "year_end": end, "puid": puid, "format_name": format_name, "access": access.status,
-            "closed_until": access.closed_until if access.status == CLOSED else "", "path": path,
-            "body": " ".join(w for w in [reference, *words, *facet_tokens(collection, start, end, puid, access.status)]
-                             if w)}
+    return {
+        "aip_id": aip_id,
+        "file_id": file_id,
+        "kind": kind,
+        "reference": reference,
+        "level": unit.level if unit else "",
+        "title": title,
+        "collection": collection,
+        "year_start": start,
+        "year_end": end,
+        "puid": puid,
+        "format_name": format_name,
+        "access": access.status,
+        "closed_until": access.closed_until if access.status == CLOSED else "",
+        "path": path,
+        "body": " ".join(
+            w for w in [reference, *words, *facet_tokens(collection, start, end, puid, access.status)] if w
+        ),
+    }
 
 
 def facet_tokens(collection: str, start: int | None, end: int | None, puid: str, status: str) -> list[str]:
@@ -266,8 +365,11 @@ def facet_tokens(collection: str, start: int | None, end: int | None, puid: str,
         tokens.append(_token("f", puid))
     if start is not None or end is not None:
         first, last = (start if start is not None else end) // 10, (end if end is not None else start) // 10
-        tokens += [f"{TOKEN}d{decade * 10}" for decade in range(first, last + 1)] if last - first < MAX_DECADES \
+        tokens += (
+            [f"{TOKEN}d{decade * 10}" for decade in range(first, last + 1)]
+            if last - first < MAX_DECADES
             else [TOKEN + "dwide"]
+        )
     return tokens
 
 
@@ -303,8 +405,10 @@ def _names(prefix: str, values: tuple[str, ...], params: dict[str, object]) -> s
 
 def record_at(session: Session, aip_id: str, path: str, today: str) -> Record | None:
     """The record of the AIP at ``path`` ('' the AIP's own), its access as it stands on ``today``."""
-    row = session.execute(text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.path = :path"),
-                          {"aip": aip_id, "path": path, "today": today}).first()
+    row = session.execute(
+        text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.path = :path"),
+        {"aip": aip_id, "path": path, "today": today},
+    ).first()
     return Record(*row) if row else None
 
 
@@ -318,8 +422,10 @@ def unit_records(session: Session, aip_id: str, today: str) -> dict[str, Record]
 def records_under(session: Session, aip_id: str, path: str, today: str) -> Iterator[Record]:
     """Every record of the AIP below ``path`` ('' the whole AIP), by path, read a batch at a time."""
     prefix = f"{path}/" if path else ""
-    query = text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.path != :path "
-                 "AND substr(r.path, 1, :length) = :prefix ORDER BY r.path")
+    query = text(
+        f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.path != :path "
+        "AND substr(r.path, 1, :length) = :prefix ORDER BY r.path"
+    )
     params = {"aip": aip_id, "path": path, "prefix": prefix, "length": len(prefix), "today": today}
     for row in session.execute(query.execution_options(yield_per=1000), params):
         yield Record(*row)
@@ -330,13 +436,24 @@ def records_with_references(session: Session, references: list[str], today: str)
     if not references:
         return []
     params: dict[str, object] = {"today": today}
-    return [Record(*row) for row in session.execute(
-        text(f"SELECT {COLUMNS} FROM records r WHERE r.reference IN ({_names('ref', tuple(references), params)})"),
-        params)]
+    return [
+        Record(*row)
+        for row in session.execute(
+            text(f"SELECT {COLUMNS} FROM records r WHERE r.reference IN ({_names('ref', tuple(references), params)})"),
+            params,
+        )
+    ]
 
 
 def records_below(session: Session, reference: str, today: str) -> list[Record]:
     """The AIP-level records of units whose parent is ``reference`` (units in other AIPs described below it)."""
-    return [Record(*row) for row in session.execute(text(
-        f"SELECT {COLUMNS} FROM records r JOIN units u ON u.aip_id = r.aip_id AND u.target = r.path "
-        "WHERE u.parent_reference = :parent ORDER BY r.reference"), {"parent": reference, "today": today})]
+    return [
+        Record(*row)
+        for row in session.execute(
+            text(
+                f"SELECT {COLUMNS} FROM records r JOIN units u ON u.aip_id = r.aip_id AND u.target = r.path "
+                "WHERE u.parent_reference = :parent ORDER BY r.reference"
+            ),
+            {"parent": reference, "today": today},
+        )
+    ]

@@ -18,7 +18,10 @@ def held_references(session: Session, references: Iterable[str]) -> dict[str, st
     """Which of ``references`` the archive already holds: reference code -> the AIP describing it."""
     held: dict[str, str] = {}
     for batch in batched(sorted(set(references)), 500):
-        rows = session.execute(select(DescriptionRow.value, DescriptionRow.aip_id).where(
-            DescriptionRow.element == REFERENCE, DescriptionRow.value.in_(batch)))
+        rows = session.execute(
+            select(DescriptionRow.value, DescriptionRow.aip_id).where(
+                DescriptionRow.element == REFERENCE, DescriptionRow.value.in_(batch)
+            )
+        )
         held.update({value: aip_id for value, aip_id in rows})
     return held

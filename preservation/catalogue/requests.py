@@ -63,11 +63,14 @@ def remove_item(session: Session, request_id: str, aip_id: str, target: str) -> 
 
 def get_request(session: Session, reference: str) -> Request:
     """The request whose id is, or starts with, ``reference``; NotFound otherwise."""
-    rows = list(session.scalars(select(RequestRow).where(RequestRow.id.startswith(reference, autoescape=True))
-                                .limit(2)))
+    rows = list(
+        session.scalars(select(RequestRow).where(RequestRow.id.startswith(reference, autoescape=True)).limit(2))
+    )
     if len(rows) != 1:
-        raise NotFound(f"{reference}: {'no' if not rows else 'more than one'} request has this id",
-                       hint="`preserve request list` lists requests.")
+        raise NotFound(
+            f"{reference}: {'no' if not rows else 'more than one'} request has this id",
+            hint="`preserve request list` lists requests.",
+        )
     return _request(session, rows[0])
 
 
@@ -92,8 +95,11 @@ def update_request(session: Session, request_id: str, when_state: tuple[str, ...
 
 def record_access(session: Session, aip_id: str, target: str) -> tuple[str, Access] | None:
     """(title, effective access) of the record (AIP '' or a path under objects/) the index holds, if any."""
-    row = session.execute(select(RecordRow.title, RecordRow.access, RecordRow.closed_until).where(
-        RecordRow.aip_id == aip_id, RecordRow.path == target)).first()
+    row = session.execute(
+        select(RecordRow.title, RecordRow.access, RecordRow.closed_until).where(
+            RecordRow.aip_id == aip_id, RecordRow.path == target
+        )
+    ).first()
     return (row[0], Access(row[1], row[2])) if row else None
 
 
@@ -102,18 +108,25 @@ def files_of_record(session: Session, aip_id: str, target: str) -> list[tuple[Fi
     the database picks them (one file of a large AIP does not read the AIP's every row)."""
     query = select(FileRow).where(FileRow.aip_id == aip_id).order_by(FileRow.path)
     if target:
-        inside = or_(FileRow.path == f"data/objects/{target}",
-                     FileRow.path.startswith(f"data/objects/{target}/", autoescape=True))
+        inside = or_(
+            FileRow.path == f"data/objects/{target}",
+            FileRow.path.startswith(f"data/objects/{target}/", autoescape=True),
+        )
         sources = select(FileRow.id).where(FileRow.aip_id == aip_id, inside)
         query = query.where(or_(inside, FileRow.derived_from.in_(sources)))
-    return [(file_from_row(row), Access(row.access, row.closed_until, row.access_reason))
-            for row in session.scalars(query)]
+    return [
+        (file_from_row(row), Access(row.access, row.closed_until, row.access_reason)) for row in session.scalars(query)
+    ]
 
 
 def record_reference(session: Session, aip_id: str, target: str) -> str:
     """The reference code of the record (AIP '' or a path under objects/), '' when it has none."""
-    return session.execute(select(RecordRow.reference).where(RecordRow.aip_id == aip_id, RecordRow.path == target)
-                           ).scalar() or ""
+    return (
+        session.execute(
+            select(RecordRow.reference).where(RecordRow.aip_id == aip_id, RecordRow.path == target)
+        ).scalar()
+        or ""
+    )
 
 
 def user_address(session: Session, user_id: str) -> str:
@@ -138,16 +151,27 @@ def queue_message(session: Session, to_address: str, subject: str, body: str, wh
 
 def redact_messages(session: Session, to_address: str, secret: str, replacement: str) -> None:
     """Replace ``secret`` (a used link's token, say) in every message to ``to_address``, sent or not."""
-    session.execute(update(OutboxRow).where(OutboxRow.to_address == to_address, OutboxRow.body.contains(secret))
-                    .values(body=func.replace(OutboxRow.body, secret, replacement)))
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.to_address == to_address, OutboxRow.body.contains(secret))
+        .values(body=func.replace(OutboxRow.body, secret, replacement))
+    )
 
 
-def outbox(session: Session, unsent_only: bool = True, failed: bool | None = None
-           ) -> list[tuple[int, str, str, str, str, str, str]]:
+def outbox(
+    session: Session, unsent_only: bool = True, failed: bool | None = None
+) -> list[tuple[int, str, str, str, str, str, str]]:
     """(id, to, subject, body, created, sent, failure) of the messages in the outbox, oldest first; ``failed``
     True: only those set aside as refused, False: only those not."""
-    query = select(OutboxRow.id, OutboxRow.to_address, OutboxRow.subject, OutboxRow.body, OutboxRow.created_at,
-                   OutboxRow.sent_at, OutboxRow.failure).order_by(OutboxRow.id)
+    query = select(
+        OutboxRow.id,
+        OutboxRow.to_address,
+        OutboxRow.subject,
+        OutboxRow.body,
+        OutboxRow.created_at,
+        OutboxRow.sent_at,
+        OutboxRow.failure,
+    ).order_by(OutboxRow.id)
     if unsent_only:
         query = query.where(OutboxRow.sent_at == "")
     if failed is not None:
@@ -157,14 +181,16 @@ def outbox(session: Session, unsent_only: bool = True, failed: bool | None = Non
 
 def mark_failed(session: Session, message_id: int, why: str, when: str) -> None:
     """Set a message aside: the mail server or library refused it (the rest of the outbox still goes)."""
-    session.execute(update(OutboxRow).where(OutboxRow.id == message_id).values(failure=why or "refused",
-                                                                               failed_at=when))
+    session.execute(
+        update(OutboxRow).where(OutboxRow.id == message_id).values(failure=why or "refused", failed_at=when)
+    )
 
 
 def retry_message(session: Session, message_id: int) -> bool:
     """Put a message set aside back in the queue; False if there is no such unsent message."""
-    answer = session.execute(update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at == "")
-                             .values(failure="", failed_at=""))
+    answer = session.execute(
+        update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at == "").values(failure="", failed_at="")
+    )
     return answer.rowcount > 0
 
 
@@ -175,10 +201,30 @@ def drop_message(session: Session, message_id: int) -> bool:
 
 
 def _request(session: Session, row: RequestRow) -> Request:
-    items = tuple(session.execute(select(RequestItemRow.aip_id, RequestItemRow.target)
-                                  .where(RequestItemRow.request_id == row.id)
-                                  .order_by(RequestItemRow.aip_id, RequestItemRow.target)).all())
-    return Request(row.id, row.user_id, row.purpose, row.state, row.created_at, row.submitted_at, row.decided_at,
-                   row.decided_by, row.decision_reason, tuple(tuple(item) for item in items), row.dip_location,
-                   row.dip_key, row.dip_files, row.delivered_at, row.expires_at, row.delivery_note,
-                   row.revoked_at, row.revoked_reason)
+    items = tuple(
+        session.execute(
+            select(RequestItemRow.aip_id, RequestItemRow.target)
+            .where(RequestItemRow.request_id == row.id)
+            .order_by(RequestItemRow.aip_id, RequestItemRow.target)
+        ).all()
+    )
+    return Request(
+        row.id,
+        row.user_id,
+        row.purpose,
+        row.state,
+        row.created_at,
+        row.submitted_at,
+        row.decided_at,
+        row.decided_by,
+        row.decision_reason,
+        tuple(tuple(item) for item in items),
+        row.dip_location,
+        row.dip_key,
+        row.dip_files,
+        row.delivered_at,
+        row.expires_at,
+        row.delivery_note,
+        row.revoked_at,
+        row.revoked_reason,
+    )

@@ -26,8 +26,16 @@ class PortalSession:
 
 def add_session(session: Session, row: PortalSession) -> None:
     """Record a new session."""
-    session.add(PortalSessionRow(id=row.id, user_id=row.user_id, created_at=row.created_at, last_seen=row.last_seen,
-                                 client=row.client, agent=row.agent))
+    session.add(
+        PortalSessionRow(
+            id=row.id,
+            user_id=row.user_id,
+            created_at=row.created_at,
+            last_seen=row.last_seen,
+            client=row.client,
+            agent=row.agent,
+        )
+    )
 
 
 def get_session(session: Session, session_id: str) -> PortalSession | None:
@@ -43,24 +51,31 @@ def touch_session(session: Session, session_id: str, when: float) -> None:
 
 def end_session(session: Session, session_id: str, why: str, when: float) -> None:
     """End one session (if it has not ended already)."""
-    session.execute(update(PortalSessionRow).where(PortalSessionRow.id == session_id, PortalSessionRow.ended_at == 0)
-                    .values(ended_at=when, ended_why=why))
+    session.execute(
+        update(PortalSessionRow)
+        .where(PortalSessionRow.id == session_id, PortalSessionRow.ended_at == 0)
+        .values(ended_at=when, ended_why=why)
+    )
 
 
 def end_user_sessions(session: Session, user_id: str, why: str, when: float) -> int:
     """End every running session of a person; how many there were."""
-    return session.execute(update(PortalSessionRow)
-                           .where(PortalSessionRow.user_id == user_id, PortalSessionRow.ended_at == 0)
-                           .values(ended_at=when, ended_why=why)).rowcount
+    return session.execute(
+        update(PortalSessionRow)
+        .where(PortalSessionRow.user_id == user_id, PortalSessionRow.ended_at == 0)
+        .values(ended_at=when, ended_why=why)
+    ).rowcount
 
 
 def user_sessions(session: Session, user_id: str) -> list[PortalSession]:
     """A person's sessions, newest first."""
-    rows = session.scalars(select(PortalSessionRow).where(PortalSessionRow.user_id == user_id)
-                           .order_by(PortalSessionRow.created_at.desc()))
+    rows = session.scalars(
+        select(PortalSessionRow).where(PortalSessionRow.user_id == user_id).order_by(PortalSessionRow.created_at.desc())
+    )
     return [_session(row) for row in rows]
 
 
 def _session(row: PortalSessionRow) -> PortalSession:
-    return PortalSession(row.id, row.user_id, row.created_at, row.last_seen, row.ended_at, row.ended_why, row.client,
-                         row.agent)
+    return PortalSession(
+        row.id, row.user_id, row.created_at, row.last_seen, row.ended_at, row.ended_why, row.client, row.agent
+    )

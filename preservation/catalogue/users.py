@@ -25,8 +25,18 @@ class User:
 
 def add_user(session: Session, user: User, password_hash: str) -> None:
     """Insert a new user (the caller has checked the e-mail address is free)."""
-    session.add(UserRow(id=user.id, email=user.email, name=user.name, role=user.role, password_hash=password_hash,
-                        created_at=user.created_at, disabled=int(user.disabled), last_login=user.last_login))
+    session.add(
+        UserRow(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            role=user.role,
+            password_hash=password_hash,
+            created_at=user.created_at,
+            disabled=int(user.disabled),
+            last_login=user.last_login,
+        )
+    )
 
 
 def find_user(session: Session, email: str) -> tuple[User, str] | None:

@@ -12,9 +12,17 @@ def update_versions(session: Session, aip_id: str, location: str, versions: dict
     """Record the VersionIds of these keys of one copy, leaving the rest of the copy's record as it is."""
     if not versions:
         return
-    session.execute(delete(StoredVersionRow).where(StoredVersionRow.aip_id == aip_id,
-                                                   StoredVersionRow.location == location,
-                                                   StoredVersionRow.key.in_(list(versions))))
-    session.execute(insert(StoredVersionRow.__table__), [
-        {"aip_id": aip_id, "location": location, "key": key, "version_id": version}
-        for key, version in sorted(versions.items())])
+    session.execute(
+        delete(StoredVersionRow).where(
+            StoredVersionRow.aip_id == aip_id,
+            StoredVersionRow.location == location,
+            StoredVersionRow.key.in_(list(versions)),
+        )
+    )
+    session.execute(
+        insert(StoredVersionRow.__table__),
+        [
+            {"aip_id": aip_id, "location": location, "key": key, "version_id": version}
+            for key, version in sorted(versions.items())
+        ],
+    )

@@ -42,12 +42,16 @@ def upgrade() -> None:
         op.create_index(f"ix_records_{column}", "records", [column])
     if postgres:
         # words split at anything not a letter or digit, as FTS5's unicode61 does ('x-fmt/111': x, fmt, 111)
-        op.execute("ALTER TABLE records ADD COLUMN document tsvector GENERATED ALWAYS AS (to_tsvector('simple', "
-                   "regexp_replace(title || ' ' || body, '[^[:alnum:]]+', ' ', 'g'))) STORED")
+        op.execute(
+            "ALTER TABLE records ADD COLUMN document tsvector GENERATED ALWAYS AS (to_tsvector('simple', "
+            "regexp_replace(title || ' ' || body, '[^[:alnum:]]+', ' ', 'g'))) STORED"
+        )
         op.execute("CREATE INDEX records_document ON records USING gin (document)")
     else:
-        op.execute("CREATE VIRTUAL TABLE records_fts USING fts5(title, body, content='records', content_rowid='id',"
-                   " tokenize='unicode61 remove_diacritics 2')")
+        op.execute(
+            "CREATE VIRTUAL TABLE records_fts USING fts5(title, body, content='records', content_rowid='id',"
+            " tokenize='unicode61 remove_diacritics 2')"
+        )
     op.execute("DROP TABLE search_index")  # the AIP-level index of 0001/0010: the records index replaces it
 
 
@@ -55,9 +59,13 @@ def downgrade() -> None:
     """Drop them; the old AIP-level index comes back, empty (a catalogue rebuild by the older version fills it)."""
     if op.get_bind().dialect.name != "postgresql":
         op.execute("DROP TABLE records_fts")
-        op.execute("CREATE VIRTUAL TABLE search_index USING fts5(aip_id UNINDEXED, file_id UNINDEXED, title, path,"
-                   " format, tokenize='unicode61 remove_diacritics 2')")
+        op.execute(
+            "CREATE VIRTUAL TABLE search_index USING fts5(aip_id UNINDEXED, file_id UNINDEXED, title, path,"
+            " format, tokenize='unicode61 remove_diacritics 2')"
+        )
     else:
-        op.execute("CREATE TABLE search_index (aip_id varchar(36) NOT NULL, file_id varchar(36) NOT NULL DEFAULT '',"
-                   " title text NOT NULL DEFAULT '', path text NOT NULL DEFAULT '', format text NOT NULL DEFAULT '')")
+        op.execute(
+            "CREATE TABLE search_index (aip_id varchar(36) NOT NULL, file_id varchar(36) NOT NULL DEFAULT '',"
+            " title text NOT NULL DEFAULT '', path text NOT NULL DEFAULT '', format text NOT NULL DEFAULT '')"
+        )
     op.drop_table("records")

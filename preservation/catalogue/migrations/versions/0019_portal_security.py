@@ -26,8 +26,7 @@ def upgrade() -> None:
     op.create_table(
         "portal_sessions",
         sa.Column("id", sa.String(64), primary_key=True),
-        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
-                  index=True),
+        sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
         sa.Column("created_at", sa.Float, nullable=False),
         sa.Column("last_seen", sa.Float, nullable=False),
         sa.Column("ended_at", sa.Float, nullable=False, server_default="0"),
