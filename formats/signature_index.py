@@ -20,7 +20,7 @@ _QUANTIFIER = re.compile(rb"\?|\*|\+|\{(\d*)(?:,(\d*))?\}")
 
 
 def _tokens(regex: bytes) -> Iterator[tuple[str, int | None, int, int]]:
-    """Top-level tokens: (kind, literal byte or None, start, end); kind is 'lit', 'other' or 'alt'."""
+    """Top-level tokens: (kind, literal byte or None, start, end); kind is 'lit', 'other', 'alt' or 'quant'."""
     i = 0
     while i < len(regex):
         start = i

@@ -107,7 +107,8 @@ class LocalStorage:
         return StoredObject(key=key, size=info.st_size, modified=info.st_mtime)
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
-        """Every stored object under ``prefix`` (a key prefix), in key order; temp files are skipped."""
+        """Every stored object under ``prefix`` (a key prefix), folder by folder: a folder's files in name order,
+        then its subfolders in name order (not overall key order); temp files are skipped."""
         base = self.root
         if not base.is_dir():
             return
