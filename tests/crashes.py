@@ -40,11 +40,13 @@ def kill_ingest_part_way(home: Path, source: Path, after_files: int) -> None:
         time.sleep(0.01)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    gone = time.monotonic() + 60
     while True:  # until the worker processes are gone too (they hold the staging lock)
         try:
             os.killpg(process.pid, 0)
         except ProcessLookupError:
             break
+        assert time.monotonic() < gone, "the ingest's worker processes outlived SIGKILL by a minute"
         time.sleep(0.01)
 
 
