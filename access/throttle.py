@@ -103,7 +103,7 @@ def begin_sign_in(database: Database, address: str, client: str, now: float | No
         return Ticket(add_attempts(session, keys, now), pair)
 
 
-def signed_in(database: Database, ticket: Ticket) -> None:
+def succeeded(database: Database, ticket: Ticket) -> None:
     """The attempt succeeded: it does not count, and the failures of this account on this client are forgotten."""
     with database.session() as session:
         withdraw_attempts(session, ticket.ids)

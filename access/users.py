@@ -25,7 +25,6 @@ from preservation.catalogue.users import (
     list_users,
     sessions_reset_at,
     update_user,
-    user_by_id,
 )
 from preservation.errors import AccessDenied, AccountError, NotFound
 from preservation.identifiers import new_uuid, timestamp
@@ -127,13 +126,6 @@ def users(database: Database) -> list[User]:
     """Every account."""
     with database.session() as session:
         return list_users(session)
-
-
-def signed_in(database: Database, user_id: str) -> User | None:
-    """The enabled account a session names, if it still exists."""
-    with database.session() as session:
-        user = user_by_id(session, user_id) if user_id else None
-    return user if user is not None and not user.disabled else None
 
 
 def sessions_reset(database: Database, email: str) -> float:

@@ -118,3 +118,21 @@ def running_portal(home: Path, workers: int = 1) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(20)
+
+
+def portal_client(archive: PortalArchive, who: str = "anonymous"):
+    """A test client of the portal, signed in as ``who`` (a role's account) unless anonymous."""
+    from fastapi.testclient import TestClient
+
+    from access.web.app import create_app
+
+    client = TestClient(create_app(archive.settings), base_url="http://127.0.0.1:8000")
+    if who != "anonymous":
+        answer = client.post("/api/v1/session", json={"email": f"{who}@example.org", "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+    return client
+
+
+def csrf_of(client) -> str:
+    """The CSRF token of the client's session."""
+    return client.get("/api/v1/session").json()["csrf_token"]

@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from access.web.app import create_app  # noqa: E402
 from tests.portal_fixtures import PASSWORD, ROLES, WORDS, make_portal_archive  # noqa: E402
+from tests.portal_fixtures import csrf_of as _csrf  # noqa: E402
+from tests.portal_fixtures import portal_client as _client  # noqa: E402
 
 STATUSES = ("open", "restricted", "closed")
 PEOPLE = ("anonymous", *ROLES)
@@ -24,18 +26,6 @@ PEOPLE = ("anonymous", *ROLES)
 @pytest.fixture
 def archive(preserve, tmp_path):
     return make_portal_archive(preserve, tmp_path)
-
-
-def _client(archive, who: str = "anonymous") -> TestClient:
-    client = TestClient(create_app(archive.settings), base_url="http://127.0.0.1:8000")
-    if who != "anonymous":
-        answer = client.post("/api/v1/session", json={"email": f"{who}@example.org", "password": PASSWORD})
-        assert answer.status_code == 200, answer.text
-    return client
-
-
-def _csrf(client: TestClient) -> str:
-    return client.get("/api/v1/session").json()["csrf_token"]
 
 
 def _form_token(html: str) -> str:

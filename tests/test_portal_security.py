@@ -22,6 +22,8 @@ from access.web.app import create_app  # noqa: E402
 from access.web.security import client_address  # noqa: E402
 from preservation.catalogue.requests import outbox  # noqa: E402
 from tests.portal_fixtures import PASSWORD, make_portal_archive  # noqa: E402
+from tests.portal_fixtures import csrf_of as _csrf  # noqa: E402
+from tests.portal_fixtures import portal_client as _client  # noqa: E402
 
 NOW = 1_800_000_000.0
 
@@ -29,18 +31,6 @@ NOW = 1_800_000_000.0
 @pytest.fixture
 def archive(preserve, tmp_path):
     return make_portal_archive(preserve, tmp_path)
-
-
-def _client(archive, who: str = "anonymous") -> TestClient:
-    client = TestClient(create_app(archive.settings), base_url="http://127.0.0.1:8000")
-    if who != "anonymous":
-        answer = client.post("/api/v1/session", json={"email": f"{who}@example.org", "password": PASSWORD})
-        assert answer.status_code == 200, answer.text
-    return client
-
-
-def _csrf(client: TestClient) -> str:
-    return client.get("/api/v1/session").json()["csrf_token"]
 
 
 def _refused(database, address: str, client: str, now: float) -> float | None:

@@ -105,7 +105,7 @@ def attempt_sign_in(request: Request, database: Database, settings: Settings, em
     user = authenticate(database, email, password)
     if user is None:
         raise HTTPException(401, "The email address or password is not right.")
-    throttle.signed_in(database, ticket)
+    throttle.succeeded(database, ticket)
     sign_in(request, database, user, settings)
     request.state.device = remembered(new_device_token(secret, email, reset_at), tokens, secret, email, reset_at)
     return user
