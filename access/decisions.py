@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalogue import Database
+from catalogue import queries as catalogue
+from catalogue.access_status import event_detail, refresh_access
+from catalogue.units import aips_below, set_decision, units_by_reference, units_of
 from policies.closure import ClosurePolicy
-from preservation.access_status import event_detail, refresh_access
-from preservation.catalogue import Database
-from preservation.catalogue import queries as catalogue
-from preservation.catalogue.units import aips_below, set_decision, units_by_reference, units_of
 from preservation.config import Settings
 from preservation.errors import NotFound
-from preservation.event_log import raise_failed, write_event_log_to
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.model import POLICY_ASSIGNMENT, SUCCESS, Access, Agent, Event
+from stewardship.event_log import raise_failed, write_event_log_to
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from access.secret import archive_secret
-from formats.active import active_signature_file
-from formats.converters import Job, convert_checked, registry
-from formats.identify import Identifier
-from policies.formats import NONE, ORIGINAL, load_format_policy
-from preservation.catalogue import Database
-from preservation.catalogue import queries as catalogue
-from preservation.catalogue.requests import (
+from catalogue import Database
+from catalogue import queries as catalogue
+from catalogue.requests_outbox import (
     Request,
     files_of_record,
     get_request,
@@ -36,11 +32,15 @@ from preservation.catalogue.requests import (
     update_request,
     user_address,
 )
+from formats.active import active_signature_file
+from formats.converters import Job, convert_checked, registry
+from formats.identify import Identifier
+from policies.formats import NONE, ORIGINAL, load_format_policy
 from preservation.config import LocationSettings, Settings
 from preservation.errors import NotFound, PreservationError, RequestError, StorageError
-from preservation.event_log import raise_failed, write_event_log_to
 from preservation.identifiers import event_uuid, timestamp
 from preservation.model import CLOSED, DISSEMINATION, SUCCESS, Agent, Event, FileRecord
+from stewardship.event_log import raise_failed, write_event_log_to
 from storage import open_location
 from storage.base import Storage
 from storage.digests import hash_stream
@@ -361,7 +361,7 @@ def _record_dissemination(
 
 def expired_deliveries(database: Database, older_than: float, now: datetime | None = None) -> list[Request]:
     """Delivered requests whose download ended more than ``older_than`` seconds ago and whose DIP is still kept."""
-    from preservation.catalogue.requests import list_requests
+    from catalogue.requests_outbox import list_requests
 
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than)
     with database.session() as session:

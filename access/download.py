@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from access.delivery import DIP_PREFIX, dip_storage, readme, readme_records
+from catalogue import Database
+from catalogue.accounts import User
+from catalogue.requests_outbox import Request, files_of_record, get_request
 from policies.formats import ORIGINAL
-from preservation.catalogue import Database
-from preservation.catalogue.requests import Request, files_of_record, get_request
-from preservation.catalogue.users import User
 from preservation.config import Settings
 from preservation.errors import AccessDenied, NotFound
 from preservation.model import CLOSED

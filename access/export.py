@@ -8,9 +8,9 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+from catalogue import Database
+from catalogue import queries as catalogue
 from preservation.bag_validation import validate_bag
-from preservation.catalogue import Database
-from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import PackageError, PreservationError, Problem, StorageError
 from storage import open_location

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
 
-from preservation.catalogue import Database
-from preservation.catalogue.requests import mark_failed, mark_sent, outbox
+from catalogue import Database
+from catalogue.requests_outbox import mark_failed, mark_sent, outbox
 from preservation.config import Settings
 from preservation.errors import MailError
 from preservation.identifiers import timestamp

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from access import delivery
-from preservation.catalogue import Database
+from catalogue import Database
 from preservation.config import Settings
 from preservation.errors import NotFound
 from preservation.model import FileRecord

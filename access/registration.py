@@ -13,11 +13,11 @@ import hashlib
 import secrets
 import time
 
-from access.text import refuse_control_characters
+from access.typed_text import refuse_control_characters
 from access.users import create_user, valid_address
-from preservation.catalogue import Database
-from preservation.catalogue.requests import queue_message, redact_messages
-from preservation.catalogue.users import User, add_registration, drop_registrations, find_user, registration
+from catalogue import Database
+from catalogue.accounts import User, add_registration, drop_registrations, find_user, registration
+from catalogue.requests_outbox import queue_message, redact_messages
 from preservation.config import Settings
 from preservation.errors import AccountError
 from preservation.identifiers import timestamp

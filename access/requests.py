@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import date
 
 from access.delivery import dip_storage
-from access.records import findable
-from access.text import refuse_control_characters
+from access.record_view import findable
+from access.typed_text import refuse_control_characters
 from access.users import require_role
-from preservation.catalogue import Database
-from preservation.catalogue.requests import (
+from catalogue import Database
+from catalogue.accounts import User
+from catalogue.requests_outbox import (
     Request,
     add_item,
     add_request,
@@ -29,8 +30,7 @@ from preservation.catalogue.requests import (
     update_request,
     user_address,
 )
-from preservation.catalogue.turns import take_turn
-from preservation.catalogue.users import User
+from catalogue.turns import take_turn
 from preservation.config import Settings
 from preservation.errors import AccessDenied, NotFound, RequestError
 from preservation.identifiers import new_uuid, timestamp

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from preservation.catalogue import Database
-from preservation.catalogue.records import RecordQuery, RecordResults, search_records
+from catalogue import Database
+from catalogue.record_index import RecordQuery, RecordResults, search_records
 
 EVERYTHING = ("open", "restricted", "closed")  # archivists find every record
 RESEARCHER = ("open", "restricted")  # a researcher never finds a closed record

@@ -10,8 +10,9 @@ import secrets
 import time
 from datetime import UTC, datetime
 
-from preservation.catalogue import Database
-from preservation.catalogue.sessions import (
+from catalogue import Database
+from catalogue.accounts import User, find_user, update_user, user_by_id
+from catalogue.portal_sessions import (
     PortalSession,
     add_session,
     end_session,
@@ -20,7 +21,6 @@ from preservation.catalogue.sessions import (
     touch_session,
     user_sessions,
 )
-from preservation.catalogue.users import User, find_user, update_user, user_by_id
 from preservation.config import Settings
 from preservation.errors import NotFound
 

@@ -26,8 +26,8 @@ import ipaddress
 import time
 from dataclasses import dataclass
 
-from preservation.catalogue import Database
-from preservation.catalogue.attempts import (
+from catalogue import Database
+from catalogue.attempts import (
     add_attempts,
     attempts_since,
     forget_attempts,

@@ -15,10 +15,9 @@ import unicodedata
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from access.text import refuse_control_characters
-from preservation.catalogue import Database
-from preservation.catalogue.sessions import end_user_sessions
-from preservation.catalogue.users import (
+from access.typed_text import refuse_control_characters
+from catalogue import Database
+from catalogue.accounts import (
     User,
     add_user,
     find_user,
@@ -26,6 +25,7 @@ from preservation.catalogue.users import (
     sessions_reset_at,
     update_user,
 )
+from catalogue.portal_sessions import end_user_sessions
 from preservation.errors import AccessDenied, AccountError, NotFound
 from preservation.identifiers import new_uuid, timestamp
 

@@ -32,9 +32,9 @@ sys.path.insert(0, str(HERE))
 
 from ingest_bench import make_set  # noqa: E402
 
-from preservation.catalogue import Database  # noqa: E402
+from catalogue import Database  # noqa: E402
 from preservation.config import load_settings  # noqa: E402
-from preservation.fixity import FULL, METADATA, plan_all, run_audit  # noqa: E402
+from stewardship.audit_runs import FULL, METADATA, plan_all, run_audit  # noqa: E402
 from storage import seaweedfs as s3server  # noqa: E402
 
 WORK = HERE / "work" / "audit"

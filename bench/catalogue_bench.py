@@ -23,8 +23,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from preservation.catalogue import Database  # noqa: E402
-from preservation.catalogue import queries as catalogue  # noqa: E402
+from catalogue import Database  # noqa: E402
+from catalogue import queries as catalogue  # noqa: E402
 from preservation.model import Agent, Aip, Event, FileRecord, FormatInfo, Replica  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 

@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, sys.argv[3])
 from ingest.journal import FileResult, Journal
 from ingest.packaging import Package
-from ingest.records import TransferRecords, make_agents
+from ingest.premis_records import TransferRecords, make_agents
 from ingest.sources import SourceFile
 from preservation.identifiers import file_uuid, timestamp, urn
 from preservation.model import FormatInfo, Validation

@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 import httpx  # noqa: E402
 
 from bench.search_bench import WORK, build, query_set, vocabulary  # noqa: E402
-from preservation.catalogue import Database  # noqa: E402
+from catalogue import Database  # noqa: E402
 
 HOME = HERE / "work" / "portal"
 

@@ -29,9 +29,9 @@ sys.path.insert(0, str(HERE))
 
 from ingest_bench import make_set  # noqa: E402
 
-from preservation.catalogue import Database  # noqa: E402
+from catalogue import Database  # noqa: E402
 from preservation.config import load_settings  # noqa: E402
-from preservation.fixity import FULL, plan_all, run_audit  # noqa: E402
+from stewardship.audit_runs import FULL, plan_all, run_audit  # noqa: E402
 from storage.ocfl import object_root  # noqa: E402
 
 WORK = HERE / "work" / "repair"

@@ -29,10 +29,10 @@ sys.path.insert(0, str(HERE))
 
 from ingest_bench import WORK, make_set  # noqa: E402
 
+from catalogue import Database  # noqa: E402
 from ingest.pipeline import IngestRequest, Progress, ingest  # noqa: E402
 from ingest.steps import WorkerSetup  # noqa: E402
 from ingest.tasks import CeleryExecutor  # noqa: E402
-from preservation.catalogue import Database  # noqa: E402
 from preservation.config import load_settings  # noqa: E402
 from preservation.plain import to_plain  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402

@@ -31,8 +31,8 @@ sys.path.insert(0, str(HERE.parent))
 
 from sqlalchemy import text  # noqa: E402
 
-from preservation.catalogue import Database  # noqa: E402
-from preservation.catalogue.records import RecordQuery, facet_tokens, search_records  # noqa: E402
+from catalogue import Database  # noqa: E402
+from catalogue.record_index import RecordQuery, facet_tokens, search_records  # noqa: E402
 
 WORK = HERE / "work" / "search"
 SYLLABLES = [

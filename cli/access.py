@@ -48,7 +48,7 @@ def set_command(
     file or folder in it). The decision covers everything below it, except what a more specific rule or
     decision says."""
     from access.decisions import decide_access
-    from ingest.records import make_agents
+    from ingest.premis_records import make_agents
     from policies.closure import load_closure_policy
 
     chosen = [
@@ -104,7 +104,7 @@ def set_command(
 def show_command(ctx: click.Context, reference: str, path: str | None, as_json: bool) -> None:
     """Who may see REFERENCE and the files under it, and why."""
     from access.decisions import resolve
-    from preservation.catalogue.units import aip_access, decisions_of, files_access, units_of
+    from catalogue.units import aip_access, decisions_of, files_access, units_of
 
     database = app(ctx).database()
     aip_id, target, code = resolve(database, reference, path or "")

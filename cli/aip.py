@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 
 from access.export import FORMATS, export_aip
+from catalogue import queries as catalogue
+from catalogue.lost import lost_file_dict, lost_files
 from cli.context import app
 from cli.output import console, emit_json, esc, human_size, json_option, table
 from ingest.update import update_aip
-from preservation.catalogue import queries as catalogue
-from preservation.catalogue.lost import lost_file_dict, lost_files
-from preservation.legal_hold import hold_active
 from preservation.model import LostFile
-from preservation.restore import restore_file
+from stewardship.legal_hold import hold_active
+from stewardship.restore import restore_file
 from storage import open_location
 from storage.ocfl import read_inventory
 
@@ -291,8 +291,8 @@ def hold_command(
     their retention has run out. Local disks cannot hold: they are listed as "not possible".
     Exit 1 if a location failed, or if no copy could be held at all.
     """
-    from ingest.records import make_agents
-    from preservation.legal_hold import set_legal_hold
+    from ingest.premis_records import make_agents
+    from stewardship.legal_hold import set_legal_hold
 
     obj = app(ctx)
     agents = make_agents(obj.settings.archive_name, archivist or "")

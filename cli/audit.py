@@ -8,7 +8,7 @@ import click
 
 from cli.context import app
 from cli.output import console, emit_json, esc, human_size, json_option
-from preservation.fixity import FULL, METADATA, AipAudit, PlannedCheck, plan_all, run_audit
+from stewardship.audit_runs import FULL, METADATA, AipAudit, PlannedCheck, plan_all, run_audit
 
 DAMAGE = 1
 
@@ -55,7 +55,7 @@ def audit_command(
     file and copy. Every check and repair is recorded as a PREMIS event.
     """
     from policies.fixity import load_fixity_policy
-    from preservation.schedule import plan_due
+    from stewardship.schedule import plan_due
 
     obj = app(ctx)
     settings = obj.settings

@@ -6,7 +6,7 @@ import click
 
 from cli.context import app
 from cli.output import emit_json, json_option
-from preservation.rebuild import rebuild
+from stewardship.rebuild import rebuild
 
 
 @click.group("catalogue")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from preservation.catalogue import Database
+from catalogue import Database
 from preservation.config import Settings, load_settings
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from catalogue import queries as catalogue
 from cli.aip import export_command, list_command
 from cli.audit import audit_command
 from cli.context import app
@@ -15,7 +16,6 @@ from cli.init import initialise_home
 from cli.search import search_command
 from cli.storage import status_command as storage_status
 from ingest.samples import SAMPLE_TITLE, make_sample_collection
-from preservation.catalogue import queries as catalogue
 from preservation.config import CONFIG_NAME, render_config
 
 

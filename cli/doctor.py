@@ -46,7 +46,7 @@ def doctor_command(ctx: click.Context, fix: bool, hours: float, as_json: bool) -
     from policies.closure import load_closure_policy
     from policies.fixity import load_fixity_policy
     from policies.formats import load_format_policy
-    from preservation.orphans import find_orphans, remove_orphan
+    from stewardship.orphans import find_orphans, remove_orphan
     from storage import open_location
 
     obj = app(ctx)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
+from catalogue import Database
+from catalogue import queries as catalogue
 from cli.context import app
 from cli.output import emit_json, json_option
 from policies import install_defaults
-from preservation.catalogue import Database
-from preservation.catalogue import queries as catalogue
 from preservation.config import CONFIG_NAME, Settings, load_settings, render_config
 from preservation.errors import ConfigError
 from storage import open_location

@@ -33,7 +33,7 @@ def fixity_command(ctx: click.Context, html_file: Path | None, months: int, as_j
     lost files, and checks, failures and repairs by month; then every lost file (no intact copy in any
     location) by AIP. Exit 1 if a copy is damaged, a file is lost or a check is overdue."""
     from policies.fixity import load_fixity_policy
-    from preservation.fixity_report import fixity_report
+    from stewardship.fixity_report import fixity_report
 
     obj = app(ctx)
     cadences = load_fixity_policy(obj.settings.policies_path).cadences(obj.settings.locations)
@@ -100,7 +100,7 @@ RISK_COLOURS = {"high": "#d4351c", "medium": "#f47738", "low": "#00703c", "unkno
 def formats_command(ctx: click.Context, html_file: Path | None, as_json: bool) -> None:
     """The holdings profiled by format (PUID): files, bytes, AIPs, risk, and what the format policy does."""
     from policies.formats import load_format_policy
-    from preservation.format_report import format_holdings
+    from stewardship.format_report import format_holdings
 
     obj = app(ctx)
     policy = load_format_policy(obj.settings.policies_path)

@@ -30,7 +30,7 @@ def request_group() -> None:
 @click.pass_context
 def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
     """Requests in one state, oldest first."""
-    from preservation.catalogue.requests import list_requests
+    from catalogue.requests_outbox import list_requests
 
     with app(ctx).database().session() as session:
         found = list_requests(session, state)
@@ -54,7 +54,7 @@ def list_command(ctx: click.Context, state: str, as_json: bool) -> None:
 @click.pass_context
 def show_command(ctx: click.Context, request_id: str, as_json: bool) -> None:
     """One request: who asked, what for, and each record with its access now."""
-    from preservation.catalogue.requests import get_request, record_access, user_address
+    from catalogue.requests_outbox import get_request, record_access, user_address
 
     with app(ctx).database().session() as session:
         request = get_request(session, request_id)
@@ -179,7 +179,7 @@ def revoke_command(ctx: click.Context, request_id: str, reason: str, archivist: 
 def link_command(ctx: click.Context, request_id: str) -> None:
     """Print the download link of a delivered request (for its researcher, signed in, until the delivery expires)."""
     from access.delivery import delivery_link
-    from preservation.catalogue.requests import get_request
+    from catalogue.requests_outbox import get_request
 
     obj = app(ctx)
     with obj.database().session() as session:
@@ -195,7 +195,7 @@ def link_command(ctx: click.Context, request_id: str) -> None:
 def outbox_command(ctx: click.Context, show_all: bool, failed: bool, as_json: bool) -> None:
     """Messages to people (requests submitted, decided and delivered), oldest first; `send` sends them,
     `retry ID` puts back one that was refused, `drop ID` removes one."""
-    from preservation.catalogue.requests import outbox
+    from catalogue.requests_outbox import outbox
 
     if ctx.invoked_subcommand:
         return
@@ -238,7 +238,7 @@ def send_command(ctx: click.Context) -> None:
 @click.pass_context
 def retry_command(ctx: click.Context, message_id: int) -> None:
     """Put a message that was refused back in the queue for the next `send`."""
-    from preservation.catalogue.requests import retry_message
+    from catalogue.requests_outbox import retry_message
 
     with app(ctx).database().session() as session:
         if not retry_message(session, message_id):
@@ -251,7 +251,7 @@ def retry_command(ctx: click.Context, message_id: int) -> None:
 @click.pass_context
 def drop_command(ctx: click.Context, message_id: int) -> None:
     """Remove an unsent message from the outbox (it is never sent)."""
-    from preservation.catalogue.requests import drop_message
+    from catalogue.requests_outbox import drop_message
 
     with app(ctx).database().session() as session:
         if not drop_message(session, message_id):

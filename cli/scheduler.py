@@ -114,8 +114,8 @@ def refresh_access_task(home: str, config: str = "") -> int:
 def audit_due(home: str, config: str = "") -> dict:
     """One scheduled slice of fixity audits for the archive at ``home`` (what ``preserve audit --due`` does)."""
     from policies.fixity import load_fixity_policy
-    from preservation.fixity import run_audit
-    from preservation.schedule import plan_due
+    from stewardship.audit_runs import run_audit
+    from stewardship.schedule import plan_due
 
     context = AppContext(home=Path(home), config=Path(config) if config else None)
     try:

@@ -7,9 +7,9 @@ import dataclasses
 import click
 
 from access.search import EVERYTHING, RESEARCHER, search
+from catalogue.record_index import FACETS, RecordQuery
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
-from preservation.catalogue.records import FACETS, RecordQuery
 
 
 @click.command("search")

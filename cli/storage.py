@@ -6,9 +6,9 @@ import re
 
 import click
 
+from catalogue import queries as catalogue
 from cli.context import app
 from cli.output import console, emit_json, esc, human_size, json_option, table
-from preservation.catalogue import queries as catalogue
 from preservation.config import CONFIG_NAME, LocationSettings, load_settings
 from preservation.errors import ConfigError, NotFound, PreservationError
 from storage import open_location
@@ -187,7 +187,7 @@ def _add_to_replication(text: str, name: str) -> str:
 @click.pass_context
 def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as_json: bool) -> None:
     """Copy every AIP that has no copy in LOCATION there, verify it, and record it (exit 1 if one failed)."""
-    from preservation.replicate import replicate
+    from stewardship.replicate import replicate
 
     obj = app(ctx)
     out = console()

@@ -345,7 +345,7 @@ def checked_descriptions(
     name: str, described: list[Description], database, aip_id: str
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """Descriptions (target -> values) once their reference codes are checked against the catalogue."""
-    from preservation.catalogue.references import held_references
+    from catalogue.references import held_references
 
     with database.session() as session:
         held = held_references(session, references_named(described))

@@ -13,27 +13,27 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from catalogue import Database
+from catalogue import queries as catalogue
+from catalogue.access_status import refresh_access
 from formats.active import active_signature_file
 from formats.converters import Job, convert_checked, registry
 from formats.identify import Identifier
 from formats.validation import Validator
 from ingest.journal import JournalFile
 from ingest.normalise import DERIVATIVES
-from ingest.records import TransferRecords, make_agents
+from ingest.premis_records import TransferRecords, make_agents
 from ingest.steps import verify_read_back
 from ingest.update import load_aip_record, store_version
 from policies.closure import load_closure_policy
 from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy
 from preservation import SOFTWARE_NAME, software_version
-from preservation.access_status import refresh_access
-from preservation.catalogue import Database
-from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import PackageError
 from preservation.identifiers import file_uuid, new_uuid, timestamp
 from preservation.mets import MetsFile, MetsHeader, write_mets
 from preservation.model import Event, FileRecord
-from preservation.replicate import seal_copy
+from stewardship.replicate import seal_copy
 from storage import open_location
 from storage.digests import hash_stream
 from storage.ocfl import read_inventory, version_state

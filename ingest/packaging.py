@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.journal import Journal
-from ingest.records import TransferRecords
+from ingest.premis_records import TransferRecords
 from ingest.steps import verify_read_back
 from preservation import SOFTWARE_NAME, software_version
 from preservation.bag import BagEntry, write_tag_files

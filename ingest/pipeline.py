@@ -19,34 +19,34 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from catalogue import Database
+from catalogue import ingests as runs
+from catalogue import queries as catalogue
+from catalogue.access_status import refresh_access
 from formats.active import active_signature_file
 from ingest import staging as staging_area
 from ingest.archives import is_archive
-from ingest.checks import VirusOutcome, check_viruses
 from ingest.checksums import extra_algorithms, read_assertions, verify_depositor_checksums
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
 from ingest.normalise import normalise
 from ingest.packaging import Package, slugify
-from ingest.records import TransferRecords, make_agents
+from ingest.premis_records import TransferRecords, make_agents
 from ingest.scan import journal_transfer
 from ingest.sources import RENAMING_RULE, DirectorySource
 from ingest.steps import WorkerSetup
+from ingest.transfer_checks import VirusOutcome, check_viruses
 from ingest.transfer_metadata import read_transfer_metadata
 from ingest.transfers import MetadataSource, Transfer, open_transfer
 from policies.checks import ChecksPolicy, load_checks_policy
 from policies.closure import load_closure_policy
 from policies.formats import FormatPolicy, load_format_policy
-from preservation.access_status import refresh_access
-from preservation.catalogue import Database
-from preservation.catalogue import ingests as runs
-from preservation.catalogue import queries as catalogue
 from preservation.config import Settings
 from preservation.errors import IngestIncomplete, NotFound, PreservationError, Problem, TransferError
-from preservation.event_log import event_log_prefix, raise_failed, write_event_log_everywhere
 from preservation.identifiers import new_uuid, timestamp, urn, utc_now
 from preservation.model import Agent, Aip, Event, Replica
-from preservation.replicate import seal_copy
+from stewardship.event_log import event_log_prefix, raise_failed, write_event_log_everywhere
+from stewardship.replicate import seal_copy
 from storage import open_location
 from storage.ocfl import NewObject, ensure_storage_root, object_root
 

@@ -6,9 +6,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from catalogue import Database
+from catalogue import ingests as runs
 from ingest import staging as staging_area
-from preservation.catalogue import Database
-from preservation.catalogue import ingests as runs
 from preservation.config import Settings
 
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from catalogue import Database
 from ingest.journal import FileResult, JournalFile
 from ingest.steps import FileWorker, WorkerSetup
-from preservation.catalogue import Database
 from preservation.config import Settings, load_settings
 from preservation.errors import IngestIncomplete, PreservationError, QueueError
 from preservation.identifiers import new_uuid, timestamp
@@ -106,7 +106,7 @@ def process_batch(task, setup: dict, items: list[dict]) -> list[dict]:
 def audit_aip(home: str, config: str, run_id: str, planned: dict, repair: bool) -> dict:
     """Audit one AIP's copies (what `preserve audit` does for it) and record the results; a re-delivered
     audit simply checks again."""
-    from preservation.fixity import PlannedCheck, run_audit
+    from stewardship.audit_runs import PlannedCheck, run_audit
 
     settings, database = _archive(home, config)
     [result] = run_audit(settings, database, [from_plain(PlannedCheck, planned)], repair=repair, run_id=run_id)
@@ -115,7 +115,7 @@ def audit_aip(home: str, config: str, run_id: str, planned: dict, repair: bool) 
 
 def audit_on_workers(settings: Settings, plan: list, repair: bool) -> Iterator:
     """Run an audit plan on the Celery workers, one task per AIP; yield each AipAudit in plan order."""
-    from preservation.fixity import AipAudit
+    from stewardship.audit_runs import AipAudit
 
     executor = CeleryExecutor.from_settings(settings, in_flight=8)
     executor.check()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingest.identifiers import read_identifiers_json
+from ingest.identifiers_json import read_identifiers_json
 from ingest.metadata import checked_descriptions, csv_entries, describe
 from ingest.metadata_json import json_entries
 from ingest.rights import read_rights_csv

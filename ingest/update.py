@@ -12,22 +12,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from catalogue import Database
+from catalogue import queries as catalogue
+from catalogue.access_status import refresh_access
+from catalogue.units import aips_below, units_of
 from ingest.metadata import descriptions_from_csv
-from ingest.records import make_agents
+from ingest.premis_records import make_agents
 from ingest.rights import read_rights_csv
 from policies.closure import load_closure_policy
 from preservation import SOFTWARE_NAME, software_version
-from preservation.access_status import refresh_access
 from preservation.bag import BagEntry, write_tag_files
-from preservation.catalogue import Database
-from preservation.catalogue import queries as catalogue
-from preservation.catalogue.units import aips_below, units_of
 from preservation.config import Settings
 from preservation.errors import PackageError
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.mets import MetsFile, MetsHeader, write_mets
 from preservation.model import METADATA_MODIFICATION, SUCCESS, Event
-from preservation.replicate import seal_copy
+from stewardship.replicate import seal_copy
 from storage import open_location
 from storage.digests import hash_stream
 from storage.ocfl import NextVersion, read_inventory, version_state

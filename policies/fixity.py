@@ -9,10 +9,19 @@ from pathlib import Path
 
 from policies import DEFAULTS, load_policy, policy_line
 from preservation.errors import PolicyError
-from preservation.schedule import Cadence
 
 NUMBERS = {"full_every_days", "metadata_every_days", "runs_per_day", "budget_bytes_per_run"}
 SCHEDULE_KEYS = NUMBERS | {"run_at", "repair", "every_days"}  # every_days: the first name of full_every_days
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often the copies in one location are checked, and how much one run may read there."""
+
+    full_every_days: float = 90
+    metadata_every_days: float = 7  # 0: no metadata-only checks
+    runs_per_day: float = 1
+    budget_bytes: int = 0  # 0: no limit
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from catalogue.access_status import Level, effective
 from policies.closure import load_closure_policy
-from preservation.access_status import Level, effective
 from preservation.model import Access, Unit
 
 pytestmark = pytest.mark.both_catalogues

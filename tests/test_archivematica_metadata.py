@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from ingest.identifiers import read_identifiers_json
+from catalogue import Database
+from ingest.identifiers_json import read_identifiers_json
 from ingest.metadata import OTHER, canonical, csv_entries, describe, read_metadata_csv
 from ingest.metadata_json import json_entries
 from ingest.rights import read_rights_csv
 from ingest.transfer_metadata import read_transfer_metadata
-from preservation.catalogue import Database
 from preservation.errors import TransferError
 from preservation.model import ARCHIVAL, FileRecord, RightsStatement
 from preservation.premis import PREMIS_NS, write_entity, write_object, write_rights

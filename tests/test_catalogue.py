@@ -7,11 +7,11 @@ from alembic import command
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from preservation.catalogue import Database, head_revision
-from preservation.catalogue import queries as catalogue
-from preservation.catalogue.database import _alembic_config
-from preservation.catalogue.models import EventAgentRow
-from preservation.catalogue.records import record_count
+from catalogue import Database, head_revision
+from catalogue import queries as catalogue
+from catalogue.database import _alembic_config
+from catalogue.models import EventAgentRow
+from catalogue.record_index import record_count
 from preservation.errors import CatalogueError, NotFound
 from preservation.model import Agent, Aip, Event, FileRecord, FormatInfo, Replica
 

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from preservation.model import RightsStatement
-from preservation.rebuild_rights import ReadRights, resolve_rights
+from stewardship.rebuild_rights import ReadRights, resolve_rights
 from tests.test_metadata_csv import GOOD as METADATA
 from tests.test_rights_csv import GOOD as RIGHTS
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from catalogue import Database
 from cli.main import cli
-from preservation.catalogue import Database
 from preservation.errors import CatalogueError, ConfigError, NotFound
 
 

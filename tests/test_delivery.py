@@ -17,12 +17,12 @@ from access.delivery import delivery_link
 from access.requests import add_to_request, submit_request
 from access.secret import archive_secret
 from access.users import create_user
+from catalogue.accounts import User, add_user, find_user
+from catalogue.requests_outbox import get_request
 from cli.context import AppContext
 from cli.scheduler import make_celery, send_outbox_task
 from ingest.samples import make_sample_collection
 from policies import DEFAULTS
-from preservation.catalogue.requests import get_request
-from preservation.catalogue.users import User, add_user, find_user
 from preservation.errors import AccessDenied, RequestError
 from preservation.identifiers import new_uuid, timestamp
 from storage.links import verify_local_link
@@ -299,7 +299,7 @@ def test_an_unreachable_smtp_server_keeps_the_messages(preserve, tmp_path):
 
 
 def test_doctor_removes_downloads_that_have_expired(preserve, tmp_path):
-    from preservation.catalogue.requests import update_request
+    from catalogue.requests_outbox import update_request
 
     aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
     context, database, reader = _people(preserve)

@@ -15,7 +15,9 @@ import pytest
 from preservation.agents import software_agent
 from preservation.config import load_settings
 from preservation.errors import StorageError
-from preservation.event_log import (
+from preservation.identifiers import new_uuid, timestamp
+from preservation.model import Event
+from stewardship.event_log import (
     SELF_VERIFYING,
     event_log_prefix,
     named_digest,
@@ -23,9 +25,7 @@ from preservation.event_log import (
     write_event_log,
     write_event_log_everywhere,
 )
-from preservation.event_log_audit import MISSING, audit_event_log, repair_event_log
-from preservation.identifiers import new_uuid, timestamp
-from preservation.model import Event
+from stewardship.event_log_audit import MISSING, audit_event_log, repair_event_log
 from storage import Storage, open_location
 from storage.local import LocalStorage
 from tests.conftest import Preserve, use_s3_credentials

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from policies.fixity import load_fixity_policy
-from preservation.catalogue import Database
+from catalogue import Database
+from policies.fixity import Cadence, load_fixity_policy
 from preservation.config import load_settings
 from preservation.errors import PolicyError
 from preservation.model import Aip, Replica
-from preservation.schedule import Cadence, plan_due, select_full
+from stewardship.schedule import plan_due, select_full
 from storage.ocfl import object_root
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from preservation.catalogue import Database, head_revision
+from catalogue import Database, head_revision
 from preservation.errors import CatalogueError, TransferError
 from tests.schemas import validate_mets
 from tests.test_ingest_bad_input import assert_nothing_kept

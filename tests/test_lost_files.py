@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, text
 
-from preservation.catalogue import Database
-from preservation.catalogue import queries as catalogue
-from preservation.catalogue.lost import every_lost_file, forget_lost_file, lost_files, replace_lost_files
+from catalogue import Database
+from catalogue import queries as catalogue
+from catalogue.lost import every_lost_file, forget_lost_file, lost_files, replace_lost_files
 from preservation.config import load_settings
 from preservation.model import Aip, FileRecord, FormatInfo, LostFile, Replica
 

@@ -122,7 +122,7 @@ bucket = "b"
 def test_a_failed_ingest_removes_every_version_it_wrote(tmp_path, monkeypatch, s3_server, locked_bucket, collection):
     """Retention is applied only after registration, so nothing of a failed ingest stays locked in the bucket."""
     preserve = _archive(tmp_path, monkeypatch, s3_server, locked_bucket, "object_lock_days = 2")
-    from preservation.catalogue import queries
+    from catalogue import queries
 
     def refuse(*args, **kwargs):
         raise CatalogueError("the catalogue went away")

@@ -321,14 +321,14 @@ def test_registration_makes_a_researcher_through_the_link_mailed_to_the_address(
     assert made.status_code == 200 and client.get("/api/v1/session").json()["user"]["role"] == "researcher"
     again = _client(archive).get(link)
     assert again.status_code == 404  # a link makes one account, once
-    from preservation.catalogue.requests import outbox
+    from catalogue.requests_outbox import outbox
 
     with archive.database.session() as session:  # and the used token is kept nowhere, not even in the outbox
         assert not [m for m in outbox(session, unsent_only=False) if form["token"] in m[3]]
 
 
 def _mailed_link(archive, address: str) -> str:
-    from preservation.catalogue.requests import outbox
+    from catalogue.requests_outbox import outbox
 
     with archive.database.session() as session:
         body = [m for m in outbox(session) if m[1] == address][-1][3]
@@ -346,7 +346,7 @@ def test_a_closed_record_is_never_named_in_a_request(archive, who, status):
         headers={"X-CSRF-Token": token},
     )
     from access.decisions import decide_access
-    from ingest.records import make_agents
+    from ingest.premis_records import make_agents
     from policies.closure import load_closure_policy
     from preservation.model import Access
 
@@ -384,9 +384,9 @@ def test_signing_in_never_sends_anyone_to_another_site(archive):
 
 
 def test_a_record_lists_what_is_below_it_up_to_a_limit(archive, monkeypatch):
-    import access.records
+    import access.record_view
 
-    monkeypatch.setattr(access.records, "MAX_CHILDREN", 1)
+    monkeypatch.setattr(access.record_view, "MAX_CHILDREN", 1)
     shown = _client(archive, "researcher").get(f"/api/v1/records/{archive.aip_id}").json()
     assert len(shown["children"]) == 1 and shown["more_children"] == 1  # the closed photograph is not counted
     shown = _client(archive, "archivist").get(f"/api/v1/records/{archive.aip_id}").json()

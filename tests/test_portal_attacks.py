@@ -83,7 +83,7 @@ def test_a_name_with_a_line_break_is_refused_where_it_is_typed(served):
             data={"email": "mallory@example.org", "csrf_token": token, "name": "Mallory\r\nBcc: everyone@example.org"},
         )
     assert answer.status_code == 400 and "control characters" in answer.text
-    from preservation.catalogue.requests import outbox
+    from catalogue.requests_outbox import outbox
 
     with archive.database.session() as session:
         assert not [message for message in outbox(session) if message[1] == "mallory@example.org"]

@@ -148,7 +148,7 @@ def test_every_page_passes_axe(portal):
 
 def _register(page, base: str, archive) -> list[str]:
     """Ask for an account, follow the mailed link and choose a password: axe on each step's page."""
-    from preservation.catalogue.requests import outbox
+    from catalogue.requests_outbox import outbox
 
     page.goto(f"{base}/register")
     page.get_by_label("Full name").fill("New Reader")

@@ -20,7 +20,7 @@ from access.sessions import session_user, start_session  # noqa: E402
 from access.users import authenticate, set_disabled, set_password, set_role  # noqa: E402
 from access.web.app import create_app  # noqa: E402
 from access.web.security import client_address  # noqa: E402
-from preservation.catalogue.requests import outbox  # noqa: E402
+from catalogue.requests_outbox import outbox  # noqa: E402
 from tests.portal_fixtures import PASSWORD, make_portal_archive  # noqa: E402
 from tests.portal_fixtures import csrf_of as _csrf  # noqa: E402
 from tests.portal_fixtures import portal_client as _client  # noqa: E402
@@ -271,7 +271,7 @@ def test_a_file_closed_since_approval_is_withheld_from_the_download(archive, pre
 
 
 def test_a_file_too_large_to_preview_is_offered_no_preview_frame(archive):
-    from access.records import view_record
+    from access.record_view import view_record
 
     user = authenticate(archive.database, "researcher@example.org", PASSWORD)
     shown = view_record(archive.database, user, archive.aip_id, archive.paths["open"])
@@ -463,7 +463,7 @@ def test_a_double_click_and_a_submit_at_once_keep_one_basket_and_never_fail(arch
     for thread in threads:
         thread.join()
     assert failures == []
-    from preservation.catalogue.requests import list_requests
+    from catalogue.requests_outbox import list_requests
 
     with archive.database.session() as session:
         mine = list_requests(session, user_id=user.id)

@@ -19,9 +19,9 @@ import pytest
 from PIL import Image
 
 from access import delivery, previews
-from access.records import preview
+from access.record_view import preview
+from catalogue.accounts import User
 from cli.context import AppContext
-from preservation.catalogue.users import User
 from preservation.errors import NotFound
 
 CONCURRENT = 20

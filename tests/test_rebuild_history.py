@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from preservation.model import FIXITY_CHECK, RECOVERY, REPLICATION, Event, Replica
-from preservation.rebuild import _validation
-from preservation.rebuild_history import aip_status, copy_state, fixity_checks, stored_dates
+from stewardship.rebuild import _validation
+from stewardship.rebuild_history import aip_status, copy_state, fixity_checks, stored_dates
 
 FULL = "program=preserve; full re-read; algorithms=SHA-256, SHA-512; location="
 METADATA = "program=preserve; metadata only; sizes, presence and store checksums; location="

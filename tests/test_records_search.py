@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from catalogue.record_index import RecordQuery, search_records
 from cli.context import AppContext
-from preservation.catalogue.records import RecordQuery, search_records
 
 pytestmark = pytest.mark.both_catalogues
 
@@ -88,7 +88,7 @@ def test_query_syntax_cannot_break_the_search(archive, text):
 
 
 def test_very_many_matches_are_counted_from_a_sample(archive, monkeypatch):
-    from preservation.catalogue import records
+    from catalogue import record_index as records
 
     exact = _search(archive, text="")
     monkeypatch.setattr(records, "EXACT_LIMIT", 4)  # as if the five records were millions

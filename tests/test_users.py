@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from access.users import authenticate, require_role
+from catalogue.accounts import find_user
 from cli.main import cli
-from preservation.catalogue.users import find_user
 from preservation.errors import AccessDenied
 
 pytestmark = pytest.mark.both_catalogues

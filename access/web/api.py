@@ -13,13 +13,13 @@ from pydantic import BaseModel, Field
 
 from access import requests as requesting
 from access.delivery import delivery_link
-from access.records import findable, view_record
+from access.record_view import findable, view_record
 from access.search import search
 from access.users import require_role
 from access.web.security import CSRF_HEADER, attempt_sign_in, check_csrf, csrf_token, current_user, sign_out
 from access.web.shared import decide, deliver_after_answer, query_from
-from preservation.catalogue.records import FACETS
-from preservation.catalogue.requests import Request as RecordsRequest
+from catalogue.record_index import FACETS
+from catalogue.requests_outbox import Request as RecordsRequest
 from preservation.errors import RequestError
 
 router = APIRouter(prefix="/api/v1")

@@ -25,7 +25,7 @@ from access.devices import DEVICE_DAYS
 from access.secret import archive_secret
 from access.web.limits import BodyLimit
 from access.web.security import SignInNeeded, csrf_token, current_user, device_cookie
-from preservation.catalogue import Database
+from catalogue import Database
 from preservation.config import Settings
 from preservation.errors import ConfigError, PreservationError
 

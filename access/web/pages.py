@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 from access import requests as requesting
 from access.delivery import delivery_link, dip_storage
 from access.download import closed_today, open_download, request_of_key
-from access.records import findable, preview, view_record
+from access.record_view import findable, preview, view_record
 from access.registration import LINK_HOURS, ask_for_account, finish_registration, pending_registration
 from access.search import search
 from access.secret import archive_secret
@@ -27,7 +27,7 @@ from access.web.security import (
     sign_out,
 )
 from access.web.shared import decide, deliver_after_answer, query_from
-from preservation.catalogue.records import FACETS
+from catalogue.record_index import FACETS
 from preservation.errors import AccessDenied, AccountError, RequestError
 from storage.links import verify_local_link
 

@@ -21,8 +21,8 @@ from access.secret import archive_secret
 from access.sessions import session_user, start_session
 from access.sessions import sign_out as end_session_of
 from access.users import authenticate, sessions_reset
-from preservation.catalogue import Database
-from preservation.catalogue.users import User
+from catalogue import Database
+from catalogue.accounts import User
 from preservation.config import Settings
 
 CSRF_FIELD = "csrf_token"

@@ -6,13 +6,13 @@ import logging
 
 from access.delivery import deliver_request, record_delivery_failure
 from access.requests import decide_request
-from access.text import control_characters
+from access.typed_text import control_characters
 from access.users import require_role
+from catalogue import Database
+from catalogue.accounts import User
+from catalogue.record_index import PER_PAGE_MAX, RecordQuery
+from catalogue.requests_outbox import Request
 from preservation.agents import person_agent, software_agent
-from preservation.catalogue import Database
-from preservation.catalogue.records import PER_PAGE_MAX, RecordQuery
-from preservation.catalogue.requests import Request
-from preservation.catalogue.users import User
 from preservation.config import Settings
 from preservation.errors import PreservationError
 

@@ -1,0 +1,180 @@
+"""The effective access of every AIP and file: what the closure policy and archivists' decisions add up to.
+
+Each file is looked at from itself outwards: the file, each folder above it, the whole AIP, then
+the units above the AIP in the archive (by parent reference code, across AIPs). At each level an
+archivist's decision stands for that level; otherwise the closure policy's rule for the level's
+kind of record applies (personal data, a depositor's restriction; pending review for a file the
+personal-data scan flagged). Walking outwards stops at the first decision, so a decision opens or
+closes everything below it except what a more specific level says; the strictest of what was
+collected applies (closed longest, then restricted, then open), and the policy's default joins in
+when no decision was met. A closure counts from 1 January after the last date of the record, or
+of the nearest level above with a date; with no date anywhere the record stays closed until
+reviewed. The policy itself is passed in (``evaluate``), so this module stays free of policy files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from catalogue import Database
+from catalogue.record_index import reindex_aip
+from catalogue.units import (
+    decisions_of,
+    described_targets,
+    file_targets,
+    set_access,
+    units_by_reference,
+    units_of,
+)
+from preservation.model import CLOSED, PENDING_REVIEW, POLICY_ASSIGNMENT, Access, Event, Unit
+
+DETAIL = re.compile(r"^access (open|restricted|closed)(?: until (\d{4}-\d{2}-\d{2}))? for (objects(?:/.*)?)$")
+
+# (kind of record, the year its last date falls in or None) -> the policy's access for it, if it has a rule
+Evaluate = Callable[[str, "int | None"], "Access | None"]
+REVIEW_KIND = "pending-review"
+
+
+@dataclass(frozen=True)
+class Level:
+    """One level looked at: its unit (if described), the decision on it (if any), the kinds of record it is."""
+
+    unit: Unit | None
+    decision: Access | None
+    kinds: tuple[str, ...] = ()  # besides the unit's own closure kind (e.g. pending review for a flagged file)
+
+    def all_kinds(self) -> tuple[str, ...]:
+        """Every kind of record this level is, for the closure policy."""
+        return (*self.kinds, *((self.unit.closure_kind,) if self.unit and self.unit.closure_kind else ()))
+
+
+def refresh_access(
+    database: Database, evaluate: Evaluate, default: Access, aip_ids: Iterable[str], today: str | None = None
+) -> int:
+    """Work out and store the effective access of these AIPs and their files; returns how many files."""
+    today = today or date.today().isoformat()
+    count = 0
+    for aip_id in aip_ids:
+        with database.session() as session:
+            units = {unit.target: unit for unit in units_of(session, aip_id)}
+            decisions = {target: access for (_, target), access in decisions_of(session, [aip_id]).items()}
+            above = _above(session, units)
+            root = [_level(units, decisions, "")]
+            targets = file_targets(session, aip_id)
+            worked_out = {
+                file_id: effective(
+                    [*_path_levels(units, decisions, target, review), *root, *above], evaluate, default, today
+                )
+                for file_id, target, review, source in targets
+                if not source
+            }
+            for file_id, _, _, source in targets:  # a derivative (an access or preservation copy) shows its source's
+                if source:  # content: it is never more open than its source
+                    worked_out[file_id] = worked_out.get(source, Access("closed", "", "its source is unknown"))
+            files = list(worked_out.items())
+            whole = effective([*root, *above], evaluate, default, today)
+            set_access(session, aip_id, whole, files)
+            described = {target for target, _ in described_targets(session, aip_id)} | set(units)
+            folders = {
+                target: effective(
+                    [*_path_levels(units, decisions, target, ""), *root, *above], evaluate, default, today
+                )
+                for target in described
+                if target
+            }
+            reindex_aip(
+                session,
+                aip_id,
+                list(units.values()),
+                dict(files),
+                {"": whole, **folders},
+                _collections(session, units, above),
+            )
+            count += len(files)
+    return count
+
+
+def event_detail(access: Access, target: str) -> str:
+    """The eventDetail of an access decision (``decision_from`` reads it back)."""
+    until = f" until {access.closed_until}" if access.status == CLOSED and access.closed_until else ""
+    return f"access {access.status}{until} for {'objects/' + target if target else 'objects'}"
+
+
+def decision_from(event: Event) -> tuple[str, Access] | None:
+    """(target, access) of an access decision event, else None (for a catalogue rebuilt from storage)."""
+    match = DETAIL.match(event.detail) if event.type == POLICY_ASSIGNMENT else None
+    if match is None:
+        return None
+    status, until, where = match.groups()
+    return where.removeprefix("objects").lstrip("/"), Access(status, until or "", event.outcome_detail)
+
+
+def effective(levels: list[Level], evaluate: Evaluate, default: Access, today: str) -> Access:
+    """The strictest access the levels (most specific first) give, stopping at the first decision."""
+    collected: list[Access] = []
+    for index, level in enumerate(levels):
+        if level.decision is not None:
+            collected.append(level.decision)
+            break
+        for kind in level.all_kinds():
+            ruled = evaluate(kind, _last_year(levels[index:]))
+            if ruled is not None:
+                collected.append(ruled)
+    else:
+        collected.append(default)
+    return max((access.in_force(today) for access in collected), key=Access.strictness)
+
+
+def _path_levels(units: dict[str, Unit], decisions: dict[str, Access], target: str, review: str) -> list[Level]:
+    """The file itself, then each folder above it within the AIP (not the AIP itself)."""
+    parts = target.split("/")
+    levels = [_level(units, decisions, target, (REVIEW_KIND,) if review == PENDING_REVIEW else ())]
+    levels += [_level(units, decisions, "/".join(parts[:depth])) for depth in range(len(parts) - 1, 0, -1)]
+    return levels
+
+
+def _level(units: dict[str, Unit], decisions: dict[str, Access], target: str, kinds: tuple[str, ...] = ()) -> Level:
+    return Level(units.get(target), decisions.get(target), kinds)
+
+
+def _above(session, units: dict[str, Unit]) -> list[Level]:
+    """The units above this AIP in the archive, nearest first (by parent reference code, across AIPs)."""
+    own = {unit.reference for unit in units.values()}
+    start = units.get("") or (min(units.values(), key=lambda u: u.target.count("/")) if units else None)
+    levels, seen, parent = [], set(own), start.parent_reference if start else ""
+    while parent and parent not in seen:
+        seen.add(parent)
+        unit = units_by_reference(session, [parent]).get(parent)
+        if unit is None:
+            break
+        decision = decisions_of(session, [unit.aip_id]).get((unit.aip_id, unit.target))
+        levels.append(Level(unit, decision))
+        parent = unit.parent_reference
+    return levels
+
+
+def _collections(session, units: dict[str, Unit], above: list[Level]) -> dict[str, str]:
+    """Each unit's collection: the reference code at the top of its chain of parents."""
+    if above:
+        top = above[-1].unit.reference
+        return {unit.reference: top for unit in units.values()}
+    by_reference = {unit.reference: unit for unit in units.values()}
+    found = {}
+    for unit in units.values():
+        current, seen = unit, set()
+        while current.parent_reference and current.parent_reference in by_reference and current.reference not in seen:
+            seen.add(current.reference)
+            current = by_reference[current.parent_reference]
+        found[unit.reference] = current.reference
+    return found
+
+
+def _last_year(levels: list[Level]) -> int | None:
+    """The last year of the nearest level with a date (closure counts from it)."""
+    for level in levels:
+        if level.unit is not None and level.unit.date_end:
+            return int(level.unit.date_end[:4])
+    return None

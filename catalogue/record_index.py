@@ -1,0 +1,459 @@
+"""The records index: what researchers and archivists search — each file and each unit of description, with
+its facets (collection, years, format, access) — on SQLite's FTS5 or PostgreSQL's own full-text engine.
+
+An AIP's records are written again whenever its access is worked out (``catalogue.access_status``):
+at ingest, on a metadata update, on each access decision and after a rebuild.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from catalogue.models import AipRow, DescriptionRow, FileRow, RecordRow
+from preservation.model import ARCHIVAL, CLOSED, ORIGINAL, Access, Unit
+
+PER_PAGE_MAX = 100
+MAX_WORDS = 32  # a query's words beyond this are ignored (a pasted page must not become a huge query)
+FACETS = ("collection", "decade", "format", "access")
+
+
+@dataclass(frozen=True)
+class Record:
+    """One search hit."""
+
+    aip_id: str
+    file_id: str
+    kind: str
+    reference: str
+    level: str
+    title: str
+    collection: str
+    year_start: int | None
+    year_end: int | None
+    puid: str
+    format_name: str
+    access: str
+    closed_until: str
+    path: str
+
+
+@dataclass(frozen=True)
+class RecordQuery:
+    """What to look for, within which facets, and what the person searching may find at all."""
+
+    text: str = ""
+    collection: str = ""
+    puid: str = ""
+    access: str = ""
+    year_from: int | None = None
+    year_to: int | None = None
+    findable: tuple[str, ...] = ("open", "restricted", "closed")  # access statuses the searcher may see exist
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass
+class RecordResults:
+    """A page of hits, how many there are in all, and the facet counts over all of them."""
+
+    total: int
+    records: list[Record]
+    facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    approximate: bool = False  # the total and facets are estimates from a sample (very many matches)
+
+
+def reindex_aip(
+    session: Session,
+    aip_id: str,
+    units: list[Unit],
+    file_access: dict[str, Access],
+    unit_access: dict[str, Access],
+    collections: dict[str, str],
+) -> None:
+    """Write the AIP's records again: its original files and its units (a unit describing a file is that
+    file's record). ``collections``: a unit's reference code -> the reference of the collection it is in."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    old = [row[0] for row in session.execute(select(RecordRow.id).where(RecordRow.aip_id == aip_id))]
+    if old and not postgres:
+        session.execute(
+            text(
+                "INSERT INTO records_fts(records_fts, rowid, title, body) SELECT 'delete', id, title, "
+                "body FROM records WHERE aip_id = :a"
+            ),
+            {"a": aip_id},
+        )
+    session.execute(delete(RecordRow).where(RecordRow.aip_id == aip_id))
+    words: dict[str, list[str]] = {}
+    for target, value in session.execute(
+        select(DescriptionRow.target, DescriptionRow.value).where(
+            DescriptionRow.aip_id == aip_id, ~DescriptionRow.element.startswith(ARCHIVAL)
+        )
+    ):
+        words.setdefault(target, []).append(value)
+    by_target = {unit.target: unit for unit in units}
+    rows = []
+    files = session.execute(
+        select(
+            FileRow.id, FileRow.path, FileRow.original_name, FileRow.puid, FileRow.format_name, FileRow.mime_type
+        ).where(FileRow.aip_id == aip_id, FileRow.role == ORIGINAL)
+    )
+    file_targets = set()
+    for file_id, path, original, puid, format_name, mime_type in files:
+        target = path.removeprefix("data/objects/")
+        file_targets.add(target)
+        unit, around = by_target.get(target), _nearest(by_target, target)
+        title = unit.title if unit and unit.title else original.rsplit("/", 1)[-1]
+        access = file_access.get(file_id, Access("closed", "", "not worked out"))
+        rows.append(
+            _row(
+                aip_id,
+                file_id,
+                "file",
+                unit,
+                title,
+                collections.get(around.reference, "") if around else "",
+                _nearest(by_target, target, dated=True),
+                puid,
+                format_name,
+                access,
+                target,
+                [original, _path_words(target), puid, format_name, mime_type, *words.get(target, [])],
+            )
+        )
+    aip_title = session.execute(select(AipRow.title).where(AipRow.id == aip_id)).scalar_one()
+    titles = dict(
+        session.execute(
+            select(DescriptionRow.target, DescriptionRow.value).where(
+                DescriptionRow.aip_id == aip_id, DescriptionRow.element == "title"
+            )
+        ).all()
+    )
+    for target in sorted(({""} | set(words) | set(by_target)) - file_targets):  # the AIP, described folders
+        unit, around = by_target.get(target), _nearest(by_target, target)
+        title = (
+            (unit.title if unit else "") or titles.get(target) or (target.rsplit("/", 1)[-1] if target else aip_title)
+        )
+        access = unit_access.get(target) or unit_access.get("", Access("closed", "", "not worked out"))
+        rows.append(
+            _row(
+                aip_id,
+                "",
+                "unit",
+                unit,
+                title,
+                collections.get(around.reference, "") if around else "",
+                _nearest(by_target, target, dated=True),
+                "",
+                "",
+                access,
+                target,
+                [title, *words.get(target, [])],
+            )
+        )
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(RecordRow.__table__), rows[start : start + 1000])
+    if rows and not postgres:
+        session.execute(
+            text("INSERT INTO records_fts(rowid, title, body) SELECT id, title, body FROM records WHERE aip_id = :a"),
+            {"a": aip_id},
+        )
+
+
+def search_records(session: Session, query: RecordQuery, today: str) -> RecordResults:
+    """A page of the records matching ``query`` that its searcher may find, best first, with facet counts.
+
+    Filters and the access rule travel with the words into the full-text engine (as facet words, see
+    ``facet_tokens``), which counts the matches itself. Up to ``EXACT_LIMIT`` matches the page is
+    ranked by relevance and the facets are counted exactly; beyond it — a word in a large share of a
+    million records — ranking and counting every match would take seconds, so the page lists the
+    newest matches and the facets are estimated from a sample of ``EXACT_LIMIT`` (``approximate``).
+    Words match whole words; ``minut*`` matches every word starting "minut" (slower: the engine must
+    gather every such word before it can count)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    words = [(word, star == "*") for word, star in re.findall(r"(\w+)(\*?)", query.text.lower(), flags=re.UNICODE)][
+        :MAX_WORDS
+    ]
+    params: dict[str, object] = {"today": today, "sample": EXACT_LIMIT}
+    params["match"] = _match(words, _required(query), _excluded(query), postgres)
+    if postgres:
+        matched = "r.document @@ to_tsquery('simple', :match)"
+        source, rank = "records r", "-ts_rank(r.document, to_tsquery('simple', :match))"
+        sample = f"(SELECT * FROM records r WHERE {matched} ORDER BY r.id DESC LIMIT :sample) r"
+        everything = f"SELECT count(*) FROM records r WHERE {matched}"
+    else:
+        matched = "records_fts MATCH :match"
+        source, rank = "records_fts f JOIN records r ON r.id = f.rowid", "bm25(records_fts)"
+        sample = (
+            "(SELECT rowid AS id FROM records_fts WHERE records_fts MATCH :match ORDER BY rowid DESC "
+            "LIMIT :sample) s JOIN records r ON r.id = s.id"
+        )
+        everything = "SELECT count(*) FROM records_fts WHERE records_fts MATCH :match"
+    if not words:
+        rank = "r.level = '', r.title"  # browsing: described units first, by reference
+    conditions = [f"{STATUS} IN ({_names('findable', query.findable, params)})", *_filters(query, params)]
+    per_page = max(1, min(query.per_page, PER_PAGE_MAX))
+    params.update(limit=per_page, offset=(max(1, query.page) - 1) * per_page)
+    matches = session.execute(text(everything), params).scalar_one()  # counted by the engine, filters included
+    if matches <= EXACT_LIMIT:
+        counting, scale, order = (
+            f"{source} WHERE {' AND '.join([matched, *conditions])}",
+            1.0,
+            f"{rank}, r.reference, r.path",
+        )
+    else:
+        counting, scale, order = f"{sample} WHERE {' AND '.join(conditions)}", matches / EXACT_LIMIT, "r.id DESC"
+    hits = session.execute(
+        text(f"SELECT {COLUMNS} FROM {counting} ORDER BY {order} LIMIT :limit OFFSET :offset"), params
+    )
+    records = [Record(*row) for row in hits]
+    groups = session.execute(
+        text(
+            f"SELECT r.collection, CAST(r.year_start / 10 AS INTEGER) * 10, r.puid, {STATUS}, "
+            f"count(*) FROM {counting} GROUP BY 1, 2, 3, 4"
+        ),
+        params,
+    ).all()
+    total, facets = _facets(groups, scale)
+    return RecordResults(matches if scale != 1.0 else total, records, facets, approximate=scale != 1.0)
+
+
+def _required(query: RecordQuery) -> list[list[str]]:
+    """Facet words a match must have: each inner list is one filter (any of its words will do)."""
+    required = []
+    if query.collection:
+        required.append([_token("c", query.collection)])
+    if query.puid:
+        required.append([_token("f", query.puid)])
+    if query.access:
+        required.append([TOKEN + "a" + query.access] + ([TOKEN + "aclosed"] if query.access == "open" else []))
+    if query.year_from is not None or query.year_to is not None:
+        low = (query.year_from if query.year_from is not None else 0) // 10
+        high = (query.year_to if query.year_to is not None else 9999) // 10
+        if high - low < 200:
+            required.append([f"{TOKEN}d{decade * 10}" for decade in range(low, high + 1)] + [TOKEN + "dwide"])
+    return required
+
+
+def _excluded(query: RecordQuery) -> list[str]:
+    """Facet words a match must not have: the access statuses the searcher may not find (a closure that has
+    ended still counts as closed here, until access is next worked out; SQL lets it through as open)."""
+    return (
+        []
+        if "closed" in query.findable
+        else [TOKEN + "aclosed"]
+        if "restricted" in query.findable
+        else [TOKEN + "aclosed", TOKEN + "arestricted"]
+    )
+
+
+def _match(words: list[tuple[str, bool]], required: list[list[str]], excluded: list[str], postgres: bool) -> str:
+    """The engine's query: every word (a prefix where the searcher typed ``word*``), every filter, none of the
+    excluded; never the searcher's own syntax."""
+    if postgres:
+        parts = [f"{word}:*" if prefix else word for word, prefix in words] or [ALL]
+        parts += ["(" + " | ".join(group) + ")" for group in required]
+        parts += [f"!{token}" for token in excluded]
+        return " & ".join(parts)
+    parts = [f'"{word}"*' if prefix else f'"{word}"' for word, prefix in words] or [ALL]
+    parts += ["(" + " OR ".join(group) + ")" for group in required]
+    text_ = " AND ".join(parts)
+    return text_ + "".join(f" NOT {token}" for token in excluded)
+
+
+STATUS = (
+    "CASE WHEN r.access = 'closed' AND r.closed_until != '' AND r.closed_until <= :today "
+    "THEN 'open' ELSE r.access END"
+)  # a closure whose date has come counts as open
+COLUMNS = (
+    "r.aip_id, r.file_id, r.kind, r.reference, r.level, r.title, r.collection, r.year_start, r.year_end,"
+    f" r.puid, r.format_name, {STATUS}, r.closed_until, r.path"
+)
+EXACT_LIMIT = 5_000  # matches ranked and counted exactly; beyond, a sample of this many
+
+
+def _filters(query: RecordQuery, params: dict[str, object]) -> list[str]:
+    """The facet filters a query asks for, as SQL conditions (values bound in ``params``)."""
+    filters = []
+    for column, value in (("r.collection", query.collection), ("r.puid", query.puid)):
+        if value:
+            filters.append(f"{column} = :{column[2:]}")
+            params[column[2:]] = value
+    if query.access:
+        filters.append(f"{STATUS} = :access")
+        params["access"] = query.access
+    if query.year_from is not None:
+        filters.append("coalesce(r.year_end, r.year_start) >= :year_from")
+        params["year_from"] = query.year_from
+    if query.year_to is not None:
+        filters.append("r.year_start <= :year_to")
+        params["year_to"] = query.year_to
+    return filters
+
+
+def _facets(groups, scale: float) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+    """The total and the four facets' counts (largest first, 50 at most) from one grouped count."""
+    counts: dict[str, dict[str, float]] = {name: {} for name in FACETS}
+    total = 0.0
+    for collection, decade, puid, status, n in groups:
+        total += n
+        for name, value in zip(FACETS, (collection, decade, puid, status), strict=True):
+            key = str(value) if value is not None else ""
+            counts[name][key] = counts[name].get(key, 0) + n
+    facets = {
+        name: sorted(((value, round(n * scale)) for value, n in found.items()), key=lambda f: (-f[1], f[0]))[:50]
+        for name, found in counts.items()
+    }
+    return round(total * scale), facets
+
+
+def record_count(session: Session) -> int:
+    """How many records the index holds."""
+    return session.execute(select(func.count()).select_from(RecordRow)).scalar_one()
+
+
+def _row(
+    aip_id: str,
+    file_id: str,
+    kind: str,
+    unit: Unit | None,
+    title: str,
+    collection: str,
+    dated: Unit | None,
+    puid: str,
+    format_name: str,
+    access: Access,
+    path: str,
+    words: list[str],
+) -> dict:
+    start = int(dated.date_start[:4]) if dated and dated.date_start else None
+    end = int(dated.date_end[:4]) if dated and dated.date_end else None
+    reference = unit.reference if unit else ""
+    return {
+        "aip_id": aip_id,
+        "file_id": file_id,
+        "kind": kind,
+        "reference": reference,
+        "level": unit.level if unit else "",
+        "title": title,
+        "collection": collection,
+        "year_start": start,
+        "year_end": end,
+        "puid": puid,
+        "format_name": format_name,
+        "access": access.status,
+        "closed_until": access.closed_until if access.status == CLOSED else "",
+        "path": path,
+        "body": " ".join(
+            w for w in [reference, *words, *facet_tokens(collection, start, end, puid, access.status)] if w
+        ),
+    }
+
+
+def facet_tokens(collection: str, start: int | None, end: int | None, puid: str, status: str) -> list[str]:
+    """Words no text contains that put a record's facets into the full-text index, so that filters and the
+    access rule are applied by the engine itself while it finds the words (and counted there, exactly)."""
+    tokens = [ALL, TOKEN + "a" + status]
+    if collection:
+        tokens.append(_token("c", collection))
+    if puid:
+        tokens.append(_token("f", puid))
+    if start is not None or end is not None:
+        first, last = (start if start is not None else end) // 10, (end if end is not None else start) // 10
+        tokens += (
+            [f"{TOKEN}d{decade * 10}" for decade in range(first, last + 1)]
+            if last - first < MAX_DECADES
+            else [TOKEN + "dwide"]
+        )
+    return tokens
+
+
+def _token(kind: str, value: str) -> str:
+    return f"{TOKEN}{kind}{hashlib.sha1(value.encode()).hexdigest()[:12]}"
+
+
+TOKEN = "xqf"  # the prefix of facet words (letters and digits only, so both engines keep them whole)
+ALL = TOKEN + "all"  # in every record: what a search with no words of its own starts from
+MAX_DECADES = 30  # a record spanning more decades gets one 'wide' word, and year filters check it in SQL
+
+
+def _nearest(units: dict[str, Unit], target: str, dated: bool = False) -> Unit | None:
+    """The unit describing ``target`` or the nearest folder above it, else the AIP's own unit (with ``dated``,
+    the nearest that has a date)."""
+    parts = target.split("/") if target else []
+    for depth in range(len(parts), -1, -1):
+        unit = units.get("/".join(parts[:depth]))
+        if unit is not None and (not dated or unit.date_start or unit.date_end):
+            return unit
+    return None
+
+
+def _path_words(path: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", path, flags=re.UNICODE))
+
+
+def _names(prefix: str, values: tuple[str, ...], params: dict[str, object]) -> str:
+    for index, value in enumerate(values):
+        params[f"{prefix}{index}"] = value
+    return ", ".join(f":{prefix}{index}" for index in range(len(values))) or "NULL"
+
+
+def record_at(session: Session, aip_id: str, path: str, today: str) -> Record | None:
+    """The record of the AIP at ``path`` ('' the AIP's own), its access as it stands on ``today``."""
+    row = session.execute(
+        text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.path = :path"),
+        {"aip": aip_id, "path": path, "today": today},
+    ).first()
+    return Record(*row) if row else None
+
+
+def unit_records(session: Session, aip_id: str, today: str) -> dict[str, Record]:
+    """The AIP's records of described folders and of the AIP itself (few), by path: every record that can
+    hold others."""
+    query = text(f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.kind = 'unit' AND r.file_id = ''")
+    return {row.path: row for row in (Record(*r) for r in session.execute(query, {"aip": aip_id, "today": today}))}
+
+
+def records_under(session: Session, aip_id: str, path: str, today: str) -> Iterator[Record]:
+    """Every record of the AIP below ``path`` ('' the whole AIP), by path, read a batch at a time."""
+    prefix = f"{path}/" if path else ""
+    query = text(
+        f"SELECT {COLUMNS} FROM records r WHERE r.aip_id = :aip AND r.path != :path "
+        "AND substr(r.path, 1, :length) = :prefix ORDER BY r.path"
+    )
+    params = {"aip": aip_id, "path": path, "prefix": prefix, "length": len(prefix), "today": today}
+    for row in session.execute(query.execution_options(yield_per=1000), params):
+        yield Record(*row)
+
+
+def records_with_references(session: Session, references: list[str], today: str) -> list[Record]:
+    """The records of units with these reference codes."""
+    if not references:
+        return []
+    params: dict[str, object] = {"today": today}
+    return [
+        Record(*row)
+        for row in session.execute(
+            text(f"SELECT {COLUMNS} FROM records r WHERE r.reference IN ({_names('ref', tuple(references), params)})"),
+            params,
+        )
+    ]
+
+
+def records_below(session: Session, reference: str, today: str) -> list[Record]:
+    """The AIP-level records of units whose parent is ``reference`` (units in other AIPs described below it)."""
+    return [
+        Record(*row)
+        for row in session.execute(
+            text(
+                f"SELECT {COLUMNS} FROM records r JOIN units u ON u.aip_id = r.aip_id AND u.target = r.path "
+                "WHERE u.parent_reference = :parent ORDER BY r.reference"
+            ),
+            {"parent": reference, "today": today},
+        )
+    ]
