@@ -41,6 +41,7 @@ demo-s3: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: $(STAMP) $(ASSETS) lint
 	$(BIN)/pytest -q $(PYTEST_ARGS)
