@@ -73,12 +73,16 @@ class Portal:
 
 
 def assets_folder() -> Path:
-    """GOV.UK Frontend's built files, installed from npm by the set-up (`make portal-assets`)."""
-    folder = Path(os.environ.get("PRESERVE_PORTAL_ASSETS", HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk"))
+    """GOV.UK Frontend's built files: in a source checkout as npm installed them (`make portal-assets`), in an
+    installed wheel the copy it carries (access/web/assets, which `make wheel` fills from the same npm package)."""
+    npm, wheel = HERE / "node_modules" / "govuk-frontend" / "dist" / "govuk", HERE / "assets" / "govuk-frontend"
+    default = npm if (npm / "govuk-frontend.min.css").is_file() or not wheel.is_dir() else wheel
+    folder = Path(os.environ.get("PRESERVE_PORTAL_ASSETS", default))
     if not (folder / "govuk-frontend.min.css").is_file():
         raise ConfigError(
             f"{folder}: GOV.UK Frontend is not installed",
-            hint="Run `make portal-assets` (npm ci in access/web), or set PRESERVE_PORTAL_ASSETS.",
+            hint="Run `make portal-assets` (npm ci in access/web), or set PRESERVE_PORTAL_ASSETS; "
+            "a wheel carries them when built by `make wheel`.",
         )
     return folder
 
