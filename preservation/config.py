@@ -7,6 +7,13 @@ Where the settings come from, in order:
    exists; with none, built-in defaults (SQLite catalogue, one local location, in-process executor);
 3. ``PRESERVE_<SECTION>_<KEY>`` variables override scalar keys, e.g. ``PRESERVE_CATALOGUE_URL``.
 Relative paths are relative to the archive home.
+
+Each setting is declared once, as a field of ``Settings`` (or of ``LocationSettings``, for a key of
+a ``[[storage]]`` entry): the annotation is its type, the field's default its default, and
+``setting()`` (``option()``) records its table and key in ``preserve.toml`` (and so its
+``PRESERVE_*`` variable), its bounds and checks, and a line of help. Reading the file and the
+environment is driven by that table (``SETTINGS``, ``LOCATION_OPTIONS``); only the rules that relate
+settings to one another (to the ``[[storage]]`` names, or local against S3) are code of their own.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import platformdirs
 
@@ -30,23 +38,124 @@ ENCRYPTIONS = ("", "AES256", "aws:kms")
 PURPOSES = ("aip", "replica", "access")
 UNREADABLE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")  # need a restore before any read: copies could not be verified
 EXECUTORS = ("local", "celery")
+MAIL_SECURITY = ("starttls", "tls", "none")
+
+_T = TypeVar("_T")
+_DECLARATION = "preserve.setting"  # the key of a field's metadata that holds its Setting
+
+
+@dataclass
+class _Loading:
+    """What a check or conversion needs besides the value."""
+
+    where: str  # the config file, or "built-in defaults"
+    home: Path
+    owner: str = ""  # "location 'a': " while a [[storage]] entry is read
+    names: tuple[str, ...] = ()  # the [[storage]] location names
+    values: dict[str, Any] = field(default_factory=dict)  # the settings read so far, by attribute
+
+    def refuse(self, text: str, hint: str = "") -> ConfigError:
+        return ConfigError(f"{self.where}: {self.owner}{text}", hint=hint)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The one declaration of a setting. ``attribute``, ``kind`` and ``default`` come from its field."""
+
+    section: str  # its table in preserve.toml; "storage" for a key of a [[storage]] entry
+    key: str  # its key there ('' in option(): the field's name)
+    help: str = ""
+    at_least: int | None = None  # the smallest value allowed, and how a refusal says so
+    too_small: str = "must be {at_least} or more"
+    one_of: tuple[str, ...] = ()  # the values allowed ('' among them: it may be left out), and the refusal
+    not_one_of: str = "must be one of {choices}"
+    check: Callable[[Any, str, _Loading], None] | None = None  # (value, name, loading): raise to refuse
+    convert: Callable[[Any, _Loading], Any] | None = None  # from the value as written to the attribute
+    default_from: Callable[[_Loading], Any] | None = None  # for a default that depends on other settings
+    attribute: str = ""
+    kind: type = str  # how it is written: str, int, float (any number) or list (of strings)
+    default: Any = None
+
+    @property
+    def name(self) -> str:
+        """The setting as refusals name it: ``section.key``, or the key within a [[storage]] entry."""
+        return self.key if self.section == "storage" else f"{self.section}.{self.key}"
+
+    @property
+    def env(self) -> str:
+        """The variable that overrides it (none for the keys of [[storage]] entries)."""
+        return "" if self.section == "storage" else f"PRESERVE_{self.section.upper()}_{self.key.upper()}"
+
+
+def setting(name: str, default: _T, help: str = "", **rules: Any) -> _T:
+    """Declare a field as the setting ``name`` ("section.key"); ``rules`` are further fields of Setting."""
+    section, key = name.split(".")
+    return field(default=default, metadata={_DECLARATION: Setting(section, key, help, **rules)})
+
+
+def option(default: _T, help: str = "", **rules: Any) -> _T:
+    """Declare a field as the key of a ``[[storage]]`` entry with the field's name."""
+    return setting("storage.", default, help, **rules)
+
+
+def _networks(value: list[str], name: str, loading: _Loading) -> None:
+    for proxy in value:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise loading.refuse(
+                f"{name}: {proxy!r} is not an IP address or network",
+                hint='Write addresses like "10.0.0.5" or networks like "10.0.0.0/24".',
+            ) from None
+
+
+def _a_location(value: str, name: str, loading: _Loading) -> None:
+    if value and value not in loading.names:
+        raise loading.refuse(f"{name} names {value!r}, which is not a [[storage]] location")
+
+
+def _replication(value: list[str], name: str, loading: _Loading) -> None:
+    for location in value:
+        if location not in loading.names:
+            raise loading.refuse(f"[replication] names {location!r}, which is not a [[storage]] location")
+    if not value:
+        raise loading.refuse("[replication] locations must name at least one location")
+
+
+def _sender(value: str, name: str, loading: _Loading) -> None:
+    if loading.values["mail_smtp_host"] and not value:
+        raise loading.refuse(f"{name} is needed with mail.smtp_host (the From address)")
+
+
+def _storage_class(value: str, name: str, loading: _Loading) -> None:
+    if value and not re.fullmatch(r"[A-Z][A-Z0-9_]*", value):
+        raise loading.refuse(f"{name} {value!r} is not a storage class name (e.g. STANDARD, STANDARD_IA, GLACIER_IR)")
+    if value in UNREADABLE_CLASSES:
+        raise loading.refuse(
+            f"objects in storage class {value} cannot be read without a restore, so preserve could not verify or "
+            "audit them",
+            hint="Use GLACIER_IR (instant retrieval), or a bucket lifecycle rule that moves objects "
+            "to colder storage after ingest has verified them.",
+        )
 
 
 @dataclass(frozen=True)
 class LocationSettings:
     """One named storage location from a ``[[storage]]`` table."""
 
-    name: str
-    backend: str = "local"
-    path: Path | None = None
-    endpoint: str = ""
-    bucket: str = ""
-    prefix: str = ""
-    purpose: str = "aip"
-    storage_class: str = ""
-    object_lock_days: int = 0
-    object_lock_mode: str = "GOVERNANCE"
-    server_side_encryption: str = ""
+    name: str = field(metadata={_DECLARATION: Setting("storage", "", "what [replication] and access.location call it")})
+    backend: str = option("local", '"local" or "s3"', one_of=BACKENDS)
+    path: Path | None = option(None, "a local location's folder (relative to the archive home)")
+    endpoint: str = option("", "an S3 service other than AWS")
+    bucket: str = option("", "an s3 location's bucket")
+    prefix: str = option("", "the start of every key in the bucket")
+    purpose: str = option("aip", "what is kept there", one_of=PURPOSES)
+    storage_class: str = option("", "e.g. STANDARD_IA or GLACIER_IR", check=_storage_class)
+    object_lock_days: int = option(
+        0, "> 0: retention on every AIP object version", at_least=0, too_small="cannot be negative"
+    )
+    object_lock_mode: str = option("GOVERNANCE", 'or "COMPLIANCE" (irreversible)', one_of=LOCK_MODES)
+    server_side_encryption: str = option("", "the server encrypts what it stores", one_of=ENCRYPTIONS)
 
 
 @dataclass(frozen=True)
@@ -55,36 +164,89 @@ class Settings:
 
     home: Path
     config_file: Path | None = None
-    archive_name: str = "Unnamed archive"
-    catalogue_url: str = ""
+    archive_name: str = setting("archive.name", "Unnamed archive", "the organisation recorded as a PREMIS agent")
+    catalogue_url: str = setting(
+        "catalogue.url",
+        "sqlite:///catalogue.db",
+        "SQLite or PostgreSQL",
+        convert=lambda url, loading: _absolute_sqlite_url(url, loading.home),
+    )
     locations: tuple[LocationSettings, ...] = ()
-    replication: tuple[str, ...] = ()
-    executor_kind: str = "local"
-    executor_workers: int = 0
-    executor_broker: str = ""
-    executor_results: str = ""  # where task results are kept (default: the broker's Redis)
-    executor_visibility_timeout: int = 3600  # seconds before a dead worker's unacknowledged task is handed out again
-    executor_file_time_limit: float = 3600  # seconds one attempt at one file may take
-    executor_file_retries: int = 2  # further attempts at a file that failed unexpectedly
-    executor_broker_wait: float = 300  # seconds an ingest waits for a lost broker to come back
-    policies_path: Path = field(default_factory=Path)
-    clamd_socket: str = ""  # a clamd socket to scan through; empty: run clamscan
-    virus_database: Path | None = None  # ClamAV signatures for clamscan; None: ClamAV's own
-    access_location: str = ""  # the storage location DIPs are put in; '' = the local folder <home>/access
-    access_link_hours: int = 72  # how long a delivered DIP's download link works
-    portal_url: str = "http://127.0.0.1:8000"  # the portal's address, for links in messages
-    trusted_proxies: tuple[str, ...] = ()  # addresses/networks whose X-Forwarded-For the portal believes
-    session_hours: int = 8  # a portal session ends this long after sign-in, however active
-    session_idle_minutes: int = 30  # ... or after this long without a request
-    max_body_kib: int = 64  # the largest request body the portal reads (forms and JSON)
-    preview_max_mib: int = 64  # the largest file the portal shows as a preview (images are scaled down first)
-    preview_cache_mib: int = 2048  # the preview cache is trimmed (least recently used first) to this size
-    mail_smtp_host: str = ""  # '' = messages stay in the outbox
-    mail_smtp_port: int = 587
-    mail_security: str = "starttls"  # starttls, tls or none
-    mail_sender: str = ""
-    mail_username: str = ""
-    mail_password: str = ""
+    replication: tuple[str, ...] = setting(
+        "replication.locations",
+        (),
+        "where every AIP is written; by default the first [[storage]] location",
+        default_from=lambda loading: loading.names[:1],
+        check=_replication,
+        convert=lambda names, _: tuple(names),
+    )
+    executor_kind: str = setting(
+        "executor.kind",
+        "local",
+        "local or celery",
+        one_of=EXECUTORS,
+        not_one_of="must be one of {choices}, not {value!r}",
+    )
+    executor_workers: int = setting(
+        "executor.workers",
+        0,
+        "worker processes for per-file work",
+        at_least=0,
+        too_small="must be 0 (one per core) or more",
+    )
+    executor_broker: str = setting("executor.broker", "", "the Celery broker")
+    executor_results: str = setting("executor.results", "", "where task results are kept ('': the broker's Redis)")
+    executor_visibility_timeout: int = setting(
+        "executor.visibility_timeout", 3600, "seconds before a dead worker's task is handed out again"
+    )
+    executor_file_time_limit: float = setting(
+        "executor.file_time_limit", 3600, "seconds one attempt at one file may take", at_least=0
+    )
+    executor_file_retries: int = setting(
+        "executor.file_retries", 2, "further attempts at a file that failed unexpectedly", at_least=0
+    )
+    executor_broker_wait: float = setting(
+        "executor.broker_wait", 300, "seconds an ingest waits for a lost broker", at_least=0
+    )
+    policies_path: Path = setting(
+        "policies.path", Path("policies"), "the policy files", convert=lambda path, loading: loading.home / path
+    )
+    clamd_socket: str = setting("virus.clamd_socket", "", "a clamd socket to scan through ('': run clamscan)")
+    virus_database: Path | None = setting(
+        "virus.database",
+        None,
+        "signatures for clamscan ('': ClamAV's own)",
+        convert=lambda path, loading: loading.home / path if path else None,
+    )
+    access_location: str = setting(
+        "access.location", "", "the location DIPs are put in ('': <home>/access)", check=_a_location
+    )
+    access_link_hours: int = setting("access.link_hours", 72, "how long a delivered DIP's link works", at_least=1)
+    portal_url: str = setting(
+        "access.portal_url", "http://127.0.0.1:8000", "the portal's address", convert=lambda url, _: url.rstrip("/")
+    )
+    trusted_proxies: tuple[str, ...] = setting(
+        "access.trusted_proxies",
+        (),
+        "proxies whose X-Forwarded-For is believed",
+        check=_networks,
+        convert=lambda proxies, _: tuple(proxies),
+    )
+    session_hours: int = setting("access.session_hours", 8, "a session ends this long after sign-in", at_least=1)
+    session_idle_minutes: int = setting(
+        "access.session_idle_minutes", 30, "... or this long after its last request", at_least=1
+    )
+    max_body_kib: int = setting("access.max_body_kib", 64, "the largest request body the portal reads", at_least=1)
+    preview_max_mib: int = setting("access.preview_max_mib", 64, "the largest file shown as a preview", at_least=1)
+    preview_cache_mib: int = setting(
+        "access.preview_cache_mib", 2048, "the size the preview cache is trimmed to", at_least=1
+    )
+    mail_smtp_host: str = setting("mail.smtp_host", "", "'': messages stay in the outbox")
+    mail_smtp_port: int = setting("mail.smtp_port", 587)
+    mail_security: str = setting("mail.security", "starttls", one_of=MAIL_SECURITY)
+    mail_sender: str = setting("mail.sender", "", "the From address", check=_sender)
+    mail_username: str = setting("mail.username", "")
+    mail_password: str = setting("mail.password", "", "better given as PRESERVE_MAIL_PASSWORD than in the file")
 
     @property
     def secret_file(self) -> Path:
@@ -110,50 +272,38 @@ class Settings:
         return self.executor_workers or (os.cpu_count() or 1)
 
 
-# section -> key -> type, for the scalar keys PRESERVE_* variables may override
-_SCALARS: dict[str, dict[str, type]] = {
-    "archive": {"name": str},
-    "catalogue": {"url": str},
-    "executor": {
-        "kind": str,
-        "workers": int,
-        "broker": str,
-        "results": str,
-        "visibility_timeout": int,
-        "file_time_limit": float,
-        "file_retries": int,
-        "broker_wait": float,
-    },
-    "policies": {"path": str},
-    "virus": {"clamd_socket": str, "database": str},
-    "replication": {"locations": list},
-    "access": {
-        "location": str,
-        "link_hours": int,
-        "portal_url": str,
-        "trusted_proxies": list,
-        "session_hours": int,
-        "session_idle_minutes": int,
-        "max_body_kib": int,
-        "preview_max_mib": int,
-        "preview_cache_mib": int,
-    },
-    "mail": {"smtp_host": str, "smtp_port": int, "security": str, "sender": str, "username": str, "password": str},
+_KINDS: dict[str, type] = {
+    "str": str,
+    "int": int,
+    "float": float,
+    "Path": str,
+    "Path | None": str,
+    "tuple[str, ...]": list,
 }
-MAIL_SECURITY = ("starttls", "tls", "none")
-_LOCATION_KEYS: dict[str, type] = {
-    "name": str,
-    "backend": str,
-    "path": str,
-    "endpoint": str,
-    "bucket": str,
-    "prefix": str,
-    "purpose": str,
-    "storage_class": str,
-    "object_lock_days": int,
-    "object_lock_mode": str,
-    "server_side_encryption": str,
+
+
+def _table(cls: type[Any]) -> tuple[Setting, ...]:
+    """The declarations of ``cls``'s fields, completed from the fields."""
+    return tuple(
+        replace(
+            spec,
+            key=spec.key or item.name,
+            attribute=item.name,
+            kind=_KINDS[str(item.type)],
+            default=item.default,
+        )
+        for item in fields(cls)
+        if (spec := item.metadata.get(_DECLARATION))
+    )
+
+
+SETTINGS = _table(Settings)  # the settings of preserve.toml's tables, in the order they are checked
+LOCATION_OPTIONS = _table(LocationSettings)  # the keys of a [[storage]] entry
+_SECTIONS = {
+    section: {s.key: s for s in SETTINGS if s.section == section}
+    for section in dict.fromkeys(s.section for s in SETTINGS)
 }
+_OPTIONS = {spec.key: spec for spec in LOCATION_OPTIONS}
 
 
 def default_home(env: Mapping[str, str] | None = None) -> Path:
@@ -203,38 +353,36 @@ def read_toml(path: Path, error: type[PreservationError] = ConfigError) -> dict:
 
 
 def _apply_env(data: dict, env: Mapping[str, str]) -> None:
-    for section, keys in _SCALARS.items():
-        for key, kind in keys.items():
-            name = f"PRESERVE_{section.upper()}_{key.upper()}"
-            if name not in env:
-                continue
-            raw = env[name]
-            table = data.setdefault(section, {})
-            if kind is int:
-                try:
-                    table[key] = int(raw)
-                except ValueError:
-                    raise ConfigError(f"{name}={raw!r}: expected a whole number") from None
-            elif kind is list:
-                table[key] = [part.strip() for part in raw.split(",") if part.strip()]
-            else:
-                table[key] = raw
+    for spec in SETTINGS:
+        if spec.env not in env:
+            continue
+        raw = env[spec.env]
+        table = data.setdefault(spec.section, {})
+        if spec.kind is int:
+            try:
+                table[spec.key] = int(raw)
+            except ValueError:
+                raise ConfigError(f"{spec.env}={raw!r}: expected a whole number") from None
+        elif spec.kind is list:
+            table[spec.key] = [part.strip() for part in raw.split(",") if part.strip()]
+        else:
+            table[spec.key] = raw
 
 
 def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
     where = str(config_file) if config_file else "built-in defaults"
-    known_sections = set(_SCALARS) | {"storage"}
+    known_sections = set(_SECTIONS) | {"storage"}
     for section in data:
         if section not in known_sections:
             raise ConfigError(f"{where}: unknown section [{section}]", hint=_known("sections", known_sections))
-    for section, keys in _SCALARS.items():
+    for section, keys in _SECTIONS.items():
         table = data.get(section, {})
         if not isinstance(table, dict):
             raise ConfigError(f"{where}: [{section}] must be a table")
         for key, value in table.items():
             if key not in keys:
                 raise ConfigError(f"{where}: unknown key {key!r} in [{section}]", hint=_known("keys", keys))
-            _check_type(where, f"{section}.{key}", value, keys[key])
+            _check_type(where, f"{section}.{key}", value, keys[key].kind)
 
     locations = tuple(_location(where, home, i, table) for i, table in enumerate(data.get("storage", [])))
     if not locations:
@@ -243,137 +391,59 @@ def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{where}: storage location names must be unique: {', '.join(duplicates)}")
-    replication = tuple(data.get("replication", {}).get("locations", [names[0]]))
-    for name in replication:
-        if name not in names:
-            raise ConfigError(f"{where}: [replication] names {name!r}, which is not a [[storage]] location")
-    if not replication:
-        raise ConfigError(f"{where}: [replication] locations must name at least one location")
 
-    executor = data.get("executor", {})
-    kind = executor.get("kind", "local")
-    if kind not in EXECUTORS:
-        raise ConfigError(f"{where}: executor.kind must be one of {', '.join(EXECUTORS)}, not {kind!r}")
-    workers = executor.get("workers", 0)
-    if workers < 0:
-        raise ConfigError(f"{where}: executor.workers must be 0 (one per core) or more")
-    for key in ("file_time_limit", "file_retries", "broker_wait"):
-        if executor.get(key, 0) < 0:
-            raise ConfigError(f"{where}: executor.{key} must be 0 or more")
-
-    access, mail = data.get("access", {}), data.get("mail", {})
-    if access.get("location") and access["location"] not in names:
-        raise ConfigError(f"{where}: access.location names {access['location']!r}, which is not a [[storage]] location")
-    if access.get("link_hours", 72) < 1:
-        raise ConfigError(f"{where}: access.link_hours must be 1 or more")
-    for key in ("session_hours", "session_idle_minutes", "max_body_kib", "preview_max_mib", "preview_cache_mib"):
-        if key in access and access[key] < 1:
-            raise ConfigError(f"{where}: access.{key} must be 1 or more")
-    proxies = tuple(str(proxy) for proxy in access.get("trusted_proxies", []))
-    for proxy in proxies:
-        try:
-            ipaddress.ip_network(proxy, strict=False)
-        except ValueError:
-            raise ConfigError(
-                f"{where}: access.trusted_proxies: {proxy!r} is not an IP address or network",
-                hint='Write addresses like "10.0.0.5" or networks like "10.0.0.0/24".',
-            ) from None
-    if mail.get("security", "starttls") not in MAIL_SECURITY:
-        raise ConfigError(f"{where}: mail.security must be one of {', '.join(MAIL_SECURITY)}")
-    if mail.get("smtp_host") and not mail.get("sender"):
-        raise ConfigError(f"{where}: mail.sender is needed with mail.smtp_host (the From address)")
-
-    url = data.get("catalogue", {}).get("url", "sqlite:///catalogue.db")
-    return Settings(
-        home=home,
-        config_file=config_file,
-        archive_name=data.get("archive", {}).get("name", "Unnamed archive"),
-        catalogue_url=_absolute_sqlite_url(url, home),
-        locations=locations,
-        replication=replication,
-        executor_kind=kind,
-        executor_workers=workers,
-        executor_broker=executor.get("broker", ""),
-        executor_results=executor.get("results", ""),
-        executor_visibility_timeout=executor.get("visibility_timeout", 3600),
-        executor_file_time_limit=executor.get("file_time_limit", 3600),
-        executor_file_retries=executor.get("file_retries", 2),
-        executor_broker_wait=executor.get("broker_wait", 300),
-        policies_path=home / data.get("policies", {}).get("path", "policies"),
-        clamd_socket=data.get("virus", {}).get("clamd_socket", ""),
-        virus_database=home / data["virus"]["database"] if data.get("virus", {}).get("database") else None,
-        access_location=access.get("location", ""),
-        access_link_hours=access.get("link_hours", 72),
-        portal_url=access.get("portal_url", "http://127.0.0.1:8000").rstrip("/"),
-        trusted_proxies=proxies,
-        session_hours=access.get("session_hours", 8),
-        session_idle_minutes=access.get("session_idle_minutes", 30),
-        max_body_kib=access.get("max_body_kib", 64),
-        preview_max_mib=access.get("preview_max_mib", 64),
-        preview_cache_mib=access.get("preview_cache_mib", 2048),
-        mail_smtp_host=mail.get("smtp_host", ""),
-        mail_smtp_port=mail.get("smtp_port", 587),
-        mail_security=mail.get("security", "starttls"),
-        mail_sender=mail.get("sender", ""),
-        mail_username=mail.get("username", ""),
-        mail_password=mail.get("password", ""),
-    )
+    loading = _Loading(where, home, names=tuple(names))
+    for spec in SETTINGS:
+        given = data.get(spec.section, {})
+        if spec.key in given:
+            value = given[spec.key]
+        else:
+            value = spec.default_from(loading) if spec.default_from else spec.default
+        loading.values[spec.attribute] = _checked(spec, value, loading)
+    return Settings(home=home, config_file=config_file, locations=locations, **loading.values)
 
 
 def _location(where: str, home: Path, index: int, table: object) -> LocationSettings:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: [[storage]] entry {index + 1} must be a table")
     for key, value in table.items():
-        if key not in _LOCATION_KEYS:
+        if key not in _OPTIONS:
             raise ConfigError(
-                f"{where}: unknown key {key!r} in [[storage]] entry {index + 1}", hint=_known("keys", _LOCATION_KEYS)
+                f"{where}: unknown key {key!r} in [[storage]] entry {index + 1}", hint=_known("keys", _OPTIONS)
             )
-        _check_type(where, f"storage[{index + 1}].{key}", value, _LOCATION_KEYS[key])
+        _check_type(where, f"storage[{index + 1}].{key}", value, _OPTIONS[key].kind)
     name = table.get("name")
     if not name:
         raise ConfigError(f"{where}: [[storage]] entry {index + 1} has no name")
-    backend = table.get("backend", "local")
-    if backend not in BACKENDS:
-        raise ConfigError(f"{where}: location {name!r}: backend must be one of {', '.join(BACKENDS)}")
-    purpose = table.get("purpose", "aip")
-    if purpose not in PURPOSES:
-        raise ConfigError(f"{where}: location {name!r}: purpose must be one of {', '.join(PURPOSES)}")
-    if table.get("object_lock_mode", "GOVERNANCE") not in LOCK_MODES:
-        raise ConfigError(f"{where}: location {name!r}: object_lock_mode must be one of {', '.join(LOCK_MODES)}")
-    if table.get("object_lock_days", 0) < 0:
-        raise ConfigError(f"{where}: location {name!r}: object_lock_days cannot be negative")
-    if table.get("server_side_encryption", "") not in ENCRYPTIONS:
-        raise ConfigError(
-            f"{where}: location {name!r}: server_side_encryption must be one of "
-            f"{', '.join(e for e in ENCRYPTIONS if e)} (or left out)"
-        )
-    storage_class = table.get("storage_class", "")
-    if storage_class and not re.fullmatch(r"[A-Z][A-Z0-9_]*", storage_class):
-        raise ConfigError(
-            f"{where}: location {name!r}: storage_class {storage_class!r} is not a storage class name "
-            "(e.g. STANDARD, STANDARD_IA, GLACIER_IR)"
-        )
-    if storage_class in UNREADABLE_CLASSES:
-        raise ConfigError(
-            f"{where}: location {name!r}: objects in storage class {storage_class} cannot be read "
-            "without a restore, so preserve could not verify or audit them",
-            hint="Use GLACIER_IR (instant retrieval), or a bucket lifecycle rule that moves objects "
-            "to colder storage after ingest has verified them.",
-        )
-    if backend == "local" and (table.get("object_lock_days") or table.get("server_side_encryption") or storage_class):
-        raise ConfigError(
-            f"{where}: location {name!r}: object_lock_days, server_side_encryption and storage_class "
-            "apply to s3 locations only"
-        )
-    fields = {k: v for k, v in table.items() if k != "path"}
-    location = LocationSettings(**fields)
-    if backend == "local":
-        if not table.get("path"):
+    loading = _Loading(where, home, owner=f"location {name!r}: ")
+    values = {spec.attribute: _checked(spec, table.get(spec.key, spec.default), loading) for spec in LOCATION_OPTIONS}
+    if values["backend"] == "local" and (
+        values["object_lock_days"] or values["server_side_encryption"] or values["storage_class"]
+    ):
+        raise loading.refuse("object_lock_days, server_side_encryption and storage_class apply to s3 locations only")
+    if values["backend"] == "local":
+        if not values["path"]:
             raise ConfigError(f"{where}: local location {name!r} needs a path")
-        location = replace(location, path=(home / table["path"]).resolve())
-    elif not table.get("bucket"):
-        raise ConfigError(f"{where}: s3 location {name!r} needs a bucket")
-    return location
+        values["path"] = (home / values["path"]).resolve()
+    else:
+        values["path"] = None  # a path means nothing to an s3 location
+        if not values["bucket"]:
+            raise ConfigError(f"{where}: s3 location {name!r} needs a bucket")
+    return LocationSettings(**values)
+
+
+def _checked(spec: Setting, value: Any, loading: _Loading) -> Any:
+    """``value`` (as written, or the default) checked against its declaration, and converted."""
+    if spec.one_of and value not in spec.one_of:
+        choices = ", ".join(choice for choice in spec.one_of if choice)
+        if "" in spec.one_of:
+            choices += " (or left out)"
+        raise loading.refuse(f"{spec.name} " + spec.not_one_of.format(choices=choices, value=value))
+    if spec.at_least is not None and value < spec.at_least:
+        raise loading.refuse(f"{spec.name} " + spec.too_small.format(at_least=spec.at_least))
+    if spec.check:
+        spec.check(value, spec.name, loading)
+    return spec.convert(value, loading) if spec.convert else value
 
 
 def _check_type(where: str, key: str, value: object, kind: type) -> None:
