@@ -53,7 +53,7 @@ class Package:
     def store_mets(self) -> BagEntry:
         """Write the METS from the journal into staging, then store it in every location."""
         path = self.staging / "bag" / self.mets_path
-        path.parent.mkdir(parents=True)
+        path.parent.mkdir(parents=True, exist_ok=True)  # a resumed ingest writes it again
         header = MetsHeader(
             self.aip_id,
             self.title,

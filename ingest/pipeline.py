@@ -10,23 +10,22 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import shutil
-import socket
-import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import IO
 
 from catalogue import Database
-from catalogue import ingests as runs
 from catalogue import queries as catalogue
 from catalogue.access_status import refresh_access
 from formats.active import active_signature_file
+from ingest import run_records
 from ingest import staging as staging_area
 from ingest.archives import is_archive
-from ingest.checksums import extra_algorithms, read_assertions, verify_depositor_checksums
+from ingest.checksums import Assertion, extra_algorithms, read_assertions, verify_depositor_checksums
+from ingest.crash_points import crash_point
 from ingest.executors import LocalExecutor
 from ingest.journal import Journal
 from ingest.normalise import normalise
@@ -35,11 +34,12 @@ from ingest.premis_records import TransferRecords, make_agents
 from ingest.scan import journal_transfer
 from ingest.sources import RENAMING_RULE, DirectorySource
 from ingest.steps import WorkerSetup
-from ingest.transfer_checks import VirusOutcome, check_viruses
+from ingest.transfer_checks import VirusOutcome
+from ingest.transfer_checks import check_viruses as check_transfer
 from ingest.transfer_metadata import read_transfer_metadata
 from ingest.transfers import MetadataSource, Transfer, open_transfer
 from policies.checks import ChecksPolicy, load_checks_policy
-from policies.closure import load_closure_policy
+from policies.closure import ClosurePolicy, load_closure_policy
 from policies.formats import FormatPolicy, load_format_policy
 from preservation.config import Settings
 from preservation.errors import IngestIncomplete, NotFound, PreservationError, Problem, TransferError
@@ -112,12 +112,70 @@ class Progress:
         """A new stage of the ingest has begun."""
 
 
+@dataclass(frozen=True)
+class Policies:
+    """The archive's policies, read once before anything starts (a broken one stops the ingest there)."""
+
+    formats: FormatPolicy
+    checks: ChecksPolicy
+    closure: ClosurePolicy
+
+    @classmethod
+    def load(cls, settings: Settings) -> Policies:
+        """Read the format, checks and closure policies of the archive."""
+        folder = settings.policies_path
+        return cls(load_format_policy(folder), load_checks_policy(folder), load_closure_policy(folder))
+
+
+@dataclass
+class Underway:
+    """One ingest under way: what its steps are given, and what they leave for the steps after them."""
+
+    settings: Settings
+    database: Database
+    request: IngestRequest
+    progress: Progress
+    policies: Policies
+    given: Path
+    transfer_id: str
+    aip_id: str
+    started: str
+    staging: Path
+    lock: IO[bytes]
+    journal: Journal
+    transfer: Transfer
+    resuming: bool
+    records: TransferRecords
+    package: Package
+    signatures: Path | None
+    files: int = 0  # what the transfer holds once infected files are left out
+    size: int = 0
+    assertions: list[Assertion] = field(default_factory=list)
+    extra_digests: tuple[str, ...] = ()
+    warnings: list[str] = field(default_factory=list)
+    virus: VirusOutcome | None = None
+    checksums_checked: int = 0
+    duplicates: list[Duplicate] = field(default_factory=list)
+    mets_sha512: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named step of an ingest. ``checkpoint`` names the journal entry that says it is done: a resumed ingest
+    skips the step and ``restore`` takes back what it left. A step without one only reads, or keeps its own work
+    file by file in the journal, so it simply runs again."""
+
+    name: str
+    run: Callable[[Underway], None]
+    checkpoint: str = ""
+    restore: Callable[[Underway, str], None] | None = None
+
+
 def ingest(
     settings: Settings, database: Database, request: IngestRequest, progress: Progress | None = None
 ) -> IngestReport:
     """Ingest a folder as a new AIP and return what was done; raises PreservationError on bad input."""
     progress = progress or Progress()
-    started = timestamp()
     if request.resume:
         request = _resumed_request(settings, request)
     given = Path(request.source)
@@ -125,200 +183,323 @@ def ingest(
         DirectorySource(given).check_root()
     database.require_current()
     if settings.executor_kind == "celery":  # an unreachable broker stops us before anything starts
-        from ingest.tasks import CeleryExecutor
-
-        executor = CeleryExecutor.from_settings(settings)
+        executor = _executor(settings, 1)
         executor.check()
         executor.require_workers()
-    format_policy = load_format_policy(settings.policies_path)  # a broken policy stops us before anything starts
-    checks = load_checks_policy(settings.policies_path)
-    closure = load_closure_policy(settings.policies_path)
+    policies = Policies.load(settings)  # a broken policy stops us before anything starts
     previous = (
         settings.staging_dir / request.resume if request.resume else staging_area.resumable(settings.staging_dir, given)
     )
-    if previous is not None:  # an ingest of the same source was killed: finish it, never start a second AIP
-        staging, lock = previous, staging_area.hold(previous, existing=True)
-        journal = Journal(staging / "journal.sqlite")
-        meta = journal.meta()
-        request = _as_started(request, meta)
-        transfer_id, aip_id, started = previous.name, meta["aip_id"], meta["started"]
-        transfer = Transfer.from_json(meta["transfer"])
-        progress.stage(f"Resuming the interrupted ingest {transfer_id}")
-        _record_start(settings, database, transfer_id, aip_id, given, request.title, meta["started"])
-        with database.session() as session:
-            registered = catalogue.find_aip(session, aip_id)
-        if registered is not None:  # killed after registering: only the sealing and the clean-up were left
-            journal.close()
-            report = _finish_registered(settings, database, registered, staging, lock, started)
-            _record_end(database, transfer_id, "stored", files=report.files, size=report.bytes)
-            return report
-    else:
-        transfer_id, aip_id = new_uuid(), new_uuid()
-        staging = settings.staging_dir / transfer_id
-        lock = staging_area.hold(staging)  # released by a crash too: `preserve doctor` tells abandoned areas apart
-        _record_start(settings, database, transfer_id, aip_id, given, request.title, started)
-        try:
-            transfer = _with_given_documents(open_transfer(given, staging, settings.workers), request)
-        except BaseException as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            lock.close()
-            _record_failure(database, transfer_id, exc, kept=False)
-            raise
-        journal = Journal(staging / "journal.sqlite")
-        journal.set_meta(
-            source=str(given.resolve()),
-            aip_id=aip_id,
-            started=started,
-            transfer=transfer.to_json(),
-            request=json.dumps(
-                {
-                    "title": request.title,
-                    "archivist": request.archivist,
-                    "metadata": str(request.metadata or ""),
-                    "rights": str(request.rights or ""),
-                }
-            ),
-        )
-        meta = {}
-    signatures = active_signature_file(settings.home)
-    records = TransferRecords(
-        transfer_id,
-        aip_id,
-        given.name,
-        settings.replication,
-        make_agents(settings.archive_name, request.archivist, signatures),
-        transfer.kind,
-        checks.flag_for_review,
-    )
-    package = Package(
-        aip_id, request.title or _default_title(given), started, settings.archive_name, staging, journal, [], records
-    )
+    if previous is None:
+        return _run_steps(_begin(settings, database, request, progress, policies, given))
+    resumed = _resume(settings, database, request, progress, policies, given, previous)
+    return resumed if isinstance(resumed, IngestReport) else _run_steps(resumed)
+
+
+def _run_steps(underway: Underway) -> IngestReport:
+    """The steps in order, skipping those the journal has; on failure what was written is removed (unless the error
+    keeps it for a resume), why is recorded, and the error raised. Sealing comes last, once nothing can fail."""
+    journal = underway.journal
+    done = journal.meta()
     try:
-        progress.stage("Checking the transfer")
-        if "scanned" in meta:
-            count, size = journal.totals()
-        else:
-            journal.clear()
-            count, size = journal_transfer(journal, transfer, aip_id)
-            journal.set_meta(scanned="1")
-        assertions = read_assertions(transfer)
-        _record_totals(database, transfer_id, count, size)
-        metadata_csv = request.metadata or transfer.metadata_csv
-        rights_csv = request.rights or transfer.rights_csv
-        extra = extra_algorithms(transfer.checksums)
-        files, folders = _paths(journal)
-        described = read_transfer_metadata(
-            metadata_csv,
-            rights_csv,
-            files,
-            folders,
-            database,
-            aip_id,
-            metadata_json=transfer.metadata_json,
-            identifiers_json=transfer.identifiers_json,
-        )
-        package.descriptions, package.rights = described.descriptions, described.rights
-        package.identifiers = described.identifiers
-        warnings = [*_not_applied(transfer, request), *described.warnings]
-        if not request.title and package.descriptions.get(""):
-            title = next((v for k, v in package.descriptions[""] if k == "title"), "")
-            package.title = title or package.title
-        progress.stage("Checking for viruses")
-        if "virus" in meta:
-            virus, virus_events = _virus_from(meta["virus"], records)
-        else:
-            virus, virus_events = check_viruses(
-                settings, journal, records, checks, settings.home / "quarantine" / transfer_id
-            )
-            journal.set_meta(virus=_virus_to(virus, virus_events, records))
-        package.aip_events += virus_events
-        count, size = journal.totals()
-        if count == 0:
-            raise TransferError(
-                f"{given}: no file is left to ingest once infected files are left out",
-                hint=f"The files are kept in {settings.home / 'quarantine' / transfer_id}.",
-            )
-        for name in settings.replication:
-            storage = open_location(settings.location(name))
-            ensure_storage_root(storage)
-            package.objects.append(NewObject(storage, urn(aip_id), resuming=previous is not None))
-            if previous is not None:  # what the killed ingest had half-written (temp files, uploads) goes first
-                storage.abandoned_writes(0, remove=True, prefix=object_root(urn(aip_id)) + "/")
-        progress.start(*journal.pending_totals())
-        _process_files(
-            settings, package, journal.pending_totals()[0], progress, signatures, checks, previous is not None, extra
-        )
-        _stop_if_files_failed(journal, given)
-        checksums_checked, noted = verify_depositor_checksums(journal, transfer, assertions, given)
-        warnings += noted
-        progress.stage("Normalising")
-        if normalise(journal, format_policy, staging, aip_id, signatures)[0]:
-            progress.stage("Storing derivatives")
-            _process_files(
-                settings,
-                package,
-                journal.pending_totals()[0],
-                progress,
-                signatures,
-                checks,
-                previous is not None,
-                extra,
-            )
-            _stop_if_files_failed(journal, given)
-        _apply_invalid_file_policy(format_policy, journal)
-        duplicates = _find_duplicates(database, journal, aip_id)
-        for tool in journal.validation_tools():
-            records.tool_agent(tool)
-        progress.stage("Writing METS and bag manifests")
-        package.store_empty_folders()
-        mets = package.store_mets()
-        package.store_tag_files(mets, transfer_id)
-        progress.stage("Writing the OCFL inventory")
-        package.commit(records.agents["person"].name)
-        progress.stage("Registering in the catalogue")
-        _register(settings, database, package, transfer_id, mets.sha512, duplicates)
-        formats = journal.format_counts()
-        taken = [(relative, logical) for relative, logical, _ in journal.metadata_files()]
-        empty = [logical for logical, _ in journal.empty_folders()]
-        renamed = journal.renamed()
-        records_count = journal.record_count()
+        for step in STEPS:
+            if step.checkpoint and step.checkpoint in done:
+                if step.restore is not None:
+                    step.restore(underway, done[step.checkpoint])
+                continue
+            step.run(underway)
+            crash_point(f"after {step.name}")
+        report = _report(underway)
     except BaseException as exc:
         kept = isinstance(exc, IngestIncomplete)  # what was done is kept: running the ingest again finishes it
-        for obj in [] if kept else package.objects:  # clean every location it can; an unreachable one keeps
-            with contextlib.suppress(PreservationError):  # unregistered leftovers (`preserve doctor` finds them)
+        for obj in [] if kept else underway.package.objects:  # clean every location it can; an unreachable one
+            with contextlib.suppress(PreservationError):  # keeps unregistered leftovers (`preserve doctor` finds them)
                 obj.abort()
-                for stored in list(obj.storage.list(event_log_prefix(aip_id))):
+                for stored in list(obj.storage.list(event_log_prefix(underway.aip_id))):
                     obj.storage.delete(stored.key)
         if not kept:
-            shutil.rmtree(staging, ignore_errors=True)
-        _record_failure(database, transfer_id, exc, kept, journal)
+            shutil.rmtree(underway.staging, ignore_errors=True)
+        run_records.record_failure(underway.database, underway.transfer_id, exc, kept, journal)
         raise
     finally:
         journal.close()
+        underway.lock.close()
+    _seal(underway)
+    return report
+
+
+def _begin(
+    settings: Settings, database: Database, request: IngestRequest, progress: Progress, policies: Policies, given: Path
+) -> Underway:
+    """A new ingest: its ids, its staging area (held), the transfer opened and the journal started."""
+    transfer_id, aip_id, started = new_uuid(), new_uuid(), timestamp()
+    staging = settings.staging_dir / transfer_id
+    lock = staging_area.hold(staging)  # released by a crash too: `preserve doctor` tells abandoned areas apart
+    run_records.record_start(settings, database, transfer_id, aip_id, given, request.title, started)
+    try:
+        transfer = _with_given_documents(open_transfer(given, staging, settings.workers), request)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
         lock.close()
-    shutil.rmtree(staging, ignore_errors=True)
-    for name, obj in zip(settings.replication, package.objects, strict=True):
-        seal_copy(database, obj.storage, name, obj.root, aip_id)  # only now: a failed ingest can remove its writes
-    refresh_access(database, closure.evaluate, closure.default(), [aip_id])
-    _record_end(database, transfer_id, "stored", files=count, size=size)
-    return IngestReport(
+        run_records.record_failure(database, transfer_id, exc, kept=False)
+        raise
+    journal = Journal(staging / "journal.sqlite")
+    asked = {"title": request.title, "archivist": request.archivist}
+    asked |= {"metadata": str(request.metadata or ""), "rights": str(request.rights or "")}
+    journal.set_meta(
+        source=str(given.resolve()),
         aip_id=aip_id,
+        started=started,
+        transfer=transfer.to_json(),
+        request=json.dumps(asked),
+    )
+    ids = (transfer_id, aip_id, started)
+    return _underway(settings, database, request, progress, policies, given, ids, staging, lock, journal, transfer)
+
+
+def _resume(
+    settings: Settings,
+    database: Database,
+    request: IngestRequest,
+    progress: Progress,
+    policies: Policies,
+    given: Path,
+    previous: Path,
+) -> Underway | IngestReport:
+    """An ingest of the same source was killed: finish it from its journal, never start a second AIP."""
+    lock = staging_area.hold(previous, existing=True)
+    journal = Journal(previous / "journal.sqlite")
+    meta = journal.meta()
+    request = _as_started(request, meta)
+    transfer_id, aip_id, started = previous.name, meta["aip_id"], meta["started"]
+    progress.stage(f"Resuming the interrupted ingest {transfer_id}")
+    run_records.record_start(settings, database, transfer_id, aip_id, given, request.title, started)
+    with database.session() as session:
+        registered = catalogue.find_aip(session, aip_id)
+    if registered is not None:  # killed after registering: only the sealing and the clean-up were left
+        journal.close()
+        report = _finish_registered(settings, database, registered, previous, lock, started)
+        run_records.record_end(database, transfer_id, "stored", files=report.files, size=report.bytes)
+        return report
+    transfer = Transfer.from_json(meta["transfer"])
+    ids = (transfer_id, aip_id, started)
+    return _underway(
+        settings, database, request, progress, policies, given, ids, previous, lock, journal, transfer, resuming=True
+    )
+
+
+def _underway(
+    settings: Settings,
+    database: Database,
+    request: IngestRequest,
+    progress: Progress,
+    policies: Policies,
+    given: Path,
+    ids: tuple[str, str, str],
+    staging: Path,
+    lock: IO[bytes],
+    journal: Journal,
+    transfer: Transfer,
+    resuming: bool = False,
+) -> Underway:
+    """The ingest about to run its steps, with its PREMIS records and the package they will make."""
+    transfer_id, aip_id, started = ids
+    signatures = active_signature_file(settings.home)
+    agents = make_agents(settings.archive_name, request.archivist, signatures)
+    flag = policies.checks.flag_for_review
+    records = TransferRecords(transfer_id, aip_id, given.name, settings.replication, agents, transfer.kind, flag)
+    title = request.title or _default_title(given)
+    package = Package(aip_id, title, started, settings.archive_name, staging, journal, [], records)
+    return Underway(
+        settings=settings,
+        database=database,
+        request=request,
+        progress=progress,
+        policies=policies,
+        given=given,
+        transfer_id=transfer_id,
+        aip_id=aip_id,
+        started=started,
+        staging=staging,
+        lock=lock,
+        journal=journal,
+        transfer=transfer,
+        resuming=resuming,
+        records=records,
+        package=package,
+        signatures=signatures,
+    )
+
+
+# The steps, in order. Each reads what the steps before it left in the journal or in ``Underway``.
+
+
+def scan(run: Underway) -> None:
+    """Every file and folder of the transfer into the journal (refusing the whole transfer on bad input)."""
+    run.progress.stage("Checking the transfer")
+    run.journal.clear()
+    run.files, run.size = journal_transfer(run.journal, run.transfer, run.aip_id)
+    run.journal.set_meta(scanned="1")
+
+
+def _scanned(run: Underway, _: str) -> None:
+    run.progress.stage("Checking the transfer")
+    run.files, run.size = run.journal.totals()
+
+
+def describe(run: Underway) -> None:
+    """The depositor's checksum lists, descriptions, rights and identifiers read and checked against the files."""
+    run.assertions = read_assertions(run.transfer)
+    run_records.record_totals(run.database, run.transfer_id, run.files, run.size)
+    request, transfer, package = run.request, run.transfer, run.package
+    run.extra_digests = extra_algorithms(transfer.checksums)
+    files, folders = _paths(run.journal)
+    described = read_transfer_metadata(
+        request.metadata or transfer.metadata_csv,
+        request.rights or transfer.rights_csv,
+        files,
+        folders,
+        run.database,
+        run.aip_id,
+        metadata_json=transfer.metadata_json,
+        identifiers_json=transfer.identifiers_json,
+    )
+    package.descriptions, package.rights = described.descriptions, described.rights
+    package.identifiers = described.identifiers
+    run.warnings = [*_not_applied(transfer, request), *described.warnings]
+    if not request.title and package.descriptions.get(""):
+        title = next((v for k, v in package.descriptions[""] if k == "title"), "")
+        package.title = title or package.title
+
+
+def check_viruses(run: Underway) -> None:
+    """Every file scanned; infected ones quarantined and left out, the outcome kept in the journal."""
+    run.progress.stage("Checking for viruses")
+    quarantine = run.settings.home / "quarantine" / run.transfer_id
+    run.virus, events = check_transfer(run.settings, run.journal, run.records, run.policies.checks, quarantine)
+    run.journal.set_meta(virus=_virus_to(run.virus, events, run.records))
+    _after_viruses(run, events)
+
+
+def _viruses_checked(run: Underway, kept: str) -> None:
+    run.progress.stage("Checking for viruses")
+    run.virus, events = _virus_from(kept, run.records)
+    _after_viruses(run, events)
+
+
+def _after_viruses(run: Underway, events: list[Event]) -> None:
+    run.package.aip_events += events
+    run.files, run.size = run.journal.totals()
+    if run.files == 0:
+        raise TransferError(
+            f"{run.given}: no file is left to ingest once infected files are left out",
+            hint=f"The files are kept in {run.settings.home / 'quarantine' / run.transfer_id}.",
+        )
+
+
+def store_files(run: Underway) -> None:
+    """Each file stored in every location while it is digested, identified, validated and read back."""
+    settings, aip_id = run.settings, run.aip_id
+    for name in settings.replication:
+        storage = open_location(settings.location(name))
+        ensure_storage_root(storage)
+        run.package.objects.append(NewObject(storage, urn(aip_id), resuming=run.resuming))
+        if run.resuming:  # what the killed ingest had half-written (temp files, uploads) goes first
+            storage.abandoned_writes(0, remove=True, prefix=object_root(urn(aip_id)) + "/")
+    run.progress.start(*run.journal.pending_totals())
+    _process_files(run)
+
+
+def verify_checksums(run: Underway) -> None:
+    """Every checksum the depositor gave compared with the digests just taken."""
+    run.checksums_checked, noted = verify_depositor_checksums(run.journal, run.transfer, run.assertions, run.given)
+    run.warnings += noted
+
+
+def make_derivatives(run: Underway) -> None:
+    """The derivatives the format policy asks for, made, then stored like the originals."""
+    run.progress.stage("Normalising")
+    if normalise(run.journal, run.policies.formats, run.staging, run.aip_id, run.signatures)[0]:
+        run.progress.stage("Storing derivatives")
+        _process_files(run)
+
+
+def apply_policies(run: Underway) -> None:
+    """Invalid files the format policy refuses stop the ingest; duplicates are found; tools become agents."""
+    _apply_invalid_file_policy(run.policies.formats, run.journal)
+    run.duplicates = _find_duplicates(run.database, run.journal, run.aip_id)
+    for tool in run.journal.validation_tools():
+        run.records.tool_agent(tool)
+
+
+def package(run: Underway) -> None:
+    """The METS, the bag's tag files and empty folders' placeholders, stored beside the files."""
+    run.progress.stage("Writing METS and bag manifests")
+    run.package.store_empty_folders()
+    mets = run.package.store_mets()
+    run.package.store_tag_files(mets, run.transfer_id)
+    run.mets_sha512 = mets.sha512
+
+
+def commit(run: Underway) -> None:
+    """The OCFL inventory of every copy written, last: each object is now whole."""
+    run.progress.stage("Writing the OCFL inventory")
+    run.package.commit(run.records.agents["person"].name)
+
+
+def register(run: Underway) -> None:
+    """Everything about the AIP registered in one catalogue transaction: only now is it visible."""
+    run.progress.stage("Registering in the catalogue")
+    _register(run.settings, run.database, run.package, run.transfer_id, run.mets_sha512, run.duplicates)
+
+
+STEPS: tuple[Step, ...] = (
+    Step("scan", scan, checkpoint="scanned", restore=_scanned),
+    Step("describe", describe),
+    Step("virus check", check_viruses, checkpoint="virus", restore=_viruses_checked),
+    Step("store", store_files),  # file by file: the journal keeps each file's result
+    Step("verify checksums", verify_checksums),
+    Step("normalise", make_derivatives),  # derivative by derivative, the same way
+    Step("apply policies", apply_policies),
+    Step("package", package),
+    Step("commit", commit),
+    Step("register", register),
+)
+
+
+def _seal(run: Underway) -> None:
+    """After registration: the staging area removed, every copy sealed, access worked out, the run recorded."""
+    shutil.rmtree(run.staging, ignore_errors=True)
+    settings, database = run.settings, run.database
+    for name, obj in zip(settings.replication, run.package.objects, strict=True):
+        seal_copy(database, obj.storage, name, obj.root, run.aip_id)  # only now: a failed ingest can remove its writes
+    closure = run.policies.closure
+    refresh_access(database, closure.evaluate, closure.default(), [run.aip_id])
+    run_records.record_end(database, run.transfer_id, "stored", files=run.files, size=run.size)
+
+
+def _report(run: Underway) -> IngestReport:
+    """What the ingest did, read from the journal before it closes."""
+    journal, package = run.journal, run.package
+    assert run.virus is not None
+    return IngestReport(
+        aip_id=run.aip_id,
         title=package.title,
         bag_name=package.bag_name,
-        files=records_count,
-        bytes=size,
-        formats=formats,
-        locations=list(settings.replication),
-        seconds=_seconds_since(started),
-        warnings=[*transfer.warnings, *warnings, *_renamed_warnings(renamed)],
-        duplicates=duplicates,
-        virus_check=_virus_summary(virus),
-        quarantined=virus.quarantined,
-        layout=transfer.layout,
-        metadata_files=taken,
-        empty_folders=empty,
-        renamed=renamed,
-        checksums_checked=checksums_checked,
+        files=journal.record_count(),
+        bytes=run.size,
+        formats=journal.format_counts(),
+        locations=list(run.settings.replication),
+        seconds=_seconds_since(run.started),
+        warnings=[*run.transfer.warnings, *run.warnings, *_renamed_warnings(journal.renamed())],
+        duplicates=run.duplicates,
+        virus_check=_virus_summary(run.virus),
+        quarantined=run.virus.quarantined,
+        layout=run.transfer.layout,
+        metadata_files=[(relative, logical) for relative, logical, _ in journal.metadata_files()],
+        empty_folders=[logical for logical, _ in journal.empty_folders()],
+        renamed=journal.renamed(),
+        checksums_checked=run.checksums_checked,
     )
 
 
@@ -487,44 +668,45 @@ def _default_title(given: Path) -> str:
     return name
 
 
-def _process_files(
-    settings: Settings,
-    package: Package,
-    count: int,
-    progress: Progress,
-    signatures: Path | None,
-    checks: ChecksPolicy,
-    resuming: bool = False,
-    extra_digests: tuple[str, ...] = (),
-) -> None:
-    workers = settings.workers if count >= SMALL_TRANSFER else 1
+def _process_files(run: Underway) -> None:
+    """The journal's pending files through the executor, each result recorded as it comes; IngestIncomplete if some
+    could not be processed after every retry."""
+    settings, package, checks = run.settings, run.package, run.policies.checks
+    count = run.journal.pending_totals()[0]
     setup = WorkerSetup(
         tuple(settings.location(n) for n in settings.replication),
         urn(package.aip_id),
-        signatures,
+        run.signatures,
         personal_data_kinds=checks.sensitive_kinds if checks.scan_sensitive else (),
         personal_data_max_bytes=checks.sensitive_max_bytes,
-        resuming=resuming,
+        resuming=run.resuming,
         file_time_limit=settings.executor_file_time_limit,
         file_retries=settings.executor_file_retries,
-        extra_digests=extra_digests,
+        extra_digests=run.extra_digests,
     )
     journal = package.journal
+    executor = _executor(settings, settings.workers if count >= SMALL_TRANSFER else 1)
     if settings.executor_kind == "celery":
-        from ingest.tasks import CeleryExecutor
-
-        executor = CeleryExecutor.from_settings(settings)
         setup = replace(setup, resuming=True)  # a redelivered task may find its keys written already
-    else:
-        executor = LocalExecutor(workers)
     try:
         for done, result in enumerate(executor.run(setup, journal.pending()), start=1):
             journal.record(result)
-            progress.advance(result.size)
+            run.progress.advance(result.size)
             if done % 500 == 0:
                 journal.commit()
+            crash_point("recorded", done)
     finally:
         journal.commit()  # what was done stays done, however the run ends
+    _stop_if_files_failed(journal, run.given)
+
+
+def _executor(settings: Settings, workers: int):
+    """The executor the settings choose: a local process pool, or Celery workers."""
+    if settings.executor_kind == "celery":
+        from ingest.tasks import CeleryExecutor
+
+        return CeleryExecutor.from_settings(settings)
+    return LocalExecutor(workers)
 
 
 def _stop_if_files_failed(journal: Journal, given: Path) -> None:
@@ -537,58 +719,6 @@ def _stop_if_files_failed(journal: Journal, given: Path) -> None:
             hint="`preserve ingest status` shows each error and traceback. Run the same ingest again (or "
             "`preserve ingest --resume TRANSFER`) to try those files again and finish the AIP.",
             details=[Problem(f.relative, f.error, found=f"{f.attempts} attempt(s)") for f in failures[:50]],
-        )
-
-
-def _record_start(
-    settings: Settings, database: Database, transfer_id: str, aip_id: str, given: Path, title: str, started: str
-) -> None:
-    """The ingest is running (again): `preserve ingest status` shows it."""
-    run = runs.IngestRun(
-        transfer_id,
-        aip_id,
-        str(given.resolve()),
-        title,
-        "running",
-        settings.executor_kind,
-        socket.gethostname(),
-        os.getpid(),
-        started,
-    )
-    with database.session() as session:
-        runs.start_ingest(session, run)
-
-
-def _record_totals(database: Database, transfer_id: str, files: int, size: int) -> None:
-    with database.session() as session:
-        runs.set_ingest_totals(session, transfer_id, files, size)
-
-
-def _record_end(database: Database, transfer_id: str, state: str, **details) -> None:
-    with database.session() as session:
-        runs.finish_ingest(session, transfer_id, state, timestamp(), **details)
-
-
-def _record_failure(
-    database: Database, transfer_id: str, exc: BaseException, kept: bool, journal: Journal | None = None
-) -> None:
-    """Keep why an ingest stopped, with the traceback (and a worker's, for an error raised on one)."""
-    failed = tuple(
-        runs.FailedFile(f.relative, f.error, f.traceback, f.attempts)
-        for f in (journal.failures() if journal is not None and kept else [])
-    )
-    message = exc.message if isinstance(exc, PreservationError) else f"{type(exc).__name__}: {exc}".rstrip(": ")
-    hint = exc.hint if isinstance(exc, PreservationError) else ""
-    text = "".join(traceback.format_exception(exc))
-    with contextlib.suppress(Exception):  # the catalogue itself may be what failed: the error still reaches the user
-        _record_end(
-            database,
-            transfer_id,
-            "incomplete" if kept else "failed",
-            error=message,
-            hint=hint,
-            traceback=text,
-            failed_files=failed,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -9,6 +10,8 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+
+from ingest.crash_points import CRASH_AT
 
 
 def make_collection(root: Path, files: int = 400) -> Path:
@@ -30,16 +33,18 @@ def stored_files(home: Path) -> int:
     return sum(1 for o in object_folders(home) for p in o.rglob("*") if p.is_file() and not p.name.startswith("."))
 
 
-def kill_ingest_part_way(home: Path, source: Path, after_files: int) -> None:
-    """Run `preserve ingest` and SIGKILL it (and its workers) once ``after_files`` files are stored."""
+def kill_ingest_part_way(home: Path, source: Path, after_files: int = 0, at: str = "") -> None:
+    """Run `preserve ingest` and have it SIGKILL itself (``PRESERVE_CRASH_AT``) once ``after_files`` files are
+    recorded in its journal (or at the crash point ``at``, such as "after package"), then kill its workers the
+    same way: a crash at a named point, not a race against the clock."""
     command = [str(Path(sys.executable).parent / "preserve"), "--home", str(home), "ingest", str(source)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while stored_files(home) < after_files:
-        assert process.poll() is None and time.monotonic() < deadline, "the ingest ended before it could be killed"
-        time.sleep(0.01)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    environment = {**os.environ, CRASH_AT: at or f"recorded:{after_files}"}
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=environment
+    )
+    assert process.wait(timeout=300) == -signal.SIGKILL, "the ingest ended before it reached the crash point"
+    with contextlib.suppress(ProcessLookupError):  # its workers, if it had a pool: they die with it in a crash
+        os.killpg(process.pid, signal.SIGKILL)
     gone = time.monotonic() + 60
     while True:  # until the worker processes are gone too (they hold the staging lock)
         try:
