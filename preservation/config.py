@@ -363,6 +363,11 @@ def _apply_env(data: dict, env: Mapping[str, str]) -> None:
                 table[spec.key] = int(raw)
             except ValueError:
                 raise ConfigError(f"{spec.env}={raw!r}: expected a whole number") from None
+        elif spec.kind is float:
+            try:
+                table[spec.key] = float(raw)
+            except ValueError:
+                raise ConfigError(f"{spec.env}={raw!r}: expected a number") from None
         elif spec.kind is list:
             table[spec.key] = [part.strip() for part in raw.split(",") if part.strip()]
         else:

@@ -134,16 +134,7 @@ def _valid(spec: Setting) -> tuple[str, object]:
     return "value/", "value/"
 
 
-NUMBERS_FROM_VARIABLES = pytest.mark.xfail(
-    strict=True, reason="a variable for a setting that may be fractional is kept as text, so it is refused"
-)
-
-
-@pytest.mark.parametrize(
-    "spec",
-    [pytest.param(spec, marks=NUMBERS_FROM_VARIABLES) if spec.kind is float else spec for spec in SETTINGS],
-    ids=lambda spec: spec.env,
-)
+@pytest.mark.parametrize("spec", SETTINGS, ids=lambda spec: spec.env)
 def test_every_setting_can_be_overridden_by_its_variable(tmp_path, spec):
     home = tmp_path.resolve()
     raw, expected = _valid(spec)
@@ -156,11 +147,12 @@ def test_every_setting_can_be_overridden_by_its_variable(tmp_path, spec):
     assert getattr(settings, spec.attribute) == expected
 
 
-@pytest.mark.parametrize("spec", [spec for spec in SETTINGS if spec.kind is int], ids=lambda spec: spec.env)
+@pytest.mark.parametrize("spec", [spec for spec in SETTINGS if spec.kind in (int, float)], ids=lambda spec: spec.env)
 def test_a_variable_that_is_not_a_number_is_refused_by_name(tmp_path, spec):
+    raw, expected = ("1.5", "a whole number") if spec.kind is int else ("1,5", "a number")
     with pytest.raises(ConfigError) as caught:
-        _load(tmp_path, None, {spec.env: "1.5"})
-    assert caught.value.message == f"{spec.env}='1.5': expected a whole number"
+        _load(tmp_path, None, {spec.env: raw})
+    assert caught.value.message == f"{spec.env}={raw!r}: expected {expected}"
     assert caught.value.exit_code == 11
 
 
