@@ -5,10 +5,15 @@ from __future__ import annotations
 import sys
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-from cli.context import app
+from cli.context import AppContext, app
 from cli.output import console, emit_json, esc, human_size, json_option
-from stewardship.audit_runs import FULL, METADATA, AipAudit, PlannedCheck, plan_all, run_audit
+from ingest.executors import executor_for
+from policies.fixity import load_fixity_policy
+from stewardship.audit_runs import FULL, METADATA, AipAudit, PlannedCheck, plan_all
+from stewardship.schedule import plan_due
 
 DAMAGE = 1
 
@@ -54,9 +59,6 @@ def audit_command(
     when every copy checked is intact (or was repaired), 1 when damage remains, naming each bad
     file and copy. Every check and repair is recorded as a PREMIS event.
     """
-    from policies.fixity import load_fixity_policy
-    from stewardship.schedule import plan_due
-
     obj = app(ctx)
     settings = obj.settings
     if location is not None:
@@ -92,7 +94,8 @@ def audit_command(
 
 def _within(plan: list[PlannedCheck], budget: int) -> list[PlannedCheck]:
     """The first planned checks whose bytes fit in ``budget`` (always at least one)."""
-    chosen, used = [], 0
+    chosen: list[PlannedCheck] = []
+    used = 0
     for planned in plan:
         size = planned.aip.total_bytes * len(planned.locations)
         if chosen and used + size > budget:
@@ -102,26 +105,21 @@ def _within(plan: list[PlannedCheck], budget: int) -> list[PlannedCheck]:
     return chosen
 
 
-def _run(obj, plan: list[PlannedCheck], repair: bool, quiet: bool) -> list[AipAudit]:
-    """Run the plan with a progress bar on a terminal (bytes for full checks, copies otherwise)."""
-    if obj.settings.executor_kind == "celery":  # one task per AIP, on the `preserve worker` processes
-        from ingest.tasks import audit_on_workers
-
-        return list(audit_on_workers(obj.settings, plan, repair))
-    if quiet or not sys.stderr.isatty():
-        return run_audit(obj.settings, obj.database(), plan, repair=repair)
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
+def _run(obj: AppContext, plan: list[PlannedCheck], repair: bool, quiet: bool) -> list[AipAudit]:
+    """Run the plan on the archive's executor, with a progress bar on a terminal when the executor reports
+    progress (bytes for full checks, copies otherwise)."""
+    executor = executor_for(obj.settings)  # this machine, or one task per AIP on the `preserve worker` processes
+    if quiet or not sys.stderr.isatty() or not executor.reports_progress:
+        return executor.audit(obj.settings, obj.database(), plan, repair)
     total = sum(p.aip.total_bytes * len(p.locations) for p in plan if p.kind == FULL)
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("Auditing", total=total or None)
-        return run_audit(
+        return executor.audit(
             obj.settings,
             obj.database(),
             plan,
-            repair=repair,
+            repair,
             on_bytes=lambda n: progress.advance(task, n),
             on_copy=lambda aip, copy: progress.update(task, description=f"Auditing {aip.id[:8]}"),
         )

@@ -1,10 +1,10 @@
 """``preserve scheduler``: the archive's Celery app, running scheduled fixity audits under Celery beat.
 
-The app is the adapter between Celery and preserve (Celery is imported nowhere else): one task,
+The app is the scheduler's adapter to Celery (the executor's is ``ingest.tasks``). One task,
 ``preserve.audit_due``, does what ``preserve audit --due`` does. ``preserve scheduler`` runs beat
 together with one embedded worker for that task, so a single process on one machine is enough;
 with ``[executor] kind = "celery"`` that task hands each AIP's audit to the `preserve worker`
-processes (``ingest.tasks.audit_on_workers``).
+processes (the executor ``ingest.executors.executor_for`` chooses).
 """
 
 from __future__ import annotations
@@ -12,25 +12,30 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import click
 
+from access.decisions import refresh_everything
+from access.mail import send_outbox
 from cli.context import AppContext, app
+from ingest.executors import executor_for
+from ingest.tasks import check_broker
+from policies.fixity import load_fixity_policy
 from preservation.errors import ConfigError
+from stewardship.schedule import plan_due
 
 QUEUE = "preserve.scheduled"
 log = logging.getLogger("preserve.scheduler")
 
 
-def make_celery(context: AppContext, every_seconds: float | None = None):
+def make_celery(context: AppContext, every_seconds: float | None = None) -> Any:
     """The Celery app for an archive: its broker from preserve.toml, its beat schedule from the fixity policy."""
-    try:
+    try:  # here, not at the top: Celery is optional (preserve[queue]) and takes ~40 ms to import
         from celery import Celery
         from celery.schedules import crontab
     except ImportError:
         raise ConfigError("the scheduler needs Celery", hint="pip install 'preserve[queue]'") from None
-    from policies.fixity import load_fixity_policy
-
     settings = context.settings
     if not settings.executor_broker:
         raise ConfigError(
@@ -84,8 +89,6 @@ def make_celery(context: AppContext, every_seconds: float | None = None):
 
 def send_outbox_task(home: str, config: str = "") -> int:
     """Send the outbox's unsent messages through the SMTP server (they stay for the next run if it fails)."""
-    from access.mail import send_outbox
-
     context = AppContext(home=Path(home), config=Path(config) if config else None)
     try:
         report = send_outbox(context.settings, context.database())
@@ -100,8 +103,6 @@ def send_outbox_task(home: str, config: str = "") -> int:
 
 def refresh_access_task(home: str, config: str = "") -> int:
     """Work out every record's access again, so closures that ended yesterday open today."""
-    from access.decisions import refresh_everything
-
     context = AppContext(home=Path(home), config=Path(config) if config else None)
     try:
         files = refresh_everything(context.settings, context.database())
@@ -113,24 +114,16 @@ def refresh_access_task(home: str, config: str = "") -> int:
 
 def audit_due(home: str, config: str = "") -> dict:
     """One scheduled slice of fixity audits for the archive at ``home`` (what ``preserve audit --due`` does)."""
-    from policies.fixity import load_fixity_policy
-    from stewardship.audit_runs import run_audit
-    from stewardship.schedule import plan_due
-
     context = AppContext(home=Path(home), config=Path(config) if config else None)
     try:
         settings = context.settings
         policy = load_fixity_policy(settings.policies_path)
         plan = plan_due(context.database(), policy.cadences(settings.locations))
-        if settings.executor_kind == "celery":  # spread over the `preserve worker` processes, one task per AIP
-            from ingest.tasks import audit_on_workers
-
-            results = list(audit_on_workers(settings, plan, policy.repair))
-        else:
-            results = run_audit(settings, context.database(), plan, repair=policy.repair)
+        executor = executor_for(settings)  # this process, or one task per AIP on the `preserve worker` processes
+        results = executor.audit(settings, context.database(), plan, policy.repair)
     finally:
         context.close()
-    summary = {
+    summary: dict[str, Any] = {
         "aips": len(results),
         "ok": all(r.ok for r in results),
         "repaired": sum(c.status == "repaired" for r in results for c in r.copies),
@@ -168,8 +161,6 @@ def scheduler_command(ctx: click.Context, every_seconds: float | None, loglevel:
     obj = app(ctx)
     obj.database()  # refuses an out-of-date catalogue before anything starts
     celery = make_celery(obj, every_seconds)
-    from ingest.tasks import check_broker
-
     check_broker(celery, obj.settings.executor_broker)
     worker = celery.Worker(
         beat=True,

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,13 @@ from ingest.steps import FileWorker, WorkerSetup
 from preservation.config import Settings, load_settings
 from preservation.errors import IngestIncomplete, PreservationError, QueueError
 from preservation.identifiers import new_uuid, timestamp
-from preservation.model import FormatInfo
+from preservation.model import Aip, FormatInfo
 from preservation.parallel import batched
 from preservation.plain import from_plain, to_plain
+from stewardship.audit_runs import AipAudit, CopyResult, PlannedCheck, run_audit
 
 QUEUE = "preserve.ingest"
+AUDIT_IN_FLIGHT = 8  # audits (one per AIP) on their way to the workers at once
 HEARTBEAT_KEY = "preserve:workers:"  # + a worker's name: set while it runs, expiring unless renewed
 HEARTBEAT_SECONDS = 5
 HEARTBEAT_TTL = 20
@@ -43,8 +45,9 @@ def celery_app(broker: str, visibility_timeout: int = 3600, results: str = ""):
     a dead worker took is handed to another after ``visibility_timeout`` seconds."""
     if (broker, visibility_timeout, results) in _apps:
         return _apps[(broker, visibility_timeout, results)]
-    try:
+    try:  # here, not at the top: Celery is optional (preserve[queue]) and takes ~40 ms to import
         from celery import Celery
+        from celery.signals import worker_shutdown
     except ImportError:
         raise QueueError("the Celery executor needs Celery", hint="pip install 'preserve[queue]'") from None
     app = Celery("preserve", broker=broker, backend=results or broker)
@@ -73,8 +76,6 @@ def celery_app(broker: str, visibility_timeout: int = 3600, results: str = ""):
     )
     app.task(name="preserve.process_batch", bind=True, acks_late=True, reject_on_worker_lost=True)(process_batch)
     app.task(name="preserve.audit_aip", acks_late=True, reject_on_worker_lost=True)(audit_aip)
-    from celery.signals import worker_shutdown
-
     worker_shutdown.connect(close_workers, weak=False)
     _apps[(broker, visibility_timeout, results)] = app
     return app
@@ -83,7 +84,7 @@ def celery_app(broker: str, visibility_timeout: int = 3600, results: str = ""):
 def close_workers(**_) -> None:
     """Stop the FileWorkers' child processes (validators, scanners) as the Celery worker shuts down."""
     while _workers:
-        _, worker = _workers.popitem()
+        worker = _workers.popitem()[1]
         worker.close()
 
 
@@ -106,26 +107,9 @@ def process_batch(task, setup: dict, items: list[dict]) -> list[dict]:
 def audit_aip(home: str, config: str, run_id: str, planned: dict, repair: bool) -> dict:
     """Audit one AIP's copies (what `preserve audit` does for it) and record the results; a re-delivered
     audit simply checks again."""
-    from stewardship.audit_runs import PlannedCheck, run_audit
-
     settings, database = _archive(home, config)
     [result] = run_audit(settings, database, [from_plain(PlannedCheck, planned)], repair=repair, run_id=run_id)
     return to_plain(result)
-
-
-def audit_on_workers(settings: Settings, plan: list, repair: bool) -> Iterator:
-    """Run an audit plan on the Celery workers, one task per AIP; yield each AipAudit in plan order."""
-    from stewardship.audit_runs import AipAudit
-
-    executor = CeleryExecutor.from_settings(settings, in_flight=8)
-    executor.check()
-    executor.require_workers()
-    run_id = new_uuid()
-    messages = (
-        (str(settings.home), str(settings.config_file or ""), run_id, to_plain(planned), repair) for planned in plan
-    )
-    for answer in executor.map("preserve.audit_aip", messages):
-        yield from_plain(AipAudit, answer)
 
 
 def _archive(home: str, config: str) -> tuple[Settings, Database]:
@@ -218,6 +202,8 @@ class CeleryExecutor:
     what was done (IngestIncomplete), with the worker's traceback.
     """
 
+    reports_progress = False  # the workers read the copies: an audit has no bytes to report as it goes
+
     def __init__(
         self,
         broker: str,
@@ -268,15 +254,41 @@ class CeleryExecutor:
                 )
             time.sleep(0.2)
 
+    def check_ready(self) -> None:
+        """QueueError, before anything starts, when the broker cannot be reached or no worker is alive."""
+        self.check()
+        self.require_workers()
+
     def run(self, setup: WorkerSetup, items: Iterable[JournalFile]) -> Iterator[FileResult]:
         """Process every item on the workers, yielding results in input order."""
-        plain_setup = to_plain(setup)
+        plain_setup = to_plain(replace(setup, resuming=True))  # a redelivered task may find its keys written already
         messages = ((plain_setup, [to_plain(item) for item in batch]) for batch in batched(items, self.batch_size))
         for answer in self.map("preserve.process_batch", messages):
             yield from (from_plain(FileResult, item) for item in answer)
 
-    def map(self, task_name: str, messages: Iterable[tuple]) -> Iterator[Any]:
-        """Send one task per message (its arguments), at most ``in_flight`` at once; yield answers in order."""
+    def audit(
+        self,
+        settings: Settings,
+        database: Database,
+        plan: list[PlannedCheck],
+        repair: bool,
+        on_bytes: Callable[[int], None] | None = None,
+        on_copy: Callable[[Aip, CopyResult], None] | None = None,
+    ) -> list[AipAudit]:
+        """Run an audit plan on the workers as one run, one task per AIP (each worker opens the archive's own
+        settings and catalogue, so ``database`` is not used, and progress is not reported); the AIPs' audits
+        in plan order."""
+        self.check_ready()
+        run_id = new_uuid()
+        messages = (
+            (str(settings.home), str(settings.config_file or ""), run_id, to_plain(planned), repair) for planned in plan
+        )
+        return [from_plain(AipAudit, answer) for answer in self.map("preserve.audit_aip", messages, AUDIT_IN_FLIGHT)]
+
+    def map(self, task_name: str, messages: Iterable[tuple], in_flight: int = 0) -> Iterator[Any]:
+        """Send one task per message (its arguments), at most ``in_flight`` (default: the executor's) at once;
+        yield answers in order."""
+        in_flight = in_flight or self.in_flight
         app = self.app
         task = app.tasks[task_name]
         pending: deque[_Sent] = deque()
@@ -292,7 +304,7 @@ class CeleryExecutor:
         try:
             for args in messages:
                 pending.append(_Sent(args, send(args)))
-                if len(pending) >= self.in_flight:
+                if len(pending) >= in_flight:
                     yield self._answer(app, pending, send)
             while pending:
                 yield self._answer(app, pending, send)
@@ -415,6 +427,7 @@ def check_broker(app, broker: str) -> None:
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
+    # imported here, not at the top: kombu and redis come with the optional Celery (preserve[queue]; ~90 ms)
     from kombu.exceptions import OperationalError
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
