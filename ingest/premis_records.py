@@ -123,17 +123,25 @@ class TransferRecords:
         return self.agents[key]
 
     def file_events(self, item: JournalFile) -> tuple[Event, ...]:
-        """Digest calculation, format identification and the read-back fixity check of one file."""
-        fmt = item.format
-        outcome_detail = f"{fmt.puid or 'no PUID'} ({fmt.name or 'unknown format'}); basis: {fmt.basis}"
-        if fmt.warning:
-            outcome_detail += f"; {fmt.warning}"
-        events = []
+        """Every event of one file: how it came to be (derived, renamed), the depositor's checksums, digests,
+        identification and read-back, the virus check, failed conversions, the personal-data scan, validation."""
+        return (
+            *self._origin_events(item),
+            *self._depositor_fixity_events(item),
+            *self._storing_events(item),
+            *self._virus_events(item),
+            *self._conversion_failures(item),
+            *self._personal_data_events(item),
+            *self._validation_events(item),
+        )
+
+    def _origin_events(self, item: JournalFile) -> list[Event]:
+        """A derivative's normalization or creation, or the filename change of a renamed original."""
         stored = item.logical.removeprefix("data/objects/")
         if item.role in DERIVED:
             tool, _, target = item.derivation.rpartition("|")
             kind = NORMALIZATION if item.role == "preservation" else CREATION
-            events.append(
+            return [
                 Event(
                     event_uuid(self.transfer_id, item.file_id, kind),
                     self.aip_id,
@@ -145,9 +153,9 @@ class TransferRecords:
                     item.file_id,
                     (self.tool_agent(tool).id,),
                 )
-            )
-        elif _renamed(item):
-            events.append(
+            ]
+        if _renamed(item):
+            return [
                 self._event(
                     item,
                     FILENAME_CHANGE,
@@ -157,23 +165,34 @@ class TransferRecords:
                     f"stored as {stored!r}; original name {item.relative!r} (\\xNN marks bytes that were not UTF-8)",
                     "software",
                 )
+            ]
+        return []
+
+    def _depositor_fixity_events(self, item: JournalFile) -> list[Event]:
+        """A fixity check for each checksum the depositor gave for the file."""
+        return [
+            Event(
+                event_uuid(self.transfer_id, item.file_id, f"{FIXITY_CHECK}:depositor:{algorithm}"),
+                self.aip_id,
+                FIXITY_CHECK,
+                item.hashed_at,
+                SUCCESS,
+                f"program=preserve; the depositor's {algorithm.upper()} checksum ({where}) compared "
+                "with the file as received",
+                f"{algorithm}:{digest} matches (the depositor's assertion)",
+                item.file_id,
+                self.program("software"),
             )
-        for algorithm, digest, where in item.asserted:
-            events.append(
-                Event(
-                    event_uuid(self.transfer_id, item.file_id, f"{FIXITY_CHECK}:depositor:{algorithm}"),
-                    self.aip_id,
-                    FIXITY_CHECK,
-                    item.hashed_at,
-                    SUCCESS,
-                    f"program=preserve; the depositor's {algorithm.upper()} checksum ({where}) compared "
-                    "with the file as received",
-                    f"{algorithm}:{digest} matches (the depositor's assertion)",
-                    item.file_id,
-                    self.program("software"),
-                )
-            )
-        events += [
+            for algorithm, digest, where in item.asserted
+        ]
+
+    def _storing_events(self, item: JournalFile) -> list[Event]:
+        """Digest calculation, format identification and the read-back fixity check."""
+        fmt = item.format
+        outcome_detail = f"{fmt.puid or 'no PUID'} ({fmt.name or 'unknown format'}); basis: {fmt.basis}"
+        if fmt.warning:
+            outcome_detail += f"; {fmt.warning}"
+        return [
             self._event(
                 item,
                 MESSAGE_DIGEST_CALCULATION,
@@ -202,71 +221,85 @@ class TransferRecords:
                 "software",
             ),
         ]
-        if item.virus:
-            clean = item.virus == "clean"
-            events.append(
-                Event(
-                    event_uuid(self.transfer_id, item.file_id, VIRUS_CHECK),
-                    self.aip_id,
-                    VIRUS_CHECK,
-                    item.virus_at,
-                    SUCCESS if clean else WARNING,
-                    f"program={self.agents['virus'].name}",
-                    "clean" if clean else f"not scanned: {item.virus_detail}",
-                    item.file_id,
-                    (self.agents["virus"].id,),
-                )
+
+    def _virus_events(self, item: JournalFile) -> list[Event]:
+        """The virus check, where one was made."""
+        if not item.virus:
+            return []
+        clean = item.virus == "clean"
+        return [
+            Event(
+                event_uuid(self.transfer_id, item.file_id, VIRUS_CHECK),
+                self.aip_id,
+                VIRUS_CHECK,
+                item.virus_at,
+                SUCCESS if clean else WARNING,
+                f"program={self.agents['virus'].name}",
+                "clean" if clean else f"not scanned: {item.virus_detail}",
+                item.file_id,
+                (self.agents["virus"].id,),
             )
-        for role, target, tool, message, when in item.conversion_problems:
-            events.append(
-                Event(
-                    event_uuid(self.transfer_id, item.file_id, f"{NORMALIZATION}:{role}:{target}"),
-                    self.aip_id,
-                    NORMALIZATION if role == "preservation" else CREATION,
-                    when,
-                    FAILURE,
-                    f"program={tool}; {role} copy as {target}",
-                    f"not made: {message}; the original is kept",
-                    item.file_id,
-                    (self.tool_agent(tool).id,),
-                )
+        ]
+
+    def _conversion_failures(self, item: JournalFile) -> list[Event]:
+        """A failed normalization or creation for each derivative the policy asked for and could not be made."""
+        return [
+            Event(
+                event_uuid(self.transfer_id, item.file_id, f"{NORMALIZATION}:{role}:{target}"),
+                self.aip_id,
+                NORMALIZATION if role == "preservation" else CREATION,
+                when,
+                FAILURE,
+                f"program={tool}; {role} copy as {target}",
+                f"not made: {message}; the original is kept",
+                item.file_id,
+                (self.tool_agent(tool).id,),
             )
+            for role, target, tool, message, when in item.conversion_problems
+        ]
+
+    def _personal_data_events(self, item: JournalFile) -> list[Event]:
+        """The personal-data scan (forensic feature analysis), where one was made."""
         scan = item.personal_data
-        if scan is not None:
-            flagged = self.review(item)
-            events.append(
-                self._event(
-                    item,
-                    FORENSIC_FEATURE_ANALYSIS,
-                    item.personal_at,
-                    WARNING if flagged or not scan.scanned else SUCCESS,
-                    "program=preserve; personal-data scan: UK National Insurance and NHS numbers, payment cards, "
-                    "e-mail addresses, UK telephone numbers and postcodes (counts only, never the values)",
-                    scan.summary() + (f"; {flagged}" if flagged else ""),
-                    "software",
-                )
+        if scan is None:
+            return []
+        flagged = self.review(item)
+        return [
+            self._event(
+                item,
+                FORENSIC_FEATURE_ANALYSIS,
+                item.personal_at,
+                WARNING if flagged or not scan.scanned else SUCCESS,
+                "program=preserve; personal-data scan: UK National Insurance and NHS numbers, payment cards, "
+                "e-mail addresses, UK telephone numbers and postcodes (counts only, never the values)",
+                scan.summary() + (f"; {flagged}" if flagged else ""),
+                "software",
             )
+        ]
+
+    def _validation_events(self, item: JournalFile) -> list[Event]:
+        """Validation, unless no validator knows the format."""
         validation = item.validation
-        if validation.status and validation.messages[:1] != ("no validator for this format",):
-            outcome = {"valid": SUCCESS, "well-formed": SUCCESS, "invalid": FAILURE}.get(validation.status, WARNING)
-            notes = "; ".join(validation.messages)  # at most MAX_MESSAGES, the validators cap them
-            traits = ", ".join(f"{key}: {value}" for key, value in validation.characteristics)
-            detail = f"{validation.status}" + (f"; {notes}" if notes else "") + (f"; {traits}" if traits else "")
-            agent = self.tool_agent(validation.tool).id if validation.tool else self.agents["software"].id
-            events.append(
-                Event(
-                    event_uuid(self.transfer_id, item.file_id, VALIDATION),
-                    self.aip_id,
-                    VALIDATION,
-                    item.validated_at,
-                    outcome,
-                    f"program={validation.tool or 'preserve'}; checks for {validation.family or 'this format'}",
-                    detail,
-                    item.file_id,
-                    (agent,),
-                )
+        if not validation.status or validation.messages[:1] == ("no validator for this format",):
+            return []
+        outcome = {"valid": SUCCESS, "well-formed": SUCCESS, "invalid": FAILURE}.get(validation.status, WARNING)
+        notes = "; ".join(validation.messages)  # at most MAX_MESSAGES, the validators cap them
+        traits = ", ".join(f"{key}: {value}" for key, value in validation.characteristics)
+        detail = f"{validation.status}" + (f"; {notes}" if notes else "") + (f"; {traits}" if traits else "")
+        agent = self.tool_agent(validation.tool).id if validation.tool else self.agents["software"].id
+        return [
+            Event(
+                event_uuid(self.transfer_id, item.file_id, VALIDATION),
+                self.aip_id,
+                VALIDATION,
+                item.validated_at,
+                outcome,
+                f"program={validation.tool or 'preserve'}; checks for {validation.family or 'this format'}",
+                detail,
+                item.file_id,
+                (agent,),
             )
-        return tuple(events)
+        ]
 
     def _event(
         self, item: JournalFile, kind: str, when: str, outcome: str, detail: str, outcome_detail: str, tool: str
