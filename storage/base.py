@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -76,7 +77,7 @@ class Storage(Protocol):
         """Apply the location's retention to the current version of every key under ``prefix``; return them."""
         ...
 
-    def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> list[str]:
+    def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> builtins.list[str]:
         """Writes under ``prefix`` started more than ``older_than`` seconds ago and never finished (temp files,
         multipart uploads): describe them, and remove them when ``remove`` is true."""
         ...

@@ -25,7 +25,7 @@ class MultiHasher:
         self._hashes = [hashlib.new(name) for name in self.algorithms]
         self.size = 0
 
-    def update(self, chunk: bytes) -> None:
+    def update(self, chunk: bytes | memoryview) -> None:
         """Add ``chunk`` to every digest."""
         for hasher in self._hashes:
             hasher.update(chunk)
@@ -46,11 +46,15 @@ class BackgroundHasher(MultiHasher):
     def __init__(self, algorithms: Iterable[str], backlog: int = 4):
         super().__init__(algorithms)
         self._threads = [ThreadPoolExecutor(1, thread_name_prefix=f"hash-{name}") for name in self.algorithms]
-        self._pending: deque[list[Future]] = deque()
+        self._pending: deque[list[Future[None]]] = deque()
         self._backlog = backlog
 
-    def update(self, chunk: bytes) -> None:
-        """Queue ``chunk`` for every digest (waiting while the backlog is full)."""
+    def update(self, chunk: bytes | memoryview) -> None:
+        """Queue ``chunk`` for every digest (waiting while the backlog is full).
+
+        A memoryview is copied first: it is hashed later, when its buffer may hold other bytes."""
+        if isinstance(chunk, memoryview):
+            chunk = chunk.tobytes()
         while len(self._pending) >= self._backlog:
             for future in self._pending.popleft():
                 future.result()
@@ -77,10 +81,12 @@ def hash_stream(
     stream: BinaryIO,
     algorithms: Iterable[str] = ("sha256", "sha512"),
     *,
-    sink: Callable[[bytes], object] | None = None,
+    sink: Callable[[bytes | memoryview], object] | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> tuple[dict[str, str], int]:
-    """Read ``stream`` to its end once, returning ``(digests, size)``; ``sink`` also gets each chunk."""
+    """Read ``stream`` to its end once, returning ``(digests, size)``; ``sink`` also gets each chunk.
+
+    A chunk may be a memoryview of a buffer that is reused for the next read: a sink that keeps it must copy it."""
     hasher = MultiHasher(algorithms)
     read = stream.readinto if hasattr(stream, "readinto") else None
     if read is not None:
@@ -95,10 +101,10 @@ def hash_stream(
             if sink is not None:
                 sink(chunk)
     else:
-        while chunk := stream.read(chunk_size):
-            hasher.update(chunk)
+        while data := stream.read(chunk_size):
+            hasher.update(data)
             if sink is not None:
-                sink(chunk)
+                sink(data)
     return hasher.hexdigests(), hasher.size
 
 

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from preservation.errors import AccessDenied, StorageError
 from storage.base import Storage, check_key
+from storage.s3 import S3Storage
 
 
 def _signature(secret: bytes, location: str, key: str, expires: int) -> str:
@@ -25,8 +26,6 @@ def download_link(storage: Storage, key: str, seconds: int, secret: bytes = b"")
     if seconds <= 0:
         raise StorageError("a download link must last at least a second")
     check_key(key)
-    from storage.s3 import S3Storage
-
     if isinstance(storage, S3Storage):  # the server checks the signature and the expiry
         return storage.presigned_url(key, seconds)
     return signed_link(storage.name, key, seconds, secret)

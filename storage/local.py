@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import errno
 import os
@@ -153,9 +154,9 @@ class LocalStorage:
         """Nothing to do: a file system has no retention (protect the folder with permissions or snapshots)."""
         return {}
 
-    def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> list[str]:
+    def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> builtins.list[str]:
         """Temp files older than ``older_than`` seconds left by a write that was killed; removed if asked."""
-        found = []
+        found: builtins.list[str] = []
         top = self.root / prefix if prefix else self.root
         if not top.is_dir():
             return found

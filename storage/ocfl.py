@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from preservation.errors import NotFound, PackageError, StorageError
 from storage.base import Storage, StoredObject, copy_key
@@ -30,6 +30,10 @@ LAYOUT_CONFIG = {"extensionName": LAYOUT, "digestAlgorithm": "sha256", "tupleSiz
 _ID_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 ROOT_NAMASTE = ("0=ocfl_1.1", "ocfl_1.1\n")
 OBJECT_NAMASTE = ("0=ocfl_object_1.1", "ocfl_object_1.1\n")
+
+# An OCFL inventory as parsed from its JSON: id, type, digestAlgorithm, head, manifest (digest ->
+# content paths), versions (name -> created, message, user, state: digest -> logical paths), fixity.
+Inventory = dict[str, Any]
 
 
 def object_root(object_id: str) -> str:
@@ -66,7 +70,7 @@ class InventoryEntry:
 class NewObject:
     """Writes version ``v1`` of a new OCFL object; ``abort`` removes everything it wrote."""
 
-    def __init__(self, storage: Storage, object_id: str, resuming: bool = False):
+    def __init__(self, storage: Storage, object_id: str, resuming: bool = False) -> None:
         self.storage = storage
         self.object_id = object_id
         self.root = object_root(object_id)
@@ -195,7 +199,7 @@ def write_inventory(
     write(b"    }\n  }\n}\n")
 
 
-def read_inventory(storage: Storage, root: str) -> dict:
+def read_inventory(storage: Storage, root: str) -> Inventory:
     """The object's root inventory, checked against its SHA-512 sidecar."""
     try:
         with storage.open(f"{root}/inventory.json") as handle:
@@ -207,7 +211,8 @@ def read_inventory(storage: Storage, root: str) -> dict:
     if not sidecar or hashlib.sha512(data).hexdigest() != sidecar[0].lower():
         raise PackageError(f"{storage.describe()}: {root}/inventory.json does not match its .sha512 sidecar")
     try:
-        return json.loads(data)
+        inventory: Inventory = json.loads(data)
+        return inventory
     except ValueError as exc:
         raise PackageError(f"{storage.describe()}: {root}/inventory.json is not valid JSON: {exc}") from None
 
@@ -218,7 +223,7 @@ def inventory_digest(storage: Storage, root: str) -> str:
         return hash_stream(handle, ("sha512",))[0]["sha512"]
 
 
-def version_state(inventory: dict, version: str | None = None) -> Iterator[tuple[str, str, str]]:
+def version_state(inventory: Inventory, version: str | None = None) -> Iterator[tuple[str, str, str]]:
     """Yield ``(logical_path, content_path, sha512)`` for every file of a version (default: head)."""
     version = version or inventory["head"]
     try:
@@ -258,7 +263,7 @@ class NextVersion:
     inventory (the commit point). Until then the object's head is the previous version.
     """
 
-    def __init__(self, storage: Storage, root: str, inventory: dict):
+    def __init__(self, storage: Storage, root: str, inventory: Inventory) -> None:
         self.storage = storage
         self.root = root
         self.previous = inventory
@@ -275,9 +280,11 @@ class NextVersion:
         self.new_content[logical_path] = stored.digests["sha512"]
         return stored
 
-    def inventory(self, state: dict[str, str], created: str, message: str, user_name: str, user_address: str) -> dict:
+    def inventory(
+        self, state: dict[str, str], created: str, message: str, user_name: str, user_address: str
+    ) -> Inventory:
         """The new inventory: ``state`` maps every logical path of the version to its SHA-512."""
-        inventory = json.loads(json.dumps(self.previous))
+        inventory: Inventory = json.loads(json.dumps(self.previous))
         manifest = inventory["manifest"]
         for logical, digest in self.new_content.items():
             paths = manifest.setdefault(digest, [])
@@ -299,7 +306,7 @@ class NextVersion:
         inventory.pop("fixity", None)  # the fixity block described v1's content only; SHA-512 stays the truth
         return inventory
 
-    def commit(self, inventory: dict) -> None:
+    def commit(self, inventory: Inventory) -> None:
         """Make the new content durable, write the version's inventory, then the root inventory last."""
         self.storage.sync(self.written)
         data = (json.dumps(inventory, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")

@@ -10,6 +10,7 @@ that exists is never silently replaced unless the caller says so (``If-None-Matc
 from __future__ import annotations
 
 import base64
+import builtins
 import contextlib
 import hashlib
 import io
@@ -17,11 +18,19 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from preservation.errors import NotFound, StorageError
 from storage.base import StoredObject, check_key
 from storage.digests import BackgroundHasher, MultiHasher
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+    from botocore.config import Config
+
+# A boto3 S3 client. boto3 generates its clients at run time and ships no type hints (the
+# boto3-stubs package would give them), so the client and its answers are Any here.
+S3Client = Any
 
 MIN_PART = 8 * 1024 * 1024
 MAX_PARTS = 9_000  # below S3's 10,000, to leave room for objects that grow while streaming
@@ -41,14 +50,14 @@ def _b64_sha256(data: bytes | memoryview) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-def client_config(max_attempts: int = 5):
+def client_config(max_attempts: int = 5) -> Config:
     """The botocore settings every S3 client of preserve uses.
 
     Payload signing is off: every body preserve sends either carries a SHA-256 (or MD5) header that
     is itself signed and that the server checks, or is a small request whose effect is verified
     afterwards — so signing would only hash every byte a further time.
     """
-    from botocore.config import Config
+    from botocore.config import Config  # imported here: optional extra 's3', and ~60 ms at start-up
 
     return Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
@@ -60,9 +69,9 @@ def client_config(max_attempts: int = 5):
     )
 
 
-def make_client(endpoint: str = "", **credentials):
+def make_client(endpoint: str = "", **credentials: str) -> S3Client:
     """A boto3 S3 client for ``endpoint`` (AWS itself when empty); credentials from the environment chain."""
-    import boto3
+    import boto3  # imported here: optional extra 's3', and ~80 ms at start-up
 
     return boto3.client("s3", endpoint_url=endpoint or None, config=client_config(), **credentials)
 
@@ -75,7 +84,7 @@ class S3Storage:
     def __init__(
         self,
         name: str,
-        client,
+        client: S3Client,
         bucket: str,
         prefix: str = "",
         endpoint: str = "",
@@ -84,7 +93,7 @@ class S3Storage:
         object_lock_mode: str = "GOVERNANCE",
         server_side_encryption: str = "",
         storage_class: str = "",
-    ):
+    ) -> None:
         self.name = name
         self.client = client
         self.bucket = bucket
@@ -117,7 +126,7 @@ class S3Storage:
             )
         self._lock_checked = True
 
-    def _write_options(self) -> dict:
+    def _write_options(self) -> dict[str, str]:
         """Encryption and storage class asked of the server for each new object version."""
         options = {"ServerSideEncryption": self.server_side_encryption} if self.server_side_encryption else {}
         return options | ({"StorageClass": self.storage_class} if self.storage_class else {})
@@ -165,11 +174,12 @@ class S3Storage:
                     Bucket=self.bucket, Key=self._key(key), VersionId=version_id, LegalHold=status
                 )
             except Exception as exc:  # noqa: BLE001
-                code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+                response = getattr(exc, "response", {})
+                code = response.get("Error", {}).get("Code", "")
                 if code == "InvalidRequest":
                     raise StorageError(
                         f"{self.describe()}: bucket {self.bucket!r} cannot hold {key}: "
-                        f"{exc.response['Error'].get('Message', code)}",
+                        f"{response['Error'].get('Message', code)}",
                         hint="Legal holds need a bucket created with Object Lock.",
                     ) from exc
                 raise self._error(exc, key, "set a legal hold on") from exc
@@ -182,6 +192,7 @@ class S3Storage:
         return self.prefix + check_key(key)
 
     def _error(self, exc: Exception, key: str, action: str) -> Exception:
+        # imported here: optional extra 's3' (this module is imported where boto3 is not installed)
         from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
         if isinstance(exc, EndpointConnectionError):
@@ -249,7 +260,9 @@ class S3Storage:
         finally:
             background.close()
 
-    def _single_put(self, key, full_key, data, hasher, size, overwrite) -> StoredObject:
+    def _single_put(
+        self, key: str, full_key: str, data: bytes, hasher: MultiHasher, size: int | None, overwrite: bool
+    ) -> StoredObject:
         if size is not None and len(data) != size:
             raise StorageError(
                 f"{self.describe()}: {key}: expected {size} bytes, received {len(data)}",
@@ -267,7 +280,17 @@ class S3Storage:
             key=key, size=len(data), digests=hasher.hexdigests(), version_id=answer.get("VersionId") or ""
         )
 
-    def _multipart(self, key, full_key, first, stream, hasher, size, part_size, overwrite) -> StoredObject:
+    def _multipart(
+        self,
+        key: str,
+        full_key: str,
+        first: bytes,
+        stream: BinaryIO,
+        hasher: BackgroundHasher,
+        size: int | None,
+        part_size: int,
+        overwrite: bool,
+    ) -> StoredObject:
         try:
             upload = self.client.create_multipart_upload(
                 Bucket=self.bucket, Key=full_key, ChecksumAlgorithm="SHA256", **self._write_options()
@@ -275,10 +298,11 @@ class S3Storage:
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc, key, "write") from exc
         upload_id = upload["UploadId"]
-        parts, total, number = [], 0, 1
-        pending: deque[Future] = deque()
+        parts: list[dict[str, str | int]] = []
+        total, number = 0, 1
+        pending: deque[Future[dict[str, str | int]]] = deque()
 
-        def send(part_number: int, chunk: bytes) -> dict:
+        def send(part_number: int, chunk: bytes) -> dict[str, str | int]:
             checksum = _b64_sha256(chunk)
             answer = self.client.upload_part(
                 Bucket=self.bucket,
@@ -335,7 +359,8 @@ class S3Storage:
             answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key), **extra)
         except Exception as exc:  # noqa: BLE001
             raise self._error(exc, key, "read") from exc
-        return _Body(answer["Body"])
+        # a readable binary stream: read, readinto, close and the context manager are all a reader uses
+        return cast(BinaryIO, _Body(answer["Body"]))
 
     def stat(self, key: str) -> StoredObject:
         """Size, version and the store's own checksum of ``key``."""
@@ -391,14 +416,15 @@ class S3Storage:
 
     def presigned_url(self, key: str, seconds: int) -> str:
         """A GET link to ``key`` that the server honours for ``seconds`` seconds."""
-        return self.client.generate_presigned_url(
+        url: str = self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": self._key(key)}, ExpiresIn=seconds
         )
+        return url
 
-    def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> list[str]:
+    def abandoned_writes(self, older_than: float, remove: bool = False, prefix: str = "") -> builtins.list[str]:
         """Multipart uploads under this location's prefix started more than ``older_than`` seconds ago and
         never completed (their parts are stored, and billed, until aborted); aborted if asked."""
-        found = []
+        found: builtins.list[str] = []
         cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
         try:
             paginator = self.client.get_paginator("list_multipart_uploads")
@@ -437,15 +463,16 @@ def _read_exactly(stream: BinaryIO, count: int) -> bytes:
 class _Body(io.RawIOBase):
     """boto3's streaming body as a readable binary file (for hash_stream and shutil)."""
 
-    def __init__(self, body):
+    def __init__(self, body: Any) -> None:  # botocore's StreamingBody (no type hints)
         self.body = body
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
-        data = self.body.read(len(buffer))
-        buffer[: len(data)] = data
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        with memoryview(buffer) as view:  # released on return: RawIOBase.read resizes its bytearray after
+            data = self.body.read(len(view))
+            view[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
