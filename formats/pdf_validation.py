@@ -14,10 +14,15 @@ import functools
 import re
 import shutil
 import subprocess
+from typing import IO, TYPE_CHECKING
 
+from formats.isolation import die_with_parent
 from formats.names import as_bytes, decoded, printable
 from formats.verdicts import ENCRYPTED, INVALID, NOT_CHECKED, VALID, VALID_WITH_WARNINGS, capped
 from preservation.model import Validation
+
+if TYPE_CHECKING:
+    import pikepdf
 
 CREATING_APPLICATION = "creating application"  # recorded as PREMIS creatingApplication, not a property
 QPDF_OK, QPDF_ERRORS, QPDF_WARNINGS = 0, 2, 3
@@ -37,16 +42,17 @@ _OBJECT_HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s+obj\b")
 
 def validate_pdf(path: str) -> Validation:
     """PDF syntax and structure with qpdf; page count, version, any PDF/A claim and encryption."""
-    import pikepdf
+    import pikepdf  # imported here: ~40 ms at start-up, and only PDFs need it
 
     tool = f"pikepdf {pikepdf.__version__} (qpdf {pikepdf.__libqpdf_version__})"
+    qpdf = _qpdf()
     with open(as_bytes(path), "rb") as handle:  # pikepdf would hand qpdf the name as UTF-8 text, which may fail
         described = f"stream {handle}"  # how pikepdf names a file it is given open: put back as the path
         try:
             with pikepdf.open(handle) as pdf:
                 traits = _traits(pdf)
                 notes = (f"{ENCRYPTED}: opens without a password; content checked",) if pdf.is_encrypted else ()
-                code, problems = _qpdf_check(path) if _qpdf() else _pikepdf_check(pdf)
+                code, problems = _qpdf_check(qpdf, path) if qpdf else _pikepdf_check(pdf)
         except pikepdf.PasswordError:
             return Validation(
                 NOT_CHECKED,
@@ -59,8 +65,8 @@ def validate_pdf(path: str) -> Validation:
             return Validation(INVALID, "pdf", tool, (f"qpdf error: {str(exc).replace(described, printable(path))}",))
         hint = hint_stream(handle)
     problems = tuple(problem.replace(described, printable(path)) for problem in problems)
-    if _qpdf():
-        tool += f"; qpdf {_qpdf_version()}"
+    if qpdf:
+        tool += f"; qpdf {_qpdf_version(qpdf)}"
     status = verdict(code, problems, hint)
     problems = tuple(
         problem + HINT_NOTE if _LOST.search(problem) and not _lost(problem, hint) else problem for problem in problems
@@ -88,7 +94,7 @@ def _about(problem: str, hint: str) -> bool:
     return bool(hint) and re.search(rf"\bobject {hint}\b", problem) is not None
 
 
-def hint_stream(handle) -> str:
+def hint_stream(handle: IO[bytes]) -> str:
     """'number generation' of a linearised PDF's hint stream, by the linearization dictionary's /H ('' if none)."""
     handle.seek(0)
     first = _FIRST_OBJECT.match(handle.read(LINEARIZATION_HEAD))
@@ -102,7 +108,7 @@ def hint_stream(handle) -> str:
     return f"{int(header.group(1))} {int(header.group(2))}" if header else ""
 
 
-def _traits(pdf) -> tuple[tuple[str, str], ...]:
+def _traits(pdf: pikepdf.Pdf) -> tuple[tuple[str, str], ...]:
     traits = [("pdf version", pdf.pdf_version), ("pages", str(len(pdf.pages)))]
     producer = str(pdf.docinfo.get("/Producer", "") or pdf.docinfo.get("/Creator", "")).strip()
     with pdf.open_metadata() as meta:
@@ -116,12 +122,10 @@ def _traits(pdf) -> tuple[tuple[str, str], ...]:
     return tuple(traits)
 
 
-def _qpdf_check(path: str) -> tuple[int, tuple[str, ...]]:
+def _qpdf_check(qpdf: str, path: str) -> tuple[int, tuple[str, ...]]:
     """``qpdf --check``: its exit status and its warnings and errors, in order (the file named by its bytes)."""
-    from formats.validation import _die_with_parent
-
     done = subprocess.run(
-        [_qpdf(), "--check", "--", as_bytes(path)], capture_output=True, preexec_fn=_die_with_parent, check=False
+        [qpdf, "--check", "--", as_bytes(path)], capture_output=True, preexec_fn=die_with_parent, check=False
     )
     problems = []
     for line in (decoded(done.stdout) + decoded(done.stderr)).splitlines():
@@ -132,7 +136,7 @@ def _qpdf_check(path: str) -> tuple[int, tuple[str, ...]]:
     return done.returncode, tuple(problems)
 
 
-def _pikepdf_check(pdf) -> tuple[int, tuple[str, ...]]:
+def _pikepdf_check(pdf: pikepdf.Pdf) -> tuple[int, tuple[str, ...]]:
     """pikepdf's ``check_pdf_syntax`` (qpdf --check in the library), as an exit status and messages."""
     problems = tuple(
         "qpdf " + p.replace("WARNING: ", "warning: ", 1).replace("ERROR: ", "error: ", 1)
@@ -149,7 +153,7 @@ def _qpdf() -> str | None:
 
 
 @functools.cache
-def _qpdf_version() -> str:
-    done = subprocess.run([_qpdf(), "--version"], capture_output=True, text=True, check=False)
+def _qpdf_version(qpdf: str) -> str:
+    done = subprocess.run([qpdf, "--version"], capture_output=True, text=True, check=False)
     first = done.stdout.splitlines()[0] if done.stdout else ""
     return first.removeprefix("qpdf version ").strip() or "?"

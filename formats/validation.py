@@ -13,17 +13,30 @@ library logs while it validates a file becomes one of that file's messages, neve
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import dataclasses
 import functools
+import gzip
 import json
+import lzma
 import os
+import platform
 import re
 import shutil
+import sqlite3
 import subprocess
+import tarfile
+import warnings
+import wave
 from collections.abc import Callable
+from importlib import metadata
+from typing import IO, Any
+from urllib.parse import quote
 
-from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
+from lxml import etree
+
+from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction, die_with_parent
 from formats.names import as_bytes, library_warnings, printable
 from formats.office_validation import validate_ole2, validate_zip
 from formats.pdf_validation import CREATING_APPLICATION, validate_pdf
@@ -129,21 +142,19 @@ def family_of(fmt: FormatInfo) -> str:
 
 def _version(module: str) -> str:
     try:
-        from importlib.metadata import version
-
-        return version(module)
+        return metadata.version(module)
     except Exception:  # noqa: BLE001 - a version we cannot read is not worth failing for
         return "?"
 
 
 def validate_image(path: str) -> Validation:
     """A full decode with Pillow (``verify()`` alone misses truncated JPEG and GIF); size and mode."""
-    from PIL import Image
+    from PIL import Image  # imported here: ~9 ms at start-up, and only images need it
 
     tool = f"Pillow {_version('Pillow')}"
     try:
         with Image.open(as_bytes(path)) as image:
-            traits = (
+            traits: tuple[tuple[str, str], ...] = (
                 ("format", image.format or ""),
                 ("width", str(image.width)),
                 ("height", str(image.height)),
@@ -187,8 +198,6 @@ def _exiftool_verdict(warnings: list[str]) -> str:
 
 def validate_xml(path: str) -> Validation:
     """Well-formedness with libxml2 (lxml): no network, no DTD loading, entities never expanded."""
-    from lxml import etree
-
     tool = f"lxml {etree.__version__} (libxml2 {'.'.join(map(str, etree.LIBXML_VERSION))})"
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
     try:
@@ -252,7 +261,7 @@ def _utf16(head: bytes) -> bool:
 
 def _guess_encoding(head: bytes) -> str:
     try:
-        import magic
+        import magic  # imported here: raises ImportError where the libmagic library is missing
 
         return magic.Magic(mime_encoding=True).from_buffer(head)
     except (ImportError, OSError):
@@ -261,9 +270,6 @@ def _guess_encoding(head: bytes) -> str:
 
 def validate_wave(path: str) -> Validation:
     """WAV and AIFF headers against the sample data actually present (a truncated file is invalid)."""
-    import warnings
-    import wave
-
     tool = f"Python wave/aifc {_python_version()}"
     try:
         with open(as_bytes(path), "rb") as handle:
@@ -272,8 +278,8 @@ def validate_wave(path: str) -> Validation:
             if magic_bytes.startswith(b"FORM"):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", DeprecationWarning)
-                    import aifc
-                opener = aifc.open
+                    import aifc  # imported here: deprecated (warns on import), gone in Python 3.13; AIFF only
+                opener: Callable[[IO[bytes], str], Any] = aifc.open
             else:
                 opener = wave.open
             with opener(handle, "rb") as audio:
@@ -300,10 +306,6 @@ def validate_wave(path: str) -> Validation:
 
 def validate_compressed(path: str) -> Validation:
     """gzip, bzip2 or xz: the whole stream decompresses (streamed; nothing is kept)."""
-    import bz2
-    import gzip
-    import lzma
-
     tool = f"Python gzip/bz2/lzma {_python_version()}"
     total = 0
     with open(as_bytes(path), "rb") as handle:
@@ -327,8 +329,6 @@ def validate_compressed(path: str) -> Validation:
 
 def validate_tar(path: str) -> Validation:
     """A tar archive whose headers all read (members are not extracted)."""
-    import tarfile
-
     tool = f"Python tarfile {_python_version()}"
     try:
         with open(as_bytes(path), "rb") as handle:
@@ -350,9 +350,6 @@ def validate_tar(path: str) -> Validation:
 
 def validate_sqlite(path: str) -> Validation:
     """SQLite's own integrity check, opened read-only."""
-    import sqlite3
-    from urllib.parse import quote
-
     tool = f"SQLite {sqlite3.sqlite_version}"
     try:
         connection = sqlite3.connect(f"file:{quote(as_bytes(path))}?mode=ro&immutable=1", uri=True)
@@ -374,31 +371,39 @@ _SERIOUS = re.compile(r"error|corrupt|truncat|bad ", re.IGNORECASE)  # ExifTool'
 class _ExifTool:
     """One ExifTool kept running (``-stay_open``): 4 ms a file instead of 80 for a new process."""
 
-    def __init__(self, executable: str):
+    def __init__(self, executable: str) -> None:
         self.process = subprocess.Popen(
             [executable, "-stay_open", "True", "-@", "-"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
         )
         self.version = self._run(["-ver"]).strip()
 
     def _run(self, arguments: list[str | bytes]) -> str:
         """One command: arguments one a line (a file name as its bytes), answered up to ``{ready}``."""
+        stdin, stdout = self._pipes()
         lines = [argument if isinstance(argument, bytes) else argument.encode("utf-8") for argument in arguments]
-        self.process.stdin.write(b"\n".join([*lines, b"-execute\n"]))
-        self.process.stdin.flush()
+        stdin.write(b"\n".join([*lines, b"-execute\n"]))
+        stdin.flush()
         lines = []
-        while (line := self.process.stdout.readline()) and line.strip() != b"{ready}":
+        while (line := stdout.readline()) and line.strip() != b"{ready}":
             lines.append(line)
         return b"".join(lines).decode("utf-8", "replace")
 
+    def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
+        """ExifTool's standard input and output."""
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None  # the process was started with both as pipes
+        return stdin, stdout
+
     def close(self) -> None:
         """Ask ExifTool to stop, and make sure it has."""
+        stdin, _ = self._pipes()
         try:
-            self.process.stdin.write(b"-stay_open\nFalse\n")
-            self.process.stdin.close()
+            stdin.write(b"-stay_open\nFalse\n")
+            stdin.close()
             self.process.wait(5)
         except (OSError, subprocess.TimeoutExpired):
             self.process.kill()
@@ -417,17 +422,6 @@ class _ExifTool:
         return [warnings] if isinstance(warnings, str) else [str(w) for w in warnings]
 
 
-def _die_with_parent() -> None:
-    """In the child: be killed when the validating process dies (ExifTool would otherwise wait forever)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):  # not Linux: the graceful stop in close() still applies
-        pass
-
-
 @functools.cache
 def _exiftool() -> _ExifTool | None:
     executable = shutil.which("exiftool")
@@ -437,7 +431,7 @@ def _exiftool() -> _ExifTool | None:
 def validate_media(path: str) -> Validation:
     """Audio and video with MediaInfo: container and codecs, duration, and its truncation flag."""
     try:
-        from pymediainfo import MediaInfo
+        from pymediainfo import MediaInfo  # imported here: its absence is a verdict (tool missing), not an error
     except ImportError:
         return Validation(NOT_CHECKED, "media", "", (f"{TOOL_MISSING}: pymediainfo is not installed",))
     if not MediaInfo.can_parse():
@@ -450,22 +444,22 @@ def validate_media(path: str) -> Validation:
     if not info.general_tracks:
         return Validation(INVALID, "media", tool, ("MediaInfo found no media in the file",))
     general = info.general_tracks[0].to_data()
-    traits = [
+    found = [
         ("container", str(general.get("format", ""))),
         ("duration seconds", f"{int(general['duration']) / 1000:.3f}" if general.get("duration") else ""),
     ]
     for track in info.tracks[1:]:
         data = track.to_data()
         if track.track_type == "Video":
-            traits.append(("video", f"{data.get('format', '')} {data.get('width', '?')}x{data.get('height', '?')}"))
+            found.append(("video", f"{data.get('format', '')} {data.get('width', '?')}x{data.get('height', '?')}"))
         elif track.track_type == "Audio":
-            traits.append(
+            found.append(
                 (
                     "audio",
                     f"{data.get('format', '')} {data.get('channel_s', '?')} ch {data.get('sampling_rate', '?')} Hz",
                 )
             )
-    traits = tuple((key, value) for key, value in traits if value)
+    traits = tuple((key, value) for key, value in found if value)
     if str(general.get("istruncated", "")).lower() == "yes":
         return Validation(INVALID, "media", tool, ("truncated (MediaInfo: IsTruncated)",), traits)
     if len(info.tracks) < 2:
@@ -474,8 +468,6 @@ def validate_media(path: str) -> Validation:
 
 
 def _python_version() -> str:
-    import platform
-
     return platform.python_version()
 
 
@@ -526,7 +518,7 @@ class Validator:
         self.max_bytes = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
         self._isolated = IsolatedFunction(run_validator, timeout, on_exit=stop_helpers)
 
-    def validate(self, path: str | os.PathLike, fmt: FormatInfo, name: str = "") -> Validation:
+    def validate(self, path: str | os.PathLike[str], fmt: FormatInfo, name: str = "") -> Validation:
         """Validate one file whose format is known; never raises for a bad file.
 
         ``name`` is how messages name the file (its path in the AIP, e.g. ``objects/letters/a.pdf``);
@@ -548,7 +540,8 @@ class Validator:
                 NOT_CHECKED, family, "", (f"{TOO_LARGE}: {size} bytes; the {family} validator takes at most {limit}",)
             )
         try:
-            return self._isolated(family, path)
+            result: Validation = self._isolated(family, path)
+            return result
         except CallTimedOut as exc:
             return Validation(FAILED, family, "", (f"validation stopped: {exc}",))
         except CallCrashed as exc:
