@@ -15,6 +15,9 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import Protocol
+
+import olefile
 
 from formats.signature_index import first_bytes, leading_skip, required_literal, window
 from formats.signatures import BOF, EOF, ContainerSignature, Format, SignatureSet
@@ -40,10 +43,10 @@ class _Pattern:
 
     __slots__ = ("position", "source", "compiled", "prefilter")
 
-    def __init__(self, position: str, source: bytes):
+    def __init__(self, position: str, source: bytes) -> None:
         self.position = position
         self.source = source
-        self.compiled: re.Pattern | None = None
+        self.compiled: re.Pattern[bytes] | None = None
         self.prefilter = _prefilter(position, source)
 
     def matches(self, bof: bytes, eof: bytes, seen: dict[tuple[bool, bytes], bool]) -> bool:
@@ -84,13 +87,15 @@ def _prefilter(position: str, regex: bytes) -> bytes | tuple[int, int, bytes]:
 class Matcher:
     """Identifies byte buffers and files against one signature set."""
 
-    def __init__(self, signatures: SignatureSet):
+    def __init__(self, signatures: SignatureSet) -> None:
         self.signatures = signatures
         self.formats = signatures.formats
         self._priority = {f.puid: frozenset(f.priority_over) for f in self.formats}
         self._entries: list[tuple[Format, str, tuple[_Pattern, ...]]] = []
         by_offset: dict[int, dict[int, list[int]]] = {}
-        unanchored, windowed, empty_only = [], [], []
+        unanchored: list[int] = []
+        windowed: list[tuple[int, int, int, bytes]] = []
+        empty_only: list[int] = []
         for fmt in self.formats:
             for sig in fmt.signatures:
                 if not sig.patterns:
@@ -225,7 +230,15 @@ class Matcher:
         return self._by_puid.get(puid)
 
 
-def _container_matches(signature: ContainerSignature, members) -> bool:
+class _Members(Protocol):
+    """The named members of an open container, read with a bound."""
+
+    def read(self, name: str) -> bytes | None:
+        """The first bytes of member ``name``; None when there is no such member (or it is too large)."""
+        ...
+
+
+def _container_matches(signature: ContainerSignature, members: _Members) -> bool:
     for member in signature.files:
         data = members.read(member.path)
         if data is None:
@@ -237,7 +250,7 @@ def _container_matches(signature: ContainerSignature, members) -> bool:
     return True
 
 
-_compiled: dict[bytes, re.Pattern] = {}
+_compiled: dict[bytes, re.Pattern[bytes]] = {}
 
 
 def _search(regex: bytes, data: bytes) -> bool:
@@ -250,7 +263,7 @@ def _search(regex: bytes, data: bytes) -> bool:
 class _ZipMembers:
     """Named members of a ZIP file, read from its central directory, at most MEMBER_LIMIT bytes each."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self.path = path
         self.cache: dict[str, bytes | None] = {}
 
@@ -259,7 +272,7 @@ class _ZipMembers:
         self.names = set(self.archive.namelist())
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.archive.close()
 
     def read(self, name: str) -> bytes | None:
@@ -275,22 +288,20 @@ class _ZipMembers:
 class _OleMembers:
     """Named streams of an OLE2 compound file (``\\x01CompObj`` answers for ``CompObj``), bounded."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str) -> None:
         self.path = path
         self.cache: dict[str, bytes | None] = {}
 
     def __enter__(self) -> _OleMembers:
-        import olefile
-
         self.ole = olefile.OleFileIO(self.path)
-        self.streams = {}
+        self.streams: dict[str, str] = {}
         for parts in self.ole.listdir(streams=True, storages=False):
             joined = "/".join(parts)
             self.streams.setdefault(joined, joined)
             self.streams.setdefault(joined[1:] if joined[:1] < " " else joined, joined)
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.ole.close()
 
     def read(self, name: str) -> bytes | None:

@@ -7,6 +7,7 @@ newer DROID signature set active with `preserve formats import-droid`.
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 from functools import cache
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from formats import text
 from formats.engine import CONTAINER, EXTENSION, NONE, SIGNATURE, TEXT, Match, Matcher
 from formats.names import printable
 from formats.signatures import Format, SignatureSet, from_fido, with_local_signatures
+from preservation import software_version
 from preservation.errors import FormatError
 from preservation.model import FormatInfo
 
@@ -25,7 +27,7 @@ TOOL = "preserve-pronom"
 @cache
 def _fido_conf() -> Path:
     try:
-        import fido
+        import fido  # imported here: a missing opf-fido becomes a FormatError with its remedy
     except ImportError as exc:  # pragma: no cover - opf-fido is a core dependency
         raise FormatError("FIDO's signature data (opf-fido) is not installed", hint="pip install opf-fido") from exc
     return Path(fido.__file__).parent / "conf"
@@ -107,14 +109,10 @@ _TEXT_NAMES = {"fmt/1149": "Markdown", "fmt/817": "JSON Data Interchange Format"
 def identifier_description(signatures: Path | None = None) -> tuple[str, str, str]:
     """(tool name, tool version, signature set version) without compiling the signatures."""
     if signatures is None:
-        import xml.etree.ElementTree as ET
-
         version = ET.parse(_fido_conf() / "versions.xml").getroot().findtext("pronomVersion") or "?"
         return TOOL, _software_version(), f"FIDO PRONOM v{version}"
     return TOOL, _software_version(), SignatureSet.load(signatures).version
 
 
 def _software_version() -> str:
-    from preservation import software_version
-
     return software_version()

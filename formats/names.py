@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-def as_bytes(path: str | bytes | os.PathLike) -> bytes:
+def as_bytes(path: str | bytes | os.PathLike[str] | os.PathLike[bytes]) -> bytes:
     """The path as the bytes the file system holds (surrogate escapes undone)."""
     return os.fsencode(path)
 

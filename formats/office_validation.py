@@ -9,8 +9,13 @@ whose manifest has ``encryption-data``, and ZIP members encrypted with a passwor
 
 from __future__ import annotations
 
+import platform
 import struct
 import zipfile
+import zlib
+
+import olefile
+from lxml import etree
 
 from formats.names import as_bytes
 from formats.verdicts import ENCRYPTED, INVALID, NOT_CHECKED, VALID, WELL_FORMED
@@ -26,8 +31,6 @@ NOT_READ = "content not checked"
 
 def validate_zip(path: str) -> Validation:
     """ZIP integrity (the central directory, every member's CRC, streamed); encrypted members or ODF."""
-    import zlib
-
     tool = f"Python zipfile {_python_version()}"
     try:
         with open(as_bytes(path), "rb") as handle, zipfile.ZipFile(handle) as archive:
@@ -59,8 +62,6 @@ def _zip_encryption(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) ->
 
 def _odf_encrypted_members(manifest: bytes) -> list[str]:
     """The paths an ODF manifest lists with ``manifest:encryption-data``."""
-    from lxml import etree
-
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
         root = etree.fromstring(manifest, parser)
@@ -76,8 +77,6 @@ def _odf_encrypted_members(manifest: bytes) -> list[str]:
 
 def validate_ole2(path: str) -> Validation:
     """An OLE2 compound file whose directory and streams read (olefile); an encrypted document is named so."""
-    import olefile
-
     tool = f"olefile {olefile.__version__}"
     try:
         with open(as_bytes(path), "rb") as handle, olefile.OleFileIO(handle) as ole:
@@ -95,7 +94,7 @@ def validate_ole2(path: str) -> Validation:
     return Validation(WELL_FORMED, "ole2", tool, (), traits)
 
 
-def ole2_encryption(ole) -> str:
+def ole2_encryption(ole: olefile.OleFileIO) -> str:
     """What kind of encrypted Office document an open OLE2 file is ('' when it is not one)."""
     if ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage"):
         return "an encrypted Office Open XML document (EncryptedPackage)"
@@ -131,6 +130,4 @@ def _ppt_encrypted(current_user: bytes) -> bool:
 
 
 def _python_version() -> str:
-    import platform
-
     return platform.python_version()

@@ -16,8 +16,11 @@ import os
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import IO
+
+from lxml import etree
 
 from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
 from formats.names import as_bytes, library_warnings, printable
@@ -57,10 +60,10 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0 and len(set(digits)) > 1
 
 
-def find_personal_data(text: str, kinds: Iterable[str] = KINDS) -> Counter:
+def find_personal_data(text: str, kinds: Iterable[str] = KINDS) -> Counter[str]:
     """How many likely items of each kind ``text`` holds."""
     kinds = set(kinds)
-    found: Counter = Counter()
+    found: Counter[str] = Counter()
     if "ni-number" in kinds:
         found["ni-number"] += len(_NI.findall(text))
     nhs_spans = []
@@ -139,7 +142,7 @@ def scan_file(path: str, kind: str, kinds: tuple[str, ...], max_bytes: int) -> P
 
 
 def _scan(path: str, kind: str, kinds: tuple[str, ...], max_bytes: int) -> PersonalDataScan:
-    total: Counter = Counter()
+    total: Counter[str] = Counter()
     read = 0
     try:
         for piece in _PIECES[kind](path, max_bytes):
@@ -166,6 +169,7 @@ def _text_lines(path: str, max_bytes: int) -> Iterator[str]:
 
 
 def _pdf_pages(path: str, max_bytes: int) -> Iterator[str]:
+    # imported here: pypdf costs ~60 ms at start-up, and only PDFs need it
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PdfReadError
 
@@ -174,7 +178,7 @@ def _pdf_pages(path: str, max_bytes: int) -> Iterator[str]:
             reader = PdfReader(handle)
             if reader.is_encrypted:
                 try:
-                    opened = reader.decrypt("")
+                    opened = bool(reader.decrypt(""))  # PasswordType.NOT_DECRYPTED is 0
                 except DependencyError:
                     opened = False
                 if not opened:
@@ -190,7 +194,7 @@ def _pdf_pages(path: str, max_bytes: int) -> Iterator[str]:
 class _Limited:
     """A binary reader that stops after ``limit`` bytes (against decompression bombs)."""
 
-    def __init__(self, stream, limit: int):
+    def __init__(self, stream: IO[bytes], limit: int) -> None:
         self.stream, self.left = stream, limit
 
     def read(self, size: int = -1) -> bytes:
@@ -202,8 +206,6 @@ class _Limited:
 
 
 def _office_paragraphs(path: str, max_bytes: int) -> Iterator[str]:
-    from lxml import etree
-
     with open(as_bytes(path), "rb") as handle:
         try:
             archive = zipfile.ZipFile(handle)
@@ -237,24 +239,29 @@ def _office_paragraphs(path: str, max_bytes: int) -> Iterator[str]:
                     return
 
 
-_PIECES = {"text": _text_lines, "pdf": _pdf_pages, "office": _office_paragraphs}
+_PIECES: dict[str, Callable[[str, int], Iterator[str]]] = {
+    "text": _text_lines,
+    "pdf": _pdf_pages,
+    "office": _office_paragraphs,
+}
 
 
 class PersonalDataScanner:
     """Scans files in an isolated child process, with a time limit; never raises for a bad file."""
 
-    def __init__(self, kinds: tuple[str, ...] = KINDS, max_bytes: int = 50_000_000, timeout: float = TIMEOUT):
+    def __init__(self, kinds: tuple[str, ...] = KINDS, max_bytes: int = 50_000_000, timeout: float = TIMEOUT) -> None:
         self.kinds = kinds
         self.max_bytes = max_bytes
         self._isolated = IsolatedFunction(scan_file, timeout)
 
-    def scan(self, path: str | os.PathLike, fmt: FormatInfo) -> PersonalDataScan | None:
+    def scan(self, path: str | os.PathLike[str], fmt: FormatInfo) -> PersonalDataScan | None:
         """The scan of one identified file; None when its format carries no text to scan."""
         kind = text_kind(fmt)
         if not kind or not self.kinds:
             return None
         try:
-            return self._isolated(os.fspath(path), kind, self.kinds, self.max_bytes)
+            scan: PersonalDataScan = self._isolated(os.fspath(path), kind, self.kinds, self.max_bytes)
+            return scan
         except CallTimedOut as exc:
             return PersonalDataScan(False, note=f"stopped: {exc}")
         except (CallCrashed, RuntimeError) as exc:

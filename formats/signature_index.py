@@ -12,7 +12,10 @@ signature that fails them never changes an answer):
 from __future__ import annotations
 
 import re
+import re._constants as _sre  # CPython's own regex parser (private, no type hints): see first_bytes
+import re._parser
 from collections.abc import Iterator
+from typing import Any
 
 ANCHOR = b"(?s)\\A"
 _FIXED_SKIP = re.compile(rb"\.\{(\d+)(?:,(\d+))?\}")
@@ -108,10 +111,11 @@ def required_literal(regex: bytes) -> bytes:
     best, run = b"", bytearray()
     for index, (kind, byte, _start, _end) in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else None
-        quantified = following is not None and following[0] == "quant"
+        quantifier = body[following[2] : following[3]] if following is not None and following[0] == "quant" else None
         if kind == "lit":
-            if quantified:
-                if not _may_be_absent(body[following[2] : following[3]]):
+            assert byte is not None  # a literal token always carries its byte
+            if quantifier is not None:
+                if not _may_be_absent(quantifier):
                     run.append(byte)
                 best = max(best, bytes(run), key=len)
                 run = bytearray()
@@ -141,6 +145,7 @@ def anchor(regex: bytes) -> tuple[int, int] | None:
             continue
         if start != position or kind != "lit":
             return None
+        assert byte is not None  # a literal token always carries its byte
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         if following is not None and following[0] == "quant" and _may_be_absent(body[following[2] : following[3]]):
             return None
@@ -173,6 +178,7 @@ def window(regex: bytes) -> tuple[int, int, bytes] | None:
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         if kind != "lit" or (following is not None and following[0] == "quant"):
             break
+        assert byte is not None  # a literal token always carries its byte
         run.append(byte)
     return (low, high + len(run), bytes(run)) if run else None
 
@@ -188,39 +194,40 @@ def first_bytes(regex: bytes) -> tuple[int, frozenset[int]] | None:
     any byte could be there (an unindexable pattern).
     """
     try:
-        from re import _constants as c
-        from re import _parser
-
-        parsed = _parser.parse(regex)
+        parsed = re._parser.parse(regex)
     except Exception:  # noqa: BLE001 - an unparsable pattern is simply not indexed
         return None
-    if parsed.state.flags & c.SRE_FLAG_IGNORECASE:
+    if parsed.state.flags & _sre.SRE_FLAG_IGNORECASE:
         return None
     items = list(parsed)
-    if not items or items[0] != (c.AT, c.AT_BEGINNING_STRING):
+    if not items or items[0] != (_sre.AT, _sre.AT_BEGINNING_STRING):
         return None
     offset, index = 0, 1
     while index < len(items):
         op, av = items[index]
-        if op is c.MAX_REPEAT and av[0] == av[1] and list(av[2]) == [(c.ANY, None)]:
+        if op is _sre.MAX_REPEAT and av[0] == av[1] and list(av[2]) == [(_sre.ANY, None)]:
             offset += av[0]
             index += 1
-        elif op is c.ANY:
+        elif op is _sre.ANY:
             offset += 1
             index += 1
         else:
             break
-    found, can_be_empty = _firsts(items[index:], c)
+    found, can_be_empty = _firsts(items[index:])
     if found is None or can_be_empty or not found or found == _ALL_BYTES:
         return None
     return offset, frozenset(found)
 
 
-def _firsts(items, c) -> tuple[set[int] | None, bool]:
+# The parser's items are (opcode, argument) pairs whose argument's shape depends on the opcode.
+_Item = tuple[Any, Any]
+
+
+def _firsts(items: list[_Item]) -> tuple[set[int] | None, bool]:
     """The bytes a sequence can start with (None: any), and whether it can match the empty string."""
     result: set[int] = set()
     for op, av in items:
-        found, empty = _first_of(op, av, c)
+        found, empty = _first_of(op, av)
         if found is None:
             return None, False
         result |= found
@@ -229,42 +236,42 @@ def _firsts(items, c) -> tuple[set[int] | None, bool]:
     return result, True
 
 
-def _first_of(op, av, c) -> tuple[set[int] | None, bool]:
-    if op is c.LITERAL:
+def _first_of(op: Any, av: Any) -> tuple[set[int] | None, bool]:
+    if op is _sre.LITERAL:
         return {av}, False
-    if op is c.NOT_LITERAL or op is c.ANY:
+    if op is _sre.NOT_LITERAL or op is _sre.ANY:
         return None, False
-    if op is c.IN:
-        return _charset(av, c), False
-    if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+    if op is _sre.IN:
+        return _charset(av), False
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT):
         low, _high, sub = av
-        found, empty = _firsts(list(sub), c)
+        found, empty = _firsts(list(sub))
         return found, empty or low == 0
-    if op is c.SUBPATTERN:
-        if av[1] & c.SRE_FLAG_IGNORECASE:
+    if op is _sre.SUBPATTERN:
+        if av[1] & _sre.SRE_FLAG_IGNORECASE:
             return None, False
-        return _firsts(list(av[-1]), c)
-    if op is c.BRANCH:
+        return _firsts(list(av[-1]))
+    if op is _sre.BRANCH:
         result: set[int] = set()
         any_empty = False
         for branch in av[1]:
-            found, empty = _firsts(list(branch), c)
+            found, empty = _firsts(list(branch))
             if found is None:
                 return None, False
             result |= found
             any_empty = any_empty or empty
         return result, any_empty
-    if op is c.AT:
+    if op is _sre.AT:
         return set(), True  # a zero-width assertion: look at what follows
     return None, False  # anything else (groups references, lookarounds…): give up
 
 
-def _charset(items, c) -> set[int] | None:
+def _charset(items: list[_Item]) -> set[int] | None:
     result: set[int] = set()
     for op, av in items:
-        if op is c.LITERAL:
+        if op is _sre.LITERAL:
             result.add(av)
-        elif op is c.RANGE:
+        elif op is _sre.RANGE:
             result.update(range(av[0], av[1] + 1))
         else:  # NEGATE, CATEGORY, …
             return None

@@ -147,7 +147,8 @@ def from_fido(conf_dir: Path) -> SignatureSet:
         for element in ET.parse(conf_dir / name).getroot().findall("./format"):
             fmt = _fido_format(element)
             by_puid[fmt.puid] = fmt  # a later file replaces an earlier entry, as FIDO does
-    containers, triggers = (), {}
+    containers: tuple[ContainerSignature, ...] = ()
+    triggers: dict[str, tuple[str, ...]] = {}
     if container_file and (conf_dir / container_file).is_file():
         containers, triggers = parse_containers(conf_dir / container_file)
     return SignatureSet(f"FIDO PRONOM v{pronom}", tuple(by_puid.values()), containers, triggers)
@@ -311,7 +312,8 @@ def from_droid(signature_file: Path, container_file: Path | None = None) -> Sign
             )
         )
     version = f"DROID V{root.get('Version', '?')}"
-    containers, triggers = (), {}
+    containers: tuple[ContainerSignature, ...] = ()
+    triggers: dict[str, tuple[str, ...]] = {}
     if container_file is not None:
         containers, triggers = parse_containers(container_file)
         version += f"; containers {container_file.stem.removeprefix('container-signature-')}"
@@ -388,7 +390,7 @@ def parse_containers(path: Path) -> tuple[tuple[ContainerSignature, ...], dict[s
         raise FormatError(f"{path}: cannot read the container signature file ({exc})") from None
     if root.tag != "ContainerSignatureMapping":
         raise FormatError(f"{path}: not a container signature file (root element {root.tag})")
-    puids = {m.get("signatureId"): m.get("Puid") for m in root.iter("FileFormatMapping")}
+    puids = {m.get("signatureId"): m.get("Puid", "") for m in root.iter("FileFormatMapping")}
     signatures = []
     for element in root.iter("ContainerSignature"):
         kind = element.get("ContainerType", "")

@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 import re
 from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import magic
 
 # MIME type from libmagic -> PUID
 MIME_TO_PUID = {
@@ -26,9 +30,9 @@ HEAD = 64 * 1024
 
 
 @cache
-def _magic():
+def _magic() -> magic.Magic | None:
     try:
-        import magic
+        import magic  # imported here: raises ImportError where the libmagic library is missing
 
         return magic.Magic(mime=True)
     except (ImportError, OSError):  # python-magic or the libmagic library is missing

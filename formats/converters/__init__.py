@@ -108,6 +108,7 @@ def is_expected(target: str, puid: str, mime: str) -> bool:
 
 def registry() -> dict[str, Converter]:
     """Every target and the converter that makes it."""
+    # imported here: an import cycle (each converter module imports Job, Outcome and finished from this one)
     from formats.converters.ffmpeg import FFmpeg
     from formats.converters.images import PillowImages
     from formats.converters.libreoffice import LibreOffice
@@ -144,7 +145,15 @@ class Converted:
     format: FormatInfo | None = None  # what the output was identified as, when usable
 
 
-def convert_checked(jobs: Iterable[Job], identifier, timeout: float = DEFAULT_TIMEOUT) -> list[Converted]:
+class Identifies(Protocol):
+    """What identifies a converter's output (``formats.identify.Identifier``)."""
+
+    def identify(self, path: Path | str) -> FormatInfo:
+        """The format of the file at ``path``."""
+        ...
+
+
+def convert_checked(jobs: Iterable[Job], identifier: Identifies, timeout: float = DEFAULT_TIMEOUT) -> list[Converted]:
     """Run every job with its converter and identify each output: one that is not the target format is
     removed and reported like a failed conversion. A converter that is not installed fails its jobs."""
     converters = registry()

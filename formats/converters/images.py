@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import PIL
+from PIL import Image
+
 from formats.converters import Job, Outcome, finished
 from formats.isolation import CallCrashed, CallTimedOut, IsolatedFunction
 
-FORMATS = {
+FORMATS: dict[str, tuple[str, dict[str, Any]]] = {  # target -> Pillow's format name and save options
     "tiff": ("TIFF", {"compression": "tiff_lzw"}),
     "png": ("PNG", {"optimize": False}),
     "jpeg": ("JPEG", {"quality": 85}),
@@ -13,11 +18,9 @@ FORMATS = {
 
 
 def _save(source: str, target: str, partial: str) -> None:
-    from PIL import Image
-
     with Image.open(source) as image:
         image.load()
-        frame = image
+        frame: Image.Image = image
         if target == "jpeg" and image.mode not in ("RGB", "L"):
             frame = image.convert("RGB")
         kind, options = FORMATS[target]
@@ -37,8 +40,6 @@ class PillowImages:
 
     def version(self) -> str:
         """E.g. ``Pillow 11.0.0``."""
-        import PIL
-
         return f"Pillow {PIL.__version__}"
 
     def convert(self, jobs: list[Job], timeout: float) -> list[Outcome]:

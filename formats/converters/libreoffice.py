@@ -43,7 +43,7 @@ class LibreOffice:
     label = "LibreOffice"
     targets = {"odt": "odt", "ods": "ods", "odp": "odp", "pdfa": "pdf"}
 
-    def __init__(self, pool: int = 2, batch: int = 20):
+    def __init__(self, pool: int = 2, batch: int = 20) -> None:
         self.pool = pool
         self.batch = batch
 
@@ -91,6 +91,9 @@ class LibreOffice:
         for folder in (inputs, outputs):
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
+        soffice = _soffice()
+        if soffice is None:  # callers ask unavailable() first; this is what running a missing command raises
+            raise FileNotFoundError("LibreOffice (soffice) is not installed")
         convert_to, extension = _filter(jobs[0])
         names = []
         for index, job in enumerate(jobs):
@@ -98,7 +101,7 @@ class LibreOffice:
             shutil.copyfile(job.source, name)
             names.append(name)
         command = [
-            _soffice(),
+            soffice,
             f"-env:UserInstallation={(slot / 'profile').as_uri()}",
             "--headless",
             "--norestore",
@@ -136,8 +139,9 @@ def _soffice() -> str | None:
 
 @cache
 def _version() -> str:
-    if not _soffice():
+    soffice = _soffice()
+    if not soffice:
         return "LibreOffice"
-    run = subprocess.run([_soffice(), "--version"], capture_output=True, text=True, check=False, timeout=60)
+    run = subprocess.run([soffice, "--version"], capture_output=True, text=True, check=False, timeout=60)
     parts = run.stdout.split()
     return f"LibreOffice {parts[1]}" if len(parts) > 1 else "LibreOffice"
