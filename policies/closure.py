@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from policies import DEFAULTS, load_policy
+from policies.formats import _line
 from preservation.errors import PolicyError
 from preservation.model import Access
 
@@ -56,6 +57,7 @@ class ClosurePolicy:
                 "closed", "", f"{rule.name}: no date to count {rule.closed_years} years from, so closed until reviewed"
             )
         until = rule.closed_until(last_year)
+        assert until is not None  # the rule closes records
         return Access(
             "closed", until.isoformat(), f"{rule.name}: {rule.closed_years} years from 1 January {last_year + 1}"
         )
@@ -73,8 +75,6 @@ def load_closure_policy(folder: Path) -> ClosurePolicy:
 
 def parse_closure_policy(path: Path) -> ClosurePolicy:
     """Read and check a closure policy; PolicyError naming the file, rule and key."""
-    from policies.formats import _line
-
     data = load_policy(path)
     lines = path.read_text(encoding="utf-8").splitlines()
     version = data.get("version")

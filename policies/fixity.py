@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from policies import DEFAULTS, load_policy, policy_line
 from preservation.errors import PolicyError
@@ -24,6 +25,15 @@ class Cadence:
     budget_bytes: int = 0  # 0: no limit
 
 
+class Named(Protocol):
+    """A configured location, as far as the policy needs it (``preservation.config.LocationSettings``)."""
+
+    @property
+    def name(self) -> str:
+        """The location's name."""
+        ...
+
+
 @dataclass(frozen=True)
 class FixityPolicy:
     """The archive's fixity schedule and repair setting."""
@@ -34,7 +44,7 @@ class FixityPolicy:
     repair: bool = True
     path: Path = DEFAULTS / "fixity.toml"
 
-    def cadences(self, locations: Iterable) -> dict[str, Cadence]:
+    def cadences(self, locations: Iterable[Named]) -> dict[str, Cadence]:
         """The cadence of each configured location (its override, or the default)."""
         return {loc.name: self.by_location.get(loc.name, self.default) for loc in locations}
 
@@ -70,9 +80,10 @@ def load_fixity_policy(folder: Path) -> FixityPolicy:
     return FixityPolicy(default, by_location, run_at, repair, path)
 
 
-def _cadence(path: Path, where: str, table: object, base: Cadence, text: str) -> Cadence:
-    if not isinstance(table, dict):
+def _cadence(path: Path, where: str, section: object, base: Cadence, text: str) -> Cadence:
+    if not isinstance(section, dict):
         raise PolicyError(f"{path}: [{where}] must be a table")
+    table: dict[str, Any] = section  # a TOML table: its values are checked below
 
     def at(key: str) -> str:
         return f"{path}:{policy_line(text, where, key)}"

@@ -101,7 +101,8 @@ def parse_format_policy(path: Path) -> FormatPolicy:
         raise PolicyError(
             f'{where("default", 0, "on_failure")}: default.on_failure must be "continue" or "stop", not {on_failure!r}'
         )
-    rules, seen = [], {}
+    rules: list[FormatRule] = []
+    seen: dict[str, int] = {}  # PUID -> the [[format]] that names it
     for index, table in enumerate(data.get("format", []), start=1):
         unknown = set(table) - RULE_KEYS
         if unknown:
