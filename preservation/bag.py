@@ -58,7 +58,7 @@ def write_tag_files(
     for entry in payload():
         total += entry.size
         count += 1
-    tags = []
+    tags: list[BagEntry] = []
     with _TagFile(bag_dir, "bagit.txt", tags) as out:
         out.write(BAGIT_TXT)
     with _TagFile(bag_dir, "bag-info.txt", tags) as out:
@@ -78,7 +78,7 @@ def write_tag_files(
 class _TagFile:
     """A UTF-8 tag file that hashes what is written to it; on close it appends its BagEntry to ``done``."""
 
-    def __init__(self, bag_dir: Path, name: str, done: list[BagEntry]):
+    def __init__(self, bag_dir: Path, name: str, done: list[BagEntry]) -> None:
         self.name = name
         self.done = done
         self.handle = (bag_dir / name).open("wb")
@@ -95,7 +95,7 @@ class _TagFile:
     def __enter__(self) -> _TagFile:
         return self
 
-    def __exit__(self, exc_type, *_exc) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
         self.handle.close()
         if exc_type is None:
             sha256, sha512 = (h.hexdigest() for h in self.hashes)

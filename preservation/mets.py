@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 from urllib.parse import quote, unquote
@@ -17,7 +18,16 @@ from lxml import etree
 
 from preservation.identifiers import name_uuid, xml_id
 from preservation.model import ARCHIVAL, ROLE_BY_AGENT_TYPE, Agent, Event, FileRecord, RightsStatement
-from preservation.premis import PREMIS_NS, XSI_NS, leaf, write_agent, write_event, write_object, write_rights
+from preservation.premis import (
+    PREMIS_NS,
+    XSI_NS,
+    XmlWriter,
+    leaf,
+    write_agent,
+    write_event,
+    write_object,
+    write_rights,
+)
 
 METS_NS = "http://www.loc.gov/METS/"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -151,7 +161,7 @@ FILE_GROUPS = (
 )
 
 
-def _write_header(xf, header: MetsHeader) -> None:
+def _write_header(xf: XmlWriter, header: MetsHeader) -> None:
     with xf.element(_M + "metsHdr", {"CREATEDATE": header.created, "RECORDSTATUS": "complete"}):
         with xf.element(_M + "agent", {"ROLE": "CREATOR", "TYPE": "ORGANIZATION"}):
             leaf(xf, _M + "name", header.archive_name)
@@ -159,7 +169,7 @@ def _write_header(xf, header: MetsHeader) -> None:
             leaf(xf, _M + "name", header.software)
 
 
-def _write_dublin_core(xf, header: MetsHeader) -> None:
+def _write_dublin_core(xf: XmlWriter, header: MetsHeader) -> None:
     """The AIP's dmdSecs, then those of each file or folder the transfer's metadata describes: Dublin Core,
     and an EAD component for the archival description (reference code, level, parent, closure)."""
     for target in ["", *sorted(t for t in header.descriptions if t)]:
@@ -178,7 +188,7 @@ def _write_dublin_core(xf, header: MetsHeader) -> None:
             _other_section(xf, ids["other"], header.created, other)
 
 
-def _dmd_section(xf, section_id: str, created: str, values) -> None:
+def _dmd_section(xf: XmlWriter, section_id: str, created: str, values: Iterable[tuple[str, str]]) -> None:
     with (
         xf.element(_M + "dmdSec", {"ID": section_id, "CREATED": created}),
         xf.element(_M + "mdWrap", {"MDTYPE": "DC"}),
@@ -190,7 +200,7 @@ def _dmd_section(xf, section_id: str, created: str, values) -> None:
             leaf(xf, f"{{{DCTERMS_NS}}}{name}" if name != element else f"{{{DC_NS}}}{element}", value)
 
 
-def _other_section(xf, section_id: str, created: str, values: list[tuple[str, str]]) -> None:
+def _other_section(xf: XmlWriter, section_id: str, created: str, values: list[tuple[str, str]]) -> None:
     """Columns of no standard (a CALM export's AltRefNo, say), kept as given: one field per value."""
     with (
         xf.element(_M + "dmdSec", {"ID": section_id, "CREATED": created}),
@@ -209,7 +219,7 @@ def _kind(element: str) -> str:
     return "other" if element.startswith(OTHER) else "dc"
 
 
-def _ead_section(xf, section_id: str, created: str, unit: dict[str, str]) -> None:
+def _ead_section(xf: XmlWriter, section_id: str, created: str, unit: dict[str, str]) -> None:
     """An EAD component: level, reference code (unitid), its parent's, and the kind of closure it falls under."""
     with (
         xf.element(_M + "dmdSec", {"ID": section_id, "CREATED": created}),
@@ -231,7 +241,9 @@ def is_archival(element: str) -> bool:
     return element.startswith(ARCHIVAL)
 
 
-def _wrapped(xf, section: str, section_id: str, mdtype: str, write, *args) -> None:
+def _wrapped(
+    xf: XmlWriter, section: str, section_id: str, mdtype: str, write: Callable[..., None], *args: object
+) -> None:
     with (
         xf.element(_M + section, {"ID": section_id}),
         xf.element(_M + "mdWrap", {"MDTYPE": mdtype}),
@@ -240,7 +252,7 @@ def _wrapped(xf, section: str, section_id: str, mdtype: str, write, *args) -> No
         write(xf, *args)
 
 
-def _write_file_amd(xf, item: MetsFile, software: str, roles: dict[str, str]) -> None:
+def _write_file_amd(xf: XmlWriter, item: MetsFile, software: str, roles: dict[str, str]) -> None:
     record = item.record
     with xf.element(_M + "amdSec", {"ID": xml_id("amd", record.id)}):
         _wrapped(
@@ -262,7 +274,7 @@ def _write_file_amd(xf, item: MetsFile, software: str, roles: dict[str, str]) ->
             _wrapped(xf, "digiprovMD", xml_id("event", event.id), "PREMIS:EVENT", write_event, event, record.id, roles)
 
 
-def _write_file_entry(xf, record: FileRecord) -> None:
+def _write_file_entry(xf: XmlWriter, record: FileRecord) -> None:
     attrib = {
         "ID": xml_id("file", record.id),
         "ADMID": xml_id("amd", record.id),
@@ -287,18 +299,18 @@ def path_href(path: str) -> str:
     return quote(path, safe=HREF_SAFE)
 
 
-def href_path(location) -> str:
+def href_path(location: etree._Element) -> str:
     """The bag path a METS FLocat element names, whichever of the two forms it was written in."""
     href = location.get(f"{{{XLINK_NS}}}href", "")
     return unquote(href, errors="strict") if location.get("LOCTYPE") == "URL" else href
 
 
-def _empty(xf, name: str, attrib: dict) -> None:
+def _empty(xf: XmlWriter, name: str, attrib: dict[str, str]) -> None:
     with xf.element(_M + name, attrib):
         pass
 
 
-def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> None:
+def _write_struct_map(xf: XmlWriter, header: MetsHeader, records: Iterable[FileRecord]) -> None:
     """A physical structMap of the bag's folders; records arrive in path order, so folders nest with a stack."""
     with (
         xf.element(_M + "structMap", {"TYPE": "physical", "ID": xml_id("structmap", header.aip_id)}),
@@ -312,7 +324,7 @@ def _write_struct_map(xf, header: MetsHeader, records: Iterable[FileRecord]) -> 
             },
         ),
     ):
-        open_dirs: list[tuple[str, object]] = []  # (folder name, its element context)
+        open_dirs: list[tuple[str, AbstractContextManager[object]]] = []  # (folder name, its element context)
         for record in _with_empty_folders(records, header.empty_folders):
             # an empty folder (a path) gets its div, with nothing in it
             folders = record.split("/") if isinstance(record, str) else record.path.split("/")[:-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 # PREMIS event types, from the Library of Congress preservation event-type vocabulary.
 INGESTION_START = "ingestion start"
@@ -167,7 +168,7 @@ class RightsStatement:
         """Keep ``extra`` a tuple of pairs when it comes back from JSON as lists."""
         object.__setattr__(self, "extra", tuple(tuple(pair) for pair in self.extra))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """As plain data (for JSON)."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 

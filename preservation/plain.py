@@ -7,7 +7,7 @@ import types
 import typing
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 
 def to_plain(value: Any) -> Any:
@@ -32,8 +32,9 @@ def from_plain(kind: Any, value: Any) -> Any:
         options = [k for k in typing.get_args(kind) if k is not type(None)]
         return from_plain(options[0], value)
     if dataclasses.is_dataclass(kind):
-        hints = _hints(kind)
-        return kind(**{name: from_plain(hints[name], item) for name, item in value.items()})
+        cls = cast(type, kind)  # a type hint: the class itself, never an instance
+        hints = _hints(cls)
+        return cls(**{name: from_plain(hints[name], item) for name, item in value.items()})
     if origin is tuple:
         args = typing.get_args(kind)
         if len(args) == 2 and args[1] is Ellipsis:

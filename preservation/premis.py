@@ -6,7 +6,9 @@ Everything is written through ``xf.element`` contexts rather than pre-built tree
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 from preservation.model import Agent, Event, FileRecord, RightsStatement
 
@@ -19,26 +21,43 @@ UUID_TYPE = "UUID"
 SIGNATURE_BASES = ("signature", "container", "text")
 CREATING_APPLICATION = "creating application"  # written as premis:creatingApplication
 
+
+class XmlWriter(Protocol):
+    """What PREMIS and METS are written with: lxml's incremental writer (``etree.xmlfile``; lxml has no type hints)."""
+
+    def element(
+        self, tag: str, attrib: Mapping[str, str] | None = None, nsmap: Mapping[str | None, str] | None = None
+    ) -> AbstractContextManager[object]:
+        """Open an element (``tag`` in Clark notation) at the current position; it closes with the context."""
+        ...
+
+    def write(self, *content: str) -> None:
+        """Write text (escaped) at the current position."""
+        ...
+
+
 _P = f"{{{PREMIS_NS}}}"
 
 
-def leaf(xf, tag: str, value: str, attrib: dict | None = None) -> None:
+def leaf(xf: XmlWriter, tag: str, value: str, attrib: Mapping[str, str] | None = None) -> None:
     """Write ``<tag>value</tag>`` (``tag`` in Clark notation) at the current position."""
     with xf.element(tag, attrib or {}):
         xf.write(value)
 
 
-def _p(xf, name: str, value: str, attrib: dict | None = None) -> None:
+def _p(xf: XmlWriter, name: str, value: str, attrib: Mapping[str, str] | None = None) -> None:
     leaf(xf, _P + name, value, attrib)
 
 
-def _identifier(xf, kind: str, value: str) -> None:
+def _identifier(xf: XmlWriter, kind: str, value: str) -> None:
     with xf.element(_P + f"{kind}Identifier"):
         _p(xf, f"{kind}IdentifierType", UUID_TYPE)
         _p(xf, f"{kind}IdentifierValue", value)
 
 
-def write_object(xf, record: FileRecord, digest_originator: str, identifiers: Iterable[tuple[str, str]] = ()) -> None:
+def write_object(
+    xf: XmlWriter, record: FileRecord, digest_originator: str, identifiers: Iterable[tuple[str, str]] = ()
+) -> None:
     """A PREMIS ``object`` (xsi:type file): identifiers (the UUID, then any the depositor gave as
     (type, value)), fixity, size, format, original name."""
     with xf.element(_P + "object", {f"{{{XSI_NS}}}type": "premis:file", "version": PREMIS_VERSION}):
@@ -73,7 +92,7 @@ def write_object(xf, record: FileRecord, digest_originator: str, identifiers: It
                     _p(xf, "relatedObjectIdentifierValue", record.derived_from)
 
 
-def _write_format(xf, record: FileRecord) -> None:
+def _write_format(xf: XmlWriter, record: FileRecord) -> None:
     fmt = record.format
     with xf.element(_P + "format"):
         with xf.element(_P + "formatDesignation"):
@@ -89,14 +108,14 @@ def _write_format(xf, record: FileRecord) -> None:
             _p(xf, "formatNote", f"identification basis: {fmt.basis}" + (f"; {fmt.warning}" if fmt.warning else ""))
 
 
-def _other_identifiers(xf, identifiers: Iterable[tuple[str, str]]) -> None:
+def _other_identifiers(xf: XmlWriter, identifiers: Iterable[tuple[str, str]]) -> None:
     for kind, value in identifiers:
         with xf.element(_P + "objectIdentifier"):
             _p(xf, "objectIdentifierType", kind)
             _p(xf, "objectIdentifierValue", value)
 
 
-def write_entity(xf, aip_id: str, identifiers: Iterable[tuple[str, str]] = ()) -> None:
+def write_entity(xf: XmlWriter, aip_id: str, identifiers: Iterable[tuple[str, str]] = ()) -> None:
     """The AIP (or a folder) as a PREMIS intellectual entity: its UUID, then any identifiers the depositor
     gave as (type, value)."""
     with xf.element(_P + "object", {f"{{{XSI_NS}}}type": "premis:intellectualEntity", "version": PREMIS_VERSION}):
@@ -104,7 +123,7 @@ def write_entity(xf, aip_id: str, identifiers: Iterable[tuple[str, str]] = ()) -
         _other_identifiers(xf, identifiers)
 
 
-def write_event(xf, event: Event, object_id: str = "", roles: dict[str, str] | None = None) -> None:
+def write_event(xf: XmlWriter, event: Event, object_id: str = "", roles: dict[str, str] | None = None) -> None:
     """A PREMIS ``event`` with its outcome, agents (in their roles) and, for file events, the object."""
     with xf.element(_P + "event", {"version": PREMIS_VERSION}):
         _identifier(xf, "event", event.id)
@@ -129,7 +148,7 @@ def write_event(xf, event: Event, object_id: str = "", roles: dict[str, str] | N
                 _p(xf, "linkingObjectIdentifierValue", object_id)
 
 
-def write_agent(xf, agent: Agent) -> None:
+def write_agent(xf: XmlWriter, agent: Agent) -> None:
     """A PREMIS ``agent``: identifier, name, type, version and note."""
     with xf.element(_P + "agent", {"version": PREMIS_VERSION}):
         _identifier(xf, "agent", agent.id)
@@ -150,7 +169,7 @@ COPYRIGHT_STATUS = {
 OPEN_START = ".."  # EDTF's open (unknown) start, for applicable dates given with an end only
 
 
-def _dates(xf, element: str, start: str, end: str) -> None:
+def _dates(xf: XmlWriter, element: str, start: str, end: str) -> None:
     if not start and not end:
         return
     with xf.element(_P + element):
@@ -159,7 +178,7 @@ def _dates(xf, element: str, start: str, end: str) -> None:
             _p(xf, "endDate", end)  # "open" for no end, as rights.csv has it
 
 
-def _documentation(xf, kind: str, statement: RightsStatement) -> None:
+def _documentation(xf: XmlWriter, kind: str, statement: RightsStatement) -> None:
     if not (statement.doc_id_type or statement.doc_id_value or statement.doc_id_role):
         return
     with xf.element(_P + f"{kind}DocumentationIdentifier"):
@@ -176,12 +195,12 @@ def rights_notes(statement: RightsStatement, note_taken: bool = False) -> list[s
     return notes + [f"{column}: {value}" for column, value in statement.extra]
 
 
-def _notes(xf, kind: str, notes: list[str]) -> None:
+def _notes(xf: XmlWriter, kind: str, notes: list[str]) -> None:
     for note in notes:
         _p(xf, f"{kind}Note", note)
 
 
-def _copyright(xf, statement: RightsStatement) -> None:
+def _copyright(xf: XmlWriter, statement: RightsStatement) -> None:
     with xf.element(_P + "copyrightInformation"):
         status = statement.status.strip()
         _p(xf, "copyrightStatus", COPYRIGHT_STATUS.get(status.lower(), status) if status else "unknown")
@@ -193,7 +212,7 @@ def _copyright(xf, statement: RightsStatement) -> None:
         _dates(xf, "copyrightApplicableDates", statement.start_date, statement.end_date)
 
 
-def _license(xf, statement: RightsStatement) -> None:
+def _license(xf: XmlWriter, statement: RightsStatement) -> None:
     terms = statement.terms or statement.note  # older sheets gave a licence's terms in the note column
     notes = rights_notes(statement, note_taken=not statement.terms)
     has_ids = bool(statement.doc_id_type or statement.doc_id_value or statement.doc_id_role)
@@ -207,7 +226,7 @@ def _license(xf, statement: RightsStatement) -> None:
         _dates(xf, "licenseApplicableDates", statement.start_date, statement.end_date)
 
 
-def _statute(xf, statement: RightsStatement) -> None:
+def _statute(xf: XmlWriter, statement: RightsStatement) -> None:
     with xf.element(_P + "statuteInformation"):
         _p(xf, "statuteJurisdiction", statement.jurisdiction)
         _p(xf, "statuteCitation", statement.citation or statement.note)  # older sheets: the note is the citation
@@ -218,7 +237,7 @@ def _statute(xf, statement: RightsStatement) -> None:
         _dates(xf, "statuteApplicableDates", statement.start_date, statement.end_date)
 
 
-def _other(xf, statement: RightsStatement) -> None:
+def _other(xf: XmlWriter, statement: RightsStatement) -> None:
     with xf.element(_P + "otherRightsInformation"):
         _documentation(xf, "otherRights", statement)
         _p(xf, "otherRightsBasis", statement.basis)
@@ -229,7 +248,7 @@ def _other(xf, statement: RightsStatement) -> None:
 BASIS_WRITERS = {"Copyright": _copyright, "License": _license, "Statute": _statute}
 
 
-def write_rights(xf, statement: RightsStatement, statement_id: str, object_id: str = "") -> None:
+def write_rights(xf: XmlWriter, statement: RightsStatement, statement_id: str, object_id: str = "") -> None:
     """A PREMIS ``rightsStatement``: its basis (copyright, licence, statute or other, with documentation
     identifier and notes; unknown columns as notes) and what it grants."""
     with xf.element(_P + "rightsStatement"):
