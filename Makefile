@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # GOV.UK Frontend (and axe-core for the accessibility tests), from the npm registry at the pinned versions
 ASSETS := access/web/node_modules/.package-lock.json
 
-.PHONY: demo demo-s3 test lint lock bench serve portal-assets clean
+.PHONY: demo demo-s3 test lint lock bench serve portal-assets wheel-assets wheel clean
 
 # every dependency at the version and hashes requirements.lock names (`make lock` refreshes it), then preserve
 $(STAMP): setup.cfg pyproject.toml requirements.lock
@@ -29,6 +29,25 @@ $(ASSETS): access/web/package.json access/web/package-lock.json
 	touch $(ASSETS)
 
 portal-assets: $(ASSETS)
+
+# The wheel carries the GOV.UK Frontend files the portal serves (not axe-core, a test tool), copied out of the
+# pinned npm package into access/web/assets (git-ignored), so an installed preserve needs no npm
+GOVUK := access/web/node_modules/govuk-frontend
+WHEEL_ASSETS := access/web/assets/govuk-frontend/LICENCE.txt
+
+$(WHEEL_ASSETS): $(ASSETS)
+	rm -rf access/web/assets
+	mkdir -p access/web/assets/govuk-frontend
+	cp -R $(GOVUK)/dist/govuk/govuk-frontend.min.css $(GOVUK)/dist/govuk/govuk-frontend.min.js \
+		$(GOVUK)/dist/govuk/assets $(GOVUK)/package.json $(GOVUK)/README.md access/web/assets/govuk-frontend/
+	printf '%s\n' "$$GOVUK_FRONTEND_LICENCE" > $(WHEEL_ASSETS)
+
+wheel-assets: $(WHEEL_ASSETS)
+
+# dist/preserve-VERSION-py3-none-any.whl; `pip install 'preserve[web]'` from it runs `preserve serve` without npm
+wheel: $(STAMP) $(WHEEL_ASSETS)
+	rm -rf build dist
+	$(BIN)/python -m build --wheel
 
 demo: $(STAMP)
 	rm -rf .demo
@@ -53,4 +72,34 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py
 
 clean:
-	rm -rf $(VENV) .demo .demo-s3 bench/work .pytest_cache .ruff_cache *.egg-info access/web/node_modules
+	rm -rf $(VENV) .demo .demo-s3 bench/work .pytest_cache .ruff_cache *.egg-info access/web/node_modules \
+		access/web/assets build dist
+
+# govuk-frontend's npm package has no licence file (its README names the MIT License): the text of LICENSE.txt in
+# its repository, github.com/alphagov/govuk-frontend. The GDS Transport font's own notice is in the CSS.
+define GOVUK_FRONTEND_LICENCE
+GOV.UK Frontend (npm package govuk-frontend; version in package.json), https://github.com/alphagov/govuk-frontend
+
+The MIT License (MIT)
+
+Copyright (C) 2017 Crown Copyright (Government Digital Service)
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies
+of the Software, and to permit persons to whom the Software is furnished to do
+so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+SOFTWARE.
+endef
+export GOVUK_FRONTEND_LICENCE
