@@ -158,9 +158,8 @@ def _above(session, units: dict[str, Unit]) -> list[Level]:
 
 def _collections(session, units: dict[str, Unit], above: list[Level]) -> dict[str, str]:
     """Each unit's collection: the reference code at the top of its chain of parents."""
-    if above:
-        top = above[-1].unit.reference
-        return {unit.reference: top for unit in units.values()}
+    if above and (top := above[-1].unit) is not None:  # (every level above an AIP is a unit)
+        return {unit.reference: top.reference for unit in units.values()}
     by_reference = {unit.reference: unit for unit in units.values()}
     found = {}
     for unit in units.values():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from catalogue.database import rows_changed
 from catalogue.models import AttemptRow
 from catalogue.turns import take_turn
 
@@ -45,4 +46,4 @@ def forget_attempts(session: Session, key: str) -> None:
 
 def forget_attempts_before(session: Session, before: float) -> int:
     """Remove attempts older than every window that reads them; how many went."""
-    return session.execute(delete(AttemptRow).where(AttemptRow.at < before)).rowcount
+    return rows_changed(session, delete(AttemptRow).where(AttemptRow.at < before))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import CursorResult, Delete, Engine, Update, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,8 +39,14 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+def rows_changed(session: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE and return how many rows it changed."""
+    # Session.execute is typed as returning a Result; for an UPDATE or DELETE it is a CursorResult
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
+
+
 def _alembic_config():
-    from alembic.config import Config  # Alembic is loaded only to migrate
+    from alembic.config import Config  # here, not above: Alembic adds ~0.15 s to start-up and only migrating needs it
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -78,7 +86,7 @@ class Database:
         """Upgrade or downgrade the schema to ``revision``. On SQLite foreign keys are off meanwhile: a migration
         that rebuilds a table (Alembic's batch mode drops and recreates it) would otherwise delete, by cascade,
         every row that refers to it."""
-        from alembic import command
+        from alembic import command  # here, not above: see _alembic_config
 
         config = _alembic_config()
         with self.engine.connect() as connection:
@@ -123,7 +131,7 @@ class Database:
         )
 
     @contextmanager
-    def session(self):
+    def session(self) -> Iterator[Session]:
         """A session whose work is committed as one transaction, or rolled back on any error."""
         session: Session = self._sessions()
         try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from typing import ClassVar
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Table, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 UUID_LEN = 36
@@ -11,6 +13,10 @@ TIME_LEN = 40
 
 class Base(DeclarativeBase):
     """Declarative base of every catalogue table."""
+
+    # every model below is declared with a __tablename__, so it is mapped to a Table (never a join or a
+    # select), and queries insert into and delete from it with Core statements
+    __table__: ClassVar[Table]
 
 
 class StorageLocationRow(Base):

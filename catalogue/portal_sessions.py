@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from catalogue.database import rows_changed
 from catalogue.models import PortalSessionRow
 
 
@@ -60,11 +61,12 @@ def end_session(session: Session, session_id: str, why: str, when: float) -> Non
 
 def end_user_sessions(session: Session, user_id: str, why: str, when: float) -> int:
     """End every running session of a person; how many there were."""
-    return session.execute(
+    return rows_changed(
+        session,
         update(PortalSessionRow)
         .where(PortalSessionRow.user_id == user_id, PortalSessionRow.ended_at == 0)
-        .values(ended_at=when, ended_why=why)
-    ).rowcount
+        .values(ended_at=when, ended_why=why),
+    )
 
 
 def user_sessions(session: Session, user_id: str) -> list[PortalSession]:

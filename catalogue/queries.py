@@ -56,11 +56,11 @@ def sync_locations(session: Session, locations: Iterable[tuple[str, str, str]]) 
 
 def upsert_agents(session: Session, agents: Iterable[Agent]) -> None:
     """Record agents not seen before (agent ids are derived from what they are)."""
-    agents = {agent.id: agent for agent in agents}
-    if not agents:
+    by_id = {agent.id: agent for agent in agents}
+    if not by_id:
         return
-    known = set(session.scalars(select(AgentRow.id).where(AgentRow.id.in_(list(agents)))))
-    for agent in agents.values():
+    known = set(session.scalars(select(AgentRow.id).where(AgentRow.id.in_(list(by_id)))))
+    for agent in by_id.values():
         if agent.id not in known:
             session.add(AgentRow(id=agent.id, type=agent.type, name=agent.name, version=agent.version, note=agent.note))
     session.flush()
@@ -173,7 +173,7 @@ def aip_descriptions(session: Session, aip_id: str) -> list[tuple[str, str, str]
         .where(DescriptionRow.aip_id == aip_id)
         .order_by(DescriptionRow.target, DescriptionRow.position)
     )
-    return [tuple(row) for row in rows]
+    return [(target, element, value) for target, element, value in rows]
 
 
 def aip_rights(session: Session, aip_id: str) -> list[tuple[str, RightsStatement]]:
@@ -273,7 +273,10 @@ def fixity_history(session: Session, since: str = "") -> list[tuple[str, str, st
         .where(FixityCheckRow.checked_at >= since)
         .order_by(FixityCheckRow.checked_at)
     )
-    return [tuple(row) for row in rows]
+    return [
+        (location, kind, checked_at, size, problems, outcome)
+        for location, kind, checked_at, size, problems, outcome in rows
+    ]
 
 
 def add_replica(session: Session, replica: Replica) -> None:
@@ -392,7 +395,7 @@ def aip_events(session: Session, aip_id: str, file_id: str | None = None) -> lis
 def agents_by_id(session: Session, ids: Iterable[str]) -> dict[str, Agent]:
     """The agents with these ids."""
     ids = list(set(ids))
-    rows = session.scalars(select(AgentRow).where(AgentRow.id.in_(ids))) if ids else []
+    rows: Iterable[AgentRow] = session.scalars(select(AgentRow).where(AgentRow.id.in_(ids))) if ids else []
     return {row.id: Agent(row.id, row.type, row.name, row.version, row.note) for row in rows}
 
 
@@ -517,6 +520,7 @@ def _file_row(record: FileRecord) -> dict:
 
 
 def file_from_row(row: FileRow) -> FileRecord:
+    """A file row as the domain model's FileRecord."""
     fmt = FormatInfo(row.puid, row.format_name, row.format_version, row.mime_type, row.id_basis, row.id_warning)
     return FileRecord(
         row.id,

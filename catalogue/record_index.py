@@ -363,8 +363,9 @@ def facet_tokens(collection: str, start: int | None, end: int | None, puid: str,
         tokens.append(_token("c", collection))
     if puid:
         tokens.append(_token("f", puid))
-    if start is not None or end is not None:
-        first, last = (start if start is not None else end) // 10, (end if end is not None else start) // 10
+    years = [year for year in (start, end) if year is not None]  # one alone stands for both
+    if years:
+        first, last = years[0] // 10, years[-1] // 10
         tokens += (
             [f"{TOKEN}d{decade * 10}" for decade in range(first, last + 1)]
             if last - first < MAX_DECADES

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from catalogue.database import rows_changed
 from catalogue.models import FileRow, OutboxRow, RecordRow, RequestItemRow, RequestRow, UserRow
 from catalogue.queries import file_from_row
 from preservation.errors import NotFound
@@ -90,7 +91,7 @@ def update_request(session: Session, request_id: str, when_state: tuple[str, ...
     query = update(RequestRow).where(RequestRow.id == request_id)
     if when_state:
         query = query.where(RequestRow.state.in_(when_state))
-    return session.execute(query.values(**values)).rowcount > 0
+    return rows_changed(session, query.values(**values)) > 0
 
 
 def record_access(session: Session, aip_id: str, target: str) -> tuple[str, Access] | None:
@@ -176,7 +177,10 @@ def outbox(
         query = query.where(OutboxRow.sent_at == "")
     if failed is not None:
         query = query.where(OutboxRow.failure != "") if failed else query.where(OutboxRow.failure == "")
-    return [tuple(row) for row in session.execute(query)]
+    return [
+        (number, to, subject, body, created_at, sent_at, failure)
+        for number, to, subject, body, created_at, sent_at, failure in session.execute(query)
+    ]
 
 
 def mark_failed(session: Session, message_id: int, why: str, when: str) -> None:
@@ -188,26 +192,21 @@ def mark_failed(session: Session, message_id: int, why: str, when: str) -> None:
 
 def retry_message(session: Session, message_id: int) -> bool:
     """Put a message set aside back in the queue; False if there is no such unsent message."""
-    answer = session.execute(
-        update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at == "").values(failure="", failed_at="")
-    )
-    return answer.rowcount > 0
+    unsent = update(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at == "")
+    return rows_changed(session, unsent.values(failure="", failed_at="")) > 0
 
 
 def drop_message(session: Session, message_id: int) -> bool:
     """Remove an unsent message from the outbox; False if there is no such unsent message."""
-    answer = session.execute(delete(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at == ""))
-    return answer.rowcount > 0
+    return rows_changed(session, delete(OutboxRow).where(OutboxRow.id == message_id, OutboxRow.sent_at == "")) > 0
 
 
 def _request(session: Session, row: RequestRow) -> Request:
-    items = tuple(
-        session.execute(
-            select(RequestItemRow.aip_id, RequestItemRow.target)
-            .where(RequestItemRow.request_id == row.id)
-            .order_by(RequestItemRow.aip_id, RequestItemRow.target)
-        ).all()
-    )
+    items = session.execute(
+        select(RequestItemRow.aip_id, RequestItemRow.target)
+        .where(RequestItemRow.request_id == row.id)
+        .order_by(RequestItemRow.aip_id, RequestItemRow.target)
+    ).all()
     return Request(
         row.id,
         row.user_id,
@@ -218,7 +217,7 @@ def _request(session: Session, row: RequestRow) -> Request:
         row.decided_at,
         row.decided_by,
         row.decision_reason,
-        tuple(tuple(item) for item in items),
+        tuple((aip_id, target) for aip_id, target in items),
         row.dip_location,
         row.dip_key,
         row.dip_files,
