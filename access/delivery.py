@@ -20,12 +20,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from access.secret import archive_secret
-from catalogue import Database
+from catalogue import Database, Session
 from catalogue import queries as catalogue
 from catalogue.requests_outbox import (
     Request,
     files_of_record,
     get_request,
+    list_requests,
     queue_message,
     record_access,
     record_reference,
@@ -37,7 +38,7 @@ from formats.converters import Job, convert_checked, registry
 from formats.identify import Identifier
 from policies.formats import NONE, ORIGINAL, load_format_policy
 from preservation.config import LocationSettings, Settings
-from preservation.errors import NotFound, PreservationError, RequestError, StorageError
+from preservation.errors import CopyProblem, NotFound, PreservationError, RequestError, StorageError
 from preservation.identifiers import event_uuid, timestamp
 from preservation.model import CLOSED, DISSEMINATION, SUCCESS, Agent, Event, FileRecord
 from stewardship.event_log import raise_failed, write_event_log_to
@@ -134,10 +135,10 @@ def deliver_request(
         return get_request(session, request.id)
 
 
-def readme_records(session, request: Request, today: str) -> list[tuple[str, str, str, str]]:
+def readme_records(session: Session, request: Request, today: str) -> list[tuple[str, str, str, str]]:
     """(AIP id, target, reference, title) of each record of the request README.txt describes: those not closed
     today (a closed record's title is never written)."""
-    records = []
+    records: list[tuple[str, str, str, str]] = []
     for aip_id, target in request.items:
         found = record_access(session, aip_id, target)
         if found is not None and found[1].in_force(today).status == CLOSED:
@@ -241,7 +242,7 @@ def fetch_files(settings: Settings, database: Database, folder: Path, records: l
     for aip_id, wanted in by_aip.items():
         with database.session() as session:
             replicas = [r for r in catalogue.aip_replicas(session, aip_id) if r.status == "ok"]
-        problems = []
+        problems: list[CopyProblem] = []  # why each copy could not be read
         for replica in replicas:
             try:
                 fetched |= _fetch_from(
@@ -249,11 +250,11 @@ def fetch_files(settings: Settings, database: Database, folder: Path, records: l
                 )
                 break
             except PreservationError as exc:
-                problems.append(f"{replica.location}: {exc.message}")
+                problems.append(CopyProblem("", exc.message, location=replica.location))
         else:
             raise StorageError(
                 f"AIP {aip_id}: no intact copy to deliver from",
-                hint="; ".join(problems) or "Run `preserve audit` for details.",
+                hint="; ".join(str(problem) for problem in problems) or "Run `preserve audit` for details.",
             )
     return fetched
 
@@ -310,7 +311,14 @@ def _pack(
     return archive
 
 
-def readme(request: Request, records, count: int, notes: list[str], withheld: int, archive_name: str) -> str:
+def readme(
+    request: Request,
+    records: list[tuple[str, str, str, str]],
+    count: int,
+    notes: list[str],
+    withheld: int,
+    archive_name: str,
+) -> str:
     """README.txt of a DIP: the request, its records, and what was not delivered."""
     lines = [
         f"{archive_name}: records delivered for request {request.id}",
@@ -361,8 +369,6 @@ def _record_dissemination(
 
 def expired_deliveries(database: Database, older_than: float, now: datetime | None = None) -> list[Request]:
     """Delivered requests whose download ended more than ``older_than`` seconds ago and whose DIP is still kept."""
-    from catalogue.requests_outbox import list_requests
-
     cutoff = (now or datetime.now(UTC)) - timedelta(seconds=older_than)
     with database.session() as session:
         delivered = list_requests(session, "delivered")

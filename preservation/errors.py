@@ -2,12 +2,14 @@
 
 Each class carries the CLI exit code for its kind of failure and an optional hint; validation
 errors also carry structured ``details`` (path, check, expected, found) so callers can report
-every problem, not only the first.
+every problem, not only the first. ``Problem`` is also the one type for a problem a check finds
+(``CopyProblem`` when it is found in a stored copy).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass
 
 
 @dataclass(frozen=True)
@@ -19,11 +21,34 @@ class Problem:
     expected: str = ""
     found: str = ""
 
-    def __str__(self) -> str:
-        text = f"{self.path}: {self.check}"
+    @property
+    def problem(self) -> str:
+        """What is wrong, without the path: the check, and what was expected and found when they are given."""
         if self.expected or self.found:
-            text += f" (expected {self.expected or '-'}, found {self.found or '-'})"
-        return text
+            return f"{self.check} (expected {self.expected or '-'}, found {self.found or '-'})"
+        return self.check
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+@dataclass(frozen=True)
+class CopyProblem(Problem):
+    """A problem found in one stored copy: also the location holding it and, when it is about one stored
+    file, that file's key ('' otherwise: the copy as a whole, a file the object lacks). As text,
+    ``<location>: <path>: <problem>``, the path left out when it is ''.
+
+    A subclass rather than two more fields of ``Problem``: a refusal lists its problems' fields as JSON
+    (path, check, expected, found; docs/errors.md), and that list stays as it is.
+    """
+
+    _: KW_ONLY
+    location: str
+    key: str = ""
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.location, self.path) if part)
+        return f"{where}: {self.problem}" if where else self.problem
 
 
 class PreservationError(Exception):
@@ -38,7 +63,7 @@ class PreservationError(Exception):
         self.hint = hint or self.default_hint
         self.details = list(details or [])
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[..., PreservationError], tuple[object, ...]]:
         # keep hint and details when the error crosses a process boundary
         return _rebuild, (type(self), self.message, self.hint, self.details)
 

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from preservation.errors import NotFound, PreservationError
+from preservation.errors import CopyProblem, NotFound, PreservationError
 from preservation.parallel import ordered_map
 from storage import Storage, StoredObject
 from storage.digests import hash_stream
@@ -39,16 +41,6 @@ class Expected:
     sha512: str
 
 
-@dataclass(frozen=True)
-class BadFile:
-    """A stored file (or the copy as a whole) that failed its check; ``key`` is its key under the object root."""
-
-    location: str
-    path: str
-    problem: str
-    key: str = ""
-
-
 @dataclass
 class CopyAudit:
     """The result of checking one stored copy of an AIP."""
@@ -57,7 +49,7 @@ class CopyAudit:
     kind: str = FULL
     files: int = 0
     bytes: int = 0
-    bad: list[BadFile] = field(default_factory=list)
+    bad: list[CopyProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -81,21 +73,23 @@ class _Target:
     sha512: str
 
 
-def check_file(storage: Storage, root: str, location: str, target: _Target) -> tuple[int, BadFile | None]:
+def check_file(storage: Storage, root: str, location: str, target: _Target) -> tuple[int, CopyProblem | None]:
     """Stream one stored file and compare its size and digests with the recorded ones; return bytes read."""
     try:
         with storage.open(f"{root}/{target.key}") as handle:
             digests, size = hash_stream(handle, ("sha256", "sha512"))
     except NotFound:
-        return 0, BadFile(location, target.path, "missing", target.key)
+        return 0, CopyProblem(target.path, "missing", location=location, key=target.key)
     except PreservationError as exc:
-        return 0, BadFile(location, target.path, f"unreadable: {exc.message}", target.key)
+        return 0, CopyProblem(target.path, f"unreadable: {exc.message}", location=location, key=target.key)
     if target.size >= 0 and size != target.size:
-        return size, BadFile(location, target.path, f"size {size}, expected {target.size}", target.key)
+        return size, CopyProblem(target.path, f"size {size}, expected {target.size}", location=location, key=target.key)
     for algorithm in ("sha256", "sha512"):
         recorded = getattr(target, algorithm)
         if recorded and digests[algorithm] != recorded:
-            return size, BadFile(location, target.path, f"checksum mismatch ({algorithm.upper()})", target.key)
+            return size, CopyProblem(
+                target.path, f"checksum mismatch ({algorithm.upper()})", location=location, key=target.key
+            )
     return size, None
 
 
@@ -117,10 +111,10 @@ def audit_copy(
     try:
         listing = {o.key[len(root) + 1 :]: o for o in storage.list(root + "/")}
     except PreservationError as exc:
-        result.bad.append(BadFile(location, WHOLE_COPY, f"unreadable: {exc.message}"))
+        result.bad.append(CopyProblem(WHOLE_COPY, f"unreadable: {exc.message}", location=location))
         return result
     if not listing:
-        result.bad.append(BadFile(location, WHOLE_COPY, f"missing: nothing is stored at {root}"))
+        result.bad.append(CopyProblem(WHOLE_COPY, f"missing: nothing is stored at {root}", location=location))
         return result
     inventory, problems = _trusted_inventory(storage, root, location, listing, inventory_sha512)
     result.bad.extend(problems)
@@ -131,22 +125,22 @@ def audit_copy(
         result.bad.extend(_version_changes(storage, root, location, recorded_versions, targets))
     flagged = {bad.key for bad in result.bad if bad.key}
     result.bad.extend(
-        BadFile(location, key, "unexpected file (not part of the OCFL object)", key)
+        CopyProblem(key, "unexpected file (not part of the OCFL object)", location=location, key=key)
         for key in sorted(set(listing) - expected_keys)
     )
     result.bad.extend(
-        BadFile(location, key, "missing", key)
+        CopyProblem(key, "missing", location=location, key=key)
         for key in sorted(expected_keys - set(listing) - {t.key for t in targets} - flagged)
     )
     if kind == FULL:
         result.bad.extend(_check_sidecars(storage, root, location, listing, flagged))
 
-    def check(target: _Target) -> tuple[_Target, int, BadFile | None]:
+    def check(target: _Target) -> tuple[_Target, int, CopyProblem | None]:
         if target.key in flagged:
             return target, 0, None  # already reported (its recorded version is gone)
         stored = listing.get(target.key)
         if stored is None:
-            return target, 0, BadFile(location, target.path, "missing", target.key)
+            return target, 0, CopyProblem(target.path, "missing", location=location, key=target.key)
         if kind == FULL:
             return target, *check_file(storage, root, location, target)
         return target, stored.size, _check_metadata(storage, root, location, target, stored)
@@ -164,25 +158,25 @@ def audit_copy(
 
 def _trusted_inventory(
     storage: Storage, root: str, location: str, listing: dict[str, StoredObject], recorded: str
-) -> tuple[dict | None, list[BadFile]]:
+) -> tuple[dict[str, Any] | None, list[CopyProblem]]:
     """The root inventory if it is intact and the one recorded; else the newest intact version inventory
     (so the rest of the copy can still be checked and repaired), with the problems found."""
-    problems = []
+    problems: list[CopyProblem] = []
     try:
         data, digest = read_checked(storage, f"{root}/inventory.json", f"{root}/inventory.json.sha512")
         if recorded and digest != recorded:
             problems.append(
-                BadFile(
-                    location,
+                CopyProblem(
                     "inventory.json",
                     "changed since the copy was verified (its SHA-512 differs from the one recorded)",
-                    "inventory.json",
+                    location=location,
+                    key="inventory.json",
                 )
             )
         else:
             return parse_inventory(data), problems
     except PreservationError as exc:
-        problems.append(BadFile(location, "inventory.json", exc.message, "inventory.json"))
+        problems.append(CopyProblem("inventory.json", exc.message, location=location, key="inventory.json"))
     for key in sorted(
         (k for k in listing if _VERSION_INVENTORY.fullmatch(k) and not k.endswith(".sha512")),
         key=lambda k: -int(k.split("/")[0][1:]),
@@ -192,7 +186,7 @@ def _trusted_inventory(
             return parse_inventory(data), problems
         except PreservationError:
             continue
-    problems.append(BadFile(location, WHOLE_COPY, "no intact OCFL inventory: its files cannot be checked"))
+    problems.append(CopyProblem(WHOLE_COPY, "no intact OCFL inventory: its files cannot be checked", location=location))
     return None, problems
 
 
@@ -216,9 +210,8 @@ def read_checked(storage: Storage, key: str, sidecar_key: str) -> tuple[bytes, s
     return data, digest
 
 
-def parse_inventory(data: bytes) -> dict:
-    import json
-
+def parse_inventory(data: bytes) -> dict[str, Any]:
+    """An OCFL inventory's JSON, refused unless it has a manifest and a head version with a state."""
     try:
         inventory = json.loads(data)
         inventory["manifest"], inventory["versions"][inventory["head"]]["state"]  # noqa: B018 - shape check
@@ -228,12 +221,12 @@ def parse_inventory(data: bytes) -> dict:
 
 
 def _targets(
-    inventory: dict, files: Iterable[Expected], location: str, result: CopyAudit
+    inventory: dict[str, Any], files: Iterable[Expected], location: str, result: CopyAudit
 ) -> tuple[list[_Target], set[str]]:
     """Every content file of the object with what it should be, and every key the object should hold."""
     head_state = inventory["versions"][inventory["head"]]["state"]
     manifest = inventory["manifest"]
-    logical = {}  # content path -> logical path in the head version
+    logical: dict[str, str] = {}  # content path -> logical path in the head version
     for digest, paths in head_state.items():
         for path in paths:
             logical.setdefault(manifest[digest][0], path)
@@ -242,7 +235,7 @@ def _targets(
     for expected in files:
         content = content_of.get(expected.path)
         if content is None:
-            result.bad.append(BadFile(location, expected.path, "missing from the OCFL inventory"))
+            result.bad.append(CopyProblem(expected.path, "missing from the OCFL inventory", location=location))
         else:
             recorded[content] = expected
     targets = []
@@ -265,25 +258,29 @@ def _targets(
 
 def _check_metadata(
     storage: Storage, root: str, location: str, target: _Target, stored: StoredObject
-) -> BadFile | None:
+) -> CopyProblem | None:
     """Size from the listing; the store's own full-object SHA-256, where it keeps one, against the catalogue."""
     if target.size >= 0 and stored.size != target.size:
-        return BadFile(location, target.path, f"size {stored.size}, expected {target.size}", target.key)
+        return CopyProblem(
+            target.path, f"size {stored.size}, expected {target.size}", location=location, key=target.key
+        )
     if not target.sha256 or not storage.keeps_checksums:
         return None
     try:
         store_sha256 = storage.stat(f"{root}/{target.key}").digests.get("store-sha256", "")
     except PreservationError as exc:
-        return BadFile(location, target.path, f"unreadable: {exc.message}", target.key)
+        return CopyProblem(target.path, f"unreadable: {exc.message}", location=location, key=target.key)
     composite = "-" in store_sha256  # a multipart upload's checksum is a composite of its parts
     if store_sha256 and not composite and base64.b64decode(store_sha256).hex() != target.sha256:
-        return BadFile(location, target.path, "store checksum differs from the SHA-256 recorded at ingest", target.key)
+        return CopyProblem(
+            target.path, "store checksum differs from the SHA-256 recorded at ingest", location=location, key=target.key
+        )
     return None
 
 
 def _check_sidecars(
     storage: Storage, root: str, location: str, listing: dict[str, StoredObject], flagged: set[str]
-) -> list[BadFile]:
+) -> list[CopyProblem]:
     """Each version's inventory copy against its sidecar (the root inventory was checked already)."""
     bad = []
     for key in sorted(k for k in listing if _VERSION_INVENTORY.fullmatch(k) and not k.endswith(".sha512")):
@@ -292,18 +289,18 @@ def _check_sidecars(
         try:
             read_checked(storage, f"{root}/{key}", f"{root}/{key}.sha512")
         except PreservationError as exc:
-            bad.append(BadFile(location, key, exc.message, key))
+            bad.append(CopyProblem(key, exc.message, location=location, key=key))
     return bad
 
 
 def _version_changes(
     storage: Storage, root: str, location: str, recorded: dict[str, str], targets: list[_Target]
-) -> list[BadFile]:
+) -> list[CopyProblem]:
     """Keys of a copy whose current object version is not the one verified and recorded (newer, or deleted)."""
     try:
         current = storage.current_versions(root + "/")
     except PreservationError as exc:
-        return [BadFile(location, "(object versions)", f"unreadable: {exc.message}")]
+        return [CopyProblem("(object versions)", f"unreadable: {exc.message}", location=location)]
     logical = {t.key: t.path for t in targets}
     bad = []
     for key, version_id in sorted(recorded.items()):
@@ -313,8 +310,17 @@ def _version_changes(
         path = logical.get(relative, relative)
         if key not in current:
             bad.append(
-                BadFile(location, path, "deleted: a delete marker hides the version verified at ingest", relative)
+                CopyProblem(
+                    path,
+                    "deleted: a delete marker hides the version verified at ingest",
+                    location=location,
+                    key=relative,
+                )
             )
         elif current[key] != version_id:
-            bad.append(BadFile(location, path, f"replaced: a newer object version hides {version_id}", relative))
+            bad.append(
+                CopyProblem(
+                    path, f"replaced: a newer object version hides {version_id}", location=location, key=relative
+                )
+            )
     return bad

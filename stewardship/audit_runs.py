@@ -22,7 +22,7 @@ from catalogue.versions import update_versions
 from preservation import SOFTWARE_NAME
 from preservation.agents import software_agent
 from preservation.config import Settings
-from preservation.errors import PreservationError
+from preservation.errors import CopyProblem, PreservationError
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.model import (
     FAILURE,
@@ -40,7 +40,6 @@ from stewardship.audit import (
     FULL,
     METADATA,
     WHOLE_COPY,
-    BadFile,
     CopyAudit,
     Expected,
     audit_copy,
@@ -52,7 +51,7 @@ from stewardship.event_log_audit import EventLogAudit, audit_event_log, repair_e
 from stewardship.legal_hold import hold_new_versions
 from stewardship.repair import EVENT_LOG, FileRepair, Side, repair_files, wanted_files
 from stewardship.replicate import seal_copy
-from storage import open_location
+from storage import Storage, open_location
 
 MAX_DETAIL = 100  # failures listed in an event's outcome detail
 VERSION_INVENTORY = re.compile(r"v[0-9]+/inventory\.json")
@@ -213,13 +212,17 @@ def _check_event_logs(settings: Settings, aip: Aip, replicas: dict[str, Replica]
         copy.check.bad.extend(_log_problems(result.event_log, copy.replica.location))
 
 
-def _log_problems(audit: EventLogAudit, location: str) -> list[BadFile]:
-    """What an event log audit found wrong in one location, as an audit names bad files."""
+def _log_problems(audit: EventLogAudit, location: str) -> list[CopyProblem]:
+    """What an event log audit found wrong in one location, as an audit names bad files (with no key under the
+    object root: repairing them is the event log's own repair)."""
     found = [
-        BadFile(location, f"{EVENT_LOG}{p.key.rsplit('/', 1)[-1]}", p.problem) for p in audit.problems.get(location, [])
+        CopyProblem(f"{EVENT_LOG}{p.key.rsplit('/', 1)[-1]}", p.problem, location=location)
+        for p in audit.problems.get(location, [])
     ]
     if location in audit.unreadable:
-        found.append(BadFile(location, f"{EVENT_LOG}(the whole log)", f"unreadable: {audit.unreadable[location]}"))
+        found.append(
+            CopyProblem(f"{EVENT_LOG}(the whole log)", f"unreadable: {audit.unreadable[location]}", location=location)
+        )
     return found
 
 
@@ -292,10 +295,9 @@ def _repair_event_logs(aip: Aip, stores: dict, result: AipAudit) -> tuple[dict[s
         for r in done.repaired
     ]
     for problem in done.failed:
-        location, _, why = problem.problem.partition(": ")
-        copy = next((c for c in result.copies if c.replica.location == location), None)
+        copy = next((c for c in result.copies if c.replica.location == problem.location), None)
         if copy is not None:
-            copy.repair_problem = copy.repair_problem or f"{problem.key}: {why}"
+            copy.repair_problem = copy.repair_problem or f"{problem.key}: {problem.problem}"
     result.event_log = audit_event_log(stores, aip.id)
     written: dict[str, list[str]] = {}
     for repair in done.repaired:
@@ -344,7 +346,7 @@ def _inventory_in(side: Side, key: str, recorded: set[str]) -> tuple[dict, str] 
         return None
 
 
-def seal_rewritten(database: Database, storage, replica: Replica, keys: list[str]) -> None:
+def seal_rewritten(database: Database, storage: Storage, replica: Replica, keys: list[str]) -> None:
     """Files re-written in a copy not sealed as a whole (still damaged, or restored one by one): lock and record
     their new versions, so the next audit checks them as they now are."""
     versions = retain_aip(storage, replica.object_root, replica.aip_id)

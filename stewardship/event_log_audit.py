@@ -15,11 +15,11 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from lxml import etree
 
-from preservation.errors import PreservationError, StorageError
+from preservation.errors import CopyProblem, PreservationError, StorageError
 from preservation.premis import PREMIS_NS
 from stewardship.event_log import event_log_prefix, named_digest
 from stewardship.repair import quarantine_prefix
@@ -33,20 +33,14 @@ UNEXPECTED = "unexpected file (not an event log document)"
 DOCUMENT_NAME = re.compile(r"\d{8}T\d{6,12}Z-(?:[0-9a-f]{64}|[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12})\.xml")
 
 
-@dataclass(frozen=True)
-class DocumentProblem:
-    """One location's copy of one document that is damaged or missing, and what is wrong with it."""
-
-    key: str
-    problem: str  # "missing", or "damaged: …"
-
-
 @dataclass
 class EventLogAudit:
     """What each location's copy of an AIP's event log holds and which of its documents are not intact."""
 
     aip_id: str
-    problems: dict[str, list[DocumentProblem]] = field(default_factory=dict)  # location -> damaged/missing
+    # location -> its documents that are damaged or missing (path and key: the document's key; check: "missing",
+    # "damaged: …", "disputed: …" or UNEXPECTED)
+    problems: dict[str, list[CopyProblem]] = field(default_factory=dict)
     held: dict[str, dict[str, str]] = field(default_factory=dict)  # key -> location -> SHA-256 of its bytes
     expected: dict[str, str] = field(default_factory=dict)  # key -> SHA-256 of an intact copy ('' if none)
     unreadable: dict[str, str] = field(default_factory=dict)  # location -> why its log could not be listed
@@ -82,7 +76,7 @@ class EventLogRepairs:
 
     repaired: list[EventLogRepair] = field(default_factory=list)
     lost: list[LostDocument] = field(default_factory=list)
-    failed: list[DocumentProblem] = field(default_factory=list)  # key, "<location>: why it could not be written"
+    failed: list[CopyProblem] = field(default_factory=list)  # documents that could not be written, and why
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (location, key) moved out of the log
 
 
@@ -112,11 +106,11 @@ def audit_event_log(stores: Mapping[str, Storage], aip_id: str) -> EventLogAudit
         for key in keys:
             digest, problem = _examine(storage, key)
             if problem == UNEXPECTED:
-                audit.problems[location].append(DocumentProblem(key, UNEXPECTED))
+                audit.problems[location].append(CopyProblem(key, UNEXPECTED, location=location, key=key))
                 continue
             audit.held.setdefault(key, {})[location] = digest
             if problem:
-                audit.problems[location].append(DocumentProblem(key, f"damaged: {problem}"))
+                audit.problems[location].append(CopyProblem(key, f"damaged: {problem}", location=location, key=key))
             else:
                 named.setdefault(key, set()).add(location)
     twins = {named_digest(key) for key, places in named.items() if named_digest(key) and places}
@@ -130,17 +124,25 @@ def audit_event_log(stores: Mapping[str, Storage], aip_id: str) -> EventLogAudit
             if not audit.expected[key]:
                 others = ", ".join(sorted(set(good) - {location}))
                 audit.problems[location].append(
-                    DocumentProblem(
-                        key, f"disputed: differs from the copy in {others} and nothing decides which is intact"
+                    CopyProblem(
+                        key,
+                        f"disputed: differs from the copy in {others} and nothing decides which is intact",
+                        location=location,
+                        key=key,
                     )
                 )
             elif digest != audit.expected[key]:
                 audit.problems[location].append(
-                    DocumentProblem(key, "damaged: differs from the intact copy in " + ", ".join(trusted))
+                    CopyProblem(
+                        key,
+                        "damaged: differs from the intact copy in " + ", ".join(trusted),
+                        location=location,
+                        key=key,
+                    )
                 )
     for location, problems in audit.problems.items():
         problems.extend(
-            DocumentProblem(key, MISSING)
+            CopyProblem(key, MISSING, location=location, key=key)
             for key in sorted(audit.held)
             if named_digest(key) and location not in audit.held[key]
         )
@@ -157,10 +159,10 @@ def repair_event_log(stores: Mapping[str, Storage], aip_id: str, audit: EventLog
     damaged: dict[str, list[tuple[str, str]]] = {}
     for location, problems in sorted(audit.problems.items()):
         for problem in problems:
-            if problem.problem == UNEXPECTED:
+            if problem.check == UNEXPECTED:
                 _quarantine(stores[location], aip_id, problem.key, location, result)
             else:
-                damaged.setdefault(problem.key, []).append((location, problem.problem))
+                damaged.setdefault(problem.key, []).append((location, problem.check))
     for key, states in sorted(damaged.items()):
         if not _repair_document(stores, audit, key, states, result):
             result.lost.append(LostDocument(key, tuple(states)))
@@ -183,14 +185,15 @@ def _repair_document(
         if expected and digest == expected and location not in targets and location in stores
     )
     for source in sources:
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL) as spool:
+        # a binary file (its default mode is w+b), which typeshed calls only IO[bytes]
+        with cast(BinaryIO, tempfile.SpooledTemporaryFile(max_size=SPOOL)) as spool:
             if _fetch(stores[source], key, spool) != expected:
                 continue  # unreadable, or changed since the audit: try the next location
             for target in targets:
                 try:
                     version = _write_verified(stores[target], key, spool, expected)
                 except PreservationError as exc:
-                    result.failed.append(DocumentProblem(key, f"{target}: {exc.message}"))
+                    result.failed.append(CopyProblem(key, exc.message, location=target, key=key))
                     continue
                 result.repaired.append(EventLogRepair(key, source, target, expected, version))
             return True
@@ -205,7 +208,7 @@ def _quarantine(storage: Storage, aip_id: str, key: str, location: str, result: 
             storage.put(folder + key, handle, size=storage.stat(key).size, overwrite=False)
         storage.delete(key)
     except PreservationError as exc:
-        result.failed.append(DocumentProblem(key, f"{location}: {exc.message}"))
+        result.failed.append(CopyProblem(key, exc.message, location=location, key=key))
         return
     result.quarantined.append((location, key))
 
@@ -214,16 +217,15 @@ def _examine(storage: Storage, key: str) -> tuple[str, str]:
     """The SHA-256 of a stored document and what is wrong with it ('' when nothing this copy alone shows)."""
     if not DOCUMENT_NAME.fullmatch(key.rsplit("/", 1)[-1]):
         return "", UNEXPECTED
-    parser = None if named_digest(key) else _Parser()
+    named = named_digest(key)
+    parser = None if named else _Parser()  # an old-style document is judged by parsing it
     try:
         with storage.open(key) as handle:
             digest = _hash(handle, parser.feed if parser is not None else None)
     except PreservationError as exc:
         return "", f"unreadable: {exc.message}"
-    if named_digest(key):
-        return digest, "" if digest == named_digest(key) else (
-            f"its content has changed (SHA-256 {digest}, its name says {named_digest(key)})"
-        )
+    if parser is None:
+        return digest, "" if digest == named else f"its content has changed (SHA-256 {digest}, its name says {named})"
     return digest, parser.verdict()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -19,7 +20,7 @@ from catalogue import queries as catalogue
 from catalogue.access_status import decision_from
 from catalogue.units import set_decision
 from preservation.config import Settings
-from preservation.errors import CatalogueError, PreservationError
+from preservation.errors import CatalogueError, CopyProblem, PreservationError
 from preservation.mets import DCTERMS, OTHER, href_path
 from preservation.mets import OTHER_NS as OTHER_NAMESPACE
 from preservation.model import (
@@ -107,7 +108,7 @@ def _agent(element) -> Agent:
     )
 
 
-def parse_mets(stream) -> ParsedAip:
+def parse_mets(stream: BinaryIO) -> ParsedAip:
     """Read a METS written by preserve (streamed: sections are cleared once read)."""
     parsed = ParsedAip()
     dmd: dict[str, list[tuple[str, str]]] = {}
@@ -389,7 +390,12 @@ class RebuildReport:
     files: int = 0
     events: int = 0
     checks: int = 0  # fixity checks of copies, from the event logs
-    problems: list[str] = field(default_factory=list)
+    copy_problems: list[CopyProblem] = field(default_factory=list)  # copies not read, or registered as damaged
+
+    @property
+    def problems(self) -> list[str]:
+        """Each problem as the one line `preserve catalogue rebuild` prints and lists ("<location>: <root>: …")."""
+        return [str(problem) for problem in self.copy_problems]
 
 
 def rebuild(settings: Settings, database: Database) -> RebuildReport:
@@ -405,13 +411,13 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
     found: dict[str, _Found] = {}
     report = RebuildReport()
     unread: list[tuple[Storage, str, str, str]] = []  # (storage, location, root, why) of copies not read
-    for location in settings.locations:
-        storage = open_location(location)
+    for configured in settings.locations:
+        storage = open_location(configured)
         for root in _object_roots(storage):
             try:
-                _read_copy(storage, location.name, root, found, report)
+                _read_copy(storage, configured.name, root, found, report)
             except (PreservationError, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
-                unread.append((storage, location.name, root, str(exc)))
+                unread.append((storage, configured.name, root, str(exc)))
     for storage, location, root, why in unread:
         _damaged_copy(storage, location, root, why, found, report)
     with database.session() as session:
@@ -439,7 +445,7 @@ def _read_copy(storage: Storage, location: str, root: str, found: dict[str, _Fou
         None,
     )
     if mets is None:
-        report.problems.append(f"{location}: {root}: no METS in the head version")
+        report.copy_problems.append(CopyProblem(root, "no METS in the head version", location=location))
         return
     aip_id = mets[1].removeprefix("data/metadata/METS.").removesuffix(".xml")
     if aip_id not in found:
@@ -464,16 +470,19 @@ def _damaged_copy(
     read, register it as damaged, with the inventory digest that copy has, so the next audit repairs it."""
     owner = next((aip_id for aip_id in found if object_root(f"urn:uuid:{aip_id}") == root), None)
     if owner is None:
-        report.problems.append(f"{location}: {root}: {why}")
+        report.copy_problems.append(CopyProblem(root, why, location=location))
         return
     entry = found[owner]
     good = entry.copies[0]
     entry.copies.append(_Copy(location, root, good.version, good.inventory_sha512, good.created, damaged=True))
     entry.versions[location] = aip_versions(storage, root, owner)
     _event_log(storage, owner, entry)
-    report.problems.append(
-        f"{location}: {root}: {why}; registered as a damaged copy of AIP {owner} — "
-        "`preserve audit` repairs it from the other copies"
+    report.copy_problems.append(
+        CopyProblem(
+            root,
+            f"{why}; registered as a damaged copy of AIP {owner} — `preserve audit` repairs it from the other copies",
+            location=location,
+        )
     )
 
 
@@ -497,7 +506,11 @@ def _register(database: Database, aip_id: str, entry: _Found) -> int:
     return how many checks of its copies were recorded."""
     parsed, inventory, events = entry.parsed, entry.inventory, entry.events
     start = next((e for e in events.values() if e.type == "ingestion start"), None)
-    transfer = re.match(r"transfer ([0-9a-f-]+)", start.detail).group(1) if start else aip_id
+    transfer = aip_id
+    if start is not None:
+        named = re.match(r"transfer ([0-9a-f-]+)", start.detail)
+        assert named is not None, f"AIP {aip_id}: its ingestion start event names no transfer"  # ingest always does
+        transfer = named.group(1)
     checks = fixity_checks(entry.documents)
     replicas = _replicas(aip_id, entry, checks)
     aip = Aip(

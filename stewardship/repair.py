@@ -15,7 +15,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from functools import partial
+from typing import BinaryIO, Protocol, cast
 
 from preservation.errors import FixityError, NotFound, PreservationError, StorageError
 from preservation.identifiers import utc_now
@@ -29,6 +30,14 @@ QUARANTINE = "extensions/preserve-quarantine"
 UNEXPECTED = "unexpected file"
 SIDECAR = ".sha512"
 EVENT_LOG = "event log: "  # how an audit names a document of the event log beside the object
+
+
+class _KeepsVersions(Protocol):
+    """A store that keeps object versions (S3): ``open`` reads a version that a newer one or a delete marker hides."""
+
+    def open(self, key: str, version_id: str = "") -> BinaryIO:
+        """A streaming binary reader for one version of ``key`` (the current one when ``version_id`` is '')."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -261,13 +270,9 @@ def _from_recorded_version(
         if not version or not want.sha512:
             continue
         label = f"{source.name} (its version {version})"
+        store = cast(_KeepsVersions, source.storage)  # only a store that keeps versions has versions recorded
         try:
-            copy_verified(
-                lambda source=source, version=version: source.storage.open(source.key(want.key), version_id=version),
-                label,
-                target,
-                want,
-            )
+            copy_verified(partial(store.open, source.key(want.key), version_id=version), label, target, want)
         except WriteFailed as exc:
             outcome.problems[target.name] = exc.message
             return False
