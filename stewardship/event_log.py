@@ -21,18 +21,16 @@ import io
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from lxml import etree
 
+from preservation.config import Settings
 from preservation.errors import PreservationError, StorageError
 from preservation.identifiers import utc_now
 from preservation.model import ROLE_BY_AGENT_TYPE, Agent, Event
 from preservation.premis import PREMIS_NS, PREMIS_VERSION, XSI_NS, write_agent, write_entity, write_event
+from storage import open_location
 from storage.base import Storage, StoredObject
-
-if TYPE_CHECKING:
-    from preservation.config import Settings
 
 FOLDER = "extensions/preserve-event-log"
 Written = StoredObject | PreservationError  # what writing a document to one location came to
@@ -118,8 +116,6 @@ def write_event_log_to(
 ) -> dict[str, Written]:
     """Open each named location and store one batch in all of them, as ``write_event_log_everywhere`` does
     (a location that cannot be opened is returned as its error, like one that cannot be written)."""
-    from storage import open_location
-
     stores: dict[str, Storage] = {}
     failed: dict[str, Written] = {}
     for name in dict.fromkeys(names):

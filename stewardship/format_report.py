@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from catalogue import Database
 from catalogue import queries as catalogue
+from policies.formats import FormatRule
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class FormatHolding:
     rule: str
 
 
-def format_holdings(database: Database, rule_for) -> list[FormatHolding]:
+def format_holdings(database: Database, rule_for: Callable[[str], FormatRule]) -> list[FormatHolding]:
     """Every format held, largest first; ``rule_for(puid)`` gives the format policy's rule."""
     with database.session() as session:
         rows = catalogue.format_profile(session)

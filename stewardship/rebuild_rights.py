@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from lxml import etree
+
 from preservation.identifiers import name_uuid
 from preservation.model import RightsStatement
 from preservation.premis import OPEN_START
@@ -65,7 +67,7 @@ def _date(element, path: str) -> str:
     return "" if value == OPEN_START else value
 
 
-def read_rights(element, owner: str, scope: str, rows: RowFinder) -> ReadRights:
+def read_rights(element: etree._Element, owner: str, scope: str, rows: RowFinder) -> ReadRights:
     """A ``rightsStatement`` element, with the rights.csv row it came from recovered from its identifier."""
     basis = _text(element, f"{P}rightsBasis")
     kind = BLOCKS.get(basis, "otherRights")

@@ -11,6 +11,7 @@ replication): the location's retention is applied and the keys' VersionIds recor
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from catalogue import Database
@@ -41,7 +42,11 @@ class ReplicaCopy:
 
 
 def replicate(
-    settings: Settings, database: Database, target: str, aip_ref: str | None = None, progress=None
+    settings: Settings,
+    database: Database,
+    target: str,
+    aip_ref: str | None = None,
+    progress: Callable[[ReplicaCopy], None] | None = None,
 ) -> list[ReplicaCopy]:
     """Copy every AIP (or one) that has no copy in ``target`` there, from an intact copy elsewhere."""
     destination = open_location(settings.location(target))

@@ -35,7 +35,8 @@ def select_full(
     runs = max(cadence.full_every_days * cadence.runs_per_day, 1)
     share = sum(aip.total_bytes for aip, _ in copies) / runs
     period = timedelta(days=cadence.full_every_days)
-    chosen, used = [], 0
+    chosen: list[tuple[Aip, Replica]] = []
+    used = 0
     for aip, replica in sorted(copies, key=lambda c: (_when(c[1].verified_at), c[0].id)):
         overdue = now - _when(replica.verified_at) >= period
         if not overdue and used >= share:
