@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,36 @@ def test_doctor_reports_a_broken_policy(preserve):
     result = preserve.json("doctor", expect=1)
     [problem] = [c for c in result["checks"] if not c["ok"]]
     assert problem["check"] == "policy checks" and "on_infected" in problem["detail"]
+
+
+CHECKS = [
+    "catalogue schema is current",
+    "policy format",
+    "policy fixity",
+    "policy checks",
+    "policy closure",
+    "converters the format policy needs",
+    "location primary reachable",
+    "unregistered objects",
+    "expired downloads",
+    "unfinished uploads in primary",
+]
+
+
+def test_every_check_is_listed_in_order_and_one_that_fails_stops_no_other(preserve):
+    report = _doctor(preserve)
+    assert [c["check"] for c in report["checks"]] == CHECKS
+    assert all(set(c) == {"check", "ok", "detail"} for c in report["checks"])  # a hint only for converters
+    with sqlite3.connect(preserve.home / "catalogue.db") as database:  # a catalogue behind this version
+        [(revision,)] = database.execute("SELECT version_num FROM alembic_version").fetchall()
+        database.execute("UPDATE alembic_version SET version_num = ?", (f"{int(revision) - 1:04}",))
+    behind = preserve.json("doctor", expect=1)
+    assert [c["check"] for c in behind["checks"]] == CHECKS
+    [problem] = [c for c in behind["checks"] if not c["ok"]]
+    assert problem["check"] == "catalogue schema is current" and "this version of preserve needs" in problem["detail"]
+    text = preserve("doctor", expect=1).stdout
+    assert "PROBLEM  catalogue schema is current: the catalogue schema is at revision" in text
+    assert "ok  unfinished uploads in primary" in text and "Everything looks right." not in text
 
 
 # --- converters the format policy needs ----------------------------------------------------------------
