@@ -14,7 +14,7 @@ from catalogue import Database
 from catalogue import queries as catalogue
 from catalogue.access_status import event_detail, refresh_access
 from catalogue.units import aips_below, set_decision, units_by_reference, units_of
-from policies.closure import ClosurePolicy
+from policies.closure import ClosurePolicy, load_closure_policy
 from preservation.config import Settings
 from preservation.errors import NotFound
 from preservation.identifiers import event_uuid, new_uuid, timestamp
@@ -102,8 +102,6 @@ def resolve(database: Database, reference: str, path: str) -> tuple[str, str, st
 def refresh_everything(settings: Settings, database: Database) -> int:
     """Work out the access of every AIP and file again, and rewrite the records index (after a catalogue
     rebuild or a schema upgrade); returns how many files."""
-    from policies.closure import load_closure_policy
-
     policy = load_closure_policy(settings.policies_path)
     with database.session() as session:
         aip_ids = [aip.id for aip in catalogue.list_aips(session)]

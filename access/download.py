@@ -189,12 +189,16 @@ class _Pipe:
     def __init__(self) -> None:
         self._parts: list[bytes] = []
 
-    def write(self, data) -> int:
+    def write(self, data: bytes | memoryview) -> int:
+        """Keep ``data`` until the next ``take``."""
         self._parts.append(bytes(data))
         return len(data)
 
     def flush(self) -> None:
         """Nothing to flush: the bytes wait for ``take``."""
+
+    def close(self) -> None:
+        """Nothing to close (zipfile leaves a stream it was given open): the bytes wait for ``take``."""
 
     def take(self) -> bytes:
         data = b"".join(self._parts)

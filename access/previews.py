@@ -27,6 +27,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from PIL import Image, ImageOps
+
 from access import delivery
 from catalogue import Database
 from preservation.config import Settings
@@ -146,8 +148,6 @@ def _make(settings: Settings, database: Database, chosen: FileRecord, mime: str,
 def _scaled(source: Path, target: Path, kind: str) -> str:
     """Write the image at ``source`` scaled down to ``target``; the entry suffix: '.jpg', '.png', or '.none' (and
     an empty file) when Pillow refuses it: a decompression bomb, or not an image of ``kind`` it can read."""
-    from PIL import Image, ImageOps
-
     refused = (Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, SyntaxError, ValueError, EOFError)
     try:
         image = Image.open(source, formats=[kind])  # raises DecompressionBombError beyond twice the limit ...
@@ -155,7 +155,8 @@ def _scaled(source: Path, target: Path, kind: str) -> str:
         return _refused(target)
     with image:
         try:
-            if image.width * image.height > Image.MAX_IMAGE_PIXELS:  # ... and only warns below that
+            limit = Image.MAX_IMAGE_PIXELS  # (None only where Pillow's limit has been turned off)
+            if limit is not None and image.width * image.height > limit:  # ... and only warns below that
                 raise Image.DecompressionBombError(f"{image.width} x {image.height} pixels")
             progressive = image.format == "JPEG" and bool(
                 image.info.get("progressive") or image.info.get("progression")
@@ -222,6 +223,7 @@ def _clear(lock: Path, work: Path | None, keep_lock: bool) -> None:
 def _locked(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (across threads and processes) for the block."""
     handle = _lock(path)
+    assert handle is not None  # waiting for it, the lock is always taken
     try:
         yield
     finally:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from access import previews
 from access.search import EVERYTHING, RESEARCHER
 from catalogue import Database
 from catalogue import queries as catalogue
@@ -83,7 +84,8 @@ def view_record(
         holders = unit_records(session, aip_id, today)
         trail = _ancestors_in_aip(holders, path)
         above = _units_above(session, (trail[0] if trail else record).reference, aip_id, today)
-        children, more = [], 0
+        children: list[Record] = []
+        more = 0
         for below in records_under(session, aip_id, path, today):
             if below.access in allowed and _nearest_above(holders, below.path) == path:
                 if len(children) < MAX_CHILDREN:
@@ -128,8 +130,6 @@ def preview(
     """An open file's preview (of the original, or its access copy) from the preview cache, made once from a copy
     checked against the inventory; (file, MIME type). NotFound for anything this person may not see, and for a
     file that has no preview (too large, or an image that cannot be shown)."""
-    from access import previews
-
     today = today or date.today().isoformat()
     with database.session() as session:  # only what decides: the record, who may find it, its previewable file
         record = record_at(session, aip_id, path, today)
@@ -165,7 +165,7 @@ def _nearest_above(by_path: dict[str, Record], path: str) -> str | None:
 
 
 def _ancestors_in_aip(by_path: dict[str, Record], path: str) -> list[Record]:
-    trail = []
+    trail: list[Record] = []
     above = _nearest_above(by_path, path)
     while above is not None:
         trail.insert(0, by_path[above])

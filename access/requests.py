@@ -57,7 +57,9 @@ def add_to_request(database: Database, user: User, aip_id: str, target: str = ""
                 f"a request holds at most {MAX_ITEMS} records", hint="Submit this request, then start another."
             )
         add_item(session, request.id, aip_id, target)
-        return open_request(session, user.id)
+        updated = open_request(session, user.id)
+        assert updated is not None  # the request just added to is still open: this transaction holds its turn
+        return updated
 
 
 def submit_request(database: Database, user: User, purpose: str) -> Request:
@@ -164,14 +166,14 @@ def revoke_request(settings: Settings, database: Database, reference: str, reaso
 
 def basket(database: Database, user: User | None) -> Request | None:
     """The person's request still being put together, if any."""
-    require_role(user, "researcher", "archivist")
+    user = require_role(user, "researcher", "archivist")
     with database.session() as session:
         return open_request(session, user.id)
 
 
 def remove_from_request(database: Database, user: User | None, aip_id: str, target: str) -> Request | None:
     """Take a record out of the person's open request."""
-    require_role(user, "researcher", "archivist")
+    user = require_role(user, "researcher", "archivist")
     with database.session() as session:
         take_turn(session, [f"basket:{user.id}"])
         request = open_request(session, user.id)
@@ -182,14 +184,14 @@ def remove_from_request(database: Database, user: User | None, aip_id: str, targ
 
 def requests_of(database: Database, user: User | None) -> list[Request]:
     """The person's own requests, oldest first (not the one still open)."""
-    require_role(user, "researcher", "archivist")
+    user = require_role(user, "researcher", "archivist")
     with database.session() as session:
         return [r for r in list_requests(session, user_id=user.id) if r.state != "open"]
 
 
 def request_for(database: Database, user: User | None, reference: str) -> Request:
     """A request the person may see: their own, or any for an archivist; NotFound for anyone else's."""
-    require_role(user, "researcher", "archivist", "administrator")
+    user = require_role(user, "researcher", "archivist", "administrator")
     with database.session() as session:
         try:
             request = get_request(session, reference)
@@ -219,13 +221,13 @@ def request_records(
     with database.session() as session:
         for aip_id, target in request.items:
             found = record_access(session, aip_id, target)
-            status = found[1].in_force(today).status if found else "gone"
+            title, status = (found[0], found[1].in_force(today).status) if found is not None else ("", "gone")
             visible = found is not None and status in allowed
             shown.append(
                 {
                     "aip_id": aip_id,
                     "path": target,
-                    "title": found[0] if visible else "",
+                    "title": title if visible else "",
                     "access": status if visible else "unavailable",
                 }
             )

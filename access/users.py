@@ -152,7 +152,9 @@ def _change(database: Database, email: str, ends_sessions: str, **values: object
             values["sessions_reset_at"] = now  # device cookies signed before now no longer count either
             end_user_sessions(session, found[0].id, ends_sessions, now)
         update_user(session, found[0].id, **values)
-        return find_user(session, email)[0]
+        changed = find_user(session, email)
+        assert changed is not None  # found above, in this same transaction
+        return changed[0]
 
 
 def _verify(stored: str, password: str) -> bool:

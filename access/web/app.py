@@ -26,6 +26,7 @@ from access.secret import archive_secret
 from access.web.limits import BodyLimit
 from access.web.security import SignInNeeded, csrf_token, current_user, device_cookie
 from catalogue import Database
+from catalogue.accounts import User
 from preservation.config import Settings
 from preservation.errors import ConfigError, PreservationError
 
@@ -42,22 +43,33 @@ class Portal:
     database: Database
     templates: Environment
 
-    def page(self, request: Request, template: str, title: str, status: int = 200, **values: object) -> HTMLResponse:
+    def page(
+        self,
+        request: Request,
+        template: str,
+        title: str,
+        status: int = 200,
+        *,
+        user: User | None = None,
+        errors: list[dict[str, str]] | None = None,
+        **values: object,
+    ) -> HTMLResponse:
         """Render a page with the navigation, the person signed in, flashed notices and errors."""
-        user = values.pop("user", None) or current_user(request, self.database)
-        navigation = [{"href": "/", "text": "Search"}]
+        user = user or current_user(request, self.database)
+        links = [("/", "Search")]
         if user is not None:
-            navigation += [{"href": "/basket", "text": "Request basket"}, {"href": "/requests", "text": "My requests"}]
+            links += [("/basket", "Request basket"), ("/requests", "My requests")]
             if user.role in ("archivist", "administrator"):
-                navigation.append({"href": "/queue", "text": "Requests to decide"})
+                links.append(("/queue", "Requests to decide"))
         else:
-            navigation += [{"href": "/login", "text": "Sign in"}, {"href": "/register", "text": "Create an account"}]
-        for item in navigation:
-            item["active"] = request.url.path == item["href"] or (
-                item["href"] != "/" and request.url.path.startswith(item["href"] + "/")
-            )
+            links += [("/login", "Sign in"), ("/register", "Create an account")]
+        path = request.url.path
+        navigation = [
+            {"href": href, "text": text, "active": path == href or (href != "/" and path.startswith(href + "/"))}
+            for href, text in links
+        ]
         notice = request.session.pop("notice", "")
-        errors = values.pop("errors", None) or ([{"text": e} for e in [request.session.pop("error", "")] if e])
+        errors = errors or [{"text": e} for e in [request.session.pop("error", "")] if e]
         html = self.templates.get_template(template).render(
             title=title,
             archive_name=self.settings.archive_name,
@@ -89,7 +101,7 @@ def assets_folder() -> Path:
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     """The portal for one archive."""
-    from access.web import api, pages
+    from access.web import api, pages  # here, not above: pages imports Portal from this module (a cycle)
 
     database = database or Database(settings.catalogue_url)
     database.require_current()
@@ -148,6 +160,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     async def unexpected_error(request: Request, exc: Exception):
         # answered outside the middleware above (Starlette's outermost layer): the same headers, no traceback
         LOG.exception("%s %r: unexpected %s", request.method, request.url.path, type(exc).__name__)
+        response: Response
         if request.url.path.startswith("/api/"):
             response = JSONResponse(
                 {

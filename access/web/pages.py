@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, BackgroundTasks, Form, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 
 from access import requests as requesting
 from access.delivery import delivery_link, dip_storage
@@ -27,6 +27,7 @@ from access.web.security import (
     sign_out,
 )
 from access.web.shared import decide, deliver_after_answer, query_from
+from catalogue.accounts import User
 from catalogue.record_index import FACETS
 from preservation.errors import AccessDenied, AccountError, RequestError
 from storage.links import verify_local_link
@@ -51,7 +52,7 @@ def _local(path: str) -> bool:
     return path.startswith("/") and not path.startswith(("//", "/\\")) and "\n" not in path and "\r" not in path
 
 
-def _signed_in(request: Request, *roles: str):
+def _signed_in(request: Request, *roles: str) -> User:
     """The signed-in person with one of ``roles``: SignInNeeded sends anyone else to sign in first (403 for a
     person signed in without the role)."""
     user = current_user(request, _portal(request).database)
@@ -70,7 +71,7 @@ def search_page(
     year_from: str = "",
     year_to: str = "",
     page: str = "1",
-):
+) -> Response:
     """Search the catalogue, with facets."""
     portal = _portal(request)
     user = current_user(request, portal.database)
@@ -105,7 +106,7 @@ def search_page(
 
 @router.get("/records/{aip_id}")
 @router.get("/records/{aip_id}/{path:path}")
-def record_page(request: Request, aip_id: str, path: str = ""):
+def record_page(request: Request, aip_id: str, path: str = "") -> Response:
     """One record: its description, breadcrumb, what is below it and a preview when it is open."""
     portal = _portal(request)
     user = current_user(request, portal.database)
@@ -116,7 +117,7 @@ def record_page(request: Request, aip_id: str, path: str = ""):
 
 
 @router.get("/preview/{aip_id}/{path:path}")
-def preview_content(request: Request, aip_id: str, path: str):
+def preview_content(request: Request, aip_id: str, path: str) -> Response:
     """An open image or PDF, shown in the record page: a derived, size-capped copy made once and kept in the
     preview cache."""
     portal = _portal(request)
@@ -128,7 +129,7 @@ def preview_content(request: Request, aip_id: str, path: str):
 
 
 @router.post("/basket/add")
-def basket_add(request: Request, aip_id: str = Form(...), path: str = Form(""), csrf_token: str = Form("")):
+def basket_add(request: Request, aip_id: str = Form(...), path: str = Form(""), csrf_token: str = Form("")) -> Response:
     """Put a record into the basket."""
     check_csrf(request, csrf_token)
     user = current_user(request, _portal(request).database)
@@ -143,7 +144,7 @@ def basket_add(request: Request, aip_id: str = Form(...), path: str = Form(""), 
 
 
 @router.get("/basket")
-def basket_page(request: Request):
+def basket_page(request: Request) -> Response:
     """The request being put together."""
     portal = _portal(request)
     user = _signed_in(request, "researcher", "archivist")
@@ -161,7 +162,9 @@ def basket_page(request: Request):
 
 
 @router.post("/basket/remove")
-def basket_remove(request: Request, aip_id: str = Form(...), path: str = Form(""), csrf_token: str = Form("")):
+def basket_remove(
+    request: Request, aip_id: str = Form(...), path: str = Form(""), csrf_token: str = Form("")
+) -> Response:
     """Take a record out of the basket."""
     check_csrf(request, csrf_token)
     user = _signed_in(request, "researcher", "archivist")
@@ -170,7 +173,7 @@ def basket_remove(request: Request, aip_id: str = Form(...), path: str = Form(""
 
 
 @router.post("/basket/submit")
-def basket_submit(request: Request, purpose: str = Form(""), csrf_token: str = Form("")):
+def basket_submit(request: Request, purpose: str = Form(""), csrf_token: str = Form("")) -> Response:
     """Send the basket to the archivists with its purpose."""
     check_csrf(request, csrf_token)
     user = _signed_in(request, "researcher", "archivist")
@@ -182,7 +185,7 @@ def basket_submit(request: Request, purpose: str = Form(""), csrf_token: str = F
 
 
 @router.get("/requests")
-def my_requests(request: Request):
+def my_requests(request: Request) -> Response:
     """The person's requests and where each one is."""
     portal = _portal(request)
     user = _signed_in(request, "researcher", "archivist")
@@ -196,7 +199,7 @@ def my_requests(request: Request):
 
 
 @router.get("/requests/{request_id}")
-def request_page(request: Request, request_id: str):
+def request_page(request: Request, request_id: str) -> Response:
     """One of the person's requests, with the download once it is delivered."""
     portal = _portal(request)
     user = _signed_in(request, "researcher", "archivist", "administrator")
@@ -222,7 +225,7 @@ def request_page(request: Request, request_id: str):
 
 
 @router.get("/queue")
-def queue_page(request: Request):
+def queue_page(request: Request) -> Response:
     """Requests waiting for an archivist's decision."""
     portal = _portal(request)
     user = _signed_in(request, "archivist")
@@ -237,7 +240,7 @@ def queue_page(request: Request):
 
 
 @router.get("/queue/{request_id}")
-def decide_page(request: Request, request_id: str):
+def decide_page(request: Request, request_id: str) -> Response:
     """A submitted request and the form to decide it."""
     portal = _portal(request)
     user = _signed_in(request, "archivist")
@@ -261,7 +264,7 @@ def decide_request_page(
     decision: str = Form(""),
     reason: str = Form(""),
     csrf_token: str = Form(""),
-):
+) -> Response:
     """Approve (and deliver) or refuse a request."""
     check_csrf(request, csrf_token)
     portal = _portal(request)
@@ -284,7 +287,7 @@ def decide_request_page(
 
 
 @router.get("/download/{key:path}")
-def download(request: Request, key: str):
+def download(request: Request, key: str) -> Response:
     """A DIP, through a signed link that has not expired, for the signed-in researcher whose request it is, with
     what has been closed since approval left out."""
     portal = _portal(request)
@@ -305,7 +308,7 @@ def download(request: Request, key: str):
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/"):
+def login_page(request: Request, next: str = "/") -> Response:
     """The sign-in form."""
     return _portal(request).page(request, "login.html", "Sign in", next=next if _local(next) else "/")
 
@@ -313,7 +316,7 @@ def login_page(request: Request, next: str = "/"):
 @router.post("/login")
 def login(
     request: Request, email: str = Form(""), password: str = Form(""), next: str = Form("/"), csrf_token: str = Form("")
-):
+) -> Response:
     """Sign in (limited attempts)."""
     check_csrf(request, csrf_token)
     portal = _portal(request)
@@ -335,7 +338,7 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: str = Form("")):
+def logout(request: Request, csrf_token: str = Form("")) -> Response:
     """Sign out."""
     check_csrf(request, csrf_token)
     sign_out(request, _portal(request).database)
@@ -343,13 +346,13 @@ def logout(request: Request, csrf_token: str = Form("")):
 
 
 @router.get("/register")
-def register_page(request: Request):
+def register_page(request: Request) -> Response:
     """The form to create a researcher's account."""
     return _portal(request).page(request, "register.html", "Create an account")
 
 
 @router.post("/register")
-def register(request: Request, email: str = Form(""), name: str = Form(""), csrf_token: str = Form("")):
+def register(request: Request, email: str = Form(""), name: str = Form(""), csrf_token: str = Form("")) -> Response:
     """Ask for a researcher's account: the same answer whether or not the address has one (the mail differs)."""
     check_csrf(request, csrf_token)
     portal = _portal(request)
@@ -369,7 +372,7 @@ def register(request: Request, email: str = Form(""), name: str = Form(""), csrf
 
 
 @router.get("/register/confirm")
-def register_password_page(request: Request, token: str = ""):
+def register_password_page(request: Request, token: str = "") -> Response:
     """The link sent to a new address: choose a password."""
     pending = pending_registration(_portal(request).database, token)
     if pending is None:
@@ -384,7 +387,9 @@ def register_password_page(request: Request, token: str = ""):
 
 
 @router.post("/register/confirm")
-def register_password(request: Request, token: str = Form(""), password: str = Form(""), csrf_token: str = Form("")):
+def register_password(
+    request: Request, token: str = Form(""), password: str = Form(""), csrf_token: str = Form("")
+) -> Response:
     """Make the account with the chosen password, and sign in."""
     check_csrf(request, csrf_token)
     portal = _portal(request)
