@@ -9,7 +9,6 @@ from every location before the catalogue points at the new version.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,19 +23,19 @@ from ingest.journal import JournalFile
 from ingest.normalise import DERIVATIVES
 from ingest.premis_records import TransferRecords, make_agents
 from ingest.steps import verify_read_back
-from ingest.update import load_aip_record, store_version
+from ingest.update import load_aip_record, store_version, write_version_mets
 from policies.closure import load_closure_policy
 from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy
-from preservation import SOFTWARE_NAME, software_version
 from preservation.config import Settings
 from preservation.errors import PackageError
 from preservation.identifiers import file_uuid, new_uuid, timestamp
-from preservation.mets import MetsFile, MetsHeader, write_mets
-from preservation.model import Event, FileRecord
+from preservation.model import Aip, Event, FileRecord, Replica
 from stewardship.replicate import seal_copy
 from storage import open_location
 from storage.digests import hash_stream
 from storage.ocfl import read_inventory, version_state
+
+Planned = tuple[FileRecord, str, str, str]  # source, role, target format, path of the new file
 
 
 @dataclass
@@ -86,15 +85,7 @@ def _migrate_aip(
     dry_run: bool,
 ) -> Migration:
     aip, files, events, agents, descriptions, rights, replicas = load_aip_record(database, aip_id)
-    have = {f.path for f in files}
-    converters = registry()
-    planned = []
-    for source in (f for f in files if f.role == ORIGINAL and f.format.puid == puid):
-        relative = source.path.removeprefix("data/objects/")
-        for role, target in wanted:
-            logical = f"{DERIVATIVES}/{role}/{relative}.{converters[target].targets[target]}"
-            if logical not in have:
-                planned.append((source, role, target, logical))
+    planned = _planned(files, puid, wanted)
     if not planned:
         return Migration(aip.id, "up to date")
     if dry_run:
@@ -105,64 +96,24 @@ def _migrate_aip(
     signatures = active_signature_file(settings.home)
     new_agents = make_agents(settings.archive_name, archivist, signatures)
     records = TransferRecords(run_id, aip.id, aip.title, tuple(r.location for r in replicas), dict(new_agents))
-    first = open_location(settings.location(replicas[0].location))
-    content = {logical: path for logical, path, _d in version_state(read_inventory(first, replicas[0].object_root))}
     result = Migration(aip.id, "migrated")
     with tempfile.TemporaryDirectory(prefix="preserve-migrate-") as work:
         work_dir = Path(work)
-        jobs = []
-        for index, (source, _role, target, logical) in enumerate(planned):
-            local = work_dir / "sources" / f"{index:05}{Path(source.path).suffix}"
-            local.parent.mkdir(parents=True, exist_ok=True)
-            with first.open(f"{replicas[0].object_root}/{content[source.path]}") as stream, local.open("wb") as out:
-                digests, _ = hash_stream(stream, ("sha512",), sink=out.write)
-            if digests["sha512"] != source.sha512:
-                raise PackageError(
-                    f"AIP {aip.id}: {source.path} in {replicas[0].location} does not match its recorded digest",
-                    hint="Run preserve audit (it repairs from a good copy).",
-                )
-            jobs.append(Job(local, target, work_dir / "bag" / logical, source.format.mime_type))
+        jobs = _fetch_sources(settings, aip, replicas[0], planned, work_dir)
         new_records, new_events, payload = _convert(jobs, planned, records, aip.id, signatures, result)
         if not new_records:
             result.outcome = "failed"
         bag = work_dir / "bag"
         mets_path = bag / aip.mets_path
-        mets_path.parent.mkdir(parents=True, exist_ok=True)
-        by_file: dict[str, list[Event]] = {}
-        for event in [*events, *new_events]:
-            by_file.setdefault(event.file_id, []).append(event)
-        title = next((v for k, v in descriptions.get("", ()) if k == "title"), "") or aip.title
-        header = MetsHeader(
-            aip.id,
-            title,
-            timestamp(),
-            settings.archive_name,
-            f"{SOFTWARE_NAME} {software_version()}",
-            aip.bag_name,
-            descriptions,
-            tuple(rights.get("", ())),
-        )
         all_files = sorted([*files, *new_records], key=lambda f: f.path)
-
-        def mets_files() -> Iterator[MetsFile]:
-            for record in all_files:
-                yield MetsFile(
-                    record,
-                    tuple(by_file.get(record.id, ())),
-                    tuple(rights.get(record.path.removeprefix("data/objects/"), ())),
-                )
-
         all_agents = {**agents, **{a.id: a for a in records.agents.values()}}
-        with mets_path.open("wb") as out:
-            write_mets(out, header, all_agents.values(), by_file.get("", []), mets_files)
+        all_events = [*events, *new_events]
+        write_version_mets(
+            settings, aip, mets_path, all_files, all_events, all_agents, descriptions, rights, timestamp()
+        )
         message = f"Migration: format policy applied to {len(payload)} file(s) of {puid}"
         stored = store_version(settings, aip, replicas, bag, mets_path, [], new_agents["person"].name, payload, message)
-    for replica in replicas:  # read every new file back from every location before the catalogue points at it
-        storage = open_location(settings.location(replica.location))
-        inventory = read_inventory(storage, replica.object_root)
-        where = {logical: path for logical, path, _d in version_state(inventory)}
-        for record in new_records:
-            verify_read_back(storage, f"{replica.object_root}/{where[record.path]}", record.sha256, record.size)
+    _read_back(settings, replicas, new_records)
     with database.session() as session:
         catalogue.upsert_agents(session, all_agents.values())
         catalogue.add_files(session, new_records)
@@ -178,6 +129,49 @@ def _migrate_aip(
     refresh_access(database, closure.evaluate, closure.default(), [aip.id])
     result.version = stored.version
     return result
+
+
+def _planned(files: list[FileRecord], puid: str, wanted: list[tuple[str, str]]) -> list[Planned]:
+    """(source, role, target, new path) for each derivative of ``puid`` originals that the AIP lacks."""
+    have = {f.path for f in files}
+    converters = registry()
+    planned = []
+    for source in (f for f in files if f.role == ORIGINAL and f.format.puid == puid):
+        relative = source.path.removeprefix("data/objects/")
+        for role, target in wanted:
+            logical = f"{DERIVATIVES}/{role}/{relative}.{converters[target].targets[target]}"
+            if logical not in have:
+                planned.append((source, role, target, logical))
+    return planned
+
+
+def _fetch_sources(settings: Settings, aip: Aip, replica: Replica, planned: list[Planned], work_dir: Path) -> list[Job]:
+    """Each source file copied out of the first copy into ``work_dir`` (its SHA-512 checked), as a conversion job."""
+    first = open_location(settings.location(replica.location))
+    content = {logical: path for logical, path, _d in version_state(read_inventory(first, replica.object_root))}
+    jobs = []
+    for index, (source, _role, target, logical) in enumerate(planned):
+        local = work_dir / "sources" / f"{index:05}{Path(source.path).suffix}"
+        local.parent.mkdir(parents=True, exist_ok=True)
+        with first.open(f"{replica.object_root}/{content[source.path]}") as stream, local.open("wb") as out:
+            digests, _ = hash_stream(stream, ("sha512",), sink=out.write)
+        if digests["sha512"] != source.sha512:
+            raise PackageError(
+                f"AIP {aip.id}: {source.path} in {replica.location} does not match its recorded digest",
+                hint="Run preserve audit (it repairs from a good copy).",
+            )
+        jobs.append(Job(local, target, work_dir / "bag" / logical, source.format.mime_type))
+    return jobs
+
+
+def _read_back(settings: Settings, replicas: list[Replica], new_records: list[FileRecord]) -> None:
+    """Every new file read back from every location before the catalogue points at it."""
+    for replica in replicas:
+        storage = open_location(settings.location(replica.location))
+        inventory = read_inventory(storage, replica.object_root)
+        where = {logical: path for logical, path, _d in version_state(inventory)}
+        for record in new_records:
+            verify_read_back(storage, f"{replica.object_root}/{where[record.path]}", record.sha256, record.size)
 
 
 def _convert(

@@ -26,7 +26,7 @@ from ingest import staging as staging_area
 from ingest.archives import is_archive
 from ingest.checksums import Assertion, extra_algorithms, read_assertions, verify_depositor_checksums
 from ingest.crash_points import crash_point
-from ingest.executors import LocalExecutor
+from ingest.executors import executor_for
 from ingest.journal import Journal
 from ingest.normalise import normalise
 from ingest.packaging import Package, slugify
@@ -182,10 +182,7 @@ def ingest(
     if not is_archive(given):
         DirectorySource(given).check_root()
     database.require_current()
-    if settings.executor_kind == "celery":  # an unreachable broker stops us before anything starts
-        executor = _executor(settings, 1)
-        executor.check()
-        executor.require_workers()
+    executor_for(settings).check_ready()  # an unreachable broker stops us before anything starts
     policies = Policies.load(settings)  # a broken policy stops us before anything starts
     previous = (
         settings.staging_dir / request.resume if request.resume else staging_area.resumable(settings.staging_dir, given)
@@ -685,9 +682,7 @@ def _process_files(run: Underway) -> None:
         extra_digests=run.extra_digests,
     )
     journal = package.journal
-    executor = _executor(settings, settings.workers if count >= SMALL_TRANSFER else 1)
-    if settings.executor_kind == "celery":
-        setup = replace(setup, resuming=True)  # a redelivered task may find its keys written already
+    executor = executor_for(settings, settings.workers if count >= SMALL_TRANSFER else 1)
     try:
         for done, result in enumerate(executor.run(setup, journal.pending()), start=1):
             journal.record(result)
@@ -698,15 +693,6 @@ def _process_files(run: Underway) -> None:
     finally:
         journal.commit()  # what was done stays done, however the run ends
     _stop_if_files_failed(journal, run.given)
-
-
-def _executor(settings: Settings, workers: int):
-    """The executor the settings choose: a local process pool, or Celery workers."""
-    if settings.executor_kind == "celery":
-        from ingest.tasks import CeleryExecutor
-
-        return CeleryExecutor.from_settings(settings)
-    return LocalExecutor(workers)
 
 
 def _stop_if_files_failed(journal: Journal, given: Path) -> None:

@@ -26,7 +26,7 @@ from preservation.config import Settings
 from preservation.errors import PackageError
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.mets import MetsFile, MetsHeader, write_mets
-from preservation.model import METADATA_MODIFICATION, SUCCESS, Event
+from preservation.model import METADATA_MODIFICATION, SUCCESS, Agent, Aip, Event, FileRecord, RightsStatement
 from stewardship.replicate import seal_copy
 from storage import open_location
 from storage.digests import hash_stream
@@ -86,41 +86,15 @@ def update_aip(
         (new_agents["software"].id, new_agents["organization"].id, new_agents["person"].id),
     )
     all_agents = {**agents, **{a.id: a for a in new_agents.values() if a.type != "software" or a.name == "preserve"}}
-    by_file: dict[str, list[Event]] = {}
-    for event in events:
-        by_file.setdefault(event.file_id, []).append(event)
-
     with tempfile.TemporaryDirectory(prefix="preserve-update-") as work:
         bag = Path(work) / "bag"
         mets_path = bag / aip.mets_path
-        mets_path.parent.mkdir(parents=True)
-        title = next((v for k, v in descriptions.get("", ()) if k == "title"), "") or aip.title
-        header = MetsHeader(
-            aip.id,
-            title,
-            when,
-            settings.archive_name,
-            f"{SOFTWARE_NAME} {software_version()}",
-            aip.bag_name,
-            descriptions,
-            tuple(rights_now.get("", ())),
+        title = write_version_mets(
+            settings, aip, mets_path, files, [*events, change], all_agents, descriptions, rights_now, when
         )
-
-        def mets_files() -> Iterator[MetsFile]:
-            for record in files:
-                yield MetsFile(
-                    record,
-                    tuple(by_file.get(record.id, ())),
-                    tuple(rights_now.get(record.path.removeprefix("data/objects/"), ())),
-                )
-
-        with mets_path.open("wb") as out:
-            write_mets(out, header, all_agents.values(), [*by_file.get("", []), change], mets_files)
         report = store_version(settings, aip, replicas, bag, mets_path, changed_docs, new_agents["person"].name)
     with database.session() as session:
-        catalogue.replace_metadata(
-            session, aip.id, header.title, descriptions, rights_now, report.version, report.mets_sha512
-        )
+        catalogue.replace_metadata(session, aip.id, title, descriptions, rights_now, report.version, report.mets_sha512)
         catalogue.upsert_agents(session, all_agents.values())
         catalogue.record_events(session, [change])
     for replica in replicas:  # the new version's objects and the replaced root inventory
@@ -132,6 +106,48 @@ def update_aip(
         below = aips_below(session, [unit.reference for unit in units_of(session, aip.id)])
     refresh_access(database, closure.evaluate, closure.default(), [aip.id, *sorted(below - {aip.id})])
     return UpdateReport(aip.id, report.version, report.changed, [r.location for r in replicas], warnings)
+
+
+def write_version_mets(
+    settings: Settings,
+    aip: Aip,
+    mets_path: Path,
+    files: list[FileRecord],
+    events: list[Event],
+    agents: dict[str, Agent],
+    descriptions: dict[str, tuple[tuple[str, str], ...]],
+    rights: dict[str, list[RightsStatement]],
+    when: str,
+) -> str:
+    """The METS of a new version of an AIP: every file with its events and rights, the AIP's own events (those
+    of no file, in order) and descriptions; returns the title it gives the AIP."""
+    mets_path.parent.mkdir(parents=True, exist_ok=True)
+    by_file: dict[str, list[Event]] = {}
+    for event in events:
+        by_file.setdefault(event.file_id, []).append(event)
+    title = next((v for k, v in descriptions.get("", ()) if k == "title"), "") or aip.title
+    header = MetsHeader(
+        aip.id,
+        title,
+        when,
+        settings.archive_name,
+        f"{SOFTWARE_NAME} {software_version()}",
+        aip.bag_name,
+        descriptions,
+        tuple(rights.get("", ())),
+    )
+
+    def mets_files() -> Iterator[MetsFile]:
+        for record in files:
+            yield MetsFile(
+                record,
+                tuple(by_file.get(record.id, ())),
+                tuple(rights.get(record.path.removeprefix("data/objects/"), ())),
+            )
+
+    with mets_path.open("wb") as out:
+        write_mets(out, header, agents.values(), by_file.get("", []), mets_files)
+    return header.title
 
 
 def load_aip_record(database: Database, reference: str) -> tuple:
