@@ -22,6 +22,15 @@ class StoredObject:
     modified: float = 0.0
 
 
+class Readable(Protocol):
+    """What ``put`` reads from: anything with ``read(size)`` giving bytes (a file, a response body, a reader that
+    verifies what passes through it)."""
+
+    def read(self, size: int = -1, /) -> bytes:
+        """Up to ``size`` bytes; b"" at the end."""
+        ...
+
+
 class Storage(Protocol):
     """A place that keeps bytes under keys: local disk, an S3 bucket, …"""
 
@@ -31,7 +40,7 @@ class Storage(Protocol):
     def put(
         self,
         key: str,
-        stream: BinaryIO,
+        stream: Readable,
         *,
         size: int | None = None,
         algorithms: tuple[str, ...] = ("sha256",),

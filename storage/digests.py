@@ -9,6 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import BinaryIO
 
 from preservation.errors import FixityError, PreservationError
+from storage.base import Readable
 
 CHUNK_SIZE = 1024 * 1024
 SUPPORTED = ("md5", "sha1", "sha256", "sha512")
@@ -78,7 +79,7 @@ class BackgroundHasher(MultiHasher):
 
 
 def hash_stream(
-    stream: BinaryIO,
+    stream: Readable,
     algorithms: Iterable[str] = ("sha256", "sha512"),
     *,
     sink: Callable[[bytes | memoryview], object] | None = None,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from preservation.errors import NotFound, StorageError
-from storage.base import StoredObject, check_key
+from storage.base import Readable, StoredObject, check_key
 from storage.digests import hash_stream
 
 TEMP_PREFIX = ".preserve-tmp-"
@@ -37,7 +37,7 @@ class LocalStorage:
     def put(
         self,
         key: str,
-        stream: BinaryIO,
+        stream: Readable,
         *,
         size: int | None = None,
         algorithms: tuple[str, ...] = ("sha256",),

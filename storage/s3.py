@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from preservation.errors import NotFound, StorageError
-from storage.base import StoredObject, check_key
+from storage.base import Readable, StoredObject, check_key
 from storage.digests import BackgroundHasher, MultiHasher
 
 if TYPE_CHECKING:
@@ -232,7 +232,7 @@ class S3Storage:
     def put(
         self,
         key: str,
-        stream: BinaryIO,
+        stream: Readable,
         *,
         size: int | None = None,
         algorithms: tuple[str, ...] = ("sha256",),
@@ -285,7 +285,7 @@ class S3Storage:
         key: str,
         full_key: str,
         first: bytes,
-        stream: BinaryIO,
+        stream: Readable,
         hasher: BackgroundHasher,
         size: int | None,
         part_size: int,
@@ -445,7 +445,7 @@ class S3Storage:
         return found
 
 
-def _read_exactly(stream: BinaryIO, count: int) -> bytes:
+def _read_exactly(stream: Readable, count: int) -> bytes:
     """Up to ``count`` bytes (fewer only at the end of the stream); one read, without a copy, where it suffices."""
     first = stream.read(count)
     if not first or len(first) >= count:
