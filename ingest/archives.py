@@ -19,8 +19,12 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from preservation.errors import Problem, TransferError
+
+if TYPE_CHECKING:
+    from py7zr.py7zr import ArchiveFile, SevenZipFile
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".7z")
 CHUNK = 1024 * 1024
@@ -218,7 +222,9 @@ def _extract_tar(archive: Path, dest: Path, limits: Limits) -> None:
                 target.mkdir(parents=True, exist_ok=True)
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            with handle.extractfile(info) as source, open(target, "xb") as out:
+            data = handle.extractfile(info)
+            assert data is not None  # a regular file always has data (links and special members were refused)
+            with data as source, open(target, "xb") as out:
                 if _copy_limited(source, out, info.size) is None:
                     raise TransferError(f"{archive}: {info.name}: more data than its header says")
 
@@ -253,7 +259,7 @@ def _extract_7z(archive: Path, dest: Path, limits: Limits) -> None:
 
 def _open_7z(archive: Path):
     """The archive opened for reading; TransferError naming it when it is not a readable 7z file."""
-    import py7zr
+    import py7zr  # imported here: ~40 ms at every start-up, and only 7z transfers need it
 
     try:
         return py7zr.SevenZipFile(archive, mode="r")
@@ -278,7 +284,7 @@ def _encrypted(archive: Path) -> TransferError:
     )
 
 
-def _special_7z(entry) -> str:
+def _special_7z(entry: ArchiveFile) -> str:
     """Why an entry cannot be extracted as a plain file or folder ('' when it can)."""
     if entry.is_symlink or entry.is_junction or entry._test_attribute(_REPARSE_POINT):
         return "symbolic link in the archive"
@@ -288,10 +294,10 @@ def _special_7z(entry) -> str:
     return ""
 
 
-def _checked_7z_members(archive: Path, handle, limits: Limits) -> list[tuple[object, str]]:
+def _checked_7z_members(archive: Path, handle: SevenZipFile, limits: Limits) -> list[tuple[ArchiveFile, str]]:
     """(entry, safe relative path) for every entry; TransferError listing every problem, before any write."""
     problems: list[Problem] = []
-    members = []
+    members: list[tuple[ArchiveFile, str]] = []
     for entry in handle.files:
         relative = _check_name(archive, entry.filename, problems)
         if relative is None:
@@ -318,7 +324,7 @@ def _checked_7z_members(archive: Path, handle, limits: Limits) -> list[tuple[obj
     return members
 
 
-def _prepare_7z_targets(dest: Path, members: list[tuple[object, str]]) -> dict[str, tuple[str, int]]:
+def _prepare_7z_targets(dest: Path, members: list[tuple[ArchiveFile, str]]) -> dict[str, tuple[str, int]]:
     """Make the folders; the files by their checked relative path: (name in the archive, declared size)."""
     files = {}
     for entry, relative in members:

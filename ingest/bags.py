@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from preservation import SOFTWARE_NAME, software_version
+from preservation.bag import BagEntry, write_tag_files
 from preservation.bag_validation import (
     INCOMPLETE,
     INVALID,
@@ -16,6 +19,7 @@ from preservation.bag_validation import (
     validate_bag,
 )
 from preservation.errors import PackageError as BagError
+from preservation.identifiers import utc_now
 from preservation.parallel import worker_map
 
 __all__ = ["INCOMPLETE", "INVALID", "VALID", "BagReport", "create_bag", "validate_bag"]
@@ -24,12 +28,6 @@ __all__ = ["INCOMPLETE", "INVALID", "VALID", "BagReport", "create_bag", "validat
 def create_bag(folder: Path, info: list[tuple[str, str]], workers: int = 1) -> BagReport:
     """Turn ``folder`` into a bag in place (its contents move under data/), with SHA-256 and SHA-512
     manifests and tag manifests; on any failure the contents are moved back as they were."""
-    import uuid
-
-    from preservation import SOFTWARE_NAME, software_version
-    from preservation.bag import BagEntry, write_tag_files
-    from preservation.identifiers import utc_now
-
     folder = Path(folder)
     if not folder.is_dir():
         raise BagError(f"{folder}: not a folder")
@@ -54,10 +52,11 @@ def create_bag(folder: Path, info: list[tuple[str, str]], workers: int = 1) -> B
         os.rename(staging, folder / "data")
         files = [os.path.join(d, n) for d, _dirs, names in os.walk(folder / "data") for n in sorted(names)]
         jobs = [(path, ("sha256", "sha512")) for path in sorted(files)]
-        digests = {path: found for path, found in worker_map(no_worker, None, hash_file_job, jobs, workers, 64)}
-        failed = [path for path, found in digests.items() if isinstance(found, str)]
+        results = dict(worker_map(no_worker, None, hash_file_job, jobs, workers, 64))
+        failed = [path for path, found in results.items() if isinstance(found, str)]
         if failed:
-            raise BagError(f"{failed[0]}: {digests[failed[0]]}")
+            raise BagError(f"{failed[0]}: {results[failed[0]]}")
+        digests = {path: found for path, found in results.items() if not isinstance(found, str)}  # all of them
 
         def payload() -> Iterator[BagEntry]:
             for path, found in digests.items():

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from catalogue.references import held_references
+from preservation.dates import NotADate, parse_date
 from preservation.errors import Problem, TransferError
 from preservation.model import ARCHIVAL
 
@@ -345,8 +347,6 @@ def checked_descriptions(
     name: str, described: list[Description], database, aip_id: str
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """Descriptions (target -> values) once their reference codes are checked against the catalogue."""
-    from catalogue.references import held_references
-
     with database.session() as session:
         held = held_references(session, references_named(described))
     check_references(name, described, held, aip_id)
@@ -423,8 +423,6 @@ def _archival_problems(where: str, values: tuple[tuple[str, str], ...]) -> list[
 def _date_problems(entry: Entry, values: tuple[tuple[str, str], ...], warnings: list[str]) -> list[Problem]:
     """A unit's first dc.date decides when closures end (refused if unreadable); any other date that is not
     EDTF is kept as given, with a warning."""
-    from preservation.dates import NotADate, parse_date
-
     problems = []
     dates = [value for element, value in values if element == "date"]
     for position, value in enumerate(dates):
@@ -449,7 +447,9 @@ def _date_problems(entry: Entry, values: tuple[tuple[str, str], ...], warnings: 
 
 def _hierarchy_problems(descriptions: list[Description], entries: list[Entry]) -> list[Problem]:
     """Reference codes used twice, and parents that form a loop."""
-    problems, entry_of, parent_of = [], {}, {}
+    problems: list[Problem] = []
+    entry_of: dict[str, Entry] = {}
+    parent_of: dict[str, str] = {}
     for description, entry in zip(descriptions, entries, strict=True):
         unit = archival(description.values)
         reference = unit.get("reference")

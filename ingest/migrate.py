@@ -199,9 +199,11 @@ def _convert(
                 new_events += [e for e in records.file_events(failed) if e.outcome == "failure"]
                 result.failed.append(f"{source.path}: {done.message}")
                 continue
+            found = done.format
+            assert found is not None  # a conversion without a message was identified as its target format
             with job.output.open("rb") as handle:
                 digests, size = hash_stream(handle, ("sha256", "sha512"))
-            validation = validator.validate(job.output, done.format)
+            validation = validator.validate(job.output, found)
             item = JournalFile(
                 0,
                 str(job.output),
@@ -212,7 +214,7 @@ def _convert(
                 0,
                 digests["sha256"],
                 digests["sha512"],
-                done.format,
+                found,
                 when,
                 when,
                 timestamp(),

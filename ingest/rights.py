@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.metadata import display_name, objects_path, read_csv_text, unsafe_path
+from preservation.dates import NotADate, parse_date
 from preservation.errors import Problem, TransferError
 from preservation.model import RightsStatement
 
@@ -123,7 +124,7 @@ def read_rights_csv(
             )
             continue
         statement, problem = _statement(row, legacy, f"{label}: row {number}", warnings)
-        if problem:
+        if statement is None:  # and problem says why
             problems.append(Problem(where, problem))
             continue
         for target in targets:
@@ -262,8 +263,6 @@ def _check_vocabulary(row: Row, basis: str, where: str, warnings: list[str]) -> 
 
 
 def _check_dates(row: Row, where: str, warnings: list[str]) -> None:
-    from preservation.dates import NotADate, parse_date
-
     for column in DATES:
         value = row.get(column)
         if not value or (column in OPEN_ENDS and value.lower() == "open"):

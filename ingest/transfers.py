@@ -186,7 +186,7 @@ def layout_of(
     folders = {name for name in names if _is_folder(root / name)}
     if "objects" in folders and ("metadata" in folders or set(names) <= {"objects", "logs"}):
         beside = [n for n in names if n not in ("objects", "metadata", "logs") or n not in folders]
-        found = [
+        sources = [
             *metadata,
             *_folder_source(root, "metadata", SUBMISSION, given_prefix),
             *_folder_source(root, "logs", TRANSFER_LOGS, given_prefix),
@@ -194,7 +194,7 @@ def layout_of(
         notes = list(warnings)
         listing = []
         for name in beside:
-            found.append(MetadataSource(str(root / name), f"{BESIDE}/{name}", given_prefix + name))
+            sources.append(MetadataSource(str(root / name), f"{BESIDE}/{name}", given_prefix + name))
             read = checksum_algorithm(name) and _is_file(root / name)
             listing += [root / name] if read else []
             notes.append(
@@ -206,7 +206,7 @@ def layout_of(
                 kind,
                 root / "objects",
                 (),
-                tuple(found),
+                tuple(sources),
                 tuple(notes),
                 "Archivematica standard transfer (objects/ and metadata/)",
             ),
@@ -288,7 +288,12 @@ def _with_metadata_files(
         names = [name for name in names if name in only and ARCHIVEMATICA_CHECKSUMS.fullmatch(name)]
     listing = tuple(folder / name for name in names if checksum_algorithm(name) and _is_file(folder / name))
     return replace(
-        transfer, **{key: present(key.replace("_", ".")) for key in METADATA_PATHS}, checksums=listing + beside
+        transfer,
+        metadata_csv=present("metadata.csv"),
+        rights_csv=present("rights.csv"),
+        metadata_json=present("metadata.json"),
+        identifiers_json=present("identifiers.json"),
+        checksums=listing + beside,
     )
 
 

@@ -63,9 +63,10 @@ class ClamscanScanner:
     """One ``clamscan`` process per transfer (it loads the signatures once)."""
 
     def __init__(self, database: Path | None = None):
-        self.binary = shutil.which("clamscan")
-        if self.binary is None:
+        binary = shutil.which("clamscan")
+        if binary is None:
             raise ScannerUnavailable("ClamAV (clamscan) is not installed")
+        self.binary = binary
         self.database = database
         self.engine = _first_line([self.binary, "--version"]).split("/")[0].strip()
         self.signatures = _database_version(database, self.engine)

@@ -175,7 +175,7 @@ def test_making_a_bag_that_fails_puts_everything_back(tmp_path, monkeypatch):
     def fail(*_args, **_kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("preservation.bag.write_tag_files", fail)
+    monkeypatch.setattr("ingest.bags.write_tag_files", fail)
     with pytest.raises(OSError):
         create_bag(folder, [])
     assert tree_digest(folder) == before
