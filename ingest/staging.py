@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 from typing import IO
@@ -45,8 +46,6 @@ def resumable(staging_dir: Path, source: Path) -> Path | None:
 
 def source_of(area: Path) -> Path | None:
     """The source an interrupted ingest's staging area ``area`` was ingesting, if it can be resumed."""
-    import sqlite3
-
     journal = area / "journal.sqlite"
     if not journal.is_file() or held(area):
         return None

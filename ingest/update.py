@@ -21,7 +21,7 @@ from ingest.premis_records import make_agents
 from ingest.rights import read_rights_csv
 from policies.closure import load_closure_policy
 from preservation import SOFTWARE_NAME, software_version
-from preservation.bag import BagEntry, write_tag_files
+from preservation.bag import BagEntry, decode_path, write_tag_files
 from preservation.config import Settings
 from preservation.errors import PackageError
 from preservation.identifiers import event_uuid, new_uuid, timestamp
@@ -256,8 +256,6 @@ def _manifest_sums(storage, root: str, inventory: dict) -> dict[str, tuple[str, 
     with storage.open(f"{root}/{contents['manifest-sha256.txt']}") as handle:
         lines = handle.read().decode("utf-8").splitlines()
     sums = {}
-    from preservation.bag import decode_path
-
     for line in lines:
         digest, _, path = line.partition("  ")
         logical = decode_path(path)
