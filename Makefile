@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # GOV.UK Frontend (and axe-core for the accessibility tests), from the npm registry at the pinned versions
 ASSETS := access/web/node_modules/.package-lock.json
 
-.PHONY: demo demo-s3 test lint lock bench serve portal-assets wheel-assets wheel clean
+.PHONY: demo demo-s3 test test-fast lint lock bench serve portal-assets wheel-assets wheel clean
 
 # every dependency at the version and hashes requirements.lock names (`make lock` refreshes it), then preserve
 $(STAMP): setup.cfg pyproject.toml requirements.lock
@@ -62,8 +62,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# the whole suite, tests spread over TEST_WORKERS processes (pytest-xdist; most tests wait on servers and tools,
+# so more processes than cores pays); the slowest tests are listed at the end
+TEST_WORKERS ?= 4
 test: $(STAMP) $(ASSETS) lint
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --durations=15 $(PYTEST_ARGS)
+
+# the inner loop: every test that needs no archive, server, browser or workers (about a minute)
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 serve: $(STAMP) $(ASSETS)
 	$(BIN)/preserve serve

@@ -70,6 +70,31 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
+# What makes a test slow: a whole archive driven through the CLI, or a real server, browser or worker pool.
+# `make test-fast` leaves these out (-m "not slow"); `make test` runs everything.
+SLOW_FIXTURES = frozenset(
+    {
+        "preserve",
+        "collection",
+        "s3_server",
+        "s3_bucket",
+        "postgres_server",
+        "redis_url",
+        "redis_server",
+        "workers",
+        "page",
+        "browser",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark as ``slow`` every test that needs an archive, a server, a browser or workers."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked ``both_catalogues`` run once on SQLite and once on PostgreSQL."""
     if "preserve" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_catalogues"):

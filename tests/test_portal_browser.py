@@ -60,7 +60,9 @@ def test_search_request_approve_download_in_the_browser(portal, tmp_path):
         researcher.get_by_label("Search words").fill("lighthouse")
         researcher.get_by_role("button", name="Search", exact=True).click()
         researcher.get_by_role("link", name="The lighthouse in 1951").click()
-        assert researcher.locator("img[alt^='Preview of']").evaluate("image => image.naturalWidth") == 64
+        preview = researcher.locator("img[alt^='Preview of']")
+        preview.evaluate("image => image.decode()")  # the preview is fetched after the page: wait until it has loaded
+        assert preview.evaluate("image => image.naturalWidth") == 64
         researcher.get_by_role("button", name="Add to request basket", exact=True).click()
         assert "Added to your request basket" in researcher.content()
         researcher.get_by_role("link", name="Request basket").click()
