@@ -38,7 +38,7 @@ class AppContext:
         return self._database
 
     def _ensure_ready(self, database: Database) -> None:
-        from cli.init import initialise_home
+        from cli.init import initialise_home  # imported here: cli.init imports this module (app)
 
         if self.settings.config_file is None and not database.current_revision():
             click.echo(f"Creating the default archive at {self.settings.home}", err=True)
@@ -53,7 +53,9 @@ class AppContext:
 
 def app(ctx: click.Context) -> AppContext:
     """The AppContext of the running command."""
-    return ctx.find_object(AppContext)
+    obj = ctx.find_object(AppContext)
+    assert obj is not None  # the top-level group makes one before any command runs
+    return obj
 
 
 def is_terminal() -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -10,13 +11,14 @@ import click
 from catalogue import queries as catalogue
 from cli.aip import export_command, list_command
 from cli.audit import audit_command
-from cli.context import app
+from cli.context import AppContext, app
 from cli.ingest import ingest_command
 from cli.init import initialise_home
 from cli.search import search_command
 from cli.storage import status_command as storage_status
 from ingest.samples import SAMPLE_TITLE, make_sample_collection
 from preservation.config import CONFIG_NAME, render_config
+from storage import seaweedfs
 
 
 def _step(number: int, text: str) -> None:
@@ -48,8 +50,6 @@ def demo_command(ctx: click.Context, workdir: Path, with_s3: bool) -> None:
     if not with_s3:
         _run(ctx, obj, workdir)
         return
-    from storage import seaweedfs
-
     _step(0, "Starting a local S3 server (SeaweedFS) for the demo")
     server = seaweedfs.start(workdir / "seaweedfs")
     try:
@@ -70,12 +70,17 @@ def demo_command(ctx: click.Context, workdir: Path, with_s3: bool) -> None:
         )
         obj._settings = None  # read the configuration just written
         click.echo(f"   S3 endpoint {server.endpoint}, bucket preserve-demo; locations: primary (disk), offsite (S3)")
-        _run(ctx, obj, workdir, lambda: (_step(8, "Where the copies are"), ctx.invoke(storage_status, as_json=False)))
+
+        def where_the_copies_are() -> None:
+            _step(8, "Where the copies are")
+            ctx.invoke(storage_status, as_json=False)
+
+        _run(ctx, obj, workdir, where_the_copies_are)
     finally:
         server.stop()
 
 
-def _run(ctx: click.Context, obj, workdir: Path, last_step=None) -> None:
+def _run(ctx: click.Context, obj: AppContext, workdir: Path, last_step: Callable[[], None] | None = None) -> None:
     sample = workdir / "sample-collection"
     _step(1, f"Generating a sample collection in {sample}")
     for path in make_sample_collection(sample):

@@ -10,6 +10,7 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -37,7 +38,7 @@ class BarProgress(PipelineProgress):
             console=Console(stderr=True),
             transient=True,
         )
-        self.files_task = None
+        self.files_task: TaskID | None = None
         self.done = 0
 
     def __enter__(self) -> BarProgress:
@@ -52,6 +53,7 @@ class BarProgress(PipelineProgress):
 
     def advance(self, size: int) -> None:
         self.done += 1
+        assert self.files_task is not None  # the pipeline calls start() before any file
         self.bar.update(self.files_task, advance=size, done=self.done)
 
     def stage(self, text: str) -> None:

@@ -13,6 +13,29 @@ from pathlib import Path
 
 import click
 
+from cli import (
+    access,
+    aip,
+    audit,
+    bag,
+    catalogue,
+    demo,
+    doctor,
+    formats,
+    identify,
+    ingest,
+    init,
+    migrate,
+    policy,
+    report,
+    request,
+    scheduler,
+    search,
+    serve,
+    storage,
+    user,
+    worker,
+)
 from cli.context import AppContext
 from cli.output import emit_json_error
 from preservation.errors import PreservationError
@@ -94,30 +117,6 @@ def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool)
 
 
 def _register_commands() -> None:
-    from cli import (
-        access,
-        aip,
-        audit,
-        bag,
-        catalogue,
-        demo,
-        doctor,
-        formats,
-        identify,
-        ingest,
-        init,
-        migrate,
-        policy,
-        report,
-        request,
-        scheduler,
-        search,
-        serve,
-        storage,
-        user,
-        worker,
-    )
-
     for module in (
         init,
         ingest,
@@ -153,4 +152,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()  # click exits with the command's code

@@ -19,7 +19,7 @@ def emit_json(value: Any) -> None:
 
 
 def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
     return str(value)
 
@@ -66,5 +66,10 @@ def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 def emit_json_error(message: str, problems: list, hint: str, exit_code: int) -> None:
     """A refusal as JSON on stdout, for a caller that asked for --json (the message goes to stderr too)."""
-    listed = [{"text": str(p), **(dataclasses.asdict(p) if dataclasses.is_dataclass(p) else {})} for p in problems]
+    listed = [{"text": str(p), **_fields(p)} for p in problems]
     emit_json({"error": message, "problems": listed, "hint": hint, "exit_code": exit_code})
+
+
+def _fields(problem: object) -> dict[str, Any]:
+    """A problem's fields when it is a dataclass (``Problem``: where, the check …); none for a plain string."""
+    return dataclasses.asdict(problem) if dataclasses.is_dataclass(problem) and not isinstance(problem, type) else {}

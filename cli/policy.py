@@ -9,6 +9,9 @@ import click
 
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
+from formats.active import active_signature_file
+from formats.converters import TARGET_NAMES, registry
+from formats.identify import load_signatures
 from policies.checks import load_checks_policy, parse_checks_policy
 from policies.closure import load_closure_policy, parse_closure_policy
 from policies.fixity import load_fixity_policy
@@ -98,8 +101,8 @@ def check_command(ctx: click.Context, file: Path, kind: str | None) -> None:
         closure = parse_closure_policy(file)
         click.echo(f"{file}: a valid closure policy (version {closure.version}, {len(closure.rules)} rules)")
     else:
-        policy = parse_checks_policy(file)
-        click.echo(f"{file}: a valid checks policy (version {policy.version})")
+        checks = parse_checks_policy(file)
+        click.echo(f"{file}: a valid checks policy (version {checks.version})")
 
 
 @policy_group.command("explain")
@@ -108,10 +111,6 @@ def check_command(ctx: click.Context, file: Path, kind: str | None) -> None:
 @click.pass_context
 def explain_command(ctx: click.Context, puid: str, as_json: bool) -> None:
     """What will happen to a file of format PUID at ingest and on access, and which rule says so."""
-    from formats.active import active_signature_file
-    from formats.converters import TARGET_NAMES, registry
-    from formats.identify import load_signatures
-
     obj = app(ctx)
     converters = registry()
     policy = load_format_policy(obj.settings.policies_path)

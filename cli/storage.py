@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypedDict
 
 import click
 
@@ -11,8 +12,39 @@ from cli.context import app
 from cli.output import console, emit_json, esc, human_size, json_option, table
 from preservation.config import CONFIG_NAME, LocationSettings, load_settings
 from preservation.errors import ConfigError, NotFound, PreservationError
+from stewardship.replicate import ReplicaCopy
+from stewardship.replicate import replicate as replicate_aips  # `replicate` is add's option
 from storage import open_location
 from storage.ocfl import ROOT_NAMASTE, ensure_storage_root
+
+
+class _LocationRow(TypedDict):
+    """A location as ``storage list`` shows it."""
+
+    name: str
+    backend: str
+    where: str
+    purpose: str
+    replicated: bool
+
+
+class _StatusRow(TypedDict):
+    """A location as ``storage status`` shows it."""
+
+    name: str
+    reachable: str
+    aips: int
+    bytes: int
+    damaged_copies: int
+    last_audit: str
+
+
+class _CleanRow(TypedDict):
+    """What ``storage clean-uploads`` removed from a location, or would remove."""
+
+    location: str
+    removed: list[str]
+    would_remove: list[str]
 
 
 def _where(location: LocationSettings) -> str:
@@ -33,7 +65,7 @@ def storage_group() -> None:
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """List the storage locations in preserve.toml, and which ones every AIP is written to."""
     settings = app(ctx).settings
-    rows = [
+    rows: list[_LocationRow] = [
         {
             "name": loc.name,
             "backend": loc.backend,
@@ -62,7 +94,7 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     obj = app(ctx)
     with obj.database().session() as session:
         held = catalogue.location_totals(session)
-    rows = []
+    rows: list[_StatusRow] = []
     for location in obj.settings.locations:
         try:
             open_location(location).stat(ROOT_NAMASTE[0])
@@ -187,12 +219,10 @@ def _add_to_replication(text: str, name: str) -> str:
 @click.pass_context
 def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as_json: bool) -> None:
     """Copy every AIP that has no copy in LOCATION there, verify it, and record it (exit 1 if one failed)."""
-    from stewardship.replicate import replicate
-
     obj = app(ctx)
     out = console()
 
-    def report(result) -> None:
+    def report(result: ReplicaCopy) -> None:
         if not as_json and result.outcome != "present":
             colour = "green" if result.outcome == "copied" else "red"
             detail = (
@@ -202,7 +232,7 @@ def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as
             )
             out.print(f"  {esc(result.aip.id)}  [{colour}]{result.outcome}[/{colour}]  {detail}")
 
-    results = replicate(obj.settings, obj.database(), location, aip_ref, progress=report)
+    results = replicate_aips(obj.settings, obj.database(), location, aip_ref, progress=report)
     counts = {kind: sum(r.outcome == kind for r in results) for kind in ("copied", "present", "failed")}
     if as_json:
         emit_json(
@@ -252,7 +282,7 @@ def clean_uploads_command(
     """
     settings = app(ctx).settings
     chosen = [settings.location(name) for name in locations] if locations else settings.locations
-    rows = []
+    rows: list[_CleanRow] = []
     for location in chosen:
         found = open_location(location).abandoned_writes(hours * 3600, remove=not dry_run)
         rows.append(
@@ -263,9 +293,9 @@ def clean_uploads_command(
         return
     verb = "would remove" if dry_run else "removed"
     for row in rows:
-        found = row["would_remove"] or row["removed"]
-        click.echo(f"{row['location']}: {verb} {len(found)} unfinished write(s)")
-        for item in found:
+        writes = row["would_remove"] or row["removed"]
+        click.echo(f"{row['location']}: {verb} {len(writes)} unfinished write(s)")
+        for item in writes:
             click.echo(f"  {item}")
 
 
