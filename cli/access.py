@@ -7,8 +7,12 @@ from datetime import date
 
 import click
 
+from access.decisions import decide_access, refresh_everything, resolve
+from catalogue.units import aip_access, decisions_of, files_access, units_of
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
+from ingest.premis_records import make_agents
+from policies.closure import load_closure_policy
 from preservation.model import CLOSED, OPEN, RESTRICTED, Access
 
 
@@ -47,10 +51,6 @@ def set_command(
     """Decide access to REFERENCE: a unit's reference code (e.g. DRO/52/1), or an AIP id (with --path for a
     file or folder in it). The decision covers everything below it, except what a more specific rule or
     decision says."""
-    from access.decisions import decide_access
-    from ingest.premis_records import make_agents
-    from policies.closure import load_closure_policy
-
     chosen = [
         name
         for name, given in (
@@ -103,9 +103,6 @@ def set_command(
 @click.pass_context
 def show_command(ctx: click.Context, reference: str, path: str | None, as_json: bool) -> None:
     """Who may see REFERENCE and the files under it, and why."""
-    from access.decisions import resolve
-    from catalogue.units import aip_access, decisions_of, files_access, units_of
-
     database = app(ctx).database()
     aip_id, target, code = resolve(database, reference, path or "")
     with database.session() as session:
@@ -152,8 +149,6 @@ def show_command(ctx: click.Context, reference: str, path: str | None, as_json: 
 def refresh_command(ctx: click.Context, as_json: bool) -> None:
     """Work out every record's access again (closures that have ended open; run daily by `preserve scheduler`,
     or after changing policies/closure.toml)."""
-    from access.decisions import refresh_everything
-
     obj = app(ctx)
     files = refresh_everything(obj.settings, obj.database())
     if as_json:

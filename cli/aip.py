@@ -11,9 +11,10 @@ from catalogue import queries as catalogue
 from catalogue.lost import lost_file_dict, lost_files
 from cli.context import app
 from cli.output import console, emit_json, esc, human_size, json_option, table
+from ingest.premis_records import make_agents
 from ingest.update import update_aip
 from preservation.model import LostFile
-from stewardship.legal_hold import hold_active
+from stewardship.legal_hold import hold_active, set_legal_hold
 from stewardship.restore import restore_file
 from storage import open_location
 from storage.ocfl import read_inventory
@@ -291,9 +292,6 @@ def hold_command(
     their retention has run out. Local disks cannot hold: they are listed as "not possible".
     Exit 1 if a location failed, or if no copy could be held at all.
     """
-    from ingest.premis_records import make_agents
-    from stewardship.legal_hold import set_legal_hold
-
     obj = app(ctx)
     agents = make_agents(obj.settings.archive_name, archivist or "")
     aip, results = set_legal_hold(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from access.decisions import refresh_everything
 from cli.context import app
 from cli.output import emit_json, json_option
+from policies.closure import load_closure_policy
 from stewardship.rebuild import rebuild
 
 
@@ -26,9 +28,6 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
     fixity checks comes back from the event logs. Accounts, requests, the outbox and the record of
     ingest runs are not in storage and do not come back (docs/setting-up.md).
     """
-    from access.decisions import refresh_everything
-    from policies.closure import load_closure_policy
-
     obj = app(ctx)
     load_closure_policy(obj.settings.policies_path)  # a broken policy stops us before anything starts
     database = obj.database(require_current=False)

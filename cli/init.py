@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from access.decisions import refresh_everything
 from catalogue import Database
 from catalogue import queries as catalogue
 from cli.context import app
@@ -89,8 +90,6 @@ def upgrade_command(ctx: click.Context, as_json: bool) -> None:
     database = obj.database(require_current=False)
     before, after = database.upgrade()
     if before and before != after:  # access and the records index may be new or computed differently now
-        from access.decisions import refresh_everything
-
         refresh_everything(obj.settings, database)
     if as_json:
         emit_json({"before": before or None, "after": after})

@@ -6,6 +6,7 @@ import click
 
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option
+from ingest.migrate import migrate, targets_for
 
 
 @click.command("migrate")
@@ -21,8 +22,6 @@ def migrate_command(ctx: click.Context, puid: str, dry_run: bool, archivist: str
     files; earlier versions stay exportable. AIPs that already have them are left alone.
     Exit 1 if a conversion failed.
     """
-    from ingest.migrate import migrate, targets_for
-
     obj = app(ctx)
     if not targets_for(obj.settings, puid):
         message = f"The format policy keeps {puid} as it is (no derivatives to make): nothing to migrate."

@@ -24,7 +24,7 @@ from cli.context import app
 @click.pass_context
 def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Run the portal: search, records, request basket, my requests, the archivists' queue, /api/v1."""
-    try:
+    try:  # imported here: the [web] extra may not be installed
         import uvicorn
 
         from access.web.app import assets_folder
@@ -49,7 +49,7 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> Non
     if workers == 1:
         uvicorn.Server(config).run()
         return
-    from uvicorn.supervisors import Multiprocess
+    from uvicorn.supervisors import Multiprocess  # imported here: the [web] extra may not be installed
 
     with contextlib.suppress(KeyboardInterrupt):
         Multiprocess(config, sockets=[_listening_socket(host, port)]).run()

@@ -8,6 +8,7 @@ import socket
 import click
 
 from cli.context import app
+from ingest.tasks import QUEUE, CeleryExecutor, start_heartbeat
 from preservation.errors import ConfigError
 
 
@@ -24,8 +25,6 @@ def worker_command(ctx: click.Context, loglevel: str) -> None:
     their own): start one per core. Stop with Ctrl-C or SIGTERM: work in progress is finished
     or handed back.
     """
-    from ingest.tasks import QUEUE, CeleryExecutor, start_heartbeat
-
     settings = app(ctx).settings
     if not settings.executor_broker:
         raise ConfigError(
