@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,65 +22,17 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from access.devices import DEVICE_DAYS
 from access.secret import archive_secret
+from access.web import api, pages
 from access.web.limits import BodyLimit
-from access.web.security import SignInNeeded, csrf_token, current_user, device_cookie
+from access.web.portal import Portal
+from access.web.security import SignInNeeded, device_cookie
 from catalogue import Database
-from catalogue.accounts import User
 from preservation.config import Settings
 from preservation.errors import ConfigError, PreservationError
 
 HERE = Path(__file__).parent
 LOG = logging.getLogger("preserve.portal")
 STATUS = {"NotFound": 404, "AccessDenied": 403, "RequestError": 400, "AccountError": 400}
-
-
-@dataclass
-class Portal:
-    """What every route needs: the settings, the catalogue and the templates."""
-
-    settings: Settings
-    database: Database
-    templates: Environment
-
-    def page(
-        self,
-        request: Request,
-        template: str,
-        title: str,
-        status: int = 200,
-        *,
-        user: User | None = None,
-        errors: list[dict[str, str]] | None = None,
-        **values: object,
-    ) -> HTMLResponse:
-        """Render a page with the navigation, the person signed in, flashed notices and errors."""
-        user = user or current_user(request, self.database)
-        links = [("/", "Search")]
-        if user is not None:
-            links += [("/basket", "Request basket"), ("/requests", "My requests")]
-            if user.role in ("archivist", "administrator"):
-                links.append(("/queue", "Requests to decide"))
-        else:
-            links += [("/login", "Sign in"), ("/register", "Create an account")]
-        path = request.url.path
-        navigation = [
-            {"href": href, "text": text, "active": path == href or (href != "/" and path.startswith(href + "/"))}
-            for href, text in links
-        ]
-        notice = request.session.pop("notice", "")
-        errors = errors or [{"text": e} for e in [request.session.pop("error", "")] if e]
-        html = self.templates.get_template(template).render(
-            title=title,
-            archive_name=self.settings.archive_name,
-            navigation=navigation,
-            user=user,
-            csrf=csrf_token(request),
-            cspNonce=request.state.nonce,
-            notice=notice,
-            errors=errors,
-            **values,
-        )
-        return HTMLResponse(html, status)
 
 
 def assets_folder() -> Path:
@@ -101,7 +52,6 @@ def assets_folder() -> Path:
 
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     """The portal for one archive."""
-    from access.web import api, pages  # here, not above: pages imports Portal from this module (a cycle)
 
     database = database or Database(settings.catalogue_url)
     database.require_current()

@@ -16,7 +16,7 @@ from access.search import search
 from access.secret import archive_secret
 from access.throttle import TooManyAttempts, begin_registration
 from access.users import require_role
-from access.web.app import Portal
+from access.web.portal import Portal
 from access.web.security import (
     SignInNeeded,
     attempt_sign_in,
