@@ -28,6 +28,29 @@ def require_tool(name: str, reason: str = "") -> str:
     pytest.skip(message)
 
 
+def _required(report: pytest.CollectReport | pytest.TestReport) -> None:
+    """Under PRESERVE_REQUIRE_TOOLS=1 every skip is a failure, however it was asked for (require_tool,
+    importorskip, pytest.skip): CI has every tool and extra, so a skip there means something is missing."""
+    if REQUIRE_TOOLS and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped, but PRESERVE_REQUIRE_TOOLS=1 requires it to run: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """A skipped test fails under PRESERVE_REQUIRE_TOOLS=1."""
+    outcome = yield
+    _required(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """A module skipped as a whole (importorskip at the top) fails under PRESERVE_REQUIRE_TOOLS=1."""
+    outcome = yield
+    _required(outcome.get_result())
+
+
 class Preserve:
     """Runs ``preserve`` commands against one archive home, in-process."""
 
