@@ -61,6 +61,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 # the whole suite, tests spread over TEST_WORKERS processes (pytest-xdist; most tests wait on servers and tools,
 # so more processes than cores pays); the slowest tests are listed at the end
