@@ -8,6 +8,7 @@ does not reveal who has an account.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import unicodedata
@@ -67,7 +68,13 @@ LOOKALIKES = str.maketrans({"@": "a", "0": "o", "1": "i", "3": "e", "4": "a", "5
 EMAIL = re.compile(rf"^{_ATOM}@{_ATOM}\.{_ATOM}$")
 
 _hasher = PasswordHasher()
-_DUMMY = _hasher.hash("not a password anyone has")  # verified against when the address is unknown
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash verified against when the address is unknown (made once, on first use: it takes a fifth of a
+    second, which every command importing this module would otherwise pay)."""
+    return _hasher.hash("not a password anyone has")
 
 
 def create_user(database: Database, email: str, name: str, role: str, password: str) -> User:
@@ -91,7 +98,7 @@ def authenticate(database: Database, email: str, password: str) -> User | None:
     with database.session() as session:
         found = find_user(session, email)
     if found is None:
-        _verify(_DUMMY, password)  # the same work as a real check
+        _verify(_dummy_hash(), password)  # the same work as a real check
         return None
     user, stored = found
     if not _verify(stored, password) or user.disabled:

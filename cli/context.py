@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from catalogue import Database
+from cli.archive_home import initialise_home
 from preservation.config import Settings, load_settings
 
 
@@ -38,8 +39,6 @@ class AppContext:
         return self._database
 
     def _ensure_ready(self, database: Database) -> None:
-        from cli.init import initialise_home  # imported here: cli.init imports this module (app)
-
         if self.settings.config_file is None and not database.current_revision():
             click.echo(f"Creating the default archive at {self.settings.home}", err=True)
             initialise_home(self.settings, database)

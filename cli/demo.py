@@ -10,10 +10,10 @@ import click
 
 from catalogue import queries as catalogue
 from cli.aip import export_command, list_command
+from cli.archive_home import initialise_home
 from cli.audit import audit_command
 from cli.context import AppContext, app
 from cli.ingest import ingest_command
-from cli.init import initialise_home
 from cli.search import search_command
 from cli.storage import status_command as storage_status
 from ingest.samples import SAMPLE_TITLE, make_sample_collection

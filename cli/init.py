@@ -8,35 +8,11 @@ import click
 
 from access.decisions import refresh_everything
 from catalogue import Database
-from catalogue import queries as catalogue
+from cli.archive_home import initialise_home
 from cli.context import app
 from cli.output import emit_json, json_option
-from policies import install_defaults
-from preservation.config import CONFIG_NAME, Settings, load_settings, render_config
+from preservation.config import CONFIG_NAME, load_settings, render_config
 from preservation.errors import ConfigError
-from storage import open_location
-from storage.ocfl import ensure_storage_root
-
-
-def initialise_home(settings: Settings, database: Database) -> dict:
-    """Create or bring up to date everything an archive home needs; return what was done."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    policies = install_defaults(settings.policies_path)
-    before, after = database.upgrade()
-    for location in settings.locations:
-        if location.backend == "local":
-            ensure_storage_root(open_location(location))
-    with database.session() as session:
-        catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
-    settings.staging_dir.mkdir(parents=True, exist_ok=True)
-    return {
-        "home": str(settings.home),
-        "config": str(settings.config_file) if settings.config_file else None,
-        "catalogue": settings.catalogue_url,
-        "schema": {"before": before or None, "after": after},
-        "policies_written": [str(p) for p in policies],
-        "locations": [loc.name for loc in settings.locations],
-    }
 
 
 @click.command("init")

@@ -8,6 +8,7 @@ import click
 
 from access.delivery import deliver_request, delivery_link
 from access.mail import send_outbox
+from access.requests import decide_request, revoke_request
 from catalogue.requests_outbox import (
     drop_message,
     get_request,
@@ -110,7 +111,6 @@ def show_command(ctx: click.Context, request_id: str, as_json: bool) -> None:
 
 
 def _decide(ctx: click.Context, request_id: str, reason: str, archivist: str | None, approve: bool) -> None:
-    from access.requests import decide_request  # imported here: loads access.users, ~0.17 s (it hashes a password)
 
     request = decide_request(app(ctx).database(), request_id, approve, reason, archivist or getpass.getuser())
     console().print(f"Request {request.id[:8]} {request.state}; the researcher has a message in the outbox.")
@@ -168,7 +168,6 @@ def deliver_command(ctx: click.Context, request_id: str, archivist: str | None) 
 @click.pass_context
 def revoke_command(ctx: click.Context, request_id: str, reason: str, archivist: str | None) -> None:
     """Withdraw an approved or delivered request: its download link stops working at once and its DIP is removed."""
-    from access.requests import revoke_request  # imported here: loads access.users, ~0.17 s (it hashes a password)
 
     obj = app(ctx)
     request = revoke_request(obj.settings, obj.database(), request_id, reason, archivist or getpass.getuser())

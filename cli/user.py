@@ -7,6 +7,7 @@ import sys
 import click
 
 from access.sessions import end_sessions, session_state, sessions, when
+from access.users import create_user, set_disabled, set_password, set_role, users
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
 
@@ -35,7 +36,6 @@ def _password(from_stdin: bool) -> str:
 @click.pass_context
 def add_command(ctx: click.Context, email: str, name: str, role: str, password_stdin: bool, as_json: bool) -> None:
     """Create an account for EMAIL (the password is asked for twice, never shown)."""
-    from access.users import create_user  # imported here: ~0.17 s to load (Argon2 hashes a password)
 
     database = app(ctx).database()
     user = create_user(database, email, name, role, _password(password_stdin))
@@ -50,7 +50,6 @@ def add_command(ctx: click.Context, email: str, name: str, role: str, password_s
 @click.pass_context
 def list_command(ctx: click.Context, as_json: bool) -> None:
     """Every account: address, name, role, last sign-in."""
-    from access.users import users  # imported here: ~0.17 s to load (Argon2 hashes a password)
 
     found = users(app(ctx).database())
     if as_json:
@@ -74,7 +73,6 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def role_command(ctx: click.Context, email: str, role: str) -> None:
     """Change what the account EMAIL may do (its portal sessions end: it signs in again)."""
-    from access.users import set_role  # imported here: ~0.17 s to load (Argon2 hashes a password)
 
     user = set_role(app(ctx).database(), email, role)
     console().print(f"{esc(user.email)} is now {user.role}.")
@@ -86,7 +84,6 @@ def role_command(ctx: click.Context, email: str, role: str) -> None:
 @click.pass_context
 def password_command(ctx: click.Context, email: str, password_stdin: bool) -> None:
     """Give the account EMAIL a new password (its portal sessions end: it signs in again)."""
-    from access.users import set_password  # imported here: ~0.17 s to load (Argon2 hashes a password)
 
     user = set_password(app(ctx).database(), email, _password(password_stdin))
     console().print(f"New password set for {esc(user.email)}.")
@@ -99,7 +96,6 @@ def password_command(ctx: click.Context, email: str, password_stdin: bool) -> No
 def disable_command(ctx: click.Context, email: str, enable: bool) -> None:
     """Stop the account EMAIL signing in and end its sessions (or allow it again with --enable); nothing it did
     is removed."""
-    from access.users import set_disabled  # imported here: ~0.17 s to load (Argon2 hashes a password)
 
     user = set_disabled(app(ctx).database(), email, not enable)
     console().print(f"{esc(user.email)} is {'disabled' if user.disabled else 'enabled'}.")
