@@ -79,8 +79,15 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
-    app.add_middleware(BodyLimit, limit=settings.max_body_kib * 1024)
     https = settings.portal_url.startswith("https://")
+    _add_middleware(app, settings, https)
+    _add_error_handlers(app, https)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings, https: bool) -> None:
+    """The body limit, the signed session cookie and the security headers on every answer."""
+    app.add_middleware(BodyLimit, limit=settings.max_body_kib * 1024)
     # over https the cookie is __Host-: Secure, for this host only, path / — no other site or subdomain can set it
     app.add_middleware(
         SessionMiddleware,
@@ -105,6 +112,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
                 samesite="lax",
             )
         return secure(request, response, https)
+
+
+def _add_error_handlers(app: FastAPI, https: bool) -> None:
+    """Every error answered alike: JSON under /api/, a page elsewhere; never a traceback or a value sent."""
 
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception):
@@ -162,8 +173,6 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": message, "hint": "See /api/openapi.json for what each field takes."}, 422)
         return _error_page(request, 400, message, "")
-
-    return app
 
 
 def secure(request: Request, response: Response, https: bool) -> Response:
