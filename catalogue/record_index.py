@@ -79,6 +79,28 @@ def reindex_aip(
     """Write the AIP's records again: its original files and its units (a unit describing a file is that
     file's record). ``collections``: a unit's reference code -> the reference of the collection it is in."""
     postgres = session.get_bind().dialect.name == "postgresql"
+    _drop_records(session, aip_id, postgres)
+    words: dict[str, list[str]] = {}
+    for target, value in session.execute(
+        select(DescriptionRow.target, DescriptionRow.value).where(
+            DescriptionRow.aip_id == aip_id, ~DescriptionRow.element.startswith(ARCHIVAL)
+        )
+    ):
+        words.setdefault(target, []).append(value)
+    by_target = {unit.target: unit for unit in units}
+    rows, file_targets = _file_rows(session, aip_id, by_target, file_access, collections, words)
+    rows += _unit_rows(session, aip_id, by_target, unit_access, collections, words, file_targets)
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(RecordRow.__table__), rows[start : start + 1000])
+    if rows and not postgres:
+        session.execute(
+            text("INSERT INTO records_fts(rowid, title, body) SELECT id, title, body FROM records WHERE aip_id = :a"),
+            {"a": aip_id},
+        )
+
+
+def _drop_records(session: Session, aip_id: str, postgres: bool) -> None:
+    """The AIP's records removed, and on SQLite their full-text entries first."""
     old = [row[0] for row in session.execute(select(RecordRow.id).where(RecordRow.aip_id == aip_id))]
     if old and not postgres:
         session.execute(
@@ -89,14 +111,17 @@ def reindex_aip(
             {"a": aip_id},
         )
     session.execute(delete(RecordRow).where(RecordRow.aip_id == aip_id))
-    words: dict[str, list[str]] = {}
-    for target, value in session.execute(
-        select(DescriptionRow.target, DescriptionRow.value).where(
-            DescriptionRow.aip_id == aip_id, ~DescriptionRow.element.startswith(ARCHIVAL)
-        )
-    ):
-        words.setdefault(target, []).append(value)
-    by_target = {unit.target: unit for unit in units}
+
+
+def _file_rows(
+    session: Session,
+    aip_id: str,
+    by_target: dict[str, Unit],
+    file_access: dict[str, Access],
+    collections: dict[str, str],
+    words: dict[str, list[str]],
+) -> tuple[list[dict[str, object]], set[str]]:
+    """A record for each original file (described by its unit where it has one), and the files' targets."""
     rows = []
     files = session.execute(
         select(
@@ -126,6 +151,19 @@ def reindex_aip(
                 [original, _path_words(target), puid, format_name, mime_type, *words.get(target, [])],
             )
         )
+    return rows, file_targets
+
+
+def _unit_rows(
+    session: Session,
+    aip_id: str,
+    by_target: dict[str, Unit],
+    unit_access: dict[str, Access],
+    collections: dict[str, str],
+    words: dict[str, list[str]],
+    file_targets: set[str],
+) -> list[dict[str, object]]:
+    """A record for the AIP itself and for each described folder that is not a file."""
     aip_title = session.execute(select(AipRow.title).where(AipRow.id == aip_id)).scalar_one()
     titles = dict(
         session.execute(
@@ -134,6 +172,7 @@ def reindex_aip(
             )
         ).all()
     )
+    rows = []
     for target in sorted(({""} | set(words) | set(by_target)) - file_targets):  # the AIP, described folders
         unit, around = by_target.get(target), _nearest(by_target, target)
         title = (
@@ -156,13 +195,7 @@ def reindex_aip(
                 [title, *words.get(target, [])],
             )
         )
-    for start in range(0, len(rows), 1000):
-        session.execute(insert(RecordRow.__table__), rows[start : start + 1000])
-    if rows and not postgres:
-        session.execute(
-            text("INSERT INTO records_fts(rowid, title, body) SELECT id, title, body FROM records WHERE aip_id = :a"),
-            {"a": aip_id},
-        )
+    return rows
 
 
 def search_records(session: Session, query: RecordQuery, today: str) -> RecordResults:
