@@ -9,9 +9,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
-from ingest.crash_points import CRASH_AT
+from ingest.crash_points import CRASH_AT, HOLD_AT, HOLD_FILE
 
 
 def make_collection(root: Path, files: int = 400) -> Path:
@@ -53,6 +54,27 @@ def kill_ingest_part_way(home: Path, source: Path, after_files: int = 0, at: str
             break
         assert time.monotonic() < gone, "the ingest's worker processes outlived SIGKILL by a minute"
         time.sleep(0.01)
+
+
+@contextlib.contextmanager
+def ingest_held_at(home: Path, source: Path, at: str, folder: Path, *options: str) -> Iterator[subprocess.Popen]:
+    """`preserve ingest` started and held at the crash point ``at`` (``PRESERVE_HOLD_AT``): the body runs while
+    the ingest is surely part-way (stop a server, kill a worker), then the ingest is let go. Text output."""
+    release = folder / "release-ingest"
+    command = [str(Path(sys.executable).parent / "preserve"), "--home", str(home), "ingest", str(source), *options]
+    environment = {**os.environ, HOLD_AT: at, HOLD_FILE: str(release)}
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment, start_new_session=True
+    )
+    reached, deadline = release.with_name(release.name + ".reached"), time.monotonic() + 300
+    try:
+        while not reached.exists():
+            assert process.poll() is None, f"the ingest ended before it reached {at}: {process.stderr.read()}"
+            assert time.monotonic() < deadline, f"the ingest did not reach {at} in 5 minutes"
+            time.sleep(0.02)
+        yield process
+    finally:
+        release.touch()
 
 
 def aip_essence(preserve, aip_id: str) -> tuple:

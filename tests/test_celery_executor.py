@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Preserve
-from tests.crashes import aip_essence, make_collection, undisturbed_essence
+from tests.crashes import aip_essence, ingest_held_at, make_collection, undisturbed_essence
 
 PRESERVE = str(Path(sys.executable).parent / "preserve")
 
@@ -80,23 +80,10 @@ def test_with_no_worker_running_nothing_starts(preserve, redis_server, collectio
 
 def test_a_worker_killed_mid_ingest_loses_nothing(preserve, workers, tmp_path):
     import json
-    import os
-    import time
-
-    from tests.crashes import stored_files
 
     source = make_collection(tmp_path / "accession", files=300)
-    ingest = subprocess.Popen(
-        [PRESERVE, "--home", str(preserve.home), "ingest", str(source), "--json"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 120
-    while stored_files(preserve.home) < 40:
-        assert ingest.poll() is None and time.monotonic() < deadline, ingest.stderr.read() if ingest.poll() else ""
-        time.sleep(0.01)
-    os.killpg(workers[0].pid, signal.SIGKILL)  # a worker and its helpers die holding an unacknowledged batch
+    with ingest_held_at(preserve.home, source, "recorded:40", tmp_path, "--json") as ingest:
+        os.killpg(workers[0].pid, signal.SIGKILL)  # a worker and its helpers die holding an unacknowledged batch
     out, err = ingest.communicate(timeout=300)
     assert ingest.returncode == 0, err
     aip_id = json.loads(out)["aip_id"]
@@ -193,25 +180,14 @@ def test_a_broker_restarted_mid_ingest_loses_nothing(preserve, redis_server, tmp
     import json
     import time
 
-    from tests.crashes import stored_files
-
     _use_celery(preserve, redis_server.url, visibility_timeout=5)
     source = make_collection(tmp_path / "accession", files=300)
     started = [_start_worker(preserve.home) for _ in range(2)]
     try:
-        ingest = subprocess.Popen(
-            [PRESERVE, "--home", str(preserve.home), "ingest", str(source), "--json"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 120
-        while stored_files(preserve.home) < 40:
-            assert ingest.poll() is None and time.monotonic() < deadline, ingest.stderr.read() if ingest.poll() else ""
-            time.sleep(0.01)
-        redis_server.kill()  # every queued batch and stored result is lost with it (no persistence)
-        time.sleep(2)
-        redis_server.start()
+        with ingest_held_at(preserve.home, source, "recorded:40", tmp_path, "--json") as ingest:
+            redis_server.kill()  # every queued batch and stored result is lost with it (no persistence)
+            time.sleep(2)
+            redis_server.start()
         out, err = ingest.communicate(timeout=300)
         assert all(w.poll() is None for w in started)  # the workers reconnected by themselves
         assert ingest.returncode == 0, err
@@ -225,25 +201,14 @@ def test_a_broker_restarted_mid_ingest_loses_nothing(preserve, redis_server, tmp
 def test_a_broker_that_does_not_come_back_stops_the_ingest_resumably(preserve, redis_server, tmp_path):
     import time
 
-    from tests.crashes import stored_files
-
     _use_celery(preserve, redis_server.url)
     config = preserve.home / "preserve.toml"
     config.write_text(config.read_text().replace("[executor]\n", "[executor]\nbroker_wait = 3\n", 1))
     source = make_collection(tmp_path / "accession", files=300)
     started = [_start_worker(preserve.home)]
     try:
-        ingest = subprocess.Popen(
-            [PRESERVE, "--home", str(preserve.home), "ingest", str(source)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 120
-        while stored_files(preserve.home) < 100:
-            assert ingest.poll() is None and time.monotonic() < deadline, ingest.stderr.read() if ingest.poll() else ""
-            time.sleep(0.01)
-        redis_server.kill()
+        with ingest_held_at(preserve.home, source, "recorded:100", tmp_path) as ingest:
+            redis_server.kill()
         started_waiting = time.monotonic()
         out, err = ingest.communicate(timeout=120)
         assert time.monotonic() - started_waiting < 15  # broker_wait, not kombu's own retries
