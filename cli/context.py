@@ -33,9 +33,10 @@ class AppContext:
     def database(self, *, require_current: bool = True) -> Database:
         """The catalogue; the embedded default archive is created on first use."""
         if self._database is None:
-            self._database = Database(self.settings.catalogue_url)
+            database = Database(self.settings.catalogue_url)
             if require_current:
-                self._ensure_ready(self._database)
+                self._ensure_ready(database)
+            self._database = database  # only once it is ready: a later call must not get one that failed
         return self._database
 
     def _ensure_ready(self, database: Database) -> None:

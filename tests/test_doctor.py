@@ -63,6 +63,14 @@ def test_doctor_reports_a_broken_policy(preserve):
     assert problem["check"] == "policy checks" and "on_infected" in problem["detail"]
 
 
+def test_doctor_with_its_catalogue_gone_says_so_in_every_check_that_needs_it(preserve):
+    preserve.lose_catalogue()
+    result = preserve.json("doctor", expect=1)  # not an internal error: every check still reports
+    failed = {c["check"]: c["detail"] for c in result["checks"] if not c["ok"]}
+    assert set(failed) == {"catalogue schema is current", "unregistered objects", "expired downloads"}
+    assert all("catalogue" in detail for detail in failed.values()), failed
+
+
 CHECKS = [
     "catalogue schema is current",
     "policy format",
