@@ -27,8 +27,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from PIL import Image, ImageOps
-
 from access import delivery
 from catalogue import Database
 from preservation.config import Settings
@@ -148,6 +146,9 @@ def _make(settings: Settings, database: Database, chosen: FileRecord, mime: str,
 def _scaled(source: Path, target: Path, kind: str) -> str:
     """Write the image at ``source`` scaled down to ``target``; the entry suffix: '.jpg', '.png', or '.none' (and
     an empty file) when Pillow refuses it: a decompression bomb, or not an image of ``kind`` it can read."""
+    # imported here: Pillow costs ~10 ms, which every command would pay at start-up (the CLI loads this module)
+    from PIL import Image, ImageOps  # noqa: PLC0415
+
     refused = (Image.DecompressionBombError, Image.DecompressionBombWarning, OSError, SyntaxError, ValueError, EOFError)
     try:
         image = Image.open(source, formats=[kind])  # raises DecompressionBombError beyond twice the limit ...

@@ -46,7 +46,7 @@ def rows_changed(session: Session, statement: Update | Delete) -> int:
 
 
 def _alembic_config():
-    from alembic.config import Config  # here, not above: Alembic adds ~0.15 s to start-up and only migrating needs it
+    from alembic.config import Config  # here, not above: Alembic adds ~0.15 s to start-up and only migrating needs it  # noqa: PLC0415
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -86,7 +86,7 @@ class Database:
         """Upgrade or downgrade the schema to ``revision``. On SQLite foreign keys are off meanwhile: a migration
         that rebuilds a table (Alembic's batch mode drops and recreates it) would otherwise delete, by cascade,
         every row that refers to it."""
-        from alembic import command  # here, not above: see _alembic_config
+        from alembic import command  # here, not above: see _alembic_config  # noqa: PLC0415
 
         config = _alembic_config()
         with self.engine.connect() as connection:

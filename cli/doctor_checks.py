@@ -345,7 +345,7 @@ def _ffmpeg_encoders() -> set[str]:
 
 def _pillow_need(target: str) -> ConverterNeed:
     """Pillow with the codec the target uses."""
-    from PIL import features  # here, not at the top: ~10 ms to import, and every command would pay it at start-up
+    from PIL import features  # here, not at the top: ~10 ms to import, and every command would pay it at start-up  # noqa: PLC0415
 
     feature = PILLOW_FEATURES.get(target, "")
     tool = f"Pillow ({feature})" if feature else "Pillow"

@@ -186,7 +186,7 @@ def _html(archive: str, reports) -> str:
 def _render(template: str, **values) -> str:
     """An HTML report from cli/templates (autoescaped), with the facts every report carries."""
     # imported here: Jinja2 costs ~14 ms at every start-up, and only the --html reports use it
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from jinja2 import Environment, FileSystemLoader, select_autoescape  # noqa: PLC0415
 
     env = Environment(
         loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])

@@ -32,8 +32,8 @@ log = logging.getLogger("preserve.scheduler")
 def make_celery(context: AppContext, every_seconds: float | None = None) -> Any:
     """The Celery app for an archive: its broker from preserve.toml, its beat schedule from the fixity policy."""
     try:  # here, not at the top: Celery is optional (preserve[queue]) and takes ~40 ms to import
-        from celery import Celery
-        from celery.schedules import crontab
+        from celery import Celery  # noqa: PLC0415
+        from celery.schedules import crontab  # noqa: PLC0415
     except ImportError:
         raise ConfigError("the scheduler needs Celery", hint="pip install 'preserve[queue]'") from None
     settings = context.settings

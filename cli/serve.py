@@ -25,9 +25,9 @@ from cli.context import app
 def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> None:
     """Run the portal: search, records, request basket, my requests, the archivists' queue, /api/v1."""
     try:  # imported here: the [web] extra may not be installed
-        import uvicorn
+        import uvicorn  # noqa: PLC0415
 
-        from access.web.app import assets_folder
+        from access.web.app import assets_folder  # noqa: PLC0415
     except ImportError:
         raise click.ClickException("the portal needs its extra: pip install 'preserve[web]'") from None
     obj = app(ctx)
@@ -49,7 +49,7 @@ def serve_command(ctx: click.Context, host: str, port: int, workers: int) -> Non
     if workers == 1:
         uvicorn.Server(config).run()
         return
-    from uvicorn.supervisors import Multiprocess  # imported here: the [web] extra may not be installed
+    from uvicorn.supervisors import Multiprocess  # imported here: the [web] extra may not be installed  # noqa: PLC0415
 
     with contextlib.suppress(KeyboardInterrupt):
         Multiprocess(config, sockets=[_listening_socket(host, port)]).run()

@@ -27,7 +27,7 @@ TOOL = "preserve-pronom"
 @cache
 def _fido_conf() -> Path:
     try:
-        import fido  # imported here: a missing opf-fido becomes a FormatError with its remedy
+        import fido  # imported here: a missing opf-fido becomes a FormatError with its remedy  # noqa: PLC0415
     except ImportError as exc:  # pragma: no cover - opf-fido is a core dependency
         raise FormatError("FIDO's signature data (opf-fido) is not installed", hint="pip install opf-fido") from exc
     return Path(fido.__file__).parent / "conf"

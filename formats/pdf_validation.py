@@ -42,7 +42,7 @@ _OBJECT_HEADER = re.compile(rb"\s*(\d+)\s+(\d+)\s+obj\b")
 
 def validate_pdf(path: str) -> Validation:
     """PDF syntax and structure with qpdf; page count, version, any PDF/A claim and encryption."""
-    import pikepdf  # imported here: ~40 ms at start-up, and only PDFs need it
+    import pikepdf  # imported here: ~40 ms at start-up, and only PDFs need it  # noqa: PLC0415
 
     tool = f"pikepdf {pikepdf.__version__} (qpdf {pikepdf.__libqpdf_version__})"
     qpdf = _qpdf()

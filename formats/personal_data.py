@@ -170,8 +170,8 @@ def _text_lines(path: str, max_bytes: int) -> Iterator[str]:
 
 def _pdf_pages(path: str, max_bytes: int) -> Iterator[str]:
     # imported here: pypdf costs ~60 ms at start-up, and only PDFs need it
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, PdfReadError
+    from pypdf import PdfReader  # noqa: PLC0415
+    from pypdf.errors import DependencyError, PdfReadError  # noqa: PLC0415
 
     try:
         with open(as_bytes(path), "rb") as handle:

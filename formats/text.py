@@ -32,7 +32,7 @@ HEAD = 64 * 1024
 @cache
 def _magic() -> magic.Magic | None:
     try:
-        import magic  # imported here: raises ImportError where the libmagic library is missing
+        import magic  # imported here: raises ImportError where the libmagic library is missing  # noqa: PLC0415
 
         return magic.Magic(mime=True)
     except (ImportError, OSError):  # python-magic or the libmagic library is missing

@@ -149,7 +149,7 @@ def _version(module: str) -> str:
 
 def validate_image(path: str) -> Validation:
     """A full decode with Pillow (``verify()`` alone misses truncated JPEG and GIF); size and mode."""
-    from PIL import Image  # imported here: ~9 ms at start-up, and only images need it
+    from PIL import Image  # imported here: ~9 ms at start-up, and only images need it  # noqa: PLC0415
 
     tool = f"Pillow {_version('Pillow')}"
     try:
@@ -261,7 +261,7 @@ def _utf16(head: bytes) -> bool:
 
 def _guess_encoding(head: bytes) -> str:
     try:
-        import magic  # imported here: raises ImportError where the libmagic library is missing
+        import magic  # imported here: raises ImportError where the libmagic library is missing  # noqa: PLC0415
 
         return magic.Magic(mime_encoding=True).from_buffer(head)
     except (ImportError, OSError):
@@ -276,9 +276,12 @@ def validate_wave(path: str) -> Validation:
             magic_bytes = handle.read(12)
             handle.seek(0)
             if magic_bytes.startswith(b"FORM"):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    import aifc  # imported here: deprecated (warns on import), gone in Python 3.13; AIFF only
+                try:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", DeprecationWarning)
+                        import aifc  # imported here: deprecated (warns on import), gone in Python 3.13; AIFF only  # noqa: PLC0415
+                except ImportError:  # a Python without aifc: the file is kept, its check said not made
+                    return Validation(NOT_CHECKED, "wave", tool, (f"{TOOL_MISSING}: this Python has no aifc module",))
                 opener: Callable[[IO[bytes], str], Any] = aifc.open
             else:
                 opener = wave.open
@@ -431,7 +434,7 @@ def _exiftool() -> _ExifTool | None:
 def validate_media(path: str) -> Validation:
     """Audio and video with MediaInfo: container and codecs, duration, and its truncation flag."""
     try:
-        from pymediainfo import MediaInfo  # imported here: its absence is a verdict (tool missing), not an error
+        from pymediainfo import MediaInfo  # imported here: its absence is a verdict (tool missing), not an error  # noqa: PLC0415
     except ImportError:
         return Validation(NOT_CHECKED, "media", "", (f"{TOOL_MISSING}: pymediainfo is not installed",))
     if not MediaInfo.can_parse():

@@ -259,7 +259,7 @@ def _extract_7z(archive: Path, dest: Path, limits: Limits) -> None:
 
 def _open_7z(archive: Path):
     """The archive opened for reading; TransferError naming it when it is not a readable 7z file."""
-    import py7zr  # imported here: ~40 ms at every start-up, and only 7z transfers need it
+    import py7zr  # imported here: ~40 ms at every start-up, and only 7z transfers need it  # noqa: PLC0415
 
     try:
         return py7zr.SevenZipFile(archive, mode="r")

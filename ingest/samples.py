@@ -37,7 +37,7 @@ def make_sample_collection(dest: Path) -> list[Path]:
 
 
 def _image(size: tuple[int, int], seed: int):
-    from PIL import Image, ImageDraw  # imported here: ~11 ms at every start-up, and only `preserve demo` needs it
+    from PIL import Image, ImageDraw  # imported here: ~11 ms at every start-up, and only `preserve demo` needs it  # noqa: PLC0415
 
     image = Image.new("RGB", size, (200 - seed * 10, 180, 150 + seed * 5))
     draw = ImageDraw.Draw(image)
@@ -71,7 +71,7 @@ WINDOW_REPORT = (
 
 
 def _pdf(path: Path, lines: tuple[str, ...] = VESTRY_MINUTES) -> None:
-    import pikepdf  # imported here: ~25 ms at every start-up, and only `preserve demo` needs it
+    import pikepdf  # imported here: ~25 ms at every start-up, and only `preserve demo` needs it  # noqa: PLC0415
 
     pdf = pikepdf.new()
     font = pdf.make_indirect(

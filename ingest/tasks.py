@@ -46,8 +46,8 @@ def celery_app(broker: str, visibility_timeout: int = 3600, results: str = ""):
     if (broker, visibility_timeout, results) in _apps:
         return _apps[(broker, visibility_timeout, results)]
     try:  # here, not at the top: Celery is optional (preserve[queue]) and takes ~40 ms to import
-        from celery import Celery
-        from celery.signals import worker_shutdown
+        from celery import Celery  # noqa: PLC0415
+        from celery.signals import worker_shutdown  # noqa: PLC0415
     except ImportError:
         raise QueueError("the Celery executor needs Celery", hint="pip install 'preserve[queue]'") from None
     app = Celery("preserve", broker=broker, backend=results or broker)
@@ -428,9 +428,9 @@ def check_broker(app, broker: str) -> None:
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
     # imported here, not at the top: kombu and redis come with the optional Celery (preserve[queue]; ~90 ms)
-    from kombu.exceptions import OperationalError
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from kombu.exceptions import OperationalError  # noqa: PLC0415
+    from redis.exceptions import ConnectionError as RedisConnectionError  # noqa: PLC0415
+    from redis.exceptions import TimeoutError as RedisTimeoutError  # noqa: PLC0415
 
     return OSError, OperationalError, RedisConnectionError, RedisTimeoutError
 

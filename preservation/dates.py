@@ -34,8 +34,8 @@ class NotADate(ValueError):
 def parse_date(text: str) -> DateRange:
     """The range ``text`` spans; NotADate if it is not EDTF or its start is after its end."""
     # imported here: edtf costs ~65 ms at start-up, and most commands parse no dates
-    from edtf import parse_edtf
-    from edtf.parser.edtf_exceptions import EDTFParseException
+    from edtf import parse_edtf  # noqa: PLC0415
+    from edtf.parser.edtf_exceptions import EDTFParseException  # noqa: PLC0415
 
     cleaned = text.strip()
     if not cleaned:

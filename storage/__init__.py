@@ -59,7 +59,7 @@ def open_location(location: LocationLike) -> Storage:
         return LocalStorage(location.name, location.path)
     if location.backend == "s3":
         try:
-            import boto3  # noqa: F401  # imported here: optional extra 's3', and ~80 ms at start-up
+            import boto3  # noqa: F401, PLC0415
         except ImportError:
             raise StorageError(
                 f"storage location {location.name!r} needs boto3", hint="pip install 'preserve[s3]'"

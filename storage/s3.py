@@ -57,7 +57,7 @@ def client_config(max_attempts: int = 5) -> Config:
     is itself signed and that the server checks, or is a small request whose effect is verified
     afterwards — so signing would only hash every byte a further time.
     """
-    from botocore.config import Config  # imported here: optional extra 's3', and ~60 ms at start-up
+    from botocore.config import Config  # imported here: optional extra 's3', and ~60 ms at start-up  # noqa: PLC0415
 
     return Config(
         retries={"mode": "standard", "max_attempts": max_attempts},
@@ -71,7 +71,7 @@ def client_config(max_attempts: int = 5) -> Config:
 
 def make_client(endpoint: str = "", **credentials: str) -> S3Client:
     """A boto3 S3 client for ``endpoint`` (AWS itself when empty); credentials from the environment chain."""
-    import boto3  # imported here: optional extra 's3', and ~80 ms at start-up
+    import boto3  # imported here: optional extra 's3', and ~80 ms at start-up  # noqa: PLC0415
 
     return boto3.client("s3", endpoint_url=endpoint or None, config=client_config(), **credentials)
 
@@ -193,7 +193,7 @@ class S3Storage:
 
     def _error(self, exc: Exception, key: str, action: str) -> Exception:
         # imported here: optional extra 's3' (this module is imported where boto3 is not installed)
-        from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+        from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError  # noqa: PLC0415
 
         if isinstance(exc, EndpointConnectionError):
             return StorageError(

@@ -59,7 +59,7 @@ class S3Server:
 
     def client(self, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY) -> S3Client:
         """A boto3 client for this server."""
-        import boto3  # imported here: optional extra 's3', and ~80 ms at start-up
+        import boto3  # imported here: optional extra 's3', and ~80 ms at start-up  # noqa: PLC0415
 
         return boto3.client(
             "s3",

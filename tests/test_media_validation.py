@@ -83,3 +83,18 @@ def test_exiftool_adds_its_opinion_on_images(checker, tmp_path):
     fmt = Identifier().identify(path)
     result = checker.validate(path, fmt)
     assert result.status == VALID and "ExifTool" in result.tool
+
+
+def test_aiff_on_a_python_without_aifc_is_not_checked_rather_than_a_failure(tmp_path, monkeypatch):
+    """Python 3.13 removed aifc: an AIFF file is then kept with its check said not made, not a crash."""
+    import sys
+
+    from formats.validation import NOT_CHECKED, validate_wave
+    from tests.corpus import _aiff
+
+    sound = tmp_path / "sound.aiff"
+    _aiff(sound)
+    assert validate_wave(str(sound)).status == VALID
+    monkeypatch.setitem(sys.modules, "aifc", None)  # `import aifc` raises ImportError, as on Python 3.13
+    verdict = validate_wave(str(sound))
+    assert verdict.status == NOT_CHECKED and "no aifc module" in verdict.messages[0]

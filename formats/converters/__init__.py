@@ -109,9 +109,9 @@ def is_expected(target: str, puid: str, mime: str) -> bool:
 def registry() -> dict[str, Converter]:
     """Every target and the converter that makes it."""
     # imported here: an import cycle (each converter module imports Job, Outcome and finished from this one)
-    from formats.converters.ffmpeg import FFmpeg
-    from formats.converters.images import PillowImages
-    from formats.converters.libreoffice import LibreOffice
+    from formats.converters.ffmpeg import FFmpeg  # noqa: PLC0415
+    from formats.converters.images import PillowImages  # noqa: PLC0415
+    from formats.converters.libreoffice import LibreOffice  # noqa: PLC0415
 
     found: dict[str, Converter] = {}
     for converter in (LibreOffice(), FFmpeg(), PillowImages()):
