@@ -22,7 +22,7 @@ import ipaddress
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -331,7 +331,7 @@ def load_settings(
         home = default_home(env)
     if config_file is None and (home / CONFIG_NAME).is_file():
         config_file = home / CONFIG_NAME
-    data: dict = {}
+    data: dict[str, Any] = {}
     if config_file is not None:
         config_file = Path(config_file).expanduser().resolve()
         data = read_toml(config_file)
@@ -339,7 +339,7 @@ def load_settings(
     return _build(home, config_file, data)
 
 
-def read_toml(path: Path, error: type[PreservationError] = ConfigError) -> dict:
+def read_toml(path: Path, error: type[PreservationError] = ConfigError) -> dict[str, Any]:
     """Parse a TOML file; ``error`` (naming the file, and the line for syntax errors) if it cannot be."""
     try:
         with path.open("rb") as handle:
@@ -352,7 +352,7 @@ def read_toml(path: Path, error: type[PreservationError] = ConfigError) -> dict:
         raise error(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _apply_env(data: dict, env: Mapping[str, str]) -> None:
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
     for spec in SETTINGS:
         if spec.env not in env:
             continue
@@ -374,7 +374,7 @@ def _apply_env(data: dict, env: Mapping[str, str]) -> None:
             table[spec.key] = raw
 
 
-def _build(home: Path, config_file: Path | None, data: dict) -> Settings:
+def _build(home: Path, config_file: Path | None, data: dict[str, Any]) -> Settings:
     where = str(config_file) if config_file else "built-in defaults"
     known_sections = set(_SECTIONS) | {"storage"}
     for section in data:
@@ -462,7 +462,7 @@ def _check_type(where: str, key: str, value: object, kind: type) -> None:
         raise ConfigError(f"{where}: {key} must be {names.get(kind, kind.__name__)}")
 
 
-def _known(what: str, names) -> str:
+def _known(what: str, names: Iterable[str]) -> str:
     return f"Known {what}: {', '.join(sorted(names))}."
 
 

@@ -7,8 +7,10 @@ may date from, which the catalogue indexes (date facets) and closure counts from
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 EXAMPLES = "1923, 1923-05, 1923-05-04, 1920/1929, 192X, 1923~ or 1923?"
 
@@ -50,18 +52,19 @@ def parse_date(text: str) -> DateRange:
     return DateRange(cleaned, start, end)
 
 
-def _bound(parsed, side: str):
+def _bound(parsed: Any, side: str) -> time.struct_time | float:
     """The strict lower or upper bound of any EDTF object (intervals have them on their ends)."""
     end = getattr(parsed, side, None)
     if end is not None and not isinstance(end, str) and hasattr(end, f"{side}_strict"):
         parsed = end
     try:
-        return getattr(parsed, f"{side}_strict")()
+        bound: time.struct_time = getattr(parsed, f"{side}_strict")()
     except TypeError:  # an open end ('..') is an infinity, which the library cannot subscript
         return math.inf
+    return bound
 
 
-def _day(value) -> date | None:
+def _day(value: time.struct_time | float) -> date | None:
     if isinstance(value, float):  # +/- infinity: an open end
         return None
     return date(value.tm_year, value.tm_mon, value.tm_mday)

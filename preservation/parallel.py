@@ -20,7 +20,7 @@ _process_worker: Any = _UNSET
 def ordered_map(executor: Executor, fn: Callable[[T], R], items: Iterable[T], window: int) -> Iterator[R]:
     """Like ``executor.map`` but submits at most ``window`` tasks ahead of the consumer."""
     iterator = iter(items)
-    pending: deque[Future] = deque(executor.submit(fn, item) for item in islice(iterator, window))
+    pending: deque[Future[R]] = deque(executor.submit(fn, item) for item in islice(iterator, window))
     try:
         while pending:
             result = pending.popleft().result()
@@ -76,9 +76,9 @@ def _init_process(make_worker: Callable[[Any], Any], setup: Any) -> None:
 class _BatchTask:
     """Runs ``work`` over a batch with this process's worker (picklable: holds only ``work``)."""
 
-    def __init__(self, work: Callable):
+    def __init__(self, work: Callable[[Any, Any], Any]):
         self.work = work
 
-    def __call__(self, batch: list) -> list:
+    def __call__(self, batch: list[Any]) -> list[Any]:
         assert _process_worker is not _UNSET, "worker process was not initialised"
         return [self.work(_process_worker, item) for item in batch]
