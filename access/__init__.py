@@ -1,1 +1,1 @@
-"""Access: search, export of AIPs, and (later) access rules, requests and the portal."""
+"""Access: search, export of AIPs, access decisions, accounts, requests and their delivery, and the portal."""

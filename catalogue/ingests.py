@@ -1,4 +1,5 @@
-"""Ingest runs in the catalogue: what `preserve ingest status` shows (running, stored, failed, incomplete)."""
+"""The table of ingest runs and its queries: one row per ingest (running, stored, failed, incomplete), written by
+ingest.run_records and read by ingest.status."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The record of each ingest run in the catalogue: what `preserve ingest status` shows (running, stored, failed,
-incomplete), with the error and traceback of one that stopped."""
+"""Writing the record of an ingest run as the pipeline goes (started, totals, ended, or why it stopped, with the
+traceback), in the catalogue's ingest runs (catalogue.ingests); ingest.status reads them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""What `preserve ingest status` reports: each ingest's recorded state, checked against its staging area."""
+"""Reading for `preserve ingest status`: each ingest's recorded run (catalogue.ingests) checked against its
+staging area (still running, interrupted and resumable, or abandoned)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What was handed over: a folder, a BagIt bag (folder, zip or tar), or a zip or tar of files.
+"""What was handed over: a folder, a BagIt bag (folder, zip, tar or 7z), or a zip, tar or 7z of files.
 
 Everything a transfer holds goes into the AIP. Its records (the payload) go under ``data/objects/``;
 whatever came with them goes into the AIP's metadata area, each as it was given:

@@ -1,4 +1,4 @@
-"""Data management and the information model: identifiers, PREMIS/METS, the catalogue, audits."""
+"""The information model: errors, identifiers, settings, the domain model, PREMIS and METS, the bag's tag files."""
 
 from importlib import metadata as _metadata
 

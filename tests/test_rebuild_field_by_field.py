@@ -26,7 +26,7 @@ pytestmark = pytest.mark.both_catalogues  # a rebuild into SQLite and into Postg
 BMP_PUIDS = '["fmt/114", "fmt/115", "fmt/116", "fmt/117", "fmt/118", "fmt/119"]'  # normalised to TIFF (Pillow)
 
 # Tables a rebuild leaves empty, and why: operational data, not preservation data. They live only in the
-# database, which operators back up (DESIGN.md, docs/setting-up.md); no AIP or event log records them.
+# database, which operators back up (docs/setting-up.md); no AIP or event log records them.
 NOT_REBUILT_TABLES = {
     "users": "portal accounts (and password hashes): never written to storage",
     "requests": "researchers' requests: operational; a delivery itself is a dissemination event and comes back",
