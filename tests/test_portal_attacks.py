@@ -27,7 +27,7 @@ def served(preserve, tmp_path):
 
 def test_a_hundred_simultaneous_sign_ins_get_at_most_the_limits_worth_of_verdicts(served):
     base, _ = served
-    barrier = threading.Barrier(100)
+    barrier = threading.Barrier(100, timeout=60)
 
     def attempt(number: int) -> int:
         with httpx.Client(base_url=base, timeout=120) as client:
@@ -91,7 +91,7 @@ def test_a_name_with_a_line_break_is_refused_where_it_is_typed(served):
 
 def test_twenty_simultaneous_previews_make_one_cached_copy(served):
     base, archive = served
-    barrier = threading.Barrier(20)
+    barrier = threading.Barrier(20, timeout=60)
     path = f"/preview/{archive.aip_id}/{archive.paths['open']}"
 
     def fetch(_: int) -> tuple[int, bytes]:

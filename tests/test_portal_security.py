@@ -80,7 +80,7 @@ def test_guessing_one_account_from_many_clients_is_slowed_but_never_locks_the_ow
 
 @pytest.mark.both_catalogues
 def test_fifty_attempts_at_once_are_tried_at_most_the_limits_worth(archive):
-    allowed, barrier = [], threading.Barrier(50)
+    allowed, barrier = [], threading.Barrier(50, timeout=60)
 
     def attempt() -> None:
         barrier.wait()
@@ -91,7 +91,8 @@ def test_fifty_attempts_at_once_are_tried_at_most_the_limits_worth(archive):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=120)
+        assert not thread.is_alive(), "a thread of the test did not finish within two minutes"
     assert len(allowed) == throttle.PAIR.attempts  # each in its turn: the first five are tried, no more
 
 
@@ -439,7 +440,7 @@ def test_a_double_click_and_a_submit_at_once_keep_one_basket_and_never_fail(arch
     from access.requests import add_to_request, basket, submit_request
 
     user = authenticate(archive.database, "researcher@example.org", PASSWORD)
-    failures, barrier = [], threading.Barrier(12)
+    failures, barrier = [], threading.Barrier(12, timeout=60)
 
     def add(status: str) -> None:
         barrier.wait()
@@ -461,7 +462,8 @@ def test_a_double_click_and_a_submit_at_once_keep_one_basket_and_never_fail(arch
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=120)
+        assert not thread.is_alive(), "a thread of the test did not finish within two minutes"
     assert failures == []
     from catalogue.requests_outbox import list_requests
 

@@ -142,7 +142,8 @@ def test_twenty_concurrent_previews_of_one_pdf_make_it_once(preserve, tmp_path, 
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=120)
+        assert not thread.is_alive(), "a thread of the test did not finish within two minutes"
     assert errors == []
     name = f"{archive.sha256['plan.pdf']}-{previews.DERIVATION}"
     entry = archive.cache / f"{name}.pdf"
@@ -185,7 +186,8 @@ def _preview_in_a_child(home: str, aip_id: str, threads: int, arrived, everyone_
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join()
+        worker.join(timeout=120)
+        assert not worker.is_alive(), "a thread of the test did not finish within two minutes"
     answers.put((len(fetches), shown))
 
 
