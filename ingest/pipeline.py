@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from catalogue import Database
+from catalogue import ingests as runs
 from catalogue import queries as catalogue
 from catalogue.access_status import refresh_access
 from formats.active import active_signature_file
@@ -177,7 +178,8 @@ def ingest(
     """Ingest a folder as a new AIP and return what was done; raises PreservationError on bad input."""
     progress = progress or Progress()
     if request.resume:
-        request = _resumed_request(settings, request)
+        database.require_current()
+        request = _resumed_request(settings, database, request)
     given = Path(request.source)
     if not is_archive(given):
         DirectorySource(given).check_root()
@@ -526,17 +528,23 @@ def _not_applied(transfer: Transfer, request: IngestRequest) -> list[str]:
     ]
 
 
-def _resumed_request(settings: Settings, request: IngestRequest) -> IngestRequest:
-    """The request an interrupted ingest was started with, to finish it; an error if it cannot be resumed."""
-    area = settings.staging_dir / request.resume
-    source = staging_area.source_of(area) if request.resume.strip("./") == request.resume else None
+def _resumed_request(settings: Settings, database: Database, request: IngestRequest) -> IngestRequest:
+    """The request an interrupted ingest was started with, to finish it; an error if it cannot be resumed.
+    ``request.resume`` may be the start of the transfer id (or of the AIP id), as `ingest status` shows it."""
+    transfer_id = request.resume
+    safe = transfer_id.strip("./") == transfer_id and "/" not in transfer_id
+    if safe and not (settings.staging_dir / transfer_id).exists():
+        with database.session() as session, contextlib.suppress(NotFound):
+            transfer_id = runs.get_ingest(session, transfer_id).transfer_id
+    area = settings.staging_dir / transfer_id
+    source = staging_area.source_of(area) if safe else None
     if source is None:
         why = "is still running" if (area / "journal.sqlite").is_file() else "has no staging area left to resume"
         raise NotFound(
             f"transfer {request.resume} {why}",
             hint="`preserve ingest status` lists ingests, and which of them can be resumed.",
         )
-    return replace(request, source=source)
+    return replace(request, source=source, resume=transfer_id)
 
 
 def _as_started(request: IngestRequest, meta: dict[str, str]) -> IngestRequest:

@@ -63,7 +63,7 @@ def test_a_file_that_always_fails_is_reported_and_the_rest_is_kept_for_a_resume(
     assert "could not be processed" in text and "RuntimeError" in text and "--resume" in text
 
     monkeypatch.undo()  # the fault is gone (a fixed tool, a mount back): finish the ingest
-    report = preserve.json("ingest", "--resume", listed["transfer_id"])
+    report = preserve.json("ingest", "--resume", listed["transfer_id"][:8])  # the id as `ingest status` shows it
     assert report["title"] == "Parish letters"  # the options it was started with
     assert preserve.json("ingest", "status", listed["transfer_id"])["state"] == "stored"
     assert aip_essence(preserve, report["aip_id"]) == undisturbed_essence(preserve, tmp_path / "whole", source)
