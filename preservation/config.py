@@ -335,8 +335,8 @@ def load_settings(
     if config_file is not None:
         config_file = Path(config_file).expanduser().resolve()
         data = read_toml(config_file)
-    _apply_env(data, env)
-    return _build(home, config_file, data)
+    from_env = _apply_env(data, env)
+    return _build(home, config_file, data, from_env)
 
 
 def read_toml(path: Path, error: type[PreservationError] = ConfigError) -> dict[str, Any]:
@@ -352,10 +352,13 @@ def read_toml(path: Path, error: type[PreservationError] = ConfigError) -> dict[
         raise error(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> dict[tuple[str, str], str]:
+    """The PRESERVE_* variables set, over what the file says; returns which (section, key) each one set."""
+    from_env: dict[tuple[str, str], str] = {}
     for spec in SETTINGS:
         if spec.env not in env:
             continue
+        from_env[(spec.section, spec.key)] = spec.env
         raw = env[spec.env]
         table = data.setdefault(spec.section, {})
         if spec.kind is int:
@@ -372,9 +375,15 @@ def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
             table[spec.key] = [part.strip() for part in raw.split(",") if part.strip()]
         else:
             table[spec.key] = raw
+    return from_env
 
 
-def _build(home: Path, config_file: Path | None, data: dict[str, Any]) -> Settings:
+def _build(
+    home: Path, config_file: Path | None, data: dict[str, Any], from_env: dict[tuple[str, str], str] | None = None
+) -> Settings:
+    """Settings from the file's tables and the variables over them; a refusal names the file, or the variable
+    that gave the value."""
+    from_env = from_env or {}
     where = str(config_file) if config_file else "built-in defaults"
     known_sections = set(_SECTIONS) | {"storage"}
     for section in data:
@@ -387,7 +396,7 @@ def _build(home: Path, config_file: Path | None, data: dict[str, Any]) -> Settin
         for key, value in table.items():
             if key not in keys:
                 raise ConfigError(f"{where}: unknown key {key!r} in [{section}]", hint=_known("keys", keys))
-            _check_type(where, f"{section}.{key}", value, keys[key].kind)
+            _check_type(from_env.get((section, key), where), f"{section}.{key}", value, keys[key].kind)
 
     locations = tuple(_location(where, home, i, table) for i, table in enumerate(data.get("storage", [])))
     if not locations:
@@ -404,7 +413,9 @@ def _build(home: Path, config_file: Path | None, data: dict[str, Any]) -> Settin
             value = given[spec.key]
         else:
             value = spec.default_from(loading) if spec.default_from else spec.default
-        loading.values[spec.attribute] = _checked(spec, value, loading)
+        variable = from_env.get((spec.section, spec.key)) if spec.key in given else None
+        checking = replace(loading, where=variable) if variable else loading  # the same values, another name
+        loading.values[spec.attribute] = _checked(spec, value, checking)
     return Settings(home=home, config_file=config_file, locations=locations, **loading.values)
 
 

@@ -178,7 +178,10 @@ def test_environment_overrides_of_each_kind(tmp_path):
 def test_environment_list_may_empty_the_replication(tmp_path):
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, None, {"PRESERVE_REPLICATION_LOCATIONS": " , "})
-    assert caught.value.message == "built-in defaults: [replication] locations must name at least one location"
+    assert (
+        caught.value.message
+        == "PRESERVE_REPLICATION_LOCATIONS: [replication] locations must name at least one location"
+    )
 
 
 def test_an_empty_environment_value_clears_a_path(tmp_path):
@@ -211,7 +214,7 @@ def test_a_bad_environment_number_names_the_variable(tmp_path, name, kind):
 def test_environment_values_are_checked_like_the_file(tmp_path):
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, None, {"PRESERVE_EXECUTOR_KIND": "threads"})
-    assert caught.value.message == "built-in defaults: executor.kind must be one of local, celery, not 'threads'"
+    assert caught.value.message == "PRESERVE_EXECUTOR_KIND: executor.kind must be one of local, celery, not 'threads'"
 
 
 SECTIONS_HINT = "Known sections: access, archive, catalogue, executor, mail, policies, replication, storage, virus."

@@ -179,4 +179,4 @@ def test_each_bound_in_the_table_is_kept(tmp_path, spec):
 def test_a_variable_outside_the_choices_is_refused_by_name(tmp_path, spec):
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, None, {spec.env: "bogus"})
-    assert caught.value.message.startswith(f"built-in defaults: {spec.name} must be one of ")
+    assert caught.value.message.startswith(f"{spec.env}: {spec.name} must be one of ")  # the variable, named
