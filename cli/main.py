@@ -6,6 +6,7 @@ Exit codes: 0 success; 1 a check found problems (audit, bag validation); 2 usage
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
@@ -13,29 +14,6 @@ from pathlib import Path
 
 import click
 
-from cli import (
-    access,
-    aip,
-    audit,
-    bag,
-    catalogue,
-    demo,
-    doctor,
-    formats,
-    identify,
-    ingest,
-    init,
-    migrate,
-    policy,
-    report,
-    request,
-    scheduler,
-    search,
-    serve,
-    storage,
-    user,
-    worker,
-)
 from cli.context import AppContext
 from cli.output import emit_json_error
 from preservation.errors import PreservationError
@@ -44,8 +22,48 @@ INTERNAL_ERROR = 70
 BROKEN_PIPE = 141  # as a shell reports a command killed by SIGPIPE
 
 
+# Each command and the module under cli/ that registers it. A command's module is imported only when that command
+# runs (or when --help lists them all), so a command pays at start-up only for what it uses.
+COMMANDS = {
+    "init": "init",
+    "upgrade": "init",
+    "ingest": "ingest",
+    "aip": "aip",
+    "access": "access",
+    "audit": "audit",
+    "report": "report",
+    "scheduler": "scheduler",
+    "policy": "policy",
+    "migrate": "migrate",
+    "search": "search",
+    "identify": "identify",
+    "formats": "formats",
+    "bag": "bag",
+    "storage": "storage",
+    "catalogue": "catalogue",
+    "user": "user",
+    "request": "request",
+    "outbox": "request",
+    "serve": "serve",
+    "doctor": "doctor",
+    "worker": "worker",
+    "demo": "demo",
+}
+
+
 class PreserveGroup(click.Group):
-    """The top-level group: turns every PreservationError into a one-line message, a hint and an exit code."""
+    """The top-level group: loads a command's module when it is asked for, and turns every PreservationError into
+    a one-line message, a hint and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command, without importing any of them."""
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, its module imported (and its commands registered) on first use."""
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            importlib.import_module(f"cli.{COMMANDS[cmd_name]}").register(self)
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -114,36 +132,6 @@ def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool)
       preserve audit                 check every stored copy
     """
     ctx.obj = AppContext(home=home, config=config, debug=debug)
-
-
-def _register_commands() -> None:
-    for module in (
-        init,
-        ingest,
-        aip,
-        access,
-        audit,
-        report,
-        scheduler,
-        policy,
-        migrate,
-        search,
-        identify,
-        formats,
-        bag,
-        storage,
-        catalogue,
-        user,
-        request,
-        serve,
-        doctor,
-        worker,
-        demo,
-    ):
-        module.register(cli)
-
-
-_register_commands()
 
 
 def main() -> None:

@@ -142,3 +142,19 @@ def test_export_as_tar_and_zip(preserve, collection, tmp_path):
         bag = unpacked / packed.name.removesuffix(f".{kind}")
         assert validate_bag(bag).valid
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_every_command_is_registered_by_the_module_main_names_for_it():
+    """cli.main loads a command's module only when it runs: each name must lead to its module, and each module
+    must register no command main does not know (else --help would not list it)."""
+    import importlib
+
+    import click
+
+    from cli.main import COMMANDS
+
+    for name, module in COMMANDS.items():
+        group = click.Group()
+        importlib.import_module(f"cli.{module}").register(group)
+        assert name in group.commands, f"cli.{module} does not register {name!r}"
+        assert set(group.commands) <= set(COMMANDS), f"cli.{module} registers commands main does not list"
