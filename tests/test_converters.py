@@ -170,3 +170,31 @@ def test_every_target_a_policy_may_name_has_a_converter_and_an_expected_type():
     from preservation.model import TARGET_FORMATS
 
     assert set(registry()) == set(TARGET_FORMATS) == set(EXPECTED_MIME)
+
+
+def test_warm_libreoffice_converts_in_one_soffice_and_retries_a_document_once_after_it_dies(tmp_path):
+    """The warm path (soffice over UNO) is what runs here, and a soffice killed mid-ingest is replaced."""
+    require_tool("soffice", "LibreOffice conversions")
+    from formats.converters.libreoffice import _converted_warm, _soffice
+    from formats.converters.warm_office import WarmOffice, uno_python
+
+    assert uno_python(), "no Python with LibreOffice's uno module (Debian: python3-uno)"
+    for name in ("one", "two", "three"):
+        _docx(tmp_path / f"{name}.docx", (f"The {name} report",))
+    office = WarmOffice(_soffice(), tmp_path / "slot")
+    try:
+        first = _converted_warm(office, Job(tmp_path / "one.docx", "odt", tmp_path / "out" / "one.odt", DOCX), 120)
+        second = _converted_warm(office, Job(tmp_path / "two.docx", "odt", tmp_path / "out" / "two.odt", DOCX), 120)
+        assert first.ok and second.ok and office.starts == 1  # one soffice for both
+        group = os.getpgid(office.process.pid)
+        subprocess.run(["pkill", "-9", "-g", str(group), "soffice.bin"], check=True)  # LibreOffice dies
+        third = _converted_warm(office, Job(tmp_path / "three.docx", "odt", tmp_path / "out" / "three.odt", DOCX), 120)
+        assert third.ok, third.message
+        assert office.starts == 2  # started again, and the document converted in the new one
+    finally:
+        office.stop()
+    import zipfile
+
+    assert b"The three report" in zipfile.ZipFile(tmp_path / "out" / "three.odt").read("content.xml")
+    assert _identified(tmp_path / "out" / "three.odt") == "application/vnd.oasis.opendocument.text"
+    assert not list((tmp_path / "slot").glob("out/*"))  # nothing half-written left behind

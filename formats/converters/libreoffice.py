@@ -1,8 +1,11 @@
 """LibreOffice headless: office documents to ODF and to PDF/A-2b.
 
 Not one start-up per file: jobs go to a small pool of soffice processes, each with its own user
-profile, converting a batch per call. A batch that fails or runs out of time is retried file by
-file, so one poisoned document costs only its own conversion.
+profile. Where a Python with LibreOffice's ``uno`` module is found (Debian: python3-uno), each
+soffice stays running and converts one document after another over UNO (``warm_office``); a
+document that kills or hangs it is tried once more in a fresh one. Otherwise each soffice call
+converts a batch, and a batch that fails or runs out of time is retried file by file. Either way
+one poisoned document costs only its own conversion.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from functools import cache
 from pathlib import Path
 
 from formats.converters import Job, Outcome, finished
+from formats.converters.warm_office import Answer, BridgeGone, WarmOffice, prepare_profile, uno_python
 
 PDFA = '{"SelectPdfVersion":{"type":"long","value":"2"}}'  # PDF/A-2b
 SPREADSHEET = ("spreadsheet", "excel", "sheet", "csv")
@@ -56,6 +60,40 @@ class LibreOffice:
         return _version()
 
     def convert(self, jobs: list[Job], timeout: float) -> list[Outcome]:
+        """Convert over the pool: warm soffices one document at a time, else in batches (same filter)."""
+        if uno_python():
+            return self._convert_warm(jobs, timeout)
+        return self._convert_batches(jobs, timeout)
+
+    def _convert_warm(self, jobs: list[Job], timeout: float) -> list[Outcome]:
+        """Each of the pool's threads drives one warm soffice through the shared list of jobs."""
+        soffice = _soffice()
+        if soffice is None:  # callers ask unavailable() first; this is what running a missing command raises
+            raise FileNotFoundError("LibreOffice (soffice) is not installed")
+        waiting: queue.SimpleQueue[tuple[int, Job]] = queue.SimpleQueue()
+        for numbered in enumerate(jobs):
+            waiting.put(numbered)
+        outcomes: dict[int, Outcome] = {}
+        with tempfile.TemporaryDirectory(prefix="preserve-soffice-") as work:
+
+            def drive(slot: Path) -> None:
+                office = WarmOffice(soffice, slot)
+                try:
+                    while True:
+                        try:
+                            index, job = waiting.get_nowait()
+                        except queue.Empty:
+                            return
+                        outcomes[index] = _converted_warm(office, job, timeout)
+                finally:
+                    office.stop()
+
+            with ThreadPoolExecutor(self.pool) as pool:
+                for _ in pool.map(drive, [Path(work) / f"slot-{n}" for n in range(min(self.pool, len(jobs)))]):
+                    pass
+        return [outcomes[index] for index in range(len(jobs))]
+
+    def _convert_batches(self, jobs: list[Job], timeout: float) -> list[Outcome]:
         """Convert in batches (same filter) spread over the pool; retry a failed batch file by file."""
         batches: list[list[Job]] = []
         by_filter: dict[str, list[Job]] = {}
@@ -67,6 +105,7 @@ class LibreOffice:
             free: queue.SimpleQueue[Path] = queue.SimpleQueue()
             for n in range(self.pool):  # one profile and folder per soffice process: never two at once
                 free.put(Path(work) / f"slot-{n}")
+                prepare_profile(Path(work) / f"slot-{n}" / "profile")
 
             def run(batch: list[Job]) -> list[Outcome]:
                 slot = free.get()
@@ -125,6 +164,31 @@ class LibreOffice:
             outcome = finished(job, outputs / f"{name.stem}.{extension}")
             results.append(outcome if outcome.ok or not problem else Outcome(job, False, problem))
         return results
+
+
+def _converted_warm(office: WarmOffice, job: Job, timeout: float) -> Outcome:
+    """One document through a warm soffice, tried once more in a fresh one if the first died or overran.
+
+    The output is written in the slot and moved into place only when complete."""
+    produced = office.slot / "out" / f"converted.{_filter(job)[1]}"
+    problem = ""
+    for _ in range(2):
+        produced.unlink(missing_ok=True)
+        try:
+            answer: Answer = office.convert(job.source, produced, job.target, timeout)
+        except BridgeGone as gone:
+            problem = (
+                f"LibreOffice did not finish within {timeout:.0f} s"
+                if str(gone) == "timeout"
+                else f"{gone} while converting it"
+            )
+            continue
+        if not answer.ok:
+            produced.unlink(missing_ok=True)
+            return Outcome(job, False, f"LibreOffice could not convert it: {answer.message}")
+        return finished(job, produced)
+    produced.unlink(missing_ok=True)
+    return Outcome(job, False, f"{problem} (tried twice)")
 
 
 def _kill_profile_processes(slot: Path) -> None:
