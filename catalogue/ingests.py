@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +44,7 @@ class IngestRun:
     hint: str = ""
     traceback: str = ""
     failed_files: tuple[FailedFile, ...] = field(default=())
+    timings: dict[str, Any] = field(default_factory=dict)  # where the time went (ingest.timings)
 
 
 def start_ingest(session: Session, run: IngestRun) -> None:
@@ -85,6 +87,13 @@ def set_ingest_totals(session: Session, transfer_id: str, files: int, size: int)
         row.files, row.bytes = files, size
 
 
+def set_ingest_timings(session: Session, transfer_id: str, timings: dict[str, Any]) -> None:
+    """Record where the ingest's time has gone so far (JSON, as ingest.timings writes it)."""
+    row = session.get(IngestRow, transfer_id)
+    if row is not None:
+        row.timings = json.dumps(timings)
+
+
 def list_ingests(session: Session, limit: int = 50, state: str = "") -> list[IngestRun]:
     """The most recent ingests first (optionally only those in ``state``)."""
     query = select(IngestRow).order_by(IngestRow.started.desc()).limit(limit)
@@ -113,12 +122,20 @@ def get_ingest(session: Session, reference: str) -> IngestRun:
     return _run(rows[0])
 
 
-def _row_values(run: IngestRun) -> dict:
-    values = {name: getattr(run, name) for name in IngestRun.__dataclass_fields__ if name != "failed_files"}
+def _row_values(run: IngestRun) -> dict[str, Any]:
+    values = {name: getattr(run, name) for name in IngestRun.__dataclass_fields__ if name not in _JSON}
     values["failed_files"] = json.dumps([vars(f) for f in run.failed_files])
+    values["timings"] = json.dumps(run.timings)
     return values
 
 
 def _run(row: IngestRow) -> IngestRun:
-    values = {name: getattr(row, name) for name in IngestRun.__dataclass_fields__ if name != "failed_files"}
-    return IngestRun(**values, failed_files=tuple(FailedFile(**f) for f in json.loads(row.failed_files or "[]")))
+    values = {name: getattr(row, name) for name in IngestRun.__dataclass_fields__ if name not in _JSON}
+    return IngestRun(
+        **values,
+        failed_files=tuple(FailedFile(**f) for f in json.loads(row.failed_files or "[]")),
+        timings=json.loads(row.timings or "{}"),
+    )
+
+
+_JSON = ("failed_files", "timings")  # kept as JSON text in their columns

@@ -198,6 +198,7 @@ class IngestRow(Base):
     hint: Mapped[str] = mapped_column(Text, default="")
     traceback: Mapped[str] = mapped_column(Text, default="")
     failed_files: Mapped[str] = mapped_column(Text, default="[]")  # JSON: [{path, error, traceback, attempts}]
+    timings: Mapped[str] = mapped_column(Text, default="{}")  # JSON: where the time went (ingest.timings)
 
 
 class UnitRow(Base):

@@ -120,7 +120,8 @@ def ingest_group() -> None:
     metavar="TRANSFER",
     help="Finish the interrupted ingest TRANSFER (see `preserve ingest status`) instead of giving PATH.",
 )
-@json_option(help="Print a summary as JSON.")
+@click.option("--timings", "show_timings", is_flag=True, help="Also say where the time went, step by step.")
+@json_option(help="Print a summary as JSON (with where the time went, as 'timings').")
 @click.pass_context
 def ingest_command(
     ctx: click.Context,
@@ -130,6 +131,7 @@ def ingest_command(
     rights: Path | None,
     archivist: str | None,
     transfer: str | None,
+    show_timings: bool,
     as_json: bool,
 ) -> None:
     """Ingest PATH as a new AIP, or finish an interrupted ingest with --resume TRANSFER."""
@@ -154,6 +156,8 @@ def ingest_command(
         emit_json(_summary(report))
         return
     _print_report(report)
+    if show_timings:
+        print_timings(report.timings)
 
 
 @ingest_group.command("status")
@@ -234,6 +238,7 @@ def _status_json(status: IngestStatus, details: bool = False) -> dict:
             for f in run.failed_files
         ],
     }
+    data["timings"] = run.timings
     if details:
         data["traceback"] = run.traceback
     return data
@@ -261,6 +266,7 @@ def _print_status(status: IngestStatus) -> None:
     if run.traceback and not run.failed_files:
         out.print("traceback:", style="dim")
         out.print(esc(run.traceback.rstrip()), style="dim")
+    print_timings(run.timings)
     if status.resumable:
         out.print(f"To finish it: [bold]preserve ingest --resume {run.transfer_id}[/bold]")
     elif status.state == "abandoned":
@@ -268,6 +274,20 @@ def _print_status(status: IngestStatus) -> None:
 
 
 MAX_LISTED = 20
+
+
+def print_timings(timings: dict) -> None:
+    """Where an ingest's time went: each step's wall and CPU seconds, the per-file work by format family."""
+    if not timings.get("steps"):
+        return
+    out = console()
+    steps = " · ".join(f"{s['step']} {s['wall']:.1f} s" for s in timings["steps"] if s["wall"] >= 0.05)
+    out.print(f"  time: {timings['wall']:.1f} s ({timings['cpu']:.1f} s CPU): {steps or 'under 0.1 s'}")
+    for family in timings.get("families", []):
+        phases = ", ".join(f"{phase} {spent:.1f}" for phase, spent in family["seconds"].items() if spent >= 0.05)
+        out.print(f"    {family['family']}: {family['files']} file(s), {phases or 'under 0.1'} worker-seconds")
+    for made in timings.get("conversions", []):
+        out.print(f"    to {made['target']}: {made['documents']} conversion(s) in {made['wall']:.1f} s")
 
 
 def _summary(report: IngestReport) -> dict:
@@ -291,6 +311,7 @@ def _summary(report: IngestReport) -> dict:
             {"path": given, "stored_as": stored, "name_taken": taken} for given, stored, taken in report.renamed
         ],
         "checksums_checked": report.checksums_checked,
+        "timings": report.timings,
     }
 
 

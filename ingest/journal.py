@@ -110,6 +110,7 @@ class FileResult:
     error: str = ""  # set when the file could not be processed: nothing else is
     traceback: str = ""
     attempts: int = 1
+    seconds: dict[str, float] = dataclasses.field(default_factory=dict)  # phase -> wall seconds (ingest.timings)
 
 
 @dataclass(frozen=True)

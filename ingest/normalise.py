@@ -17,6 +17,7 @@ from pathlib import Path
 from formats.converters import Job, convert_checked, registry
 from formats.identify import Identifier
 from ingest.journal import Journal, JournalFile
+from ingest.timings import Timings
 from policies.formats import KEEP, NONE, ORIGINAL, FormatPolicy
 from preservation.errors import Problem, TransferError
 from preservation.identifiers import file_uuid, timestamp
@@ -53,7 +54,12 @@ def plan(journal: Journal, policy: FormatPolicy) -> list[Planned]:
 
 
 def normalise(
-    journal: Journal, policy: FormatPolicy, staging: Path, aip_id: str, signatures: Path | None = None
+    journal: Journal,
+    policy: FormatPolicy,
+    staging: Path,
+    aip_id: str,
+    signatures: Path | None = None,
+    timings: Timings | None = None,
 ) -> tuple[int, int]:
     """Make the planned derivatives and add them to the journal; return (made, failed)."""
     wanted = plan(journal, policy)
@@ -71,6 +77,8 @@ def normalise(
     problems = []
     for done in convert_checked(jobs.values(), Identifier(signatures)):
         job, planned, when = done.job, by_job[id(done.job)], timestamp()
+        if timings is not None:
+            timings.add_conversions(job.target, 1, done.seconds)
         if done.message:
             failed += 1
             journal.add_conversion_problem(planned.item.idx, (planned.role, job.target, done.tool, done.message, when))

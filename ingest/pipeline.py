@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from catalogue import Database
 from catalogue import ingests as runs
@@ -35,6 +35,7 @@ from ingest.premis_records import TransferRecords, make_agents
 from ingest.scan import journal_transfer
 from ingest.sources import RENAMING_RULE, DirectorySource
 from ingest.steps import WorkerSetup
+from ingest.timings import Timings
 from ingest.transfer_checks import VirusOutcome
 from ingest.transfer_checks import check_viruses as check_transfer
 from ingest.transfer_metadata import read_transfer_metadata
@@ -89,6 +90,7 @@ class IngestReport:
     empty_folders: list[str] = field(default_factory=list)  # paths in the AIP of folders kept empty
     renamed: list[tuple[str, str, bool]] = field(default_factory=list)  # (name as given, stored path, name taken)
     checksums_checked: int = 0  # files (records and metadata files) whose depositor checksums were verified
+    timings: dict[str, Any] = field(default_factory=dict)  # where the time went (ingest.timings), this run only
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,7 @@ class Underway:
     checksums_checked: int = 0
     duplicates: list[Duplicate] = field(default_factory=list)
     mets_sha512: str = ""
+    timings: Timings = field(default_factory=Timings)
 
 
 @dataclass(frozen=True)
@@ -206,7 +209,11 @@ def _run_steps(underway: Underway) -> IngestReport:
                 if step.restore is not None:
                     step.restore(underway, done[step.checkpoint])
                 continue
-            step.run(underway)
+            try:
+                with underway.timings.step(step.name):
+                    step.run(underway)
+            finally:
+                run_records.record_timings(underway.database, underway.transfer_id, underway.timings.to_json())
             crash_point(f"after {step.name}")
         report = _report(underway)
     except BaseException as exc:
@@ -418,7 +425,7 @@ def verify_checksums(run: Underway) -> None:
 def make_derivatives(run: Underway) -> None:
     """The derivatives the format policy asks for, made, then stored like the originals."""
     run.progress.stage("Normalising")
-    if normalise(run.journal, run.policies.formats, run.staging, run.aip_id, run.signatures)[0]:
+    if normalise(run.journal, run.policies.formats, run.staging, run.aip_id, run.signatures, run.timings)[0]:
         run.progress.stage("Storing derivatives")
         _process_files(run)
 
@@ -499,6 +506,7 @@ def _report(run: Underway) -> IngestReport:
         empty_folders=[logical for logical, _ in journal.empty_folders()],
         renamed=journal.renamed(),
         checksums_checked=run.checksums_checked,
+        timings=run.timings.to_json(),
     )
 
 
@@ -694,6 +702,8 @@ def _process_files(run: Underway) -> None:
     try:
         for done, result in enumerate(executor.run(setup, journal.pending()), start=1):
             journal.record(result)
+            if not result.error:
+                run.timings.add_file(result.format, result.size, result.seconds)
             run.progress.advance(result.size)
             if done % 500 == 0:
                 journal.commit()

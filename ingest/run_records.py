@@ -43,6 +43,12 @@ def record_totals(database: Database, transfer_id: str, files: int, size: int) -
         runs.set_ingest_totals(session, transfer_id, files, size)
 
 
+def record_timings(database: Database, transfer_id: str, timings: dict[str, Any]) -> None:
+    """Where the ingest's time has gone so far (ingest.timings), after each step."""
+    with contextlib.suppress(Exception), database.session() as session:  # timings must never stop an ingest
+        runs.set_ingest_timings(session, transfer_id, timings)
+
+
 def record_end(database: Database, transfer_id: str, state: str, **details: Any) -> None:
     """The ingest ended in ``state`` (stored, failed, incomplete), with what it did or why it stopped."""
     with database.session() as session:

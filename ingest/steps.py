@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -92,6 +93,7 @@ class FileWorker:
 
     def process(self, item: JournalFile) -> FileResult:
         """Store one file in every location, computing its digests in the same read; identify; verify."""
+        clock = time.perf_counter()
         before = _stat(item)
         if (before.st_size, before.st_mtime_ns) != (item.size, item.mtime_ns):
             raise TransferError(f"{item.source}: changed after the transfer was scanned", hint=_RETRY)
@@ -108,17 +110,22 @@ class FileWorker:
             _raise_if_changed(item, before)
             raise
         hashed_at = timestamp()
+        seconds, clock = {"store": time.perf_counter() - clock}, time.perf_counter()
         fmt = self.identifier.identify(item.source)
         identified_at = timestamp()
+        seconds["identify"], clock = time.perf_counter() - clock, time.perf_counter()
         _raise_if_changed(item, before)
         sha256, sha512 = stored.digests["sha256"], stored.digests["sha512"]
         verify_read_back(first.storage, stored.key, sha256, stored.size)
         for obj in others:
             self._store(obj, item, sha256, stored.size)
         stored_at = timestamp()
+        seconds["store"], clock = seconds["store"] + time.perf_counter() - clock, time.perf_counter()
         validation = self.validator.validate(item.source, fmt, name=item.logical.removeprefix("data/"))
         validated_at = timestamp()
+        seconds["validate"], clock = time.perf_counter() - clock, time.perf_counter()
         scan = self.personal_data.scan(item.source, fmt)
+        seconds["personal data"] = time.perf_counter() - clock
         return FileResult(
             item.idx,
             stored.size,
@@ -133,6 +140,7 @@ class FileWorker:
             scan,
             timestamp() if scan else "",
             other_digests={name: stored.digests[name] for name in self.setup.extra_digests},
+            seconds=seconds,
         )
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ Outcome, never an exception, and never a half-written output.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,6 +144,7 @@ class Converted:
     tool: str
     message: str = ""
     format: FormatInfo | None = None  # what the output was identified as, when usable
+    seconds: float = 0.0  # its share of its converter's time (the converter's wall time over its jobs)
 
 
 class Identifies(Protocol):
@@ -161,7 +163,9 @@ def convert_checked(jobs: Iterable[Job], identifier: Identifies, timeout: float 
     for group in group_by_converter(jobs).values():
         converter = converters[group[0].target]
         tool, reason = converter.version(), converter.unavailable()
+        started = time.perf_counter()
         outcomes = converter.convert(group, timeout) if not reason else []
+        share = (time.perf_counter() - started) / len(group)
         for index, job in enumerate(group):
             message = reason or ("" if outcomes[index].ok else outcomes[index].message)
             found = None
@@ -174,7 +178,7 @@ def convert_checked(jobs: Iterable[Job], identifier: Identifies, timeout: float 
                     )
                     job.output.unlink(missing_ok=True)
                     found = None
-            results.append(Converted(job, tool, message, found))
+            results.append(Converted(job, tool, message, found, share))
     return results
 
 
