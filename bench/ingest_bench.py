@@ -45,7 +45,7 @@ SAMPLE_SECONDS = 0.05
 def make_set(name: str) -> Path:
     count, size = SETS[name]
     root = WORK / f"set-{name}"
-    marker = root / ".complete"
+    marker = WORK / f"set-{name}.complete"
     if marker.exists():
         return root
     shutil.rmtree(root, ignore_errors=True)
@@ -167,30 +167,38 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident memory of a process and all its descendants (cheap: reads only their /proc files)."""
-    total = 0
+def _tree_memory(pid: int) -> tuple[int, int]:
+    """Resident memory of a process and all its descendants: the sum of their RSS (shared pages counted in every
+    process that maps them, as the figures before issue 19 were) and of their PSS (shared pages divided among
+    the processes sharing them: what the tree really holds). Reads only their /proc files."""
+    rss = pss = 0
     for member in _descendants(pid):
         try:
             with open(f"/proc/{member}/statm") as handle:
-                total += int(handle.read().split()[1]) * PAGE
+                rss += int(handle.read().split()[1]) * PAGE
+            with open(f"/proc/{member}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        break
         except OSError:
             continue
-    return total
+    return rss, pss
 
 
-def run_measured(command: list[str], env: dict | None = None) -> tuple[float, int, str]:
-    """Seconds, peak RSS of the process tree, and what the command printed."""
+def run_measured(command: list[str], env: dict | None = None) -> tuple[float, int, int, str]:
+    """Seconds, peak RSS and peak PSS of the process tree, and what the command printed."""
     os.sync()  # earlier steps' dirty pages must not be written back on this command's time
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = 0
+    peak = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_pss
         while not done.is_set():
-            peak = max(peak, _tree_rss(process.pid))
+            rss, pss = _tree_memory(process.pid)
+            peak, peak_pss = max(peak, rss), max(peak_pss, pss)
             time.sleep(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -201,10 +209,10 @@ def run_measured(command: list[str], env: dict | None = None) -> tuple[float, in
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{command[0]} failed ({process.returncode}): {err.decode()[-2000:]}")
-    return elapsed, peak, out.decode()
+    return elapsed, peak, peak_pss, out.decode()
 
 
-def preserve_ingest(root: Path) -> tuple[float, int, str]:
+def preserve_ingest(root: Path) -> tuple[float, int, int, str]:
     home = WORK / "home"
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "PRESERVE_HOME": str(home)}
@@ -212,7 +220,7 @@ def preserve_ingest(root: Path) -> tuple[float, int, str]:
     return run_measured([str(BIN / "preserve"), "ingest", str(root), "--json"], env)
 
 
-def bagit_py(root: Path) -> tuple[float, int, str]:
+def bagit_py(root: Path) -> tuple[float, int, int, str]:
     copy = WORK / "bagit-copy"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".complete"))
@@ -232,8 +240,8 @@ def main() -> None:
         f"# {time.strftime('%Y-%m-%d')}  {platform.node()}  {platform.processor() or platform.machine()}  "
         f"{os.cpu_count()} cores  Python {platform.python_version()}"
     )
-    print("| set | tool | seconds | MB/s | files/s | peak RSS (MiB) | × floor |")
-    print("|---|---|---|---|---|---|---|")
+    print("| set | tool | seconds | MB/s | files/s | peak RSS (MiB) | peak PSS (MiB) | × floor |")
+    print("|---|---|---|---|---|---|---|---|")
     timings = {}
     for name in [args.only] if args.only else sorted(SETS):
         root = make_set(name)
@@ -241,11 +249,11 @@ def main() -> None:
         count, megabytes = len(paths), sum(p.stat().st_size for p in paths) / 1e6
         label = f"{name}: {count:,} x {SETS[name][1] // 1024} KiB" if SETS[name][1] else f"{name}: {count:,} mixed"
         floor_seconds = floor(root, processes)
-        results = [(f"single-pass floor, {processes} processes", floor_seconds, 0, "")]
+        results = [(f"single-pass floor, {processes} processes", floor_seconds, 0, 0, "")]
         results.append(("preserve ingest", *preserve_ingest(root)))
         results.append(("bagit.py --processes 2", *bagit_py(root)))
-        for tool, seconds, rss, out in results:
-            rss_text = f"{rss / 2**20:.0f}" if rss else "—"
+        for tool, seconds, rss, pss, out in results:
+            rss_text = f"{rss / 2**20:.0f} | {pss / 2**20:.0f}" if rss else "— | —"
             print(
                 f"| {label} ({megabytes:.0f} MB) | {tool} | {seconds:.2f} | {megabytes / seconds:.0f} | "
                 f"{count / seconds:,.0f} | {rss_text} | {floor_seconds / seconds:.2f} |",
@@ -258,7 +266,10 @@ def main() -> None:
         for step in steps.get("steps", []):
             print(f"  {step['step']:<18} {step['wall']:7.2f} {step['cpu']:7.2f}")
         for family in steps.get("families", []):
-            print(f"  · {family['family']:<16} {family['files']:6} files {family['cpu']:7.2f} CPU s")
+            phases = "  ".join(f"{phase} {spent:.2f}" for phase, spent in family["seconds"].items())
+            print(f"  · {family['family']:<8} {family['files']:5} files, worker-seconds: {phases}")
+        for made in steps.get("conversions", []):
+            print(f"  · to {made['target']}: {made['documents']} in {made['wall']:.2f} s")
     shutil.rmtree(WORK / "home", ignore_errors=True)
 
 

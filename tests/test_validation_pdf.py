@@ -198,3 +198,19 @@ def test_without_the_qpdf_command_pikepdf_gives_the_same_verdicts(monkeypatch, t
         assert result.status == VALID_WITH_WARNINGS and "; qpdf " not in result.tool, result
         assert all(message.startswith(f"qpdf warning: {path}") for message in result.messages), result.messages
     assert pdf_validation.validate_pdf(str(cut)).status == INVALID
+
+
+def test_the_qpdf_command_runs_only_for_a_pdf_the_library_finds_a_problem_in(monkeypatch, tmp_path):
+    """No process per clean PDF: the library checks first; qpdf's own verdict and words only where it complains."""
+    real = require_tool("qpdf", "the qpdf command")
+    calls = tmp_path / "calls"
+    spy = tmp_path / "qpdf"
+    spy.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {real} "$@"\n')
+    spy.chmod(0o755)
+    monkeypatch.setattr(pdf_validation, "_qpdf", lambda: str(spy))
+    clean = pdf_validation.validate_pdf(str(make_pdf(tmp_path / "fine.pdf")))
+    assert clean.status == VALID and not calls.exists()
+    cut = pdf_validation.validate_pdf(str(make_truncated(tmp_path / "t.pdf")))
+    assert cut.status == INVALID and "; qpdf " in cut.tool
+    assert calls.read_text().count("--check") == 1
+    assert any(m.startswith("qpdf error: ") for m in cut.messages)  # the command's words (the library only warns)
