@@ -60,6 +60,8 @@ class AipRow(Base):
     # effective access, the AIP's own (catalogue.access_status); closed until it has been worked out
     access: Mapped[str] = mapped_column(String(20), default="closed", server_default="closed")
     closed_until: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    # derivatives the format policy asks for and an ingest left for later: "" none, "pending", "making:HOST:PID"
+    copies: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
 
 class FileRow(Base):

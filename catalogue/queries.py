@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from catalogue.database import rows_changed
 from catalogue.models import (
     AgentRow,
     AipRow,
@@ -461,7 +462,31 @@ def _aip_row(aip: Aip) -> dict:
         "mets_sha512": aip.mets_sha512,
         "status": aip.status,
         "created_at": aip.created_at,
+        "copies": aip.copies,
     }
+
+
+def claim_pending_copies(session: Session, aip_id: str, claimer: str, stale: str = "") -> bool:
+    """Take the making of an AIP's pending derivatives (pending, or the ``stale`` claim of a process that died,
+    → ``making:claimer``); False if someone else holds them or none are owed."""
+    taken = [PENDING_COPIES, stale] if stale else [PENDING_COPIES]
+    claim = update(AipRow).where(AipRow.id == aip_id, AipRow.copies.in_(taken)).values(copies=f"making:{claimer}")
+    return bool(rows_changed(session, claim))
+
+
+def set_copies_state(session: Session, aip_id: str, state: str) -> None:
+    """Say whether an AIP's derivatives are pending ('pending'), being made ('making') or not owed ('')."""
+    session.execute(update(AipRow).where(AipRow.id == aip_id).values(copies=state))
+
+
+def aips_with_pending_copies(session: Session) -> list[tuple[str, str]]:
+    """(AIP id, state) of the AIPs whose derivatives an ingest left for later: pending, or being made
+    ('making:HOST:PID'), oldest first."""
+    query = select(AipRow.id, AipRow.copies).where(AipRow.copies != "").order_by(AipRow.created_at)
+    return [(aip_id, state) for aip_id, state in session.execute(query)]
+
+
+PENDING_COPIES = "pending"
 
 
 def _replica(r: ReplicaRow) -> Replica:
@@ -492,6 +517,7 @@ def _aip(row: AipRow) -> Aip:
         mets_sha512=row.mets_sha512,
         created_at=row.created_at,
         status=row.status,
+        copies=row.copies or "",
     )
 
 

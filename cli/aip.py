@@ -40,8 +40,9 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         return
     rows = table("AIP", "Title", "Files", "Size", "Status", "Ingested")
     for aip in aips:
+        status = aip.status + (f"; copies {aip.copies.partition(':')[0]}" if aip.copies else "")
         rows.add_row(
-            aip.id, esc(aip.title), str(aip.file_count), human_size(aip.total_bytes), aip.status, _when(aip.created_at)
+            aip.id, esc(aip.title), str(aip.file_count), human_size(aip.total_bytes), status, _when(aip.created_at)
         )
     console().print(rows)
 
@@ -90,6 +91,11 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
     out.print(f"[bold]{esc(aip.title)}[/bold]")
     out.print(f"  AIP {aip.id}  ({aip.status}; OCFL object {aip.ocfl_id}, {aip.head_version})")
     out.print(f"  {aip.file_count} files, {human_size(aip.total_bytes)}; ingested {aip.created_at}")
+    if aip.copies:
+        out.print(
+            f"  [bold yellow]preservation copies: {'being made' if aip.copies.startswith('making') else 'pending'}"
+            "[/bold yellow] (the format policy makes them after ingest; `preserve migrate --pending` makes any left)"
+        )
     if held:
         out.print("  [bold yellow]Legal hold in place[/bold yellow] (release with `preserve aip hold --release`)")
     if lost:

@@ -9,6 +9,8 @@ and say before anything starts whether they can (``check_ready``).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
@@ -53,6 +55,10 @@ class Executor(Protocol):
         """Carry out an audit plan as one run, recording every result; the AIPs' audits in plan order."""
         ...
 
+    def make_copies(self, settings: Settings, aip_id: str) -> None:
+        """Start making the derivatives ingest left for later for ``aip_id``, in the background; return at once."""
+        ...
+
 
 def executor_for(settings: Settings, workers: int | None = None) -> Executor:
     """The executor ``[executor]`` in preserve.toml asks for: Celery workers (kind "celery") or this machine,
@@ -90,3 +96,16 @@ class LocalExecutor:
     ) -> list[AipAudit]:
         """Audit the plan here, reporting bytes read and copies checked as it goes."""
         return run_audit(settings, database, plan, repair=repair, on_bytes=on_bytes, on_copy=on_copy)
+
+    def make_copies(self, settings: Settings, aip_id: str) -> None:
+        """`preserve migrate --pending --aip AIP` in a process of its own that outlives this one (its output in
+        the archive's logs/copies-after-ingest.log); if it never runs or stops, the AIP stays pending."""
+        logs = settings.home / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, "-m", "cli.main", "--home", str(settings.home)]
+        command += ["--config", str(settings.config_file)] if settings.config_file else []
+        command += ["migrate", "--pending", "--aip", aip_id]
+        with (logs / "copies-after-ingest.log").open("ab") as log:
+            subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True, close_fds=True
+            )

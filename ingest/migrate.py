@@ -1,14 +1,20 @@
-"""Applying today's format policy to AIPs already held: ``preserve migrate --puid PUID``.
+"""Applying today's format policy to AIPs already held: ``preserve migrate --puid PUID``, and making the
+derivatives an ingest left for later (``preservation_copies = "after"``): ``preserve migrate --pending``.
 
-For every AIP with original files of the format, the derivatives the policy now asks for (and
-the AIP lacks) are made from an intact stored copy, checked like those made at ingest, and stored
-as a new AIP version holding only the new files, a new METS and new tag files; they are read back
-from every location before the catalogue points at the new version.
+For every AIP with original files of the format (or every original of an AIP whose derivatives are
+pending), the derivatives the policy asks for (and the AIP lacks) are made from an intact stored
+copy, checked like those made at ingest, and stored as a new AIP version holding only the new
+files, a new METS and new tag files; they are read back from every location before the catalogue
+points at the new version.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,13 +25,14 @@ from formats.active import active_signature_file
 from formats.converters import Job, convert_checked, registry
 from formats.identify import Identifier
 from formats.validation import Validator
+from ingest.crash_points import crash_point
 from ingest.journal import JournalFile
 from ingest.normalise import DERIVATIVES
 from ingest.premis_records import TransferRecords, make_agents
 from ingest.steps import verify_read_back
 from ingest.update import load_aip_record, store_version, write_version_mets
 from policies.closure import load_closure_policy
-from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy
+from policies.formats import KEEP, NONE, ORIGINAL, FormatPolicy, load_format_policy
 from preservation.config import Settings
 from preservation.errors import PackageError
 from preservation.identifiers import file_uuid, new_uuid, timestamp
@@ -49,9 +56,9 @@ class Migration:
     failed: list[str] = field(default_factory=list)
 
 
-def targets_for(settings: Settings, puid: str) -> list[tuple[str, str]]:
+def targets_for(settings: Settings, puid: str, policy: FormatPolicy | None = None) -> list[tuple[str, str]]:
     """(role, target) of every derivative the format policy asks for files of ``puid``."""
-    policy = load_format_policy(settings.policies_path)
+    policy = policy or load_format_policy(settings.policies_path)
     rule = policy.rule_for(puid)
     wanted = [("preservation", rule.preservation)] if rule.preservation != KEEP else []
     if policy.access_copies == "ingest" and rule.access not in (ORIGINAL, NONE):
@@ -68,24 +75,82 @@ def migrate(
         aip_ids = catalogue.aips_holding(session, puid)
     results = []
     for aip_id in aip_ids:
-        result = _migrate_aip(settings, database, aip_id, puid, wanted, archivist, dry_run)
+        result = _migrate_aip(
+            settings, database, aip_id, lambda files: _planned(files, puid, wanted), archivist, dry_run, puid
+        )
         results.append(result)
         if progress is not None:
             progress(result)
     return results
 
 
+def make_pending_copies(
+    settings: Settings, database: Database, aip_ids: list[str] | None = None, archivist: str = "", progress=None
+) -> list[Migration]:
+    """Make the derivatives ingest left for later, for ``aip_ids`` (default: every AIP they are pending for).
+
+    Each AIP is claimed first (pending → making:HOST:PID), so two runs never make the same AIP's copies, and a
+    claim whose process has died on this host is taken over; once done (whether or not every conversion
+    worked: failures are recorded as events, as at ingest) nothing is pending; if the run fails part way the
+    AIP is pending again."""
+    policy = load_format_policy(settings.policies_path)
+    with database.session() as session:
+        owed = catalogue.aips_with_pending_copies(session)
+    claimer = f"{socket.gethostname()}:{os.getpid()}"
+    results = []
+    for aip_id, state in owed:
+        if aip_ids is not None and aip_id not in aip_ids:
+            continue
+        crash_point("before copies")
+        with database.session() as session:
+            if not catalogue.claim_pending_copies(session, aip_id, claimer, _stale(state)):
+                continue  # another run is making them
+        crash_point("copies claimed")
+        try:
+            result = _migrate_aip(
+                settings, database, aip_id, lambda files: _planned_by_policy(files, settings, policy), archivist
+            )
+        except BaseException:
+            with database.session() as session:
+                catalogue.set_copies_state(session, aip_id, "pending")
+            raise
+        with database.session() as session:
+            catalogue.set_copies_state(session, aip_id, "")
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return results
+
+
+def _stale(state: str) -> str:
+    """``state`` if it is the claim of a process on this host that is no longer running ('' otherwise)."""
+    _, _, held_by = state.partition("making:")
+    host, _, pid = held_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return ""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return state
+    except PermissionError:  # alive, another user's
+        return ""
+    with contextlib.suppress(OSError):  # ended but not yet reaped by its parent (a zombie): dead all the same
+        if Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] == b"Z":
+            return state
+    return ""
+
+
 def _migrate_aip(
     settings: Settings,
     database: Database,
     aip_id: str,
-    puid: str,
-    wanted: list[tuple[str, str]],
+    plan: Callable[[list[FileRecord]], list[Planned]],
     archivist: str,
-    dry_run: bool,
+    dry_run: bool = False,
+    puid: str = "",
 ) -> Migration:
     aip, files, events, agents, descriptions, rights, replicas = load_aip_record(database, aip_id)
-    planned = _planned(files, puid, wanted)
+    planned = plan(files)
     if not planned:
         return Migration(aip.id, "up to date")
     if dry_run:
@@ -111,7 +176,11 @@ def _migrate_aip(
         write_version_mets(
             settings, aip, mets_path, all_files, all_events, all_agents, descriptions, rights, timestamp()
         )
-        message = f"Migration: format policy applied to {len(payload)} file(s) of {puid}"
+        message = (
+            f"Migration: format policy applied to {len(payload)} file(s) of {puid}"
+            if puid
+            else f"Preservation copies made after ingest: {len(payload)} file(s)"
+        )
         stored = store_version(settings, aip, replicas, bag, mets_path, [], new_agents["person"].name, payload, message)
     _read_back(settings, replicas, new_records)
     with database.session() as session:
@@ -129,6 +198,14 @@ def _migrate_aip(
     refresh_access(database, closure.evaluate, closure.default(), [aip.id])
     result.version = stored.version
     return result
+
+
+def _planned_by_policy(files: list[FileRecord], settings: Settings, policy: FormatPolicy) -> list[Planned]:
+    """The derivatives the policy asks for, for every original of the AIP (as ingest would have made them)."""
+    planned = []
+    for puid in sorted({f.format.puid for f in files if f.role == ORIGINAL}):
+        planned += _planned(files, puid, targets_for(settings, puid, policy))
+    return planned
 
 
 def _planned(files: list[FileRecord], puid: str, wanted: list[tuple[str, str]]) -> list[Planned]:

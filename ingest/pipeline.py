@@ -29,7 +29,7 @@ from ingest.checksums import Assertion, extra_algorithms, read_assertions, verif
 from ingest.crash_points import crash_point
 from ingest.executors import executor_for
 from ingest.journal import Journal
-from ingest.normalise import normalise
+from ingest.normalise import normalise, plan
 from ingest.packaging import Package, slugify
 from ingest.premis_records import TransferRecords, make_agents
 from ingest.scan import journal_transfer
@@ -161,6 +161,7 @@ class Underway:
     duplicates: list[Duplicate] = field(default_factory=list)
     mets_sha512: str = ""
     timings: Timings = field(default_factory=Timings)
+    copies_pending: bool = False  # the policy makes derivatives after ingest, and this AIP is owed some
 
 
 @dataclass(frozen=True)
@@ -424,6 +425,9 @@ def verify_checksums(run: Underway) -> None:
 
 def make_derivatives(run: Underway) -> None:
     """The derivatives the format policy asks for, made, then stored like the originals."""
+    if run.policies.formats.preservation_copies == "after":  # registered first; made next, in the background
+        run.copies_pending = bool(plan(run.journal, run.policies.formats))
+        return
     run.progress.stage("Normalising")
     if normalise(run.journal, run.policies.formats, run.staging, run.aip_id, run.signatures, run.timings)[0]:
         run.progress.stage("Storing derivatives")
@@ -456,7 +460,9 @@ def commit(run: Underway) -> None:
 def register(run: Underway) -> None:
     """Everything about the AIP registered in one catalogue transaction: only now is it visible."""
     run.progress.stage("Registering in the catalogue")
-    _register(run.settings, run.database, run.package, run.transfer_id, run.mets_sha512, run.duplicates)
+    _register(
+        run.settings, run.database, run.package, run.transfer_id, run.mets_sha512, run.duplicates, run.copies_pending
+    )
 
 
 STEPS: tuple[Step, ...] = (
@@ -482,6 +488,8 @@ def _seal(run: Underway) -> None:
     closure = run.policies.closure
     refresh_access(database, closure.evaluate, closure.default(), [run.aip_id])
     run_records.record_end(database, run.transfer_id, "stored", files=run.files, size=run.size)
+    if run.copies_pending:
+        executor_for(settings).make_copies(settings, run.aip_id)
 
 
 def _report(run: Underway) -> IngestReport:
@@ -746,6 +754,7 @@ def _register(
     transfer_id: str,
     mets_sha512: str,
     duplicates: list[Duplicate],
+    copies_pending: bool = False,
 ) -> None:
     """Everything about the new AIP, in one transaction: only now does it become visible."""
     journal, records = package.journal, package.records
@@ -763,6 +772,7 @@ def _register(
         mets_path=package.mets_path,
         mets_sha512=mets_sha512,
         created_at=package.created,
+        copies="pending" if copies_pending else "",
     )
 
     def events() -> Iterator[Event]:

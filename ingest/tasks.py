@@ -21,6 +21,7 @@ from typing import Any
 
 from catalogue import Database
 from ingest.journal import FileResult, JournalFile
+from ingest.migrate import make_pending_copies
 from ingest.steps import FileWorker, WorkerSetup
 from preservation.config import Settings, load_settings
 from preservation.errors import IngestIncomplete, PreservationError, QueueError
@@ -76,6 +77,7 @@ def celery_app(broker: str, visibility_timeout: int = 3600, results: str = ""):
     )
     app.task(name="preserve.process_batch", bind=True, acks_late=True, reject_on_worker_lost=True)(process_batch)
     app.task(name="preserve.audit_aip", acks_late=True, reject_on_worker_lost=True)(audit_aip)
+    app.task(name="preserve.make_copies", acks_late=True, reject_on_worker_lost=True)(make_copies)
     worker_shutdown.connect(close_workers, weak=False)
     _apps[(broker, visibility_timeout, results)] = app
     return app
@@ -110,6 +112,13 @@ def audit_aip(home: str, config: str, run_id: str, planned: dict, repair: bool) 
     settings, database = _archive(home, config)
     [result] = run_audit(settings, database, [from_plain(PlannedCheck, planned)], repair=repair, run_id=run_id)
     return to_plain(result)
+
+
+def make_copies(home: str, config: str, aip_id: str) -> int:
+    """Make the derivatives ingest left for later for one AIP (what `preserve migrate --pending` does for it);
+    how many files were made. A re-delivered task finds them made, or the AIP claimed, and does nothing."""
+    settings, database = _archive(home, config)
+    return sum(len(result.made) for result in make_pending_copies(settings, database, [aip_id]))
 
 
 def _archive(home: str, config: str) -> tuple[Settings, Database]:
@@ -284,6 +293,12 @@ class CeleryExecutor:
             (str(settings.home), str(settings.config_file or ""), run_id, to_plain(planned), repair) for planned in plan
         )
         return [from_plain(AipAudit, answer) for answer in self.map("preserve.audit_aip", messages, AUDIT_IN_FLIGHT)]
+
+    def make_copies(self, settings: Settings, aip_id: str) -> None:
+        """Send the making of an AIP's pending derivatives to the workers, and return at once."""
+        self.app.tasks["preserve.make_copies"].apply_async(
+            (str(settings.home), str(settings.config_file or ""), aip_id), retry=False
+        )
 
     def map(self, task_name: str, messages: Iterable[tuple], in_flight: int = 0) -> Iterator[Any]:
         """Send one task per message (its arguments), at most ``in_flight`` (default: the executor's) at once;

@@ -31,6 +31,9 @@ class FormatRule:
     line: int = 0  # where the rule is written in the policy file
 
 
+DEFAULT_ONLY = {"access_copies", "on_failure", "preservation_copies"}  # keys of [default] that no [[format]] has
+
+
 @dataclass(frozen=True)
 class FormatPolicy:
     """The whole format policy."""
@@ -42,6 +45,9 @@ class FormatPolicy:
     on_failure: str = "continue"  # a conversion fails: "continue" (original kept, failure recorded) or "stop"
     path: Path = DEFAULTS / "formats.toml"
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # "ingest": derivatives are made before the AIP is registered; "after": the AIP is registered once its originals
+    # are safe and the derivatives follow as its next version, in the background
+    preservation_copies: str = "ingest"
 
     def rule_for(self, puid: str) -> FormatRule:
         """The rule for ``puid`` (the default when no rule names it)."""
@@ -86,7 +92,7 @@ def parse_format_policy(path: Path) -> FormatPolicy:
             )
         groups[name] = tuple(members)
     default_table = data.get("default", {})
-    extra = set(default_table) - (RULE_KEYS - {"name", "puids"}) - {"access_copies", "on_failure"}
+    extra = set(default_table) - (RULE_KEYS - {"name", "puids"}) - DEFAULT_ONLY
     if extra:
         raise PolicyError(f"{where('default', 0, sorted(extra)[0])}: default.{sorted(extra)[0]}: unknown key")
     default = _rule(default_table, "default", ("default", 0), where, groups, FormatRule("default"))
@@ -100,6 +106,12 @@ def parse_format_policy(path: Path) -> FormatPolicy:
     if on_failure not in ("continue", "stop"):
         raise PolicyError(
             f'{where("default", 0, "on_failure")}: default.on_failure must be "continue" or "stop", not {on_failure!r}'
+        )
+    preservation_copies = default_table.get("preservation_copies", "ingest")
+    if preservation_copies not in ("ingest", "after"):
+        raise PolicyError(
+            f'{where("default", 0, "preservation_copies")}: default.preservation_copies must be "ingest" or '
+            f'"after", not {preservation_copies!r}'
         )
     rules: list[FormatRule] = []
     seen: dict[str, int] = {}  # PUID -> the [[format]] that names it
@@ -125,7 +137,7 @@ def parse_format_policy(path: Path) -> FormatPolicy:
                 )
             seen[puid] = index
         rules.append(rule)
-    return FormatPolicy(version, default, tuple(rules), access_copies, on_failure, path, groups)
+    return FormatPolicy(version, default, tuple(rules), access_copies, on_failure, path, groups, preservation_copies)
 
 
 def _rule(table: dict, label: str, at: tuple[str, int], where, groups: dict, base: FormatRule) -> FormatRule:

@@ -234,6 +234,7 @@ class Aip:
     mets_sha512: str
     created_at: str
     status: str = "stored"
+    copies: str = ""  # derivatives ingest left for later: "" none, "pending", "making:HOST:PID"
 
     @property
     def bag_name(self) -> str:

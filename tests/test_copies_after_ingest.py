@@ -1,0 +1,106 @@
+"""preservation_copies = "after": the AIP is registered as soon as its originals are safe, and its preservation
+copies follow as its next version, made in the background (`preserve migrate --pending` code)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.samples import make_sample_collection
+from policies import DEFAULTS
+from tests.conftest import require_tool
+
+WAIT = 180  # seconds the background copies may take on a busy CI machine
+
+
+@pytest.fixture
+def after_policy(preserve):
+    require_tool("soffice", "the sample's office documents are normalised by LibreOffice")
+    text = (
+        (DEFAULTS / "formats.toml")
+        .read_text()
+        .replace('preservation_copies = "ingest"', 'preservation_copies = "after"')
+    )
+    assert 'preservation_copies = "after"' in text
+    (preserve.home / "policies" / "formats.toml").write_text(text)
+
+
+def _wait_for(condition, what: str, limit: float = WAIT):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{what} did not happen within {limit} s")
+
+
+def _derivatives(preserve, aip_id: str) -> list[str]:
+    return [f["path"] for f in preserve.json("aip", "show", aip_id)["files"] if f["role"] != "original"]
+
+
+def test_the_aip_is_registered_first_and_its_copies_follow_in_the_background(
+    preserve, after_policy, tmp_path, monkeypatch
+):
+    release = tmp_path / "release"
+    monkeypatch.setenv("PRESERVE_HOLD_AT", "before copies")  # the background process waits here until released
+    monkeypatch.setenv("PRESERVE_HOLD_FILE", str(release))
+    source = tmp_path / "parish"
+    make_sample_collection(source)
+
+    report = preserve.json("ingest", str(source))
+    aip_id = report["aip_id"]
+    shown = preserve.json("aip", "show", aip_id)
+    assert shown["aip"]["copies"] == "pending" and shown["aip"]["head_version"] == "v1"
+    assert _derivatives(preserve, aip_id) == []  # registered with its originals only
+    assert "preservation copies: pending" in preserve("aip", "show", aip_id).stdout
+    assert "copies pending" in preserve("aip", "list").stdout
+    assert report["timings"]["steps"][5]["step"] == "normalise" and report["timings"]["conversions"] == []
+
+    _wait_for(Path(f"{release}.reached").exists, "the background process starting")
+    release.touch()
+    _wait_for(lambda: preserve.json("aip", "show", aip_id)["aip"]["copies"] == "", "the copies being made")
+    shown = preserve.json("aip", "show", aip_id)
+    assert shown["aip"]["head_version"] == "v2"
+    made = _derivatives(preserve, aip_id)
+    assert "data/derivatives/preservation/documents/restoration-report.docx.odt" in made
+    assert "data/derivatives/preservation/documents/tithe-accounts.xlsx.ods" in made
+    assert any(e["type"] == "normalization" and e["outcome"] == "success" for e in shown["events"])
+    assert "preservation copies" not in preserve("aip", "show", aip_id).stdout
+    log = (preserve.home / "logs" / "copies-after-ingest.log").read_text()
+    assert f"{aip_id}  migrated" in log
+    preserve("audit", "--aip", aip_id)  # every copy of both versions intact
+
+
+def test_copies_whose_maker_died_are_made_by_migrate_pending(preserve, after_policy, tmp_path, monkeypatch):
+    monkeypatch.setenv("PRESERVE_CRASH_AT", "copies claimed")  # the background process dies holding the claim
+    source = tmp_path / "parish"
+    make_sample_collection(source)
+    aip_id = preserve.json("ingest", str(source))["aip_id"]
+    _wait_for(
+        lambda: preserve.json("aip", "show", aip_id)["aip"]["copies"].startswith("making:"), "the claim being taken"
+    )
+    time.sleep(1)  # the process is gone: SIGKILL at the point right after the claim
+    monkeypatch.delenv("PRESERVE_CRASH_AT")
+    assert "being made" in preserve("aip", "show", aip_id).stdout
+
+    done = preserve.json("migrate", "--pending")
+    [result] = done["aips"]
+    assert result["aip_id"] == aip_id and result["outcome"] == "migrated" and len(result["made"]) == 2
+    assert preserve.json("aip", "show", aip_id)["aip"]["copies"] == ""
+    assert preserve.json("migrate", "--pending")["aips"] == []  # nothing left owed
+    assert "No AIP is waiting" in preserve("migrate", "--pending").stdout
+
+
+def test_a_wrong_value_is_refused_naming_the_choices(preserve):
+    policy = preserve.home / "policies" / "formats.toml"
+    policy.write_text(
+        (DEFAULTS / "formats.toml")
+        .read_text()
+        .replace('preservation_copies = "ingest"', 'preservation_copies = "later"')
+    )
+    result = preserve("policy", "check", str(policy), expect=None)
+    assert result.exit_code != 0
+    assert 'default.preservation_copies must be "ingest" or "after", not \'later\'' in result.output
