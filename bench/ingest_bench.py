@@ -220,6 +220,27 @@ def preserve_ingest(root: Path) -> tuple[float, int, int, str]:
     return run_measured([str(BIN / "preserve"), "ingest", str(root), "--json"], env)
 
 
+def preserve_ingest_after(root: Path) -> tuple[float, float, int, int]:
+    """`preserve ingest` with preservation_copies = "after": seconds until it returns, seconds until the background
+    copies are made (from the start), and the peak RSS and PSS of the ingest's process tree."""
+    home = WORK / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    env = {**os.environ, "PRESERVE_HOME": str(home)}
+    subprocess.run([str(BIN / "preserve"), "init"], env=env, check=True, stdout=subprocess.DEVNULL)
+    policy = home / "policies" / "formats.toml"
+    policy.write_text(policy.read_text().replace('preservation_copies = "ingest"', 'preservation_copies = "after"'))
+    start = time.perf_counter()
+    seconds, rss, pss, out = run_measured([str(BIN / "preserve"), "ingest", str(root), "--json"], env)
+    aip_id = json.loads(out)["aip_id"]
+    while True:
+        shown = subprocess.run(
+            [str(BIN / "preserve"), "aip", "show", aip_id, "--json"], env=env, capture_output=True, check=True
+        )
+        if not json.loads(shown.stdout)["aip"]["copies"]:
+            return seconds, time.perf_counter() - start, rss, pss
+        time.sleep(0.2)
+
+
 def bagit_py(root: Path) -> tuple[float, int, int, str]:
     copy = WORK / "bagit-copy"
     shutil.rmtree(copy, ignore_errors=True)
@@ -261,6 +282,13 @@ def main() -> None:
             )
             if tool == "preserve ingest":
                 timings[name] = json.loads(out).get("timings", {})
+        if name == "c":
+            returned, copies, rss, pss = preserve_ingest_after(root)
+            print(
+                f"| {label} ({megabytes:.0f} MB) | preserve ingest, copies after | returns in {returned:.2f}, "
+                f"copies made by {copies:.2f} | | {count / returned:,.0f} | {rss / 2**20:.0f} | {pss / 2**20:.0f} | |",
+                flush=True,
+            )
     for name, steps in timings.items():
         print(f"\nWhere ingest's time went, set {name} (wall / CPU seconds):")
         for step in steps.get("steps", []):
