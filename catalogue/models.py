@@ -61,7 +61,7 @@ class AipRow(Base):
     access: Mapped[str] = mapped_column(String(20), default="closed", server_default="closed")
     closed_until: Mapped[str] = mapped_column(String(10), default="", server_default="")
     # derivatives the format policy asks for and an ingest left for later: "" none, "pending", "making:HOST:PID"
-    copies: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    copies: Mapped[str] = mapped_column(String(300), server_default="")  # no Python default: see _aip_row
 
 
 class FileRow(Base):
