@@ -34,6 +34,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+from ingest.processes import process_tree  # noqa: E402
+
 WORK = HERE / "work"
 BIN = Path(sys.executable).parent
 SETS = {"a": (1000, 1024 * 1024), "b": (10_000, 4096), "c": (2000, 0)}
@@ -153,26 +156,12 @@ def floor(root: Path, processes: int) -> float:
         return time.perf_counter() - start
 
 
-def _descendants(pid: int) -> list[int]:
-    found, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as handle:
-                    stack.extend(int(child) for child in handle.read().split())
-        except OSError:
-            continue
-    return found
-
-
 def _tree_memory(pid: int) -> tuple[int, int]:
     """Resident memory of a process and all its descendants: the sum of their RSS (shared pages counted in every
     process that maps them, as the figures before issue 19 were) and of their PSS (shared pages divided among
     the processes sharing them: what the tree really holds). Reads only their /proc files."""
     rss = pss = 0
-    for member in _descendants(pid):
+    for member in process_tree(pid):
         try:
             with open(f"/proc/{member}/statm") as handle:
                 rss += int(handle.read().split()[1]) * PAGE
@@ -212,21 +201,24 @@ def run_measured(command: list[str], env: dict | None = None) -> tuple[float, in
     return elapsed, peak, peak_pss, out.decode()
 
 
-def preserve_ingest(root: Path) -> tuple[float, int, int, str]:
+def _fresh_home() -> tuple[Path, dict[str, str]]:
+    """A new archive home for one ingest, and the environment that points preserve at it."""
     home = WORK / "home"
     shutil.rmtree(home, ignore_errors=True)
     env = {**os.environ, "PRESERVE_HOME": str(home)}
     subprocess.run([str(BIN / "preserve"), "init"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return home, env
+
+
+def preserve_ingest(root: Path) -> tuple[float, int, int, str]:
+    _, env = _fresh_home()
     return run_measured([str(BIN / "preserve"), "ingest", str(root), "--json"], env)
 
 
 def preserve_ingest_after(root: Path) -> tuple[float, float, int, int]:
     """`preserve ingest` with preservation_copies = "after": seconds until it returns, seconds until the background
     copies are made (from the start), and the peak RSS and PSS of the ingest's process tree."""
-    home = WORK / "home"
-    shutil.rmtree(home, ignore_errors=True)
-    env = {**os.environ, "PRESERVE_HOME": str(home)}
-    subprocess.run([str(BIN / "preserve"), "init"], env=env, check=True, stdout=subprocess.DEVNULL)
+    home, env = _fresh_home()
     policy = home / "policies" / "formats.toml"
     policy.write_text(policy.read_text().replace('preservation_copies = "ingest"', 'preservation_copies = "after"'))
     start = time.perf_counter()

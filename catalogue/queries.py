@@ -26,6 +26,8 @@ from catalogue.units import replace_units, units_from_descriptions
 from preservation.errors import NotFound
 from preservation.identifiers import timestamp
 from preservation.model import (
+    COPIES_MAKING,
+    COPIES_PENDING,
     ROLE_BY_AGENT_TYPE,
     Agent,
     Aip,
@@ -470,13 +472,14 @@ def _aip_row(aip: Aip) -> dict:
 def claim_pending_copies(session: Session, aip_id: str, claimer: str, stale: str = "") -> bool:
     """Take the making of an AIP's pending derivatives (pending, or the ``stale`` claim of a process that died,
     → ``making:claimer``); False if someone else holds them or none are owed."""
-    taken = [PENDING_COPIES, stale] if stale else [PENDING_COPIES]
-    claim = update(AipRow).where(AipRow.id == aip_id, AipRow.copies.in_(taken)).values(copies=f"making:{claimer}")
+    taken = [COPIES_PENDING, stale] if stale else [COPIES_PENDING]
+    making = f"{COPIES_MAKING}:{claimer}"
+    claim = update(AipRow).where(AipRow.id == aip_id, AipRow.copies.in_(taken)).values(copies=making)
     return bool(rows_changed(session, claim))
 
 
 def set_copies_state(session: Session, aip_id: str, state: str) -> None:
-    """Say whether an AIP's derivatives are pending ('pending'), being made ('making') or not owed ('')."""
+    """Say whether an AIP's derivatives are pending (COPIES_PENDING) or not owed ('')."""
     session.execute(update(AipRow).where(AipRow.id == aip_id).values(copies=state))
 
 
@@ -485,9 +488,6 @@ def aips_with_pending_copies(session: Session) -> list[tuple[str, str]]:
     ('making:HOST:PID'), oldest first."""
     query = select(AipRow.id, AipRow.copies).where(AipRow.copies != "").order_by(AipRow.created_at)
     return [(aip_id, state) for aip_id, state in session.execute(query)]
-
-
-PENDING_COPIES = "pending"
 
 
 def _replica(r: ReplicaRow) -> Replica:

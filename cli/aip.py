@@ -13,7 +13,7 @@ from cli.context import app
 from cli.output import console, emit_json, esc, human_size, json_option, table
 from ingest.premis_records import make_agents
 from ingest.update import update_aip
-from preservation.model import LostFile
+from preservation.model import COPIES_MAKING, LostFile
 from stewardship.legal_hold import hold_active, set_legal_hold
 from stewardship.restore import restore_file
 from storage import open_location
@@ -40,7 +40,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         return
     rows = table("AIP", "Title", "Files", "Size", "Status", "Ingested")
     for aip in aips:
-        status = aip.status + (f"; copies {aip.copies.partition(':')[0]}" if aip.copies else "")
+        status = aip.status + (f"; copies {aip.copies_state}" if aip.copies_state else "")
         rows.add_row(
             aip.id, esc(aip.title), str(aip.file_count), human_size(aip.total_bytes), status, _when(aip.created_at)
         )
@@ -91,9 +91,9 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
     out.print(f"[bold]{esc(aip.title)}[/bold]")
     out.print(f"  AIP {aip.id}  ({aip.status}; OCFL object {aip.ocfl_id}, {aip.head_version})")
     out.print(f"  {aip.file_count} files, {human_size(aip.total_bytes)}; ingested {aip.created_at}")
-    if aip.copies:
+    if aip.copies_state:
         out.print(
-            f"  [bold yellow]preservation copies: {'being made' if aip.copies.startswith('making') else 'pending'}"
+            f"  [bold yellow]preservation copies: {'being made' if aip.copies_state == COPIES_MAKING else 'pending'}"
             "[/bold yellow] (the format policy makes them after ingest; `preserve migrate --pending` makes any left)"
         )
     if held:

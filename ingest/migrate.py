@@ -10,7 +10,6 @@ points at the new version.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import tempfile
@@ -29,6 +28,7 @@ from ingest.crash_points import crash_point
 from ingest.journal import JournalFile
 from ingest.normalise import DERIVATIVES
 from ingest.premis_records import TransferRecords, make_agents
+from ingest.processes import is_running
 from ingest.steps import verify_read_back
 from ingest.update import load_aip_record, store_version, write_version_mets
 from policies.closure import load_closure_policy
@@ -36,7 +36,7 @@ from policies.formats import KEEP, NONE, ORIGINAL, FormatPolicy, load_format_pol
 from preservation.config import Settings
 from preservation.errors import PackageError
 from preservation.identifiers import file_uuid, new_uuid, timestamp
-from preservation.model import Aip, Event, FileRecord, Replica
+from preservation.model import COPIES_MAKING, COPIES_PENDING, Aip, Event, FileRecord, Replica
 from stewardship.replicate import seal_copy
 from storage import open_location
 from storage.digests import hash_stream
@@ -112,7 +112,7 @@ def make_pending_copies(
             )
         except BaseException:
             with database.session() as session:
-                catalogue.set_copies_state(session, aip_id, "pending")
+                catalogue.set_copies_state(session, aip_id, COPIES_PENDING)
             raise
         with database.session() as session:
             catalogue.set_copies_state(session, aip_id, "")
@@ -124,20 +124,11 @@ def make_pending_copies(
 
 def _stale(state: str) -> str:
     """``state`` if it is the claim of a process on this host that is no longer running ('' otherwise)."""
-    _, _, held_by = state.partition("making:")
+    _, _, held_by = state.partition(f"{COPIES_MAKING}:")
     host, _, pid = held_by.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not pid.isdigit() or is_running(int(pid)):
         return ""
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return state
-    except PermissionError:  # alive, another user's
-        return ""
-    with contextlib.suppress(OSError):  # ended but not yet reaped by its parent (a zombie): dead all the same
-        if Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] == b"Z":
-            return state
-    return ""
+    return state
 
 
 def _migrate_aip(

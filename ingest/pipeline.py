@@ -46,7 +46,7 @@ from policies.formats import FormatPolicy, load_format_policy
 from preservation.config import Settings
 from preservation.errors import IngestIncomplete, NotFound, PreservationError, Problem, TransferError
 from preservation.identifiers import new_uuid, timestamp, urn, utc_now
-from preservation.model import Agent, Aip, Event, Replica
+from preservation.model import COPIES_PENDING, Agent, Aip, Event, Replica
 from stewardship.event_log import event_log_prefix, raise_failed, write_event_log_everywhere
 from stewardship.replicate import seal_copy
 from storage import open_location
@@ -772,7 +772,7 @@ def _register(
         mets_path=package.mets_path,
         mets_sha512=mets_sha512,
         created_at=package.created,
-        copies="pending" if copies_pending else "",
+        copies=COPIES_PENDING if copies_pending else "",
     )
 
     def events() -> Iterator[Event]:

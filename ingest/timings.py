@@ -9,7 +9,6 @@ data), and added up by format family (the validator family: image, pdf, office, 
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,31 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from formats.validation import family_of
+from ingest.processes import tree_cpu_seconds
 from preservation.model import FormatInfo
 
 PHASES = ("store", "identify", "validate", "personal data")
-_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def tree_cpu_seconds(pid: int | None = None) -> float:
-    """CPU seconds used so far by a process and every descendant, including descendants that have ended."""
-    pid = pid or os.getpid()
-    if not os.path.isdir(f"/proc/{pid}"):  # not Linux: this process and the children it has waited for
-        own = os.times()
-        return own.user + own.system + own.children_user + own.children_system
-    total, stack = 0.0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            with open(f"/proc/{current}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-            total += sum(int(value) for value in fields[11:15]) / _TICKS  # utime stime cutime cstime
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children", "rb") as handle:
-                    stack.extend(int(child) for child in handle.read().split())
-        except (OSError, ValueError, IndexError):  # it ended while we looked
-            continue
-    return total
 
 
 def family_name(fmt: FormatInfo) -> str:

@@ -218,6 +218,9 @@ class LostFile:
     found_at: str = ""
 
 
+COPIES_PENDING, COPIES_MAKING = "pending", "making"  # Aip.copies_state
+
+
 @dataclass(frozen=True)
 class Aip:
     """An Archival Information Package as the catalogue knows it."""
@@ -234,7 +237,12 @@ class Aip:
     mets_sha512: str
     created_at: str
     status: str = "stored"
-    copies: str = ""  # derivatives ingest left for later: "" none, "pending", "making:HOST:PID"
+    copies: str = ""  # derivatives ingest left for later: "" none, COPIES_PENDING, or "making:HOST:PID" (a claim)
+
+    @property
+    def copies_state(self) -> str:
+        """Whether derivatives ingest left for later are owed: '' no, COPIES_PENDING, or COPIES_MAKING."""
+        return self.copies.partition(":")[0]
 
     @property
     def bag_name(self) -> str:

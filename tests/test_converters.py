@@ -198,3 +198,27 @@ def test_warm_libreoffice_converts_in_one_soffice_and_retries_a_document_once_af
     assert b"The three report" in zipfile.ZipFile(tmp_path / "out" / "three.odt").read("content.xml")
     assert _identified(tmp_path / "out" / "three.odt") == "application/vnd.oasis.opendocument.text"
     assert not list((tmp_path / "slot").glob("out/*"))  # nothing half-written left behind
+
+
+def test_without_the_uno_binding_libreoffice_converts_in_batches(tmp_path, monkeypatch):
+    """The path for machines without python3-uno: soffice started per batch, a broken document failing alone."""
+    require_tool("soffice", "LibreOffice conversions")
+    import sys
+
+    from formats.converters import warm_office
+
+    monkeypatch.setenv("PRESERVE_UNO_PYTHON", sys.executable)  # preserve's own Python: it has no uno module
+    warm_office.uno_python.cache_clear()
+    try:
+        assert warm_office.uno_python() == ""
+        _docx(tmp_path / "good.docx", ("A report converted in a batch",))
+        (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 this is not a document")
+        jobs = [
+            Job(tmp_path / "good.docx", "odt", tmp_path / "out" / "good.odt", DOCX),
+            Job(tmp_path / "broken.docx", "odt", tmp_path / "out" / "broken.odt", DOCX),
+        ]
+        good, broken = LibreOffice().convert(jobs, timeout=120)
+    finally:
+        warm_office.uno_python.cache_clear()
+    assert good.ok and not broken.ok and not (tmp_path / "out" / "broken.odt").exists()
+    assert _identified(tmp_path / "out" / "good.odt") == "application/vnd.oasis.opendocument.text"

@@ -7,8 +7,9 @@ import subprocess
 import sys
 import time
 
+from ingest.processes import tree_cpu_seconds
 from ingest.samples import make_sample_collection
-from ingest.timings import Timings, tree_cpu_seconds
+from ingest.timings import Timings
 from policies import DEFAULTS
 from preservation.model import FormatInfo
 from tests.conftest import require_tool
