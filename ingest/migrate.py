@@ -90,9 +90,9 @@ def make_pending_copies(
     """Make the derivatives ingest left for later, for ``aip_ids`` (default: every AIP they are pending for).
 
     Each AIP is claimed first (pending → making:HOST:PID), so two runs never make the same AIP's copies, and a
-    claim whose process has died on this host is taken over; once done (whether or not every conversion
-    worked: failures are recorded as events, as at ingest) nothing is pending; if the run fails part way the
-    AIP is pending again."""
+    claim whose process has died on this host is taken over. Once a new version is stored (whether or not every
+    conversion worked: failures are recorded as events, as at ingest) nothing is pending; if the run fails part
+    way, or refuses before converting (a copy not intact), the AIP stays pending."""
     policy = load_format_policy(settings.policies_path)
     with database.session() as session:
         owed = catalogue.aips_with_pending_copies(session)
@@ -115,7 +115,7 @@ def make_pending_copies(
                 catalogue.set_copies_state(session, aip_id, COPIES_PENDING)
             raise
         with database.session() as session:
-            catalogue.set_copies_state(session, aip_id, "")
+            catalogue.set_copies_state(session, aip_id, "" if result.version or not result.failed else COPIES_PENDING)
         results.append(result)
         if progress is not None:
             progress(result)

@@ -80,7 +80,7 @@ class Preserve:
             )
         return result
 
-    def json(self, *args: str, expect: int = 0):
+    def json(self, *args: str, expect: int | None = 0):
         """Run with --json and parse stdout."""
         return json.loads(self(*args, "--json", expect=expect).stdout)
 

@@ -94,6 +94,26 @@ def test_copies_whose_maker_died_are_made_by_migrate_pending(preserve, after_pol
     assert "No AIP is waiting" in preserve("migrate", "--pending").stdout
 
 
+def test_copies_refused_for_a_damaged_aip_stay_pending(preserve, after_policy, tmp_path, monkeypatch):
+    monkeypatch.setenv("PRESERVE_CRASH_AT", "copies claimed")  # nothing made in the background
+    source = tmp_path / "parish"
+    make_sample_collection(source)
+    aip_id = preserve.json("ingest", str(source))["aip_id"]
+    _wait_for(
+        lambda: preserve.json("aip", "show", aip_id)["aip"]["copies"].startswith("making:"), "the claim being taken"
+    )
+    time.sleep(1)
+    monkeypatch.delenv("PRESERVE_CRASH_AT")
+    stored = next((preserve.home / "storage" / "primary").rglob("0=ocfl_object_1.1")).parent
+    next((stored / "v1" / "content" / "data" / "objects").rglob("*.txt")).write_bytes(b"damaged")
+    assert preserve.json("audit", "--aip", aip_id, expect=None)["ok"] is False  # the only copy is damaged
+
+    [result] = preserve.json("migrate", "--pending", expect=None)["aips"]
+    assert result["outcome"] == "failed" and "not every copy is intact" in result["failed"][0]
+    assert preserve.json("aip", "show", aip_id)["aip"]["copies"] == "pending"  # still owed, and shown so
+    assert "preservation copies: pending" in preserve("aip", "show", aip_id).stdout
+
+
 def test_a_wrong_value_is_refused_naming_the_choices(preserve):
     policy = preserve.home / "policies" / "formats.toml"
     policy.write_text(
