@@ -5,12 +5,14 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from catalogue import Database
-from cli.archive_home import initialise_home
 from preservation.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from catalogue import Database
 
 
 @dataclass
@@ -33,6 +35,10 @@ class AppContext:
     def database(self, *, require_current: bool = True) -> Database:
         """The catalogue; the embedded default archive is created on first use."""
         if self._database is None:
+            # imported here: SQLAlchemy takes ~0.25 s to import, and commands without a catalogue (identify,
+            # validate, bag) should not pay it
+            from catalogue import Database  # noqa: PLC0415
+
             database = Database(self.settings.catalogue_url)
             if require_current:
                 self._ensure_ready(database)
@@ -42,6 +48,8 @@ class AppContext:
     def _ensure_ready(self, database: Database) -> None:
         if self.settings.config_file is None and not database.current_revision():
             click.echo(f"Creating the default archive at {self.settings.home}", err=True)
+            from cli.archive_home import initialise_home  # noqa: PLC0415 - needs the catalogue: see database()
+
             initialise_home(self.settings, database)
         database.require_current()
 

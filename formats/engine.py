@@ -150,13 +150,21 @@ class Matcher:
     def match_bytes(self, bof: bytes, eof: bytes) -> list[Format]:
         """Formats whose byte signatures match, with the ones another match has priority over removed."""
         result: list[Format] = []
+        found: set[int] = set()  # formats matched (by identity): one signature is enough, a second would list it twice
+        beaten: set[str] = set()  # PUIDs a format matched so far has priority over: not worth trying
         seen: dict[tuple[bool, bytes], bool] = {}
+        entries = self._entries
         for index in self._candidates(bof):
-            fmt, _name, patterns = self._entries[index]
-            if fmt in result:  # one matching signature is enough; a second would list the format twice
+            fmt, _name, patterns = entries[index]
+            if id(fmt) in found or fmt.puid in beaten:
                 continue
-            if self._as_good_as_any(fmt, result) and all(p.matches(bof, eof, seen) for p in patterns):
+            for pattern in patterns:
+                if not pattern.matches(bof, eof, seen):
+                    break
+            else:
                 result.append(fmt)
+                found.add(id(fmt))
+                beaten |= self._priority[fmt.puid]
         return [fmt for fmt in result if self._as_good_as_any(fmt, result)]
 
     def match_extension(self, filename: str) -> list[Format]:

@@ -6,6 +6,8 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
 
 from click.testing import CliRunner
 
@@ -65,3 +67,19 @@ def test_parallel_answers_equal_serial_answers(collection):
 def test_json_and_csv_together_is_a_usage_error(collection):
     result = CliRunner().invoke(cli, ["identify", "--json", "--csv", str(collection)])
     assert result.exit_code == 2 and "choose one of --json and --csv" in result.output
+
+
+def test_identify_does_not_load_the_catalogue(collection, tmp_path):
+    """Identification needs no archive: the command must not import SQLAlchemy (a quarter of a second)."""
+    probe = (
+        "import sys\n"
+        "from cli.main import cli\n"
+        "try:\n"
+        f"    cli(['--home', {str(tmp_path / 'home')!r}, 'identify', '--csv', {str(collection)!r}])\n"
+        "except SystemExit as done:\n"
+        "    assert done.code == 0, done.code\n"
+        "print('sqlalchemy' in sys.modules, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stderr.strip().splitlines()[-1] == "False", result.stderr
+    assert "fmt/43" in result.stdout
