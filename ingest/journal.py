@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 
@@ -476,7 +477,7 @@ def _journal_file(row: tuple) -> JournalFile:
         hashed_at=row[16] or "",
         identified_at=row[17] or "",
         stored_at=row[18] or "",
-        validation=Validation.from_json(row[19]),
+        validation=_validation(row[19]),
         validated_at=row[20] or "",
         virus=row[21] or "",
         virus_detail=row[22] or "",
@@ -487,7 +488,13 @@ def _journal_file(row: tuple) -> JournalFile:
         derived_from=row[27] or "",
         derivation=row[28] or "",
         derived_at=row[29] or "",
-        conversion_problems=tuple(tuple(p) for p in json.loads(row[30] or "[]")),
-        other_digests=tuple(sorted(json.loads(row[31] or "{}").items())),
-        asserted=tuple(tuple(a) for a in json.loads(row[32] or "[]")),
+        conversion_problems=tuple(tuple(p) for p in json.loads(row[30])) if row[30] and row[30] != "[]" else (),
+        other_digests=tuple(sorted(json.loads(row[31]).items())) if row[31] and row[31] != "{}" else (),
+        asserted=tuple(tuple(a) for a in json.loads(row[32])) if row[32] and row[32] != "[]" else (),
     )
+
+
+@lru_cache(maxsize=4096)
+def _validation(text: str | None) -> Validation:
+    """A file's validation from its JSON; most files of a transfer share a handful of verdicts, parsed once."""
+    return Validation.from_json(text)
