@@ -31,6 +31,7 @@ import warnings
 import wave
 from collections.abc import Callable
 from importlib import metadata
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -368,6 +369,7 @@ def validate_sqlite(path: str) -> Validation:
     return Validation(VALID, "sqlite", tool, (), (("tables", str(tables)),))
 
 
+EXIFTOOL_CONFIG = Path(__file__).with_name("exiftool.config")  # PNG CRCs by zlib: see the file
 _SERIOUS = re.compile(r"error|corrupt|truncat|bad ", re.IGNORECASE)  # ExifTool's "[minor]" notes never are
 
 
@@ -376,7 +378,7 @@ class _ExifTool:
 
     def __init__(self, executable: str) -> None:
         self.process = subprocess.Popen(
-            [executable, "-stay_open", "True", "-@", "-"],
+            [executable, *_config_arguments(), "-stay_open", "True", "-@", "-"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -423,6 +425,11 @@ class _ExifTool:
             return []
         warnings = found.get("Warning", [])
         return [warnings] if isinstance(warnings, str) else [str(w) for w in warnings]
+
+
+def _config_arguments() -> list[str]:
+    """ExifTool's -config with preserve's file (which must come first); none if the file is missing."""
+    return ["-config", str(EXIFTOOL_CONFIG)] if EXIFTOOL_CONFIG.is_file() else []
 
 
 @functools.cache

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
+import subprocess
 import time
 
 import pytest
@@ -21,6 +23,7 @@ from formats.validation import (
     Validator,
 )
 from preservation.model import FormatInfo
+from tests.conftest import require_tool
 from tests.corpus import make_corpus
 
 NO_VALIDATOR = {"label.ps", "letter.rtf"}
@@ -200,3 +203,35 @@ def test_tool_messages_name_the_file_not_its_path_on_disk(validator, tmp_path):
     broken.write_text("<a><b></a>")
     result = validator.validate(broken, FormatInfo(puid="fmt/101", mime_type="text/xml"), name="objects/x/broken.xml")
     assert result.status == INVALID and str(tmp_path) not in repr(result)
+
+
+def test_a_png_whose_image_data_fails_its_crc_is_invalid(validator, tmp_path):
+    """Pillow does not check the CRC of PNG image data; ExifTool does (computed by zlib: formats/exiftool.config)."""
+    require_tool("exiftool", "ExifTool checks the CRC of every PNG chunk")
+    from PIL import Image
+
+    good = tmp_path / "good.png"
+    Image.new("RGB", (64, 64), (120, 30, 200)).save(good)
+    data = bytearray(good.read_bytes())
+    at = data.find(b"IDAT")
+    (length,) = struct.unpack(">I", data[at - 4 : at])
+    data[at + 4 + length] ^= 0xFF  # the chunk's CRC, not its data: Pillow still decodes the image
+    damaged = tmp_path / "damaged.png"
+    damaged.write_bytes(bytes(data))
+    png = FormatInfo(puid="fmt/11", mime_type="image/png")
+
+    assert validator.validate(good, png).status == VALID
+    result = validator.validate(damaged, png)
+    assert result.status == INVALID and "ExifTool: Bad CRC for IDAT chunk" in result.messages
+
+
+def test_exiftool_loads_preserves_configuration_without_complaint(tmp_path):
+    exiftool = require_tool("exiftool", "the configuration is ExifTool's")
+    from PIL import Image
+
+    png = tmp_path / "plain.png"
+    Image.new("L", (16, 16)).save(png)
+    arguments = validation._config_arguments()
+    assert arguments == ["-config", str(validation.EXIFTOOL_CONFIG)]  # shipped beside the module
+    run = subprocess.run([exiftool, *arguments, "-validate", "-a", str(png)], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stderr == "" and "Validate" in run.stdout and ": OK" in run.stdout
