@@ -7,8 +7,10 @@ Data sets (generated once under bench/work/, warm page cache for every run):
   (c) a mixed transfer of 2,000 real files, ~55 MB: 400 PNG, 400 JPEG, 300 PDF, 300 TXT,
       200 CSV, 200 DOCX (normalised to ODT by the default policy), 200 WAV
 For each: the single-pass floor (one read per file feeding SHA-256 and SHA-512, 1 MiB reads, on
-as many processes as ingest uses), `preserve ingest` (a fresh archive home each time), and
-`bagit.py --sha256 --sha512 --processes 2` on a copy. Peak RSS is the largest total resident
+as many processes as ingest uses), the same with a copy of each file written as it is read and
+every copy fsynced at the end (what storing into a local location cannot avoid), `preserve ingest`
+(a fresh archive home each time), and `bagit.py --sha256 --sha512 --processes 2` on a copy (bagit.py
+bags in place: it writes no copy). Peak RSS is the largest total resident
 memory of the whole process tree (the CLI and its worker processes), sampled every 50 ms
 from /proc; the sampler reads only that tree's own files, so it costs the command little.
 """
@@ -156,6 +158,43 @@ def floor(root: Path, processes: int) -> float:
         return time.perf_counter() - start
 
 
+def _copy_all(job: tuple[list[Path], Path]) -> None:
+    paths, into = job
+    into.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for index, path in enumerate(paths):
+        sha256, sha512 = hashlib.sha256(), hashlib.sha512()
+        copy = into / str(index)
+        with path.open("rb") as handle, copy.open("wb") as out:
+            while chunk := handle.read(1024 * 1024):
+                sha256.update(chunk)
+                sha512.update(chunk)
+                out.write(chunk)
+        copies.append(copy)
+    for copy in copies:  # durable before done, as an ingest's commit makes its copies
+        with copy.open("rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def copy_floor(root: Path, processes: int) -> float:
+    """The single-pass floor plus what any archive must also do: write a copy of each file as it is read, and make
+    every copy durable (fsync) before finishing. On a machine whose disk writes more slowly than it hashes, this
+    is the floor an ingest into local storage can reach."""
+    paths = files_of(root)
+    target = WORK / "copy-floor"
+    shutil.rmtree(target, ignore_errors=True)
+    os.sync()
+    try:
+        with ProcessPoolExecutor(processes) as pool:
+            list(pool.map(abs, range(processes)))
+            start = time.perf_counter()
+            jobs = [(paths[i::processes], target / str(i)) for i in range(processes)]
+            list(pool.map(_copy_all, jobs))
+            return time.perf_counter() - start
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
 def _tree_memory(pid: int) -> tuple[int, int]:
     """Resident memory of a process and all its descendants: the sum of their RSS (shared pages counted in every
     process that maps them, as the figures before issue 19 were) and of their PSS (shared pages divided among
@@ -256,6 +295,7 @@ def main() -> None:
     print("| set | tool | seconds | MB/s | files/s | peak RSS (MiB) | peak PSS (MiB) | × floor |")
     print("|---|---|---|---|---|---|---|---|")
     timings = {}
+    against_copy: dict[str, float] = {}
     for name in [args.only] if args.only else sorted(SETS):
         root = make_set(name)
         paths = files_of(root)
@@ -263,6 +303,8 @@ def main() -> None:
         label = f"{name}: {count:,} x {SETS[name][1] // 1024} KiB" if SETS[name][1] else f"{name}: {count:,} mixed"
         floor_seconds = floor(root, processes)
         results = [(f"single-pass floor, {processes} processes", floor_seconds, 0, 0, "")]
+        copy_seconds = copy_floor(root, processes)
+        results.append((f"single pass + durable copy, {processes} processes", copy_seconds, 0, 0, ""))
         results.append(("preserve ingest", *preserve_ingest(root)))
         results.append(("bagit.py --processes 2", *bagit_py(root)))
         for tool, seconds, rss, pss, out in results:
@@ -274,6 +316,7 @@ def main() -> None:
             )
             if tool == "preserve ingest":
                 timings[name] = json.loads(out).get("timings", {})
+                against_copy[name] = copy_seconds / seconds
         if name == "c":
             returned, copies, rss, pss = preserve_ingest_after(root)
             print(
@@ -281,6 +324,9 @@ def main() -> None:
                 f"copies made by {copies:.2f} | | {count / returned:,.0f} | {rss / 2**20:.0f} | {pss / 2**20:.0f} | |",
                 flush=True,
             )
+    print()
+    for name, ratio in against_copy.items():
+        print(f"set {name}: preserve ingest takes the durable-copy floor's time / {ratio:.2f} ({ratio:.2f}x that floor)")
     for name, steps in timings.items():
         print(f"\nWhere ingest's time went, set {name} (wall / CPU seconds):")
         for step in steps.get("steps", []):
