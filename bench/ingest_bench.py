@@ -326,7 +326,7 @@ def main() -> None:
             )
     print()
     for name, ratio in against_copy.items():
-        print(f"set {name}: preserve ingest takes the durable-copy floor's time / {ratio:.2f} ({ratio:.2f}x that floor)")
+        print(f"set {name}: preserve ingest at {ratio:.2f}x the durable-copy floor")
     for name, steps in timings.items():
         print(f"\nWhere ingest's time went, set {name} (wall / CPU seconds):")
         for step in steps.get("steps", []):
