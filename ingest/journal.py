@@ -381,11 +381,20 @@ class Journal:
         """Make recorded results durable."""
         self.db.commit()
 
-    def files(self) -> Iterator[JournalFile]:
-        """Every file in path order (a fresh cursor each call, so callers may iterate repeatedly)."""
-        cursor = self.db.execute(f"SELECT {_COLUMNS} FROM files ORDER BY logical")
+    def files(self, roles: tuple[str, ...] | None = None) -> Iterator[JournalFile]:
+        """Every file in path order, or those whose role is in ``roles`` (a fresh cursor each call, so callers
+        may iterate repeatedly)."""
+        if roles is None:
+            cursor = self.db.execute(f"SELECT {_COLUMNS} FROM files ORDER BY logical")
+        else:
+            marks = ", ".join("?" * len(roles))
+            cursor = self.db.execute(f"SELECT {_COLUMNS} FROM files WHERE role IN ({marks}) ORDER BY logical", roles)
         for row in cursor:
             yield _journal_file(row)
+
+    def bag_entries(self) -> Iterator[tuple[str, int, str, str]]:
+        """(path, size, SHA-256, SHA-512) of every file in path order: what the bag's manifests list."""
+        yield from self.db.execute("SELECT logical, size, sha256, sha512 FROM files ORDER BY logical")
 
     def add_content(self, logical: str, size: int, sha256: str, sha512: str) -> None:
         """Record a non-payload file of the AIP (METS, tag files) stored with the payload."""

@@ -84,7 +84,7 @@ class Package:
                 self.records.agents.values(),
                 [self.records.start_event(self.created), *self.aip_events],
                 files,
-                lambda: (self.records.file_record(item) for item in self.journal.files()),
+                lambda roles: (self.records.file_record(item) for item in self.journal.files(roles)),
             )
         return self._store_staged(path, self.mets_path)
 
@@ -92,8 +92,8 @@ class Package:
         """Write bagit.txt, bag-info.txt, manifests and tag manifests from the journal's digests; store them."""
 
         def payload() -> Iterator[BagEntry]:
-            for item in self.journal.files():
-                yield BagEntry(item.logical, item.size, item.sha256, item.sha512)
+            for path, size, sha256, sha512 in self.journal.bag_entries():
+                yield BagEntry(path, size, sha256 or "", sha512 or "")
             yield from self.submission
             yield mets
 

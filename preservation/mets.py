@@ -109,12 +109,13 @@ def write_mets(
     agents: Iterable[Agent],
     aip_events: Iterable[Event],
     files: Callable[[], Iterable[MetsFile]],
-    records: Callable[[], Iterable[FileRecord]] | None = None,
+    records: Callable[[tuple[str, ...] | None], Iterable[FileRecord]] | None = None,
 ) -> None:
     """Write the whole METS document to ``out``. ``files()`` is called once, for the files' PREMIS;
-    ``records()`` (the same files without their events, cheaper to make; by default taken from
-    ``files()``) once per file group and once for the structure map."""
-    records = records or (lambda: (item.record for item in files()))
+    ``records(roles)`` (the same files without their events, cheaper to make, only those in ``roles``,
+    or all for None; by default taken from ``files()``) once per file group and once for the structure
+    map."""
+    records = records or (lambda roles: (item.record for item in files() if roles is None or item.record.role in roles))
     agents = list(agents)
     roles = {agent.id: ROLE_BY_AGENT_TYPE.get(agent.type, "executing program") for agent in agents}
     with etree.xmlfile(out, encoding="utf-8") as xf:
@@ -142,14 +143,14 @@ def write_mets(
                 _write_file_amd(xf, item, header.software, roles)
             with xf.element(_M + "fileSec"):
                 for use, roles_in_group in FILE_GROUPS:
-                    group = (record for record in records() if record.role in roles_in_group)
+                    group = iter(records(roles_in_group))
                     first = next(group, None)
                     if first is None:
                         continue
                     with xf.element(_M + "fileGrp", {"USE": use}):
                         for record in itertools.chain((first,), group):
                             _write_file_entry(xf, record)
-            _write_struct_map(xf, header, records())
+            _write_struct_map(xf, header, records(None))
 
 
 # METS fileGrp USE by the role of the files in it (Archivematica's names for the same groups)
