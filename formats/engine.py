@@ -19,7 +19,15 @@ from typing import Protocol
 
 import olefile
 
-from formats.signature_index import first_bytes, leading_skip, required_literal, window
+from formats.signature_index import (
+    first_bytes,
+    leading_skip,
+    required_literal,
+    required_runs,
+    tail_width,
+    unbounded,
+    window,
+)
 from formats.signatures import BOF, EOF, ContainerSignature, Format, SignatureSet
 
 BUFFER = 128 * 1024
@@ -41,13 +49,22 @@ class Match:
 class _Pattern:
     """One signature pattern: compiled on first use (most are never tried), with a cheap prefilter."""
 
-    __slots__ = ("position", "source", "compiled", "prefilter")
+    __slots__ = ("position", "source", "compiled", "prefilter", "needles", "tail")
 
     def __init__(self, position: str, source: bytes) -> None:
         self.position = position
         self.source = source
         self.compiled: re.Pattern[bytes] | None = None
         self.prefilter = _prefilter(position, source)
+        # a BOF match that may run through the whole buffer (``.*``) costs ~0.1 ms on a large head; every literal
+        # it needs is looked for first (each once per file), so a RIFF file is not scanned by every RIFF format
+        self.needles = (
+            tuple(run for run in required_runs(source) if len(run) >= 3)
+            if position == BOF and not self.prefilter and unbounded(source)
+            else ()
+        )
+        # an end-anchored pattern of bounded length is searched for in the tail it must lie in, not the whole buffer
+        self.tail = tail_width(source) if position == EOF else None
 
     def matches(self, bof: bytes, eof: bytes, seen: dict[tuple[bool, bytes], bool]) -> bool:
         """Whether the pattern matches the file's head (BOF, VAR, IFB) or tail (EOF) buffer."""
@@ -64,9 +81,19 @@ class _Pattern:
                 present = seen[(in_tail, prefilter)] = prefilter in buffer
             if not present:
                 return False
+        for needle in self.needles:
+            present = seen.get((in_tail, needle))
+            if present is None:
+                present = seen[(in_tail, needle)] = needle in buffer
+            if not present:
+                return False
         if self.compiled is None:
             self.compiled = re.compile(self.source)
-        return bool(self.compiled.match(buffer) if self.position == BOF else self.compiled.search(buffer))
+        if self.position == BOF:
+            return bool(self.compiled.match(buffer))
+        if self.tail and len(buffer) > self.tail:
+            buffer = buffer[-self.tail :]
+        return bool(self.compiled.search(buffer))
 
 
 def _prefilter(position: str, regex: bytes) -> bytes | tuple[int, int, bytes]:

@@ -104,11 +104,17 @@ def _body(regex: bytes) -> tuple[bytes, bool]:
 
 def required_literal(regex: bytes) -> bytes:
     """The longest run of literal bytes every match must contain (b'' when there is none to be sure of)."""
+    return max(required_runs(regex), key=len, default=b"")
+
+
+def required_runs(regex: bytes) -> tuple[bytes, ...]:
+    """Every run of literal bytes a match must contain, in order (none when there is none to be sure of)."""
     body, _ = _body(regex)
     tokens = list(_tokens(body))
     if any(kind == "alt" for kind, *_ in tokens):
-        return b""
-    best, run = b"", bytearray()
+        return ()
+    runs: list[bytes] = []
+    run = bytearray()
     for index, (kind, byte, _start, _end) in enumerate(tokens):
         following = tokens[index + 1] if index + 1 < len(tokens) else None
         quantifier = body[following[2] : following[3]] if following is not None and following[0] == "quant" else None
@@ -117,14 +123,41 @@ def required_literal(regex: bytes) -> bytes:
             if quantifier is not None:
                 if not _may_be_absent(quantifier):
                     run.append(byte)
-                best = max(best, bytes(run), key=len)
+                runs.append(bytes(run))
                 run = bytearray()
             else:
                 run.append(byte)
-                best = max(best, bytes(run), key=len)
         elif kind != "quant":
+            runs.append(bytes(run))
             run = bytearray()
-    return best
+    runs.append(bytes(run))
+    return tuple(r for r in runs if r)
+
+
+def tail_width(regex: bytes) -> int | None:
+    """For a pattern anchored at the end (``\\Z``) whose match has a longest possible length: that length (the
+    match lies in the buffer's last bytes). None otherwise."""
+    if not regex.endswith(b"\\Z") or regex.endswith(b"\\\\Z"):
+        return None
+    if any(edge in regex for edge in (b"\\b", b"\\B", b"(?<")):  # what precedes the tail would matter
+        return None
+    try:
+        _, longest = re._parser.parse(regex).getwidth()
+    except (re.error, OverflowError):
+        return None
+    return longest if longest < _sre.MAXREPEAT else None
+
+
+def unbounded(regex: bytes) -> bool:
+    """Whether the regex has a top-level repetition without an upper bound (``*``, ``+``, ``{n,}``): a match
+    may run through the whole buffer."""
+    body, _ = _body(regex)
+    for kind, _byte, start, end in _tokens(body):
+        if kind == "quant":
+            quantifier = body[start:end]
+            if quantifier in (b"*", b"+") or (quantifier.startswith(b"{") and quantifier.endswith(b",}")):
+                return True
+    return False
 
 
 def anchor(regex: bytes) -> tuple[int, int] | None:

@@ -72,3 +72,46 @@ def test_window():
     assert window(rb"(?s)\A.{2,5}a?bc") is None
     assert window(rb"(?s)\Aabc") is None
     assert window(rb"(?s)\A.{0,3}(?:a|b)") is None
+
+
+@pytest.mark.parametrize(
+    ("regex", "runs", "is_unbounded"),
+    [
+        (
+            rb"(?s)\ARIFF.{4}WAVE.*fmt .{4}\x01\x00.*bext.{350}\x00\x00",
+            (b"RIFF", b"WAVE", b"fmt ", b"\x01\x00", b"bext", b"\x00\x00"),
+            True,
+        ),
+        (rb"(?s)\ARIFF.{4}WAVE.*fmt .{4}(?:\x01|\x07)\x00.*LIST", (b"RIFF", b"WAVE", b"fmt ", b"\x00", b"LIST"), True),
+        (rb"(?s)\ARIFF.{4}WAVE.{14,}data", (b"RIFF", b"WAVE", b"data"), True),
+        (rb"(?s)\Aab?c+d", (b"a", b"c", b"d"), True),
+        (rb"(?s)\A.{0,10}abc", (b"abc",), False),
+        (rb"(?s)\Aa|b", (), False),
+    ],
+)
+def test_required_runs_and_unbounded(regex, runs, is_unbounded):
+    from formats.signature_index import required_runs, unbounded
+
+    assert required_runs(regex) == runs
+    assert unbounded(regex) is is_unbounded
+    for sample in (
+        b"RIFF\x00\x00\x00\x00WAVEfmt \x00\x00\x00\x00\x01\x00" + b"z" * 20 + b"bext" + b"y" * 350 + b"\x00\x00data",
+    ):
+        if re.match(regex, sample):  # a match contains every run
+            assert all(run in sample for run in runs)
+
+
+def test_tail_width_bounds_every_end_anchored_match():
+    from formats.signature_index import tail_width
+
+    assert tail_width(rb"(?s)NER(?:5|O).{0,12}\Z") == 16
+    assert tail_width(rb"(?s)\x00\x00\x00\x00IEND\xaeB\x60\x82.{0,4}\Z") == 16
+    assert tail_width(rb"(?s)%%EOF.*\Z") is None  # no longest match
+    assert tail_width(rb"(?s)%%EOF") is None  # not end-anchored
+    assert tail_width(rb"(?s)\bEOF\Z") is None  # what comes before the tail matters
+    assert tail_width(rb"(?s)ab\\Z") is None  # a backslash and a Z, not the anchor
+    pattern = rb"(?s)NER(?:5|O).{0,12}\Z"
+    width = tail_width(pattern)
+    for tail in (b"NER5", b"NERO" + b"x" * 12, b"NERO" + b"x" * 13, b"NER5x", b"NER"):
+        buffer = b"\x00" * 5000 + tail
+        assert bool(re.search(pattern, buffer)) == bool(re.search(pattern, buffer[-width:]))
