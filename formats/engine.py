@@ -56,15 +56,19 @@ class _Pattern:
         self.source = source
         self.compiled: re.Pattern[bytes] | None = None
         self.prefilter = _prefilter(position, source)
+        self.needles: tuple[bytes, ...] = ()  # read off the regex with ``compiled``, on first use
+        self.tail: int | None = None
+
+    def _prepare(self) -> re.Pattern[bytes]:
+        """Compile the regex, and read off what lets most files skip it (most patterns are never tried)."""
         # a BOF match that may run through the whole buffer (``.*``) costs ~0.1 ms on a large head; every literal
         # it needs is looked for first (each once per file), so a RIFF file is not scanned by every RIFF format
-        self.needles = (
-            tuple(run for run in required_runs(source) if len(run) >= 3)
-            if position == BOF and not self.prefilter and unbounded(source)
-            else ()
-        )
+        if self.position == BOF and not self.prefilter and unbounded(self.source):
+            self.needles = tuple(run for run in required_runs(self.source) if len(run) >= 3)
         # an end-anchored pattern of bounded length is searched for in the tail it must lie in, not the whole buffer
-        self.tail = tail_width(source) if position == EOF else None
+        self.tail = tail_width(self.source) if self.position == EOF else None
+        self.compiled = re.compile(self.source)
+        return self.compiled
 
     def matches(self, bof: bytes, eof: bytes, seen: dict[tuple[bool, bytes], bool]) -> bool:
         """Whether the pattern matches the file's head (BOF, VAR, IFB) or tail (EOF) buffer."""
@@ -81,19 +85,18 @@ class _Pattern:
                 present = seen[(in_tail, prefilter)] = prefilter in buffer
             if not present:
                 return False
+        compiled = self.compiled or self._prepare()
         for needle in self.needles:
             present = seen.get((in_tail, needle))
             if present is None:
                 present = seen[(in_tail, needle)] = needle in buffer
             if not present:
                 return False
-        if self.compiled is None:
-            self.compiled = re.compile(self.source)
         if self.position == BOF:
-            return bool(self.compiled.match(buffer))
+            return bool(compiled.match(buffer))
         if self.tail and len(buffer) > self.tail:
             buffer = buffer[-self.tail :]
-        return bool(self.compiled.search(buffer))
+        return bool(compiled.search(buffer))
 
 
 def _prefilter(position: str, regex: bytes) -> bytes | tuple[int, int, bytes]:
