@@ -76,8 +76,14 @@ test-fast: $(STAMP)
 serve: $(STAMP) $(ASSETS)
 	$(BIN)/preserve serve
 
+# issue 19's figures: ingest (sets a, b, c), identification against fido and siegfried, S3 against boto3, Celery
+# against in-process. siegfried comes from pygfried, a benchmark-only tool (not in the lock: nothing else uses it)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest_bench.py
+	$(BIN)/pip install --quiet pygfried==2.2.0
+	$(BIN)/python bench/identify_bench.py
+	$(BIN)/python bench/s3_bench.py --mib 1024 --large-gib 1
+	$(BIN)/python bench/scaleout_bench.py --modes local,celery-2
 
 clean:
 	rm -rf $(VENV) .demo .demo-s3 bench/work .pytest_cache .ruff_cache *.egg-info access/web/node_modules \
