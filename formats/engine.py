@@ -124,6 +124,7 @@ class Matcher:
         self._entries: list[tuple[Format, str, tuple[_Pattern, ...]]] = []
         by_offset: dict[int, dict[int, list[int]]] = {}
         unanchored: list[int] = []
+        by_literal: dict[tuple[bool, bytes], list[int]] = {}  # searches, by (in the tail?, literal they need)
         windowed: list[tuple[int, int, int, bytes]] = []
         empty_only: list[int] = []
         for fmt in self.formats:
@@ -143,10 +144,13 @@ class Matcher:
                     windowed.append((index, *first.prefilter))
                 elif first.source in (rb"\A\Z", rb"(?s)\A\Z"):
                     empty_only.append(index)  # matches only an empty file
+                elif isinstance(first.prefilter, bytes) and first.prefilter:  # a literal it needs: looked for once
+                    by_literal.setdefault((first.position == EOF, first.prefilter), []).append(index)
                 else:
                     unanchored.append(index)
         self._by_offset = sorted(by_offset.items())
         self._windowed = windowed
+        self._by_literal = list(by_literal.items())
         self._unanchored = unanchored
         self._empty_only = empty_only
         self._by_extension: dict[str, list[Format]] = {}
@@ -165,8 +169,12 @@ class Matcher:
 
     # -- byte signatures --------------------------------------------------------------------------
 
-    def _candidates(self, bof: bytes) -> list[int]:
+    def _candidates(self, bof: bytes, eof: bytes, seen: dict[tuple[bool, bytes], bool]) -> list[int]:
         found = set(self._unanchored if bof else self._unanchored + self._empty_only)
+        for (in_tail, literal), indexes in self._by_literal:  # what ``_Pattern.matches`` checks first, done here
+            present = seen[(in_tail, literal)] = literal in (eof if in_tail else bof)
+            if present:
+                found.update(indexes)
         find = bof.find
         found.update(index for index, low, high, needle in self._windowed if find(needle, low, high) >= 0)
         for offset, by_byte in self._by_offset:
@@ -184,7 +192,7 @@ class Matcher:
         beaten: set[str] = set()  # PUIDs a format matched so far has priority over: not worth trying
         seen: dict[tuple[bool, bytes], bool] = {}
         entries = self._entries
-        for index in self._candidates(bof):
+        for index in self._candidates(bof, eof, seen):
             fmt, _name, patterns = entries[index]
             if id(fmt) in found or fmt.puid in beaten:
                 continue
