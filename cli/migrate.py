@@ -19,8 +19,14 @@ from ingest.migrate import Migration, make_pending_copies, migrate, targets_for
     is_flag=True,
     help='Make the derivatives ingest left for later (preservation_copies = "after"), for every AIP still owed them.',
 )
-@click.option("--aip", "aip_ids", multiple=True, metavar="AIP", help="With --pending: only this AIP (repeatable).")
-@click.option("--dry-run", is_flag=True, help="Say which AIPs would get which new files; change nothing.")
+@click.option(
+    "--aip",
+    "aip_ids",
+    multiple=True,
+    metavar="AIP",
+    help="With --pending: only this AIP (id or unique prefix; repeatable).",
+)
+@click.option("--dry-run", is_flag=True, help="With --puid: say which AIPs would get which new files; change nothing.")
 @click.option("--archivist", envvar="PRESERVE_ARCHIVIST", help="Who is running it (default: login name).")
 @json_option(help="Print the results as JSON.")
 @click.pass_context
@@ -38,7 +44,8 @@ def migrate_command(
 
     Each AIP that lacks them gets a new version with only the new files, a new METS and tag
     files; earlier versions stay exportable. AIPs that already have them are left alone.
-    Exit 1 if a conversion failed.
+    With --pending, an AIP whose copies cannot be made (a damaged stored copy, say) stays
+    pending and the others go on. Exit 1 if a conversion or an AIP failed.
     """
     if bool(puid) == pending:
         raise click.UsageError("give --puid PUID, or --pending (not both)")
@@ -53,6 +60,8 @@ def migrate_command(
         )
         if as_json:
             emit_json({"pending": True, "aips": made})
+        elif not made and aip_ids:
+            click.echo("No AIP given is waiting for its preservation copies (`preserve aip show` says if it is).")
         elif not made:
             click.echo("No AIP is waiting for its preservation copies.")
         if any(r.failed for r in made):

@@ -34,7 +34,7 @@ from ingest.update import load_aip_record, store_version, write_version_mets
 from policies.closure import load_closure_policy
 from policies.formats import KEEP, NONE, ORIGINAL, FormatPolicy, load_format_policy
 from preservation.config import Settings
-from preservation.errors import PackageError
+from preservation.errors import PackageError, PreservationError
 from preservation.identifiers import file_uuid, new_uuid, timestamp
 from preservation.model import COPIES_MAKING, COPIES_PENDING, Aip, Event, FileRecord, Replica
 from stewardship.replicate import seal_copy
@@ -95,6 +95,8 @@ def make_pending_copies(
     way, or refuses before converting (a copy not intact), the AIP stays pending."""
     policy = load_format_policy(settings.policies_path)
     with database.session() as session:
+        if aip_ids is not None:  # as the archivist gives them: full ids or unique prefixes (NotFound otherwise)
+            aip_ids = [catalogue.get_aip(session, reference).id for reference in aip_ids]
         owed = catalogue.aips_with_pending_copies(session)
     claimer = f"{socket.gethostname()}:{os.getpid()}"
     results = []
@@ -110,6 +112,8 @@ def make_pending_copies(
             result = _migrate_aip(
                 settings, database, aip_id, lambda files: _planned_by_policy(files, settings, policy), archivist
             )
+        except PreservationError as exc:  # this AIP's problem (a damaged copy, say): the others still get theirs
+            result = Migration(aip_id, "failed", failed=[f"{exc.message}" + (f" — {exc.hint}" if exc.hint else "")])
         except BaseException:
             with database.session() as session:
                 catalogue.set_copies_state(session, aip_id, COPIES_PENDING)

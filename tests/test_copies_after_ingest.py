@@ -10,6 +10,7 @@ import pytest
 
 from ingest.samples import make_sample_collection
 from policies import DEFAULTS
+from storage.ocfl import object_root
 from tests.conftest import require_tool
 
 WAIT = 180  # seconds the background copies may take on a busy CI machine
@@ -124,3 +125,33 @@ def test_a_wrong_value_is_refused_naming_the_choices(preserve):
     result = preserve("policy", "check", str(policy), expect=None)
     assert result.exit_code != 0
     assert 'default.preservation_copies must be "ingest" or "after", not \'later\'' in result.output
+
+
+def test_migrate_pending_takes_id_prefixes_and_goes_on_past_a_damaged_aip(
+    preserve, after_policy, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PRESERVE_CRASH_AT", "copies claimed")  # both ingests' background runs die holding a claim
+    made = []
+    for name in ("first", "second"):
+        make_sample_collection(tmp_path / name)
+        made.append(preserve.json("ingest", str(tmp_path / name), "--title", name)["aip_id"])
+    for aip_id in made:
+        _wait_for(lambda a=aip_id: preserve.json("aip", "show", a)["aip"]["copies"].startswith("making:"), "a claim")
+    time.sleep(1)
+    monkeypatch.delenv("PRESERVE_CRASH_AT")
+    damaged, healthy = made
+    refused = preserve("migrate", "--pending", "--aip", "ffffffff", expect=None)
+    assert refused.exit_code != 0 and "no AIP 'ffffffff' in the catalogue" in refused.output
+    root = preserve.home / "storage" / "primary" / object_root(f"urn:uuid:{damaged}")
+    next((root / "v1" / "content" / "data" / "objects").rglob("*.docx")).write_bytes(b"damaged")  # not yet audited
+
+    result = preserve.json("migrate", "--pending", "--aip", damaged[:8], "--aip", healthy[:8], expect=1)
+    outcomes = {r["aip_id"]: r for r in result["aips"]}
+    assert outcomes[healthy]["outcome"] == "migrated" and len(outcomes[healthy]["made"]) == 2
+    assert (
+        outcomes[damaged]["outcome"] == "failed"
+        and "does not match its recorded digest" in outcomes[damaged]["failed"][0]
+    )
+    assert preserve.json("aip", "show", healthy)["aip"]["copies"] == ""
+    assert preserve.json("aip", "show", damaged)["aip"]["copies"] == "pending"  # still owed
+    assert "No AIP given is waiting" in preserve("migrate", "--pending", "--aip", healthy[:8]).stdout
