@@ -172,7 +172,8 @@ def ingest_command(
 @click.pass_context
 def status_command(ctx: click.Context, transfer: str | None, state: str | None, limit: int, as_json: bool) -> None:
     """Recent ingests and their state; with TRANSFER (a transfer or AIP id, or its start), the whole story:
-    the error, its traceback, and each file that could not be processed."""
+    where the time went (each step so far, wall and CPU seconds), the error, its traceback, and each
+    file that could not be processed."""
     obj = app(ctx)
     if transfer:
         found = ingest_status(obj.settings, obj.database(), transfer)
@@ -312,6 +313,12 @@ def _summary(report: IngestReport) -> dict:
         ],
         "checksums_checked": report.checksums_checked,
         "timings": report.timings,
+        "invalid": [{"path": path, "puid": puid, "message": message} for path, puid, message in report.invalid],
+        "conversion_failures": [
+            {"path": path, "role": role, "target": target, "message": message}
+            for path, role, target, message in report.conversion_failures
+        ],
+        "copies_pending": report.copies_pending,
     }
 
 
@@ -341,6 +348,19 @@ def _print_report(report: IngestReport) -> None:
         out.print(f"  {len(report.empty_folders)} empty folder(s) kept")
     for path, name in report.quarantined:
         out.print(f"[red]quarantined[/red] {esc(path)}: {esc(name)} (left out of the AIP)")
+    _print_listed(
+        "file(s) failed validation (kept: the format policy accepts them; `preserve aip show` has every message)",
+        [f"{path} ({puid or 'not identified'}): {message}" for path, puid, message in report.invalid],
+    )
+    _print_listed(
+        "derivative(s) could not be made (the originals are kept as they are)",
+        [f"{path}: no {role} copy as {target}: {why}" for path, role, target, why in report.conversion_failures],
+    )
+    if report.copies_pending:
+        out.print(
+            "  preservation copies: pending — being made in the background as the AIP's next version "
+            "(`preserve aip show` says when; logs/copies-after-ingest.log in the archive home)"
+        )
     for warning in report.warnings:
         out.print(f"[yellow]warning:[/yellow] {esc(warning)}")
     if report.duplicates:
@@ -350,6 +370,18 @@ def _print_report(report: IngestReport) -> None:
             out.print(f"  {esc(duplicate.path)} = {esc(duplicate.held_as)} in {where}")
         if len(report.duplicates) > 20:
             out.print(f"  … and {len(report.duplicates) - 20} more (--json lists them all)")
+
+
+def _print_listed(what: str, lines: list[str]) -> None:
+    """``N what:`` in yellow, then the first MAX_LISTED lines (--json has them all)."""
+    if not lines:
+        return
+    out = console()
+    out.print(f"[yellow]{len(lines)} {esc(what)}:[/yellow]")
+    for line in lines[:MAX_LISTED]:
+        out.print(f"    {esc(line)}")
+    if len(lines) > MAX_LISTED:
+        out.print(f"    … and {len(lines) - MAX_LISTED} more (--json lists them all)")
 
 
 def register(group: click.Group) -> None:

@@ -433,6 +433,15 @@ class Journal:
                 result.append((relative, puid or "", validation.messages[0] if validation.messages else ""))
         return result
 
+    def conversion_failures(self) -> list[tuple[str, str, str, str]]:
+        """(relative path, role, target, why) of every derivative that could not be made (the original is kept)."""
+        result = []
+        rows = self.db.execute("SELECT relative, conversion_problems FROM files WHERE conversion_problems IS NOT NULL")
+        for relative, text in rows:
+            for role, target, _tool, message, _when in json.loads(text or "[]"):
+                result.append((relative, role, target, message))
+        return sorted(result)
+
     def validation_tools(self) -> list[str]:
         """Every validation tool used in this transfer."""
         tools = set()

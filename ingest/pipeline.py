@@ -91,6 +91,9 @@ class IngestReport:
     renamed: list[tuple[str, str, bool]] = field(default_factory=list)  # (name as given, stored path, name taken)
     checksums_checked: int = 0  # files (records and metadata files) whose depositor checksums were verified
     timings: dict[str, Any] = field(default_factory=dict)  # where the time went (ingest.timings), this run only
+    invalid: list[tuple[str, str, str]] = field(default_factory=list)  # (path, PUID, first message): kept, invalid
+    conversion_failures: list[tuple[str, str, str, str]] = field(default_factory=list)  # (path, role, target, why)
+    copies_pending: bool = False  # preservation copies to be made in the background (preservation_copies = "after")
 
 
 @dataclass(frozen=True)
@@ -425,6 +428,7 @@ def verify_checksums(run: Underway) -> None:
 
 def make_derivatives(run: Underway) -> None:
     """The derivatives the format policy asks for, made, then stored like the originals."""
+    _apply_invalid_file_policy(run.policies.formats, run.journal)  # a transfer to be refused converts nothing
     if run.policies.formats.preservation_copies == "after":  # registered first; made next, in the background
         run.copies_pending = bool(plan(run.journal, run.policies.formats))
         return
@@ -515,6 +519,9 @@ def _report(run: Underway) -> IngestReport:
         renamed=journal.renamed(),
         checksums_checked=run.checksums_checked,
         timings=run.timings.to_json(),
+        invalid=journal.invalid_files(),
+        conversion_failures=journal.conversion_failures(),
+        copies_pending=run.copies_pending,
     )
 
 

@@ -3,6 +3,7 @@ copies follow as its next version, made in the background (`preserve migrate --p
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -53,6 +54,7 @@ def test_the_aip_is_registered_first_and_its_copies_follow_in_the_background(
 
     report = preserve.json("ingest", str(source))
     aip_id = report["aip_id"]
+    assert report["copies_pending"] is True
     shown = preserve.json("aip", "show", aip_id)
     assert shown["aip"]["copies"] == "pending" and shown["aip"]["head_version"] == "v1"
     assert _derivatives(preserve, aip_id) == []  # registered with its originals only
@@ -71,7 +73,7 @@ def test_the_aip_is_registered_first_and_its_copies_follow_in_the_background(
     assert any(e["type"] == "normalization" and e["outcome"] == "success" for e in shown["events"])
     assert "preservation copies" not in preserve("aip", "show", aip_id).stdout
     log = (preserve.home / "logs" / "copies-after-ingest.log").read_text()
-    assert f"{aip_id}  migrated" in log
+    assert re.search(rf"^  \d{{4}}-\d\d-\d\dT\S+  {aip_id}  migrated", log, re.MULTILINE)  # stamped
     preserve("audit", "--aip", aip_id)  # every copy of both versions intact
 
 

@@ -78,6 +78,20 @@ def test_a_policy_can_refuse_invalid_files(preserve, collection):
     assert broken.exists()
 
 
+def test_a_transfer_the_policy_refuses_is_refused_before_anything_is_converted(preserve, collection):
+    _with_broken_jpeg(collection)
+    (preserve.home / "policies" / "formats.toml").write_text(
+        'version = 2\n[default]\ninvalid = "accept"\n'
+        '[[format]]\npuids = ["fmt/41", "fmt/42", "fmt/43", "fmt/44"]\ninvalid = "reject"\n'
+        '[[format]]\npuids = ["fmt/412"]\npreservation = "odt"\n'  # the sample's Word document would be converted
+    )
+    preserve("ingest", str(collection), expect=TransferError.exit_code)
+    [failed] = preserve.json("ingest", "status")
+    timings = preserve.json("ingest", "status", failed["transfer_id"])["timings"]
+    assert timings["conversions"] == []  # nothing converted for a transfer that was going to be refused
+    assert [s["step"] for s in timings["steps"]][-1] == "normalise"  # where the refusal came
+
+
 PDF_PUIDS = (
     '["fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20", "fmt/276", "fmt/95", "fmt/354", '
     '"fmt/476", "fmt/477", "fmt/478", "fmt/479", "fmt/480", "fmt/481"]'

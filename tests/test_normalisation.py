@@ -112,6 +112,9 @@ def test_a_failed_conversion_keeps_the_original_and_the_policy_decides(preserve,
     (collection / "film").mkdir()
     (collection / "film" / "damaged.avi").write_bytes(b"RIFF\x10\x00\x00\x00AVI LIST" + bytes(64))
     report = preserve.json("ingest", str(collection))
+    [failure] = report["conversion_failures"]  # said at once, not only in the AIP's events
+    assert failure["path"] == "film/damaged.avi" and failure["role"] == "preservation" and failure["message"]
+    assert {"path": "film/damaged.avi", "puid": "fmt/5"}.items() <= report["invalid"][0].items()
     shown = preserve.json("aip", "show", report["aip_id"])
     files = {f["path"]: f for f in shown["files"]}
     damaged = files["data/objects/film/damaged.avi"]
