@@ -53,9 +53,10 @@ def identify_command(
     """Identify the format of every file under PATHS against PRONOM (no archive needed).
 
     Folders are walked recursively; symbolic links are reported, not followed. The basis says how
-    each file was identified: signature, container, or extension — a match on the file extension
-    alone is tentative, not an identification. Output is like siegfried's `sf`: YAML-style text by
-    default, or --json, or --csv.
+    each file was identified: signature, container, text (plain text PRONOM cannot sign, told by its
+    content), extension — a match on the file extension alone is tentative, not an identification —
+    or none. Output is like siegfried's `sf`: YAML-style text by default, or --json, or --csv.
+    Problems are reported file by file; exit 1 if a path given does not exist.
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
@@ -78,6 +79,10 @@ def identify_command(
             _write_csv(results, advance)
         else:
             _write_text(header, results, advance)
+    missing = [str(path) for path in paths if not os.path.lexists(path)]
+    if missing:  # reported with the rest (as siegfried does), but a mistyped path is not a success
+        click.echo(f"Error: {len(missing)} path(s) given do not exist: {', '.join(missing)}", err=True)
+        ctx.exit(1)
 
 
 class _NoProgress:

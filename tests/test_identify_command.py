@@ -50,7 +50,9 @@ def test_problems_are_reported_per_file_not_fatal(collection, tmp_path):
     os.mkfifo(tmp_path / "pipe")
     (tmp_path / "empty.bin").write_bytes(b"")
     missing = tmp_path / "missing.pdf"
-    report = json.loads(_run("--json", str(tmp_path), str(missing)))
+    result = CliRunner().invoke(cli, ["identify", "--json", str(tmp_path), str(missing)])
+    assert result.exit_code == 1 and "1 path(s) given do not exist: " in result.stderr  # a mistyped path is no success
+    report = json.loads(result.stdout)
     errors = {os.path.basename(f["filename"]): f["errors"] for f in report["files"]}
     assert errors["link.txt"].startswith("symbolic link to ") and errors["link.txt"].endswith("not followed")
     assert errors["pipe"] == "not a regular file"
@@ -83,3 +85,8 @@ def test_identify_does_not_load_the_catalogue(collection, tmp_path):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stderr.strip().splitlines()[-1] == "False", result.stderr
     assert "fmt/43" in result.stdout
+
+
+def test_a_path_that_does_not_exist_fails_the_command(tmp_path):
+    result = CliRunner().invoke(cli, ["identify", str(tmp_path / "no-such-folder")])
+    assert result.exit_code == 1 and "no-such-folder" in result.stderr and "cannot be examined" in result.stdout
