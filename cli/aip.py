@@ -40,7 +40,7 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
         return
     rows = table("AIP", "Title", "Files", "Size", "Status", "Ingested")
     for aip in aips:
-        status = aip.status + (f"; copies {aip.copies_state}" if aip.copies_state else "")
+        status = aip.status + (f"; copies {_copies_words(aip.copies_state)}" if aip.copies_state else "")
         rows.add_row(
             aip.id, esc(aip.title), str(aip.file_count), human_size(aip.total_bytes), status, _when(aip.created_at)
         )
@@ -93,7 +93,7 @@ def show_command(ctx: click.Context, aip_id: str, versions: bool, as_json: bool)
     out.print(f"  {aip.file_count} files, {human_size(aip.total_bytes)}; ingested {aip.created_at}")
     if aip.copies_state:
         out.print(
-            f"  [bold yellow]preservation copies: {'being made' if aip.copies_state == COPIES_MAKING else 'pending'}"
+            f"  [bold yellow]preservation copies: {_copies_words(aip.copies_state)}"
             "[/bold yellow] (the format policy makes them after ingest; `preserve migrate --pending` makes any left)"
         )
     if held:
@@ -358,3 +358,8 @@ def _when(iso: str) -> str:
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
     group.add_command(aip_group)
+
+
+def _copies_words(state: str) -> str:
+    """How the copies' state is said to people: pending, or being made."""
+    return "being made" if state == COPIES_MAKING else "pending"

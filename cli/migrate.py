@@ -10,6 +10,7 @@ import click
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option
 from ingest.migrate import Migration, make_pending_copies, migrate, targets_for
+from preservation.identifiers import timestamp
 
 
 @click.command("migrate")
@@ -55,8 +56,8 @@ def migrate_command(
         raise click.UsageError("--dry-run goes with --puid; `preserve aip list` shows which AIPs are pending")
     obj = app(ctx)
     if pending:
-        made = make_pending_copies(
-            obj.settings, obj.database(), list(aip_ids) or None, archivist or "", progress=_reporter(as_json)
+        made = make_pending_copies(  # each line stamped: the background runs write to a log
+            obj.settings, obj.database(), list(aip_ids) or None, archivist or "", progress=_reporter(as_json, True)
         )
         if as_json:
             emit_json({"pending": True, "aips": made})
@@ -81,16 +82,18 @@ def migrate_command(
         ctx.exit(1)
 
 
-def _reporter(as_json: bool) -> Callable[[Migration], None]:
-    """What to do with each AIP's result as it comes: print a line (nothing for JSON)."""
+def _reporter(as_json: bool, stamped: bool = False) -> Callable[[Migration], None]:
+    """What to do with each AIP's result as it comes: print a line (nothing for JSON), after the time if
+    ``stamped``."""
 
     def report(result: Migration) -> None:
         if not as_json:
+            when = f"{timestamp()}  " if stamped else ""
             colour = {"migrated": "green", "failed": "red"}.get(result.outcome, "dim")
             version = f" → {result.version}" if result.version else ""
             problems = "".join(f"\n      [red]{esc(f)}[/red]" for f in result.failed)
             console().print(
-                f"  {result.aip_id}  [{colour}]{result.outcome}[/{colour}]{version}  "
+                f"  {when}{result.aip_id}  [{colour}]{result.outcome}[/{colour}]{version}  "
                 f"{len(result.made)} new file(s){problems}"
             )
 

@@ -41,8 +41,9 @@ def show_command(ctx: click.Context, as_json: bool) -> None:
         return
     out = console()
     out.print(
-        f"[bold]Format policy[/bold] {esc(str(formats.path))} (version {formats.version}); access copies "
-        f"made at {formats.access_copies}; a failed conversion: {formats.on_failure}"
+        f"[bold]Format policy[/bold] {esc(str(formats.path))} (version {formats.version}); preservation copies "
+        f"made {_when_copies(formats.preservation_copies)}; access copies made at {formats.access_copies}; "
+        f"a failed conversion: {formats.on_failure}"
     )
     rules = table("Rule", "Formats", "Preservation", "Access", "Risk", "Invalid files")
     for rule in (*formats.rules, formats.default):
@@ -127,6 +128,7 @@ def explain_command(ctx: click.Context, puid: str, as_json: bool) -> None:
         "preservation": rule.preservation,
         "access": rule.access,
         "access_copies": policy.access_copies,
+        "preservation_copies": policy.preservation_copies,
         "risk": rule.risk,
         "invalid": rule.invalid,
         "policy_version": policy.version,
@@ -143,7 +145,7 @@ def explain_command(ctx: click.Context, puid: str, as_json: bool) -> None:
             "the original is kept as it is"
             if rule.preservation == KEEP
             else f"the original is kept, and a preservation copy is made as {TARGET_NAMES[rule.preservation]} with "
-            f"{converters[rule.preservation].label} at ingest"
+            f"{converters[rule.preservation].label} {_when_copies(policy.preservation_copies)}"
         ),
         "  access: "
         + (
@@ -175,3 +177,8 @@ def _plain(policy) -> dict:
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
     group.add_command(policy_group)
+
+
+def _when_copies(preservation_copies: str) -> str:
+    """When the policy makes preservation copies, in words."""
+    return "at ingest" if preservation_copies == "ingest" else "straight after ingest, in the background"
