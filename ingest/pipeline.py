@@ -230,6 +230,9 @@ def _run_steps(underway: Underway) -> IngestReport:
         if not kept:
             shutil.rmtree(underway.staging, ignore_errors=True)
         run_records.record_failure(underway.database, underway.transfer_id, exc, kept, journal)
+        if isinstance(exc, PreservationError):  # where the rest of the story is (the timings, a worker's traceback)
+            story = f"`preserve ingest status {underway.transfer_id[:8]}` shows this ingest's steps and timings."
+            exc.hint = f"{exc.hint} {story}".strip()
         raise
     finally:
         journal.close()

@@ -85,8 +85,9 @@ def test_a_transfer_the_policy_refuses_is_refused_before_anything_is_converted(p
         '[[format]]\npuids = ["fmt/41", "fmt/42", "fmt/43", "fmt/44"]\ninvalid = "reject"\n'
         '[[format]]\npuids = ["fmt/412"]\npreservation = "odt"\n'  # the sample's Word document would be converted
     )
-    preserve("ingest", str(collection), expect=TransferError.exit_code)
+    refused = preserve("ingest", str(collection), expect=TransferError.exit_code)
     [failed] = preserve.json("ingest", "status")
+    assert f"`preserve ingest status {failed['transfer_id'][:8]}` shows this ingest's steps" in refused.stderr
     timings = preserve.json("ingest", "status", failed["transfer_id"])["timings"]
     assert timings["conversions"] == []  # nothing converted for a transfer that was going to be refused
     assert [s["step"] for s in timings["steps"]][-1] == "normalise"  # where the refusal came
