@@ -173,6 +173,8 @@ def validate_image(path: str) -> Validation:
         return Validation(
             NOT_CHECKED, "image", tool, (f"{TOO_LARGE}: not decoded, a possible decompression bomb: {exc}",)
         )
+    except Image.UnidentifiedImageError:  # its message would name the file as Python bytes
+        return Validation(INVALID, "image", tool, ("Pillow cannot read it as an image: its header is damaged",))
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         return Validation(INVALID, "image", tool, (str(exc) or type(exc).__name__,))
     traits += (("frames", str(frames)),) if frames > 1 else ()

@@ -24,8 +24,10 @@ class Problem:
     @property
     def problem(self) -> str:
         """What is wrong, without the path: the check, and what was expected and found when they are given."""
-        if self.expected or self.found:
-            return f"{self.check} (expected {self.expected or '-'}, found {self.found or '-'})"
+        if self.expected:
+            return f"{self.check} (expected {self.expected}, found {self.found or '-'})"
+        if self.found:  # nothing in particular was expected: what was found says what is wrong
+            return f"{self.check}: {self.found}"
         return self.check
 
     def __str__(self) -> str:

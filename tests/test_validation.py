@@ -235,3 +235,16 @@ def test_exiftool_loads_preserves_configuration_without_complaint(tmp_path):
     assert arguments == ["-config", str(validation.EXIFTOOL_CONFIG)]  # shipped beside the module
     run = subprocess.run([exiftool, *arguments, "-validate", "-a", str(png)], capture_output=True, text=True)
     assert run.returncode == 0 and run.stderr == "" and "Validate" in run.stdout and ": OK" in run.stdout
+
+
+def test_a_png_whose_header_chunk_is_damaged_is_invalid_in_words(validator, tmp_path):
+    from PIL import Image
+
+    png = tmp_path / "header.png"
+    Image.new("RGB", (8, 8)).save(png)
+    data = bytearray(png.read_bytes())
+    data[29] ^= 0xFF  # the IHDR chunk's CRC: Pillow refuses to read the file at all
+    png.write_bytes(bytes(data))
+    result = validator.validate(png, FormatInfo(puid="fmt/11", mime_type="image/png"))
+    assert result.status == INVALID
+    assert result.messages[0] == "Pillow cannot read it as an image: its header is damaged"  # not b'…' Python bytes
