@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import xml.etree.ElementTree as ET
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from formats import text
@@ -34,8 +35,28 @@ def _fido_conf() -> Path:
 
 
 def load_signatures(path: Path | None = None) -> SignatureSet:
-    """The signature set at ``path``, or FIDO's when none is given."""
-    return SignatureSet.load(path) if path is not None else from_fido(_fido_conf())
+    """The signature set at ``path``, or FIDO's when none is given (compiled as shipped, when it was shipped for
+    the opf-fido installed: parsing FIDO's XML costs every worker process ~0.1 s)."""
+    if path is not None:
+        return SignatureSet.load(path)
+    shipped = builtin_compiled()
+    return SignatureSet.load(shipped) if shipped.is_file() else from_fido(_fido_conf())
+
+
+def builtin_compiled() -> Path:
+    """Where FIDO's signature set, compiled from the installed opf-fido's data, is shipped.
+
+    Written by ``python -m formats.identify`` for the opf-fido the lock pins; a test checks it equals what
+    compiling FIDO's data gives. Another opf-fido version finds no file here and FIDO's XML is parsed."""
+    return Path(__file__).with_name(f"fido-{_fido_version()}-signatures.json.gz")
+
+
+@cache
+def _fido_version() -> str:
+    try:
+        return metadata.version("opf-fido")
+    except metadata.PackageNotFoundError:  # pragma: no cover - opf-fido is a core dependency
+        return "missing"
 
 
 class Identifier:
@@ -116,3 +137,8 @@ def identifier_description(signatures: Path | None = None) -> tuple[str, str, st
 
 def _software_version() -> str:
     return software_version()
+
+
+if __name__ == "__main__":  # write the shipped compiled set for the opf-fido installed (see builtin_compiled)
+    from_fido(_fido_conf()).save(builtin_compiled())
+    print(builtin_compiled())

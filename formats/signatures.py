@@ -7,6 +7,7 @@ is saved as JSON in the archive home. The matcher (``formats.engine``) works on 
 
 from __future__ import annotations
 
+import gzip
 import json
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, field, replace
@@ -78,15 +79,19 @@ class SignatureSet:
     triggers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # container type -> PUIDs
 
     def save(self, path: Path) -> None:
-        """Write the set as JSON (regexes as Latin-1 text)."""
-        data = asdict(self)
-        path.write_text(json.dumps(data, default=_latin1, separators=(",", ":")), encoding="utf-8")
+        """Write the set as JSON (regexes as Latin-1 text); gzipped when the name ends in ``.gz``."""
+        text = json.dumps(asdict(self), default=_latin1, separators=(",", ":"))
+        if path.name.endswith(".gz"):
+            path.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))  # the same bytes for the same set
+        else:
+            path.write_text(text, encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> SignatureSet:
         """Read a set written by ``save``; FormatError naming the file if it cannot be read."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            data = json.loads(gzip.decompress(raw) if path.name.endswith(".gz") else raw)
             formats = tuple(
                 Format(
                     **{
