@@ -216,7 +216,7 @@ class CeleryExecutor:
     def __init__(
         self,
         broker: str,
-        batch_size: int = 16,
+        batch_size: int = 64,
         in_flight: int = 32,
         timeout: float = 3600,
         visibility_timeout: int = 3600,
