@@ -86,17 +86,28 @@ def resolve(database: Database, reference: str, path: str) -> tuple[str, str, st
                 f"{reference}: no unit of description has this reference code, and no AIP this id",
                 hint="`preserve search` finds reference codes; `preserve aip list` lists AIPs.",
             ) from None
-        target = path.replace("\\", "/").strip("/").removeprefix("objects").lstrip("/") if path else ""
+        target = _objects_path(path) if path else ""
         if target and not any(
             f.path == f"data/objects/{target}" or f.path.startswith(f"data/objects/{target}/")
             for f in catalogue.aip_files(session, aip.id)
         ):
             raise NotFound(
                 f"{path}: no such file or folder in AIP {aip.id}",
-                hint="Give the path as `preserve aip show` lists it, starting objects/.",
+                hint="Give the path as `preserve aip show` lists it (data/objects/…, or objects/…, or the path "
+                "under objects/).",
             )
         code = next((u.reference for u in units_of(session, aip.id) if u.target == target), "")
     return aip.id, target, code
+
+
+def _objects_path(path: str) -> str:
+    """A path within the AIP's objects as the catalogue keys it (under objects/): from the form `aip show` prints
+    (data/objects/…), from objects/…, or already under objects/."""
+    clean = path.replace("\\", "/").strip("/")
+    for prefix in ("data/objects/", "objects/"):
+        if clean.startswith(prefix):
+            return clean.removeprefix(prefix).strip("/")
+    return "" if clean in ("data/objects", "objects") else clean
 
 
 def refresh_everything(settings: Settings, database: Database) -> int:

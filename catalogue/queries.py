@@ -368,7 +368,11 @@ def get_aip(session: Session, reference: str) -> Aip:
             raise NotFound(f"AIP reference {reference!r} is ambiguous", hint="Give more characters of the id.")
         row = matches[0] if matches else None
     if row is None:
-        raise NotFound(f"no AIP {reference!r} in the catalogue", hint="`preserve aip list` shows every AIP.")
+        short = len(ref) < 4  # a shorter start is never looked up: too many AIPs would share it
+        raise NotFound(
+            f"no AIP {reference!r} in the catalogue",
+            hint=("Give at least 4 characters of the id. " if short else "") + "`preserve aip list` shows every AIP.",
+        )
     return _aip(row)
 
 

@@ -63,13 +63,24 @@ class DirectorySource:
         """Refuse a path that does not exist or is not a folder."""
         root = self.root
         if not os.path.lexists(root):
-            raise TransferError(f"{root}: no such file or folder")
+            raise TransferError(
+                f"{root}: no such file or folder",
+                hint="Check the path (a folder, or a .zip, .tar, .tar.gz or .7z of one); relative paths start from "
+                f"the current folder, {os.getcwd()}.",
+            )
         if root.is_symlink():
             raise TransferError(f"{root}: is a symbolic link", hint="Give the folder it points to instead.")
         if not root.is_dir():
-            raise TransferError(f"{root}: is not a folder", hint="`preserve ingest` takes a folder of files.")
+            raise TransferError(
+                f"{root}: is not a folder or an archive of one",
+                hint="`preserve ingest` takes a folder of files, or a .zip, .tar, .tar.gz or .7z of one: put a single "
+                "file in a folder of its own.",
+            )
         if not os.access(root, os.R_OK | os.X_OK):
-            raise TransferError(f"{root}: folder cannot be read (permission denied)")
+            raise TransferError(
+                f"{root}: folder cannot be read (permission denied)",
+                hint="Ask for read access to the folder and everything in it, or copy it somewhere you can read.",
+            )
 
     def scan(self, require_files: bool = True) -> Iterator[SourceFile | EmptyFolder]:
         """Yield every file (and every empty folder) in path order; raise TransferError listing every problem.

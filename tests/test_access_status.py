@@ -155,6 +155,22 @@ def test_a_path_must_be_in_the_aip(preserve, tmp_path):
     assert "no such file or folder" in result.stderr
 
 
+def test_a_path_is_taken_in_every_form_aip_show_and_the_docs_use(preserve, tmp_path):
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    [shown] = [f["path"] for f in preserve.json("aip", "show", aip_id)["files"] if f["role"] == "original"][:1]
+    assert shown.startswith("data/objects/")
+    for given in (shown, shown.removeprefix("data/"), shown.removeprefix("data/objects/")):
+        decided = preserve.json("access", "set", aip_id, "--path", given, "--restricted", "--reason", "x")
+        assert decided["target"] == shown.removeprefix("data/objects/"), given
+
+
+def test_a_short_aip_prefix_is_explained(preserve, tmp_path):
+    aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
+    result = preserve("aip", "show", aip_id[:3], expect=13)
+    assert "Give at least 4 characters of the id" in result.stderr
+    assert preserve.json("aip", "show", aip_id[:4])["aip"]["id"] == aip_id
+
+
 def test_access_refresh_works_everything_out_again(preserve, tmp_path):
     preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))
     from sqlalchemy import text

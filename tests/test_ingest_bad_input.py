@@ -37,13 +37,15 @@ def test_path_that_does_not_exist(preserve, tmp_path):
     missing = tmp_path / "no-such-folder"
     result = preserve("ingest", str(missing), expect=TransferError.exit_code)
     assert f"{missing}: no such file or folder" in result.stderr
+    assert "Hint: Check the path" in result.stderr  # every error has a hint (docs/errors.md)
     assert_nothing_kept(preserve)
 
 
 def test_a_file_instead_of_a_folder(preserve, collection):
     target = collection / "documents" / "transcription-notes.txt"
     result = preserve("ingest", str(target), expect=TransferError.exit_code)
-    assert "is not a folder" in result.stderr and "Hint:" in result.stderr
+    assert "is not a folder or an archive of one" in result.stderr
+    assert ".zip, .tar, .tar.gz or .7z" in result.stderr  # archives are taken too: the hint says so
 
 
 def test_empty_folder(preserve, tmp_path):
