@@ -81,7 +81,10 @@ def deliver_request(
     with database.session() as session:
         request = get_request(session, reference)
         if request.state not in ("approved", "delivered"):  # delivered: built again (say, its link expired)
-            raise RequestError(f"request {request.id[:8]} is {request.state}: only approved requests are delivered")
+            raise RequestError(
+                f"request {request.id[:8]} is {request.state}: only approved requests are delivered",
+                hint="Approve it first (`preserve request approve ID`).",
+            )
         chosen, withheld = _choose(session, request, today)
         address = user_address(session, request.user_id)
         records = readme_records(session, request, today)
@@ -120,7 +123,8 @@ def deliver_request(
     if not delivered:  # revoked while the copies were being made: nothing is delivered, nobody is told it is
         store.delete(key)
         raise RequestError(
-            f"request {request.id[:8]} was revoked while its copies were being made; nothing was delivered"
+            f"request {request.id[:8]} was revoked while its copies were being made; nothing was delivered",
+            hint="Nothing was sent; the request stays revoked.",
         )
     _record_dissemination(settings, database, request, files, agents, when)
     with database.session() as session:
@@ -154,9 +158,15 @@ def delivery_link(settings: Settings, request: Request, now: datetime | None = N
     (the portal checks the person, the request and the files at every download: access.download); RequestError
     once it has expired or was revoked."""
     if request.revoked_at:
-        raise RequestError(f"request {request.id[:8]} was revoked: {request.revoked_reason}")
+        raise RequestError(
+            f"request {request.id[:8]} was revoked: {request.revoked_reason}",
+            hint="Ask the archive about it; a revoked request is not delivered.",
+        )
     if request.state != "delivered" or not request.dip_key:
-        raise RequestError(f"request {request.id[:8]} has not been delivered")
+        raise RequestError(
+            f"request {request.id[:8]} has not been delivered",
+            hint="It is delivered once an archivist approves it and its copies are made.",
+        )
     left = (datetime.fromisoformat(request.expires_at) - (now or datetime.now(UTC))).total_seconds()
     if left < 1:
         raise RequestError(
@@ -264,7 +274,10 @@ def _fetch_from(storage: Storage, root: str, folder: Path, wanted: list[FileReco
     fetched = {}
     for record in wanted:
         if record.path not in content:
-            raise NotFound(f"{record.path}: not in the stored object's head version")
+            raise NotFound(
+                f"{record.path}: not in the stored object's head version",
+                hint="`preserve audit --aip ID` checks the stored copies.",
+            )
         path, sha512 = content[record.path]
         target = folder / record.id
         with storage.open(f"{root}/{path}") as source, target.open("wb") as out:

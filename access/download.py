@@ -42,14 +42,23 @@ def request_of_key(database: Database, key: str, user: User) -> Request:
     """The request of ``user`` whose DIP ``key`` is; NotFound for any other key, and for another person's."""
     match = DIP_KEY.fullmatch(key)
     if match is None:
-        raise NotFound("no such download")
+        raise NotFound(
+            "no such download",
+            hint="Use the link in the archive's message, signed in as the person who asked for the records.",
+        )
     with database.session() as session:
         try:
             request = get_request(session, match.group(1))
         except NotFound:
-            raise NotFound("no such download") from None  # the same answer as for any other unknown key
+            raise NotFound(
+                "no such download",
+                hint="Use the link in the archive's message, signed in as the person who asked for the records.",
+            ) from None  # the same answer as for any other unknown key
     if (request.dip_key != key and not request.revoked_at) or request.user_id != user.id:
-        raise NotFound("no such download")  # someone else's request looks like none at all
+        raise NotFound(
+            "no such download",
+            hint="Use the link in the archive's message, signed in as the person who asked for the records.",
+        )  # someone else's request looks like none at all
     return request
 
 
@@ -64,14 +73,20 @@ def open_download(
     """The request's DIP for ``user``, as deliverable today; NotFound for another person, AccessDenied when the
     request was revoked or its download has expired."""
     if request.user_id != user.id or user.disabled:
-        raise NotFound("no such download")  # someone else's request looks like none at all
+        raise NotFound(
+            "no such download",
+            hint="Use the link in the archive's message, signed in as the person who asked for the records.",
+        )  # someone else's request looks like none at all
     if request.revoked_at:
         raise AccessDenied(
             f"this download was withdrawn by the archive: {request.revoked_reason}",
             hint="Ask the archive if you need the records again.",
         )
     if request.state != "delivered" or not request.dip_key:
-        raise NotFound("no such download")
+        raise NotFound(
+            "no such download",
+            hint="Use the link in the archive's message, signed in as the person who asked for the records.",
+        )
     if datetime.fromisoformat(request.expires_at) < (now or datetime.now(UTC)):
         raise AccessDenied("this download has expired", hint="Ask the archive to deliver it again.")
     today = today or date.today().isoformat()

@@ -43,7 +43,9 @@ def export_aip(
     if os.path.lexists(target):
         raise PackageError(f"{target}: already exists", hint="Choose another destination.")
     if not target.parent.is_dir():
-        raise PackageError(f"{target.parent}: no such folder")
+        raise PackageError(
+            f"{target.parent}: no such folder", hint="Create the folder first, or export into one that exists."
+        )
     partial = target.parent / f".{aip.bag_name}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     errors: list[str] = []
@@ -63,6 +65,7 @@ def export_aip(
     raise PackageError(
         f"AIP {aip.id} could not be exported from any location",
         details=[Problem(line.split(":", 1)[0], line.split(":", 1)[1].strip()) for line in errors],
+        hint="`preserve audit --aip ID` checks and repairs the copies; then export again.",
     )
 
 
@@ -80,7 +83,10 @@ def _materialise(storage, root: str, dest: Path, version: str | None = None) -> 
 def _validate(bag_dir: Path) -> None:
     report = validate_bag(bag_dir)
     if not report.valid:
-        raise PackageError(f"exported bag is not valid: {'; '.join(report.errors[:5])}")
+        raise PackageError(
+            f"exported bag is not valid: {'; '.join(report.errors[:5])}",
+            hint="Nothing was left at the destination; `preserve audit --aip ID` checks the stored copies.",
+        )
 
 
 def _finish(partial: Path, target: Path, bag_name: str, as_: str) -> None:

@@ -68,12 +68,18 @@ def submit_request(database: Database, user: User, purpose: str) -> Request:
     refuse_control_characters(purpose, "the purpose", RequestError, line_breaks=True)
     purpose = " ".join(purpose.split())
     if len(purpose) < MIN_PURPOSE:
-        raise RequestError(f"say what the records are for (at least {MIN_PURPOSE} characters)")
+        raise RequestError(
+            f"say what the records are for (at least {MIN_PURPOSE} characters)",
+            hint="Say in a sentence what the records will be used for.",
+        )
     with database.session() as session:
         take_turn(session, [f"basket:{user.id}"])  # nothing is added to a basket while it is being sent
         request = open_request(session, user.id)
         if request is None or not request.items:
-            raise RequestError("there is nothing to submit: add records to the request first")
+            raise RequestError(
+                "there is nothing to submit: add records to the request first",
+                hint="Add records to the basket from the catalogue, then submit it.",
+            )
         when = timestamp()
         update_request(session, request.id, state="submitted", purpose=purpose, submitted_at=when)
         for address in addresses_with_role(session, "archivist", "administrator"):
@@ -96,11 +102,16 @@ def decide_request(
     refuse_control_characters(reason, "the reason", RequestError, line_breaks=True)
     reason = " ".join(reason.split())
     if not reason:
-        raise RequestError("give a reason: the researcher is told it")
+        raise RequestError(
+            "give a reason: the researcher is told it", hint="Add --reason with what the researcher should be told."
+        )
     with database.session() as session:
         request = get_request(session, reference)
         if request.state != "submitted":
-            raise RequestError(f"request {request.id[:8]} is {request.state}, not waiting for a decision")
+            raise RequestError(
+                f"request {request.id[:8]} is {request.state}, not waiting for a decision",
+                hint="`preserve request show ID` says what happened to it.",
+            )
         if archivist_id and request.user_id == archivist_id:
             raise AccessDenied("you cannot decide your own request", hint="Another archivist must decide it.")
         when = timestamp()
@@ -114,7 +125,10 @@ def decide_request(
             decided_by=archivist,
             decision_reason=reason,
         ):
-            raise RequestError(f"request {request.id[:8]} has just been decided by someone else")
+            raise RequestError(
+                f"request {request.id[:8]} has just been decided by someone else",
+                hint="`preserve request show ID` shows the decision that was made.",
+            )
         queue_message(
             session,
             user_address(session, request.user_id),
@@ -130,12 +144,15 @@ def revoke_request(settings: Settings, database: Database, reference: str, reaso
     refuse_control_characters(reason, "the reason", RequestError, line_breaks=True)
     reason = " ".join(reason.split())
     if not reason:
-        raise RequestError("give a reason: the researcher is told it")
+        raise RequestError(
+            "give a reason: the researcher is told it", hint="Add --reason with what the researcher should be told."
+        )
     with database.session() as session:
         request = get_request(session, reference)
         if request.state not in ("approved", "delivered"):
             raise RequestError(
-                f"request {request.id[:8]} is {request.state}: only approved or delivered requests can be revoked"
+                f"request {request.id[:8]} is {request.state}: only approved or delivered requests can be revoked",
+                hint="`preserve request show ID` says what state it is in.",
             )
         when = timestamp()
         if not update_request(
@@ -146,7 +163,10 @@ def revoke_request(settings: Settings, database: Database, reference: str, reaso
             revoked_at=when,
             revoked_reason=f"{reason} ({archivist})" if archivist else reason,
         ):
-            raise RequestError(f"request {request.id[:8]} has just been changed by someone else: try again")
+            raise RequestError(
+                f"request {request.id[:8]} has just been changed by someone else: try again",
+                hint="Run the same command again.",
+            )
         request = get_request(session, request.id)  # a delivery may have finished since it was read
         queue_message(
             session,
@@ -198,7 +218,10 @@ def request_for(database: Database, user: User | None, reference: str) -> Reques
         except NotFound:
             request = None
     if request is None or (request.user_id != user.id and user.role not in ("archivist", "administrator")):
-        raise NotFound("no such request")  # another person's request looks like none at all
+        raise NotFound(
+            "no such request",
+            hint="Check the request's number; `preserve request list` (or the portal's Requests page) shows them.",
+        )  # another person's request looks like none at all
     return request
 
 

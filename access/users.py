@@ -86,7 +86,10 @@ def create_user(database: Database, email: str, name: str, role: str, password: 
     hashed = _hasher.hash(password)  # the slow part, before a database connection is taken
     with database.session() as session:
         if find_user(session, address) is not None:
-            raise AccountError(f"{address}: there is already an account with this address")
+            raise AccountError(
+                f"{address}: there is already an account with this address",
+                hint="`preserve user list` shows the accounts; change that one's role or password instead.",
+            )
         user = User(new_uuid(), address, name.strip() or address, role, timestamp())
         add_user(session, user, hashed)
     return user
@@ -206,7 +209,10 @@ def _check_password(password: str, address: str) -> None:
             hint="Three or four random words make a good password.",
         )
     if len(password) > MAX_PASSWORD:
-        raise AccountError(f"the password is too long: at most {MAX_PASSWORD} characters")
+        raise AccountError(
+            f"the password is too long: at most {MAX_PASSWORD} characters",
+            hint="Choose a shorter password (a passphrase of a few words is enough).",
+        )
     folded = "".join(unicodedata.normalize("NFKC", password).lower().split())  # full-width letters are letters
     plain = folded.translate(LOOKALIKES)  # p@ssw0rd is password
     address = address.strip().lower()

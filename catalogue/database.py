@@ -74,7 +74,10 @@ class Database:
                     return ""
                 return connection.execute(text("SELECT version_num FROM alembic_version")).scalar() or ""
         except OperationalError as exc:
-            raise CatalogueError(f"cannot open the catalogue at {self.url}: {exc.orig}") from exc
+            raise CatalogueError(
+                f"cannot open the catalogue at {self.url}: {exc.orig}",
+                hint="Check [catalogue] url in preserve.toml, and that the database server is running.",
+            ) from exc
 
     def upgrade(self) -> tuple[str, str]:
         """Migrate the schema to the head revision; return (before, after)."""
@@ -109,7 +112,8 @@ class Database:
                     if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
                         raise CatalogueError(
                             f"{self.url}: the migration to {revision} left rows referring to "
-                            "rows that are gone; nothing was changed"
+                            "rows that are gone; nothing was changed",
+                            hint="Report the problem (the database is as it was before the migration).",
                         )
             finally:
                 if sqlite:

@@ -105,7 +105,10 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
     try:
         handle = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise TransferError(f"{archive}: not a readable zip file ({exc})") from None
+        raise TransferError(
+            f"{archive}: not a readable zip file ({exc})",
+            hint="Check the file is a complete zip (it may be truncated, or another kind of file named .zip).",
+        ) from None
     with handle:
         problems: list[Problem] = []
         members = []
@@ -137,7 +140,10 @@ def _extract_zip(archive: Path, dest: Path, limits: Limits) -> None:
                 with handle.open(info) as source, open(target, "xb") as out:
                     count = _copy_limited(source, out, allowance - written)
             except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise TransferError(f"{archive}: {info.filename}: cannot be extracted ({exc})") from None
+                raise TransferError(
+                    f"{archive}: {info.filename}: cannot be extracted ({exc})",
+                    hint="Check the file is complete (it may be truncated); ask the depositor for a fresh copy.",
+                ) from None
             if count is None:
                 raise TransferError(
                     f"{archive}: {info.filename}: the archive unpacks to more than {allowance} bytes "
@@ -182,7 +188,10 @@ def _extract_tar(archive: Path, dest: Path, limits: Limits) -> None:
     try:
         handle = tarfile.open(archive, "r:*")  # noqa: SIM115 - closed by the with statement below
     except (tarfile.TarError, OSError) as exc:
-        raise TransferError(f"{archive}: not a readable tar file ({exc})") from None
+        raise TransferError(
+            f"{archive}: not a readable tar file ({exc})",
+            hint="Check the file is a complete tar (it may be truncated, or another kind of file).",
+        ) from None
     compressed = os.path.getsize(archive)
     with handle:
         problems: list[Problem] = []
@@ -190,7 +199,10 @@ def _extract_tar(archive: Path, dest: Path, limits: Limits) -> None:
         try:
             infos = handle.getmembers()
         except (tarfile.TarError, OSError, EOFError) as exc:
-            raise TransferError(f"{archive}: damaged tar file ({exc})") from None
+            raise TransferError(
+                f"{archive}: damaged tar file ({exc})",
+                hint="Check the file is complete (it may be truncated); ask the depositor for a fresh copy.",
+            ) from None
         for info in infos:
             relative = _check_name(archive, info.name, problems)
             if relative is None:
@@ -226,7 +238,10 @@ def _extract_tar(archive: Path, dest: Path, limits: Limits) -> None:
             assert data is not None  # a regular file always has data (links and special members were refused)
             with data as source, open(target, "xb") as out:
                 if _copy_limited(source, out, info.size) is None:
-                    raise TransferError(f"{archive}: {info.name}: more data than its header says")
+                    raise TransferError(
+                        f"{archive}: {info.name}: more data than its header says",
+                        hint="The archive is damaged or crafted; ask the depositor for a fresh copy.",
+                    )
 
 
 # --- 7z (py7zr) ----------------------------------------------------------------------------------
@@ -352,7 +367,10 @@ class _LimitedWriters:
         """A writer for the member py7zr calls ``filename``; only members that were checked get one."""
         relative = "/".join(part for part in PurePosixPath(filename.replace("\\", "/")).parts if part not in ("", "."))
         if relative not in self.files or relative in self.open:
-            raise TransferError(f"{self.archive}: {filename}: not an entry that was checked; refusing to write it")
+            raise TransferError(
+                f"{self.archive}: {filename}: not an entry that was checked; refusing to write it",
+                hint="Nothing was kept; report this: the archive changed between being checked and being extracted.",
+            )
         writer = _LimitedWriter(self, relative, open(self.dest / relative, "xb"))  # noqa: SIM115 - closed by close_all
         self.open[relative] = writer
         return writer

@@ -203,11 +203,17 @@ def _stat(item: JournalFile) -> os.stat_result:
     except FileNotFoundError:
         raise TransferError(f"{item.source}: disappeared during ingest", hint=_RETRY) from None
     except OSError as exc:
-        raise TransferError(f"{item.source}: cannot be examined ({exc.strerror})") from None
+        raise TransferError(
+            f"{item.source}: cannot be examined ({exc.strerror})",
+            hint="Make sure nothing is moving or deleting files in the transfer folder, then ingest again.",
+        ) from None
 
 
 def _open_source(item: JournalFile):
     try:
         return open(item.source, "rb")
     except OSError as exc:
-        raise TransferError(f"{item.source}: cannot be read ({exc.strerror})") from None
+        raise TransferError(
+            f"{item.source}: cannot be read ({exc.strerror})",
+            hint="Check that this account can read the file, then ingest again; nothing has been stored.",
+        ) from None

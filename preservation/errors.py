@@ -103,6 +103,9 @@ class FormatError(PreservationError):
     """Format identification or validation could not be carried out."""
 
     exit_code = 21
+    default_hint = (
+        "`preserve formats active` shows the signature set in use; `preserve formats import-droid` compiles a new one."
+    )
 
 
 class PackageError(PreservationError):
@@ -141,6 +144,7 @@ class PolicyError(PreservationError):
     """A policy file is missing or invalid."""
 
     exit_code = 40
+    default_hint = "Fix the policy file named above and check it with `preserve policy check FILE` (docs/policies.md)."
 
 
 class AccessDenied(PreservationError):

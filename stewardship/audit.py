@@ -196,16 +196,19 @@ def read_checked(storage: Storage, key: str, sidecar_key: str) -> tuple[bytes, s
         with storage.open(key) as handle:
             data = handle.read()
     except NotFound:
-        raise PreservationError("missing") from None
+        raise PreservationError("missing", hint="`preserve audit` repairs it from a good copy.") from None
     try:
         with storage.open(sidecar_key) as handle:
             sidecar = handle.read().decode("ascii", "replace").split()
     except NotFound:
-        raise PreservationError("its .sha512 sidecar is missing") from None
+        raise PreservationError(
+            "its .sha512 sidecar is missing", hint="`preserve audit` repairs it from a good copy."
+        ) from None
     digest = hashlib.sha512(data).hexdigest()
     if not sidecar or sidecar[0].lower() != digest:
         raise PreservationError(
-            "does not match its .sha512 sidecar (either may be the damaged one; repair re-writes both)"
+            "does not match its .sha512 sidecar (either may be the damaged one; repair re-writes both)",
+            hint="`preserve audit` repairs it from a good copy.",
         )
     return data, digest
 
@@ -217,7 +220,9 @@ def parse_inventory(data: bytes) -> dict[str, Any]:
         inventory["manifest"], inventory["versions"][inventory["head"]]["state"]  # noqa: B018 - shape check
         return inventory
     except (ValueError, KeyError, TypeError) as exc:
-        raise PreservationError(f"not a usable OCFL inventory ({exc})") from None
+        raise PreservationError(
+            f"not a usable OCFL inventory ({exc})", hint="`preserve audit` repairs it from a good copy."
+        ) from None
 
 
 def _targets(

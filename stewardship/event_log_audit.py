@@ -154,7 +154,10 @@ def repair_event_log(stores: Mapping[str, Storage], aip_id: str, audit: EventLog
     """Re-write each damaged or missing document from a location whose copy verifies, read it back, and
     list what was done; documents with no intact copy anywhere are returned as lost and left as they are."""
     if audit.aip_id != aip_id:
-        raise PreservationError(f"the event log audit given is of AIP {audit.aip_id}, not {aip_id}")
+        raise PreservationError(
+            f"the event log audit given is of AIP {audit.aip_id}, not {aip_id}",
+            hint="Audit the AIP's event log again and repair with that audit.",
+        )
     result = EventLogRepairs()
     damaged: dict[str, list[tuple[str, str]]] = {}
     for location, problems in sorted(audit.problems.items()):

@@ -334,7 +334,10 @@ def _vouched(source: Side, want: Wanted) -> Wanted:
     with source.storage.open(source.key(inventory_key)) as stream:
         digests, _ = hash_stream(stream, ("sha512",))
     if digests["sha512"] != token:
-        raise FixityError(f"{source.name}: {inventory_key} does not match its sidecar")
+        raise FixityError(
+            f"{source.name}: {inventory_key} does not match its sidecar",
+            hint="This copy's inventory cannot be trusted: `preserve audit --aip ID` repairs it from another copy.",
+        )
     if want.key == inventory_key:
         return Wanted(want.key, want.path, -1, token)
     sidecar = f"{token}  {inventory_key.rsplit('/', 1)[-1]}\n".encode()

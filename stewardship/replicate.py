@@ -87,7 +87,9 @@ def _replicate_one(
         if not check.ok:
             raise PreservationError(
                 "the new copy does not match the ingest digests: "
-                + "; ".join(f"{b.path}: {b.problem}" for b in check.bad[:5])
+                + "; ".join(f"{b.path}: {b.problem}" for b in check.bad[:5]),
+                hint="Nothing was registered for the new location: run `preserve storage replicate` again."
+                " If it fails again, `preserve audit` checks the copy it was made from.",
             )
     except PreservationError as exc:
         with contextlib.suppress(PreservationError):  # the failure below is what the operator needs to see

@@ -118,7 +118,10 @@ def _accept(source: Path, want: Wanted, sha256: str) -> str:
         with open(source, "rb") as stream:
             digests, size = hash_stream(stream, ("sha256", "sha512"))
     except OSError as exc:
-        raise PreservationError(f"{source}: cannot be read ({exc.strerror})") from None
+        raise PreservationError(
+            f"{source}: cannot be read ({exc.strerror})",
+            hint="Check that the file exists and can be read by this account.",
+        ) from None
     wrong = []
     if want.size >= 0 and size != want.size:
         wrong.append(f"size {size}, expected {want.size}")

@@ -48,12 +48,18 @@ def verify_local_link(link: str, location: str, secret: bytes, now: float | None
     try:
         written, signature = query["expires"][0], query["signature"][0]
     except (KeyError, IndexError):
-        raise AccessDenied("this download link is not valid") from None
+        raise AccessDenied(
+            "this download link is not valid", hint="Use the link exactly as it was given, or ask for a new one."
+        ) from None
     if not (written.isascii() and written.isdigit() and len(written) <= 12) or written != str(int(written)):
-        raise AccessDenied("this download link is not valid")  # only the digits it was signed with
+        raise AccessDenied(
+            "this download link is not valid", hint="Use the link exactly as it was given, or ask for a new one."
+        )  # only the digits it was signed with
     expires = int(written)
     if not hmac.compare_digest(signature, _signature(secret, location, key, expires)):
-        raise AccessDenied("this download link is not valid")
+        raise AccessDenied(
+            "this download link is not valid", hint="Use the link exactly as it was given, or ask for a new one."
+        )
     if (now if now is not None else time.time()) > expires:
         raise AccessDenied("this download link has expired", hint="Ask for a new link.")
     return check_key(key)

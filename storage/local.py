@@ -95,7 +95,9 @@ class LocalStorage:
         try:
             return open(self._path(key), "rb")
         except FileNotFoundError:
-            raise NotFound(f"{self.describe()}: {key} is missing") from None
+            raise NotFound(
+                f"{self.describe()}: {key} is missing", hint="`preserve audit` repairs it from a good copy."
+            ) from None
         except OSError as exc:
             raise StorageError(f"{self.describe()}: cannot read {key}: {exc.strerror}") from exc
 
@@ -104,7 +106,9 @@ class LocalStorage:
         try:
             info = self._path(key).stat()
         except FileNotFoundError:
-            raise NotFound(f"{self.describe()}: {key} is missing") from None
+            raise NotFound(
+                f"{self.describe()}: {key} is missing", hint="`preserve audit` repairs it from a good copy."
+            ) from None
         return StoredObject(key=key, size=info.st_size, modified=info.st_mtime)
 
     def list(self, prefix: str = "") -> Iterator[StoredObject]:
@@ -142,7 +146,9 @@ class LocalStorage:
             for folder in sorted(folders):
                 _fsync_dir(folder)
         except FileNotFoundError as exc:
-            raise NotFound(f"{self.describe()}: {exc.filename} is missing") from None
+            raise NotFound(
+                f"{self.describe()}: {exc.filename} is missing", hint="`preserve audit` repairs it from a good copy."
+            ) from None
         except OSError as exc:
             raise StorageError(f"{self.describe()}: cannot make stored data durable: {exc.strerror}") from exc
 

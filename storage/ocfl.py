@@ -207,14 +207,23 @@ def read_inventory(storage: Storage, root: str) -> Inventory:
         with storage.open(f"{root}/inventory.json.sha512") as handle:
             sidecar = handle.read().decode("ascii", "replace").split()
     except NotFound as exc:
-        raise PackageError(f"{storage.describe()}: OCFL object at {root} is incomplete: {exc.message}") from None
+        raise PackageError(
+            f"{storage.describe()}: OCFL object at {root} is incomplete: {exc.message}",
+            hint="`preserve audit` repairs it from a good copy; `preserve doctor` lists objects left half-written.",
+        ) from None
     if not sidecar or hashlib.sha512(data).hexdigest() != sidecar[0].lower():
-        raise PackageError(f"{storage.describe()}: {root}/inventory.json does not match its .sha512 sidecar")
+        raise PackageError(
+            f"{storage.describe()}: {root}/inventory.json does not match its .sha512 sidecar",
+            hint="`preserve audit` repairs the inventory from a good copy.",
+        )
     try:
         inventory: Inventory = json.loads(data)
         return inventory
     except ValueError as exc:
-        raise PackageError(f"{storage.describe()}: {root}/inventory.json is not valid JSON: {exc}") from None
+        raise PackageError(
+            f"{storage.describe()}: {root}/inventory.json is not valid JSON: {exc}",
+            hint="`preserve audit` repairs the inventory from a good copy.",
+        ) from None
 
 
 def inventory_digest(storage: Storage, root: str) -> str:
@@ -229,7 +238,10 @@ def version_state(inventory: Inventory, version: str | None = None) -> Iterator[
     try:
         state = inventory["versions"][version]["state"]
     except KeyError:
-        raise NotFound(f"OCFL object {inventory.get('id')} has no version {version}") from None
+        raise NotFound(
+            f"OCFL object {inventory.get('id')} has no version {version}",
+            hint="`preserve aip show ID` lists the AIP's versions.",
+        ) from None
     manifest = inventory["manifest"]
     for digest, logical_paths in state.items():
         content_path = manifest[digest][0]
