@@ -6,9 +6,12 @@ Exit codes: 0 success; 1 a check found problems (audit, bag validation); 2 usage
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
+import tempfile
+import time
 import traceback
 from pathlib import Path
 
@@ -72,8 +75,11 @@ class PreserveGroup(click.Group):
             if _debug(ctx):
                 traceback.print_exc()
             click.secho(f"Error: {exc.message}", fg="red", err=True)
-            for problem in exc.details:
+            for problem in exc.details[:SHOWN_PROBLEMS]:
                 click.echo(f"  - {problem}", err=True)
+            if len(exc.details) > SHOWN_PROBLEMS:
+                more, listed = len(exc.details) - SHOWN_PROBLEMS, _list_problems(ctx, exc)
+                click.echo(f"  … and {more} more: every one is listed in {listed}", err=True)
             if exc.hint:
                 click.echo(f"Hint: {exc.hint}", err=True)
             if ctx.meta.get("json"):
@@ -132,6 +138,24 @@ def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool)
       preserve audit                 check every stored copy
     """
     ctx.obj = AppContext(home=home, config=config, debug=debug)
+
+
+SHOWN_PROBLEMS = 50  # problems printed with an error; all of them go to a file (and into --json)
+
+
+def _list_problems(ctx: click.Context, exc: PreservationError) -> Path:
+    """Write every problem of ``exc`` to a file — the archive home's logs/ if it can be found, else the temporary
+    folder — and return its path."""
+    folder = Path(tempfile.gettempdir())
+    obj = ctx.find_object(AppContext)
+    with contextlib.suppress(Exception):  # the settings may be what failed: the list still gets written
+        if obj is not None and obj.settings.home.is_dir():
+            folder = obj.settings.home / "logs"
+            folder.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    path = folder / f"problems-{stamp}-{os.getpid()}.txt"
+    path.write_text("".join(f"{problem}\n" for problem in exc.details), encoding="utf-8")
+    return path
 
 
 def main() -> None:

@@ -86,7 +86,7 @@ def _refuse(archive: Path, problems: list[Problem]) -> None:
         raise TransferError(
             f"{archive}: {len(problems)} member(s) cannot be extracted safely",
             hint="Nothing was extracted or stored. Repack the archive without them.",
-            details=problems[:50],
+            details=problems,
         )
 
 

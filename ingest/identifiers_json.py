@@ -66,7 +66,7 @@ def read_identifiers_json(
     if problems:
         raise TransferError(
             f"{path}: {len(problems)} problem(s) in the identifiers",
-            details=problems[:50],
+            details=problems,
             hint="Correct the JSON file; nothing has been stored.",
         )
     return {target: pairs for target, pairs in found.items() if pairs}

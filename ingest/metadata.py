@@ -312,7 +312,7 @@ def describe(
     if problems:
         raise TransferError(
             f"{name}: {len(problems)} problem(s) in the metadata",
-            details=problems[:50],
+            details=problems,
             hint="Correct the spreadsheet; nothing has been stored.",
         )
     return descriptions
@@ -375,7 +375,7 @@ def check_references(path: Path | str, descriptions: list[Description], held: di
     if problems:
         raise TransferError(
             f"{path}: {len(problems)} problem(s) in the archival description",
-            details=problems[:50],
+            details=problems,
             hint="Correct the spreadsheet (or ingest the parent collection first); nothing has been stored.",
         )
 

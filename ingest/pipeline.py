@@ -740,7 +740,7 @@ def _stop_if_files_failed(journal: Journal, given: Path) -> None:
             f"{given}: {len(failures)} file(s) could not be processed; the other files are stored and kept",
             hint="`preserve ingest status` shows each error and traceback. Run the same ingest again (or "
             "`preserve ingest --resume TRANSFER`) to try those files again and finish the AIP.",
-            details=[Problem(f.relative, f.error, found=f"{f.attempts} attempt(s)") for f in failures[:50]],
+            details=[Problem(f.relative, f.error, found=f"{f.attempts} attempt(s)") for f in failures],
         )
 
 

@@ -132,7 +132,7 @@ def read_rights_csv(
     if problems:
         raise TransferError(
             f"{path}: {len(problems)} problem(s) in the rights",
-            details=problems[:50],
+            details=problems,
             hint="Correct the spreadsheet; nothing has been stored.",
         )
     return result

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from preservation.errors import Problem, TransferError
 
-MAX_REPORTED = 50
+MAX_REPORTED = 100_000  # problems kept in memory; the CLI prints 50 and lists them all in a file
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,8 @@ class DirectorySource:
     def scan(self, require_files: bool = True) -> Iterator[SourceFile | EmptyFolder]:
         """Yield every file (and every empty folder) in path order; raise TransferError listing every problem.
 
-        Problems are collected over the whole walk (reporting the first ``MAX_REPORTED``), so
-        an archivist sees them all at once rather than one per attempt.
+        Problems are collected over the whole walk (keeping the first ``MAX_REPORTED``), so an
+        archivist sees them all at once rather than one per attempt.
         """
         self.check_root()
         problems: list[Problem] = []

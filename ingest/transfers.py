@@ -156,13 +156,13 @@ def _refuse_bad_bag(source: Path, report: BagReport) -> None:
             f"{source}: the bag is incomplete: {len(incomplete)} file(s) listed in fetch.txt are not in it",
             hint="preserve never fetches files from the network: ask the depositor for the complete bag. "
             "Nothing has been stored.",
-            details=[Problem(path, "listed in fetch.txt, not present") for path in incomplete[:50]],
+            details=[Problem(path, "listed in fetch.txt, not present") for path in incomplete],
         )
     raise TransferError(
         f"{source}: the bag is not valid ({len(report.errors)} problem(s))",
         hint="Ask the depositor for a complete bag; `preserve bag validate` shows the same report. "
         "Nothing has been stored.",
-        details=[Problem(*_split(error)) for error in report.errors[:50]],
+        details=[Problem(*_split(error)) for error in report.errors],
     )
 
 

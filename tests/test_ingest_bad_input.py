@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -234,3 +236,21 @@ def test_failure_in_a_late_step_leaves_nothing(preserve, collection, monkeypatch
     assert_nothing_kept(preserve)
     # and the archive still works afterwards
     assert preserve.json("ingest", str(collection))["files"] == 11
+
+
+def test_every_refused_file_is_listed_however_many(preserve, tmp_path):
+    transfer = tmp_path / "many"
+    transfer.mkdir()
+    (transfer / "kept.txt").write_text("a record")
+    for number in range(64):
+        os.mkfifo(transfer / f"pipe-{number:02}")
+    result = preserve("ingest", str(transfer), expect=TransferError.exit_code)
+    assert "64 file(s) cannot be ingested" in result.stderr
+    assert result.stderr.count("  - ") == 50  # the first 50 on the terminal …
+    [listed] = re.findall(r"… and 14 more: every one is listed in (\S+)", result.stderr)
+    lines = Path(listed).read_text().splitlines()  # … and every one in the file, in the archive's logs
+    assert len(lines) == 64 and all("is not a regular file" in line for line in lines)
+    assert Path(listed).parent == preserve.home / "logs"
+    refused = json.loads(preserve("ingest", str(transfer), "--json", expect=TransferError.exit_code).stdout)
+    assert len(refused["problems"]) == 64  # and all of them in --json
+    assert_nothing_kept(preserve)
