@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ class AppContext:
     home: Path | None = None
     config: Path | None = None
     debug: bool = False
+    given: dict[str, str] = field(default_factory=dict)  # "home"/"config" -> "option" or "environment"
     _settings: Settings | None = field(default=None, repr=False)
     _database: Database | None = field(default=None, repr=False)
 
@@ -31,6 +33,17 @@ class AppContext:
         if self._settings is None:
             self._settings = load_settings(self.home, self.config)
         return self._settings
+
+    def home_source(self) -> str:
+        """How the archive home was chosen, in words: --home, PRESERVE_HOME, the configuration file, or the default."""
+        if self.home is not None:
+            from_env = self.given.get("home") == "environment" or (not self.given and os.environ.get("PRESERVE_HOME"))
+            return "PRESERVE_HOME" if from_env else "--home"
+        if os.environ.get("PRESERVE_HOME"):
+            return "PRESERVE_HOME"
+        if self.config is not None or os.environ.get("PRESERVE_CONFIG"):
+            return "the configuration file's folder"
+        return "the default"
 
     def database(self, *, require_current: bool = True) -> Database:
         """The catalogue; the embedded default archive is created on first use."""
@@ -47,7 +60,17 @@ class AppContext:
 
     def _ensure_ready(self, database: Database) -> None:
         if self.settings.config_file is None and not database.current_revision():
-            click.echo(f"Creating the default archive at {self.settings.home}", err=True)
+            if self.home_source() == "the default":  # loudly: a forgotten PRESERVE_HOME must not look like lost AIPs
+                click.secho(
+                    f"Note: no archive was named (--home or PRESERVE_HOME), so a new, empty archive is being created "
+                    f"at the default place, {self.settings.home}.\n"
+                    "      If your AIPs are in another archive, point at it: export PRESERVE_HOME=/path/to/it "
+                    "(`preserve where` says which archive is in use).",
+                    fg="yellow",
+                    err=True,
+                )
+            else:
+                click.echo(f"Creating the archive at {self.settings.home} (named by {self.home_source()})", err=True)
             from cli.archive_home import initialise_home  # noqa: PLC0415 - needs the catalogue: see database()
 
             initialise_home(self.settings, database)

@@ -54,6 +54,7 @@ def init_command(ctx: click.Context, directory: Path | None, name: str, as_json:
     else:
         click.echo(f"Catalogue: {settings.catalogue_url} (schema {schema['before'] or 'new'} -> {schema['after']})")
     click.echo(f"Storage locations: {', '.join(result['locations'])}")
+    click.echo(f"To use this archive from every command in this shell: export PRESERVE_HOME={home}")
     click.echo("Next: preserve ingest FOLDER --title 'A title'")
 
 

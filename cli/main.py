@@ -51,6 +51,7 @@ COMMANDS = {
     "doctor": "doctor",
     "worker": "worker",
     "demo": "demo",
+    "where": "where",
 }
 
 
@@ -137,7 +138,12 @@ def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool)
       preserve aip list              see what the archive holds
       preserve audit                 check every stored copy
     """
-    ctx.obj = AppContext(home=home, config=config, debug=debug)
+    given = {
+        name: "environment" if ctx.get_parameter_source(name) == click.core.ParameterSource.ENVIRONMENT else "option"
+        for name, value in (("home", home), ("config", config))
+        if value is not None
+    }
+    ctx.obj = AppContext(home=home, config=config, debug=debug, given=given)
 
 
 SHOWN_PROBLEMS = 50  # problems printed with an error; all of them go to a file (and into --json)

@@ -39,7 +39,7 @@ def test_embedded_default_archive_is_created_on_first_use(tmp_path, monkeypatch,
     monkeypatch.delenv("PRESERVE_CONFIG", raising=False)
     result = CliRunner().invoke(cli, ["ingest", str(collection), "--json"])
     assert result.exit_code == 0, result.output
-    assert "Creating the default archive" in result.stderr
+    assert "Creating the archive at" in result.stderr and "(named by PRESERVE_HOME)" in result.stderr
     listed = CliRunner().invoke(cli, ["aip", "list", "--json"])
     assert [a["id"] for a in json.loads(listed.stdout)] == [json.loads(result.stdout)["aip_id"]]
 
@@ -158,3 +158,36 @@ def test_every_command_is_registered_by_the_module_main_names_for_it():
         importlib.import_module(f"cli.{module}").register(group)
         assert name in group.commands, f"cli.{module} does not register {name!r}"
         assert set(group.commands) <= set(COMMANDS), f"cli.{module} registers commands main does not list"
+
+
+def test_a_new_default_archive_is_announced_loudly(tmp_path, monkeypatch):
+    monkeypatch.delenv("PRESERVE_HOME", raising=False)
+    monkeypatch.delenv("PRESERVE_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the default place, inside this test's folder
+    result = CliRunner().invoke(cli, ["aip", "list"])
+    assert result.exit_code == 0, result.output
+    assert "Note: no archive was named (--home or PRESERVE_HOME)" in result.stderr
+    assert str(tmp_path / "data" / "preserve") in result.stderr and "export PRESERVE_HOME=" in result.stderr
+    again = CliRunner().invoke(cli, ["aip", "list"])
+    assert "Note:" not in again.stderr  # said once, when it is made
+    where = CliRunner().invoke(cli, ["where", "--json"])
+    found = json.loads(where.stdout)
+    assert found["chosen_by"] == "the default" and found["home"] == str(tmp_path / "data" / "preserve")
+    assert "schema" in found["catalogue"] and found["locations"][0]["name"] == "primary"
+
+
+def test_where_says_which_archive_and_why(tmp_path, monkeypatch):
+    monkeypatch.delenv("PRESERVE_CONFIG", raising=False)
+    home = tmp_path / "county-archive"
+    made = CliRunner().invoke(cli, ["init", str(home)])
+    assert f"export PRESERVE_HOME={home}" in made.stdout  # init says how to point the shell at it
+    monkeypatch.setenv("PRESERVE_HOME", str(home))
+    shown = CliRunner().invoke(cli, ["where"])
+    assert shown.exit_code == 0
+    assert f"Archive home: {home} (chosen by PRESERVE_HOME)" in shown.stdout
+    assert (
+        f"Configuration: {home / 'preserve.toml'}" in shown.stdout and "Storage location primary: local" in shown.stdout
+    )
+    elsewhere = CliRunner().invoke(cli, ["--home", str(tmp_path / "nowhere"), "where"])
+    assert "(chosen by --home)" in elsewhere.stdout and "does not exist yet" in elsewhere.stdout
+    assert not (tmp_path / "nowhere").exists()  # where creates nothing
