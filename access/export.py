@@ -22,9 +22,16 @@ SUFFIX = {"dir": "", "tar": ".tar", "zip": ".zip"}
 
 
 def export_aip(
-    settings: Settings, database: Database, reference: str, dest: Path, as_: str = "dir", version: str | None = None
+    settings: Settings,
+    database: Database,
+    reference: str,
+    dest: Path,
+    as_: str = "dir",
+    version: str | None = None,
+    into: bool = False,
 ) -> Path:
-    """Write the AIP's bag to ``dest`` (or into it as ``<slug>-<uuid>[.tar|.zip]`` if it is a folder).
+    """Write the AIP's bag to ``dest`` — a new path (``.zip``/``.tar`` added when packing and it lacks it), or,
+    as ``<slug>-<uuid>[.tar|.zip]``, into ``dest`` if it is an empty folder or ``into`` is given.
 
     The bag is assembled under a hidden temporary name, every file is checked against the OCFL
     inventory's SHA-512 as it is copied, the whole bag is validated (RFC 8493), and only then is
@@ -37,9 +44,8 @@ def export_aip(
         replicas = [r for r in catalogue.aip_replicas(session, aip.id) if r.status == "ok"]
     if not replicas:
         raise PackageError(f"AIP {aip.id} has no intact copy to export", hint="Run `preserve audit` for details.")
-    dest = Path(dest)
     name = aip.bag_name + (f"-{version}" if version and version != aip.head_version else "")
-    target = dest / (name + SUFFIX[as_]) if dest.is_dir() else dest
+    target = _target(Path(dest), name, as_, into)
     if os.path.lexists(target):
         raise PackageError(f"{target}: already exists", hint="Choose another destination.")
     if not target.parent.is_dir():
@@ -67,6 +73,23 @@ def export_aip(
         details=[Problem(line.split(":", 1)[0], line.split(":", 1)[1].strip()) for line in errors],
         hint="`preserve audit --aip ID` checks and repairs the copies; then export again.",
     )
+
+
+def _target(dest: Path, name: str, as_: str, into: bool) -> Path:
+    """Where the bag goes: into an existing folder only if it is empty or ``into`` says so (a second export to
+    the same path must not land inside the first bag); a new path as given, with the packing's extension."""
+    if dest.is_dir():
+        if not into and any(dest.iterdir()):
+            raise PackageError(
+                f"{dest}: is a folder that is not empty",
+                hint=f"Add --into to put the bag inside it (as {name}{SUFFIX[as_]}), or give a new path for the bag.",
+            )
+        return dest / (name + SUFFIX[as_])
+    if into:
+        raise PackageError(f"{dest}: no such folder", hint="With --into, give a folder that exists.")
+    if as_ != "dir" and not dest.name.lower().endswith(SUFFIX[as_]):
+        return dest.with_name(dest.name + SUFFIX[as_])
+    return dest
 
 
 def _materialise(storage, root: str, dest: Path, version: str | None = None) -> None:

@@ -335,16 +335,20 @@ def hold_command(
     help="A bag folder, or the bag packed in a tar or zip file.",
 )
 @click.option("--version", "version", help="An earlier version, e.g. v1 (default: the latest).")
+@click.option("--into", is_flag=True, help="DEST is a folder (not empty) to put the bag in, as <slug>-<uuid>.")
 @json_option(help="Print the result as JSON.")
 @click.pass_context
-def export_command(ctx: click.Context, aip_id: str, dest: Path, as_: str, version: str | None, as_json: bool) -> None:
-    """Write the AIP as a BagIt bag to DEST (into DEST as <slug>-<uuid> if DEST is a folder).
+def export_command(
+    ctx: click.Context, aip_id: str, dest: Path, as_: str, version: str | None, into: bool, as_json: bool
+) -> None:
+    """Write the AIP as a BagIt bag to DEST, a new path (.zip or .tar added when packing if DEST lacks it);
+    into DEST as <slug>-<uuid> if DEST is an empty folder, or with --into.
 
     Every file is checked against the stored OCFL inventory as it is copied, and the bag is
     validated (RFC 8493) before it is packed or appears at its final name.
     """
     obj = app(ctx)
-    path = export_aip(obj.settings, obj.database(), aip_id, dest, as_, version)
+    path = export_aip(obj.settings, obj.database(), aip_id, dest, as_, version, into)
     if as_json:
         emit_json({"aip_id": aip_id, "bag": str(path), "as": as_, "valid": True})
     else:

@@ -8,7 +8,8 @@ from pathlib import Path
 import click
 
 from cli.output import emit_json, json_option
-from ingest.bags import BagReport, create_bag, validate_bag
+from ingest.archives import is_archive
+from ingest.bags import BagReport, create_bag, validate_bag, validate_packed_bag
 
 EXIT_CODES = {"valid": 0, "invalid": 1, "incomplete": 2}
 
@@ -35,7 +36,8 @@ def bag_group() -> None:
 @json_option(help="Print the result as JSON.")
 @click.pass_context
 def validate_command(ctx: click.Context, path: Path, fast: bool, workers: int, as_json: bool) -> None:
-    """Check a bag against RFC 8493 (and BagIt 0.93-0.97): exit 0 valid, 1 invalid, 2 incomplete.
+    """Check a bag (a folder, or a bag packed in a .zip, .tar, .tar.gz or .7z) against RFC 8493 (and BagIt
+    0.93-0.97): exit 0 valid, 1 invalid, 2 incomplete.
 
     Every manifest and tag manifest is checked (each file read once for all algorithms), files
     missing from or not listed in the manifests, bagit.txt, Payload-Oxum, unsafe paths and
@@ -43,7 +45,9 @@ def validate_command(ctx: click.Context, path: Path, fast: bool, workers: int, a
     files listed in fetch.txt but not present is incomplete (nothing is ever fetched). Warnings
     point out bags that are valid but suspicious. See docs/bagit.md.
     """
-    report = validate_bag(path, fast=fast, workers=workers or os.cpu_count() or 1)
+    workers = workers or os.cpu_count() or 1
+    packed = is_archive(path)  # a bag exported --as zip|tar is checked as it is, unpacked out of sight
+    report = validate_packed_bag(path, fast, workers) if packed else validate_bag(path, fast=fast, workers=workers)
     _print(report, as_json)
     if report.state != "valid":
         ctx.exit(EXIT_CODES[report.state])

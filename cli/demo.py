@@ -120,7 +120,7 @@ def _run(ctx: click.Context, obj: AppContext, workdir: Path, last_step: Callable
     _step(7, "Exporting the AIP as a BagIt bag, validated (RFC 8493) before it appears")
     export_dir = workdir / "export"
     export_dir.mkdir(parents=True, exist_ok=True)
-    ctx.invoke(export_command, aip_id=aip.id, dest=export_dir, as_="dir", version=None, as_json=False)
+    ctx.invoke(export_command, aip_id=aip.id, dest=export_dir, as_="dir", version=None, into=True, as_json=False)
     if last_step is not None:
         last_step()
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
+from ingest.archives import extract
 from preservation import SOFTWARE_NAME, software_version
 from preservation.bag import BagEntry, write_tag_files
 from preservation.bag_validation import (
@@ -22,7 +25,19 @@ from preservation.errors import PackageError as BagError
 from preservation.identifiers import utc_now
 from preservation.parallel import worker_map
 
-__all__ = ["INCOMPLETE", "INVALID", "VALID", "BagReport", "create_bag", "validate_bag"]
+__all__ = ["INCOMPLETE", "INVALID", "VALID", "BagReport", "create_bag", "validate_bag", "validate_packed_bag"]
+
+
+def validate_packed_bag(archive: Path, fast: bool = False, workers: int = 1) -> BagReport:
+    """Validate a bag packed in a zip, tar or 7z file (as `preserve aip export --as zip|tar` makes them): unpacked
+    with ingest's checks (no path outside the folder, no links, size limits) into a temporary folder that is
+    removed afterwards; the bag is the archive's top level, or its one top-level folder."""
+    with tempfile.TemporaryDirectory(prefix="preserve-bag-") as work:
+        unpacked = extract(archive, Path(work) / "unpacked")
+        entries = list(unpacked.iterdir())
+        root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpacked
+        report = validate_bag(root, fast=fast, workers=workers)
+        return replace(report, path=str(archive))
 
 
 def create_bag(folder: Path, info: list[tuple[str, str]], workers: int = 1) -> BagReport:

@@ -63,7 +63,7 @@ def test_metadata_update_makes_a_small_new_version(preserve, collection, tmp_pat
     out = tmp_path / "out"
     out.mkdir()
     latest = Path(preserve.json("aip", "export", aip, str(out))["bag"])
-    first = Path(preserve.json("aip", "export", aip, str(out), "--version", "v1")["bag"])
+    first = Path(preserve.json("aip", "export", aip, str(out), "--version", "v1", "--into")["bag"])
     assert latest != first and first.name.endswith("-v1")
     for bag in (latest, first):
         assert validate_bag(bag).valid, bag

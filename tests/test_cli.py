@@ -82,6 +82,40 @@ def test_export_refuses_an_existing_destination(preserve, collection, tmp_path):
     assert target.read_text() == "something else"
 
 
+def test_a_second_export_to_the_same_path_is_refused_not_put_inside_the_first(preserve, collection, tmp_path):
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    bag = tmp_path / "bag"
+    assert Path(preserve.json("aip", "export", aip_id, str(bag))["bag"]) == bag
+    before = sorted(p.relative_to(bag) for p in bag.rglob("*"))
+    again = preserve("aip", "export", aip_id, str(bag), expect=22)
+    assert f"{bag}: is a folder that is not empty" in again.stderr and "--into" in again.stderr
+    assert sorted(p.relative_to(bag) for p in bag.rglob("*")) == before  # the first bag untouched
+    inside = Path(preserve.json("aip", "export", aip_id, str(bag), "--into", "--version", "v1")["bag"])
+    assert inside.parent == bag  # asked for: inside it
+    refused = preserve("aip", "export", aip_id, str(tmp_path / "no-such"), "--into", expect=22)
+    assert "no such folder" in refused.stderr
+
+
+def test_a_packed_export_gets_its_extension_and_bag_validate_takes_it(preserve, collection, tmp_path):
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    for kind in ("zip", "tar"):
+        packed = Path(preserve.json("aip", "export", aip_id, str(tmp_path / f"parish-{kind}"), "--as", kind)["bag"])
+        assert packed == tmp_path / f"parish-{kind}.{kind}" and packed.is_file()
+        checked = preserve.json("bag", "validate", str(packed))  # as docs/aip.md says anyone can
+        assert checked["valid"] is True and checked["bag"] == str(packed)
+    kept = Path(preserve.json("aip", "export", aip_id, str(tmp_path / "named.zip"), "--as", "zip")["bag"])
+    assert kept.name == "named.zip"  # an extension given is not doubled
+    import zipfile
+
+    altered = tmp_path / "altered.zip"  # the same bag with one payload file changed after it was bagged
+    with zipfile.ZipFile(kept) as source, zipfile.ZipFile(altered, "w") as out:
+        for member in source.infolist():
+            data = source.read(member)
+            out.writestr(member, b"altered" if member.filename.endswith("vestry-minutes-1923.pdf") else data)
+    result = preserve("bag", "validate", str(altered), "--json", expect=1)
+    assert any("vestry-minutes-1923.pdf" in error for error in json.loads(result.stdout)["errors"])
+
+
 def test_export_skips_a_damaged_copy_and_says_why(preserve, collection, tmp_path):
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     stored = next((preserve.home / "storage").rglob("vestry-minutes-1923.pdf"))
@@ -134,7 +168,7 @@ def test_export_as_tar_and_zip(preserve, collection, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     for kind, opener in (("tar", tarfile.open), ("zip", zipfile.ZipFile)):
-        packed = Path(preserve.json("aip", "export", aip_id, str(out), "--as", kind)["bag"])
+        packed = Path(preserve.json("aip", "export", aip_id, str(out), "--as", kind, "--into")["bag"])
         assert packed.name.endswith(f"{aip_id}.{kind}")
         unpacked = tmp_path / f"unpacked-{kind}"
         with opener(packed) as archive:
