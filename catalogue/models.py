@@ -104,7 +104,10 @@ class EventRow(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text, default="")
     outcome_detail: Mapped[str] = mapped_column(Text, default="")
-    __table_args__ = (Index("ix_events_aip_file", "aip_id", "file_id"),)
+    __table_args__ = (
+        Index("ix_events_aip_file", "aip_id", "file_id"),
+        Index("ix_events_aip_type", "aip_id", "type", "outcome"),  # aip show's counts, the legal hold (0023)
+    )
 
 
 class EventAgentRow(Base):

@@ -376,23 +376,28 @@ def get_aip(session: Session, reference: str) -> Aip:
     return _aip(row)
 
 
-def aip_files(session: Session, aip_id: str) -> Iterator[FileRecord]:
-    """The files of an AIP in path order (streamed)."""
-    rows = session.execute(select(FileRow).where(FileRow.aip_id == aip_id).order_by(FileRow.path)).scalars()
+def aip_files(session: Session, aip_id: str, under: str = "") -> Iterator[FileRecord]:
+    """The files of an AIP in path order (streamed), or those at or under the bag path ``under``."""
+    query = select(FileRow).where(FileRow.aip_id == aip_id)
+    if under:
+        query = query.where((FileRow.path == under) | FileRow.path.startswith(under + "/", autoescape=True))
+    rows = session.execute(query.order_by(FileRow.path)).scalars()
     for row in rows:
         yield file_from_row(row)
 
 
-def aip_events(session: Session, aip_id: str, file_id: str | None = None) -> list[Event]:
-    """Events of an AIP (or of one of its files) in time order, with their agents."""
-    query = select(EventRow).where(EventRow.aip_id == aip_id)
+def aip_events(session: Session, aip_id: str, file_id: str | None = None, event_type: str = "") -> list[Event]:
+    """Events of an AIP (or of one of its files; or of one type) in time order, with their agents."""
+    conditions = [EventRow.aip_id == aip_id]
     if file_id is not None:
-        query = query.where(EventRow.file_id == file_id)
-    rows = list(session.scalars(query.order_by(EventRow.datetime, EventRow.id)))
+        conditions.append(EventRow.file_id == file_id)
+    if event_type:
+        conditions.append(EventRow.type == event_type)
+    rows = list(session.scalars(select(EventRow).where(*conditions).order_by(EventRow.datetime, EventRow.id)))
     agents: dict[str, list[str]] = {}
     if rows:
         links = session.execute(
-            select(EventAgentRow.event_id, EventAgentRow.agent_id).join(EventRow).where(EventRow.aip_id == aip_id)
+            select(EventAgentRow.event_id, EventAgentRow.agent_id).join(EventRow).where(*conditions)
         )
         for event_id, agent_id in links:
             agents.setdefault(event_id, []).append(agent_id)

@@ -38,7 +38,7 @@ class HoldResult:
 def hold_active(database: Database, aip_id: str) -> bool:
     """Whether the AIP's latest legal-hold event placed a hold."""
     with database.session() as session:
-        events = [e for e in catalogue.aip_events(session, aip_id) if e.type == POLICY_ASSIGNMENT]
+        events = catalogue.aip_events(session, aip_id, event_type=POLICY_ASSIGNMENT)  # not the files' thousands
     for event in reversed(events):
         if event.detail.startswith(PLACED):
             return True

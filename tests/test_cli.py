@@ -225,3 +225,26 @@ def test_where_says_which_archive_and_why(tmp_path, monkeypatch):
     elsewhere = CliRunner().invoke(cli, ["--home", str(tmp_path / "nowhere"), "where"])
     assert "(chosen by --home)" in elsewhere.stdout and "does not exist yet" in elsewhere.stdout
     assert not (tmp_path / "nowhere").exists()  # where creates nothing
+
+
+def test_aip_show_sums_up_and_lists_files_only_when_asked(preserve, collection):
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    shown = preserve.json("aip", "show", aip_id)
+    summary = preserve("aip", "show", aip_id[:8]).stdout
+    for heading in ("Files by role", "Formats", "Folders", "Validation", "Events", "Stored copies"):
+        assert heading in summary, heading
+    assert "--files" in summary  # says how to see the files
+    originals = [f for f in shown["files"] if f["role"] == "original"]
+    assert not any(f["sha256"] in summary for f in shown["files"])  # no file rows without --files
+    [role_row] = [line for line in summary.splitlines() if line.strip("│ ").startswith("original ")]
+    assert str(len(originals)) in role_row.split()  # the originals counted in the role table
+    listed = preserve("aip", "show", aip_id, "--files").stdout
+    assert all(f["sha256"] in listed for f in shown["files"])
+    photographs = [f["path"] for f in shown["files"] if f["path"].startswith("data/objects/photographs/")]
+    for given in ("objects/photographs", "data/objects/photographs/"):
+        paged = preserve.json("aip", "show", aip_id, "--path", given)["files"]
+        assert [f["path"] for f in paged] == photographs, given
+    assert len(preserve.json("aip", "show", aip_id, "--limit", "2")["files"]) == 2
+    assert len(preserve.json("aip", "show", aip_id)["files"]) == len(shown["files"])  # JSON: every file by default
+    events = preserve("aip", "show", aip_id, "--events").stdout
+    assert "ingestion" in events and "message digest calculation" in events
