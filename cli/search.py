@@ -20,8 +20,14 @@ from cli.output import console, emit_json, esc, json_option, table
 @click.option("--from", "year_from", type=int, help="Only records dated in or after this year.")
 @click.option("--to", "year_to", type=int, help="Only records dated in or before this year.")
 @click.option("--as-researcher", is_flag=True, help="Find only what a researcher may find (no closed records).")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--per-page", type=click.IntRange(min=1, max=100), default=20, show_default=True)
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Which page of results.")
+@click.option(
+    "--per-page",
+    type=click.IntRange(min=1, max=100),
+    default=20,
+    show_default=True,
+    help="Results on a page (at most 100).",
+)
 @json_option(help="Print the results and facet counts as JSON.")
 @click.pass_context
 def search_command(

@@ -55,14 +55,14 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json([vars(user) for user in found])
         return
-    listing = table("E-mail", "Name", "Role", "Last sign-in", "")
+    listing = table("E-mail", "Name", "Role", "Last sign-in", "State")
     for user in found:
         listing.add_row(
             esc(user.email),
             esc(user.name),
             user.role,
             user.last_login[:19].replace("T", " ") or "never",
-            "disabled" if user.disabled else "",
+            "disabled" if user.disabled else "active",
         )
     console().print(listing if found else "No accounts yet: `preserve user add EMAIL --role administrator`.")
 

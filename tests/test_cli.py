@@ -248,3 +248,8 @@ def test_aip_show_sums_up_and_lists_files_only_when_asked(preserve, collection):
     assert len(preserve.json("aip", "show", aip_id)["files"]) == len(shown["files"])  # JSON: every file by default
     events = preserve("aip", "show", aip_id, "--events").stdout
     assert "ingestion" in events and "message digest calculation" in events
+
+
+def test_every_option_of_search_is_described():
+    shown = CliRunner().invoke(cli, ["search", "--help"]).output
+    assert "Which page of results." in shown and "Results on a page (at most 100)." in shown

@@ -44,7 +44,9 @@ def test_an_account_signs_in_with_its_password_only(preserve):
     [listed] = preserve.json("user", "list")
     assert listed["last_login"] and "password" not in " ".join(listed)
 
+    assert "State" in preserve("user", "list").stdout  # every column has a heading
     preserve("user", "disable", "reader@example.org")
+    assert "disabled" in preserve("user", "list").stdout
     assert authenticate(database, "reader@example.org", PASSWORD) is None
     preserve("user", "disable", "reader@example.org", "--enable")
     assert authenticate(database, "reader@example.org", PASSWORD) is not None
