@@ -81,7 +81,7 @@ def create_user(database: Database, email: str, name: str, role: str, password: 
     """A new account; AccountError for a bad address, role or password, or an address in use."""
     address = valid_address(email)
     _check_role(role)
-    _check_password(password, address)
+    check_password(password, address)
     refuse_control_characters(name, "a name", AccountError)
     hashed = _hasher.hash(password)  # the slow part, before a database connection is taken
     with database.session() as session:
@@ -116,7 +116,7 @@ def authenticate(database: Database, email: str, password: str) -> User | None:
 
 def set_password(database: Database, email: str, password: str) -> User:
     """Give an account a new password."""
-    _check_password(password, email)
+    check_password(password, email)
     hashed = _hasher.hash(password)
     return _change(database, email, "password changed", password_hash=hashed)
 
@@ -200,7 +200,7 @@ def _repeats(text: str) -> bool:
     return any(len(text) > size and (text[:size] * (len(text) // size + 1)).startswith(text) for size in range(1, 7))
 
 
-def _check_password(password: str, address: str) -> None:
+def check_password(password: str, address: str) -> None:
     """AccountError for a password of the wrong length, or one guessed first: the same few characters over and
     over, a well-known run of keys, or the account's own address in it."""
     if len(password) < MIN_PASSWORD:

@@ -7,9 +7,10 @@ import sys
 import click
 
 from access.sessions import end_sessions, session_state, sessions, when
-from access.users import create_user, set_disabled, set_password, set_role, users
+from access.users import check_password, create_user, set_disabled, set_password, set_role, users
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
+from preservation.errors import AccountError
 
 
 @click.group("user")
@@ -21,10 +22,26 @@ def user_group() -> None:
     """
 
 
-def _password(from_stdin: bool) -> str:
-    if from_stdin:
+def _at_a_terminal() -> bool:
+    """Whether the password is being typed (standard input is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def _password(from_stdin: bool, address: str) -> str:
+    """The new password: a line of standard input when asked to or when it is not a terminal (a pipe: no prompt,
+    no warning), else typed twice — the rules checked on the first typing, not after both."""
+    if from_stdin or not _at_a_terminal():
         return sys.stdin.readline().rstrip("\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    while True:
+        password = click.prompt("Password", hide_input=True)
+        try:
+            check_password(password, address)
+        except AccountError as exc:
+            click.secho(f"{exc.message}. {exc.hint}", fg="yellow", err=True)
+            continue
+        if click.prompt("Repeat the password", hide_input=True) == password:
+            return password
+        click.secho("The two did not match; once more.", fg="yellow", err=True)
 
 
 @user_group.command("add")
@@ -38,7 +55,7 @@ def add_command(ctx: click.Context, email: str, name: str, role: str, password_s
     """Create an account for EMAIL (the password is asked for twice, never shown)."""
 
     database = app(ctx).database()
-    user = create_user(database, email, name, role, _password(password_stdin))
+    user = create_user(database, email, name, role, _password(password_stdin, email))
     if as_json:
         emit_json(vars(user))
     else:
@@ -85,7 +102,7 @@ def role_command(ctx: click.Context, email: str, role: str) -> None:
 def password_command(ctx: click.Context, email: str, password_stdin: bool) -> None:
     """Give the account EMAIL a new password (its portal sessions end: it signs in again)."""
 
-    user = set_password(app(ctx).database(), email, _password(password_stdin))
+    user = set_password(app(ctx).database(), email, _password(password_stdin, email))
     console().print(f"New password set for {esc(user.email)}.")
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+import cli.user as user_commands
 from access.users import authenticate, require_role
 from catalogue.accounts import find_user
 from cli.main import cli
@@ -116,3 +118,24 @@ def test_an_address_is_used_once(preserve):
     again = _add(preserve, "READER@example.org", "archivist")
     assert again.exit_code == 51 and "already an account" in again.stderr
     assert "no account has this address" in preserve("user", "role", "x@example.org", "archivist", expect=13).stderr
+
+
+def test_a_piped_password_needs_no_flag_and_a_typed_one_is_checked_at_once(preserve, monkeypatch):
+    piped = CliRunner().invoke(
+        cli,
+        ["--home", str(preserve.home), "user", "add", "piped@example.org", "--role", "researcher"],
+        input=PASSWORD + "\n",
+    )
+    assert piped.exit_code == 0, piped.output
+    assert "Warning" not in piped.output and "Password:" not in piped.output  # read as a line, no prompt
+
+    monkeypatch.setattr(user_commands, "_at_a_terminal", lambda: True)
+    typed = CliRunner().invoke(
+        cli,
+        ["--home", str(preserve.home), "user", "add", "typed@example.org", "--role", "researcher"],
+        input=f"short\n{PASSWORD}\n{PASSWORD}x\n{PASSWORD}\n{PASSWORD}\n",
+    )
+    assert typed.exit_code == 0, typed.output
+    assert "too short" in typed.stderr  # said after the first typing, not after both
+    assert "did not match" in typed.stderr
+    assert typed.output.count("Repeat the password") == 2
