@@ -2,7 +2,8 @@
 
 Each run of ``preserve audit --due`` takes, per location, the copies whose last full check is
 oldest: all that are overdue, then more until the run has read its even share of the location's
-bytes (the location's total divided by the runs in one period), never beyond the run's byte
+bytes (the location's total divided by the runs in one period) — but never a copy fully checked
+more recently than one run's spacing (the period divided by the runs in it) — never beyond the run's byte
 budget — except that one copy larger than the whole budget is still taken on its own, or it would
 never be checked. Copies not re-read in this run get a metadata-only check when theirs is due.
 """
@@ -35,11 +36,13 @@ def select_full(
     runs = max(cadence.full_every_days * cadence.runs_per_day, 1)
     share = sum(aip.total_bytes for aip, _ in copies) / runs
     period = timedelta(days=cadence.full_every_days)
+    spacing = period / runs  # how often an even spread re-reads any one copy, at the most
     chosen: list[tuple[Aip, Replica]] = []
     used = 0
     for aip, replica in sorted(copies, key=lambda c: (_when(c[1].verified_at), c[0].id)):
-        overdue = now - _when(replica.verified_at) >= period
-        if not overdue and used >= share:
+        age = now - _when(replica.verified_at)
+        overdue = age >= period
+        if not overdue and (used >= share or age < spacing):  # oldest first: the rest are younger still
             break
         if used + aip.total_bytes > limit and chosen:
             break

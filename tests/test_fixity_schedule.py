@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from catalogue import Database
 from policies.fixity import Cadence, load_fixity_policy
@@ -43,6 +44,17 @@ def test_each_run_takes_the_oldest_copies_until_its_even_share():
     assert [aip.id for aip, _ in chosen] == ["aip89"]
     twice_a_day = select_full(copies, Cadence(full_every_days=45), NOW)
     assert [aip.id for aip, _ in twice_a_day] == ["aip89", "aip88"]
+
+
+def test_a_copy_checked_within_one_runs_spacing_is_not_read_again():
+    one = [_copy("only", 100, days_ago=1 / 1440)]  # fully audited a minute ago: its share would be due at once
+    assert select_full(one, Cadence(full_every_days=90), NOW) == []
+    assert [a.id for a, _ in select_full([_copy("only", 100, days_ago=2)], Cadence(full_every_days=90), NOW)] == [
+        "only"
+    ]  # two days on, a daily run takes it for its share
+    assert [a.id for a, _ in select_full([_copy("only", 100, days_ago=91)], Cadence(full_every_days=90), NOW)] == [
+        "only"
+    ]
 
 
 def test_overdue_copies_all_go_unless_the_budget_stops_them():
@@ -89,6 +101,15 @@ def test_due_runs_cover_every_aip_in_turn(preserve, collection, tmp_path):
     ids = []
     for n in range(3):
         ids.append(preserve.json("ingest", str(collection), "--title", f"Accession {n}")["aip_id"])
+    settings = load_settings(preserve.home)
+    database = Database(settings.catalogue_url)
+    with database.session() as session:  # as if ingested days ago (a copy checked within a run's spacing waits)
+        for n, aip_id in enumerate(ids):
+            when = (datetime.now(UTC) - timedelta(days=3 - n / 2)).isoformat()
+            session.execute(
+                text("UPDATE replicas SET verified_at = :when WHERE aip_id = :id"), {"when": when, "id": aip_id}
+            )
+    database.dispose()
     checked = []
     for _ in range(3):
         run = preserve.json("audit", "--due")
@@ -97,7 +118,6 @@ def test_due_runs_cover_every_aip_in_turn(preserve, collection, tmp_path):
         checked.append(run["aips"][0]["aip_id"])
     assert checked == ids, "oldest check first; each run takes its even share (one AIP of three)"
 
-    settings = load_settings(preserve.home)
     later = datetime.now(UTC) + timedelta(days=8)  # every metadata pass is due, no full re-read is
     plan = plan_due(
         Database(settings.catalogue_url),
