@@ -7,8 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import text as sql
+
+from catalogue import Database
+from preservation.config import load_settings
 from tests.conftest import Preserve
 
 
@@ -32,6 +37,11 @@ def test_an_unreachable_broker_is_a_clear_error(preserve, tmp_path):
 
 def test_scheduled_runs_audit_every_aip_in_turn(preserve, collection, redis_url):
     ids = [preserve.json("ingest", str(collection), "--title", f"Accession {n}")["aip_id"] for n in range(2)]
+    database = Database(load_settings(preserve.home).catalogue_url)
+    with database.session() as session:  # checked at ingest two days ago: due for their share (not within a day)
+        when = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+        session.execute(sql("UPDATE replicas SET verified_at = :when"), {"when": when})
+    database.dispose()
     _with_broker(preserve, redis_url)
     command = [str(Path(sys.executable).parent / "preserve"), "--home", str(preserve.home), "scheduler", "--every", "1"]
     process = subprocess.Popen(
