@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from catalogue import Database
-from catalogue.record_index import RecordQuery, RecordResults, search_records
+from catalogue.record_index import RecordQuery, RecordResults, format_names, search_records
 
 EVERYTHING = ("open", "restricted", "closed")  # archivists find every record
 RESEARCHER = ("open", "restricted")  # a researcher never finds a closed record
@@ -15,4 +15,6 @@ def search(database: Database, query: RecordQuery, today: str | None = None) -> 
     """The page of records ``query`` asks for, best first, with facet counts over every match."""
     database.require_current()
     with database.session() as session:
-        return search_records(session, query, today or date.today().isoformat())
+        results = search_records(session, query, today or date.today().isoformat())
+        results.format_names = format_names(session, [puid for puid, _ in results.facets.get("format", []) if puid])
+        return results

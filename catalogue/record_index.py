@@ -66,6 +66,31 @@ class RecordResults:
     records: list[Record]
     facets: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     approximate: bool = False  # the total and facets are estimates from a sample (very many matches)
+    format_names: dict[str, str] = field(default_factory=dict)  # PUID -> format name and version, for the facet
+
+
+def facet_label(name: str, value: str, format_names: dict[str, str] | None = None) -> str:
+    """A facet value in words a researcher knows: a format by its name, decades as '1920s', and what an empty
+    value means (not in a collection; undated; no format identified)."""
+    if name == "decade":
+        return f"{value}s" if value else "Undated"
+    if name == "collection":
+        return value or "Not in a collection"
+    if name == "format":
+        return (format_names or {}).get(value) or value or "Format not identified"
+    return value or "—"
+
+
+def format_names(session: Session, puids: list[str]) -> dict[str, str]:
+    """The name (and version) the archive's files of each PUID were identified as."""
+    if not puids:
+        return {}
+    rows = session.execute(
+        select(FileRow.puid, func.max(FileRow.format_name), func.max(FileRow.format_version))
+        .where(FileRow.puid.in_(puids))
+        .group_by(FileRow.puid)
+    )
+    return {puid: f"{name} {version}".strip() or puid for puid, name, version in rows}
 
 
 def reindex_aip(

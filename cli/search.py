@@ -7,7 +7,7 @@ import dataclasses
 import click
 
 from access.search import EVERYTHING, RESEARCHER, search
-from catalogue.record_index import FACETS, RecordQuery
+from catalogue.record_index import FACETS, RecordQuery, facet_label
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
 
@@ -101,7 +101,8 @@ def search_command(
         )
     )
     for name in FACETS:
-        counts = ", ".join(f"{esc(value or '(none)')} {count}" for value, count in results.facets[name][:8])
+        named = [(facet_label(name, value, results.format_names), count) for value, count in results.facets[name][:8]]
+        counts = ", ".join(f"{esc(label)} {count}" for label, count in named)
         out.print(f"  [dim]{name}:[/dim] {counts}")
 
 
