@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.context import AppContext, app
-from cli.output import console, emit_json, esc, human_size, json_option
+from cli.output import advance_within, console, emit_json, esc, human_size, json_option
 from ingest.executors import executor_for
 from policies.fixity import load_fixity_policy
 from stewardship.audit_runs import FULL, METADATA, AipAudit, PlannedCheck, plan_all
@@ -112,7 +112,7 @@ def _run(obj: AppContext, plan: list[PlannedCheck], repair: bool, quiet: bool) -
     if quiet or not sys.stderr.isatty() or not executor.reports_progress:
         return executor.audit(obj.settings, obj.database(), plan, repair)
     total = sum(p.aip.total_bytes * len(p.locations) for p in plan if p.kind == FULL)
-    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn()]
+    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(binary_units=True), TimeRemainingColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("Auditing", total=total or None)
         return executor.audit(
@@ -120,7 +120,7 @@ def _run(obj: AppContext, plan: list[PlannedCheck], repair: bool, quiet: bool) -
             obj.database(),
             plan,
             repair,
-            on_bytes=lambda n: progress.advance(task, n),
+            on_bytes=lambda n: advance_within(progress, task, n),
             on_copy=lambda aip, copy: progress.update(task, description=f"Auditing {aip.id[:8]}"),
         )
 

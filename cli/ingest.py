@@ -17,7 +17,7 @@ from rich.progress import (
 )
 
 from cli.context import app, is_terminal
-from cli.output import console, emit_json, esc, human_size, json_option, table
+from cli.output import advance_within, console, emit_json, esc, human_size, json_option, table
 from ingest.pipeline import IngestReport, IngestRequest
 from ingest.pipeline import Progress as PipelineProgress
 from ingest.pipeline import ingest as run_ingest
@@ -32,7 +32,7 @@ class BarProgress(PipelineProgress):
             TextColumn("{task.description}"),
             BarColumn(),
             TextColumn("{task.fields[done]}/{task.fields[count]} files"),
-            DownloadColumn(),
+            DownloadColumn(binary_units=True),  # MiB, as the summary says
             TransferSpeedColumn(),
             TimeRemainingColumn(),
             console=Console(stderr=True),
@@ -54,7 +54,8 @@ class BarProgress(PipelineProgress):
     def advance(self, size: int) -> None:
         self.done += 1
         assert self.files_task is not None  # the pipeline calls start() before any file
-        self.bar.update(self.files_task, advance=size, done=self.done)
+        advance_within(self.bar, self.files_task, size)
+        self.bar.update(self.files_task, done=self.done)
 
     def stage(self, text: str) -> None:
         self.bar.console.print(f"[dim]{text}…[/dim]")

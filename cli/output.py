@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 
@@ -51,6 +52,15 @@ def human_size(size: int) -> str:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def advance_within(progress: Progress, task: TaskID, amount: float) -> None:
+    """Advance a bar by ``amount``, raising its total first if the work has turned out larger than foreseen (an
+    audit reads METS, tag files and earlier versions besides the payload): a bar never goes past 100 %."""
+    found = next(t for t in progress.tasks if t.id == task)
+    if found.total is not None and found.completed + amount > found.total:
+        progress.update(task, total=found.completed + amount)
+    progress.advance(task, amount)
 
 
 def json_option(help: str = "Print as JSON."):  # noqa: A002 - click's own name for it

@@ -253,3 +253,16 @@ def test_aip_show_sums_up_and_lists_files_only_when_asked(preserve, collection):
 def test_every_option_of_search_is_described():
     shown = CliRunner().invoke(cli, ["search", "--help"]).output
     assert "Which page of results." in shown and "Results on a page (at most 100)." in shown
+
+
+def test_a_progress_bar_never_goes_past_its_total():
+    from rich.progress import Progress
+
+    from cli.output import advance_within
+
+    with Progress(disable=True) as progress:
+        task = progress.add_task("Auditing", total=170)
+        for _ in range(9):
+            advance_within(progress, task, 25)  # 226 read of a foreseen 170, as an audit reads METS and versions
+        [shown] = progress.tasks
+        assert shown.completed == 225 and shown.total == 225 and shown.percentage == 100
