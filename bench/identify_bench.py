@@ -30,6 +30,7 @@ sys.path.insert(0, str(HERE.parent))
 from tests.corpus import CORPUS, make_corpus  # noqa: E402
 
 WORK = HERE / "work" / "identify"
+TRUTH = {sample.name: sample.puid for sample in CORPUS}  # the PUID each corpus file is known to be
 BIN = Path(sys.executable).parent
 
 
@@ -98,9 +99,8 @@ def droid_home() -> Path:
 
 def accuracy(puids: dict[str, str]) -> tuple[int, int]:
     """(right, corpus files): answers that are the corpus file's known PUID."""
-    truth = {sample.name: sample.puid for sample in CORPUS}
-    scored = [(Path(name).name, puid) for name, puid in puids.items() if Path(name).name in truth]
-    return sum(truth[name] == puid for name, puid in scored), len(scored)
+    scored = [(Path(name).name, puid) for name, puid in puids.items() if Path(name).name in TRUTH]
+    return sum(TRUTH[name] == puid for name, puid in scored), len(scored)
 
 
 def main() -> None:
@@ -174,7 +174,7 @@ def main() -> None:
 
 
 def _truth(name: str) -> str:
-    return {sample.name: sample.puid for sample in CORPUS}.get(Path(name).name, "")
+    return TRUTH.get(Path(name).name, "")
 
 
 def _pygfried_version() -> str:

@@ -428,7 +428,7 @@ class Journal:
         files valid with warnings, not checked (encrypted, too large, no tool) or whose validator failed are not."""
         result = []
         for relative, puid, text in self.db.execute("SELECT relative, puid, validation FROM files ORDER BY idx"):
-            validation = Validation.from_json(text)
+            validation = _validation(text)  # parsed once per distinct verdict: the policy reads them twice
             if validation.invalid:
                 result.append((relative, puid or "", validation.messages[0] if validation.messages else ""))
         return result

@@ -77,16 +77,23 @@ def test_the_aip_is_registered_first_and_its_copies_follow_in_the_background(
     preserve("audit", "--aip", aip_id)  # every copy of both versions intact
 
 
-def test_copies_whose_maker_died_are_made_by_migrate_pending(preserve, after_policy, tmp_path, monkeypatch):
-    monkeypatch.setenv("PRESERVE_CRASH_AT", "copies claimed")  # the background process dies holding the claim
-    source = tmp_path / "parish"
-    make_sample_collection(source)
-    aip_id = preserve.json("ingest", str(source))["aip_id"]
-    _wait_for(
-        lambda: preserve.json("aip", "show", aip_id)["aip"]["copies"].startswith("making:"), "the claim being taken"
-    )
-    time.sleep(1)  # the process is gone: SIGKILL at the point right after the claim
+def _ingested_with_maker_dead(preserve, monkeypatch, tmp_path, *names: str) -> list[str]:
+    """Ingest a sample collection per name, each background copy-maker killed right after taking its claim; the
+    AIP ids, once every maker is gone (the AIPs show 'making:…' held by a dead process)."""
+    monkeypatch.setenv("PRESERVE_CRASH_AT", "copies claimed")  # SIGKILL at the point right after the claim
+    made = []
+    for name in names:
+        make_sample_collection(tmp_path / name)
+        made.append(preserve.json("ingest", str(tmp_path / name), "--title", name)["aip_id"])
+    for aip_id in made:
+        _wait_for(lambda a=aip_id: preserve.json("aip", "show", a)["aip"]["copies"].startswith("making:"), "a claim")
+    time.sleep(1)  # the processes are gone
     monkeypatch.delenv("PRESERVE_CRASH_AT")
+    return made
+
+
+def test_copies_whose_maker_died_are_made_by_migrate_pending(preserve, after_policy, tmp_path, monkeypatch):
+    [aip_id] = _ingested_with_maker_dead(preserve, monkeypatch, tmp_path, "parish")
     assert "being made" in preserve("aip", "show", aip_id).stdout
 
     done = preserve.json("migrate", "--pending")
@@ -98,15 +105,7 @@ def test_copies_whose_maker_died_are_made_by_migrate_pending(preserve, after_pol
 
 
 def test_copies_refused_for_a_damaged_aip_stay_pending(preserve, after_policy, tmp_path, monkeypatch):
-    monkeypatch.setenv("PRESERVE_CRASH_AT", "copies claimed")  # nothing made in the background
-    source = tmp_path / "parish"
-    make_sample_collection(source)
-    aip_id = preserve.json("ingest", str(source))["aip_id"]
-    _wait_for(
-        lambda: preserve.json("aip", "show", aip_id)["aip"]["copies"].startswith("making:"), "the claim being taken"
-    )
-    time.sleep(1)
-    monkeypatch.delenv("PRESERVE_CRASH_AT")
+    [aip_id] = _ingested_with_maker_dead(preserve, monkeypatch, tmp_path, "parish")  # nothing made in the background
     stored = next((preserve.home / "storage" / "primary").rglob("0=ocfl_object_1.1")).parent
     next((stored / "v1" / "content" / "data" / "objects").rglob("*.txt")).write_bytes(b"damaged")
     assert preserve.json("audit", "--aip", aip_id, expect=None)["ok"] is False  # the only copy is damaged
@@ -132,16 +131,7 @@ def test_a_wrong_value_is_refused_naming_the_choices(preserve):
 def test_migrate_pending_takes_id_prefixes_and_goes_on_past_a_damaged_aip(
     preserve, after_policy, tmp_path, monkeypatch
 ):
-    monkeypatch.setenv("PRESERVE_CRASH_AT", "copies claimed")  # both ingests' background runs die holding a claim
-    made = []
-    for name in ("first", "second"):
-        make_sample_collection(tmp_path / name)
-        made.append(preserve.json("ingest", str(tmp_path / name), "--title", name)["aip_id"])
-    for aip_id in made:
-        _wait_for(lambda a=aip_id: preserve.json("aip", "show", a)["aip"]["copies"].startswith("making:"), "a claim")
-    time.sleep(1)
-    monkeypatch.delenv("PRESERVE_CRASH_AT")
-    damaged, healthy = made
+    damaged, healthy = _ingested_with_maker_dead(preserve, monkeypatch, tmp_path, "first", "second")
     refused = preserve("migrate", "--pending", "--aip", "ffffffff", expect=None)
     assert refused.exit_code != 0 and "no AIP 'ffffffff' in the catalogue" in refused.output
     root = preserve.home / "storage" / "primary" / object_root(f"urn:uuid:{damaged}")
