@@ -16,5 +16,8 @@ def search(database: Database, query: RecordQuery, today: str | None = None) -> 
     database.require_current()
     with database.session() as session:
         results = search_records(session, query, today or date.today().isoformat())
-        results.format_names = format_names(session, [puid for puid, _ in results.facets.get("format", []) if puid])
+        puids = {puid for puid, _ in results.facets.get("format", []) if puid} | {
+            r.puid for r in results.records if r.puid
+        }
+        results.format_names = format_names(session, sorted(puids))
         return results

@@ -62,6 +62,11 @@ class AipRow(Base):
     closed_until: Mapped[str] = mapped_column(String(10), default="", server_default="")
     # derivatives the format policy asks for and an ingest left for later: "" none, "pending", "making:HOST:PID"
     copies: Mapped[str] = mapped_column(String(300), server_default="")  # no Python default: see _aip_row
+    # files and bytes by role ({role: {files, bytes}} as JSON), and what a copy stores (null until measured);
+    # no Python defaults: see _aip_row
+    counts: Mapped[str] = mapped_column(Text, server_default="")
+    stored_files: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    stored_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class FileRow(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -32,11 +33,13 @@ from preservation.model import (
     Agent,
     Aip,
     Event,
+    FileCounts,
     FileRecord,
     FormatInfo,
     Replica,
     RightsStatement,
     Validation,
+    format_label,
 )
 from preservation.parallel import batched
 
@@ -85,6 +88,24 @@ def set_aip_version(
         .values(head_version=version, mets_sha512=mets_sha512, file_count=file_count, total_bytes=total_bytes)
     )
     session.execute(update(ReplicaRow).where(ReplicaRow.aip_id == aip_id).values(version=version))
+
+
+def set_counts(session: Session, aip_id: str, counts: FileCounts) -> None:
+    """Record what an AIP holds by role and stores (after a new version, or once an audit has measured it)."""
+    session.execute(update(AipRow).where(AipRow.id == aip_id).values(**_counts_columns(counts)))
+
+
+def _counts_columns(counts: FileCounts) -> dict[str, Any]:
+    """FileCounts as the aips table keeps them: roles as JSON, what is stored in two columns."""
+    roles = {role: {"files": files, "bytes": size} for role, files, size in counts.by_role}
+    stored_files, stored_bytes = counts.stored if counts.stored is not None else (None, None)
+    return {"counts": json.dumps(roles), "stored_files": stored_files, "stored_bytes": stored_bytes}
+
+
+def _counts(roles: str, stored_files: int | None, stored_bytes: int | None) -> FileCounts:
+    by_role = {role: (c["files"], c["bytes"]) for role, c in json.loads(roles).items()} if roles else {}
+    stored = (stored_files, stored_bytes) if stored_files is not None and stored_bytes is not None else None
+    return FileCounts.of_roles(by_role, stored)
 
 
 def find_aip(session: Session, aip_id: str) -> Aip | None:
@@ -337,12 +358,13 @@ def held_digests(session: Session, digests: Iterable[str]) -> dict[str, tuple[st
 
 
 def location_totals(session: Session) -> dict[str, tuple[int, int, int, str]]:
-    """Per location: (AIPs held, their bytes, damaged copies, last time a copy there was verified)."""
+    """Per location: (AIPs held, the bytes they store — their catalogued files' until measured —, damaged copies,
+    last time a copy there was verified)."""
     rows = session.execute(
         select(
             ReplicaRow.location,
             func.count(),
-            func.coalesce(func.sum(AipRow.total_bytes), 0),
+            func.coalesce(func.sum(func.coalesce(AipRow.stored_bytes, AipRow.total_bytes)), 0),
             func.sum(case((ReplicaRow.status != "ok", 1), else_=0)),
             func.max(ReplicaRow.verified_at),
         )
@@ -427,15 +449,15 @@ def aip_replicas(session: Session, aip_id: str) -> list[Replica]:
     return [_replica(r) for r in rows]
 
 
-def format_counts(session: Session, aip_id: str) -> list[tuple[str, str, int]]:
-    """(PUID, format name, file count) for an AIP, most common first."""
+def format_counts(session: Session, aip_id: str) -> list[tuple[str, str, int, int]]:
+    """(format, PUID, files, bytes) of an AIP's catalogued files, most common first (as ingest sums them)."""
     rows = session.execute(
-        select(FileRow.puid, FileRow.format_name, func.count())
+        select(FileRow.puid, FileRow.format_name, FileRow.format_version, func.count(), func.sum(FileRow.size))
         .where(FileRow.aip_id == aip_id)
-        .group_by(FileRow.puid, FileRow.format_name)
-        .order_by(func.count().desc(), FileRow.puid)
+        .group_by(FileRow.puid, FileRow.format_name, FileRow.format_version)
     )
-    return [(puid, name, count) for puid, name, count in rows]
+    found = [(format_label(n or "", v or ""), p or "", count, int(size or 0)) for p, n, v, count, size in rows]
+    return sorted(found, key=lambda row: (-row[2], row[0], row[1]))
 
 
 def format_profile(session: Session) -> list[tuple[str, str, str, int, int, int, int]]:
@@ -475,6 +497,7 @@ def _aip_row(aip: Aip) -> dict:
         "created_at": aip.created_at,
         # only when owed: the column's default says none, and code written before it still registers AIPs
         **({"copies": aip.copies} if aip.copies else {}),
+        **(_counts_columns(aip.counts) if aip.counts.by_role else {}),  # likewise
     }
 
 
@@ -528,6 +551,7 @@ def _aip(row: AipRow) -> Aip:
         created_at=row.created_at,
         status=row.status,
         copies=row.copies or "",
+        counts=_counts(row.counts, row.stored_files, row.stored_bytes),
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from catalogue.models import AipRow, DescriptionRow, FileRow, RecordRow
-from preservation.model import ARCHIVAL, CLOSED, ORIGINAL, Access, Unit
+from preservation.model import ARCHIVAL, CLOSED, ORIGINAL, Access, Unit, format_label
 
 PER_PAGE_MAX = 100
 MAX_WORDS = 32  # a query's words beyond this are ignored (a pasted page must not become a huge query)
@@ -90,7 +90,7 @@ def format_names(session: Session, puids: list[str]) -> dict[str, str]:
         .where(FileRow.puid.in_(puids))
         .group_by(FileRow.puid)
     )
-    return {puid: f"{name} {version}".strip() or puid for puid, name, version in rows}
+    return {puid: format_label(name, version) or puid for puid, name, version in rows}
 
 
 def reindex_aip(

@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from catalogue.models import EventRow, FileRow
-from preservation.model import Validation
+from preservation.model import FILE_ROLES, Validation, format_label
 
-ROLES = ("original", "preservation", "access", "metadata")  # the order roles are summed up in
 PROBLEMS_LISTED = 10  # files with a failed or invalid validation named in the summary (--files lists them all)
 
 
@@ -67,13 +66,14 @@ def aip_summary(session: Session, aip_id: str) -> AipSummary:
     )
     for role, puid, name, version, text, review, count, size in grouped:
         roles.add(role, count, size)
-        formats.add(f"{name or ''} {version or ''}".strip() or "not identified", count, size, puid or "")
+        formats.add(format_label(name, version) or "not identified", count, size, puid or "")
         verdict = Validation.from_json(text)
         verdicts.add(verdict.status or "not validated", count, size)
         if verdict.status in ("invalid", "failed") and text not in problem_texts:
             problem_texts.append(text)
         summary.pending_review += count if review else 0
-    summary.by_role = sorted(roles.tallies(), key=lambda t: ROLES.index(t.label) if t.label in ROLES else len(ROLES))
+    order = {role: place for place, role in enumerate(FILE_ROLES)}
+    summary.by_role = sorted(roles.tallies(), key=lambda t: order.get(t.label, len(order)))
     summary.by_format = sorted(formats.tallies(), key=lambda t: (-t.files, t.label))
     summary.by_verdict = sorted(verdicts.tallies(), key=lambda t: (-t.files, t.label))
     folders = Tallies()

@@ -12,6 +12,7 @@ from catalogue import queries as catalogue
 from catalogue.lost import lost_file_dict, lost_files
 from catalogue.summaries import Tally, aip_summary
 from cli.context import app
+from cli.counts import print_tallies, roles_words, stored_words
 from cli.output import console, emit_json, esc, human_size, json_option, table
 from ingest.premis_records import make_agents
 from ingest.update import update_aip
@@ -40,13 +41,23 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
     if not aips:
         click.echo("The archive holds no AIPs yet. Ingest a folder with: preserve ingest FOLDER")
         return
-    rows = table("AIP", "Title", "Files", "Size", "Status", "Ingested")
+    rows = table("AIP", "Title", "Original files", "Stored", "Status", "Ingested")
     for aip in aips:
         status = aip.status + (f"; copies {_copies_words(aip.copies_state)}" if aip.copies_state else "")
+        stored = aip.counts.stored
         rows.add_row(
-            aip.id, esc(aip.title), str(aip.file_count), human_size(aip.total_bytes), status, _when(aip.created_at)
+            aip.id,
+            esc(aip.title),
+            _files_and_size(*aip.counts.original),
+            _files_and_size(*stored) if stored is not None else "not yet measured",
+            status,
+            _when(aip.created_at),
         )
     console().print(rows)
+
+
+def _files_and_size(files: int, size: int) -> str:
+    return f"{files} {'file' if files == 1 else 'files'}, {human_size(size)}"
 
 
 @aip_group.command("show")
@@ -150,7 +161,7 @@ def _show_summary(ctx: click.Context, reference: str) -> None:
     _print_header(aip, held, lost)
     for element, value in described:
         out.print(f"  [dim]AIP dc.{element}:[/dim] {esc(value)}")
-    _print_tallies("Files by role", "Role", summary.by_role)
+    _print_counts(aip)
     _print_tallies("Formats", "Format", summary.by_format, detail="PUID")
     _print_tallies("Folders", "Folder", summary.by_folder)
     _print_tallies("Validation", "Verdict", summary.by_verdict)
@@ -171,27 +182,35 @@ def _show_summary(ctx: click.Context, reference: str) -> None:
     )
 
 
-MOST_ROWS = 15  # rows of a summary table; the rest are added up in one row
-
-
 def _print_tallies(title: str, heading: str, tallies: list[Tally], detail: str = "") -> None:
-    rows = table(heading, *((detail,) if detail else ()), "Files", "Size", title=title)
-    for tally in tallies[:MOST_ROWS]:
-        extra = (tally.detail or "—",) if detail else ()
-        rows.add_row(esc(tally.label), *extra, str(tally.files), human_size(tally.bytes))
-    rest = tallies[MOST_ROWS:]
-    if rest:
-        extra = ("",) if detail else ()
-        files, size = sum(t.files for t in rest), sum(t.bytes for t in rest)
-        rows.add_row(f"… {len(rest)} more", *extra, str(files), human_size(size))
-    console().print(rows)
+    print_tallies(title, heading, ((t.label, t.detail, t.files, t.bytes) for t in tallies), detail)
+
+
+def _print_counts(aip: Aip) -> None:
+    """The AIP's files by role, catalogued and stored: the counts every command uses (docs/aip.md)."""
+    counts = aip.counts
+    rows = [(ROLE_TITLES.get(role, role), "", files, size) for role, files, size in counts.by_role]
+    rows.append(("catalogued files (all of the above)", "", *counts.catalogued))
+    if counts.stored is not None:
+        rows.append(("stored files (with the METS and tag files, every version)", "", *counts.stored))
+    print_tallies("Files", "What", rows)
+    if counts.stored is None:
+        console().print(f"  {stored_words(counts)}")
+
+
+ROLE_TITLES = {
+    "original": "original files",
+    "metadata": "metadata files",
+    "preservation": "preservation copies",
+    "access": "access copies",
+}
 
 
 def _print_files(files: list[FileRecord]) -> None:
     rows = table("Path", "Size", "PUID", "Format", "Validation", "SHA-256", title="Files")
     for record in files:
         fmt = record.format
-        label = esc(fmt.name + (f" {fmt.version}" if fmt.version else ""))
+        label = esc(fmt.label)
         if fmt.basis not in ("signature", "container", "text"):
             label += f" [dim]({fmt.basis or 'not identified'})[/dim]"
         check = record.validation
@@ -210,7 +229,8 @@ def _print_header(aip: Aip, held: bool, lost: list[LostFile]) -> None:
     out = console()
     out.print(f"[bold]{esc(aip.title)}[/bold]")
     out.print(f"  AIP {aip.id}  ({aip.status}; OCFL object {aip.ocfl_id}, {aip.head_version})")
-    out.print(f"  {aip.file_count} files, {human_size(aip.total_bytes)}; ingested {aip.created_at}")
+    out.print(f"  {roles_words(aip.counts)}; {stored_words(aip.counts)}")
+    out.print(f"  ingested {aip.created_at}")
     if aip.copies_state:
         out.print(
             f"  [bold yellow]preservation copies: {_copies_words(aip.copies_state)}"

@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.context import AppContext, app
-from cli.output import advance_within, console, emit_json, esc, human_size, json_option
+from cli.counts import count_words
+from cli.output import advance_within, console, emit_json, esc, json_option
 from ingest.executors import executor_for
 from policies.fixity import load_fixity_policy
 from stewardship.audit_runs import FULL, METADATA, AipAudit, PlannedCheck, plan_all
@@ -97,7 +98,7 @@ def _within(plan: list[PlannedCheck], budget: int) -> list[PlannedCheck]:
     chosen: list[PlannedCheck] = []
     used = 0
     for planned in plan:
-        size = planned.aip.total_bytes * len(planned.locations)
+        size = planned.aip.bytes_stored * len(planned.locations)
         if chosen and used + size > budget:
             break
         chosen.append(planned)
@@ -111,7 +112,7 @@ def _run(obj: AppContext, plan: list[PlannedCheck], repair: bool, quiet: bool) -
     executor = executor_for(obj.settings)  # this machine, or one task per AIP on the `preserve worker` processes
     if quiet or not sys.stderr.isatty() or not executor.reports_progress:
         return executor.audit(obj.settings, obj.database(), plan, repair)
-    total = sum(p.aip.total_bytes * len(p.locations) for p in plan if p.kind == FULL)
+    total = sum(p.aip.bytes_stored * len(p.locations) for p in plan if p.kind == FULL)
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(binary_units=True), TimeRemainingColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("Auditing", total=total or None)
@@ -138,8 +139,8 @@ def _as_dict(result: AipAudit) -> dict:
                 "kind": c.check.kind,
                 "ok": c.check.ok,
                 "status": c.status,
-                "files": c.check.files,
-                "bytes": c.check.bytes,
+                "stored_files": c.check.files,  # every content file of the object, all versions (docs/aip.md)
+                "stored_bytes": c.check.bytes,
                 "bad": [{"path": b.path, "problem": b.problem} for b in c.check.bad],
                 "repaired_from": c.repaired_from,
                 "repaired": [
@@ -166,10 +167,10 @@ def _print(results: list[AipAudit], due: bool) -> None:
     for result in results:
         for copy in result.copies:
             check = copy.check
-            what = human_size(check.bytes) + (" listed" if check.kind == METADATA else "")
+            what = count_words(check.files, check.bytes, "stored") + (" listed" if check.kind == METADATA else " read")
             out.print(
                 f"{marks[copy.status]}  {result.aip.id}  {esc(result.aip.title)}  "
-                f"{esc('[' + copy.replica.location + ']')} {check.files} files, {what}"
+                f"{esc('[' + copy.replica.location + ']')} {what}"
             )
             for bad in check.bad:
                 out.print(f"      [red]{esc(bad.path)}[/red]: {esc(bad.problem)} (copy in {esc(bad.location)})")

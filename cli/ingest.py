@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from cli.context import app, is_terminal
+from cli.counts import print_tallies, roles_words, stored_words
 from cli.output import advance_within, console, emit_json, esc, human_size, json_option, table
 from ingest.pipeline import IngestReport, IngestRequest
 from ingest.pipeline import Progress as PipelineProgress
@@ -255,7 +256,9 @@ def _print_status(status: IngestStatus) -> None:
         f"  started {run.started} on {esc(run.host)} (process {run.pid}, {run.executor} executor)"
         + (f"; ended {run.finished}" if run.finished else "")
     )
-    out.print(f"  files stored: {status.files_done} of {run.files} ({human_size(run.bytes)})")
+    out.print(
+        f"  files stored: {status.files_done} of {run.files} original and metadata files ({human_size(run.bytes)})"
+    )
     if run.error:
         out.print(f"[red]error:[/red] {esc(run.error)}")
         if run.hint:
@@ -297,9 +300,11 @@ def _summary(report: IngestReport) -> dict:
         "aip_id": report.aip_id,
         "title": report.title,
         "bag_name": report.bag_name,
-        "files": report.files,
-        "bytes": report.bytes,
-        "formats": [{"puid": puid, "name": name, "files": count} for puid, name, count in report.formats],
+        "counts": report.counts,
+        "formats": [
+            {"format": label, "puid": puid, "files": count, "bytes": size}
+            for label, puid, count, size in report.formats
+        ],
         "locations": report.locations,
         "seconds": report.seconds,
         "warnings": report.warnings,
@@ -326,14 +331,14 @@ def _summary(report: IngestReport) -> dict:
 def _print_report(report: IngestReport) -> None:
     out = console()
     out.print(f"Stored AIP [bold]{report.aip_id}[/bold] — {esc(report.title)}")
-    out.print(
-        f"  {report.files} files, {human_size(report.bytes)}, in {report.seconds:.1f} s; "
-        f"verified in: {', '.join(report.locations)}"
+    out.print(f"  {roles_words(report.counts)}")
+    out.print(f"  {stored_words(report.counts)}; in {report.seconds:.1f} s; verified in: {', '.join(report.locations)}")
+    print_tallies(
+        "Formats",
+        "Format",
+        ((label or "not identified", puid, n, size) for label, puid, n, size in report.formats),
+        "PUID",
     )
-    formats = table("PUID", "Format", "Files")
-    for puid, name, count in report.formats:
-        formats.add_row(puid or "—", esc(name or "not identified"), str(count))
-    out.print(formats)
     out.print(f"  virus check: {esc(report.virus_check)}")
     if report.layout:
         out.print(f"  layout: {esc(report.layout)}")

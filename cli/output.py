@@ -13,6 +13,8 @@ from rich.markup import escape
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
+from preservation.model import FileCounts
+
 
 def emit_json(value: Any) -> None:
     """Print ``value`` as indented JSON (dataclasses become objects)."""
@@ -20,8 +22,10 @@ def emit_json(value: Any) -> None:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, FileCounts):
+        return value.to_json()  # the one shape of counts (docs/aip.md)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}  # nested values: here again
     return str(value)
 
 

@@ -17,6 +17,7 @@ from policies.closure import load_closure_policy, parse_closure_policy
 from policies.fixity import load_fixity_policy
 from policies.formats import KEEP, NONE, ORIGINAL, load_format_policy, parse_format_policy
 from preservation.errors import PolicyError
+from preservation.model import format_label
 
 KINDS = ("formats", "fixity", "checks", "closure")
 
@@ -121,7 +122,7 @@ def explain_command(ctx: click.Context, puid: str, as_json: bool) -> None:
     where = f"{policy.path}:{rule.line}" if rule.line else f"{policy.path} [default]"
     explanation = {
         "puid": puid,
-        "format": f"{fmt.name} {fmt.version}".strip() if fmt else "",
+        "format": format_label(fmt.name, fmt.version) if fmt else "",
         "known": fmt is not None,
         "rule": rule.name,
         "where": where,

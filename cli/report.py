@@ -47,7 +47,7 @@ def fixity_command(ctx: click.Context, html_file: Path | None, months: int, as_j
         emit_json(reports)
     else:
         listing = table(
-            "Location", "AIPs", "Size", "Checked in period", "Overdue", "Damaged", "Lost files", "Last check"
+            "Location", "AIPs", "Stored", "Checked in period", "Overdue", "Damaged", "Lost files", "Last check"
         )
         for r in reports:
             listing.add_row(
@@ -119,11 +119,11 @@ def formats_command(ctx: click.Context, html_file: Path | None, as_json: bool) -
     if as_json:
         emit_json(holdings)
         return
-    listing = table("PUID", "Format", "Files", "Size", "AIPs", "Risk", "Preservation", "Access")
+    listing = table("PUID", "Format", "Original files", "Size", "AIPs", "Risk", "Preservation", "Access")
     for h in holdings:
         listing.add_row(
             h.puid or "—",
-            esc(f"{h.name} {h.version}".strip()),
+            esc(h.label),
             str(h.files),
             human_size(h.bytes),
             str(h.aips),
@@ -146,7 +146,7 @@ def _format_chart(holdings) -> dict:
             "w": max(1, round(400 * h.bytes / top)),
             "colour": RISK_COLOURS.get(h.risk, "#505a5f"),
             "label": (h.puid or "unidentified"),
-            "title": f"{h.name}: {human_size(h.bytes)}, {h.files} files, risk {h.risk}",
+            "title": f"{h.name}: {human_size(h.bytes)}, {h.files} original files, risk {h.risk}",
         }
         for i, h in enumerate(shown)
     ]

@@ -85,7 +85,7 @@ def search_command(
             esc(record.reference or "—"),
             esc(record.title),
             years,
-            esc(record.puid),
+            esc(results.format_names.get(record.puid, record.puid) if record.puid else "—"),
             record.access + (f" until {record.closed_until}" if record.closed_until else ""),
             record.aip_id[:8],
         )

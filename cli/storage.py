@@ -117,7 +117,7 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
     else:
-        listing = table("Location", "Reachable", "AIPs", "Size", "Damaged copies", "Last audited")
+        listing = table("Location", "Reachable", "AIPs", "Stored", "Damaged copies", "Last audited")
         for row in rows:
             listing.add_row(
                 esc(row["name"]),

@@ -20,7 +20,7 @@ from pathlib import Path
 from formats.personal_data import PersonalDataScan
 from ingest.sources import EmptyFolder, SourceFile, logical_name, numbered, original_name
 from preservation.identifiers import timestamp
-from preservation.model import FormatInfo, Validation
+from preservation.model import FormatInfo, Validation, format_label
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -417,11 +417,14 @@ class Journal:
         for digest, rows in groupby(cursor, key=lambda row: row[0]):
             yield digest, [row[1] for row in rows]
 
-    def format_counts(self) -> list[tuple[str, str, int]]:
-        """(PUID, format name, files) found in the transfer, most common first."""
-        return self.db.execute(
-            "SELECT coalesce(puid, ''), coalesce(format_name, ''), count(*) FROM files GROUP BY 1, 2 ORDER BY 3 DESC, 1"
-        ).fetchall()
+    def format_counts(self) -> list[tuple[str, str, int, int]]:
+        """(format, PUID, files, bytes) of the catalogued files, most common first (as `aip show` sums them)."""
+        query = (
+            "SELECT coalesce(puid, ''), coalesce(format_name, ''), coalesce(format_version, ''), count(*),"
+            " coalesce(sum(size), 0) FROM files GROUP BY 1, 2, 3"
+        )
+        rows = [(format_label(n, v), p, count, size) for p, n, v, count, size in self.db.execute(query)]
+        return sorted(rows, key=lambda row: (-row[2], row[0], row[1]))
 
     def invalid_files(self) -> list[tuple[str, str, str]]:
         """(relative path, PUID, first message) of every file validation found invalid (the format broken);
@@ -466,9 +469,21 @@ class Journal:
             yield path
 
     def totals(self) -> tuple[int, int]:
-        """(files, bytes) of every payload file: originals and the derivatives made from them."""
+        """(files, bytes) of every catalogued file: originals, metadata files and the copies made from them."""
         count, total = self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM files").fetchone()
         return count, total
+
+    def role_totals(self) -> dict[str, tuple[int, int]]:
+        """{role: (files, bytes)} of the catalogued files."""
+        query = "SELECT role, count(*), coalesce(sum(size), 0) FROM files GROUP BY role"
+        return {role: (count, size) for role, count, size in self.db.execute(query)}
+
+    def stored_totals(self) -> tuple[int, int]:
+        """(files, bytes) of everything version v1 stores: the catalogued files, the METS, the tag files, the
+        documents given with the transfer and the placeholders of empty folders."""
+        files, size = self.totals()
+        more, more_size = self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM content").fetchone()
+        return files + more, size + more_size
 
 
 _COLUMNS = (

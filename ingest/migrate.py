@@ -36,7 +36,7 @@ from policies.formats import KEEP, NONE, ORIGINAL, FormatPolicy, load_format_pol
 from preservation.config import Settings
 from preservation.errors import PackageError, PreservationError
 from preservation.identifiers import file_uuid, new_uuid, timestamp
-from preservation.model import COPIES_MAKING, COPIES_PENDING, Aip, Event, FileRecord, Replica
+from preservation.model import COPIES_MAKING, COPIES_PENDING, Aip, Event, FileRecord, Replica, role_totals
 from stewardship.replicate import seal_copy
 from storage import open_location
 from storage.digests import hash_stream
@@ -185,6 +185,7 @@ def _migrate_aip(
         catalogue.set_aip_version(
             session, aip.id, stored.version, stored.mets_sha512, len(all_files), sum(f.size for f in all_files)
         )
+        catalogue.set_counts(session, aip.id, aip.counts.added(role_totals(new_records), stored.stored))
     for replica in replicas:
         seal_copy(
             database, open_location(settings.location(replica.location)), replica.location, replica.object_root, aip.id

@@ -46,7 +46,7 @@ from policies.formats import FormatPolicy, load_format_policy
 from preservation.config import Settings
 from preservation.errors import IngestIncomplete, NotFound, PreservationError, Problem, TransferError
 from preservation.identifiers import new_uuid, timestamp, urn, utc_now
-from preservation.model import COPIES_PENDING, Agent, Aip, Event, Replica
+from preservation.model import COPIES_PENDING, Agent, Aip, Event, FileCounts, Replica
 from stewardship.event_log import event_log_prefix, raise_failed, write_event_log_everywhere
 from stewardship.replicate import seal_copy
 from storage import open_location
@@ -76,9 +76,8 @@ class IngestReport:
     aip_id: str
     title: str
     bag_name: str
-    files: int
-    bytes: int
-    formats: list[tuple[str, str, int]]
+    counts: FileCounts  # files and bytes by role, catalogued and stored (docs/aip.md)
+    formats: list[tuple[str, str, int, int]]  # (format, PUID, files, bytes) of the catalogued files
     locations: list[str]
     seconds: float
     warnings: list[str] = field(default_factory=list)
@@ -292,7 +291,8 @@ def _resume(
     if registered is not None:  # killed after registering: only the sealing and the clean-up were left
         journal.close()
         report = _finish_registered(settings, database, registered, previous, lock, started)
-        run_records.record_end(database, transfer_id, "stored", files=report.files, size=report.bytes)
+        files, size = report.counts.catalogued
+        run_records.record_end(database, transfer_id, "stored", files=files, size=size)
         return report
     transfer = Transfer.from_json(meta["transfer"])
     ids = (transfer_id, aip_id, started)
@@ -507,8 +507,7 @@ def _report(run: Underway) -> IngestReport:
         aip_id=run.aip_id,
         title=package.title,
         bag_name=package.bag_name,
-        files=journal.record_count(),
-        bytes=run.size,
+        counts=FileCounts.of_roles(journal.role_totals(), journal.stored_totals()),
         formats=journal.format_counts(),
         locations=list(run.settings.replication),
         seconds=_seconds_since(run.started),
@@ -612,8 +611,7 @@ def _finish_registered(
         aip.id,
         aip.title,
         aip.bag_name,
-        aip.file_count,
-        aip.total_bytes,
+        aip.counts,
         formats,
         [r.location for r in replicas],
         _seconds_since(started),
@@ -783,6 +781,7 @@ def _register(
         mets_sha512=mets_sha512,
         created_at=package.created,
         copies=COPIES_PENDING if copies_pending else "",
+        counts=FileCounts.of_roles(journal.role_totals(), journal.stored_totals()),
     )
 
     def events() -> Iterator[Event]:

@@ -30,7 +30,7 @@ from preservation.model import METADATA_MODIFICATION, SUCCESS, Agent, Aip, Event
 from stewardship.replicate import seal_copy
 from storage import open_location
 from storage.digests import hash_stream
-from storage.ocfl import NextVersion, read_inventory, version_state
+from storage.ocfl import NextVersion, read_inventory, stored_totals, version_state
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,7 @@ def update_aip(
         report = store_version(settings, aip, replicas, bag, mets_path, changed_docs, new_agents["person"].name)
     with database.session() as session:
         catalogue.replace_metadata(session, aip.id, title, descriptions, rights_now, report.version, report.mets_sha512)
+        catalogue.set_counts(session, aip.id, aip.counts.added({}, report.stored))
         catalogue.upsert_agents(session, all_agents.values())
         catalogue.record_events(session, [change])
     for replica in replicas:  # the new version's objects and the replaced root inventory
@@ -173,6 +174,7 @@ class StoredVersion:
     version: str
     changed: list[str]
     mets_sha512: str
+    stored: tuple[int, int]  # (files, bytes) the object now stores, every version (preservation.model.FileCounts)
 
 
 def store_version(
@@ -222,6 +224,7 @@ def store_version(
         new_files[tag.path] = bag / tag.path
         digests[tag.path] = tag
     versions = []
+    totals = (0, 0)
     try:
         for replica in replicas:
             storage = open_location(settings.location(replica.location))
@@ -233,21 +236,18 @@ def store_version(
                     version.put_file(logical, handle, digests[logical].size)
             new_state = {logical: digest for logical, _c, digest in version_state(current)}
             new_state.update({logical: digests[logical].sha512 for logical in new_files})
-            version.commit(
-                version.inventory(
-                    new_state,
-                    timestamp().split(".")[0] + "Z",
-                    message,
-                    user,
-                    f"urn:preserve:archivist:{user or 'unknown'}",
-                )
+            written = version.inventory(
+                new_state, timestamp().split(".")[0] + "Z", message, user, f"urn:preserve:archivist:{user or 'unknown'}"
             )
+            version.commit(written)
             read_inventory(storage, replica.object_root)
+            if len(versions) == 1:  # every location stores the same object: the first one's files are counted
+                totals = stored_totals(storage, replica.object_root, written)
     except BaseException:
         for version in versions:
             version.abort()
         raise
-    return StoredVersion(versions[0].version, sorted(new_files), digests[aip.mets_path].sha512)
+    return StoredVersion(versions[0].version, sorted(new_files), digests[aip.mets_path].sha512, totals)
 
 
 def _manifest_sums(storage, root: str, inventory: dict) -> dict[str, tuple[str, int]]:

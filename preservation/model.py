@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +92,20 @@ class FormatInfo:
     basis: str = ""
     warning: str = ""
     tool: str = ""
+
+    @property
+    def label(self) -> str:
+        """The format in words: its name and version ('' if not identified)."""
+        return format_label(self.name, self.version)
+
+
+def format_label(name: str, version: str) -> str:
+    """A format's name with its version, unless the name already says it ("Acrobat PDF 1.3 - Portable Document
+    Format", version 1.3, stays as it is)."""
+    name, version = (name or "").strip(), (version or "").strip()
+    if not version or version in name.replace("-", " ").split():
+        return name
+    return f"{name} {version}".strip()
 
 
 @dataclass(frozen=True)
@@ -220,6 +235,69 @@ class LostFile:
 
 COPIES_PENDING, COPIES_MAKING = "pending", "making"  # Aip.copies_state
 
+# What an AIP's files are, in the order they are counted (docs/aip.md, "Counts and sizes")
+FILE_ROLES = ("original", "metadata", "preservation", "access")
+
+
+@dataclass(frozen=True)
+class FileCounts:
+    """How many files and bytes an AIP holds, in the one vocabulary every command uses (docs/aip.md):
+    by role (original files, metadata files, preservation and access copies), catalogued (all of those: the
+    files `aip show --files` lists) and stored (every content file of the OCFL object, all versions: the
+    catalogued files, the METS and the bag's tag files; None until measured)."""
+
+    by_role: tuple[tuple[str, int, int], ...] = ()  # (role, files, bytes), in FILE_ROLES order, no empty roles
+    stored: tuple[int, int] | None = None
+
+    @classmethod
+    def of_roles(cls, totals: dict[str, tuple[int, int]], stored: tuple[int, int] | None = None) -> FileCounts:
+        """Counts from {role: (files, bytes)} (roles outside FILE_ROLES are kept, after them)."""
+        order = [*FILE_ROLES, *sorted(set(totals) - set(FILE_ROLES))]
+        return cls(tuple((r, *totals[r]) for r in order if r in totals and totals[r][0]), stored)
+
+    def role(self, role: str) -> tuple[int, int]:
+        """(files, bytes) of one role."""
+        return next(((files, size) for name, files, size in self.by_role if name == role), (0, 0))
+
+    @property
+    def original(self) -> tuple[int, int]:
+        """(files, bytes) of the records as the depositor gave them."""
+        return self.role("original")
+
+    @property
+    def catalogued(self) -> tuple[int, int]:
+        """(files, bytes) of every file the catalogue lists for the AIP, whatever its role."""
+        return sum(files for _, files, _ in self.by_role), sum(size for _, _, size in self.by_role)
+
+    def added(self, totals: dict[str, tuple[int, int]], stored: tuple[int, int] | None) -> FileCounts:
+        """These counts with more files by role (a new version's copies), and the stored files as now measured."""
+        merged = {role: (files, size) for role, files, size in self.by_role}
+        for role, (files, size) in totals.items():
+            before = merged.get(role, (0, 0))
+            merged[role] = (before[0] + files, before[1] + size)
+        return FileCounts.of_roles(merged, stored)
+
+    def to_json(self) -> dict[str, Any]:
+        """{role: {files, bytes}} for every role, with "catalogued" and "stored" (null until measured)."""
+        data: dict[str, Any] = {role: _pair(*self.role(role)) for role in FILE_ROLES}
+        data |= {role: _pair(files, size) for role, files, size in self.by_role if role not in FILE_ROLES}
+        data["catalogued"] = _pair(*self.catalogued)
+        data["stored"] = _pair(*self.stored) if self.stored is not None else None
+        return data
+
+
+def role_totals(records: Iterable[FileRecord]) -> dict[str, tuple[int, int]]:
+    """{role: (files, bytes)} of these files."""
+    totals: dict[str, tuple[int, int]] = {}
+    for record in records:
+        count, size = totals.get(record.role, (0, 0))
+        totals[record.role] = (count + 1, size + record.size)
+    return totals
+
+
+def _pair(files: int, size: int) -> dict[str, int]:
+    return {"files": files, "bytes": size}
+
 
 @dataclass(frozen=True)
 class Aip:
@@ -238,6 +316,12 @@ class Aip:
     created_at: str
     status: str = "stored"
     copies: str = ""  # derivatives ingest left for later: "" none, COPIES_PENDING, or "making:HOST:PID" (a claim)
+    counts: FileCounts = field(default_factory=FileCounts)  # files and bytes by role, catalogued, stored
+
+    @property
+    def bytes_stored(self) -> int:
+        """What one copy of the AIP holds, in bytes: as measured, else its catalogued files' (until measured)."""
+        return self.counts.stored[1] if self.counts.stored is not None else self.total_bytes
 
     @property
     def copies_state(self) -> str:

@@ -484,6 +484,17 @@ def _record(settings: Settings, database: Database, run_id: str, agent: Agent, r
             else:  # what a metadata-only pass cannot see, a full check found before: it stands until re-read
                 kept = "damaged" if copy.replica.status == "damaged" else status
                 catalogue.set_replica_metadata_checked(session, result.aip.id, copy.replica.location, kept, when)
+        aip = result.aip
+        intact = next(
+            (
+                (c.check.files, c.check.bytes)
+                for c in result.copies
+                if c.check.ok and c.replica.version == aip.head_version
+            ),
+            None,
+        )
+        if intact is not None and intact != result.aip.counts.stored:  # measured (AIPs from before it was counted)
+            catalogue.set_counts(session, result.aip.id, result.aip.counts.added({}, intact))
         replicas = catalogue.aip_replicas(session, result.aip.id)
         full = all(copy.check.kind == FULL for copy in result.copies)
         if result.repair_attempted or (result.ok and full and len(result.copies) == len(replicas)):

@@ -70,7 +70,7 @@ def fixity_report(
     for name, cadence in cadences.items():
         period_start = timestamp(now - timedelta(days=cadence.full_every_days))
         recent = [r for _, r in held[name] if r.verified_at >= period_start]
-        sizes = {a.id: a.total_bytes for a, _ in held[name]}
+        sizes = {a.id: a.bytes_stored for a, _ in held[name]}
         by_month: dict[str, Month] = {}
         last = ""
         for location, kind, checked_at, size, problems, outcome in history:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from catalogue import Database
 from catalogue import queries as catalogue
 from policies.formats import FormatRule
+from preservation.model import format_label
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class FormatHolding:
     preservation: str
     access: str
     rule: str
+
+    @property
+    def label(self) -> str:
+        """The format's name and version in words."""
+        return format_label(self.name, self.version)
 
 
 def format_holdings(database: Database, rule_for: Callable[[str], FormatRule]) -> list[FormatHolding]:

@@ -31,17 +31,19 @@ from preservation.model import (
     Agent,
     Aip,
     Event,
+    FileCounts,
     FileRecord,
     FormatInfo,
     Replica,
     RightsStatement,
     Validation,
+    role_totals,
 )
 from stewardship.event_log import aip_versions, event_log_prefix
 from stewardship.rebuild_history import CheckRecord, aip_status, copy_state, fixity_checks, stored_dates
 from stewardship.rebuild_rights import ReadRights, RowFinder, read_rights, resolve_rights
 from storage import Storage, open_location
-from storage.ocfl import inventory_digest, object_root, read_inventory
+from storage.ocfl import inventory_digest, object_root, read_inventory, stored_totals
 
 M = "{http://www.loc.gov/METS/}"
 P = "{http://www.loc.gov/premis/v3}"
@@ -374,6 +376,7 @@ class _Found:
     parsed: ParsedAip
     inventory: dict
     mets: tuple[str, str]  # (SHA-512, logical path) of the head version's METS
+    stored: tuple[int, int]  # (files, bytes) the first copy read stores, every version
     copies: list[_Copy] = field(default_factory=list)
     events: dict[str, Event] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
@@ -452,7 +455,13 @@ def _read_copy(storage: Storage, location: str, root: str, found: dict[str, _Fou
         with storage.open(f"{root}/{inventory['manifest'][mets[0]][0]}") as handle:
             parsed = parse_mets(handle)
         found[aip_id] = _Found(
-            parsed, inventory, mets, events=dict(parsed.events), agents=dict(parsed.agents), roles=dict(parsed.roles)
+            parsed,
+            inventory,
+            mets,
+            stored_totals(storage, root, inventory),
+            events=dict(parsed.events),
+            agents=dict(parsed.agents),
+            roles=dict(parsed.roles),
         )
     entry = found[aip_id]
     first = min(inventory["versions"], key=lambda v: int(v.removeprefix("v")))
@@ -526,6 +535,7 @@ def _register(database: Database, aip_id: str, entry: _Found) -> int:
         mets_sha512=entry.mets[0],
         created_at=start.datetime if start else "",
         status=aip_status(replicas),
+        counts=FileCounts.of_roles(role_totals(parsed.files), entry.stored),
     )
     in_order = sorted(events.values(), key=lambda e: (e.datetime, e.id))
     with database.session() as session:

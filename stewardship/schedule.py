@@ -34,7 +34,7 @@ def select_full(
     budget = budget_bytes if budget_bytes is not None else cadence.budget_bytes
     limit = budget if budget > 0 else float("inf")
     runs = max(cadence.full_every_days * cadence.runs_per_day, 1)
-    share = sum(aip.total_bytes for aip, _ in copies) / runs
+    share = sum(aip.bytes_stored for aip, _ in copies) / runs
     period = timedelta(days=cadence.full_every_days)
     spacing = period / runs  # how often an even spread re-reads any one copy, at the most
     chosen: list[tuple[Aip, Replica]] = []
@@ -44,10 +44,10 @@ def select_full(
         overdue = age >= period
         if not overdue and (used >= share or age < spacing):  # oldest first: the rest are younger still
             break
-        if used + aip.total_bytes > limit and chosen:
+        if used + aip.bytes_stored > limit and chosen:
             break
         chosen.append((aip, replica))
-        used += aip.total_bytes
+        used += aip.bytes_stored
         if used >= limit:
             break
     return chosen
@@ -100,9 +100,9 @@ def due_summary(database: Database, cadences: dict[str, Cadence], now: datetime 
             overdue = [(a, r) for a, r in copies if now - _when(r.verified_at) >= period]
             summary[name] = {
                 "aips": len(copies),
-                "bytes": sum(a.total_bytes for a, _ in copies),
+                "bytes": sum(a.bytes_stored for a, _ in copies),
                 "overdue_aips": len(overdue),
-                "overdue_bytes": sum(a.total_bytes for a, _ in overdue),
+                "overdue_bytes": sum(a.bytes_stored for a, _ in overdue),
                 "full_every_days": cadence.full_every_days,
             }
     return summary

@@ -232,6 +232,14 @@ def inventory_digest(storage: Storage, root: str) -> str:
         return hash_stream(handle, ("sha512",))[0]["sha512"]
 
 
+def stored_totals(storage: Storage, root: str, inventory: Inventory) -> tuple[int, int]:
+    """(files, bytes) of every content file the object holds, all versions (what an audit reads; the inventories
+    and their sidecars are checked but not counted), sizes as the location lists them."""
+    sizes = {o.key[len(root) + 1 :]: o.size for o in storage.list(root + "/")}
+    content = [path for paths in inventory["manifest"].values() for path in paths]
+    return len(content), sum(sizes.get(path, 0) for path in content)
+
+
 def version_state(inventory: Inventory, version: str | None = None) -> Iterator[tuple[str, str, str]]:
     """Yield ``(logical_path, content_path, sha512)`` for every file of a version (default: head)."""
     version = version or inventory["head"]

@@ -120,7 +120,7 @@ def test_register_and_look_up(db):
         events = catalogue.aip_events(session, "aaaa1111-0000-4000-8000-000000000001")
         assert events[0].agent_ids == ("agent-1",)
         assert catalogue.format_counts(session, "aaaa1111-0000-4000-8000-000000000001") == [
-            ("fmt/43", "JPEG File Interchange Format", 2)
+            ("JPEG File Interchange Format 1.01", "fmt/43", 2, sum(f.size for f in files))
         ]
 
 

@@ -231,7 +231,7 @@ def test_aip_show_sums_up_and_lists_files_only_when_asked(preserve, collection):
     aip_id = preserve.json("ingest", str(collection))["aip_id"]
     shown = preserve.json("aip", "show", aip_id)
     summary = preserve("aip", "show", aip_id[:8]).stdout
-    for heading in ("Files by role", "Formats", "Folders", "Validation", "Events", "Stored copies"):
+    for heading in ("Files", "Formats", "Folders", "Validation", "Events", "Stored copies"):
         assert heading in summary, heading
     assert "--files" in summary  # says how to see the files
     originals = [f for f in shown["files"] if f["role"] == "original"]

@@ -71,10 +71,14 @@ def test_the_aip_is_registered_first_and_its_copies_follow_in_the_background(
     assert "data/derivatives/preservation/documents/restoration-report.docx.odt" in made
     assert "data/derivatives/preservation/documents/tithe-accounts.xlsx.ods" in made
     assert any(e["type"] == "normalization" and e["outcome"] == "success" for e in shown["events"])
-    assert "preservation copies" not in preserve("aip", "show", aip_id).stdout
+    assert "preservation copies: " not in preserve("aip", "show", aip_id).stdout  # no longer pending
     log = (preserve.home / "logs" / "copies-after-ingest.log").read_text()
     assert re.search(rf"^  \d{{4}}-\d\d-\d\dT\S+  {aip_id}  migrated", log, re.MULTILINE)  # stamped
-    preserve("audit", "--aip", aip_id)  # every copy of both versions intact
+    audited = preserve.json("audit", "--aip", aip_id)  # every copy of both versions intact
+    counts = shown["aip"]["counts"]  # the copies counted, and everything both versions store
+    assert counts["preservation"]["files"] == 2 and counts["original"] == report["counts"]["original"]
+    [copy] = audited["aips"][0]["copies"]
+    assert counts["stored"] == {"files": copy["stored_files"], "bytes": copy["stored_bytes"]}
 
 
 def _ingested_with_maker_dead(preserve, monkeypatch, tmp_path, *names: str) -> list[str]:

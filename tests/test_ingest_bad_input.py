@@ -235,7 +235,7 @@ def test_failure_in_a_late_step_leaves_nothing(preserve, collection, monkeypatch
     monkeypatch.undo()
     assert_nothing_kept(preserve)
     # and the archive still works afterwards
-    assert preserve.json("ingest", str(collection))["files"] == 11
+    assert preserve.json("ingest", str(collection))["counts"]["original"]["files"] == 11
 
 
 def test_every_refused_file_is_listed_however_many(preserve, tmp_path):

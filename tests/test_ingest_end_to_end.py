@@ -40,8 +40,8 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
     before = tree_digest(collection)
     summary = preserve.json("ingest", str(collection), "--title", "Parish records")
     aip_id = summary["aip_id"]
-    assert summary["files"] == len(before)
-    assert summary["bytes"] == sum(p.stat().st_size for p in collection.rglob("*") if p.is_file())
+    assert summary["counts"]["original"]["files"] == len(before)
+    assert summary["counts"]["original"]["bytes"] == sum(p.stat().st_size for p in collection.rglob("*") if p.is_file())
     assert {f["puid"] for f in summary["formats"]} >= set(EXPECTED_PUIDS.values())
     assert tree_digest(collection) == before, "ingest must not change the source"
 
@@ -81,7 +81,7 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
     stored = next((preserve.home / "storage" / "primary").rglob("inventory.json"))
     content = [p for paths in json.loads(stored.read_text())["manifest"].values() for p in paths]
     assert len(content) > len(before) + 1  # the payload, the METS and the bag's tag files
-    assert audit["aips"][0]["copies"][0]["files"] == len(content)
+    assert audit["aips"][0]["copies"][0]["stored_files"] == len(content)
 
     hits = preserve.json("search", "vestry", "minutes")["records"]
     assert [(h["aip_id"], h["path"], h["kind"]) for h in hits] == [
@@ -108,7 +108,7 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
     bag = bagit.Bag(str(exported))
     bag.validate()
     assert bag.info["Internal-Sender-Identifier"] == aip_id
-    assert bag.info["Payload-Oxum"] == f"{summary['bytes'] + _mets_size(exported)}.{len(before) + 1}"
+    assert bag.info["Payload-Oxum"] == f"{summary['counts']['original']['bytes'] + _mets_size(exported)}.{len(before) + 1}"
     assert tree_digest(exported / "data" / "objects") == before
     mets_file = next((exported / "data" / "metadata").glob("METS.*.xml"))
     assert validate_mets(mets_file) == []

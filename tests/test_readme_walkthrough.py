@@ -31,7 +31,7 @@ SAYS = {  # what each command's output must include (lines not listed need only 
     "preserve where": "chosen by PRESERVE_HOME",
     "preserve ingest /": "Stored AIP",
     "preserve aip list": "Parish of St Michael: vestry records",
-    "preserve aip show": "Files by role",
+    "preserve aip show": "catalogued files (all of the above)",
     "preserve audit --due": "",
     "preserve audit": "intact",
     "preserve policy explain": "fmt/412",

@@ -29,7 +29,7 @@ def _bag_of(collection: Path, tmp_path: Path) -> Path:
 def test_a_bag_is_validated_and_its_payload_ingested(preserve, collection, tmp_path):
     bag = _bag_of(collection, tmp_path)
     summary = preserve.json("ingest", str(bag))
-    assert summary["files"] == 11 and summary["title"] == "deposit"
+    assert summary["counts"]["original"]["files"] == 11 and summary["title"] == "deposit"
     shown = preserve.json("aip", "show", summary["aip_id"])
     names = {f["original_name"] for f in shown["files"] if f["role"] == "original"}
     assert names == {f"objects/{p.relative_to(collection)}" for p in collection.rglob("*") if p.is_file()}
@@ -87,11 +87,11 @@ def _zip_folder(folder: Path, target: Path, prefix: str = "") -> Path:
 def test_zip_and_tar_transfers(preserve, collection, tmp_path):
     zipped = _zip_folder(collection, tmp_path / "records.zip", prefix="records/")
     summary = preserve.json("ingest", str(zipped))
-    assert summary["files"] == 11 and summary["title"] == "records"
+    assert summary["counts"]["original"]["files"] == 11 and summary["title"] == "records"
     tarred = tmp_path / "records.tar.gz"
     with tarfile.open(tarred, "w:gz") as archive:
         archive.add(collection, arcname="records")
-    assert preserve.json("ingest", str(tarred))["files"] == 11
+    assert preserve.json("ingest", str(tarred))["counts"]["original"]["files"] == 11
     shown = preserve.json("aip", "show", summary["aip_id"])
     assert any(": zip 'records.zip'" in e["detail"] for e in shown["events"] if e["type"] == "ingestion start")
     assert list((preserve.home / "staging").iterdir()) == []
@@ -102,7 +102,7 @@ def test_a_zipped_bag(preserve, collection, tmp_path):
     zipped = _zip_folder(bag, tmp_path / "deposit.zip")
     summary = preserve.json("ingest", str(zipped))
     shown = preserve.json("aip", "show", summary["aip_id"])
-    assert summary["files"] == 11
+    assert summary["counts"]["original"]["files"] == 11
     assert any("zipped bag" in e["detail"] for e in shown["events"] if e["type"] == "ingestion start")
 
 

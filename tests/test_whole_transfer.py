@@ -89,7 +89,7 @@ def test_every_mets_file_location_is_a_uri_that_names_its_file_in_the_bag(preser
     bag = _export(preserve, summary["aip_id"], tmp_path)
     mets = etree.parse(str(next((bag / "data" / "metadata").glob("METS.*.xml"))))
     hrefs = [f.get("{http://www.w3.org/1999/xlink}href") for f in mets.iter(METS + "FLocat")]
-    assert len(hrefs) == summary["files"] + len(summary["metadata"]) and all(hrefs)
+    assert len(hrefs) == summary["counts"]["original"]["files"] + len(summary["metadata"]) and all(hrefs)
     assert any("%255C" in href for href in hrefs)  # the renaming rule's %5C, itself percent-encoded
     for href in hrefs:  # as any URI-aware tool reads it
         assert (bag / unquote(href, errors="strict")).is_file(), href
@@ -98,7 +98,7 @@ def test_every_mets_file_location_is_a_uri_that_names_its_file_in_the_bag(preser
 def test_the_depositors_checksums_are_checked_and_recorded(preserve, tmp_path):
     source = archivematica_transfer(tmp_path / "accession")
     summary = preserve.json("ingest", str(source))
-    assert summary["checksums_checked"] == summary["files"]
+    assert summary["checksums_checked"] == summary["counts"]["original"]["files"]
     shown = preserve.json("aip", "show", summary["aip_id"])
     minutes = next(f for f in shown["files"] if f["original_name"] == "objects/minutes/1921-vestry.txt")
     checks = [
@@ -209,7 +209,7 @@ def test_metadata_beside_the_records_without_objects_is_applied(preserve, tmp_pa
     (top / "minutes" / "1921.txt").write_text("Vestry minutes 1921\n")
     (top / "metadata.csv").write_text("filename,dc.title\nobjects,Loose transfer\nobjects/minutes/1921.txt,Minutes\n")
     summary = preserve.json("ingest", str(top))
-    assert summary["title"] == "Loose transfer" and summary["files"] == 1
+    assert summary["title"] == "Loose transfer" and summary["counts"]["original"]["files"] == 1
     assert summary["metadata"] == [{"path": "metadata.csv", "stored_as": "data/metadata/submission/metadata.csv"}]
     folder = tmp_path / "with-metadata-folder"
     (folder / "minutes").mkdir(parents=True)
@@ -217,7 +217,7 @@ def test_metadata_beside_the_records_without_objects_is_applied(preserve, tmp_pa
     (folder / "metadata").mkdir()
     (folder / "metadata" / "metadata.csv").write_text("filename,dc.title\nobjects,Records beside metadata\n")
     summary = preserve.json("ingest", str(folder))
-    assert summary["title"] == "Records beside metadata" and summary["files"] == 1
+    assert summary["title"] == "Records beside metadata" and summary["counts"]["original"]["files"] == 1
 
 
 def test_a_bag_of_an_archivematica_transfer_keeps_both_its_tags_and_its_metadata(preserve, tmp_path):
