@@ -78,6 +78,7 @@ def test_a_deleted_catalogue_comes_back_from_storage(preserve, collection, tmp_p
             "head_version",
             "file_count",
             "total_bytes",
+            "counts",
             "mets_path",
             "mets_sha512",
             "created_at",
