@@ -6,6 +6,7 @@ import os
 import shutil
 import tarfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 from catalogue import Database
@@ -13,6 +14,7 @@ from catalogue import queries as catalogue
 from preservation.bag_validation import validate_bag
 from preservation.config import Settings
 from preservation.errors import PackageError, PreservationError, Problem, StorageError
+from preservation.progress import NO_PROGRESS, Progress
 from storage import open_location
 from storage.digests import hash_stream
 from storage.ocfl import read_inventory, version_state
@@ -29,13 +31,15 @@ def export_aip(
     as_: str = "dir",
     version: str | None = None,
     into: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> Path:
     """Write the AIP's bag to ``dest`` — a new path (``.zip``/``.tar`` added when packing and it lacks it), or,
     as ``<slug>-<uuid>[.tar|.zip]``, into ``dest`` if it is an empty folder or ``into`` is given.
 
     The bag is assembled under a hidden temporary name, every file is checked against the OCFL
     inventory's SHA-512 as it is copied, the whole bag is validated (RFC 8493), and only then is
-    it packed (for tar and zip) and given its final name.
+    it packed (for tar and zip) and given its final name. ``progress`` follows it: copying, validating and
+    packing, each to its total in bytes.
     """
     if as_ not in FORMATS:
         raise PackageError(f"cannot export as {as_!r}", hint=f"Choose one of {', '.join(FORMATS)}.")
@@ -57,14 +61,18 @@ def export_aip(
     errors: list[str] = []
     for replica in replicas:
         try:
-            _materialise(open_location(settings.location(replica.location)), replica.object_root, partial, version)
-            _validate(partial)
+            storage = open_location(settings.location(replica.location))
+            size = _materialise(storage, replica.object_root, partial, version, progress)
+            progress.stage("Validating the bag", size)
+            _validate(partial, progress.advance)
         except PreservationError as exc:
             errors.append(f"{replica.location}: {exc.message}")
             shutil.rmtree(partial, ignore_errors=True)
             continue
         try:
-            _finish(partial, target, aip.bag_name, as_)
+            if as_ != "dir":
+                progress.stage(f"Packing the bag as {as_}", size)
+            _finish(partial, target, aip.bag_name, as_, progress.advance)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
         return target
@@ -92,19 +100,31 @@ def _target(dest: Path, name: str, as_: str, into: bool) -> Path:
     return dest
 
 
-def _materialise(storage, root: str, dest: Path, version: str | None = None) -> None:
+def _materialise(storage, root: str, dest: Path, version: str | None, progress: Progress) -> int:
+    """Copy the version's files out of storage, each checked against its SHA-512; return the bytes copied."""
     inventory = read_inventory(storage, root)
-    for logical, content, sha512 in version_state(inventory, version):
+    files = list(version_state(inventory, version))
+    sizes = {o.key[len(root) + 1 :]: o.size for o in storage.list(root + "/")}
+    progress.stage(f"Copying from {storage.describe()}", sum(sizes.get(content, 0) for _, content, _ in files))
+    copied = 0
+    for logical, content, sha512 in files:
         target = dest / logical
         target.parent.mkdir(parents=True, exist_ok=True)
         with storage.open(f"{root}/{content}") as source, target.open("wb") as out:
-            digests, _ = hash_stream(source, ("sha512",), sink=out.write)
+
+            def write(chunk: bytes | memoryview) -> None:
+                out.write(chunk)
+                progress.advance(len(chunk))
+
+            digests, size = hash_stream(source, ("sha512",), sink=write)
+        copied += size
         if digests["sha512"] != sha512:
             raise StorageError(f"{root}/{content}: does not match the inventory's SHA-512")
+    return copied
 
 
-def _validate(bag_dir: Path) -> None:
-    report = validate_bag(bag_dir)
+def _validate(bag_dir: Path, on_file: Callable[[int], None]) -> None:
+    report = validate_bag(bag_dir, on_file=on_file)
     if not report.valid:
         raise PackageError(
             f"exported bag is not valid: {'; '.join(report.errors[:5])}",
@@ -112,7 +132,7 @@ def _validate(bag_dir: Path) -> None:
         )
 
 
-def _finish(partial: Path, target: Path, bag_name: str, as_: str) -> None:
+def _finish(partial: Path, target: Path, bag_name: str, as_: str, on_bytes: Callable[[int], None]) -> None:
     """Rename the bag folder into place, or pack it into a tar or zip under a temporary name first."""
     if as_ == "dir":
         partial.rename(target)
@@ -121,13 +141,20 @@ def _finish(partial: Path, target: Path, bag_name: str, as_: str) -> None:
     try:
         if as_ == "tar":
             with tarfile.open(packing, "w", format=tarfile.PAX_FORMAT) as archive:
-                archive.add(partial, arcname=bag_name)
+                archive.add(partial, arcname=bag_name, filter=lambda member: _counted(member, on_bytes))
         else:
             with zipfile.ZipFile(packing, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
                 for path in sorted(partial.rglob("*")):
                     if path.is_file():
                         archive.write(path, f"{bag_name}/{path.relative_to(partial).as_posix()}")
+                        on_bytes(path.stat().st_size)
         packing.rename(target)
     except BaseException:
         packing.unlink(missing_ok=True)
         raise
+
+
+def _counted(member: tarfile.TarInfo, on_bytes: Callable[[int], None]) -> tarfile.TarInfo:
+    """A tar member as it is added, its size counted (tarfile's filter sees each one just before it is written)."""
+    on_bytes(member.size if member.isfile() else 0)
+    return member

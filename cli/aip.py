@@ -14,6 +14,7 @@ from catalogue.summaries import Tally, aip_summary
 from cli.context import app
 from cli.counts import print_tallies, roles_words, stored_words
 from cli.output import console, emit_json, esc, human_size, json_option, table
+from cli.progress import bar
 from ingest.premis_records import make_agents
 from ingest.update import update_aip
 from preservation.model import COPIES_MAKING, Aip, FileRecord, LostFile, Replica
@@ -454,7 +455,8 @@ def export_command(
     validated (RFC 8493) before it is packed or appears at its final name.
     """
     obj = app(ctx)
-    path = export_aip(obj.settings, obj.database(), aip_id, dest, as_, version, into)
+    with bar(as_json) as progress:
+        path = export_aip(obj.settings, obj.database(), aip_id, dest, as_, version, into, progress)
     if as_json:
         emit_json({"aip_id": aip_id, "bag": str(path), "as": as_, "valid": True})
     else:

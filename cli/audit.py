@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.context import AppContext, app
 from cli.counts import count_words
-from cli.output import advance_within, console, emit_json, esc, json_option
+from cli.output import console, emit_json, esc, json_option
+from cli.progress import Bar, wants_progress
 from ingest.executors import executor_for
 from policies.fixity import load_fixity_policy
 from stewardship.audit_runs import FULL, METADATA, AipAudit, PlannedCheck, plan_all
@@ -110,19 +109,16 @@ def _run(obj: AppContext, plan: list[PlannedCheck], repair: bool, quiet: bool) -
     """Run the plan on the archive's executor, with a progress bar on a terminal when the executor reports
     progress (bytes for full checks, copies otherwise)."""
     executor = executor_for(obj.settings)  # this machine, or one task per AIP on the `preserve worker` processes
-    if quiet or not sys.stderr.isatty() or not executor.reports_progress:
-        return executor.audit(obj.settings, obj.database(), plan, repair)
     total = sum(p.aip.bytes_stored * len(p.locations) for p in plan if p.kind == FULL)
-    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(binary_units=True), TimeRemainingColumn()]
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("Auditing", total=total or None)
+    with Bar(wants_progress(quiet) and executor.reports_progress) as progress:
+        progress.stage("Auditing", total or None)
         return executor.audit(
             obj.settings,
             obj.database(),
             plan,
             repair,
-            on_bytes=lambda n: advance_within(progress, task, n),
-            on_copy=lambda aip, copy: progress.update(task, description=f"Auditing {aip.id[:8]}"),
+            on_bytes=progress.advance,
+            on_copy=lambda aip, copy: progress.describe(f"Auditing {aip.id[:8]}"),
         )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from cli.output import emit_json, json_option
+from cli.progress import bar
 from ingest.archives import is_archive
 from ingest.bags import BagReport, create_bag, validate_bag, validate_packed_bag
 
@@ -47,7 +48,12 @@ def validate_command(ctx: click.Context, path: Path, fast: bool, workers: int, a
     """
     workers = workers or os.cpu_count() or 1
     packed = is_archive(path)  # a bag exported --as zip|tar is checked as it is, unpacked out of sight
-    report = validate_packed_bag(path, fast, workers) if packed else validate_bag(path, fast=fast, workers=workers)
+    with bar(as_json) as progress:
+        progress.stage(f"Validating {path.name}")
+        if packed:
+            report = validate_packed_bag(path, fast, workers, on_file=progress.advance)
+        else:
+            report = validate_bag(path, fast=fast, workers=workers, on_file=progress.advance)
     _print(report, as_json)
     if report.state != "valid":
         ctx.exit(EXIT_CODES[report.state])

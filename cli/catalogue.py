@@ -7,6 +7,7 @@ import click
 from access.decisions import refresh_everything
 from cli.context import app
 from cli.output import emit_json, json_option
+from cli.progress import ITEMS, bar
 from policies.closure import load_closure_policy
 from stewardship.rebuild import rebuild
 
@@ -31,8 +32,10 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
     obj = app(ctx)
     load_closure_policy(obj.settings.policies_path)  # a broken policy stops us before anything starts
     database = obj.database(require_current=False)
-    report = rebuild(obj.settings, database)
-    refresh_everything(obj.settings, database)  # who may see what, and the records index, worked out again
+    with bar(as_json, ITEMS) as watcher:
+        report = rebuild(obj.settings, database, watcher)
+        watcher.stage("Working out who may see what, and the records index")
+        refresh_everything(obj.settings, database)  # who may see what, and the records index, worked out again
     if as_json:
         emit_json(
             {
@@ -45,7 +48,7 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
         )
     else:
         click.echo(
-            f"Rebuilt the catalogue: {report.aips} AIP(s), {report.files} files, {report.events} events, "
+            f"Rebuilt the catalogue: {report.aips} AIP(s), {report.files} catalogued files, {report.events} events, "
             f"{report.checks} fixity checks of copies."
         )
         for problem in report.problems:

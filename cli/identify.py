@@ -12,8 +12,9 @@ import click
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from cli.context import app, is_terminal
+from cli.context import app
 from cli.output import json_option
+from cli.progress import wants_progress
 from formats.active import active_signature_file
 from formats.batch import IdentifiedFile, identify_paths
 from formats.identify import identifier_description
@@ -71,7 +72,7 @@ def identify_command(
         "signatures": signature_version,
         "scandate": timestamp(),
     }
-    show_progress = is_terminal() and not sys.stdout.isatty()
+    show_progress = wants_progress() and not sys.stdout.isatty()
     with _progress(show_progress) as advance:
         if as_json:
             _write_json(header, results, advance)

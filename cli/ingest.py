@@ -16,9 +16,10 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from cli.context import app, is_terminal
+from cli.context import app
 from cli.counts import print_tallies, roles_words, stored_words
 from cli.output import advance_within, console, emit_json, esc, human_size, json_option, table
+from cli.progress import wants_progress
 from ingest.pipeline import IngestReport, IngestRequest
 from ingest.pipeline import Progress as PipelineProgress
 from ingest.pipeline import ingest as run_ingest
@@ -149,7 +150,7 @@ def ingest_command(
         rights=rights,
         resume=transfer or "",
     )
-    if is_terminal() and not as_json:
+    if wants_progress(as_json):
         with BarProgress() as progress:
             report = run_ingest(obj.settings, database, request, progress)
     else:

@@ -19,6 +19,7 @@ import click
 
 from cli.context import AppContext
 from cli.output import emit_json_error
+from cli.progress import quiet_option, remember_quiet
 from preservation.errors import PreservationError
 
 INTERNAL_ERROR = 70
@@ -67,7 +68,8 @@ class PreserveGroup(click.Group):
         """The command ``cmd_name``, its module imported (and its commands registered) on first use."""
         if cmd_name not in self.commands and cmd_name in COMMANDS:
             importlib.import_module(f"cli.{COMMANDS[cmd_name]}").register(self)
-        return self.commands.get(cmd_name)
+        command = self.commands.get(cmd_name)
+        return quiet_option(command) if command is not None else None  # every command takes --quiet
 
     def invoke(self, ctx: click.Context):
         try:
@@ -126,6 +128,14 @@ def _debug(ctx: click.Context) -> bool:
     help="preserve.toml to use (default: the one in the archive home).",
 )
 @click.option("--debug", is_flag=True, help="Show the full traceback when something goes wrong.")
+@click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    expose_value=False,
+    callback=remember_quiet,
+    help="No progress bars or step lines in any command (also PRESERVE_QUIET=1, or --quiet after the command).",
+)
 @click.version_option(package_name="preserve", prog_name="preserve")
 @click.pass_context
 def cli(ctx: click.Context, home: Path | None, config: Path | None, debug: bool) -> None:

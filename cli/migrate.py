@@ -9,6 +9,7 @@ import click
 
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option
+from cli.progress import ITEMS, bar
 from ingest.migrate import Migration, make_pending_copies, migrate, targets_for
 from preservation.identifiers import timestamp
 
@@ -56,9 +57,15 @@ def migrate_command(
         raise click.UsageError("--dry-run goes with --puid; `preserve aip list` shows which AIPs are pending")
     obj = app(ctx)
     if pending:
-        made = make_pending_copies(  # each line stamped: the background runs write to a log
-            obj.settings, obj.database(), list(aip_ids) or None, archivist or "", progress=_reporter(as_json, True)
-        )
+        with bar(as_json, ITEMS) as watcher:
+            made = make_pending_copies(  # each line stamped: the background runs write to a log
+                obj.settings,
+                obj.database(),
+                list(aip_ids) or None,
+                archivist or "",
+                progress=_reporter(as_json, True),
+                watcher=watcher,
+            )
         if as_json:
             emit_json({"pending": True, "aips": made})
         elif not made and aip_ids:
@@ -73,7 +80,10 @@ def migrate_command(
         message = f"The format policy keeps {puid} as it is (no derivatives to make): nothing to migrate."
         emit_json({"puid": puid, "aips": []}) if as_json else click.echo(message)
         return
-    results = migrate(obj.settings, obj.database(), puid, archivist or "", dry_run, progress=_reporter(as_json))
+    with bar(as_json, ITEMS) as watcher:
+        results = migrate(
+            obj.settings, obj.database(), puid, archivist or "", dry_run, progress=_reporter(as_json), watcher=watcher
+        )
     if as_json:
         emit_json({"puid": puid, "aips": results})
     elif not results:

@@ -10,6 +10,7 @@ import click
 from catalogue import queries as catalogue
 from cli.context import app
 from cli.output import console, emit_json, esc, human_size, json_option, table
+from cli.progress import bar
 from preservation.config import CONFIG_NAME, LocationSettings, load_settings
 from preservation.errors import ConfigError, NotFound, PreservationError
 from stewardship.replicate import ReplicaCopy
@@ -232,7 +233,8 @@ def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as
             )
             out.print(f"  {esc(result.aip.id)}  [{colour}]{result.outcome}[/{colour}]  {detail}")
 
-    results = replicate_aips(obj.settings, obj.database(), location, aip_ref, progress=report)
+    with bar(as_json) as watcher:
+        results = replicate_aips(obj.settings, obj.database(), location, aip_ref, progress=report, watcher=watcher)
     counts = {kind: sum(r.outcome == kind for r in results) for kind in ("copied", "present", "failed")}
     if as_json:
         emit_json(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,7 +28,9 @@ from preservation.parallel import worker_map
 __all__ = ["INCOMPLETE", "INVALID", "VALID", "BagReport", "create_bag", "validate_bag", "validate_packed_bag"]
 
 
-def validate_packed_bag(archive: Path, fast: bool = False, workers: int = 1) -> BagReport:
+def validate_packed_bag(
+    archive: Path, fast: bool = False, workers: int = 1, on_file: Callable[[int], None] | None = None
+) -> BagReport:
     """Validate a bag packed in a zip, tar or 7z file (as `preserve aip export --as zip|tar` makes them): unpacked
     with ingest's checks (no path outside the folder, no links, size limits) into a temporary folder that is
     removed afterwards; the bag is the archive's top level, or its one top-level folder."""
@@ -36,7 +38,7 @@ def validate_packed_bag(archive: Path, fast: bool = False, workers: int = 1) -> 
         unpacked = extract(archive, Path(work) / "unpacked")
         entries = list(unpacked.iterdir())
         root = entries[0] if len(entries) == 1 and entries[0].is_dir() else unpacked
-        report = validate_bag(root, fast=fast, workers=workers)
+        report = validate_bag(root, fast=fast, workers=workers, on_file=on_file)
         return replace(report, path=str(archive))
 
 

@@ -37,6 +37,7 @@ from preservation.config import Settings
 from preservation.errors import PackageError, PreservationError
 from preservation.identifiers import file_uuid, new_uuid, timestamp
 from preservation.model import COPIES_MAKING, COPIES_PENDING, Aip, Event, FileRecord, Replica, role_totals
+from preservation.progress import NO_PROGRESS, Progress
 from stewardship.replicate import seal_copy
 from storage import open_location
 from storage.digests import hash_stream
@@ -67,25 +68,39 @@ def targets_for(settings: Settings, puid: str, policy: FormatPolicy | None = Non
 
 
 def migrate(
-    settings: Settings, database: Database, puid: str, archivist: str = "", dry_run: bool = False, progress=None
+    settings: Settings,
+    database: Database,
+    puid: str,
+    archivist: str = "",
+    dry_run: bool = False,
+    progress=None,
+    watcher: Progress = NO_PROGRESS,
 ) -> list[Migration]:
-    """Bring every AIP holding originals of ``puid`` up to today's format policy."""
+    """Bring every AIP holding originals of ``puid`` up to today's format policy (``watcher``: AIPs done)."""
     wanted = targets_for(settings, puid)
     with database.session() as session:
         aip_ids = catalogue.aips_holding(session, puid)
+    watcher.stage(f"Migrating {puid}", len(aip_ids))
     results = []
     for aip_id in aip_ids:
+        watcher.describe(f"Migrating {puid} in {aip_id[:8]}")
         result = _migrate_aip(
             settings, database, aip_id, lambda files: _planned(files, puid, wanted), archivist, dry_run, puid
         )
         results.append(result)
+        watcher.advance()
         if progress is not None:
             progress(result)
     return results
 
 
 def make_pending_copies(
-    settings: Settings, database: Database, aip_ids: list[str] | None = None, archivist: str = "", progress=None
+    settings: Settings,
+    database: Database,
+    aip_ids: list[str] | None = None,
+    archivist: str = "",
+    progress=None,
+    watcher: Progress = NO_PROGRESS,
 ) -> list[Migration]:
     """Make the derivatives ingest left for later, for ``aip_ids`` (default: every AIP they are pending for).
 
@@ -99,13 +114,15 @@ def make_pending_copies(
             aip_ids = [catalogue.get_aip(session, reference).id for reference in aip_ids]
         owed = catalogue.aips_with_pending_copies(session)
     claimer = f"{socket.gethostname()}:{os.getpid()}"
+    owed = [(aip_id, state) for aip_id, state in owed if aip_ids is None or aip_id in aip_ids]
+    watcher.stage("Making the pending copies", len(owed))
     results = []
     for aip_id, state in owed:
-        if aip_ids is not None and aip_id not in aip_ids:
-            continue
+        watcher.describe(f"Making the pending copies of {aip_id[:8]}")
         crash_point("before copies")
         with database.session() as session:
             if not catalogue.claim_pending_copies(session, aip_id, claimer, _stale(state)):
+                watcher.advance()
                 continue  # another run is making them
         crash_point("copies claimed")
         try:
@@ -121,6 +138,7 @@ def make_pending_copies(
         with database.session() as session:
             catalogue.set_copies_state(session, aip_id, "" if result.version or not result.failed else COPIES_PENDING)
         results.append(result)
+        watcher.advance()
         if progress is not None:
             progress(result)
     return results

@@ -16,7 +16,7 @@ import hashlib
 import os
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -576,9 +576,15 @@ def no_worker(_setup: object) -> None:
 
 
 def verify_checksums(
-    bag: Path, listed: dict[str, dict[str, str]], files: dict[str, int], workers: int, report: BagReport
+    bag: Path,
+    listed: dict[str, dict[str, str]],
+    files: dict[str, int],
+    workers: int,
+    report: BagReport,
+    on_file: Callable[[int], None] | None = None,
 ) -> None:
-    """Read every listed file that is present once, for all its algorithms, and compare."""
+    """Read every listed file that is present once, for all its algorithms, and compare; ``on_file`` is told the
+    size of each file read."""
     jobs = [
         (str(bag / rel), tuple(sorted(sums)))
         for rel, sums in listed.items()
@@ -587,6 +593,8 @@ def verify_checksums(
     expected = {str(bag / rel): (rel, sums) for rel, sums in listed.items()}
     for full, found in worker_map(no_worker, None, hash_file_job, jobs, workers, batch_size=64):
         relative, sums = expected[full]
+        if on_file is not None:
+            on_file(files[relative] if relative in files else _size(full))
         if isinstance(found, str):
             report.errors.append(f"{relative}: {found}")
             continue
@@ -605,8 +613,18 @@ def _merge(payload: dict[str, dict[str, str]], tags: dict[str, dict[str, str]]) 
     return merged
 
 
-def validate_bag(path: Path, *, fast: bool = False, workers: int = 1) -> BagReport:
-    """Check a bag completely (``fast``: completeness and Payload-Oxum only, no checksums)."""
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def validate_bag(
+    path: Path, *, fast: bool = False, workers: int = 1, on_file: Callable[[int], None] | None = None
+) -> BagReport:
+    """Check a bag completely (``fast``: completeness and Payload-Oxum only, no checksums); ``on_file`` is told
+    the size of each file whose checksums are read."""
     bag = Path(path)
     report = BagReport(str(bag))
     if not bag.is_dir():
@@ -626,5 +644,5 @@ def validate_bag(path: Path, *, fast: bool = False, workers: int = 1) -> BagRepo
     check_oxum(entries, report)
     check_names(files, report)
     if not fast:
-        verify_checksums(bag, _merge(payload, tags), files, workers, report)
+        verify_checksums(bag, _merge(payload, tags), files, workers, report, on_file)
     return report

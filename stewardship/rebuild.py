@@ -39,6 +39,7 @@ from preservation.model import (
     Validation,
     role_totals,
 )
+from preservation.progress import NO_PROGRESS, Progress
 from stewardship.event_log import aip_versions, event_log_prefix
 from stewardship.rebuild_history import CheckRecord, aip_status, copy_state, fixity_checks, stored_dates
 from stewardship.rebuild_rights import ReadRights, RowFinder, read_rights, resolve_rights
@@ -401,8 +402,9 @@ class RebuildReport:
         return [str(problem) for problem in self.copy_problems]
 
 
-def rebuild(settings: Settings, database: Database) -> RebuildReport:
-    """Register every AIP found in storage into an empty catalogue."""
+def rebuild(settings: Settings, database: Database, watcher: Progress = NO_PROGRESS) -> RebuildReport:
+    """Register every AIP found in storage into an empty catalogue (``watcher``: the copies read, then the AIPs
+    registered)."""
     database.upgrade()
     with database.session() as session:
         if catalogue.list_aips(session):
@@ -416,7 +418,11 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
     unread: list[tuple[Storage, str, str, str]] = []  # (storage, location, root, why) of copies not read
     for configured in settings.locations:
         storage = open_location(configured)
-        for root in _object_roots(storage):
+        watcher.stage(f"Listing the copies in {configured.name}")
+        roots = _object_roots(storage)
+        watcher.stage(f"Reading the copies in {configured.name}", len(roots))
+        for root in roots:
+            watcher.advance()
             try:
                 _read_copy(storage, configured.name, root, found, report)
             except (PreservationError, etree.XMLSyntaxError, KeyError, StopIteration) as exc:
@@ -425,7 +431,9 @@ def rebuild(settings: Settings, database: Database) -> RebuildReport:
         _damaged_copy(storage, location, root, why, found, report)
     with database.session() as session:
         catalogue.sync_locations(session, ((loc.name, loc.backend, loc.purpose) for loc in settings.locations))
+    watcher.stage("Registering the AIPs", len(found))
     for aip_id, entry in sorted(found.items()):
+        watcher.advance()
         report.checks += _register(database, aip_id, entry)
         report.aips += 1
         report.files += len(entry.parsed.files)

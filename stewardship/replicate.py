@@ -22,6 +22,7 @@ from preservation.config import Settings
 from preservation.errors import PreservationError
 from preservation.identifiers import event_uuid, new_uuid, timestamp
 from preservation.model import REPLICATION, SUCCESS, Agent, Aip, Event, Replica
+from preservation.progress import NO_PROGRESS, Progress
 from stewardship.audit import Expected, audit_copy
 from stewardship.event_log import event_log_prefix, retain_aip, write_event_log_to
 from stewardship.legal_hold import hold_new_versions
@@ -47,17 +48,22 @@ def replicate(
     target: str,
     aip_ref: str | None = None,
     progress: Callable[[ReplicaCopy], None] | None = None,
+    watcher: Progress = NO_PROGRESS,
 ) -> list[ReplicaCopy]:
-    """Copy every AIP (or one) that has no copy in ``target`` there, from an intact copy elsewhere."""
+    """Copy every AIP (or one) that has no copy in ``target`` there, from an intact copy elsewhere; ``progress``
+    is given each AIP's result, ``watcher`` the bytes copied and verified (each AIP's stored bytes, twice)."""
     destination = open_location(settings.location(target))
     ensure_storage_root(destination)
     agent = software_agent()
     run_id = new_uuid()
     with database.session() as session:
         aips = [catalogue.get_aip(session, aip_ref)] if aip_ref else catalogue.list_aips(session)
+        held = {aip.id for aip, _ in catalogue.copies_in_location(session, target)}
+    watcher.stage(f"Copying to {target}", 2 * sum(a.bytes_stored for a in aips if a.id not in held) or None)
     results = []
     for aip in aips:
-        result = _replicate_one(settings, database, destination, target, aip, agent, run_id)
+        watcher.describe(f"Copying {aip.id[:8]} to {target}")
+        result = _replicate_one(settings, database, destination, target, aip, agent, run_id, watcher)
         results.append(result)
         if progress is not None:
             progress(result)
@@ -65,7 +71,14 @@ def replicate(
 
 
 def _replicate_one(
-    settings: Settings, database: Database, destination: Storage, target: str, aip: Aip, agent: Agent, run_id: str
+    settings: Settings,
+    database: Database,
+    destination: Storage,
+    target: str,
+    aip: Aip,
+    agent: Agent,
+    run_id: str,
+    watcher: Progress,
 ) -> ReplicaCopy:
     with database.session() as session:
         replicas = catalogue.aip_replicas(session, aip.id)
@@ -81,9 +94,9 @@ def _replicate_one(
     try:
         _remove_partial_copy(destination, root, aip.id)  # left by an interrupted run: never registered, never relied on
         files, size = _copy_object(
-            open_location(settings.location(source.location)), destination, root, event_log_prefix(aip.id)
+            open_location(settings.location(source.location)), destination, root, event_log_prefix(aip.id), watcher
         )
-        check = audit_copy(destination, root, target, expected, settings.workers)
+        check = audit_copy(destination, root, target, expected, settings.workers, on_file=watcher.advance)
         if not check.ok:
             raise PreservationError(
                 "the new copy does not match the ingest digests: "
@@ -143,8 +156,10 @@ def _remove_partial_copy(destination: Storage, root: str, aip_id: str) -> None:
         destination.delete(stored.key)
 
 
-def _copy_object(source: Storage, destination: Storage, root: str, event_log: str) -> tuple[int, int]:
+def _copy_object(
+    source: Storage, destination: Storage, root: str, event_log: str, watcher: Progress
+) -> tuple[int, int]:
     """Stream an OCFL object and its event log across; the root inventory goes last, once the rest is durable."""
     objects = [*source.list(root + "/"), *source.list(event_log)]
-    copy_keys(source, destination, root, objects, overwrite=False)
+    copy_keys(source, destination, root, objects, overwrite=False, on_copied=watcher.advance)
     return len(objects), sum(o.size for o in objects)

@@ -14,7 +14,7 @@ import io
 import json
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -138,15 +138,23 @@ COMMIT_FILES = ("inventory.json", "inventory.json.sha512")
 
 
 def copy_keys(
-    source: Storage, destination: Storage, root: str, objects: Iterable[StoredObject], *, overwrite: bool
+    source: Storage,
+    destination: Storage,
+    root: str,
+    objects: Iterable[StoredObject],
+    *,
+    overwrite: bool,
+    on_copied: Callable[[int], None] | None = None,
 ) -> None:
     """Stream keys of an object from one location to another; the root inventory (the commit point) goes
-    last, once everything else is durable."""
+    last, once everything else is durable. ``on_copied`` is told the size of each key copied."""
     commit = {f"{root}/{name}" for name in COMMIT_FILES}
     objects = list(objects)
     content = [o for o in objects if o.key not in commit]
     for stored in content:
         copy_key(source, destination, stored.key, size=stored.size, durable=False, overwrite=overwrite)
+        if on_copied is not None:
+            on_copied(stored.size)
     destination.sync(o.key for o in content)
     for stored in sorted((o for o in objects if o.key in commit), key=lambda o: o.key):
         copy_key(source, destination, stored.key, size=stored.size, overwrite=overwrite)

@@ -71,7 +71,9 @@ def test_the_same_aip_has_the_same_figures_in_every_command(preserve, collection
     audit = preserve.json("audit")
     [copy] = audit["aips"][0]["copies"]
     assert {"files": copy["stored_files"], "bytes": copy["stored_bytes"]} == counts["stored"]
-    assert preserve.json("audit", "--metadata-only")["aips"][0]["copies"][0]["stored_bytes"] == counts["stored"]["bytes"]
+    assert (
+        preserve.json("audit", "--metadata-only")["aips"][0]["copies"][0]["stored_bytes"] == counts["stored"]["bytes"]
+    )
     [location] = preserve.json("report", "fixity", expect=None)
     assert location["bytes"] == counts["stored"]["bytes"]
     [status] = preserve.json("storage", "status")

@@ -108,7 +108,9 @@ def test_collection_goes_in_is_audited_found_and_comes_out(preserve, collection,
     bag = bagit.Bag(str(exported))
     bag.validate()
     assert bag.info["Internal-Sender-Identifier"] == aip_id
-    assert bag.info["Payload-Oxum"] == f"{summary['counts']['original']['bytes'] + _mets_size(exported)}.{len(before) + 1}"
+    assert (
+        bag.info["Payload-Oxum"] == f"{summary['counts']['original']['bytes'] + _mets_size(exported)}.{len(before) + 1}"
+    )
     assert tree_digest(exported / "data" / "objects") == before
     mets_file = next((exported / "data" / "metadata").glob("METS.*.xml"))
     assert validate_mets(mets_file) == []
