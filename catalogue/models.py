@@ -9,6 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 UUID_LEN = 36
 TIME_LEN = 40
+BYTE_ORDER_TEXT = Text().with_variant(Text(collation="C"), "postgresql")  # compared and sorted byte by byte
 
 
 class Base(DeclarativeBase):
@@ -299,6 +300,9 @@ class RecordRow(Base):
     file_id: Mapped[str] = mapped_column(String(UUID_LEN), default="")  # '' for a unit that is not a file
     kind: Mapped[str] = mapped_column(String(10))  # "file" or "unit"
     reference: Mapped[str] = mapped_column(String(255), default="")
+    # where the record sits in the hierarchy: its reference code, or that of the nearest unit above it, as
+    # catalogue.references.hierarchy_key (byte order on both databases: 'C' collation on PostgreSQL)
+    reference_key: Mapped[str] = mapped_column(BYTE_ORDER_TEXT, default="", server_default="", index=True)
     level: Mapped[str] = mapped_column(String(20), default="")
     title: Mapped[str] = mapped_column(Text)
     collection: Mapped[str] = mapped_column(String(255), default="", index=True)

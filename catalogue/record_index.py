@@ -16,11 +16,13 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from catalogue.models import AipRow, DescriptionRow, FileRow, RecordRow
+from catalogue.references import hierarchy_key
 from preservation.model import ARCHIVAL, CLOSED, ORIGINAL, Access, Unit, format_label
 
 PER_PAGE_MAX = 100
 MAX_WORDS = 32  # a query's words beyond this are ignored (a pasted page must not become a huge query)
 FACETS = ("collection", "decade", "format", "access")
+NO_COLLECTION = "-"  # the collection filter that finds the records in no collection ("Not in a collection")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class RecordQuery:
     findable: tuple[str, ...] = ("open", "restricted", "closed")  # access statuses the searcher may see exist
     page: int = 1
     per_page: int = 20
+    undated: bool = False  # only records with no date (the "Undated" facet)
 
 
 @dataclass
@@ -166,6 +169,7 @@ def _file_rows(
                 file_id,
                 "file",
                 unit,
+                unit or around,
                 title,
                 collections.get(around.reference, "") if around else "",
                 _nearest(by_target, target, dated=True),
@@ -210,6 +214,7 @@ def _unit_rows(
                 "",
                 "unit",
                 unit,
+                unit or around,
                 title,
                 collections.get(around.reference, "") if around else "",
                 _nearest(by_target, target, dated=True),
@@ -254,7 +259,7 @@ def search_records(session: Session, query: RecordQuery, today: str) -> RecordRe
         everything = "SELECT count(*) FROM records_fts WHERE records_fts MATCH :match"
     if not words:
         rank = "r.level = '', r.title"  # browsing: described units first, by reference
-    conditions = [f"{STATUS} IN ({_names('findable', query.findable, params)})", *_filters(query, params)]
+    conditions = [f"{STATUS} IN ({bound_names('findable', query.findable, params)})", *facet_filters(query, params)]
     per_page = max(1, min(query.per_page, PER_PAGE_MAX))
     params.update(limit=per_page, offset=(max(1, query.page) - 1) * per_page)
     matches = session.execute(text(everything), params).scalar_one()  # counted by the engine, filters included
@@ -277,7 +282,7 @@ def search_records(session: Session, query: RecordQuery, today: str) -> RecordRe
         ),
         params,
     ).all()
-    total, facets = _facets(groups, scale)
+    total, facets = count_facets(groups, scale)
     return RecordResults(matches if scale != 1.0 else total, records, facets, approximate=scale != 1.0)
 
 
@@ -285,7 +290,9 @@ def _required(query: RecordQuery) -> list[list[str]]:
     """Facet words a match must have: each inner list is one filter (any of its words will do)."""
     required = []
     if query.collection:
-        required.append([_token("c", query.collection)])
+        required.append([NO_COLLECTION_WORD if query.collection == NO_COLLECTION else _token("c", query.collection)])
+    if query.undated:
+        required.append([UNDATED_WORD])
     if query.puid:
         required.append([_token("f", query.puid)])
     if query.access:
@@ -335,13 +342,16 @@ COLUMNS = (
 EXACT_LIMIT = 5_000  # matches ranked and counted exactly; beyond, a sample of this many
 
 
-def _filters(query: RecordQuery, params: dict[str, object]) -> list[str]:
+def facet_filters(query: RecordQuery, params: dict[str, object]) -> list[str]:
     """The facet filters a query asks for, as SQL conditions (values bound in ``params``)."""
     filters = []
-    for column, value in (("r.collection", query.collection), ("r.puid", query.puid)):
-        if value:
+    collection = "" if query.collection == NO_COLLECTION else query.collection
+    for column, value, wanted in (("r.collection", collection, query.collection), ("r.puid", query.puid, query.puid)):
+        if wanted:
             filters.append(f"{column} = :{column[2:]}")
             params[column[2:]] = value
+    if query.undated:
+        filters.append("r.year_start IS NULL AND r.year_end IS NULL")
     if query.access:
         filters.append(f"{STATUS} = :access")
         params["access"] = query.access
@@ -354,7 +364,7 @@ def _filters(query: RecordQuery, params: dict[str, object]) -> list[str]:
     return filters
 
 
-def _facets(groups, scale: float) -> tuple[int, dict[str, list[tuple[str, int]]]]:
+def count_facets(groups, scale: float) -> tuple[int, dict[str, list[tuple[str, int]]]]:
     """The total and the four facets' counts (largest first, 50 at most) from one grouped count."""
     counts: dict[str, dict[str, float]] = {name: {} for name in FACETS}
     total = 0.0
@@ -380,6 +390,7 @@ def _row(
     file_id: str,
     kind: str,
     unit: Unit | None,
+    place: Unit | None,
     title: str,
     collection: str,
     dated: Unit | None,
@@ -397,6 +408,7 @@ def _row(
         "file_id": file_id,
         "kind": kind,
         "reference": reference,
+        "reference_key": hierarchy_key(place.reference) if place else "",
         "level": unit.level if unit else "",
         "title": title,
         "collection": collection,
@@ -417,8 +429,7 @@ def facet_tokens(collection: str, start: int | None, end: int | None, puid: str,
     """Words no text contains that put a record's facets into the full-text index, so that filters and the
     access rule are applied by the engine itself while it finds the words (and counted there, exactly)."""
     tokens = [ALL, TOKEN + "a" + status]
-    if collection:
-        tokens.append(_token("c", collection))
+    tokens.append(_token("c", collection) if collection else NO_COLLECTION_WORD)
     if puid:
         tokens.append(_token("f", puid))
     years = [year for year in (start, end) if year is not None]  # one alone stands for both
@@ -429,6 +440,8 @@ def facet_tokens(collection: str, start: int | None, end: int | None, puid: str,
             if last - first < MAX_DECADES
             else [TOKEN + "dwide"]
         )
+    else:
+        tokens.append(UNDATED_WORD)
     return tokens
 
 
@@ -438,6 +451,7 @@ def _token(kind: str, value: str) -> str:
 
 TOKEN = "xqf"  # the prefix of facet words (letters and digits only, so both engines keep them whole)
 ALL = TOKEN + "all"  # in every record: what a search with no words of its own starts from
+NO_COLLECTION_WORD, UNDATED_WORD = TOKEN + "cnone", TOKEN + "dnone"  # the records no collection or date word finds
 MAX_DECADES = 30  # a record spanning more decades gets one 'wide' word, and year filters check it in SQL
 
 
@@ -456,7 +470,7 @@ def _path_words(path: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", path, flags=re.UNICODE))
 
 
-def _names(prefix: str, values: tuple[str, ...], params: dict[str, object]) -> str:
+def bound_names(prefix: str, values: tuple[str, ...], params: dict[str, object]) -> str:
     for index, value in enumerate(values):
         params[f"{prefix}{index}"] = value
     return ", ".join(f":{prefix}{index}" for index in range(len(values))) or "NULL"
@@ -495,12 +509,10 @@ def records_with_references(session: Session, references: list[str], today: str)
     if not references:
         return []
     params: dict[str, object] = {"today": today}
+    named = bound_names("ref", tuple(references), params)
     return [
         Record(*row)
-        for row in session.execute(
-            text(f"SELECT {COLUMNS} FROM records r WHERE r.reference IN ({_names('ref', tuple(references), params)})"),
-            params,
-        )
+        for row in session.execute(text(f"SELECT {COLUMNS} FROM records r WHERE r.reference IN ({named})"), params)
     ]
 
 

@@ -7,18 +7,23 @@ import dataclasses
 import click
 
 from access.search import EVERYTHING, RESEARCHER, search
-from catalogue.record_index import FACETS, RecordQuery, facet_label
+from catalogue.record_index import FACETS, NO_COLLECTION, RecordQuery, facet_label
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
 
 
 @click.command("search")
 @click.argument("text", nargs=-1)
-@click.option("--collection", default="", help="Only records in this collection (its reference code).")
+@click.option(
+    "--collection",
+    default="",
+    help=f"Only records in this collection (its reference code); {NO_COLLECTION} for those in no collection.",
+)
 @click.option("--format", "puid", default="", help="Only files of this format (a PUID, e.g. fmt/412).")
 @click.option("--access", type=click.Choice(EVERYTHING), help="Only records with this access status.")
 @click.option("--from", "year_from", type=int, help="Only records dated in or after this year.")
 @click.option("--to", "year_to", type=int, help="Only records dated in or before this year.")
+@click.option("--undated", is_flag=True, help="Only records with no date.")
 @click.option("--as-researcher", is_flag=True, help="Find only what a researcher may find (no closed records).")
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Which page of results.")
 @click.option(
@@ -38,6 +43,7 @@ def search_command(
     access: str | None,
     year_from: int | None,
     year_to: int | None,
+    undated: bool,
     as_researcher: bool,
     page: int,
     per_page: int,
@@ -46,9 +52,9 @@ def search_command(
     """Search titles, descriptions, reference codes, file names and formats (PUIDs, format names).
 
     Every word must match, as a whole word; end a word with * to match its beginning ("minut*" finds
-    "minutes"). With no words,
-    list the records the other options select. Facet counts (collection, decade, format, access)
-    are over every match, not just the page shown.
+    "minutes"). A reference code (DRO/52/1, or DRO/52/ for everything in DRO/52) finds that unit and
+    everything below it, in hierarchy order. With no words, list the records the other options select.
+    Facet counts (collection, decade, format, access) are over every match, not just the page shown.
     """
     query = RecordQuery(
         " ".join(text),
@@ -60,6 +66,7 @@ def search_command(
         RESEARCHER if as_researcher else EVERYTHING,
         page,
         per_page,
+        undated,
     )
     results = search(app(ctx).database(), query)
     if as_json:

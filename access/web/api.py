@@ -85,12 +85,15 @@ def api_search(
     access: str = "",
     year_from: str = "",
     year_to: str = "",
+    undated: str = "",
     page: str = "1",
     per_page: str = "20",
 ) -> dict:
     """Search the records the person may find; facet counts are over every match."""
     user = current_user(request, _portal(request).database)
-    query, problems = query_from(q, collection, format, access, year_from, year_to, page, per_page, findable(user))
+    query, problems = query_from(
+        q, collection, format, access, year_from, year_to, page, per_page, findable(user), undated
+    )
     if problems:
         raise HTTPException(400, "; ".join(p["text"] for p in problems))
     results = search(_portal(request).database, query)

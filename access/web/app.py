@@ -27,7 +27,7 @@ from access.web.limits import BodyLimit
 from access.web.portal import Portal
 from access.web.security import SignInNeeded, device_cookie
 from catalogue import Database
-from catalogue.record_index import facet_label
+from catalogue.record_index import NO_COLLECTION, facet_label
 from preservation.config import Settings
 from preservation.errors import ConfigError, PreservationError
 
@@ -66,6 +66,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     templates.globals["facet_label"] = facet_label  # facet values in words (format names, decades, undated)
+    templates.globals["no_collection"] = NO_COLLECTION  # the collection filter for records in none
     app = FastAPI(
         title=f"{settings.archive_name} catalogue API",
         version="1",

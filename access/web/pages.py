@@ -70,12 +70,13 @@ def search_page(
     access: str = "",
     year_from: str = "",
     year_to: str = "",
+    undated: str = "",
     page: str = "1",
 ) -> Response:
     """Search the catalogue, with facets."""
     portal = _portal(request)
     user = current_user(request, portal.database)
-    query, problems = query_from(q, collection, format, access, year_from, year_to, page, "20", findable(user))
+    query, problems = query_from(q, collection, format, access, year_from, year_to, page, "20", findable(user), undated)
     results = search(portal.database, query) if not problems else None
     kept = {
         k: v
@@ -86,6 +87,7 @@ def search_page(
             "access": access,
             "year_from": year_from,
             "year_to": year_to,
+            "undated": undated,
         }.items()
         if v
     }

@@ -31,6 +31,7 @@ def query_from(
     page: str,
     per_page: str,
     findable: tuple[str, ...],
+    undated: str = "",
 ) -> tuple[RecordQuery, list[dict[str, str]]]:
     """A search query from request parameters as typed, and the problems with them (GOV.UK error-list form)."""
     problems = []
@@ -56,9 +57,10 @@ def query_from(
             problems.append({"text": f"{name} must be a whole number from 1 to {top}", "href": "#results"})
         numbers.append(number or default)
     access = access if access in findable else ("" if not access else "none")
-    return RecordQuery(
-        text, collection[:255], puid[:40], access, years[0], years[1], findable, numbers[0], numbers[1]
-    ), problems
+    query = RecordQuery(
+        text, collection[:255], puid[:40], access, years[0], years[1], findable, numbers[0], numbers[1], bool(undated)
+    )
+    return query, problems
 
 
 def whole_number(value: str, top: int) -> int | None:
