@@ -10,7 +10,9 @@ vocabulary with a Zipf distribution (so some words are in most records and some 
 query is what a researcher's search does: `search_records` with the access filter on (never a
 closed record), the page of 20 best matches, the total and four facet counts. The query set mixes
 common and rare words, two-word queries, prefixes, and facet filters (a collection, a decade, a
-format), run once to warm the cache and then timed.
+format), run once to warm the cache and then timed. Each record also has a reference code
+(COL/nnn/box/item) and its place in the hierarchy; reference-code searches (an item, a box of a
+collection, a whole collection with 'COL/nnn/') are timed through `search_reference` after them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from sqlalchemy import text  # noqa: E402
 
 from catalogue import Database  # noqa: E402
 from catalogue.record_index import RecordQuery, facet_tokens, search_records  # noqa: E402
+from catalogue.reference_search import search_reference  # noqa: E402
+from catalogue.references import hierarchy_key  # noqa: E402
 
 WORK = HERE / "work" / "search"
 SYLLABLES = [
@@ -129,6 +133,7 @@ def build(database_url: str, records: int, words: list[str]) -> float:
             puids[int(rng.paretovariate(1.5)) % 30],
         )
         body += " " + " ".join(facet_tokens(collection, year, end, puid, access))  # as the records index writes
+        reference = f"{collection}/{index % 97}/{index}"
         batch.append(
             {
                 "aip": f"{index // 1000:08x}-0000-4000-8000-000000000000",
@@ -141,16 +146,18 @@ def build(database_url: str, records: int, words: list[str]) -> float:
                 "a": access,
                 "u": until,
                 "path": f"box-{index % 97}/item-{index}.pdf",
-                "b": body,
+                "b": body + " " + reference,
+                "r": reference,
+                "k": hierarchy_key(reference),
             }
         )
         if len(batch) == 20_000 or index == records - 1:
             with database.session() as session:
                 session.execute(
                     text(
-                        "INSERT INTO records (aip_id, file_id, kind, reference, level, title, collection, year_start,"
-                        " year_end, puid, format_name, access, closed_until, path, body) VALUES (:aip, :f, 'file', '',"
-                        " '', :t, :c, :ys, :ye, :p, '', :a, :u, :path, :b)"
+                        "INSERT INTO records (aip_id, file_id, kind, reference, reference_key, level, title,"
+                        " collection, year_start, year_end, puid, format_name, access, closed_until, path, body)"
+                        " VALUES (:aip, :f, 'file', :r, :k, 'item', :t, :c, :ys, :ye, :p, '', :a, :u, :path, :b)"
                     ),
                     batch,
                 )
@@ -222,6 +229,7 @@ def main() -> None:
             elapsed = (time.perf_counter() - started) * 1000
             timings.append(elapsed)
             by_kind.setdefault(number % 6, []).append((elapsed, results.total))
+        references = _time_references(session, args.records)
     database.dispose()
     names = ["common word", "rare word", "two words", "prefix", "word + collection + decade", "word + format"]
     print(
@@ -242,6 +250,34 @@ def main() -> None:
         f"| **all** | {len(ordered)} | — | **{statistics.median(ordered):.1f}** | "
         f"**{ordered[int(0.95 * (len(ordered) - 1))]:.1f}** | {ordered[-1]:.1f} |"
     )
+    for name, found in references.items():
+        values = sorted(t for t, _ in found)
+        matches = statistics.median(total for _, total in found)
+        print(
+            f"| reference code: {name} | {len(values)} | {matches:,.0f} | {statistics.median(values):.1f} | "
+            f"{values[int(0.95 * (len(values) - 1))]:.1f} | {values[-1]:.1f} |"
+        )
+
+
+def _time_references(session, records: int) -> dict[str, list[tuple[float, int]]]:
+    """Reference-code searches: one item, one box of a collection, a whole collection (warmed, then timed)."""
+    rng = random.Random(5)
+    findable = ("open", "restricted")
+    asked = {"an item": [], "a box": [], "a whole collection": []}
+    for _ in range(30):
+        index = rng.randrange(records)
+        asked["an item"].append(f"COL/{rng.randrange(50):03}/{index % 97}/{index}")
+        asked["a box"].append(f"COL/{rng.randrange(10):03}/{rng.randrange(97)}")
+        asked["a whole collection"].append(f"COL/{rng.randrange(10):03}/")
+    timed: dict[str, list[tuple[float, int]]] = {}
+    for name, codes in asked.items():
+        for code in codes:
+            search_reference(session, RecordQuery(text=code, findable=findable), code, TODAY)
+        for code in codes:
+            started = time.perf_counter()
+            results = search_reference(session, RecordQuery(text=code, findable=findable), code, TODAY)
+            timed.setdefault(name, []).append(((time.perf_counter() - started) * 1000, results.total))
+    return timed
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from cli.output import console, emit_json, esc, human_size, json_option, table
 from cli.progress import bar
 from ingest.premis_records import make_agents
 from ingest.update import update_aip
+from preservation.errors import NotFound
 from preservation.model import COPIES_MAKING, Aip, FileRecord, LostFile, Replica
 from stewardship.legal_hold import hold_active, set_legal_hold
 from stewardship.restore import restore_file
@@ -65,7 +66,9 @@ def _files_and_size(files: int, size: int) -> str:
 @click.argument("aip_id")
 @click.option("--files", "list_files", is_flag=True, help="List the files (paths, sizes, formats, verdicts, digests).")
 @click.option("--events", "list_events", is_flag=True, help="List every event.")
-@click.option("--path", "prefix", default="", help="Only files under this path (data/objects/…, or objects/…).")
+@click.option(
+    "--path", "prefix", default="", help="Only files under this path (data/objects/…, objects/…, or photographs/…)."
+)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many files.")
 @click.option("--versions", is_flag=True, help="List the AIP's versions (from its stored OCFL inventory).")
 @json_option(help="Print as JSON (every file and event; --path and --limit page the files).")
@@ -94,6 +97,12 @@ def show_command(
     with app(ctx).database().session() as session:
         aip = catalogue.get_aip(session, aip_id)
         files = list(islice(catalogue.aip_files(session, aip.id, _bag_path(prefix)), limit))
+        if prefix and not files:
+            raise NotFound(
+                f"AIP {aip.id} has no file under {_bag_path(prefix)}",
+                hint=f"`preserve aip show {aip.id[:8]}` lists its folders (under Folders); --path takes a folder "
+                "as it prints it, e.g. objects/photographs.",
+            )
         events = catalogue.aip_events(session, aip.id) if as_json or list_events else []
         replicas = catalogue.aip_replicas(session, aip.id)
         agents = catalogue.agents_by_id(session, (a for e in events for a in e.agent_ids))
@@ -136,10 +145,17 @@ def show_command(
         _show_lost(aip.id, lost)
 
 
+BAG_FOLDERS = ("objects", "derivatives", "metadata", "logs")  # the folders of a bag's data/ (docs/aip.md)
+
+
 def _bag_path(prefix: str) -> str:
-    """A path as given to --path (data/objects/…, objects/…) as the bag path the catalogue keys files by."""
+    """A path as given to --path as the bag path the catalogue keys files by: as `aip show` prints it
+    (data/objects/…), from a folder of the bag (objects/…, derivatives/…, metadata/…), or a bare path within the
+    records (photographs/… is data/objects/photographs/…), as `access set --path` takes them."""
     wanted = prefix.replace("\\", "/").strip("/")
-    return wanted if not wanted or wanted.startswith("data/") else f"data/{wanted}"
+    if not wanted or wanted == "data" or wanted.startswith("data/"):
+        return wanted
+    return f"data/{wanted}" if wanted.split("/")[0] in BAG_FOLDERS else f"data/objects/{wanted}"
 
 
 def _print_copies(replicas: list[Replica]) -> None:

@@ -241,9 +241,11 @@ def test_aip_show_sums_up_and_lists_files_only_when_asked(preserve, collection):
     listed = preserve("aip", "show", aip_id, "--files").stdout
     assert all(f["sha256"] in listed for f in shown["files"])
     photographs = [f["path"] for f in shown["files"] if f["path"].startswith("data/objects/photographs/")]
-    for given in ("objects/photographs", "data/objects/photographs/"):
+    for given in ("objects/photographs", "data/objects/photographs/", "photographs"):  # as access set takes them
         paged = preserve.json("aip", "show", aip_id, "--path", given)["files"]
         assert [f["path"] for f in paged] == photographs, given
+    nothing = preserve("aip", "show", aip_id, "--files", "--path", "photgraphs", expect=13)
+    assert "no file under data/objects/photgraphs" in nothing.stderr and "Folders" in nothing.stderr
     assert len(preserve.json("aip", "show", aip_id, "--limit", "2")["files"]) == 2
     assert len(preserve.json("aip", "show", aip_id)["files"]) == len(shown["files"])  # JSON: every file by default
     events = preserve("aip", "show", aip_id, "--events").stdout
