@@ -264,9 +264,10 @@ def _time_references(session, records: int) -> dict[str, list[tuple[float, int]]
     rng = random.Random(5)
     findable = ("open", "restricted")
     asked = {"an item": [], "a box": [], "a whole collection": []}
+    picked = [rng.randrange(1, records + 1) for _ in range(30)]
+    items = session.execute(text(f"SELECT reference FROM records WHERE id IN ({','.join(map(str, picked))})"))
+    asked["an item"] = [reference for (reference,) in items]
     for _ in range(30):
-        index = rng.randrange(records)
-        asked["an item"].append(f"COL/{rng.randrange(50):03}/{index % 97}/{index}")
         asked["a box"].append(f"COL/{rng.randrange(10):03}/{rng.randrange(97)}")
         asked["a whole collection"].append(f"COL/{rng.randrange(10):03}/")
     timed: dict[str, list[tuple[float, int]]] = {}

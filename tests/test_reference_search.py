@@ -107,3 +107,15 @@ def test_the_portal_links_the_undated_and_no_collection_facets(archive):
     assert "Clear filters" in undated and "Minutes 1922" not in undated
     found = portal.get("/api/v1/search", params={"q": "DRO/52/1"}).json()
     assert [r["reference"] or r["path"] for r in found["records"]][:2] == ["DRO/52/1", "vestry/loose-note.txt"]
+
+
+def test_a_very_large_unit_is_counted_from_its_first_records(archive, monkeypatch):
+    from catalogue import reference_search
+
+    exact = _found(archive, "DRO/52/")
+    monkeypatch.setattr(reference_search, "EXACT_LIMIT", 4)  # as if DRO/52 held half a million records
+    database = AppContext(home=archive.home, config=archive.home / "preserve.toml").database()
+    results = search(database, RecordQuery("DRO/52/", findable=EVERYTHING), "2026-12-05")
+    assert results.approximate and results.total == exact[0]  # all of them pass the filters: the estimate is exact
+    assert [r.reference or r.path for r in results.records] == exact[1]  # the page itself is never estimated
+    assert sum(n for _, n in results.facets["access"]) == results.total
