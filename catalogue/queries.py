@@ -374,6 +374,12 @@ def location_totals(session: Session) -> dict[str, tuple[int, int, int, str]]:
     return {name: (count, int(size), int(damaged or 0), last or "") for name, count, size, damaged, last in rows}
 
 
+def aips_without_copy(session: Session, location: str) -> list[str]:
+    """The AIPs with no copy in ``location``, oldest first (for a location in [replication]: copies owed)."""
+    held = select(ReplicaRow.aip_id).where(ReplicaRow.location == location)
+    return list(session.scalars(select(AipRow.id).where(AipRow.id.not_in(held)).order_by(AipRow.created_at)))
+
+
 def list_aips(session: Session) -> list[Aip]:
     """Every registered AIP, newest first."""
     rows = session.scalars(select(AipRow).order_by(AipRow.created_at.desc()))

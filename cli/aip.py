@@ -91,6 +91,7 @@ def show_command(
     if versions:
         _show_versions(ctx, aip_id, as_json)
         return
+    list_files = list_files or bool(prefix) or limit is not None  # --path and --limit are about the files
     if not as_json and not list_files and not list_events:
         _show_summary(ctx, aip_id)
         return
@@ -129,10 +130,15 @@ def show_command(
         return
     out = console()
     _print_header(aip, held, lost)
-    for target, element, value in described:
-        out.print(f"  [dim]{esc('objects/' + target if target else 'AIP')} dc.{element}:[/dim] {esc(value)}")
+    under = _bag_path(prefix).removeprefix("data/objects").strip("/") if prefix else None
+    for target, element, value in described:  # the AIP's own, and with --path those of what is under it
+        if target and not _within(target, under):
+            continue
+        out.print(f"  [dim]{esc('objects/' + target if target else 'AIP')} {_element(element)}:[/dim] {esc(value)}")
     if list_files:
         _print_files(files)
+        if limit is not None and len(files) == limit:
+            out.print(f"[dim]The first {limit} files (--limit); without it, every one under the path given.[/dim]")
     if list_events:
         history = table("When", "Event", "Outcome", "File", title="Events")
         by_id = {record.id: record.path for record in files}
@@ -146,6 +152,16 @@ def show_command(
 
 
 BAG_FOLDERS = ("objects", "derivatives", "metadata", "logs")  # the folders of a bag's data/ (docs/aip.md)
+
+
+def _within(target: str, under: str | None) -> bool:
+    """Whether a described target is at or below ``under`` (None: nothing is; '': everything is)."""
+    return under is not None and (not under or target == under or target.startswith(under + "/"))
+
+
+def _element(element: str) -> str:
+    """A description's element as people read it: dc.title, or reference for the archival ones."""
+    return element.removeprefix("archival.") if element.startswith("archival.") else f"dc.{element}"
 
 
 def _bag_path(prefix: str) -> str:
@@ -177,7 +193,7 @@ def _show_summary(ctx: click.Context, reference: str) -> None:
     out = console()
     _print_header(aip, held, lost)
     for element, value in described:
-        out.print(f"  [dim]AIP dc.{element}:[/dim] {esc(value)}")
+        out.print(f"  [dim]AIP {_element(element)}:[/dim] {esc(value)}")
     _print_counts(aip)
     _print_tallies("Formats", "Format", summary.by_format, detail="PUID")
     _print_tallies("Folders", "Folder", summary.by_folder)

@@ -6,12 +6,14 @@ import sys
 
 import click
 
+from catalogue import queries as catalogue
 from cli.context import AppContext, app
 from cli.counts import count_words
 from cli.output import console, emit_json, esc, json_option
 from cli.progress import Bar, wants_progress
 from ingest.executors import executor_for
 from policies.fixity import load_fixity_policy
+from preservation.model import Aip
 from stewardship.audit_runs import FULL, METADATA, AipAudit, PlannedCheck, plan_all
 from stewardship.schedule import plan_due
 
@@ -78,18 +80,38 @@ def audit_command(
         if budget_bytes is not None:
             plan = _within(plan, budget_bytes)
     results = _run(obj, plan, policy.repair if repair is None else repair, quiet=as_json)
+    missing = _missing_copies(obj, [r.aip.id for r in results] if due or aip_id else None, location)
     if as_json:
         emit_json(
             {
-                "ok": all(r.ok for r in results),
+                "ok": all(r.ok for r in results) and not missing,
                 "found_damage": any(r.found_damage for r in results),
                 "aips": [_as_dict(r) for r in results],
+                "missing_copies": [{"aip_id": aip.id, "location": name} for aip, name in missing],
             }
         )
     else:
         _print(results, due)
-    if not all(result.ok for result in results):
+        for aip, name in missing:
+            console().print(
+                f"[red]MISSING[/red]  {aip.id}  {esc(aip.title)}  {esc('[' + name + ']')} no copy in this location, "
+                f"which every AIP is written to: `preserve storage replicate {esc(name)}` makes it"
+            )
+    if not all(result.ok for result in results) or missing:
         ctx.exit(DAMAGE)
+
+
+def _missing_copies(obj: AppContext, audited: list[str] | None, location: str | None) -> list[tuple[Aip, str]]:
+    """The AIPs (those ``audited``, or all) with no copy in a location of [replication] — one added after they
+    were ingested — as (AIP, location)."""
+    names = [n for n in obj.settings.replication if location in (None, n)]
+    missing = []
+    with obj.database().session() as session:
+        for name in names:
+            for aip_id in catalogue.aips_without_copy(session, name):
+                if audited is None or aip_id in audited:
+                    missing.append((catalogue.get_aip(session, aip_id), name))
+    return missing
 
 
 def _within(plan: list[PlannedCheck], budget: int) -> list[PlannedCheck]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from access.delivery import expired_deliveries, remove_delivery
+from catalogue import queries as catalogue
 from catalogue.requests_outbox import Request
 from cli.context import AppContext
 from formats.active import active_signature_file
@@ -43,7 +44,7 @@ class Finding:
     check: str
     ok: bool
     detail: str = ""
-    hint: str | None = None  # what to do; only converters' findings have one (the JSON has the key only for them)
+    hint: str | None = None  # what to do, where the check knows (the JSON has the key only then)
 
     def as_json(self) -> dict[str, object]:
         """The finding as the JSON report lists it."""
@@ -143,6 +144,28 @@ def locations_reachable(checkup: Checkup) -> Findings:
     )
 
 
+def copies_owed(checkup: Checkup) -> Findings:
+    """Every AIP has a copy in every location of [replication] (one added later is owed the AIPs before it)."""
+    found = []
+    for name in checkup.settings.replication:
+        check = f"every AIP has a copy in {name}"
+        finding, missing = attempt(check, partial(_without_copy, checkup, name))
+        if missing:
+            finding = Finding(
+                check,
+                False,
+                f"{len(missing)} AIP(s) have none, e.g. {missing[0]}",
+                f"`preserve storage replicate {name}` copies them there",
+            )
+        found.append(finding)
+    return Findings(found)
+
+
+def _without_copy(checkup: Checkup, location: str) -> list[str]:
+    with checkup.context.database().session() as session:
+        return catalogue.aips_without_copy(session, location)
+
+
 def _first_key(location: LocationSettings) -> StoredObject | None:
     """One answer from the store (its listing is lazy)."""
     return next(iter(open_location(location).list("0=")), None)
@@ -192,6 +215,7 @@ CHECKS: tuple[Callable[[Checkup], Findings], ...] = (
     policies,
     converters,
     locations_reachable,
+    copies_owed,
     abandoned_staging,
     unregistered_objects,
     expired_downloads,

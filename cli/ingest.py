@@ -42,6 +42,7 @@ class BarProgress(PipelineProgress):
         )
         self.files_task: TaskID | None = None
         self.done = 0
+        self.count = 0
 
     def __enter__(self) -> BarProgress:
         self.bar.start()
@@ -51,13 +52,18 @@ class BarProgress(PipelineProgress):
         self.bar.stop()
 
     def start(self, files: int, size: int) -> None:
-        self.files_task = self.bar.add_task("Storing", total=size, done=0, count=files)
+        first = self.files_task is None
+        if self.files_task is not None:
+            self.bar.remove_task(self.files_task)
+        self.done, self.count = 0, files
+        self.files_task = self.bar.add_task("Storing" if first else "Storing copies", total=size, done=0, count=files)
 
     def advance(self, size: int) -> None:
         self.done += 1
         assert self.files_task is not None  # the pipeline calls start() before any file
         advance_within(self.bar, self.files_task, size)
-        self.bar.update(self.files_task, done=self.done)
+        self.count = max(self.count, self.done)  # copies made count too: the total grows, never passed
+        self.bar.update(self.files_task, done=self.done, count=self.count)
 
     def stage(self, text: str) -> None:
         self.bar.console.print(f"[dim]{text}…[/dim]")

@@ -37,6 +37,7 @@ class _StatusRow(TypedDict):
     aips: int
     bytes: int
     damaged_copies: int
+    missing_copies: int  # AIPs with no copy here, in a location of [replication]
     last_audit: str
 
 
@@ -91,10 +92,12 @@ def list_command(ctx: click.Context, as_json: bool) -> None:
 @json_option(help="Print as JSON.")
 @click.pass_context
 def status_command(ctx: click.Context, as_json: bool) -> None:
-    """For each location: can it be reached, how many AIPs and bytes it holds, when it was last audited."""
+    """For each location: can it be reached, how many AIPs and bytes it holds, how many AIPs it should hold a copy
+    of and does not, when it was last audited. Exit 1 if a location cannot be reached or copies are missing."""
     obj = app(ctx)
     with obj.database().session() as session:
         held = catalogue.location_totals(session)
+        missing = {name: len(catalogue.aips_without_copy(session, name)) for name in obj.settings.replication}
     rows: list[_StatusRow] = []
     for location in obj.settings.locations:
         try:
@@ -112,13 +115,14 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
                 "aips": aips,
                 "bytes": size,
                 "damaged_copies": damaged,
+                "missing_copies": missing.get(location.name, 0),
                 "last_audit": audited,
             }
         )
     if as_json:
         emit_json(rows)
     else:
-        listing = table("Location", "Reachable", "AIPs", "Stored", "Damaged copies", "Last audited")
+        listing = table("Location", "Reachable", "AIPs", "Stored", "Damaged copies", "Missing copies", "Last audited")
         for row in rows:
             listing.add_row(
                 esc(row["name"]),
@@ -126,10 +130,17 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
                 str(row["aips"]),
                 human_size(row["bytes"]),
                 str(row["damaged_copies"]),
+                str(row["missing_copies"]),
                 row["last_audit"][:19].replace("T", " ") or "never",
             )
         console().print(listing)
-    if any(not row["reachable"].startswith("yes") for row in rows):
+        for row in rows:
+            if row["missing_copies"]:
+                click.echo(
+                    f"{row['missing_copies']} AIP(s) have no copy in {row['name']}, which every AIP is written to: "
+                    f"`preserve storage replicate {row['name']}` copies them there."
+                )
+    if any(not row["reachable"].startswith("yes") or row["missing_copies"] for row in rows):
         ctx.exit(1)
 
 
@@ -197,6 +208,11 @@ def add_command(
         f"Added storage location {name!r} ({_where(added)})"
         + ("; every new AIP will be written there too." if replicate else ".")
     )
+    if replicate:
+        with app(ctx).database().session() as session:
+            owed = len(catalogue.aips_without_copy(session, name))
+        if owed:
+            click.echo(f"The {owed} AIP(s) held already have no copy there yet: `preserve storage replicate {name}`.")
 
 
 def _escape(value: str) -> str:

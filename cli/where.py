@@ -49,7 +49,11 @@ def where_command(ctx: click.Context, as_json: bool) -> None:
     if found["catalogue"]:
         click.echo(f"Catalogue: {found['catalogue']}")
     for location in found["locations"]:
-        copies = "holds a copy of every AIP" if location["replicated"] else "not in [replication]"
+        copies = (
+            "every AIP is written here; `preserve storage status` counts any without a copy yet"
+            if location["replicated"]
+            else "not in [replication]"
+        )
         click.echo(f"Storage location {location['name']}: {location['backend']} {location['where']} ({copies})")
     if found["chosen_by"] == "the default":
         click.echo("To use another archive: --home DIR, or export PRESERVE_HOME=DIR")

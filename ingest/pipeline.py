@@ -438,6 +438,7 @@ def make_derivatives(run: Underway) -> None:
     run.progress.stage("Normalising")
     if normalise(run.journal, run.policies.formats, run.staging, run.aip_id, run.signatures, run.timings)[0]:
         run.progress.stage("Storing derivatives")
+        run.progress.start(*run.journal.pending_totals())  # a bar of their own: the originals' is full
         _process_files(run)
 
 

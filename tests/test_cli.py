@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -268,3 +269,21 @@ def test_a_progress_bar_never_goes_past_its_total():
             advance_within(progress, task, 25)  # 226 read of a foreseen 170, as an audit reads METS and versions
         [shown] = progress.tasks
         assert shown.completed == 225 and shown.total == 225 and shown.percentage == 100
+
+
+def test_aip_show_files_prints_only_the_descriptions_of_what_was_asked_for(preserve, collection, tmp_path):
+    transfer = tmp_path / "transfer"
+    shutil.copytree(collection, transfer / "objects")
+    (transfer / "metadata").mkdir()
+    (transfer / "metadata" / "metadata.csv").write_text(
+        "filename,dc.title\nobjects,The parish\nobjects/documents/vestry-minutes-1923.pdf,Vestry minutes\n"
+        "objects/photographs/harbour-1923.jpg,The harbour\n"
+    )
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]
+    photographs = preserve("aip", "show", aip_id, "--path", "photographs").stdout  # --path alone lists files
+    assert "harbour-1923.jpg" in photographs and "The harbour" in photographs and "The parish" in photographs
+    assert "Vestry minutes" not in photographs and "vestry-minutes-1923.pdf" not in photographs
+    everything = preserve("aip", "show", aip_id, "--files").stdout
+    assert "The parish" in everything and "The harbour" not in everything  # the AIP's own only: files are many
+    limited = preserve("aip", "show", aip_id, "--limit", "2").stdout
+    assert "The first 2 files (--limit)" in limited

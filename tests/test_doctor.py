@@ -67,7 +67,12 @@ def test_doctor_with_its_catalogue_gone_says_so_in_every_check_that_needs_it(pre
     preserve.lose_catalogue()
     result = preserve.json("doctor", expect=1)  # not an internal error: every check still reports
     failed = {c["check"]: c["detail"] for c in result["checks"] if not c["ok"]}
-    assert set(failed) == {"catalogue schema is current", "unregistered objects", "expired downloads"}
+    assert set(failed) == {
+        "catalogue schema is current",
+        "every AIP has a copy in primary",
+        "unregistered objects",
+        "expired downloads",
+    }
     assert all("catalogue" in detail for detail in failed.values()), failed
 
 
@@ -79,6 +84,7 @@ CHECKS = [
     "policy closure",
     "converters the format policy needs",
     "location primary reachable",
+    "every AIP has a copy in primary",
     "unregistered objects",
     "expired downloads",
     "unfinished uploads in primary",
@@ -96,7 +102,12 @@ def test_every_check_is_listed_in_order_and_one_that_fails_stops_no_other(preser
     assert [c["check"] for c in behind["checks"]] == CHECKS
     problems = {c["check"]: c["detail"] for c in behind["checks"] if not c["ok"]}
     # what needs the catalogue says so too (nothing is judged, or removed with --fix, from a catalogue it cannot trust)
-    assert set(problems) == {"catalogue schema is current", "unregistered objects", "expired downloads"}
+    assert set(problems) == {
+        "catalogue schema is current",
+        "every AIP has a copy in primary",
+        "unregistered objects",
+        "expired downloads",
+    }
     assert all("this version of preserve needs" in detail for detail in problems.values())
     text = preserve("doctor", expect=1).stdout
     assert "PROBLEM  catalogue schema is current: the catalogue schema is at revision" in text

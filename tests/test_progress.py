@@ -91,8 +91,14 @@ def test_quiet_draws_nothing_wherever_it_is_given(preserve, collection, tmp_path
 
 
 def test_ingest_at_a_terminal_shows_its_steps_and_quiet_hides_them(preserve, collection):
+    (preserve.home / "policies" / "formats.toml").write_text(
+        'version = 2\n[default]\npreservation = "keep"\n[[format]]\npuids = ["fmt/11"]\npreservation = "tiff"\n'
+    )
     code, out, terminal = at_a_terminal(preserve.home, "ingest", str(collection))
-    assert code == 0 and "Stored AIP" in out
+    assert code == 0 and "Stored AIP" in out and "1 preservation copy" in out
     assert "Checking the transfer" in terminal and _within_totals(terminal)
+    files = [(int(done), int(total)) for done, total in re.findall(r"(\d+)/(\d+) files", terminal)]
+    assert files and all(done <= total for done, total in files), files  # the copy made is not an 'extra' file
+    assert "Storing copies" in terminal
     code, out, terminal = at_a_terminal(preserve.home, "ingest", str(collection), "--title", "Again", "--quiet")
     assert code == 0 and "Stored AIP" in out and terminal == ""

@@ -14,7 +14,8 @@ def test_list_add_and_status(preserve, collection, tmp_path, s3_server, s3_bucke
     assert [(r["name"], r["replicated"]) for r in preserve.json("storage", "list")] == [("primary", True)]
     preserve.json("ingest", str(collection))
 
-    preserve("storage", "add", "second", "--backend", "local", "--path", str(tmp_path / "second"))
+    added = preserve("storage", "add", "second", "--backend", "local", "--path", str(tmp_path / "second")).stdout
+    assert "The 1 AIP(s) held already have no copy there yet: `preserve storage replicate second`" in added
     preserve(
         "storage",
         "add",
@@ -38,10 +39,19 @@ def test_list_add_and_status(preserve, collection, tmp_path, s3_server, s3_bucke
 
     preserve.json("ingest", str(collection), "--title", "After adding")
     preserve.json("audit")
-    status = {row["name"]: row for row in preserve.json("storage", "status")}
+    status = {row["name"]: row for row in preserve.json("storage", "status", expect=1)}  # copies are owed
     assert status["primary"]["aips"] == 2 and status["second"]["aips"] == 1 and status["offsite"]["aips"] == 1
+    assert [status[name]["missing_copies"] for name in ("primary", "second", "offsite")] == [0, 1, 1]
     assert all(row["reachable"] == "yes" for row in status.values())
     assert status["offsite"]["last_audit"] != ""
+    said = preserve("storage", "status", expect=1).stdout
+    assert "1 AIP(s) have no copy in second" in said and "`preserve storage replicate second`" in said
+    doctor = preserve.json("doctor", expect=None)
+    [owed] = [c for c in doctor["checks"] if c["check"] == "every AIP has a copy in offsite"]
+    assert not owed["ok"] and "preserve storage replicate offsite" in owed["hint"]
+    for name in ("second", "offsite"):
+        preserve("storage", "replicate", name)
+    assert all(row["missing_copies"] == 0 for row in preserve.json("storage", "status"))
 
 
 def test_adding_a_bad_location_changes_nothing(preserve):
@@ -108,3 +118,16 @@ def test_clean_uploads_removes_only_old_unfinished_writes(preserve, collection, 
     preserve.json("storage", "clean-uploads", "offsite", "--older-than", "0")
     assert [u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"]] == ["elsewhere/not-ours.tif"]
     assert preserve.json("audit")["ok"] is True
+
+
+def test_an_audit_names_the_copies_a_location_added_later_is_owed(preserve, collection, tmp_path):
+    aip_id = preserve.json("ingest", str(collection))["aip_id"]
+    preserve("storage", "add", "second", "--backend", "local", "--path", str(tmp_path / "second"))
+    audited = preserve.json("audit", expect=1)  # the copy in primary is intact, but one is owed
+    assert audited["found_damage"] is False and audited["ok"] is False
+    assert audited["missing_copies"] == [{"aip_id": aip_id, "location": "second"}]
+    said = preserve("audit", expect=1).stdout
+    assert f"MISSING  {aip_id}" in said and "`preserve storage replicate second`" in said
+    assert preserve.json("audit", "--location", "second", expect=1)["missing_copies"] != []
+    preserve("storage", "replicate", "second")
+    assert preserve.json("audit")["missing_copies"] == []
