@@ -82,9 +82,12 @@ def resolve(database: Database, reference: str, path: str) -> tuple[str, str, st
         try:
             aip = catalogue.get_aip(session, reference)
         except NotFound:
+            short = len(reference.strip()) < 4
             raise NotFound(
-                f"{reference}: no unit of description has this reference code, and no AIP this id",
-                hint="`preserve search` finds reference codes; `preserve aip list` lists AIPs.",
+                f"{reference}: no unit of description has this reference code, and no AIP this id"
+                + (" (an AIP id needs at least its first 4 characters)" if short else ""),
+                hint="`preserve search` finds reference codes; `preserve aip list` lists AIPs"
+                + (": give at least 4 characters of an id." if short else "."),
             ) from None
         target = _objects_path(path) if path else ""
         if target and not any(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tarfile
 import zipfile
@@ -13,7 +14,7 @@ from catalogue import Database
 from catalogue import queries as catalogue
 from preservation.bag_validation import validate_bag
 from preservation.config import Settings
-from preservation.errors import PackageError, PreservationError, Problem, StorageError
+from preservation.errors import NotFound, PackageError, PreservationError, Problem, StorageError
 from preservation.progress import NO_PROGRESS, Progress
 from storage import open_location
 from storage.digests import hash_stream
@@ -21,6 +22,7 @@ from storage.ocfl import read_inventory, version_state
 
 FORMATS = ("dir", "tar", "zip")
 SUFFIX = {"dir": "", "tar": ".tar", "zip": ".zip"}
+PACKED = (".zip", ".tar", ".tar.gz", ".tgz", ".7z")  # a destination ending so says how the bag is packed
 
 
 def export_aip(
@@ -48,6 +50,13 @@ def export_aip(
         replicas = [r for r in catalogue.aip_replicas(session, aip.id) if r.status == "ok"]
     if not replicas:
         raise PackageError(f"AIP {aip.id} has no intact copy to export", hint="Run `preserve audit` for details.")
+    head = int(aip.head_version.lstrip("v"))
+    if version is not None and not (re.fullmatch(r"v[1-9][0-9]*", version) and int(version[1:]) <= head):
+        raise NotFound(
+            f"AIP {aip.id} has no version {version}",
+            hint=f"Its versions are v1 to {aip.head_version} (`preserve aip show {aip.id[:8]} --versions` says what "
+            "each holds); without --version the latest is exported.",
+        )
     name = aip.bag_name + (f"-{version}" if version and version != aip.head_version else "")
     target = _target(Path(dest), name, as_, into)
     if os.path.lexists(target):
@@ -87,14 +96,28 @@ def _target(dest: Path, name: str, as_: str, into: bool) -> Path:
     """Where the bag goes: into an existing folder only if it is empty or ``into`` says so (a second export to
     the same path must not land inside the first bag); a new path as given, with the packing's extension."""
     if dest.is_dir():
-        if not into and any(dest.iterdir()):
+        if into and (dest / "bagit.txt").is_file():
             raise PackageError(
-                f"{dest}: is a folder that is not empty",
-                hint=f"Add --into to put the bag inside it (as {name}{SUFFIX[as_]}), or give a new path for the bag.",
+                f"{dest}: is a bag itself (it has a bagit.txt): a bag put inside it would make it invalid",
+                hint="Give the folder the bag is in, or a new path for this bag.",
+            )
+        if not into and any(dest.iterdir()):
+            bag = (dest / "bagit.txt").is_file()
+            raise PackageError(
+                f"{dest}: is a folder that is not empty" + (" (a bag: an earlier export?)" if bag else ""),
+                hint="Give a new path for the bag."
+                if bag
+                else f"Add --into to put the bag inside it (as {name}{SUFFIX[as_]}), or give a new path for the bag.",
             )
         return dest / (name + SUFFIX[as_])
     if into:
         raise PackageError(f"{dest}: no such folder", hint="With --into, give a folder that exists.")
+    packed = [end for end in PACKED if dest.name.lower().endswith(end) and end != SUFFIX[as_]]
+    if packed:
+        raise PackageError(
+            f"{dest}: ends in {packed[0]}, but the bag is written as {'a folder' if as_ == 'dir' else as_}",
+            hint=f"Leave the extension off (it is added) or choose --as to fit: {', '.join(FORMATS)}.",
+        )
     if as_ != "dir" and not dest.name.lower().endswith(SUFFIX[as_]):
         return dest.with_name(dest.name + SUFFIX[as_])
     return dest

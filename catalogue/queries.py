@@ -386,6 +386,9 @@ def list_aips(session: Session) -> list[Aip]:
     return [_aip(row) for row in rows]
 
 
+SHORT_PREFIX_HINT = "Give at least 4 characters of the id (`preserve aip list` shows every AIP)."
+
+
 def get_aip(session: Session, reference: str) -> Aip:
     """The AIP with this UUID (or ``urn:uuid:`` form, or a unique prefix of at least 4 characters)."""
     ref = reference.strip().lower().removeprefix("urn:uuid:")
@@ -396,11 +399,12 @@ def get_aip(session: Session, reference: str) -> Aip:
             raise NotFound(f"AIP reference {reference!r} is ambiguous", hint="Give more characters of the id.")
         row = matches[0] if matches else None
     if row is None:
-        short = len(ref) < 4  # a shorter start is never looked up: too many AIPs would share it
-        raise NotFound(
-            f"no AIP {reference!r} in the catalogue",
-            hint=("Give at least 4 characters of the id. " if short else "") + "`preserve aip list` shows every AIP.",
-        )
+        if len(ref) < 4:  # a shorter start is never looked up: too many AIPs would share it
+            raise NotFound(
+                f"{reference!r} is too short to name an AIP: an id's first 4 characters at least are needed",
+                hint=SHORT_PREFIX_HINT,
+            )
+        raise NotFound(f"no AIP {reference!r} in the catalogue", hint="`preserve aip list` shows every AIP.")
     return _aip(row)
 
 

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from cli.output import emit_json, json_option
+from cli.output import emit_json, human_size, json_option
 from cli.progress import bar
 from ingest.archives import is_archive
 from ingest.bags import BagReport, create_bag, validate_bag, validate_packed_bag
+from preservation.errors import NotFound, PackageError
 
 EXIT_CODES = {"valid": 0, "invalid": 1, "incomplete": 2}
 
@@ -47,7 +48,14 @@ def validate_command(ctx: click.Context, path: Path, fast: bool, workers: int, a
     point out bags that are valid but suspicious. See docs/bagit.md.
     """
     workers = workers or os.cpu_count() or 1
+    if not path.exists():
+        raise NotFound(f"{path}: no such file or folder", hint="Give the bag's folder, or the zip, tar or 7z it is in.")
     packed = is_archive(path)  # a bag exported --as zip|tar is checked as it is, unpacked out of sight
+    if not packed and not path.is_dir():
+        raise PackageError(
+            f"{path}: is a file, but not a zip, tar or 7z archive, so it cannot hold a bag",
+            hint="A bag is a folder (with bagit.txt at its top), or such a folder packed in a zip, tar or 7z.",
+        )
     with bar(as_json) as progress:
         progress.stage(f"Validating {path.name}")
         if packed:
@@ -109,7 +117,7 @@ def _print(report: BagReport, as_json: bool, made: bool = False) -> None:
     version = f"BagIt {report.version}, " if report.version else ""
     click.echo(
         f"{what} {report.path}: {verdicts[report.state]}; {version}{report.payload_files} payload files, "
-        f"{report.payload_bytes} bytes; checksums: {', '.join(report.algorithms) or 'none'}"
+        f"{human_size(report.payload_bytes)}; checksums: {', '.join(report.algorithms) or 'none'}"
     )
 
 

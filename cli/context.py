@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from preservation.config import Settings, load_settings
+from preservation.errors import CatalogueError
 
 if TYPE_CHECKING:
     from catalogue import Database
@@ -24,6 +25,7 @@ class AppContext:
     config: Path | None = None
     debug: bool = False
     given: dict[str, str] = field(default_factory=dict)  # "home"/"config" -> "option" or "environment"
+    may_create: bool = False  # the command stores something (ingest): a named archive that is not there is made
     _settings: Settings | None = field(default=None, repr=False)
     _database: Database | None = field(default=None, repr=False)
 
@@ -52,11 +54,24 @@ class AppContext:
             # validate, bag) should not pay it
             from catalogue import Database  # noqa: PLC0415
 
+            self._refuse_a_home_not_there()
             database = Database(self.settings.catalogue_url)
             if require_current:
                 self._ensure_ready(database)
             self._database = database  # only once it is ready: a later call must not get one that failed
         return self._database
+
+    def _refuse_a_home_not_there(self) -> None:
+        """A home named by --home or PRESERVE_HOME that does not exist is made only by a command that stores
+        something: a mistyped path must not become an empty archive that seems to have lost every AIP."""
+        settings = self.settings
+        named = self.home_source() in ("--home", "PRESERVE_HOME")
+        if named and settings.config_file is None and not settings.home.exists() and not self.may_create:
+            raise CatalogueError(
+                f"no archive at {settings.home} (named by {self.home_source()})",
+                hint="Check the path for a typo (`preserve where` says which archive is in use); "
+                f"`preserve init {settings.home}` creates an archive there.",
+            )
 
     def _ensure_ready(self, database: Database) -> None:
         if self.settings.config_file is None and not database.current_revision():

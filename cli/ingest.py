@@ -147,6 +147,7 @@ def ingest_command(
     if (path is None) == (transfer is None):
         raise click.UsageError("give the PATH to ingest, or --resume TRANSFER (not both)")
     obj = app(ctx)
+    obj.may_create = True  # an archive named but not made yet is made for its first AIP
     database = obj.database()
     request = IngestRequest(
         source=path or Path(),

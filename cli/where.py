@@ -44,7 +44,8 @@ def where_command(ctx: click.Context, as_json: bool) -> None:
         return
     click.echo(f"Archive home: {found['home']} (chosen by {found['chosen_by']})")
     if not exists:
-        click.echo("  It does not exist yet: `preserve init` creates it (any other command creates it as the default).")
+        made_by = "any other command" if found["chosen_by"] == "the default" else "`preserve ingest`"
+        click.echo(f"  It does not exist yet: `preserve init` creates it ({made_by} would too).")
     click.echo(f"Configuration: {found['config_file'] or '(none: built-in defaults)'}")
     if found["catalogue"]:
         click.echo(f"Catalogue: {found['catalogue']}")

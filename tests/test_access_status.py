@@ -167,8 +167,11 @@ def test_a_path_is_taken_in_every_form_aip_show_and_the_docs_use(preserve, tmp_p
 def test_a_short_aip_prefix_is_explained(preserve, tmp_path):
     aip_id = preserve.json("ingest", str(_transfer(tmp_path, "a", ARCHIVAL)))["aip_id"]
     result = preserve("aip", "show", aip_id[:3], expect=13)
+    assert "is too short to name an AIP" in result.stderr and "no AIP" not in result.stderr  # it exists
     assert "Give at least 4 characters of the id" in result.stderr
     assert preserve.json("aip", "show", aip_id[:4])["aip"]["id"] == aip_id
+    decided = preserve("access", "set", aip_id[:3], "--path", "minutes", "--open", "--reason", "x", expect=13)
+    assert "at least its first 4 characters" in decided.stderr
 
 
 def test_access_refresh_works_everything_out_again(preserve, tmp_path):

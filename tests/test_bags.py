@@ -216,3 +216,17 @@ def test_workers_give_the_same_report(tmp_path):
     bag = make(tmp_path, {f"f{i}.txt": str(i).encode() for i in range(300)})
     (bag / "data" / "f7.txt").write_text("changed")
     assert validate_bag(bag, workers=1).errors == validate_bag(bag, workers=2).errors
+
+
+def test_a_missing_path_or_a_plain_file_is_no_bag_and_says_so(tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    runner = CliRunner()
+    missing = runner.invoke(cli, ["bag", "validate", str(tmp_path / "nosuch")])
+    assert missing.exit_code == 13 and "no such file or folder" in missing.stderr  # not "INVALID": a typo
+    plain = tmp_path / "notes.txt"
+    plain.write_text("not a bag")
+    refused = runner.invoke(cli, ["bag", "validate", str(plain)])
+    assert refused.exit_code == 22 and "not a zip, tar or 7z archive" in refused.stderr

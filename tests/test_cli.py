@@ -89,12 +89,23 @@ def test_a_second_export_to_the_same_path_is_refused_not_put_inside_the_first(pr
     assert Path(preserve.json("aip", "export", aip_id, str(bag))["bag"]) == bag
     before = sorted(p.relative_to(bag) for p in bag.rglob("*"))
     again = preserve("aip", "export", aip_id, str(bag), expect=22)
-    assert f"{bag}: is a folder that is not empty" in again.stderr and "--into" in again.stderr
+    assert f"{bag}: is a folder that is not empty (a bag: an earlier export?)" in again.stderr
+    assert "--into" not in again.stderr  # a bag inside a bag would make the first one invalid
+    inside_a_bag = preserve("aip", "export", aip_id, str(bag), "--into", expect=22)
+    assert "is a bag itself" in inside_a_bag.stderr
     assert sorted(p.relative_to(bag) for p in bag.rglob("*")) == before  # the first bag untouched
-    inside = Path(preserve.json("aip", "export", aip_id, str(bag), "--into", "--version", "v1")["bag"])
-    assert inside.parent == bag  # asked for: inside it
+    exports = tmp_path / "exports"
+    (exports / "earlier").mkdir(parents=True)
+    refused = preserve("aip", "export", aip_id, str(exports), expect=22)
+    assert "--into" in refused.stderr  # a folder of other things: --into is the way
+    inside = Path(preserve.json("aip", "export", aip_id, str(exports), "--into", "--version", "v1")["bag"])
+    assert inside.parent == exports  # asked for: inside it
     refused = preserve("aip", "export", aip_id, str(tmp_path / "no-such"), "--into", expect=22)
     assert "no such folder" in refused.stderr
+    missing = preserve("aip", "export", aip_id, str(tmp_path / "v9"), "--version", "v9", expect=13)
+    assert f"AIP {aip_id} has no version v9" in missing.stderr and "v1 to v1" in missing.stderr
+    mismatched = preserve("aip", "export", aip_id, str(tmp_path / "x.zip"), "--as", "tar", expect=22)
+    assert "ends in .zip, but the bag is written as tar" in mismatched.stderr
 
 
 def test_a_packed_export_gets_its_extension_and_bag_validate_takes_it(preserve, collection, tmp_path):
@@ -287,3 +298,11 @@ def test_aip_show_files_prints_only_the_descriptions_of_what_was_asked_for(prese
     assert "The parish" in everything and "The harbour" not in everything  # the AIP's own only: files are many
     limited = preserve("aip", "show", aip_id, "--limit", "2").stdout
     assert "The first 2 files (--limit)" in limited
+
+
+def test_a_named_archive_that_is_not_there_is_not_made_by_a_command_that_only_reads(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRESERVE_HOME", str(tmp_path / "typo"))
+    monkeypatch.delenv("PRESERVE_CONFIG", raising=False)
+    result = CliRunner().invoke(cli, ["aip", "list"])
+    assert result.exit_code == 12 and f"no archive at {tmp_path / 'typo'} (named by PRESERVE_HOME)" in result.stderr
+    assert "preserve init" in result.stderr and not (tmp_path / "typo").exists()  # nothing made
