@@ -96,6 +96,18 @@ def format_names(session: Session, puids: list[str]) -> dict[str, str]:
     return {puid: format_label(name, version) or puid for puid, name, version in rows}
 
 
+def puids_named(session: Session, name: str) -> dict[str, str]:
+    """The PUIDs of the archive's files whose format is called ``name`` (as facets show it: name and version,
+    or the name alone; any case) -> that label."""
+    wanted = name.strip().casefold()
+    rows = session.execute(select(FileRow.puid, FileRow.format_name, FileRow.format_version).distinct())
+    return {
+        puid: format_label(fmt, version)
+        for puid, fmt, version in rows
+        if puid and wanted in ((fmt or "").strip().casefold(), format_label(fmt, version).casefold())
+    }
+
+
 def reindex_aip(
     session: Session,
     aip_id: str,
@@ -275,13 +287,7 @@ def search_records(session: Session, query: RecordQuery, today: str) -> RecordRe
         text(f"SELECT {COLUMNS} FROM {counting} ORDER BY {order} LIMIT :limit OFFSET :offset"), params
     )
     records = [Record(*row) for row in hits]
-    groups = session.execute(
-        text(
-            f"SELECT r.collection, CAST(r.year_start / 10 AS INTEGER) * 10, r.puid, {STATUS}, "
-            f"count(*) FROM {counting} GROUP BY 1, 2, 3, 4"
-        ),
-        params,
-    ).all()
+    groups = session.execute(text(f"{FACET_COUNTS} FROM {counting} GROUP BY 1, 2, 3, 4"), params).all()
     total, facets = count_facets(groups, scale)
     return RecordResults(matches if scale != 1.0 else total, records, facets, approximate=scale != 1.0)
 
@@ -340,6 +346,11 @@ COLUMNS = (
     f" r.puid, r.format_name, {STATUS}, r.closed_until, r.path"
 )
 EXACT_LIMIT = 5_000  # matches ranked and counted exactly; beyond, a sample of this many
+# one grouped count gives the total and the four facets; a unit of description has no format (NULL, not counted)
+FACET_COUNTS = (
+    "SELECT r.collection, CAST(r.year_start / 10 AS INTEGER) * 10, CASE WHEN r.kind = 'file' THEN r.puid END, "
+    f"{STATUS}, count(*)"
+)
 
 
 def facet_filters(query: RecordQuery, params: dict[str, object]) -> list[str]:
@@ -371,6 +382,8 @@ def count_facets(groups, scale: float) -> tuple[int, dict[str, list[tuple[str, i
     for collection, decade, puid, status, n in groups:
         total += n
         for name, value in zip(FACETS, (collection, decade, puid, status), strict=True):
+            if name == "format" and value is None:
+                continue  # a unit of description: not a file, so no format to count
             key = str(value) if value is not None else ""
             counts[name][key] = counts[name].get(key, 0) + n
     facets = {

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from catalogue.record_index import (
     COLUMNS,
     EXACT_LIMIT,
+    FACET_COUNTS,
     PER_PAGE_MAX,
     STATUS,
     Record,
@@ -49,12 +50,6 @@ def search_reference(session: Session, query: RecordQuery, code: str, today: str
     else:
         first = f"(SELECT * FROM records r WHERE {within} ORDER BY r.reference_key LIMIT :sample) r"
         counted, scale = f"{first} WHERE {' AND '.join(conditions)}", span / EXACT_LIMIT
-    groups = session.execute(
-        text(
-            f"SELECT r.collection, CAST(r.year_start / 10 AS INTEGER) * 10, r.puid, {STATUS}, count(*) "
-            f"FROM {counted} GROUP BY 1, 2, 3, 4"
-        ),
-        params,
-    ).all()
+    groups = session.execute(text(f"{FACET_COUNTS} FROM {counted} GROUP BY 1, 2, 3, 4"), params).all()
     total, facets = count_facets(groups, scale)
     return RecordResults(total, records, facets, approximate=scale != 1.0)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from datetime import date
 
 import click
 
 from access.decisions import decide_access, refresh_everything, resolve
+from catalogue import queries as catalogue
 from catalogue.units import aip_access, decisions_of, files_access, units_of
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
+from cli.paths import found_bag_path
 from ingest.premis_records import make_agents
 from policies.closure import load_closure_policy
+from preservation.errors import NotFound
 from preservation.model import CLOSED, OPEN, RESTRICTED, Access
 
 
@@ -69,6 +73,9 @@ def set_command(
     access = Access(status, closed_until.date().isoformat() if closed_until else "", reason)
     obj = app(ctx)
     agents = make_agents(obj.settings.archive_name, archivist or "")
+    if path and "\\" in path:  # a depositor's name with a backslash, typed as they wrote it?
+        with obj.database().session() as session, contextlib.suppress(NotFound):
+            path = found_bag_path(obj.database(), catalogue.get_aip(session, reference).id, path)
     decision = decide_access(
         obj.settings,
         obj.database(),

@@ -14,6 +14,7 @@ from catalogue.summaries import Tally, aip_summary
 from cli.context import app
 from cli.counts import print_tallies, roles_words, stored_words
 from cli.output import console, emit_json, esc, human_size, json_option, table
+from cli.paths import found_bag_path
 from cli.progress import bar
 from ingest.premis_records import make_agents
 from ingest.update import update_aip
@@ -97,10 +98,11 @@ def show_command(
         return
     with app(ctx).database().session() as session:
         aip = catalogue.get_aip(session, aip_id)
-        files = list(islice(catalogue.aip_files(session, aip.id, _bag_path(prefix)), limit))
+        under = found_bag_path(app(ctx).database(), aip.id, prefix) if prefix else ""
+        files = list(islice(catalogue.aip_files(session, aip.id, under), limit))
         if prefix and not files:
             raise NotFound(
-                f"AIP {aip.id} has no file under {_bag_path(prefix)}",
+                f"AIP {aip.id} has no file under {under}",
                 hint=f"`preserve aip show {aip.id[:8]}` lists its folders (under Folders); --path takes a folder "
                 "as it prints it, e.g. objects/photographs.",
             )
@@ -130,9 +132,9 @@ def show_command(
         return
     out = console()
     _print_header(aip, held, lost)
-    under = _bag_path(prefix).removeprefix("data/objects").strip("/") if prefix else None
+    asked = under.removeprefix("data/objects").strip("/") if prefix else None
     for target, element, value in described:  # the AIP's own, and with --path those of what is under it
-        if target and not _within(target, under):
+        if target and not _within(target, asked):
             continue
         out.print(f"  [dim]{esc('objects/' + target if target else 'AIP')} {_element(element)}:[/dim] {esc(value)}")
     if list_files:
@@ -151,9 +153,6 @@ def show_command(
         _show_lost(aip.id, lost)
 
 
-BAG_FOLDERS = ("objects", "derivatives", "metadata", "logs")  # the folders of a bag's data/ (docs/aip.md)
-
-
 def _within(target: str, under: str | None) -> bool:
     """Whether a described target is at or below ``under`` (None: nothing is; '': everything is)."""
     return under is not None and (not under or target == under or target.startswith(under + "/"))
@@ -162,16 +161,6 @@ def _within(target: str, under: str | None) -> bool:
 def _element(element: str) -> str:
     """A description's element as people read it: dc.title, or reference for the archival ones."""
     return element.removeprefix("archival.") if element.startswith("archival.") else f"dc.{element}"
-
-
-def _bag_path(prefix: str) -> str:
-    """A path as given to --path as the bag path the catalogue keys files by: as `aip show` prints it
-    (data/objects/…), from a folder of the bag (objects/…, derivatives/…, metadata/…), or a bare path within the
-    records (photographs/… is data/objects/photographs/…), as `access set --path` takes them."""
-    wanted = prefix.replace("\\", "/").strip("/")
-    if not wanted or wanted == "data" or wanted.startswith("data/"):
-        return wanted
-    return f"data/{wanted}" if wanted.split("/")[0] in BAG_FOLDERS else f"data/objects/{wanted}"
 
 
 def _print_copies(replicas: list[Replica]) -> None:
@@ -263,7 +252,7 @@ def _print_header(aip: Aip, held: bool, lost: list[LostFile]) -> None:
     out.print(f"[bold]{esc(aip.title)}[/bold]")
     out.print(f"  AIP {aip.id}  ({aip.status}; OCFL object {aip.ocfl_id}, {aip.head_version})")
     out.print(f"  {roles_words(aip.counts)}; {stored_words(aip.counts)}")
-    out.print(f"  ingested {aip.created_at}")
+    out.print(f"  ingested {_when(aip.created_at)} UTC")
     if aip.copies_state:
         out.print(
             f"  [bold yellow]preservation copies: {_copies_words(aip.copies_state)}"
@@ -313,7 +302,7 @@ def _show_versions(ctx: click.Context, aip_id: str, as_json: bool) -> None:
     if as_json:
         emit_json({"aip_id": aip.id, "versions": rows})
         return
-    listing = table("Version", "Created", "By", "Files in the bag", "What", title=f"Versions of {aip.id}")
+    listing = table("Version", "Created", "By", "Files in its bag", "What", title=f"Versions of {aip.id}")
     for row in rows:
         listing.add_row(
             row["version"] + (" (head)" if row["head"] else ""),

@@ -89,6 +89,25 @@ class IngestGroup(click.Group):
         self.format_commands(ctx, formatter)
 
 
+class _IngestRunContext(click.Context):
+    """The hidden `run` command's context: it calls itself `preserve ingest` (in usage and in "Try … --help")."""
+
+    @property
+    def command_path(self) -> str:
+        """`preserve ingest`, not `preserve ingest run`."""
+        return self.parent.command_path if self.parent is not None else super().command_path
+
+
+class IngestRunCommand(click.Command):
+    """The hidden `run` command: a mistake in its options shows the usage of `preserve ingest`."""
+
+    context_class = _IngestRunContext
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """`preserve ingest [OPTIONS] PATH | --resume TRANSFER`."""
+        formatter.write_usage(ctx.command_path, "[OPTIONS] PATH | --resume TRANSFER")
+
+
 @click.group("ingest", cls=IngestGroup, invoke_without_command=False)
 def ingest_group() -> None:
     """Ingest a folder, bag or archive as a new AIP: `preserve ingest PATH [OPTIONS]`.
@@ -105,7 +124,7 @@ def ingest_group() -> None:
     """
 
 
-@ingest_group.command("run", hidden=True)
+@ingest_group.command("run", cls=IngestRunCommand, hidden=True)
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--title", help="Title of the AIP (default: the folder's name).")
 @click.option(
@@ -199,7 +218,7 @@ def status_command(ctx: click.Context, transfer: str | None, state: str | None, 
     if not statuses:
         console().print("No ingests yet." if not state else f"No {state} ingests.")
         return
-    listing = table("Transfer", "State", "Started", "Files", "Source", "Error")
+    listing = table("Transfer", "State", "Started", "Files stored", "Source", "Error")
     for status in statuses:
         run = status.run
         listing.add_row(
@@ -265,7 +284,8 @@ def _print_status(status: IngestStatus) -> None:
         + (f"; ended {run.finished}" if run.finished else "")
     )
     out.print(
-        f"  files stored: {status.files_done} of {run.files} original and metadata files ({human_size(run.bytes)})"
+        f"  files stored: {status.files_done} of {run.files} (original and metadata files, and any copies made; "
+        f"{human_size(run.bytes)})"
     )
     if run.error:
         out.print(f"[red]error:[/red] {esc(run.error)}")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import click
 
 from access.search import EVERYTHING, RESEARCHER, search
-from catalogue.record_index import FACETS, NO_COLLECTION, RecordQuery, facet_label
+from catalogue.record_index import FACETS, NO_COLLECTION, RecordQuery, facet_label, puids_named
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option, table
+from preservation.errors import NotFound
 
 
 @click.command("search")
@@ -19,7 +21,12 @@ from cli.output import console, emit_json, esc, json_option, table
     default="",
     help=f"Only records in this collection (its reference code); {NO_COLLECTION} for those in no collection.",
 )
-@click.option("--format", "puid", default="", help="Only files of this format (a PUID, e.g. fmt/412).")
+@click.option(
+    "--format",
+    "puid",
+    default="",
+    help='Only files of this format: a PUID (fmt/412) or its name as the facets show it ("Plain Text File").',
+)
 @click.option("--access", type=click.Choice(EVERYTHING), help="Only records with this access status.")
 @click.option("--from", "year_from", type=int, help="Only records dated in or after this year.")
 @click.option("--to", "year_to", type=int, help="Only records dated in or before this year.")
@@ -59,7 +66,7 @@ def search_command(
     query = RecordQuery(
         " ".join(text),
         collection,
-        puid,
+        _puid(ctx, puid),
         access or "",
         year_from,
         year_to,
@@ -111,6 +118,26 @@ def search_command(
         named = [(facet_label(name, value, results.format_names), count) for value, count in results.facets[name][:8]]
         counts = ", ".join(f"{esc(label)} {count}" for label, count in named)
         out.print(f"  [dim]{name}:[/dim] {counts}")
+
+
+def _puid(ctx: click.Context, given: str) -> str:
+    """The PUID --format names: as given if it is one, else the one PUID of the format called so."""
+    if not given or re.fullmatch(r"(x-)?fmt/\d+", given.strip()):
+        return given.strip()
+    with app(ctx).database().session() as session:
+        named = puids_named(session, given)
+    if len(named) == 1:
+        return next(iter(named))
+    if not named:
+        raise NotFound(
+            f"no file in the archive has a format called {given!r}",
+            hint="Give a PUID (fmt/412), or a format's name as the format facet shows it (`preserve search` lists "
+            "them below the results).",
+        )
+    raise NotFound(
+        f"{given!r} names {len(named)} formats: " + ", ".join(f"{p} ({label})" for p, label in sorted(named.items())),
+        hint="Give one of their PUIDs with --format.",
+    )
 
 
 def register(group: click.Group) -> None:

@@ -9,6 +9,7 @@ import click
 
 from catalogue import queries as catalogue
 from cli.context import app
+from cli.counts import count_words
 from cli.output import console, emit_json, esc, human_size, json_option, table
 from cli.progress import bar
 from preservation.config import CONFIG_NAME, LocationSettings, load_settings
@@ -242,8 +243,11 @@ def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as
     def report(result: ReplicaCopy) -> None:
         if not as_json and result.outcome != "present":
             colour = "green" if result.outcome == "copied" else "red"
+            stored = result.aip.counts.stored
             detail = (
-                f"from {esc(result.source)}, {result.files} objects, {human_size(result.bytes)}"
+                f"from {esc(result.source)}: "
+                + (f"{count_words(*stored, 'stored')}, " if stored is not None else "")
+                + f"{result.files} objects with the inventories and event log, {human_size(result.bytes)}"
                 if result.outcome == "copied"
                 else esc(result.problem)
             )

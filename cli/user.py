@@ -31,7 +31,7 @@ def _password(from_stdin: bool, address: str) -> str:
     """The new password: a line of standard input when asked to or when it is not a terminal (a pipe: no prompt,
     no warning), else typed twice — the rules checked on the first typing, not after both."""
     if from_stdin or not _at_a_terminal():
-        return sys.stdin.readline().rstrip("\n")
+        return sys.stdin.readline().rstrip("\r\n")  # a line from Windows ends in CR LF: neither is typed
     while True:
         password = click.prompt("Password", hide_input=True)
         try:

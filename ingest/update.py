@@ -93,6 +93,8 @@ def update_aip(
             settings, aip, mets_path, files, [*events, change], all_agents, descriptions, rights_now, when
         )
         report = store_version(settings, aip, replicas, bag, mets_path, changed_docs, new_agents["person"].name)
+    if title != aip.title:  # said, not silent: the title an archivist gave at ingest may be replaced
+        warnings.append(f"the AIP's title is now {title!r}, from the spreadsheet's dc.title (it was {aip.title!r})")
     with database.session() as session:
         catalogue.replace_metadata(session, aip.id, title, descriptions, rights_now, report.version, report.mets_sha512)
         catalogue.set_counts(session, aip.id, aip.counts.added({}, report.stored))

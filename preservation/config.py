@@ -264,7 +264,10 @@ class Settings:
             if location.name == name:
                 return location
         known = ", ".join(loc.name for loc in self.locations) or "none"
-        raise ConfigError(f"no storage location named {name!r} (known: {known})")
+        raise ConfigError(
+            f"no storage location named {name!r} (known: {known})",
+            hint="`preserve storage list` shows the locations; `preserve storage add NAME …` adds one.",
+        )
 
     @property
     def workers(self) -> int:

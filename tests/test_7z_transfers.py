@@ -74,7 +74,7 @@ def test_a_7z_transfer_made_by_py7zr_is_ingested(preserve, collection, tmp_path)
         out.writeall(collection, "records")
     expected = sum(1 for p in collection.rglob("*") if p.is_file())
     summary = preserve.json("ingest", str(archive))
-    assert summary["files"] == expected  # title: pipeline._default_title does not strip .7z yet
+    assert summary["counts"]["original"]["files"] == expected  # title: pipeline._default_title does not strip .7z yet
     assert list((preserve.home / "staging").iterdir()) == []
     assert preserve.json("audit")["ok"] is True
 
@@ -86,7 +86,7 @@ def test_a_7z_transfer_made_by_7zip_is_ingested(preserve, collection, tmp_path):
     # -ms=off: one compressed folder per file, which py7zr extracts on several threads
     subprocess.run([seven, "a", "-bd", "-ms=off", str(archive), "."], cwd=collection, check=True, capture_output=True)
     summary = preserve.json("ingest", str(archive))
-    assert summary["files"] == sum(1 for p in collection.rglob("*") if p.is_file())
+    assert summary["counts"]["original"]["files"] == sum(1 for p in collection.rglob("*") if p.is_file())
     files = {f["original_name"] for f in preserve.json("aip", "show", summary["aip_id"])["files"]}
     assert "empty.txt" in {name.rsplit("/", 1)[-1] for name in files}
 

@@ -29,6 +29,7 @@ def test_metadata_update_makes_a_small_new_version(preserve, collection, tmp_pat
     rights.write_text("file,basis,note\nobjects,Policy,Open to all\n")
     result = preserve.json("aip", "update", aip[:8], "--metadata", str(sheet), "--rights", str(rights))
     assert result["version"] == "v2"
+    assert "the AIP's title is now 'Parish of St Michael: records 1890-1950'" in " ".join(result["warnings"])
 
     obj = _object(preserve.home)
     v2 = sorted(str(p.relative_to(obj / "v2" / "content")) for p in (obj / "v2" / "content").rglob("*") if p.is_file())

@@ -306,3 +306,17 @@ def test_a_named_archive_that_is_not_there_is_not_made_by_a_command_that_only_re
     result = CliRunner().invoke(cli, ["aip", "list"])
     assert result.exit_code == 12 and f"no archive at {tmp_path / 'typo'} (named by PRESERVE_HOME)" in result.stderr
     assert "preserve init" in result.stderr and not (tmp_path / "typo").exists()  # nothing made
+
+
+def test_a_name_with_a_backslash_is_found_as_the_depositor_wrote_it(preserve, tmp_path):
+    folder = tmp_path / "transfer" / "odd names"
+    folder.mkdir(parents=True)
+    (folder / "back\\slash.txt").write_text("made on a Windows share")
+    (folder / "plain.txt").write_text("plain")
+    aip_id = preserve.json("ingest", str(tmp_path / "transfer"))["aip_id"]
+    given = "odd names/back\\slash.txt"
+    [found] = preserve.json("aip", "show", aip_id, "--path", given)["files"]
+    assert found["path"] == "data/objects/odd names/back%5Cslash.txt"  # the stored form, by the renaming rule
+    decided = preserve.json("access", "set", aip_id, "--path", given, "--restricted", "--reason", "Third parties")
+    assert decided["target"] == "odd names/back%5Cslash.txt"
+    assert len(preserve.json("aip", "show", aip_id, "--path", "odd names\\")["files"]) == 2  # a Windows separator

@@ -471,7 +471,11 @@ def test_a_checksum_list_among_the_records_of_a_plain_folder_is_a_record_named_i
     (source / "minutes.txt").write_bytes(MINUTES)
     (source / name).write_bytes(f"{md5(b'tampered')}  minutes.txt\n".encode())  # wrong, and not checked
     summary = preserve.json("ingest", str(source))
-    assert summary["layout"] == "plain folder" and summary["files"] == 2 and summary["checksums_checked"] == 0
+    assert (
+        summary["layout"] == "plain folder"
+        and summary["counts"]["original"]["files"] == 2
+        and summary["checksums_checked"] == 0
+    )
     assert [w for w in summary["warnings"] if "checksum" in w] == [
         f"{name}: its name says it lists checksums, but it is one of the records, so it was kept as a record and "
         "not checked against the files. To have the depositor's checksums checked, put the list in a metadata/ "
@@ -491,7 +495,7 @@ def test_a_metadata_folder_with_only_a_checksum_file_in_capitals_is_archivematic
     (source / "metadata" / "CHECKSUM.MD5").write_bytes(f"{md5(MINUTES)}  ../minutes.txt\n".encode())
     summary = preserve.json("ingest", str(source))
     assert summary["layout"] == "records with a metadata/ folder (Archivematica)"
-    assert summary["files"] == 1 and summary["checksums_checked"] == 1
+    assert summary["counts"]["original"]["files"] == 1 and summary["checksums_checked"] == 1
 
 
 def test_checksum_lists_that_are_not_read_are_each_named_in_a_warning(preserve, tmp_path):

@@ -28,7 +28,7 @@ def many_files(tmp_path):
 def test_pool_ingest_matches_the_source(preserve, many_files, monkeypatch, tmp_path):
     monkeypatch.setenv("PRESERVE_EXECUTOR_WORKERS", "2")
     summary = preserve.json("ingest", str(many_files))
-    assert summary["files"] == 152
+    assert summary["counts"]["original"]["files"] == 152
     shown = preserve.json("aip", "show", summary["aip_id"])
     import hashlib
 

@@ -36,7 +36,7 @@ def _standard_transfer(collection: Path, tmp_path: Path, csv_text: str) -> Path:
 def test_descriptions_reach_mets_catalogue_and_search(preserve, collection, tmp_path):
     transfer = _standard_transfer(collection, tmp_path, GOOD)
     summary = preserve.json("ingest", str(transfer))
-    assert summary["files"] == 11 and summary["title"] == "Parish of St Michael: records"
+    assert summary["counts"]["original"]["files"] == 11 and summary["title"] == "Parish of St Michael: records"
     shown = preserve.json("aip", "show", summary["aip_id"])
     described = {(d["target"], d["element"]): d["value"] for d in shown["descriptions"]}
     assert described[("objects", "creator")] == "Parish of St Michael"

@@ -54,6 +54,7 @@ def test_a_reference_code_finds_its_unit_then_what_is_below_it_in_hierarchy_orde
     assert found == IN_ORDER and total == len(IN_ORDER)  # not DRO/52/2/1, though its words match
     assert _found(archive, "dro/52/1/")[1] == IN_ORDER  # any case, a trailing '/'
     assert dict(facets["collection"]) == {"DRO/52": len(IN_ORDER)}
+    assert sum(n for _, n in facets["format"]) == len(IN_ORDER) - 1  # the series is no file: it has no format
     everything = _found(archive, "DRO/52/")[1]
     assert everything[:2] == ["DRO/52", "plan.txt"] and everything[2 : 2 + len(IN_ORDER)] == IN_ORDER
     assert everything[-2:] == ["DRO/52/2", "DRO/52/2/1"] and len(everything) == 10

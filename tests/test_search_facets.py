@@ -40,3 +40,14 @@ def test_the_portal_facets_say_the_same(preserve, collection):
     page = TestClient(create_app(settings)).get("/").text
     assert "Not in a collection" in page and "Undated" in page and ">none<" not in page
     assert "Acrobat PDF" in page and '<span class="govuk-hint govuk-!-display-inline">fmt/17</span>' in page
+
+
+def test_search_takes_a_format_by_the_name_its_facet_shows(preserve, collection):
+    preserve.json("ingest", str(collection))
+    by_puid = preserve.json("search", "--format", "fmt/17")["records"]
+    assert (
+        by_puid
+        and preserve.json("search", "--format", "acrobat pdf 1.3 - portable document format")["records"] == by_puid
+    )
+    missing = preserve("search", "--format", "Plain Text Files", expect=13)
+    assert "no file in the archive has a format called 'Plain Text Files'" in missing.stderr

@@ -38,7 +38,8 @@ def test_list_add_and_status(preserve, collection, tmp_path, s3_server, s3_bucke
     assert [(r["name"], r["backend"]) for r in listed] == [("primary", "local"), ("second", "local"), ("offsite", "s3")]
 
     preserve.json("ingest", str(collection), "--title", "After adding")
-    preserve.json("audit")
+    audited = preserve.json("audit", expect=1)  # every copy intact, but the first AIP is owed two
+    assert not audited["found_damage"] and {m["location"] for m in audited["missing_copies"]} == {"second", "offsite"}
     status = {row["name"]: row for row in preserve.json("storage", "status", expect=1)}  # copies are owed
     assert status["primary"]["aips"] == 2 and status["second"]["aips"] == 1 and status["offsite"]["aips"] == 1
     assert [status[name]["missing_copies"] for name in ("primary", "second", "offsite")] == [0, 1, 1]

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 import cli.user as user_commands
 from access.users import authenticate, require_role
 from catalogue.accounts import find_user
+from cli.context import AppContext
 from cli.main import cli
 from preservation.errors import AccessDenied
 
@@ -128,6 +129,14 @@ def test_a_piped_password_needs_no_flag_and_a_typed_one_is_checked_at_once(prese
     )
     assert piped.exit_code == 0, piped.output
     assert "Warning" not in piped.output and "Password:" not in piped.output  # read as a line, no prompt
+    windows = CliRunner().invoke(  # a line written on Windows ends in CR LF: the CR is no part of the password
+        cli,
+        ["--home", str(preserve.home), "user", "add", "crlf@example.org", "--role", "researcher"],
+        input=PASSWORD + "\r\n",
+    )
+    assert windows.exit_code == 0, windows.output
+    database = AppContext(home=preserve.home, config=preserve.home / "preserve.toml").database()
+    assert authenticate(database, "crlf@example.org", PASSWORD) is not None
 
     monkeypatch.setattr(user_commands, "_at_a_terminal", lambda: True)
     typed = CliRunner().invoke(

@@ -17,7 +17,7 @@ def _windows_zip(path, folder_name: str, attributes: int) -> None:
 def test_a_folder_entry_named_with_a_backslash_is_an_empty_folder(preserve, tmp_path):
     _windows_zip(tmp_path / "accession.zip", "objects\\not yet scanned\\", 0x10)
     summary = preserve.json("ingest", str(tmp_path / "accession.zip"))
-    assert summary["files"] == 1 and summary["empty_folders"] == ["data/objects/not yet scanned"]
+    assert summary["counts"]["original"]["files"] == 1 and summary["empty_folders"] == ["data/objects/not yet scanned"]
     shown = preserve.json("aip", "show", summary["aip_id"])
     assert "data/objects/not yet scanned" not in {f["path"] for f in shown["files"]}
 
@@ -25,4 +25,4 @@ def test_a_folder_entry_named_with_a_backslash_is_an_empty_folder(preserve, tmp_
 def test_an_empty_entry_with_the_directory_attribute_is_a_folder(preserve, tmp_path):
     _windows_zip(tmp_path / "accession.zip", "objects/drafts", 0x10)
     summary = preserve.json("ingest", str(tmp_path / "accession.zip"))
-    assert summary["files"] == 1 and summary["empty_folders"] == ["data/objects/drafts"]
+    assert summary["counts"]["original"]["files"] == 1 and summary["empty_folders"] == ["data/objects/drafts"]
