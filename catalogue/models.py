@@ -229,6 +229,29 @@ class UnitRow(Base):
     closure_kind: Mapped[str] = mapped_column(String(40), default="")
 
 
+class DescribedUnitRow(Base):
+    """A unit of description from the archive's catalogue (an EAD finding aid imported from CALM or AtoM), which
+    AIPs can be placed under: it holds no files itself, and is changed only by importing again."""
+
+    __tablename__ = "described_units"
+    reference: Mapped[str] = mapped_column(String(255), primary_key=True)
+    parent_reference: Mapped[str] = mapped_column(String(255), default="", index=True)
+    level: Mapped[str] = mapped_column(String(40), default="")
+    title: Mapped[str] = mapped_column(Text, default="")
+    date: Mapped[str] = mapped_column(String(100), default="")  # EDTF where the finding aid normalised it
+    date_text: Mapped[str] = mapped_column(Text, default="")  # as written
+    date_start: Mapped[str] = mapped_column(String(10), default="")
+    date_end: Mapped[str] = mapped_column(String(10), default="")
+    extent: Mapped[str] = mapped_column(Text, default="")
+    scope: Mapped[str] = mapped_column(Text, default="")
+    access_text: Mapped[str] = mapped_column(Text, default="")  # accessrestrict as written
+    closure_kind: Mapped[str] = mapped_column(String(40), default="")  # a closure-policy kind, or pending-review
+    closed_until: Mapped[str] = mapped_column(String(10), default="")  # a date the access conditions state
+    creators: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    source: Mapped[str] = mapped_column(Text, default="")  # the file it was last imported from
+    changed_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
+
+
 class AccessDecisionRow(Base):
     """An archivist's decision on access to an AIP, a folder or a file (the latest one counts)."""
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from access.decisions import refresh_everything
 from cli.context import app
-from cli.output import emit_json, json_option
+from cli.output import console, emit_json, esc, json_option
 from cli.progress import ITEMS, bar
+from ingest.ead_import import import_ead
 from policies.closure import load_closure_policy
 from stewardship.rebuild import rebuild
 
@@ -55,6 +58,50 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"problem: {problem}")
     if report.problems:
         ctx.exit(1)
+
+
+@catalogue_group.command("import-ead")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Say what would be created and changed; change nothing.")
+@json_option(help="Print what was done as JSON.")
+@click.pass_context
+def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> None:
+    """Import the units of description of an EAD finding aid (EAD 2002 or EAD3, as CALM and AtoM export them):
+    the hierarchy, reference codes, titles, dates, extents, scope and content, access conditions, creators.
+
+    Units are created or updated by reference code and never deleted; importing the same file again changes
+    nothing. A unit an AIP's own metadata describes is left as it is. A file with any problem (no reference
+    code, a reference given twice, a normalised date that is not one, XML that is not well-formed) is refused
+    whole, every problem named with its line.
+    """
+    report = import_ead(app(ctx).database(), file, dry_run)
+    if as_json:
+        emit_json(report)
+        return
+    out = console()
+    done = "Would import" if dry_run else "Imported"
+    out.print(
+        f"{done} {esc(file)}: {len(report.created)} unit(s) new, {len(report.updated)} changed, "
+        f"{len(report.unchanged)} unchanged" + ("; nothing was changed (--dry-run)." if dry_run else ".")
+    )
+    for reference, fields in report.updated[:MAX_LISTED]:
+        out.print(f"  changed {esc(reference)}: {', '.join(fields)}")
+    if len(report.updated) > MAX_LISTED:
+        out.print(f"  … and {len(report.updated) - MAX_LISTED} more (--json lists them all)")
+    if report.described_by_aips:
+        listed = esc(", ".join(report.described_by_aips[:MAX_LISTED]))
+        out.print(
+            f"[yellow]{len(report.described_by_aips)} unit(s) are described with their files by an AIP, and were "
+            f"left as they are[/yellow] (`preserve aip update` changes them): {listed}"
+        )
+    if report.pending_review:
+        out.print(
+            f"[yellow]{len(report.pending_review)} unit(s) have access conditions a person must read[/yellow] "
+            f"(pending review): {esc(', '.join(report.pending_review[:MAX_LISTED]))}"
+        )
+
+
+MAX_LISTED = 20
 
 
 def register(group: click.Group) -> None:

@@ -372,3 +372,34 @@ class Unit:
     date_start: str = ""  # ISO dates of the first and last day the date allows ('' at an open end)
     date_end: str = ""
     closure_kind: str = ""  # a closure-policy kind (personal-data, depositor) or ''
+
+
+@dataclass(frozen=True)
+class DescribedUnit:
+    """A unit of description from the archive's own catalogue (an imported EAD finding aid): no files of its own;
+    AIPs are placed under it by its reference code."""
+
+    reference: str
+    parent_reference: str = ""
+    level: str = ""
+    title: str = ""
+    date: str = ""  # EDTF where the finding aid normalised it, else as written
+    date_text: str = ""
+    date_start: str = ""  # ISO days the date spans ('' when open or not a date)
+    date_end: str = ""
+    extent: str = ""
+    scope: str = ""
+    access_text: str = ""  # the access conditions as written
+    closure_kind: str = ""  # what they come to: a closure-policy kind, pending-review, or '' (open)
+    closed_until: str = ""  # a date they state
+    creators: tuple[str, ...] = ()
+    source: str = ""  # the file last imported
+    changed_at: str = ""
+
+    def differences(self, other: DescribedUnit) -> list[str]:
+        """The fields that differ from ``other``'s, besides where and when each was imported."""
+        return [
+            name
+            for name in self.__dataclass_fields__
+            if name not in ("source", "changed_at") and getattr(self, name) != getattr(other, name)
+        ]

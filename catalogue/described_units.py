@@ -1,0 +1,58 @@
+"""The units of description of the archive's own catalogue (imported EAD finding aids), by reference code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from catalogue.models import DescribedUnitRow
+from preservation.model import DescribedUnit
+from preservation.parallel import batched
+
+
+def described_units(session: Session, references: Iterable[str]) -> dict[str, DescribedUnit]:
+    """The units held for these reference codes."""
+    found: dict[str, DescribedUnit] = {}
+    for batch in batched(sorted(set(references)), 500):
+        rows = session.scalars(select(DescribedUnitRow).where(DescribedUnitRow.reference.in_(batch)))
+        found.update({row.reference: _unit(row) for row in rows})
+    return found
+
+
+def add_described_units(session: Session, units: list[DescribedUnit]) -> None:
+    """Insert new units."""
+    for batch in batched(units, 500):
+        session.execute(insert(DescribedUnitRow.__table__), [_row(unit) for unit in batch])
+
+
+def replace_described_unit(session: Session, unit: DescribedUnit) -> None:
+    """Write a unit held already as it is now."""
+    session.execute(update(DescribedUnitRow).where(DescribedUnitRow.reference == unit.reference).values(**_row(unit)))
+
+
+def _row(unit: DescribedUnit) -> dict[str, object]:
+    return {**vars(unit), "creators": json.dumps(list(unit.creators), ensure_ascii=False)}
+
+
+def _unit(row: DescribedUnitRow) -> DescribedUnit:
+    return DescribedUnit(
+        row.reference,
+        row.parent_reference,
+        row.level,
+        row.title,
+        row.date,
+        row.date_text,
+        row.date_start,
+        row.date_end,
+        row.extent,
+        row.scope,
+        row.access_text,
+        row.closure_kind,
+        row.closed_until,
+        tuple(json.loads(row.creators or "[]")),
+        row.source,
+        row.changed_at,
+    )

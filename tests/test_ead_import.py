@@ -1,0 +1,181 @@
+"""EAD import: finding aids as CALM and AtoM export them — c01…c04 numbering, unitid with the country and
+repository code, unitdate/@normal ranges, accessrestrict as prose — into the catalogue by reference code:
+idempotent, never deleting, every problem named with its line, safe with hostile XML."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from catalogue.described_units import described_units
+from cli.context import AppContext
+
+pytestmark = pytest.mark.both_catalogues
+
+# as CALM writes it: the EAD 2002 DTD named (never loaded), no namespace, c01… numbering, the country and
+# repository code in every unitid
+CALM = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE ead PUBLIC "+//ISBN 1-931666-00-8//DTD ead.dtd (Encoded Archival Description (EAD) Version 2002)//EN"
+ "ead.dtd">
+<ead>
+  <eadheader>
+    <eadid countrycode="GB" mainagencycode="0123">GB 0123 DRO/52</eadid>
+    <filedesc><titlestmt><titleproper>Parish of St Michael</titleproper></titlestmt></filedesc>
+  </eadheader>
+  <archdesc level="fonds">
+    <did>
+      <unitid countrycode="GB" repositorycode="0123" label="Reference">GB 0123 DRO/52</unitid>
+      <unittitle>{title}</unittitle>
+      <unitdate normal="1890/1950" era="ce" calendar="gregorian">1890-1950</unitdate>
+      <physdesc><extent>3 boxes</extent></physdesc>
+      <origination label="Creator"><corpname>St Michael's Parochial Church Council</corpname></origination>
+    </did>
+    <scopecontent><head>Scope and content</head><p>Registers, vestry minutes and churchwardens' accounts.</p>
+      <p>Also plans of the church.</p></scopecontent>
+    <accessrestrict><p>Open</p></accessrestrict>
+    <dsc type="combined">
+      <c01 level="series">
+        <did><unitid>GB 0123 DRO/52/1</unitid><unittitle>Vestry</unittitle>
+          <unitdate normal="19200101/19291231">1920-1929</unitdate></did>
+        <c02 level="file">
+          <did><unitid>GB 0123 DRO/52/1/1</unitid><unittitle>Minutes</unittitle>
+            <unitdate>c. 1923</unitdate></did>
+          <c03 level="item">
+            <did><unitid>GB 0123 DRO/52/1/1/1</unitid><unittitle>Minutes about a parishioner</unittitle>
+              <unitdate normal="1923-04">April 1923</unitdate></did>
+            <accessrestrict><p>Closed until 1 January 2045 under section 40 of the FOI Act</p></accessrestrict>
+            <c04 level="otherlevel" otherlevel="piece">
+              <did><unitid>GB 0123 DRO/52/1/1/1/1</unitid><unittitle>Enclosed letter</unittitle></did>
+              <accessrestrict><p>Please ask at the searchroom desk</p></accessrestrict>
+            </c04>
+          </c03>
+        </c02>
+      </c01>
+      <c01 level="series">
+        <did><unitid>GB 0123 DRO/52/2</unitid><unittitle>Churchwardens' accounts</unittitle></did>
+        <accessrestrict><p>Contains personal data about living people</p></accessrestrict>
+      </c01>
+    </dsc>
+  </archdesc>
+</ead>
+"""
+REFERENCES = ["DRO/52", "DRO/52/1", "DRO/52/1/1", "DRO/52/1/1/1", "DRO/52/1/1/1/1", "DRO/52/2"]
+
+# as AtoM writes it: the EAD 2002 namespace, each level's own identifier only, c elements
+ATOM = """<?xml version="1.0" encoding="UTF-8"?>
+<ead xmlns="urn:isbn:1-931666-22-9" xmlns:xlink="http://www.w3.org/1999/xlink">
+  <eadheader><eadid countrycode="GB" mainagencycode="0123">HSC</eadid></eadheader>
+  <archdesc level="collection">
+    <did><unitid>HSC</unitid><unittitle>Harbour Survey Collection</unittitle>
+      <unitdate normal="1901/1905">1901-1905</unitdate></did>
+    <dsc><c level="file"><did><unitid>1</unitid><unittitle>Survey notebooks</unittitle></did>
+      <c level="item"><did><unitid>3</unitid><unittitle>Notebook three</unittitle></did></c></c></dsc>
+  </archdesc>
+</ead>
+"""
+
+
+def _units(preserve, references) -> dict:
+    database = AppContext(home=preserve.home, config=preserve.home / "preserve.toml").database()
+    with database.session() as session:
+        return described_units(session, references)
+
+
+def test_a_calm_finding_aid_comes_in_by_reference_and_twice_changes_nothing(preserve, tmp_path):
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    first = preserve.json("catalogue", "import-ead", str(ead))
+    assert first["created"] == REFERENCES and first["updated"] == [] and first["unchanged"] == []
+    units = _units(preserve, REFERENCES)
+    top, series, file_, item, piece, accounts = (units[r] for r in REFERENCES)
+    assert (top.parent_reference, series.parent_reference, piece.parent_reference) == ("", "DRO/52", "DRO/52/1/1/1")
+    assert (top.level, series.level, item.level, piece.level) == ("fonds", "series", "item", "piece")
+    assert (top.date, top.date_start, top.date_end) == ("1890/1950", "1890-01-01", "1950-12-31")
+    assert (series.date, series.date_text) == ("1920-01-01/1929-12-31", "1920-1929")  # ISO basic → EDTF
+    assert (file_.date, file_.date_start) == ("c. 1923", "")  # as written: not a date to reckon with
+    assert (top.extent, top.creators) == ("3 boxes", ("St Michael's Parochial Church Council",))
+    assert top.scope == "Registers, vestry minutes and churchwardens' accounts.\nAlso plans of the church."
+    assert (top.closure_kind, top.closed_until) == ("", "")  # "Open"
+    assert (item.closure_kind, item.closed_until) == ("", "2045-01-01")  # the date stated
+    assert piece.closure_kind == "pending-review" and accounts.closure_kind == "personal-data"
+    assert first["pending_review"] == ["DRO/52/1/1/1/1"]
+
+    again = preserve.json("catalogue", "import-ead", str(ead))
+    assert again["created"] == [] and again["updated"] == [] and again["unchanged"] == REFERENCES
+    assert _units(preserve, REFERENCES) == units  # not even the time of the change moved
+
+
+def test_a_changed_finding_aid_updates_what_changed_and_deletes_nothing(preserve, tmp_path):
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    preserve.json("catalogue", "import-ead", str(ead))
+    shorter = CALM.format(title="St Michael, Parish").replace(
+        CALM[
+            CALM.index('      <c01 level="series">\n        <did><unitid>GB 0123 DRO/52/2') : CALM.index("    </dsc>")
+        ],
+        "",
+    )
+    ead.write_text(shorter)
+    dry = preserve.json("catalogue", "import-ead", str(ead), "--dry-run")
+    assert dry["updated"] == [["DRO/52", ["title"]]] and dry["dry_run"] is True
+    assert _units(preserve, ["DRO/52"])["DRO/52"].title == "Parish of St Michael"  # a dry run changes nothing
+    said = preserve("catalogue", "import-ead", str(ead)).stdout
+    assert "0 unit(s) new, 1 changed, 4 unchanged" in said and "changed DRO/52: title" in said
+    units = _units(preserve, REFERENCES)
+    assert units["DRO/52"].title == "St Michael, Parish" and "DRO/52/2" in units  # not in the file: kept
+
+
+def test_an_atom_finding_aid_with_its_namespace_and_each_levels_own_identifier(preserve, tmp_path):
+    ead = tmp_path / "hsc.xml"
+    ead.write_text(ATOM)
+    report = preserve.json("catalogue", "import-ead", str(ead))
+    assert report["created"] == ["HSC", "HSC/1", "HSC/1/3"]  # a bare identifier goes after its parent's code
+    assert _units(preserve, ["HSC/1/3"])["HSC/1/3"].parent_reference == "HSC/1"
+
+
+def test_a_finding_aid_with_problems_is_refused_whole_naming_each_with_its_line(preserve, tmp_path):
+    broken = CALM.format(title="Parish").replace("<unitid>GB 0123 DRO/52/1/1</unitid>", "")
+    broken = broken.replace("GB 0123 DRO/52/2", "GB 0123 DRO/52/1").replace('normal="1890/1950"', 'normal="1950/1890"')
+    ead = tmp_path / "broken.xml"
+    ead.write_text(broken)
+    refused = preserve("catalogue", "import-ead", str(ead), "--json", expect=20)
+    found = json.loads(refused.stdout)
+    texts = [p["text"] for p in found["problems"]]
+    assert len(texts) == 3 and "nothing was imported" in found["error"]
+    assert any("a <c02> with no <unitid>" in t and f"{ead}:" in t for t in texts)
+    assert any("DRO/52/1: given again (first at line" in t for t in texts)
+    assert any("DRO/52: its date" in t and "ends before it starts" in t for t in texts)
+    assert _units(preserve, REFERENCES) == {}
+    ead.write_text("<ead><archdesc><did><unitid>X/1</unitid></did></archdesc>")
+    assert "not well-formed XML" in preserve("catalogue", "import-ead", str(ead), expect=20).stderr
+
+
+def test_hostile_xml_reads_no_file_and_fetches_nothing(preserve, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the archive's secret")
+    hostile = f"""<?xml version="1.0"?>
+<!DOCTYPE ead [<!ENTITY leak SYSTEM "file://{secret}"><!ENTITY far SYSTEM "http://192.0.2.1/ead.dtd">]>
+<ead><archdesc level="fonds"><did><unitid>X/1</unitid><unittitle>Title &leak;&far;</unittitle></did></archdesc></ead>
+"""
+    ead = tmp_path / "hostile.xml"
+    ead.write_text(hostile)
+    preserve("catalogue", "import-ead", str(ead), expect=None)
+    unit = _units(preserve, ["X/1"]).get("X/1")
+    assert unit is None or "secret" not in unit.title
+
+
+def test_a_unit_an_aip_describes_is_left_to_the_aip(preserve, tmp_path, collection):
+    transfer = tmp_path / "transfer"
+    shutil.copytree(collection, transfer / "objects")
+    (transfer / "metadata").mkdir()
+    (transfer / "metadata" / "metadata.csv").write_text(
+        "filename,reference,level,dc.title\nobjects/documents/,DRO/52/1,series,Vestry papers as ingested\n"
+    )
+    preserve.json("ingest", str(transfer))
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    report = preserve.json("catalogue", "import-ead", str(ead))
+    assert report["described_by_aips"] == ["DRO/52/1"] and "DRO/52/1" not in report["created"]
+    assert "DRO/52/1" not in _units(preserve, ["DRO/52/1"])
