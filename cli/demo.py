@@ -86,6 +86,7 @@ def _run(ctx: click.Context, obj: AppContext, workdir: Path, last_step: Callable
     for path in make_sample_collection(sample):
         click.echo(f"   {path.relative_to(sample)}  ({path.stat().st_size} bytes)")
 
+    obj.may_create = True  # the demo makes the archive it was given
     _step(2, f"Preparing the archive at {obj.settings.home}")
     initialise_home(obj.settings, obj.database(require_current=False))
     click.echo("   catalogue, default policies and local storage ready")
