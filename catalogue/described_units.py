@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from catalogue.models import DescribedUnitRow
-from preservation.model import DescribedUnit
+from catalogue.models import DescribedUnitRow, UnitRow
+from catalogue.units import units_by_reference
+from preservation.model import DescribedUnit, Unit
 from preservation.parallel import batched
 
 
@@ -20,6 +21,16 @@ def described_units(session: Session, references: Iterable[str]) -> dict[str, De
         rows = session.scalars(select(DescribedUnitRow).where(DescribedUnitRow.reference.in_(batch)))
         found.update({row.reference: _unit(row) for row in rows})
     return found
+
+
+def units_below(session: Session, reference: str) -> list[DescribedUnit | Unit]:
+    """The units whose parent is ``reference``: imported ones and those AIPs describe."""
+    imported = session.scalars(
+        select(DescribedUnitRow.reference).where(DescribedUnitRow.parent_reference == reference)
+    ).all()
+    held = session.scalars(select(UnitRow.reference).where(UnitRow.parent_reference == reference)).all()
+    by_aips = units_by_reference(session, held)  # an AIP describing a catalogued unit with its files supersedes it
+    return [*(u for r, u in described_units(session, imported).items() if r not in by_aips), *by_aips.values()]
 
 
 def add_described_units(session: Session, units: list[DescribedUnit]) -> None:

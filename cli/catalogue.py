@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from access.decisions import refresh_everything
+from access.ead_export import export_ead
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option
 from cli.progress import ITEMS, bar
@@ -102,6 +105,49 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, as_json: b
 
 
 MAX_LISTED = 20
+
+
+@catalogue_group.command("export-ead")
+@click.argument("reference")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the finding aid to this file (default: standard output).",
+)
+@click.option(
+    "--include-closed",
+    is_flag=True,
+    help="Closed units too, with their titles (for the archive's own use; never for publication).",
+)
+@click.pass_context
+def export_ead_command(ctx: click.Context, reference: str, output: Path | None, include_closed: bool) -> None:
+    """Write the unit REFERENCE and everything below it — units imported from a finding aid and those AIPs
+    describe — as one EAD 2002 finding aid for Discovery or Archives Hub, with a link to the portal for each open
+    record. A closed unit is left out with everything below it, its title never written, unless
+    --include-closed. What was written and left out is said on standard error."""
+    obj = app(ctx)
+    if output is None:
+        with tempfile.TemporaryDirectory(prefix="preserve-ead-") as work:
+            target = Path(work) / "ead.xml"
+            report = export_ead(obj.settings, obj.database(), reference, target, include_closed)
+            sys.stdout.buffer.write(target.read_bytes())
+            sys.stdout.flush()
+    else:
+        report = export_ead(obj.settings, obj.database(), reference, output, include_closed)
+    click.echo(
+        f"{report.units} unit(s) of {reference} written"
+        + (f" to {output}" if output else "")
+        + f", {report.linked} with a link to the portal; {report.left_out} closed unit(s) left out"
+        + (" with what is below them" if report.left_out else ""),
+        err=True,
+    )
+    if not (obj.settings.country_code and obj.settings.repository_code):
+        click.echo(
+            "note: no [archive] country_code and repository_code in preserve.toml: Discovery and Archives Hub "
+            "need them on every reference code",
+            err=True,
+        )
 
 
 def register(group: click.Group) -> None:

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from catalogue.described_units import described_units
 from catalogue.references import held_references
 from preservation.dates import NotADate, parse_date
 from preservation.errors import Problem, TransferError
@@ -348,14 +349,23 @@ def checked_descriptions(
 ) -> dict[str, tuple[tuple[str, str], ...]]:
     """Descriptions (target -> values) once their reference codes are checked against the catalogue."""
     with database.session() as session:
-        held = held_references(session, references_named(described))
-    check_references(name, described, held, aip_id)
+        named = references_named(described)
+        held = held_references(session, named)
+        catalogued = set(described_units(session, named))
+    check_references(name, described, held, aip_id, catalogued)
     return {d.target: d.values for d in described}
 
 
-def check_references(path: Path | str, descriptions: list[Description], held: dict[str, str], aip_id: str) -> None:
+def check_references(
+    path: Path | str,
+    descriptions: list[Description],
+    held: dict[str, str],
+    aip_id: str,
+    catalogued: set[str] | None = None,
+) -> None:
     """TransferError if a reference code is another AIP's already, or a parent is neither in the spreadsheet
-    nor held (``held``: reference code -> AIP, from the catalogue)."""
+    nor held (``held``: reference code -> AIP, from the catalogue; ``catalogued``: units of the archive's own
+    catalogue, imported from a finding aid, which AIPs may be placed under)."""
     problems = []
     for description in descriptions:
         unit = archival(description.values)
@@ -364,12 +374,13 @@ def check_references(path: Path | str, descriptions: list[Description], held: di
             problems.append(
                 Problem(where, f"reference {unit['reference']!r} is already used by AIP {held[unit['reference']]}")
             )
-    for parent in sorted(parents_elsewhere(descriptions) - set(held)):
+    for parent in sorted(parents_elsewhere(descriptions) - set(held) - (catalogued or set())):
         problems.append(
             Problem(
                 f"{path}",
                 f"parent {parent!r} is not described in the spreadsheet or the archive",
-                expected="the reference code of a unit above, described here or ingested before",
+                expected="the reference code of a unit above, described here, ingested before or imported from "
+                "the catalogue (preserve catalogue import-ead)",
             )
         )
     if problems:

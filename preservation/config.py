@@ -109,6 +109,11 @@ def _networks(value: list[str], name: str, loading: _Loading) -> None:
             ) from None
 
 
+def _country(value: str, name: str, loading: _Loading) -> None:
+    if value and not re.fullmatch(r"[A-Z]{2}", value):
+        raise loading.refuse(f"{name}: {value!r} is not a country code", hint='Write two capital letters, as "GB".')
+
+
 def _a_location(value: str, name: str, loading: _Loading) -> None:
     if value and value not in loading.names:
         raise loading.refuse(f"{name} names {value!r}, which is not a [[storage]] location")
@@ -165,6 +170,12 @@ class Settings:
     home: Path
     config_file: Path | None = None
     archive_name: str = setting("archive.name", "Unnamed archive", "the organisation recorded as a PREMIS agent")
+    country_code: str = setting(
+        "archive.country_code", "", "the archive's country, ISO 3166 (GB): in exported EAD", check=_country
+    )
+    repository_code: str = setting(
+        "archive.repository_code", "", "the archive's repository code (TNA's, e.g. 0123, or an ISIL): in exported EAD"
+    )
     catalogue_url: str = setting(
         "catalogue.url",
         "sqlite:///catalogue.db",
@@ -497,6 +508,9 @@ CONFIG_TEMPLATE = """\
 [archive]
 # The organisation recorded as a PREMIS agent on every event.
 name = "{archive_name}"
+# For exported EAD (Discovery, Archives Hub): your country and repository code, e.g.
+# country_code = "GB"
+# repository_code = "0123"
 
 [catalogue]
 # SQLite (embedded, the default) or PostgreSQL: "postgresql+psycopg://user@host/db".

@@ -133,6 +133,7 @@ def _reference(given: str, unitid: etree._Element, parent: str, document: EadDoc
     goes after the parent's code."""
     country = unitid.get("countrycode") or document.country
     repository = unitid.get("repositorycode") or document.repository
+    repository = repository.removeprefix(f"{country}-") if country else repository  # GB-0123 is 0123 in GB
     code = " ".join(given.split())
     for prefix in filter(None, (f"{country} {repository}", f"{country}/{repository}", f"{country}{repository}")):
         if repository and code.upper().startswith(prefix.upper()) and len(code) > len(prefix):

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from catalogue.described_units import described_units
 from cli.context import AppContext
@@ -179,3 +181,54 @@ def test_a_unit_an_aip_describes_is_left_to_the_aip(preserve, tmp_path, collecti
     report = preserve.json("catalogue", "import-ead", str(ead))
     assert report["described_by_aips"] == ["DRO/52/1"] and "DRO/52/1" not in report["created"]
     assert "DRO/52/1" not in _units(preserve, ["DRO/52/1"])
+
+
+SCHEMA = Path(__file__).parent / "data" / "ead2002" / "ead.xsd"
+
+
+def _valid(path: Path) -> etree._ElementTree:
+    """The finding aid, checked against the EAD 2002 schema (kept in the repository: nothing is fetched)."""
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
+    document = etree.parse(str(path))
+    assert schema.validate(document), schema.error_log
+    return document
+
+
+def test_an_export_is_valid_ead_with_portal_links_for_open_records_and_no_closed_titles(preserve, tmp_path, collection):
+    config = preserve.home / "preserve.toml"
+    config.write_text(
+        config.read_text().replace("[archive]\n", '[archive]\ncountry_code = "GB"\nrepository_code = "0123"\n', 1)
+    )
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    preserve.json("catalogue", "import-ead", str(ead))
+    transfer = tmp_path / "transfer"  # an AIP placed under the imported series, with a unit of its own
+    shutil.copytree(collection, transfer / "objects")
+    (transfer / "metadata").mkdir()
+    (transfer / "metadata" / "metadata.csv").write_text(
+        "filename,reference,level,parent,dc.title,dc.date\nobjects,DRO/52/1/2,file,DRO/52/1,Digitised minutes,1924\n"
+    )
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]
+    preserve("access", "set", aip_id, "--open", "--reason", "Public records")
+
+    out = tmp_path / "export.xml"
+    said = preserve("catalogue", "export-ead", "DRO/52", "--output", str(out)).stderr
+    document = _valid(out)
+    ns = {"e": "urn:isbn:1-931666-22-9", "x": "http://www.w3.org/1999/xlink"}
+    references = document.xpath("//e:unitid/text()", namespaces=ns)
+    assert references == ["DRO/52", "DRO/52/1", "DRO/52/1/1", "DRO/52/1/2"]  # in hierarchy order
+    text = out.read_text()
+    # closed until 2045 (stated), and personal data with no date to count 100 years from: left out, titles too
+    for closed in ("Minutes about a parishioner", "Enclosed letter", "Churchwardens' accounts"):
+        assert closed not in text
+    [link] = document.xpath("//e:dao/@x:href", namespaces=ns)
+    assert link == f"http://127.0.0.1:8000/records/{aip_id}"  # the open AIP's record in the portal
+    assert document.xpath("//e:unitid/@repositorycode", namespaces=ns)[0] == "GB-0123"
+    assert "left out" in said
+    everything = tmp_path / "all.xml"
+    preserve("catalogue", "export-ead", "DRO/52", "--output", str(everything), "--include-closed")
+    assert "Minutes about a parishioner" in _valid(everything).getroot().xpath("string(.)")
+    assert preserve("catalogue", "export-ead", "DRO/99", expect=13).stderr.startswith("Error: no unit of description")
+
+    reimport = preserve.json("catalogue", "import-ead", str(out))  # what preserve writes, preserve reads back
+    assert reimport["created"] == [] and reimport["described_by_aips"] == ["DRO/52/1/2"]

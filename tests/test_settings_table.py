@@ -24,6 +24,8 @@ NOT_SETTINGS = {"home", "config_file", "locations"}  # where the settings come f
 EXAMPLES = {"executor.broker", "virus.clamd_socket", "virus.database", "access.trusted_proxies"} | {
     "mail.smtp_host",
     "mail.sender",
+    "archive.country_code",
+    "archive.repository_code",
 }  # the template shows an example for these, not the default
 
 
@@ -125,6 +127,8 @@ def _valid(spec: Setting) -> tuple[str, object]:
         return spec.one_of[-1], spec.one_of[-1]
     if spec.name in ("replication.locations", "access.location"):
         return "primary", ("primary",) if spec.kind is list else "primary"
+    if spec.name == "archive.country_code":
+        return "GB", "GB"
     if spec.kind is int:
         return " 17 ", 17
     if spec.kind is float:
