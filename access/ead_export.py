@@ -11,7 +11,7 @@ from pathlib import Path
 
 from catalogue import Database
 from catalogue.described_units import described_units, units_below
-from catalogue.queries import aip_descriptions
+from catalogue.queries import aip_descriptions, find_aip
 from catalogue.record_index import records_with_references
 from catalogue.references import hierarchy_key
 from catalogue.units import units_by_reference
@@ -116,6 +116,11 @@ class _Tree:
             return OPEN, ""
         return access.status, ""
 
+    def _aip_title(self, aip_id: str) -> str:
+        """An AIP's title: its own unit's, where its description gives none (as the records index does)."""
+        aip = find_aip(self.session, aip_id)
+        return aip.title if aip is not None else ""
+
     def _export_unit(self, unit: DescribedUnit | Unit, link: str) -> ExportUnit:
         if isinstance(unit, DescribedUnit):
             return ExportUnit(
@@ -130,10 +135,11 @@ class _Tree:
                 unit.creators,
             )
         described = [(e, v) for t, e, v in aip_descriptions(self.session, unit.aip_id) if t == unit.target]
+        title = unit.title or (unit.target.rsplit("/", 1)[-1] if unit.target else self._aip_title(unit.aip_id))
         return ExportUnit(
             unit.reference,
             unit.level,
-            unit.title,
+            title,
             unit.date_text,
             unit.date_text,
             "; ".join(v for e, v in described if e == "format"),

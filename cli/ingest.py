@@ -138,6 +138,13 @@ def ingest_group() -> None:
     help="A rights.csv (Archivematica's columns: file, basis, status, jurisdiction, grant_act, …).",
 )
 @click.option(
+    "--under",
+    metavar="REF",
+    default="",
+    help="Place the AIP below this unit of description (e.g. DRO/52/1, imported or ingested before); without a "
+    "reference code of its own in metadata.csv it is given the next number below it.",
+)
+@click.option(
     "--archivist",
     envvar="PRESERVE_ARCHIVIST",
     help="Who is ingesting, recorded as a PREMIS agent (default: $PRESERVE_ARCHIVIST, else your login name).",
@@ -157,6 +164,7 @@ def ingest_command(
     title: str | None,
     metadata: Path | None,
     rights: Path | None,
+    under: str,
     archivist: str | None,
     transfer: str | None,
     show_timings: bool,
@@ -175,6 +183,7 @@ def ingest_command(
         metadata=metadata,
         rights=rights,
         resume=transfer or "",
+        under=under,
     )
     if wants_progress(as_json):
         with BarProgress() as progress:
@@ -353,6 +362,7 @@ def _summary(report: IngestReport) -> dict:
             for path, role, target, message in report.conversion_failures
         ],
         "copies_pending": report.copies_pending,
+        "placed": {"under": report.placed[0], "as": report.placed[1]} if report.placed[0] else None,
     }
 
 
@@ -370,6 +380,8 @@ def _print_report(report: IngestReport) -> None:
     out.print(f"  virus check: {esc(report.virus_check)}")
     if report.layout:
         out.print(f"  layout: {esc(report.layout)}")
+    if report.placed[0]:
+        out.print(f"  placed under {esc(report.placed[0])} as {esc(report.placed[1])}")
     if report.checksums_checked:
         out.print(f"  the depositor's checksums match for {report.checksums_checked} file(s)")
     if report.metadata_files:

@@ -31,6 +31,7 @@ from ingest.executors import executor_for
 from ingest.journal import Journal
 from ingest.normalise import normalise, plan
 from ingest.packaging import Package, slugify
+from ingest.placement import place_under
 from ingest.premis_records import TransferRecords, make_agents
 from ingest.scan import journal_transfer
 from ingest.sources import RENAMING_RULE, DirectorySource
@@ -67,6 +68,7 @@ class IngestRequest:
     metadata: Path | None = None  # a metadata.csv (else the transfer's metadata/metadata.csv, if any)
     rights: Path | None = None  # a rights.csv (else the transfer's metadata/rights.csv, if any)
     resume: str = ""  # the transfer id of an interrupted ingest to finish (source and options as it was started)
+    under: str = ""  # the reference code of a unit the AIP is placed below (--under)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class IngestReport:
     renamed: list[tuple[str, str, bool]] = field(default_factory=list)  # (name as given, stored path, name taken)
     checksums_checked: int = 0  # files (records and metadata files) whose depositor checksums were verified
     timings: dict[str, Any] = field(default_factory=dict)  # where the time went (ingest.timings), this run only
+    placed: tuple[str, str] = ("", "")  # with --under: (the unit it is under, the AIP's own reference code)
     invalid: list[tuple[str, str, str]] = field(default_factory=list)  # (path, PUID, first message): kept, invalid
     conversion_failures: list[tuple[str, str, str, str]] = field(default_factory=list)  # (path, role, target, why)
     copies_pending: bool = False  # preservation copies to be made in the background (preservation_copies = "after")
@@ -164,6 +167,7 @@ class Underway:
     mets_sha512: str = ""
     timings: Timings = field(default_factory=Timings)
     copies_pending: bool = False  # the policy makes derivatives after ingest, and this AIP is owed some
+    placed_as: str = ""  # with --under: the reference code of the AIP's own unit
 
 
 @dataclass(frozen=True)
@@ -257,7 +261,7 @@ def _begin(
         raise
     journal = Journal(staging / "journal.sqlite")
     asked = {"title": request.title, "archivist": request.archivist}
-    asked |= {"metadata": str(request.metadata or ""), "rights": str(request.rights or "")}
+    asked |= {"metadata": str(request.metadata or ""), "rights": str(request.rights or ""), "under": request.under}
     journal.set_meta(
         source=str(given.resolve()),
         aip_id=aip_id,
@@ -379,6 +383,8 @@ def describe(run: Underway) -> None:
     )
     package.descriptions, package.rights = described.descriptions, described.rights
     package.identifiers = described.identifiers
+    if request.under:
+        package.descriptions, run.placed_as = place_under(run.database, request.under, package.descriptions, run.aip_id)
     run.warnings = [*_not_applied(transfer, request), *described.warnings]
     if not request.title and package.descriptions.get(""):
         title = next((v for k, v in package.descriptions[""] if k == "title"), "")
@@ -525,6 +531,7 @@ def _report(run: Underway) -> IngestReport:
         invalid=journal.invalid_files(),
         conversion_failures=journal.conversion_failures(),
         copies_pending=run.copies_pending,
+        placed=(run.request.under, run.placed_as) if run.request.under else ("", ""),
     )
 
 
@@ -582,6 +589,7 @@ def _as_started(request: IngestRequest, meta: dict[str, str]) -> IngestRequest:
         archivist=request.archivist or asked.get("archivist", ""),
         metadata=request.metadata or (Path(asked["metadata"]) if asked.get("metadata") else None),
         rights=request.rights or (Path(asked["rights"]) if asked.get("rights") else None),
+        under=request.under or asked.get("under", ""),
     )
 
 

@@ -232,3 +232,20 @@ def test_an_export_is_valid_ead_with_portal_links_for_open_records_and_no_closed
 
     reimport = preserve.json("catalogue", "import-ead", str(out))  # what preserve writes, preserve reads back
     assert reimport["created"] == [] and reimport["described_by_aips"] == ["DRO/52/1/2"]
+
+
+def test_an_aip_is_placed_under_an_imported_unit_and_numbered_after_what_is_there(preserve, tmp_path, collection):
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    preserve.json("catalogue", "import-ead", str(ead))
+    first = preserve.json("ingest", str(collection), "--under", "DRO/52/1", "--title", "Digitised minutes")
+    assert first["placed"] == {"under": "DRO/52/1", "as": "DRO/52/1/2"}  # DRO/52/1/1 is the catalogue's
+    second = preserve("ingest", str(collection), "--under", "DRO/52/1", "--title", "More minutes").stdout
+    assert "placed under DRO/52/1 as DRO/52/1/3" in second
+    found = [r["reference"] for r in preserve.json("search", "DRO/52/1")["records"] if r["reference"]]
+    assert found == ["DRO/52/1/2", "DRO/52/1/3"]  # the AIPs' own units, found by the code, in order
+    refused = preserve("ingest", str(collection), "--under", "DRO/99", expect=20)
+    assert "--under DRO/99: no unit of description has this reference code" in refused.stderr
+    out = tmp_path / "export.xml"
+    preserve("catalogue", "export-ead", "DRO/52/1", "--output", str(out), "--include-closed")
+    assert "DRO/52/1/3" in out.read_text() and "More minutes" in out.read_text()
