@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from catalogue import Database
+from catalogue.described_units import described_units
 from catalogue.record_index import reindex_aip
 from catalogue.units import (
     decisions_of,
@@ -29,7 +30,8 @@ from catalogue.units import (
     units_by_reference,
     units_of,
 )
-from preservation.model import CLOSED, PENDING_REVIEW, POLICY_ASSIGNMENT, Access, Event, Unit
+from preservation.identifiers import name_uuid
+from preservation.model import CLOSED, PENDING_REVIEW, POLICY_ASSIGNMENT, Access, DescribedUnit, Event, Unit
 
 DETAIL = re.compile(r"^access (open|restricted|closed)(?: until (\d{4}-\d{2}-\d{2}))? for (objects(?:/.*)?)$")
 
@@ -148,12 +150,37 @@ def _above(session, units: dict[str, Unit]) -> list[Level]:
     while parent and parent not in seen:
         seen.add(parent)
         unit = units_by_reference(session, [parent]).get(parent)
-        if unit is None:
-            break
+        if unit is None:  # a unit of the archive's own catalogue (imported): its access conditions count too
+            catalogued = described_units(session, [parent]).get(parent)
+            if catalogued is None:
+                break
+            levels.append(_catalogued_level(catalogued))
+            parent = catalogued.parent_reference
+            continue
         decision = decisions_of(session, [unit.aip_id]).get((unit.aip_id, unit.target))
         levels.append(Level(unit, decision))
         parent = unit.parent_reference
     return levels
+
+
+def _catalogued_level(unit: DescribedUnit) -> Level:
+    """An imported unit as a level above an AIP: its closure kind and dates as any unit's, and a closure date its
+    access conditions state as a decision (it settles access there, as an archivist's would)."""
+    as_unit = Unit(
+        name_uuid("catalogue", unit.reference),
+        "",
+        "",
+        unit.reference,
+        unit.level,
+        unit.parent_reference,
+        unit.title,
+        unit.date_text,
+        unit.date_start,
+        unit.date_end,
+        unit.closure_kind,
+    )
+    stated = Access(CLOSED, unit.closed_until, f"the catalogue's access conditions: {unit.access_text}")
+    return Level(as_unit, stated if unit.closed_until else None)
 
 
 def _collections(session, units: dict[str, Unit], above: list[Level]) -> dict[str, str]:

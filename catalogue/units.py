@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from catalogue.models import AccessDecisionRow, AipRow, DescriptionRow, FileRow, UnitRow
+from catalogue.models import AccessDecisionRow, AipRow, DescribedUnitRow, DescriptionRow, FileRow, UnitRow
 from preservation.dates import NotADate, parse_date
 from preservation.identifiers import name_uuid
 from preservation.model import ARCHIVAL, Access, Unit
@@ -68,15 +68,20 @@ def units_by_reference(session: Session, references: Iterable[str]) -> dict[str,
 
 
 def aips_below(session: Session, references: Iterable[str]) -> set[str]:
-    """Every AIP holding a unit below any of ``references`` (at any depth)."""
+    """Every AIP holding a unit below any of ``references`` (at any depth, through units of the archive's own
+    catalogue too)."""
     found, frontier, seen = set(), set(references), set()
     while frontier:
         seen |= frontier
+        asked = sorted(frontier)
         rows = session.execute(
-            select(UnitRow.reference, UnitRow.aip_id).where(UnitRow.parent_reference.in_(sorted(frontier)))
+            select(UnitRow.reference, UnitRow.aip_id).where(UnitRow.parent_reference.in_(asked))
+        ).all()
+        catalogued = session.scalars(
+            select(DescribedUnitRow.reference).where(DescribedUnitRow.parent_reference.in_(asked))
         ).all()
         found |= {aip_id for _, aip_id in rows}
-        frontier = {reference for reference, _ in rows} - seen
+        frontier = ({reference for reference, _ in rows} | set(catalogued)) - seen
     return found
 
 

@@ -77,7 +77,8 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, as_json: b
     code, a reference given twice, a normalised date that is not one, XML that is not well-formed) is refused
     whole, every problem named with its line.
     """
-    report = import_ead(app(ctx).database(), file, dry_run)
+    obj = app(ctx)
+    report = import_ead(obj.database(), file, load_closure_policy(obj.settings.policies_path), dry_run)
     if as_json:
         emit_json(report)
         return
@@ -87,6 +88,8 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, as_json: b
         f"{done} {esc(file)}: {len(report.created)} unit(s) new, {len(report.updated)} changed, "
         f"{len(report.unchanged)} unchanged" + ("; nothing was changed (--dry-run)." if dry_run else ".")
     )
+    if report.aips_refreshed:
+        out.print(f"  access worked out again for the {report.aips_refreshed} AIP(s) placed below what changed")
     for reference, fields in report.updated[:MAX_LISTED]:
         out.print(f"  changed {esc(reference)}: {', '.join(fields)}")
     if len(report.updated) > MAX_LISTED:

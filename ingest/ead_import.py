@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalogue import Database
+from catalogue.access_status import refresh_access
 from catalogue.described_units import add_described_units, described_units, replace_described_unit
-from catalogue.units import units_by_reference
+from catalogue.units import aips_below, units_by_reference
+from policies.closure import ClosurePolicy
 from preservation.dates import NotADate, parse_date
 from preservation.ead import EadUnit, read_ead
 from preservation.errors import Problem, TransferError
@@ -42,10 +44,12 @@ class EadImport:
     unchanged: list[str] = field(default_factory=list)
     described_by_aips: list[str] = field(default_factory=list)  # references an AIP's metadata.csv describes: left
     pending_review: list[str] = field(default_factory=list)  # access conditions that need a person to read them
+    aips_refreshed: int = 0  # AIPs below what changed, whose access was worked out again
 
 
-def import_ead(database: Database, path: Path, dry_run: bool = False) -> EadImport:
-    """Import the finding aid at ``path`` (with ``dry_run``, only say what would change)."""
+def import_ead(database: Database, path: Path, closure: ClosurePolicy, dry_run: bool = False) -> EadImport:
+    """Import the finding aid at ``path`` (with ``dry_run``, only say what would change); the access of AIPs
+    placed below a unit that is new or changed is worked out again (``closure``: the archive's policy)."""
     document = read_ead(path)
     problems = [Problem(f"{path}:{line}", text) for line, text in document.problems]
     units: list[DescribedUnit] = []
@@ -84,6 +88,11 @@ def import_ead(database: Database, path: Path, dry_run: bool = False) -> EadImpo
                 report.unchanged.append(unit.reference)
         if not dry_run:
             add_described_units(session, new)
+    if not dry_run:
+        with database.session() as session:
+            below = aips_below(session, [*report.created, *(reference for reference, _ in report.updated)])
+        report.aips_refreshed = len(below)
+        refresh_access(database, closure.evaluate, closure.default(), sorted(below))
     return report
 
 

@@ -249,3 +249,20 @@ def test_an_aip_is_placed_under_an_imported_unit_and_numbered_after_what_is_ther
     out = tmp_path / "export.xml"
     preserve("catalogue", "export-ead", "DRO/52/1", "--output", str(out), "--include-closed")
     assert "DRO/52/1/3" in out.read_text() and "More minutes" in out.read_text()
+
+
+def test_an_aip_below_a_closed_unit_of_the_catalogue_is_closed_until_an_import_opens_it(preserve, tmp_path, collection):
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    preserve.json("catalogue", "import-ead", str(ead))
+    placed = preserve.json("ingest", str(collection), "--under", "DRO/52/1/1/1")  # closed until 1 January 2045
+    aip_id = placed["aip_id"]
+    files = preserve.json("access", "show", aip_id)["files"]
+    assert {(f["access"]["status"], f["access"]["closed_until"]) for f in files} == {("closed", "2045-01-01")}
+    assert preserve.json("search", "--as-researcher", "vestry")["records"] == []
+    ead.write_text(CALM.format(title="Parish of St Michael").replace("Closed until 1 January 2045", "Open"))
+    reopened = preserve.json("catalogue", "import-ead", str(ead))
+    assert reopened["updated"][0][0] == "DRO/52/1/1/1" and reopened["aips_refreshed"] == 1
+    files = preserve.json("access", "show", aip_id)["files"]
+    assert {f["access"]["status"] for f in files} == {"open"}
+    assert preserve.json("search", "--as-researcher", "vestry")["records"] != []
