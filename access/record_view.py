@@ -32,17 +32,8 @@ from preservation.model import OPEN, FileRecord
 
 PREVIEWABLE = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
 MAX_CHILDREN = 200  # listed on a record's page; more are found by searching
-DESCRIBED = (
-    "dc.title",
-    "dc.date",
-    "dc.creator",
-    "dc.description",
-    "dc.subject",
-    "dc.publisher",
-    "dc.type",
-    "dc.language",
-    "dc.rights",
-)
+# the Dublin Core elements a record's page shows (the catalogue keeps them by their bare names: title, date …)
+DESCRIBED = ("title", "date", "creator", "description", "subject", "publisher", "type", "language", "rights")
 
 
 @dataclass
@@ -77,7 +68,7 @@ def view_record(
         if record is None or record.access not in allowed:
             raise NotFound("no such record", hint="Search the catalogue to find records.")
         described = [
-            (element, value)
+            (f"dc.{element}", value)
             for target, element, value in catalogue.aip_descriptions(session, aip_id)
             if target == path and element in DESCRIBED
         ]

@@ -10,6 +10,7 @@ import click
 
 from access.decisions import refresh_everything
 from access.ead_export import export_ead
+from access.open_data import catalogue_rows, write_catalogue_csv, write_catalogue_json
 from cli.context import app
 from cli.output import console, emit_json, esc, json_option
 from cli.progress import ITEMS, bar
@@ -108,6 +109,39 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, as_json: b
 
 
 MAX_LISTED = 20
+
+
+@catalogue_group.command("export")
+@click.option("--csv", "as_csv", is_flag=True, help="As CSV, a row per record (the default).")
+@click.option("--json", "as_json_array", is_flag=True, help="As one JSON array of objects.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: standard output).",
+)
+@click.pass_context
+def export_command(ctx: click.Context, as_csv: bool, as_json_array: bool, output: Path | None) -> None:
+    """The open catalogue for an open-data portal: every record anyone may see — its reference code, title,
+    level, kind, years, collection, format and the address of its page in the portal (docs/discovery.md).
+    Closed and restricted records are never written."""
+    if as_csv and as_json_array:
+        raise click.UsageError("give --csv or --json, not both")
+    obj = app(ctx)
+    write = write_catalogue_json if as_json_array else write_catalogue_csv
+    rows = catalogue_rows(obj.database(), obj.settings.portal_url)
+    if output is None:
+        count = write(sys.stdout, rows)
+    else:
+        partial = output.with_name(f".{output.name}.partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as handle:
+                count = write(handle, rows)
+            partial.replace(output)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    click.echo(f"{count} open record(s) written" + (f" to {output}" if output else ""), err=True)
 
 
 @catalogue_group.command("export-ead")

@@ -10,6 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response, Streamin
 from access import requests as requesting
 from access.delivery import delivery_link, dip_storage
 from access.download import closed_today, open_download, request_of_key
+from access.open_data import json_ld, sitemap
 from access.record_view import findable, preview, view_record
 from access.registration import LINK_HOURS, ask_for_account, finish_registration, pending_registration
 from access.search import search
@@ -115,7 +116,21 @@ def record_page(request: Request, aip_id: str, path: str = "") -> Response:
     view = view_record(
         portal.database, user, aip_id, path.strip("/"), preview_limit=portal.settings.preview_max_mib << 20
     )
-    return portal.page(request, "record.html", view.record.title or "Record", user=user, view=view)
+    settings = portal.settings
+    linked = json_ld(view.record, view.breadcrumb, view.description, settings.archive_name, settings.portal_url)
+    return portal.page(request, "record.html", view.record.title or "Record", user=user, view=view, json_ld=linked)
+
+
+@router.get("/sitemap.xml")
+@router.get("/sitemap-{part}.xml")
+def sitemap_page(request: Request, part: str = "") -> Response:
+    """The open records' pages for search engines: one sitemap, or an index of parts of 50,000."""
+    portal = _portal(request)
+    number = int(part) if part.isascii() and part.isdigit() and 0 < len(part) < 7 else None
+    if part and number is None:
+        raise HTTPException(404)
+    body = sitemap(portal.database, portal.settings.portal_url, number)
+    return Response(body, media_type="application/xml")
 
 
 @router.get("/preview/{aip_id}/{path:path}")
