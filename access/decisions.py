@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from catalogue import Database
 from catalogue import queries as catalogue
-from catalogue.access_status import event_detail, refresh_access
+from catalogue.access_status import event_detail, refresh_access, sync_catalogue
 from catalogue.units import aips_below, set_decision, units_by_reference, units_of
 from policies.closure import ClosurePolicy, load_closure_policy
 from preservation.config import Settings
@@ -119,4 +119,6 @@ def refresh_everything(settings: Settings, database: Database) -> int:
     policy = load_closure_policy(settings.policies_path)
     with database.session() as session:
         aip_ids = [aip.id for aip in catalogue.list_aips(session)]
-    return refresh_access(database, policy.evaluate, policy.default(), aip_ids)
+    count = refresh_access(database, policy.evaluate, policy.default(), aip_ids)
+    sync_catalogue(database, policy.evaluate, policy.default())
+    return count

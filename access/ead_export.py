@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from catalogue import Database
+from catalogue.access_status import catalogued_access
 from catalogue.described_units import described_units, units_below
 from catalogue.queries import aip_descriptions, find_aip
 from catalogue.record_index import records_with_references
@@ -107,13 +108,7 @@ class _Tree:
             record = records[0]
             page = f"{self.portal}/records/{record.aip_id}" + (f"/{record.path}" if record.path else "")
             return record.access, page
-        if unit.closed_until:
-            return (CLOSED if unit.closed_until > self.today else OPEN), ""
-        last = int(unit.date_end[:4]) if unit.date_end else None
-        access = self.policy.evaluate(unit.closure_kind, last) if unit.closure_kind else None
-        access = access or self.policy.default()
-        if access.status == CLOSED and access.closed_until and access.closed_until <= self.today:
-            return OPEN, ""
+        access = catalogued_access(unit, self.policy.evaluate, self.policy.default(), self.today)
         return access.status, ""
 
     def _aip_title(self, aip_id: str) -> str:

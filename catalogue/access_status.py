@@ -21,6 +21,7 @@ from datetime import date
 
 from catalogue import Database
 from catalogue.described_units import described_units
+from catalogue.oai_items import sync_aip_items, sync_catalogued_items
 from catalogue.record_index import reindex_aip
 from catalogue.units import (
     decisions_of,
@@ -95,8 +96,27 @@ def refresh_access(
                 {"": whole, **folders},
                 _collections(session, units, above),
             )
+            sync_aip_items(session, aip_id, today)  # what the OAI-PMH provider exposes of it, and when it changed
             count += len(files)
     return count
+
+
+def catalogued_access(unit: DescribedUnit, evaluate: Evaluate, default: Access, today: str) -> Access:
+    """What a unit of the archive's own catalogue comes to by itself: a closure date its access conditions state,
+    else its closure kind under the closure policy (counted from its last year), else the policy's default."""
+    if unit.closed_until:
+        return Access(CLOSED, unit.closed_until, "the catalogue's access conditions").in_force(today)
+    last = int(unit.date_end[:4]) if unit.date_end else None
+    ruled = evaluate(unit.closure_kind, last) if unit.closure_kind else None
+    return (ruled or default).in_force(today)
+
+
+def sync_catalogue(database: Database, evaluate: Evaluate, default: Access, today: str | None = None) -> None:
+    """What the OAI-PMH provider exposes of the archive's own catalogue (after an import, or everything is
+    worked out again)."""
+    today = today or date.today().isoformat()
+    with database.session() as session:
+        sync_catalogued_items(session, lambda unit: catalogued_access(unit, evaluate, default, today))
 
 
 def event_detail(access: Access, target: str) -> str:

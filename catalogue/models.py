@@ -252,6 +252,20 @@ class DescribedUnitRow(Base):
     changed_at: Mapped[str] = mapped_column(String(TIME_LEN), default="")
 
 
+class OaiItemRow(Base):
+    """A record the OAI-PMH provider has ever exposed: a unit of description anyone may find, kept when it is
+    closed or removed (then deleted, with the time it went) so harvesters learn of it."""
+
+    __tablename__ = "oai_items"
+    reference: Mapped[str] = mapped_column(String(255), primary_key=True)
+    aip_id: Mapped[str] = mapped_column(String(UUID_LEN), default="", index=True)  # '' for a catalogue unit
+    collection: Mapped[str] = mapped_column(String(255), default="", index=True)  # its set
+    datestamp: Mapped[str] = mapped_column(String(20), index=True)  # YYYY-MM-DDThh:mm:ssZ: when it last changed
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    digest: Mapped[str] = mapped_column(String(64), default="")  # of ``fields``: a change moves the datestamp
+    fields: Mapped[str] = mapped_column(Text, default="{}")  # what the metadata formats are written from (JSON)
+
+
 class AccessDecisionRow(Base):
     """An archivist's decision on access to an AIP, a folder or a file (the latest one counts)."""
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalogue import Database
-from catalogue.access_status import refresh_access
+from catalogue.access_status import refresh_access, sync_catalogue
 from catalogue.described_units import add_described_units, described_units, replace_described_unit
 from catalogue.units import aips_below, units_by_reference
 from policies.closure import ClosurePolicy
@@ -93,6 +93,7 @@ def import_ead(database: Database, path: Path, closure: ClosurePolicy, dry_run: 
             below = aips_below(session, [*report.created, *(reference for reference, _ in report.updated)])
         report.aips_refreshed = len(below)
         refresh_access(database, closure.evaluate, closure.default(), sorted(below))
+        sync_catalogue(database, closure.evaluate, closure.default())  # what OAI-PMH harvesters see of it
     return report
 
 

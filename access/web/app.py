@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from access.devices import DEVICE_DAYS
 from access.secret import archive_secret
-from access.web import api, pages
+from access.web import api, oai_routes, pages
 from access.web.limits import BodyLimit
 from access.web.portal import Portal
 from access.web.security import SignInNeeded, device_cookie
@@ -82,6 +82,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(oai_routes.router)
     https = settings.portal_url.startswith("https://")
     _add_middleware(app, settings, https)
     _add_error_handlers(app, https)
