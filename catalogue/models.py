@@ -259,11 +259,13 @@ class OaiItemRow(Base):
     __tablename__ = "oai_items"
     reference: Mapped[str] = mapped_column(String(255), primary_key=True)
     aip_id: Mapped[str] = mapped_column(String(UUID_LEN), default="", index=True)  # '' for a catalogue unit
-    collection: Mapped[str] = mapped_column(String(255), default="", index=True)  # its set
+    collection: Mapped[str] = mapped_column(String(255), default="")  # its set
     datestamp: Mapped[str] = mapped_column(String(20), index=True)  # YYYY-MM-DDThh:mm:ssZ: when it last changed
     deleted: Mapped[int] = mapped_column(Integer, default=0)
     digest: Mapped[str] = mapped_column(String(64), default="")  # of ``fields``: a change moves the datestamp
     fields: Mapped[str] = mapped_column(Text, default="{}")  # what the metadata formats are written from (JSON)
+    # a set is harvested in reference order, a page at a time
+    __table_args__ = (Index("ix_oai_items_collection_reference", "collection", "reference"),)
 
 
 class AccessDecisionRow(Base):

@@ -27,8 +27,9 @@ def upgrade() -> None:
         sa.Column("digest", sa.String(64), nullable=False, server_default=""),
         sa.Column("fields", sa.Text, nullable=False, server_default="{}"),
     )
-    for column in ("aip_id", "collection", "datestamp"):
+    for column in ("aip_id", "datestamp"):
         op.create_index(f"ix_oai_items_{column}", "oai_items", [column])
+    op.create_index("ix_oai_items_collection_reference", "oai_items", ["collection", "reference"])
 
 
 def downgrade() -> None:
