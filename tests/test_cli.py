@@ -71,7 +71,10 @@ def test_bad_configuration_is_reported(home):
     (home / "preserve.toml").write_text("[archive]\nnmae = 'typo'\n")
     result = CliRunner().invoke(cli, ["--home", str(home), "aip", "list"])
     assert result.exit_code == ConfigError.exit_code
-    assert "unknown key 'nmae' in [archive]" in result.stderr and "Known keys: name" in result.stderr
+    assert (
+        "unknown key 'nmae' in [archive]" in result.stderr
+        and "Known keys: country_code, name, repository_code" in result.stderr
+    )
 
 
 def test_export_refuses_an_existing_destination(preserve, collection, tmp_path):

@@ -227,7 +227,11 @@ LOCAL = '[[storage]]\nname = "a"\npath = "x"\n'
     [
         ("[archiv]\n", "unknown section [archiv]", SECTIONS_HINT),
         ("archive = 1\n", "[archive] must be a table", None),
-        ("[archive]\nnmae = 'x'\n", "unknown key 'nmae' in [archive]", "Known keys: name."),
+        (
+            "[archive]\nnmae = 'x'\n",
+            "unknown key 'nmae' in [archive]",
+            "Known keys: country_code, name, repository_code.",
+        ),
         (
             "[mail]\nport = 1\n",
             "unknown key 'port' in [mail]",

@@ -48,6 +48,8 @@ NOT_REBUILT_COLUMNS = {
     ("descriptions", "id"): "surrogate key",
     ("rights", "id"): "surrogate key",
     ("records", "id"): "surrogate key of the search index, which is worked out again",
+    ("oai_items", "datestamp"): "when the OAI-PMH provider saw the record change: after a rebuild, the rebuild's "
+    "time, so harvesters take every record again (docs/discovery.md)",
 }
 # Rows keyed by what they are where the primary key is a surrogate (other tables: all their columns).
 NATURAL_KEYS = {
