@@ -108,7 +108,7 @@ class _Tree:
             record = records[0]
             page = f"{self.portal}/records/{record.aip_id}" + (f"/{record.path}" if record.path else "")
             return record.access, page
-        access = catalogued_access(unit, self.policy.evaluate, self.policy.default(), self.today)
+        access = catalogued_access(self.session, unit, self.policy.evaluate, self.policy.default(), self.today)
         return access.status, ""
 
     def _aip_title(self, aip_id: str) -> str:

@@ -40,6 +40,7 @@ ARGUMENTS = {  # verb -> (required, optional, exclusive)
 }
 DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+MAX_ARGUMENT = 4096  # characters of one argument
 SET_SAFE = "-_.!*'()"  # what a setSpec may hold besides letters and digits ('~' marks an escaped byte)
 
 
@@ -93,6 +94,8 @@ def _arguments(arguments: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, s
             raise OaiError("badArgument", f"{verb} takes no argument {name!r}")
         if len(values) != 1:
             raise OaiError("badArgument", f"{name} is given more than once")
+        if _clean(values[0]) != values[0] or len(values[0]) > MAX_ARGUMENT:
+            raise OaiError("badArgument", f"{name} holds characters XML cannot carry, or is too long")
         given[name] = values[0]
     if exclusive and exclusive in given:
         if len(given) > 1:
@@ -282,7 +285,7 @@ def _position(given: dict[str, str]) -> dict[str, str]:
     """Where a list starts: its format, set and datestamp range, checked."""
     since, until = given.get("from", ""), given.get("until", "")
     for value in (since, until):
-        if value and not (DAY.fullmatch(value) or SECOND.fullmatch(value)):
+        if value and not (DAY.fullmatch(value) or SECOND.fullmatch(value)) or not _a_time(value):
             raise OaiError("badArgument", f"{value!r} is not a UTC datestamp (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)")
     if since and until and len(since) != len(until):
         raise OaiError("badArgument", "from and until must have the same granularity")
@@ -296,6 +299,17 @@ def _position(given: dict[str, str]) -> dict[str, str]:
     return {"m": given["metadataPrefix"], "s": collection, "f": since, "u": until, "a": ""}
 
 
+def _a_time(value: str) -> bool:
+    """Whether a datestamp names a real day (and time): 2026-02-30 does not."""
+    if not value:
+        return True
+    try:
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ" if "T" in value else "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
+
+
 def _write_token(verb: str, position: dict[str, str]) -> str:
     """A resumption token: the whole position of the list, so any process of the portal can go on from it."""
     data = json.dumps({"v": verb, **position}, separators=(",", ":"), ensure_ascii=False).encode()
@@ -307,7 +321,11 @@ def _read_token(token: str, verb: str) -> dict[str, str]:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         if data.pop("v") != verb or set(data) != {"m", "s", "f", "u", "a"}:
             raise ValueError(token)
-        return {key: str(value) for key, value in data.items()}
+        if not all(isinstance(value, str) for value in data.values()):
+            raise ValueError(token)
+        if not all(_a_time(data[key]) for key in ("f", "u")) or data["m"] not in FORMATS:
+            raise ValueError(token)
+        return data
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
         raise OaiError("badResumptionToken", "the resumption token is not one this repository gave") from None
 

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 from catalogue import Database
 from catalogue.open_records import open_record_count, open_records
 from catalogue.record_index import Record
+from preservation.errors import NotFound
 
 # The columns of the open catalogue, in order (docs/discovery.md describes each)
 COLUMNS = ("reference", "title", "level", "kind", "year_start", "year_end", "collection", "format", "puid", "url")
@@ -78,6 +79,8 @@ def sitemap(database: Database, portal: str, part: int | None, today: str | None
             parts = range(1, (total + SITEMAP_URLS - 1) // SITEMAP_URLS + 1)
             entries = "".join(f"<sitemap><loc>{escape(portal)}/sitemap-{n}.xml</loc></sitemap>" for n in parts)
             return f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{NS}">{entries}</sitemapindex>\n'
+        if part is not None and not 0 < part <= max(1, (total + SITEMAP_URLS - 1) // SITEMAP_URLS):
+            raise NotFound(f"no sitemap part {part}", hint="/sitemap.xml lists the parts there are.")
         found = open_records(session, today, ((part or 1) - 1) * SITEMAP_URLS, SITEMAP_URLS)
         pages = [f"<url><loc>{escape(page_url(portal, record))}</loc></url>" for _, record in found]
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{NS}">{"".join(pages)}</urlset>\n'

@@ -101,14 +101,11 @@ def refresh_access(
     return count
 
 
-def catalogued_access(unit: DescribedUnit, evaluate: Evaluate, default: Access, today: str) -> Access:
-    """What a unit of the archive's own catalogue comes to by itself: a closure date its access conditions state,
-    else its closure kind under the closure policy (counted from its last year), else the policy's default."""
-    if unit.closed_until:
-        return Access(CLOSED, unit.closed_until, "the catalogue's access conditions").in_force(today)
-    last = int(unit.date_end[:4]) if unit.date_end else None
-    ruled = evaluate(unit.closure_kind, last) if unit.closure_kind else None
-    return (ruled or default).in_force(today)
+def catalogued_access(session, unit: DescribedUnit, evaluate: Evaluate, default: Access, today: str) -> Access:
+    """What a unit of the archive's own catalogue comes to: the strictest its own access conditions and those of
+    every unit above it give (a closed series closes what is below it), as for an AIP's units."""
+    levels = [_catalogued_level(unit), *_levels_from(session, unit.parent_reference, {unit.reference})]
+    return effective(levels, evaluate, default, today)
 
 
 def sync_catalogue(database: Database, evaluate: Evaluate, default: Access, today: str | None = None) -> None:
@@ -116,7 +113,7 @@ def sync_catalogue(database: Database, evaluate: Evaluate, default: Access, toda
     worked out again)."""
     today = today or date.today().isoformat()
     with database.session() as session:
-        sync_catalogued_items(session, lambda unit: catalogued_access(unit, evaluate, default, today))
+        sync_catalogued_items(session, lambda unit: catalogued_access(session, unit, evaluate, default, today))
 
 
 def event_detail(access: Access, target: str) -> str:
@@ -166,11 +163,17 @@ def _above(session, units: dict[str, Unit]) -> list[Level]:
     """The units above this AIP in the archive, nearest first (by parent reference code, across AIPs)."""
     own = {unit.reference for unit in units.values()}
     start = units.get("") or (min(units.values(), key=lambda u: u.target.count("/")) if units else None)
-    levels, seen, parent = [], set(own), start.parent_reference if start else ""
+    return _levels_from(session, start.parent_reference if start else "", set(own))
+
+
+def _levels_from(session, parent: str, seen: set[str]) -> list[Level]:
+    """The unit ``parent`` and each above it, nearest first: AIPs' units with their decisions, and units of the
+    archive's own catalogue (imported) with their access conditions."""
+    levels = []
     while parent and parent not in seen:
         seen.add(parent)
         unit = units_by_reference(session, [parent]).get(parent)
-        if unit is None:  # a unit of the archive's own catalogue (imported): its access conditions count too
+        if unit is None:
             catalogued = described_units(session, [parent]).get(parent)
             if catalogued is None:
                 break
@@ -181,6 +184,9 @@ def _above(session, units: dict[str, Unit]) -> list[Level]:
         levels.append(Level(unit, decision))
         parent = unit.parent_reference
     return levels
+
+
+UNREAD = "pending-review"  # the closure kind of access conditions an import could not read
 
 
 def _catalogued_level(unit: DescribedUnit) -> Level:
@@ -199,8 +205,13 @@ def _catalogued_level(unit: DescribedUnit) -> Level:
         unit.date_end,
         unit.closure_kind,
     )
-    stated = Access(CLOSED, unit.closed_until, f"the catalogue's access conditions: {unit.access_text}")
-    return Level(as_unit, stated if unit.closed_until else None)
+    if unit.closed_until:  # a date the access conditions state settles it, as an archivist's decision would
+        return Level(
+            as_unit, Access(CLOSED, unit.closed_until, f"the catalogue's access conditions: {unit.access_text}")
+        )
+    if unit.closure_kind == UNREAD:  # conditions no rule reads: closed until a person has read them
+        return Level(as_unit, Access(CLOSED, "", f"access conditions not yet reviewed: {unit.access_text}"))
+    return Level(as_unit, None)
 
 
 def _collections(session, units: dict[str, Unit], above: list[Level]) -> dict[str, str]:

@@ -23,6 +23,11 @@ def described_units(session: Session, references: Iterable[str]) -> dict[str, De
     return found
 
 
+def all_references(session: Session) -> list[str]:
+    """Every reference code the catalogue holds: its own units' and those AIPs describe."""
+    return [*session.scalars(select(DescribedUnitRow.reference)), *session.scalars(select(UnitRow.reference))]
+
+
 def units_below(session: Session, reference: str) -> list[DescribedUnit | Unit]:
     """The units whose parent is ``reference``: imported ones and those AIPs describe."""
     imported = session.scalars(

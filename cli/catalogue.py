@@ -67,9 +67,14 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
 @catalogue_group.command("import-ead")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Say what would be created and changed; change nothing.")
+@click.option(
+    "--allow-opening",
+    is_flag=True,
+    help="Let the file lift closures the catalogue holds, or move units to other parents (refused otherwise).",
+)
 @json_option(help="Print what was done as JSON.")
 @click.pass_context
-def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, as_json: bool) -> None:
+def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, allow_opening: bool, as_json: bool) -> None:
     """Import the units of description of an EAD finding aid (EAD 2002 or EAD3, as CALM and AtoM export them):
     the hierarchy, reference codes, titles, dates, extents, scope and content, access conditions, creators.
 
@@ -79,7 +84,8 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, as_json: b
     whole, every problem named with its line.
     """
     obj = app(ctx)
-    report = import_ead(obj.database(), file, load_closure_policy(obj.settings.policies_path), dry_run)
+    closure = load_closure_policy(obj.settings.policies_path)
+    report = import_ead(obj.database(), file, closure, dry_run, allow_opening)
     if as_json:
         emit_json(report)
         return
@@ -89,6 +95,8 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, as_json: b
         f"{done} {esc(file)}: {len(report.created)} unit(s) new, {len(report.updated)} changed, "
         f"{len(report.unchanged)} unchanged" + ("; nothing was changed (--dry-run)." if dry_run else ".")
     )
+    for line in report.opening[:MAX_LISTED]:
+        out.print(f"  [yellow]{'would open' if dry_run else 'opened'}[/yellow] {esc(line)}")
     if report.aips_refreshed:
         out.print(f"  access worked out again for the {report.aips_refreshed} AIP(s) placed below what changed")
     for reference, fields in report.updated[:MAX_LISTED]:

@@ -374,6 +374,14 @@ def check_references(
             problems.append(
                 Problem(where, f"reference {unit['reference']!r} is already used by AIP {held[unit['reference']]}")
             )
+        elif unit.get("reference") in (catalogued or set()):  # its access conditions must not be lost to an AIP
+            problems.append(
+                Problem(
+                    where,
+                    f"reference {unit['reference']!r} is a unit of the archive's catalogue (imported): place the "
+                    "AIP below it (parent, or --under) with a reference of its own",
+                )
+            )
     for parent in sorted(parents_elsewhere(descriptions) - set(held) - (catalogued or set())):
         problems.append(
             Problem(

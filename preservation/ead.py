@@ -8,6 +8,7 @@ Safe with files from anywhere: no DTD is loaded, no entity expanded, nothing fet
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,9 @@ def read_ead(path: Path) -> EadDocument:
     except etree.XMLSyntaxError as exc:
         document.problems.append((exc.lineno or 0, f"not well-formed XML: {exc.msg}"))
         return document
+    except OSError as exc:  # lxml's word for bytes the declared encoding cannot read
+        document.problems.append((0, f"cannot be read in the encoding it declares: {exc}"))
+        return document
     if _name(root) != "ead":
         document.problems.append((root.sourceline or 0, f"the document is <{_name(root)}>, not an EAD finding aid"))
         return document
@@ -70,6 +74,10 @@ def read_ead(path: Path) -> EadDocument:
         document.problems.append((root.sourceline or 0, "no <archdesc>: no description to read"))
         return document
     _read_unit(archdesc, "", document)
+    for unit in document.units:
+        wrong = reference_problem(unit.reference)
+        if wrong:
+            document.problems.append((unit.line, f"{unit.reference!r}: {wrong}"))
     seen: dict[str, int] = {}
     for unit in document.units:
         if unit.reference in seen:
@@ -125,6 +133,23 @@ def _unit(element: etree._Element, did: etree._Element | None, reference: str, p
 
 def _normal(date: etree._Element) -> bool:
     return bool(date.get("normal") or date.get("standarddate"))
+
+
+MAX_REFERENCE = 255  # characters of a reference code the catalogue keeps
+
+
+def reference_problem(reference: str) -> str:
+    """What is wrong with a reference code ('' if nothing): characters no archive means (controls, invisible
+    formatting, bidirectional overrides), empty or dot parts, or more than MAX_REFERENCE characters."""
+    if len(reference) > MAX_REFERENCE:
+        return f"longer than {MAX_REFERENCE} characters"
+    odd = [ch for ch in reference if unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")]
+    if odd:
+        return f"holds characters that are not for reading (U+{ord(odd[0]):04X})"
+    parts = reference.split("/")
+    if any(part.strip() in ("", ".", "..") for part in parts):
+        return "has an empty, '.' or '..' part between its '/'s"
+    return ""
 
 
 def _reference(given: str, unitid: etree._Element, parent: str, document: EadDocument) -> str:

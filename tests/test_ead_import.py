@@ -266,3 +266,97 @@ def test_an_aip_below_a_closed_unit_of_the_catalogue_is_closed_until_an_import_o
     files = preserve.json("access", "show", aip_id)["files"]
     assert {f["access"]["status"] for f in files} == {"open"}
     assert preserve.json("search", "--as-researcher", "vestry")["records"] != []
+
+
+def test_what_is_below_a_closed_unit_is_never_exported_nor_harvested(preserve, tmp_path):
+    ead = tmp_path / "DRO52.xml"  # DRO/52/2 personal data without a date: closed until reviewed; DRO/52/1/1/1 till 2045
+    ead.write_text(
+        CALM.format(title="Parish of St Michael").replace(
+            "</c01>\n    </dsc>",
+            '</c01>\n<c01 level="series"><did><unitid>GB 0123 DRO/52/3</unitid><unittitle>Hidden</unittitle></did>'
+            "<accessrestrict><p>Closed</p></accessrestrict><c02><did><unitid>GB 0123 DRO/52/3/1</unitid>"
+            "<unittitle>SECRET below a closed series</unittitle></did></c02></c01>\n    </dsc>",
+        )
+    )
+    report = preserve.json("catalogue", "import-ead", str(ead))
+    assert "DRO/52/3" in report["pending_review"]  # "Closed" alone: closed until a person reads it
+    refused = preserve("catalogue", "export-ead", "DRO/52/3/1", expect=13)  # its parent is closed
+    assert "is closed" in refused.stderr and "SECRET" not in refused.stdout
+    assert preserve("catalogue", "export-ead", "DRO/52/1/1/1/1", expect=13).stdout == ""
+    from access import oai
+
+    settings = AppContext(home=preserve.home, config=preserve.home / "preserve.toml").settings
+    database = AppContext(home=preserve.home, config=preserve.home / "preserve.toml").database()
+    listed = oai.answer(settings, database, {"verb": ["ListRecords"], "metadataPrefix": ["oai_dc"]}).decode()
+    for hidden in ("SECRET", "DRO/52/3", "DRO/52/1/1/1", "Enclosed letter", "Churchwardens"):
+        assert hidden not in listed, hidden
+    assert "DRO/52/1/1" in listed  # the open file above the closed item is harvested
+
+
+def test_an_import_never_lifts_a_closure_by_silence_or_by_a_move(preserve, tmp_path):
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    preserve.json("catalogue", "import-ead", str(ead))
+    silent = CALM.format(title="Parish of St Michael").replace(
+        "<accessrestrict><p>Closed until 1 January 2045 under section 40 of the FOI Act</p></accessrestrict>", ""
+    )
+    ead.write_text(silent)  # says nothing of the item's access: it keeps its closure
+    preserve.json("catalogue", "import-ead", str(ead))
+    assert _units(preserve, ["DRO/52/1/1/1"])["DRO/52/1/1/1"].closed_until == "2045-01-01"
+    opened = CALM.format(title="Parish of St Michael").replace(
+        "Closed until 1 January 2045 under section 40 of the FOI Act", "Open"
+    )
+    ead.write_text(opened)
+    dry = preserve.json("catalogue", "import-ead", str(ead), "--dry-run")
+    assert dry["opening"] == [
+        "DRO/52/1/1/1: its access conditions would go from 'Closed until 1 January 2045 under "
+        "section 40 of the FOI Act' to 'Open' (open)"
+    ]
+    refused = preserve("catalogue", "import-ead", str(ead), expect=20)
+    assert "would lift the closure of, or move, 1 unit(s)" in refused.stderr and "--allow-opening" in refused.stderr
+    assert _units(preserve, ["DRO/52/1/1/1"])["DRO/52/1/1/1"].closed_until == "2045-01-01"
+    preserve.json("catalogue", "import-ead", str(ead), "--allow-opening")
+    assert _units(preserve, ["DRO/52/1/1/1"])["DRO/52/1/1/1"].closed_until == ""
+
+
+def test_an_aip_cannot_take_over_a_unit_of_the_catalogue(preserve, tmp_path, collection):
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    preserve.json("catalogue", "import-ead", str(ead))
+    transfer = tmp_path / "transfer"
+    shutil.copytree(collection, transfer / "objects")
+    (transfer / "metadata").mkdir()
+    (transfer / "metadata" / "metadata.csv").write_text(
+        "filename,reference,level,parent,dc.title\nobjects,DRO/52/1/1/1,item,DRO/52/1/1,Claimed\n"
+    )
+    refused = preserve("ingest", str(transfer), expect=20)
+    assert "'DRO/52/1/1/1' is a unit of the archive's catalogue" in refused.stderr
+
+
+def test_references_no_archive_means_are_refused(preserve, tmp_path):
+    odd = (
+        CALM.format(title="Parish")
+        .replace("GB 0123 DRO/52/1/1/1/1", "GB 0123 DRO/52/../52")
+        .replace("GB 0123 DRO/52/2", "GB 0123 DRO/52/2\u202e")
+    )
+    ead = tmp_path / "odd.xml"
+    ead.write_text(odd)
+    texts = [
+        p["text"]
+        for p in json.loads(preserve("catalogue", "import-ead", str(ead), "--json", expect=20).stdout)["problems"]
+    ]
+    assert any("'.' or '..' part" in t for t in texts) and any("U+202E" in t for t in texts)
+    good = tmp_path / "good.xml"
+    good.write_text(CALM.format(title="Parish"))
+    preserve.json("catalogue", "import-ead", str(good))
+    case = CALM.format(title="Parish").replace("GB 0123 DRO/52/2", "GB 0123 dro/52/1")
+    ead.write_text(case)
+    texts = [
+        p["text"]
+        for p in json.loads(preserve("catalogue", "import-ead", str(ead), "--json", expect=20).stdout)["problems"]
+    ]
+    assert any("'dro/52/1' is 'DRO/52/1' written another way" in t for t in texts)
+    ead.write_bytes(CALM.format(title="Caf\u00e9").encode("latin-1"))  # declared UTF-8, written in Latin-1
+    assert (
+        "cannot be read in the encoding it declares" in preserve("catalogue", "import-ead", str(ead), expect=20).stderr
+    )

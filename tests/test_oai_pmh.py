@@ -5,6 +5,7 @@ errors — and never a closed record."""
 from __future__ import annotations
 
 import shutil
+from urllib.error import HTTPError
 from urllib.request import urlopen
 
 import pytest
@@ -124,3 +125,23 @@ def test_the_protocols_errors(harvested, query, code):
 
 def test_a_set_spec_holds_only_what_the_protocol_allows():
     assert oai.set_spec("DRO/52 a~b") == "DRO~2F52~20a~7Eb"
+
+
+def test_arguments_xml_cannot_carry_and_days_that_are_not_are_bad_arguments(harvested):
+    _preserve, base, _aip_id, _ead = harvested
+    for query in (
+        "verb=ListIdentifiers&metadataPrefix=oai_dc&set=%00",
+        "verb=GetRecord&metadataPrefix=oai_dc&identifier=%01",
+        "verb=ListRecords&resumptionToken=%00",
+        "verb=ListRecords&metadataPrefix=oai_dc&from=2026-02-30",
+        "verb=ListRecords&metadataPrefix=oai_dc&from=2026-01-01T25:99:99Z",
+    ):
+        with urlopen(f"{base}/oai?{query}") as response:
+            assert response.status == 200, query
+            document = etree.fromstring(response.read())
+        code = document.xpath("string(//o:error/@code)", namespaces=OAI_NS)
+        assert code in ("badArgument", "badResumptionToken"), (query, code)
+    for part in ("0", "2"):
+        with pytest.raises(HTTPError) as missing:
+            urlopen(f"{base}/sitemap-{part}.xml")
+        assert missing.value.code == 404
