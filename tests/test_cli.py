@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -11,6 +10,7 @@ from click.testing import CliRunner
 from catalogue import Database
 from cli.main import cli
 from preservation.errors import CatalogueError, ConfigError, NotFound
+from tests.transfer_fixtures import described_transfer
 
 
 def test_init_writes_config_policies_catalogue_and_storage(home):
@@ -286,12 +286,11 @@ def test_a_progress_bar_never_goes_past_its_total():
 
 
 def test_aip_show_files_prints_only_the_descriptions_of_what_was_asked_for(preserve, collection, tmp_path):
-    transfer = tmp_path / "transfer"
-    shutil.copytree(collection, transfer / "objects")
-    (transfer / "metadata").mkdir()
-    (transfer / "metadata" / "metadata.csv").write_text(
+    transfer = described_transfer(
+        collection,
+        tmp_path / "transfer",
         "filename,dc.title\nobjects,The parish\nobjects/documents/vestry-minutes-1923.pdf,Vestry minutes\n"
-        "objects/photographs/harbour-1923.jpg,The harbour\n"
+        "objects/photographs/harbour-1923.jpg,The harbour\n",
     )
     aip_id = preserve.json("ingest", str(transfer))["aip_id"]
     photographs = preserve("aip", "show", aip_id, "--path", "photographs").stdout  # --path alone lists files

@@ -5,7 +5,6 @@ idempotent, never deleting, every problem named with its line, safe with hostile
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from lxml import etree
 
 from catalogue.described_units import described_units
 from cli.context import AppContext
+from tests.transfer_fixtures import described_transfer
 
 pytestmark = pytest.mark.both_catalogues
 
@@ -169,11 +169,10 @@ def test_hostile_xml_reads_no_file_and_fetches_nothing(preserve, tmp_path):
 
 
 def test_a_unit_an_aip_describes_is_left_to_the_aip(preserve, tmp_path, collection):
-    transfer = tmp_path / "transfer"
-    shutil.copytree(collection, transfer / "objects")
-    (transfer / "metadata").mkdir()
-    (transfer / "metadata" / "metadata.csv").write_text(
-        "filename,reference,level,dc.title\nobjects/documents/,DRO/52/1,series,Vestry papers as ingested\n"
+    transfer = described_transfer(
+        collection,
+        tmp_path / "transfer",
+        "filename,reference,level,dc.title\nobjects/documents/,DRO/52/1,series,Vestry papers as ingested\n",
     )
     preserve.json("ingest", str(transfer))
     ead = tmp_path / "DRO52.xml"
@@ -202,11 +201,10 @@ def test_an_export_is_valid_ead_with_portal_links_for_open_records_and_no_closed
     ead = tmp_path / "DRO52.xml"
     ead.write_text(CALM.format(title="Parish of St Michael"))
     preserve.json("catalogue", "import-ead", str(ead))
-    transfer = tmp_path / "transfer"  # an AIP placed under the imported series, with a unit of its own
-    shutil.copytree(collection, transfer / "objects")
-    (transfer / "metadata").mkdir()
-    (transfer / "metadata" / "metadata.csv").write_text(
-        "filename,reference,level,parent,dc.title,dc.date\nobjects,DRO/52/1/2,file,DRO/52/1,Digitised minutes,1924\n"
+    transfer = described_transfer(
+        collection,
+        tmp_path / "transfer",  # an AIP placed under the imported series, with a unit of its own
+        "filename,reference,level,parent,dc.title,dc.date\nobjects,DRO/52/1/2,file,DRO/52/1,Digitised minutes,1924\n",
     )
     aip_id = preserve.json("ingest", str(transfer))["aip_id"]
     preserve("access", "set", aip_id, "--open", "--reason", "Public records")
@@ -323,11 +321,10 @@ def test_an_aip_cannot_take_over_a_unit_of_the_catalogue(preserve, tmp_path, col
     ead = tmp_path / "DRO52.xml"
     ead.write_text(CALM.format(title="Parish of St Michael"))
     preserve.json("catalogue", "import-ead", str(ead))
-    transfer = tmp_path / "transfer"
-    shutil.copytree(collection, transfer / "objects")
-    (transfer / "metadata").mkdir()
-    (transfer / "metadata" / "metadata.csv").write_text(
-        "filename,reference,level,parent,dc.title\nobjects,DRO/52/1/1/1,item,DRO/52/1/1,Claimed\n"
+    transfer = described_transfer(
+        collection,
+        tmp_path / "transfer",
+        "filename,reference,level,parent,dc.title\nobjects,DRO/52/1/1/1,item,DRO/52/1/1,Claimed\n",
     )
     refused = preserve("ingest", str(transfer), expect=20)
     assert "'DRO/52/1/1/1' is a unit of the archive's catalogue" in refused.stderr

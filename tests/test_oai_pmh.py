@@ -4,7 +4,6 @@ errors — and never a closed record."""
 
 from __future__ import annotations
 
-import shutil
 from urllib.error import HTTPError
 from urllib.request import urlopen
 
@@ -13,6 +12,7 @@ from lxml import etree
 
 from access import oai
 from tests.portal_fixtures import running_portal
+from tests.transfer_fixtures import described_transfer
 
 sickle = pytest.importorskip("sickle", reason="the OAI-PMH tests harvest with Sickle (the test extra)")
 
@@ -42,12 +42,11 @@ def harvested(preserve, tmp_path, collection):
     ead = tmp_path / "DRO52.xml"
     ead.write_text(_catalogue(230))
     preserve.json("catalogue", "import-ead", str(ead))
-    transfer = tmp_path / "transfer"
-    shutil.copytree(collection, transfer / "objects")
-    (transfer / "metadata").mkdir()
-    (transfer / "metadata" / "metadata.csv").write_text(
+    transfer = described_transfer(
+        collection,
+        tmp_path / "transfer",
         "filename,reference,level,parent,dc.title,dc.creator\n"
-        "objects,DRO/52/2,series,DRO/52,Digitised plans,A. Surveyor\n"
+        "objects,DRO/52/2,series,DRO/52,Digitised plans,A. Surveyor\n",
     )
     aip_id = preserve.json("ingest", str(transfer))["aip_id"]
     preserve("access", "set", aip_id, "--open", "--reason", "Public records")

@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 
 import pytest
 from lxml import etree
 
 from cli.context import AppContext
+from tests.transfer_fixtures import described_transfer
 
 ARCHIVAL = (
     "filename,reference,level,parent,dc.title,dc.date,dc.description,closure\n"
@@ -24,10 +24,7 @@ ARCHIVAL = (
 
 @pytest.fixture
 def archive(preserve, tmp_path, collection):
-    transfer = tmp_path / "transfer"
-    shutil.copytree(collection, transfer / "objects")
-    (transfer / "metadata").mkdir()
-    (transfer / "metadata" / "metadata.csv").write_text(ARCHIVAL)
+    transfer = described_transfer(collection, tmp_path / "transfer", ARCHIVAL)
     aip_id = preserve.json("ingest", str(transfer))["aip_id"]
     preserve("access", "set", aip_id, "--path", "photographs", "--restricted", "--reason", "Third parties")
     preserve.aip_id = aip_id

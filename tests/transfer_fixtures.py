@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -142,3 +143,12 @@ def every_file(root: Path) -> dict[str, bytes]:
 def empty_folders(root: Path) -> set[str]:
     """Every folder under ``root`` with nothing in it, by relative path."""
     return {os.path.relpath(d, root) for d, dirs, names in os.walk(root) if not dirs and not names and d != str(root)}
+
+
+def described_transfer(collection: Path, folder: Path, metadata_csv: str) -> Path:
+    """A standard transfer at ``folder``: the sample ``collection`` as its objects/, and a metadata/metadata.csv
+    holding ``metadata_csv`` (as an archivist writes one beside the records)."""
+    shutil.copytree(collection, folder / "objects")
+    (folder / "metadata").mkdir()
+    (folder / "metadata" / "metadata.csv").write_text(metadata_csv)
+    return folder
