@@ -196,8 +196,12 @@ class _Provider:
         return item
 
     def _local(self, identifier: str) -> str:
+        """The reference code an identifier names — in the one form the repository gives it ('' otherwise)."""
         scheme = f"oai:{self.host}:"
-        return unquote(identifier[len(scheme) :]) if identifier.startswith(scheme) else ""
+        if not identifier.startswith(scheme):
+            return ""
+        local = unquote(identifier[len(scheme) :])
+        return local if quote(local, safe=IDENTIFIER_SAFE) == identifier[len(scheme) :] else ""
 
     def _header(self, parent: etree._Element, item: OaiItem) -> None:
         header = self._sub(parent, "header")

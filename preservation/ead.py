@@ -57,7 +57,9 @@ def read_ead(path: Path) -> EadDocument:
     try:
         root = etree.parse(str(path), parser).getroot()
     except etree.XMLSyntaxError as exc:
-        document.problems.append((exc.lineno or 0, f"not well-formed XML: {exc.msg}"))
+        huge = "XML_PARSE_HUGE" in exc.msg or "huge" in exc.msg.lower()
+        what = "a text or an element larger than is read safely (10 MB)" if huge else f"not well-formed XML: {exc.msg}"
+        document.problems.append((exc.lineno or 0, what))
         return document
     except OSError as exc:  # lxml's word for bytes the declared encoding cannot read
         document.problems.append((0, f"cannot be read in the encoding it declares: {exc}"))

@@ -113,6 +113,7 @@ def test_from_until_and_a_record_closed_later_seen_as_deleted(harvested):
         ("verb=GetRecord&identifier=oai:127.0.0.1:DRO/52/1/999&metadataPrefix=oai_dc", "idDoesNotExist"),
         ("verb=ListRecords&metadataPrefix=oai_dc&set=NOPE", "noRecordsMatch"),
         ("verb=Identify&extra=1", "badArgument"),
+        ("verb=GetRecord&identifier=oai:127.0.0.1:DRO%252F52&metadataPrefix=oai_dc", "idDoesNotExist"),  # one form
     ],
 )
 def test_the_protocols_errors(harvested, query, code):
