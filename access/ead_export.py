@@ -20,6 +20,7 @@ from policies.closure import ClosurePolicy, load_closure_policy
 from preservation.config import Settings
 from preservation.ead_writing import ExportUnit, Repository, write_ead
 from preservation.errors import NotFound
+from preservation.files import written_whole
 from preservation.identifiers import timestamp
 from preservation.model import CLOSED, OPEN, DescribedUnit, Unit
 
@@ -58,14 +59,8 @@ def export_ead(
             hint="Add --include-closed to export closed units too (for the archive's own use, never for publication).",
         )
     repository = Repository(settings.archive_name, settings.country_code, settings.repository_code)
-    partial = out.with_name(f".{out.name}.partial")
-    try:
-        with partial.open("wb") as handle:
-            write_ead(handle, exported, repository, timestamp()[:10])
-        partial.replace(out)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    with written_whole(out) as handle:
+        write_ead(handle, exported, repository, timestamp()[:10])
     return report
 
 

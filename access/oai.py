@@ -19,7 +19,7 @@ from lxml import etree
 from catalogue import Database
 from catalogue.oai_items import OaiItem, earliest_datestamp, get_item, list_items, oai_sets
 from preservation.config import Settings
-from preservation.ead_writing import ExportUnit, Repository, write_ead
+from preservation.ead_writing import ExportUnit, Repository, write_ead, xml_text
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -94,7 +94,7 @@ def _arguments(arguments: Mapping[str, Sequence[str]]) -> tuple[str, dict[str, s
             raise OaiError("badArgument", f"{verb} takes no argument {name!r}")
         if len(values) != 1:
             raise OaiError("badArgument", f"{name} is given more than once")
-        if _clean(values[0]) != values[0] or len(values[0]) > MAX_ARGUMENT:
+        if xml_text(values[0]) != values[0] or len(values[0]) > MAX_ARGUMENT:
             raise OaiError("badArgument", f"{name} holds characters XML cannot carry, or is too long")
         given[name] = values[0]
     if exclusive and exclusive in given:
@@ -234,7 +234,7 @@ class _Provider:
 
         def add(element: str, value: str) -> None:
             if value:
-                etree.SubElement(dc, f"{{{DC}}}{element}").text = _clean(value)
+                etree.SubElement(dc, f"{{{DC}}}{element}").text = xml_text(value)
 
         add("title", fields.get("title") or item.reference)
         add("identifier", item.reference)
@@ -273,7 +273,7 @@ class _Provider:
     def _sub(self, parent: etree._Element, tag: str, text: str = "") -> etree._Element:
         child = etree.SubElement(parent, f"{{{OAI}}}{tag}")
         if text:
-            child.text = _clean(text)
+            child.text = xml_text(text)
         return child
 
 
@@ -332,8 +332,3 @@ def _read_token(token: str, verb: str) -> dict[str, str]:
         return data
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, AttributeError):
         raise OaiError("badResumptionToken", "the resumption token is not one this repository gave") from None
-
-
-def _clean(text: str) -> str:
-    """Text XML can hold (control characters left out)."""
-    return "".join(ch for ch in text if ch in "\t\n\r" or ord(ch) >= 0x20)

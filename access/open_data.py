@@ -8,7 +8,7 @@ import csv
 import json
 from collections.abc import Iterator
 from datetime import date
-from typing import TextIO
+from typing import IO
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -47,7 +47,7 @@ def catalogue_rows(database: Database, portal: str, today: str | None = None) ->
             }
 
 
-def write_catalogue_csv(out: TextIO, rows: Iterator[dict[str, object]]) -> int:
+def write_catalogue_csv(out: IO[str], rows: Iterator[dict[str, object]]) -> int:
     """The rows as CSV with a header; how many were written."""
     writer = csv.DictWriter(out, COLUMNS, extrasaction="ignore")
     writer.writeheader()
@@ -58,7 +58,7 @@ def write_catalogue_csv(out: TextIO, rows: Iterator[dict[str, object]]) -> int:
     return count
 
 
-def write_catalogue_json(out: TextIO, rows: Iterator[dict[str, object]]) -> int:
+def write_catalogue_json(out: IO[str], rows: Iterator[dict[str, object]]) -> int:
     """The rows as one JSON array, written a row at a time; how many were written."""
     out.write("[")
     count = 0

@@ -101,19 +101,35 @@ def refresh_access(
     return count
 
 
-def catalogued_access(session, unit: DescribedUnit, evaluate: Evaluate, default: Access, today: str) -> Access:
+def catalogued_access(
+    session,
+    unit: DescribedUnit,
+    evaluate: Evaluate,
+    default: Access,
+    today: str,
+    chains: dict[str, list[Level]] | None = None,
+) -> Access:
     """What a unit of the archive's own catalogue comes to: the strictest its own access conditions and those of
-    every unit above it give (a closed series closes what is below it), as for an AIP's units."""
-    levels = [_catalogued_level(unit), *_levels_from(session, unit.parent_reference, {unit.reference})]
-    return effective(levels, evaluate, default, today)
+    every unit above it give (a closed series closes what is below it), as for an AIP's units. ``chains``: the
+    levels above each parent looked at already (a whole catalogue walks each parent's chain once, not once per
+    unit below it)."""
+    chains = {} if chains is None else chains
+    above = chains.get(unit.parent_reference)
+    if above is None:
+        above = chains[unit.parent_reference] = _levels_from(session, unit.parent_reference, set())
+    back = [n for n, level in enumerate(above) if level.unit is not None and level.unit.reference == unit.reference]
+    if back:  # a chain that comes back to the unit itself stops short of it
+        above = above[: back[0]]
+    return effective([_catalogued_level(unit), *above], evaluate, default, today)
 
 
 def sync_catalogue(database: Database, evaluate: Evaluate, default: Access, today: str | None = None) -> None:
     """What the OAI-PMH provider exposes of the archive's own catalogue (after an import, or everything is
     worked out again)."""
     today = today or date.today().isoformat()
+    chains: dict[str, list[Level]] = {}
     with database.session() as session:
-        sync_catalogued_items(session, lambda unit: catalogued_access(session, unit, evaluate, default, today))
+        sync_catalogued_items(session, lambda unit: catalogued_access(session, unit, evaluate, default, today, chains))
 
 
 def event_detail(access: Access, target: str) -> str:

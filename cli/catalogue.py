@@ -16,6 +16,7 @@ from cli.output import console, emit_json, esc, json_option
 from cli.progress import ITEMS, bar
 from ingest.ead_import import import_ead
 from policies.closure import load_closure_policy
+from preservation.files import written_whole
 from stewardship.rebuild import rebuild
 
 
@@ -141,14 +142,8 @@ def export_command(ctx: click.Context, as_csv: bool, as_json_array: bool, output
     if output is None:
         count = write(sys.stdout, rows)
     else:
-        partial = output.with_name(f".{output.name}.partial")
-        try:
-            with partial.open("w", encoding="utf-8", newline="") as handle:
-                count = write(handle, rows)
-            partial.replace(output)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
+        with written_whole(output, "w", encoding="utf-8", newline="") as handle:
+            count = write(handle, rows)
     click.echo(f"{count} open record(s) written" + (f" to {output}" if output else ""), err=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import IO
 
 from lxml import etree
 
@@ -42,7 +42,7 @@ class Repository:
     code: str = ""  # the repository code
 
 
-def write_ead(out: BinaryIO, top: ExportUnit, repository: Repository, created: str) -> None:
+def write_ead(out: IO[bytes], top: ExportUnit, repository: Repository, created: str) -> None:
     """Write ``top`` and everything below it as one EAD 2002 document."""
     E = _Maker()
     root = E("ead", nsmap={None: EAD, "xlink": XLINK, "xsi": XSI})
@@ -112,10 +112,10 @@ class _Maker:
     def sub(self, parent: etree._Element, tag: str, text: str = "", **attributes: str) -> etree._Element:
         child = etree.SubElement(parent, f"{{{EAD}}}{tag}", attributes)
         if text:
-            child.text = _xml_text(text)
+            child.text = xml_text(text)
         return child
 
 
-def _xml_text(text: str) -> str:
+def xml_text(text: str) -> str:
     """Text XML can hold: control characters (which no finding aid means) left out."""
     return "".join(ch for ch in text if ch in "\t\n\r" or (ord(ch) >= 0x20 and ch not in "\ufffe\uffff"))
