@@ -115,6 +115,14 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, allow_open
             f"[yellow]{len(report.pending_review)} unit(s) have access conditions a person must read[/yellow] "
             f"(pending review): {esc(', '.join(report.pending_review[:MAX_LISTED]))}"
         )
+    if report.not_read:
+        listed = ", ".join(
+            f"{name} ({seen['count']}, first at line {seen['first_line']})" for name, seen in report.not_read.items()
+        )
+        out.print(
+            f"[yellow]Not read into the catalogue[/yellow] (the finding aid keeps them; docs/discovery.md says what "
+            f"is read): {esc(listed)}"
+        )
 
 
 MAX_LISTED = 20

@@ -52,6 +52,7 @@ class EadImport:
     pending_review: list[str] = field(default_factory=list)  # access conditions that need a person to read them
     aips_refreshed: int = 0  # AIPs below what changed, whose access was worked out again
     opening: list[str] = field(default_factory=list)  # closed units the file would open or move, and how
+    not_read: dict[str, dict[str, int]] = field(default_factory=dict)  # element -> {count, first_line}
 
 
 def import_ead(
@@ -77,6 +78,9 @@ def import_ead(
             hint="Correct the finding aid (or its export from CALM or AtoM) and import it again.",
         )
     report = EadImport(str(path), dry_run)
+    report.not_read = {
+        name: {"count": len(lines), "first_line": min(lines)} for name, lines in sorted(document.not_read.items())
+    }
     references = [unit.reference for unit in units]
     with database.session() as session:
         held = described_units(session, references)

@@ -15,6 +15,11 @@ from pathlib import Path
 from lxml import etree
 
 UNIT_TAGS = {"archdesc", "c", *(f"c{n:02}" for n in range(1, 13))}
+# what is read of a unit: its did's identification, scope and content, access conditions, the units inside it
+READ_IN_UNIT = {"did", "scopecontent", "accessrestrict", "dsc", *UNIT_TAGS}
+READ_IN_DID = {"head", "unitid", "unittitle", "unitdate", "unitdatestructured", "physdesc", "physdescstructured"}
+READ_IN_DID |= {"origination"}
+XINCLUDE = "{http://www.w3.org/2001/XInclude}"
 MAX_BYTES = 512 * 1024 * 1024  # a finding aid larger than this is refused before it is parsed
 
 
@@ -45,6 +50,11 @@ class EadDocument:
     repository: str = ""
     units: list[EadUnit] = field(default_factory=list)
     problems: list[tuple[int, str]] = field(default_factory=list)  # (line, what is wrong)
+    not_read: dict[str, list[int]] = field(default_factory=dict)  # element name -> lines: what the catalogue skips
+
+    def skipped(self, name: str, line: int) -> None:
+        """Note an element the catalogue does not read (the finding aid still holds it)."""
+        self.not_read.setdefault(name, []).append(line)
 
 
 def read_ead(path: Path) -> EadDocument:
@@ -67,8 +77,11 @@ def read_ead(path: Path) -> EadDocument:
     if _name(root) != "ead":
         document.problems.append((root.sourceline or 0, f"the document is <{_name(root)}>, not an EAD finding aid"))
         return document
+    _refuse_what_reaches_outside(root, document)
     header = _either(_first(root, "eadheader"), _first(root, "control"))  # EAD 2002, EAD3
+    _note_unread(root, {"eadheader", "control", "archdesc"}, "", document)
     eadid = _either(_first(header, "eadid"), _first(header, "recordid"))
+    _note_unread(header, {"eadid", "recordid"}, f"{_name(header)}/" if header is not None else "", document)
     document.country = (eadid.get("countrycode") or eadid.get("countryencoding") or "") if eadid is not None else ""
     document.repository = (eadid.get("mainagencycode") or "") if eadid is not None else ""
     archdesc = _first(root, "archdesc")
@@ -91,9 +104,35 @@ def read_ead(path: Path) -> EadDocument:
     return document
 
 
+def _refuse_what_reaches_outside(root: etree._Element, document: EadDocument) -> None:
+    """Entities other than XML's own and XIncludes are problems: they are never expanded (a title would keep
+    '&name;' as its text), so the finding aid must hold what they stand for."""
+    for entity in root.iter(etree.Entity):
+        document.problems.append(
+            (entity.sourceline or 0, f"the entity {entity.text} is not expanded: write the text it stands for")
+        )
+    for include in root.iter(f"{XINCLUDE}include"):
+        href = include.get("href") or "?"
+        document.problems.append(
+            (include.sourceline or 0, f"an XInclude of {href!r}: nothing outside the file is read; put it in")
+        )
+
+
+def _note_unread(element: etree._Element | None, read: set[str], prefix: str, document: EadDocument) -> None:
+    """Note the children of ``element`` the catalogue does not read (XIncludes are problems of their own)."""
+    for child in element if element is not None else ():
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag and not tag.startswith(XINCLUDE) and _name(child) not in read:
+            document.skipped(prefix + _name(child), child.sourceline or 0)
+
+
 def _read_unit(element: etree._Element, parent: str, document: EadDocument) -> None:
     """One unit and, in order, the units inside it (c, c01 … c12, directly or inside a dsc)."""
     did = _first(element, "did")
+    _note_unread(element, READ_IN_UNIT, "", document)
+    _note_unread(did, READ_IN_DID, "did/", document)
+    for dsc in _all(element, "dsc"):
+        _note_unread(dsc, UNIT_TAGS | {"head"}, "dsc/", document)
     line = element.sourceline or 0
     unitid = _first(did, "unitid")
     reference = _reference(_text(unitid), unitid, parent, document) if unitid is not None and _text(unitid) else ""

@@ -163,9 +163,50 @@ def test_hostile_xml_reads_no_file_and_fetches_nothing(preserve, tmp_path):
 """
     ead = tmp_path / "hostile.xml"
     ead.write_text(hostile)
-    preserve("catalogue", "import-ead", str(ead), expect=None)
-    unit = _units(preserve, ["X/1"]).get("X/1")
-    assert unit is None or "secret" not in unit.title
+    refused = preserve("catalogue", "import-ead", str(ead), expect=20).stderr
+    assert "the entity &leak; is not expanded" in refused and "&far;" in refused
+    assert _units(preserve, ["X/1"]) == {}
+    included = tmp_path / "xinclude.xml"
+    included.write_text(
+        '<ead xmlns:xi="http://www.w3.org/2001/XInclude"><archdesc level="fonds"><did><unitid>X/1</unitid>'
+        f'<unittitle>T</unittitle></did><xi:include href="{secret}" parse="text"/></archdesc></ead>'
+    )
+    refused = preserve("catalogue", "import-ead", str(included), expect=20).stderr
+    assert f"an XInclude of '{secret}'" in refused and "the archive's secret" not in refused
+    assert _units(preserve, ["X/1"]) == {}
+
+
+def test_what_the_catalogue_does_not_read_is_named_with_its_line(preserve, tmp_path):
+    """Nothing in a finding aid is passed over silently: each element the catalogue does not keep is listed."""
+    extra = (
+        CALM.format(title="Parish of St Michael")
+        .replace(
+            "<scopecontent>",
+            "<bioghist><p>The parish was formed in 1842.</p></bioghist>\n"
+            "<controlaccess><subject>Churches</subject><subject>Vestries</subject></controlaccess><scopecontent>",
+        )
+        .replace("<unittitle>Vestry</unittitle>", "<unittitle>Vestry</unittitle><physloc>Strongroom 2</physloc>")
+    )
+    extra = extra.replace(
+        '<c01 level="series">\n        <did><unitid>GB 0123 DRO/52/2',
+        (
+            '<c01 level="series"><controlaccess><subject>Accounts</subject></controlaccess>\n'
+            "        <did><unitid>GB 0123 DRO/52/2"
+        ),
+    )
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(extra)
+    lines = extra.splitlines()
+    bioghist = next(n for n, line in enumerate(lines, 1) if "<bioghist>" in line)
+    report = json.loads(preserve("catalogue", "import-ead", str(ead), "--json").stdout)
+    assert report["not_read"]["bioghist"] == {"count": 1, "first_line": bioghist}
+    assert report["not_read"]["controlaccess"]["count"] == 2
+    assert report["not_read"]["did/physloc"]["count"] == 1
+    assert report["not_read"]["eadheader/filedesc"]["count"] == 1
+    assert not {"did", "dsc", "scopecontent", "accessrestrict", "c01"} & set(report["not_read"])
+    said = preserve("catalogue", "import-ead", str(ead), "--dry-run").stdout
+    assert "Not read into the catalogue" in " ".join(said.split())
+    assert f"bioghist (1, first at line {bioghist})" in " ".join(said.split())
 
 
 def test_a_unit_an_aip_describes_is_left_to_the_aip(preserve, tmp_path, collection):
