@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from access import delivery, previews
+from access import delivery, derived_cache, previews
 from access.record_view import preview
 from catalogue.accounts import User
 from cli.context import AppContext
@@ -149,7 +149,7 @@ def test_twenty_concurrent_previews_of_one_pdf_make_it_once(preserve, tmp_path, 
     entry = archive.cache / f"{name}.pdf"
     assert results == [(entry, "application/pdf")] * CONCURRENT
     assert len(fetches) == 1
-    assert _listing(archive.cache) == {f"{name}.pdf", f"{name}.lock", previews.TRIM_LOCK}  # nothing temporary
+    assert _listing(archive.cache) == {f"{name}.pdf", f"{name}.lock", derived_cache.TRIM_LOCK}  # nothing temporary
     assert entry.read_bytes() == (tmp_path / "transfer" / "plan.pdf").read_bytes()
 
 
@@ -286,7 +286,7 @@ def test_the_cache_is_trimmed_least_recently_used_first(preserve, tmp_path, monk
     assert entry["a"].exists() and entry["c"].exists() and lock["a"].exists()
 
     assert previews.trim(archive.cache, 0) == [entry["c"]]  # a was used a moment ago: a response may be sending it
-    assert _listing(archive.cache) == {entry["a"].name, lock["a"].name, previews.TRIM_LOCK}
+    assert _listing(archive.cache) == {entry["a"].name, lock["a"].name, derived_cache.TRIM_LOCK}
 
     os.utime(entry["a"], (now - 3000, now - 3000))
     tiny = dataclasses.replace(archive.settings, preview_cache_mib=0)
