@@ -30,9 +30,11 @@ $(ASSETS): access/web/package.json access/web/package-lock.json
 
 portal-assets: $(ASSETS)
 
-# The wheel carries the GOV.UK Frontend files the portal serves (not axe-core, a test tool), copied out of the
-# pinned npm package into access/web/assets (git-ignored), so an installed preserve needs no npm
+# The wheel carries the GOV.UK Frontend and OpenSeadragon files the portal serves (not axe-core or manifesto.js,
+# test tools), copied out of the pinned npm packages into access/web/assets (git-ignored), so an installed
+# preserve needs no npm
 GOVUK := access/web/node_modules/govuk-frontend
+OSD := access/web/node_modules/openseadragon
 WHEEL_ASSETS := access/web/assets/govuk-frontend/LICENCE.txt
 
 $(WHEEL_ASSETS): $(ASSETS)
@@ -41,6 +43,9 @@ $(WHEEL_ASSETS): $(ASSETS)
 	cp -R $(GOVUK)/dist/govuk/govuk-frontend.min.css $(GOVUK)/dist/govuk/govuk-frontend.min.js \
 		$(GOVUK)/dist/govuk/assets $(GOVUK)/package.json $(GOVUK)/README.md access/web/assets/govuk-frontend/
 	printf '%s\n' "$$GOVUK_FRONTEND_LICENCE" > $(WHEEL_ASSETS)
+	mkdir -p access/web/assets/openseadragon
+	cp $(OSD)/build/openseadragon/openseadragon.min.js $(OSD)/LICENSE.txt $(OSD)/package.json \
+		access/web/assets/openseadragon/
 
 wheel-assets: $(WHEEL_ASSETS)
 
@@ -77,13 +82,16 @@ serve: $(STAMP) $(ASSETS)
 	$(BIN)/preserve serve
 
 # issue 19's figures: ingest (sets a, b, c), identification against fido and siegfried, S3 against boto3, Celery
-# against in-process. siegfried comes from pygfried, a benchmark-only tool (not in the lock: nothing else uses it)
-bench: $(STAMP)
+# against in-process; issue 21's: OAI-PMH over a million records, IIIF tiles of a 100-megapixel image. siegfried
+# comes from pygfried, a benchmark-only tool (not in the lock: nothing else uses it)
+bench: $(STAMP) $(ASSETS)
 	$(BIN)/python bench/ingest_bench.py
 	$(BIN)/pip install --quiet pygfried==2.2.0
 	$(BIN)/python bench/identify_bench.py
 	$(BIN)/python bench/s3_bench.py --mib 1024 --large-gib 1
 	$(BIN)/python bench/scaleout_bench.py --modes local,celery-2
+	$(BIN)/python bench/oai_bench.py --records 1000000 --harvest 20000
+	$(BIN)/python bench/iiif_bench.py
 
 clean:
 	rm -rf $(VENV) .demo .demo-s3 bench/work .pytest_cache .ruff_cache *.egg-info access/web/node_modules \

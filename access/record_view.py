@@ -12,10 +12,12 @@ from datetime import date
 from pathlib import Path
 
 from access import previews
+from access.iiif_images import TILEABLE
 from access.search import EVERYTHING, RESEARCHER
 from catalogue import Database
 from catalogue import queries as catalogue
 from catalogue.accounts import User
+from catalogue.images import open_images
 from catalogue.record_index import (
     Record,
     record_at,
@@ -46,6 +48,7 @@ class RecordView:
     children: list[Record] = field(default_factory=list)
     more_children: int = 0
     preview_mime: str = ""  # '' when there is nothing the person may preview
+    images: int = 0  # open images at or below the record for the deep-zoom viewer (IIIF): 0, 1, or 2 for several
 
 
 def findable(user: User | None) -> tuple[str, ...]:
@@ -90,6 +93,7 @@ def view_record(
         preview = _previewable(session, record, user, today) if record.kind == "file" or record.file_id else None
         if preview is not None and preview_limit and preview.size > preview_limit:
             preview = None  # too large to show: the page offers no frame that would only say so
+        images = open_images(session, aip_id, path, today, TILEABLE, 2) if record.access == OPEN else []
     return RecordView(
         record,
         described,
@@ -97,6 +101,7 @@ def view_record(
         children,
         more,
         preview.format.mime_type if preview else "",
+        len(images),
     )
 
 

@@ -91,7 +91,7 @@ class FileRow(Base):
     validation: Mapped[str] = mapped_column(Text, default="")
     personal_data: Mapped[str] = mapped_column(Text, default="", server_default="")  # "email 2, uk-phone 1"
     review: Mapped[str] = mapped_column(String(20), default="", server_default="")  # "pending review" or ""
-    derived_from: Mapped[str] = mapped_column(String(UUID_LEN), default="", server_default="")
+    derived_from: Mapped[str] = mapped_column(String(UUID_LEN), default="", server_default="", index=True)
     # effective access (catalogue.access_status): closed until it has been worked out, never open by mistake
     access: Mapped[str] = mapped_column(String(20), default="closed", server_default="closed")
     closed_until: Mapped[str] = mapped_column(String(10), default="", server_default="")

@@ -161,7 +161,10 @@ def validate_image(path: str) -> Validation:
                 ("height", str(image.height)),
                 ("colour mode", image.mode),
             )
-            software = str(image.getexif().get(0x0131, "") or image.info.get("Software", "")).strip()
+            tags = image.getexif()
+            if tags.get(0x0112) not in (None, 1):  # turned or mirrored on display: how (viewers need it)
+                traits += (("orientation", str(tags.get(0x0112))),)
+            software = str(tags.get(0x0131, "") or image.info.get("Software", "")).strip()
             if software:
                 traits += ((CREATING_APPLICATION, software),)
             image.load()

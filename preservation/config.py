@@ -252,6 +252,13 @@ class Settings:
     preview_cache_mib: int = setting(
         "access.preview_cache_mib", 2048, "the size the preview cache is trimmed to", at_least=1
     )
+    iiif_max_mib: int = setting("access.iiif_max_mib", 4096, "the largest image file served over IIIF", at_least=1)
+    iiif_max_megapixels: int = setting(
+        "access.iiif_max_megapixels", 1000, "the largest image (in megapixels) served over IIIF", at_least=1
+    )
+    iiif_cache_mib: int = setting(
+        "access.iiif_cache_mib", 20480, "the size the IIIF image cache is trimmed to", at_least=1
+    )
     mail_smtp_host: str = setting("mail.smtp_host", "", "'': messages stay in the outbox")
     mail_smtp_port: int = setting("mail.smtp_port", 587)
     mail_security: str = setting("mail.security", "starttls", one_of=MAIL_SECURITY)
@@ -569,6 +576,9 @@ portal_url = "http://127.0.0.1:8000"   # the portal's address as people reach it
 # max_body_kib = 64               # the largest form or JSON body the portal reads
 # preview_max_mib = 64            # the largest file shown as a preview (images are scaled down first)
 # preview_cache_mib = 2048        # previews are kept in cache/previews, trimmed to this size
+# iiif_max_mib = 4096             # the largest image file served over IIIF (deep zoom in the record page)
+# iiif_max_megapixels = 1000      # ... and the most pixels it may hold
+# iiif_cache_mib = 20480          # image pyramids are kept in cache/iiif, trimmed to this size
 
 # Messages to people (requests submitted and decided) are kept in the outbox; with an SMTP server
 # `preserve outbox send` (and the scheduler, every few minutes) sends them.

@@ -60,9 +60,9 @@ def test_search_request_approve_download_in_the_browser(portal, tmp_path):
         researcher.get_by_label("Search words").fill("lighthouse")
         researcher.get_by_role("button", name="Search", exact=True).click()
         researcher.get_by_role("link", name="The lighthouse in 1951").click()
-        preview = researcher.locator("img[alt^='Preview of']")
-        preview.evaluate("image => image.decode()")  # the preview is fetched after the page: wait until it has loaded
-        assert preview.evaluate("image => image.naturalWidth") == 64
+        # an open photograph is shown in the deep-zoom viewer, its tiles from the portal's IIIF service
+        researcher.locator("[data-status]").filter(has_text="The lighthouse in 1951").wait_for()
+        researcher.wait_for_function("document.querySelector('.openseadragon-canvas canvas') !== null")
         researcher.get_by_role("button", name="Add to request basket", exact=True).click()
         assert "Added to your request basket" in researcher.content()
         researcher.get_by_role("link", name="Request basket").click()

@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from access.devices import DEVICE_DAYS
 from access.secret import archive_secret
-from access.web import api, oai_routes, pages
+from access.web import api, iiif_routes, oai_routes, pages
 from access.web.limits import BodyLimit
 from access.web.portal import Portal
 from access.web.security import SignInNeeded, device_cookie
@@ -47,6 +47,19 @@ def assets_folder() -> Path:
             f"{folder}: GOV.UK Frontend is not installed",
             hint="Run `make portal-assets` (npm ci in access/web), or set PRESERVE_PORTAL_ASSETS; "
             "a wheel carries them when built by `make wheel`.",
+        )
+    return folder
+
+
+def viewer_folder() -> Path:
+    """OpenSeadragon's built files (the deep-zoom viewer): as npm installed them in a source checkout, else the copy
+    an installed wheel carries (access/web/assets/openseadragon)."""
+    npm, wheel = HERE / "node_modules" / "openseadragon" / "build" / "openseadragon", HERE / "assets" / "openseadragon"
+    folder = npm if (npm / "openseadragon.min.js").is_file() or not wheel.is_dir() else wheel
+    if not (folder / "openseadragon.min.js").is_file():
+        raise ConfigError(
+            f"{folder}: OpenSeadragon is not installed",
+            hint="Run `make portal-assets` (npm ci in access/web); a wheel carries it when built by `make wheel`.",
         )
     return folder
 
@@ -80,9 +93,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/assets", StaticFiles(directory=assets / "assets"), name="assets")
     app.mount("/govuk", StaticFiles(directory=assets), name="govuk")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/viewer", StaticFiles(directory=viewer_folder()), name="viewer")
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(oai_routes.router)
+    app.include_router(iiif_routes.router)
     https = settings.portal_url.startswith("https://")
     _add_middleware(app, settings, https)
     _add_error_handlers(app, https)
@@ -198,7 +213,7 @@ def secure(request: Request, response: Response, https: bool) -> Response:
     response.headers["X-Frame-Options"] = "SAMEORIGIN" if request.url.path.startswith("/preview/") else "DENY"
     if https:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    static = request.url.path.startswith(("/assets/", "/govuk/", "/static/"))
+    static = request.url.path.startswith(("/assets/", "/govuk/", "/static/", "/viewer/"))
     if static and response.status_code < 400:  # the same files for everyone: no one's data in them
         response.headers.setdefault("Cache-Control", "public, max-age=86400")
     elif response.status_code >= 400:  # an error page may carry a signed-in person's name and form token
