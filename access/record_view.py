@@ -18,6 +18,7 @@ from catalogue import Database
 from catalogue import queries as catalogue
 from catalogue.accounts import User
 from catalogue.images import open_images
+from catalogue.oai_items import catalogue_record, exposed_catalogue_children, exposed_catalogue_item
 from catalogue.record_index import (
     Record,
     record_at,
@@ -108,16 +109,64 @@ def view_record(
 def _units_above(session, reference: str, aip_id: str, today: str) -> list[Record]:
     """The records of the units above ``reference`` in other AIPs, top first (by parent reference codes)."""
     units = {u.reference: u for u in units_of(session, aip_id)}
-    parent = units[reference].parent_reference if reference in units else ""
+    return _chain_above(session, units[reference].parent_reference if reference in units else "", today)
+
+
+def _chain_above(session, parent: str, today: str) -> list[Record]:
+    """``parent`` and the units above it, top first: AIPs' records, and units of the archive's own catalogue
+    that anyone may find (a closed one, and what is above it, is left out)."""
     above: list[Record] = []
-    while parent and len(above) < 20:
+    seen: set[str] = set()
+    while parent and parent not in seen and len(above) < 20:
+        seen.add(parent)
         found = records_with_references(session, [parent], today)
-        if not found:
+        if found:
+            above.insert(0, found[0])
+            parent_units = {u.reference: u for u in units_of(session, found[0].aip_id)}
+            parent = parent_units[parent].parent_reference if parent in parent_units else ""
+            continue
+        item = exposed_catalogue_item(session, parent)
+        if item is None:
             break
-        above.insert(0, found[0])
-        parent_units = {u.reference: u for u in units_of(session, found[0].aip_id)}
-        parent = parent_units[parent].parent_reference if parent in parent_units else ""
+        above.insert(0, catalogue_record(item))
+        parent = item.fields.get("parent", "")
     return above
+
+
+@dataclass
+class CatalogueUnitView:
+    """What the page of a unit of the archive's own catalogue shows."""
+
+    record: Record
+    description: list[tuple[str, str]]  # (Dublin Core element, value)
+    breadcrumb: list[Record]
+    children: list[Record]
+    more_children: int = 0
+    preview_mime: str = ""  # the record page's template shows neither for a unit with no files
+    images: int = 0
+
+
+def view_catalogue_unit(database: Database, reference: str, today: str | None = None) -> CatalogueUnitView:
+    """A unit of the archive's own catalogue (imported from a finding aid) as anyone may see it: NotFound when it
+    is closed (or below a closed unit) or there is none — the same for every visitor."""
+    today = today or date.today().isoformat()
+    with database.session() as session:
+        item = exposed_catalogue_item(session, reference)
+        if item is None:
+            raise NotFound("no such record", hint="Search the catalogue to find records.")
+        record = catalogue_record(item)
+        described = [
+            (f"dc.{element}", value) for element, values in item.fields.get("dc", {}).items() for value in values
+        ]
+        if item.fields.get("date"):
+            described.insert(0, ("dc.date", item.fields["date"]))
+        items, count = exposed_catalogue_children(session, reference, MAX_CHILDREN)
+        children = [catalogue_record(child) for child in items]
+        placed = [r for r in records_below(session, reference, today) if r.access in RESEARCHER]
+        breadcrumb = _chain_above(session, item.fields.get("parent", ""), today)
+    return CatalogueUnitView(
+        record, described, breadcrumb, children + placed[:MAX_CHILDREN], max(0, count - len(items))
+    )
 
 
 def preview(

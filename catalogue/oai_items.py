@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from catalogue.described_units import described_units
 from catalogue.models import DescribedUnitRow, OaiItemRow, UnitRow
 from catalogue.queries import aip_descriptions
-from catalogue.record_index import STATUS
+from catalogue.record_index import STATUS, Record
+from catalogue.references import hierarchy_key
 from catalogue.units import units_of
 from preservation.model import CLOSED, Access, DescribedUnit
 from preservation.parallel import batched
@@ -233,3 +234,40 @@ def _top(reference: str, parents: dict[str, str]) -> str:
 
 def _item(row: OaiItemRow) -> OaiItem:
     return OaiItem(row.reference, row.collection, row.datestamp, bool(row.deleted), json.loads(row.fields or "{}"))
+
+
+def exposed_catalogue_item(session: Session, reference: str) -> OaiItem | None:
+    """A unit of the archive's own catalogue as anyone may find it (open or restricted), or None."""
+    row = session.get(OaiItemRow, reference)
+    return _item(row) if row is not None and not row.deleted and not row.aip_id else None
+
+
+def exposed_catalogue_children(session: Session, parent: str, limit: int) -> tuple[list[OaiItem], int]:
+    """The units of the archive's own catalogue directly below ``parent`` that anyone may find, in hierarchy
+    order (at most ``limit``), and how many there are."""
+    query = (
+        select(OaiItemRow)
+        .join(DescribedUnitRow, DescribedUnitRow.reference == OaiItemRow.reference)
+        .where(DescribedUnitRow.parent_reference == parent, OaiItemRow.deleted == 0, OaiItemRow.aip_id == "")
+    )
+    rows = sorted(session.scalars(query), key=lambda row: hierarchy_key(row.reference))
+    return [_item(row) for row in rows[:limit]], len(rows)
+
+
+def open_catalogue_items(session: Session) -> Iterator[OaiItem]:
+    """The units of the archive's own catalogue anyone may see in full (open, not restricted), by reference code."""
+    query = select(OaiItemRow).where(OaiItemRow.deleted == 0, OaiItemRow.aip_id == "").order_by(OaiItemRow.reference)
+    for row in session.scalars(query.execution_options(yield_per=1000)):
+        item = _item(row)
+        if item.fields.get("access") == "open":
+            yield item
+
+
+def catalogue_record(item: OaiItem) -> Record:
+    """A unit of the archive's own catalogue as a record of the portal (it belongs to no AIP: its aip_id is '')."""
+    fields = item.fields
+    start, end = (fields.get("years") or [None, None])[:2]
+    return Record(
+        "", "", "unit", item.reference, fields.get("level", ""), fields.get("title", ""), item.collection,
+        start, end, "", "", fields.get("access", "open"), "", "",
+    )  # fmt: skip

@@ -398,3 +398,44 @@ def test_references_no_archive_means_are_refused(preserve, tmp_path):
     assert (
         "cannot be read in the encoding it declares" in preserve("catalogue", "import-ead", str(ead), expect=20).stderr
     )
+
+
+def test_the_catalogues_own_units_have_portal_pages_above_the_aips_placed_below_them(preserve, tmp_path, collection):
+    """An imported unit anyone may find has its page (description, where it sits, what is below it, AIPs placed
+    there), is in the breadcrumb and JSON-LD of the AIPs below it, in the sitemap and the open catalogue; a
+    closed one, and what is below it, is 404 and never named."""
+    pytest.importorskip("fastapi", reason="the portal needs the web extra")
+    from fastapi.testclient import TestClient
+
+    from access.web.app import create_app
+
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    preserve.json("catalogue", "import-ead", str(ead))
+    aip_id = preserve.json("ingest", str(collection), "--under", "DRO/52/1", "--title", "Digitised minutes")["aip_id"]
+    preserve("access", "set", aip_id, "--open", "--reason", "Public records")
+    settings = AppContext(home=preserve.home, config=preserve.home / "preserve.toml").settings
+    portal = TestClient(create_app(settings))
+
+    top = portal.get("/catalogue/DRO/52")
+    assert top.status_code == 200 and "Parish of St Michael" in top.text
+    assert "Registers, vestry minutes and churchwardens" in top.text and "3 boxes" in top.text
+    assert 'href="/catalogue/DRO/52/1"' in top.text  # the series below it
+    assert "Churchwardens" not in top.text.replace("churchwardens", "")  # DRO/52/2: personal data, closed
+    series = portal.get("/catalogue/DRO/52/1").text
+    assert f'href="/records/{aip_id}"' in series and "Digitised minutes" in series  # the AIP placed there
+    assert 'href="/catalogue/DRO/52"' in series  # the breadcrumb
+    for closed in ("DRO/52/1/1/1", "DRO/52/1/1/1/1", "DRO/52/2", "DRO/99", "DRO/52/"):
+        answer = portal.get(f"/catalogue/{closed}")
+        assert answer.status_code == 404 and "parishioner" not in answer.text and "Enclosed" not in answer.text
+
+    record = portal.get(f"/records/{aip_id}").text
+    assert 'href="/catalogue/DRO/52"' in record and 'href="/catalogue/DRO/52/1"' in record  # where the AIP sits
+    [block] = etree.HTML(record).xpath('//script[@type="application/ld+json"]/text()')
+    part_of = json.loads(block)["isPartOf"]
+    assert part_of["url"] == "http://127.0.0.1:8000/catalogue/DRO/52/1" and part_of["identifier"] == "DRO/52/1"
+    urls = portal.get("/sitemap.xml").text
+    assert "http://127.0.0.1:8000/catalogue/DRO/52/1</loc>" in urls and "DRO/52/2<" not in urls
+    rows = {r["reference"]: r for r in json.loads(preserve("catalogue", "export", "--json").stdout)}
+    assert rows["DRO/52"]["url"] == "http://127.0.0.1:8000/catalogue/DRO/52"
+    assert not {"DRO/52/1/1/1", "DRO/52/2"} & set(rows)

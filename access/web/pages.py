@@ -11,7 +11,7 @@ from access import requests as requesting
 from access.delivery import delivery_link, dip_storage
 from access.download import closed_today, open_download, request_of_key
 from access.open_data import json_ld, sitemap
-from access.record_view import findable, preview, view_record
+from access.record_view import findable, preview, view_catalogue_unit, view_record
 from access.registration import LINK_HOURS, ask_for_account, finish_registration, pending_registration
 from access.search import search
 from access.secret import archive_secret
@@ -119,6 +119,18 @@ def record_page(request: Request, aip_id: str, path: str = "") -> Response:
     settings = portal.settings
     linked = json_ld(view.record, view.breadcrumb, view.description, settings.archive_name, settings.portal_url)
     return portal.page(request, "record.html", view.record.title or "Record", user=user, view=view, json_ld=linked)
+
+
+@router.get("/catalogue/{reference:path}")
+def catalogue_unit_page(request: Request, reference: str) -> Response:
+    """A unit of the archive's own catalogue (imported from a finding aid): its description, where it sits, what
+    is below it — the units of the catalogue and the AIPs placed there."""
+    portal = _portal(request)
+    user = current_user(request, portal.database)
+    view = view_catalogue_unit(portal.database, reference)
+    settings = portal.settings
+    linked = json_ld(view.record, view.breadcrumb, view.description, settings.archive_name, settings.portal_url)
+    return portal.page(request, "record.html", view.record.title or reference, user=user, view=view, json_ld=linked)
 
 
 @router.get("/sitemap.xml")
