@@ -122,7 +122,7 @@ class _Provider:
             ("repositoryName", self.settings.archive_name),
             ("baseURL", f"{self.settings.portal_url}/oai"),
             ("protocolVersion", "2.0"),
-            ("adminEmail", self.settings.mail_sender or f"archives@{self.host}"),
+            ("adminEmail", self.settings.contact_email or self.settings.mail_sender or f"archives@{self.host}"),
             ("earliestDatestamp", earliest),
             ("deletedRecord", "persistent"),
             ("granularity", "YYYY-MM-DDThh:mm:ssZ"),

@@ -114,6 +114,11 @@ def _country(value: str, name: str, loading: _Loading) -> None:
         raise loading.refuse(f"{name}: {value!r} is not a country code", hint='Write two capital letters, as "GB".')
 
 
+def _email(value: str, name: str, loading: _Loading) -> None:
+    if value and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", value):
+        raise loading.refuse(f"{name}: {value!r} is not an e-mail address", hint='Write it as "archives@example.org".')
+
+
 def _a_location(value: str, name: str, loading: _Loading) -> None:
     if value and value not in loading.names:
         raise loading.refuse(f"{name} names {value!r}, which is not a [[storage]] location")
@@ -175,6 +180,9 @@ class Settings:
     )
     repository_code: str = setting(
         "archive.repository_code", "", "the archive's repository code (TNA's, e.g. 0123, or an ISIL): in exported EAD"
+    )
+    contact_email: str = setting(
+        "archive.contact_email", "", "the archive's enquiries address (OAI-PMH's adminEmail)", check=_email
     )
     catalogue_url: str = setting(
         "catalogue.url",
@@ -518,6 +526,8 @@ name = "{archive_name}"
 # For exported EAD (Discovery, Archives Hub): your country and repository code, e.g.
 # country_code = "GB"
 # repository_code = "0123"
+# The address harvesters and aggregators write to (OAI-PMH's adminEmail; else [mail] sender):
+# contact_email = "archives@example.org"
 
 [catalogue]
 # SQLite (embedded, the default) or PostgreSQL: "postgresql+psycopg://user@host/db".

@@ -73,7 +73,7 @@ def test_bad_configuration_is_reported(home):
     assert result.exit_code == ConfigError.exit_code
     assert (
         "unknown key 'nmae' in [archive]" in result.stderr
-        and "Known keys: country_code, name, repository_code" in result.stderr
+        and "Known keys: contact_email, country_code, name, repository_code" in result.stderr
     )
 
 

@@ -230,7 +230,7 @@ LOCAL = '[[storage]]\nname = "a"\npath = "x"\n'
         (
             "[archive]\nnmae = 'x'\n",
             "unknown key 'nmae' in [archive]",
-            "Known keys: country_code, name, repository_code.",
+            "Known keys: contact_email, country_code, name, repository_code.",
         ),
         (
             "[mail]\nport = 1\n",

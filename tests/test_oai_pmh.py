@@ -50,6 +50,10 @@ def harvested(preserve, tmp_path, collection):
     )
     aip_id = preserve.json("ingest", str(transfer))["aip_id"]
     preserve("access", "set", aip_id, "--open", "--reason", "Public records")
+    config = preserve.home / "preserve.toml"
+    config.write_text(
+        config.read_text().replace("[archive]\n", '[archive]\ncontact_email = "searchroom@example.org"\n')
+    )
     with running_portal(preserve.home) as base:
         yield preserve, base, aip_id, ead
 
@@ -59,7 +63,7 @@ def test_a_harvester_gets_every_open_record_through_resumption_tokens(harvested,
     client = sickle.Sickle(f"{base}/oai", max_retries=0)
     identify = client.Identify()
     assert identify.protocolVersion == "2.0" and identify.deletedRecord == "persistent"
-    assert identify.granularity == "YYYY-MM-DDThh:mm:ssZ"
+    assert identify.granularity == "YYYY-MM-DDThh:mm:ssZ" and identify.adminEmail == "searchroom@example.org"
     formats = {f.metadataPrefix for f in client.ListMetadataFormats()}
     assert formats == {"oai_dc", "oai_ead"}
 
