@@ -6,7 +6,9 @@ may date from, which the catalogue indexes (date facets) and closure counts from
 
 from __future__ import annotations
 
+import calendar
 import math
+import re
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -33,20 +35,62 @@ class NotADate(ValueError):
     """The text is not an EDTF date (the message says what is accepted)."""
 
 
+PLAIN = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")  # a year, a month or a day, as ISO 8601 writes them
+
+
 def parse_date(text: str) -> DateRange:
-    """The range ``text`` spans; NotADate if it is not EDTF or its start is after its end."""
+    """The range ``text`` spans; NotADate if it is not EDTF or its start is after its end. Plain ISO dates and
+    ranges of them (most of a catalogue's) are read directly, as the ``edtf`` library would read them (~3 ms a
+    date there: 20,000 units of a finding aid took a minute); anything else goes to it."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise NotADate(f"an empty date (write EDTF: {EXAMPLES})")
+    plain = _plain(cleaned)
+    if plain is not None:
+        return plain
+    return _parsed(cleaned)
+
+
+def _plain(cleaned: str) -> DateRange | None:
+    """``cleaned`` read directly when it is a plain year, month or day, or a range of two of them (else None)."""
+    written = cleaned.split("/")
+    if len(written) > 2:
+        return None
+    spans: list[tuple[date, date]] = []
+    for one in written:
+        match = PLAIN.fullmatch(one)
+        if match is None:
+            return None
+        year, month, day = (int(part) if part is not None else None for part in match.groups())
+        if year is None or month == 0 or day == 0:
+            return None
+        try:
+            first = date(year, month or 1, day or 1)
+            last_month = month or 12
+            last_day = day or calendar.monthrange(year, last_month)[1]
+            spans.append((first, date(year, last_month, last_day)))
+        except ValueError:  # year 0, month 13, 30 February: the library says what is wrong
+            return None
+    start, end = spans[0][0], spans[-1][1]
+    if start > end:
+        raise NotADate(f"{cleaned!r} ends before it starts")
+    return DateRange(cleaned, start, end)
+
+
+def _parsed(cleaned: str) -> DateRange:
+    """``cleaned`` as the ``edtf`` library reads it."""
     # imported here: edtf costs ~65 ms at start-up, and most commands parse no dates
     from edtf import parse_edtf  # noqa: PLC0415
     from edtf.parser.edtf_exceptions import EDTFParseException  # noqa: PLC0415
 
-    cleaned = text.strip()
-    if not cleaned:
-        raise NotADate(f"an empty date (write EDTF: {EXAMPLES})")
     try:
         parsed = parse_edtf(cleaned)
     except EDTFParseException:
         raise NotADate(f"{cleaned!r} is not an EDTF date (write e.g. {EXAMPLES})") from None
-    start, end = _day(_bound(parsed, "lower")), _day(_bound(parsed, "upper"))
+    try:
+        start, end = _day(_bound(parsed, "lower")), _day(_bound(parsed, "upper"))
+    except (ValueError, OverflowError):  # year 0, or one past 9999: EDTF has them, the calendar here does not
+        raise NotADate(f"{cleaned!r} is outside the years 1 to 9999 that dates are indexed in") from None
     if start and end and start > end:
         raise NotADate(f"{cleaned!r} ends before it starts")
     return DateRange(cleaned, start, end)
