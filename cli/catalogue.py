@@ -17,6 +17,7 @@ from cli.progress import ITEMS, bar
 from ingest.ead_import import import_ead
 from policies.closure import load_closure_policy
 from preservation.files import written_whole
+from stewardship.finding_aids import keep_finding_aid, reimport_finding_aids
 from stewardship.rebuild import rebuild
 
 
@@ -34,14 +35,22 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
     The catalogue must be empty: move the old database aside (keep it), run `preserve init`, then
     rebuild. Every storage location in preserve.toml is read; an AIP held in several is registered
     once with a copy in each, its stored date, its last checks and its state, and the history of
-    fixity checks comes back from the event logs. Accounts, requests, the outbox and the record of
+    fixity checks comes back from the event logs; the finding aids imported (kept in storage as they
+    were given) are imported again, oldest first. Accounts, requests, the outbox and the record of
     ingest runs are not in storage and do not come back (docs/setting-up.md).
     """
     obj = app(ctx)
-    load_closure_policy(obj.settings.policies_path)  # a broken policy stops us before anything starts
     database = obj.database(require_current=False)
+    closure = load_closure_policy(obj.settings.policies_path)
     with bar(as_json, ITEMS) as watcher:
         report = rebuild(obj.settings, database, watcher)
+        watcher.stage("Importing again the finding aids storage keeps")
+        with tempfile.TemporaryDirectory(prefix="preserve-rebuild-") as work:
+            aids = reimport_finding_aids(
+                obj.settings,
+                Path(work),
+                lambda path: import_ead(database, path, closure, allow_opening=True),  # as they were accepted
+            )
         watcher.stage("Working out who may see what, and the records index")
         refresh_everything(obj.settings, database)  # who may see what, and the records index, worked out again
     if as_json:
@@ -51,17 +60,18 @@ def rebuild_command(ctx: click.Context, as_json: bool) -> None:
                 "files": report.files,
                 "events": report.events,
                 "fixity_checks": report.checks,
-                "problems": report.problems,
+                "finding_aids": len(aids.documents),
+                "problems": report.problems + aids.problems,
             }
         )
     else:
         click.echo(
             f"Rebuilt the catalogue: {report.aips} AIP(s), {report.files} catalogued files, {report.events} events, "
-            f"{report.checks} fixity checks of copies."
+            f"{report.checks} fixity checks of copies; {len(aids.documents)} finding aid(s) imported again."
         )
-        for problem in report.problems:
+        for problem in report.problems + aids.problems:
             click.echo(f"problem: {problem}")
-    if report.problems:
+    if report.problems or aids.problems:
         ctx.exit(1)
 
 
@@ -86,7 +96,10 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, allow_open
     """
     obj = app(ctx)
     closure = load_closure_policy(obj.settings.policies_path)
-    report = import_ead(obj.database(), file, closure, dry_run, allow_opening)
+    settings = obj.settings
+    report = import_ead(
+        obj.database(), file, closure, dry_run, allow_opening, keep=lambda path: keep_finding_aid(settings, path)
+    )
     if as_json:
         emit_json(report)
         return

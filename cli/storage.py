@@ -14,6 +14,7 @@ from cli.output import console, emit_json, esc, human_size, json_option, table
 from cli.progress import bar
 from preservation.config import CONFIG_NAME, LocationSettings, load_settings
 from preservation.errors import ConfigError, NotFound, PreservationError
+from stewardship.finding_aids import copy_finding_aids, keeping_locations
 from stewardship.replicate import ReplicaCopy
 from stewardship.replicate import replicate as replicate_aips  # `replicate` is add's option
 from storage import open_location
@@ -255,12 +256,19 @@ def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as
 
     with bar(as_json) as watcher:
         results = replicate_aips(obj.settings, obj.database(), location, aip_ref, progress=report, watcher=watcher)
+    # the finding aids the catalogue was imported from, so that this location too can rebuild it
+    aids = (
+        copy_finding_aids(obj.settings, location)
+        if aip_ref is None and location in keeping_locations(obj.settings)
+        else 0
+    )
     counts = {kind: sum(r.outcome == kind for r in results) for kind in ("copied", "present", "failed")}
     if as_json:
         emit_json(
             {
                 "location": location,
                 **counts,
+                "finding_aids_copied": aids,
                 "aips": [
                     {
                         "aip_id": r.aip.id,
@@ -276,6 +284,8 @@ def replicate_command(ctx: click.Context, location: str, aip_ref: str | None, as
         )
     else:
         out.print(f"{counts['copied']} copied, {counts['present']} already there, {counts['failed']} failed.")
+        if aids:
+            out.print(f"{aids} finding aid(s) the catalogue was imported from copied there too.")
     if counts["failed"]:
         ctx.exit(1)
 

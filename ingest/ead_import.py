@@ -5,6 +5,7 @@ changes nothing. A file with any problem is refused whole, every problem named w
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -56,12 +57,19 @@ class EadImport:
 
 
 def import_ead(
-    database: Database, path: Path, closure: ClosurePolicy, dry_run: bool = False, allow_opening: bool = False
+    database: Database,
+    path: Path,
+    closure: ClosurePolicy,
+    dry_run: bool = False,
+    allow_opening: bool = False,
+    keep: Callable[[Path], object] | None = None,
 ) -> EadImport:
     """Import the finding aid at ``path`` (with ``dry_run``, only say what would change); the access of AIPs
     placed below a unit that is new or changed is worked out again (``closure``: the archive's policy). A unit
     the file gives no access conditions keeps those it has; one whose closure the file would lift, or that it
-    would move to another parent, is refused unless ``allow_opening`` (a closure is never dropped by accident)."""
+    would move to another parent, is refused unless ``allow_opening`` (a closure is never dropped by accident).
+    ``keep`` is given the file once it is known to be importable, before the catalogue changes (it keeps the file
+    in storage; raising refuses the import)."""
     document = read_ead(path)
     problems = [Problem(f"{path}:{line}", text) for line, text in document.problems]
     units: list[DescribedUnit] = []
@@ -96,6 +104,8 @@ def import_ead(
                 details=[Problem(str(path), line) for line in report.opening],
                 hint="Check them (--dry-run lists them); if that is what is meant, import again with --allow-opening.",
             )
+        if keep is not None and not dry_run:
+            keep(path)
         new = []
         for unit in units:
             if unit.reference in by_aips:  # described with its files: changed by `aip update`, not from here

@@ -439,3 +439,75 @@ def test_the_catalogues_own_units_have_portal_pages_above_the_aips_placed_below_
     rows = {r["reference"]: r for r in json.loads(preserve("catalogue", "export", "--json").stdout)}
     assert rows["DRO/52"]["url"] == "http://127.0.0.1:8000/catalogue/DRO/52"
     assert not {"DRO/52/1/1/1", "DRO/52/2"} & set(rows)
+
+
+def test_finding_aids_are_kept_in_storage_as_given_and_come_back_in_a_rebuild(preserve, tmp_path, collection):
+    """The catalogue's own units can be rebuilt from storage alone: each imported finding aid is kept, byte for
+    byte, in every location that keeps AIPs, and a rebuild imports them again, oldest first."""
+    first = tmp_path / "DRO52.xml"
+    first.write_text(
+        CALM.format(title="Parish of St Michael").replace(
+            "<scopecontent>", "<bioghist><p>Formed 1842.</p></bioghist><scopecontent>"
+        )
+    )
+    preserve.json("catalogue", "import-ead", str(first), "--dry-run")
+    kept = lambda: sorted(preserve.home.rglob("extensions/preserve-finding-aids/*.xml"))  # noqa: E731
+    assert kept() == []  # a dry run keeps nothing
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<ead><archdesc><did><unitid>X/1</unitid></did></archdesc>")
+    preserve("catalogue", "import-ead", str(broken), expect=20)
+    assert kept() == []  # nor does a refused import
+    preserve.json("catalogue", "import-ead", str(first))
+    [stored] = kept()
+    assert stored.read_bytes() == first.read_bytes()  # as given: the biographical history the catalogue skips too
+    second = tmp_path / "DRO52-revised.xml"
+    second.write_text(CALM.format(title="Parish of St Michael, Durham"))
+    preserve.json("catalogue", "import-ead", str(second))
+    assert len(kept()) == 2
+    aip_id = preserve.json("ingest", str(collection), "--under", "DRO/52/1", "--title", "Digitised minutes")["aip_id"]
+    before = _units(preserve, REFERENCES)
+    access = preserve.json("access", "show", aip_id)["aip_access"]
+
+    preserve.lose_catalogue()
+    report = preserve.json("catalogue", "rebuild")
+    assert report["aips"] == 1 and report["finding_aids"] == 2 and report["problems"] == []
+    after = _units(preserve, REFERENCES)
+    assert after.keys() == before.keys() and after["DRO/52"].title == "Parish of St Michael, Durham"  # the latest
+    for reference, unit in before.items():
+        assert (unit.parent_reference, unit.closed_until, unit.closure_kind) == (
+            after[reference].parent_reference, after[reference].closed_until, after[reference].closure_kind
+        )  # fmt: skip
+    assert preserve.json("access", "show", aip_id)["aip_access"] == access  # the AIP below: the same again
+
+    # a location added afterwards is given them with the AIPs, so that it alone could rebuild the catalogue
+    preserve("storage", "add", "second", "--backend", "local", "--path", str(tmp_path / "second"))
+    assert preserve.json("storage", "replicate", "second")["finding_aids_copied"] == 2
+    assert len(list((tmp_path / "second").rglob("extensions/preserve-finding-aids/*.xml"))) == 2
+    preserve.lose_catalogue()
+    assert preserve.json("catalogue", "rebuild")["finding_aids"] == 2  # each once, from either location
+
+    stored = kept()[0]  # a damaged copy, with no good one elsewhere, is named, not read
+    for other in (tmp_path / "second").rglob(f"extensions/preserve-finding-aids/{stored.name}"):
+        other.unlink()
+    stored.write_bytes(stored.read_bytes().replace(b"Vestry", b"Vestri"))
+    preserve.lose_catalogue()
+    damaged = preserve("catalogue", "rebuild", "--json", expect=1)
+    problems = json.loads(damaged.stdout)["problems"]
+    assert any(stored.name in problem and "does not match its SHA-256" in problem for problem in problems)
+
+
+def test_an_import_whose_finding_aid_storage_cannot_keep_is_refused(preserve, tmp_path, monkeypatch):
+    """A full disk or a refused write (a fault a real store will not produce on demand): nothing is imported."""
+    from storage.local import LocalStorage
+
+    def refusing(self, key, *args, **kwargs):
+        from preservation.errors import StorageError
+
+        raise StorageError(f"{key}: no space left on device")
+
+    monkeypatch.setattr(LocalStorage, "put", refusing)
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    refused = preserve("catalogue", "import-ead", str(ead), expect=None)
+    assert refused.exit_code != 0 and "could not be kept in storage location" in refused.stderr
+    assert _units(preserve, REFERENCES) == {}
