@@ -113,6 +113,7 @@ def manifest(settings: Settings, database: Database, aip_id: str, path: str, tod
     with database.session() as session:
         record = record_at(session, aip_id, path, today)
         images = open_images(session, aip_id, path, today, TILEABLE, MAX_CANVASES) if record else []
+    images = [(record_, shown) for record_, shown in images if not _refused(settings, shown)]
     if record is None or record.access != "open" or not images:
         raise NotFound("no such manifest", hint="Search the catalogue to find open images.")
     portal = settings.portal_url
@@ -155,6 +156,12 @@ def _canvas(
         "height": height,
         "items": [{"id": f"{canvas}/page", "type": "AnnotationPage", "items": [painting | {"target": canvas}]}],
     }
+
+
+def _refused(settings: Settings, shown: FileRecord) -> bool:
+    """Whether making the image's pyramid was tried and refused (too large, or unreadable): a manifest leaves it out
+    rather than send viewers to a service that will not answer."""
+    return (cache_folder(settings) / f"{shown.sha256}-{iiif_images.DERIVATION}{NONE}").is_file()
 
 
 def image_size(settings: Settings, shown: FileRecord) -> tuple[int, int]:

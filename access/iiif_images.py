@@ -70,9 +70,15 @@ def make_pyramid(source: Path, target: Path, max_pixels: int) -> str:
     pyvips = _vips()
     with MAKING:
         try:
-            image = pyvips.Image.new_from_file(str(source), access="sequential", fail_on="error")
-            if image.width * image.height > max_pixels:
-                raise ValueError(f"{image.width} x {image.height} pixels")
+            header = pyvips.Image.new_from_file(str(source), fail_on="error")  # the header: nothing decoded yet
+            if header.width * header.height > max_pixels:
+                raise ValueError(f"{header.width} x {header.height} pixels")
+            turned = "orientation" in header.get_fields() and header.get("orientation") not in (0, 1)
+            # a strip at a time where the image is shown as it is stored; turning it reads it out of order, so
+            # libvips decodes it whole first (into memory, or a temporary file past 100 MB)
+            image = pyvips.Image.new_from_file(
+                str(source), access="random" if turned else "sequential", fail_on="error"
+            )
             image = image.autorot()
             if image.hasalpha():
                 image = image.flatten(background=[255] * (image.bands - 1))

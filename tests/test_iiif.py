@@ -52,8 +52,8 @@ def _make_archive(preserve, tmp_path: Path) -> dict:
     (transfer / "metadata").mkdir()
     _quadrants().save(photos / "quadrants.jpg", "JPEG", quality=95)
     exif = Image.Exif()
-    exif[0x0112] = 6  # shown turned a quarter clockwise: 600 x 400 stored, 400 x 600 seen
-    Image.new("RGB", (600, 400), (120, 120, 20)).save(photos / "turned.jpg", "JPEG", exif=exif)
+    exif[0x0112] = 6  # shown turned a quarter clockwise: 1200 x 800 stored, 800 x 1200 seen (as a camera writes)
+    Image.new("RGB", (1200, 800), (120, 120, 20)).save(photos / "turned.jpg", "JPEG", exif=exif)
     clear = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
     clear.paste((10, 10, 10, 255), (100, 100, 200, 200))
     clear.save(photos / "clear.png")
@@ -169,8 +169,8 @@ def test_images_are_shown_as_they_are_seen_turned_flattened_and_in_eight_bits(se
     with httpx.Client(base_url=base, timeout=60) as client:
         turned = archive["ids"]["photographs/turned.jpg"]
         info = client.get(f"/iiif/3/{turned}/info.json").json()
-        assert (info["width"], info["height"]) == (400, 600)  # its EXIF orientation applied
-        assert _image(client.get(f"/iiif/3/{turned}/full/max/0/default.jpg")).size == (400, 600)
+        assert (info["width"], info["height"]) == (800, 1200)  # its EXIF orientation applied
+        assert _image(client.get(f"/iiif/3/{turned}/full/max/0/default.jpg")).size == (800, 1200)
         clear = _image(client.get(f"/iiif/3/{archive['ids']['photographs/clear.png']}/full/max/0/default.png"))
         assert clear.convert("RGB").getpixel((10, 10)) == (255, 255, 255)  # transparency on white
         assert max(clear.convert("RGB").getpixel((150, 150))) < 30
@@ -256,8 +256,11 @@ def test_an_image_beyond_the_size_cap_gets_no_service(preserve, tmp_path):
     with running_portal(preserve.home) as base, httpx.Client(base_url=base, timeout=60) as client:
         big = archive["ids"]["photographs/quadrants.jpg"]  # 6 megapixels
         assert client.get(f"/iiif/3/{big}/info.json").status_code == 404
-        small = archive["ids"]["photographs/turned.jpg"]  # 0.24
+        small = archive["ids"]["photographs/clear.png"]  # 0.09
         assert client.get(f"/iiif/3/{small}/info.json").status_code == 200
+        canvases = client.get(f"/iiif/manifest/{archive['aip']}/photographs").json()["items"]
+        shown = [canvas["items"][0]["items"][0]["body"]["service"][0]["id"].rsplit("/", 1)[1] for canvas in canvases]
+        assert small in shown and big not in shown  # a manifest never sends a viewer to a refused image
     entries = {path.suffix for path in iiif.cache_folder(archive["settings"]).iterdir() if path.name[0] != "."}
     assert {".none", ".tif"} <= entries  # the refusal is kept: the image is not fetched again
 

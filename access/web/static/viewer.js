@@ -45,7 +45,14 @@ async function start (viewer) {
   }
   say(0)
   zoom.addHandler('page', event => say(event.page))
-  zoom.addHandler('open-failed', () => { status.textContent = 'This image could not be shown.' })
+  zoom.addHandler('open-failed', () => {
+    const page = zoom.currentPage()
+    const name = labels[page] || viewer.dataset.title
+    zoom.world.removeAll() // never leave the image before on show under another's name
+    status.textContent = services.length > 1
+      ? `Image ${page + 1} of ${services.length} (${name}) cannot be shown here: request a copy.`
+      : `${name} cannot be shown here: request a copy.`
+  })
   // data-loaded says whether every tile in view has come (for those who wait on it: the tests)
   zoom.world.addHandler('add-item', event => {
     viewer.dataset.loaded = 'false'
