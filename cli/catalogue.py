@@ -128,6 +128,14 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, allow_open
             f"[yellow]{len(report.pending_review)} unit(s) have access conditions a person must read[/yellow] "
             f"(pending review): {esc(', '.join(report.pending_review[:MAX_LISTED]))}"
         )
+    if report.decided_below:
+        out.print(
+            f"[yellow]{len(report.decided_below)} archivist's decision(s) keep records shown below units this "
+            "import closes[/yellow] (a decision at a record outranks what is above it; `preserve access set` "
+            "changes it):"
+        )
+        for line in report.decided_below[:MAX_LISTED]:
+            out.print(f"  {esc(line)}")
     if report.not_read:
         listed = ", ".join(
             f"{name} ({seen['count']}, first at line {seen['first_line']})" for name, seen in report.not_read.items()

@@ -11,16 +11,16 @@ from datetime import date
 from pathlib import Path
 
 from catalogue import Database
-from catalogue.access_status import refresh_access, sync_catalogue
+from catalogue.access_status import catalogued_access, refresh_access, sync_catalogue
 from catalogue.described_units import add_described_units, all_references, described_units, replace_described_unit
 from catalogue.references import hierarchy_key
-from catalogue.units import aips_below, units_by_reference
+from catalogue.units import aips_below, decisions_of, units_by_reference
 from policies.closure import ClosurePolicy
 from preservation.dates import NotADate, parse_date
 from preservation.ead import EadUnit, read_ead
 from preservation.errors import Problem, TransferError
 from preservation.identifiers import timestamp
-from preservation.model import DescribedUnit
+from preservation.model import CLOSED, DescribedUnit
 
 PENDING_REVIEW = "pending-review"
 _UNTIL = re.compile(
@@ -53,6 +53,7 @@ class EadImport:
     pending_review: list[str] = field(default_factory=list)  # access conditions that need a person to read them
     aips_refreshed: int = 0  # AIPs below what changed, whose access was worked out again
     opening: list[str] = field(default_factory=list)  # closed units the file would open or move, and how
+    decided_below: list[str] = field(default_factory=list)  # decisions that keep records shown below closed units
     not_read: dict[str, dict[str, int]] = field(default_factory=dict)  # element -> {count, first_line}
 
 
@@ -126,12 +127,33 @@ def import_ead(
         if not dry_run:
             add_described_units(session, new)
     if not dry_run:
+        touched = {*report.created, *(reference for reference, _ in report.updated)}
         with database.session() as session:
-            below = aips_below(session, [*report.created, *(reference for reference, _ in report.updated)])
+            below = aips_below(session, touched)
         report.aips_refreshed = len(below)
         refresh_access(database, closure.evaluate, closure.default(), sorted(below))
+        report.decided_below = _decisions_below_closed(database, closure, [u for u in units if u.reference in touched])
         sync_catalogue(database, closure.evaluate, closure.default())  # what OAI-PMH harvesters see of it
     return report
+
+
+def _decisions_below_closed(database: Database, closure: ClosurePolicy, units: list[DescribedUnit]) -> list[str]:
+    """Archivists' decisions that keep a record open or restricted below a unit the import closed (a decision at
+    a record settles its access whatever is above it): each said, so that a closure is never quietly outranked."""
+    today = date.today().isoformat()
+    found = []
+    with database.session() as session:
+        for unit in units:
+            if catalogued_access(session, unit, closure.evaluate, closure.default(), today).status != CLOSED:
+                continue
+            below = aips_below(session, [unit.reference])
+            for (aip_id, target), decided in sorted(decisions_of(session, below).items()):
+                if decided.in_force(today).status != CLOSED:
+                    place = f"objects/{target}" if target else "the whole AIP"
+                    found.append(
+                        f"{unit.reference} is closed, but a decision keeps {place} of AIP {aip_id} {decided.status}"
+                    )
+    return found
 
 
 def _same_keys(database: Database, path: Path, units: list[EadUnit]) -> list[Problem]:

@@ -511,3 +511,24 @@ def test_an_import_whose_finding_aid_storage_cannot_keep_is_refused(preserve, tm
     refused = preserve("catalogue", "import-ead", str(ead), expect=None)
     assert refused.exit_code != 0 and "could not be kept in storage location" in refused.stderr
     assert _units(preserve, REFERENCES) == {}
+
+
+def test_an_import_that_closes_a_unit_names_the_decisions_that_keep_records_below_it_shown(
+    preserve, tmp_path, collection
+):
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    preserve.json("catalogue", "import-ead", str(ead))
+    aip_id = preserve.json("ingest", str(collection), "--under", "DRO/52/1", "--title", "Digitised minutes")["aip_id"]
+    preserve("access", "set", aip_id, "--path", "objects/photographs", "--restricted", "--reason", "Ask first")
+    closing = CALM.format(title="Parish of St Michael").replace(
+        "<unittitle>Vestry</unittitle>",
+        "<unittitle>Vestry</unittitle></did><accessrestrict><p>Closed until 1 January 2045</p></accessrestrict><did>",
+    )
+    ead.write_text(closing)
+    report = preserve.json("catalogue", "import-ead", str(ead))
+    assert report["decided_below"] == [
+        f"DRO/52/1 is closed, but a decision keeps objects/photographs of AIP {aip_id} restricted"
+    ]
+    said = " ".join(preserve("catalogue", "import-ead", str(ead)).stdout.split())
+    assert "decision(s) keep records shown below units this import closes" not in said  # nothing changed now
