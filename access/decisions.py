@@ -9,16 +9,18 @@ out again.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from catalogue import Database
 from catalogue import queries as catalogue
-from catalogue.access_status import event_detail, refresh_access, sync_catalogue
+from catalogue.access_status import catalogued_access, event_detail, refresh_access, sync_catalogue
+from catalogue.described_units import described_units
 from catalogue.units import aips_below, set_decision, units_by_reference, units_of
 from policies.closure import ClosurePolicy, load_closure_policy
 from preservation.config import Settings
-from preservation.errors import NotFound
+from preservation.errors import NotFound, PolicyError
 from preservation.identifiers import event_uuid, new_uuid, timestamp
-from preservation.model import POLICY_ASSIGNMENT, SUCCESS, Access, Agent, Event
+from preservation.model import POLICY_ASSIGNMENT, SUCCESS, Access, Agent, DescribedUnit, Event
 from stewardship.event_log import raise_failed, write_event_log_to
 
 
@@ -73,12 +75,44 @@ def decide_access(
     return Decision(aip_id, target, code, access, count)
 
 
+@dataclass(frozen=True)
+class CatalogueUnitAccess:
+    """What a unit of the archive's own catalogue comes to, and why."""
+
+    unit: DescribedUnit
+    access: Access  # the strictest of its own conditions and every unit's above it
+    aips_below: int
+
+
+def catalogue_unit_access(settings: Settings, database: Database, reference: str) -> CatalogueUnitAccess | None:
+    """The access of the imported unit ``reference`` (None if the catalogue's own units hold no such reference,
+    or an AIP describes it)."""
+    policy = load_closure_policy(settings.policies_path)
+    with database.session() as session:
+        if units_by_reference(session, [reference]):
+            return None
+        unit = described_units(session, [reference]).get(reference)
+        if unit is None:
+            return None
+        access = catalogued_access(session, unit, policy.evaluate, policy.default(), date.today().isoformat())
+        return CatalogueUnitAccess(unit, access, len(aips_below(session, [reference])))
+
+
 def resolve(database: Database, reference: str, path: str) -> tuple[str, str, str]:
     """(AIP id, target, reference code) for a reference code, or an AIP id with an optional objects/ path."""
     with database.session() as session:
         unit = units_by_reference(session, [reference]).get(reference)
         if unit is not None and not path:
             return unit.aip_id, unit.target, unit.reference
+        imported = described_units(session, [reference]).get(reference)
+        if imported is not None and not path:
+            source = imported.source or "a finding aid"
+            raise PolicyError(
+                f"{reference} is a unit of the archive's own catalogue (imported from {source}): its access comes "
+                "from the finding aid's access conditions, not from a decision here",
+                hint=f"`preserve access show {reference}` shows what they come to. Correct them in CALM or AtoM and "
+                "import the finding aid again, or decide the AIPs placed below it.",
+            )
         try:
             aip = catalogue.get_aip(session, reference)
         except NotFound:

@@ -8,7 +8,7 @@ from datetime import date
 
 import click
 
-from access.decisions import decide_access, refresh_everything, resolve
+from access.decisions import CatalogueUnitAccess, catalogue_unit_access, decide_access, refresh_everything, resolve
 from catalogue import queries as catalogue
 from catalogue.units import aip_access, decisions_of, files_access, units_of
 from cli.context import app
@@ -109,8 +109,13 @@ def set_command(
 @json_option(help="Print as JSON (every file).")
 @click.pass_context
 def show_command(ctx: click.Context, reference: str, path: str | None, as_json: bool) -> None:
-    """Who may see REFERENCE and the files under it, and why."""
-    database = app(ctx).database()
+    """Who may see REFERENCE and the files under it, and why (a unit of the archive's own catalogue too)."""
+    obj = app(ctx)
+    database = obj.database()
+    imported = catalogue_unit_access(obj.settings, database, reference) if not path else None
+    if imported is not None:
+        _show_catalogue_unit(imported, as_json)
+        return
     aip_id, target, code = resolve(database, reference, path or "")
     with database.session() as session:
         unit = next((u for u in units_of(session, aip_id) if u.target == target), None)
@@ -148,6 +153,29 @@ def show_command(ctx: click.Context, reference: str, path: str | None, as_json: 
     out.print(listing)
     if len(files) > 50:
         out.print(f"  … and {len(files) - 50} more (--json lists them all)")
+
+
+def _show_catalogue_unit(imported: CatalogueUnitAccess, as_json: bool) -> None:
+    """What a unit of the archive's own catalogue comes to."""
+    unit = imported.unit
+    if as_json:
+        emit_json({"catalogue_unit": vars(unit), "access": vars(imported.access), "aips_below": imported.aips_below})
+        return
+    out = console()
+    out.print(
+        f"[bold]{esc(unit.reference)}[/bold] — {esc(unit.title)} (the archive's own catalogue, from {esc(unit.source)})"
+    )
+    out.print(
+        f"  level: {unit.level or '—'}; date: {esc(unit.date_text) or '—'}; parent: {esc(unit.parent_reference) or '—'}"
+    )
+    read = unit.closure_kind or (f"closed until {unit.closed_until}" if unit.closed_until else "open")
+    out.print(f"  access conditions: {esc(unit.access_text) or '(none given)'} → {esc(read)}")
+    out.print(
+        f"  comes to: {_text(imported.access)}"
+        + (f" — {esc(imported.access.reason)}" if imported.access.reason else "")
+    )
+    out.print(f"  AIPs placed below it: {imported.aips_below}")
+    out.print("  (change it in the finding aid and import it again: `preserve catalogue import-ead`)")
 
 
 @access_group.command("refresh")

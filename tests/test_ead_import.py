@@ -532,3 +532,20 @@ def test_an_import_that_closes_a_unit_names_the_decisions_that_keep_records_belo
     ]
     said = " ".join(preserve("catalogue", "import-ead", str(ead)).stdout.split())
     assert "decision(s) keep records shown below units this import closes" not in said  # nothing changed now
+
+
+def test_access_show_tells_what_a_catalogue_units_conditions_come_to_and_set_says_where_to_change_them(
+    preserve, tmp_path
+):
+    ead = tmp_path / "DRO52.xml"
+    ead.write_text(CALM.format(title="Parish of St Michael"))
+    preserve.json("catalogue", "import-ead", str(ead))
+    shown = preserve.json("access", "show", "DRO/52/1/1/1/1")  # pending review, below a unit closed until 2045
+    assert shown["catalogue_unit"]["access_text"] == "Please ask at the searchroom desk"
+    assert shown["catalogue_unit"]["closure_kind"] == "pending-review"
+    assert shown["access"]["status"] == "closed" and shown["aips_below"] == 0
+    said = " ".join(preserve("access", "show", "DRO/52/1/1/1").stdout.split())
+    assert "Closed until 1 January 2045 under section 40 of the FOI Act → closed until 2045-01-01" in said
+    refused = preserve("access", "set", "DRO/52/1/1/1", "--open", "--reason", "Reviewed", expect=40).stderr
+    assert "is a unit of the archive's own catalogue (imported from DRO52.xml)" in refused
+    assert "import the finding aid again" in " ".join(refused.split())
