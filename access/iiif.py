@@ -8,6 +8,7 @@ archivists see closed images in the record page's preview)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,7 @@ from catalogue import Database
 from catalogue.images import file_record_of, open_images
 from catalogue.record_index import Record, record_at
 from preservation.config import Settings
-from preservation.errors import NotFound
+from preservation.errors import NotFound, PreservationError
 from preservation.model import FileRecord
 
 MAX_AREA = 4096 * 4096  # pixels served in one answer at most (maxArea); larger sizes are refused
@@ -29,6 +30,13 @@ MIB = 1024 * 1024
 IMAGE_CONTEXT = "http://iiif.io/api/image/3/context.json"
 PRESENTATION_CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 NO_IMAGE = "no such image"
+
+
+WAITING = threading.BoundedSemaphore(4)  # requests in one server process waiting for a pyramid to be made
+
+
+class ImageBusy(PreservationError):
+    """Too many requests are already waiting for pyramids to be made (503, with Retry-After)."""
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,11 @@ def cache_folder(settings: Settings) -> Path:
 def open_image(database: Database, identifier: str, today: str | None = None) -> OpenImage:
     """The open image with this identifier (a file id); NotFound for any other, whoever asks."""
     today = today or date.today().isoformat()
-    with database.session() as session:
-        place = file_record_of(session, identifier) if len(identifier) <= 64 else None
-        record = record_at(session, place[0], place[1], today) if place else None
-        found = open_images(session, record.aip_id, record.path, today, TILEABLE, 1) if record else []
-    if not found or found[0][0].path != (record.path if record else None) or found[0][1].id != identifier:
+    with database.session() as session:  # the same queries whether the file exists or not: no time to tell by
+        place = (file_record_of(session, identifier) if len(identifier) <= 64 else None) or ("", "")
+        record = record_at(session, place[0], place[1], today)
+        found = open_images(session, place[0], place[1], today, TILEABLE, 1)
+    if not found or record is None or found[0][0].path != record.path or found[0][1].id != identifier:
         raise NotFound(NO_IMAGE, hint="Search the catalogue to find open images.")
     return OpenImage(*found[0])
 
@@ -71,7 +79,16 @@ def pyramid(settings: Settings, database: Database, image: OpenImage) -> Pyramid
         return target.rename(target.with_suffix(suffix))
 
     name = f"{chosen.sha256}-{iiif_images.DERIVATION}"
-    entry = cached(cache_folder(settings), name, (PYRAMID, NONE), make, settings.iiif_cache_mib * MIB)
+    folder = cache_folder(settings)
+    if (folder / f"{name}{PYRAMID}").is_file() or (folder / f"{name}{NONE}").is_file():
+        entry = cached(folder, name, (PYRAMID, NONE), make, settings.iiif_cache_mib * MIB)
+    else:  # to be made: only a few of the server's threads may wait for pyramids, the rest answer everyone else
+        if not WAITING.acquire(blocking=False):
+            raise ImageBusy("images are being made ready; try again in a few seconds", hint="Try again shortly.")
+        try:
+            entry = cached(folder, name, (PYRAMID, NONE), make, settings.iiif_cache_mib * MIB)
+        finally:
+            WAITING.release()
     if entry.suffix == NONE:
         raise NotFound(NO_IMAGE, hint="This image cannot be served here; request a copy instead.")
     return iiif_images.read_pyramid(entry)
@@ -110,9 +127,9 @@ def manifest(settings: Settings, database: Database, aip_id: str, path: str, tod
     """The Presentation 3.0 manifest of the open record at ``path`` of AIP ``aip_id``: a canvas for each open image
     at or below it (MAX_CANVASES at most); NotFound when the record is not open or holds no open image."""
     today = today or date.today().isoformat()
-    with database.session() as session:
+    with database.session() as session:  # the same queries whether the record exists, is closed or is open
         record = record_at(session, aip_id, path, today)
-        images = open_images(session, aip_id, path, today, TILEABLE, MAX_CANVASES) if record else []
+        images = open_images(session, aip_id, path, today, TILEABLE, MAX_CANVASES)
     images = [(record_, shown) for record_, shown in images if not _refused(settings, shown)]
     if record is None or record.access != "open" or not images:
         raise NotFound("no such manifest", hint="Search the catalogue to find open images.")

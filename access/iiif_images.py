@@ -25,7 +25,11 @@ PYRAMID, NONE = ".tif", ".none"
 # what libvips reads (its own loaders, fuzzed): a file of one of these types gets a pyramid
 TILEABLE = {"image/jpeg", "image/png", "image/tiff", "image/webp", "image/gif", "image/heif", "image/avif"}
 MAKING = threading.BoundedSemaphore(2)  # pyramids made at once in one server process
+# an image libvips can only decode whole is refused past this (~5 bytes a pixel at the peak, measured: a
+# 400-megapixel GIF took 1.9 GB): ~200 MB
+WHOLE_MAX_PIXELS = 40_000_000
 FORMATS = {"jpg": "image/jpeg", "png": "image/png"}
+MAX_CUT = 64_000_000  # pixels of the pyramid one request may read (a full-size answer of 16.7 million needs < 4x)
 QUALITIES = ("default", "color", "gray")
 
 
@@ -71,7 +75,8 @@ def make_pyramid(source: Path, target: Path, max_pixels: int) -> str:
     with MAKING:
         try:
             header = pyvips.Image.new_from_file(str(source), fail_on="error")  # the header: nothing decoded yet
-            if header.width * header.height > max_pixels:
+            pixels = header.width * header.height
+            if pixels > max_pixels or (pixels > WHOLE_MAX_PIXELS and _decoded_whole(header)):
                 raise ValueError(f"{header.width} x {header.height} pixels")
             turned = "orientation" in header.get_fields() and header.get("orientation") not in (0, 1)
             # a strip at a time where the image is shown as it is stored; turning it reads it out of order, so
@@ -103,16 +108,25 @@ def make_pyramid(source: Path, target: Path, max_pixels: int) -> str:
     return PYRAMID
 
 
+def _decoded_whole(header) -> bool:  # noqa: ANN001 - a pyvips.Image
+    """Whether libvips must decode this image whole into memory (it reads baseline JPEG, non-interlaced PNG and
+    TIFF a strip at a time; GIF, WebP, HEIF, interlaced PNG and progressive JPEG only whole)."""
+    loader = str(header.get("vips-loader"))
+    fields = header.get_fields()
+    interlaced = "interlaced" in fields and bool(header.get("interlaced"))
+    return loader not in ("jpegload", "pngload", "tiffload") or interlaced
+
+
 def read_pyramid(path: Path) -> Pyramid:
     """The levels of the pyramid at ``path`` (remembered while the file is the same one: opening every level
     costs more than cutting a tile)."""
-    status = path.stat()
-    return _levels(str(path), status.st_ino, status.st_mtime_ns)
+    status = path.stat()  # a pyramid is written once and renamed into place: a new one is a new inode
+    return _levels(str(path), status.st_ino, status.st_size)
 
 
 @functools.lru_cache(maxsize=256)
-def _levels(path: str, inode: int, modified: int) -> Pyramid:
-    """The levels of the pyramid at ``path``, as it is at ``inode`` and ``modified``."""
+def _levels(path: str, inode: int, size: int) -> Pyramid:
+    """The levels of the pyramid at ``path``, as it is at ``inode`` with ``size`` bytes."""
     pyvips = _vips()
     first = pyvips.Image.new_from_file(path)
     pages = first.get("n-pages") if "n-pages" in first.get_fields() else 1
@@ -144,6 +158,10 @@ def parse_request(
     what the API does not allow, 404 for what this service does not offer) otherwise."""
     x, y, w, h = _region(region, pyramid.width, pyramid.height)
     width, height = _size(size, w, h, max_area)
+    level_w, level_h = pyramid.levels[level_for(pyramid, w, h, width, height)]
+    cut = math.ceil(w * level_w / pyramid.width) * math.ceil(h * level_h / pyramid.height)
+    if cut > MAX_CUT:  # a sliver as wide as a huge image, say: it would decode a whole level to send a line
+        raise ImageRequestError(f"{region}/{size} would read {cut} pixels; this service reads {MAX_CUT} at most", 404)
     if rotation != "0":
         if not re.fullmatch(r"!?\d+(\.\d+)?", rotation) or float(rotation.lstrip("!")) > 360:
             raise ImageRequestError(f"rotation {rotation!r} is not a rotation")
@@ -163,7 +181,8 @@ def _region(region: str, full_w: int, full_h: int) -> tuple[int, int, int, int]:
     if region == "square":
         side = min(full_w, full_h)
         return (full_w - side) // 2, (full_h - side) // 2, side, side
-    match = re.fullmatch(r"(pct:)?(\d+(?:\.\d+)?),(\d+(?:\.\d+)?),(\d+(?:\.\d+)?),(\d+(?:\.\d+)?)", region)
+    number = r"(\d{1,9}(?:\.\d{1,9})?)"  # a billion pixels a side is beyond any image served
+    match = re.fullmatch(rf"(pct:)?{number},{number},{number},{number}", region)
     if match is None:
         raise ImageRequestError(f"region {region!r} is not full, square, x,y,w,h or pct:x,y,w,h")
     pct, *numbers = match.groups()
@@ -185,7 +204,7 @@ def _size(size: str, w: int, h: int, max_area: int) -> tuple[int, int]:
     if size == "max":
         scale = min(1.0, math.sqrt(max_area / (w * h)))
         return max(1, int(w * scale)), max(1, int(h * scale))
-    match = re.fullmatch(r"(!)?(\d*),(\d*)", size) or re.fullmatch(r"pct:(\d+(?:\.\d+)?)", size)
+    match = re.fullmatch(r"(!)?(\d{0,9}),(\d{0,9})", size) or re.fullmatch(r"pct:(\d{1,9}(?:\.\d{1,9})?)", size)
     if match is None:
         raise ImageRequestError(f"size {size!r} is not max, w,, ,h, w,h, !w,h or pct:n")
     if size.startswith("pct:"):
@@ -213,13 +232,19 @@ def _size(size: str, w: int, h: int, max_area: int) -> tuple[int, int]:
     return width, height
 
 
+def level_for(pyramid: Pyramid, w: int, h: int, width: int, height: int) -> int:
+    """The smallest level of the pyramid at which a ``w`` x ``h`` region is still at least ``width`` x ``height``."""
+    page = 0
+    for index, (level_w, level_h) in enumerate(pyramid.levels):
+        if w * level_w / pyramid.width >= width and h * level_h / pyramid.height >= height:
+            page = index
+    return page
+
+
 def render(pyramid: Pyramid, request: ImageRequest) -> bytes:
     """The region of ``request`` at its size, cut from the smallest level at least that size, as its format."""
     pyvips = _vips()
-    page = 0
-    for index, (level_w, _) in enumerate(pyramid.levels):
-        if request.w * level_w / pyramid.width >= request.width:
-            page = index
+    page = level_for(pyramid, request.w, request.h, request.width, request.height)
     level_w, level_h = pyramid.levels[page]
     sx, sy = level_w / pyramid.width, level_h / pyramid.height
     left, top = int(request.x * sx), int(request.y * sy)

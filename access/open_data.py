@@ -64,9 +64,22 @@ def write_catalogue_csv(out: IO[str], rows: Iterator[dict[str, object]]) -> int:
     writer.writeheader()
     count = 0
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        writer.writerow({k: _cell(v) for k, v in row.items()})
         count += 1
     return count
+
+
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet takes a cell beginning with to be a formula
+
+
+def _cell(value: object) -> object:
+    """A value for the CSV: '' for none; text a spreadsheet would run as a formula given a leading ' (OWASP's
+    advice for CSV export), so that a title such as =HYPERLINK(…) is shown, never run."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA):
+        return "'" + value
+    return value
 
 
 def write_catalogue_json(out: IO[str], rows: Iterator[dict[str, object]]) -> int:

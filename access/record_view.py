@@ -164,6 +164,8 @@ def view_catalogue_unit(database: Database, reference: str, today: str | None = 
         children = [catalogue_record(child) for child in items]
         placed = [r for r in records_below(session, reference, today) if r.access in RESEARCHER]
         breadcrumb = _chain_above(session, item.fields.get("parent", ""), today)
+    if any(above.access not in RESEARCHER for above in breadcrumb):  # below a closed record: as if it were not
+        raise NotFound("no such record", hint="Search the catalogue to find records.")
     return CatalogueUnitView(
         record, described, breadcrumb, children + placed[:MAX_CHILDREN], max(0, count - len(items))
     )

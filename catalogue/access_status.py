@@ -19,8 +19,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
+
 from catalogue import Database
 from catalogue.described_units import described_units
+from catalogue.models import DescribedUnitRow
 from catalogue.oai_items import sync_aip_items, sync_catalogued_items
 from catalogue.record_index import reindex_aip
 from catalogue.units import (
@@ -33,6 +36,7 @@ from catalogue.units import (
 )
 from preservation.identifiers import name_uuid
 from preservation.model import CLOSED, PENDING_REVIEW, POLICY_ASSIGNMENT, Access, DescribedUnit, Event, Unit
+from preservation.parallel import batched
 
 DETAIL = re.compile(r"^access (open|restricted|closed)(?: until (\d{4}-\d{2}-\d{2}))? for (objects(?:/.*)?)$")
 
@@ -60,9 +64,11 @@ def refresh_access(
     """Work out and store the effective access of these AIPs and their files; returns how many files."""
     today = today or date.today().isoformat()
     count = 0
+    references: set[str] = set()  # the refreshed AIPs' units: the catalogue's own units below them follow them
     for aip_id in aip_ids:
         with database.session() as session:
             units = {unit.target: unit for unit in units_of(session, aip_id)}
+            references |= {unit.reference for unit in units.values() if unit.reference}
             decisions = {target: access for (_, target), access in decisions_of(session, [aip_id]).items()}
             above = _above(session, units)
             root = [_level(units, decisions, "")]
@@ -98,7 +104,20 @@ def refresh_access(
             )
             sync_aip_items(session, aip_id, today)  # what the OAI-PMH provider exposes of it, and when it changed
             count += len(files)
+    if references and _catalogue_units_below(database, references):
+        sync_catalogue(database, evaluate, default, today)  # a closed AIP closes the imported units below it
     return count
+
+
+def _catalogue_units_below(database: Database, references: set[str]) -> bool:
+    """Whether any unit of the archive's own catalogue sits directly below one of these references."""
+    with database.session() as session:
+        for batch in batched(sorted(references), 500):
+            if session.scalars(
+                select(DescribedUnitRow.reference).where(DescribedUnitRow.parent_reference.in_(batch)).limit(1)
+            ).first():
+                return True
+    return False
 
 
 def catalogued_access(

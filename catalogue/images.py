@@ -55,8 +55,8 @@ def open_images(
 def file_record_of(session: Session, file_id: str) -> tuple[str, str] | None:
     """(AIP id, path of its record) of a file — an original's own, a derivative's original's — or None."""
     row = session.get(FileRow, file_id)
-    if row is not None and row.derived_from:
-        row = session.get(FileRow, row.derived_from)
+    source = session.get(FileRow, row.derived_from if row is not None and row.derived_from else "")
+    row = source if row is not None and row.derived_from else row
     if row is None or not row.path.startswith("data/objects/"):
         return None
     return row.aip_id, row.path.removeprefix("data/objects/")

@@ -549,3 +549,36 @@ def test_access_show_tells_what_a_catalogue_units_conditions_come_to_and_set_say
     refused = preserve("access", "set", "DRO/52/1/1/1", "--open", "--reason", "Reviewed", expect=40).stderr
     assert "is a unit of the archive's own catalogue (imported from DRO52.xml)" in refused
     assert "import the finding aid again" in " ".join(refused.split())
+
+
+def test_closing_an_aip_closes_the_catalogues_own_units_below_it_at_once(preserve, tmp_path, collection):
+    """Imported units below an AIP's unit follow the AIP: closed with it, never published meanwhile."""
+    pytest.importorskip("fastapi", reason="the portal needs the web extra")
+    from fastapi.testclient import TestClient
+
+    from access.web.app import create_app
+
+    transfer = described_transfer(
+        collection, tmp_path / "transfer", "filename,reference,level,dc.title\nobjects,COL/8,collection,Secret title\n"
+    )
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]
+    preserve("access", "set", aip_id, "--open", "--reason", "Public records")
+    ead = tmp_path / "col8.xml"
+    ead.write_text(
+        '<ead><archdesc level="collection"><did><unitid>COL/8</unitid><unittitle>Secret title</unittitle></did>'
+        '<dsc><c01 level="series"><did><unitid>COL/8/1</unitid><unittitle>Below it</unittitle></did>'
+        "<accessrestrict><p>Open</p></accessrestrict></c01></dsc></archdesc></ead>"
+    )
+    assert preserve.json("catalogue", "import-ead", str(ead))["created"] == ["COL/8/1"]  # COL/8 is the AIP's
+    settings = AppContext(home=preserve.home, config=preserve.home / "preserve.toml").settings
+    portal = TestClient(create_app(settings))
+    assert portal.get("/catalogue/COL/8/1").status_code == 200
+    preserve("access", "set", aip_id, "--closed", "--reason", "Found to hold personal data")
+    page = portal.get("/catalogue/COL/8/1")
+    assert page.status_code == 404 and "Secret title" not in page.text
+    assert "COL/8/1" not in portal.get("/sitemap.xml").text
+    assert "COL/8/1" not in preserve("catalogue", "export").stdout
+    answer = portal.get(
+        "/oai", params={"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:127.0.0.1:COL/8/1"}
+    )
+    assert 'status="deleted"' in answer.text

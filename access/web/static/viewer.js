@@ -45,10 +45,17 @@ async function start (viewer) {
   }
   say(0)
   zoom.addHandler('page', event => say(event.page))
+  const tries = {}
   zoom.addHandler('open-failed', () => {
     const page = zoom.currentPage()
     const name = labels[page] || viewer.dataset.title
     zoom.world.removeAll() // never leave the image before on show under another's name
+    tries[page] = (tries[page] || 0) + 1
+    if (tries[page] <= 3) { // the portal may be making it ready (503): ask again in a few seconds
+      status.textContent = `Making ${name} ready to zoom…`
+      setTimeout(() => (services.length > 1 ? zoom.goToPage(page) : zoom.open(services[0])), 4000)
+      return
+    }
     status.textContent = services.length > 1
       ? `Image ${page + 1} of ${services.length} (${name}) cannot be shown here: request a copy.`
       : `${name} cannot be shown here: request a copy.`
