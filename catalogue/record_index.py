@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from catalogue.models import AipRow, DescriptionRow, FileRow, RecordRow
 from catalogue.references import hierarchy_key
+from preservation.dates import NotADate, parse_date
 from preservation.model import ARCHIVAL, CLOSED, ORIGINAL, Access, Unit, format_label
 
 PER_PAGE_MAX = 100
@@ -121,15 +122,17 @@ def reindex_aip(
     postgres = session.get_bind().dialect.name == "postgresql"
     _drop_records(session, aip_id, postgres)
     words: dict[str, list[str]] = {}
-    for target, value in session.execute(
-        select(DescriptionRow.target, DescriptionRow.value).where(
+    own = Described()
+    for target, element, value in session.execute(
+        select(DescriptionRow.target, DescriptionRow.element, DescriptionRow.value).where(
             DescriptionRow.aip_id == aip_id, ~DescriptionRow.element.startswith(ARCHIVAL)
         )
     ):
         words.setdefault(target, []).append(value)
+        own.add(target, element, value)
     by_target = {unit.target: unit for unit in units}
-    rows, file_targets = _file_rows(session, aip_id, by_target, file_access, collections, words)
-    rows += _unit_rows(session, aip_id, by_target, unit_access, collections, words, file_targets)
+    rows, file_targets = _file_rows(session, aip_id, by_target, file_access, collections, words, own)
+    rows += _unit_rows(session, aip_id, by_target, unit_access, collections, words, file_targets, own)
     for start in range(0, len(rows), 1000):
         session.execute(insert(RecordRow.__table__), rows[start : start + 1000])
     if rows and not postgres:
@@ -153,6 +156,26 @@ def _drop_records(session: Session, aip_id: str, postgres: bool) -> None:
     session.execute(delete(RecordRow).where(RecordRow.aip_id == aip_id))
 
 
+@dataclass
+class Described:
+    """The title and date a depositor's metadata gives each path itself (a file or folder with no unit of its own
+    still has them)."""
+
+    titles: dict[str, str] = field(default_factory=dict)
+    years: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
+
+    def add(self, target: str, element: str, value: str) -> None:
+        """Note one description of ``target``."""
+        if element == "title" and value:
+            self.titles.setdefault(target, value)
+        elif element == "date" and value and target not in self.years:
+            try:
+                span = parse_date(value)
+            except NotADate:
+                return
+            self.years[target] = (span.start.year if span.start else None, span.end.year if span.end else None)
+
+
 def _file_rows(
     session: Session,
     aip_id: str,
@@ -160,6 +183,7 @@ def _file_rows(
     file_access: dict[str, Access],
     collections: dict[str, str],
     words: dict[str, list[str]],
+    own: Described,
 ) -> tuple[list[dict[str, object]], set[str]]:
     """A record for each original file (described by its unit where it has one), and the files' targets."""
     rows = []
@@ -173,7 +197,7 @@ def _file_rows(
         target = path.removeprefix("data/objects/")
         file_targets.add(target)
         unit, around = by_target.get(target), _nearest(by_target, target)
-        title = unit.title if unit and unit.title else original.rsplit("/", 1)[-1]
+        title = (unit.title if unit else "") or own.titles.get(target) or original.rsplit("/", 1)[-1]
         access = file_access.get(file_id, Access("closed", "", "not worked out"))
         rows.append(
             _row(
@@ -190,6 +214,7 @@ def _file_rows(
                 access,
                 target,
                 [original, _path_words(target), puid, format_name, mime_type, *words.get(target, [])],
+                None if unit and unit.date_start else own.years.get(target),
             )
         )
     return rows, file_targets
@@ -203,16 +228,11 @@ def _unit_rows(
     collections: dict[str, str],
     words: dict[str, list[str]],
     file_targets: set[str],
+    own: Described,
 ) -> list[dict[str, object]]:
     """A record for the AIP itself and for each described folder that is not a file."""
     aip_title = session.execute(select(AipRow.title).where(AipRow.id == aip_id)).scalar_one()
-    titles = dict(
-        session.execute(
-            select(DescriptionRow.target, DescriptionRow.value).where(
-                DescriptionRow.aip_id == aip_id, DescriptionRow.element == "title"
-            )
-        ).all()
-    )
+    titles = own.titles
     rows = []
     for target in sorted(({""} | set(words) | set(by_target)) - file_targets):  # the AIP, described folders
         unit, around = by_target.get(target), _nearest(by_target, target)
@@ -235,6 +255,7 @@ def _unit_rows(
                 access,
                 target,
                 [title, *words.get(target, [])],
+                None if unit and unit.date_start else own.years.get(target),
             )
         )
     return rows
@@ -412,9 +433,13 @@ def _row(
     access: Access,
     path: str,
     words: list[str],
+    years: tuple[int | None, int | None] | None = None,
 ) -> dict:
+    """A row of the records index (``years``: the record's own, where its description dates it and no unit does)."""
     start = int(dated.date_start[:4]) if dated and dated.date_start else None
     end = int(dated.date_end[:4]) if dated and dated.date_end else None
+    if years is not None:
+        start, end = years
     reference = unit.reference if unit else ""
     return {
         "aip_id": aip_id,

@@ -90,3 +90,28 @@ def test_a_title_a_spreadsheet_would_run_is_written_as_text_in_the_csv(preserve,
     assert rows["DRO/53"]["title"] == "'" + formula  # shown as text by a spreadsheet, never run
     listed = {r["reference"]: r for r in json.loads(preserve("catalogue", "export", "--json").stdout)}
     assert listed["DRO/53"]["title"] == formula  # the JSON as it is
+
+
+def test_a_file_described_without_a_unit_of_its_own_is_known_by_its_title_and_date(preserve, tmp_path, collection):
+    """A metadata.csv row giving a file a title and date, but no reference code, names and dates its record
+    everywhere: search, the record page, JSON-LD, manifests and the open data (the file name and its folder's
+    years were used)."""
+    transfer = described_transfer(
+        collection,
+        tmp_path / "transfer",
+        "filename,reference,level,parent,dc.title,dc.date\n"
+        "objects,DRO/54,collection,,Parish of St Michael,1890/1950\n"
+        "objects/photographs/harbour-1923.jpg,,,,The harbour steps at low tide,1923-06\n",
+    )
+    aip_id = preserve.json("ingest", str(transfer))["aip_id"]
+    preserve("access", "set", aip_id, "--open", "--reason", "Public records")
+    rows = {r["url"].rsplit("/", 1)[-1]: r for r in json.loads(preserve("catalogue", "export", "--json").stdout)}
+    photo = rows["harbour-1923.jpg"]
+    assert photo["title"] == "The harbour steps at low tide" and (photo["year_start"], photo["year_end"]) == (
+        1923,
+        1923,
+    )
+    church = rows["church-tower.png"]  # no description of its own: its name, and the collection's years
+    assert church["title"] == "church-tower.png" and (church["year_start"], church["year_end"]) == (1890, 1950)
+    found = preserve.json("search", "harbour steps")["records"]
+    assert [r["title"] for r in found] == ["The harbour steps at low tide"]
