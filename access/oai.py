@@ -222,8 +222,10 @@ class _Provider:
 
     def _link(self, item: OaiItem) -> str:
         fields = item.fields
-        if not fields.get("aip_id") or fields.get("access") != "open":
+        if fields.get("access") != "open":
             return ""
+        if not fields.get("aip_id"):  # a unit of the archive's own catalogue: its page in the portal
+            return f"{self.settings.portal_url}/catalogue/{quote(item.reference)}"
         path = f"/{quote(fields['path'])}" if fields.get("path") else ""
         return f"{self.settings.portal_url}/records/{fields['aip_id']}{path}"
 

@@ -109,8 +109,17 @@ def import_ead_command(ctx: click.Context, file: Path, dry_run: bool, allow_open
         f"{done} {esc(file)}: {len(report.created)} unit(s) new, {len(report.updated)} changed, "
         f"{len(report.unchanged)} unchanged" + ("; nothing was changed (--dry-run)." if dry_run else ".")
     )
+    if report.created:
+        listed = esc(", ".join(report.created[:MAX_LISTED]))
+        more = f" … and {len(report.created) - MAX_LISTED} more" if len(report.created) > MAX_LISTED else ""
+        out.print(f"  {'new' if not dry_run else 'would be new'}: {listed}{more}")
     for line in report.opening[:MAX_LISTED]:
         out.print(f"  [yellow]{'would open' if dry_run else 'opened'}[/yellow] {esc(line)}")
+    if dry_run and report.opening and not allow_opening:
+        out.print(
+            f"[red]The import would be refused[/red]: it would lift the closure of, or move, {len(report.opening)} "
+            "unit(s) the catalogue holds closed. If that is meant, import with --allow-opening."
+        )
     if report.aips_refreshed:
         out.print(f"  access worked out again for the {report.aips_refreshed} AIP(s) placed below what changed")
     for reference, fields in report.updated[:MAX_LISTED]:

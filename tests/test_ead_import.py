@@ -351,6 +351,8 @@ def test_an_import_never_lifts_a_closure_by_silence_or_by_a_move(preserve, tmp_p
         "DRO/52/1/1/1: its access conditions would go from 'Closed until 1 January 2045 under "
         "section 40 of the FOI Act' to 'Open' (open)"
     ]
+    said = " ".join(preserve("catalogue", "import-ead", str(ead), "--dry-run").stdout.split())
+    assert "The import would be refused: it would lift the closure of, or move, 1 unit(s)" in said
     refused = preserve("catalogue", "import-ead", str(ead), expect=20)
     assert "would lift the closure of, or move, 1 unit(s)" in refused.stderr and "--allow-opening" in refused.stderr
     assert _units(preserve, ["DRO/52/1/1/1"])["DRO/52/1/1/1"].closed_until == "2045-01-01"

@@ -74,6 +74,8 @@ def test_a_harvester_gets_every_open_record_through_resumption_tokens(harvested,
     plans = next(r for r in records if r.metadata["identifier"][0] == "DRO/52/2")
     assert plans.metadata["title"] == ["Digitised plans"] and plans.metadata["creator"] == ["A. Surveyor"]
     assert f"{base}/records/{aip_id}" in plans.metadata["identifier"]  # a link to the open record's page
+    vestry = next(r for r in records if r.metadata["identifier"][0] == "DRO/52/1")  # the catalogue's own: its page
+    assert vestry.metadata["identifier"] == ["DRO/52/1", f"{base}/catalogue/DRO/52/1"]
     assert all(r.header.datestamp.endswith("Z") for r in records)
 
     [(spec, name)] = [(s.setSpec, s.setName) for s in client.ListSets()]
