@@ -34,6 +34,7 @@ from preservation.errors import NotFound
 from preservation.model import OPEN, FileRecord
 
 PREVIEWABLE = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf")
+CATALOGUE_LABELS = {"format": "extent", "rights": "access conditions"}
 MAX_CHILDREN = 200  # listed on a record's page; more are found by searching
 # the Dublin Core elements a record's page shows (the catalogue keeps them by their bare names: title, date …)
 DESCRIBED = ("title", "date", "creator", "description", "subject", "publisher", "type", "language", "rights")
@@ -155,8 +156,11 @@ def view_catalogue_unit(database: Database, reference: str, today: str | None = 
         if item is None:
             raise NotFound("no such record", hint="Search the catalogue to find records.")
         record = catalogue_record(item)
+        # named as a catalogue names them (OAI-PMH's Dublin Core holds the extent as format, the conditions as rights)
         described = [
-            (f"dc.{element}", value) for element, values in item.fields.get("dc", {}).items() for value in values
+            (f"dc.{CATALOGUE_LABELS.get(element, element)}", value)
+            for element, values in item.fields.get("dc", {}).items()
+            for value in values
         ]
         if item.fields.get("date"):
             described.insert(0, ("dc.date", item.fields["date"]))

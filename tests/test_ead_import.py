@@ -422,6 +422,8 @@ def test_the_catalogues_own_units_have_portal_pages_above_the_aips_placed_below_
     top = portal.get("/catalogue/DRO/52")
     assert top.status_code == 200 and "Parish of St Michael" in top.text
     assert "Registers, vestry minutes and churchwardens" in top.text and "3 boxes" in top.text
+    keys = etree.HTML(top.text).xpath("//dt/text()")
+    assert {"Extent", "Access conditions"} <= {key.strip() for key in keys}  # as a catalogue names them
     assert 'href="/catalogue/DRO/52/1"' in top.text  # the series below it
     assert "Churchwardens" not in top.text.replace("churchwardens", "")  # DRO/52/2: personal data, closed
     series = portal.get("/catalogue/DRO/52/1").text
