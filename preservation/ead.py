@@ -84,6 +84,10 @@ def read_ead(path: Path) -> EadDocument:
     _note_unread(header, {"eadid", "recordid"}, f"{_name(header)}/" if header is not None else "", document)
     document.country = (eadid.get("countrycode") or eadid.get("countryencoding") or "") if eadid is not None else ""
     document.repository = (eadid.get("mainagencycode") or "") if eadid is not None else ""
+    agency = _first(header, "maintenanceagency")  # EAD3 names the repository here
+    if agency is not None:
+        document.country = document.country or agency.get("countrycode") or ""
+        document.repository = document.repository or _text(_first(agency, "agencycode"))
     archdesc = _first(root, "archdesc")
     if archdesc is None:
         document.problems.append((root.sourceline or 0, "no <archdesc>: no description to read"))
@@ -151,10 +155,10 @@ def _unit(element: etree._Element, did: etree._Element | None, reference: str, p
     """What the finding aid says of one unit."""
     level = element.get("otherlevel") if element.get("level") == "otherlevel" else element.get("level")
     inside = list(did.iter()) if did is not None else []
-    dates = [d for d in inside if _name(d) in ("unitdate", "unitdatestructured")]
-    date_text = "; ".join(_text(d) for d in dates if _text(d))
-    normal = next((d.get("normal") or d.get("standarddate") or "" for d in dates if _normal(d)), "")
-    extent = "; ".join(_text(e) for e in inside if _name(e) in ("extent", "physfacet") and _text(e))
+    dates = [_date(d) for d in inside if _name(d) in ("unitdate", "unitdatestructured")]
+    date_text = "; ".join(text for text, _ in dates if text)
+    normal = next((normal for _, normal in dates if normal), "")
+    extent = "; ".join(_extent(e) for e in inside if _name(e) in EXTENTS and _extent(e))
     originations = _all(did, "origination")
     creators = [_text(name) for origination in originations for name in origination if _text(name)]
     return EadUnit(
@@ -172,8 +176,31 @@ def _unit(element: etree._Element, did: etree._Element | None, reference: str, p
     )
 
 
-def _normal(date: etree._Element) -> bool:
-    return bool(date.get("normal") or date.get("standarddate"))
+EXTENTS = ("extent", "physfacet", "physdescstructured")
+
+
+def _date(element: etree._Element) -> tuple[str, str]:
+    """(as written, normalised) of a unitdate, or of an EAD3 unitdatestructured (its datesingle, or its daterange
+    from fromdate to todate, each with its standarddate)."""
+    if _name(element) != "unitdatestructured":
+        return _text(element), element.get("normal") or element.get("standarddate") or ""
+    single = next((d for d in element.iter() if _name(d) == "datesingle"), None)
+    if single is not None:
+        return _text(single), single.get("standarddate") or ""
+    start = next((d for d in element.iter() if _name(d) == "fromdate"), None)
+    end = next((d for d in element.iter() if _name(d) == "todate"), None)
+    written = " – ".join(_text(d) for d in (start, end) if d is not None and _text(d))
+    ends = [d.get("standarddate") or "" if d is not None else "" for d in (start, end)]
+    return written, "/".join(e or ".." for e in ends) if any(ends) else ""
+
+
+def _extent(element: etree._Element) -> str:
+    """An extent as written (EAD3's physdescstructured: its quantity and unit type, "3 boxes")."""
+    if _name(element) != "physdescstructured":
+        return _text(element)
+    return " ".join(
+        _text(_first(element, part)) for part in ("quantity", "unittype") if _first(element, part) is not None
+    )
 
 
 MAX_REFERENCE = 255  # characters of a reference code the catalogue keeps

@@ -586,3 +586,39 @@ def test_closing_an_aip_closes_the_catalogues_own_units_below_it_at_once(preserv
         "/oai", params={"verb": "GetRecord", "metadataPrefix": "oai_dc", "identifier": "oai:127.0.0.1:COL/8/1"}
     )
     assert 'status="deleted"' in answer.text
+
+
+# EAD3 as AtoM 2.x and ArchivesSpace write it: the repository in control/maintenanceagency, structured dates
+# and extents, the country and repository code before every unitid
+EAD3 = """<?xml version="1.0" encoding="UTF-8"?>
+<ead xmlns="http://ead3.archivists.org/schema/">
+  <control><recordid>MAP/7</recordid><filedesc><titlestmt><titleproper>Estate maps</titleproper></titlestmt>
+    </filedesc><maintenancestatus value="derived"/>
+    <maintenanceagency countrycode="GB"><agencycode>GB-0123</agencycode><agencyname>County Archives</agencyname>
+    </maintenanceagency></control>
+  <archdesc level="collection">
+    <did><unitid>GB 0123 MAP/7</unitid><unittitle>Estate maps</unittitle>
+      <unitdatestructured><daterange><fromdate standarddate="1750">1750</fromdate>
+        <todate standarddate="1850">1850</todate></daterange></unitdatestructured>
+      <physdescstructured physdescstructuredtype="materialtype" coverage="whole">
+        <quantity>12</quantity><unittype>rolled maps</unittype></physdescstructured></did>
+    <accessrestrict><p>Open</p></accessrestrict>
+    <dsc><c01 level="item"><did><unitid>GB 0123 MAP/7/1</unitid><unittitle>Survey of the home farm</unittitle>
+      <unitdatestructured><datesingle standarddate="1801-05-04">4 May 1801</datesingle></unitdatestructured>
+    </did></c01></dsc>
+  </archdesc>
+</ead>
+"""
+
+
+def test_an_ead3_finding_aid_reads_its_repository_structured_dates_and_extents(preserve, tmp_path):
+    ead = tmp_path / "MAP7.xml"
+    ead.write_text(EAD3)
+    report = preserve.json("catalogue", "import-ead", str(ead))
+    assert report["created"] == ["MAP/7", "MAP/7/1"]  # GB 0123 taken off, as for EAD 2002
+    units = _units(preserve, ["MAP/7", "MAP/7/1"])
+    top, item = units["MAP/7"], units["MAP/7/1"]
+    assert (top.date, top.date_start, top.date_end) == ("1750/1850", "1750-01-01", "1850-12-31")
+    assert top.date_text == "1750 – 1850" and top.extent == "12 rolled maps"
+    assert (item.date, item.date_text, item.date_start) == ("1801-05-04", "4 May 1801", "1801-05-04")
+    assert not {"did/unitdatestructured", "did/physdescstructured"} & set(report["not_read"])
