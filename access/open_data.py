@@ -13,7 +13,6 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from catalogue import Database
-from catalogue.oai_items import catalogue_record, open_catalogue_items
 from catalogue.open_records import open_record_count, open_records
 from catalogue.record_index import Record
 from preservation.errors import NotFound
@@ -35,7 +34,7 @@ def catalogue_rows(database: Database, portal: str, today: str | None = None) ->
     """Every open record as a row of COLUMNS, in the order the index holds them (streamed)."""
     today = today or date.today().isoformat()
     with database.session() as session:
-        for record in _every_open_record(session, today):
+        for _, record in open_records(session, today):  # the catalogue's own units among them
             yield {
                 "reference": record.reference,
                 "title": record.title,
@@ -48,14 +47,6 @@ def catalogue_rows(database: Database, portal: str, today: str | None = None) ->
                 "puid": record.puid,
                 "url": page_url(portal, record),
             }
-
-
-def _every_open_record(session, today: str) -> Iterator[Record]:
-    """Every open record AIPs hold, then every open unit of the archive's own catalogue."""
-    for _, record in open_records(session, today):
-        yield record
-    for item in open_catalogue_items(session):
-        yield catalogue_record(item)
 
 
 def write_catalogue_csv(out: IO[str], rows: Iterator[dict[str, object]]) -> int:
@@ -98,19 +89,15 @@ def sitemap(database: Database, portal: str, part: int | None, today: str | None
     part of SITEMAP_URLS pages (1 the first)."""
     today = today or date.today().isoformat()
     with database.session() as session:
-        catalogue = [catalogue_record(item) for item in open_catalogue_items(session)]
-        held = open_record_count(session, today)
-        total = held + len(catalogue)
+        total = open_record_count(session, today)
         if part is None and total > SITEMAP_URLS:
             parts = range(1, (total + SITEMAP_URLS - 1) // SITEMAP_URLS + 1)
             entries = "".join(f"<sitemap><loc>{escape(portal)}/sitemap-{n}.xml</loc></sitemap>" for n in parts)
             return f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{NS}">{entries}</sitemapindex>\n'
         if part is not None and not 0 < part <= max(1, (total + SITEMAP_URLS - 1) // SITEMAP_URLS):
             raise NotFound(f"no sitemap part {part}", hint="/sitemap.xml lists the parts there are.")
-        start = ((part or 1) - 1) * SITEMAP_URLS  # the records AIPs hold, then the catalogue's own units
-        found = [record for _, record in open_records(session, today, start, SITEMAP_URLS)]
-        found += catalogue[max(0, start - held) : max(0, start + SITEMAP_URLS - held)]
-        pages = [f"<url><loc>{escape(page_url(portal, record))}</loc></url>" for record in found]
+        found = open_records(session, today, ((part or 1) - 1) * SITEMAP_URLS, SITEMAP_URLS)
+        pages = [f"<url><loc>{escape(page_url(portal, record))}</loc></url>" for _, record in found]
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{NS}">{"".join(pages)}</urlset>\n'
 
 

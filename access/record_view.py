@@ -120,7 +120,7 @@ def _chain_above(session, parent: str, today: str) -> list[Record]:
     seen: set[str] = set()
     while parent and parent not in seen and len(above) < 20:
         seen.add(parent)
-        found = records_with_references(session, [parent], today)
+        found = [r for r in records_with_references(session, [parent], today) if r.aip_id]  # an AIP's unit
         if found:
             above.insert(0, found[0])
             parent_units = {u.reference: u for u in units_of(session, found[0].aip_id)}

@@ -24,8 +24,8 @@ from sqlalchemy import select
 from catalogue import Database
 from catalogue.described_units import described_units
 from catalogue.models import DescribedUnitRow
-from catalogue.oai_items import sync_aip_items, sync_catalogued_items
-from catalogue.record_index import reindex_aip
+from catalogue.oai_items import catalogue_unit_records, sync_aip_items, sync_catalogued_items
+from catalogue.record_index import reindex_aip, reindex_catalogue_units
 from catalogue.units import (
     decisions_of,
     described_targets,
@@ -149,6 +149,8 @@ def sync_catalogue(database: Database, evaluate: Evaluate, default: Access, toda
     chains: dict[str, list[Level]] = {}
     with database.session() as session:
         sync_catalogued_items(session, lambda unit: catalogued_access(session, unit, evaluate, default, today, chains))
+    with database.session() as session:  # and what the portal's search finds of it
+        reindex_catalogue_units(session, iter(catalogue_unit_records(session)))
 
 
 def event_detail(access: Access, target: str) -> str:

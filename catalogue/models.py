@@ -335,7 +335,8 @@ class RecordRow(Base):
 
     __tablename__ = "records"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    aip_id: Mapped[str] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), index=True)
+    # NULL for a unit of the archive's own catalogue (an imported finding aid's), which no AIP holds
+    aip_id: Mapped[str | None] = mapped_column(ForeignKey("aips.id", ondelete="CASCADE"), index=True, nullable=True)
     file_id: Mapped[str] = mapped_column(String(UUID_LEN), default="")  # '' for a unit that is not a file
     kind: Mapped[str] = mapped_column(String(10))  # "file" or "unit"
     reference: Mapped[str] = mapped_column(String(255), default="")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from catalogue.described_units import described_units
 from catalogue.models import DescribedUnitRow, OaiItemRow, UnitRow
 from catalogue.queries import aip_descriptions
-from catalogue.record_index import STATUS, Record
+from catalogue.record_index import STATUS, CatalogueUnitRecord, Record
 from catalogue.references import hierarchy_key
 from catalogue.units import units_of
 from preservation.model import CLOSED, Access, DescribedUnit
@@ -254,15 +254,6 @@ def exposed_catalogue_children(session: Session, parent: str, limit: int) -> tup
     return [_item(row) for row in rows[:limit]], len(rows)
 
 
-def open_catalogue_items(session: Session) -> Iterator[OaiItem]:
-    """The units of the archive's own catalogue anyone may see in full (open, not restricted), by reference code."""
-    query = select(OaiItemRow).where(OaiItemRow.deleted == 0, OaiItemRow.aip_id == "").order_by(OaiItemRow.reference)
-    for row in session.scalars(query.execution_options(yield_per=1000)):
-        item = _item(row)
-        if item.fields.get("access") == "open":
-            yield item
-
-
 def catalogue_record(item: OaiItem) -> Record:
     """A unit of the archive's own catalogue as a record of the portal (it belongs to no AIP: its aip_id is '')."""
     fields = item.fields
@@ -271,3 +262,27 @@ def catalogue_record(item: OaiItem) -> Record:
         "", "", "unit", item.reference, fields.get("level", ""), fields.get("title", ""), item.collection,
         start, end, "", "", fields.get("access", "open"), "", "",
     )  # fmt: skip
+
+
+def catalogue_unit_records(session: Session) -> list[CatalogueUnitRecord]:
+    """The units of the archive's own catalogue anyone may find, as the records index holds them."""
+    query = select(OaiItemRow).where(OaiItemRow.deleted == 0, OaiItemRow.aip_id == "")
+    found = []
+    for row in session.scalars(query):
+        item = _item(row)
+        fields = item.fields
+        start, end = (fields.get("years") or [None, None])[:2]
+        words = tuple(value for values in fields.get("dc", {}).values() for value in values)
+        found.append(
+            CatalogueUnitRecord(
+                item.reference,
+                fields.get("level", ""),
+                fields.get("title", ""),
+                item.collection,
+                start,
+                end,
+                fields.get("access", "open"),
+                words,
+            )  # fmt: skip
+        )
+    return found

@@ -142,6 +142,52 @@ def reindex_aip(
         )
 
 
+@dataclass(frozen=True)
+class CatalogueUnitRecord:
+    """A unit of the archive's own catalogue as the records index holds it (no AIP holds it)."""
+
+    reference: str
+    level: str
+    title: str
+    collection: str
+    year_start: int | None
+    year_end: int | None
+    access: str  # open or restricted: a closed unit is not a record anyone finds
+    words: tuple[str, ...]
+
+
+def reindex_catalogue_units(session: Session, units: Iterator[CatalogueUnitRecord]) -> int:
+    """Write the records of the archive's own catalogue again (those of AIPs are left); how many."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if not postgres:
+        session.execute(
+            text(
+                "INSERT INTO records_fts(records_fts, rowid, title, body) SELECT 'delete', id, title, body "
+                "FROM records WHERE aip_id IS NULL"
+            )
+        )
+    session.execute(delete(RecordRow).where(RecordRow.aip_id.is_(None)))
+    count = 0
+    batch: list[dict[str, object]] = []
+    for unit in units:
+        years = (unit.year_start, unit.year_end)
+        row = _row("", "", "unit", None, None, unit.title, unit.collection, None, "", "", Access(unit.access, "", ""),
+                   "", [unit.title, *unit.words], years)  # fmt: skip
+        batch.append(row | {"aip_id": None, "reference": unit.reference, "reference_key": hierarchy_key(unit.reference),
+                            "level": unit.level, "body": f"{unit.reference} {row['body']}"})  # fmt: skip
+        count += 1
+        if len(batch) == 1000:
+            session.execute(insert(RecordRow.__table__), batch)
+            batch = []
+    if batch:
+        session.execute(insert(RecordRow.__table__), batch)
+    if count and not postgres:
+        session.execute(
+            text("INSERT INTO records_fts(rowid, title, body) SELECT id, title, body FROM records WHERE aip_id IS NULL")
+        )
+    return count
+
+
 def _drop_records(session: Session, aip_id: str, postgres: bool) -> None:
     """The AIP's records removed, and on SQLite their full-text entries first."""
     old = [row[0] for row in session.execute(select(RecordRow.id).where(RecordRow.aip_id == aip_id))]
@@ -362,8 +408,9 @@ STATUS = (
     "CASE WHEN r.access = 'closed' AND r.closed_until != '' AND r.closed_until <= :today "
     "THEN 'open' ELSE r.access END"
 )  # a closure whose date has come counts as open
-COLUMNS = (
-    "r.aip_id, r.file_id, r.kind, r.reference, r.level, r.title, r.collection, r.year_start, r.year_end,"
+COLUMNS = (  # a unit of the archive's own catalogue has no AIP: its aip_id reads as ''
+    "COALESCE(r.aip_id, '') AS aip_id, r.file_id, r.kind, r.reference, r.level, r.title, r.collection, r.year_start,"
+    " r.year_end,"
     f" r.puid, r.format_name, {STATUS}, r.closed_until, r.path"
 )
 EXACT_LIMIT = 5_000  # matches ranked and counted exactly; beyond, a sample of this many

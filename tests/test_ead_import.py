@@ -440,9 +440,24 @@ def test_the_catalogues_own_units_have_portal_pages_above_the_aips_placed_below_
     assert part_of["url"] == "http://127.0.0.1:8000/catalogue/DRO/52/1" and part_of["identifier"] == "DRO/52/1"
     urls = portal.get("/sitemap.xml").text
     assert "http://127.0.0.1:8000/catalogue/DRO/52/1</loc>" in urls and "DRO/52/2<" not in urls
-    rows = {r["reference"]: r for r in json.loads(preserve("catalogue", "export", "--json").stdout)}
+    listed = json.loads(preserve("catalogue", "export", "--json").stdout)
+    rows = {r["reference"]: r for r in listed}
     assert rows["DRO/52"]["url"] == "http://127.0.0.1:8000/catalogue/DRO/52"
     assert not {"DRO/52/1/1/1", "DRO/52/2"} & set(rows)
+    assert len([r for r in listed if r["reference"]]) == len({r["reference"] for r in listed if r["reference"]})
+
+    # the portal's search finds them, by words and by reference code, never a closed one
+    found = preserve.json("search", "vestry")["records"]
+    assert {"DRO/52/1": ""}.items() <= {r["reference"]: r["aip_id"] for r in found}.items()
+    assert not preserve.json("search", "parishioner")["records"]  # DRO/52/1/1/1 is closed until 2045
+    by_code = [r["reference"] for r in preserve.json("search", "DRO/52/1")["records"]]
+    assert by_code[:3] == ["DRO/52/1", "DRO/52/1/1", "DRO/52/1/2"]  # the catalogue's, then the AIP placed there
+    results = portal.get("/", params={"q": "vestry"}).text
+    assert 'href="/catalogue/DRO/52/1"' in results
+    api = portal.get("/api/v1/search", params={"q": "vestry"}).json()["records"]
+    assert {"reference": "DRO/52/1", "url": "/catalogue/DRO/52/1"}.items() <= next(
+        r for r in api if r["reference"] == "DRO/52/1"
+    ).items()
 
 
 def test_finding_aids_are_kept_in_storage_as_given_and_come_back_in_a_rebuild(preserve, tmp_path, collection):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from access import requests as requesting
 from access.delivery import delivery_link
+from access.open_data import page_url
 from access.record_view import findable, view_record
 from access.search import search
 from access.users import require_role
@@ -102,7 +103,8 @@ def api_search(
         "approximate": results.approximate,
         "page": query.page,
         "per_page": query.per_page,
-        "records": [dataclasses.asdict(r) for r in results.records],
+        # url: the record's page (a unit of the archive's own catalogue has no AIP: its aip_id is '')
+        "records": [dataclasses.asdict(r) | {"url": page_url("", r)} for r in results.records],
         "facets": {name: [{"value": v, "count": n} for v, n in results.facets[name]] for name in FACETS},
     }
 
