@@ -141,10 +141,18 @@ def _decisions_below_closed(database: Database, closure: ClosurePolicy, units: l
     """Archivists' decisions that keep a record open or restricted below a unit the import closed (a decision at
     a record settles its access whatever is above it): each said, so that a closure is never quietly outranked."""
     today = date.today().isoformat()
-    found = []
+    found: list[str] = []
+    chains: dict = {}  # each parent's chain walked once
     with database.session() as session:
+        below_any = aips_below(session, [unit.reference for unit in units])
+        shown = {
+            key for key, decided in decisions_of(session, below_any).items() if decided.in_force(today).status != CLOSED
+        }
+        if not shown:  # no decision below any of them keeps a record shown: nothing to say (and no walk to do)
+            return found
         for unit in units:
-            if catalogued_access(session, unit, closure.evaluate, closure.default(), today).status != CLOSED:
+            access = catalogued_access(session, unit, closure.evaluate, closure.default(), today, chains)
+            if access.status != CLOSED:
                 continue
             below = aips_below(session, [unit.reference])
             for (aip_id, target), decided in sorted(decisions_of(session, below).items()):
