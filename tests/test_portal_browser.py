@@ -40,13 +40,19 @@ def _browser(playwright, chromium: str):
     return playwright.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
 
 
+def _shows(page, text: str) -> None:
+    """Wait until the page shows ``text`` (after a click the browser may still be navigating: its content is then
+    empty for a moment, which a plain read of it would take for the answer)."""
+    page.get_by_text(text).first.wait_for()
+
+
 def _sign_in(page, base: str, who: str) -> None:
     page.goto(f"{base}/login")
     page.get_by_label("Email address").fill(f"{who}@example.org")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_url(f"{base}/")
-    assert "You are signed in" in page.content()
+    _shows(page, "You are signed in")
 
 
 def test_search_request_approve_download_in_the_browser(portal, tmp_path):
@@ -64,11 +70,11 @@ def test_search_request_approve_download_in_the_browser(portal, tmp_path):
         researcher.locator("[data-status]").filter(has_text="The lighthouse in 1951").wait_for()
         researcher.wait_for_function("document.querySelector('.openseadragon-canvas canvas') !== null")
         researcher.get_by_role("button", name="Add to request basket", exact=True).click()
-        assert "Added to your request basket" in researcher.content()
+        _shows(researcher, "Added to your request basket")
         researcher.get_by_role("link", name="Request basket").click()
         researcher.get_by_label("What do you want these records for?").fill("A history of the harbour")
         researcher.get_by_role("button", name="Send request", exact=True).click()
-        assert "sent to the archivists" in researcher.content()
+        _shows(researcher, "sent to the archivists")
         request_url = researcher.url
 
         archivist = browser.new_context().new_page()
@@ -76,11 +82,11 @@ def test_search_request_approve_download_in_the_browser(portal, tmp_path):
         archivist.get_by_role("link", name="Requests to decide").click()
         archivist.locator("table a").first.click()
         archivist.get_by_role("button", name="Send decision", exact=True).click()  # nothing chosen yet
-        assert "Choose whether to approve or refuse" in archivist.content()  # back on the same form
+        _shows(archivist, "Choose whether to approve or refuse")  # back on the same form
         archivist.get_by_label("Approve and send the records").check()
         archivist.get_by_label("Reason").fill("Open records")
         archivist.get_by_role("button", name="Send decision", exact=True).click()
-        assert "is approved" in archivist.content()
+        _shows(archivist, "is approved")
 
         researcher.goto(request_url)
         for _ in range(100):  # the copies are made after the archivist's answer
@@ -156,7 +162,7 @@ def _register(page, base: str, archive) -> list[str]:
     page.get_by_label("Full name").fill("New Reader")
     page.get_by_label("Email address").fill("new.reader@example.org")
     page.get_by_role("button", name="Continue", exact=True).click()
-    assert "Check your email" in page.content()
+    _shows(page, "Check your email")
     problems = _axe(page, "registration sent")
     with archive.database.session() as session:
         body = [message[3] for message in outbox(session) if message[1] == "new.reader@example.org"][-1]
@@ -164,7 +170,7 @@ def _register(page, base: str, archive) -> list[str]:
     problems += _axe(page, "choose a password")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Create account", exact=True).click()
-    assert "Your account has been created" in page.content()
+    _shows(page, "Your account has been created")
     return problems
 
 

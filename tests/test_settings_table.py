@@ -26,6 +26,7 @@ EXAMPLES = {"executor.broker", "virus.clamd_socket", "virus.database", "access.t
     "mail.sender",
     "archive.country_code",
     "archive.repository_code",
+    "archive.contact_email",
 }  # the template shows an example for these, not the default
 
 
@@ -129,6 +130,8 @@ def _valid(spec: Setting) -> tuple[str, object]:
         return "primary", ("primary",) if spec.kind is list else "primary"
     if spec.name == "archive.country_code":
         return "GB", "GB"
+    if spec.name == "archive.contact_email":
+        return "searchroom@example.org", "searchroom@example.org"
     if spec.kind is int:
         return " 17 ", 17
     if spec.kind is float:
