@@ -13,7 +13,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from access import iiif, iiif_images
 from access.iiif_images import FORMATS, ImageRequestError
 
-router = APIRouter()
+router = APIRouter(include_in_schema=False)  # IIIF is its own API, described by its own specification
 CORS = {"Access-Control-Allow-Origin": "*"}
 IMAGE_JSON_LD = f'application/ld+json;profile="{iiif.IMAGE_CONTEXT}"'
 PRESENTATION_JSON_LD = f'application/ld+json;profile="{iiif.PRESENTATION_CONTEXT}"'
