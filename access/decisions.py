@@ -153,6 +153,6 @@ def refresh_everything(settings: Settings, database: Database) -> int:
     policy = load_closure_policy(settings.policies_path)
     with database.session() as session:
         aip_ids = [aip.id for aip in catalogue.list_aips(session)]
-    count = refresh_access(database, policy.evaluate, policy.default(), aip_ids)
+    count = refresh_access(database, policy.evaluate, policy.default(), aip_ids, catalogue_below=False)
     sync_catalogue(database, policy.evaluate, policy.default())
     return count

@@ -78,16 +78,15 @@ def pyramid(settings: Settings, database: Database, image: OpenImage) -> Pyramid
         source.unlink()
         return target.rename(target.with_suffix(suffix))
 
-    name = f"{chosen.sha256}-{iiif_images.DERIVATION}"
-    folder = cache_folder(settings)
-    if (folder / f"{name}{PYRAMID}").is_file() or (folder / f"{name}{NONE}").is_file():
-        entry = cached(folder, name, (PYRAMID, NONE), make, settings.iiif_cache_mib * MIB)
-    else:  # to be made: only a few of the server's threads may wait for pyramids, the rest answer everyone else
-        if not WAITING.acquire(blocking=False):
-            raise ImageBusy("images are being made ready; try again in a few seconds", hint="Try again shortly.")
-        try:
-            entry = cached(folder, name, (PYRAMID, NONE), make, settings.iiif_cache_mib * MIB)
-        finally:
+    ready = _entry(settings, chosen, PYRAMID).is_file() or _entry(settings, chosen, NONE).is_file()
+    # to be made: only a few of the server's threads may wait for pyramids, the rest answer everyone else
+    if not ready and not WAITING.acquire(blocking=False):
+        raise ImageBusy("images are being made ready; try again in a few seconds", hint="Try again shortly.")
+    try:
+        name = _entry(settings, chosen, "").name
+        entry = cached(cache_folder(settings), name, (PYRAMID, NONE), make, settings.iiif_cache_mib * MIB)
+    finally:
+        if not ready:
             WAITING.release()
     if entry.suffix == NONE:
         raise NotFound(NO_IMAGE, hint="This image cannot be served here; request a copy instead.")
@@ -144,16 +143,14 @@ def manifest(settings: Settings, database: Database, aip_id: str, path: str, tod
         "label": {"none": [label]},
         "requiredStatement": {"label": {"en": ["Held by"]}, "value": {"none": [settings.archive_name]}},
         "homepage": [{"id": page, "type": "Text", "label": {"none": [label]}, "format": "text/html"}],
-        "items": [_canvas(settings, database, own, number, *image) for number, image in enumerate(images, 1)],
+        "items": [_canvas(settings, own, number, *image) for number, image in enumerate(images, 1)],
     }
     if record.reference:
         data["metadata"] = [{"label": {"en": ["Reference"]}, "value": {"none": [record.reference]}}]
     return data
 
 
-def _canvas(
-    settings: Settings, database: Database, manifest_id: str, number: int, record: Record, shown: FileRecord
-) -> dict:
+def _canvas(settings: Settings, manifest_id: str, number: int, record: Record, shown: FileRecord) -> dict:
     """One image's canvas, the image painted on the whole of it, its service named."""
     width, height = image_size(settings, shown)
     canvas = f"{manifest_id}/canvas/{number}"
@@ -175,16 +172,21 @@ def _canvas(
     }
 
 
+def _entry(settings: Settings, shown: FileRecord, suffix: str) -> Path:
+    """The cache entry of an image's pyramid (``suffix`` PYRAMID) or of its refusal (NONE)."""
+    return cache_folder(settings) / f"{shown.sha256}-{iiif_images.DERIVATION}{suffix}"
+
+
 def _refused(settings: Settings, shown: FileRecord) -> bool:
     """Whether making the image's pyramid was tried and refused (too large, or unreadable): a manifest leaves it out
     rather than send viewers to a service that will not answer."""
-    return (cache_folder(settings) / f"{shown.sha256}-{iiif_images.DERIVATION}{NONE}").is_file()
+    return _entry(settings, shown, NONE).is_file()
 
 
 def image_size(settings: Settings, shown: FileRecord) -> tuple[int, int]:
     """An image's width and height as served: its pyramid's where it has been made, else as validation measured
     it (turned by its EXIF orientation), else 1 x 1 until its pyramid is made."""
-    entry = cache_folder(settings) / f"{shown.sha256}-{iiif_images.DERIVATION}{PYRAMID}"
+    entry = _entry(settings, shown, PYRAMID)
     if entry.is_file():
         levels = iiif_images.read_pyramid(entry)
         return levels.width, levels.height

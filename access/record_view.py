@@ -134,22 +134,10 @@ def _chain_above(session, parent: str, today: str) -> list[Record]:
     return above
 
 
-@dataclass
-class CatalogueUnitView:
-    """What the page of a unit of the archive's own catalogue shows."""
-
-    record: Record
-    description: list[tuple[str, str]]  # (Dublin Core element, value)
-    breadcrumb: list[Record]
-    children: list[Record]
-    more_children: int = 0
-    preview_mime: str = ""  # the record page's template shows neither for a unit with no files
-    images: int = 0
-
-
-def view_catalogue_unit(database: Database, reference: str, today: str | None = None) -> CatalogueUnitView:
-    """A unit of the archive's own catalogue (imported from a finding aid) as anyone may see it: NotFound when it
-    is closed (or below a closed unit) or there is none — the same for every visitor."""
+def view_catalogue_unit(database: Database, reference: str, today: str | None = None) -> RecordView:
+    """A unit of the archive's own catalogue (imported from a finding aid) as anyone may see it (no files: no
+    preview, no images); NotFound when it is closed (or below a closed unit) or there is none — the same for
+    every visitor."""
     today = today or date.today().isoformat()
     with database.session() as session:
         item = exposed_catalogue_item(session, reference)
@@ -170,9 +158,7 @@ def view_catalogue_unit(database: Database, reference: str, today: str | None = 
         breadcrumb = _chain_above(session, item.fields.get("parent", ""), today)
     if any(above.access not in RESEARCHER for above in breadcrumb):  # below a closed record: as if it were not
         raise NotFound("no such record", hint="Search the catalogue to find records.")
-    return CatalogueUnitView(
-        record, described, breadcrumb, children + placed[:MAX_CHILDREN], max(0, count - len(items))
-    )
+    return RecordView(record, described, breadcrumb, children + placed[:MAX_CHILDREN], max(0, count - len(items)))
 
 
 def preview(

@@ -59,9 +59,16 @@ class Level:
 
 
 def refresh_access(
-    database: Database, evaluate: Evaluate, default: Access, aip_ids: Iterable[str], today: str | None = None
+    database: Database,
+    evaluate: Evaluate,
+    default: Access,
+    aip_ids: Iterable[str],
+    today: str | None = None,
+    catalogue_below: bool = True,
 ) -> int:
-    """Work out and store the effective access of these AIPs and their files; returns how many files."""
+    """Work out and store the effective access of these AIPs and their files; returns how many files. The units of
+    the archive's own catalogue below them are worked out again too, unless ``catalogue_below`` is false (for a
+    caller that works the whole catalogue out next)."""
     today = today or date.today().isoformat()
     count = 0
     references: set[str] = set()  # the refreshed AIPs' units: the catalogue's own units below them follow them
@@ -104,7 +111,7 @@ def refresh_access(
             )
             sync_aip_items(session, aip_id, today)  # what the OAI-PMH provider exposes of it, and when it changed
             count += len(files)
-    if references and _catalogue_units_below(database, references):
+    if catalogue_below and references and _catalogue_units_below(database, references):
         sync_catalogue(database, evaluate, default, today)  # a closed AIP closes the imported units below it
     return count
 
@@ -150,7 +157,7 @@ def sync_catalogue(database: Database, evaluate: Evaluate, default: Access, toda
     with database.session() as session:
         sync_catalogued_items(session, lambda unit: catalogued_access(session, unit, evaluate, default, today, chains))
     with database.session() as session:  # and what the portal's search finds of it
-        reindex_catalogue_units(session, iter(catalogue_unit_records(session)))
+        reindex_catalogue_units(session, catalogue_unit_records(session))
 
 
 def event_detail(access: Access, target: str) -> str:

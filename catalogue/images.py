@@ -8,16 +8,14 @@ from sqlalchemy.orm import Session
 
 from catalogue.models import FileRow
 from catalogue.queries import file_from_row
-from catalogue.record_index import COLUMNS, STATUS, Record
+from catalogue.record_index import COLUMNS, STATUS, Record, status_of
 from preservation.model import FileRecord
-
-OPEN_FILE = "(f.access = 'open' OR (f.access = 'closed' AND f.closed_until != '' AND f.closed_until <= :today))"
 
 
 def open_images(
-    session: Session, aip_id: str, path: str, today: str, mime_types: set[str], limit: int, after: str = ""
+    session: Session, aip_id: str, path: str, today: str, mime_types: set[str], limit: int
 ) -> list[tuple[Record, FileRecord]]:
-    """Up to ``limit`` open file records at or below ``path`` ('' the whole AIP), in path order after ``after``,
+    """Up to ``limit`` open file records at or below ``path`` ('' the whole AIP), in path order,
     whose original — or a copy derived from it — is open and of one of ``mime_types``; each with that file."""
     if not mime_types:
         return []
@@ -26,9 +24,9 @@ def open_images(
     query = text(
         f"SELECT {COLUMNS}, f.id FROM records r JOIN files f ON f.aip_id = r.aip_id "
         "AND (f.id = r.file_id OR f.derived_from = r.file_id) "
-        "WHERE r.aip_id = :aip AND r.kind = 'file' AND r.file_id != '' AND r.path > :after "
+        "WHERE r.aip_id = :aip AND r.kind = 'file' AND r.file_id != '' "
         "AND (r.path = :path OR substr(r.path, 1, :length) = :prefix) "
-        f"AND {STATUS} = 'open' AND {OPEN_FILE} AND lower(f.mime_type) IN ({kinds}) "
+        f"AND {STATUS} = 'open' AND {status_of('f')} = 'open' AND lower(f.mime_type) IN ({kinds}) "
         "ORDER BY r.path LIMIT :rows"
     )
     params: dict[str, object] = {
@@ -37,7 +35,6 @@ def open_images(
         "prefix": prefix,
         "length": len(prefix),
         "today": today,
-        "after": after,
         "rows": limit * 4,  # an original may come with a few copies of its own
     }
     params |= {f"mime{n}": mime for n, mime in enumerate(sorted(mime_types))}

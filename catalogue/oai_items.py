@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from catalogue.described_units import described_units
 from catalogue.models import DescribedUnitRow, OaiItemRow, UnitRow
 from catalogue.queries import aip_descriptions
-from catalogue.record_index import STATUS, CatalogueUnitRecord, Record
+from catalogue.record_index import STATUS, Record
 from catalogue.references import hierarchy_key
 from catalogue.units import units_of
 from preservation.model import CLOSED, Access, DescribedUnit
@@ -264,25 +264,12 @@ def catalogue_record(item: OaiItem) -> Record:
     )  # fmt: skip
 
 
-def catalogue_unit_records(session: Session) -> list[CatalogueUnitRecord]:
-    """The units of the archive's own catalogue anyone may find, as the records index holds them."""
+def catalogue_unit_records(session: Session) -> list[tuple[Record, tuple[str, ...]]]:
+    """The units of the archive's own catalogue anyone may find, each as a record with the words describing it."""
     query = select(OaiItemRow).where(OaiItemRow.deleted == 0, OaiItemRow.aip_id == "")
     found = []
     for row in session.scalars(query):
         item = _item(row)
-        fields = item.fields
-        start, end = (fields.get("years") or [None, None])[:2]
-        words = tuple(value for values in fields.get("dc", {}).values() for value in values)
-        found.append(
-            CatalogueUnitRecord(
-                item.reference,
-                fields.get("level", ""),
-                fields.get("title", ""),
-                item.collection,
-                start,
-                end,
-                fields.get("access", "open"),
-                words,
-            )  # fmt: skip
-        )
+        words = tuple(value for values in item.fields.get("dc", {}).values() for value in values)
+        found.append((catalogue_record(item), words))
     return found

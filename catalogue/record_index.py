@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, func, insert, select, text
@@ -142,22 +142,9 @@ def reindex_aip(
         )
 
 
-@dataclass(frozen=True)
-class CatalogueUnitRecord:
-    """A unit of the archive's own catalogue as the records index holds it (no AIP holds it)."""
-
-    reference: str
-    level: str
-    title: str
-    collection: str
-    year_start: int | None
-    year_end: int | None
-    access: str  # open or restricted: a closed unit is not a record anyone finds
-    words: tuple[str, ...]
-
-
-def reindex_catalogue_units(session: Session, units: Iterator[CatalogueUnitRecord]) -> int:
-    """Write the records of the archive's own catalogue again (those of AIPs are left); how many."""
+def reindex_catalogue_units(session: Session, units: Iterable[tuple[Record, Sequence[str]]]) -> int:
+    """Write the records of the archive's own catalogue again — each (its record, the words that describe it) —
+    leaving those of AIPs; how many."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if not postgres:
         session.execute(
@@ -167,25 +154,43 @@ def reindex_catalogue_units(session: Session, units: Iterator[CatalogueUnitRecor
             )
         )
     session.execute(delete(RecordRow).where(RecordRow.aip_id.is_(None)))
-    count = 0
-    batch: list[dict[str, object]] = []
-    for unit in units:
-        years = (unit.year_start, unit.year_end)
-        row = _row("", "", "unit", None, None, unit.title, unit.collection, None, "", "", Access(unit.access, "", ""),
-                   "", [unit.title, *unit.words], years)  # fmt: skip
-        batch.append(row | {"aip_id": None, "reference": unit.reference, "reference_key": hierarchy_key(unit.reference),
-                            "level": unit.level, "body": f"{unit.reference} {row['body']}"})  # fmt: skip
-        count += 1
-        if len(batch) == 1000:
-            session.execute(insert(RecordRow.__table__), batch)
-            batch = []
-    if batch:
-        session.execute(insert(RecordRow.__table__), batch)
-    if count and not postgres:
+    rows = [_catalogue_row(record, words) for record, words in units]
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(RecordRow.__table__), rows[start : start + 1000])
+    if rows and not postgres:
         session.execute(
             text("INSERT INTO records_fts(rowid, title, body) SELECT id, title, body FROM records WHERE aip_id IS NULL")
         )
-    return count
+    return len(rows)
+
+
+def _catalogue_row(record: Record, words: Sequence[str]) -> dict[str, object]:
+    """A row of the records index for a unit of the archive's own catalogue (no AIP: aip_id NULL)."""
+    access = Access(record.access, "", "")
+    years = (record.year_start, record.year_end)
+    row = _row(
+        "",
+        "",
+        "unit",
+        None,
+        None,
+        record.title,
+        record.collection,
+        None,
+        "",
+        "",
+        access,
+        "",
+        [record.title, *words],
+        years,
+    )
+    return row | {
+        "aip_id": None,
+        "reference": record.reference,
+        "reference_key": hierarchy_key(record.reference),
+        "level": record.level,
+        "body": f"{record.reference} {row['body']}",
+    }
 
 
 def _drop_records(session: Session, aip_id: str, postgres: bool) -> None:
@@ -404,10 +409,16 @@ def _match(words: list[tuple[str, bool]], required: list[list[str]], excluded: l
     return text_ + "".join(f" NOT {token}" for token in excluded)
 
 
-STATUS = (
-    "CASE WHEN r.access = 'closed' AND r.closed_until != '' AND r.closed_until <= :today "
-    "THEN 'open' ELSE r.access END"
-)  # a closure whose date has come counts as open
+def status_of(table: str) -> str:
+    """SQL for the access in force on :today of the rows of ``table`` (an alias with access and closed_until
+    columns: records, files): a closure whose date has come counts as open."""
+    return (
+        f"CASE WHEN {table}.access = 'closed' AND {table}.closed_until != '' AND {table}.closed_until <= :today "
+        f"THEN 'open' ELSE {table}.access END"
+    )
+
+
+STATUS = status_of("r")
 COLUMNS = (  # a unit of the archive's own catalogue has no AIP: its aip_id reads as ''
     "COALESCE(r.aip_id, '') AS aip_id, r.file_id, r.kind, r.reference, r.level, r.title, r.collection, r.year_start,"
     " r.year_end,"

@@ -131,7 +131,7 @@ def import_ead(
         with database.session() as session:
             below = aips_below(session, touched)
         report.aips_refreshed = len(below)
-        refresh_access(database, closure.evaluate, closure.default(), sorted(below))
+        refresh_access(database, closure.evaluate, closure.default(), sorted(below), catalogue_below=False)
         report.decided_below = _decisions_below_closed(database, closure, [u for u in units if u.reference in touched])
         sync_catalogue(database, closure.evaluate, closure.default())  # what OAI-PMH harvesters see of it
     return report
@@ -145,18 +145,19 @@ def _decisions_below_closed(database: Database, closure: ClosurePolicy, units: l
     chains: dict = {}  # each parent's chain walked once
     with database.session() as session:
         below_any = aips_below(session, [unit.reference for unit in units])
-        shown = {
-            key for key, decided in decisions_of(session, below_any).items() if decided.in_force(today).status != CLOSED
+        shown = {  # decisions below any of these units that keep a record shown
+            key: decided
+            for key, decided in decisions_of(session, below_any).items()
+            if decided.in_force(today).status != CLOSED
         }
-        if not shown:  # no decision below any of them keeps a record shown: nothing to say (and no walk to do)
+        if not shown:  # nothing to say, and no chain of parents to walk
             return found
         for unit in units:
-            access = catalogued_access(session, unit, closure.evaluate, closure.default(), today, chains)
-            if access.status != CLOSED:
+            if catalogued_access(session, unit, closure.evaluate, closure.default(), today, chains).status != CLOSED:
                 continue
             below = aips_below(session, [unit.reference])
-            for (aip_id, target), decided in sorted(decisions_of(session, below).items()):
-                if decided.in_force(today).status != CLOSED:
+            for (aip_id, target), decided in sorted(shown.items()):
+                if aip_id in below:
                     place = f"objects/{target}" if target else "the whole AIP"
                     found.append(
                         f"{unit.reference} is closed, but a decision keeps {place} of AIP {aip_id} {decided.status}"

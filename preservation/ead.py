@@ -17,8 +17,10 @@ from lxml import etree
 UNIT_TAGS = {"archdesc", "c", *(f"c{n:02}" for n in range(1, 13))}
 # what is read of a unit: its did's identification, scope and content, access conditions, the units inside it
 READ_IN_UNIT = {"did", "scopecontent", "accessrestrict", "dsc", *UNIT_TAGS}
-READ_IN_DID = {"head", "unitid", "unittitle", "unitdate", "unitdatestructured", "physdesc", "physdescstructured"}
-READ_IN_DID |= {"origination"}
+READ_IN_DID = {
+    *("head", "unitid", "unittitle", "origination"),
+    *("unitdate", "unitdatestructured", "physdesc", "physdescstructured"),
+}
 XINCLUDE = "{http://www.w3.org/2001/XInclude}"
 MAX_BYTES = 512 * 1024 * 1024  # a finding aid larger than this is refused before it is parsed
 
